@@ -278,37 +278,54 @@ class TokenManager:
         if serial:
             kwargs["token_serial"] = serial.encode()
         what = f"label={label!r}" if label else f"serial={serial!r}"
-        with locked(), mapped(f"find token {what}"):
-            try:
-                return lib.get_token(**kwargs)
-            except p11e.NoSuchToken:
-                raise TokenNotFound(f"no such token: {what}") from None
-            except p11e.MultipleTokensReturned:
-                raise TokenNotFound(f"several tokens match {what}; use the serial") from None
-            except p11e.GeneralError as exc:
-                # SoftHSM answers CKR_GENERAL_ERROR when a token directory
-                # vanished under it (measured).
-                raise TokenRemoved(f"token removed or session invalid: {what}") from exc
+        with locked():
+            for attempt in (1, 2):
+                try:
+                    return lib.get_token(**kwargs)
+                except p11e.NoSuchToken:
+                    raise TokenNotFound(f"no such token: {what}") from None
+                except p11e.MultipleTokensReturned:
+                    raise TokenNotFound(f"several tokens match {what}; use the serial") from None
+                except p11e.GeneralError as exc:
+                    # SoftHSM answers CKR_GENERAL_ERROR for every token once
+                    # one token's directory vanished (measured); re-initialising
+                    # rescans the directory and the others work again.
+                    if attempt == 2:
+                        raise TokenRemoved(f"token removed or session invalid: {what}") from exc
+                    self._reinitialize()
+                    lib = self.lib()
+                except p11e.PKCS11Error as exc:
+                    raise errors.translate(exc, f"find token {what}") from exc
+        raise AssertionError("unreachable")
 
     def list_tokens(self) -> list[TokenInfo]:
         """Initialised tokens (SoftHSM's empty "free" slot is left out)."""
-        lib = self.lib()
+        with locked():
+            try:
+                return self._list_tokens()
+            except p11e.GeneralError:
+                self._reinitialize()  # a token vanished: rescan (see _find)
+                with mapped("list tokens"):
+                    return self._list_tokens()
+            except p11e.PKCS11Error as exc:
+                raise errors.translate(exc, "list tokens") from exc
+
+    def _list_tokens(self) -> list[TokenInfo]:
         out = []
-        with locked(), mapped("list tokens"):
-            for slot in lib.get_slots(token_present=True):
-                tok = slot.get_token()
-                if not tok.flags & pkcs11.TokenFlag.TOKEN_INITIALIZED:
-                    continue
-                out.append(
-                    TokenInfo(
-                        label=tok.label,
-                        serial=tok.serial.decode(errors="replace").strip(),
-                        manufacturer=tok.manufacturer_id,
-                        model=tok.model,
-                        slot_id=slot.slot_id,
-                        flags=int(tok.flags),
-                    )
+        for slot in self.lib().get_slots(token_present=True):
+            tok = slot.get_token()
+            if not tok.flags & pkcs11.TokenFlag.TOKEN_INITIALIZED:
+                continue
+            out.append(
+                TokenInfo(
+                    label=tok.label,
+                    serial=tok.serial.decode(errors="replace").strip(),
+                    manufacturer=tok.manufacturer_id,
+                    model=tok.model,
+                    slot_id=slot.slot_id,
+                    flags=int(tok.flags),
                 )
+            )
         return out
 
     def token_info(self, *, label: str | None = None, serial: str | None = None) -> TokenInfo:
@@ -376,6 +393,7 @@ class Token:
         self.serial = serial
         self.label = label
         self._pin = pin.encode()
+        self._was_open = False
 
     def __repr__(self) -> str:
         return f"<Token label={self.label!r} serial={self.serial}>"
@@ -396,7 +414,12 @@ class Token:
                     # PIN without logging the whole process out.
                     raise WrongPin(f"wrong PIN for token {self.label!r}")
                 return cached.session
-            tok = self.manager._find(serial=self.serial)
+            try:
+                tok = self.manager._find(serial=self.serial)
+            except TokenNotFound:
+                if self._was_open:
+                    raise TokenRemoved(f"token removed or session invalid: {self.label!r}") from None
+                raise
             with mapped(f"log in to token {self.label!r}"):
                 try:
                     session = tok.open(rw=True, user_pin=self._pin.decode())
@@ -405,6 +428,7 @@ class Token:
                     # process, so a plain session is logged in too.
                     session = tok.open(rw=True)
             _state.sessions[self._key] = _CachedSession(session, self._pin, _state.generation)
+            self._was_open = True
             return session
 
     def drop_session(self) -> None:
@@ -416,17 +440,14 @@ class Token:
     def call(self, what: str, fn: Any) -> Any:
         """Run ``fn(session)`` under the lock; retry once on a stale session."""
         with locked():
-            try:
-                with mapped(what):
-                    try:
-                        return fn(self.session())
-                    except _STALE:
-                        pass
-                self.drop_session()
-                with mapped(what):
+            with mapped(what):
+                try:
                     return fn(self.session())
-            except TokenError:
-                raise
+                except _STALE:
+                    pass
+            self.drop_session()
+            with mapped(what):
+                return fn(self.session())
 
     # -- lookups -------------------------------------------------------------
     def _objects(self, session: Any, **attrs: Any) -> list[Any]:
