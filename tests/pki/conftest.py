@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,19 @@ def make_csr(key_type: str = "ec-p256", cn: str = "whatever the applicant typed"
     return key, csr.public_bytes(serialization.Encoding.PEM)
 
 
+def tool(name: str) -> str:
+    """A command installed next to this Python (pkilint's lint_*), else from PATH."""
+    beside = Path(sys.executable).parent / name
+    if beside.exists():
+        return str(beside)
+    found = shutil.which(name)
+    assert found, f"{name} is required"
+    return found
+
+
 def run(*cmd: str, check: bool = True, **kw: Any) -> subprocess.CompletedProcess:
+    if cmd[0].startswith("lint_"):
+        cmd = (tool(cmd[0]), *cmd[1:])
     return subprocess.run(list(cmd), capture_output=True, text=True, check=check, timeout=60, **kw)
 
 
