@@ -1,0 +1,61 @@
+# The two commands: `make run` (install everything, prepare the embedded defaults, serve)
+# and `make test` (the whole suite). Both are safe to run again.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Runtime: SoftHSM2 + pkcs11-tool (tokens), Pango/HarfBuzz (WeasyPrint), Noto fonts (Persian
+# glyphs for pages and PDFs), OpenSSL (outside client of our CRL/OCSP), poppler (pdftotext).
+APT_RUN := softhsm2 opensc openssl libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-noto-core \
+           poppler-utils ca-certificates
+APT_TEST := chromium
+FONT_SRC := /usr/share/fonts/truetype/noto
+FONTS := NotoSansArabic-Regular.ttf NotoSansArabic-Bold.ttf NotoSans-Regular.ttf NotoSans-Bold.ttf
+
+.PHONY: run test system-deps system-deps-test install fonts prepare lint check-deploy clean
+
+run: system-deps install fonts prepare
+	@echo "Serving on http://$(HOST):$(PORT)/"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: system-deps system-deps-test install fonts
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+system-deps:
+	@scripts/ensure-apt.sh $(APT_RUN)
+	@$(PYTHON) -c "import ensurepip" 2>/dev/null || scripts/ensure-apt.sh python3-venv
+
+system-deps-test:
+	@scripts/ensure-apt.sh $(APT_TEST)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+fonts: $(addprefix static/fonts/,$(FONTS))
+
+static/fonts/%.ttf: | system-deps
+	cp $(FONT_SRC)/$*.ttf $@
+
+prepare: install fonts
+	mkdir -p var
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py seed_demo
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+check-deploy: install
+	RAMIS_ENV=production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=ramis.example \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) var static/fonts/*.ttf

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CertauthConfig(AppConfig):
+    name = "certauth"
+    verbose_name = "ورود و هویت"

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from django.contrib.auth.backends import BaseBackend
+
+from .models import SMSDevice, User
+from .selectors import device_for_national_code
+
+
+class ApplicantOTPBackend(BaseBackend):
+    """Authenticates an applicant by national code + the SMS code sent to them.
+
+    Called through ``django.contrib.auth.authenticate`` so that django-axes counts failures
+    per national code and per IP like any other login."""
+
+    def authenticate(self, request, national_code=None, otp=None, **kwargs):
+        if not national_code or not otp:
+            return None
+        device = device_for_national_code(national_code)
+        if device is None or not device.verify_token(otp):
+            return None
+        user = device.user
+        user.otp_device = device  # django_otp.login() reads it
+        return user if self.user_can_authenticate(user) else None
+
+    def user_can_authenticate(self, user) -> bool:
+        return getattr(user, "is_active", False)
+
+    def get_user(self, user_id):
+        try:
+            return User.objects.get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+
+
+def axes_username(request, credentials) -> str | None:
+    """django-axes: the identity a failure counts against (staff username or national code)."""
+    credentials = credentials or {}
+    return credentials.get("username") or credentials.get("national_code")
+
+
+__all__ = ["ApplicantOTPBackend", "SMSDevice", "axes_username"]

@@ -1,0 +1,26 @@
+from captcha.fields import CaptchaField
+from django import forms
+
+from ramis.common.forms import DigitsField, JalaliDateField, MobileField, NationalCodeField
+
+
+class IdentityForm(forms.Form):
+    national_code = NationalCodeField(label="کد ملی", max_length=14)
+    birth_date = JalaliDateField(label="تاریخ تولد")
+    birth_certificate_number = DigitsField(label="شماره شناسنامه", max_length=12)
+    mobile = MobileField(label="تلفن همراه", max_length=16)
+    captcha = CaptchaField(label="کد امنیتی", error_messages={"invalid": "کد امنیتی درست نیست."})
+
+
+class CodeForm(forms.Form):
+    code = DigitsField(label="کد یک‌بارمصرف", max_length=6, min_length=6,
+                       widget=forms.TextInput(attrs={"dir": "ltr", "inputmode": "numeric",
+                                                     "autocomplete": "one-time-code"}))
+
+
+class StaffLoginForm(forms.Form):
+    username = forms.CharField(label="نام کاربری", max_length=150)
+    password = forms.CharField(label="گذرواژه", widget=forms.PasswordInput)
+    otp_token = DigitsField(label="کد TOTP", max_length=6, min_length=6,
+                            widget=forms.TextInput(attrs={"dir": "ltr", "inputmode": "numeric",
+                                                          "autocomplete": "one-time-code"}))

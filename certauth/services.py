@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import transaction
+
+from ramis.common import audit, notify, throttle
+
+from .models import SMSDevice, User
+from .selectors import person_for_identity
+
+
+class Throttled(Exception):
+    message = "تعداد تلاش‌ها بیش از حد مجاز است؛ چند دقیقه بعد دوباره تلاش کنید."
+
+
+def _client_ip(request) -> str:
+    return (request.META.get("REMOTE_ADDR") if request else None) or "unknown"
+
+
+@transaction.atomic
+def applicant_login_start(
+    *, national_code: str, birth_date: dt.date, birth_certificate_number: str, mobile: str, request=None
+) -> bool:
+    """Send a login code if, and only if, the identity matches an approved introduction.
+
+    Returns whether a code was sent, for tests and logs only: the view shows the same page
+    either way, so nobody can learn who is registered (no enumeration).
+    Raises ``Throttled`` when one IP or one national code tries too often.
+    """
+    limit, window = settings.LOGIN_THROTTLE_LIMIT, settings.LOGIN_THROTTLE_WINDOW_SECONDS
+    ip_ok = throttle.hit(f"login-ip:{_client_ip(request)}", limit=limit, window=window)
+    code_ok = throttle.hit(f"login-nc:{national_code}", limit=limit, window=window)
+    if not (ip_ok and code_ok):
+        raise Throttled
+
+    person = person_for_identity(
+        national_code=national_code, birth_date=birth_date,
+        birth_certificate_number=birth_certificate_number, mobile=mobile,
+    )
+    if person is None:
+        return False
+    person = type(person).objects.select_for_update().get(pk=person.pk)
+    if person.user is None:
+        user = User.objects.create(username=f"nc-{person.national_code}", first_name=person.first_name,
+                                   last_name=person.last_name, email=person.email)
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        person.user = user
+        person.save(update_fields=["user"])
+        audit.record(actor=None, target=user, event="applicant.account_created", request=request)
+    device, _ = SMSDevice.objects.select_for_update().get_or_create(
+        user=person.user, defaults={"name": "sms", "mobile": person.mobile, "confirmed": True}
+    )
+    if device.mobile != person.mobile:
+        device.mobile = person.mobile
+    if not device.can_send():
+        return False
+    code = device.issue_code()
+    device.save()
+    notify.send_sms(to=person.mobile, template="login_code",
+                    context={"code": code, "minutes": settings.OTP_SMS_VALIDITY_SECONDS // 60})
+    return True

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import models
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def for_object(self, obj: models.Model) -> AuditEntryQuerySet:
+        return self.filter(target_type=obj._meta.label_lower, target_id=str(obj.pk))
+
+    def update(self, **kwargs):  # noqa: ARG002
+        raise PermissionDenied("the audit trail is append-only")
+
+    def delete(self):
+        raise PermissionDenied("the audit trail is append-only")
+
+
+class AuditEntry(models.Model):
+    """One state change: who, what, from, to, why. Append-only and hash-chained (X2).
+
+    ``entry_hash`` covers the previous row's hash and this row's content, so editing or
+    deleting any row breaks the chain from that row on (``manage.py audit verify``).
+    """
+
+    created_at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )  # PROTECT: a user with audit entries is deactivated, never deleted
+    actor_repr = models.CharField(max_length=200, blank=True)
+    target_type = models.CharField(max_length=100)
+    target_id = models.CharField(max_length=64)
+    target_repr = models.CharField(max_length=300, blank=True)
+    event = models.CharField(max_length=100, db_index=True)
+    old = models.CharField(max_length=50, blank=True)
+    new = models.CharField(max_length=50, blank=True)
+    reason = models.TextField(blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+        verbose_name = "رویداد ممیزی"
+        verbose_name_plural = "رد ممیزی"
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.target_type}#{self.target_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionDenied("the audit trail is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("the audit trail is append-only")
+
+    def canonical(self) -> bytes:
+        payload = {
+            "prev": self.prev_hash,
+            "at": self.created_at.isoformat(),
+            "actor": self.actor_id,
+            "actor_repr": self.actor_repr,
+            "target": [self.target_type, self.target_id, self.target_repr],
+            "event": self.event,
+            "old": self.old,
+            "new": self.new,
+            "reason": self.reason,
+            "extra": self.extra,
+            "ip": self.ip,
+        }
+        return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def compute_hash(self) -> str:
+        return hashlib.sha256(self.canonical()).hexdigest()
+
+
+class OutboxMessage(models.Model):
+    """Every SMS and e-mail is written here first, in the caller's transaction, then sent by
+    a Celery task after commit; a failing gateway leaves it queued for the retry task (X3)."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms", "پیامک"
+        EMAIL = "email", "رایانامه"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "در صف"
+        SENDING = "sending", "در حال ارسال"
+        SENT = "sent", "ارسال شد"
+        FAILED = "failed", "ناموفق"
+
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    to = models.CharField(max_length=254, db_index=True)
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    template = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    provider_ref = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "پیام خروجی"
+        verbose_name_plural = "صندوق پیام‌های خروجی"
+
+    def __str__(self) -> str:
+        return f"{self.channel} → {self.to} ({self.status})"

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import services
+from .models import OutboxMessage
+from .sms import DeliveryError
+
+MAX_ATTEMPTS = 8
+
+
+@shared_task(bind=True, max_retries=5, ignore_result=True)
+def deliver_message(self, message_id: int) -> None:
+    try:
+        services.outbox_deliver(message_id=message_id)
+    except DeliveryError as exc:
+        if self.request.is_eager:
+            return  # in-process: never block the page; outbox_retry_pending picks it up
+        raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
+
+
+@shared_task(ignore_result=True)
+def outbox_retry_pending() -> int:
+    """Beat task: re-send what is still queued or failed (a message is never lost)."""
+    cutoff = timezone.now() - timedelta(minutes=1)
+    ids = list(
+        OutboxMessage.objects.filter(
+            status__in=[
+                OutboxMessage.Status.QUEUED, OutboxMessage.Status.FAILED, OutboxMessage.Status.SENDING,
+            ],
+            attempts__lt=MAX_ATTEMPTS,
+            created_at__lt=cutoff,
+        ).values_list("id", flat=True)[:500]
+    )
+    for message_id in ids:
+        deliver_message.delay(message_id)
+    return len(ids)

@@ -1,0 +1,90 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+
+from ramis.common.errors import InvalidTransition
+
+from . import services
+from .models import Company, Person, Role, SEODepartment
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="دلیل", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def _run(modeladmin, request, queryset, service, label, **kwargs):
+    done = 0
+    for role in queryset:
+        try:
+            service(role_id=role.pk, actor=request.user, request=request, **kwargs)
+            done += 1
+        except InvalidTransition as exc:
+            modeladmin.message_user(request, f"{role}: {exc.message}", messages.ERROR)
+        except PermissionDenied:
+            modeladmin.message_user(request, "اجازه این کار را ندارید.", messages.ERROR)
+            return
+    if done:
+        modeladmin.message_user(request, f"{done} معرفی {label}.", messages.SUCCESS)
+
+
+def _with_reason(modeladmin, request, queryset, service, label, title):
+    if "apply" in request.POST:
+        form = ReasonForm(request.POST)
+        if form.is_valid():
+            _run(modeladmin, request, queryset, service, label, reason=form.cleaned_data["reason"])
+            return None
+    else:
+        form = ReasonForm()
+    return render(request, "admin/registry/role/reason.html", {
+        **modeladmin.admin_site.each_context(request), "title": title, "form": form, "queryset": queryset,
+        "action": request.POST.get("action"), "opts": modeladmin.model._meta,
+    })
+
+
+@admin.action(description="تأیید معرفی‌های انتخاب‌شده", permissions=["review"])
+def approve_roles(modeladmin, request, queryset):
+    _run(modeladmin, request, queryset, services.role_approve, "تأیید شد")
+
+
+@admin.action(description="رد معرفی‌های انتخاب‌شده", permissions=["review"])
+def reject_roles(modeladmin, request, queryset):
+    return _with_reason(modeladmin, request, queryset, services.role_reject, "رد شد", "رد معرفی")
+
+
+@admin.action(description="پایان نقش", permissions=["review"])
+def end_roles(modeladmin, request, queryset):
+    return _with_reason(modeladmin, request, queryset, services.role_end, "پایان یافت", "پایان نقش")
+
+
+@admin.register(Role)
+class RoleAdmin(admin.ModelAdmin):
+    list_display = ["person", "company", "position", "has_signing_authority", "status", "created_at"]
+    list_filter = ["status", "position", "company__seo_department"]
+    search_fields = ["person__national_code", "person__last_name", "company__name", "company__national_id"]
+    list_select_related = ["person", "company"]
+    autocomplete_fields = ["person", "company"]
+    readonly_fields = ["status", "decided_by", "decided_at", "decision_reason"]
+    actions = [approve_roles, reject_roles, end_roles]
+
+    def has_review_permission(self, request):
+        return request.user.has_perm("registry.review_role")
+
+
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin):
+    list_display = ["national_code", "first_name", "last_name", "mobile"]
+    search_fields = ["national_code", "first_name", "last_name", "mobile"]
+    readonly_fields = ["user"]
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):
+    list_display = ["name", "national_id", "seo_department"]
+    search_fields = ["name", "national_id"]
+    list_filter = ["seo_department"]
+
+
+@admin.register(SEODepartment)
+class SEODepartmentAdmin(admin.ModelAdmin):
+    search_fields = ["name"]

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class RequestsConfig(AppConfig):
+    name = "ramis.requests"
+    label = "certrequests"
+    verbose_name = "درخواست‌های گواهی"

@@ -1,0 +1,104 @@
+"""Demo data for the embedded setup: idempotent, prints the demo logins."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from certauth.models import User
+from ramis.common.jalali import jalali_date
+from ramis.offices.models import Clerk, RegistrationOffice
+from ramis.registry.models import Company, Person, Role, SEODepartment
+
+DEMO_PASSWORD = "Ramis-demo-2026"  # noqa: S105 - published demo password, DEBUG only
+# Fixed, published TOTP secrets: demo only, refused outside DEBUG.
+DEMO_TOTP_KEYS = {
+    "admin": "3132333435363738393031323334353637383930",
+    "seo": "4a4b4c4d4e4f505152535455565758595a313233",
+    "clerk": "6162636465666768696a6b6c6d6e6f7071727374",
+    "clerk2": "7172737475767778797a30313233343536373839",
+}
+APPLICANT = {
+    "national_code": "0499370899", "first_name": "علی", "last_name": "رضایی", "father_name": "حسن",
+    "birth_date": dt.date(1986, 7, 3), "birth_certificate_number": "12345", "mobile": "09121234567",
+    "email": "ali.rezaei@example.com",
+}
+
+
+class Command(BaseCommand):
+    help = "Load the demo data (offices, a company, an approved applicant, staff with TOTP). Idempotent."
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError("seed_demo publishes fixed passwords and TOTP secrets: DEBUG only")
+        with transaction.atomic():
+            self._seed()
+        self._print()
+
+    def _staff(self, username: str, *, first: str, last: str, superuser: bool = False, perms=()) -> User:
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"first_name": first, "last_name": last, "is_staff": True,
+                                         "is_superuser": superuser},
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        for codename in perms:
+            app_label, code = codename.split(".")
+            user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=code))
+        TOTPDevice.objects.get_or_create(user=user, name="demo", defaults={"key": DEMO_TOTP_KEYS[username],
+                                                                           "confirmed": True})
+        return user
+
+    def _seed(self) -> None:
+        dept, _ = SEODepartment.objects.get_or_create(name="مدیریت نظارت بر ناشران بورسی")
+        company, _ = Company.objects.get_or_create(
+            national_id="10380284790",
+            defaults={"name": "شرکت سرمایه‌گذاری نمونه پارس", "registration_number": "123456",
+                      "seo_department": dept},
+        )
+        tehran, _ = RegistrationOffice.objects.get_or_create(
+            code="TEH01", defaults={
+                "name": "دفتر ثبت‌نام مرکزی تهران", "city": "تهران",
+                "address": "تهران، خیابان ولیعصر، نبش کوچه نمونه، پلاک ۱۰", "phone": "02188776655",
+                "offers_in_person": True, "offers_on_site": True,
+            },
+        )
+        RegistrationOffice.objects.get_or_create(
+            code="ISF01", defaults={
+                "name": "دفتر ثبت‌نام اصفهان", "city": "اصفهان", "address": "اصفهان، خیابان چهارباغ بالا، پلاک ۲۰",
+                "phone": "03132221100", "offers_in_person": True, "offers_on_site": False,
+            },
+        )
+        person, _ = Person.objects.get_or_create(national_code=APPLICANT["national_code"], defaults=APPLICANT)
+        Role.objects.get_or_create(
+            person=person, company=company, position=Role.Position.CEO,
+            defaults={"has_signing_authority": True, "status": Role.Status.APPROVED, "letter_number": "DEMO-1"},
+        )
+        self._staff("admin", first="مدیر", last="سامانه", superuser=True)
+        self._staff("seo", first="کارشناس", last="سازمان بورس", perms=["registry.review_role"])
+        clerk = self._staff("clerk", first="کارشناس", last="دفتر تهران")
+        Clerk.objects.get_or_create(user=clerk, defaults={"office": tehran})
+        isfahan = RegistrationOffice.objects.get(code="ISF01")
+        clerk2 = self._staff("clerk2", first="کارشناس", last="دفتر اصفهان")
+        Clerk.objects.get_or_create(user=clerk2, defaults={"office": isfahan})
+
+    def _print(self) -> None:
+        a = APPLICANT
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self.stdout.write(
+            "Applicant login (http://127.0.0.1:8000/auth/login/):\n"
+            f"  national code {a['national_code']}, birth date {jalali_date(a['birth_date'], persian_digits=False)}, "
+            f"birth certificate no. {a['birth_certificate_number']}, mobile {a['mobile']};\n"
+            "  the SMS code appears at http://127.0.0.1:8000/dev/outbox/"
+        )
+        self.stdout.write("Staff login (http://127.0.0.1:8000/auth/staff/login/), password " + DEMO_PASSWORD + ":")
+        for username, key in DEMO_TOTP_KEYS.items():
+            secret = base64.b32encode(bytes.fromhex(key)).decode()
+            self.stdout.write(f"  {username:7} TOTP secret {secret}  (current code: manage.py totp_now {username})")

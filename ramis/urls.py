@@ -1,0 +1,31 @@
+from django.contrib import admin
+from django.urls import include, path
+from django_otp.admin import OTPAdminSite
+
+from ramis import views
+from ramis.common.views import dev_outbox
+
+# The Django admin asks for a verified OTP device (staff TOTP) as well as a password.
+admin.site.__class__ = OTPAdminSite
+admin.site.site_header = "مدیریت سامانه رمیس و نماد اعتماد"
+admin.site.site_title = "مدیریت"
+
+public_patterns = (
+    [
+        path("", views.home, name="home"),
+        path("faq/", views.faq, name="faq"),
+        path("guide.pdf", views.guide_pdf, name="guide"),
+    ],
+    "public",
+)
+
+urlpatterns = [
+    path("", include(public_patterns)),
+    path("healthz", views.healthz, name="healthz"),
+    path("auth/", include("certauth.urls")),
+    path("panel/", include("ramis.requests.urls")),
+    path("offices/", include("ramis.offices.urls")),
+    path("captcha/", include("captcha.urls")),
+    path("dev/outbox/", dev_outbox, name="dev_outbox"),
+    path("admin/", admin.site.urls),
+]

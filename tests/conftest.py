@@ -1,0 +1,150 @@
+"""Fixed personas and shared fixtures (STYLE 16)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.cache import cache
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from ramis.celery import app as celery_app
+
+STAFF_PASSWORD = "Correct-Horse-Battery-9"
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery_and_clean_cache(settings):
+    """Tasks run in-process in tests (the Redis worker test turns this off for itself)."""
+    celery_app.conf.task_always_eager = True
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def seo_department(db):
+    from ramis.registry.models import SEODepartment
+
+    return SEODepartment.objects.create(name="مدیریت نظارت بر ناشران")
+
+
+@pytest.fixture
+def company(seo_department):
+    from ramis.registry.models import Company
+
+    return Company.objects.create(name="شرکت نمونه پارس", national_id="10380284790", seo_department=seo_department)
+
+
+def make_person(national_code: str, mobile: str, **extra):
+    from ramis.registry.models import Person
+
+    data = {
+        "first_name": "علی", "last_name": "رضایی", "father_name": "حسن", "birth_date": dt.date(1986, 7, 3),
+        "birth_certificate_number": "12345",
+    }
+    data.update(extra)
+    return Person.objects.create(national_code=national_code, mobile=mobile, **data)
+
+
+def make_role(person, company, status="approved", **extra):
+    from ramis.registry.models import Role
+
+    return Role.objects.create(person=person, company=company, position=Role.Position.CEO, status=status, **extra)
+
+
+@pytest.fixture
+def applicant_person(company):
+    person = make_person("0499370899", "09121234567")
+    make_role(person, company, has_signing_authority=True)
+    return person
+
+
+@pytest.fixture
+def other_applicant_person(company):
+    person = make_person("0013542419", "09351112233", first_name="مریم", last_name="احمدی")
+    make_role(person, company)
+    return person
+
+
+def make_staff(username: str, *, perms=(), superuser=False, totp=True):
+    from certauth.models import User
+
+    user = User.objects.create_user(username=username, password=STAFF_PASSWORD, is_staff=True,
+                                    is_superuser=superuser)
+    for perm in perms:
+        app_label, codename = perm.split(".")
+        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    if totp:
+        TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    return user
+
+
+def totp_now(user) -> str:
+    device = TOTPDevice.objects.get(user=user)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():06d}"
+
+
+@pytest.fixture
+def seo_reviewer(db):
+    return make_staff("seo", perms=["registry.review_role"])
+
+
+@pytest.fixture
+def office(db):
+    from ramis.offices.models import RegistrationOffice
+
+    return RegistrationOffice.objects.create(code="TEH01", name="دفتر تهران", city="تهران", address="تهران",
+                                             phone="02188776655", offers_on_site=True)
+
+
+@pytest.fixture
+def other_office(db):
+    from ramis.offices.models import RegistrationOffice
+
+    return RegistrationOffice.objects.create(code="ISF01", name="دفتر اصفهان", city="اصفهان", address="اصفهان",
+                                             phone="03132221100")
+
+
+@pytest.fixture
+def clerk(office):
+    from ramis.offices.models import Clerk
+
+    user = make_staff("clerk")
+    Clerk.objects.create(user=user, office=office)
+    return user
+
+
+@pytest.fixture
+def other_office_clerk(other_office):
+    from ramis.offices.models import Clerk
+
+    user = make_staff("clerk2")
+    Clerk.objects.create(user=user, office=other_office)
+    return user
+
+
+def captcha_answer(html: str) -> dict[str, str]:
+    """Read the captcha's key from a rendered form and look its answer up, as a person reads it."""
+    from captcha.models import CaptchaStore
+
+    hashkey = re.search(r'name="captcha_0" value="([0-9a-f]+)"', html).group(1)
+    return {"captcha_0": hashkey, "captcha_1": CaptchaStore.objects.get(hashkey=hashkey).response}
+
+
+def last_sms(to: str | None = None):
+    from ramis.common.models import OutboxMessage
+
+    qs = OutboxMessage.objects.filter(channel="sms")
+    if to:
+        qs = qs.filter(to=to)
+    return qs.order_by("-id").first()
+
+
+def sms_code(message) -> str:
+    return re.search(r"\b(\d{6})\b", message.body).group(1)
