@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     # Rooms, in the order they may import each other (DESIGN.md).
     "ramis.common",
     "ramis.registry",
+    "tokens",
+    "ramis.ca",
     "certauth",
     "ramis.offices",
     "ramis.requests",
@@ -210,6 +212,33 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "outbox-retry": {"task": "ramis.common.tasks.outbox_retry_pending", "schedule": 300.0},
 }
+
+# --- PKI: tokens (PKCS#11) and the CA (tokens/, ramis/ca/; README "PKI") -------------------
+PKCS11_MODULE = env_str("PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so")
+SOFTHSM_DIR = Path(env_str("SOFTHSM_DIR", str(VAR_DIR / "softhsm")))  # softhsm2.conf + tokens/
+CA_ROOT = {
+    "token": env_str("CA_ROOT_TOKEN", "ramis-root"),
+    "pin": env_str("CA_ROOT_PIN", "" if PRODUCTION else "1234"),
+    "key_type": env_str("CA_ROOT_KEY_TYPE", "rsa3072"),
+    "name": env_str("CA_ROOT_NAME", "CN=RAMIS Root CA (development),O=RAMIS,C=IR"),
+    "validity_days": env_int("CA_ROOT_VALIDITY_DAYS", 7300),
+}
+CA_ISSUING = {
+    "token": env_str("CA_ISSUING_TOKEN", "ramis-issuing"),
+    "pin": env_str("CA_ISSUING_PIN", "" if PRODUCTION else "1234"),
+    "key_type": env_str("CA_ISSUING_KEY_TYPE", "rsa2048"),
+    "name": env_str("CA_ISSUING_NAME", "CN=RAMIS Capital Market Issuing CA (development),O=RAMIS,C=IR"),
+    "validity_days": env_int("CA_ISSUING_VALIDITY_DAYS", 3650),
+}
+CA_SO_PIN = env_str("CA_SO_PIN", "" if PRODUCTION else "12345678")  # `ca init` creating SoftHSM tokens
+CA_CERT_VALIDITY_DAYS = env_int("CA_CERT_VALIDITY_DAYS", 730)  # 365 in special cases (--validity-days)
+CA_POLICY_ARC = env_str("CA_POLICY_ARC", "1.3.6.1.4.1.32473.364")  # RFC 5612 example arc until registered
+CA_CRL_NEXT_UPDATE_HOURS = env_int("CA_CRL_NEXT_UPDATE_HOURS", 24)
+CA_OCSP_VALIDITY_HOURS = env_int("CA_OCSP_VALIDITY_HOURS", 24)
+CA_OCSP_RESPONDER_VALIDITY_DAYS = env_int("CA_OCSP_RESPONDER_VALIDITY_DAYS", 90)
+CA_OCSP_CACHE_SECONDS = env_int("CA_OCSP_CACHE_SECONDS", 20)  # per-process answer cache (R19: < 1 min)
+CELERY_BEAT_SCHEDULE["ca-crl-publish"] = {"task": "ramis.ca.tasks.crl_publish_all", "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["ca-ocsp-refresh"] = {"task": "ramis.ca.tasks.ocsp_refresh_due", "schedule": 900.0}
 
 # --- Security -----------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

@@ -30,6 +30,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pkcs11
@@ -70,6 +71,7 @@ class _CachedSession:
 class _State:
     lock: threading.RLock = field(default_factory=threading.RLock)
     libs: dict[str, Any] = field(default_factory=dict)
+    confs: dict[str, str | None] = field(default_factory=dict)  # SoftHSM conf each module loaded with
     needs_reinit: set[str] = field(default_factory=set)
     sessions: dict[tuple[str, str], _CachedSession] = field(default_factory=dict)
     # Bumped whenever every session handle of the process became invalid
@@ -253,11 +255,22 @@ class TokenManager:
                         f"cannot load the PKCS#11 module {self.module}: {str(exc).strip()}"
                     ) from exc
                 _state.libs[self.module] = lib
+                _state.confs[self.module] = self._conf()
+            elif _state.confs.get(self.module) != self._conf():
+                # SoftHSM reads its configuration once per process.
+                raise ModuleLoadError(
+                    f"cannot load the PKCS#11 module {self.module} with {self._conf()}: "
+                    f"this process already uses {_state.confs.get(self.module)}"
+                )
             elif self.module in _state.needs_reinit:
                 _state.needs_reinit.discard(self.module)
                 with mapped("re-initialise after fork"):
                     lib.reinitialize()
             return lib
+
+    def _conf(self) -> str | None:
+        conf = self.config.softhsm_conf
+        return str(Path(conf).resolve()) if conf is not None else None
 
     def _reinitialize(self) -> None:
         """C_Finalize + C_Initialize: SoftHSM rescans its token directory."""

@@ -7,8 +7,10 @@ test session shares one token directory (created under pytest's tmp path).
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import shutil
+import tempfile
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -21,8 +23,17 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+from django.conf import settings
+
 from ramis.ca import builder
-from tokens import TokenConfig, TokenManager
+from tokens import TokenManager
+from tokens.conf import get_manager
+
+# SoftHSM reads its configuration once per process: point the Django settings at a
+# fresh token directory before anything loads the module, and remove it at exit.
+_HSM_DIR = Path(tempfile.mkdtemp(prefix="ramis-softhsm-"))
+atexit.register(shutil.rmtree, _HSM_DIR, True)
+settings.SOFTHSM_DIR = _HSM_DIR
 
 SO_PIN = "87654321"
 PIN = "123456"
@@ -86,13 +97,13 @@ def run(*cmd: str, check: bool = True, **kw: Any) -> subprocess.CompletedProcess
 
 
 @pytest.fixture(scope="session")
-def hsm_dir(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("softhsm")
+def hsm_dir() -> Path:
+    return _HSM_DIR
 
 
 @pytest.fixture(scope="session")
 def manager(hsm_dir) -> TokenManager:
-    return TokenManager(TokenConfig(softhsm_conf=hsm_dir / "softhsm2.conf", softhsm_token_dir=hsm_dir / "tokens"))
+    return get_manager()
 
 
 @pytest.fixture(scope="session")
@@ -124,10 +135,10 @@ class PKI:
 def pki(manager, tmp_path_factory) -> PKI:
     """Root CA (RSA-3072) and issuing CA (RSA-2048), each on its own token;
     the OCSP responder's EC key on the issuing CA's token."""
-    manager.init_token("ramis-root", SO_PIN, PIN)
-    manager.init_token("ramis-issuing", SO_PIN, PIN)
-    root_token = manager.open(label="ramis-root", pin=PIN)
-    issuing_token = manager.open(label="ramis-issuing", pin=PIN)
+    manager.init_token("test-root", SO_PIN, PIN)
+    manager.init_token("test-issuing", SO_PIN, PIN)
+    root_token = manager.open(label="test-root", pin=PIN)
+    issuing_token = manager.open(label="test-issuing", pin=PIN)
 
     root_key = root_token.generate_keypair("rsa3072", "root-ca")
     root_cert = builder.build_root_ca(key=root_key, subject=name("RAMIS Test Root CA"))
