@@ -81,7 +81,7 @@ def _int(value: int) -> bytes:
 
 def _time(t: dt.datetime) -> bytes:
     """UTCTime through 2049, GeneralizedTime from 2050 (RFC 5280 §4.1.2.5)."""
-    t = t.astimezone(dt.timezone.utc)
+    t = t.astimezone(dt.UTC)
     if t.year < 2050:
         return b"\x17\x0d" + t.strftime("%y%m%d%H%M%SZ").encode()
     return b"\x18\x0f" + t.strftime("%Y%m%d%H%M%SZ").encode()

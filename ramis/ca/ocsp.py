@@ -37,7 +37,7 @@ from cryptography.x509 import ocsp
 
 from .builder import issuer_hashes
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 # Unsigned OCSPResponse { responseStatus } for the error statuses.
 MALFORMED_REQUEST = bytes.fromhex("30030a0101")
@@ -45,7 +45,7 @@ INTERNAL_ERROR = bytes.fromhex("30030a0102")
 TRY_LATER = bytes.fromhex("30030a0103")
 UNAUTHORIZED = bytes.fromhex("30030a0106")
 
-HASHES: dict[str, hashes.HashAlgorithm] = {"sha1": hashes.SHA1(), "sha256": hashes.SHA256()}
+HASHES: dict[str, hashes.HashAlgorithm] = {"sha1": hashes.SHA1(), "sha256": hashes.SHA256()}  # noqa: S303 - OpenSSL sends SHA-1 CertIDs by default
 
 REASON_FLAGS: dict[str, x509.ReasonFlags] = {
     "unspecified": x509.ReasonFlags.unspecified,

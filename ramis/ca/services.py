@@ -217,7 +217,7 @@ def certificate_issue(
             subject=c.subject.rfc4514_string(),
             subject_data=subject,
             der=builder.der(c),
-            sha1=builder.fingerprint(c, hashes.SHA1()),
+            sha1=builder.fingerprint(c, hashes.SHA1()),  # noqa: S303 - a fingerprint for display, not a signature
             sha256=builder.fingerprint(c),
             not_before=c.not_valid_before_utc,
             not_after=c.not_valid_after_utc,
@@ -246,14 +246,14 @@ def _locked_cert(serial: str | int) -> IssuedCertificate:
         raise CAError(f"no certificate with serial {serial}") from None
 
 
-def _transition(cert: IssuedCertificate, name: str, event: str, actor, reason: str = "", request=None, **kw):
+def _transition(cert: IssuedCertificate, name: str, event: str, actor, note: str = "", request=None, **kw):
     method = getattr(cert, name)
     if not can_proceed(method):
         raise InvalidTransition(cert, name)
     old = cert.status
     method(**kw)
     cert.save()
-    audit.record(actor=actor, target=cert, event=event, old=old, new=cert.status, reason=reason,
+    audit.record(actor=actor, target=cert, event=event, old=old, new=cert.status, reason=note,
                  extra={"serial": cert.serial_hex}, request=request)
     from . import tasks
 

@@ -211,7 +211,7 @@ def test_crl_verifies_with_openssl_and_cryptography(pki, openssl):
     revoked = [issue(pki).cert for _ in range(3)]
     now = utcnow()
     reasons = ["key_compromise", "certificate_hold", None]
-    entries = [crl.RevokedEntry(c.serial_number, now - dt.timedelta(hours=i), r) for i, (c, r) in enumerate(zip(revoked, reasons))]
+    entries = [crl.RevokedEntry(c.serial_number, now - dt.timedelta(hours=i), r) for i, (c, r) in enumerate(zip(revoked, reasons, strict=True))]
     der = crl.build_crl(
         issuer_cert=pki.issuing.cert, key=pki.issuing.key, entries=entries, number=42,
         this_update=now, next_update=now + dt.timedelta(days=1),
@@ -374,7 +374,7 @@ def _request(pki, cert, algorithm):
     )
 
 
-@pytest.mark.parametrize("algorithm", [hashes.SHA1(), hashes.SHA256()])
+@pytest.mark.parametrize("algorithm", [hashes.SHA1(), hashes.SHA256()])  # noqa: S303
 def test_get_and_post_return_the_same_presigned_bytes(pki, responder, algorithm):
     req = _request(pki, responder["revoked"], algorithm)
     post = urllib.request.urlopen(urllib.request.Request(responder["url"], data=req, headers={
@@ -408,7 +408,7 @@ def test_malformed_get_gets_malformed_request_status(responder):
 
 def test_unknown_issuer_gets_unauthorized(pki, responder):
     other = issue(pki).cert  # a certificate whose "issuer" we pretend is itself
-    req = c_ocsp.OCSPRequestBuilder().add_certificate(other, other, hashes.SHA1()).build()
+    req = c_ocsp.OCSPRequestBuilder().add_certificate(other, other, hashes.SHA1()).build()  # noqa: S303
     raw = responder["store"].answer(req.public_bytes(serialization.Encoding.DER))
     assert raw == ocsp.UNAUTHORIZED
 
@@ -418,7 +418,7 @@ def test_request_path_never_signs(pki, responder, monkeypatch):
     real = type(pki.responder_key).sign
     monkeypatch.setattr(type(pki.responder_key), "sign", lambda self, *a: calls.append(a) or real(self, *a))
     for cert in (responder["good"], responder["revoked"]):
-        for alg in (hashes.SHA1(), hashes.SHA256()):
+        for alg in (hashes.SHA1(), hashes.SHA256()):  # noqa: S303
             raw = responder["store"].answer(_request(pki, cert, alg))
             assert c_ocsp.load_der_ocsp_response(raw).response_status == c_ocsp.OCSPResponseStatus.SUCCESSFUL
     assert calls == []
@@ -426,7 +426,7 @@ def test_request_path_never_signs(pki, responder, monkeypatch):
 
 def test_pkilint_finds_no_error_in_ocsp_responses(pki, responder):
     for cert in (responder["good"], responder["revoked"]):
-        for alg in (hashes.SHA1(), hashes.SHA256()):
+        for alg in (hashes.SHA1(), hashes.SHA256()):  # noqa: S303
             raw = responder["store"].answer(_request(pki, cert, alg))
             no_errors(lint.lint_ocsp_response(raw))
             path = pki.write("resp.der", raw)

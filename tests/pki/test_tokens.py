@@ -190,7 +190,7 @@ def test_cryptography_builders_sign_with_token_keys(rsa_key, ec_key, which):
     if which != "rsa-pss":  # OCSPResponseBuilder.sign has no padding argument
         resp = (
             ocsp.OCSPResponseBuilder()
-            .add_response(cert, cert, hashes.SHA1(), ocsp.OCSPCertStatus.GOOD, now, now, None, None)
+            .add_response(cert, cert, hashes.SHA1(), ocsp.OCSPCertStatus.GOOD, now, now, None, None)  # noqa: S303
             .responder_id(ocsp.OCSPResponderEncoding.HASH, cert)
             .sign(key, hashes.SHA256())
         )
