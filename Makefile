@@ -49,6 +49,7 @@ prepare: install fonts
 	mkdir -p var
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py seed_demo
+	$(PY) manage.py ca init
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -167,11 +167,13 @@ def ca_init(*, actor=None) -> list[CertificateAuthority]:
 def _store_ocsp(ca: CertificateAuthority, cert: IssuedCertificate, responses: dict, status: str) -> None:
     rows = []
     for key, der in responses.items():
-        parsed = x509.ocsp.load_der_ocsp_response(der)
+        if key.hash == "sha1" or not rows:
+            parsed = x509.ocsp.load_der_ocsp_response(der)  # same times in both answers
+            this_update, next_update = parsed.this_update_utc, parsed.next_update_utc
         rows.append(OCSPResponse(
             ca=ca, certificate=cert, hash_algorithm=key.hash, issuer_name_hash=key.issuer_name_hash.hex(),
             issuer_key_hash=key.issuer_key_hash.hex(), serial_hex=format(key.serial, "x"), cert_status=status,
-            der=der, this_update=parsed.this_update_utc, next_update=parsed.next_update_utc,
+            der=der, this_update=this_update, next_update=next_update,
         ))
     OCSPResponse.objects.bulk_create(
         rows, update_conflicts=True,
