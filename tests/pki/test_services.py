@@ -343,3 +343,27 @@ def test_token_commands(db, tmp_path, capsys):
     assert "deleted 3 object(s)" in capsys.readouterr().out
     with pytest.raises(CommandError, match="no such key"):
         call_command("token", "delete-key", "--label", "cmd-token", "--pin", "4321", "--id", "a1b2")
+
+
+def test_lean_ocsp_wsgi_entry_returns_the_same_bytes_as_the_view(issuing, client):
+    import io
+
+    from ramis.ca import wsgi
+
+    cert = issue()
+    req = ocsp_request(cert, issuing)
+    via_view = client.post("/ca/ocsp/issuing/", req, content_type="application/ocsp-request").content
+    seen = {}
+
+    def start_response(status, headers):
+        seen["status"], seen["headers"] = status, dict(headers)
+
+    env = {"PATH_INFO": "/ca/ocsp/issuing/", "REQUEST_METHOD": "POST", "CONTENT_LENGTH": str(len(req)),
+           "wsgi.input": io.BytesIO(req)}
+    assert b"".join(wsgi.application(env, start_response)) == via_view
+    assert seen["status"] == "200 OK" and seen["headers"]["Content-Type"] == "application/ocsp-response"
+    env = {"PATH_INFO": "/ca/ocsp/issuing/" + base64.b64encode(req).decode(), "REQUEST_METHOD": "GET"}
+    assert b"".join(wsgi.application(env, start_response)) == via_view
+    env = {"PATH_INFO": "/ca/ocsp/issuing/", "REQUEST_METHOD": "POST", "CONTENT_LENGTH": "5",
+           "wsgi.input": io.BytesIO(b"junk!")}
+    assert b"".join(wsgi.application(env, start_response)) == b"\x30\x03\x0a\x01\x01"
