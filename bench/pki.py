@@ -121,14 +121,32 @@ def main() -> None:
     try:
         run(args, work, env, procs)
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        for p in procs:  # stop each server and the workers it forked, by pid
+            stop(p)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def stop(p: subprocess.Popen) -> None:
+    """SIGTERM a server we started and the workers it forked (openssl -multi leaves them running)."""
+    if p.poll() is not None:
+        return
+    pids = [p.pid, *_children(p.pid)]
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    try:
+        p.wait(10)
+    except subprocess.TimeoutExpired:
+        p.kill()
 
 
 def line(label: str, ours: str, ref: str = "") -> None:
@@ -225,12 +243,12 @@ def run(args, work: Path, env: dict, procs: list) -> None:
     procs.append(subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "ramis.ca.wsgi:application", "-w", "2", "-b",
          f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=ROOT, env=env,
+        cwd=ROOT, env=env, start_new_session=True,
     ))
     wait_port(port)
     load(port, "/ca/ocsp/issuing/", requests[:20], 2, 1.0)  # warm up both workers
     ours, ours_bad = load(port, "/ca/ocsp/issuing/", requests, args.clients, args.seconds)
-    procs[-1].send_signal(signal.SIGTERM)
+    stop(procs[-1])
 
     # openssl's responder: same certificates, its own software EC key (it cannot use our token)
     resp_key = ec.generate_private_key(ec.SECP256R1())
