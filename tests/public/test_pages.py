@@ -50,3 +50,16 @@ def test_guide_pdf_text_is_persian(client, office, tmp_path):
 
 def test_healthz(client, db):
     assert client.get("/healthz").content == b"ok"
+
+
+def test_errors_are_persian_pages(client, db, settings):
+    settings.DEBUG = False
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "صفحه پیدا نشد" in response.content.decode()
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post("/auth/login/", {"national_code": "0499370899"})
+    assert response.status_code == 403
+    assert "فرم منقضی شد" in response.content.decode()
