@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 
 import pytest
 import redis
@@ -26,18 +27,32 @@ def _redis_url() -> str:
     return url
 
 
+def _reset_connections():
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def redis_worker(settings):
     url = _redis_url()
-    old = app.conf.broker_url
+    old_broker, old_queue = app.conf.broker_url, app.conf.task_default_queue
+    # A queue of this run's own, so that parallel runs on the same Redis never share messages.
+    queue = f"test-{uuid.uuid4().hex}"
+    _reset_connections()  # a pool made earlier for the in-memory broker must not be reused
     app.conf.broker_url = url
+    app.conf.task_default_queue = queue
     app.conf.task_always_eager = False
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    redis.Redis.from_url(url).flushdb()
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING"):
-        yield
-    app.conf.task_always_eager = True
-    app.conf.broker_url = old
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING",
+                          queues=[queue]):
+            yield
+    finally:
+        app.conf.task_always_eager = True
+        app.conf.broker_url, app.conf.task_default_queue = old_broker, old_queue
+        _reset_connections()
 
 
 @pytest.mark.redis
