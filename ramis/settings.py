@@ -148,8 +148,26 @@ CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.random_char_challenge"
 CAPTCHA_TEST_MODE = env_bool("CAPTCHA_TEST_MODE", False)  # accepts "PASSED" (tests/demo only)
 CAPTCHA_TIMEOUT = 10
 
-# OpenID Connect login via the national services window (R4); off unless configured.
+# OpenID Connect login via the national services window (R4); off unless the provider's
+# authorization endpoint is configured.
 OIDC_OP_ISSUER = env_str("OIDC_OP_ISSUER", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT", "")
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET", "")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid profile phone")
+OIDC_NATIONAL_CODE_CLAIM = env_str("OIDC_NATIONAL_CODE_CLAIM", "national_code")
+OIDC_MOBILE_CLAIM = env_str("OIDC_MOBILE_CLAIM", "phone_number")
+OIDC_CREATE_USER = False
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10)
+OIDC_AUTHENTICATION_CALLBACK_URL = "certauth:sso_callback"
+LOGIN_REDIRECT_URL_FAILURE = "/auth/login/"
+if OIDC_OP_AUTHORIZATION_ENDPOINT:
+    AUTHENTICATION_BACKENDS.append("certauth.oidc.NationalWindowBackend")
 
 # --- Internationalisation -----------------------------------------------------------------
 LANGUAGE_CODE = "fa"
@@ -242,6 +260,7 @@ CELERY_BEAT_SCHEDULE["ca-ocsp-refresh"] = {"task": "ramis.ca.tasks.ocsp_refresh_
 
 # --- Security -----------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "ramis.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
