@@ -94,8 +94,8 @@ def _ca_row(slug: str, parent, token, key, cert: x509.Certificate, actor) -> Cer
         not_before=cert.not_valid_before_utc,
         not_after=cert.not_valid_after_utc,
     )
-    audit.record(actor=actor, target=ca, event="ca.created", new=ca.subject,
-                 extra={"sha256": ca.sha256, "token": token.label})
+    audit.record(actor=actor, target=ca, event="ca.created", new="active",
+                 extra={"subject": ca.subject, "sha256": ca.sha256, "token": token.label})
     return ca
 
 

@@ -6,6 +6,7 @@ import os
 import time
 import uuid
 
+import kombu.pools
 import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
@@ -28,6 +29,9 @@ def _redis_url() -> str:
 
 
 def _reset_connections():
+    """Forget every pooled broker connection and producer (Celery's and kombu's global ones),
+    so the next task call connects to the broker now configured."""
+    kombu.pools.reset()
     if app._pool is not None:
         app._pool.force_close_all()
         app._pool = None

@@ -7,12 +7,10 @@ test session shares one token directory (created under pytest's tmp path).
 
 from __future__ import annotations
 
-import atexit
 import datetime as dt
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,11 +26,8 @@ from ramis.ca import builder
 from tokens import TokenManager
 from tokens.conf import get_manager
 
-# SoftHSM reads its configuration once per process: point the Django settings at a
-# fresh token directory before anything loads the module, and remove it at exit.
-_HSM_DIR = Path(tempfile.mkdtemp(prefix="ramis-softhsm-"))
-atexit.register(shutil.rmtree, _HSM_DIR, True)
-settings.SOFTHSM_DIR = _HSM_DIR
+# The SoftHSM token directory of the test session is set in tests/conftest.py.
+_HSM_DIR = Path(settings.SOFTHSM_DIR)
 
 SO_PIN = "87654321"
 PIN = "123456"
