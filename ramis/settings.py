@@ -209,7 +209,41 @@ CELERY_TASK_ROUTES = {"ramis.ca.tasks.*": {"queue": "signing"}}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "outbox-retry": {"task": "ramis.common.tasks.outbox_retry_pending", "schedule": 300.0},
+    # RAMIS requests: expiry reminders (SMS at 30 and 7 days) and expiry, hourly (R20).
+    "certificates-expiry": {"task": "ramis.requests.tasks.certificates_expiry", "schedule": 3600.0},
 }
+
+# --- RAMIS requests (README "RAMIS requests") ---------------------------------------------
+# Payment gateway (X4): the sandbox pages by default; production names the bank backend.
+PAYMENT_BACKEND = env_str("PAYMENT_BACKEND", "ramis.requests.payments.SandboxPaymentBackend")
+PAYMENT_OPTIONS = {"secret": env_str("PAYMENT_SANDBOX_SECRET", "")}
+if PRODUCTION and PAYMENT_BACKEND.endswith("SandboxPaymentBackend") and not env_bool("PAYMENT_SANDBOX_ALLOWED", False):
+    raise ImproperlyConfigured("PAYMENT_BACKEND is the sandbox in production: name a bank backend")
+if PAYMENT_BACKEND.endswith("AzBankGatewaysBackend"):
+    INSTALLED_APPS.append("azbankgateways")
+    AZ_IRANIAN_BANK_GATEWAYS = {
+        "GATEWAYS": {
+            env_str("BANK_GATEWAY", "BMI"): {
+                "MERCHANT_CODE": env_str("BANK_MERCHANT_CODE", ""),
+                "TERMINAL_CODE": env_str("BANK_TERMINAL_CODE", ""),
+                "SECRET_KEY": env_str("BANK_SECRET_KEY", ""),
+                "USERNAME": env_str("BANK_USERNAME", ""),
+                "PASSWORD": env_str("BANK_PASSWORD", ""),
+            },
+        },
+        "DEFAULT": env_str("BANK_GATEWAY", "BMI"),
+        "CURRENCY": "IRR",
+        "TRACKING_CODE_QUERY_PARAM": "tc",
+        "TRACKING_CODE_LENGTH": 16,
+        "IS_SAFE_GET_GATEWAY_PAYMENT": False,
+    }
+# Certificates are valid two years by default (one in special cases) (R21).
+CERT_DEFAULT_VALIDITY_YEARS = env_int("CERT_DEFAULT_VALIDITY_YEARS", 2)
+# Bookable appointment days from tomorrow on (R12).
+APPOINTMENT_DAYS_AHEAD = env_int("APPOINTMENT_DAYS_AHEAD", 14)
+# SMS reminders before expiry, in days (R20), and the window in which renewal replaces revocation (R21).
+EXPIRY_REMINDER_DAYS = [int(d) for d in env_list("EXPIRY_REMINDER_DAYS", ["30", "7"])]
+RENEWAL_INSTEAD_OF_REVOCATION_DAYS = env_int("RENEWAL_INSTEAD_OF_REVOCATION_DAYS", 30)
 
 # --- Security -----------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

@@ -148,3 +148,42 @@ def last_sms(to: str | None = None):
 
 def sms_code(message) -> str:
     return re.search(r"\b(\d{6})\b", message.body).group(1)
+
+
+def login_applicant(client, person):
+    """Log an applicant in as the SMS-code login leaves them: authenticated, and the session's
+    OTP device verified (django-otp's ``otp_device_id``)."""
+    from certauth.models import SMSDevice, User
+
+    if person.user is None:
+        person.user = User.objects.create(username=f"nc-{person.national_code}", first_name=person.first_name,
+                                          last_name=person.last_name)
+        person.save(update_fields=["user"])
+    device, _ = SMSDevice.objects.get_or_create(user=person.user,
+                                                defaults={"name": "sms", "mobile": person.mobile, "confirmed": True})
+    client.force_login(person.user, backend="certauth.backends.ApplicantOTPBackend")
+    session = client.session
+    session["otp_device_id"] = device.persistent_id
+    session.save()
+    return client
+
+
+def login_staff(client, user):
+    """A staff user logged in with a verified TOTP device."""
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    session = client.session
+    session["otp_device_id"] = TOTPDevice.objects.get(user=user).persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def applicant_client(client, applicant_person):
+    return login_applicant(client, applicant_person)
+
+
+@pytest.fixture
+def other_applicant_client(other_applicant_person):
+    from django.test import Client
+
+    return login_applicant(Client(), other_applicant_person)
