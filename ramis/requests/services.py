@@ -19,6 +19,7 @@ from django.utils import timezone
 from django_fsm import can_proceed, has_transition_perm
 
 from ramis.common import audit, notify
+from ramis.common.digits import to_persian_digits
 from ramis.common.errors import InvalidTransition
 from ramis.common.jalali import TEHRAN, jalali_datetime
 from ramis.common.uploads import validate_upload
@@ -237,7 +238,7 @@ def invoice_lines_for(req: CertificateRequest, *, on: dt.date | None = None) -> 
         else Tariff.Item.SEAL_CERTIFICATE
     kind = "تمدید" if req.kind == CertificateRequest.Kind.RENEW else "صدور"
     add_split(_tariff(cert_item, req.validity_years, on),
-              f"{kind} {req.get_cert_type_display()} {req.validity_years} ساله")
+              f"{kind} {req.get_cert_type_display()} {to_persian_digits(req.validity_years)} ساله")
     if req.token_choice == TokenChoice.BUY and req.token_model_id:
         lines.append(InvoiceLine(description=f"توکن {req.token_model.name}", payee=Payee.OFFICE,
                                  amount_rials=req.token_model.price_rials))
