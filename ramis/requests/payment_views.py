@@ -6,6 +6,7 @@ import logging
 import secrets
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
@@ -48,7 +49,7 @@ def callback(request):
         return HttpResponseBadRequest("نتیجه پرداخت معتبر نیست.")
     try:
         payment = services.payment_settle(result=result, request=request)
-    except services.PermissionDenied:
+    except PermissionDenied:
         return HttpResponseBadRequest("پرداخت ناشناخته است.")
     req_id = payment.invoice.request_id
     if payment.status == Payment.Status.PAID:

@@ -24,6 +24,8 @@ from .models import (
     CertificateType,
     DocumentRequirement,
     Invoice,
+    Payment,
+    ServiceType,
 )
 
 Status = CertificateRequest.Status
@@ -261,7 +263,7 @@ def receipt_pdf(request, pk: int):
     invoice = Invoice.objects.filter(request=req, status=Invoice.Status.PAID).prefetch_related("lines").first()
     if invoice is None:
         raise Http404
-    payment = invoice.payments.filter(status="paid").first()
+    payment = invoice.payments.filter(status=Payment.Status.PAID).first()
     pdf = render_pdf("pdf/payment_receipt.html", {"req": req, "invoice": invoice, "payment": payment})
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="receipt-{invoice.number}.pdf"'
@@ -275,7 +277,7 @@ def receipt_pdf(request, pk: int):
 def appointment(request, pk: int):
     req = selectors.get_request_for_applicant(request.user, pk)
     if req.status not in (Status.AWAITING_APPOINTMENT, Status.AWAITING_ISSUANCE) or req.office_id is None \
-            or req.service_type != "in_person":
+            or req.service_type != ServiceType.IN_PERSON:
         return redirect("requests:detail", pk=req.pk)
     current = selectors.active_appointment(req)
     free = selectors.free_slots(req.office)

@@ -50,7 +50,7 @@ def test_two_final_submits_apply_once(applicant_person, office, catalogue):
     req = make_draft(applicant_person, office, catalogue=catalogue)
     user = applicant_person.user
     results = race(*[lambda: services.request_submit(request_id=req.pk, actor=user)] * 4)
-    assert sum(isinstance(r, CertificateRequest) for r in results) == 1
+    assert sum(isinstance(r, CertificateRequest) for r in results) == 1, results
     assert all(isinstance(r, (CertificateRequest, services.InvalidTransition)) for r in results)
     assert AuditEntry.objects.filter(event="request.submitted").count() == 1
     assert OutboxMessage.objects.filter(template="request_submitted").count() == 1
