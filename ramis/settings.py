@@ -229,6 +229,8 @@ CELERY_TASK_ROUTES = {"ramis.ca.tasks.*": {"queue": "signing"}}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "outbox-retry": {"task": "ramis.common.tasks.outbox_retry_pending", "schedule": 300.0},
+    # RAMIS requests: expiry reminders (SMS at 30 and 7 days) and expiry, hourly (R20).
+    "certificates-expiry": {"task": "ramis.requests.tasks.certificates_expiry", "schedule": 3600.0},
 }
 
 # --- PKI: tokens (PKCS#11) and the CA (tokens/, ramis/ca/; README "PKI") -------------------
@@ -257,6 +259,37 @@ CA_OCSP_RESPONDER_VALIDITY_DAYS = env_int("CA_OCSP_RESPONDER_VALIDITY_DAYS", 90)
 CA_OCSP_CACHE_SECONDS = env_int("CA_OCSP_CACHE_SECONDS", 20)  # per-process answer cache (R19: < 1 min)
 CELERY_BEAT_SCHEDULE["ca-crl-publish"] = {"task": "ramis.ca.tasks.crl_publish_all", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["ca-ocsp-refresh"] = {"task": "ramis.ca.tasks.ocsp_refresh_due", "schedule": 900.0}
+
+# --- RAMIS requests (README "RAMIS requests") ---------------------------------------------
+# Payment gateway (X4): the sandbox pages by default (they say so on every page); a real
+# deployment names the bank backend.
+PAYMENT_BACKEND = env_str("PAYMENT_BACKEND", "ramis.requests.payments.SandboxPaymentBackend")
+PAYMENT_OPTIONS = {"secret": env_str("PAYMENT_SANDBOX_SECRET", "")}
+if PAYMENT_BACKEND.endswith("AzBankGatewaysBackend"):
+    INSTALLED_APPS.append("azbankgateways")
+    AZ_IRANIAN_BANK_GATEWAYS = {
+        "GATEWAYS": {
+            env_str("BANK_GATEWAY", "BMI"): {
+                "MERCHANT_CODE": env_str("BANK_MERCHANT_CODE", ""),
+                "TERMINAL_CODE": env_str("BANK_TERMINAL_CODE", ""),
+                "SECRET_KEY": env_str("BANK_SECRET_KEY", ""),
+                "USERNAME": env_str("BANK_USERNAME", ""),
+                "PASSWORD": env_str("BANK_PASSWORD", ""),
+            },
+        },
+        "DEFAULT": env_str("BANK_GATEWAY", "BMI"),
+        "CURRENCY": "IRR",
+        "TRACKING_CODE_QUERY_PARAM": "tc",
+        "TRACKING_CODE_LENGTH": 16,
+        "IS_SAFE_GET_GATEWAY_PAYMENT": False,
+    }
+# Certificates are valid two years by default (one in special cases) (R21).
+CERT_DEFAULT_VALIDITY_YEARS = env_int("CERT_DEFAULT_VALIDITY_YEARS", 2)
+# Bookable appointment days from tomorrow on (R12).
+APPOINTMENT_DAYS_AHEAD = env_int("APPOINTMENT_DAYS_AHEAD", 14)
+# SMS reminders before expiry, in days (R20), and the window in which renewal replaces revocation (R21).
+EXPIRY_REMINDER_DAYS = [int(d) for d in env_list("EXPIRY_REMINDER_DAYS", ["30", "7"])]
+RENEWAL_INSTEAD_OF_REVOCATION_DAYS = env_int("RENEWAL_INSTEAD_OF_REVOCATION_DAYS", 30)
 
 # --- Security -----------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

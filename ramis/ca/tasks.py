@@ -8,7 +8,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from . import services
+from . import responder, services
 from .models import CertificateAuthority, IssuedCertificate
 
 
@@ -17,6 +17,7 @@ def revocation_publish(certificate_id: int) -> None:
     """After a revocation, hold or release commits: re-sign its OCSP answers, then the CRL."""
     cert = IssuedCertificate.objects.select_related("ca").get(pk=certificate_id)
     services.ocsp_refresh(ca_slug=cert.ca.slug, certificate_ids=[cert.pk])
+    responder.clear_cache()  # this process answers from the new bytes now; others within the cache TTL
     services.crl_publish(ca_slug=cert.ca.slug)
 
 

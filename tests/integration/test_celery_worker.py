@@ -11,6 +11,7 @@ import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
 from django.db import transaction
+from kombu import pools
 
 from ramis.celery import app
 from ramis.common import notify
@@ -36,6 +37,7 @@ def _reset_connections():
         app._pool.force_close_all()
         app._pool = None
     app.amqp._producer_pool = None
+    pools.reset()  # kombu's global producer pools keep the closed pool for an equal connection
 
 
 @pytest.fixture
