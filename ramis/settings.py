@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "certauth",
     "ramis.offices",
     "ramis.requests",
+    "ramis.desk",
 ]
 
 MIDDLEWARE = [
@@ -290,6 +291,30 @@ APPOINTMENT_DAYS_AHEAD = env_int("APPOINTMENT_DAYS_AHEAD", 14)
 # SMS reminders before expiry, in days (R20), and the window in which renewal replaces revocation (R21).
 EXPIRY_REMINDER_DAYS = [int(d) for d in env_list("EXPIRY_REMINDER_DAYS", ["30", "7"])]
 RENEWAL_INSTEAD_OF_REVOCATION_DAYS = env_int("RENEWAL_INSTEAD_OF_REVOCATION_DAYS", 30)
+
+# --- Registration office desk (README "Registration office (clerk desk)") ----------------
+# The applicant's token at the clerk's workstation: the backend, its PKCS#11 module (per office
+# code if offices differ: "TEH01=/usr/lib/libeTPkcs11.so,ISF01=..."), the SO PIN the office sets
+# on the tokens it initialises, and the key type generated on the token per certificate profile.
+def _env_pairs(name: str) -> dict[str, str]:
+    pairs = {}
+    for item in env_list(name, []):
+        key, sep, value = item.partition("=")
+        if not (sep and key.strip() and value.strip()):
+            raise ImproperlyConfigured(f"{name}: {item!r} is not KEY=VALUE")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+OFFICE_TOKEN_BACKEND = env_str("OFFICE_TOKEN_BACKEND", "ramis.desk.workstation.InProcessTokens")
+OFFICE_PKCS11_MODULE = env_str("OFFICE_PKCS11_MODULE", PKCS11_MODULE)
+OFFICE_PKCS11_MODULES = _env_pairs("OFFICE_PKCS11_MODULES")
+OFFICE_TOKEN_SO_PIN = env_str("OFFICE_TOKEN_SO_PIN", "" if PRODUCTION else "12345678")
+OFFICE_KEY_TYPES = {"signature": "rsa2048", "seal": "rsa2048"} | _env_pairs("OFFICE_KEY_TYPES")
+OFFICE_TOKEN_PIN_MIN_LENGTH = env_int("OFFICE_TOKEN_PIN_MIN_LENGTH", 6)
+# A clerk's issuance that has not finished after this long is taken as abandoned (crashed process).
+OFFICE_ISSUANCE_TIMEOUT_SECONDS = env_int("OFFICE_ISSUANCE_TIMEOUT_SECONDS", 600)
+OFFICE_QUEUE_PAGE_SIZE = env_int("OFFICE_QUEUE_PAGE_SIZE", 25)
 
 # --- Security -----------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

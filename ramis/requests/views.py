@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from certauth.decorators import applicant_required
@@ -40,21 +41,7 @@ STEPS = [
 ]
 STEP_KEYS = [key for key, _ in STEPS]
 
-EVENT_LABELS = {
-    "request.created": "ایجاد درخواست",
-    "request.document_uploaded": "بارگذاری مدرک",
-    "request.submitted": "ثبت نهایی و ارسال به دفتر",
-    "request.resubmitted": "ارسال دوباره پس از اصلاح",
-    "request.approved": "تأیید دفتر ثبت‌نام و صدور صورت‌حساب",
-    "request.returned": "بازگشت برای اصلاح",
-    "request.rejected": "رد درخواست",
-    "request.cancelled": "لغو درخواست",
-    "request.paid": "پرداخت صورت‌حساب",
-    "request.booked": "تعیین نوبت",
-    "request.rebooked": "تغییر نوبت",
-    "request.visit_scheduled": "هماهنگی مراجعه در محل",
-    "request.issued": "صدور گواهی",
-}
+EVENT_LABELS = selectors.EVENT_LABELS
 
 
 def _done_steps(req: CertificateRequest) -> list[str]:
@@ -224,8 +211,10 @@ def request_detail(request, pk: int):
 # --- documents (X8) -----------------------------------------------------------------------------------
 
 
+@xframe_options_sameorigin
 def document_view(request, pk: int):
-    """A private upload, for the applicant, their office's clerks and reviewers only (404 for others)."""
+    """A private upload, for the applicant, their office's clerks and reviewers only (404 for others).
+    Same-origin framing is allowed so that the office's review page can preview it inline."""
     doc = selectors.get_document_for_user(request.user, pk)
     return serve_private(doc.file, download_name=f"{doc.request.reference}-{doc.requirement.code}.{doc.kind}")
 
