@@ -105,6 +105,21 @@ class IdentityCheckForm(forms.Form):
     power_file = forms.FileField(label="تصویر وکالت‌نامه (PDF، JPEG یا PNG)", required=False)
     note = forms.CharField(label="توضیح", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
+    ATTORNEY_FIELDS = ("attorney_name", "attorney_national_code", "power_kind", "power_number", "power_date",
+                       "power_notary", "power_file")
+
+    @property
+    def person_fields(self):
+        return [self[name] for name in self.fields if name not in self.ATTORNEY_FIELDS and name != "note"]
+
+    @property
+    def attorney_fields(self):
+        return [self[name] for name in self.ATTORNEY_FIELDS]
+
+    @property
+    def note_field(self):
+        return [self["note"]]
+
     def clean_power_file(self):
         upload = self.cleaned_data.get("power_file")
         if upload:

@@ -8,6 +8,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from cryptography import x509
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import Http404
@@ -208,6 +209,17 @@ def certificate_subject(req: CertificateRequest) -> dict[str, str]:
         "organization": req.latin_company_name.strip() or company.name,
         "title": POSITION_TITLES.get(req.role.position, req.role.get_position_display()),
     }
+
+
+_NAMES = {
+    x509.NameOID.SERIAL_NUMBER: "serialNumber", x509.NameOID.GIVEN_NAME: "GN", x509.NameOID.SURNAME: "SN",
+    x509.NameOID.TITLE: "title", x509.NameOID.ORGANIZATION_IDENTIFIER: "organizationIdentifier",
+}
+
+
+def subject_text(der: bytes) -> str:
+    """A certificate's subject as people read it (RFC 4514 with names for every attribute we use)."""
+    return x509.load_der_x509_certificate(bytes(der)).subject.rfc4514_string(_NAMES)
 
 
 def check_subject(req: CertificateRequest) -> str | None:

@@ -16,6 +16,7 @@ urlpatterns = [
     path("requests/<int:pk>/issue/", views.issue, name="issue"),
     path("requests/<int:pk>/handover.pdf", views.handover_pdf, name="handover"),
     path("documents/<int:pk>/", views.document, name="document"),
+    path("documents/<int:pk>/preview/", views.document_preview, name="document_preview"),
     path("identity/<int:pk>/power-of-attorney/", views.power_of_attorney, name="power_of_attorney"),
     path("certificates/<int:pk>/", views.certificate_detail, name="certificate"),
     path("revocations/", views.revocations, name="revocations"),

@@ -15,7 +15,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from certauth.decorators import staff_required
@@ -38,7 +37,7 @@ from ramis.requests.models import (
 )
 from tokens import TokenError
 
-from . import forms, selectors, services, workstation
+from . import forms, previews, selectors, services, workstation
 
 Status = CertificateRequest.Status
 DESK_EVENT_LABELS = request_selectors.EVENT_LABELS
@@ -181,14 +180,34 @@ def reject(request, pk: int):
     return redirect(reverse("desk:queue") + "?tab=submitted")
 
 
-@clerk_required
-@xframe_options_sameorigin
-def document(request, pk: int):
-    """A request document for this office's clerk (the same permission check as the panel's view)."""
-    doc = request_selectors.get_document_for_user(request.user, pk)
+def _office_document(request, pk: int):
+    doc = request_selectors.get_document_for_user(request.user, pk)  # the panel's permission check (X8)
     if doc.request.office_id != request.office.pk:
         raise Http404
+    return doc
+
+
+@clerk_required
+def document(request, pk: int):
+    """A request document for this office's clerk, as uploaded."""
+    doc = _office_document(request, pk)
     return serve_private(doc.file, download_name=f"{doc.request.reference}-{doc.requirement.code}.{doc.kind}")
+
+
+@clerk_required
+def document_preview(request, pk: int):
+    """An inline preview: the image itself, or a PDF's first page as PNG (404 if it cannot be drawn)."""
+    doc = _office_document(request, pk)
+    if doc.kind != "pdf":
+        return serve_private(doc.file, download_name=f"{doc.request.reference}-{doc.requirement.code}.{doc.kind}")
+    with doc.file.open("rb") as fh:
+        png = previews.pdf_first_page_png(fh.read())
+    if png is None:
+        raise Http404
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # --- on-site visit (R12) ------------------------------------------------------------------------------
@@ -316,6 +335,7 @@ def handover_pdf(request, pk: int):
         "req": req, "certificate": certificate, "issued": issued, "attempt": attempt,
         "check": attempt.identity_check if attempt else None, "clerk": attempt.clerk if attempt else request.user,
         "ocsp_url": urls.ocsp, "crl_url": urls.crl, "ca_issuers_url": urls.ca_issuers,
+        "subject": selectors.subject_text(issued.der),
         "sha256": ":".join(issued.sha256[i:i + 2] for i in range(0, len(issued.sha256), 2)).upper(),
     })
     response = HttpResponse(pdf, content_type="application/pdf")
@@ -342,9 +362,10 @@ def certificate_detail(request, pk: int):
         else:
             messages.success(request, "گواهی ابطال شد؛ فهرست ابطال (CRL) و پاسخ OCSP همین حالا به‌روز شد.")
             return redirect("desk:certificate", pk=certificate.pk)
+    issued = IssuedCertificate.objects.filter(serial_hex=certificate.serial).first()
     return render(request, "desk/certificate.html", {
-        "office": request.office, "certificate": certificate, "form": form,
-        "issued": IssuedCertificate.objects.filter(serial_hex=certificate.serial).first(),
+        "office": request.office, "certificate": certificate, "form": form, "issued": issued,
+        "subject": selectors.subject_text(issued.der) if issued else certificate.subject_cn,
         "revocations": certificate.office_revocations.select_related("revoked_by"),
         "holder_requests": certificate.revocations.select_related("requested_by"),
     })

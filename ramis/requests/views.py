@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from certauth.decorators import applicant_required
@@ -211,10 +210,8 @@ def request_detail(request, pk: int):
 # --- documents (X8) -----------------------------------------------------------------------------------
 
 
-@xframe_options_sameorigin
 def document_view(request, pk: int):
-    """A private upload, for the applicant, their office's clerks and reviewers only (404 for others).
-    Same-origin framing is allowed so that the office's review page can preview it inline."""
+    """A private upload, for the applicant, their office's clerks and reviewers only (404 for others)."""
     doc = selectors.get_document_for_user(request.user, pk)
     return serve_private(doc.file, download_name=f"{doc.request.reference}-{doc.requirement.code}.{doc.kind}")
 

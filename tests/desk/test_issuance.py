@@ -390,6 +390,8 @@ def test_handover_pdf_content(ca, awaiting_issuance, clerk, clerk_client, other_
     assert "/ca/ocsp/issuing/" in text and "/ca/crl/issuing.crl" in text
     assert issued.sha256[:2].upper() in text
     assert applicant_token.serial in text
+    flat = text.replace("\n", " ")
+    assert "serialNumber=PNOIR-0499370899" in flat and "SN=Rezaei" in flat
 
 
 def test_new_token_init_with_a_non_softhsm_module_is_refused_clearly(settings, ca, awaiting_issuance, clerk):

@@ -57,7 +57,8 @@ def _urls(req, certificate=None, revocation=None, document=None, check=None):
         urls += [("post", reverse("desk:revocation_confirm", args=[revocation.pk])),
                  ("post", reverse("desk:revocation_reject", args=[revocation.pk]))]
     if document:
-        urls.append(("get", reverse("desk:document", args=[document.pk])))
+        urls += [("get", reverse("desk:document", args=[document.pk])),
+                 ("get", reverse("desk:document_preview", args=[document.pk]))]
     if check:
         urls.append(("get", reverse("desk:power_of_attorney", args=[check.pk])))
     return urls
@@ -183,13 +184,36 @@ def test_review_shows_data_and_documents_inline(clerk_client, applicant_person, 
     assert "علی رضایی" in html and "حسن" in html and "شرکت نمونه پارس" in html and "مدیرعامل" in html
     pdf_doc = submitted.documents.get(requirement__code="national-card")
     png_doc = submitted.documents.get(requirement__code="photo")
-    pdf_url, png_url = (reverse("desk:document", args=[d.pk]) for d in (pdf_doc, png_doc))
-    assert f'<iframe src="{pdf_url}"' in html and f'<img src="{png_url}"' in html
-    response = clerk_client.get(pdf_url)
-    assert response.status_code == 200 and response["X-Frame-Options"] == "SAMEORIGIN"
-    assert b"".join(response.streaming_content) == PDF_BYTES
-    assert clerk_client.get(png_url)["Content-Type"] == "image/png"
+    for doc in (pdf_doc, png_doc):
+        assert f'data-src="{reverse("desk:document_preview", args=[doc.pk])}"' in html
+        assert f'href="{reverse("desk:document", args=[doc.pk])}"' in html
+    response = clerk_client.get(reverse("desk:document", args=[pdf_doc.pk]))
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PDF_BYTES
+    assert clerk_client.get(reverse("desk:document_preview", args=[png_doc.pk]))["Content-Type"] == "image/png"
+    # the test PDF has no page to draw: no preview (the page says so and links the file)
+    assert clerk_client.get(reverse("desk:document_preview", args=[pdf_doc.pk])).status_code == 404
     assert 'id="approve"' in html and 'id="return-box"' in html and 'id="reject-box"' in html
+
+
+def test_pdf_preview_is_the_first_page_as_png(clerk_client, applicant_person, office, catalogue):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from ramis.common.pdf import render_pdf
+    from ramis.requests import services as request_services
+
+    draft = make_draft(applicant_person, office, catalogue=catalogue)
+    pdf = render_pdf("pdf/user_guide.html", {})
+    request_services.document_upload(request_id=draft.pk, actor=applicant_person.user,
+                                     requirement_id=catalogue["requirements"]["national-card"].pk,
+                                     upload=SimpleUploadedFile("card.pdf", pdf, content_type="application/pdf"))
+    submitted = advance(draft, "submitted")
+    doc = submitted.documents.get(requirement__code="national-card")
+    response = clerk_client.get(reverse("desk:document_preview", args=[doc.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    import io
+
+    assert Image.open(io.BytesIO(response.content)).size[0] == 900
 
 
 def test_approve(clerk_client, clerk, submitted, applicant_person):
