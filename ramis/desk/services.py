@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -33,6 +34,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 from django_fsm import can_proceed, has_transition_perm
 
 from ramis.ca import services as ca_services
@@ -290,6 +292,7 @@ def _update_attempt(attempt: IssuanceAttempt, **fields) -> None:
     IssuanceAttempt.objects.filter(pk=attempt.pk).update(**fields)
 
 
+@sensitive_variables("pin")
 def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: str = "", new_token: bool = False,
                            request=None) -> Certificate:
     """Issue the request's certificate onto the applicant's token, at the office, in the clerk's
@@ -306,10 +309,12 @@ def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: st
     backend = workstation.get_backend(req.office)
     token = key_id = issued = None
     phase = "token"
-    label = f"ramis-{req.cert_type}-{req.reference}-{attempt.pk}"
+    # Labels unique on the token whatever the database says (a token outlives a reset database).
+    suffix = secrets.token_hex(3)
+    label = f"ramis-{req.cert_type}-{req.reference}-{suffix}"
     try:
         if new_token:
-            info = backend.init_token(label=f"RAMIS-{req.applicant.national_code}-{attempt.pk}"[:32], user_pin=pin)
+            info = backend.init_token(label=f"RAMIS-{req.applicant.national_code}-{suffix}", user_pin=pin)
             token_serial = info.serial
         if token_serial in selectors.ca_token_serials():
             raise DeskError("این توکن متعلق به مرکز صدور است و برای متقاضی به کار نمی‌رود.", "ca_token")

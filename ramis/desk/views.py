@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from certauth.decorators import staff_required
@@ -281,6 +282,7 @@ def power_of_attorney(request, pk: int):
     return serve_private(check.power_file, download_name=f"{check.request.reference}-power.{check.power_file_kind}")
 
 
+@sensitive_post_parameters("pin", "pin_again")
 @clerk_required
 def issue(request, pk: int):
     """Issue onto the applicant's token: pick it (or initialise a new one), the applicant types the PIN."""
