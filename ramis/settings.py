@@ -315,6 +315,9 @@ OFFICE_TOKEN_PIN_MIN_LENGTH = env_int("OFFICE_TOKEN_PIN_MIN_LENGTH", 6)
 # A clerk's issuance that has not finished after this long is taken as abandoned (crashed process).
 OFFICE_ISSUANCE_TIMEOUT_SECONDS = env_int("OFFICE_ISSUANCE_TIMEOUT_SECONDS", 600)
 OFFICE_QUEUE_PAGE_SIZE = env_int("OFFICE_QUEUE_PAGE_SIZE", 25)
+# The CA signs an office's issuance on the `signing` queue; the clerk's page waits this long.
+OFFICE_SIGNING_TIMEOUT_SECONDS = env_int("OFFICE_SIGNING_TIMEOUT_SECONDS", 60)
+CELERY_TASK_ROUTES["ramis.desk.tasks.ca_sign"] = {"queue": "signing"}
 
 # --- Security -----------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

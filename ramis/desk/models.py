@@ -65,23 +65,32 @@ class IdentityCheck(models.Model):
 
 class IssuanceAttemptQuerySet(models.QuerySet):
     def in_progress(self) -> IssuanceAttemptQuerySet:
-        return self.filter(status=IssuanceAttempt.Status.STARTED)
+        return self.filter(status__in=IssuanceAttempt.OPEN)
 
 
 class IssuanceAttempt(ProtectedFSMModel):
     """One attempt to issue a request's certificate onto the applicant's token::
 
-        started ──succeed──▶ issued
-           └──────fail─────▶ failed     (nothing is left on the token or valid at the CA)
+        started ──claim (signing worker)──▶ signing ──sign──▶ signed ──succeed (office)──▶ issued
+                                              └──refuse──▶ ca_refused
+        started | signing | signed | ca_refused ──fail (office)──▶ failed
 
-    A started attempt holds the request: a second clerk cannot issue the same request at the
-    same time. An attempt left ``started`` by a crashed process is reaped after
-    ``OFFICE_ISSUANCE_TIMEOUT_SECONDS``."""
+    The office's process opens the token, generates the key and the CSR, and waits; the CA signs
+    on the ``signing`` queue, whose worker alone holds the CA token's PIN (DESIGN "PKI"; eager
+    and in-process in the embedded setup). A started attempt holds the request: a second clerk
+    cannot issue it at the same time. An attempt left unfinished by a crashed process is reaped
+    after ``OFFICE_ISSUANCE_TIMEOUT_SECONDS``; a certificate signed for an attempt the office
+    has given up is revoked at once."""
 
     class Status(models.TextChoices):
-        STARTED = "started", "در حال صدور"
+        STARTED = "started", "در حال آماده‌سازی توکن"
+        SIGNING = "signing", "در حال امضا در مرکز صدور"
+        SIGNED = "signed", "امضا شد، در حال نوشتن روی توکن"
+        CA_REFUSED = "ca_refused", "مرکز صدور نپذیرفت"
         ISSUED = "issued", "صادر و روی توکن نوشته شد"
         FAILED = "failed", "ناموفق"
+
+    OPEN = (Status.STARTED, Status.SIGNING, Status.SIGNED, Status.CA_REFUSED)
 
     request = models.ForeignKey(CertificateRequest, on_delete=models.PROTECT, related_name="issuance_attempts")
     clerk = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="کارشناس", on_delete=models.PROTECT,
@@ -94,9 +103,11 @@ class IssuanceAttempt(ProtectedFSMModel):
     token_model = models.CharField("مدل توکن", max_length=100, blank=True)
     key_type = models.CharField("نوع کلید", max_length=16, blank=True)
     key_id = models.CharField("شناسه کلید روی توکن", max_length=64, blank=True)
+    csr_pem = models.TextField("درخواست امضای گواهی (CSR)", blank=True)
     certificate_serial = models.CharField("سریال گواهی", max_length=64, blank=True)
     error_code = models.CharField("نوع خطا", max_length=50, blank=True)
     error = models.TextField("شرح خطا", blank=True)
+    error_message = models.TextField("پیام به کارشناس", blank=True)
     cleanup = models.JSONField("پاک‌سازی پس از خطا", default=dict, blank=True)
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -108,19 +119,33 @@ class IssuanceAttempt(ProtectedFSMModel):
         verbose_name = "تلاش صدور روی توکن"
         verbose_name_plural = "تلاش‌های صدور روی توکن"
         constraints = [
-            models.UniqueConstraint(fields=["request"], condition=models.Q(status="started"),
+            models.UniqueConstraint(fields=["request"],
+                                    condition=models.Q(status__in=["started", "signing", "signed", "ca_refused"]),
                                     name="one_issuance_in_progress_per_request"),
         ]
 
     def __str__(self) -> str:
         return f"{self.request.reference} #{self.pk} ({self.get_status_display()})"
 
-    @transition(field=status, source=Status.STARTED, target=Status.ISSUED)
-    def succeed(self, *, certificate_serial: str):
+    @transition(field=status, source=Status.STARTED, target=Status.SIGNING)
+    def claim(self):
+        pass
+
+    @transition(field=status, source=Status.SIGNING, target=Status.SIGNED)
+    def sign(self, *, certificate_serial: str):
         self.certificate_serial = certificate_serial
+
+    @transition(field=status, source=Status.SIGNING, target=Status.CA_REFUSED)
+    def refuse(self, *, code: str, error: str, message: str):
+        self.error_code = code
+        self.error = error[:2000]
+        self.error_message = message
+
+    @transition(field=status, source=Status.SIGNED, target=Status.ISSUED)
+    def succeed(self):
         self.finished_at = timezone.now()
 
-    @transition(field=status, source=Status.STARTED, target=Status.FAILED)
+    @transition(field=status, source=list(OPEN), target=Status.FAILED)
     def fail(self, *, code: str, error: str, cleanup: dict):
         self.error_code = code
         self.error = error[:2000]

@@ -6,13 +6,16 @@ requests room's services; the desk's views call those directly.
 
 Issuance (``request_issue_on_token``) runs its token and CA I/O outside any database
 transaction: a short transaction claims the request (an ``IssuanceAttempt`` in ``started``),
-then the token is opened, the key pair generated on it, the CSR signed by it, the certificate
-issued by the CA and written back onto the token, and a last transaction records the
-certificate (``request_mark_issued``) and closes the attempt. If anything fails, what was done
-is undone before the clerk sees the message:
+then the token is opened, the key pair generated on it and the CSR signed by it; the CA's part
+runs on the ``signing`` queue (``tasks.ca_sign``: the only worker holding the CA token's PIN;
+eager in the embedded setup) while the clerk's request waits for its outcome on the attempt; the
+certificate is written back onto the token, and a last transaction records it
+(``request_mark_issued``) and closes the attempt. If anything fails, what was done is undone
+before the clerk sees the message:
 
 * the key generated on the token is deleted (with any certificate written beside it);
-* a certificate the CA already issued is revoked at once (reason ``cessation_of_operation``),
+* a certificate the CA already issued — or issues later, for an attempt the office has given
+  up — is revoked at once (reason ``cessation_of_operation``),
   so no valid certificate exists whose key is not on the applicant's token with its record —
   chosen over keeping it for a retry because a retry generates a new key anyway, and a
   certificate nobody holds must not stay valid;
@@ -25,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -171,7 +175,7 @@ def key_type_for(cert_type: str) -> str:
 
 
 def _reap_abandoned(req: CertificateRequest, actor) -> None:
-    """Close attempts a crashed process left ``started``; revoke at the CA any certificate issued
+    """Close attempts a crashed process left unfinished; revoke at the CA any certificate issued
     for this request that was never recorded (nothing half-issued remains)."""
     cutoff = timezone.now() - dt.timedelta(seconds=settings.OFFICE_ISSUANCE_TIMEOUT_SECONDS)
     for attempt in req.issuance_attempts.in_progress().filter(started_at__lt=cutoff).select_for_update():
@@ -266,30 +270,120 @@ def _failure(exc: Exception, phase: str) -> tuple[str, str]:
     return "unexpected", "صدور به دلیل خطای پیش‌بینی‌نشده انجام نشد؛ چیزی روی توکن یا در مرکز صدور باقی نماند."
 
 
-def _undo(*, token, key_id: bytes | None, issued: IssuedCertificate | None, actor) -> dict:
-    """Remove what a failed issuance left: the certificate at the CA, the key on the token."""
-    cleanup: dict = {}
-    if issued is not None:
-        try:
-            ca_services.certificate_revoke(serial=issued.serial_hex, reason=Reason.CESSATION_OF_OPERATION,
-                                           actor=actor)
-            cleanup["ca_revoked"] = issued.serial_hex
-        except Exception:  # the CA is down too: the reaper and the operator must see it
-            log.exception("issuance clean-up: could not revoke %s at the CA", issued.serial_hex)
-            cleanup["ca_revoke_failed"] = issued.serial_hex
-    if token is not None and key_id is not None:
-        try:
-            cleanup["token_objects_deleted"] = token.delete_key(key_id)
-        except TokenError as exc:
-            log.warning("issuance clean-up: could not delete key %s: %s", key_id.hex(), exc)
-            cleanup["key_delete_failed"] = key_id.hex()
-    return cleanup
+def _delete_key(token, key_id: bytes | None) -> dict:
+    """Remove the key a failed issuance generated (and anything written beside it)."""
+    if token is None or key_id is None:
+        return {}
+    try:
+        return {"token_objects_deleted": token.delete_key(key_id)}
+    except TokenError as exc:
+        log.warning("issuance clean-up: could not delete key %s: %s", key_id.hex(), exc)
+        return {"key_delete_failed": key_id.hex()}
+
+
+def _revoke_unrecorded(serial: str, actor) -> dict:
+    """A certificate the CA signed for an attempt that did not finish: revoke it at once."""
+    try:
+        with transaction.atomic():
+            ca_services.certificate_revoke(serial=serial, reason=Reason.CESSATION_OF_OPERATION, actor=actor)
+        return {"ca_revoked": serial}
+    except Exception:  # the CA's database is unreachable too: the operator must see it
+        log.exception("issuance clean-up: could not revoke %s at the CA", serial)
+        return {"ca_revoke_failed": serial}
 
 
 def _update_attempt(attempt: IssuanceAttempt, **fields) -> None:
+    """Progress notes on the attempt (not its status)."""
     for name, value in fields.items():
         setattr(attempt, name, value)
     IssuanceAttempt.objects.filter(pk=attempt.pk).update(**fields)
+
+
+# --- the CA's part, on the signing queue ---------------------------------------------------------------
+
+
+def ca_sign_for_attempt(*, attempt_id: int) -> None:
+    """The signing worker's part (``ramis.desk.tasks.ca_sign``): claim the attempt, have the CA
+    issue from its CSR with the request's subject, and record the outcome on the attempt. An
+    attempt the office has already given up is left alone; a certificate signed after the office
+    gave up is revoked at once."""
+    with transaction.atomic():
+        attempt = IssuanceAttempt.objects.select_for_update().get(pk=attempt_id)
+        if attempt.status != IssuanceAttempt.Status.STARTED:
+            return
+        attempt.claim()
+        attempt.save()
+    ca_sign_claimed(attempt_id=attempt_id)
+
+
+def ca_sign_claimed(*, attempt_id: int) -> None:
+    attempt = IssuanceAttempt.objects.select_related("request", "request__applicant", "request__role",
+                                                     "request__role__company", "clerk").get(pk=attempt_id)
+    req = attempt.request
+    try:
+        issued = ca_services.certificate_issue(
+            profile=req.cert_type, csr_pem=attempt.csr_pem, subject=selectors.certificate_subject(req),
+            actor=attempt.clerk, request_ref=_request_ref(req, attempt), validity_days=365 * req.validity_years,
+        )
+    except Exception as exc:
+        code, message = _failure(exc, "ca")
+        if code == "unexpected":
+            log.exception("CA issuance for %s failed", req.reference)
+        with transaction.atomic():
+            attempt = IssuanceAttempt.objects.select_for_update().get(pk=attempt_id)
+            if attempt.status == IssuanceAttempt.Status.SIGNING:
+                attempt.refuse(code=code, error=f"ca: {exc}", message=message)
+                attempt.save()
+        return
+    with transaction.atomic():
+        attempt = IssuanceAttempt.objects.select_for_update().get(pk=attempt_id)
+        if attempt.status == IssuanceAttempt.Status.SIGNING:
+            attempt.sign(certificate_serial=issued.serial_hex)
+            attempt.save()
+            return
+    cleanup = _revoke_unrecorded(issued.serial_hex, attempt.clerk)
+    audit.record(actor=attempt.clerk, target=attempt, event="issuance.late_certificate_revoked",
+                 old=attempt.status, new=attempt.status,
+                 extra={"request": req.reference, "serial": issued.serial_hex, "cleanup": cleanup})
+
+
+def _wait_for_ca(attempt: IssuanceAttempt) -> IssuanceAttempt:
+    """Queue the CA's part and wait for its outcome (eager in the embedded setup: already there)."""
+    from . import tasks
+
+    tasks.ca_sign.delay(attempt.pk)
+    deadline = time.monotonic() + settings.OFFICE_SIGNING_TIMEOUT_SECONDS
+    while True:
+        attempt = IssuanceAttempt.objects.get(pk=attempt.pk)
+        if attempt.status == IssuanceAttempt.Status.SIGNED:
+            return attempt
+        if attempt.status == IssuanceAttempt.Status.CA_REFUSED:
+            raise DeskError(attempt.error_message or "مرکز صدور درخواست گواهی را نپذیرفت.", attempt.error_code)
+        if time.monotonic() >= deadline:
+            raise DeskError("مرکز صدور در زمان مقرر پاسخ نداد (صف امضا)؛ هیچ گواهی‌ای معتبر نماند. "
+                            "کمی بعد دوباره تلاش کنید.", "ca_timeout")
+        time.sleep(0.2)
+
+
+def _fail_attempt(attempt: IssuanceAttempt, *, code: str, message: str, error: str, phase: str, cleanup: dict,
+                  actor, request=None) -> None:
+    """End the attempt as failed (whatever the signing worker did meanwhile), revoking a
+    certificate it signed and nobody recorded."""
+    recorded = None
+    with transaction.atomic():
+        attempt = IssuanceAttempt.objects.select_for_update().select_related("request").get(pk=attempt.pk)
+        if attempt.certificate_serial:
+            recorded = Certificate.objects.filter(serial=attempt.certificate_serial).exists()
+            if not recorded:
+                cleanup.update(_revoke_unrecorded(attempt.certificate_serial, actor))
+        old = attempt.status
+        attempt.fail(code=code, error=f"{phase}: {error}", cleanup=cleanup)
+        attempt.save()
+        audit.record(actor=actor, target=attempt, event="issuance.failed", old=old, new=attempt.status,
+                     reason=message, request=request, extra={
+                         "request": attempt.request.reference, "code": code, "phase": phase,
+                         "detail": error[:500], "cleanup": cleanup,
+                     })
 
 
 @sensitive_variables("pin")
@@ -297,8 +391,8 @@ def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: st
                            request=None) -> Certificate:
     """Issue the request's certificate onto the applicant's token, at the office, in the clerk's
     session: open (or initialise) the token with the applicant's PIN, generate the key pair on
-    it, sign the CSR with it, have the CA issue from that CSR with the request's subject, write
-    the certificate beside the key, record it. The PIN is used and forgotten.
+    it, sign the CSR with it, have the CA issue from that CSR with the request's subject (on the
+    signing queue), write the certificate beside the key, record it. The PIN is used and forgotten.
 
     Raises :class:`DeskError` (Persian message) on any failure, after undoing what was done."""
     if not pin:
@@ -307,7 +401,7 @@ def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: st
         raise DeskError("توکن متقاضی را از فهرست انتخاب کنید.", "no_token")
     req, attempt = _issuance_start(request_id=request_id, actor=actor, new_token=new_token, request=request)
     backend = workstation.get_backend(req.office)
-    token = key_id = issued = None
+    token = key_id = None
     phase = "token"
     # Labels unique on the token whatever the database says (a token outlives a reset database).
     suffix = secrets.token_hex(3)
@@ -332,12 +426,10 @@ def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: st
         csr = (x509.CertificateSigningRequestBuilder()
                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, req.reference)]))
                .sign(key, hashes.SHA256()))
+        _update_attempt(attempt, csr_pem=csr.public_bytes(serialization.Encoding.PEM).decode())
         phase = "ca"
-        issued = ca_services.certificate_issue(
-            profile=req.cert_type, csr_pem=csr.public_bytes(serialization.Encoding.PEM),
-            subject=selectors.certificate_subject(req), actor=actor, request_ref=_request_ref(req, attempt),
-            validity_days=365 * req.validity_years,
-        )
+        attempt = _wait_for_ca(attempt)
+        issued = IssuedCertificate.objects.get(serial_hex=attempt.certificate_serial)
         phase = "write"
         cert = x509.load_der_x509_certificate(bytes(issued.der))
         token.import_certificate(cert, key_id, label)
@@ -352,7 +444,7 @@ def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: st
             )
             attempt = IssuanceAttempt.objects.select_for_update().get(pk=attempt.pk)
             old = attempt.status
-            attempt.succeed(certificate_serial=issued.serial_hex)
+            attempt.succeed()
             attempt.save()
             audit.record(actor=actor, target=attempt, event="issuance.completed", old=old, new=attempt.status,
                          request=request, extra={"request": req.reference, "serial": issued.serial_hex,
@@ -363,17 +455,9 @@ def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: st
         code, message = _failure(exc, phase)
         if code == "unexpected":
             log.exception("issuance of %s failed in phase %s", req.reference, phase)
-        cleanup = _undo(token=token, key_id=key_id, issued=issued, actor=actor)
-        with transaction.atomic():
-            attempt = IssuanceAttempt.objects.select_for_update().get(pk=attempt.pk)
-            old = attempt.status
-            attempt.fail(code=code, error=f"{phase}: {exc}", cleanup=cleanup)
-            attempt.save()
-            audit.record(actor=actor, target=attempt, event="issuance.failed", old=old, new=attempt.status,
-                         reason=message, request=request, extra={
-                             "request": req.reference, "code": code, "phase": phase,
-                             "detail": str(exc)[:500], "cleanup": cleanup,
-                         })
+        cleanup = _delete_key(token, key_id)
+        _fail_attempt(attempt, code=code, message=message, error=str(exc), phase=phase, cleanup=cleanup,
+                      actor=actor, request=request)
         raise DeskError(message, code) from exc
     finally:
         if token is not None:

@@ -22,18 +22,10 @@ from ramis.requests.models import Certificate, CertificateRequest
 from tests.conftest import last_sms
 from tokens.conf import get_manager
 
-from .conftest import SO_PIN, TOKEN_PIN, identity_ok, new_token_label
+from .conftest import TOKEN_PIN, identity_ok
 
 SPKI = serialization.PublicFormat.SubjectPublicKeyInfo
 DER = serialization.Encoding.DER
-
-
-def _token_objects(serial: str):
-    token = get_manager().open(serial=serial, pin=TOKEN_PIN)
-    try:
-        return token, token.objects()
-    finally:
-        pass
 
 
 def _ocsp_status(client, leaf: x509.Certificate):
@@ -401,7 +393,3 @@ def test_new_token_init_with_a_non_softhsm_module_is_refused_clearly(settings, c
         services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin="975310", new_token=True)
     assert "نرم‌افزار سازنده" in exc.value.message
     _assert_unchanged(awaiting_issuance, "token")
-
-
-def test_unused_helpers_are_importable():
-    assert SO_PIN and new_token_label()
