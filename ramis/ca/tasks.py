@@ -36,3 +36,9 @@ def ocsp_refresh_due() -> int:
     for slug in CertificateAuthority.objects.exclude(ocsp_key_id="").values_list("slug", flat=True):
         count += services.ocsp_refresh(ca_slug=slug, due_before=due)
     return count
+
+
+@shared_task(ignore_result=True, time_limit=30)
+def ocsp_sign_unissued(ca_slug: str, hash_name: str, serial_hex: str) -> None:
+    """An OCSP responder was asked about a serial of ours that nobody issued: sign "unknown"."""
+    services.ocsp_sign_unissued(ca_slug=ca_slug, hash_name=hash_name, serial=int(serial_hex, 16))

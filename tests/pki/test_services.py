@@ -186,7 +186,7 @@ def test_ocsp_get_post_unknown_malformed(issuing, client):
     assert post.content == get.content and post["Content-Type"] == "application/ocsp-response"
     assert c_ocsp.load_der_ocsp_response(get.content).certificate_status == c_ocsp.OCSPCertStatus.GOOD
 
-    # a serial of our CA that nobody issued: "unknown", signed on demand (this process has the PIN)
+    # a serial of our CA that nobody issued: "unknown", signed by the signing task (eager here)
     issuer_cert = x509.load_der_x509_certificate(bytes(issuing.certificate_der))
     unknown_req = c_ocsp.OCSPRequestBuilder().add_certificate_by_hash(
         *_hashes(issuer_cert), 0x1234ABCD, hashes.SHA1()).build().public_bytes(serialization.Encoding.DER)  # noqa: S303
