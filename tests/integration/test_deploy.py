@@ -46,8 +46,8 @@ def test_docker_compose_config_parses():
     compose = shutil.which("docker-compose")
     if compose is None:
         pytest.fail("docker-compose (Debian package) is missing: `make test` installs it")
-    env = _env(SECRET_KEY="s", POSTGRES_PASSWORD="p", CA_TOKEN_PIN="1234")
+    env = _env(SECRET_KEY="s", POSTGRES_PASSWORD="p", CA_ROOT_PIN="1234", CA_ISSUING_PIN="1234")
     result = subprocess.run([compose, "-f", "docker-compose.yml", "config", "--services"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert set(result.stdout.split()) >= {"postgres", "redis", "web", "worker", "signing", "beat"}
+    assert set(result.stdout.split()) >= {"postgres", "redis", "web", "ocsp", "worker", "signing", "beat"}
