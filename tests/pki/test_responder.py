@@ -337,6 +337,8 @@ def test_openssl_against_the_ocsp_tier_without_a_token(tmp_path, openssl):
     finally:
         _stop(tier)
         _stop(worker)
+        for name in ("tier", "worker"):  # shown by pytest if the test failed
+            print(f"--- {name}.log ---\n{(tmp_path / f'{name}.log').read_text()[-4000:]}")
     assert "Traceback" not in (tmp_path / "tier.log").read_text()
     shutil.rmtree(tmp_path / "softhsm", ignore_errors=True)
 
