@@ -152,13 +152,17 @@ def decode_get_path(path: str) -> bytes:
     send it unencoded (with "/" inside), so everything after the responder's
     prefix is passed here. URL-safe base64 and missing padding are accepted.
     """
-    text = unquote(path).strip().strip("/")
+    # "/" is a base64 character: a request whose base64 ends in "/" keeps it; only a stray
+    # trailing slash that leaves the text undecodable is dropped.
+    text = unquote(path).strip().lstrip("/")
     text = text.replace("-", "+").replace("_", "/").replace(" ", "+")
-    text += "=" * (-len(text) % 4)
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise MalformedRequest("GET path is not base64") from None
+    candidates = [text, text[:-1]] if text.endswith("/") else [text]
+    for candidate in candidates:
+        try:
+            return base64.b64decode(candidate + "=" * (-len(candidate) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            continue
+    raise MalformedRequest("GET path is not base64")
 
 
 def parse_request(der: bytes) -> CertIdKey:
