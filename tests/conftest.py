@@ -148,3 +148,15 @@ def last_sms(to: str | None = None):
 
 def sms_code(message) -> str:
     return re.search(r"\b(\d{6})\b", message.body).group(1)
+
+
+@pytest.fixture
+def enamad_expert(db):
+    """e-Namad expert: reviews sites against the checklist and the posted documents."""
+    return make_staff("enamad_expert", perms=["enamad.review_business", "enamad.review_documents"])
+
+
+@pytest.fixture
+def enamad_manager(db):
+    """e-Namad manager: final approval, suspension and revocation of seals."""
+    return make_staff("enamad_manager", perms=["enamad.approve_business"])
