@@ -194,7 +194,9 @@ class SurveyForm(forms.ModelForm):
     class Meta:
         model = SurveyResponse
         fields = ["heard_from", "platform", "monthly_orders", "has_physical_store", "comments"]
-        widgets = {"comments": forms.Textarea(attrs={"rows": 2})}
+        widgets = {"comments": forms.Textarea(attrs={"rows": 2}),
+                   # text, not type=number: Persian digits must be typeable (X1)
+                   "monthly_orders": forms.TextInput(attrs={"inputmode": "numeric", "dir": "ltr"})}
 
 
 class ActivityForm(forms.Form):
