@@ -270,7 +270,7 @@ def phone_inbound(*, channel: str, sender: str, text: str, request=None) -> Phon
     code = "".join(ch for ch in to_latin_digits(text or "") if ch.isdigit())
     if not sender or not code:
         return None
-    challenge = (PhoneChallenge.objects.select_for_update()
+    challenge = (PhoneChallenge.objects.select_for_update(of=("self",))
                  .filter(channel=channel, phone=sender, code=code, verified_at__isnull=True,
                          expires_at__gt=timezone.now())
                  .select_related("account", "business").first())

@@ -237,6 +237,7 @@ CELERY_BEAT_SCHEDULE["enamad-verify-pending"] = {
     "task": "enamad.tasks.verify_pending_domains", "schedule": 300.0,
 }
 CELERY_BEAT_SCHEDULE["enamad-expire-seals"] = {"task": "enamad.tasks.expire_seals", "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["enamad-refresh-tls"] = {"task": "enamad.tasks.refresh_all_seal_tls", "schedule": 86400.0}
 
 # --- Security -----------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
