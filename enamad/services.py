@@ -682,6 +682,25 @@ def business_final_approve(*, business_id: int, actor, request=None) -> Seal:
     return seal
 
 
+RENEWAL_WINDOW_DAYS = 30
+
+
+@transaction.atomic
+def business_renew(*, business_id: int, actor, request=None) -> Business:
+    """The owner asks for another year: back to the expert (DESIGN: renew → under_review), from
+    an expired seal or within ``RENEWAL_WINDOW_DAYS`` of expiry. The seal keeps its id and code;
+    final approval gives it new dates."""
+    business = _lock_own_business(business_id, actor)
+    seal = Seal.objects.filter(business=business).first()
+    if (business.status == BusinessStatus.APPROVED and seal is not None
+            and seal.expires_at - timezone.now() > timedelta(days=RENEWAL_WINDOW_DAYS)):
+        raise InvalidTransition(business, "renew", f"تمدید از {RENEWAL_WINDOW_DAYS} روز پیش از انقضا ممکن است.")
+    _transition(business, "renew", actor=actor, event="enamad.business.renewal_requested", request=request,
+                message=_not_ready_message(business))
+    _forget_seal(seal)
+    return business
+
+
 def _seal_transition(business_id: int, name: str, *, actor, event: str, reason: str = "", request=None) -> Business:
     business = _lock_business(business_id)
     args = (reason,) if name in {"suspend", "revoke"} else ()

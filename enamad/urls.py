@@ -33,6 +33,7 @@ urlpatterns = [
     path("panel/business/<int:pk>/commitment.pdf", views.commitment_pdf, name="commitment"),
     path("panel/business/<int:pk>/documents-resent/", views.resend_documents, name="resend_documents"),
     path("panel/business/<int:pk>/seal/", views.seal_code, name="seal_code"),
+    path("panel/business/<int:pk>/renew/", views.renew, name="renew"),
     path("confirm-email/<str:token>/", views.confirm_email, name="confirm_email"),
     # staff
     path("staff/", staff_views.queue, name="staff_queue"),

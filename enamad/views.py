@@ -548,6 +548,19 @@ def resend_documents(request, pk):
 
 
 @account_required
+@require_POST
+def renew(request, pk):
+    business = _own(request, pk)
+    try:
+        services.business_renew(business_id=business.pk, actor=request.user, request=request)
+    except InvalidTransition as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "درخواست تمدید برای بررسی کارشناس ارسال شد.")
+    return redirect("enamad:business", pk)
+
+
+@account_required
 def seal_code(request, pk):
     """N16: the snippet to paste on the home page."""
     business = _own(request, pk)
