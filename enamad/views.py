@@ -14,6 +14,7 @@ from django.db import IntegrityError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ramis.common import audit
@@ -528,7 +529,8 @@ def commitment_pdf(request, pk):
                                BusinessStatus.MANAGER_REVIEW, BusinessStatus.APPROVED}:
         raise Http404
     pdf = render_pdf("enamad/pdf/commitment.html", {"business": business, "account": business.account,
-                                                     "service": getattr(business, "service", None)})
+                                                     "service": getattr(business, "service", None),
+                                                     "issued": timezone.now()})
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="enamad-commitment-{business.reference}.pdf"'
     return response

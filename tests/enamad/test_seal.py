@@ -227,3 +227,27 @@ def test_admin_pages_render(client, business, seal):
     response = client.post("/admin/enamad/business/", {"action": "reinstate", "_selected_action": [business.pk]},
                            follow=True)
     assert "امکان‌پذیر نیست" in response.content.decode()
+
+
+def test_seal_page_costs_a_fixed_number_of_queries(client, seal, django_assert_max_num_queries):
+    with django_assert_max_num_queries(1):
+        client.get(f"/trustseal/?id={seal.number}&Code={seal.code}")
+
+
+def test_staff_queue_fixed_queries(client, account, enamad_expert, django_assert_max_num_queries):
+    from tests.enamad.conftest import staff_client
+
+    for i in range(6):
+        business = make_business(account, domain=f"q{i}.test")
+        services.business_send(business_id=business.pk, actor=account.user)
+    staff_client(client, enamad_expert)
+    client.get("/enamad/staff/")
+    with django_assert_max_num_queries(12):  # session, user, device, perms, nav lookups, one list query
+        response = client.get("/enamad/staff/")
+    assert response.content.decode().count(">بررسی</a>") == 6
+
+
+def test_suspended_seal_page_says_not_valid(client, seal, enamad_manager):
+    services.business_suspend(business_id=seal.business_id, actor=enamad_manager, reason="شکایت خریدار")
+    page = client.get(f"/trustseal/?id={seal.number}&Code={seal.code}").content.decode()
+    assert "این نماد اکنون معتبر نیست" in page and "تعلیق" in page
