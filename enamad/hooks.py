@@ -56,6 +56,3 @@ def dev_operator(request):
         "form": form, "letters": letters, "sms_number": settings.ENAMAD_REVERSE_SMS_NUMBER,
         "ivr_number": settings.ENAMAD_IVR_NUMBER,
     })
-
-
-__all__ = ["dev_operator", "inbound_ivr", "inbound_sms", "require_POST"]

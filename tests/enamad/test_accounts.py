@@ -185,3 +185,24 @@ def test_document_content_is_checked(client, db):
     upload = SimpleUploadedFile("g.pdf", PDF_BYTES)
     response = client.post("/enamad/panel/documents/", {"kind": "gazette", "file": upload}, follow=True)
     assert "نوع شخصیت شما نیست" in response.content.decode()
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("postal_code", "0000000000"), ("landline", "09121112233"), ("birth_date", "1369/13/01"), ("father_name", ""),
+])
+def test_profile_refusals(client, db, field, value):
+    account = make_account(verified=False)
+    client.force_login(account.user)
+    data = {"first_name": "سارا", "last_name": "کریمی", "father_name": "رضا", "birth_date": "1369/01/01",
+            "landline": "02188776655", "address": "تهران", "postal_code": "1316943115", field: value}
+    response = client.post("/enamad/panel/profile/", data)
+    assert response.status_code == 200 and field in response.context["form"].errors
+    account.refresh_from_db()
+    assert account.profile_completed_at is None
+
+
+def test_legal_profile_asks_for_company_fields(client, db):
+    account = make_account("legal1", persona="legal", verified=False)
+    client.force_login(account.user)
+    form = client.get("/enamad/panel/profile/").context["form"]
+    assert "company_name" in form.fields and "organisation_name" not in form.fields

@@ -213,3 +213,11 @@ def test_panel_lists_businesses_with_fixed_queries(owner_client, account, django
     with django_assert_max_num_queries(12):
         response = owner_client.get("/enamad/panel/")
     assert response.content.decode().count("مدیریت کسب‌وکار") == 5
+
+
+def test_survey_refusals(owner_client, account):
+    business = make_business(account, ready=False)
+    response = owner_client.post(f"/enamad/panel/business/{business.pk}/survey/", {"monthly_orders": "بسیار"})
+    assert {"heard_from", "platform", "monthly_orders"} <= set(response.context["form"].errors)
+    business.refresh_from_db()
+    assert business.survey_done_at is None
