@@ -73,3 +73,14 @@ class SMSDevice(Device):
             self.valid_until = None
         self.save(update_fields=["token_hash", "valid_until", "failures"])
         return False
+
+
+class SSODevice(Device):
+    """Records that the second factor was done by the national services window (R4): the
+    provider sent the SMS code. It verifies no token itself."""
+
+    class Meta(Device.Meta):
+        verbose_name = "ورود از پنجره ملی خدمات"
+
+    def verify_token(self, token) -> bool:  # noqa: ARG002
+        return False

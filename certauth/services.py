@@ -41,17 +41,9 @@ def applicant_login_start(
     )
     if person is None:
         return False
-    person = type(person).objects.select_for_update().get(pk=person.pk)
-    if person.user is None:
-        user = User.objects.create(username=f"nc-{person.national_code}", first_name=person.first_name,
-                                   last_name=person.last_name, email=person.email)
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-        person.user = user
-        person.save(update_fields=["user"])
-        audit.record(actor=None, target=user, event="applicant.account_created", request=request)
+    user = applicant_user_for_person(person=person, request=request)
     device, _ = SMSDevice.objects.select_for_update().get_or_create(
-        user=person.user, defaults={"name": "sms", "mobile": person.mobile, "confirmed": True}
+        user=user, defaults={"name": "sms", "mobile": person.mobile, "confirmed": True}
     )
     if device.mobile != person.mobile:
         device.mobile = person.mobile
@@ -62,3 +54,18 @@ def applicant_login_start(
     notify.send_sms(to=person.mobile, template="login_code",
                     context={"code": code, "minutes": settings.OTP_SMS_VALIDITY_SECONDS // 60})
     return True
+
+
+@transaction.atomic
+def applicant_user_for_person(*, person, request=None) -> User:
+    """The login account of an introduced person, created on their first login."""
+    person = type(person).objects.select_for_update().get(pk=person.pk)
+    if person.user is None:
+        user = User.objects.create(username=f"nc-{person.national_code}", first_name=person.first_name,
+                                   last_name=person.last_name, email=person.email)
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        person.user = user
+        person.save(update_fields=["user"])
+        audit.record(actor=None, target=user, event="applicant.account_created", request=request)
+    return person.user

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import oidc, views
 
 app_name = "certauth"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("login/verify/", views.verify_view, name="verify"),
     path("login/resend/", views.resend_view, name="resend"),
     path("logout/", views.logout_view, name="logout"),
+    path("sso/", oidc.SSOStartView.as_view(), name="sso_start"),
+    path("sso/callback/", oidc.SSOCallbackView.as_view(), name="sso_callback"),
     path("staff/login/", views.staff_login_view, name="staff_login"),
     path("staff/", views.staff_home, name="staff_home"),
 ]

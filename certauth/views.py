@@ -19,6 +19,7 @@ from ramis.common import audit
 from . import services
 from .decorators import staff_required
 from .forms import CodeForm, IdentityForm, StaffLoginForm
+from .oidc import oidc_enabled
 
 PENDING = "applicant_login"
 SENT_NOTICE = "اگر اطلاعات واردشده با اطلاعات ثبت‌شده مطابقت داشته باشد، کد یک‌بارمصرف به تلفن همراه شما پیامک شد."
@@ -47,7 +48,7 @@ def login_view(request):
         }
         messages.info(request, SENT_NOTICE)
         return redirect("certauth:verify")
-    return render(request, "certauth/login.html", {"form": form})
+    return render(request, "certauth/login.html", {"form": form, "sso": oidc_enabled()})
 
 
 def _resend_wait(pending: dict) -> int:

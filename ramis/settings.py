@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     # Rooms, in the order they may import each other (DESIGN.md).
     "ramis.common",
     "ramis.registry",
+    "tokens",
+    "ramis.ca",
     "certauth",
     "ramis.offices",
     "ramis.requests",
@@ -147,8 +149,26 @@ CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.random_char_challenge"
 CAPTCHA_TEST_MODE = env_bool("CAPTCHA_TEST_MODE", False)  # accepts "PASSED" (tests/demo only)
 CAPTCHA_TIMEOUT = 10
 
-# OpenID Connect login via the national services window (R4); off unless configured.
+# OpenID Connect login via the national services window (R4); off unless the provider's
+# authorization endpoint is configured.
 OIDC_OP_ISSUER = env_str("OIDC_OP_ISSUER", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT", "")
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET", "")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid profile phone")
+OIDC_NATIONAL_CODE_CLAIM = env_str("OIDC_NATIONAL_CODE_CLAIM", "national_code")
+OIDC_MOBILE_CLAIM = env_str("OIDC_MOBILE_CLAIM", "phone_number")
+OIDC_CREATE_USER = False
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10)
+OIDC_AUTHENTICATION_CALLBACK_URL = "certauth:sso_callback"
+LOGIN_REDIRECT_URL_FAILURE = "/auth/login/"
+if OIDC_OP_AUTHORIZATION_ENDPOINT:
+    AUTHENTICATION_BACKENDS.append("certauth.oidc.NationalWindowBackend")
 
 # --- Internationalisation -----------------------------------------------------------------
 LANGUAGE_CODE = "fa"
@@ -212,6 +232,33 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "outbox-retry": {"task": "ramis.common.tasks.outbox_retry_pending", "schedule": 300.0},
 }
 
+# --- PKI: tokens (PKCS#11) and the CA (tokens/, ramis/ca/; README "PKI") -------------------
+PKCS11_MODULE = env_str("PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so")
+SOFTHSM_DIR = Path(env_str("SOFTHSM_DIR", str(VAR_DIR / "softhsm")))  # softhsm2.conf + tokens/
+CA_ROOT = {
+    "token": env_str("CA_ROOT_TOKEN", "ramis-root"),
+    "pin": env_str("CA_ROOT_PIN", "" if PRODUCTION else "1234"),
+    "key_type": env_str("CA_ROOT_KEY_TYPE", "rsa3072"),
+    "name": env_str("CA_ROOT_NAME", "CN=RAMIS Root CA (development),O=RAMIS,C=IR"),
+    "validity_days": env_int("CA_ROOT_VALIDITY_DAYS", 7300),
+}
+CA_ISSUING = {
+    "token": env_str("CA_ISSUING_TOKEN", "ramis-issuing"),
+    "pin": env_str("CA_ISSUING_PIN", "" if PRODUCTION else "1234"),
+    "key_type": env_str("CA_ISSUING_KEY_TYPE", "rsa2048"),
+    "name": env_str("CA_ISSUING_NAME", "CN=RAMIS Capital Market Issuing CA (development),O=RAMIS,C=IR"),
+    "validity_days": env_int("CA_ISSUING_VALIDITY_DAYS", 3650),
+}
+CA_SO_PIN = env_str("CA_SO_PIN", "" if PRODUCTION else "12345678")  # `ca init` creating SoftHSM tokens
+CA_CERT_VALIDITY_DAYS = env_int("CA_CERT_VALIDITY_DAYS", 730)  # 365 in special cases (--validity-days)
+CA_POLICY_ARC = env_str("CA_POLICY_ARC", "1.3.6.1.4.1.32473.364")  # RFC 5612 example arc until registered
+CA_CRL_NEXT_UPDATE_HOURS = env_int("CA_CRL_NEXT_UPDATE_HOURS", 24)
+CA_OCSP_VALIDITY_HOURS = env_int("CA_OCSP_VALIDITY_HOURS", 24)
+CA_OCSP_RESPONDER_VALIDITY_DAYS = env_int("CA_OCSP_RESPONDER_VALIDITY_DAYS", 90)
+CA_OCSP_CACHE_SECONDS = env_int("CA_OCSP_CACHE_SECONDS", 20)  # per-process answer cache (R19: < 1 min)
+CELERY_BEAT_SCHEDULE["ca-crl-publish"] = {"task": "ramis.ca.tasks.crl_publish_all", "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["ca-ocsp-refresh"] = {"task": "ramis.ca.tasks.ocsp_refresh_due", "schedule": 900.0}
+
 # --- e-Namad (trust seal) -----------------------------------------------------------------
 # A seal is valid this many days from final approval (N18, N22: one or two years).
 ENAMAD_SEAL_VALIDITY_DAYS = env_int("ENAMAD_SEAL_VALIDITY_DAYS", 365)
@@ -241,6 +288,7 @@ CELERY_BEAT_SCHEDULE["enamad-refresh-tls"] = {"task": "enamad.tasks.refresh_all_
 
 # --- Security -----------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "ramis.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True

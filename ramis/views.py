@@ -54,3 +54,7 @@ def guide_pdf(request):
 
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
+
+
+def csrf_failure(request, reason=""):
+    return render(request, "403_csrf.html", status=403)

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import re
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ramis.celery import app as celery_app
+
+# SoftHSM reads its configuration once per process: point every test at a fresh token
+# directory before anything loads the module, and remove it at exit.
+_HSM_DIR = Path(tempfile.mkdtemp(prefix="ramis-softhsm-"))
+atexit.register(shutil.rmtree, _HSM_DIR, True)
+settings.SOFTHSM_DIR = _HSM_DIR
 
 STAFF_PASSWORD = "Correct-Horse-Battery-9"
 

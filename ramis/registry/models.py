@@ -5,6 +5,7 @@ from django.db import models
 from django_fsm import FSMField, transition
 
 from ramis.common import validators
+from ramis.common.fsm import ProtectedFSMModel
 from ramis.common.uploads import private_upload_to
 
 
@@ -74,7 +75,7 @@ class RoleQuerySet(models.QuerySet):
         return self.select_related("person", "company", "company__seo_department")
 
 
-class Role(models.Model):
+class Role(ProtectedFSMModel):
     """A company's introduction of a person for a position (R2).
 
     pending ──approve──▶ approved ──end──▶ ended

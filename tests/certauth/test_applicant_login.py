@@ -221,3 +221,16 @@ def test_staff_user_is_not_an_applicant(client, seo_reviewer):
     client.post("/auth/staff/login/", {"username": "seo", "password": STAFF_PASSWORD,
                                        "otp_token": totp_now(seo_reviewer)})
     assert client.get("/panel/").status_code == 403
+
+
+def test_idle_session_ends_after_thirty_minutes(client, applicant):
+    from django.contrib.sessions.models import Session
+
+    start(client)
+    submit_code(client, sms_code(last_sms()))
+    assert client.get("/panel/").status_code == 200
+    key = client.cookies["sessionid"].value
+    # Each request pushes the expiry 30 minutes ahead; 31 idle minutes later the session is gone.
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - timedelta(minutes=1))
+    response = client.get("/panel/")
+    assert response.status_code == 302 and response["Location"].startswith("/auth/login/")

@@ -1,0 +1,121 @@
+"""``manage.py ca init|show|issue|revoke|hold|release|crl|ocsp-refresh``: thin calls to services."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cryptography import x509
+from django.core.management.base import BaseCommand, CommandError
+
+from ramis.ca import builder, services
+from ramis.ca.lint import LintError
+from ramis.ca.models import CRL, CertificateAuthority, IssuedCertificate, Reason
+from ramis.common.errors import InvalidTransition
+from tokens.errors import TokenError
+
+FAILURES = (services.CAError, builder.IssuanceError, LintError, TokenError, InvalidTransition,
+            CertificateAuthority.DoesNotExist)
+
+
+class Command(BaseCommand):
+    help = "The CA: init (root + issuing on their tokens), show, issue, revoke, hold, release, crl, ocsp-refresh."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("init", help="create the root and issuing CAs if absent (idempotent)")
+        sub.add_parser("show", help="print the chain, fingerprints and the latest CRLs")
+        p = sub.add_parser("issue", help="issue a certificate from a CSR")
+        p.add_argument("--profile", required=True, choices=[c.value for c in IssuedCertificate.Profile])
+        p.add_argument("--csr", required=True, help="PEM or DER CSR file")
+        p.add_argument("--subject-json", required=True, help="JSON file with the subject fields of the profile")
+        p.add_argument("--out", required=True, help="where to write the PEM certificate")
+        p.add_argument("--validity-days", type=int)
+        p.add_argument("--request-ref", default="")
+        p = sub.add_parser("revoke", help="revoke a certificate")
+        p.add_argument("--serial", required=True, help="hexadecimal serial")
+        p.add_argument("--reason", required=True,
+                       choices=[r for r in Reason.values if r != Reason.CERTIFICATE_HOLD])
+        for name in ("hold", "release"):
+            p = sub.add_parser(name, help=f"{name} a certificate (certificateHold)")
+            p.add_argument("--serial", required=True)
+        p = sub.add_parser("crl", help="publish a new CRL now")
+        p.add_argument("--ca", default=None, help="CA slug (default: every CA)")
+        p = sub.add_parser("ocsp-refresh", help="re-sign the pre-signed OCSP answers of every live certificate")
+        p.add_argument("--ca", default="issuing")
+
+    def handle(self, *args, action, **options):
+        try:
+            getattr(self, "do_" + action.replace("-", "_"))(options)
+        except FAILURES as exc:
+            raise CommandError(str(exc)) from None
+
+    def do_init(self, options):
+        for ca in services.ca_init(actor=None):
+            self.stdout.write(f"{ca.slug}: {ca.subject}")
+            self.stdout.write(f"  SHA-256 {ca.sha256}  valid until {ca.not_after:%Y-%m-%d}  key {ca.key_type} "
+                              f"on token {ca.token_label!r}")
+
+    def do_show(self, options):
+        cas = list(CertificateAuthority.objects.select_related("parent").order_by("pk"))
+        if not cas:
+            raise CommandError("no CA yet: run `manage.py ca init`")
+        for ca in cas:
+            issuer = ca.parent.slug if ca.parent else "self-signed"
+            self.stdout.write(f"{ca.slug} ({issuer}): {ca.subject}")
+            self.stdout.write(f"  serial {ca.serial_hex}  SHA-256 {ca.sha256}")
+            self.stdout.write(f"  {ca.not_before:%Y-%m-%d} .. {ca.not_after:%Y-%m-%d}  key {ca.key_type} "
+                              f"on token {ca.token_label!r} id {ca.key_id}")
+            if ca.ocsp_certificate_der:
+                resp = x509.load_der_x509_certificate(bytes(ca.ocsp_certificate_der))
+                self.stdout.write(f"  OCSP responder until {resp.not_valid_after_utc:%Y-%m-%d}  "
+                                  f"SHA-256 {builder.fingerprint(resp)}")
+            last = CRL.objects.filter(ca=ca).order_by("-number").first()
+            if last:
+                self.stdout.write(f"  CRL #{last.number}: {last.entries} entries, next update {last.next_update:%Y-%m-%d %H:%M}")
+            count = IssuedCertificate.objects.filter(ca=ca).count()
+            if count:
+                self.stdout.write(f"  {count} certificate(s) issued")
+
+    def do_issue(self, options):
+        try:
+            csr = Path(options["csr"]).read_bytes()
+            subject = json.loads(Path(options["subject_json"]).read_text())
+        except OSError as exc:
+            raise CommandError(f"cannot read {exc.filename}: {exc.strerror}") from None
+        except json.JSONDecodeError as exc:
+            raise CommandError(f"bad --subject-json: {exc}") from None
+        if not isinstance(subject, dict):
+            raise CommandError("bad --subject-json: expected an object")
+        cert = services.certificate_issue(
+            profile=options["profile"], csr_pem=csr, subject=subject, actor=None,
+            request_ref=options["request_ref"], validity_days=options["validity_days"],
+        )
+        parsed = x509.load_der_x509_certificate(bytes(cert.der))
+        Path(options["out"]).write_bytes(builder.pem(parsed))
+        self.stdout.write(f"issued {cert.profile} certificate serial {cert.serial_hex} for {cert.subject}")
+        self.stdout.write(f"  SHA-256 {cert.sha256}  valid until {cert.not_after:%Y-%m-%d}  written to {options['out']}")
+
+    def do_revoke(self, options):
+        cert = services.certificate_revoke(serial=options["serial"], reason=options["reason"], actor=None)
+        self.stdout.write(f"revoked {cert.serial_hex} ({cert.revocation_reason}); CRL and OCSP updated")
+
+    def do_hold(self, options):
+        cert = services.certificate_hold(serial=options["serial"], actor=None)
+        self.stdout.write(f"held {cert.serial_hex}; CRL and OCSP updated")
+
+    def do_release(self, options):
+        cert = services.certificate_release(serial=options["serial"], actor=None)
+        self.stdout.write(f"released {cert.serial_hex}; CRL and OCSP updated")
+
+    def do_crl(self, options):
+        slugs = [options["ca"]] if options["ca"] else list(CertificateAuthority.objects.values_list("slug", flat=True))
+        if not slugs:
+            raise CommandError("no CA yet: run `manage.py ca init`")
+        for slug in slugs:
+            row = services.crl_publish(ca_slug=slug, actor=None)
+            self.stdout.write(f"published CRL #{row.number} for {slug}: {row.entries} entries, {len(row.der)} bytes")
+
+    def do_ocsp_refresh(self, options):
+        count = services.ocsp_refresh(ca_slug=options["ca"])
+        self.stdout.write(f"re-signed OCSP answers for {count} certificate(s) of {options['ca']}")

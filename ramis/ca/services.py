@@ -1,0 +1,387 @@
+"""The CA's write paths (STYLE 1–3): each one audited; token I/O outside transactions.
+
+Other rooms call these and nothing else: ``certificate_issue`` with a CSR and
+the verified subject data, ``certificate_revoke`` / ``certificate_hold`` /
+``certificate_release`` with a serial. The CA knows nothing of requests: a
+caller passes ``request_ref`` to find its certificate again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django_fsm import can_proceed
+
+from ramis.common import audit
+from ramis.common.errors import InvalidTransition
+from tokens.conf import get_manager
+from tokens.errors import KeyNotFound
+
+from . import builder, crl, ocsp, profiles, signing
+from .models import CRL, CertificateAuthority, IssuedCertificate, OCSPResponse, Reason
+
+log = logging.getLogger(__name__)
+
+ROOT_KEY_LABEL = "root-ca"
+ISSUING_KEY_LABEL = "issuing-ca"
+OCSP_KEY_LABEL = "ocsp-responder"
+CRLS_KEPT = 10
+
+
+class CAError(Exception):
+    """A CA operation that cannot proceed (one English line)."""
+
+
+def normalize_serial(serial: str | int) -> str:
+    if isinstance(serial, int):
+        return format(serial, "x")
+    text = serial.strip().lower().replace(":", "").removeprefix("0x")
+    try:
+        return format(int(text, 16), "x")
+    except ValueError:
+        raise CAError(f"not a hexadecimal serial: {serial!r}") from None
+
+
+# --------------------------------------------------------------------------
+# ca init
+# --------------------------------------------------------------------------
+
+
+def _ensure_token(conf: dict):
+    manager = get_manager()
+    if not conf["pin"]:
+        raise CAError(f"no PIN configured for token {conf['token']!r}")
+    if conf["token"] not in {t.label for t in manager.list_tokens()}:
+        if not manager.config.is_softhsm:
+            raise CAError(f"token {conf['token']!r} not found (initialise it with the vendor's tools)")
+        if not settings.CA_SO_PIN:
+            raise CAError("CA_SO_PIN is needed to create a SoftHSM token")
+        manager.init_token(conf["token"], settings.CA_SO_PIN, conf["pin"])
+    return manager.open(label=conf["token"], pin=conf["pin"])
+
+
+def _ensure_key(token, label: str, key_type: str):
+    try:
+        return token.private_key(label=label)
+    except KeyNotFound:
+        return token.generate_keypair(key_type, label=label)
+
+
+def _ca_row(slug: str, parent, token, key, cert: x509.Certificate, actor) -> CertificateAuthority:
+    ca = CertificateAuthority.objects.filter(slug=slug).first()
+    if ca is not None:
+        if bytes(ca.certificate_der) != builder.der(cert):
+            raise CAError(f"CA {slug!r} in the database does not match the certificate on token {token.label!r}")
+        return ca
+    ca = CertificateAuthority.objects.create(
+        slug=slug,
+        parent=parent,
+        subject=cert.subject.rfc4514_string(),
+        token_label=token.label,
+        token_serial=token.serial,
+        key_id=key.key_id.hex(),
+        key_type=builder.key_type_of(cert.public_key()),
+        certificate_der=builder.der(cert),
+        serial_hex=format(cert.serial_number, "x"),
+        sha256=builder.fingerprint(cert),
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+    )
+    audit.record(actor=actor, target=ca, event="ca.created", new="active",
+                 extra={"subject": ca.subject, "sha256": ca.sha256, "token": token.label})
+    return ca
+
+
+def ca_init(*, actor=None) -> list[CertificateAuthority]:
+    """Create, if absent, the root CA and the issuing CA below it, each on its own token.
+
+    Idempotent: keys and certificates already on the tokens are reused (the
+    database rows can be rebuilt from them); the OCSP responder certificate
+    is renewed when it has less than a third of its life left. Publishes a
+    first CRL for a CA that has none.
+    """
+    root_conf, iss_conf = settings.CA_ROOT, settings.CA_ISSUING
+
+    root_token = _ensure_token(root_conf)
+    root_key = _ensure_key(root_token, ROOT_KEY_LABEL, root_conf["key_type"])
+    root_cert = root_token.certificate(root_key.key_id)
+    if root_cert is None:
+        root_cert = builder.build_root_ca(
+            key=root_key, subject=x509.Name.from_rfc4514_string(root_conf["name"]),
+            validity_days=root_conf["validity_days"],
+        )
+        root_token.import_certificate(root_cert, root_key.key_id, ROOT_KEY_LABEL)
+    root_signer = builder.Signer(root_cert, root_key, "root")
+
+    iss_token = _ensure_token(iss_conf)
+    iss_key = _ensure_key(iss_token, ISSUING_KEY_LABEL, iss_conf["key_type"])
+    iss_cert = iss_token.certificate(iss_key.key_id)
+    if iss_cert is None:
+        iss_cert = builder.build_issuing_ca(
+            public_key=iss_key.public_key(), subject=x509.Name.from_rfc4514_string(iss_conf["name"]),
+            issuer=root_signer, urls=signing.urls("root"), validity_days=iss_conf["validity_days"],
+        )
+        iss_token.import_certificate(iss_cert, iss_key.key_id, ISSUING_KEY_LABEL)
+    iss_signer = builder.Signer(iss_cert, iss_key, "issuing")
+
+    ocsp_key = _ensure_key(iss_token, OCSP_KEY_LABEL, "ec-p256")
+    ocsp_cert = iss_token.certificate(ocsp_key.key_id)
+    now = timezone.now()
+    if ocsp_cert is None or ocsp_cert.not_valid_after_utc - now < (
+        ocsp_cert.not_valid_after_utc - ocsp_cert.not_valid_before_utc
+    ) / 3:
+        subject = x509.Name.from_rfc4514_string(iss_conf["name"].replace("CN=", "CN=OCSP Responder for ", 1))
+        ocsp_cert = builder.build_ocsp_responder(
+            public_key=ocsp_key.public_key(), subject=subject, issuer=iss_signer,
+            validity_days=settings.CA_OCSP_RESPONDER_VALIDITY_DAYS,
+        )
+        iss_token.import_certificate(ocsp_cert, ocsp_key.key_id, OCSP_KEY_LABEL)
+
+    with transaction.atomic():
+        root = _ca_row("root", None, root_token, root_key, root_cert, actor)
+        issuing = _ca_row("issuing", root, iss_token, iss_key, iss_cert, actor)
+        if bytes(issuing.ocsp_certificate_der or b"") != builder.der(ocsp_cert):
+            issuing.ocsp_key_id = ocsp_key.key_id.hex()
+            issuing.ocsp_certificate_der = builder.der(ocsp_cert)
+            issuing.save(update_fields=["ocsp_key_id", "ocsp_certificate_der"])
+            audit.record(actor=actor, target=issuing, event="ca.ocsp_responder_certified",
+                         extra={"sha256": builder.fingerprint(ocsp_cert)})
+    for ca in (root, issuing):
+        if not ca.crls.exists():
+            crl_publish(ca_slug=ca.slug, actor=actor)
+    return [root, issuing]
+
+
+# --------------------------------------------------------------------------
+# issuance
+# --------------------------------------------------------------------------
+
+
+def _store_ocsp(ca: CertificateAuthority, cert: IssuedCertificate, responses: dict, status: str) -> None:
+    rows = []
+    for key, der in responses.items():
+        if key.hash == "sha1" or not rows:
+            parsed = x509.ocsp.load_der_ocsp_response(der)  # same times in both answers
+            this_update, next_update = parsed.this_update_utc, parsed.next_update_utc
+        rows.append(OCSPResponse(
+            ca=ca, certificate=cert, hash_algorithm=key.hash, issuer_name_hash=key.issuer_name_hash.hex(),
+            issuer_key_hash=key.issuer_key_hash.hex(), serial_hex=format(key.serial, "x"), cert_status=status,
+            der=der, this_update=this_update, next_update=next_update,
+        ))
+    OCSPResponse.objects.bulk_create(
+        rows, update_conflicts=True,
+        unique_fields=["hash_algorithm", "issuer_key_hash", "issuer_name_hash", "serial_hex"],
+        update_fields=["der", "cert_status", "this_update", "next_update", "certificate"],
+    )
+
+
+def _ocsp_status(cert: IssuedCertificate) -> ocsp.Status:
+    S = IssuedCertificate.Status
+    if cert.status in (S.REVOKED, S.ON_HOLD):
+        return ocsp.Status(cert.serial, "revoked", cert.revoked_at, cert.revocation_reason or None)
+    return ocsp.Status(cert.serial, "good")
+
+
+def certificate_issue(
+    *,
+    profile: str,
+    csr_pem: bytes | str,
+    subject: dict[str, str],
+    actor,
+    request_ref: str | None = None,
+    validity_days: int | None = None,
+    ca_slug: str = "issuing",
+) -> IssuedCertificate:
+    """CSR → checked, linted, signed on the CA token → stored with pre-signed OCSP answers."""
+    prof = profiles.get_profile(profile)
+    ca = CertificateAuthority.objects.filter(slug=ca_slug).first()
+    if ca is None:
+        raise CAError(f"no CA {ca_slug!r}: run `manage.py ca init`")
+    # Token I/O first, outside any transaction (STYLE 3).
+    issued = builder.issue_from_csr(
+        profile=prof, csr=csr_pem, subject=subject, issuer=signing.signer(ca), urls=signing.urls(ca.slug),
+        validity_days=validity_days or settings.CA_CERT_VALIDITY_DAYS,
+    )
+    c = issued.cert
+    responses = signing.responder(ca).sign_all(ocsp.Status(c.serial_number, "good"))
+    with transaction.atomic():
+        cert = IssuedCertificate.objects.create(
+            ca=ca,
+            serial_hex=format(c.serial_number, "x"),
+            profile=prof.name,
+            subject=c.subject.rfc4514_string(),
+            subject_data=subject,
+            der=builder.der(c),
+            sha1=builder.fingerprint(c, hashes.SHA1()),  # noqa: S303 - a fingerprint for display, not a signature
+            sha256=builder.fingerprint(c),
+            not_before=c.not_valid_before_utc,
+            not_after=c.not_valid_after_utc,
+            request_ref=request_ref or "",
+            issued_by=actor if getattr(actor, "pk", None) else None,
+        )
+        _store_ocsp(ca, cert, responses, "good")
+        audit.record(
+            actor=actor, target=cert, event="certificate.issued", new=cert.status,
+            extra={"serial": cert.serial_hex, "profile": prof.name, "sha256": cert.sha256,
+                   "request_ref": cert.request_ref,
+                   "lint": [str(f) for f in issued.findings if f.severity in ("WARNING", "NOTICE")]},
+        )
+    return cert
+
+
+# --------------------------------------------------------------------------
+# revocation, hold, release
+# --------------------------------------------------------------------------
+
+
+def _locked_cert(serial: str | int) -> IssuedCertificate:
+    try:
+        return IssuedCertificate.objects.select_for_update().get(serial_hex=normalize_serial(serial))
+    except IssuedCertificate.DoesNotExist:
+        raise CAError(f"no certificate with serial {serial}") from None
+
+
+def _transition(cert: IssuedCertificate, name: str, event: str, actor, note: str = "", request=None, **kw):
+    method = getattr(cert, name)
+    if not can_proceed(method):
+        raise InvalidTransition(cert, name)
+    old = cert.status
+    method(**kw)
+    cert.save()
+    audit.record(actor=actor, target=cert, event=event, old=old, new=cert.status, reason=note,
+                 extra={"serial": cert.serial_hex}, request=request)
+    from . import tasks
+
+    transaction.on_commit(lambda: tasks.revocation_publish.delay(cert.pk))
+    return cert
+
+
+@transaction.atomic
+def certificate_revoke(*, serial: str | int, reason: str, actor, request=None) -> IssuedCertificate:
+    """Revoke for an RFC 5280 reason; OCSP and the CRL follow right after commit."""
+    if reason not in Reason.values or reason == Reason.CERTIFICATE_HOLD:
+        allowed = ", ".join(r for r in Reason.values if r != Reason.CERTIFICATE_HOLD)
+        raise CAError(f"bad revocation reason {reason!r} (use one of {allowed}; hold with certificate_hold)")
+    cert = _locked_cert(serial)
+    return _transition(cert, "revoke", "certificate.revoked", actor, reason, request,
+                       reason=reason, when=timezone.now())
+
+
+@transaction.atomic
+def certificate_hold(*, serial: str | int, actor, reason: str = "", request=None) -> IssuedCertificate:
+    cert = _locked_cert(serial)
+    return _transition(cert, "hold", "certificate.held", actor, reason, request, when=timezone.now())
+
+
+@transaction.atomic
+def certificate_release(*, serial: str | int, actor, reason: str = "", request=None) -> IssuedCertificate:
+    cert = _locked_cert(serial)
+    return _transition(cert, "release", "certificate.released", actor, reason, request)
+
+
+@transaction.atomic
+def certificate_supersede(*, serial: str | int, actor, request=None) -> IssuedCertificate:
+    """Renewal replaced this certificate; it stays valid (and good in OCSP) until it expires."""
+    cert = _locked_cert(serial)
+    method = cert.supersede
+    if not can_proceed(method):
+        raise InvalidTransition(cert, "supersede")
+    old = cert.status
+    method()
+    cert.save()
+    audit.record(actor=actor, target=cert, event="certificate.superseded", old=old, new=cert.status,
+                 extra={"serial": cert.serial_hex}, request=request)
+    return cert
+
+
+def certificates_expire_due(*, now: dt.datetime | None = None) -> int:
+    """Mark certificates past notAfter as expired (beat), one audited transition each."""
+    now = now or timezone.now()
+    S = IssuedCertificate.Status
+    count = 0
+    for pk in IssuedCertificate.objects.filter(status__in=[S.ACTIVE, S.ON_HOLD], not_after__lt=now).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            cert = IssuedCertificate.objects.select_for_update().get(pk=pk)
+            if can_proceed(cert.expire):
+                old = cert.status
+                cert.expire()
+                cert.save()
+                audit.record(actor=None, target=cert, event="certificate.expired", old=old, new=cert.status)
+                count += 1
+    return count
+
+
+# --------------------------------------------------------------------------
+# CRL and OCSP publication
+# --------------------------------------------------------------------------
+
+
+def crl_publish(*, ca_slug: str, actor=None) -> CRL:
+    """Sign and store a new CRL for the CA (number + 1)."""
+    with transaction.atomic():
+        ca = CertificateAuthority.objects.select_for_update().get(slug=ca_slug)
+        ca.crl_number += 1
+        ca.save(update_fields=["crl_number"])
+        number = ca.crl_number
+    now = timezone.now().replace(microsecond=0)
+    S = IssuedCertificate.Status
+    rows = IssuedCertificate.objects.filter(
+        ca=ca, status__in=[S.REVOKED, S.ON_HOLD], not_after__gte=now
+    ).values_list("serial_hex", "revoked_at", "revocation_reason")
+    entries = [crl.RevokedEntry(int(s, 16), t, r or None) for s, t, r in rows.iterator(chunk_size=5000)]
+    der = crl.build_crl(
+        issuer_cert=signing.signer(ca).cert, key=signing.signer(ca).key, entries=entries, number=number,
+        this_update=now, next_update=now + dt.timedelta(hours=settings.CA_CRL_NEXT_UPDATE_HOURS),
+    )
+    with transaction.atomic():
+        row = CRL.objects.create(ca=ca, number=number, this_update=now,
+                                 next_update=now + dt.timedelta(hours=settings.CA_CRL_NEXT_UPDATE_HOURS),
+                                 der=der, entries=len(entries))
+        old = CRL.objects.filter(ca=ca).order_by("-number").values_list("pk", flat=True)[CRLS_KEPT:]
+        CRL.objects.filter(pk__in=list(old)).delete()
+        audit.record(actor=actor, target=row, event="crl.published", new=str(number),
+                     extra={"ca": ca.slug, "entries": len(entries)})
+    return row
+
+
+def ocsp_refresh(
+    *,
+    ca_slug: str = "issuing",
+    certificate_ids: list[int] | None = None,
+    due_before: dt.datetime | None = None,
+) -> int:
+    """Re-sign the stored OCSP answers (all, some certificates, or those expiring soon)."""
+    ca = CertificateAuthority.objects.get(slug=ca_slug)
+    responder = signing.responder(ca)
+    qs = IssuedCertificate.objects.filter(ca=ca, not_after__gte=timezone.now())
+    if certificate_ids is not None:
+        qs = IssuedCertificate.objects.filter(ca=ca, pk__in=certificate_ids)
+    elif due_before is not None:
+        qs = qs.filter(Q(ocsp_responses__isnull=True) | Q(ocsp_responses__next_update__lt=due_before)).distinct()
+    count = 0
+    batch: list[tuple[IssuedCertificate, dict, str]] = []
+    for cert in qs.iterator(chunk_size=500):
+        status = _ocsp_status(cert)
+        batch.append((cert, responder.sign_all(status), status.status))
+        if len(batch) >= 500:
+            count += _flush(ca, batch)
+    count += _flush(ca, batch)
+    return count
+
+
+def _flush(ca, batch) -> int:
+    with transaction.atomic():
+        for cert, responses, status in batch:
+            _store_ocsp(ca, cert, responses, status)
+    n = len(batch)
+    batch.clear()
+    return n

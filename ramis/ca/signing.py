@@ -1,0 +1,67 @@
+"""Where the CA keys are: the configured tokens, opened once per process.
+
+Only the signing side (``manage.py ca``, the ``signing`` Celery queue, and in
+the embedded default the web process with Celery eager) imports this; the
+OCSP/CRL views never do.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from cryptography import x509
+from django.conf import settings
+
+from tokens.conf import get_manager
+from tokens.manager import Token
+
+from . import builder, ocsp
+from .models import CertificateAuthority
+
+
+def ca_settings(slug: str) -> dict:
+    return {"root": settings.CA_ROOT, "issuing": settings.CA_ISSUING}[slug]
+
+
+def urls(slug: str) -> builder.CAUrls:
+    return builder.CAUrls(settings.PUBLIC_BASE_URL, slug)
+
+
+def open_token(label: str, pin: str) -> Token:
+    return get_manager().open(label=label, pin=pin)
+
+
+@functools.lru_cache(maxsize=16)
+def _signer(slug: str, token_label: str, key_id: str, der: bytes) -> builder.Signer:
+    token = open_token(token_label, ca_settings(slug)["pin"])
+    return builder.Signer(x509.load_der_x509_certificate(der), token.private_key(id=bytes.fromhex(key_id)), slug)
+
+
+def signer(ca: CertificateAuthority) -> builder.Signer:
+    """The CA's certificate and token key (cached per process)."""
+    return _signer(ca.slug, ca.token_label, ca.key_id, bytes(ca.certificate_der))
+
+
+@functools.lru_cache(maxsize=16)
+def _responder(slug: str, token_label: str, key_id: str, ca_der: bytes, resp_der: bytes, hours: int) -> ocsp.Responder:
+    import datetime as dt
+
+    token = open_token(token_label, ca_settings(slug)["pin"])
+    return ocsp.Responder(
+        issuer_cert=x509.load_der_x509_certificate(ca_der),
+        responder_cert=x509.load_der_x509_certificate(resp_der),
+        responder_key=token.private_key(id=bytes.fromhex(key_id)),
+        validity=dt.timedelta(hours=hours),
+    )
+
+
+def responder(ca: CertificateAuthority) -> ocsp.Responder:
+    if not ca.ocsp_certificate_der:
+        raise ValueError(f"CA {ca.slug} has no OCSP responder certificate (run `manage.py ca init`)")
+    return _responder(ca.slug, ca.token_label, ca.ocsp_key_id, bytes(ca.certificate_der),
+                      bytes(ca.ocsp_certificate_der), settings.CA_OCSP_VALIDITY_HOURS)
+
+
+def clear_caches() -> None:
+    _signer.cache_clear()
+    _responder.cache_clear()

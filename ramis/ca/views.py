@@ -1,0 +1,55 @@
+"""Public PKI endpoints: CRL, CA certificates, OCSP. No session, no token, no signing*.
+
+(*) except an ``unknown`` answer for a serial nobody issued, signed only in a
+process that holds the CA PIN and rate-limited; see :mod:`ramis.ca.responder`.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.views.decorators.csrf import csrf_exempt
+
+from . import ocsp, responder
+from .models import CRL, CertificateAuthority
+
+MAX_REQUEST_BYTES = 10_000
+
+
+def crl(request, slug: str) -> HttpResponse:
+    row = CRL.objects.filter(ca__slug=slug).order_by("-number").values_list("der", flat=True).first()
+    if row is None:
+        raise Http404
+    resp = HttpResponse(bytes(row), content_type="application/pkix-crl")
+    resp["Cache-Control"] = "public, max-age=60"
+    resp["Content-Disposition"] = f'inline; filename="{slug}.crl"'
+    return resp
+
+
+def ca_certificate(request, slug: str) -> HttpResponse:
+    der = CertificateAuthority.objects.filter(slug=slug).values_list("certificate_der", flat=True).first()
+    if der is None:
+        raise Http404
+    resp = HttpResponse(bytes(der), content_type="application/pkix-cert")
+    resp["Cache-Control"] = "public, max-age=86400"
+    resp["Content-Disposition"] = f'inline; filename="{slug}.crt"'
+    return resp
+
+
+@csrf_exempt
+def ocsp_responder(request, slug: str, encoded: str | None = None) -> HttpResponse:
+    if request.method == "POST":
+        body = request.body if len(request.body) <= MAX_REQUEST_BYTES else b""
+    elif request.method == "GET" and encoded:
+        try:
+            body = ocsp.decode_get_path(encoded)
+        except ocsp.MalformedRequest:
+            body = b""
+    elif request.method == "GET":
+        body = b""
+    else:
+        return HttpResponseNotAllowed(["GET", "POST"])
+    raw = responder.answer(body)
+    resp = HttpResponse(raw, content_type="application/ocsp-response")
+    if request.method == "GET" and raw not in responder.ERRORS:
+        resp["Cache-Control"] = f"public, max-age={responder.cache_seconds()}"
+    return resp

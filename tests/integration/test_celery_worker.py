@@ -1,0 +1,74 @@
+"""A real Celery worker consumes from a real Redis broker: the production path of X3."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+
+import kombu.pools
+import pytest
+import redis
+from celery.contrib.testing.worker import start_worker
+from django.db import transaction
+
+from ramis.celery import app
+from ramis.common import notify
+from ramis.common.models import OutboxMessage
+
+
+def _redis_url() -> str:
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must provide Redis at {url}")
+        pytest.skip(f"no Redis at {url}: set REDIS_URL to run the worker test")
+    return url
+
+
+def _reset_connections():
+    """Forget every pooled broker connection and producer (Celery's and kombu's global ones),
+    so the next task call connects to the broker now configured."""
+    kombu.pools.reset()
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def redis_worker(settings):
+    url = _redis_url()
+    old_broker, old_queue = app.conf.broker_url, app.conf.task_default_queue
+    # A queue of this run's own, so that parallel runs on the same Redis never share messages.
+    queue = f"test-{uuid.uuid4().hex}"
+    _reset_connections()  # a pool made earlier for the in-memory broker must not be reused
+    app.conf.broker_url = url
+    app.conf.task_default_queue = queue
+    app.conf.task_always_eager = False
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING",
+                          queues=[queue]):
+            yield
+    finally:
+        app.conf.task_always_eager = True
+        app.conf.broker_url, app.conf.task_default_queue = old_broker, old_queue
+        _reset_connections()
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_sms_delivered_by_a_worker_through_redis(redis_worker):
+    with transaction.atomic():
+        message = notify.send_sms(to="09121234567", template="login_code", context={"code": "246810", "minutes": 2})
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        message.refresh_from_db()
+        if message.status == OutboxMessage.Status.SENT:
+            break
+        time.sleep(0.1)
+    assert message.status == OutboxMessage.Status.SENT
+    assert message.attempts == 1
