@@ -56,6 +56,8 @@ class SignupForm(forms.Form):
 
     def clean_username(self):
         username = self.cleaned_data["username"]
+        if username.lower().startswith("nc-"):  # reserved for RAMIS applicants (certauth: nc-<national code>)
+            raise forms.ValidationError("نام کاربری نباید با nc- شروع شود.")
         if User.objects.filter(username__iexact=username).exists():
             raise forms.ValidationError("این نام کاربری پیش‌تر ثبت شده است.")
         return username
