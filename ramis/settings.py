@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "certauth",
     "ramis.offices",
     "ramis.requests",
+    "enamad",
 ]
 
 MIDDLEWARE = [
@@ -290,6 +291,33 @@ APPOINTMENT_DAYS_AHEAD = env_int("APPOINTMENT_DAYS_AHEAD", 14)
 # SMS reminders before expiry, in days (R20), and the window in which renewal replaces revocation (R21).
 EXPIRY_REMINDER_DAYS = [int(d) for d in env_list("EXPIRY_REMINDER_DAYS", ["30", "7"])]
 RENEWAL_INSTEAD_OF_REVOCATION_DAYS = env_int("RENEWAL_INSTEAD_OF_REVOCATION_DAYS", 30)
+
+# --- e-Namad (trust seal) -----------------------------------------------------------------
+# A seal is valid this many days from final approval (N18, N22: one or two years).
+ENAMAD_SEAL_VALIDITY_DAYS = env_int("ENAMAD_SEAL_VALIDITY_DAYS", 365)
+ENAMAD_ACTIVATION_MAX_AGE_SECONDS = env_int("ENAMAD_ACTIVATION_MAX_AGE_SECONDS", 3 * 24 * 3600)
+ENAMAD_EMAIL_LINK_MAX_AGE_SECONDS = env_int("ENAMAD_EMAIL_LINK_MAX_AGE_SECONDS", 3 * 24 * 3600)
+# Reverse SMS / IVR (N5): the numbers the applicant texts or calls, how long a code lives, and
+# the shared secret the SMS gateway and the IVR sign their callbacks with (HMAC-SHA256).
+ENAMAD_REVERSE_SMS_NUMBER = env_str("ENAMAD_REVERSE_SMS_NUMBER", "100020003000")
+ENAMAD_IVR_NUMBER = env_str("ENAMAD_IVR_NUMBER", "02191002000")
+ENAMAD_PHONE_CODE_SECONDS = env_int("ENAMAD_PHONE_CODE_SECONDS", 15 * 60)
+ENAMAD_INBOUND_SECRET = env_str("ENAMAD_INBOUND_SECRET", "" if PRODUCTION else "dev-inbound-secret")
+# Domain verification (N7): timeouts, size cap, ports, resolver, and (tests/dev only) whether
+# private, loopback and link-local addresses may be fetched.
+ENAMAD_VERIFY_TIMEOUT_SECONDS = env_int("ENAMAD_VERIFY_TIMEOUT_SECONDS", 5)
+ENAMAD_VERIFY_MAX_BYTES = env_int("ENAMAD_VERIFY_MAX_BYTES", 512 * 1024)
+ENAMAD_VERIFY_ALLOW_PRIVATE = env_bool("ENAMAD_VERIFY_ALLOW_PRIVATE", False)
+ENAMAD_VERIFY_HTTP_PORT = env_int("ENAMAD_VERIFY_HTTP_PORT", 80)
+ENAMAD_VERIFY_HTTPS_PORT = env_int("ENAMAD_VERIFY_HTTPS_PORT", 443)
+ENAMAD_VERIFY_CA_FILE = env_str("ENAMAD_VERIFY_CA_FILE", "")
+ENAMAD_DNS_RESOLVER = env_str("ENAMAD_DNS_RESOLVER", "")  # host[:port]; empty: /etc/resolv.conf
+ENAMAD_SUPPORT_HOURS = env_str("ENAMAD_SUPPORT_HOURS", "شنبه تا چهارشنبه، ۸ تا ۱۶")
+CELERY_BEAT_SCHEDULE["enamad-verify-pending"] = {
+    "task": "enamad.tasks.verify_pending_domains", "schedule": 300.0,
+}
+CELERY_BEAT_SCHEDULE["enamad-expire-seals"] = {"task": "enamad.tasks.expire_seals", "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["enamad-refresh-tls"] = {"task": "enamad.tasks.refresh_all_seal_tls", "schedule": 86400.0}
 
 # --- Security -----------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

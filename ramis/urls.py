@@ -29,6 +29,8 @@ urlpatterns = [
     path("offices/", include("ramis.offices.urls")),
     path("captcha/", include("captcha.urls")),
     path("ca/", include("ramis.ca.urls")),
+    path("enamad/", include("enamad.urls")),
+    path("trustseal/", include("enamad.seal_urls")),
     path("dev/outbox/", dev_outbox, name="dev_outbox"),
     path("admin/", admin.site.urls),
 ]

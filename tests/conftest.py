@@ -237,3 +237,14 @@ def issue_test_certificate(profile: str = "signature", subject: dict | None = No
            .sign(key, hashes.SHA256()))
     return ca_services.certificate_issue(profile=profile, csr_pem=csr.public_bytes(serialization.Encoding.PEM),
                                          subject=subject or TEST_SUBJECTS[profile], actor=None)
+
+@pytest.fixture
+def enamad_expert(db):
+    """e-Namad expert: reviews sites against the checklist and the posted documents."""
+    return make_staff("enamad_expert", perms=["enamad.review_business", "enamad.review_documents"])
+
+
+@pytest.fixture
+def enamad_manager(db):
+    """e-Namad manager: final approval, suspension and revocation of seals."""
+    return make_staff("enamad_manager", perms=["enamad.approve_business"])
