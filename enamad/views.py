@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import wraps
 
 from django.conf import settings
@@ -488,7 +489,8 @@ def send(request, pk):
     if request.method == "POST":
         try:
             if business.status == BusinessStatus.DEFICIENT:
-                replies = {int(k[6:]): v for k, v in request.POST.items() if k.startswith("reply_") and k[6:].isdigit()}
+                replies = {int(k[6:]): v for k, v in request.POST.items()
+                           if k.startswith("reply_") and re.fullmatch(r"[0-9]{1,12}", k[6:])}
                 services.business_resend(business_id=business.pk, actor=request.user, replies=replies, request=request)
             else:
                 services.business_send(business_id=business.pk, actor=request.user, request=request)
