@@ -6,7 +6,8 @@ records the result afterwards.
 * Names are resolved through the configured resolver (``ENAMAD_DNS_RESOLVER``, queried with
   dnslib) or the system's; the address we connect to is the one we checked, so a second
   lookup cannot swap in another (no DNS rebinding).
-* Private, loopback, link-local, multicast and reserved addresses are refused unless
+* Addresses that are not globally reachable (private, shared, loopback, link-local, multicast,
+  reserved, and IPv6 addresses embedding such an IPv4 address) are refused unless
   ``ENAMAD_VERIFY_ALLOW_PRIVATE`` (tests and local development).
 * HTTPS first (certificate checked against the name; ``ENAMAD_VERIFY_CA_FILE`` adds a trust
   anchor), then HTTP; timeouts on connect and on the whole read, a size cap, at most three
@@ -129,14 +130,41 @@ def resolve(host: str) -> list[str]:
     return addresses
 
 
+# Ranges that are not globally reachable (IANA special-purpose registries) which some Python
+# versions still call ``is_global``: shared address space, IETF protocol assignments, the old
+# 6to4 relay and 6to4 itself (deprecated, RFC 7526; Python 3.12 calls it private, 3.11 global),
+# benchmarking, multicast, NAT64 local use, documentation, SRv6.
+_NOT_GLOBAL = tuple(ipaddress.ip_network(net) for net in (
+    "0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "192.88.99.0/24", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4",
+    "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "2002::/16", "3fff::/20", "5f00::/16",
+    "fc00::/7", "fe80::/10", "ff00::/8",
+))
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to: mapped, 6to4, Teredo (server and client).
+    NAT64 (64:ff9b::/96) lies in ::/8, which ``is_reserved`` refuses as a whole."""
+    found = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+    return [address for address in found if address is not None]
+
+
+def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return ip.is_global and not (
+        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
+        or ip.is_unspecified or any(ip in net for net in _NOT_GLOBAL if net.version == ip.version)
+    )
+
+
 def address_allowed(address: str) -> bool:
+    """Only globally reachable addresses, and for IPv6 also the IPv4 address it embeds."""
     if settings.ENAMAD_VERIFY_ALLOW_PRIVATE:
         return True
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
-                or ip.is_unspecified)
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    candidates = [ip, *(_embedded_ipv4(ip) if isinstance(ip, ipaddress.IPv6Address) else ())]
+    return all(_is_public(candidate) for candidate in candidates)
 
 
 def txt_records(domain: str) -> list[str]:
