@@ -10,13 +10,15 @@ records the result afterwards.
   reserved, and IPv6 addresses embedding such an IPv4 address) are refused unless
   ``ENAMAD_VERIFY_ALLOW_PRIVATE`` (tests and local development).
 * HTTPS first (certificate checked against the name; ``ENAMAD_VERIFY_CA_FILE`` adds a trust
-  anchor), then HTTP; timeouts on connect and on the whole read, a size cap, at most three
+  anchor), then HTTP; a timeout on each stage and one deadline for the whole fetch (connect, TLS
+  handshake, headers and body, redirects included), a size cap, at most three
   redirects and only to the same host (or its ``www.``).
 """
 
 from __future__ import annotations
 
 import http.client
+import io
 import ipaddress
 import logging
 import socket
@@ -181,7 +183,53 @@ def _same_site(host: str, domain: str) -> bool:
     return host in {domain, f"www.{domain}"}
 
 
-def _connect(host: str, scheme: str, timeout: float) -> socket.socket:
+def _time_left(deadline: float, timeout: float) -> float:
+    """The socket timeout for the next stage (connect, handshake, one read): ``timeout``, but
+    never past the fetch's overall deadline."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("fetch deadline passed")
+    return min(timeout, left)
+
+
+class _DeadlineReader(io.RawIOBase):
+    """What ``http.client`` reads the status line, the headers and the body from: every
+    ``recv`` first sets the socket timeout to the time left, so a site that dribbles one byte
+    at a time cannot hold us past the deadline."""
+
+    def __init__(self, sock: socket.socket, deadline: float, timeout: float):
+        super().__init__()
+        self._sock, self._deadline, self._timeout = sock, deadline, timeout
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        self._sock.settimeout(_time_left(self._deadline, self._timeout))
+        return self._sock.recv_into(buffer)
+
+
+class _DeadlineSocket:
+    """The socket ``http.client`` is given: sends and reads under the fetch's deadline. Closing
+    it is left to ``fetch`` (``http.client`` closes the connection while the response is read)."""
+
+    def __init__(self, sock: socket.socket, deadline: float, timeout: float):
+        self._sock, self._deadline, self._timeout = sock, deadline, timeout
+
+    def sendall(self, data) -> None:
+        self._sock.settimeout(_time_left(self._deadline, self._timeout))
+        self._sock.sendall(data)
+
+    def makefile(self, mode: str = "rb", *args, **kwargs) -> io.BufferedReader:
+        return io.BufferedReader(_DeadlineReader(self._sock, self._deadline, self._timeout))
+
+    def close(self) -> None:
+        pass
+
+
+def _connect(host: str, scheme: str, timeout: float, deadline: float | None = None) -> socket.socket:
+    if deadline is None:
+        deadline = time.monotonic() + 2 * timeout
     addresses = resolve(host)
     refused = [a for a in addresses if not address_allowed(a)]
     if refused:
@@ -189,7 +237,7 @@ def _connect(host: str, scheme: str, timeout: float) -> socket.socket:
                              f"{host} resolves to non-public {refused[0]}")
     port = settings.ENAMAD_VERIFY_HTTPS_PORT if scheme == "https" else settings.ENAMAD_VERIFY_HTTP_PORT
     try:
-        sock = socket.create_connection((addresses[0], port), timeout=timeout)
+        sock = socket.create_connection((addresses[0], port), timeout=_time_left(deadline, timeout))
     except TimeoutError as exc:
         raise FetchError("سایت در زمان مقرر پاسخ نداد.", f"{scheme}://{host}: connect timeout") from exc
     except OSError as exc:
@@ -197,6 +245,7 @@ def _connect(host: str, scheme: str, timeout: float) -> socket.socket:
     if scheme == "https":
         context = ssl.create_default_context(cafile=settings.ENAMAD_VERIFY_CA_FILE or None)
         try:
+            sock.settimeout(_time_left(deadline, timeout))  # the whole handshake, not each packet
             sock = context.wrap_socket(sock, server_hostname=host)
         except ssl.SSLCertVerificationError as exc:
             sock.close()
@@ -215,9 +264,9 @@ def fetch(domain: str, path: str = "/", *, scheme: str = "https") -> Page:
     host, tls = domain, scheme == "https"
     for _ in range(MAX_REDIRECTS + 1):
         url = f"{scheme}://{host}{path}"
-        sock = _connect(host, scheme, timeout)
+        sock = _connect(host, scheme, timeout, deadline)
         conn = http.client.HTTPConnection(host, timeout=timeout)
-        conn.sock = sock
+        conn.sock = _DeadlineSocket(sock, deadline, timeout)
         try:
             conn.request("GET", path, headers={"Host": host, "User-Agent": USER_AGENT, "Accept": "*/*",
                                                "Connection": "close"})
@@ -246,6 +295,7 @@ def fetch(domain: str, path: str = "/", *, scheme: str = "https") -> Page:
             raise FetchError("پاسخ سایت خوانا نبود.", f"{url}: {exc.__class__.__name__}") from exc
         finally:
             conn.close()
+            sock.close()
     raise FetchError("سایت بیش از حد هدایت (redirect) می‌کند.", f"{domain}: too many redirects")
 
 
