@@ -273,7 +273,10 @@ def fetch(domain: str, path: str = "/", *, scheme: str = "https") -> Page:
             response = conn.getresponse()
             if response.status in {301, 302, 303, 307, 308}:
                 location = response.getheader("Location") or ""
-                target = urlsplit(urljoin(url, location))
+                try:
+                    target = urlsplit(urljoin(url, location))
+                except ValueError:  # "http://[x": not a URL
+                    raise FetchError("سایت به نشانی نامعتبری هدایت می‌کند.", f"{url}: bad redirect") from None
                 if target.scheme not in {"http", "https"} or not _same_site(target.hostname or "", domain):
                     raise FetchError("سایت به دامنه دیگری هدایت می‌کند.", f"{url}: redirect to {location}")
                 scheme, host = target.scheme, target.hostname

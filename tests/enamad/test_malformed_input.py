@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from enamad import services
 from enamad.domains import normalize_domain
 from enamad.models import Business, BusinessStatus, ChecklistItem
-from tests.enamad.conftest import DOMAIN, all_items_ok
+from tests.enamad.conftest import DOMAIN, all_items_ok, make_business
 from tests.enamad.test_seal import issue_seal
 
 pytestmark = pytest.mark.django_db
@@ -68,3 +68,11 @@ def test_resend_ignores_a_reply_field_with_a_non_ascii_digit(owner_client, accou
     business.refresh_from_db()
     failed.refresh_from_db()
     assert business.status == BusinessStatus.UNDER_REVIEW and failed.reply == "اضافه شد."
+
+
+def test_redirect_to_a_malformed_location_fails_the_check_in_words(local_net, account):
+    draft = make_business(account, ready=False)
+    local_net["http"].routes["/"] = (302, b"", {"Location": "http://[x/"})
+    result = services.business_verify_domain(business_id=draft.pk)
+    assert not result.ok and "نشانی نامعتبری" in result.error
+    assert "نشانی نامعتبری" in Business.objects.get(pk=draft.pk).domain_check_error
