@@ -463,6 +463,8 @@ def business_save_services(*, business_id: int, actor, data: dict, licence_file=
 @transaction.atomic
 def business_save_survey(*, business_id: int, actor, data: dict, request=None) -> SurveyResponse:
     business = _lock_own_business(business_id, actor)
+    if not business.editable:
+        raise InvalidTransition(business, "survey", "پس از ارسال پرونده، امکان ویرایش وجود ندارد.")
     survey, _ = SurveyResponse.objects.update_or_create(business=business, defaults=data)
     business.survey_done_at = business.survey_done_at or timezone.now()
     business.save(update_fields=["survey_done_at", "updated_at"])

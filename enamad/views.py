@@ -422,10 +422,17 @@ def business_services(request, pk):
 @account_required
 def survey(request, pk):
     business = _own(request, pk)
+    if not business.editable:
+        messages.error(request, "پس از ارسال پرونده، امکان ویرایش وجود ندارد.")
+        return redirect("enamad:business", pk)
     form = SurveyForm(request.POST or None, instance=getattr(business, "survey", None))
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in SurveyForm.Meta.fields}
-        services.business_save_survey(business_id=business.pk, actor=request.user, data=data, request=request)
+        try:
+            services.business_save_survey(business_id=business.pk, actor=request.user, data=data, request=request)
+        except InvalidTransition as exc:
+            messages.error(request, exc.message)
+            return redirect("enamad:business", pk)
         messages.success(request, "نظرسنجی با موفقیت ثبت شد.")
         return redirect("enamad:business", pk)
     return render(request, "enamad/survey.html", {"form": form, "business": business, **_business_steps(business)})
