@@ -54,12 +54,18 @@ class IdentityDocumentInline(admin.TabularInline):
 
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
+    """Read-only: the identity (persona, names, national code, phones …) was verified, and a
+    change goes through a service that audits it (N20), never through a bare admin save."""
+
     list_display = ["user", "persona", "first_name", "last_name", "national_code", "mobile_verified_at",
                     "landline_verified_at"]
     list_filter = ["persona"]
     search_fields = ["user__username", "national_code", "last_name", "company_name", "mobile"]
-    readonly_fields = ["user", "mobile_verified_at", "landline_verified_at", "profile_completed_at"]
+    readonly_fields = [f.name for f in Account._meta.fields if f.name != "id"]
     inlines = [IdentityDocumentInline]
+
+    def has_add_permission(self, request):
+        return False
 
 
 def _run(modeladmin, request, queryset, service, done, **kwargs):
