@@ -140,7 +140,7 @@ def account_signup(*, persona: str, username: str, password: str, email: str, fi
         registration_number=registration_number, organisation_name=organisation_name, letter_number=letter_number,
     )
     audit.record(actor=None, target=account, event="enamad.account.signed_up", new=persona, request=request)
-    token = signing.dumps({"u": user.pk}, salt=ACTIVATION_SALT)
+    token = signing.dumps({"u": user.pk, "s": _activation_state(user)}, salt=ACTIVATION_SALT)
     notify.send_email(
         to=email, subject="فعال‌سازی حساب اینماد", template="enamad_activation",
         context={"account": account, "url": _absolute(reverse("enamad:activate", args=[token])),
@@ -155,22 +155,38 @@ class ActivationError(Exception):
         super().__init__(message)
 
 
-@transaction.atomic
-def account_activate(*, token: str, request=None) -> Account:
+def _activation_state(user: User) -> str:
+    """What the activation link is bound to: once the account is active (or has logged in, or
+    was deactivated after use) the state differs and the link is dead."""
+    last_login = int(user.last_login.timestamp()) if user.last_login else ""
+    return f"{int(user.is_active)}:{last_login}"
+
+
+def account_activation_check(*, token: str, lock: bool = False) -> Account:
+    """The account a live activation link is for; ``ActivationError`` in words otherwise.
+    Changes nothing: the page the link opens shows a button that POSTs to ``account_activate``."""
     try:
         data = signing.loads(token, salt=ACTIVATION_SALT, max_age=settings.ENAMAD_ACTIVATION_MAX_AGE_SECONDS)
     except signing.SignatureExpired:
         raise ActivationError("پیوند فعال‌سازی منقضی شده است؛ دوباره ثبت‌نام کنید یا با پشتیبانی تماس بگیرید.") from None
     except signing.BadSignature:
         raise ActivationError("پیوند فعال‌سازی معتبر نیست.") from None
-    account = Account.objects.select_for_update().select_related("user").filter(user_id=data.get("u")).first()
+    accounts = Account.objects.select_for_update() if lock else Account.objects.all()
+    account = accounts.select_related("user").filter(user_id=data.get("u")).first()
     if account is None:
         raise ActivationError("پیوند فعال‌سازی معتبر نیست.")
+    if data.get("s") != _activation_state(account.user):
+        raise ActivationError("این پیوند فعال‌سازی پیش‌تر به کار رفته است؛ با نام کاربری و گذرواژه وارد شوید.")
+    return account
+
+
+@transaction.atomic
+def account_activate(*, token: str, request=None) -> Account:
+    account = account_activation_check(token=token, lock=True)
     user = account.user
-    if not user.is_active:
-        user.is_active = True
-        user.save(update_fields=["is_active"])
-        audit.record(actor=user, target=account, event="enamad.account.activated", request=request)
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    audit.record(actor=user, target=account, event="enamad.account.activated", request=request)
     return account
 
 

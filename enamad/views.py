@@ -175,7 +175,11 @@ def signup_done(request):
 
 
 def activate(request, token):
+    """The e-mailed link shows a page; only its button (a POST) activates, once."""
     try:
+        if request.method != "POST":
+            account = services.account_activation_check(token=token)
+            return render(request, "enamad/activate.html", {"account": account})
         services.account_activate(token=token, request=request)
     except services.ActivationError as exc:
         return render(request, "enamad/activation_failed.html", {"message": exc.message}, status=400)
