@@ -146,6 +146,11 @@ class Account(models.Model):
     def identity_verified(self) -> bool:
         return not self.identity_missing()
 
+    def identity_locked(self) -> bool:
+        """Once a business has gone past draft/deficient (sent, reviewed, sealed …) the identity
+        it was reviewed with is fixed: profile and documents change only by ticket (N20)."""
+        return self.businesses.exclude(status__in=EDITABLE_STATES).exists()
+
 
 class IdentityDocument(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="documents")

@@ -190,16 +190,22 @@ def account_activate(*, token: str, request=None) -> Account:
     return account
 
 
+IDENTITY_LOCKED_MESSAGE = ("پرونده کسب‌وکار شما برای بررسی ارسال شده است؛ اطلاعات هویتی و مدارک دیگر از این صفحه "
+                           "تغییر نمی‌کنند. برای تغییر آن‌ها از پشتیبانی تیکت «تغییر اطلاعات هویتی» ثبت کنید.")
+
 PROFILE_FIELDS = ("first_name", "last_name", "father_name", "birth_date", "landline", "address", "postal_code",
                   "company_name", "registration_number", "organisation_name", "letter_number")
 
 
 @transaction.atomic
 def account_update_profile(*, account_id: int, actor, data: dict, request=None) -> Account:
-    """Complete the profile (N3). A changed landline must be verified again."""
+    """Complete the profile (N3). A changed landline must be verified again. Locked once a
+    business has been sent (``Account.identity_locked``)."""
     account = Account.objects.select_for_update().get(pk=account_id)
     if account.user_id != actor.pk:
         raise PermissionDenied
+    if account.identity_locked():
+        raise InvalidTransition(account, "update_profile", IDENTITY_LOCKED_MESSAGE)
     changed = {}
     for name in PROFILE_FIELDS:
         if name in data and getattr(account, name) != data[name]:
@@ -217,23 +223,30 @@ def account_update_profile(*, account_id: int, actor, data: dict, request=None) 
 
 @transaction.atomic
 def account_upload_document(*, account_id: int, actor, kind: str, upload, request=None) -> IdentityDocument:
-    """Store one identity document (N4), content-checked; a new upload replaces the old one."""
+    """Store one identity document (N4), content-checked; a new upload takes the place of the
+    old one, whose file is kept and named in the audit entry of the replacement. Locked once a
+    business has been sent (``Account.identity_locked``)."""
     account = Account.objects.select_for_update().get(pk=account_id)
     if account.user_id != actor.pk:
         raise PermissionDenied
+    if account.identity_locked():
+        raise InvalidTransition(account, "upload_document", IDENTITY_LOCKED_MESSAGE)
     if kind not in account.required_documents() + account.optional_documents():
         raise ValidationError("این مدرک برای نوع شخصیت شما نیست.", code="kind")
     validate_upload(upload)
     document = IdentityDocument.objects.filter(account=account, kind=kind).first()
-    old_name = document.file.name if document else None
+    previous = {"file": document.file.name, "uploaded_at": document.uploaded_at.isoformat()} if document else None
     if document is None:
         document = IdentityDocument(account=account, kind=kind)
     document.file.save(upload.name, upload, save=False)
     document.save()
-    if old_name:
-        storage = document.file.storage
-        transaction.on_commit(lambda: storage.delete(old_name))
-    audit.record(actor=actor, target=account, event="enamad.account.document_uploaded", new=kind, request=request)
+    if previous:
+        audit.record(actor=actor, target=account, event="enamad.account.document_replaced", new=kind,
+                     extra={"kind": kind, "file": document.file.name, "previous_file": previous["file"],
+                            "previous_uploaded_at": previous["uploaded_at"]}, request=request)
+    else:
+        audit.record(actor=actor, target=account, event="enamad.account.document_uploaded", new=kind,
+                     extra={"file": document.file.name}, request=request)
     return document
 
 

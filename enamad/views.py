@@ -233,14 +233,25 @@ def panel(request):
 @account_required
 def profile(request):
     account = request.account
+    locked = account.identity_locked()
+    if locked and request.method == "POST":
+        messages.error(request, services.IDENTITY_LOCKED_MESSAGE)
+        return redirect("enamad:profile")
     initial = {name: getattr(account, name) for name in services.PROFILE_FIELDS}
     form = ProfileForm(request.POST or None, initial=initial, persona=account.persona)
+    for field in form.fields.values():
+        field.disabled = locked
     if request.method == "POST" and form.is_valid():
-        services.account_update_profile(account_id=account.pk, actor=request.user, data=form.cleaned_data,
-                                        request=request)
+        try:
+            services.account_update_profile(account_id=account.pk, actor=request.user, data=form.cleaned_data,
+                                            request=request)
+        except InvalidTransition as exc:
+            messages.error(request, exc.message)
+            return redirect("enamad:profile")
         messages.success(request, "ثبت اطلاعات با موفقیت انجام شد.")
         return redirect("enamad:panel")
-    return render(request, "enamad/profile.html", {"form": form, "account": account})
+    return render(request, "enamad/profile.html", {"form": form, "account": account, "locked": locked,
+                                                    "locked_message": services.IDENTITY_LOCKED_MESSAGE})
 
 
 @account_required
@@ -248,6 +259,10 @@ def documents(request):
     account = request.account
     allowed = account.required_documents() + account.optional_documents()
     form = None
+    locked = account.identity_locked()
+    if request.method == "POST" and locked:
+        messages.error(request, services.IDENTITY_LOCKED_MESSAGE)
+        return redirect("enamad:documents")
     if request.method == "POST":
         form = DocumentForm(request.POST, request.FILES, allowed_kinds=allowed)
         if form.is_valid():
@@ -257,6 +272,8 @@ def documents(request):
                                                   request=request)
             except ValidationError as exc:
                 messages.error(request, _error_text(exc))
+            except InvalidTransition as exc:
+                messages.error(request, exc.message)
             else:
                 messages.success(request, f"فایل «{DocumentKind(form.cleaned_data['kind']).label}» با موفقیت بارگذاری شد.")
                 return redirect("enamad:documents")
@@ -265,7 +282,8 @@ def documents(request):
             messages.error(request, " ".join(errors))
     uploaded = {d.kind: d for d in account.documents.all()}
     rows = [(DocumentKind(kind), kind in account.required_documents(), uploaded.get(kind)) for kind in allowed]
-    return render(request, "enamad/documents.html", {"rows": rows, "account": account})
+    return render(request, "enamad/documents.html", {"rows": rows, "account": account, "locked": locked,
+                                                      "locked_message": services.IDENTITY_LOCKED_MESSAGE})
 
 
 @account_required
