@@ -310,6 +310,8 @@ class Business(FSMModelMixin, models.Model):
     domain_checked_at = models.DateTimeField(null=True, blank=True)
     domain_check_error = models.TextField(blank=True)
     domain_check_requested_at = models.DateTimeField(null=True, blank=True)
+    # When the domain was entered or last changed: the periodic check looks at recent ones (N7).
+    domain_changed_at = models.DateTimeField(default=timezone.now, db_index=True)
     tls_valid = models.BooleanField("گواهی TLS معتبر", default=False)
     tls_checked_at = models.DateTimeField(null=True, blank=True)
     # Business contact verification (N10)

@@ -385,6 +385,7 @@ def business_update(*, business_id: int, actor, data: dict, request=None) -> Bus
         business.domain_verified_at = None
         business.domain_verified_method = ""
         business.tls_valid = False
+        business.domain_changed_at = timezone.now()
     for name in changed:
         setattr(business, name, data[name])
     if "email" in changed:
