@@ -98,6 +98,12 @@ def reinstate(modeladmin, request, queryset):
     _run(modeladmin, request, queryset, services.business_reinstate, "تعلیق برداشته شد")
 
 
+@admin.action(description="آزادسازی تأییدیه فنی دامنه (ادعای رهاشده)")
+def release_domain(modeladmin, request, queryset):
+    _run(modeladmin, request, queryset, services.business_release_domain, "تأییدیه فنی دامنه آزاد شد",
+         reason="ادعای رهاشده؛ آزادسازی از صفحه مدیریت")
+
+
 @admin.register(Business)
 class BusinessAdmin(admin.ModelAdmin):
     list_display = ["domain", "name", "account", "status", "activity_type", "domain_verified_at", "sent_at",
@@ -106,7 +112,7 @@ class BusinessAdmin(admin.ModelAdmin):
     search_fields = ["domain", "name", "reference", "account__user__username", "account__national_code"]
     list_select_related = ["account"]
     readonly_fields = [f.name for f in Business._meta.fields if f.name not in {"id"}]
-    actions = [accept_documents, final_approve, reinstate]
+    actions = [accept_documents, final_approve, reinstate, release_domain]
 
     @admin.display(description="میز کار")
     def desk(self, obj):

@@ -430,8 +430,57 @@ def business_request_domain_check(*, business_id: int, actor, request=None) -> B
     return business
 
 
+def _release_domain_claim(business: Business, *, actor, event: str, reason: str, request=None) -> None:
+    """Clear the verified claim of a (locked) business, audit it and tell the owner."""
+    old = business.domain_verified_method
+    business.domain_verified_at = None
+    business.domain_verified_method = ""
+    business.tls_valid = False
+    business.save()
+    audit.record(actor=actor, target=business, event=event, old=old, reason=reason,
+                 extra={"domain": business.domain}, request=request)
+    context = {"business": business, "reason": reason,
+               "url": _absolute(reverse("enamad:technical", args=[business.pk]))}
+    notify.send_sms(to=business.account.mobile, template="enamad_domain_released", context=context)
+    if business.account.user.email:
+        notify.send_email(to=business.account.user.email, subject=f"اینماد: تأییدیه فنی {business.domain} برداشته شد",
+                          template="enamad_domain_released", context=context)
+
+
+@transaction.atomic
+def business_release_domain(*, business_id: int, actor, reason: str, request=None) -> Business:
+    """Staff (managers) clear the verified claim of a business still with its applicant (draft or
+    deficient) — an abandoned claim that keeps the domain's real owner out (N7). The owner is
+    told why and may verify again."""
+    if not reason.strip():
+        raise ValidationError("دلیل آزادسازی دامنه را بنویسید.", code="reason")
+    business = _lock_business(business_id)
+    if not actor.has_perm("enamad.approve_business"):
+        raise PermissionDenied
+    if not business.editable or business.domain_verified_at is None:
+        raise InvalidTransition(business, "release_domain", "فقط تأییدیه فنی کسب‌وکاری آزاد می‌شود که هنوز نزد "
+                                                            "متقاضی است (در حال تکمیل یا اعلام نقص).")
+    _release_domain_claim(business, actor=actor, event="enamad.business.domain_released", reason=reason,
+                          request=request)
+    return business
+
+
+def _recheck_idle_holder(domain: str, *, exclude_id: int) -> bool:
+    """Someone has just proved control of ``domain`` while a business still with its applicant
+    holds the claim: check the holder again (a failed re-check releases its claim)."""
+    from .models import EDITABLE_STATES
+    from .tasks import verify_business_domain
+
+    holder = (Business.objects.filter(domain=domain, domain_verified_at__isnull=False, status__in=EDITABLE_STATES)
+              .exclude(pk=exclude_id).values_list("pk", flat=True).first())
+    if holder is not None:
+        transaction.on_commit(lambda: verify_business_domain.delay(holder))
+    return holder is not None
+
+
 def business_verify_domain(*, business_id: int) -> verification.CheckResult:
-    """Run the domain checks (network, no transaction), then record what they found."""
+    """Run the domain checks (network, no transaction), then record what they found. A failed
+    re-check of a business still with its applicant releases its claim on the domain."""
     snapshot = Business.objects.values("domain", "verification_token").get(pk=business_id)
     result = verification.check_domain(snapshot["domain"], snapshot["verification_token"])
     now = timezone.now()
@@ -452,18 +501,24 @@ def business_verify_domain(*, business_id: int) -> verification.CheckResult:
                     business.domain_verified_method = result.method
             else:
                 business.domain_check_error = result.error
-            business.save()
+            if not result.ok and business.domain_verified_at is not None and business.editable:
+                _release_domain_claim(business, actor=None, event="enamad.business.domain_verification_lost",
+                                      reason=result.error)
+            else:
+                business.save()
             if newly:
                 audit.record(actor=None, target=business, event="enamad.business.domain_verified",
                              new=result.method, extra={"domain": business.domain, "tls": result.tls_valid})
                 notify.send_email(to=business.account.user.email, subject=f"اینماد: تأییدیه فنی {business.domain}",
                                   template="enamad_domain_verified", context={"business": business})
     except IntegrityError:
+        message = "این دامنه پیش‌تر به نام کسب‌وکار دیگری تأیید شده است."
+        if _recheck_idle_holder(snapshot["domain"], exclude_id=business_id):
+            message += " آن تأییدیه دوباره بررسی می‌شود؛ چند دقیقه بعد دوباره تلاش کنید."
         Business.objects.filter(pk=business_id).update(
-            domain_checked_at=now, domain_check_requested_at=None,
-            domain_check_error="این دامنه پیش‌تر به نام کسب‌وکار دیگری تأیید شده است.")
+            domain_checked_at=now, domain_check_requested_at=None, domain_check_error=message)
         result.ok = False
-        result.problems.append("این دامنه پیش‌تر به نام کسب‌وکار دیگری تأیید شده است.")
+        result.problems.append(message)
     return result
 
 

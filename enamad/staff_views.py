@@ -91,6 +91,7 @@ ACTIONS = {
     "suspend": (services.business_suspend, True, "نماد تعلیق شد."),
     "reinstate": (services.business_reinstate, False, "تعلیق نماد برداشته شد."),
     "revoke": (services.business_revoke, True, "نماد ابطال شد."),
+    "release_domain": (services.business_release_domain, True, "تأییدیه فنی دامنه آزاد شد و به متقاضی خبر داده شد."),
 }
 
 
