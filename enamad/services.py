@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import timedelta
 
@@ -333,14 +334,23 @@ def phone_inbound(*, channel: str, sender: str, text: str, request=None) -> Phon
     return challenge
 
 
-def inbound_signature(body: bytes) -> str:
-    return hmac.new(settings.ENAMAD_INBOUND_SECRET.encode(), body, hashlib.sha256).hexdigest()
+INBOUND_MAX_AGE_SECONDS = 300
 
 
-def inbound_signature_valid(body: bytes, signature: str) -> bool:
-    if not settings.ENAMAD_INBOUND_SECRET:
+def inbound_signature(body: bytes, timestamp: str) -> str:
+    """hex(HMAC-SHA256(secret, "<unix seconds>." + raw body)): the time is signed with the body."""
+    message = timestamp.encode() + b"." + body
+    return hmac.new(settings.ENAMAD_INBOUND_SECRET.encode(), message, hashlib.sha256).hexdigest()
+
+
+def inbound_signature_valid(body: bytes, signature: str, timestamp: str) -> bool:
+    """A callback counts only when signed and sent within ``INBOUND_MAX_AGE_SECONDS`` of now, so a
+    captured one cannot be replayed later."""
+    if not settings.ENAMAD_INBOUND_SECRET or not re.fullmatch(r"[0-9]{1,12}", timestamp or ""):
         return False
-    return hmac.compare_digest(inbound_signature(body), (signature or "").strip().lower())
+    if abs(timezone.now().timestamp() - int(timestamp)) > INBOUND_MAX_AGE_SECONDS:
+        return False
+    return hmac.compare_digest(inbound_signature(body, timestamp), (signature or "").strip().lower())
 
 
 # --- businesses (N6–N11, N13) ------------------------------------------------------------------
