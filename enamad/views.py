@@ -337,7 +337,7 @@ def _business_steps(business):
     if business.status != BusinessStatus.DRAFT:
         done.append("send")
     current = next((k for k, _ in BUSINESS_STEPS if k not in done), "")
-    return {"steps": BUSINESS_STEPS, "done": done, "current": current}
+    return {"steps": BUSINESS_STEPS, "done": done, "current": current, "BusinessStatus": BusinessStatus}
 
 
 def _own(request, pk):
