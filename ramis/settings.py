@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "certauth",
     "ramis.offices",
     "ramis.requests",
+    "enamad",
 ]
 
 MIDDLEWARE = [
@@ -219,6 +220,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "no-reply@ramis.local")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The /dev/outbox/ page that shows sent SMS and e-mail (development only).
 DEV_OUTBOX = env_bool("DEV_OUTBOX", DEBUG)
+# Keep login codes readable in the outbox after sending (development, for /dev/outbox/ only).
+OUTBOX_KEEP_SECRETS = env_bool("OUTBOX_KEEP_SECRETS", DEV_OUTBOX)
 
 # --- Celery -------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
@@ -233,6 +236,8 @@ CELERY_TASK_ROUTES = {"ramis.ca.tasks.*": {"queue": env_str("CA_SIGNING_QUEUE", 
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "outbox-retry": {"task": "ramis.common.tasks.outbox_retry_pending", "schedule": 300.0},
+    # RAMIS requests: expiry reminders (SMS at 30 and 7 days) and expiry, hourly (R20).
+    "certificates-expiry": {"task": "ramis.requests.tasks.certificates_expiry", "schedule": 3600.0},
 }
 
 # --- PKI: tokens (PKCS#11) and the CA (tokens/, ramis/ca/; README "PKI") -------------------
@@ -263,6 +268,66 @@ CA_OCSP_CACHE_SECONDS = env_int("CA_OCSP_CACHE_SECONDS", 20)  # per-process answ
 CA_OCSP_UNKNOWN_WAIT_SECONDS = env_int("CA_OCSP_UNKNOWN_WAIT_SECONDS", 2)
 CELERY_BEAT_SCHEDULE["ca-crl-publish"] = {"task": "ramis.ca.tasks.crl_publish_all", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["ca-ocsp-refresh"] = {"task": "ramis.ca.tasks.ocsp_refresh_due", "schedule": 900.0}
+
+# --- RAMIS requests (README "RAMIS requests") ---------------------------------------------
+# Payment gateway (X4): the sandbox pages by default (they say so on every page); a real
+# deployment names the bank backend.
+PAYMENT_BACKEND = env_str("PAYMENT_BACKEND", "ramis.requests.payments.SandboxPaymentBackend")
+PAYMENT_OPTIONS = {"secret": env_str("PAYMENT_SANDBOX_SECRET", "")}
+# Staging only: let a production-mode deployment use the sandbox (check --deploy refuses otherwise).
+PAYMENT_ALLOW_SANDBOX = env_bool("PAYMENT_ALLOW_SANDBOX", False)
+if PAYMENT_BACKEND.endswith("AzBankGatewaysBackend"):
+    INSTALLED_APPS.append("azbankgateways")
+    AZ_IRANIAN_BANK_GATEWAYS = {
+        "GATEWAYS": {
+            env_str("BANK_GATEWAY", "BMI"): {
+                "MERCHANT_CODE": env_str("BANK_MERCHANT_CODE", ""),
+                "TERMINAL_CODE": env_str("BANK_TERMINAL_CODE", ""),
+                "SECRET_KEY": env_str("BANK_SECRET_KEY", ""),
+                "USERNAME": env_str("BANK_USERNAME", ""),
+                "PASSWORD": env_str("BANK_PASSWORD", ""),
+            },
+        },
+        "DEFAULT": env_str("BANK_GATEWAY", "BMI"),
+        "CURRENCY": "IRR",
+        "TRACKING_CODE_QUERY_PARAM": "tc",
+        "TRACKING_CODE_LENGTH": 16,
+        "IS_SAFE_GET_GATEWAY_PAYMENT": False,
+    }
+# Certificates are valid two years by default (one in special cases) (R21).
+CERT_DEFAULT_VALIDITY_YEARS = env_int("CERT_DEFAULT_VALIDITY_YEARS", 2)
+# Bookable appointment days from tomorrow on (R12).
+APPOINTMENT_DAYS_AHEAD = env_int("APPOINTMENT_DAYS_AHEAD", 14)
+# SMS reminders before expiry, in days (R20), and the window in which renewal replaces revocation (R21).
+EXPIRY_REMINDER_DAYS = [int(d) for d in env_list("EXPIRY_REMINDER_DAYS", ["30", "7"])]
+RENEWAL_INSTEAD_OF_REVOCATION_DAYS = env_int("RENEWAL_INSTEAD_OF_REVOCATION_DAYS", 30)
+
+# --- e-Namad (trust seal) -----------------------------------------------------------------
+# A seal is valid this many days from final approval (N18, N22: one or two years).
+ENAMAD_SEAL_VALIDITY_DAYS = env_int("ENAMAD_SEAL_VALIDITY_DAYS", 365)
+ENAMAD_ACTIVATION_MAX_AGE_SECONDS = env_int("ENAMAD_ACTIVATION_MAX_AGE_SECONDS", 3 * 24 * 3600)
+ENAMAD_EMAIL_LINK_MAX_AGE_SECONDS = env_int("ENAMAD_EMAIL_LINK_MAX_AGE_SECONDS", 3 * 24 * 3600)
+# Reverse SMS / IVR (N5): the numbers the applicant texts or calls, how long a code lives, and
+# the shared secret the SMS gateway and the IVR sign their callbacks with (HMAC-SHA256).
+ENAMAD_REVERSE_SMS_NUMBER = env_str("ENAMAD_REVERSE_SMS_NUMBER", "100020003000")
+ENAMAD_IVR_NUMBER = env_str("ENAMAD_IVR_NUMBER", "02191002000")
+ENAMAD_PHONE_CODE_SECONDS = env_int("ENAMAD_PHONE_CODE_SECONDS", 15 * 60)
+ENAMAD_INBOUND_SECRET = env_str("ENAMAD_INBOUND_SECRET", "" if PRODUCTION else "dev-inbound-secret")
+# Domain verification (N7): timeouts, size cap, ports, resolver, and (tests/dev only) whether
+# private, loopback and link-local addresses may be fetched.
+ENAMAD_VERIFY_TIMEOUT_SECONDS = env_int("ENAMAD_VERIFY_TIMEOUT_SECONDS", 5)
+ENAMAD_VERIFY_MAX_BYTES = env_int("ENAMAD_VERIFY_MAX_BYTES", 512 * 1024)
+ENAMAD_VERIFY_ALLOW_PRIVATE = env_bool("ENAMAD_VERIFY_ALLOW_PRIVATE", False)
+ENAMAD_VERIFY_HTTP_PORT = env_int("ENAMAD_VERIFY_HTTP_PORT", 80)
+ENAMAD_VERIFY_HTTPS_PORT = env_int("ENAMAD_VERIFY_HTTPS_PORT", 443)
+ENAMAD_VERIFY_CA_FILE = env_str("ENAMAD_VERIFY_CA_FILE", "")
+ENAMAD_DNS_RESOLVER = env_str("ENAMAD_DNS_RESOLVER", "")  # host[:port]; empty: /etc/resolv.conf
+ENAMAD_SUPPORT_HOURS = env_str("ENAMAD_SUPPORT_HOURS", "شنبه تا چهارشنبه، ۸ تا ۱۶")
+CELERY_BEAT_SCHEDULE["enamad-verify-pending"] = {
+    "task": "enamad.tasks.verify_pending_domains", "schedule": 300.0,
+}
+CELERY_BEAT_SCHEDULE["enamad-expire-seals"] = {"task": "enamad.tasks.expire_seals", "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["enamad-refresh-tls"] = {"task": "enamad.tasks.refresh_all_seal_tls", "schedule": 86400.0}
 
 # --- Security -----------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django_otp.admin import OTPAdminSite
@@ -24,9 +25,17 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("auth/", include("certauth.urls")),
     path("panel/", include("ramis.requests.urls")),
+    path("pay/", include("ramis.requests.payment_urls")),
     path("offices/", include("ramis.offices.urls")),
+    path("registry/", include("ramis.registry.urls")),
     path("captcha/", include("captcha.urls")),
     path("ca/", include("ramis.ca.urls")),
+    path("enamad/", include("enamad.urls")),
+    path("trustseal/", include("enamad.seal_urls")),
     path("dev/outbox/", dev_outbox, name="dev_outbox"),
     path("admin/", admin.site.urls),
 ]
+if "azbankgateways" in settings.INSTALLED_APPS:  # the production bank backend (ramis.requests.payments)
+    from azbankgateways.urls import az_bank_gateways_urls
+
+    urlpatterns.append(path("bankgateways/", az_bank_gateways_urls()))

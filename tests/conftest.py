@@ -27,6 +27,19 @@ settings.SOFTHSM_DIR = _HSM_DIR
 STAFF_PASSWORD = "Correct-Horse-Battery-9"
 
 
+_MEDIA_DIR = Path(tempfile.mkdtemp(prefix="ramis-media-"))
+atexit.register(shutil.rmtree, _MEDIA_DIR, True)
+
+
+@pytest.fixture(autouse=True)
+def _private_media_in_a_temp_dir(settings):
+    """Uploads made by tests go to a temporary directory, never the developer's var/media."""
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(_MEDIA_DIR), "base_url": None}}}
+    settings.PRIVATE_MEDIA_ROOT = _MEDIA_DIR
+
+
 @pytest.fixture(autouse=True)
 def _eager_celery_and_clean_cache(settings):
     """Tasks run in-process in tests (the Redis worker test turns this off for itself)."""
@@ -159,3 +172,92 @@ def last_sms(to: str | None = None):
 
 def sms_code(message) -> str:
     return re.search(r"\b(\d{6})\b", message.body).group(1)
+
+
+def login_applicant(client, person):
+    """Log an applicant in as the SMS-code login leaves them: authenticated, and the session's
+    OTP device verified (django-otp's ``otp_device_id``)."""
+    from certauth.models import SMSDevice, User
+
+    if person.user is None:
+        person.user = User.objects.create(username=f"nc-{person.national_code}", first_name=person.first_name,
+                                          last_name=person.last_name)
+        person.save(update_fields=["user"])
+    device, _ = SMSDevice.objects.get_or_create(user=person.user,
+                                                defaults={"name": "sms", "mobile": person.mobile, "confirmed": True})
+    client.force_login(person.user, backend="certauth.backends.ApplicantOTPBackend")
+    session = client.session
+    session["otp_device_id"] = device.persistent_id
+    session.save()
+    return client
+
+
+def login_staff(client, user):
+    """A staff user logged in with a verified TOTP device."""
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    session = client.session
+    session["otp_device_id"] = TOTPDevice.objects.get(user=user).persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def applicant_client(client, applicant_person):
+    return login_applicant(client, applicant_person)
+
+
+@pytest.fixture
+def other_applicant_client(other_applicant_person):
+    from django.test import Client
+
+    return login_applicant(Client(), other_applicant_person)
+
+
+# --- the CA, for tests of other rooms that need real issued certificates ---------------------------
+
+TEST_SUBJECTS = {
+    "signature": {"common_name": "علی رضایی", "given_name": "علی", "surname": "رضایی",
+                  "national_code": "0499370899", "organization": "شرکت نمونه پارس", "title": "مدیرعامل"},
+    "seal": {"common_name": "شرکت نمونه پارس", "organization": "شرکت نمونه پارس",
+             "legal_national_id": "10380284790"},
+}
+
+
+def ca_ready():
+    """Create the root and issuing CA once per test database (the keys stay on the session's
+    SoftHSM tokens, so later calls only rebuild the rows)."""
+    from ramis.ca import services as ca_services
+    from ramis.ca.models import CertificateAuthority
+
+    if not CertificateAuthority.objects.filter(slug="issuing").exists():
+        ca_services.ca_init(actor=None)
+
+
+def issue_test_certificate(profile: str = "signature", subject: dict | None = None):
+    """A certificate really issued by the test CA from a CSR (the key is in memory here; at the
+    office it is generated on the applicant's token)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from ramis.ca import services as ca_services
+
+    ca_ready()
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = (x509.CertificateSigningRequestBuilder()
+           .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "applicant")]))
+           .sign(key, hashes.SHA256()))
+    return ca_services.certificate_issue(profile=profile, csr_pem=csr.public_bytes(serialization.Encoding.PEM),
+                                         subject=subject or TEST_SUBJECTS[profile], actor=None)
+
+@pytest.fixture
+def enamad_expert(db):
+    """e-Namad expert: reviews sites against the checklist and the posted documents."""
+    return make_staff("enamad_expert", perms=["enamad.review_business", "enamad.review_documents"])
+
+
+@pytest.fixture
+def enamad_manager(db):
+    """e-Namad manager: final approval, suspension and revocation of seals."""
+    return make_staff("enamad_manager", perms=["enamad.approve_business"])

@@ -152,12 +152,13 @@ def decode_get_path(path: str) -> bytes:
     The segment is the base64 of the DER request, URL-encoded; some clients
     send it unencoded (with "/" inside), so everything after the responder's
     prefix is passed here. URL-safe base64 and missing padding are accepted.
-    A "/" at the end is base64 (a request's encoding can end with one); only
-    if the text does not decode with it is it taken for a trailing slash.
     """
+    # "/" is a base64 character: a request whose base64 ends in "/" keeps it; only a stray
+    # trailing slash that leaves the text undecodable is dropped.
     text = unquote(path).strip().lstrip("/")
     text = text.replace("-", "+").replace("_", "/").replace(" ", "+")
-    for candidate in dict.fromkeys((text, text.rstrip("/"))):
+    candidates = [text, text[:-1]] if text.endswith("/") else [text]
+    for candidate in candidates:
         try:
             return base64.b64decode(candidate + "=" * (-len(candidate) % 4), validate=True)
         except (binascii.Error, ValueError):

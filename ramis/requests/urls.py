@@ -4,4 +4,17 @@ from . import views
 
 app_name = "requests"
 
-urlpatterns = [path("", views.panel, name="panel")]
+urlpatterns = [
+    path("", views.panel, name="panel"),
+    path("roles/<int:role_id>/new/", views.request_new, name="new"),
+    path("requests/<int:pk>/", views.request_detail, name="detail"),
+    path("requests/<int:pk>/step/<slug:step>/", views.request_step, name="step"),
+    path("requests/<int:pk>/submit/", views.request_submit, name="submit"),
+    path("requests/<int:pk>/cancel/", views.request_cancel, name="cancel"),
+    path("requests/<int:pk>/pay/", views.payment_start, name="pay"),
+    path("requests/<int:pk>/receipt.pdf", views.receipt_pdf, name="receipt"),
+    path("requests/<int:pk>/appointment/", views.appointment, name="appointment"),
+    path("documents/<int:pk>/", views.document_view, name="document"),
+    path("certificates/<int:pk>/renew/", views.certificate_renew, name="renew"),
+    path("certificates/<int:pk>/revoke/", views.certificate_revoke, name="revoke"),
+]

@@ -1,14 +1,346 @@
-from django.shortcuts import render
+"""The applicant's panel (R5–R17, R19–R21): views parse input, call a service, render."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from certauth.decorators import applicant_required
+from ramis.common.errors import InvalidTransition
+from ramis.common.pdf import render_pdf
+from ramis.common.uploads import serve_private
 from ramis.offices.models import RegistrationOffice
 from ramis.registry.models import Role
+
+from . import forms, selectors, services
+from .models import (
+    Certificate,
+    CertificateRequest,
+    CertificateType,
+    DocumentRequirement,
+    Invoice,
+    Payment,
+    ServiceType,
+)
+
+Status = CertificateRequest.Status
+
+STEPS = [
+    ("type", "نوع گواهی"),
+    ("details", "مشخصات"),
+    ("documents", "مدارک"),
+    ("office", "دفتر و نوع خدمت"),
+    ("token", "توکن"),
+    ("review", "بازبینی و ثبت نهایی"),
+]
+STEP_KEYS = [key for key, _ in STEPS]
+
+EVENT_LABELS = {
+    "request.created": "ایجاد درخواست",
+    "request.document_uploaded": "بارگذاری مدرک",
+    "request.submitted": "ثبت نهایی و ارسال به دفتر",
+    "request.resubmitted": "ارسال دوباره پس از اصلاح",
+    "request.approved": "تأیید دفتر ثبت‌نام و صدور صورت‌حساب",
+    "request.returned": "بازگشت برای اصلاح",
+    "request.rejected": "رد درخواست",
+    "request.cancelled": "لغو درخواست",
+    "request.paid": "پرداخت صورت‌حساب",
+    "request.booked": "تعیین نوبت",
+    "request.rebooked": "تغییر نوبت",
+    "request.visit_scheduled": "هماهنگی مراجعه در محل",
+    "request.issued": "صدور گواهی",
+}
+
+
+def _done_steps(req: CertificateRequest) -> list[str]:
+    done = ["type"]
+    if req.email and (req.latin_company_name if req.cert_type == CertificateType.SEAL
+                      else req.latin_first_name and req.latin_last_name):
+        done.append("details")
+    required = set(DocumentRequirement.objects.for_request(req).filter(required=True).values_list("pk", flat=True))
+    if required <= set(req.documents.values_list("requirement_id", flat=True)):
+        done.append("documents")
+    if req.office_id and req.service_type:
+        done.append("office")
+    if req.token_choice:
+        done.append("token")
+    return done
+
+
+def _notes_by_item(req: CertificateRequest) -> dict[str, list[str]]:
+    notes: dict[str, list[str]] = {}
+    for note in req.return_notes.filter(is_open=True):
+        notes.setdefault(note.item, []).append(note.note)
+    return notes
+
+
+# --- panel --------------------------------------------------------------------------------------------
 
 
 @applicant_required
 def panel(request):
-    """The applicant's panel (R5): a short guide and their approved roles."""
+    """The panel (R5, R16, R17): guide, roles with New request, requests, certificates, offices."""
     person = request.user.person
     roles = Role.objects.approved().with_parties().filter(person=person)
+    reqs = list(selectors.requests_for_applicant(person))
+    for req in reqs:
+        req.next_step_text = selectors.next_step(req)
+    certificates = list(selectors.certificates_for_applicant(person))
+    for cert in certificates:
+        cert.allowed_reasons = services.revocation_allowed_reasons(cert)
+        cert.renewal_window = cert.days_left() < settings.RENEWAL_INSTEAD_OF_REVOCATION_DAYS
     offices = RegistrationOffice.objects.active()
-    return render(request, "requests/panel.html", {"person": person, "roles": roles, "offices": offices})
+    return render(request, "requests/panel.html", {
+        "person": person, "roles": roles, "requests": reqs, "certificates": certificates, "offices": offices,
+    })
+
+
+@applicant_required
+def request_new(request, role_id: int):
+    """The two pages of R6: choose the signature or the seal certificate for a role."""
+    role = get_object_or_404(Role.objects.approved().with_parties(), pk=role_id, person=request.user.person)
+    if request.method == "POST":
+        try:
+            req = services.request_create(role_id=role.pk, cert_type=request.POST.get("cert_type", ""),
+                                          actor=request.user, request=request)
+        except services.DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"پیش‌نویس درخواست {req.reference} ساخته شد؛ هر مرحله ذخیره می‌شود.")
+            return redirect("requests:step", pk=req.pk, step="details")
+    return render(request, "requests/new.html", {"role": role, "steps": STEPS, "current": "type", "done": []})
+
+
+@applicant_required
+def request_step(request, pk: int, step: str):
+    """One step of the multi-step form; every POST saves the draft."""
+    req = selectors.get_request_for_applicant(request.user, pk)
+    if step not in STEP_KEYS or step == "type":
+        raise Http404
+    if not req.is_editable:
+        return redirect("requests:detail", pk=req.pk)
+    requirements = list(DocumentRequirement.objects.for_request(req))
+    form = None
+    if step == "details":
+        form = forms.DetailsForm(request.POST or None, instance=req, cert_type=req.cert_type)
+    elif step == "office":
+        form = forms.OfficeForm(request.POST or None, instance=req, office_fixed=req.office_is_fixed)
+    elif step == "token":
+        form = forms.TokenForm(request.POST or None, instance=req)
+    elif step == "documents":
+        form = forms.DocumentsForm(request.POST or None, request.FILES or None, requirements=requirements)
+
+    if request.method == "POST" and form is not None and form.is_valid():
+        try:
+            if step == "documents":
+                for requirement, upload in form.uploads():
+                    services.document_upload(request_id=req.pk, requirement_id=requirement.pk, upload=upload,
+                                             actor=request.user, request=request)
+            else:
+                data = {name: form.cleaned_data[name] for name in form.fields if name in form.cleaned_data}
+                if step == "office" and req.office_is_fixed:
+                    data.pop("office", None)
+                services.request_update(request_id=req.pk, actor=request.user, step=step, data=data)
+        except (services.DomainError, InvalidTransition) as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "ذخیره شد.")
+            following = STEP_KEYS[STEP_KEYS.index(step) + 1]
+            if step == "documents" and "stay" in request.POST:
+                following = "documents"
+            return redirect("requests:step", pk=req.pk, step=following)
+
+    uploaded = {doc.requirement_id: doc for doc in req.documents.all()}
+    notes = _notes_by_item(req)
+    rows = [{
+        "requirement": r, "doc": uploaded.get(r.pk), "notes": notes.get(f"doc:{r.code}", []),
+        "field": form[f"doc_{r.pk}"] if step == "documents" else None,
+    } for r in requirements]
+    context = {
+        "req": req, "step": step, "form": form, "steps": STEPS, "current": step, "done": _done_steps(req),
+        "notes": notes, "requirements": rows,
+        "previous": STEP_KEYS[STEP_KEYS.index(step) - 1] if step != "details" else None,
+    }
+    if step == "review":
+        context["missing"] = selectors.missing_items(req)
+        context["lines"], context["lines_error"] = [], None
+        if not context["missing"]:
+            try:
+                context["lines"] = services.invoice_lines_for(req)
+            except services.DomainError as exc:
+                context["lines_error"] = exc.message
+    return render(request, "requests/step.html", context)
+
+
+@applicant_required
+@require_POST
+def request_submit(request, pk: int):
+    req = selectors.get_request_for_applicant(request.user, pk)
+    try:
+        services.request_submit(request_id=req.pk, actor=request.user, request=request)
+    except services.IncompleteRequest as exc:
+        for item in exc.missing:
+            messages.error(request, item)
+        return redirect("requests:step", pk=req.pk, step="review")
+    except InvalidTransition as exc:
+        messages.error(request, exc.message)
+        return redirect("requests:detail", pk=req.pk)
+    messages.success(request, f"درخواست {req.reference} ثبت نهایی شد و به دفتر ثبت‌نام ارسال شد.")
+    return redirect("requests:detail", pk=req.pk)
+
+
+@applicant_required
+@require_POST
+def request_cancel(request, pk: int):
+    req = selectors.get_request_for_applicant(request.user, pk)
+    try:
+        services.request_cancel(request_id=req.pk, actor=request.user, request=request)
+    except InvalidTransition as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "درخواست لغو شد.")
+    return redirect("requests:detail", pk=req.pk)
+
+
+@applicant_required
+def request_detail(request, pk: int):
+    """Status, the next step in words, the timeline (R16), invoice, appointment, documents."""
+    req = selectors.get_request_for_applicant(request.user, pk)
+    invoice = Invoice.objects.filter(request=req).prefetch_related("lines", "payments").first()
+    timeline = [(entry, EVENT_LABELS.get(entry.event, entry.event)) for entry in selectors.request_timeline(req)]
+    return render(request, "requests/detail.html", {
+        "req": req, "next_step": selectors.next_step(req), "timeline": timeline, "invoice": invoice,
+        "appointment": selectors.active_appointment(req), "documents": req.documents.select_related("requirement"),
+        "notes": req.return_notes.filter(is_open=True) if req.status == Status.RETURNED else [],
+        "can_cancel": req.status in CertificateRequest.CANCELLABLE, "steps": STEPS,
+    })
+
+
+# --- documents (X8) -----------------------------------------------------------------------------------
+
+
+def document_view(request, pk: int):
+    """A private upload, for the applicant, their office's clerks and reviewers only (404 for others)."""
+    doc = selectors.get_document_for_user(request.user, pk)
+    return serve_private(doc.file, download_name=f"{doc.request.reference}-{doc.requirement.code}.{doc.kind}")
+
+
+# --- payment (R11) ------------------------------------------------------------------------------------
+
+
+@applicant_required
+@require_POST
+def payment_start(request, pk: int):
+    from .payments import GatewayUnavailable, get_backend
+
+    req = selectors.get_request_for_applicant(request.user, pk)
+    backend = get_backend()
+    try:
+        payment = services.payment_start(request_id=req.pk, actor=request.user, backend_name=backend.name)
+    except InvalidTransition as exc:
+        messages.error(request, exc.message)
+        return redirect("requests:detail", pk=req.pk)
+    callback = request.build_absolute_uri(reverse("payments:callback"))
+    try:
+        response = backend.start(payment=payment, request=request, callback_url=callback)
+    except GatewayUnavailable:
+        messages.error(request, "اتصال به درگاه پرداخت ممکن نشد؛ چند دقیقه بعد دوباره تلاش کنید.")
+        return redirect("requests:detail", pk=req.pk)
+    if payment.gateway_ref:
+        type(payment).objects.filter(pk=payment.pk).update(gateway_ref=payment.gateway_ref)
+    return response
+
+
+@applicant_required
+def receipt_pdf(request, pk: int):
+    """The payment receipt (X5), once the invoice is paid."""
+    req = selectors.get_request_for_applicant(request.user, pk)
+    invoice = Invoice.objects.filter(request=req, status=Invoice.Status.PAID).prefetch_related("lines").first()
+    if invoice is None:
+        raise Http404
+    payment = invoice.payments.filter(status=Payment.Status.PAID).first()
+    pdf = render_pdf("pdf/payment_receipt.html", {"req": req, "invoice": invoice, "payment": payment})
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="receipt-{invoice.number}.pdf"'
+    return response
+
+
+# --- appointment (R12) --------------------------------------------------------------------------------
+
+
+@applicant_required
+def appointment(request, pk: int):
+    req = selectors.get_request_for_applicant(request.user, pk)
+    if req.status not in (Status.AWAITING_APPOINTMENT, Status.AWAITING_ISSUANCE) or req.office_id is None \
+            or req.service_type != ServiceType.IN_PERSON:
+        return redirect("requests:detail", pk=req.pk)
+    current = selectors.active_appointment(req)
+    free = selectors.free_slots(req.office)
+    form = forms.SlotForm(request.POST or None, free=free)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.appointment_book(request_id=req.pk, actor=request.user, starts_at=form.cleaned_data["slot"],
+                                      request=request)
+        except services.SlotUnavailable as exc:
+            messages.error(request, exc.message)
+        except (services.DomainError, InvalidTransition) as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "نوبت شما ثبت شد.")
+            return redirect("requests:detail", pk=req.pk)
+        free = selectors.free_slots(req.office)
+    return render(request, "requests/appointment.html", {
+        "req": req, "free": free, "form": form, "current": current,
+    })
+
+
+# --- certificates: renew and revoke (R17, R19, R20) ---------------------------------------------------
+
+
+@applicant_required
+@require_POST
+def certificate_renew(request, pk: int):
+    certificate = selectors.get_certificate_for_applicant(request.user, pk)
+    try:
+        req = services.renewal_start(certificate_id=certificate.pk, actor=request.user, request=request)
+    except (services.DomainError, InvalidTransition) as exc:
+        messages.error(request, exc.message)
+        return redirect("requests:panel")
+    messages.success(request, f"درخواست تمدید {req.reference} در دفتر صادرکننده گواهی ساخته شد.")
+    return redirect("requests:step", pk=req.pk, step="details")
+
+
+@applicant_required
+def certificate_revoke(request, pk: int):
+    certificate = selectors.get_certificate_for_applicant(request.user, pk)
+    if certificate.status != Certificate.Status.ACTIVE:
+        messages.error(request, "این گواهی معتبر نیست.")
+        return redirect("requests:panel")
+    allowed = services.revocation_allowed_reasons(certificate)
+    form = forms.RevokeForm(request.POST or None, allowed=allowed)
+    if request.method == "POST" and form.is_valid():
+        try:
+            outcome = services.revocation_request(
+                certificate_id=certificate.pk, actor=request.user, reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"], request=request,
+            )
+        except (services.DomainError, InvalidTransition) as exc:
+            messages.error(request, exc.message)
+        except PermissionDenied:
+            raise Http404 from None
+        else:
+            if outcome.immediate:
+                messages.success(request, "گواهی همین حالا ابطال شد.")
+            else:
+                messages.success(request, "درخواست ابطال ثبت شد و پس از تأیید دفتر ثبت‌نام انجام می‌شود.")
+            return redirect("requests:panel")
+    return render(request, "requests/revoke.html", {
+        "certificate": certificate, "form": form,
+        "renewal_window": len(allowed) < len(services.RevocationReason.values),
+    })
+

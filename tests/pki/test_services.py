@@ -262,6 +262,16 @@ def test_beat_tasks_publish_crls_and_refresh_ocsp(cas):
     assert len(new) == 2 and new.isdisjoint({bytes(x) for x in old})
 
 
+def test_beat_skips_the_crl_of_a_ca_whose_pin_this_worker_lacks(cas, settings, caplog):
+    """A root kept offline: beat publishes the issuing CA's CRL and only warns about the root."""
+    settings.CA_ROOT = {**settings.CA_ROOT, "pin": ""}
+    before = {ca.slug: ca.crl_number for ca in CertificateAuthority.objects.all()}
+    tasks.crl_publish_all()
+    after = {ca.slug: ca.crl_number for ca in CertificateAuthority.objects.all()}
+    assert after == {"root": before["root"], "issuing": before["issuing"] + 1}
+    assert "no PIN for CA root" in caplog.text
+
+
 # -- commands -----------------------------------------------------------------------------------------
 
 

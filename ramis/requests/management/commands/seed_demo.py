@@ -7,13 +7,15 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib.auth.models import Permission
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from certauth.models import User
 from ramis.common.jalali import jalali_date
-from ramis.offices.models import Clerk, RegistrationOffice
+from ramis.offices.hours import DEFAULT_WEEK
+from ramis.offices.models import Clerk, RegistrationOffice, Tariff, TokenModel, WorkingPeriod
 from ramis.registry.models import Company, Person, Role, SEODepartment
 
 DEMO_PASSWORD = "Ramis-demo-2026"  # noqa: S105 - published demo password, DEBUG only
@@ -40,6 +42,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             self._seed()
         self._print()
+        call_command("seed_enamad_demo", stdout=self.stdout)  # e-Namad's own demo data (idempotent)
 
     def _staff(self, username: str, *, first: str, last: str, superuser: bool = False, perms=()) -> User:
         user, created = User.objects.get_or_create(
@@ -82,12 +85,50 @@ class Command(BaseCommand):
             defaults={"has_signing_authority": True, "status": Role.Status.APPROVED, "letter_number": "DEMO-1"},
         )
         self._staff("admin", first="مدیر", last="سامانه", superuser=True)
-        self._staff("seo", first="کارشناس", last="سازمان بورس", perms=["registry.review_role"])
+        self._staff("seo", first="کارشناس", last="سازمان بورس",
+                    perms=["registry.review_role", "registry.view_role", "certrequests.revoke_certificate"])
         clerk = self._staff("clerk", first="کارشناس", last="دفتر تهران")
         Clerk.objects.get_or_create(user=clerk, defaults={"office": tehran})
         isfahan = RegistrationOffice.objects.get(code="ISF01")
         clerk2 = self._staff("clerk2", first="کارشناس", last="دفتر اصفهان")
         Clerk.objects.get_or_create(user=clerk2, defaults={"office": isfahan})
+        self._seed_requests_catalogue(tehran, isfahan)
+
+    def _seed_requests_catalogue(self, *offices) -> None:
+        """Office hours, tariffs, token models and document requirements (RAMIS requests)."""
+        from ramis.requests.models import DocumentRequirement
+
+        for office in offices:
+            if not office.working_periods.exists():
+                WorkingPeriod.objects.bulk_create([
+                    WorkingPeriod(office=office, weekday=day, start=start, end=end)
+                    for day, periods in DEFAULT_WEEK.items() for start, end in periods
+                ])
+        since = dt.date(2025, 3, 21)  # 1404/01/01
+        for item, years, treasury, office_share in [
+            (Tariff.Item.SIGNATURE_CERTIFICATE, 2, 1_500_000, 500_000),
+            (Tariff.Item.SIGNATURE_CERTIFICATE, 1, 900_000, 300_000),
+            (Tariff.Item.SEAL_CERTIFICATE, 2, 3_000_000, 1_000_000),
+            (Tariff.Item.SEAL_CERTIFICATE, 1, 1_800_000, 600_000),
+            (Tariff.Item.ON_SITE_SERVICE, 0, 0, 2_500_000),
+        ]:
+            Tariff.objects.get_or_create(item=item, validity_years=years, valid_from=since,
+                                         defaults={"treasury_rials": treasury, "office_rials": office_share})
+        for name, maker, price in [("ePass 2003", "Feitian", 4_500_000), ("SafeNet eToken 5110", "Thales", 7_800_000)]:
+            TokenModel.objects.get_or_create(name=name, defaults={"manufacturer": maker, "price_rials": price})
+        for order, (code, title, applies, required, on_renewal, help_text) in enumerate([
+            ("national-card", "تصویر کارت ملی (پشت و رو)", "both", True, True, ""),
+            ("birth-certificate", "صفحه اول شناسنامه یا گذرنامه", "both", True, False, ""),
+            ("introduction-letter", "معرفی‌نامه شرکت با امضای صاحبان امضای مجاز", "both", True, True, ""),
+            ("gazette", "آگهی روزنامه رسمی آخرین تغییرات صاحبان امضا", "seal", True, True,
+             "آگهی‌ای که اختیار امضای شما را نشان می‌دهد"),
+            ("power-of-attorney", "وکالت‌نامه محضری (اگر وکیل گواهی را تحویل می‌گیرد)", "both", False, True,
+             "وکالت ثبتی یا مالیاتی پذیرفته نیست"),
+        ], start=1):
+            DocumentRequirement.objects.get_or_create(code=code, defaults={
+                "title": title, "applies_to": applies, "required": required, "on_renewal": on_renewal,
+                "order": order, "help_text": help_text,
+            })
 
     def _print(self) -> None:
         a = APPLICANT

@@ -1,0 +1,108 @@
+"""Admin: document requirements are data (R6); requests, invoices and certificates are read here,
+changed only through services (an SEO reviewer ending a role revokes its certificates, R19)."""
+
+from django.contrib import admin
+
+from ramis.registry import admin as registry_admin
+from ramis.registry.models import Role
+
+from . import services
+from .models import (
+    Appointment,
+    Certificate,
+    CertificateRequest,
+    DocumentRequirement,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    RevocationRequest,
+)
+
+
+@admin.register(DocumentRequirement)
+class DocumentRequirementAdmin(admin.ModelAdmin):
+    list_display = ["title", "code", "applies_to", "required", "on_renewal", "order", "is_active"]
+    list_editable = ["required", "on_renewal", "order", "is_active"]
+    list_filter = ["applies_to", "required", "is_active"]
+    prepopulated_fields = {"code": ["title"]}
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CertificateRequest)
+class CertificateRequestAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "applicant", "kind", "cert_type", "office", "service_type", "status", "submitted_at"]
+    list_filter = ["status", "kind", "cert_type", "office"]
+    search_fields = ["applicant__national_code", "applicant__last_name", "role__company__name"]
+    list_select_related = ["applicant", "office"]
+
+
+class InvoiceLineInline(admin.TabularInline):
+    model = InvoiceLine
+    extra = 0
+    can_delete = False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdmin):
+    list_display = ["number", "request", "total_rials", "status", "paid_at"]
+    list_filter = ["status"]
+    inlines = [InvoiceLineInline]
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "invoice", "backend", "amount_rials", "status", "bank_ref", "created_at"]
+    list_filter = ["status", "backend"]
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(ReadOnlyAdmin):
+    list_display = ["request", "office", "kind", "starts_at", "is_active"]
+    list_filter = ["office", "kind", "is_active"]
+
+
+@admin.register(Certificate)
+class CertificateAdmin(ReadOnlyAdmin):
+    list_display = ["serial", "cert_type", "holder", "office", "not_after", "status"]
+    list_filter = ["status", "cert_type", "office"]
+    search_fields = ["serial", "holder__national_code", "holder__last_name"]
+
+
+@admin.register(RevocationRequest)
+class RevocationRequestAdmin(ReadOnlyAdmin):
+    list_display = ["certificate", "reason", "status", "created_at", "decided_at"]
+    list_filter = ["status", "reason"]
+
+
+# Ending a role revokes the role's certificates: the registry stands before this room and knows
+# nothing of certificates, so this room swaps the registry's "end role" action for its own.
+@admin.action(description="پایان نقش و ابطال گواهی‌های آن", permissions=["review"])
+def end_roles_and_revoke(modeladmin, request, queryset):
+    return registry_admin._with_reason(
+        modeladmin, request, queryset, services.role_end_with_revocation, "پایان یافت (گواهی‌ها ابطال شد)",
+        "پایان نقش و ابطال گواهی‌ها",
+    )
+
+
+admin.site.unregister(Role)
+
+
+@admin.register(Role)
+class RoleAdmin(registry_admin.RoleAdmin):
+    actions = [registry_admin.approve_roles, registry_admin.reject_roles, end_roles_and_revoke]

@@ -1,0 +1,63 @@
+"""The gateway's side (X4): the sandbox bank page and the callback every backend returns to."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt
+
+from . import services
+from .models import Payment
+from .payments import CallbackRejected, SandboxPaymentBackend, get_backend
+
+logger = logging.getLogger("ramis.payments")
+
+
+def sandbox(request, token: str):
+    """The sandbox bank: shows the invoice; Pay or Cancel sends the browser back to the
+    callback with a signed result. Exists only while the sandbox is the configured backend."""
+    backend = get_backend()
+    if not isinstance(backend, SandboxPaymentBackend):
+        raise Http404
+    payment = get_object_or_404(
+        Payment.objects.select_related("invoice", "invoice__request", "invoice__request__applicant"), token=token
+    )
+    if request.method == "POST":
+        paid = request.POST.get("action") == "pay"
+        ref = f"SBX{secrets.randbelow(10**12):012d}" if paid else ""
+        params = backend.signed_result(payment=payment, paid=paid, ref=ref)
+        return HttpResponseRedirect(backend.callback_url(params))
+    return render(request, "payments/sandbox.html", {
+        "payment": payment, "invoice": payment.invoice, "lines": payment.invoice.lines.all(),
+        "req": payment.invoice.request,
+    })
+
+
+@csrf_exempt  # the bank posts here from its own site; the result is verified by the backend instead
+def callback(request):
+    """Verify the gateway's result, settle it (idempotently), send the payer to the request."""
+    backend = get_backend()
+    try:
+        result = backend.verify_callback(request)
+    except CallbackRejected as exc:
+        logger.warning("payment callback rejected: %s", exc)
+        return HttpResponseBadRequest("نتیجه پرداخت معتبر نیست.")
+    try:
+        payment = services.payment_settle(result=result, request=request)
+    except PermissionDenied:
+        return HttpResponseBadRequest("پرداخت ناشناخته است.")
+    req_id = payment.invoice.request_id
+    if payment.status == Payment.Status.PAID:
+        messages.success(request, "پرداخت با موفقیت انجام شد.")
+    elif payment.status == Payment.Status.CANCELLED:
+        messages.warning(request, "پرداخت لغو شد؛ می‌توانید دوباره پرداخت کنید.")
+    elif payment.status == Payment.Status.REFUND_DUE:
+        messages.warning(request, "این صورت‌حساب قبلاً پرداخت شده بود؛ مبلغ این پرداخت بازگردانده می‌شود.")
+    else:
+        messages.error(request, "پرداخت ناموفق بود؛ اگر مبلغی کسر شده باشد بازگردانده می‌شود.")
+    return redirect("requests:detail", pk=req_id)

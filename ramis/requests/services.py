@@ -1,0 +1,719 @@
+"""The one write path for requests, payments, appointments, certificates and revocations.
+
+Each service runs in one transaction: lock the row (``select_for_update``), check the
+transition (``can_proceed``) and who may take it (``has_transition_perm``), transition, save,
+append the audit entry, and queue the SMS in the outbox (delivered after commit).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_fsm import can_proceed, has_transition_perm
+
+from ramis.common import audit, notify
+from ramis.common.digits import to_persian_digits
+from ramis.common.errors import InvalidTransition
+from ramis.common.jalali import TEHRAN, jalali_datetime
+from ramis.common.uploads import validate_upload
+from ramis.offices import hours
+from ramis.offices.models import RegistrationOffice, Tariff
+from ramis.registry import services as registry_services
+from ramis.registry.models import Role
+
+from . import selectors
+from .models import (
+    IMMEDIATE_REASONS,
+    RFC5280_REASON,
+    Appointment,
+    Certificate,
+    CertificateRequest,
+    CertificateType,
+    DocumentRequirement,
+    Invoice,
+    InvoiceLine,
+    Payee,
+    Payment,
+    RequestDocument,
+    ReturnNote,
+    RevocationReason,
+    RevocationRequest,
+    ServiceType,
+    TokenChoice,
+)
+from .payments import GatewayResult
+
+logger = logging.getLogger(__name__)
+Status = CertificateRequest.Status
+
+
+class IncompleteRequest(Exception):
+    """Final submit refused: ``missing`` lists what is missing, in Persian."""
+
+    def __init__(self, missing: list[str]):
+        self.missing = missing
+        super().__init__("; ".join(missing))
+
+
+class SlotUnavailable(Exception):
+    def __init__(self, message: str = "این نوبت دیگر خالی نیست؛ نوبت دیگری انتخاب کنید."):
+        self.message = message
+        super().__init__(message)
+
+
+class DomainError(Exception):
+    """A refusal with a message for the person (Persian)."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+def _step(obj, name: str, actor, *, check_perm: bool = True, **kwargs) -> str:
+    """Check and take one FSM transition on a locked row; return the old state."""
+    method = getattr(obj, name)
+    if not can_proceed(method):
+        raise InvalidTransition(obj, name)
+    if check_perm and not has_transition_perm(method, actor):
+        raise PermissionDenied
+    old = obj.status
+    method(**kwargs)
+    return old
+
+
+def _lock_request(request_id: int) -> CertificateRequest:
+    return CertificateRequest.objects.select_for_update(of=("self",)).select_related(
+        "applicant", "role", "office", "token_model"
+    ).get(pk=request_id)
+
+
+def _sms_applicant(req: CertificateRequest, template: str, **context) -> None:
+    notify.send_sms(to=req.applicant.mobile, template=template, context={
+        "request": req, "reference": req.reference, "status": req.get_status_display(),
+        "base_url": settings.PUBLIC_BASE_URL, **context,
+    })
+
+
+def _record(actor, req, event: str, old: str, *, reason: str = "", extra=None, request=None) -> None:
+    audit.record(actor=actor, target=req, event=event, old=old, new=req.status, reason=reason, extra=extra,
+                 request=request)
+
+
+def _require_owner(req: CertificateRequest, actor) -> None:
+    if not (actor and req.applicant.user_id == getattr(actor, "pk", None)):
+        raise PermissionDenied
+
+
+# --- drafts (R6–R8) -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def request_create(*, role_id: int, cert_type: str, actor, request=None) -> CertificateRequest:
+    """A new draft for one of the applicant's approved roles."""
+    role = Role.objects.select_related("person").get(pk=role_id)
+    if role.person.user_id != getattr(actor, "pk", None):
+        raise PermissionDenied
+    if role.status != Role.Status.APPROVED:
+        raise DomainError("این سمت تأییدشده نیست.")
+    if cert_type not in CertificateType.values:
+        raise DomainError("نوع گواهی نامعتبر است.")
+    if cert_type == CertificateType.SEAL and not role.has_signing_authority:
+        raise DomainError("گواهی مهر سازمانی فقط برای سمتی که حق امضا دارد صادر می‌شود.")
+    req = CertificateRequest.objects.create(
+        applicant=role.person, role=role, cert_type=cert_type, email=role.person.email,
+        validity_years=settings.CERT_DEFAULT_VALIDITY_YEARS,
+    )
+    audit.record(actor=actor, target=req, event="request.created", new=req.status, request=request,
+                 extra={"cert_type": cert_type, "role": role.pk})
+    return req
+
+
+# Which fields each step of the form may change.
+STEP_FIELDS = {
+    "details": ("validity_years", "email", "latin_first_name", "latin_last_name", "latin_company_name",
+                "organizational_unit"),
+    "office": ("office", "service_type", "on_site_address"),
+    "token": ("token_choice", "token_model"),
+}
+
+
+@transaction.atomic
+def request_update(*, request_id: int, actor, step: str, data: Mapping) -> CertificateRequest:
+    """Save one step of a draft (or of a request returned for correction)."""
+    req = _lock_request(request_id)
+    _require_owner(req, actor)
+    if not req.is_editable:
+        raise InvalidTransition(req, "edit", "این درخواست دیگر قابل ویرایش نیست.")
+    allowed = STEP_FIELDS[step]
+    for name, value in data.items():
+        if name not in allowed:
+            raise ValueError(f"field {name} is not part of step {step}")
+        if name == "office" and req.office_is_fixed and value != req.office:
+            raise DomainError("تمدید گواهی فقط در دفتری انجام می‌شود که گواهی را صادر کرده است.")
+        setattr(req, name, value)
+    if req.service_type != ServiceType.ON_SITE:
+        req.on_site_address = ""
+    if req.token_choice != TokenChoice.BUY:
+        req.token_model = None
+    req.save()
+    return req
+
+
+@transaction.atomic
+def document_upload(*, request_id: int, requirement_id: int, upload, actor, request=None) -> RequestDocument:
+    """Store one document (type by content, size-limited, private), replacing an earlier one."""
+    req = _lock_request(request_id)
+    _require_owner(req, actor)
+    if not req.is_editable:
+        raise InvalidTransition(req, "upload", "در این وضعیت نمی‌توان مدرک بارگذاری کرد.")
+    requirement = DocumentRequirement.objects.for_request(req).get(pk=requirement_id)
+    kind = validate_upload(upload)
+    doc = RequestDocument.objects.filter(request=req, requirement=requirement).first()
+    old_file = doc.file.name if doc else None
+    if doc is None:
+        doc = RequestDocument(request=req, requirement=requirement)
+    doc.kind, doc.size, doc.original_name = kind, upload.size, (upload.name or "")[:200]
+    doc.file.save(f"upload.{kind}", upload, save=False)
+    doc.save()
+    if old_file:
+        storage = doc.file.storage
+        transaction.on_commit(lambda: storage.delete(old_file))
+    audit.record(actor=actor, target=req, event="request.document_uploaded", old=req.status, new=req.status,
+                 extra={"requirement": requirement.code, "kind": kind, "size": upload.size}, request=request)
+    return doc
+
+
+# --- submit, office decisions (R9, R10) ---------------------------------------------------------------
+
+
+@transaction.atomic
+def request_submit(*, request_id: int, actor, request=None) -> CertificateRequest:
+    """Final submit (draft) or resubmit (returned): only a complete request goes to the office."""
+    req = _lock_request(request_id)
+    name = "resubmit" if req.status == Status.RETURNED else "final_submit"
+    if not can_proceed(getattr(req, name)):
+        raise InvalidTransition(req, name)
+    if not has_transition_perm(getattr(req, name), actor):
+        raise PermissionDenied
+    missing = selectors.missing_items(req)
+    if missing:
+        raise IncompleteRequest(missing)
+    old = _step(req, name, actor)
+    req.save()
+    req.return_notes.filter(is_open=True).update(is_open=False)
+    _record(actor, req, "request.resubmitted" if name == "resubmit" else "request.submitted", old, request=request)
+    _sms_applicant(req, "request_submitted", office=req.office)
+    return req
+
+
+def _tariff(item: str, years: int, on: dt.date) -> Tariff:
+    tariff = Tariff.objects.in_force(on).filter(item=item, validity_years=years).first()
+    if tariff is None:
+        raise DomainError(f"تعرفه «{Tariff.Item(item).label}» ({years} ساله) تعریف نشده است؛ با مدیر سامانه تماس بگیرید.")
+    return tariff
+
+
+def invoice_lines_for(req: CertificateRequest, *, on: dt.date | None = None) -> list[InvoiceLine]:
+    """The invoice of an approved request (R11, R21): the certificate fee by type and validity,
+    the token if bought, the on-site service if chosen; each fee split treasury / office."""
+    on = on or hours.today_in_tehran()
+    lines: list[InvoiceLine] = []
+
+    def add_split(tariff: Tariff, label: str) -> None:
+        if tariff.treasury_rials:
+            lines.append(InvoiceLine(description=f"{label} — سهم خزانه", payee=Payee.TREASURY,
+                                     amount_rials=tariff.treasury_rials))
+        if tariff.office_rials:
+            lines.append(InvoiceLine(description=f"{label} — سهم دفتر ثبت‌نام", payee=Payee.OFFICE,
+                                     amount_rials=tariff.office_rials))
+
+    cert_item = Tariff.Item.SIGNATURE_CERTIFICATE if req.cert_type == CertificateType.SIGNATURE \
+        else Tariff.Item.SEAL_CERTIFICATE
+    kind = "تمدید" if req.kind == CertificateRequest.Kind.RENEW else "صدور"
+    add_split(_tariff(cert_item, req.validity_years, on),
+              f"{kind} {req.get_cert_type_display()} {to_persian_digits(req.validity_years)} ساله")
+    if req.token_choice == TokenChoice.BUY and req.token_model_id:
+        lines.append(InvoiceLine(description=f"توکن {req.token_model.name}", payee=Payee.OFFICE,
+                                 amount_rials=req.token_model.price_rials))
+    if req.service_type == ServiceType.ON_SITE:
+        add_split(_tariff(Tariff.Item.ON_SITE_SERVICE, 0, on), "خدمت در محل")
+    return lines
+
+
+@transaction.atomic
+def request_approve(*, request_id: int, actor, request=None) -> CertificateRequest:
+    """The office approves: the request awaits payment of its invoice."""
+    req = _lock_request(request_id)
+    old = _step(req, "approve", actor)
+    lines = invoice_lines_for(req)
+    req.save()
+    invoice = Invoice.objects.create(request=req, total_rials=sum(line.amount_rials for line in lines))
+    for line in lines:
+        line.invoice = invoice
+    InvoiceLine.objects.bulk_create(lines)
+    _record(actor, req, "request.approved", old, extra={"invoice": invoice.number, "total": invoice.total_rials},
+            request=request)
+    _sms_applicant(req, "request_approved", amount=invoice.total_rials)
+    return req
+
+
+@transaction.atomic
+def request_return(*, request_id: int, actor, notes: Mapping[str, str], reason: str = "", request=None
+                   ) -> CertificateRequest:
+    """The office returns the request for correction with a note per item (``details``,
+    ``office``, ``token`` or ``doc:<requirement code>``)."""
+    notes = {item: text.strip() for item, text in notes.items() if text and text.strip()}
+    if not notes:
+        raise DomainError("دست‌کم برای یک مورد توضیح اصلاح بنویسید.")
+    req = _lock_request(request_id)
+    old = _step(req, "return_for_correction", actor)
+    req.save()
+    ReturnNote.objects.bulk_create([ReturnNote(request=req, item=item, note=text, created_by=actor)
+                                    for item, text in notes.items()])
+    _record(actor, req, "request.returned", old, reason=reason, extra={"notes": notes}, request=request)
+    _sms_applicant(req, "request_returned")
+    return req
+
+
+@transaction.atomic
+def request_reject(*, request_id: int, actor, reason: str, request=None) -> CertificateRequest:
+    if not reason.strip():
+        raise DomainError("دلیل رد درخواست را بنویسید.")
+    req = _lock_request(request_id)
+    old = _step(req, "reject", actor)
+    req.save()
+    _record(actor, req, "request.rejected", old, reason=reason, request=request)
+    _sms_applicant(req, "request_rejected", reason=reason)
+    return req
+
+
+@transaction.atomic
+def request_cancel(*, request_id: int, actor, reason: str = "", request=None) -> CertificateRequest:
+    """The applicant withdraws a request that has not been paid."""
+    req = _lock_request(request_id)
+    old = _step(req, "cancel", actor)
+    req.save()
+    invoice = Invoice.objects.select_for_update().filter(request=req).first()
+    if invoice and can_proceed(invoice.void):
+        invoice.void()
+        invoice.save()
+    _record(actor, req, "request.cancelled", old, reason=reason, request=request)
+    _sms_applicant(req, "request_cancelled")
+    return req
+
+
+# --- payment (R11, X4) --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def payment_start(*, request_id: int, actor, backend_name: str) -> Payment:
+    """A new payment attempt for the request's invoice; the view then sends the payer to the
+    gateway (outside this transaction)."""
+    req = _lock_request(request_id)
+    _require_owner(req, actor)
+    if req.status != Status.AWAITING_PAYMENT:
+        raise InvalidTransition(req, "pay")
+    invoice = Invoice.objects.select_for_update().get(request=req)
+    if invoice.status != Invoice.Status.UNPAID:
+        raise InvalidTransition(invoice, "pay", "این صورت‌حساب قبلاً پرداخت شده است.")
+    payment = Payment.objects.create(invoice=invoice, backend=backend_name, amount_rials=invoice.total_rials)
+    audit.record(actor=actor, target=payment, event="payment.started", new=payment.status,
+                 extra={"invoice": invoice.number, "amount": payment.amount_rials, "backend": backend_name})
+    return payment
+
+
+@transaction.atomic
+def payment_settle(*, result: GatewayResult, request=None) -> Payment:
+    """Settle a verified gateway result. Idempotent: a payment that is no longer pending is
+    returned unchanged (replays, double callbacks). The amount and invoice must match what was
+    asked; a second success on a paid invoice is kept as ``refund_due``."""
+    try:
+        payment = Payment.objects.select_for_update().get(token=result.token)
+    except Payment.DoesNotExist:
+        raise PermissionDenied("unknown payment") from None
+    if payment.status != Payment.Status.PENDING:
+        return payment
+    invoice = Invoice.objects.select_for_update().get(pk=payment.invoice_id)
+    req = _lock_request(invoice.request_id)
+    payment.result = {**result.raw, "bank_ref": result.bank_ref}
+    payment.bank_ref = result.bank_ref[:100]
+    old_payment = payment.status
+
+    mismatch = []
+    if result.invoice_id is not None and result.invoice_id != invoice.pk:
+        mismatch.append("invoice")
+    if result.ok and result.amount_rials != payment.amount_rials:
+        mismatch.append("amount")
+    if result.ok and payment.amount_rials != invoice.total_rials:
+        mismatch.append("invoice_total")
+
+    if not result.ok or mismatch:
+        (payment.cancel if result.cancelled and not mismatch else payment.fail)()
+        payment.save()
+        audit.record(actor=None, target=payment, event="payment.failed" if mismatch or not result.cancelled
+                     else "payment.cancelled", old=old_payment, new=payment.status, request=request,
+                     extra={"mismatch": mismatch, "reported_amount": result.amount_rials})
+        if mismatch:
+            logger.error("payment %s: gateway result does not match (%s)", payment.pk, ", ".join(mismatch))
+        return payment
+
+    if invoice.status != Invoice.Status.UNPAID or req.status != Status.AWAITING_PAYMENT:
+        payment.succeed_duplicate()
+        payment.save()
+        audit.record(actor=None, target=payment, event="payment.duplicate", old=old_payment, new=payment.status,
+                     extra={"invoice": invoice.number, "bank_ref": result.bank_ref}, request=request)
+        logger.warning("payment %s paid an invoice already paid: refund due", payment.pk)
+        return payment
+
+    payment.succeed()
+    payment.save()
+    invoice.settle()
+    invoice.save()
+    old = _step(req, "pay", None, check_perm=False)
+    req.save()
+    audit.record(actor=None, target=payment, event="payment.paid", old=old_payment, new=payment.status,
+                 extra={"invoice": invoice.number, "amount": payment.amount_rials, "bank_ref": result.bank_ref},
+                 request=request)
+    _record(None, req, "request.paid", old, extra={"invoice": invoice.number, "bank_ref": result.bank_ref},
+            request=request)
+    _sms_applicant(req, "request_paid", amount=invoice.total_rials,
+                   in_person=req.service_type == ServiceType.IN_PERSON)
+    return payment
+
+
+# --- appointments (R12, R13) --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def appointment_book(*, request_id: int, actor, starts_at: dt.datetime, request=None) -> Appointment:
+    """Book (or rebook, until the day before) an in-person slot at the request's office. The
+    office row is locked while the slot is counted, so a full slot is never overbooked."""
+    req = _lock_request(request_id)
+    name = "rebook" if req.status == Status.AWAITING_ISSUANCE else "book"
+    old = _step(req, name, actor)
+    current = req.appointments.active().select_for_update().first()
+    today = hours.today_in_tehran()
+    if current is not None and current.starts_at.astimezone(TEHRAN).date() <= today:
+        raise DomainError("نوبت را فقط تا یک روز پیش از آن می‌توان تغییر داد.")
+    first, days = selectors.booking_window()
+    local_day = starts_at.astimezone(TEHRAN).date()
+    if not (first <= local_day < first + dt.timedelta(days=days)):
+        raise SlotUnavailable("این روز در بازه نوبت‌دهی نیست.")
+    office = RegistrationOffice.objects.select_for_update().get(pk=req.office_id)
+    if not hours.is_slot_start(office, starts_at):
+        raise SlotUnavailable("این زمان جزو نوبت‌های کاری دفتر نیست.")
+    taken = Appointment.objects.active().filter(office=office, kind=ServiceType.IN_PERSON, starts_at=starts_at)
+    if current is not None:
+        taken = taken.exclude(pk=current.pk)
+    if taken.count() >= office.slot_capacity:
+        raise SlotUnavailable
+    if current is not None:
+        current.is_active = False
+        current.cancelled_at = timezone.now()
+        current.save(update_fields=["is_active", "cancelled_at"])
+    appointment = Appointment.objects.create(
+        request=req, office=office, kind=ServiceType.IN_PERSON, starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(minutes=office.slot_minutes),
+    )
+    req.save()
+    when = jalali_datetime(starts_at)
+    _record(actor, req, "request.rebooked" if current else "request.booked", old, request=request,
+            extra={"starts_at": starts_at.isoformat(), "previous": current.starts_at.isoformat() if current else None})
+    _sms_applicant(req, "appointment_booked", when=when, office=office)
+    return appointment
+
+
+@transaction.atomic
+def visit_schedule(*, request_id: int, actor, starts_at: dt.datetime, request=None) -> Appointment:
+    """The office fixes the date of its on-site visit (R12)."""
+    req = _lock_request(request_id)
+    old = _step(req, "schedule_visit", actor)
+    appointment = Appointment.objects.create(
+        request=req, office_id=req.office_id, kind=ServiceType.ON_SITE, starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(hours=1),
+    )
+    req.save()
+    when = jalali_datetime(starts_at)
+    _record(actor, req, "request.visit_scheduled", old, extra={"starts_at": starts_at.isoformat()}, request=request)
+    _sms_applicant(req, "visit_scheduled", when=when, office=req.office)
+    return appointment
+
+
+# --- issuance result, renewal (R13, R15, R20) ---------------------------------------------------------
+
+
+@transaction.atomic
+def request_mark_issued(
+    *, request_id: int, actor, serial: str, not_before: dt.datetime, not_after: dt.datetime,
+    subject_cn: str = "", token_serial: str = "", request=None,
+) -> Certificate:
+    """Record the CA's issuance for this request (the office's issuance step calls
+    ``ramis.ca.services.certificate_issue`` on the token first, then this). A renewal's old
+    certificate becomes superseded."""
+    req = _lock_request(request_id)
+    old = _step(req, "mark_issued", actor)
+    req.save()
+    certificate = Certificate.objects.create(
+        serial=serial.lower(), cert_type=req.cert_type, holder=req.applicant, role=req.role, office_id=req.office_id,
+        subject_cn=subject_cn, not_before=not_before, not_after=not_after, token_serial=token_serial, request=req,
+    )
+    req.appointments.active().update(is_active=False)
+    _record(actor, req, "request.issued", old, extra={"serial": certificate.serial}, request=request)
+    audit.record(actor=actor, target=certificate, event="certificate.issued", new=certificate.status,
+                 extra={"request": req.reference}, request=request)
+    if req.renews_id:
+        previous = Certificate.objects.select_for_update().get(pk=req.renews_id)
+        if can_proceed(previous.supersede):
+            was = previous.status
+            previous.supersede()
+            previous.save()
+            from ramis.ca import services as ca_services
+
+            ca_services.certificate_supersede(serial=previous.serial, actor=actor, request=request)
+            audit.record(actor=actor, target=previous, event="certificate.superseded", old=was,
+                         new=previous.status, extra={"by": certificate.serial}, request=request)
+    _sms_applicant(req, "request_issued", serial=certificate.serial)
+    return certificate
+
+
+@transaction.atomic
+def renewal_start(*, certificate_id: int, actor, request=None) -> CertificateRequest:
+    """Renew an active certificate: a renewal request bound to the office that issued it,
+    reusing the token, with the details of the original request."""
+    certificate = Certificate.objects.select_for_update().select_related("holder", "role").get(pk=certificate_id)
+    if certificate.holder.user_id != getattr(actor, "pk", None):
+        raise PermissionDenied
+    if certificate.status != Certificate.Status.ACTIVE:
+        raise InvalidTransition(certificate, "renew", "فقط گواهی معتبر تمدید می‌شود.")
+    if certificate.role.status != Role.Status.APPROVED:
+        raise DomainError("سمت این گواهی دیگر تأییدشده نیست؛ تمدید ممکن نیست.")
+    existing = certificate.renewals.open().first()
+    if existing:
+        return existing
+    source = certificate.request
+    req = CertificateRequest(
+        applicant=certificate.holder, role=certificate.role, kind=CertificateRequest.Kind.RENEW,
+        cert_type=certificate.cert_type, office_id=certificate.office_id, renews=certificate,
+        token_choice=TokenChoice.REUSE, validity_years=settings.CERT_DEFAULT_VALIDITY_YEARS,
+        email=certificate.holder.email,
+    )
+    if source is not None:
+        for name in ("email", "latin_first_name", "latin_last_name", "latin_company_name", "organizational_unit",
+                     "service_type", "on_site_address", "validity_years"):
+            setattr(req, name, getattr(source, name))
+    try:
+        with transaction.atomic():
+            req.save()
+    except IntegrityError:  # a concurrent renew of the same certificate won
+        return certificate.renewals.open().get()
+    audit.record(actor=actor, target=req, event="request.created", new=req.status, request=request,
+                 extra={"kind": "renew", "renews": certificate.serial})
+    return req
+
+
+# --- revocation (R19, R21) ----------------------------------------------------------------------------
+
+
+def _ca_revoke(serial: str, reason: str, actor) -> bool:
+    """Publish the revocation through the CA, in this transaction: the CA refreshes OCSP and
+    the CRL right after commit (R19)."""
+    from ramis.ca import services as ca_services
+
+    ca_services.certificate_revoke(serial=serial, reason=reason, actor=actor)
+    return True
+
+
+def _revoke(certificate: Certificate, *, actor, reason: str, note: str, check_perm: bool, request=None) -> None:
+    """Revoke a locked certificate here and at the CA, in the caller's transaction."""
+    old = _step(certificate, "revoke", actor, check_perm=check_perm, reason=reason)
+    certificate.save()
+    published = _ca_revoke(certificate.serial, RFC5280_REASON[RevocationReason(reason)], actor)
+    for renewal in certificate.renewals.open().select_for_update():
+        if can_proceed(renewal.cancel):
+            was = renewal.status
+            renewal.cancel()
+            renewal.save()
+            _record(actor, renewal, "request.cancelled", was, reason="گواهی مورد تمدید ابطال شد.", request=request)
+    audit.record(actor=actor, target=certificate, event="certificate.revoked", old=old, new=certificate.status,
+                 reason=note, extra={"reason": reason, "rfc5280": RFC5280_REASON[RevocationReason(reason)],
+                                     "published_to_ca": published}, request=request)
+    notify.send_sms(to=certificate.holder.mobile, template="certificate_revoked", context={
+        "certificate": certificate, "reason": RevocationReason(reason).label,
+    })
+
+
+def revocation_allowed_reasons(certificate: Certificate, *, now=None) -> list[str]:
+    """Within ``RENEWAL_INSTEAD_OF_REVOCATION_DAYS`` of expiry, renewal or lapse replaces
+    revocation (R21): only the urgent reasons (key compromise, lost token) remain."""
+    if certificate.days_left(now) < settings.RENEWAL_INSTEAD_OF_REVOCATION_DAYS:
+        return [r.value for r in RevocationReason if r in IMMEDIATE_REASONS]
+    return list(RevocationReason.values)
+
+
+@dataclass
+class RevocationOutcome:
+    revocation: RevocationRequest
+    immediate: bool
+
+
+@transaction.atomic
+def revocation_request(*, certificate_id: int, actor, reason: str, note: str = "", request=None
+                       ) -> RevocationOutcome:
+    """The holder asks to revoke. Key compromise or a lost token revoke at once (and reach the
+    CA's CRL/OCSP); other reasons wait for the office to confirm."""
+    certificate = Certificate.objects.select_for_update().select_related("holder").get(pk=certificate_id)
+    if certificate.holder.user_id != getattr(actor, "pk", None):
+        raise PermissionDenied
+    if certificate.status != Certificate.Status.ACTIVE:
+        raise InvalidTransition(certificate, "revoke", "این گواهی معتبر نیست.")
+    if reason not in revocation_allowed_reasons(certificate):
+        raise DomainError(
+            "این گواهی کمتر از ۳۰ روز دیگر منقضی می‌شود: به جای ابطال آن را تمدید کنید یا بگذارید منقضی شود "
+            "(ابطال فوری فقط برای افشای کلید یا گم شدن توکن)."
+        )
+    if certificate.revocations.filter(status=RevocationRequest.Status.SUBMITTED).exists():
+        raise DomainError("برای این گواهی درخواست ابطالی در جریان است.")
+    revocation = RevocationRequest.objects.create(certificate=certificate, reason=reason, note=note,
+                                                  requested_by=actor)
+    audit.record(actor=actor, target=revocation, event="revocation.requested", new=revocation.status,
+                 reason=note, extra={"reason": reason, "serial": certificate.serial}, request=request)
+    immediate = RevocationReason(reason) in IMMEDIATE_REASONS
+    if immediate:
+        old = _step(revocation, "confirm", actor, check_perm=False)
+        revocation.decided_by = actor
+        revocation.save()
+        audit.record(actor=actor, target=revocation, event="revocation.confirmed", old=old, new=revocation.status,
+                     extra={"immediate": True}, request=request)
+        _revoke(certificate, actor=actor, reason=reason, note=note, check_perm=False, request=request)
+    else:
+        notify.send_sms(to=certificate.holder.mobile, template="revocation_requested",
+                        context={"certificate": certificate, "office": certificate.office})
+    return RevocationOutcome(revocation=revocation, immediate=immediate)
+
+
+@transaction.atomic
+def revocation_confirm(*, revocation_id: int, actor, request=None) -> RevocationRequest:
+    """The certificate's office (or a reviewer) confirms a holder's revocation request."""
+    revocation = RevocationRequest.objects.select_for_update().select_related("certificate").get(pk=revocation_id)
+    certificate = Certificate.objects.select_for_update().select_related("holder").get(pk=revocation.certificate_id)
+    if not has_transition_perm(certificate.revoke, actor):
+        raise PermissionDenied
+    old = _step(revocation, "confirm", actor, check_perm=False)
+    revocation.decided_by = actor
+    revocation.save()
+    audit.record(actor=actor, target=revocation, event="revocation.confirmed", old=old, new=revocation.status,
+                 request=request)
+    _revoke(certificate, actor=actor, reason=revocation.reason, note=revocation.note, check_perm=True, request=request)
+    return revocation
+
+
+@transaction.atomic
+def revocation_reject(*, revocation_id: int, actor, reason: str, request=None) -> RevocationRequest:
+    if not reason.strip():
+        raise DomainError("دلیل رد درخواست ابطال را بنویسید.")
+    revocation = RevocationRequest.objects.select_for_update().select_related(
+        "certificate", "certificate__holder").get(pk=revocation_id)
+    old = _step(revocation, "reject", actor)
+    revocation.decided_by = actor
+    revocation.decision_note = reason
+    revocation.save()
+    audit.record(actor=actor, target=revocation, event="revocation.rejected", old=old, new=revocation.status,
+                 reason=reason, request=request)
+    notify.send_sms(to=revocation.certificate.holder.mobile, template="revocation_rejected",
+                    context={"certificate": revocation.certificate, "reason": reason})
+    return revocation
+
+
+@transaction.atomic
+def certificate_revoke(*, certificate_id: int, actor, reason: str, note: str = "", request=None) -> Certificate:
+    """The office or a reviewer revokes directly (no holder request)."""
+    certificate = Certificate.objects.select_for_update().select_related("holder").get(pk=certificate_id)
+    if reason not in RevocationReason.values:
+        raise DomainError("دلیل ابطال نامعتبر است.")
+    _revoke(certificate, actor=actor, reason=reason, note=note, check_perm=True, request=request)
+    return certificate
+
+
+@transaction.atomic
+def role_end_with_revocation(
+    *, role_id: int, actor, reason: str = "", revocation_reason: str = RevocationReason.AFFILIATION_CHANGED,
+    request=None,
+) -> list[Certificate]:
+    """An SEO reviewer ends a role (R19): the role ends in the registry and every active
+    certificate bound to it is revoked (affiliation changed / cessation of operation)."""
+    registry_services.role_end(role_id=role_id, actor=actor, reason=reason, request=request)
+    revoked = []
+    for certificate in Certificate.objects.select_for_update().select_related("holder").filter(
+        role_id=role_id, status=Certificate.Status.ACTIVE
+    ):
+        # ending the role (registry.review_role) is the authority for these revocations
+        _revoke(certificate, actor=actor, reason=revocation_reason, note=reason, check_perm=False, request=request)
+        revoked.append(certificate)
+    for req in CertificateRequest.objects.select_for_update().filter(role_id=role_id).open():
+        if can_proceed(req.withdraw):
+            was = req.status
+            req.withdraw()
+            req.save()
+            _record(actor, req, "request.withdrawn", was, reason="سمت درخواست‌کننده پایان یافت.", request=request)
+            _sms_applicant(req, "request_withdrawn")
+    return revoked
+
+
+# --- expiry (R20) -------------------------------------------------------------------------------------
+
+
+def certificates_remind_expiring(*, now: dt.datetime | None = None) -> int:
+    """SMS the holders of active certificates that expire within each of
+    ``EXPIRY_REMINDER_DAYS`` (30 and 7): once per threshold per certificate."""
+    now = now or timezone.now()
+    thresholds = sorted(settings.EXPIRY_REMINDER_DAYS)
+    if not thresholds:
+        return 0
+    horizon = now + dt.timedelta(days=max(thresholds))
+    sent = 0
+    candidates = Certificate.objects.active().filter(not_after__gt=now, not_after__lte=horizon).values_list("pk", flat=True)
+    for pk in candidates:
+        with transaction.atomic():
+            certificate = Certificate.objects.select_for_update().select_related("holder").get(pk=pk)
+            if certificate.status != Certificate.Status.ACTIVE:
+                continue
+            days_left = (certificate.not_after - now).total_seconds() / 86400
+            due = [t for t in thresholds if days_left <= t and t not in certificate.reminders_sent]
+            if not due:
+                continue
+            threshold = min(due)
+            certificate.reminders_sent = sorted({*certificate.reminders_sent, *due})
+            certificate.save(update_fields=["reminders_sent"])
+            notify.send_sms(to=certificate.holder.mobile, template="certificate_expiring", context={
+                "certificate": certificate, "days": threshold, "base_url": settings.PUBLIC_BASE_URL,
+            })
+            audit.record(actor=None, target=certificate, event="certificate.expiry_reminded",
+                         old=certificate.status, new=certificate.status, extra={"days": threshold})
+            sent += 1
+    return sent
+
+
+def certificates_expire(*, now: dt.datetime | None = None) -> int:
+    """Mark active certificates past their ``not_after`` as expired."""
+    now = now or timezone.now()
+    done = 0
+    for pk in Certificate.objects.active().filter(not_after__lte=now).values_list("pk", flat=True):
+        with transaction.atomic():
+            certificate = Certificate.objects.select_for_update().select_related("holder").get(pk=pk)
+            if not can_proceed(certificate.expire):
+                continue
+            old = _step(certificate, "expire", None, check_perm=False)
+            certificate.save()
+            audit.record(actor=None, target=certificate, event="certificate.expired", old=old, new=certificate.status)
+            notify.send_sms(to=certificate.holder.mobile, template="certificate_expired",
+                            context={"certificate": certificate})
+            done += 1
+    return done
+

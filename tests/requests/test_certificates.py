@@ -1,0 +1,285 @@
+"""Certificates in the panel: issuance result, renewal bound to the office (R15, R20),
+revocation with RFC 5280 reasons (R19, R21), role end, expiry reminders and expiry."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils import timezone
+
+from ramis.common.errors import InvalidTransition
+from ramis.common.models import AuditEntry, OutboxMessage
+from ramis.registry.models import Role
+from ramis.requests import selectors, services
+from ramis.requests.models import Certificate, CertificateRequest, RevocationRequest
+from tests.conftest import issue_test_certificate, last_sms
+
+from .conftest import advance, make_draft
+
+
+@pytest.fixture
+def certificate(applicant_person, office, clerk, catalogue):
+    return advance(make_draft(applicant_person, office, catalogue=catalogue), "issued", clerk=clerk)
+
+
+def test_issuance_is_recorded_by_the_office(applicant_person, office, clerk, other_office_clerk, catalogue):
+    req = advance(make_draft(applicant_person, office, catalogue=catalogue), "awaiting_issuance", clerk=clerk)
+    issued = issue_test_certificate("signature")
+    with pytest.raises(PermissionDenied):
+        services.request_mark_issued(request_id=req.pk, actor=other_office_clerk, serial=issued.serial_hex,
+                                     not_before=issued.not_before, not_after=issued.not_after)
+    cert = services.request_mark_issued(request_id=req.pk, actor=clerk, serial=issued.serial_hex.upper(),
+                                        not_before=issued.not_before, not_after=issued.not_after)
+    assert cert.serial == issued.serial_hex and cert.office == office and cert.status == "active"
+    assert CertificateRequest.objects.get(pk=req.pk).status == "issued"
+    assert AuditEntry.objects.filter(event="certificate.issued", target_type="certrequests.certificate").count() == 1
+    assert AuditEntry.objects.filter(event="certificate.issued", target_type="ca.issuedcertificate").count() == 1
+    assert last_sms(applicant_person.mobile).template == "request_issued"
+
+
+# --- renewal (R15, R20) -------------------------------------------------------------------------------
+
+
+def test_renewal_is_bound_to_the_issuing_office(applicant_client, applicant_person, certificate, office,
+                                               other_office, catalogue):
+    response = applicant_client.post(reverse("requests:renew", args=[certificate.pk]))
+    renewal = CertificateRequest.objects.get(kind="renew")
+    assert response["Location"] == reverse("requests:step", args=[renewal.pk, "details"])
+    assert (renewal.office, renewal.renews, renewal.token_choice) == (office, certificate, "reuse")
+    assert renewal.latin_last_name == "Rezaei"  # details carried over from the original request
+    # the office cannot be changed, neither through the form nor the service
+    page = applicant_client.get(reverse("requests:step", args=[renewal.pk, "office"])).content.decode()
+    assert "disabled" in page and "همان دفتری" in page
+    applicant_client.post(reverse("requests:step", args=[renewal.pk, "office"]),
+                          {"office": other_office.pk, "service_type": "in_person"})
+    assert CertificateRequest.objects.get(pk=renewal.pk).office == office
+    with pytest.raises(services.DomainError):
+        services.request_update(request_id=renewal.pk, actor=applicant_person.user, step="office",
+                                data={"office": other_office})
+    # pressing Renew again opens the same renewal
+    applicant_client.post(reverse("requests:renew", args=[certificate.pk]))
+    assert CertificateRequest.objects.filter(kind="renew").count() == 1
+
+
+def test_renewal_issuance_supersedes_the_old_certificate(applicant_person, certificate, clerk):
+    renewal = services.renewal_start(certificate_id=certificate.pk, actor=applicant_person.user)
+    # a renewal asks only for the documents marked for renewal (not the birth certificate here)
+    assert not any("شناسنامه" in m for m in services.selectors.missing_items(renewal))
+    from .conftest import pdf_upload
+
+    for requirement in services.DocumentRequirement.objects.for_request(renewal).filter(required=True):
+        services.document_upload(request_id=renewal.pk, requirement_id=requirement.pk, upload=pdf_upload(),
+                                 actor=applicant_person.user)
+    renewal = CertificateRequest.objects.get(pk=renewal.pk)
+    new = advance(renewal, "issued", clerk=clerk)
+    assert Certificate.objects.get(pk=certificate.pk).status == "superseded"
+    assert new.status == "active" and new.office == certificate.office
+    assert AuditEntry.objects.filter(event="certificate.superseded", target_id=str(certificate.pk),
+                               target_type="certrequests.certificate").count() == 1
+
+
+def test_only_the_holder_renews_an_active_certificate(other_applicant_client, other_applicant_person,
+                                                     applicant_person, certificate):
+    assert other_applicant_client.post(reverse("requests:renew", args=[certificate.pk])).status_code == 404
+    with pytest.raises(PermissionDenied):
+        services.renewal_start(certificate_id=certificate.pk, actor=other_applicant_person.user)
+    services.certificate_revoke(certificate_id=certificate.pk, actor=certificate.office.clerks.get().user,
+                                reason="unspecified")
+    with pytest.raises(InvalidTransition):
+        services.renewal_start(certificate_id=certificate.pk, actor=applicant_person.user)
+
+
+# --- revocation (R19, R21) ----------------------------------------------------------------------------
+
+
+def test_key_compromise_revokes_at_once(applicant_client, applicant_person, certificate):
+    page = applicant_client.get(reverse("requests:revoke", args=[certificate.pk])).content.decode()
+    assert "افشای کلید" in page and "گم شدن یا سرقت توکن" in page
+    response = applicant_client.post(reverse("requests:revoke", args=[certificate.pk]),
+                                     {"reason": "token_lost", "note": "توکن در سفر گم شد.", "confirm": "on"})
+    assert response["Location"] == reverse("requests:panel")
+    cert = Certificate.objects.get(pk=certificate.pk)
+    assert cert.status == "revoked" and cert.revocation_reason == "token_lost" and cert.revoked_at
+    revocation = RevocationRequest.objects.get()
+    assert revocation.status == "confirmed" and revocation.decided_by == applicant_person.user
+    entry = AuditEntry.objects.get(event="certificate.revoked", target_type="certrequests.certificate")
+    assert entry.extra["rfc5280"] == "key_compromise" and (entry.old, entry.new) == ("active", "revoked")
+    assert last_sms(applicant_person.mobile).template == "certificate_revoked"
+
+
+def test_other_reasons_wait_for_the_office(applicant_person, certificate, clerk, other_office_clerk):
+    outcome = services.revocation_request(certificate_id=certificate.pk, actor=applicant_person.user,
+                                          reason="affiliation_changed")
+    assert not outcome.immediate and outcome.revocation.status == "submitted"
+    assert Certificate.objects.get(pk=certificate.pk).status == "active"
+    assert last_sms(applicant_person.mobile).template == "revocation_requested"
+    with pytest.raises(services.DomainError):  # one open revocation at a time
+        services.revocation_request(certificate_id=certificate.pk, actor=applicant_person.user, reason="unspecified")
+    with pytest.raises(PermissionDenied):
+        services.revocation_confirm(revocation_id=outcome.revocation.pk, actor=other_office_clerk)
+    with pytest.raises(PermissionDenied):
+        services.revocation_confirm(revocation_id=outcome.revocation.pk, actor=applicant_person.user)
+    services.revocation_confirm(revocation_id=outcome.revocation.pk, actor=clerk)
+    cert = Certificate.objects.get(pk=certificate.pk)
+    assert cert.status == "revoked" and cert.revocation_reason == "affiliation_changed"
+    assert AuditEntry.objects.get(event="certificate.revoked", target_type="certrequests.certificate").extra["rfc5280"] == "affiliation_changed"
+
+
+def test_office_can_reject_a_revocation_request(applicant_person, certificate, clerk):
+    outcome = services.revocation_request(certificate_id=certificate.pk, actor=applicant_person.user,
+                                          reason="unspecified")
+    services.revocation_reject(revocation_id=outcome.revocation.pk, actor=clerk, reason="درخواست تکراری")
+    assert RevocationRequest.objects.get().status == "rejected"
+    assert Certificate.objects.get(pk=certificate.pk).status == "active"
+    assert "درخواست تکراری" in last_sms(applicant_person.mobile).body
+
+
+def test_within_30_days_of_expiry_renewal_replaces_revocation(applicant_client, applicant_person, certificate):
+    Certificate.objects.filter(pk=certificate.pk).update(not_after=timezone.now() + dt.timedelta(days=20))
+    panel = applicant_client.get(reverse("requests:panel")).content.decode()
+    assert "کمتر از ۳۰ روز تا انقضا" in panel and reverse("requests:renew", args=[certificate.pk]) in panel
+    page = applicant_client.get(reverse("requests:revoke", args=[certificate.pk])).content.decode()
+    assert "affiliation_changed" not in page and "key_compromise" in page
+    with pytest.raises(services.DomainError):
+        services.revocation_request(certificate_id=certificate.pk, actor=applicant_person.user,
+                                    reason="affiliation_changed")
+    services.revocation_request(certificate_id=certificate.pk, actor=applicant_person.user, reason="key_compromise")
+    assert Certificate.objects.get(pk=certificate.pk).status == "revoked"
+
+
+def test_someone_elses_certificate_cannot_be_revoked(other_applicant_client, other_applicant_person, certificate):
+    url = reverse("requests:revoke", args=[certificate.pk])
+    assert other_applicant_client.get(url).status_code == 404
+    assert other_applicant_client.post(url, {"reason": "key_compromise", "confirm": "on"}).status_code == 404
+    with pytest.raises(PermissionDenied):
+        services.revocation_request(certificate_id=certificate.pk, actor=other_applicant_person.user,
+                                    reason="key_compromise")
+    assert Certificate.objects.get(pk=certificate.pk).status == "active"
+
+
+def test_revocation_cancels_an_open_renewal(applicant_person, certificate):
+    renewal = services.renewal_start(certificate_id=certificate.pk, actor=applicant_person.user)
+    services.revocation_request(certificate_id=certificate.pk, actor=applicant_person.user, reason="key_compromise")
+    assert CertificateRequest.objects.get(pk=renewal.pk).status == "cancelled"
+
+
+def test_seo_ending_a_role_revokes_its_certificates(applicant_person, certificate, seo_reviewer, other_office_clerk):
+    role = certificate.role
+    with pytest.raises(PermissionDenied):
+        services.role_end_with_revocation(role_id=role.pk, actor=other_office_clerk, reason="x")
+    revoked = services.role_end_with_revocation(role_id=role.pk, actor=seo_reviewer, reason="پایان عضویت هیئت‌مدیره")
+    assert [c.pk for c in revoked] == [certificate.pk]
+    assert Role.objects.get(pk=role.pk).status == "ended"
+    cert = Certificate.objects.get(pk=certificate.pk)
+    assert cert.status == "revoked" and cert.revocation_reason == "affiliation_changed"
+    assert AuditEntry.objects.get(event="certificate.revoked", target_type="certrequests.certificate").actor == seo_reviewer
+
+
+def test_role_end_admin_action_revokes(client, certificate, seo_reviewer):
+    from django.contrib.auth.models import Permission
+
+    from tests.conftest import login_staff
+
+    seo_reviewer.user_permissions.add(Permission.objects.get(codename="view_role"))
+    login_staff(client, seo_reviewer)
+    response = client.post(reverse("admin:registry_role_changelist"), {
+        "action": "end_roles_and_revoke", "_selected_action": [certificate.role_id], "apply": "1",
+        "reason": "پایان سمت",
+    })
+    assert response.status_code == 302
+    assert Certificate.objects.get(pk=certificate.pk).status == "revoked"
+
+
+# --- expiry (R20) -------------------------------------------------------------------------------------
+
+
+def test_expiry_reminders_at_30_and_7_days_once_each(applicant_person, certificate):
+    now = timezone.now()
+    Certificate.objects.filter(pk=certificate.pk).update(not_after=now + dt.timedelta(days=29, hours=12))
+    assert services.certificates_remind_expiring(now=now) == 1
+    assert services.certificates_remind_expiring(now=now) == 0  # not twice
+    sms = last_sms(applicant_person.mobile)
+    assert sms.template == "certificate_expiring" and "۳۰ روز" in sms.body and "/panel/" in sms.body
+    assert services.certificates_remind_expiring(now=now + dt.timedelta(days=20)) == 0
+    assert services.certificates_remind_expiring(now=now + dt.timedelta(days=23)) == 1
+    assert "۷ روز" in last_sms(applicant_person.mobile).body
+    assert OutboxMessage.objects.filter(template="certificate_expiring").count() == 2
+
+
+def test_a_late_first_run_sends_one_reminder_not_two(certificate):
+    now = timezone.now()
+    Certificate.objects.filter(pk=certificate.pk).update(not_after=now + dt.timedelta(days=5))
+    assert services.certificates_remind_expiring(now=now) == 1
+    assert Certificate.objects.get(pk=certificate.pk).reminders_sent == [7, 30]
+    assert services.certificates_remind_expiring(now=now) == 0
+
+
+def test_expiry_beat_task_and_command(applicant_person, certificate):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from ramis.requests.tasks import certificates_expiry
+
+    Certificate.objects.filter(pk=certificate.pk).update(not_after=timezone.now() - dt.timedelta(minutes=1))
+    assert certificates_expiry.delay().get() == {"expired": 1, "reminded": 0}
+    assert Certificate.objects.get(pk=certificate.pk).status == "expired"
+    assert last_sms(applicant_person.mobile).template == "certificate_expired"
+    out = StringIO()
+    call_command("certificates_expiry", stdout=out)
+    assert "0 certificate(s) expired" in out.getvalue()
+
+
+def test_immediate_revocation_is_visible_in_ocsp_and_crl(applicant_client, certificate, client,
+                                                         django_capture_on_commit_callbacks):
+    """R19: the applicant reports a lost token; the CA's OCSP responder and CRL say revoked at once."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509 import ocsp
+
+    from ramis.ca.models import CertificateAuthority, IssuedCertificate
+
+    issued = IssuedCertificate.objects.get(serial_hex=certificate.serial)
+    issuer = CertificateAuthority.objects.get(slug="issuing")
+    leaf = x509.load_der_x509_certificate(bytes(issued.der))
+    ca_cert = x509.load_der_x509_certificate(bytes(issuer.certificate_der))
+    query = ocsp.OCSPRequestBuilder().add_certificate(leaf, ca_cert, hashes.SHA1()).build()  # noqa: S303
+
+    def ask():
+        body = query.public_bytes(serialization.Encoding.DER)
+        raw = client.post("/ca/ocsp/issuing/", body, content_type="application/ocsp-request").content
+        return ocsp.load_der_ocsp_response(raw)
+
+    assert ask().certificate_status == ocsp.OCSPCertStatus.GOOD
+    with django_capture_on_commit_callbacks(execute=True):
+        applicant_client.post(reverse("requests:revoke", args=[certificate.pk]),
+                              {"reason": "token_lost", "note": "گم شد", "confirm": "on"})
+    answer = ask()
+    assert answer.certificate_status == ocsp.OCSPCertStatus.REVOKED
+    assert answer.revocation_reason == x509.ReasonFlags.key_compromise
+    crl = x509.load_der_x509_crl(client.get("/ca/crl/issuing.crl").content)
+    assert crl.get_revoked_certificate_by_serial_number(leaf.serial_number) is not None
+
+
+def test_ending_a_role_closes_its_open_requests(applicant_person, office, clerk, seo_reviewer, catalogue):
+    """R2/R19: a role that ended stops every request made for it, wherever it stands."""
+    submitted = advance(make_draft(applicant_person, office, catalogue=catalogue), "submitted", clerk=clerk)
+    draft = make_draft(applicant_person, office, catalogue=catalogue)
+    services.role_end_with_revocation(role_id=submitted.role_id, actor=seo_reviewer, reason="پایان همکاری")
+    for req in (submitted, draft):
+        req = CertificateRequest.objects.get(pk=req.pk)
+        assert req.status == "cancelled"
+        assert AuditEntry.objects.filter(event="request.withdrawn", target_id=str(req.pk)).exists()
+    assert last_sms(applicant_person.mobile).template == "request_withdrawn"
+
+
+def test_a_request_of_an_ended_role_cannot_move_on(applicant_person, office, clerk, seo_reviewer, catalogue):
+    from ramis.registry import services as registry_services
+
+    req = advance(make_draft(applicant_person, office, catalogue=catalogue), "submitted", clerk=clerk)
+    registry_services.role_end(role_id=req.role_id, actor=seo_reviewer, reason="x")  # ended outside the desk
+    with pytest.raises(InvalidTransition):
+        services.request_approve(request_id=req.pk, actor=clerk)
+    assert CertificateRequest.objects.get(pk=req.pk).status == "submitted"
+    assert "دیگر تأییدشده نیست" in " ".join(selectors.missing_items(req))
