@@ -512,6 +512,10 @@ def ocsp_section(args, work, env, procs, issued, sg, IssuedCertificate, builder,
         per_round = sorted(o / t for o, t in zip(ours, theirs, strict=True))
         line("  ratio", f"{max(ours) / max(theirs):.2f}× best/best",
              f"per round: median {statistics.median(per_round):.2f}×, worst {per_round[0]:.2f}×; target ≥ 1.5×")
+        cpu_ours = statistics.median(x[3] for x in results[("ours", mode)])
+        cpu_theirs = statistics.median(x[3] for x in results[("openssl", mode)])
+        line("  answers per server CPU-second", f"{cpu_theirs / cpu_ours:.2f}× openssl's",
+             "(the load-independent view: capacity if the servers had the cores to themselves)")
         client = [x[4] for name in running for x in results[(name, mode)]]
         print(f"    (the client: {statistics.median(client):.0f} µs CPU per answer, median of all its rounds)")
     for p, _port, _path in running.values():
