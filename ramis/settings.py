@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "ramis.offices",
     "ramis.requests",
     "ramis.desk",
+    "enamad",
 ]
 
 MIDDLEWARE = [
@@ -97,6 +98,9 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Write-ahead log: one fsync per commit (still durable across a power cut, synchronous=FULL)
+    # instead of the rollback journal's three; readers no longer block the writer.
+    DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL"
     DATABASES["default"].setdefault("TEST", {})["NAME"] = ""  # in-memory test database
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -217,6 +221,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "no-reply@ramis.local")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The /dev/outbox/ page that shows sent SMS and e-mail (development only).
 DEV_OUTBOX = env_bool("DEV_OUTBOX", DEBUG)
+# Keep login codes readable in the outbox after sending (development, for /dev/outbox/ only).
+OUTBOX_KEEP_SECRETS = env_bool("OUTBOX_KEEP_SECRETS", DEV_OUTBOX)
 
 # --- Celery -------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
@@ -226,7 +232,8 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"ramis.ca.tasks.*": {"queue": "signing"}}
+# The CA's tasks go to the queue whose worker alone holds the CA token's PIN.
+CELERY_TASK_ROUTES = {"ramis.ca.tasks.*": {"queue": env_str("CA_SIGNING_QUEUE", "signing")}}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "outbox-retry": {"task": "ramis.common.tasks.outbox_retry_pending", "schedule": 300.0},
@@ -258,6 +265,8 @@ CA_CRL_NEXT_UPDATE_HOURS = env_int("CA_CRL_NEXT_UPDATE_HOURS", 24)
 CA_OCSP_VALIDITY_HOURS = env_int("CA_OCSP_VALIDITY_HOURS", 24)
 CA_OCSP_RESPONDER_VALIDITY_DAYS = env_int("CA_OCSP_RESPONDER_VALIDITY_DAYS", 90)
 CA_OCSP_CACHE_SECONDS = env_int("CA_OCSP_CACHE_SECONDS", 20)  # per-process answer cache (R19: < 1 min)
+# How long an OCSP responder waits for the signing queue's "unknown" answer (then tryLater).
+CA_OCSP_UNKNOWN_WAIT_SECONDS = env_int("CA_OCSP_UNKNOWN_WAIT_SECONDS", 2)
 CELERY_BEAT_SCHEDULE["ca-crl-publish"] = {"task": "ramis.ca.tasks.crl_publish_all", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["ca-ocsp-refresh"] = {"task": "ramis.ca.tasks.ocsp_refresh_due", "schedule": 900.0}
 
@@ -266,6 +275,8 @@ CELERY_BEAT_SCHEDULE["ca-ocsp-refresh"] = {"task": "ramis.ca.tasks.ocsp_refresh_
 # deployment names the bank backend.
 PAYMENT_BACKEND = env_str("PAYMENT_BACKEND", "ramis.requests.payments.SandboxPaymentBackend")
 PAYMENT_OPTIONS = {"secret": env_str("PAYMENT_SANDBOX_SECRET", "")}
+# Staging only: let a production-mode deployment use the sandbox (check --deploy refuses otherwise).
+PAYMENT_ALLOW_SANDBOX = env_bool("PAYMENT_ALLOW_SANDBOX", False)
 if PAYMENT_BACKEND.endswith("AzBankGatewaysBackend"):
     INSTALLED_APPS.append("azbankgateways")
     AZ_IRANIAN_BANK_GATEWAYS = {
@@ -318,6 +329,33 @@ OFFICE_QUEUE_PAGE_SIZE = env_int("OFFICE_QUEUE_PAGE_SIZE", 25)
 # The CA signs an office's issuance on the `signing` queue; the clerk's page waits this long.
 OFFICE_SIGNING_TIMEOUT_SECONDS = env_int("OFFICE_SIGNING_TIMEOUT_SECONDS", 60)
 CELERY_TASK_ROUTES["ramis.desk.tasks.ca_sign"] = {"queue": "signing"}
+
+# --- e-Namad (trust seal) -----------------------------------------------------------------
+# A seal is valid this many days from final approval (N18, N22: one or two years).
+ENAMAD_SEAL_VALIDITY_DAYS = env_int("ENAMAD_SEAL_VALIDITY_DAYS", 365)
+ENAMAD_ACTIVATION_MAX_AGE_SECONDS = env_int("ENAMAD_ACTIVATION_MAX_AGE_SECONDS", 3 * 24 * 3600)
+ENAMAD_EMAIL_LINK_MAX_AGE_SECONDS = env_int("ENAMAD_EMAIL_LINK_MAX_AGE_SECONDS", 3 * 24 * 3600)
+# Reverse SMS / IVR (N5): the numbers the applicant texts or calls, how long a code lives, and
+# the shared secret the SMS gateway and the IVR sign their callbacks with (HMAC-SHA256).
+ENAMAD_REVERSE_SMS_NUMBER = env_str("ENAMAD_REVERSE_SMS_NUMBER", "100020003000")
+ENAMAD_IVR_NUMBER = env_str("ENAMAD_IVR_NUMBER", "02191002000")
+ENAMAD_PHONE_CODE_SECONDS = env_int("ENAMAD_PHONE_CODE_SECONDS", 15 * 60)
+ENAMAD_INBOUND_SECRET = env_str("ENAMAD_INBOUND_SECRET", "" if PRODUCTION else "dev-inbound-secret")
+# Domain verification (N7): timeouts, size cap, ports, resolver, and (tests/dev only) whether
+# private, loopback and link-local addresses may be fetched.
+ENAMAD_VERIFY_TIMEOUT_SECONDS = env_int("ENAMAD_VERIFY_TIMEOUT_SECONDS", 5)
+ENAMAD_VERIFY_MAX_BYTES = env_int("ENAMAD_VERIFY_MAX_BYTES", 512 * 1024)
+ENAMAD_VERIFY_ALLOW_PRIVATE = env_bool("ENAMAD_VERIFY_ALLOW_PRIVATE", False)
+ENAMAD_VERIFY_HTTP_PORT = env_int("ENAMAD_VERIFY_HTTP_PORT", 80)
+ENAMAD_VERIFY_HTTPS_PORT = env_int("ENAMAD_VERIFY_HTTPS_PORT", 443)
+ENAMAD_VERIFY_CA_FILE = env_str("ENAMAD_VERIFY_CA_FILE", "")
+ENAMAD_DNS_RESOLVER = env_str("ENAMAD_DNS_RESOLVER", "")  # host[:port]; empty: /etc/resolv.conf
+ENAMAD_SUPPORT_HOURS = env_str("ENAMAD_SUPPORT_HOURS", "شنبه تا چهارشنبه، ۸ تا ۱۶")
+CELERY_BEAT_SCHEDULE["enamad-verify-pending"] = {
+    "task": "enamad.tasks.verify_pending_domains", "schedule": 300.0,
+}
+CELERY_BEAT_SCHEDULE["enamad-expire-seals"] = {"task": "enamad.tasks.expire_seals", "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["enamad-refresh-tls"] = {"task": "enamad.tasks.refresh_all_seal_tls", "schedule": 86400.0}
 
 # --- Security -----------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

@@ -28,8 +28,11 @@ urlpatterns = [
     path("pay/", include("ramis.requests.payment_urls")),
     path("offices/", include("ramis.offices.urls")),
     path("office/", include("ramis.desk.urls")),
+    path("registry/", include("ramis.registry.urls")),
     path("captcha/", include("captcha.urls")),
     path("ca/", include("ramis.ca.urls")),
+    path("enamad/", include("enamad.urls")),
+    path("trustseal/", include("enamad.seal_urls")),
     path("dev/outbox/", dev_outbox, name="dev_outbox"),
     path("admin/", admin.site.urls),
 ]

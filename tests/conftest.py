@@ -27,6 +27,19 @@ settings.SOFTHSM_DIR = _HSM_DIR
 STAFF_PASSWORD = "Correct-Horse-Battery-9"
 
 
+_MEDIA_DIR = Path(tempfile.mkdtemp(prefix="ramis-media-"))
+atexit.register(shutil.rmtree, _MEDIA_DIR, True)
+
+
+@pytest.fixture(autouse=True)
+def _private_media_in_a_temp_dir(settings):
+    """Uploads made by tests go to a temporary directory, never the developer's var/media."""
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(_MEDIA_DIR), "base_url": None}}}
+    settings.PRIVATE_MEDIA_ROOT = _MEDIA_DIR
+
+
 @pytest.fixture(autouse=True)
 def _eager_celery_and_clean_cache(settings):
     """Tasks run in-process in tests (the Redis worker test turns this off for itself)."""
@@ -237,3 +250,14 @@ def issue_test_certificate(profile: str = "signature", subject: dict | None = No
            .sign(key, hashes.SHA256()))
     return ca_services.certificate_issue(profile=profile, csr_pem=csr.public_bytes(serialization.Encoding.PEM),
                                          subject=subject or TEST_SUBJECTS[profile], actor=None)
+
+@pytest.fixture
+def enamad_expert(db):
+    """e-Namad expert: reviews sites against the checklist and the posted documents."""
+    return make_staff("enamad_expert", perms=["enamad.review_business", "enamad.review_documents"])
+
+
+@pytest.fixture
+def enamad_manager(db):
+    """e-Namad manager: final approval, suspension and revocation of seals."""
+    return make_staff("enamad_manager", perms=["enamad.approve_business"])

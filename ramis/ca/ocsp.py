@@ -15,9 +15,10 @@ Two halves:
   exception.
 
 A serial nobody stored (never issued by a CA we serve) has no pre-signed
-answer: :func:`answer` calls ``on_miss`` if given (the Django layer signs an
-``unknown`` answer there, rate-limited, and caches it), else answers
-``unauthorized`` (RFC 5019 §2.2.3), as it does for an issuer we do not serve.
+answer: :func:`answer` calls ``on_miss`` if given (the Django layer fetches
+an ``unknown`` answer from the signing queue there, rate-limited, and caches
+it), else answers ``unauthorized`` (RFC 5019 §2.2.3), as it does for an
+issuer we do not serve.
 """
 
 from __future__ import annotations
@@ -152,13 +153,17 @@ def decode_get_path(path: str) -> bytes:
     send it unencoded (with "/" inside), so everything after the responder's
     prefix is passed here. URL-safe base64 and missing padding are accepted.
     """
-    text = unquote(path).strip().strip("/")
+    # "/" is a base64 character: a request whose base64 ends in "/" keeps it; only a stray
+    # trailing slash that leaves the text undecodable is dropped.
+    text = unquote(path).strip().lstrip("/")
     text = text.replace("-", "+").replace("_", "/").replace(" ", "+")
-    text += "=" * (-len(text) % 4)
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise MalformedRequest("GET path is not base64") from None
+    candidates = [text, text[:-1]] if text.endswith("/") else [text]
+    for candidate in candidates:
+        try:
+            return base64.b64decode(candidate + "=" * (-len(candidate) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            continue
+    raise MalformedRequest("GET path is not base64")
 
 
 def parse_request(der: bytes) -> CertIdKey:

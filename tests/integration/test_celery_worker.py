@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-import time
+import threading
 import uuid
 
 import kombu.pools
 import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
 from django.db import transaction
 from kombu import pools
 
@@ -64,13 +65,22 @@ def redis_worker(settings):
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_sms_delivered_by_a_worker_through_redis(redis_worker):
-    with transaction.atomic():
-        message = notify.send_sms(to="09121234567", template="login_code", context={"code": "246810", "minutes": 2})
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        message.refresh_from_db()
-        if message.status == OutboxMessage.Status.SENT:
-            break
-        time.sleep(0.1)
+    # Wait for the worker's signal instead of polling the table: with SQLite's shared-cache
+    # in-memory test database a SELECT racing the worker's UPDATE fails that UPDATE at once
+    # ("database table is locked").
+    ran = threading.Event()
+
+    def _ran(sender=None, **kwargs):
+        ran.set()
+
+    task_postrun.connect(_ran, weak=False)
+    try:
+        with transaction.atomic():
+            message = notify.send_sms(to="09121234567", template="login_code",
+                                      context={"code": "246810", "minutes": 2})
+        assert ran.wait(15), "the worker did not run the task"
+    finally:
+        task_postrun.disconnect(_ran)
+    message.refresh_from_db()
     assert message.status == OutboxMessage.Status.SENT
     assert message.attempts == 1

@@ -432,3 +432,13 @@ def test_pkilint_finds_no_error_in_ocsp_responses(pki, responder):
             path = pki.write("resp.der", raw)
             out = run("lint_ocsp_response", "lint", "-s", "ERROR", path, check=False)
             assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_get_path_keeps_a_trailing_slash_that_is_base64():
+    """A GET request whose base64 ends in "/" (raw or %2F) decodes to the right bytes."""
+    from ramis.ca.ocsp import decode_get_path
+
+    assert decode_get_path("MAP/") == b"0\x03\xff"
+    assert decode_get_path("MAP%2F") == b"0\x03\xff"
+    assert decode_get_path("MAP-") == b"0\x03\xfe"  # URL-safe alphabet
+    assert decode_get_path("/MAM=/") == b"0\x03"  # a stray trailing slash is dropped

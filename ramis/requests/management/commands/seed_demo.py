@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib.auth.models import Permission
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -44,6 +45,7 @@ class Command(BaseCommand):
             self._seed()
         self._seed_office_desk()
         self._print()
+        call_command("seed_enamad_demo", stdout=self.stdout)  # e-Namad's own demo data (idempotent)
 
     def _staff(self, username: str, *, first: str, last: str, superuser: bool = False, perms=()) -> User:
         user, created = User.objects.get_or_create(

@@ -1,0 +1,252 @@
+"""Forms validate and are handed what they check against; services do the writing (STYLE 6)."""
+
+from __future__ import annotations
+
+from captcha.fields import CaptchaField
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.validators import ASCIIUsernameValidator
+
+from certauth.models import User
+from ramis.common.forms import (
+    DigitsField,
+    JalaliDateField,
+    LandlineField,
+    LegalNationalIdField,
+    MobileField,
+    NationalCodeField,
+    PostalCodeField,
+)
+from ramis.common.uploads import validate_upload
+
+from .domains import normalize_domain
+from .models import ActivityType, ChecklistItem, Persona, PhoneChallenge, ServiceCategory, SurveyResponse
+
+LEGAL_FIELDS = ("company_name", "legal_national_id", "registration_number")
+GOVERNMENT_FIELDS = ("organisation_name", "letter_number")
+
+
+class SignupForm(forms.Form):
+    """N2: the fields change with the persona (the page shows/hides the groups; the server
+    requires what the chosen persona needs)."""
+
+    persona = forms.ChoiceField(label="نوع شخصیت", choices=Persona.choices, initial=Persona.NATURAL)
+    first_name = forms.CharField(label="نام", max_length=100)
+    last_name = forms.CharField(label="نام خانوادگی", max_length=100)
+    national_code = NationalCodeField(label="کد ملی", max_length=14)
+    mobile = MobileField(label="تلفن همراه", max_length=16)
+    email = forms.EmailField(label="رایانامه", widget=forms.EmailInput(attrs={"dir": "ltr"}))
+    company_name = forms.CharField(label="نام شرکت", max_length=200, required=False)
+    legal_national_id = LegalNationalIdField(label="شناسه ملی شرکت", max_length=14, required=False)
+    registration_number = DigitsField(label="شماره ثبت", max_length=20, required=False)
+    organisation_name = forms.CharField(label="نام دستگاه دولتی", max_length=200, required=False)
+    letter_number = forms.CharField(label="شماره نامه معرفی", max_length=50, required=False)
+    username = forms.CharField(label="نام کاربری", max_length=150, validators=[ASCIIUsernameValidator()],
+                               help_text="حروف و ارقام لاتین و . @ + - _",
+                               widget=forms.TextInput(attrs={"dir": "ltr", "autocomplete": "username"}))
+    password1 = forms.CharField(label="گذرواژه", strip=False,
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "dir": "ltr"}),
+                                help_text="دست‌کم ۱۰ نویسه، نه فقط عدد و نه شبیه نام کاربری.")
+    password2 = forms.CharField(label="تکرار گذرواژه", strip=False,
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "dir": "ltr"}))
+    captcha = CaptchaField(label="کد امنیتی", error_messages={"invalid": "کد امنیتی درست نیست."})
+
+    common_fields = ("persona", "first_name", "last_name", "national_code", "mobile", "email")
+    account_fields = ("username", "password1", "password2", "captcha")
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        if username.lower().startswith("nc-"):  # reserved for RAMIS applicants (certauth: nc-<national code>)
+            raise forms.ValidationError("نام کاربری نباید با nc- شروع شود.")
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError("این نام کاربری پیش‌تر ثبت شده است.")
+        return username
+
+    def clean(self):
+        data = super().clean()
+        persona = data.get("persona")
+        required = {Persona.LEGAL: LEGAL_FIELDS, Persona.GOVERNMENT: GOVERNMENT_FIELDS}.get(persona, ())
+        for name in required:
+            if not data.get(name) and name not in self.errors:
+                self.add_error(name, "این فیلد برای نوع شخصیت انتخاب‌شده الزامی است.")
+        for name in LEGAL_FIELDS + GOVERNMENT_FIELDS:
+            if name not in required:
+                data[name] = ""
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", "دو گذرواژه یکسان نیستند.")
+        elif p1:
+            probe = User(username=data.get("username", ""), email=data.get("email", ""),
+                         first_name=data.get("first_name", ""), last_name=data.get("last_name", ""))
+            try:
+                password_validation.validate_password(p1, probe)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
+
+
+class LoginForm(forms.Form):
+    username = forms.CharField(label="نام کاربری", max_length=150,
+                               widget=forms.TextInput(attrs={"dir": "ltr", "autocomplete": "username"}))
+    password = forms.CharField(label="گذرواژه", strip=False,
+                               widget=forms.PasswordInput(attrs={"dir": "ltr", "autocomplete": "current-password"}))
+
+
+class ProfileForm(forms.Form):
+    """N3: complete the profile; persona fields shown only for that persona."""
+
+    first_name = forms.CharField(label="نام", max_length=100)
+    last_name = forms.CharField(label="نام خانوادگی", max_length=100)
+    father_name = forms.CharField(label="نام پدر", max_length=100)
+    birth_date = JalaliDateField(label="تاریخ تولد")
+    landline = LandlineField(label="تلفن ثابت (با پیش‌شماره شهر)", max_length=16)
+    address = forms.CharField(label="نشانی", widget=forms.Textarea(attrs={"rows": 2}))
+    postal_code = PostalCodeField(label="کد پستی", max_length=14)
+    company_name = forms.CharField(label="نام شرکت", max_length=200)
+    registration_number = DigitsField(label="شماره ثبت", max_length=20)
+    organisation_name = forms.CharField(label="نام دستگاه دولتی", max_length=200)
+    letter_number = forms.CharField(label="شماره نامه معرفی", max_length=50)
+
+    def __init__(self, *args, persona: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        keep = {Persona.LEGAL: LEGAL_FIELDS, Persona.GOVERNMENT: GOVERNMENT_FIELDS}.get(persona, ())
+        for name in ("company_name", "registration_number", "organisation_name", "letter_number"):
+            if name not in keep:
+                del self.fields[name]
+
+
+class DocumentForm(forms.Form):
+    kind = forms.CharField(widget=forms.HiddenInput)
+    file = forms.FileField(label="فایل (PDF، JPEG یا PNG)")
+
+    def __init__(self, *args, allowed_kinds: tuple[str, ...], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.allowed_kinds = allowed_kinds
+
+    def clean_kind(self):
+        kind = self.cleaned_data["kind"]
+        if kind not in self.allowed_kinds:
+            raise forms.ValidationError("این مدرک برای نوع شخصیت شما نیست.")
+        return kind
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        validate_upload(upload)
+        return upload
+
+
+class DomainField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput(attrs={"dir": "ltr", "placeholder": "shop.ir"}))
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        return normalize_domain(value) if value else value
+
+
+class BusinessForm(forms.Form):
+    """N6: add or edit a business."""
+
+    domain = DomainField(label="دامنه", max_length=300,
+                         help_text="دامنه ثبت‌شده، بدون http و مسیر (مانند shop.ir). نشانی IP پذیرفته نیست.")
+    name = forms.CharField(label="نام کسب‌وکار", max_length=200)
+    address = forms.CharField(label="نشانی (می‌تواند مسکونی باشد)", widget=forms.Textarea(attrs={"rows": 2}))
+    postal_code = PostalCodeField(label="کد پستی", max_length=14)
+    phone = LandlineField(label="تلفن ثابت با پیش‌شماره شهر", max_length=16)
+    email = forms.EmailField(label="رایانامه کسب‌وکار", widget=forms.EmailInput(attrs={"dir": "ltr"}))
+    answering_hours = forms.CharField(label="ساعات پاسخگویی", max_length=100, required=False,
+                                      widget=forms.TextInput(attrs={"placeholder": "شنبه تا چهارشنبه ۹ تا ۱۷"}))
+
+
+class ServicesForm(forms.Form):
+    """N8: four required sections; the licence when the service needs one."""
+
+    category = forms.ModelChoiceField(label="۱. نوع خدمت", queryset=ServiceCategory.objects.filter(active=True),
+                                      empty_label="انتخاب کنید")
+    offerings = forms.CharField(label="۲. کالاها و خدماتی که عرضه می‌شود", widget=forms.Textarea(attrs={"rows": 2}))
+    delivery_methods = forms.CharField(label="۳. روش‌های ارسال و تحویل", widget=forms.Textarea(attrs={"rows": 2}))
+    payment_methods = forms.CharField(label="۳. روش‌های پرداخت", widget=forms.Textarea(attrs={"rows": 2}))
+    licence_reference = forms.CharField(label="۴. شماره و مرجع مجوز", max_length=200, required=False,
+                                        help_text="برای خدماتی که به مجوز نیاز دارند الزامی است؛ در غیر این صورت «ندارد».")
+    licence_file = forms.FileField(label="تصویر مجوز", required=False)
+
+    def __init__(self, *args, has_licence_file: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.has_licence_file = has_licence_file
+
+    def clean_licence_file(self):
+        upload = self.cleaned_data.get("licence_file")
+        if upload:
+            validate_upload(upload)
+        return upload
+
+    def clean(self):
+        data = super().clean()
+        category = data.get("category")
+        if category and category.requires_licence:
+            if not data.get("licence_reference"):
+                self.add_error("licence_reference", f"«{category.name}» به مجوز از {category.authority} نیاز دارد.")
+            if not data.get("licence_file") and not self.has_licence_file:
+                self.add_error("licence_file", f"تصویر مجوز {category.authority} را بارگذاری کنید.")
+        return data
+
+
+class SurveyForm(forms.ModelForm):
+    class Meta:
+        model = SurveyResponse
+        fields = ["heard_from", "platform", "monthly_orders", "has_physical_store", "comments"]
+        widgets = {"comments": forms.Textarea(attrs={"rows": 2}),
+                   # text, not type=number: Persian digits must be typeable (X1)
+                   "monthly_orders": forms.TextInput(attrs={"inputmode": "numeric", "dir": "ltr"})}
+
+
+class ActivityForm(forms.Form):
+    activity_type = forms.ChoiceField(label="نوع فعالیت", choices=ActivityType.choices)
+
+
+class AddressCodeForm(forms.Form):
+    code = DigitsField(label="کد درج‌شده در نامه پستی", max_length=8, min_length=8)
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label="دلیل", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReviewForm(forms.Form):
+    """The expert's verdict per checklist item (N12): approved / not approved + explanation."""
+
+    note = forms.CharField(label="یادداشت کلی برای متقاضی", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    ask_activity_change = forms.BooleanField(label="نوع فعالیت باید «صنفی» باشد (از متقاضی بخواه تغییر دهد)",
+                                             required=False)
+
+    def __init__(self, *args, items: list[ChecklistItem], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = items
+        for item in items:
+            self.fields[f"item_{item.pk}"] = forms.ChoiceField(
+                label=item.title, choices=[("1", "تأیید"), ("0", "عدم تأیید")], widget=forms.RadioSelect)
+            self.fields[f"explain_{item.pk}"] = forms.CharField(
+                label="توضیح", required=False, widget=forms.Textarea(attrs={"rows": 1}))
+
+    def rows(self):
+        return [(item, self[f"item_{item.pk}"], self[f"explain_{item.pk}"]) for item in self.items]
+
+    def clean(self):
+        data = super().clean()
+        for item in self.items:
+            if data.get(f"item_{item.pk}") == "0" and not (data.get(f"explain_{item.pk}") or "").strip():
+                self.add_error(f"explain_{item.pk}", "برای مورد تأییدنشده توضیح بنویسید.")
+        return data
+
+    def results(self) -> dict[int, tuple[bool, str]]:
+        return {item.pk: (self.cleaned_data[f"item_{item.pk}"] == "1", self.cleaned_data[f"explain_{item.pk}"])
+                for item in self.items}
+
+
+class OperatorForm(forms.Form):
+    """Development only: play the SMS operator / IVR and deliver an inbound message."""
+
+    channel = forms.ChoiceField(label="کانال", choices=PhoneChallenge.Channel.choices)
+    sender = forms.CharField(label="شماره فرستنده", max_length=16, widget=forms.TextInput(attrs={"dir": "ltr"}))
+    text = forms.CharField(label="متن پیامک / ارقام واردشده", max_length=160, widget=forms.TextInput(attrs={"dir": "ltr"}))

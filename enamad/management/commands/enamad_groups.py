@@ -1,0 +1,31 @@
+"""Create or update the staff groups of e-Namad (idempotent)."""
+
+from django.contrib.auth.models import Group, Permission
+from django.core.management.base import BaseCommand
+
+READ = ["view_account", "view_business", "view_identitydocument", "view_review", "view_seal",
+        "view_businessservice", "view_surveyresponse", "view_postalletter", "view_phonechallenge"]
+GROUPS = {
+    "کارشناسان اینماد": ["review_business", "review_documents", *READ],
+    "مدیران اینماد": ["approve_business", "review_documents", *READ,
+                      "view_checklistitem", "change_checklistitem", "add_checklistitem",
+                      "view_servicecategory", "change_servicecategory", "add_servicecategory",
+                      "change_postalletter"],
+}
+
+
+def ensure_groups() -> dict[str, Group]:
+    groups = {}
+    for name, codenames in GROUPS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set(Permission.objects.filter(content_type__app_label="enamad", codename__in=codenames))
+        groups[name] = group
+    return groups
+
+
+class Command(BaseCommand):
+    help = "Create/update the e-Namad staff groups (experts, managers) with their permissions."
+
+    def handle(self, *args, **options):
+        for name, group in ensure_groups().items():
+            self.stdout.write(f"{name}: {group.permissions.count()} permissions")

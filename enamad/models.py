@@ -1,0 +1,607 @@
+"""e-Namad: accounts and their identity checks, businesses and their review FSM, seals (N1–N18, N22).
+
+Every status change goes through ``enamad.services`` (STYLE 1–2); the transition methods here
+only set this row's fields.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from ramis.common.uploads import private_upload_to
+
+CODE_ALPHABET = string.ascii_letters + string.digits
+
+
+def random_code(length: int = 32) -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+def random_token() -> str:
+    """The domain-control token: lower-case letters and digits, safe in a file name and a TXT record."""
+    return "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(24))
+
+
+def random_reference() -> str:
+    return "EN-" + "".join(secrets.choice(string.digits) for _ in range(10))
+
+
+# --- Accounts (N2–N5) -------------------------------------------------------------------------
+
+
+class Persona(models.TextChoices):
+    NATURAL = "natural", "شخص حقیقی - تبعه ایران"
+    LEGAL = "legal", "شخص حقوقی"
+    GOVERNMENT = "government", "دستگاه دولتی"
+
+
+class DocumentKind(models.TextChoices):
+    NATIONAL_CARD = "national_card", "تصویر کارت ملی"
+    BIRTH_CERTIFICATE = "birth_certificate", "تصویر صفحه اول شناسنامه"
+    PERSONNEL_PHOTO = "personnel_photo", "عکس پرسنلی"
+    MILITARY_CARD = "military_card", "تصویر کارت پایان خدمت"
+    GAZETTE = "gazette", "آگهی روزنامه رسمی"
+    ARTICLES = "articles", "اساسنامه"
+    CHANGE_ADDRESS = "change_address", "آگهی آخرین تغییرات آدرس"
+    CHANGE_BOARD = "change_board", "آگهی آخرین تغییرات اعضای هیئت مدیره"
+    CHANGE_ACTIVITY = "change_activity", "آگهی آخرین تغییرات موضوع فعالیت"
+    COMMITMENT = "commitment", "تعهدنامه شخصیت حقوقی"
+    LICENCE = "licence", "تصویر پروانه/مجوز فعالیت"
+    GOVERNMENT_LETTER = "government_letter", "نامه رسمی در سربرگ دستگاه با امضای مقام مسئول"
+
+
+# N4: what each persona must upload, and what it may.
+REQUIRED_DOCUMENTS: dict[str, tuple[str, ...]] = {
+    Persona.NATURAL: (DocumentKind.NATIONAL_CARD, DocumentKind.BIRTH_CERTIFICATE),
+    Persona.LEGAL: (DocumentKind.NATIONAL_CARD, DocumentKind.BIRTH_CERTIFICATE, DocumentKind.GAZETTE,
+                    DocumentKind.ARTICLES),
+    Persona.GOVERNMENT: (DocumentKind.NATIONAL_CARD, DocumentKind.GOVERNMENT_LETTER),
+}
+OPTIONAL_DOCUMENTS: dict[str, tuple[str, ...]] = {
+    Persona.NATURAL: (DocumentKind.PERSONNEL_PHOTO, DocumentKind.MILITARY_CARD),
+    Persona.LEGAL: (DocumentKind.PERSONNEL_PHOTO, DocumentKind.CHANGE_ADDRESS, DocumentKind.CHANGE_BOARD,
+                    DocumentKind.CHANGE_ACTIVITY, DocumentKind.COMMITMENT, DocumentKind.LICENCE),
+    Persona.GOVERNMENT: (DocumentKind.BIRTH_CERTIFICATE, DocumentKind.PERSONNEL_PHOTO),
+}
+
+
+class Account(models.Model):
+    """An e-Namad applicant: a ``certauth.User`` (username + password) with its persona."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="enamad_account")
+    persona = models.CharField("نوع شخصیت", max_length=12, choices=Persona.choices)
+    first_name = models.CharField("نام", max_length=100)
+    last_name = models.CharField("نام خانوادگی", max_length=100)
+    national_code = models.CharField("کد ملی", max_length=10, db_index=True)
+    mobile = models.CharField("تلفن همراه", max_length=11)
+    # Legal persons
+    company_name = models.CharField("نام شرکت", max_length=200, blank=True)
+    legal_national_id = models.CharField("شناسه ملی", max_length=11, blank=True)
+    registration_number = models.CharField("شماره ثبت", max_length=20, blank=True)
+    # Government bodies
+    organisation_name = models.CharField("نام دستگاه", max_length=200, blank=True)
+    letter_number = models.CharField("شماره نامه معرفی", max_length=50, blank=True)
+    # Profile completion (N3)
+    father_name = models.CharField("نام پدر", max_length=100, blank=True)
+    birth_date = models.DateField("تاریخ تولد", null=True, blank=True)
+    landline = models.CharField("تلفن ثابت", max_length=11, blank=True)
+    address = models.TextField("نشانی", blank=True)
+    postal_code = models.CharField("کد پستی", max_length=10, blank=True)
+    profile_completed_at = models.DateTimeField(null=True, blank=True)
+    mobile_verified_at = models.DateTimeField(null=True, blank=True)
+    landline_verified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "حساب اینماد"
+        verbose_name_plural = "حساب‌های اینماد"
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.user.username})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def display_name(self) -> str:
+        if self.persona == Persona.LEGAL and self.company_name:
+            return self.company_name
+        if self.persona == Persona.GOVERNMENT and self.organisation_name:
+            return self.organisation_name
+        return self.full_name
+
+    def required_documents(self) -> tuple[str, ...]:
+        return REQUIRED_DOCUMENTS[self.persona]
+
+    def optional_documents(self) -> tuple[str, ...]:
+        return OPTIONAL_DOCUMENTS[self.persona]
+
+    def missing_documents(self, uploaded: set[str] | None = None) -> list[str]:
+        if uploaded is None:
+            uploaded = set(self.documents.values_list("kind", flat=True))
+        return [kind for kind in self.required_documents() if kind not in uploaded]
+
+    def identity_missing(self) -> list[str]:
+        """What is still missing before the identity counts as verified, in words."""
+        missing = []
+        if self.profile_completed_at is None:
+            missing.append("تکمیل اطلاعات")
+        if self.missing_documents():
+            missing.append("بارگذاری مدارک الزامی")
+        if self.mobile_verified_at is None:
+            missing.append("احراز تلفن همراه")
+        if self.landline_verified_at is None:
+            missing.append("احراز تلفن ثابت")
+        return missing
+
+    @property
+    def identity_verified(self) -> bool:
+        return not self.identity_missing()
+
+    def identity_locked(self) -> bool:
+        """Once a business has gone past draft/deficient (sent, reviewed, sealed …) the identity
+        it was reviewed with is fixed: profile and documents change only by ticket (N20)."""
+        return self.businesses.exclude(status__in=EDITABLE_STATES).exists()
+
+
+class IdentityDocument(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField("نوع مدرک", max_length=30, choices=DocumentKind.choices)
+    file = models.FileField(upload_to=private_upload_to("enamad/identity"))
+    uploaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "مدرک هویتی"
+        verbose_name_plural = "مدارک هویتی"
+        constraints = [models.UniqueConstraint(fields=["account", "kind"], name="enamad_one_document_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} — {self.account_id}"
+
+
+class PhoneChallenge(models.Model):
+    """A reverse-verification code (N5): the applicant sends ``code`` *from* ``phone`` to our
+    number (SMS) or keys it into our IVR line; the gateway's callback proves control."""
+
+    class Purpose(models.TextChoices):
+        MOBILE = "mobile", "تلفن همراه"
+        LANDLINE = "landline", "تلفن ثابت"
+        BUSINESS_PHONE = "business_phone", "تلفن کسب‌وکار"
+
+    class Channel(models.TextChoices):
+        SMS = "sms", "پیامک معکوس"
+        IVR = "ivr", "تماس با سامانه گویا"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="phone_challenges")
+    business = models.ForeignKey("Business", null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="phone_challenges")
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    phone = models.CharField(max_length=11, db_index=True)
+    code = models.CharField(max_length=8)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "کد احراز تلفن"
+        verbose_name_plural = "کدهای احراز تلفن"
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} {self.phone}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.verified_at is None and self.expires_at > timezone.now()
+
+
+# --- Catalogue data, editable in the admin ----------------------------------------------------
+
+
+class ServiceCategory(models.Model):
+    """A kind of service a site sells; some need a licence from a competent authority (N8)."""
+
+    name = models.CharField("عنوان خدمت", max_length=200, unique=True)
+    authority = models.CharField("مرجع صدور مجوز", max_length=200, blank=True)
+    requires_licence = models.BooleanField("نیاز به مجوز", default=False)
+    active = models.BooleanField("فعال", default=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name = "خدمت"
+        verbose_name_plural = "فهرست خدمات و مراجع صدور مجوز"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ChecklistItem(models.Model):
+    """One requirement the expert checks the site against (N11, N12)."""
+
+    title = models.CharField("عنوان", max_length=200)
+    description = models.TextField("توضیح", blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField("فعال", default=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = "مورد چک‌لیست"
+        verbose_name_plural = "چک‌لیست الزامات"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+# --- Businesses (N6–N15) ----------------------------------------------------------------------
+
+
+class BusinessStatus(models.TextChoices):
+    DRAFT = "draft", "در حال تکمیل"
+    UNDER_REVIEW = "under_review", "در حال بررسی"
+    DEFICIENT = "deficient", "اعلام نقص"
+    PHYSICAL_DOCUMENTS = "physical_documents", "بررسی مدارک فیزیکی"
+    DOCUMENTS_REJECTED = "documents_rejected", "عدم تأیید مدارک فیزیکی"
+    MANAGER_REVIEW = "manager_review", "در حال بررسی توسط مدیر"
+    APPROVED = "approved", "تأیید نهایی"
+    SUSPENDED = "suspended", "تعلیق"
+    EXPIRED = "expired", "منقضی"
+    REVOKED = "revoked", "ابطال"
+
+
+class ActivityType(models.TextChoices):
+    NON_GUILD = "non_guild", "غیرصنفی"
+    GUILD = "guild", "صنفی"
+
+
+class VerificationMethod(models.TextChoices):
+    META = "meta", "برچسب meta در صفحه اول"
+    FILE = "file", "فایل متنی در ریشه سایت"
+    DNS = "dns", "رکورد TXT در DNS"
+
+
+EDITABLE_STATES = (BusinessStatus.DRAFT, BusinessStatus.DEFICIENT)
+
+
+def _ready_to_send(business: Business) -> bool:
+    return not business.missing_for_send()
+
+
+def _all_contacts_verified(business: Business) -> bool:
+    return business.contacts_verified_count == 3
+
+
+class BusinessQuerySet(models.QuerySet):
+    def for_account(self, account: Account) -> BusinessQuerySet:
+        return self.filter(account=account)
+
+    def holding_seal(self) -> BusinessQuerySet:
+        return self.filter(status=BusinessStatus.APPROVED, seal__expires_at__gt=timezone.now())
+
+
+class Business(FSMModelMixin, models.Model):
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="businesses")
+    domain = models.CharField("دامنه", max_length=253, db_index=True)
+    name = models.CharField("نام کسب‌وکار", max_length=200)
+    activity_type = models.CharField("نوع فعالیت", max_length=10, choices=ActivityType.choices,
+                                     default=ActivityType.NON_GUILD)
+    activity_change_requested = models.BooleanField("کارشناس تغییر نوع فعالیت را خواسته است", default=False)
+    address = models.TextField("نشانی")
+    postal_code = models.CharField("کد پستی", max_length=10)
+    phone = models.CharField("تلفن ثابت", max_length=11)
+    email = models.EmailField("رایانامه")
+    answering_hours = models.CharField("ساعات پاسخگویی", max_length=100, blank=True)
+    status = FSMField("وضعیت", max_length=20, choices=BusinessStatus.choices, default=BusinessStatus.DRAFT,
+                      protected=True, db_index=True)
+    reference = models.CharField("شماره پرونده", max_length=20, unique=True, default=random_reference)
+    # Technical verification (N7)
+    verification_token = models.CharField(max_length=32, unique=True, default=random_token)
+    domain_verified_at = models.DateTimeField(null=True, blank=True)
+    domain_verified_method = models.CharField(max_length=5, choices=VerificationMethod.choices, blank=True)
+    domain_checked_at = models.DateTimeField(null=True, blank=True)
+    domain_check_error = models.TextField(blank=True)
+    domain_check_requested_at = models.DateTimeField(null=True, blank=True)
+    # When the domain was entered or last changed: the periodic check looks at recent ones (N7).
+    domain_changed_at = models.DateTimeField(default=timezone.now, db_index=True)
+    tls_valid = models.BooleanField("گواهی TLS معتبر", default=False)
+    tls_checked_at = models.DateTimeField(null=True, blank=True)
+    # Business contact verification (N10)
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    phone_verified_at = models.DateTimeField(null=True, blank=True)
+    address_verified_at = models.DateTimeField(null=True, blank=True)
+    address_code_hash = models.CharField(max_length=64, blank=True)
+    address_code_sent_at = models.DateTimeField(null=True, blank=True)
+    address_code_failures = models.PositiveSmallIntegerField(default=0)
+    survey_done_at = models.DateTimeField(null=True, blank=True)
+    # Review bookkeeping
+    sent_at = models.DateTimeField(null=True, blank=True)
+    documents_received_at = models.DateTimeField(null=True, blank=True)
+    last_reason = models.TextField("آخرین توضیح کارشناس", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = BusinessQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "کسب‌وکار"
+        verbose_name_plural = "کسب‌وکارها"
+        permissions = [
+            ("review_business", "بررسی وب‌سایت بر اساس چک‌لیست (کارشناس)"),
+            ("review_documents", "بررسی مدارک فیزیکی"),
+            ("approve_business", "تأیید نهایی و تعلیق/ابطال نماد (مدیر)"),
+        ]
+        constraints = [
+            # One domain, one live claim: once someone has proved control of a domain, nobody
+            # else can prove it for another business until that one is revoked.
+            models.UniqueConstraint(
+                fields=["domain"], condition=Q(domain_verified_at__isnull=False) & ~Q(status="revoked"),
+                name="enamad_one_verified_claim_per_domain",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.domain})"
+
+    # --- derived facts ---------------------------------------------------------------------
+    @property
+    def editable(self) -> bool:
+        return self.status in EDITABLE_STATES
+
+    @property
+    def contacts_verified_count(self) -> int:
+        return sum(1 for value in (self.email_verified_at, self.phone_verified_at, self.address_verified_at) if value)
+
+    def services_complete(self) -> bool:
+        service = getattr(self, "service", None)
+        return bool(service and service.is_complete)
+
+    def missing_for_send(self) -> list[str]:
+        """What must still be done before the file can go to the expert (N5–N11), in words."""
+        missing = [f"احراز هویت: {item}" for item in self.account.identity_missing()]
+        if self.domain_verified_at is None:
+            missing.append("تأییدیه فنی دامنه")
+        if not self.services_complete():
+            missing.append("فهرست خدمات و مجوزها")
+        if self.survey_done_at is None:
+            missing.append("فرم نظرسنجی")
+        if self.contacts_verified_count == 0:
+            missing.append("احراز دست‌کم یکی از اطلاعات کسب‌وکار (رایانامه، تلفن یا نشانی)")
+        return missing
+
+    def verification_meta_tag(self) -> str:
+        return f'<meta name="enamad" content="{self.verification_token}">'
+
+    def verification_txt_record(self) -> str:
+        return f"enamad-verification={self.verification_token}"
+
+    # --- transitions: they only set this row's fields (STYLE 2) ------------------------------
+    @transition(field=status, source=BusinessStatus.DRAFT, target=BusinessStatus.UNDER_REVIEW,
+                conditions=[_ready_to_send])
+    def send(self):
+        self.sent_at = timezone.now()
+
+    @transition(field=status, source=BusinessStatus.UNDER_REVIEW, target=BusinessStatus.DEFICIENT,
+                permission="enamad.review_business")
+    def announce_deficiency(self):
+        pass
+
+    @transition(field=status, source=BusinessStatus.DEFICIENT, target=BusinessStatus.UNDER_REVIEW,
+                conditions=[_ready_to_send])
+    def resend(self):
+        self.sent_at = timezone.now()
+
+    @transition(field=status, source=BusinessStatus.UNDER_REVIEW, target=BusinessStatus.PHYSICAL_DOCUMENTS,
+                permission="enamad.review_business")
+    def approve(self):
+        self.activity_change_requested = False
+
+    @transition(field=status, source=BusinessStatus.PHYSICAL_DOCUMENTS, target=BusinessStatus.DOCUMENTS_REJECTED,
+                permission="enamad.review_documents")
+    def reject_documents(self, reason: str):
+        self.last_reason = reason
+
+    @transition(field=status, source=BusinessStatus.DOCUMENTS_REJECTED, target=BusinessStatus.PHYSICAL_DOCUMENTS)
+    def resend_documents(self):
+        self.documents_received_at = None
+
+    @transition(field=status, source=BusinessStatus.PHYSICAL_DOCUMENTS, target=BusinessStatus.MANAGER_REVIEW,
+                permission="enamad.review_documents")
+    def accept_documents(self):
+        self.last_reason = ""
+
+    @transition(field=status, source=BusinessStatus.MANAGER_REVIEW, target=BusinessStatus.APPROVED,
+                permission="enamad.approve_business", conditions=[_all_contacts_verified])
+    def final_approve(self):
+        pass
+
+    @transition(field=status, source=BusinessStatus.MANAGER_REVIEW, target=BusinessStatus.UNDER_REVIEW,
+                permission="enamad.approve_business")
+    def return_to_expert(self, reason: str):
+        self.last_reason = reason
+
+    @transition(field=status, source=BusinessStatus.APPROVED, target=BusinessStatus.SUSPENDED,
+                permission="enamad.approve_business")
+    def suspend(self, reason: str):
+        self.last_reason = reason
+
+    @transition(field=status, source=BusinessStatus.SUSPENDED, target=BusinessStatus.APPROVED,
+                permission="enamad.approve_business")
+    def reinstate(self):
+        self.last_reason = ""
+
+    @transition(field=status, source=[BusinessStatus.APPROVED, BusinessStatus.SUSPENDED],
+                target=BusinessStatus.EXPIRED)
+    def expire(self):
+        pass
+
+    @transition(field=status, source=[BusinessStatus.APPROVED, BusinessStatus.SUSPENDED, BusinessStatus.EXPIRED],
+                target=BusinessStatus.REVOKED, permission="enamad.approve_business")
+    def revoke(self, reason: str):
+        self.last_reason = reason
+
+    @transition(field=status, source=[BusinessStatus.APPROVED, BusinessStatus.EXPIRED],
+                target=BusinessStatus.UNDER_REVIEW, conditions=[_ready_to_send])
+    def renew(self):
+        self.sent_at = timezone.now()
+
+
+class BusinessService(models.Model):
+    """The four sections of "services and licences" (N8)."""
+
+    business = models.OneToOneField(Business, on_delete=models.CASCADE, related_name="service")
+    category = models.ForeignKey(ServiceCategory, on_delete=models.PROTECT, verbose_name="نوع خدمت")
+    offerings = models.TextField("کالاها و خدماتی که عرضه می‌شود")
+    delivery_methods = models.TextField("روش‌های ارسال و تحویل")
+    payment_methods = models.TextField("روش‌های پرداخت")
+    licence_reference = models.CharField("شماره و مرجع مجوز", max_length=200, blank=True)
+    licence_file = models.FileField(upload_to=private_upload_to("enamad/licences"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "خدمات و مجوزها"
+        verbose_name_plural = "خدمات و مجوزها"
+
+    def __str__(self) -> str:
+        return f"{self.category} — {self.business_id}"
+
+    @property
+    def is_complete(self) -> bool:
+        if not (self.offerings and self.delivery_methods and self.payment_methods):
+            return False
+        if self.category.requires_licence:
+            return bool(self.licence_reference and self.licence_file)
+        return True
+
+
+class SurveyResponse(models.Model):
+    """The survey (N9)."""
+
+    class HeardFrom(models.TextChoices):
+        SEARCH = "search", "موتور جست‌وجو"
+        FRIEND = "friend", "معرفی دوستان"
+        PAYMENT = "payment", "شرکت پرداخت الکترونیک"
+        HOSTING = "hosting", "شرکت میزبانی وب"
+        OTHER = "other", "سایر"
+
+    class Platform(models.TextChoices):
+        CUSTOM = "custom", "برنامه‌نویسی اختصاصی"
+        CMS = "cms", "سامانه مدیریت محتوا (مانند وردپرس)"
+        BUILDER = "builder", "سایت‌ساز آماده"
+
+    business = models.OneToOneField(Business, on_delete=models.CASCADE, related_name="survey")
+    heard_from = models.CharField("از کجا با اینماد آشنا شدید؟", max_length=10, choices=HeardFrom.choices)
+    platform = models.CharField("وب‌سایت با چه ابزاری ساخته شده است؟", max_length=10, choices=Platform.choices)
+    monthly_orders = models.PositiveIntegerField("تعداد تقریبی سفارش در ماه")
+    has_physical_store = models.BooleanField("فروشگاه حضوری هم دارید؟", default=False)
+    comments = models.TextField("پیشنهاد یا توضیح", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "نظرسنجی"
+        verbose_name_plural = "نظرسنجی‌ها"
+
+    def __str__(self) -> str:
+        return f"survey {self.business_id}"
+
+
+class PostalLetter(models.Model):
+    """A letter with a code posted to the business address (N10 address check); the code
+    itself is stored only as a hash on the business, the letter body is for the post room."""
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="letters")
+    recipient = models.CharField(max_length=200)
+    address = models.TextField()
+    postal_code = models.CharField(max_length=10)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    posted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "نامه پستی"
+        verbose_name_plural = "نامه‌های پستی احراز نشانی"
+
+    def __str__(self) -> str:
+        return f"letter {self.business_id} → {self.postal_code}"
+
+
+class Review(models.Model):
+    """One round of the expert's checklist review (N12)."""
+
+    class Outcome(models.TextChoices):
+        DEFICIENT = "deficient", "اعلام نقص"
+        APPROVED = "approved", "تأیید"
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="reviews")
+    round = models.PositiveSmallIntegerField()
+    expert = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-round"]
+        verbose_name = "بررسی کارشناس"
+        verbose_name_plural = "بررسی‌های کارشناس"
+        constraints = [models.UniqueConstraint(fields=["business", "round"], name="enamad_one_review_per_round")]
+
+    def __str__(self) -> str:
+        return f"review {self.business_id}#{self.round}"
+
+
+class ReviewItem(models.Model):
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="items")
+    item = models.ForeignKey(ChecklistItem, on_delete=models.PROTECT)
+    approved = models.BooleanField()
+    explanation = models.TextField(blank=True)
+    reply = models.TextField("پاسخ متقاضی", blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["item__order", "item_id"]
+
+    def __str__(self) -> str:
+        return f"{self.item} {'✓' if self.approved else '✗'}"
+
+
+# --- Seals (N16–N18, N22) ---------------------------------------------------------------------
+
+
+class SealQuerySet(models.QuerySet):
+    def public(self) -> SealQuerySet:
+        """Seals the public registry lists: approved and not past their year."""
+        return self.filter(business__status=BusinessStatus.APPROVED, expires_at__gt=timezone.now())
+
+
+class Seal(models.Model):
+    business = models.OneToOneField(Business, on_delete=models.PROTECT, related_name="seal")
+    number = models.PositiveBigIntegerField("شناسه نماد", unique=True)
+    code = models.CharField(max_length=32, unique=True, default=random_code)
+    stars = models.PositiveSmallIntegerField("تعداد ستاره", default=1)
+    granted_at = models.DateTimeField("تاریخ اعطا")
+    expires_at = models.DateTimeField("تاریخ انقضا", db_index=True)
+    tls_checked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SealQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-granted_at"]
+        verbose_name = "نماد"
+        verbose_name_plural = "نمادها"
+
+    def __str__(self) -> str:
+        return f"seal {self.number} ({self.business.domain})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.business.status == BusinessStatus.APPROVED and self.expires_at > timezone.now()

@@ -1,0 +1,372 @@
+"""Technical verification of a domain (N7, N22) and the TLS check behind the second star (N18).
+
+Pure network code, no database: the service calls ``check_domain`` outside any transaction and
+records the result afterwards.
+
+* Names are resolved through the configured resolver (``ENAMAD_DNS_RESOLVER``, queried with
+  dnslib) or the system's; the address we connect to is the one we checked, so a second
+  lookup cannot swap in another (no DNS rebinding).
+* Addresses that are not globally reachable (private, shared, loopback, link-local, multicast,
+  reserved, and IPv6 addresses embedding such an IPv4 address) are refused unless
+  ``ENAMAD_VERIFY_ALLOW_PRIVATE`` (tests and local development).
+* HTTPS first (certificate checked against the name; ``ENAMAD_VERIFY_CA_FILE`` adds a trust
+  anchor), then HTTP; a timeout on each stage and one deadline for the whole fetch (connect, TLS
+  handshake, headers and body, redirects included), a size cap, at most three
+  redirects and only to the same host (or its ``www.``).
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import ipaddress
+import logging
+import socket
+import ssl
+import time
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+from django.conf import settings
+from dnslib import QTYPE, DNSRecord
+
+logger = logging.getLogger("enamad.verification")
+USER_AGENT = "eNamad-verifier/1.0 (+domain ownership check)"
+MAX_REDIRECTS = 3
+
+
+class FetchError(Exception):
+    """The page could not be fetched; ``message`` is Persian, for the applicant."""
+
+    def __init__(self, message: str, detail: str = ""):
+        self.message = message
+        self.detail = detail or message
+        super().__init__(self.detail)
+
+
+class TLSError(FetchError):
+    pass
+
+
+class AddressRefused(FetchError):
+    pass
+
+
+@dataclass
+class Page:
+    url: str
+    status: int
+    body: bytes
+    tls: bool
+
+
+@dataclass
+class CheckResult:
+    ok: bool
+    method: str = ""
+    tls_valid: bool = False
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def error(self) -> str:
+        return "؛ ".join(dict.fromkeys(self.problems))
+
+
+# --- name resolution ---------------------------------------------------------------------------
+
+
+def _resolver() -> tuple[str, int] | None:
+    configured = settings.ENAMAD_DNS_RESOLVER.strip()
+    if configured:
+        host, _, port = configured.rpartition(":") if configured.count(":") == 1 else (configured, "", "53")
+        return (host or configured), int(port or 53)
+    return None
+
+
+def _system_nameserver() -> tuple[str, int]:
+    try:
+        for line in Path("/etc/resolv.conf").read_text().splitlines():
+            parts = line.split()
+            if len(parts) >= 2 and parts[0] == "nameserver":
+                return parts[1], 53
+    except OSError:
+        pass
+    raise FetchError("سرور DNS در دسترس نیست.", "no nameserver configured")
+
+
+def dns_query(name: str, qtype: str, *, server: tuple[str, int] | None = None) -> list:
+    """Answer records of ``qtype`` for ``name`` (UDP, then TCP if truncated)."""
+    host, port = server or _resolver() or _system_nameserver()
+    timeout = settings.ENAMAD_VERIFY_TIMEOUT_SECONDS
+    question = DNSRecord.question(name, qtype)
+    try:
+        raw = question.send(host, port, tcp=False, timeout=timeout)
+        reply = DNSRecord.parse(raw)
+        if reply.header.tc:
+            reply = DNSRecord.parse(question.send(host, port, tcp=True, timeout=timeout))
+    except (OSError, TimeoutError) as exc:
+        raise FetchError("پاسخی از DNS دریافت نشد.", f"dns {qtype} {name}: {exc.__class__.__name__}") from exc
+    except Exception as exc:  # dnslib raises its own parse errors
+        raise FetchError("پاسخ DNS خوانا نبود.", f"dns {qtype} {name}: {exc}") from exc
+    if reply.header.id != question.header.id:
+        raise FetchError("پاسخ DNS معتبر نبود.", "dns id mismatch")
+    wanted = getattr(QTYPE, qtype)
+    return [rr for rr in reply.rr if rr.rtype == wanted]
+
+
+def resolve(host: str) -> list[str]:
+    if _resolver() is not None:
+        addresses = [str(rr.rdata) for rr in dns_query(host, "A")]
+        if not addresses:
+            addresses = [str(rr.rdata) for rr in dns_query(host, "AAAA")]
+    else:
+        try:
+            infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise FetchError("دامنه پیدا نشد (DNS).", f"resolve {host}: {exc}") from exc
+        addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not addresses:
+        raise FetchError("دامنه پیدا نشد (DNS).", f"resolve {host}: no address")
+    return addresses
+
+
+# Ranges that are not globally reachable (IANA special-purpose registries) which some Python
+# versions still call ``is_global``: shared address space, IETF protocol assignments, the old
+# 6to4 relay and 6to4 itself (deprecated, RFC 7526; Python 3.12 calls it private, 3.11 global),
+# benchmarking, multicast, NAT64 local use, documentation, SRv6.
+_NOT_GLOBAL = tuple(ipaddress.ip_network(net) for net in (
+    "0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "192.88.99.0/24", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4",
+    "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "2002::/16", "3fff::/20", "5f00::/16",
+    "fc00::/7", "fe80::/10", "ff00::/8",
+))
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to: mapped, 6to4, Teredo (server and client).
+    NAT64 (64:ff9b::/96) lies in ::/8, which ``is_reserved`` refuses as a whole."""
+    found = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+    return [address for address in found if address is not None]
+
+
+def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return ip.is_global and not (
+        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
+        or ip.is_unspecified or any(ip in net for net in _NOT_GLOBAL if net.version == ip.version)
+    )
+
+
+def address_allowed(address: str) -> bool:
+    """Only globally reachable addresses, and for IPv6 also the IPv4 address it embeds."""
+    if settings.ENAMAD_VERIFY_ALLOW_PRIVATE:
+        return True
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    candidates = [ip, *(_embedded_ipv4(ip) if isinstance(ip, ipaddress.IPv6Address) else ())]
+    return all(_is_public(candidate) for candidate in candidates)
+
+
+def txt_records(domain: str) -> list[str]:
+    records = []
+    for rr in dns_query(domain, "TXT"):
+        records.append(b"".join(rr.rdata.data).decode("utf-8", "replace"))
+    return records
+
+
+# --- fetching ----------------------------------------------------------------------------------
+
+
+def _same_site(host: str, domain: str) -> bool:
+    return host in {domain, f"www.{domain}"}
+
+
+def _time_left(deadline: float, timeout: float) -> float:
+    """The socket timeout for the next stage (connect, handshake, one read): ``timeout``, but
+    never past the fetch's overall deadline."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("fetch deadline passed")
+    return min(timeout, left)
+
+
+class _DeadlineReader(io.RawIOBase):
+    """What ``http.client`` reads the status line, the headers and the body from: every
+    ``recv`` first sets the socket timeout to the time left, so a site that dribbles one byte
+    at a time cannot hold us past the deadline."""
+
+    def __init__(self, sock: socket.socket, deadline: float, timeout: float):
+        super().__init__()
+        self._sock, self._deadline, self._timeout = sock, deadline, timeout
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        self._sock.settimeout(_time_left(self._deadline, self._timeout))
+        return self._sock.recv_into(buffer)
+
+
+class _DeadlineSocket:
+    """The socket ``http.client`` is given: sends and reads under the fetch's deadline. Closing
+    it is left to ``fetch`` (``http.client`` closes the connection while the response is read)."""
+
+    def __init__(self, sock: socket.socket, deadline: float, timeout: float):
+        self._sock, self._deadline, self._timeout = sock, deadline, timeout
+
+    def sendall(self, data) -> None:
+        self._sock.settimeout(_time_left(self._deadline, self._timeout))
+        self._sock.sendall(data)
+
+    def makefile(self, mode: str = "rb", *args, **kwargs) -> io.BufferedReader:
+        return io.BufferedReader(_DeadlineReader(self._sock, self._deadline, self._timeout))
+
+    def close(self) -> None:
+        pass
+
+
+def _connect(host: str, scheme: str, timeout: float, deadline: float | None = None) -> socket.socket:
+    if deadline is None:
+        deadline = time.monotonic() + 2 * timeout
+    addresses = resolve(host)
+    refused = [a for a in addresses if not address_allowed(a)]
+    if refused:
+        raise AddressRefused("دامنه به نشانی خصوصی یا داخلی اشاره می‌کند و بررسی نمی‌شود.",
+                             f"{host} resolves to non-public {refused[0]}")
+    port = settings.ENAMAD_VERIFY_HTTPS_PORT if scheme == "https" else settings.ENAMAD_VERIFY_HTTP_PORT
+    try:
+        sock = socket.create_connection((addresses[0], port), timeout=_time_left(deadline, timeout))
+    except TimeoutError as exc:
+        raise FetchError("سایت در زمان مقرر پاسخ نداد.", f"{scheme}://{host}: connect timeout") from exc
+    except OSError as exc:
+        raise FetchError("اتصال به سایت برقرار نشد.", f"{scheme}://{host}: {exc.__class__.__name__}") from exc
+    if scheme == "https":
+        context = ssl.create_default_context(cafile=settings.ENAMAD_VERIFY_CA_FILE or None)
+        try:
+            sock.settimeout(_time_left(deadline, timeout))  # the whole handshake, not each packet
+            sock = context.wrap_socket(sock, server_hostname=host)
+        except ssl.SSLCertVerificationError as exc:
+            sock.close()
+            raise TLSError("گواهی TLS سایت معتبر نیست.", f"https://{host}: {exc.verify_message}") from exc
+        except (ssl.SSLError, OSError) as exc:
+            sock.close()
+            raise TLSError("اتصال امن (HTTPS) برقرار نشد.", f"https://{host}: {exc.__class__.__name__}") from exc
+    return sock
+
+
+def fetch(domain: str, path: str = "/", *, scheme: str = "https") -> Page:
+    """GET ``scheme://domain/path`` under the rules in the module docstring."""
+    timeout = settings.ENAMAD_VERIFY_TIMEOUT_SECONDS
+    limit = settings.ENAMAD_VERIFY_MAX_BYTES
+    deadline = time.monotonic() + 3 * timeout
+    host, tls = domain, scheme == "https"
+    for _ in range(MAX_REDIRECTS + 1):
+        url = f"{scheme}://{host}{path}"
+        sock = _connect(host, scheme, timeout, deadline)
+        conn = http.client.HTTPConnection(host, timeout=timeout)
+        conn.sock = _DeadlineSocket(sock, deadline, timeout)
+        try:
+            conn.request("GET", path, headers={"Host": host, "User-Agent": USER_AGENT, "Accept": "*/*",
+                                               "Connection": "close"})
+            response = conn.getresponse()
+            if response.status in {301, 302, 303, 307, 308}:
+                location = response.getheader("Location") or ""
+                try:
+                    target = urlsplit(urljoin(url, location))
+                except ValueError:  # "http://[x": not a URL
+                    raise FetchError("سایت به نشانی نامعتبری هدایت می‌کند.", f"{url}: bad redirect") from None
+                if target.scheme not in {"http", "https"} or not _same_site(target.hostname or "", domain):
+                    raise FetchError("سایت به دامنه دیگری هدایت می‌کند.", f"{url}: redirect to {location}")
+                scheme, host = target.scheme, target.hostname
+                tls = tls and scheme == "https"
+                path = (target.path or "/") + (f"?{target.query}" if target.query else "")
+                continue
+            body = bytearray()
+            while len(body) < limit:
+                if time.monotonic() > deadline:
+                    raise FetchError("سایت در زمان مقرر پاسخ نداد.", f"{url}: read deadline")
+                chunk = response.read1(min(16384, limit - len(body)))
+                if not chunk:
+                    break
+                body += chunk
+            return Page(url=url, status=response.status, body=bytes(body), tls=tls)
+        except TimeoutError as exc:
+            raise FetchError("سایت در زمان مقرر پاسخ نداد.", f"{url}: timeout") from exc
+        except (http.client.HTTPException, OSError) as exc:
+            raise FetchError("پاسخ سایت خوانا نبود.", f"{url}: {exc.__class__.__name__}") from exc
+        finally:
+            conn.close()
+            sock.close()
+    raise FetchError("سایت بیش از حد هدایت (redirect) می‌کند.", f"{domain}: too many redirects")
+
+
+class _MetaFinder(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.values: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "meta":
+            data = {k.lower(): (v or "") for k, v in attrs}
+            if data.get("name", "").strip().lower() == "enamad":
+                self.values.append(data.get("content", "").strip())
+
+
+def page_has_meta(body: bytes, token: str) -> bool:
+    finder = _MetaFinder()
+    try:
+        finder.feed(body.decode("utf-8", "replace"))
+        finder.close()
+    except Exception:  # a malformed page simply does not carry the tag
+        logger.debug("unparseable page while looking for the meta tag", exc_info=True)
+    return token in finder.values
+
+
+def file_has_token(body: bytes, token: str) -> bool:
+    return token in body.decode("utf-8", "replace").split()
+
+
+def check_domain(domain: str, token: str) -> CheckResult:
+    """Try the meta tag and the file over HTTPS then HTTP, then the DNS TXT record."""
+    result = CheckResult(ok=False)
+    for scheme in ("https", "http"):
+        try:
+            home = fetch(domain, "/", scheme=scheme)
+        except FetchError as exc:
+            logger.info("verify %s: %s", domain, exc.detail)
+            if scheme == "http" or not isinstance(exc, TLSError):
+                result.problems.append(exc.message)
+            if isinstance(exc, AddressRefused):
+                break
+            continue
+        if home.tls:
+            result.tls_valid = True
+        if home.status == 200 and page_has_meta(home.body, token):
+            result.ok, result.method = True, "meta"
+            return result
+        try:
+            text = fetch(domain, f"/{token}.txt", scheme=scheme)
+        except FetchError as exc:
+            result.problems.append(exc.message)
+            continue
+        if text.status == 200 and file_has_token(text.body, token):
+            result.ok, result.method = True, "file"
+            return result
+    try:
+        if f"enamad-verification={token}" in txt_records(domain):
+            result.ok, result.method = True, "dns"
+            return result
+    except FetchError as exc:
+        result.problems.append(exc.message)
+    result.problems.append("هیچ‌یک از روش‌ها (برچسب meta، فایل، رکورد TXT) یافت نشد.")
+    return result
+
+
+def check_tls(domain: str) -> bool:
+    """Does the site serve a certificate valid for its name (the second star, N18)?"""
+    try:
+        return fetch(domain, "/", scheme="https").tls
+    except FetchError:
+        return False
