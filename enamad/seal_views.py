@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from . import selectors
 from .domains import display_domain, host_matches, request_site_host
-from .models import BusinessStatus
+from .models import BusinessStatus, seal_vouches
 
 SEAL_DIR = settings.BASE_DIR / "static" / "enamad" / "seal"
 _IMAGES: dict[str, bytes] = {}
@@ -60,7 +60,7 @@ def page(request):
     now = timezone.now()
     return render(request, "enamad/seal_page.html", {
         "seal": seal, "business": business, "account": business.account, "foreign_host": referrer if foreign else "",
-        "active": business.status == BusinessStatus.APPROVED and seal.expires_at > now,
+        "active": seal_vouches(status=business.status, renewing=business.renewing, expires_at=seal.expires_at, now=now),
         "domain_display": display_domain(business.domain), "support_hours": settings.ENAMAD_SUPPORT_HOURS,
         "stars": range(seal.stars),
     })

@@ -8,15 +8,14 @@ from datetime import datetime
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
-from .models import Account, Business, BusinessStatus, Seal
+from .models import Account, Business, BusinessStatus, Seal, seal_vouches
 
 SEAL_CACHE_SECONDS = 60
 
 
 def seal_cache_key(number: int | str, code: str) -> str:
-    return f"enamad:seal:{number}:{code}"
+    return f"enamad:seal:v2:{number}:{code}"
 
 
 @dataclass(frozen=True)
@@ -26,12 +25,13 @@ class SealFacts:
     number: int
     domain: str
     status: str
+    renewing: bool
     stars: int
     expires_at: datetime
 
     @property
     def active(self) -> bool:
-        return self.status == BusinessStatus.APPROVED and self.expires_at > timezone.now()
+        return seal_vouches(status=self.status, renewing=self.renewing, expires_at=self.expires_at)
 
 
 def seal_facts(number: str, code: str) -> SealFacts | None:
@@ -43,7 +43,8 @@ def seal_facts(number: str, code: str) -> SealFacts | None:
     if cached is not None:
         return cached or None
     row = (Seal.objects.filter(number=int(number), code=code)
-           .values_list("number", "business__domain", "business__status", "stars", "expires_at").first())
+           .values_list("number", "business__domain", "business__status", "business__renewing", "stars",
+                        "expires_at").first())
     facts = SealFacts(*row) if row else None
     cache.set(key, facts or False, SEAL_CACHE_SECONDS)
     return facts

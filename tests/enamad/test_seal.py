@@ -1,5 +1,5 @@
 """N1, N16–N18, N22: seal code, the logo endpoint (origin check, cache, query count), the seal
-page with its warning, the public registry, expiry and the TLS re-check."""
+page with its warning, the public registry, expiry (monitoring: test_monitoring.py)."""
 
 import datetime as dt
 
@@ -170,16 +170,6 @@ def test_registry_search_and_pagination(client, account, django_assert_max_num_q
 def test_registry_hides_suspended(client, seal, enamad_manager):
     services.business_suspend(business_id=seal.business_id, actor=enamad_manager, reason="x")
     assert DOMAIN not in client.get("/enamad/registry/").content.decode()
-
-
-def test_seal_tls_recheck_changes_stars(local_net, seal, https_site, settings):
-    settings.ENAMAD_VERIFY_HTTPS_PORT = https_site.port
-    settings.ENAMAD_VERIFY_CA_FILE = https_site.ca_file
-    https_site.routes["/"] = (200, b"ok", {})
-    assert services.seal_refresh_tls(seal_id=seal.pk).stars == 2
-    settings.ENAMAD_VERIFY_CA_FILE = ""
-    assert services.seal_refresh_tls(seal_id=seal.pk).stars == 1
-    assert AuditEntry.objects.filter(event="enamad.seal.stars_changed").count() == 2
 
 
 def test_public_pages(client, db):
