@@ -7,6 +7,7 @@ checks) happens outside any transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -1230,8 +1231,6 @@ def _adopt_documents(ticket: Ticket, account: Account) -> list[str]:
 
 def _apply_change(ticket: Ticket, actor, request=None) -> dict:
     """Apply an approved change to the account or the business; returns {field: [old, new]}."""
-    from ramis.common.jalali import parse_jalali_date
-
     data = dict(ticket.change_data)
     diff: dict[str, list[str]] = {}
     if ticket.category in (TicketCategory.PERSONA_CHANGE, TicketCategory.IDENTITY_CHANGE):
@@ -1246,8 +1245,8 @@ def _apply_change(ticket: Ticket, actor, request=None) -> dict:
                 values.update(dict.fromkeys(COMPANY_FIELDS, ""))
         else:
             values = dict(data)
-            if "birth_date" in values:
-                values["birth_date"] = parse_jalali_date(values["birth_date"])
+            if "birth_date" in values:  # stored as an ISO date in the JSON
+                values["birth_date"] = dt.date.fromisoformat(values["birth_date"])
         for name, value in values.items():
             old = getattr(account, name)
             if old != value:

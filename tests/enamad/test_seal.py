@@ -183,26 +183,6 @@ def test_another_persona_account(db):
     assert make_account("legal1", persona="legal", verified=False).required_documents()[2] == "gazette"
 
 
-def test_renewal(owner_client, account, seal, enamad_expert, enamad_manager):
-    from ramis.common.errors import InvalidTransition
-
-    with pytest.raises(InvalidTransition):  # a year to go: too early
-        services.business_renew(business_id=seal.business_id, actor=account.user)
-    Seal.objects.filter(pk=seal.pk).update(expires_at=timezone.now() - dt.timedelta(days=1))
-    services.business_expire(business_id=seal.business_id)
-    response = owner_client.post(f"/enamad/panel/business/{seal.business_id}/renew/", follow=True)
-    assert "درخواست تمدید" in response.content.decode()
-    business = Business.objects.get(pk=seal.business_id)
-    assert business.status == BusinessStatus.UNDER_REVIEW
-    from tests.enamad.conftest import all_items_ok
-
-    services.business_review(business_id=business.pk, actor=enamad_expert, results=all_items_ok())
-    services.business_accept_documents(business_id=business.pk, actor=enamad_expert)
-    renewed = services.business_final_approve(business_id=business.pk, actor=enamad_manager)
-    assert (renewed.pk, renewed.number, renewed.code) == (seal.pk, seal.number, seal.code)
-    assert renewed.expires_at > timezone.now() + dt.timedelta(days=360)
-
-
 def test_admin_pages_render(client, business, seal):
     from tests.conftest import make_staff
     from tests.enamad.conftest import staff_client
