@@ -192,7 +192,8 @@ def test_admin_pages_render(client, business, seal):
     for url in ("/admin/enamad/business/", f"/admin/enamad/business/{business.pk}/change/",
                 "/admin/enamad/account/", f"/admin/enamad/account/{business.account_id}/change/",
                 "/admin/enamad/seal/", "/admin/enamad/checklistitem/", "/admin/enamad/servicecategory/",
-                "/admin/enamad/review/", "/admin/enamad/postalletter/", "/admin/enamad/phonechallenge/"):
+                "/admin/enamad/review/", "/admin/enamad/postalletter/", "/admin/enamad/phonechallenge/",
+                "/admin/enamad/ticket/", "/admin/enamad/complaint/"):
         assert client.get(url).status_code == 200, url
     response = client.post("/admin/enamad/business/", {"action": "reinstate", "_selected_action": [business.pk]},
                            follow=True)
