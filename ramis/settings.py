@@ -320,9 +320,9 @@ CELERY_BEAT_SCHEDULE["enamad-expire-seals"] = {"task": "enamad.tasks.expire_seal
 # After the seal (README "e-Namad"): monitoring (N18, N21), expiry reminders, complaints (N23).
 ENAMAD_MONITOR_INTERVAL_HOURS = env_int("ENAMAD_MONITOR_INTERVAL_HOURS", 12)  # each seal re-checked this often
 ENAMAD_MONITOR_GRACE_DAYS = env_int("ENAMAD_MONITOR_GRACE_DAYS", 7)  # lapsed domain control → suspension
-ENAMAD_MONITOR_BATCH_SIZE = env_int("ENAMAD_MONITOR_BATCH_SIZE", 100)  # seals per Celery task
+ENAMAD_MONITOR_BATCH_SIZE = env_int("ENAMAD_MONITOR_BATCH_SIZE", 200)  # seals per Celery task
 ENAMAD_MONITOR_CONCURRENCY = env_int("ENAMAD_MONITOR_CONCURRENCY", 32)  # network threads per task
-ENAMAD_MONITOR_DISPATCH_LIMIT = env_int("ENAMAD_MONITOR_DISPATCH_LIMIT", 2000)  # seals per beat run
+ENAMAD_MONITOR_DISPATCH_LIMIT = env_int("ENAMAD_MONITOR_DISPATCH_LIMIT", 5000)  # seals per beat run
 ENAMAD_EXPIRY_REMINDER_DAYS = [int(d) for d in env_list("ENAMAD_EXPIRY_REMINDER_DAYS", ["30", "7"])]
 ENAMAD_COMPLAINT_ANSWER_HOURS = env_int("ENAMAD_COMPLAINT_ANSWER_HOURS", 96)
 CELERY_BEAT_SCHEDULE["enamad-monitor"] = {"task": "enamad.tasks.monitor_dispatch", "schedule": 300.0}
