@@ -12,7 +12,9 @@ from ramis.common.digits import to_persian_digits
 
 PALETTE = ("#1f6f8b", "#99a8b2", "#e6a157", "#c0392b", "#2e8b57", "#6c5b7b", "#355c7d", "#f67280", "#8d6e63",
            "#455a64")
-FONT = "font-family:'Noto Sans Arabic','Noto Sans',sans-serif"
+# The page is RTL; inside the SVG the coordinates are laid out explicitly, so the SVG itself is
+# LTR (text-anchor "end" is then the right edge); Persian labels still shape right to left.
+FONT = "direction:ltr;font-family:'Noto Sans Arabic','Noto Sans',sans-serif"
 
 
 def _n(value) -> str:
@@ -41,7 +43,7 @@ def bar_chart(rows: list[tuple[str, int]], *, title: str, width: int = 560, bar_
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
 
 
-def column_chart(rows: list[tuple[str, int]], *, title: str, width: int = 560, height: int = 220) -> SafeString:
+def column_chart(rows: list[tuple[str, int]], *, title: str, width: int = 420, height: int = 220) -> SafeString:
     """Vertical columns read right to left (the first row is the rightmost column)."""
     pad_top, pad_bottom, pad_side = 24, 34, 12
     count = max(len(rows), 1)
@@ -61,7 +63,7 @@ def column_chart(rows: list[tuple[str, int]], *, title: str, width: int = 560, h
                      f'fill="{PALETTE[0]}"><title>{escape(label)}: {_n(value)}</title></rect>')
         parts.append(f'<text x="{center:.1f}" y="{y - 6}" text-anchor="middle" font-size="13">{_n(value)}</text>')
         parts.append(f'<text x="{center:.1f}" y="{height - pad_bottom + 20}" text-anchor="middle" '
-                     f'font-size="12">{escape(label)}</text>')
+                     f'font-size="13">{escape(label.split(" ")[0])}</text>')
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
 
