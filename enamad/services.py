@@ -1122,6 +1122,10 @@ def ticket_open(*, account_id: int, actor, category: str, subject: str, body: st
             raise PermissionDenied
     change_status = ""
     change_data = dict(change_data or {})
+    if category == TicketCategory.BUSINESS_CHANGE and business is not None and (
+            business.editable or business.status == BusinessStatus.REVOKED):
+        raise ValidationError("اطلاعات این پرونده را از صفحه خودش ویرایش کنید؛ درخواست تغییر برای پرونده‌های "
+                              "ارسال‌شده و دارای نماد است.", code="editable")
     if category in CHANGE_CATEGORIES:
         _validate_change(category, account, business, change_data)
         required = change_required_attachments(category, account, change_data)

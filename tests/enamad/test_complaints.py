@@ -231,3 +231,16 @@ def test_a_complaint_against_a_renewing_or_monitor_suspended_seal_cannot_suspend
                                   suspend_seal=True)
     assert Complaint.objects.get().status == ComplaintStatus.AWAITING_ANSWER  # nothing half-done
 
+
+
+def test_complaint_lists_cost_a_fixed_number_of_queries(owner_client, seal, enamad_expert,
+                                                        django_assert_max_num_queries):
+    for _ in range(5):
+        quick_complaint(seal)
+    owner_client.get("/enamad/panel/complaints/")
+    with django_assert_max_num_queries(8):  # session, user, account, nav, one list query; the session save
+        assert owner_client.get("/enamad/panel/complaints/").content.decode().count("C-") >= 5
+    staff = staff_client(Client(), enamad_expert)
+    staff.get("/enamad/staff/complaints/?q=awaiting")
+    with django_assert_max_num_queries(11):  # session, user, device, permissions, nav, one list query, save
+        assert staff.get("/enamad/staff/complaints/?q=awaiting").content.decode().count("C-") >= 5

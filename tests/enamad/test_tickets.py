@@ -325,3 +325,23 @@ def test_business_change_only_for_own_sent_files(owner_client, account, other_ac
     for target in (draft, others):
         url = f"/enamad/panel/tickets/new/business_change/?business={target.pk}"
         assert owner_client.get(url).status_code == 404
+
+
+def test_business_change_refused_for_an_editable_file(account):
+    from tests.enamad.conftest import make_business
+
+    draft = make_business(account, domain="draft2.test")
+    with pytest.raises(ValidationError, match="از صفحه خودش ویرایش"):
+        services.ticket_open(account_id=account.pk, actor=account.user, category="business_change", subject="s",
+                             body="b", attachments=[("supporting", pdf())], business_id=draft.pk,
+                             change_data={"phone": "02177665544"})
+
+
+def test_holder_lists_cost_a_fixed_number_of_queries(owner_client, account, django_assert_max_num_queries):
+    for i in range(6):
+        services.ticket_open(account_id=account.pk, actor=account.user, category="general", subject=f"s{i}",
+                             body="b", attachments=[("other", png())])
+    owner_client.get("/enamad/panel/tickets/")
+    with django_assert_max_num_queries(8):  # session, user, account, nav, one list query; the session save
+        page = owner_client.get("/enamad/panel/tickets/").content.decode()
+    assert page.count("/enamad/panel/tickets/") >= 6
