@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.backends import BaseBackend
+from django.db import transaction
 
 from .models import SMSDevice, User
 from .selectors import device_for_national_code
@@ -16,8 +17,12 @@ class ApplicantOTPBackend(BaseBackend):
         if not national_code or not otp:
             return None
         device = device_for_national_code(national_code)
-        if device is None or not device.verify_token(otp):
+        if device is None:
             return None
+        with transaction.atomic():  # the row lock keeps parallel guesses within the failure limit
+            device = SMSDevice.objects.select_for_update().select_related("user").get(pk=device.pk)
+            if not device.verify_token(otp):
+                return None
         user = device.user
         user.otp_device = device  # django_otp.login() reads it
         return user if self.user_can_authenticate(user) else None

@@ -51,7 +51,7 @@ def applicant_login_start(
         return False
     code = device.issue_code()
     device.save()
-    notify.send_sms(to=person.mobile, template="login_code",
+    notify.send_sms(to=person.mobile, template="login_code", secrets=("code",),
                     context={"code": code, "minutes": settings.OTP_SMS_VALIDITY_SECONDS // 60})
     return True
 

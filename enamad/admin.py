@@ -57,12 +57,18 @@ class IdentityDocumentInline(admin.TabularInline):
 
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
+    """Read-only: the identity (persona, names, national code, phones …) was verified, and a
+    change goes through a service that audits it (N20), never through a bare admin save."""
+
     list_display = ["user", "persona", "first_name", "last_name", "national_code", "mobile_verified_at",
                     "landline_verified_at"]
     list_filter = ["persona"]
     search_fields = ["user__username", "national_code", "last_name", "company_name", "mobile"]
-    readonly_fields = ["user", "mobile_verified_at", "landline_verified_at", "profile_completed_at"]
+    readonly_fields = [f.name for f in Account._meta.fields if f.name != "id"]
     inlines = [IdentityDocumentInline]
+
+    def has_add_permission(self, request):
+        return False
 
 
 def _run(modeladmin, request, queryset, service, done, **kwargs):
@@ -95,6 +101,12 @@ def reinstate(modeladmin, request, queryset):
     _run(modeladmin, request, queryset, services.business_reinstate, "تعلیق برداشته شد")
 
 
+@admin.action(description="آزادسازی تأییدیه فنی دامنه (ادعای رهاشده)")
+def release_domain(modeladmin, request, queryset):
+    _run(modeladmin, request, queryset, services.business_release_domain, "تأییدیه فنی دامنه آزاد شد",
+         reason="ادعای رهاشده؛ آزادسازی از صفحه مدیریت")
+
+
 @admin.register(Business)
 class BusinessAdmin(admin.ModelAdmin):
     list_display = ["domain", "name", "account", "status", "activity_type", "domain_verified_at", "sent_at",
@@ -103,7 +115,7 @@ class BusinessAdmin(admin.ModelAdmin):
     search_fields = ["domain", "name", "reference", "account__user__username", "account__national_code"]
     list_select_related = ["account"]
     readonly_fields = [f.name for f in Business._meta.fields if f.name not in {"id"}]
-    actions = [accept_documents, final_approve, reinstate]
+    actions = [accept_documents, final_approve, reinstate, release_domain]
 
     @admin.display(description="میز کار")
     def desk(self, obj):

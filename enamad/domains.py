@@ -25,7 +25,10 @@ def normalize_domain(value: str) -> str:
     if not text:
         raise ValidationError("دامنه را وارد کنید.", code="required")
     if "://" in text:
-        parts = urlsplit(text)
+        try:
+            parts = urlsplit(text)
+        except ValueError:  # e.g. "http://[::1": an unbalanced IPv6 bracket
+            raise ValidationError("نام دامنه معتبر نیست.", code="invalid") from None
         if parts.scheme not in {"http", "https"}:
             raise ValidationError("فقط نام دامنه را وارد کنید (مانند shop.ir).", code="scheme")
         if parts.path not in {"", "/"} or parts.query or parts.fragment:
@@ -92,7 +95,10 @@ def request_site_host(request) -> str | None:
     for header in ("HTTP_ORIGIN", "HTTP_REFERER"):
         value = request.META.get(header)
         if value and value != "null":
-            host = urlsplit(value).hostname
+            try:
+                host = urlsplit(value).hostname
+            except ValueError:  # a malformed header ("http://[x") names no site we can vouch for
+                return None
             if host:
                 return host
     return None

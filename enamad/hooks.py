@@ -1,6 +1,7 @@
 """Inbound callbacks of the outside world (N5): the SMS gateway's received-message webhook and
-the IVR's "caller keyed digits" callback, both signed with HMAC-SHA256 over the raw body
-(header ``X-Enamad-Signature``); plus, in development, a page that plays the operator."""
+the IVR's "caller keyed digits" callback, both signed with HMAC-SHA256 over the send time and the raw
+body (headers ``X-Enamad-Timestamp``, ``X-Enamad-Signature``; older than five minutes is refused);
+plus, in development, a page that plays the operator."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from .models import PhoneChallenge, PostalLetter
 
 
 def _hook(request, *, channel: str, sender_field: str, text_field: str):
-    if not services.inbound_signature_valid(request.body, request.headers.get("X-Enamad-Signature", "")):
+    if not services.inbound_signature_valid(request.body, request.headers.get("X-Enamad-Signature", ""),
+                                            request.headers.get("X-Enamad-Timestamp", "")):
         return HttpResponseForbidden("bad signature")
     challenge = services.phone_inbound(channel=channel, sender=request.POST.get(sender_field, ""),
                                        text=request.POST.get(text_field, ""), request=request)

@@ -146,6 +146,11 @@ class Account(models.Model):
     def identity_verified(self) -> bool:
         return not self.identity_missing()
 
+    def identity_locked(self) -> bool:
+        """Once a business has gone past draft/deficient (sent, reviewed, sealed …) the identity
+        it was reviewed with is fixed: profile and documents change only by ticket (N20)."""
+        return self.businesses.exclude(status__in=EDITABLE_STATES).exists()
+
 
 class IdentityDocument(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="documents")
@@ -332,6 +337,8 @@ class Business(FSMModelMixin, models.Model):
     domain_checked_at = models.DateTimeField(null=True, blank=True)
     domain_check_error = models.TextField(blank=True)
     domain_check_requested_at = models.DateTimeField(null=True, blank=True)
+    # When the domain was entered or last changed: the periodic check looks at recent ones (N7).
+    domain_changed_at = models.DateTimeField(default=timezone.now, db_index=True)
     tls_valid = models.BooleanField("گواهی TLS معتبر", default=False)
     tls_checked_at = models.DateTimeField(null=True, blank=True)
     # Business contact verification (N10)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,6 +26,9 @@ from .models import (
 )
 
 SEAL_CACHE_SECONDS = 60
+# ASCII digits only: ``str.isdigit`` also accepts "²" or "۳", which ``int`` then refuses or reads.
+_SEAL_NUMBER_RE = re.compile(r"[0-9]{1,12}")
+_SEAL_CODE_RE = re.compile(r"[A-Za-z0-9]{32}")
 
 
 def seal_cache_key(number: int | str, code: str) -> str:
@@ -49,7 +53,7 @@ class SealFacts:
 
 def seal_facts(number: str, code: str) -> SealFacts | None:
     """One query on a cache miss, none on a hit; ``None`` for an unknown id/code pair."""
-    if not number.isdigit() or len(number) > 12 or len(code) != 32 or not code.isalnum():
+    if not _SEAL_NUMBER_RE.fullmatch(number) or not _SEAL_CODE_RE.fullmatch(code):
         return None
     key = seal_cache_key(number, code)
     cached = cache.get(key)
@@ -64,7 +68,7 @@ def seal_facts(number: str, code: str) -> SealFacts | None:
 
 
 def seal_for_page(number: str, code: str) -> Seal:
-    if not number.isdigit() or len(number) > 12:
+    if not _SEAL_NUMBER_RE.fullmatch(number):
         raise Http404
     seal = (Seal.objects.select_related("business__account", "business__account__user")
             .filter(number=int(number), code=code).first())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -157,7 +158,7 @@ def account_signup(*, persona: str, username: str, password: str, email: str, fi
         registration_number=registration_number, organisation_name=organisation_name, letter_number=letter_number,
     )
     audit.record(actor=None, target=account, event="enamad.account.signed_up", new=persona, request=request)
-    token = signing.dumps({"u": user.pk}, salt=ACTIVATION_SALT)
+    token = signing.dumps({"u": user.pk, "s": _activation_state(user)}, salt=ACTIVATION_SALT)
     notify.send_email(
         to=email, subject="فعال‌سازی حساب اینماد", template="enamad_activation",
         context={"account": account, "url": _absolute(reverse("enamad:activate", args=[token])),
@@ -172,24 +173,43 @@ class ActivationError(Exception):
         super().__init__(message)
 
 
-@transaction.atomic
-def account_activate(*, token: str, request=None) -> Account:
+def _activation_state(user: User) -> str:
+    """What the activation link is bound to: once the account is active (or has logged in, or
+    was deactivated after use) the state differs and the link is dead."""
+    last_login = int(user.last_login.timestamp()) if user.last_login else ""
+    return f"{int(user.is_active)}:{last_login}"
+
+
+def account_activation_check(*, token: str, lock: bool = False) -> Account:
+    """The account a live activation link is for; ``ActivationError`` in words otherwise.
+    Changes nothing: the page the link opens shows a button that POSTs to ``account_activate``."""
     try:
         data = signing.loads(token, salt=ACTIVATION_SALT, max_age=settings.ENAMAD_ACTIVATION_MAX_AGE_SECONDS)
     except signing.SignatureExpired:
         raise ActivationError("پیوند فعال‌سازی منقضی شده است؛ دوباره ثبت‌نام کنید یا با پشتیبانی تماس بگیرید.") from None
     except signing.BadSignature:
         raise ActivationError("پیوند فعال‌سازی معتبر نیست.") from None
-    account = Account.objects.select_for_update().select_related("user").filter(user_id=data.get("u")).first()
+    accounts = Account.objects.select_for_update() if lock else Account.objects.all()
+    account = accounts.select_related("user").filter(user_id=data.get("u")).first()
     if account is None:
         raise ActivationError("پیوند فعال‌سازی معتبر نیست.")
-    user = account.user
-    if not user.is_active:
-        user.is_active = True
-        user.save(update_fields=["is_active"])
-        audit.record(actor=user, target=account, event="enamad.account.activated", request=request)
+    if data.get("s") != _activation_state(account.user):
+        raise ActivationError("این پیوند فعال‌سازی پیش‌تر به کار رفته است؛ با نام کاربری و گذرواژه وارد شوید.")
     return account
 
+
+@transaction.atomic
+def account_activate(*, token: str, request=None) -> Account:
+    account = account_activation_check(token=token, lock=True)
+    user = account.user
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    audit.record(actor=user, target=account, event="enamad.account.activated", request=request)
+    return account
+
+
+IDENTITY_LOCKED_MESSAGE = ("پرونده کسب‌وکار شما برای بررسی ارسال شده است؛ اطلاعات هویتی و مدارک دیگر از این صفحه "
+                           "تغییر نمی‌کنند. برای تغییر آن‌ها از پشتیبانی تیکت «تغییر اطلاعات هویتی» ثبت کنید.")
 
 PROFILE_FIELDS = ("first_name", "last_name", "father_name", "birth_date", "landline", "address", "postal_code",
                   "company_name", "registration_number", "organisation_name", "letter_number")
@@ -197,10 +217,13 @@ PROFILE_FIELDS = ("first_name", "last_name", "father_name", "birth_date", "landl
 
 @transaction.atomic
 def account_update_profile(*, account_id: int, actor, data: dict, request=None) -> Account:
-    """Complete the profile (N3). A changed landline must be verified again."""
+    """Complete the profile (N3). A changed landline must be verified again. Locked once a
+    business has been sent (``Account.identity_locked``)."""
     account = Account.objects.select_for_update().get(pk=account_id)
     if account.user_id != actor.pk:
         raise PermissionDenied
+    if account.identity_locked():
+        raise InvalidTransition(account, "update_profile", IDENTITY_LOCKED_MESSAGE)
     changed = {}
     for name in PROFILE_FIELDS:
         if name in data and getattr(account, name) != data[name]:
@@ -218,23 +241,30 @@ def account_update_profile(*, account_id: int, actor, data: dict, request=None) 
 
 @transaction.atomic
 def account_upload_document(*, account_id: int, actor, kind: str, upload, request=None) -> IdentityDocument:
-    """Store one identity document (N4), content-checked; a new upload replaces the old one."""
+    """Store one identity document (N4), content-checked; a new upload takes the place of the
+    old one, whose file is kept and named in the audit entry of the replacement. Locked once a
+    business has been sent (``Account.identity_locked``)."""
     account = Account.objects.select_for_update().get(pk=account_id)
     if account.user_id != actor.pk:
         raise PermissionDenied
+    if account.identity_locked():
+        raise InvalidTransition(account, "upload_document", IDENTITY_LOCKED_MESSAGE)
     if kind not in account.required_documents() + account.optional_documents():
         raise ValidationError("این مدرک برای نوع شخصیت شما نیست.", code="kind")
     validate_upload(upload)
     document = IdentityDocument.objects.filter(account=account, kind=kind).first()
-    old_name = document.file.name if document else None
+    previous = {"file": document.file.name, "uploaded_at": document.uploaded_at.isoformat()} if document else None
     if document is None:
         document = IdentityDocument(account=account, kind=kind)
     document.file.save(upload.name, upload, save=False)
     document.save()
-    if old_name:
-        storage = document.file.storage
-        transaction.on_commit(lambda: storage.delete(old_name))
-    audit.record(actor=actor, target=account, event="enamad.account.document_uploaded", new=kind, request=request)
+    if previous:
+        audit.record(actor=actor, target=account, event="enamad.account.document_replaced", new=kind,
+                     extra={"kind": kind, "file": document.file.name, "previous_file": previous["file"],
+                            "previous_uploaded_at": previous["uploaded_at"]}, request=request)
+    else:
+        audit.record(actor=actor, target=account, event="enamad.account.document_uploaded", new=kind,
+                     extra={"file": document.file.name}, request=request)
     return document
 
 
@@ -321,14 +351,23 @@ def phone_inbound(*, channel: str, sender: str, text: str, request=None) -> Phon
     return challenge
 
 
-def inbound_signature(body: bytes) -> str:
-    return hmac.new(settings.ENAMAD_INBOUND_SECRET.encode(), body, hashlib.sha256).hexdigest()
+INBOUND_MAX_AGE_SECONDS = 300
 
 
-def inbound_signature_valid(body: bytes, signature: str) -> bool:
-    if not settings.ENAMAD_INBOUND_SECRET:
+def inbound_signature(body: bytes, timestamp: str) -> str:
+    """hex(HMAC-SHA256(secret, "<unix seconds>." + raw body)): the time is signed with the body."""
+    message = timestamp.encode() + b"." + body
+    return hmac.new(settings.ENAMAD_INBOUND_SECRET.encode(), message, hashlib.sha256).hexdigest()
+
+
+def inbound_signature_valid(body: bytes, signature: str, timestamp: str) -> bool:
+    """A callback counts only when signed and sent within ``INBOUND_MAX_AGE_SECONDS`` of now, so a
+    captured one cannot be replayed later."""
+    if not settings.ENAMAD_INBOUND_SECRET or not re.fullmatch(r"[0-9]{1,12}", timestamp or ""):
         return False
-    return hmac.compare_digest(inbound_signature(body), (signature or "").strip().lower())
+    if abs(timezone.now().timestamp() - int(timestamp)) > INBOUND_MAX_AGE_SECONDS:
+        return False
+    return hmac.compare_digest(inbound_signature(body, timestamp), (signature or "").strip().lower())
 
 
 # --- businesses (N6–N11, N13) ------------------------------------------------------------------
@@ -373,6 +412,7 @@ def business_update(*, business_id: int, actor, data: dict, request=None) -> Bus
         business.domain_verified_at = None
         business.domain_verified_method = ""
         business.tls_valid = False
+        business.domain_changed_at = timezone.now()
     for name in changed:
         setattr(business, name, data[name])
     if "email" in changed:
@@ -417,8 +457,57 @@ def business_request_domain_check(*, business_id: int, actor, request=None) -> B
     return business
 
 
+def _release_domain_claim(business: Business, *, actor, event: str, reason: str, request=None) -> None:
+    """Clear the verified claim of a (locked) business, audit it and tell the owner."""
+    old = business.domain_verified_method
+    business.domain_verified_at = None
+    business.domain_verified_method = ""
+    business.tls_valid = False
+    business.save()
+    audit.record(actor=actor, target=business, event=event, old=old, reason=reason,
+                 extra={"domain": business.domain}, request=request)
+    context = {"business": business, "reason": reason,
+               "url": _absolute(reverse("enamad:technical", args=[business.pk]))}
+    notify.send_sms(to=business.account.mobile, template="enamad_domain_released", context=context)
+    if business.account.user.email:
+        notify.send_email(to=business.account.user.email, subject=f"اینماد: تأییدیه فنی {business.domain} برداشته شد",
+                          template="enamad_domain_released", context=context)
+
+
+@transaction.atomic
+def business_release_domain(*, business_id: int, actor, reason: str, request=None) -> Business:
+    """Staff (managers) clear the verified claim of a business still with its applicant (draft or
+    deficient) — an abandoned claim that keeps the domain's real owner out (N7). The owner is
+    told why and may verify again."""
+    if not reason.strip():
+        raise ValidationError("دلیل آزادسازی دامنه را بنویسید.", code="reason")
+    business = _lock_business(business_id)
+    if not actor.has_perm("enamad.approve_business"):
+        raise PermissionDenied
+    if not business.editable or business.domain_verified_at is None:
+        raise InvalidTransition(business, "release_domain", "فقط تأییدیه فنی کسب‌وکاری آزاد می‌شود که هنوز نزد "
+                                                            "متقاضی است (در حال تکمیل یا اعلام نقص).")
+    _release_domain_claim(business, actor=actor, event="enamad.business.domain_released", reason=reason,
+                          request=request)
+    return business
+
+
+def _recheck_idle_holder(domain: str, *, exclude_id: int) -> bool:
+    """Someone has just proved control of ``domain`` while a business still with its applicant
+    holds the claim: check the holder again (a failed re-check releases its claim)."""
+    from .models import EDITABLE_STATES
+    from .tasks import verify_business_domain
+
+    holder = (Business.objects.filter(domain=domain, domain_verified_at__isnull=False, status__in=EDITABLE_STATES)
+              .exclude(pk=exclude_id).values_list("pk", flat=True).first())
+    if holder is not None:
+        transaction.on_commit(lambda: verify_business_domain.delay(holder))
+    return holder is not None
+
+
 def business_verify_domain(*, business_id: int) -> verification.CheckResult:
-    """Run the domain checks (network, no transaction), then record what they found."""
+    """Run the domain checks (network, no transaction), then record what they found. A failed
+    re-check of a business still with its applicant releases its claim on the domain."""
     snapshot = Business.objects.values("domain", "verification_token").get(pk=business_id)
     result = verification.check_domain(snapshot["domain"], snapshot["verification_token"])
     now = timezone.now()
@@ -439,18 +528,24 @@ def business_verify_domain(*, business_id: int) -> verification.CheckResult:
                     business.domain_verified_method = result.method
             else:
                 business.domain_check_error = result.error
-            business.save()
+            if not result.ok and business.domain_verified_at is not None and business.editable:
+                _release_domain_claim(business, actor=None, event="enamad.business.domain_verification_lost",
+                                      reason=result.error)
+            else:
+                business.save()
             if newly:
                 audit.record(actor=None, target=business, event="enamad.business.domain_verified",
                              new=result.method, extra={"domain": business.domain, "tls": result.tls_valid})
                 notify.send_email(to=business.account.user.email, subject=f"اینماد: تأییدیه فنی {business.domain}",
                                   template="enamad_domain_verified", context={"business": business})
     except IntegrityError:
+        message = "این دامنه پیش‌تر به نام کسب‌وکار دیگری تأیید شده است."
+        if _recheck_idle_holder(snapshot["domain"], exclude_id=business_id):
+            message += " آن تأییدیه دوباره بررسی می‌شود؛ چند دقیقه بعد دوباره تلاش کنید."
         Business.objects.filter(pk=business_id).update(
-            domain_checked_at=now, domain_check_requested_at=None,
-            domain_check_error="این دامنه پیش‌تر به نام کسب‌وکار دیگری تأیید شده است.")
+            domain_checked_at=now, domain_check_requested_at=None, domain_check_error=message)
         result.ok = False
-        result.problems.append("این دامنه پیش‌تر به نام کسب‌وکار دیگری تأیید شده است.")
+        result.problems.append(message)
     return result
 
 
@@ -480,6 +575,8 @@ def business_save_services(*, business_id: int, actor, data: dict, licence_file=
 @transaction.atomic
 def business_save_survey(*, business_id: int, actor, data: dict, request=None) -> SurveyResponse:
     business = _lock_own_business(business_id, actor)
+    if not business.editable:
+        raise InvalidTransition(business, "survey", "پس از ارسال پرونده، امکان ویرایش وجود ندارد.")
     survey, _ = SurveyResponse.objects.update_or_create(business=business, defaults=data)
     business.survey_done_at = business.survey_done_at or timezone.now()
     business.save(update_fields=["survey_done_at", "updated_at"])
@@ -1213,23 +1310,21 @@ def ticket_close(*, ticket_id: int, actor, request=None) -> Ticket:
     return ticket
 
 
-def _adopt_documents(ticket: Ticket, account: Account) -> list[str]:
+def _adopt_documents(ticket: Ticket, account: Account) -> list[dict]:
     """The identity documents attached to an approved change become the account's documents
-    (a copy: the ticket keeps its own)."""
+    (a copy: the ticket keeps its own). As with a re-upload, a replaced document's file is kept
+    and named in the audit entry."""
     from django.core.files.base import ContentFile
 
     adopted = []
     for attachment in TicketAttachment.objects.filter(message__ticket=ticket, kind__in=DocumentKind.values):
         document = IdentityDocument.objects.filter(account=account, kind=attachment.kind).first()
-        old_name = document.file.name if document else None
+        previous = document.file.name if document else ""
         document = document or IdentityDocument(account=account, kind=attachment.kind)
         with attachment.file.open("rb") as handle:
             document.file.save(attachment.file.name.rsplit("/", 1)[-1], ContentFile(handle.read()), save=False)
         document.save()
-        if old_name:
-            storage = document.file.storage
-            transaction.on_commit(lambda name=old_name, storage=storage: storage.delete(name))
-        adopted.append(attachment.kind)
+        adopted.append({"kind": attachment.kind, "file": document.file.name, "previous_file": previous})
     return adopted
 
 

@@ -111,6 +111,7 @@ ACTIONS = {
     "suspend": (services.business_suspend, True, "نماد تعلیق شد."),
     "reinstate": (services.business_reinstate, False, "تعلیق نماد برداشته شد."),
     "revoke": (services.business_revoke, True, "نماد ابطال شد."),
+    "release_domain": (services.business_release_domain, True, "تأییدیه فنی دامنه آزاد شد و به متقاضی خبر داده شد."),
 }
 
 
@@ -306,7 +307,7 @@ def _complaint_context(request, obj, form=None):
         "complaint": obj, "business": obj.business, "attachments": obj.attachments.all(),
         "form": form or ComplaintDecisionForm(),
         "can_decide": request.user.has_perm("enamad.handle_complaint") and obj.status in OPEN_COMPLAINT_STATES,
-        "counts": selectors.complaint_counts(obj.business),
+        "counts": selectors.complaint_counts(obj.business), "BusinessStatus": BusinessStatus,
         "audit": AuditEntry.objects.for_object(obj).order_by("-id")[:20],
     }
 

@@ -18,10 +18,13 @@ from .models import (
     CHANGE_CATEGORIES,
     EDITABLE_STATES,
     BusinessStatus,
+    ChangeStatus,
     ComplaintAttachment,
+    ComplaintStatus,
     Persona,
     TicketAttachment,
     TicketCategory,
+    TicketStatus,
 )
 from .views import account_required
 
@@ -99,7 +102,7 @@ def ticket_new(request, category=None):
             return redirect("enamad:ticket", ticket.pk)
     return render(request, "enamad/ticket_form.html", {
         "form": form, "category": TicketCategory(category), "business": business,
-        "help": CATEGORY_HELP[category], "account": account,
+        "help": CATEGORY_HELP[category], "account": account, "TicketCategory": TicketCategory, "Persona": Persona,
     })
 
 
@@ -120,6 +123,7 @@ def ticket_detail(request, pk):
         return redirect("enamad:ticket", pk)
     return render(request, "enamad/ticket.html", {
         "ticket": ticket, "thread": selectors.ticket_thread(ticket), "form": form, "staff": False,
+        "TicketStatus": TicketStatus, "ChangeStatus": ChangeStatus,
     })
 
 
@@ -171,6 +175,7 @@ def complaint_detail(request, pk):
         return redirect("enamad:complaint", pk)
     return render(request, "enamad/complaint.html", {
         "complaint": complaint, "form": form, "attachments": complaint.attachments.all(),
+        "ComplaintStatus": ComplaintStatus,
     })
 
 
@@ -211,4 +216,5 @@ def renew(request, pk):
             messages.success(request, "درخواست تمدید برای بررسی کارشناس ارسال شد.")
             return redirect("enamad:business", pk)
     return render(request, "enamad/renew.html", {"form": form, "business": business, "seal": seal,
-                                                 "missing": business.missing_for_send()})
+                                                 "missing": business.missing_for_send(),
+                                                 "BusinessStatus": BusinessStatus})

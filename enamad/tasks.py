@@ -18,10 +18,12 @@ def verify_business_domain(business_id: int) -> bool:
 
 @shared_task(ignore_result=True)
 def verify_pending_domains() -> int:
-    """Beat: check, shortly after the applicant set it up, every draft not yet verified (N7)."""
+    """Beat: check every business with the applicant (draft or deficient) whose domain is not
+    verified yet and was entered or changed in the last week (N7)."""
     since = timezone.now() - timedelta(days=7)
-    ids = list(Business.objects.filter(status=BusinessStatus.DRAFT, domain_verified_at__isnull=True,
-                                       created_at__gte=since).values_list("pk", flat=True)[:200])
+    ids = list(Business.objects.filter(status__in=(BusinessStatus.DRAFT, BusinessStatus.DEFICIENT), domain_verified_at__isnull=True,
+                                       domain_changed_at__gte=since)
+               .order_by("-domain_changed_at").values_list("pk", flat=True)[:200])
     for business_id in ids:
         verify_business_domain.delay(business_id)
     return len(ids)

@@ -6,16 +6,19 @@ records the result afterwards.
 * Names are resolved through the configured resolver (``ENAMAD_DNS_RESOLVER``, queried with
   dnslib) or the system's; the address we connect to is the one we checked, so a second
   lookup cannot swap in another (no DNS rebinding).
-* Private, loopback, link-local, multicast and reserved addresses are refused unless
+* Addresses that are not globally reachable (private, shared, loopback, link-local, multicast,
+  reserved, and IPv6 addresses embedding such an IPv4 address) are refused unless
   ``ENAMAD_VERIFY_ALLOW_PRIVATE`` (tests and local development).
 * HTTPS first (certificate checked against the name; ``ENAMAD_VERIFY_CA_FILE`` adds a trust
-  anchor), then HTTP; timeouts on connect and on the whole read, a size cap, at most three
+  anchor), then HTTP; a timeout on each stage and one deadline for the whole fetch (connect, TLS
+  handshake, headers and body, redirects included), a size cap, at most three
   redirects and only to the same host (or its ``www.``).
 """
 
 from __future__ import annotations
 
 import http.client
+import io
 import ipaddress
 import logging
 import socket
@@ -129,14 +132,41 @@ def resolve(host: str) -> list[str]:
     return addresses
 
 
+# Ranges that are not globally reachable (IANA special-purpose registries) which some Python
+# versions still call ``is_global``: shared address space, IETF protocol assignments, the old
+# 6to4 relay and 6to4 itself (deprecated, RFC 7526; Python 3.12 calls it private, 3.11 global),
+# benchmarking, multicast, NAT64 local use, documentation, SRv6.
+_NOT_GLOBAL = tuple(ipaddress.ip_network(net) for net in (
+    "0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "192.88.99.0/24", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4",
+    "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "2002::/16", "3fff::/20", "5f00::/16",
+    "fc00::/7", "fe80::/10", "ff00::/8",
+))
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to: mapped, 6to4, Teredo (server and client).
+    NAT64 (64:ff9b::/96) lies in ::/8, which ``is_reserved`` refuses as a whole."""
+    found = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+    return [address for address in found if address is not None]
+
+
+def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return ip.is_global and not (
+        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
+        or ip.is_unspecified or any(ip in net for net in _NOT_GLOBAL if net.version == ip.version)
+    )
+
+
 def address_allowed(address: str) -> bool:
+    """Only globally reachable addresses, and for IPv6 also the IPv4 address it embeds."""
     if settings.ENAMAD_VERIFY_ALLOW_PRIVATE:
         return True
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
-                or ip.is_unspecified)
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    candidates = [ip, *(_embedded_ipv4(ip) if isinstance(ip, ipaddress.IPv6Address) else ())]
+    return all(_is_public(candidate) for candidate in candidates)
 
 
 def txt_records(domain: str) -> list[str]:
@@ -153,7 +183,53 @@ def _same_site(host: str, domain: str) -> bool:
     return host in {domain, f"www.{domain}"}
 
 
-def _connect(host: str, scheme: str, timeout: float) -> socket.socket:
+def _time_left(deadline: float, timeout: float) -> float:
+    """The socket timeout for the next stage (connect, handshake, one read): ``timeout``, but
+    never past the fetch's overall deadline."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("fetch deadline passed")
+    return min(timeout, left)
+
+
+class _DeadlineReader(io.RawIOBase):
+    """What ``http.client`` reads the status line, the headers and the body from: every
+    ``recv`` first sets the socket timeout to the time left, so a site that dribbles one byte
+    at a time cannot hold us past the deadline."""
+
+    def __init__(self, sock: socket.socket, deadline: float, timeout: float):
+        super().__init__()
+        self._sock, self._deadline, self._timeout = sock, deadline, timeout
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        self._sock.settimeout(_time_left(self._deadline, self._timeout))
+        return self._sock.recv_into(buffer)
+
+
+class _DeadlineSocket:
+    """The socket ``http.client`` is given: sends and reads under the fetch's deadline. Closing
+    it is left to ``fetch`` (``http.client`` closes the connection while the response is read)."""
+
+    def __init__(self, sock: socket.socket, deadline: float, timeout: float):
+        self._sock, self._deadline, self._timeout = sock, deadline, timeout
+
+    def sendall(self, data) -> None:
+        self._sock.settimeout(_time_left(self._deadline, self._timeout))
+        self._sock.sendall(data)
+
+    def makefile(self, mode: str = "rb", *args, **kwargs) -> io.BufferedReader:
+        return io.BufferedReader(_DeadlineReader(self._sock, self._deadline, self._timeout))
+
+    def close(self) -> None:
+        pass
+
+
+def _connect(host: str, scheme: str, timeout: float, deadline: float | None = None) -> socket.socket:
+    if deadline is None:
+        deadline = time.monotonic() + 2 * timeout
     addresses = resolve(host)
     refused = [a for a in addresses if not address_allowed(a)]
     if refused:
@@ -161,7 +237,7 @@ def _connect(host: str, scheme: str, timeout: float) -> socket.socket:
                              f"{host} resolves to non-public {refused[0]}")
     port = settings.ENAMAD_VERIFY_HTTPS_PORT if scheme == "https" else settings.ENAMAD_VERIFY_HTTP_PORT
     try:
-        sock = socket.create_connection((addresses[0], port), timeout=timeout)
+        sock = socket.create_connection((addresses[0], port), timeout=_time_left(deadline, timeout))
     except TimeoutError as exc:
         raise FetchError("سایت در زمان مقرر پاسخ نداد.", f"{scheme}://{host}: connect timeout") from exc
     except OSError as exc:
@@ -169,6 +245,7 @@ def _connect(host: str, scheme: str, timeout: float) -> socket.socket:
     if scheme == "https":
         context = ssl.create_default_context(cafile=settings.ENAMAD_VERIFY_CA_FILE or None)
         try:
+            sock.settimeout(_time_left(deadline, timeout))  # the whole handshake, not each packet
             sock = context.wrap_socket(sock, server_hostname=host)
         except ssl.SSLCertVerificationError as exc:
             sock.close()
@@ -187,16 +264,19 @@ def fetch(domain: str, path: str = "/", *, scheme: str = "https") -> Page:
     host, tls = domain, scheme == "https"
     for _ in range(MAX_REDIRECTS + 1):
         url = f"{scheme}://{host}{path}"
-        sock = _connect(host, scheme, timeout)
+        sock = _connect(host, scheme, timeout, deadline)
         conn = http.client.HTTPConnection(host, timeout=timeout)
-        conn.sock = sock
+        conn.sock = _DeadlineSocket(sock, deadline, timeout)
         try:
             conn.request("GET", path, headers={"Host": host, "User-Agent": USER_AGENT, "Accept": "*/*",
                                                "Connection": "close"})
             response = conn.getresponse()
             if response.status in {301, 302, 303, 307, 308}:
                 location = response.getheader("Location") or ""
-                target = urlsplit(urljoin(url, location))
+                try:
+                    target = urlsplit(urljoin(url, location))
+                except ValueError:  # "http://[x": not a URL
+                    raise FetchError("سایت به نشانی نامعتبری هدایت می‌کند.", f"{url}: bad redirect") from None
                 if target.scheme not in {"http", "https"} or not _same_site(target.hostname or "", domain):
                     raise FetchError("سایت به دامنه دیگری هدایت می‌کند.", f"{url}: redirect to {location}")
                 scheme, host = target.scheme, target.hostname
@@ -218,6 +298,7 @@ def fetch(domain: str, path: str = "/", *, scheme: str = "https") -> Page:
             raise FetchError("پاسخ سایت خوانا نبود.", f"{url}: {exc.__class__.__name__}") from exc
         finally:
             conn.close()
+            sock.close()
     raise FetchError("سایت بیش از حد هدایت (redirect) می‌کند.", f"{domain}: too many redirects")
 
 

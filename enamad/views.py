@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import wraps
 
 from django.conf import settings
@@ -180,7 +181,11 @@ def signup_done(request):
 
 
 def activate(request, token):
+    """The e-mailed link shows a page; only its button (a POST) activates, once."""
     try:
+        if request.method != "POST":
+            account = services.account_activation_check(token=token)
+            return render(request, "enamad/activate.html", {"account": account})
         services.account_activate(token=token, request=request)
     except services.ActivationError as exc:
         return render(request, "enamad/activation_failed.html", {"message": exc.message}, status=400)
@@ -238,14 +243,25 @@ def panel(request):
 @account_required
 def profile(request):
     account = request.account
+    locked = account.identity_locked()
+    if locked and request.method == "POST":
+        messages.error(request, services.IDENTITY_LOCKED_MESSAGE)
+        return redirect("enamad:profile")
     initial = {name: getattr(account, name) for name in services.PROFILE_FIELDS}
     form = ProfileForm(request.POST or None, initial=initial, persona=account.persona)
+    for field in form.fields.values():
+        field.disabled = locked
     if request.method == "POST" and form.is_valid():
-        services.account_update_profile(account_id=account.pk, actor=request.user, data=form.cleaned_data,
-                                        request=request)
+        try:
+            services.account_update_profile(account_id=account.pk, actor=request.user, data=form.cleaned_data,
+                                            request=request)
+        except InvalidTransition as exc:
+            messages.error(request, exc.message)
+            return redirect("enamad:profile")
         messages.success(request, "ثبت اطلاعات با موفقیت انجام شد.")
         return redirect("enamad:panel")
-    return render(request, "enamad/profile.html", {"form": form, "account": account})
+    return render(request, "enamad/profile.html", {"form": form, "account": account, "locked": locked,
+                                                    "locked_message": services.IDENTITY_LOCKED_MESSAGE})
 
 
 @account_required
@@ -253,6 +269,10 @@ def documents(request):
     account = request.account
     allowed = account.required_documents() + account.optional_documents()
     form = None
+    locked = account.identity_locked()
+    if request.method == "POST" and locked:
+        messages.error(request, services.IDENTITY_LOCKED_MESSAGE)
+        return redirect("enamad:documents")
     if request.method == "POST":
         form = DocumentForm(request.POST, request.FILES, allowed_kinds=allowed)
         if form.is_valid():
@@ -262,6 +282,8 @@ def documents(request):
                                                   request=request)
             except ValidationError as exc:
                 messages.error(request, _error_text(exc))
+            except InvalidTransition as exc:
+                messages.error(request, exc.message)
             else:
                 messages.success(request, f"فایل «{DocumentKind(form.cleaned_data['kind']).label}» با موفقیت بارگذاری شد.")
                 return redirect("enamad:documents")
@@ -270,7 +292,8 @@ def documents(request):
             messages.error(request, " ".join(errors))
     uploaded = {d.kind: d for d in account.documents.all()}
     rows = [(DocumentKind(kind), kind in account.required_documents(), uploaded.get(kind)) for kind in allowed]
-    return render(request, "enamad/documents.html", {"rows": rows, "account": account})
+    return render(request, "enamad/documents.html", {"rows": rows, "account": account, "locked": locked,
+                                                      "locked_message": services.IDENTITY_LOCKED_MESSAGE})
 
 
 @account_required
@@ -324,7 +347,7 @@ def _business_steps(business):
     if business.status != BusinessStatus.DRAFT:
         done.append("send")
     current = next((k for k, _ in BUSINESS_STEPS if k not in done), "")
-    return {"steps": BUSINESS_STEPS, "done": done, "current": current}
+    return {"steps": BUSINESS_STEPS, "done": done, "current": current, "BusinessStatus": BusinessStatus}
 
 
 def _own(request, pk):
@@ -432,10 +455,17 @@ def business_services(request, pk):
 @account_required
 def survey(request, pk):
     business = _own(request, pk)
+    if not business.editable:
+        messages.error(request, "پس از ارسال پرونده، امکان ویرایش وجود ندارد.")
+        return redirect("enamad:business", pk)
     form = SurveyForm(request.POST or None, instance=getattr(business, "survey", None))
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in SurveyForm.Meta.fields}
-        services.business_save_survey(business_id=business.pk, actor=request.user, data=data, request=request)
+        try:
+            services.business_save_survey(business_id=business.pk, actor=request.user, data=data, request=request)
+        except InvalidTransition as exc:
+            messages.error(request, exc.message)
+            return redirect("enamad:business", pk)
         messages.success(request, "نظرسنجی با موفقیت ثبت شد.")
         return redirect("enamad:business", pk)
     return render(request, "enamad/survey.html", {"form": form, "business": business, **_business_steps(business)})
@@ -499,7 +529,8 @@ def send(request, pk):
     if request.method == "POST":
         try:
             if business.status == BusinessStatus.DEFICIENT:
-                replies = {int(k[6:]): v for k, v in request.POST.items() if k.startswith("reply_") and k[6:].isdigit()}
+                replies = {int(k[6:]): v for k, v in request.POST.items()
+                           if k.startswith("reply_") and re.fullmatch(r"[0-9]{1,12}", k[6:])}
                 services.business_resend(business_id=business.pk, actor=request.user, replies=replies, request=request)
             else:
                 services.business_send(business_id=business.pk, actor=request.user, request=request)

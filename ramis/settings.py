@@ -217,6 +217,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "no-reply@ramis.local")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The /dev/outbox/ page that shows sent SMS and e-mail (development only).
 DEV_OUTBOX = env_bool("DEV_OUTBOX", DEBUG)
+# Keep login codes readable in the outbox after sending (development, for /dev/outbox/ only).
+OUTBOX_KEEP_SECRETS = env_bool("OUTBOX_KEEP_SECRETS", DEV_OUTBOX)
 
 # --- Celery -------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
@@ -266,6 +268,8 @@ CELERY_BEAT_SCHEDULE["ca-ocsp-refresh"] = {"task": "ramis.ca.tasks.ocsp_refresh_
 # deployment names the bank backend.
 PAYMENT_BACKEND = env_str("PAYMENT_BACKEND", "ramis.requests.payments.SandboxPaymentBackend")
 PAYMENT_OPTIONS = {"secret": env_str("PAYMENT_SANDBOX_SECRET", "")}
+# Staging only: let a production-mode deployment use the sandbox (check --deploy refuses otherwise).
+PAYMENT_ALLOW_SANDBOX = env_bool("PAYMENT_ALLOW_SANDBOX", False)
 if PAYMENT_BACKEND.endswith("AzBankGatewaysBackend"):
     INSTALLED_APPS.append("azbankgateways")
     AZ_IRANIAN_BANK_GATEWAYS = {

@@ -27,6 +27,19 @@ settings.SOFTHSM_DIR = _HSM_DIR
 STAFF_PASSWORD = "Correct-Horse-Battery-9"
 
 
+_MEDIA_DIR = Path(tempfile.mkdtemp(prefix="ramis-media-"))
+atexit.register(shutil.rmtree, _MEDIA_DIR, True)
+
+
+@pytest.fixture(autouse=True)
+def _private_media_in_a_temp_dir(settings):
+    """Uploads made by tests go to a temporary directory, never the developer's var/media."""
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(_MEDIA_DIR), "base_url": None}}}
+    settings.PRIVATE_MEDIA_ROOT = _MEDIA_DIR
+
+
 @pytest.fixture(autouse=True)
 def _eager_celery_and_clean_cache(settings):
     """Tasks run in-process in tests (the Redis worker test turns this off for itself)."""

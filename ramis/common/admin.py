@@ -24,5 +24,11 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "channel", "to", "status", "attempts", "template"]
+    exclude = ["body", "redacted_body"]
+    readonly_fields = ["text"]
+
+    @admin.display(description="متن")
+    def text(self, obj):
+        return obj.redacted_body or obj.body  # staff never read a login code
     list_filter = ["channel", "status"]
     search_fields = ["to"]

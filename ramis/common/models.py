@@ -100,6 +100,9 @@ class OutboxMessage(models.Model):
     to = models.CharField(max_length=254, db_index=True)
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField()
+    # For messages that carry a secret (a login code): the same text with the secret masked.
+    # It replaces ``body`` once the message is sent or stale, unless OUTBOX_KEEP_SECRETS.
+    redacted_body = models.TextField(blank=True)
     template = models.CharField(max_length=100, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
     attempts = models.PositiveIntegerField(default=0)

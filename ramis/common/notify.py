@@ -12,14 +12,22 @@ from .models import OutboxMessage
 def _schedule(message: OutboxMessage) -> None:
     from .tasks import deliver_message
 
-    transaction.on_commit(lambda: deliver_message.delay(message.pk))
+    # robust: a broker outage must not turn the caller's page into an error; the message is in
+    # the outbox and outbox_retry_pending sends it when the broker is back.
+    transaction.on_commit(lambda: deliver_message.delay(message.pk), robust=True)
 
 
-def send_sms(*, to: str, template: str, context: dict | None = None) -> OutboxMessage:
-    """Render ``notifications/<template>.txt`` and queue it for ``to``."""
-    body = render_to_string(f"notifications/{template}.txt", context or {}).strip()
+def send_sms(*, to: str, template: str, context: dict | None = None, secrets: tuple[str, ...] = ()) -> OutboxMessage:
+    """Render ``notifications/<template>.txt`` and queue it for ``to``. Context keys named in
+    ``secrets`` (a login code) are masked in the copy the outbox keeps after sending."""
+    context = context or {}
+    body = render_to_string(f"notifications/{template}.txt", context).strip()
+    redacted = ""
+    if secrets:
+        masked = {**context, **dict.fromkeys(secrets, "••••••")}
+        redacted = render_to_string(f"notifications/{template}.txt", masked).strip()
     message = OutboxMessage.objects.create(
-        channel=OutboxMessage.Channel.SMS, to=to, body=body, template=template
+        channel=OutboxMessage.Channel.SMS, to=to, body=body, redacted_body=redacted, template=template
     )
     _schedule(message)
     return message

@@ -48,8 +48,21 @@ def outbox_deliver(*, message_id: int) -> OutboxMessage:
         )
         logger.warning("delivery of outbox message %s failed: %s", message_id, error)
         raise DeliveryError(error) from exc
-    OutboxMessage.objects.filter(pk=message_id).update(
-        status=OutboxMessage.Status.SENT, sent_at=timezone.now(), last_error="", provider_ref=ref
-    )
+    done = {"status": OutboxMessage.Status.SENT, "sent_at": timezone.now(), "last_error": "", "provider_ref": ref}
+    if message.redacted_body and not settings.OUTBOX_KEEP_SECRETS:
+        done["body"] = message.redacted_body  # the secret left with the SMS; the outbox forgets it
+    OutboxMessage.objects.filter(pk=message_id).update(**done)
     message.refresh_from_db()
     return message
+
+
+def outbox_redact_stale(*, older_than: timedelta = timedelta(minutes=10)) -> int:
+    """A login code that could not be sent in time is useless: mask it and stop retrying."""
+    stale = OutboxMessage.objects.filter(created_at__lt=timezone.now() - older_than).exclude(redacted_body="")
+    stale = stale.exclude(status=OutboxMessage.Status.SENT).exclude(last_error="expired before delivery")
+    count = 0
+    for message in stale.only("pk", "redacted_body"):
+        count += OutboxMessage.objects.filter(pk=message.pk).update(
+            body=message.redacted_body, status=OutboxMessage.Status.FAILED, last_error="expired before delivery",
+        )
+    return count

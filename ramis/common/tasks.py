@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from . import services
@@ -24,7 +25,10 @@ def deliver_message(self, message_id: int) -> None:
 
 @shared_task(ignore_result=True)
 def outbox_retry_pending() -> int:
-    """Beat task: re-send what is still queued or failed (a message is never lost)."""
+    """Beat task: re-send what is still queued or failed (a message is never lost); login codes
+    too old to be of use are masked instead."""
+    if not settings.OUTBOX_KEEP_SECRETS:
+        services.outbox_redact_stale()
     cutoff = timezone.now() - timedelta(minutes=1)
     ids = list(
         OutboxMessage.objects.filter(
@@ -33,7 +37,7 @@ def outbox_retry_pending() -> int:
             ],
             attempts__lt=MAX_ATTEMPTS,
             created_at__lt=cutoff,
-        ).values_list("id", flat=True)[:500]
+        ).exclude(last_error="expired before delivery").values_list("id", flat=True)[:500]
     )
     for message_id in ids:
         deliver_message.delay(message_id)

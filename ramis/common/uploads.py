@@ -3,7 +3,6 @@ served only through views that have checked who is asking."""
 
 from __future__ import annotations
 
-import mimetypes
 import uuid
 from pathlib import PurePath
 
@@ -29,7 +28,10 @@ def sniff(head: bytes) -> str | None:
 
 
 def validate_upload(upload, *, kinds: tuple[str, ...] = ("pdf", "jpg", "png"), max_bytes: int | None = None) -> str:
-    """Raise a Persian ``ValidationError`` unless the file is one of ``kinds`` by content."""
+    """Raise a Persian ``ValidationError`` unless the file is one of ``kinds`` by content.
+
+    On success the upload is renamed ``<stem>.<kind>``: the extension it is stored with (see
+    ``private_upload_to``) is that of its content, never the one the client typed."""
     limit = max_bytes or settings.UPLOAD_MAX_BYTES
     if upload.size > limit:
         raise ValidationError(
@@ -58,29 +60,43 @@ def validate_upload(upload, *, kinds: tuple[str, ...] = ("pdf", "jpg", "png"), m
         upload.seek(0)
         if b"%%EOF" not in data[-2048:]:
             raise ValidationError("فایل PDF ناقص یا خراب است.", code="bad_pdf")
+    upload.name = f"{PurePath(upload.name or 'upload').stem or 'upload'}.{kind}"
     return kind
 
 
 @deconstructible
 class private_upload_to:  # noqa: N801 - used like a function in model fields
-    """``upload_to`` that stores under ``<prefix>/<yyyy>/<uuid>.<ext>``: no user-chosen names."""
+    """``upload_to`` that stores under ``<prefix>/<yyyy>/<uuid>.<ext>``: no user-chosen names.
+
+    ``<ext>`` is ``.pdf``, ``.jpg`` or ``.png`` (``validate_upload`` has renamed the upload after
+    its content), anything else ``.bin``."""
 
     def __init__(self, prefix: str):
         self.prefix = prefix
 
     def __call__(self, instance, filename: str) -> str:  # noqa: ARG002
-        ext = PurePath(filename).suffix.lower()[:5] or ".bin"
-        return f"{self.prefix}/{timezone.now():%Y}/{uuid.uuid4().hex}{ext}"
+        ext = PurePath(filename).suffix.lower().lstrip(".")
+        ext = {"jpeg": "jpg"}.get(ext, ext)
+        ext = ext if ext in ALLOWED_KINDS else "bin"
+        return f"{self.prefix}/{timezone.now():%Y}/{uuid.uuid4().hex}.{ext}"
 
     def __eq__(self, other):
         return isinstance(other, private_upload_to) and other.prefix == self.prefix
 
 
 def serve_private(fieldfile, *, download_name: str | None = None, inline: bool = True) -> FileResponse:
-    """Stream a private file. The caller has already authorised the request."""
-    name = download_name or PurePath(fieldfile.name).name
-    content_type = mimetypes.guess_type(fieldfile.name)[0] or "application/octet-stream"
-    response = FileResponse(fieldfile.open("rb"), content_type=content_type, as_attachment=not inline, filename=name)
+    """Stream a private file. The caller has already authorised the request.
+
+    The content type comes from the file's first bytes (``sniff``), never from its name: a
+    file that is not PDF, JPEG or PNG goes out as ``application/octet-stream``, as a download."""
+    handle = fieldfile.open("rb")
+    head = handle.read(262)
+    handle.seek(0)
+    kind = sniff(head)
+    content_type = ALLOWED_KINDS.get(kind, "application/octet-stream")
+    name = download_name or f"{PurePath(fieldfile.name).stem}.{kind or 'bin'}"
+    response = FileResponse(handle, content_type=content_type, as_attachment=not inline or kind is None,
+                            filename=name)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; object-src 'self'"
     response["Cache-Control"] = "private, no-store"

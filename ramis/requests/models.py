@@ -205,15 +205,22 @@ class CertificateRequest(ProtectedFSMModel):
 
     # --- transitions: only this row's fields, no I/O -------------------------------------------------
 
-    @transition(field=status, source=Status.DRAFT, target=Status.SUBMITTED, permission=_is_applicant)
+    def role_in_force(self) -> bool:
+        """A request moves on only while its role is approved: an ended role stops it (R2, R19)."""
+        return self.role.status == Role.Status.APPROVED
+
+    @transition(field=status, source=Status.DRAFT, target=Status.SUBMITTED, permission=_is_applicant,
+                conditions=[role_in_force])
     def final_submit(self):
         self.submitted_at = timezone.now()
 
-    @transition(field=status, source=Status.RETURNED, target=Status.SUBMITTED, permission=_is_applicant)
+    @transition(field=status, source=Status.RETURNED, target=Status.SUBMITTED, permission=_is_applicant,
+                conditions=[role_in_force])
     def resubmit(self):
         self.submitted_at = timezone.now()
 
-    @transition(field=status, source=Status.SUBMITTED, target=Status.AWAITING_PAYMENT, permission=_is_office_clerk)
+    @transition(field=status, source=Status.SUBMITTED, target=Status.AWAITING_PAYMENT, permission=_is_office_clerk,
+                conditions=[role_in_force])
     def approve(self):
         pass
 
@@ -250,9 +257,16 @@ class CertificateRequest(ProtectedFSMModel):
     def schedule_visit(self):
         pass
 
-    @transition(field=status, source=Status.AWAITING_ISSUANCE, target=Status.ISSUED, permission=_is_office_clerk)
+    @transition(field=status, source=Status.AWAITING_ISSUANCE, target=Status.ISSUED, permission=_is_office_clerk,
+                conditions=[role_in_force])
     def mark_issued(self):
         pass
+
+    @transition(field=status, source=[Status.DRAFT, Status.SUBMITTED, Status.RETURNED, Status.AWAITING_PAYMENT,
+                                      Status.AWAITING_APPOINTMENT, Status.AWAITING_VISIT, Status.AWAITING_ISSUANCE],
+                target=Status.CANCELLED)
+    def withdraw(self):
+        """The system closes the request because its role ended (no user permission)."""
 
     @transition(field=status, source=list(CANCELLABLE), target=Status.CANCELLED, permission=_is_applicant)
     def cancel(self):

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.module_loading import import_string
@@ -163,5 +164,14 @@ class AzBankGatewaysBackend(BasePaymentBackend):
         )
 
 
+def sandbox_refused() -> bool:
+    """In production the sandbox (which lets anyone "pay") is refused unless explicitly allowed
+    (a staging deployment): `manage.py check --deploy` reports it and the pages refuse to pay."""
+    return (settings.PAYMENT_BACKEND.endswith("SandboxPaymentBackend") and settings.PRODUCTION
+            and not settings.PAYMENT_ALLOW_SANDBOX)
+
+
 def get_backend() -> BasePaymentBackend:
+    if sandbox_refused():
+        raise ImproperlyConfigured("the sandbox payment gateway is refused in production: set PAYMENT_BACKEND")
     return import_string(settings.PAYMENT_BACKEND)(**settings.PAYMENT_OPTIONS)

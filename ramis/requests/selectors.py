@@ -67,6 +67,8 @@ def can_view_request_files(user, req: CertificateRequest) -> bool:
         return user.is_verified()
     if not (user.is_staff and user.is_verified()):
         return False
+    if req.status == CertificateRequest.Status.DRAFT:
+        return False  # a draft is the applicant's own until final submit
     return is_clerk_of(user, req.office_id) or user.has_perm("certrequests.view_certificaterequest")
 
 
@@ -119,6 +121,8 @@ def request_timeline(req: CertificateRequest):
 def missing_items(req: CertificateRequest) -> list[str]:
     """What stops a final submit, in Persian; empty when the request is complete."""
     missing: list[str] = []
+    if not req.role_in_force():
+        missing.append("سمت شما در این شرکت دیگر تأییدشده نیست؛ درخواست قابل ارسال نیست.")
     if not req.email:
         missing.append("رایانامه وارد نشده است.")
     if req.cert_type == CertificateType.SIGNATURE:

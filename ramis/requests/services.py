@@ -656,6 +656,13 @@ def role_end_with_revocation(
         # ending the role (registry.review_role) is the authority for these revocations
         _revoke(certificate, actor=actor, reason=revocation_reason, note=reason, check_perm=False, request=request)
         revoked.append(certificate)
+    for req in CertificateRequest.objects.select_for_update().filter(role_id=role_id).open():
+        if can_proceed(req.withdraw):
+            was = req.status
+            req.withdraw()
+            req.save()
+            _record(actor, req, "request.withdrawn", was, reason="سمت درخواست‌کننده پایان یافت.", request=request)
+            _sms_applicant(req, "request_withdrawn")
     return revoked
 
 

@@ -116,3 +116,31 @@ def test_dev_outbox_page_only_in_debug(client, settings, db):
     assert "123456" in response.content.decode()
     settings.DEV_OUTBOX = False
     assert client.get("/dev/outbox/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_login_code_is_masked_in_the_outbox_once_sent(gateway, settings):
+    settings.OUTBOX_KEEP_SECRETS = False
+    with transaction.atomic():
+        message = notify.send_sms(to="09121234567", template="login_code", secrets=("code",),
+                                  context={"code": "864209", "minutes": 2})
+    message.refresh_from_db()
+    assert message.status == OutboxMessage.Status.SENT
+    assert "864209" in gateway.received[0][1]  # the person got the code ...
+    assert "864209" not in message.body and "••••••" in message.body  # ... the database did not keep it
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stale_unsent_login_code_is_masked_not_retried(gateway, settings):
+    settings.OUTBOX_KEEP_SECRETS = False
+    gateway.status = 500
+    with transaction.atomic():
+        message = notify.send_sms(to="09121234567", template="login_code", secrets=("code",),
+                                  context={"code": "135790", "minutes": 2})
+    OutboxMessage.objects.filter(pk=message.pk).update(created_at=message.created_at.replace(year=2020))
+    gateway.status = 200
+    assert outbox_retry_pending() == 0
+    message.refresh_from_db()
+    assert "135790" not in message.body
+    assert message.last_error == "expired before delivery"
+    assert len(gateway.received) == 1  # only the first, failed attempt

@@ -142,6 +142,7 @@ def test_enamad_journey(page, shot, browser, live_server, settings, sites, zone,
     # 2. Activate by the e-mailed link, then log in with username and password.
     link = re.search(r"http://\S+/enamad/activate/\S+/", outbox_text(context)).group(0)
     page.goto(link)
+    page.get_by_role("button", name="فعال‌سازی حساب").click()
     page.wait_for_url("**/enamad/login/")
     assert "حساب شما فعال شد" in page.content()
     page.get_by_label("نام کاربری").fill(USERNAME)

@@ -48,10 +48,17 @@ def test_natural_person_signs_up_activates_and_logs_in(client, django_capture_on
     response = client.post("/enamad/login/", {"username": "sara.k", "password": PASSWORD})
     assert response.status_code == 200 and "_auth_user_id" not in client.session
 
-    response = client.get(activation_link())
+    # Opening the link (a mail scanner, a preview) only shows the page; its button activates.
+    link = activation_link()
+    response = client.get(link)
+    assert response.status_code == 200 and "فعال‌سازی حساب" in response.content.decode()
+    user.refresh_from_db()
+    assert not user.is_active
+    response = client.post(link)
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.is_active
+    assert AuditEntry.objects.filter(event="enamad.account.activated").count() == 1
     response = client.post("/enamad/login/", {"username": "sara.k", "password": PASSWORD})
     assert response.status_code == 302 and response["Location"] == "/enamad/panel/"
     assert "پنل کاربری" in client.get("/enamad/panel/").content.decode()
@@ -110,10 +117,29 @@ def test_expired_or_forged_activation_link(client, settings):
     signup(client)
     link = activation_link()
     assert client.get(link.replace("/activate/", "/activate/x")).status_code == 400
+    assert client.post(link.replace("/activate/", "/activate/x")).status_code == 400
     settings.ENAMAD_ACTIVATION_MAX_AGE_SECONDS = -1
     response = client.get(link)
     assert response.status_code == 400 and "منقضی" in response.content.decode()
+    assert client.post(link).status_code == 400
     assert not User.objects.get(username="sara.k").is_active
+
+
+def test_activation_link_works_once(client):
+    signup(client)
+    link = activation_link()
+    assert client.post(link).status_code == 302
+    user = User.objects.get(username="sara.k")
+    assert user.is_active
+    # Used: the page and the button both refuse it, in words.
+    for response in (client.get(link), client.post(link)):
+        assert response.status_code == 400 and "پیش‌تر به کار رفته" in response.content.decode()
+    # Staff deactivate the account later: the old link does not switch it back on.
+    client.post("/enamad/login/", {"username": "sara.k", "password": PASSWORD})
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    assert client.post(link).status_code == 400
+    assert not User.objects.get(pk=user.pk).is_active
+    assert AuditEntry.objects.filter(event="enamad.account.activated").count() == 1
 
 
 def test_login_failures_are_counted_by_axes(client, db, settings):

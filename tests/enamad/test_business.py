@@ -99,6 +99,21 @@ def test_survey(owner_client, account):
     assert business.survey_done_at is not None and business.survey.monthly_orders == 120
 
 
+def test_survey_cannot_be_changed_after_sending(owner_client, account, business):
+    services.business_send(business_id=business.pk, actor=account.user)
+    url = f"/enamad/panel/business/{business.pk}/survey/"
+    response = owner_client.post(url, {"heard_from": "friend", "platform": "custom", "monthly_orders": "999"},
+                                 follow=True)
+    assert "امکان ویرایش وجود ندارد" in response.content.decode()
+    assert owner_client.get(url)["Location"] == f"/enamad/panel/business/{business.pk}/"
+    business.refresh_from_db()
+    assert (business.survey.heard_from, business.survey.monthly_orders) == ("search", 10)
+    with pytest.raises(InvalidTransition):
+        services.business_save_survey(business_id=business.pk, actor=account.user,
+                                      data={"heard_from": "friend", "platform": "custom", "monthly_orders": 999})
+    assert not AuditEntry.objects.filter(event="enamad.business.survey_saved").exists()
+
+
 def test_email_verified_by_link(owner_client, account, django_capture_on_commit_callbacks):
     business = make_business(account, ready=False)
     owner_client.post(f"/enamad/panel/business/{business.pk}/contacts/", {"action": "email"})

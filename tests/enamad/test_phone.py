@@ -21,13 +21,15 @@ def fresh(db):
     return account
 
 
-def post_signed(client, url, data, secret=None):
+def post_signed(client, url, data, secret=None, *, sent_at: float | None = None):
+    import time
     from urllib.parse import urlencode
 
     body = urlencode(data).encode()
-    signature = services.inbound_signature(body) if secret is None else secret
+    timestamp = str(int(time.time() if sent_at is None else sent_at))
+    signature = services.inbound_signature(body, timestamp) if secret is None else secret
     return client.generic("POST", url, body, content_type="application/x-www-form-urlencoded",
-                          HTTP_X_ENAMAD_SIGNATURE=signature)
+                          HTTP_X_ENAMAD_SIGNATURE=signature, HTTP_X_ENAMAD_TIMESTAMP=timestamp)
 
 
 def test_mobile_verified_by_reverse_sms(client, fresh):
@@ -97,6 +99,33 @@ def test_unsigned_or_badly_signed_webhook_refused(client, fresh, settings):
     fresh.refresh_from_db()
     assert fresh.mobile_verified_at is None
     assert client.get("/enamad/hooks/sms/").status_code == 405
+
+
+def test_replayed_or_undated_webhook_refused(client, fresh):
+    import hashlib
+    import hmac
+    import time
+    from urllib.parse import urlencode
+
+    from django.conf import settings
+
+    challenge = services.phone_challenge_start(account_id=fresh.pk, actor=fresh.user, purpose="mobile")
+    data = {"from": "09121112233", "message": challenge.code}
+    url = "/enamad/hooks/sms/"
+    assert post_signed(client, url, data, sent_at=time.time() - 301).status_code == 403  # captured and replayed
+    assert post_signed(client, url, data, sent_at=time.time() + 301).status_code == 403
+    # Signed over the body alone (no time), or with the time missing: refused.
+    body = urlencode(data).encode()
+    body_only = hmac.new(settings.ENAMAD_INBOUND_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    assert client.generic("POST", url, body, content_type="application/x-www-form-urlencoded",
+                          HTTP_X_ENAMAD_SIGNATURE=body_only).status_code == 403
+    for timestamp in ("", "²", "1e9", "-1"):
+        assert client.generic("POST", url, body, content_type="application/x-www-form-urlencoded",
+                              HTTP_X_ENAMAD_SIGNATURE=services.inbound_signature(body, timestamp),
+                              HTTP_X_ENAMAD_TIMESTAMP=timestamp).status_code == 403
+    fresh.refresh_from_db()
+    assert fresh.mobile_verified_at is None
+    assert post_signed(client, url, data, sent_at=time.time() - 250).json()["matched"] is True
 
 
 def test_landline_verified_by_ivr_callback(client, fresh):

@@ -345,3 +345,10 @@ def test_holder_lists_cost_a_fixed_number_of_queries(owner_client, account, djan
     with django_assert_max_num_queries(8):  # session, user, account, nav, one list query; the session save
         page = owner_client.get("/enamad/panel/tickets/").content.decode()
     assert page.count("/enamad/panel/tickets/") >= 6
+
+
+def test_locked_identity_points_to_the_change_ticket(owner_client, account, business):
+    services.business_send(business_id=business.pk, actor=account.user)
+    for url in ("/enamad/panel/profile/", "/enamad/panel/documents/"):
+        page = owner_client.get(url).content.decode()
+        assert 'id="identity-locked"' in page and "/enamad/panel/tickets/new/identity_change/" in page

@@ -18,13 +18,24 @@ def _env(**extra):
     return env
 
 
-def test_check_deploy_has_no_warnings(tmp_path):
+def _check_deploy(tmp_path, **extra):
     env = _env(RAMIS_ENV="production", SECRET_KEY=secrets.token_urlsafe(48), ALLOWED_HOSTS="ra.example.ir",
-               RAMIS_VAR_DIR=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3")
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+               RAMIS_VAR_DIR=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3", **extra)
+    return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_check_deploy_has_no_warnings(tmp_path):
+    # A staging server that states it uses the sandbox gateway; production names the bank backend.
+    result = _check_deploy(tmp_path, PAYMENT_ALLOW_SANDBOX="1")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_refuses_the_sandbox_gateway_in_production(tmp_path):
+    result = _check_deploy(tmp_path)
+    assert result.returncode != 0
+    assert "ramis.E001" in result.stderr
 
 
 def test_production_refuses_to_start_without_secret_key(tmp_path):
@@ -46,8 +57,21 @@ def test_docker_compose_config_parses():
     compose = shutil.which("docker-compose")
     if compose is None:
         pytest.fail("docker-compose (Debian package) is missing: `make test` installs it")
-    env = _env(SECRET_KEY="s", POSTGRES_PASSWORD="p", CA_TOKEN_PIN="1234")
+    env = _env(SECRET_KEY="s", POSTGRES_PASSWORD="p", CA_ISSUING_PIN="1234")
     result = subprocess.run([compose, "-f", "docker-compose.yml", "config", "--services"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert set(result.stdout.split()) >= {"postgres", "redis", "web", "worker", "signing", "beat"}
+
+
+def test_wsgi_liveness_probe_answers_any_host():
+    from ramis.wsgi import application
+
+    seen = {}
+
+    def start_response(status, headers):
+        seen["status"] = status
+
+    body = b"".join(application({"PATH_INFO": "/healthz", "REQUEST_METHOD": "GET", "HTTP_HOST": "10.0.0.7:8000"},
+                                start_response))
+    assert (seen["status"], body) == ("200 OK", b"ok")

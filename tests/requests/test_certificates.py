@@ -11,7 +11,7 @@ from django.utils import timezone
 from ramis.common.errors import InvalidTransition
 from ramis.common.models import AuditEntry, OutboxMessage
 from ramis.registry.models import Role
-from ramis.requests import services
+from ramis.requests import selectors, services
 from ramis.requests.models import Certificate, CertificateRequest, RevocationRequest
 from tests.conftest import issue_test_certificate, last_sms
 
@@ -260,3 +260,26 @@ def test_immediate_revocation_is_visible_in_ocsp_and_crl(applicant_client, certi
     assert answer.revocation_reason == x509.ReasonFlags.key_compromise
     crl = x509.load_der_x509_crl(client.get("/ca/crl/issuing.crl").content)
     assert crl.get_revoked_certificate_by_serial_number(leaf.serial_number) is not None
+
+
+def test_ending_a_role_closes_its_open_requests(applicant_person, office, clerk, seo_reviewer, catalogue):
+    """R2/R19: a role that ended stops every request made for it, wherever it stands."""
+    submitted = advance(make_draft(applicant_person, office, catalogue=catalogue), "submitted", clerk=clerk)
+    draft = make_draft(applicant_person, office, catalogue=catalogue)
+    services.role_end_with_revocation(role_id=submitted.role_id, actor=seo_reviewer, reason="پایان همکاری")
+    for req in (submitted, draft):
+        req = CertificateRequest.objects.get(pk=req.pk)
+        assert req.status == "cancelled"
+        assert AuditEntry.objects.filter(event="request.withdrawn", target_id=str(req.pk)).exists()
+    assert last_sms(applicant_person.mobile).template == "request_withdrawn"
+
+
+def test_a_request_of_an_ended_role_cannot_move_on(applicant_person, office, clerk, seo_reviewer, catalogue):
+    from ramis.registry import services as registry_services
+
+    req = advance(make_draft(applicant_person, office, catalogue=catalogue), "submitted", clerk=clerk)
+    registry_services.role_end(role_id=req.role_id, actor=seo_reviewer, reason="x")  # ended outside the desk
+    with pytest.raises(InvalidTransition):
+        services.request_approve(request_id=req.pk, actor=clerk)
+    assert CertificateRequest.objects.get(pk=req.pk).status == "submitted"
+    assert "دیگر تأییدشده نیست" in " ".join(selectors.missing_items(req))

@@ -139,6 +139,8 @@ def test_document_view_is_permission_checked(client, applicant_client, other_app
     assert response["Cache-Control"] == "private, no-store"
     assert other_applicant_client.get(url).status_code == 404
     assert Client().get(url).status_code == 404
+    assert login_staff(Client(), clerk).get(url).status_code == 404  # a draft is the applicant's own
+    services.request_submit(request_id=req.pk, actor=applicant_person.user)
     assert login_staff(Client(), clerk).get(url).status_code == 200
     assert login_staff(Client(), other_office_clerk).get(url).status_code == 404
     assert login_staff(Client(), seo_reviewer).get(url).status_code == 404

@@ -12,7 +12,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('enamad', '0002_catalogue'),
+        ('enamad', '0003_business_domain_changed_at'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
