@@ -14,6 +14,7 @@ from .models import (
     Account,
     Business,
     ChecklistItem,
+    Complaint,
     IdentityDocument,
     PhoneChallenge,
     PostalLetter,
@@ -21,6 +22,8 @@ from .models import (
     ReviewItem,
     Seal,
     ServiceCategory,
+    Ticket,
+    TicketMessage,
 )
 
 
@@ -142,9 +145,11 @@ class ReviewAdmin(admin.ModelAdmin):
 
 @admin.register(Seal)
 class SealAdmin(admin.ModelAdmin):
-    list_display = ["number", "business", "stars", "granted_at", "expires_at"]
+    list_display = ["number", "business", "stars", "granted_at", "expires_at", "monitored_at", "reachable",
+                    "domain_failing_since"]
+    list_filter = ["stars", "reachable", "suspended_by_monitor"]
     search_fields = ["number", "business__domain"]
-    readonly_fields = ["business", "number", "code", "stars", "granted_at", "expires_at", "tls_checked_at"]
+    readonly_fields = [f.name for f in Seal._meta.fields if f.name != "id"]
 
     def has_add_permission(self, request):
         return False
@@ -162,3 +167,57 @@ class PhoneChallengeAdmin(admin.ModelAdmin):
     list_filter = ["purpose", "channel"]
     readonly_fields = ["account", "business", "purpose", "channel", "phone", "code", "created_at", "expires_at",
                       "verified_at"]
+
+
+# --- after the seal: tickets and complaints (answers and decisions go through the staff desk) ---
+
+
+class TicketMessageInline(admin.StackedInline):
+    model = TicketMessage
+    extra = 0
+    fields = ["created_at", "author", "from_staff", "body"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = ["reference", "subject", "category", "account", "status", "change_status", "last_message_at",
+                    "desk"]
+    list_filter = ["status", "category", "change_status"]
+    search_fields = ["reference", "subject", "account__user__username", "account__national_code"]
+    list_select_related = ["account"]
+    readonly_fields = [f.name for f in Ticket._meta.fields if f.name != "id"]
+    inlines = [TicketMessageInline]
+
+    @admin.display(description="میز کار")
+    def desk(self, obj):
+        return format_html('<a href="{}">پاسخ</a>', reverse("enamad:staff_ticket", args=[obj.pk]))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(admin.ModelAdmin):
+    list_display = ["tracking_code", "business", "complaint_type", "status", "created_at", "answer_due_at", "desk"]
+    list_filter = ["status", "complaint_type"]
+    search_fields = ["tracking_code", "business__domain", "contact_mobile", "payment_reference"]
+    list_select_related = ["business"]
+    readonly_fields = [f.name for f in Complaint._meta.fields if f.name != "id"]
+
+    @admin.display(description="میز کار")
+    def desk(self, obj):
+        return format_html('<a href="{}">رسیدگی</a>', reverse("enamad:staff_complaint", args=[obj.pk]))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -270,6 +270,33 @@ class VerificationMethod(models.TextChoices):
 
 
 EDITABLE_STATES = (BusinessStatus.DRAFT, BusinessStatus.DEFICIENT)
+# While a renewal is reviewed the seal keeps vouching until its old expiry date.
+RENEWAL_REVIEW_STATES = (BusinessStatus.UNDER_REVIEW, BusinessStatus.DEFICIENT, BusinessStatus.PHYSICAL_DOCUMENTS,
+                         BusinessStatus.DOCUMENTS_REJECTED, BusinessStatus.MANAGER_REVIEW)
+
+
+def seal_vouches(*, status: str, renewing: bool, expires_at, now=None) -> bool:
+    """The one definition of "this seal is in force" (N17, N18): within its year, and approved,
+    or approved before and now in the review of its renewal."""
+    now = now or timezone.now()
+    if expires_at is None or expires_at <= now:
+        return False
+    return status == BusinessStatus.APPROVED or (renewing and status in RENEWAL_REVIEW_STATES)
+
+
+def seal_in_force_q(prefix: str, now) -> Q:
+    """``seal_vouches`` as a filter; ``prefix`` leads from the queried model to the business
+    (``"business__"`` from a seal, ``""`` from a business)."""
+    expiry = "seal__expires_at__gt" if not prefix else "expires_at__gt"
+    return Q(**{expiry: now}) & (
+        Q(**{f"{prefix}status": BusinessStatus.APPROVED})
+        | Q(**{f"{prefix}renewing": True, f"{prefix}status__in": RENEWAL_REVIEW_STATES})
+    )
+
+
+def _can_suspend(instance, user) -> bool:
+    """Managers suspend seals; so do experts who handle complaints (N23)."""
+    return user.has_perm("enamad.approve_business") or user.has_perm("enamad.handle_complaint")
 
 
 def _ready_to_send(business: Business) -> bool:
@@ -285,7 +312,7 @@ class BusinessQuerySet(models.QuerySet):
         return self.filter(account=account)
 
     def holding_seal(self) -> BusinessQuerySet:
-        return self.filter(status=BusinessStatus.APPROVED, seal__expires_at__gt=timezone.now())
+        return self.filter(seal_in_force_q("", timezone.now()))
 
 
 class Business(FSMModelMixin, models.Model):
@@ -326,6 +353,9 @@ class Business(FSMModelMixin, models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     documents_received_at = models.DateTimeField(null=True, blank=True)
     last_reason = models.TextField("آخرین توضیح کارشناس", blank=True)
+    status_changed_at = models.DateTimeField("آخرین تغییر وضعیت", null=True, blank=True)
+    # A renewal under review: the seal keeps vouching until its old expiry date (N18).
+    renewing = models.BooleanField("در حال تمدید", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -422,7 +452,7 @@ class Business(FSMModelMixin, models.Model):
     @transition(field=status, source=BusinessStatus.MANAGER_REVIEW, target=BusinessStatus.APPROVED,
                 permission="enamad.approve_business", conditions=[_all_contacts_verified])
     def final_approve(self):
-        pass
+        self.renewing = False
 
     @transition(field=status, source=BusinessStatus.MANAGER_REVIEW, target=BusinessStatus.UNDER_REVIEW,
                 permission="enamad.approve_business")
@@ -430,7 +460,7 @@ class Business(FSMModelMixin, models.Model):
         self.last_reason = reason
 
     @transition(field=status, source=BusinessStatus.APPROVED, target=BusinessStatus.SUSPENDED,
-                permission="enamad.approve_business")
+                permission=_can_suspend)
     def suspend(self, reason: str):
         self.last_reason = reason
 
@@ -453,6 +483,7 @@ class Business(FSMModelMixin, models.Model):
                 target=BusinessStatus.UNDER_REVIEW, conditions=[_ready_to_send])
     def renew(self):
         self.sent_at = timezone.now()
+        self.renewing = True
 
 
 class BusinessService(models.Model):
@@ -579,8 +610,15 @@ class ReviewItem(models.Model):
 
 class SealQuerySet(models.QuerySet):
     def public(self) -> SealQuerySet:
-        """Seals the public registry lists: approved and not past their year."""
-        return self.filter(business__status=BusinessStatus.APPROVED, expires_at__gt=timezone.now())
+        """Seals the public registry lists: in force (``seal_vouches``)."""
+        return self.filter(seal_in_force_q("business__", timezone.now()))
+
+    def monitored(self) -> SealQuerySet:
+        """Seals the monitor re-checks (N21): approved and within their year, and those the
+        monitor itself suspended (so that a restored check can restore them)."""
+        return self.filter(expires_at__gt=timezone.now()).filter(
+            Q(business__status=BusinessStatus.APPROVED)
+            | Q(business__status=BusinessStatus.SUSPENDED, suspended_by_monitor=True))
 
 
 class Seal(models.Model):
@@ -591,6 +629,16 @@ class Seal(models.Model):
     granted_at = models.DateTimeField("تاریخ اعطا")
     expires_at = models.DateTimeField("تاریخ انقضا", db_index=True)
     tls_checked_at = models.DateTimeField(null=True, blank=True)
+    # Monitoring (N21): what the last check found and when the next one is due.
+    monitor_due_at = models.DateTimeField("بررسی بعدی", null=True, blank=True, db_index=True)
+    monitored_at = models.DateTimeField("آخرین بررسی", null=True, blank=True)
+    reachable = models.BooleanField("در دسترس", default=True)
+    unreachable_since = models.DateTimeField(null=True, blank=True)
+    domain_failing_since = models.DateTimeField("تأییدیه فنی از", null=True, blank=True)
+    monitor_error = models.TextField(blank=True)
+    suspended_by_monitor = models.BooleanField(default=False)
+    # Expiry reminders (30 and 7 days): the smallest threshold already reminded of.
+    reminder_days_sent = models.PositiveSmallIntegerField(null=True, blank=True)
 
     objects = SealQuerySet.as_manager()
 
@@ -604,4 +652,258 @@ class Seal(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.business.status == BusinessStatus.APPROVED and self.expires_at > timezone.now()
+        business = self.business
+        return seal_vouches(status=business.status, renewing=business.renewing, expires_at=self.expires_at)
+
+
+# --- Support tickets (N19, N20) ---------------------------------------------------------------
+
+
+def random_ticket_reference() -> str:
+    return "T-" + "".join(secrets.choice(string.digits) for _ in range(8))
+
+
+def random_tracking_code() -> str:
+    return "C-" + "".join(secrets.choice(string.digits) for _ in range(10))
+
+
+class TicketCategory(models.TextChoices):
+    GENERAL = "general", "پرسش عمومی"
+    TECHNICAL = "technical", "مشکل فنی یا تأییدیه فنی"
+    SEAL = "seal", "نماد، کد نماد و تمدید"
+    PERSONA_CHANGE = "persona_change", "تغییر نوع شخصیت (حقیقی ↔ حقوقی)"
+    IDENTITY_CHANGE = "identity_change", "تغییر اطلاعات هویتی"
+    BUSINESS_CHANGE = "business_change", "تغییر اطلاعات کسب‌وکار"
+
+
+# N20: these categories ask for a change that staff approve and a service applies.
+CHANGE_CATEGORIES = (TicketCategory.PERSONA_CHANGE, TicketCategory.IDENTITY_CHANGE, TicketCategory.BUSINESS_CHANGE)
+
+
+class TicketStatus(models.TextChoices):
+    OPEN = "open", "باز (در انتظار پاسخ پشتیبانی)"
+    ANSWERED = "answered", "پاسخ داده شد"
+    CLOSED = "closed", "بسته"
+
+
+class ChangeStatus(models.TextChoices):
+    PENDING = "pending", "در انتظار بررسی"
+    APPROVED = "approved", "تأیید و اعمال شد"
+    REJECTED = "rejected", "رد شد"
+
+
+class AttachmentKind(models.TextChoices):
+    """What a ticket attachment is: one of the identity documents (a change applies them to the
+    account), a document that supports a business-data change, or anything else."""
+
+    NATIONAL_CARD = DocumentKind.NATIONAL_CARD.value, DocumentKind.NATIONAL_CARD.label
+    BIRTH_CERTIFICATE = DocumentKind.BIRTH_CERTIFICATE.value, DocumentKind.BIRTH_CERTIFICATE.label
+    GAZETTE = DocumentKind.GAZETTE.value, DocumentKind.GAZETTE.label
+    ARTICLES = DocumentKind.ARTICLES.value, DocumentKind.ARTICLES.label
+    GOVERNMENT_LETTER = DocumentKind.GOVERNMENT_LETTER.value, DocumentKind.GOVERNMENT_LETTER.label
+    SUPPORTING = "supporting", "مدرک مثبت تغییر (اجاره‌نامه، پروانه کسب، آگهی تغییرات و مانند آن)"
+    OTHER = "other", "پیوست"
+
+
+class TicketQuerySet(models.QuerySet):
+    def for_account(self, account: Account) -> TicketQuerySet:
+        return self.filter(account=account)
+
+    def waiting_for_staff(self) -> TicketQuerySet:
+        return self.filter(status=TicketStatus.OPEN)
+
+
+class Ticket(FSMModelMixin, models.Model):
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="tickets")
+    business = models.ForeignKey(Business, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets",
+                                 verbose_name="کسب‌وکار")
+    reference = models.CharField("شماره تیکت", max_length=12, unique=True, default=random_ticket_reference)
+    subject = models.CharField("موضوع", max_length=200)
+    category = models.CharField("دسته", max_length=20, choices=TicketCategory.choices)
+    status = FSMField("وضعیت", max_length=10, choices=TicketStatus.choices, default=TicketStatus.OPEN,
+                      protected=True, db_index=True)
+    # N20: the change asked for (new values), its decision and when it was applied.
+    change_status = models.CharField("وضعیت درخواست تغییر", max_length=10, choices=ChangeStatus.choices,
+                                     blank=True, db_index=True)
+    change_data = models.JSONField("مقادیر درخواستی", default=dict, blank=True)
+    change_decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                          related_name="+")
+    change_decided_at = models.DateTimeField(null=True, blank=True)
+    change_note = models.TextField("توضیح تصمیم", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_message_at = models.DateTimeField(default=timezone.now, db_index=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-last_message_at"]
+        verbose_name = "تیکت پشتیبانی"
+        verbose_name_plural = "تیکت‌های پشتیبانی"
+        permissions = [
+            ("answer_ticket", "پاسخ به تیکت‌های پشتیبانی"),
+            ("approve_change", "تأیید درخواست تغییر نوع شخصیت و اطلاعات هویتی/کسب‌وکار"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.subject}"
+
+    @property
+    def is_change(self) -> bool:
+        return self.category in CHANGE_CATEGORIES
+
+    # --- transitions: only this row's fields (STYLE 2) -----------------------------------------
+    @transition(field=status, source=[TicketStatus.OPEN, TicketStatus.ANSWERED], target=TicketStatus.ANSWERED,
+                permission="enamad.answer_ticket")
+    def answer(self):
+        self.last_message_at = timezone.now()
+
+    @transition(field=status, source=[TicketStatus.OPEN, TicketStatus.ANSWERED], target=TicketStatus.OPEN)
+    def follow_up(self):
+        self.last_message_at = timezone.now()
+
+    @transition(field=status, source=[TicketStatus.OPEN, TicketStatus.ANSWERED], target=TicketStatus.CLOSED)
+    def close(self):
+        self.closed_at = timezone.now()
+
+
+class TicketMessage(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    from_staff = models.BooleanField(default=False)
+    body = models.TextField("متن")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = "پیام تیکت"
+        verbose_name_plural = "پیام‌های تیکت"
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}#{self.pk}"
+
+
+class TicketAttachment(models.Model):
+    message = models.ForeignKey(TicketMessage, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField("نوع پیوست", max_length=20, choices=AttachmentKind.choices, default=AttachmentKind.OTHER)
+    file = models.FileField(upload_to=private_upload_to("enamad/tickets"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "پیوست تیکت"
+        verbose_name_plural = "پیوست‌های تیکت"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.message_id})"
+
+
+# --- Complaints (N23) -------------------------------------------------------------------------
+
+
+class ComplaintType(models.TextChoices):
+    NON_DELIVERY = "non_delivery", "عدم تحویل کالا یا خدمت"
+    NO_REFUND = "no_refund", "عدم استرداد وجه پس از انصراف از خرید"
+    DEFECT = "defect", "معیوب بودن یا مغایرت کالا با مشخصات"
+    DELAY = "delay", "تأخیر در ارسال یا تحویل"
+    NEW_CHARGES = "new_charges", "دریافت هزینه جدید پس از فروش"
+    AFTER_SALES = "after_sales", "عدم ارائه خدمات پس از فروش"
+    NO_INVOICE = "no_invoice", "عدم ارائه فاکتور"
+
+
+class ComplaintStatus(models.TextChoices):
+    AWAITING_ANSWER = "awaiting_answer", "در انتظار پاسخ فروشنده"
+    ANSWERED = "answered", "پاسخ فروشنده ثبت شد"
+    OVERDUE = "overdue", "بی‌پاسخ در مهلت — ارجاع به کارشناس"
+    UPHELD = "upheld", "وارد دانسته شد"
+    DISMISSED = "dismissed", "رد شد"
+
+
+OPEN_COMPLAINT_STATES = (ComplaintStatus.AWAITING_ANSWER, ComplaintStatus.ANSWERED, ComplaintStatus.OVERDUE)
+DECIDABLE_STATES = list(OPEN_COMPLAINT_STATES)
+
+
+class ComplaintQuerySet(models.QuerySet):
+    def open(self) -> ComplaintQuerySet:
+        return self.filter(status__in=OPEN_COMPLAINT_STATES)
+
+    def past_deadline(self, now=None) -> ComplaintQuerySet:
+        return self.filter(status=ComplaintStatus.AWAITING_ANSWER, answer_due_at__lte=now or timezone.now())
+
+
+class Complaint(FSMModelMixin, models.Model):
+    """A buyer's complaint about a seal holder (N23), filed from the public seal page."""
+
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="complaints")
+    tracking_code = models.CharField("کد پیگیری", max_length=14, unique=True, default=random_tracking_code)
+    complaint_type = models.CharField("نوع شکایت", max_length=20, choices=ComplaintType.choices)
+    payment_reference = models.CharField("شماره پیگیری پرداخت", max_length=40)
+    description = models.TextField("شرح شکایت")
+    contact_name = models.CharField("نام و نام خانوادگی", max_length=120)
+    contact_mobile = models.CharField("تلفن همراه", max_length=11)
+    contact_email = models.EmailField("رایانامه", blank=True)
+    status = FSMField("وضعیت", max_length=20, choices=ComplaintStatus.choices,
+                      default=ComplaintStatus.AWAITING_ANSWER, protected=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    answer_due_at = models.DateTimeField("مهلت پاسخ", db_index=True)
+    flagged_at = models.DateTimeField("ارجاع به کارشناس", null=True, blank=True)
+    answer = models.TextField("پاسخ فروشنده", blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField("نظر کارشناس", blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    seal_suspended = models.BooleanField("نماد به سبب این شکایت تعلیق شد", default=False)
+
+    objects = ComplaintQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "شکایت"
+        verbose_name_plural = "شکایت‌ها"
+        permissions = [("handle_complaint", "رسیدگی به شکایت‌ها (وارد/رد، تعلیق نماد)")]
+
+    def __str__(self) -> str:
+        return f"{self.tracking_code} — {self.business_id}"
+
+    @property
+    def answered_late(self) -> bool:
+        return bool(self.answered_at and self.answered_at > self.answer_due_at)
+
+    # --- transitions ---------------------------------------------------------------------------
+    @transition(field=status, source=[ComplaintStatus.AWAITING_ANSWER, ComplaintStatus.OVERDUE],
+                target=ComplaintStatus.ANSWERED)
+    def record_answer(self, text: str):
+        self.answer = text
+        self.answered_at = timezone.now()
+
+    @transition(field=status, source=ComplaintStatus.AWAITING_ANSWER, target=ComplaintStatus.OVERDUE)
+    def flag(self):
+        self.flagged_at = timezone.now()
+
+    @transition(field=status, source=DECIDABLE_STATES, target=ComplaintStatus.UPHELD,
+                permission="enamad.handle_complaint")
+    def uphold(self, note: str):
+        self.decision_note = note
+        self.decided_at = timezone.now()
+
+    @transition(field=status, source=DECIDABLE_STATES, target=ComplaintStatus.DISMISSED,
+                permission="enamad.handle_complaint")
+    def dismiss(self, note: str):
+        self.decision_note = note
+        self.decided_at = timezone.now()
+
+
+class ComplaintAttachment(models.Model):
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="attachments")
+    from_holder = models.BooleanField("پیوست پاسخ فروشنده", default=False)
+    file = models.FileField(upload_to=private_upload_to("enamad/complaints"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "پیوست شکایت"
+        verbose_name_plural = "پیوست‌های شکایت"
+
+    def __str__(self) -> str:
+        return f"attachment {self.pk} of {self.complaint_id}"

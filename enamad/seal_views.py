@@ -7,13 +7,19 @@ once), at most one query on a cache miss and none on a hit, and cacheable by bro
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
-from . import selectors
+from ramis.common import throttle
+
+from . import selectors, services
 from .domains import display_domain, host_matches, request_site_host
-from .models import BusinessStatus
+from .forms import ComplaintForm, ComplaintLookupForm
+from .models import BusinessStatus, Complaint, seal_vouches
 
 SEAL_DIR = settings.BASE_DIR / "static" / "enamad" / "seal"
 _IMAGES: dict[str, bytes] = {}
@@ -34,7 +40,7 @@ def logo_variant(facts: selectors.SealFacts | None, site_host: str | None) -> st
         return f"stars-{min(max(facts.stars, 1), 2)}"
     if facts.status == BusinessStatus.SUSPENDED:
         return "suspended"
-    if facts.status in {BusinessStatus.APPROVED, BusinessStatus.EXPIRED}:
+    if facts.status in {BusinessStatus.APPROVED, BusinessStatus.EXPIRED} or facts.renewing:
         return "expired"
     return "invalid"
 
@@ -60,7 +66,60 @@ def page(request):
     now = timezone.now()
     return render(request, "enamad/seal_page.html", {
         "seal": seal, "business": business, "account": business.account, "foreign_host": referrer if foreign else "",
-        "active": business.status == BusinessStatus.APPROVED and seal.expires_at > now,
+        "active": seal_vouches(status=business.status, renewing=business.renewing, expires_at=seal.expires_at, now=now),
         "domain_display": display_domain(business.domain), "support_hours": settings.ENAMAD_SUPPORT_HOURS,
         "stars": range(seal.stars),
     })
+
+
+# --- complaints from the seal page (N23) -------------------------------------------------------
+
+
+def complaint(request):
+    """Anyone can complain about a seal holder from its seal page; captcha and a per-address
+    limit keep it from being flooded."""
+    seal = selectors.seal_for_page(request.GET.get("id", ""), request.GET.get("Code", ""))
+    form = ComplaintForm(request.POST if request.method == "POST" else None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        ip = request.META.get("REMOTE_ADDR", "")
+        if not throttle.hit(f"enamad-complaint:{ip}", limit=10, window=3600):
+            messages.error(request, "تعداد شکایت‌های ثبت‌شده از این نشانی بیش از حد مجاز است؛ بعداً تلاش کنید.")
+        else:
+            data = {k: v for k, v in form.cleaned_data.items() if k not in {"attachments", "captcha"}}
+            try:
+                filed = services.complaint_file(seal_id=seal.pk, data=data,
+                                                attachments=form.cleaned_data["attachments"], request=request)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                request.session["enamad_complaint"] = filed.tracking_code
+                return redirect(f"{reverse('seal:complaint_filed')}?code={filed.tracking_code}")
+    return render(request, "enamad/complaint_form.html", {
+        "seal": seal, "business": seal.business, "form": form,
+        "hours": settings.ENAMAD_COMPLAINT_ANSWER_HOURS,
+    })
+
+
+def complaint_filed(request):
+    code = request.GET.get("code", "")
+    if not code or request.session.get("enamad_complaint") != code:
+        raise Http404
+    filed = Complaint.objects.select_related("business").get(tracking_code=code)
+    return render(request, "enamad/complaint_filed.html", {"complaint": filed})
+
+
+def complaint_status(request):
+    """The buyer follows a complaint with its tracking code and the mobile it was filed with."""
+    form = ComplaintLookupForm(request.POST if request.method == "POST" else None, initial={"code": request.GET.get("code", "")})
+    found = None
+    if request.method == "POST" and form.is_valid():
+        ip = request.META.get("REMOTE_ADDR", "")
+        if not throttle.hit(f"enamad-complaint-lookup:{ip}", limit=30, window=3600):
+            form.add_error(None, "تعداد درخواست‌ها بیش از حد مجاز است؛ بعداً تلاش کنید.")
+        else:
+            found = (Complaint.objects.select_related("business")
+                     .filter(tracking_code=form.cleaned_data["code"], contact_mobile=form.cleaned_data["mobile"])
+                     .first())
+            if found is None:
+                form.add_error(None, "شکایتی با این کد پیگیری و شماره همراه پیدا نشد.")
+    return render(request, "enamad/complaint_status.html", {"form": form, "complaint": found})

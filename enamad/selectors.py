@@ -7,11 +7,23 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.cache import cache
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
-from .models import Account, Business, BusinessStatus, Seal
+from .models import (
+    OPEN_COMPLAINT_STATES,
+    Account,
+    Business,
+    BusinessStatus,
+    ChangeStatus,
+    Complaint,
+    ComplaintStatus,
+    Seal,
+    Ticket,
+    TicketMessage,
+    TicketStatus,
+    seal_vouches,
+)
 
 SEAL_CACHE_SECONDS = 60
 # ASCII digits only: ``str.isdigit`` also accepts "²" or "۳", which ``int`` then refuses or reads.
@@ -20,7 +32,7 @@ _SEAL_CODE_RE = re.compile(r"[A-Za-z0-9]{32}")
 
 
 def seal_cache_key(number: int | str, code: str) -> str:
-    return f"enamad:seal:{number}:{code}"
+    return f"enamad:seal:v2:{number}:{code}"
 
 
 @dataclass(frozen=True)
@@ -30,12 +42,13 @@ class SealFacts:
     number: int
     domain: str
     status: str
+    renewing: bool
     stars: int
     expires_at: datetime
 
     @property
     def active(self) -> bool:
-        return self.status == BusinessStatus.APPROVED and self.expires_at > timezone.now()
+        return seal_vouches(status=self.status, renewing=self.renewing, expires_at=self.expires_at)
 
 
 def seal_facts(number: str, code: str) -> SealFacts | None:
@@ -47,7 +60,8 @@ def seal_facts(number: str, code: str) -> SealFacts | None:
     if cached is not None:
         return cached or None
     row = (Seal.objects.filter(number=int(number), code=code)
-           .values_list("number", "business__domain", "business__status", "stars", "expires_at").first())
+           .values_list("number", "business__domain", "business__status", "business__renewing", "stars",
+                        "expires_at").first())
     facts = SealFacts(*row) if row else None
     cache.set(key, facts or False, SEAL_CACHE_SECONDS)
     return facts
@@ -103,3 +117,74 @@ def staff_queue(queue: str) -> QuerySet[Business]:
     states = STAFF_QUEUES.get(queue, STAFF_QUEUES["review"])
     return (Business.objects.filter(status__in=states).select_related("account")
             .order_by("sent_at", "id"))
+
+
+# --- tickets and complaints (N19, N20, N23) ----------------------------------------------------
+
+
+def tickets_for_account(account: Account) -> QuerySet[Ticket]:
+    return (Ticket.objects.for_account(account).select_related("business")
+            .annotate(message_count=Count("messages")).order_by("-last_message_at"))
+
+
+def get_ticket_for_account(account: Account, pk: int) -> Ticket:
+    ticket = Ticket.objects.select_related("account__user", "business").filter(pk=pk, account=account).first()
+    if ticket is None:
+        raise Http404
+    return ticket
+
+
+def ticket_thread(ticket: Ticket) -> QuerySet[TicketMessage]:
+    return ticket.messages.select_related("author").prefetch_related("attachments")
+
+
+STAFF_TICKET_QUEUES = {
+    "open": ("منتظر پاسخ", Q(status=TicketStatus.OPEN)),
+    "changes": ("درخواست‌های تغییر", Q(change_status=ChangeStatus.PENDING) & ~Q(status=TicketStatus.CLOSED)),
+    "answered": ("پاسخ داده‌شده", Q(status=TicketStatus.ANSWERED)),
+    "closed": ("بسته", Q(status=TicketStatus.CLOSED)),
+}
+
+
+def staff_tickets(queue: str) -> QuerySet[Ticket]:
+    _, condition = STAFF_TICKET_QUEUES.get(queue, STAFF_TICKET_QUEUES["open"])
+    order = "last_message_at" if queue in {"open", "changes"} else "-last_message_at"
+    return Ticket.objects.filter(condition).select_related("account", "business").order_by(order, "id")
+
+
+def complaints_for_account(account: Account) -> QuerySet[Complaint]:
+    return Complaint.objects.filter(business__account=account).select_related("business").order_by(
+        "-created_at")
+
+
+def get_complaint_for_account(account: Account, pk: int) -> Complaint:
+    complaint = (Complaint.objects.select_related("business__account")
+                 .filter(pk=pk, business__account=account).first())
+    if complaint is None:
+        raise Http404
+    return complaint
+
+
+STAFF_COMPLAINT_QUEUES = {
+    "overdue": ("بی‌پاسخ در مهلت", Q(status=ComplaintStatus.OVERDUE)),
+    "answered": ("پاسخ داده‌شده", Q(status=ComplaintStatus.ANSWERED)),
+    "awaiting": ("در مهلت پاسخ", Q(status=ComplaintStatus.AWAITING_ANSWER)),
+    "closed": ("رسیدگی‌شده", Q(status__in=[ComplaintStatus.UPHELD, ComplaintStatus.DISMISSED])),
+}
+
+
+def staff_complaints(queue: str, business_id: int | None = None) -> QuerySet[Complaint]:
+    _, condition = STAFF_COMPLAINT_QUEUES.get(queue, STAFF_COMPLAINT_QUEUES["overdue"])
+    qs = Complaint.objects.filter(condition)
+    if business_id:
+        qs = qs.filter(business_id=business_id)
+    return qs.select_related("business").order_by("answer_due_at", "id")
+
+
+def complaint_counts(business: Business) -> dict[str, int]:
+    """Complaint counts per status for the staff business page (N23), in one query."""
+    rows = dict(business.complaints.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    counts = {status: rows.get(status, 0) for status in ComplaintStatus.values}
+    counts["total"] = sum(rows.values())
+    counts["open"] = sum(rows.get(s, 0) for s in OPEN_COMPLAINT_STATES)
+    return counts

@@ -7,17 +7,20 @@ checks) happens outside any transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django_fsm import can_proceed, has_transition_perm
@@ -30,18 +33,31 @@ from ramis.common.uploads import validate_upload
 
 from . import verification
 from .models import (
+    CHANGE_CATEGORIES,
     Account,
+    AttachmentKind,
     Business,
     BusinessService,
     BusinessStatus,
+    ChangeStatus,
     ChecklistItem,
+    Complaint,
+    ComplaintAttachment,
+    ComplaintStatus,
+    DocumentKind,
     IdentityDocument,
+    Persona,
     PhoneChallenge,
     PostalLetter,
     Review,
     ReviewItem,
     Seal,
     SurveyResponse,
+    Ticket,
+    TicketAttachment,
+    TicketCategory,
+    TicketMessage,
+    TicketStatus,
 )
 from .selectors import seal_cache_key
 
@@ -111,6 +127,7 @@ def _transition(business: Business, name: str, *, actor, event: str, reason: str
         raise PermissionDenied
     old = business.status
     method(*args)
+    business.status_changed_at = timezone.now()
     business.save()
     audit.record(actor=actor, target=business, event=event, old=old, new=business.status, reason=reason,
                  extra=extra, request=request)
@@ -769,10 +786,16 @@ def business_final_approve(*, business_id: int, actor, request=None) -> Seal:
     if seal is None:
         seal = Seal(business=business, number=_new_seal_number())
     _forget_seal(seal if seal.pk else None)
+    # A renewal approved before the old expiry adds the year to what was left, not to today.
+    start = max(now, seal.expires_at) if seal.pk and seal.expires_at else now
     seal.stars = 2 if business.tls_valid else 1
     seal.granted_at = now
-    seal.expires_at = now + timedelta(days=settings.ENAMAD_SEAL_VALIDITY_DAYS)
+    seal.expires_at = start + timedelta(days=settings.ENAMAD_SEAL_VALIDITY_DAYS)
     seal.tls_checked_at = business.tls_checked_at
+    seal.reminder_days_sent = None
+    seal.monitor_due_at = now + timedelta(hours=settings.ENAMAD_MONITOR_INTERVAL_HOURS)
+    seal.reachable, seal.unreachable_since, seal.domain_failing_since = True, None, None
+    seal.suspended_by_monitor, seal.monitor_error = False, ""
     seal.save()
     audit.record(actor=actor, target=seal, event="enamad.seal.issued", new=str(seal.stars),
                  extra={"number": seal.number, "expires_at": seal.expires_at.isoformat()}, request=request)
@@ -780,20 +803,53 @@ def business_final_approve(*, business_id: int, actor, request=None) -> Seal:
 
 
 RENEWAL_WINDOW_DAYS = 30
+RENEWAL_FIELDS = ("name", "address", "postal_code", "phone", "email", "answering_hours")
+RENEWAL_SERVICE_FIELDS = ("offerings", "delivery_methods", "payment_methods", "licence_reference")
+
+
+def renewal_allowed(business: Business, seal: Seal | None, now=None) -> bool:
+    if business.status == BusinessStatus.EXPIRED:
+        return True
+    now = now or timezone.now()
+    return (business.status == BusinessStatus.APPROVED and seal is not None
+            and seal.expires_at - now <= timedelta(days=RENEWAL_WINDOW_DAYS))
 
 
 @transaction.atomic
-def business_renew(*, business_id: int, actor, request=None) -> Business:
-    """The owner asks for another year: back to the expert (DESIGN: renew → under_review), from
-    an expired seal or within ``RENEWAL_WINDOW_DAYS`` of expiry. The seal keeps its id and code;
-    final approval gives it new dates."""
+def business_renew(*, business_id: int, actor, data: dict | None = None, service_data: dict | None = None,
+                   request=None) -> Business:
+    """The owner asks for another year (N18): the renewal form comes pre-filled with the file's
+    details, the owner confirms or corrects them, and the file goes back to the expert (DESIGN:
+    renew → under_review), from an expired seal or within ``RENEWAL_WINDOW_DAYS`` of expiry.
+    Until then the seal keeps vouching up to its old expiry date; the seal keeps its id and
+    code, and final approval adds the new year to what was left."""
     business = _lock_own_business(business_id, actor)
     seal = Seal.objects.filter(business=business).first()
-    if (business.status == BusinessStatus.APPROVED and seal is not None
-            and seal.expires_at - timezone.now() > timedelta(days=RENEWAL_WINDOW_DAYS)):
+    if not renewal_allowed(business, seal):
         raise InvalidTransition(business, "renew", f"تمدید از {RENEWAL_WINDOW_DAYS} روز پیش از انقضا ممکن است.")
+    changed = [name for name in RENEWAL_FIELDS if data and name in data and getattr(business, name) != data[name]]
+    for name in changed:
+        setattr(business, name, data[name])
+    if "email" in changed:
+        business.email_verified_at = None
+    if "phone" in changed:
+        business.phone_verified_at = None
+    if "address" in changed or "postal_code" in changed:
+        business.address_verified_at = None
+        business.address_code_hash = ""
+    service = BusinessService.objects.filter(business=business).first()
+    service_changed = []
+    if service is not None and service_data:
+        service_changed = [n for n in RENEWAL_SERVICE_FIELDS if n in service_data
+                           and getattr(service, n) != service_data[n]]
+        for name in service_changed:
+            setattr(service, name, service_data[name])
+        if service_changed:
+            service.save()
+    if changed:
+        business.save()
     _transition(business, "renew", actor=actor, event="enamad.business.renewal_requested", request=request,
-                message=_not_ready_message(business))
+                message=_not_ready_message(business), extra={"fields": changed + service_changed})
     _forget_seal(seal)
     return business
 
@@ -802,7 +858,11 @@ def _seal_transition(business_id: int, name: str, *, actor, event: str, reason: 
     business = _lock_business(business_id)
     args = (reason,) if name in {"suspend", "revoke"} else ()
     _transition(business, name, actor=actor, event=event, reason=reason, args=args, request=request)
-    _forget_seal(Seal.objects.filter(business=business).first())
+    seal = Seal.objects.filter(business=business).first()
+    if seal is not None and name == "reinstate" and seal.suspended_by_monitor:
+        # Staff lifted a suspension the monitor imposed: the grace period starts again.
+        Seal.objects.filter(pk=seal.pk).update(suspended_by_monitor=False, domain_failing_since=None)
+    _forget_seal(seal)
     return business
 
 
@@ -842,17 +902,654 @@ def seals_expire_due() -> int:
     return count
 
 
-def seal_refresh_tls(*, seal_id: int) -> Seal:
-    """Re-check TLS (network first, no transaction) and set the stars accordingly (N18, N21)."""
-    domain = Seal.objects.values_list("business__domain", flat=True).get(pk=seal_id)
-    valid = verification.check_tls(domain)
+
+
+# --- monitoring of sealed sites (N18, N21) -----------------------------------------------------
+
+MONITOR_LINES = {
+    "enamad.seal.unreachable": "سایت {domain} در بررسی دوره‌ای در دسترس نبود.",
+    "enamad.seal.reachable": "سایت {domain} دوباره در دسترس است.",
+    "enamad.seal.tls_lapsed": "گواهی TLS سایت {domain} معتبر نیست (یا منقضی شده است)؛ نماد از دو ستاره به یک ستاره "
+                              "کاهش یافت. با نصب گواهی معتبر، ستاره دوم خودکار بازمی‌گردد.",
+    "enamad.seal.tls_restored": "گواهی TLS سایت {domain} معتبر است؛ نماد دوباره دو ستاره شد.",
+    "enamad.seal.domain_lapsed": "نشانه تأییدیه فنی (برچسب meta، فایل یا رکورد TXT) روی {domain} یافت نشد. آن را "
+                                 "تا {deadline} برگردانید؛ در غیر این صورت نماد تعلیق می‌شود.",
+    "enamad.seal.domain_restored": "تأییدیه فنی {domain} دوباره برقرار شد.",
+}
+
+
+@dataclass(frozen=True)
+class SealSnapshot:
+    """What the monitor reads before going to the network (no transaction is held meanwhile)."""
+
+    seal_id: int
+    domain: str
+    token: str
+    method: str
+    stars: int
+    reachable: bool
+    domain_failing_since: object
+    suspended_by_monitor: bool
+
+    def healthy_with(self, result: verification.MonitorResult) -> bool:
+        """Nothing to record but the time: it was healthy and still is."""
+        return (result.reachable and self.reachable and result.domain_ok and self.domain_failing_since is None
+                and not self.suspended_by_monitor and self.stars == (2 if result.tls_valid else 1)
+                and result.method == self.method)
+
+
+SNAPSHOT_FIELDS = ("pk", "business__domain", "business__verification_token", "business__domain_verified_method",
+                   "stars", "reachable", "domain_failing_since", "suspended_by_monitor")
+
+
+def seal_snapshots(seal_ids) -> list[SealSnapshot]:
+    return [SealSnapshot(*row) for row in Seal.objects.filter(pk__in=list(seal_ids)).values_list(*SNAPSHOT_FIELDS)]
+
+
+def _notify_monitor(business: Business, seal: Seal, events: list[str]) -> None:
+    deadline = ""
+    if seal.domain_failing_since:
+        from ramis.common.jalali import jalali_date
+
+        deadline = jalali_date(seal.domain_failing_since + timedelta(days=settings.ENAMAD_MONITOR_GRACE_DAYS))
+    lines = [MONITOR_LINES[e].format(domain=business.domain, deadline=deadline) for e in events if e in MONITOR_LINES]
+    if not lines:
+        return
+    context = {"business": business, "lines": lines, "error": seal.monitor_error,
+               "url": _absolute(reverse("enamad:business", args=[business.pk]))}
+    notify.send_sms(to=business.account.mobile, template="enamad_monitor", context=context)
+    if business.account.user.email:
+        notify.send_email(to=business.account.user.email, subject=f"اینماد: پایش نماد {business.domain}",
+                          template="enamad_monitor", context=context)
+
+
+@transaction.atomic
+def seal_record_check(*, seal_id: int, result: verification.MonitorResult) -> list[str]:
+    """Record one re-check (the network part ran before, outside any transaction). Each change
+    is audited and told to the holder (N21):
+
+    * TLS lapsed → two stars drop to one; valid again → two stars;
+    * domain control lapsed → a warning, and suspension once it has lapsed for
+      ``ENAMAD_MONITOR_GRACE_DAYS``; restored → the monitor's suspension is lifted;
+    * reachability lost or regained.
+
+    Seals suspended or revoked by staff, expired, or under renewal review are left alone."""
+    now = timezone.now()
+    seal = Seal.objects.select_for_update().get(pk=seal_id)
+    business = _lock_business(seal.business_id)
+    events: list[str] = []
+    seal.monitored_at = now
+    seal.monitor_due_at = now + timedelta(hours=settings.ENAMAD_MONITOR_INTERVAL_HOURS)
+    seal.monitor_error = "" if (result.reachable and result.domain_ok and result.tls_valid) else result.error
+    in_scope = seal.expires_at > now and (
+        business.status == BusinessStatus.APPROVED
+        or (business.status == BusinessStatus.SUSPENDED and seal.suspended_by_monitor))
+    if not in_scope:
+        seal.save(update_fields=["monitored_at", "monitor_due_at", "monitor_error"])
+        return events
+    if result.reachable != seal.reachable:
+        seal.reachable = result.reachable
+        seal.unreachable_since = None if result.reachable else now
+        event = "enamad.seal.reachable" if result.reachable else "enamad.seal.unreachable"
+        audit.record(actor=None, target=seal, event=event, reason=result.error)
+        events.append(event)
+    stars = 2 if result.tls_valid else 1
+    seal.tls_checked_at = now
+    if stars != seal.stars:
+        old, seal.stars = seal.stars, stars
+        audit.record(actor=None, target=seal, event="enamad.seal.stars_changed", old=str(old), new=str(stars),
+                     reason="" if result.tls_valid else result.error)
+        events.append("enamad.seal.tls_restored" if stars > old else "enamad.seal.tls_lapsed")
+    if result.domain_ok:
+        if result.method and result.method != business.domain_verified_method:
+            audit.record(actor=None, target=business, event="enamad.business.domain_method_changed",
+                         old=business.domain_verified_method, new=result.method)
+            business.domain_verified_method = result.method
+            business.save(update_fields=["domain_verified_method", "updated_at"])
+        if seal.domain_failing_since is not None:
+            seal.domain_failing_since = None
+            audit.record(actor=None, target=seal, event="enamad.seal.domain_restored", new=result.method)
+            events.append("enamad.seal.domain_restored")
+        if business.status == BusinessStatus.SUSPENDED and seal.suspended_by_monitor:
+            seal.suspended_by_monitor = False
+            _transition(business, "reinstate", actor=None, event="enamad.seal.reinstated",
+                        reason="تأییدیه فنی دامنه دوباره برقرار شد.", extra={"by": "monitor"})
+            events.append("enamad.seal.reinstated")
+    else:
+        grace = timedelta(days=settings.ENAMAD_MONITOR_GRACE_DAYS)
+        if seal.domain_failing_since is None:
+            seal.domain_failing_since = now
+            audit.record(actor=None, target=seal, event="enamad.seal.domain_lapsed", reason=result.error,
+                         extra={"grace_days": settings.ENAMAD_MONITOR_GRACE_DAYS})
+            events.append("enamad.seal.domain_lapsed")
+        elif business.status == BusinessStatus.APPROVED and now - seal.domain_failing_since >= grace:
+            reason = (f"تأییدیه فنی دامنه بیش از {settings.ENAMAD_MONITOR_GRACE_DAYS} روز برقرار نبود: "
+                      f"{result.error}")
+            seal.suspended_by_monitor = True
+            _transition(business, "suspend", actor=None, event="enamad.seal.suspended", reason=reason,
+                        args=(reason,), extra={"by": "monitor"})
+            events.append("enamad.seal.suspended")
+    seal.save()
+    if events:
+        _forget_seal(seal)
+        _notify_monitor(business, seal, events)
+    return events
+
+
+def seal_monitor(*, seal_id: int) -> tuple[verification.MonitorResult, list[str]]:
+    """Re-check one seal now: network first (no transaction), then record."""
+    snapshot = seal_snapshots([seal_id])[0]
+    result = verification.monitor_check(snapshot.domain, snapshot.token, snapshot.method)
+    return result, seal_record_check(seal_id=seal_id, result=result)
+
+
+def seals_mark_healthy(seal_ids: list[int]) -> int:
+    """One UPDATE for the seals whose check found nothing to change."""
+    if not seal_ids:
+        return 0
+    now = timezone.now()
+    return Seal.objects.filter(pk__in=seal_ids).update(
+        monitored_at=now, tls_checked_at=now, monitor_error="",
+        monitor_due_at=now + timedelta(hours=settings.ENAMAD_MONITOR_INTERVAL_HOURS))
+
+
+def seals_claim_due(limit: int) -> list[int]:
+    """Claim up to ``limit`` seals whose check is due (oldest first) by pushing their due time
+    one lease ahead, so a lost task is retried and two dispatchers never take the same seal."""
+    now = timezone.now()
+    lease = now + timedelta(hours=1)
     with transaction.atomic():
-        seal = Seal.objects.select_for_update().get(pk=seal_id)
-        stars = 2 if valid else 1
-        old = seal.stars
-        seal.stars, seal.tls_checked_at = stars, timezone.now()
-        seal.save(update_fields=["stars", "tls_checked_at"])
-        if old != stars:
-            audit.record(actor=None, target=seal, event="enamad.seal.stars_changed", old=str(old), new=str(stars))
-            _forget_seal(seal)
-    return seal
+        due = (Seal.objects.monitored().filter(Q(monitor_due_at__isnull=True) | Q(monitor_due_at__lte=now))
+               .order_by(F("monitor_due_at").asc(nulls_first=True), "pk"))
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True, of=("self",))
+        ids = list(due.values_list("pk", flat=True)[:limit])
+        Seal.objects.filter(pk__in=ids).update(monitor_due_at=lease)
+    return ids
+
+
+# --- expiry reminders (N18) --------------------------------------------------------------------
+
+
+def _reminder_due(expires_at, sent: int | None, now) -> int | None:
+    """The reminder threshold (in days) this seal is due for, or None."""
+    left = expires_at - now
+    due = [d for d in sorted(set(settings.ENAMAD_EXPIRY_REMINDER_DAYS)) if left <= timedelta(days=d)]
+    if not due or left <= timedelta(0):
+        return None
+    if sent is not None and due[0] >= sent:
+        return None
+    return due[0]
+
+
+@transaction.atomic
+def seal_remind_expiry(*, seal_id: int) -> bool:
+    seal = Seal.objects.select_for_update().select_related("business__account__user").get(pk=seal_id)
+    business = seal.business
+    now = timezone.now()
+    days = _reminder_due(seal.expires_at, seal.reminder_days_sent, now)
+    if days is None or business.status != BusinessStatus.APPROVED or business.renewing:
+        return False
+    seal.reminder_days_sent = days
+    seal.save(update_fields=["reminder_days_sent"])
+    context = {"business": business, "seal": seal, "days": days,
+               "url": _absolute(reverse("enamad:renew", args=[business.pk]))}
+    notify.send_sms(to=business.account.mobile, template="enamad_seal_expiring", context=context)
+    if business.account.user.email:
+        notify.send_email(to=business.account.user.email, subject=f"اینماد: اعتبار نماد {business.domain} رو به پایان است",
+                          template="enamad_seal_expiring", context=context)
+    audit.record(actor=None, target=seal, event="enamad.seal.expiry_reminded", new=str(days))
+    return True
+
+
+def seals_remind_expiry() -> int:
+    """Beat: reminders at each of ``ENAMAD_EXPIRY_REMINDER_DAYS`` before expiry (30 and 7)."""
+    now = timezone.now()
+    horizon = now + timedelta(days=max(settings.ENAMAD_EXPIRY_REMINDER_DAYS, default=0))
+    rows = (Seal.objects.filter(business__status=BusinessStatus.APPROVED, business__renewing=False,
+                                expires_at__gt=now, expires_at__lte=horizon)
+            .values_list("pk", "expires_at", "reminder_days_sent"))
+    sent = 0
+    for seal_id, expires_at, already in rows:
+        if _reminder_due(expires_at, already, now) is not None and seal_remind_expiry(seal_id=seal_id):
+            sent += 1
+    return sent
+
+
+# --- support tickets (N19, N20) ----------------------------------------------------------------
+
+PERSON_FIELDS = ("first_name", "last_name", "father_name", "birth_date", "national_code")
+COMPANY_FIELDS = ("company_name", "legal_national_id", "registration_number")
+GOVERNMENT_ID_FIELDS = ("organisation_name", "letter_number")
+BUSINESS_CHANGE_FIELDS = ("name", "address", "postal_code", "phone", "email", "answering_hours")
+MAX_TICKET_ATTACHMENTS = 5
+
+
+def persona_change_target(account: Account) -> str | None:
+    """N20: natural ↔ legal; a government body's persona does not change by ticket."""
+    return {Persona.NATURAL: Persona.LEGAL, Persona.LEGAL: Persona.NATURAL}.get(account.persona)
+
+
+def change_required_attachments(category: str, account: Account, data: dict) -> tuple[str, ...]:
+    """The documents a change request must carry (N20): articles of association and the official
+    gazette notice to become a legal person; the birth certificate's first page and the national
+    card to become a natural person; the identity documents for identity data (the gazette for a
+    company's, the official letter for a government body's); a supporting document for business data."""
+    if category == TicketCategory.PERSONA_CHANGE:
+        if data.get("persona") == Persona.LEGAL:
+            return (AttachmentKind.ARTICLES, AttachmentKind.GAZETTE)
+        return (AttachmentKind.BIRTH_CERTIFICATE, AttachmentKind.NATIONAL_CARD)
+    if category == TicketCategory.IDENTITY_CHANGE:
+        kinds: list[str] = []
+        if any(name in data for name in PERSON_FIELDS):
+            kinds += [AttachmentKind.NATIONAL_CARD, AttachmentKind.BIRTH_CERTIFICATE]
+        if any(name in data for name in COMPANY_FIELDS):
+            kinds.append(AttachmentKind.GAZETTE)
+        if any(name in data for name in GOVERNMENT_ID_FIELDS):
+            kinds.append(AttachmentKind.GOVERNMENT_LETTER)
+        return tuple(kinds)
+    if category == TicketCategory.BUSINESS_CHANGE:
+        return (AttachmentKind.SUPPORTING,)
+    return ()
+
+
+def _validate_change(category: str, account: Account, business: Business | None, data: dict) -> None:
+    if category == TicketCategory.PERSONA_CHANGE:
+        target = persona_change_target(account)
+        if target is None or data.get("persona") != target:
+            raise ValidationError("تغییر نوع شخصیت فقط میان حقیقی و حقوقی ممکن است.", code="persona")
+        if target == Persona.LEGAL and not all(data.get(name) for name in COMPANY_FIELDS):
+            raise ValidationError("نام شرکت، شناسه ملی و شماره ثبت را وارد کنید.", code="company")
+        return
+    if not data:
+        raise ValidationError("دست‌کم یکی از اطلاعات باید تغییر کند.", code="unchanged")
+    if category == TicketCategory.IDENTITY_CHANGE:
+        allowed = set(PERSON_FIELDS)
+        allowed |= set(COMPANY_FIELDS) if account.persona == Persona.LEGAL else set()
+        allowed |= set(GOVERNMENT_ID_FIELDS) if account.persona == Persona.GOVERNMENT else set()
+    else:
+        if business is None:
+            raise ValidationError("کسب‌وکار را انتخاب کنید.", code="business")
+        allowed = set(BUSINESS_CHANGE_FIELDS)
+    unknown = set(data) - allowed
+    if unknown:
+        raise ValidationError("این اطلاعات با تیکت تغییر نمی‌کند: " + "، ".join(sorted(unknown)), code="fields")
+
+
+def _save_attachments(message: TicketMessage, attachments: list[tuple[str, object]]) -> list[TicketAttachment]:
+    saved = []
+    for kind, upload in attachments:
+        validate_upload(upload)
+        attachment = TicketAttachment(message=message, kind=kind)
+        attachment.file.save(upload.name, upload, save=False)
+        attachment.save()
+        saved.append(attachment)
+    return saved
+
+
+def _lock_own_ticket(ticket_id: int, actor) -> Ticket:
+    ticket = Ticket.objects.select_for_update().select_related("account__user").get(pk=ticket_id)
+    if ticket.account.user_id != getattr(actor, "pk", None):
+        raise PermissionDenied
+    return ticket
+
+
+@transaction.atomic
+def ticket_open(*, account_id: int, actor, category: str, subject: str, body: str,
+                attachments: list[tuple[str, object]], business_id: int | None = None,
+                change_data: dict | None = None, request=None) -> Ticket:
+    """A new ticket (N19): subject, category, message and attachments are all required. A change
+    request (N20) also carries the new values and exactly the documents that change needs;
+    nothing is applied until staff approve it (``ticket_approve_change``)."""
+    account = Account.objects.select_for_update().get(pk=account_id)
+    if account.user_id != actor.pk:
+        raise PermissionDenied
+    if category not in TicketCategory.values:
+        raise ValidationError("دسته تیکت معتبر نیست.", code="category")
+    if not (subject or "").strip() or not (body or "").strip():
+        raise ValidationError("موضوع و متن پیام الزامی است.", code="required")
+    if not attachments:
+        raise ValidationError("دست‌کم یک پیوست لازم است.", code="attachments")
+    if len(attachments) > MAX_TICKET_ATTACHMENTS:
+        raise ValidationError(f"حداکثر {MAX_TICKET_ATTACHMENTS} پیوست.", code="attachments")
+    business = None
+    if business_id is not None:
+        business = Business.objects.filter(pk=business_id, account=account).first()
+        if business is None:
+            raise PermissionDenied
+    change_status = ""
+    change_data = dict(change_data or {})
+    if category == TicketCategory.BUSINESS_CHANGE and business is not None and (
+            business.editable or business.status == BusinessStatus.REVOKED):
+        raise ValidationError("اطلاعات این پرونده را از صفحه خودش ویرایش کنید؛ درخواست تغییر برای پرونده‌های "
+                              "ارسال‌شده و دارای نماد است.", code="editable")
+    if category in CHANGE_CATEGORIES:
+        _validate_change(category, account, business, change_data)
+        required = change_required_attachments(category, account, change_data)
+        given = {kind for kind, _ in attachments}
+        missing = [AttachmentKind(kind).label for kind in required if kind not in given]
+        if missing:
+            raise ValidationError("این مدارک را پیوست کنید: " + "، ".join(missing), code="documents")
+        change_status = ChangeStatus.PENDING
+    ticket = Ticket.objects.create(account=account, business=business, category=category, subject=subject.strip(),
+                                   change_status=change_status, change_data=change_data)
+    message = TicketMessage.objects.create(ticket=ticket, author=actor, body=body.strip())
+    _save_attachments(message, attachments)
+    audit.record(actor=actor, target=ticket, event="enamad.ticket.opened", new=ticket.status,
+                 extra={"category": category, "change": sorted(change_data)}, request=request)
+    return ticket
+
+
+@transaction.atomic
+def ticket_follow_up(*, ticket_id: int, actor, body: str, attachments: list[tuple[str, object]] | None = None,
+                     request=None) -> TicketMessage:
+    """The holder writes again: the ticket is open (waiting for staff) again."""
+    ticket = _lock_own_ticket(ticket_id, actor)
+    if not (body or "").strip():
+        raise ValidationError("متن پیام الزامی است.", code="required")
+    if not can_proceed(ticket.follow_up):
+        raise InvalidTransition(ticket, "follow_up", "این تیکت بسته شده است؛ تیکت تازه‌ای بفرستید.")
+    old = ticket.status
+    ticket.follow_up()
+    ticket.save()
+    message = TicketMessage.objects.create(ticket=ticket, author=actor, body=body.strip())
+    _save_attachments(message, attachments or [])
+    audit.record(actor=actor, target=ticket, event="enamad.ticket.followed_up", old=old, new=ticket.status,
+                 request=request)
+    return message
+
+
+def _staff_message(ticket: Ticket, actor, body: str, *, event: str, request=None, attachments=None,
+                   extra: dict | None = None) -> TicketMessage:
+    """Staff answer (inside the caller's transaction): status answered, the holder told by SMS
+    and e-mail."""
+    if not can_proceed(ticket.answer):
+        raise InvalidTransition(ticket, "answer", "این تیکت بسته شده است.")
+    if not has_transition_perm(ticket.answer, actor):
+        raise PermissionDenied
+    old = ticket.status
+    ticket.answer()
+    ticket.save()
+    message = TicketMessage.objects.create(ticket=ticket, author=actor, from_staff=True, body=body.strip())
+    _save_attachments(message, attachments or [])
+    audit.record(actor=actor, target=ticket, event=event, old=old, new=ticket.status, extra=extra, request=request)
+    account = ticket.account
+    context = {"ticket": ticket, "body": message.body,
+               "url": _absolute(reverse("enamad:ticket", args=[ticket.pk]))}
+    notify.send_sms(to=account.mobile, template="enamad_ticket_answered", context=context)
+    if account.user.email:
+        notify.send_email(to=account.user.email, subject=f"اینماد: پاسخ تیکت {ticket.reference}",
+                          template="enamad_ticket_answered", context=context)
+    return message
+
+
+@transaction.atomic
+def ticket_answer(*, ticket_id: int, actor, body: str, attachments: list[tuple[str, object]] | None = None,
+                  request=None) -> TicketMessage:
+    ticket = Ticket.objects.select_for_update().select_related("account__user").get(pk=ticket_id)
+    if not (body or "").strip():
+        raise ValidationError("متن پاسخ الزامی است.", code="required")
+    return _staff_message(ticket, actor, body, event="enamad.ticket.answered", request=request,
+                          attachments=attachments)
+
+
+@transaction.atomic
+def ticket_close(*, ticket_id: int, actor, request=None) -> Ticket:
+    """The holder, or staff who answer tickets, close it."""
+    ticket = Ticket.objects.select_for_update().select_related("account__user").get(pk=ticket_id)
+    if ticket.account.user_id != actor.pk and not actor.has_perm("enamad.answer_ticket"):
+        raise PermissionDenied
+    if not can_proceed(ticket.close):
+        raise InvalidTransition(ticket, "close", "این تیکت پیش‌تر بسته شده است.")
+    if ticket.change_status == ChangeStatus.PENDING and ticket.account.user_id != actor.pk:
+        raise InvalidTransition(ticket, "close", "پیش از بستن، درباره درخواست تغییر تصمیم بگیرید.")
+    old = ticket.status
+    ticket.close()
+    ticket.save()
+    audit.record(actor=actor, target=ticket, event="enamad.ticket.closed", old=old, new=ticket.status, request=request)
+    return ticket
+
+
+def _adopt_documents(ticket: Ticket, account: Account) -> list[dict]:
+    """The identity documents attached to an approved change become the account's documents
+    (a copy: the ticket keeps its own). As with a re-upload, a replaced document's file is kept
+    and named in the audit entry."""
+    from django.core.files.base import ContentFile
+
+    adopted = []
+    for attachment in TicketAttachment.objects.filter(message__ticket=ticket, kind__in=DocumentKind.values):
+        document = IdentityDocument.objects.filter(account=account, kind=attachment.kind).first()
+        previous = document.file.name if document else ""
+        document = document or IdentityDocument(account=account, kind=attachment.kind)
+        with attachment.file.open("rb") as handle:
+            document.file.save(attachment.file.name.rsplit("/", 1)[-1], ContentFile(handle.read()), save=False)
+        document.save()
+        adopted.append({"kind": attachment.kind, "file": document.file.name, "previous_file": previous})
+    return adopted
+
+
+def _apply_change(ticket: Ticket, actor, request=None) -> dict:
+    """Apply an approved change to the account or the business; returns {field: [old, new]}."""
+    data = dict(ticket.change_data)
+    diff: dict[str, list[str]] = {}
+    if ticket.category in (TicketCategory.PERSONA_CHANGE, TicketCategory.IDENTITY_CHANGE):
+        account = Account.objects.select_for_update().get(pk=ticket.account_id)
+        if ticket.category == TicketCategory.PERSONA_CHANGE:
+            if data.get("persona") != persona_change_target(account):
+                raise InvalidTransition(ticket, "approve_change", "نوع شخصیت حساب پس از این درخواست تغییر کرده است.")
+            values = {"persona": data["persona"]}
+            if data["persona"] == Persona.LEGAL:
+                values.update({name: data[name] for name in COMPANY_FIELDS})
+            else:
+                values.update(dict.fromkeys(COMPANY_FIELDS, ""))
+        else:
+            values = dict(data)
+            if "birth_date" in values:  # stored as an ISO date in the JSON
+                values["birth_date"] = dt.date.fromisoformat(values["birth_date"])
+        for name, value in values.items():
+            old = getattr(account, name)
+            if old != value:
+                diff[name] = [str(old or ""), str(value or "")]
+                setattr(account, name, value)
+        account.save()
+        adopted = _adopt_documents(ticket, account)
+        event = ("enamad.account.persona_changed" if ticket.category == TicketCategory.PERSONA_CHANGE
+                 else "enamad.account.identity_changed")
+        audit.record(actor=actor, target=account, event=event, old=diff.get("persona", [""])[0],
+                     new=diff.get("persona", ["", ""])[1], extra={"ticket": ticket.reference, "fields": diff,
+                                                                   "documents": adopted}, request=request)
+        return diff
+    business = _lock_business(ticket.business_id)
+    for name in BUSINESS_CHANGE_FIELDS:
+        if name in data and getattr(business, name) != data[name]:
+            diff[name] = [getattr(business, name), data[name]]
+            setattr(business, name, data[name])
+    # The new contact details must be proved again (N10), from the contacts page.
+    if "email" in diff:
+        business.email_verified_at = None
+    if "phone" in diff:
+        business.phone_verified_at = None
+    if "address" in diff or "postal_code" in diff:
+        business.address_verified_at = None
+        business.address_code_hash = ""
+    business.save()
+    audit.record(actor=actor, target=business, event="enamad.business.data_changed",
+                 extra={"ticket": ticket.reference, "fields": diff}, request=request)
+    _forget_seal(Seal.objects.filter(business=business).first())
+    return diff
+
+
+@transaction.atomic
+def ticket_approve_change(*, ticket_id: int, actor, note: str = "", request=None) -> Ticket:
+    """N20: staff approve the change; only now is it applied to the account or business."""
+    ticket = Ticket.objects.select_for_update().select_related("account__user").get(pk=ticket_id)
+    if not actor.has_perm("enamad.approve_change"):
+        raise PermissionDenied
+    if ticket.change_status != ChangeStatus.PENDING or ticket.status == TicketStatus.CLOSED:
+        raise InvalidTransition(ticket, "approve_change", "درخواست تغییری در انتظار بررسی نیست.")
+    diff = _apply_change(ticket, actor, request)
+    ticket.change_status = ChangeStatus.APPROVED
+    ticket.change_decided_by, ticket.change_decided_at, ticket.change_note = actor, timezone.now(), note
+    ticket.save()
+    body = "درخواست تغییر تأیید و اعمال شد." + (f"\n{note}" if note.strip() else "")
+    _staff_message(ticket, actor, body, event="enamad.ticket.change_approved", request=request,
+                   extra={"fields": sorted(diff)})
+    return ticket
+
+
+@transaction.atomic
+def ticket_reject_change(*, ticket_id: int, actor, note: str, request=None) -> Ticket:
+    ticket = Ticket.objects.select_for_update().select_related("account__user").get(pk=ticket_id)
+    if not actor.has_perm("enamad.approve_change"):
+        raise PermissionDenied
+    if not (note or "").strip():
+        raise ValidationError("دلیل رد درخواست را بنویسید.", code="reason")
+    if ticket.change_status != ChangeStatus.PENDING or ticket.status == TicketStatus.CLOSED:
+        raise InvalidTransition(ticket, "reject_change", "درخواست تغییری در انتظار بررسی نیست.")
+    ticket.change_status = ChangeStatus.REJECTED
+    ticket.change_decided_by, ticket.change_decided_at, ticket.change_note = actor, timezone.now(), note
+    ticket.save()
+    _staff_message(ticket, actor, f"درخواست تغییر رد شد: {note}", event="enamad.ticket.change_rejected",
+                   request=request)
+    return ticket
+
+
+# --- complaints (N23) --------------------------------------------------------------------------
+
+
+def _complaint_status_url(complaint: Complaint) -> str:
+    return _absolute(reverse("seal:complaint_status") + f"?code={complaint.tracking_code}")
+
+
+def _notify_complainant(complaint: Complaint, *, event: str) -> None:
+    context = {"complaint": complaint, "business": complaint.business, "event": event,
+               "url": _complaint_status_url(complaint)}
+    notify.send_sms(to=complaint.contact_mobile, template="enamad_complaint_buyer", context=context)
+    if complaint.contact_email:
+        notify.send_email(to=complaint.contact_email, subject=f"اینماد: شکایت {complaint.tracking_code}",
+                          template="enamad_complaint_buyer", context=context)
+
+
+def _notify_holder_of_complaint(complaint: Complaint, *, event: str) -> None:
+    business = complaint.business
+    context = {"complaint": complaint, "business": business, "event": event,
+               "hours": settings.ENAMAD_COMPLAINT_ANSWER_HOURS,
+               "url": _absolute(reverse("enamad:complaint", args=[complaint.pk]))}
+    notify.send_sms(to=business.account.mobile, template="enamad_complaint_holder", context=context)
+    if business.account.user.email:
+        notify.send_email(to=business.account.user.email, subject=f"اینماد: شکایت درباره {business.domain}",
+                          template="enamad_complaint_holder", context=context)
+
+
+def _save_complaint_files(complaint: Complaint, uploads, *, from_holder: bool) -> None:
+    for upload in uploads or []:
+        validate_upload(upload)
+        attachment = ComplaintAttachment(complaint=complaint, from_holder=from_holder)
+        attachment.file.save(upload.name, upload, save=False)
+        attachment.save()
+
+
+@transaction.atomic
+def complaint_file(*, seal_id: int, data: dict, attachments=None, request=None) -> Complaint:
+    """Anyone files a complaint from a seal's page (N23); the holder is told and has
+    ``ENAMAD_COMPLAINT_ANSWER_HOURS`` (96) to answer in the panel."""
+    seal = Seal.objects.select_related("business__account__user").get(pk=seal_id)
+    if len(attachments or []) > MAX_TICKET_ATTACHMENTS:
+        raise ValidationError(f"حداکثر {MAX_TICKET_ATTACHMENTS} پیوست.", code="attachments")
+    now = timezone.now()
+    complaint = Complaint.objects.create(
+        business=seal.business, created_at=now,
+        answer_due_at=now + timedelta(hours=settings.ENAMAD_COMPLAINT_ANSWER_HOURS),
+        **{name: data[name] for name in ("complaint_type", "payment_reference", "description", "contact_name",
+                                         "contact_mobile", "contact_email") if name in data})
+    _save_complaint_files(complaint, attachments, from_holder=False)
+    audit.record(actor=None, target=complaint, event="enamad.complaint.filed", new=complaint.status,
+                 extra={"type": complaint.complaint_type, "seal": seal.number}, request=request)
+    _notify_holder_of_complaint(complaint, event="filed")
+    _notify_complainant(complaint, event="filed")
+    return complaint
+
+
+@transaction.atomic
+def complaint_answer(*, complaint_id: int, actor, text: str, attachments=None, request=None) -> Complaint:
+    complaint = Complaint.objects.select_for_update().select_related("business__account__user").get(pk=complaint_id)
+    if complaint.business.account.user_id != getattr(actor, "pk", None):
+        raise PermissionDenied
+    if not (text or "").strip():
+        raise ValidationError("متن پاسخ الزامی است.", code="required")
+    if not can_proceed(complaint.record_answer):
+        raise InvalidTransition(complaint, "answer", "به این شکایت پیش‌تر پاسخ داده شده یا رسیدگی آن پایان یافته است.")
+    old = complaint.status
+    complaint.record_answer(text.strip())
+    complaint.save()
+    _save_complaint_files(complaint, attachments, from_holder=True)
+    audit.record(actor=actor, target=complaint, event="enamad.complaint.answered", old=old, new=complaint.status,
+                 extra={"late": complaint.answered_late}, request=request)
+    _notify_complainant(complaint, event="answered")
+    return complaint
+
+
+def _complaint_experts_emails() -> list[str]:
+    experts = User.objects.with_perm("enamad.handle_complaint", is_active=True, include_superusers=False,
+                                     backend="django.contrib.auth.backends.ModelBackend")
+    return sorted({user.email for user in experts if user.email})
+
+
+@transaction.atomic
+def complaint_flag(*, complaint_id: int) -> bool:
+    """No answer within the deadline: the complaint goes to the experts' list (N23)."""
+    complaint = Complaint.objects.select_for_update().select_related("business__account__user").get(pk=complaint_id)
+    if complaint.status != ComplaintStatus.AWAITING_ANSWER or complaint.answer_due_at > timezone.now():
+        return False
+    old = complaint.status
+    complaint.flag()
+    complaint.save()
+    audit.record(actor=None, target=complaint, event="enamad.complaint.flagged", old=old, new=complaint.status)
+    _notify_holder_of_complaint(complaint, event="overdue")
+    context = {"complaint": complaint, "business": complaint.business,
+               "url": _absolute(reverse("enamad:staff_complaint", args=[complaint.pk]))}
+    for email in _complaint_experts_emails():
+        notify.send_email(to=email, subject=f"اینماد: شکایت بی‌پاسخ {complaint.tracking_code}",
+                          template="enamad_complaint_overdue", context=context)
+    return True
+
+
+def complaints_flag_overdue(limit: int = 500) -> int:
+    """Beat: flag complaints whose answer is overdue."""
+    ids = list(Complaint.objects.past_deadline().order_by("answer_due_at").values_list("pk", flat=True)[:limit])
+    return sum(1 for complaint_id in ids if complaint_flag(complaint_id=complaint_id))
+
+
+@transaction.atomic
+def complaint_decide(*, complaint_id: int, actor, upheld: bool, note: str, suspend_seal: bool = False,
+                     request=None) -> Complaint:
+    """The expert's decision (N23): uphold or dismiss; an upheld complaint may suspend the seal."""
+    if not (note or "").strip():
+        raise ValidationError("نظر کارشناس را بنویسید.", code="note")
+    if suspend_seal and not upheld:
+        raise ValidationError("تعلیق نماد فقط با وارد دانستن شکایت ممکن است.", code="suspend")
+    complaint = Complaint.objects.select_for_update().select_related("business__account__user").get(pk=complaint_id)
+    name = "uphold" if upheld else "dismiss"
+    method = getattr(complaint, name)
+    if not can_proceed(method):
+        raise InvalidTransition(complaint, name, "رسیدگی به این شکایت پیش‌تر پایان یافته است.")
+    if not has_transition_perm(method, actor):
+        raise PermissionDenied
+    old = complaint.status
+    method(note.strip())
+    complaint.decided_by = actor
+    if suspend_seal:
+        business = _lock_business(complaint.business_id)
+        _transition(business, "suspend", actor=actor, event="enamad.seal.suspended",
+                    reason=f"شکایت {complaint.tracking_code}: {note.strip()}", args=(note.strip(),),
+                    extra={"complaint": complaint.tracking_code}, request=request,
+                    message="نماد در وضعیت فعلی قابل تعلیق نیست.")
+        _forget_seal(Seal.objects.filter(business=business).first())
+        complaint.seal_suspended = True
+    complaint.save()
+    audit.record(actor=actor, target=complaint, event=f"enamad.complaint.{'upheld' if upheld else 'dismissed'}",
+                 old=old, new=complaint.status, reason=note.strip(), extra={"seal_suspended": suspend_seal},
+                 request=request)
+    _notify_complainant(complaint, event="decided")
+    _notify_holder_of_complaint(complaint, event="decided")
+    return complaint

@@ -7,15 +7,32 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ramis.common.errors import InvalidTransition
 from ramis.common.models import AuditEntry
 from ramis.common.uploads import serve_private
 
-from . import selectors, services
-from .forms import RejectForm, ReviewForm
-from .models import Business, BusinessStatus, ChecklistItem, IdentityDocument
+from . import charts, selectors, services
+from .dashboard import DEFICIENCY_WINDOW_DAYS
+from .dashboard import dashboard as dashboard_figures
+from .forms import ComplaintDecisionForm, DecisionNoteForm, RejectForm, ReviewForm, TicketReplyForm
+from .models import (
+    OPEN_COMPLAINT_STATES,
+    Business,
+    BusinessStatus,
+    ChangeStatus,
+    ChecklistItem,
+    Complaint,
+    ComplaintAttachment,
+    IdentityDocument,
+    Persona,
+    Ticket,
+    TicketAttachment,
+    TicketCategory,
+    TicketStatus,
+)
 from .views import enamad_staff_required
 
 QUEUE_LABELS = [("review", "بررسی کارشناس"), ("documents", "مدارک فیزیکی"), ("manager", "بررسی مدیر"),
@@ -54,6 +71,9 @@ def _context(request, obj, review_form, reject_form=None):
         "can_documents": user.has_perm("enamad.review_documents") and obj.status == BusinessStatus.PHYSICAL_DOCUMENTS,
         "can_manage": user.has_perm("enamad.approve_business"),
         "BusinessStatus": BusinessStatus,
+        "complaint_counts": selectors.complaint_counts(obj),
+        "tickets": obj.tickets.order_by("-last_message_at")[:10],
+        "monitor_seal": getattr(obj, "seal", None),
     }
 
 
@@ -136,3 +156,204 @@ def licence(request, pk):
     if not (service and service.licence_file):
         raise Http404
     return serve_private(service.licence_file)
+
+
+# --- tickets (N19, N20) ------------------------------------------------------------------------
+
+CHANGE_LABELS = {
+    "persona": "نوع شخصیت", "first_name": "نام", "last_name": "نام خانوادگی", "father_name": "نام پدر",
+    "birth_date": "تاریخ تولد", "national_code": "کد ملی", "company_name": "نام شرکت",
+    "legal_national_id": "شناسه ملی شرکت", "registration_number": "شماره ثبت", "organisation_name": "نام دستگاه",
+    "letter_number": "شماره نامه معرفی", "name": "نام کسب‌وکار", "address": "نشانی", "postal_code": "کد پستی",
+    "phone": "تلفن", "email": "رایانامه", "answering_hours": "ساعات پاسخگویی",
+}
+
+
+def _shown(name: str, value) -> str:
+    import datetime as dt
+
+    from ramis.common.jalali import jalali_date
+
+    if value in (None, ""):
+        return "—"
+    if name == "persona":
+        return Persona(value).label
+    if name == "birth_date":
+        return jalali_date(value if isinstance(value, dt.date) else dt.date.fromisoformat(value))
+    return str(value)
+
+
+def change_rows(ticket: Ticket) -> list[tuple[str, str, str]]:
+    """(label, current value, requested value) for the staff to compare."""
+    target = ticket.business if ticket.category == TicketCategory.BUSINESS_CHANGE else ticket.account
+    return [(CHANGE_LABELS.get(name, name), _shown(name, getattr(target, name, "")), _shown(name, value))
+            for name, value in ticket.change_data.items()]
+
+
+def _staff_ticket(pk: int) -> Ticket:
+    return get_object_or_404(Ticket.objects.select_related("account__user", "business"), pk=pk)
+
+
+@enamad_staff_required
+def tickets(request):
+    name = request.GET.get("q", "open")
+    if name not in selectors.STAFF_TICKET_QUEUES:
+        name = "open"
+    rows = selectors.staff_tickets(name)[:200]
+    return render(request, "enamad/staff/tickets.html", {
+        "tickets": rows, "queue": name,
+        "queues": [(key, label) for key, (label, _) in selectors.STAFF_TICKET_QUEUES.items()],
+    })
+
+
+@enamad_staff_required
+def ticket(request, pk):
+    obj = _staff_ticket(pk)
+    return render(request, "enamad/staff/ticket.html", _ticket_context(request, obj))
+
+
+def _ticket_context(request, obj, reply_form=None):
+    user = request.user
+    return {
+        "ticket": obj, "thread": selectors.ticket_thread(obj), "account": obj.account,
+        "reply_form": reply_form or TicketReplyForm(), "note_form": DecisionNoteForm(),
+        "changes": change_rows(obj) if obj.is_change else [],
+        "can_answer": user.has_perm("enamad.answer_ticket") and obj.status != TicketStatus.CLOSED,
+        "can_change": (user.has_perm("enamad.approve_change") and obj.change_status == ChangeStatus.PENDING
+                       and obj.status != TicketStatus.CLOSED),
+        "audit": AuditEntry.objects.for_object(obj).order_by("-id")[:20],
+    }
+
+
+@enamad_staff_required
+@require_POST
+def ticket_answer(request, pk):
+    obj = _staff_ticket(pk)
+    form = TicketReplyForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render(request, "enamad/staff/ticket.html", _ticket_context(request, obj, form), status=400)
+    try:
+        services.ticket_answer(ticket_id=obj.pk, actor=request.user, body=form.cleaned_data["body"],
+                               attachments=form.attachment_list(), request=request)
+    except InvalidTransition as exc:
+        messages.error(request, exc.message)
+    except PermissionDenied:
+        messages.error(request, "اجازه پاسخ به تیکت‌ها را ندارید.")
+    else:
+        messages.success(request, "پاسخ ثبت شد و به متقاضی پیامک و رایانامه شد.")
+    return redirect("enamad:staff_ticket", pk)
+
+
+TICKET_ACTIONS = {
+    "approve": (services.ticket_approve_change, "درخواست تغییر تأیید و اعمال شد."),
+    "reject": (services.ticket_reject_change, "درخواست تغییر رد شد."),
+    "close": (services.ticket_close, "تیکت بسته شد."),
+}
+
+
+@enamad_staff_required
+@require_POST
+def ticket_action(request, pk, name):
+    if name not in TICKET_ACTIONS:
+        raise Http404
+    service, done = TICKET_ACTIONS[name]
+    obj = _staff_ticket(pk)
+    kwargs = {}
+    if name in {"approve", "reject"}:
+        form = DecisionNoteForm(request.POST)
+        form.is_valid()
+        kwargs["note"] = form.cleaned_data.get("note", "")
+    try:
+        service(ticket_id=obj.pk, actor=request.user, request=request, **kwargs)
+    except InvalidTransition as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except PermissionDenied:
+        messages.error(request, "اجازه این کار را ندارید.")
+    else:
+        messages.success(request, done)
+    return redirect("enamad:staff_ticket", pk)
+
+
+@enamad_staff_required
+def ticket_attachment(request, pk):
+    return serve_private(get_object_or_404(TicketAttachment, pk=pk).file)
+
+
+# --- complaints (N23) --------------------------------------------------------------------------
+
+
+def _staff_complaint(pk: int) -> Complaint:
+    return get_object_or_404(Complaint.objects.select_related("business__account", "decided_by"), pk=pk)
+
+
+@enamad_staff_required
+def complaints(request):
+    name = request.GET.get("q", "overdue")
+    if name not in selectors.STAFF_COMPLAINT_QUEUES:
+        name = "overdue"
+    business_id = request.GET.get("business")
+    business_id = int(business_id) if business_id and business_id.isdigit() else None
+    rows = selectors.staff_complaints(name, business_id)[:200]
+    return render(request, "enamad/staff/complaints.html", {
+        "complaints": rows, "queue": name, "business_id": business_id,
+        "queues": [(key, label) for key, (label, _) in selectors.STAFF_COMPLAINT_QUEUES.items()],
+    })
+
+
+def _complaint_context(request, obj, form=None):
+    return {
+        "complaint": obj, "business": obj.business, "attachments": obj.attachments.all(),
+        "form": form or ComplaintDecisionForm(),
+        "can_decide": request.user.has_perm("enamad.handle_complaint") and obj.status in OPEN_COMPLAINT_STATES,
+        "counts": selectors.complaint_counts(obj.business), "BusinessStatus": BusinessStatus,
+        "audit": AuditEntry.objects.for_object(obj).order_by("-id")[:20],
+    }
+
+
+@enamad_staff_required
+def complaint(request, pk):
+    obj = _staff_complaint(pk)
+    if request.method == "POST":
+        form = ComplaintDecisionForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.complaint_decide(complaint_id=obj.pk, actor=request.user,
+                                          upheld=data["outcome"] == "upheld", note=data["note"],
+                                          suspend_seal=data["suspend_seal"], request=request)
+            except InvalidTransition as exc:
+                messages.error(request, exc.message)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            except PermissionDenied:
+                messages.error(request, "اجازه رسیدگی به شکایت‌ها را ندارید.")
+            else:
+                messages.success(request, "نتیجه رسیدگی ثبت و به خریدار و فروشنده اعلام شد.")
+                return redirect("enamad:staff_complaint", pk)
+        return render(request, "enamad/staff/complaint.html", _complaint_context(request, obj, form), status=400)
+    return render(request, "enamad/staff/complaint.html", _complaint_context(request, obj))
+
+
+@enamad_staff_required
+def complaint_attachment(request, pk):
+    return serve_private(get_object_or_404(ComplaintAttachment, pk=pk).file)
+
+
+# --- dashboard ---------------------------------------------------------------------------------
+
+
+@enamad_staff_required
+def dashboard(request):
+    board = dashboard_figures()
+    status_chart = charts.bar_chart([(label, n) for _, label, n in board.per_status], title="پرونده‌ها به تفکیک وضعیت")
+    expiring_chart = charts.column_chart(board.expiring_by_month, title="نمادهایی که در ماه‌های پیش رو منقضی می‌شوند")
+    stage_chart = charts.bar_chart([(s.label, s.days or 0) for s in board.stages],
+                                   title="قدیمی‌ترین انتظار در هر مرحله (روز)")
+    deficiency_chart = charts.donut(board.deficiency_rate, title="نرخ اعلام نقص", caption="اعلام نقص")
+    return render(request, "enamad/staff/dashboard.html", {
+        "board": board, "status_chart": status_chart, "expiring_chart": expiring_chart,
+        "stage_chart": stage_chart, "deficiency_chart": deficiency_chart,
+        "window_days": DEFICIENCY_WINDOW_DAYS, "now": timezone.now(),
+    })

@@ -7,8 +7,8 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from . import services
-from .models import Business, BusinessStatus, Seal
+from . import monitoring, services
+from .models import Business, BusinessStatus
 
 
 @shared_task(ignore_result=True)
@@ -35,13 +35,21 @@ def expire_seals() -> int:
 
 
 @shared_task(ignore_result=True)
-def refresh_seal_tls(seal_id: int) -> int:
-    return services.seal_refresh_tls(seal_id=seal_id).stars
+def monitor_dispatch() -> int:
+    """Beat: queue the seals whose re-check is due (N21), in bounded batches."""
+    return monitoring.dispatch()
 
 
 @shared_task(ignore_result=True)
-def refresh_all_seal_tls() -> int:
-    ids = list(Seal.objects.public().values_list("pk", flat=True))
-    for seal_id in ids:
-        refresh_seal_tls.delay(seal_id)
-    return len(ids)
+def monitor_batch(seal_ids: list[int]) -> int:
+    return monitoring.run_batch(seal_ids).checked
+
+
+@shared_task(ignore_result=True)
+def expiry_reminders() -> int:
+    return services.seals_remind_expiry()
+
+
+@shared_task(ignore_result=True)
+def flag_overdue_complaints() -> int:
+    return services.complaints_flag_overdue()

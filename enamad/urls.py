@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import hooks, staff_views, views
+from . import hooks, staff_views, support_views, views
 
 app_name = "enamad"
 
@@ -33,7 +33,19 @@ urlpatterns = [
     path("panel/business/<int:pk>/commitment.pdf", views.commitment_pdf, name="commitment"),
     path("panel/business/<int:pk>/documents-resent/", views.resend_documents, name="resend_documents"),
     path("panel/business/<int:pk>/seal/", views.seal_code, name="seal_code"),
-    path("panel/business/<int:pk>/renew/", views.renew, name="renew"),
+    path("panel/business/<int:pk>/renew/", support_views.renew, name="renew"),
+    # support tickets and change requests (N19, N20)
+    path("panel/tickets/", support_views.tickets, name="tickets"),
+    path("panel/tickets/new/", support_views.ticket_new, name="ticket_new"),
+    path("panel/tickets/new/<str:category>/", support_views.ticket_new, name="ticket_new_category"),
+    path("panel/tickets/<int:pk>/", support_views.ticket_detail, name="ticket"),
+    path("panel/tickets/<int:pk>/close/", support_views.ticket_close, name="ticket_close"),
+    path("panel/tickets/attachments/<int:pk>/", support_views.ticket_attachment, name="ticket_attachment"),
+    # complaints against the holder's businesses (N23)
+    path("panel/complaints/", support_views.complaints, name="complaints"),
+    path("panel/complaints/<int:pk>/", support_views.complaint_detail, name="complaint"),
+    path("panel/complaints/attachments/<int:pk>/", support_views.complaint_attachment,
+         name="complaint_attachment"),
     path("confirm-email/<str:token>/", views.confirm_email, name="confirm_email"),
     # staff
     path("staff/", staff_views.queue, name="staff_queue"),
@@ -42,6 +54,16 @@ urlpatterns = [
     path("staff/business/<int:pk>/licence/", staff_views.licence, name="staff_licence"),
     path("staff/business/<int:pk>/<str:name>/", staff_views.action, name="staff_action"),
     path("staff/documents/<int:pk>/", staff_views.document, name="staff_document"),
+    path("staff/dashboard/", staff_views.dashboard, name="staff_dashboard"),
+    path("staff/tickets/", staff_views.tickets, name="staff_tickets"),
+    path("staff/tickets/<int:pk>/", staff_views.ticket, name="staff_ticket"),
+    path("staff/tickets/<int:pk>/answer/", staff_views.ticket_answer, name="staff_ticket_answer"),
+    path("staff/tickets/<int:pk>/<str:name>/", staff_views.ticket_action, name="staff_ticket_action"),
+    path("staff/tickets/attachments/<int:pk>/", staff_views.ticket_attachment, name="staff_ticket_attachment"),
+    path("staff/complaints/", staff_views.complaints, name="staff_complaints"),
+    path("staff/complaints/<int:pk>/", staff_views.complaint, name="staff_complaint"),
+    path("staff/complaints/attachments/<int:pk>/", staff_views.complaint_attachment,
+         name="staff_complaint_attachment"),
     # callbacks of the SMS gateway and the IVR, and the development operator
     path("hooks/sms/", hooks.inbound_sms, name="hook_sms"),
     path("hooks/ivr/", hooks.inbound_ivr, name="hook_ivr"),

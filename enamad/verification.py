@@ -370,3 +370,87 @@ def check_tls(domain: str) -> bool:
         return fetch(domain, "/", scheme="https").tls
     except FetchError:
         return False
+
+
+# --- monitoring of sealed sites (N18, N21) -----------------------------------------------------
+
+
+@dataclass
+class MonitorResult:
+    """What one re-check of a sealed site found. ``method`` is the domain-control method that
+    was found (the chosen one first; another one counts too)."""
+
+    reachable: bool = False
+    tls_valid: bool = False
+    domain_ok: bool = False
+    method: str = ""
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def error(self) -> str:
+        return "؛ ".join(dict.fromkeys(self.problems))
+
+
+def _token_in(scheme_pages: dict[str, Page], domain: str, token: str, method: str) -> bool:
+    if method == "meta":
+        return any(p.status == 200 and page_has_meta(p.body, token) for p in scheme_pages.values())
+    if method == "file":
+        for scheme in scheme_pages:
+            try:
+                text = fetch(domain, f"/{token}.txt", scheme=scheme)
+            except FetchError:
+                continue
+            if text.status == 200 and file_has_token(text.body, token):
+                return True
+        return False
+    if method == "dns":
+        try:
+            return f"enamad-verification={token}" in txt_records(domain)
+        except FetchError:
+            return False
+    return False
+
+
+def monitor_check(domain: str, token: str, method: str) -> MonitorResult:
+    """Re-check a sealed site: reachability and TLS from its home page (HTTPS, then HTTP when
+    HTTPS fails), then domain control by the chosen method, then by the others. A healthy
+    site with the meta tag costs one request. No database: the caller records the result."""
+    started = time.monotonic()
+    result = MonitorResult()
+    pages: dict[str, Page] = {}
+    for scheme in ("https", "http"):
+        try:
+            page = fetch(domain, "/", scheme=scheme)
+        except AddressRefused as exc:
+            result.problems.append(exc.message)
+            break
+        except FetchError as exc:
+            if scheme == "https" and isinstance(exc, TLSError):
+                result.problems.append(exc.message)
+            elif scheme == "http" and not pages:
+                result.problems.append(exc.message)
+            continue
+        pages[scheme] = page
+        if page.status < 500:
+            result.reachable = True
+        if scheme == "https" and page.tls:
+            result.tls_valid = True
+            if method == "meta" and page.status == 200 and page_has_meta(page.body, token):
+                break  # the common healthy case: one request
+        if scheme == "https" and page.status < 500:
+            break
+    if result.reachable and not result.tls_valid and not any("TLS" in p or "HTTPS" in p for p in result.problems):
+        result.problems.append("سایت گواهی TLS معتبر ارائه نمی‌کند.")
+    if not result.reachable and not result.problems:
+        result.problems.append("سایت در دسترس نیست.")
+    for candidate in [method] + [m for m in ("meta", "file", "dns") if m != method]:
+        if candidate != "dns" and not pages:
+            continue
+        if _token_in(pages, domain, token, candidate):
+            result.domain_ok, result.method = True, candidate
+            break
+    if not result.domain_ok:
+        result.problems.append("نشانه تأییدیه فنی (برچسب meta، فایل یا رکورد TXT) دیگر روی سایت نیست.")
+    result.seconds = time.monotonic() - started
+    return result

@@ -42,10 +42,13 @@ from .models import (
     REQUIRED_DOCUMENTS,
     BusinessStatus,
     ChecklistItem,
+    Complaint,
+    ComplaintStatus,
     DocumentKind,
     IdentityDocument,
     Persona,
     PhoneChallenge,
+    TicketStatus,
 )
 
 LOGIN_URL = "enamad:login"
@@ -92,6 +95,10 @@ def account_required(view):
     return wrapper
 
 
+STAFF_PERMISSIONS = ("enamad.review_business", "enamad.review_documents", "enamad.approve_business",
+                     "enamad.answer_ticket", "enamad.approve_change", "enamad.handle_complaint")
+
+
 def enamad_staff_required(view):
     """Staff who logged in with password + TOTP and hold at least one e-Namad permission."""
 
@@ -100,8 +107,7 @@ def enamad_staff_required(view):
         user = request.user
         if not (user.is_authenticated and user.is_staff and user.is_verified()):
             return redirect_to_login(request.get_full_path(), reverse("certauth:staff_login"))
-        if not any(user.has_perm(p) for p in ("enamad.review_business", "enamad.review_documents",
-                                              "enamad.approve_business")):
+        if not any(user.has_perm(p) for p in STAFF_PERMISSIONS):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
@@ -223,7 +229,11 @@ def panel(request):
     account = request.account
     steps = _identity_steps(account)
     businesses = account.businesses.select_related("seal").order_by("-id")
+    complaints_to_answer = Complaint.objects.filter(
+        business__account=account, status__in=[ComplaintStatus.AWAITING_ANSWER, ComplaintStatus.OVERDUE]).count()
     return render(request, "enamad/panel.html", {
+        "complaints_to_answer": complaints_to_answer,
+        "open_tickets": account.tickets.exclude(status=TicketStatus.CLOSED).count(),
         "account": account, "steps": steps, "businesses": businesses,
         "stepper": [(k, label) for k, label, _, _ in steps], "done": [k for k, _, ok, _ in steps if ok],
         "current": next((k for k, _, ok, _ in steps if not ok), ""),
@@ -367,6 +377,7 @@ def business_detail(request, pk):
         "business": business, "review": review, "missing": business.missing_for_send(),
         "next_step": services.NEXT_STEP.get(business.status, ""), **_business_steps(business),
         "seal": getattr(business, "seal", None), "BusinessStatus": BusinessStatus,
+        "can_renew": services.renewal_allowed(business, getattr(business, "seal", None)),
     })
 
 
@@ -577,19 +588,6 @@ def resend_documents(request, pk):
         messages.error(request, exc.message)
     else:
         messages.success(request, "ارسال دوباره مدارک ثبت شد.")
-    return redirect("enamad:business", pk)
-
-
-@account_required
-@require_POST
-def renew(request, pk):
-    business = _own(request, pk)
-    try:
-        services.business_renew(business_id=business.pk, actor=request.user, request=request)
-    except InvalidTransition as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "درخواست تمدید برای بررسی کارشناس ارسال شد.")
     return redirect("enamad:business", pk)
 
 

@@ -355,7 +355,18 @@ CELERY_BEAT_SCHEDULE["enamad-verify-pending"] = {
     "task": "enamad.tasks.verify_pending_domains", "schedule": 300.0,
 }
 CELERY_BEAT_SCHEDULE["enamad-expire-seals"] = {"task": "enamad.tasks.expire_seals", "schedule": 3600.0}
-CELERY_BEAT_SCHEDULE["enamad-refresh-tls"] = {"task": "enamad.tasks.refresh_all_seal_tls", "schedule": 86400.0}
+# After the seal (README "e-Namad"): monitoring (N18, N21), expiry reminders, complaints (N23).
+ENAMAD_MONITOR_INTERVAL_HOURS = env_int("ENAMAD_MONITOR_INTERVAL_HOURS", 12)  # each seal re-checked this often
+ENAMAD_MONITOR_GRACE_DAYS = env_int("ENAMAD_MONITOR_GRACE_DAYS", 7)  # lapsed domain control → suspension
+ENAMAD_MONITOR_BATCH_SIZE = env_int("ENAMAD_MONITOR_BATCH_SIZE", 200)  # seals per Celery task
+ENAMAD_MONITOR_CONCURRENCY = env_int("ENAMAD_MONITOR_CONCURRENCY", 32)  # network threads per task
+ENAMAD_MONITOR_DISPATCH_LIMIT = env_int("ENAMAD_MONITOR_DISPATCH_LIMIT", 5000)  # seals per beat run
+ENAMAD_EXPIRY_REMINDER_DAYS = [int(d) for d in env_list("ENAMAD_EXPIRY_REMINDER_DAYS", ["30", "7"])]
+ENAMAD_COMPLAINT_ANSWER_HOURS = env_int("ENAMAD_COMPLAINT_ANSWER_HOURS", 96)
+CELERY_BEAT_SCHEDULE["enamad-monitor"] = {"task": "enamad.tasks.monitor_dispatch", "schedule": 300.0}
+CELERY_BEAT_SCHEDULE["enamad-expiry-reminders"] = {"task": "enamad.tasks.expiry_reminders", "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["enamad-overdue-complaints"] = {"task": "enamad.tasks.flag_overdue_complaints",
+                                                     "schedule": 900.0}
 
 # --- Security -----------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

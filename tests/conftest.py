@@ -253,8 +253,11 @@ def issue_test_certificate(profile: str = "signature", subject: dict | None = No
 
 @pytest.fixture
 def enamad_expert(db):
-    """e-Namad expert: reviews sites against the checklist and the posted documents."""
-    return make_staff("enamad_expert", perms=["enamad.review_business", "enamad.review_documents"])
+    """e-Namad expert: reviews sites against the checklist and the posted documents; answers
+    tickets, approves change requests and handles complaints."""
+    return make_staff("enamad_expert", perms=["enamad.review_business", "enamad.review_documents",
+                                              "enamad.answer_ticket", "enamad.approve_change",
+                                              "enamad.handle_complaint"])
 
 
 @pytest.fixture

@@ -279,3 +279,67 @@ def local_net(settings, dns_zone, http_site):
     settings.ENAMAD_VERIFY_HTTPS_PORT = closed_port
     settings.ENAMAD_VERIFY_TIMEOUT_SECONDS = 2
     return {"dns": dns_zone, "http": http_site}
+
+
+# --- certificates for the monitoring tests: valid, self-signed, expired -------------------------
+
+
+def write_server_cert(directory: Path, names: list[str], *, signer: tuple | None = None, expired: bool = False,
+                      stem: str = "server") -> tuple[Path, Path]:
+    """A server certificate for ``names`` written as (cert.pem, key.pem): signed by ``signer``
+    (``(ca_key, ca_name)``) or self-signed; ``expired`` puts its validity in the past."""
+    now = dt.datetime.now(dt.UTC)
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
+    issuer_key, issuer_name = signer or (key, subject)
+    start, end = (now - dt.timedelta(days=60), now - dt.timedelta(days=30)) if expired else \
+        (now - dt.timedelta(days=1), now + dt.timedelta(days=30))
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer_name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(start).not_valid_after(end)
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .sign(issuer_key, hashes.SHA256()))
+    cert_path, key_path = directory / f"{stem}-cert.pem", directory / f"{stem}-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def test_ca(directory: Path) -> tuple:
+    """A throw-away CA: (key, name, ca.pem path)."""
+    now = dt.datetime.now(dt.UTC)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Monitor Test Root")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=90))
+            .not_valid_after(now + dt.timedelta(days=90))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                         content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                         key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+            .sign(key, hashes.SHA256()))
+    path = directory / "monitor-ca.pem"
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return key, name, path
+
+
+test_ca.__test__ = False  # a helper, not a test
+
+
+@pytest.fixture
+def tls_sites():
+    """Start HTTPS sites with a given certificate: ``start(cert, key) -> Site``; all stopped after."""
+    servers = []
+
+    def start(cert_path: Path, key_path: Path) -> Site:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert_path, key_path)
+        site = Site()
+        servers.append(_serve(site, context))
+        return site
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()

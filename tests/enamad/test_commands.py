@@ -60,3 +60,8 @@ def test_check_domain_command(local_net, account):
 
 def test_seals_command():
     assert "expired 0" in run("enamad_seals", "expire")
+    assert "sent 0 expiry reminder(s)" in run("enamad_seals", "remind")
+    assert "flagged 0 overdue complaint(s)" in run("enamad_seals", "complaints")
+    assert "checked 0 seal(s)" in run("enamad_seals", "monitor")
+    with pytest.raises(CommandError):
+        run("enamad_seals", "monitor", "--domain", "nowhere.test")

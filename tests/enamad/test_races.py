@@ -1,6 +1,7 @@
 """Races on PostgreSQL (STYLE 19): two managers approving at once issue one seal; a file sent
 twice at once is sent once."""
 
+import datetime as dt
 import threading
 
 import pytest
@@ -77,3 +78,62 @@ def test_double_send():
     outcomes = race(lambda i: services.business_send(business_id=business.pk, actor=account.user))
     assert sorted(kind for kind, _ in outcomes) == ["error", "ok"]
     assert AuditEntry.objects.filter(event="enamad.business.sent").count() == 1
+
+
+def _sealed(count: int):
+    from enamad.catalogue import ensure_defaults
+    from enamad.models import ChecklistItem, ServiceCategory
+
+    ensure_defaults(ChecklistItem, ServiceCategory)
+    account = make_account()
+    now = timezone.now()
+    seals = []
+    for i in range(count):
+        business = make_business(account, domain=f"race{i}.test")
+        Business.objects.filter(pk=business.pk).update(status=BusinessStatus.APPROVED)
+        seals.append(Seal.objects.create(business=business, number=500_000 + i, granted_at=now,
+                                         expires_at=now + dt.timedelta(days=365), monitor_due_at=now))
+    return account, seals
+
+
+def test_two_dispatchers_claim_disjoint_seals():
+    _, seals = _sealed(10)
+    outcomes = race(lambda i: services.seals_claim_due(6))
+    claimed = [set(ids) for kind, ids in outcomes if kind == "ok"]
+    assert len(claimed) == 2 and not claimed[0] & claimed[1]
+    assert claimed[0] | claimed[1] == {s.pk for s in seals}
+
+
+def test_two_experts_decide_one_complaint():
+    account, seals = _sealed(1)
+    complaint = services.complaint_file(seal_id=seals[0].pk, data={
+        "complaint_type": "delay", "payment_reference": "1", "description": "دیر", "contact_name": "x",
+        "contact_mobile": "09131234567"})
+    experts = [make_staff(f"cx{i}", perms=["enamad.handle_complaint"], totp=False) for i in range(2)]
+    outcomes = race(lambda i: services.complaint_decide(complaint_id=complaint.pk, actor=experts[i],
+                                                        upheld=bool(i), note="نظر", suspend_seal=bool(i)))
+    assert sorted(kind for kind, _ in outcomes) == ["error", "ok"]
+    assert AuditEntry.objects.filter(event__in=["enamad.complaint.upheld", "enamad.complaint.dismissed"]).count() == 1
+
+
+def test_a_change_request_is_applied_once():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from enamad.models import Account
+    from tests.enamad.conftest import png_bytes
+
+    account, _ = _sealed(0)
+
+    def upload():
+        return SimpleUploadedFile("x.png", png_bytes(), content_type="image/png")
+
+    ticket = services.ticket_open(account_id=account.pk, actor=account.user, category="persona_change", subject="s",
+                                  body="b", attachments=[("articles", upload()), ("gazette", upload())],
+                                  change_data={"persona": "legal", "company_name": "شرکت",
+                                               "legal_national_id": "10380284790", "registration_number": "1"})
+    experts = [make_staff(f"ch{i}", perms=["enamad.approve_change", "enamad.answer_ticket"], totp=False)
+               for i in range(2)]
+    outcomes = race(lambda i: services.ticket_approve_change(ticket_id=ticket.pk, actor=experts[i]))
+    assert sorted(kind for kind, _ in outcomes) == ["error", "ok"]
+    assert AuditEntry.objects.filter(event="enamad.account.persona_changed").count() == 1
+    assert Account.objects.get(pk=account.pk).persona == "legal"

@@ -1,5 +1,5 @@
 """N1, N16–N18, N22: seal code, the logo endpoint (origin check, cache, query count), the seal
-page with its warning, the public registry, expiry and the TLS re-check."""
+page with its warning, the public registry, expiry (monitoring: test_monitoring.py)."""
 
 import datetime as dt
 
@@ -172,16 +172,6 @@ def test_registry_hides_suspended(client, seal, enamad_manager):
     assert DOMAIN not in client.get("/enamad/registry/").content.decode()
 
 
-def test_seal_tls_recheck_changes_stars(local_net, seal, https_site, settings):
-    settings.ENAMAD_VERIFY_HTTPS_PORT = https_site.port
-    settings.ENAMAD_VERIFY_CA_FILE = https_site.ca_file
-    https_site.routes["/"] = (200, b"ok", {})
-    assert services.seal_refresh_tls(seal_id=seal.pk).stars == 2
-    settings.ENAMAD_VERIFY_CA_FILE = ""
-    assert services.seal_refresh_tls(seal_id=seal.pk).stars == 1
-    assert AuditEntry.objects.filter(event="enamad.seal.stars_changed").count() == 2
-
-
 def test_public_pages(client, db):
     assert "نماد اعتماد الکترونیکی" in client.get("/enamad/").content.decode()
     assert "پرسش‌های متداول" in client.get("/enamad/rules/").content.decode()
@@ -193,26 +183,6 @@ def test_another_persona_account(db):
     assert make_account("legal1", persona="legal", verified=False).required_documents()[2] == "gazette"
 
 
-def test_renewal(owner_client, account, seal, enamad_expert, enamad_manager):
-    from ramis.common.errors import InvalidTransition
-
-    with pytest.raises(InvalidTransition):  # a year to go: too early
-        services.business_renew(business_id=seal.business_id, actor=account.user)
-    Seal.objects.filter(pk=seal.pk).update(expires_at=timezone.now() - dt.timedelta(days=1))
-    services.business_expire(business_id=seal.business_id)
-    response = owner_client.post(f"/enamad/panel/business/{seal.business_id}/renew/", follow=True)
-    assert "درخواست تمدید" in response.content.decode()
-    business = Business.objects.get(pk=seal.business_id)
-    assert business.status == BusinessStatus.UNDER_REVIEW
-    from tests.enamad.conftest import all_items_ok
-
-    services.business_review(business_id=business.pk, actor=enamad_expert, results=all_items_ok())
-    services.business_accept_documents(business_id=business.pk, actor=enamad_expert)
-    renewed = services.business_final_approve(business_id=business.pk, actor=enamad_manager)
-    assert (renewed.pk, renewed.number, renewed.code) == (seal.pk, seal.number, seal.code)
-    assert renewed.expires_at > timezone.now() + dt.timedelta(days=360)
-
-
 def test_admin_pages_render(client, business, seal):
     from tests.conftest import make_staff
     from tests.enamad.conftest import staff_client
@@ -222,7 +192,8 @@ def test_admin_pages_render(client, business, seal):
     for url in ("/admin/enamad/business/", f"/admin/enamad/business/{business.pk}/change/",
                 "/admin/enamad/account/", f"/admin/enamad/account/{business.account_id}/change/",
                 "/admin/enamad/seal/", "/admin/enamad/checklistitem/", "/admin/enamad/servicecategory/",
-                "/admin/enamad/review/", "/admin/enamad/postalletter/", "/admin/enamad/phonechallenge/"):
+                "/admin/enamad/review/", "/admin/enamad/postalletter/", "/admin/enamad/phonechallenge/",
+                "/admin/enamad/ticket/", "/admin/enamad/complaint/"):
         assert client.get(url).status_code == 200, url
     response = client.post("/admin/enamad/business/", {"action": "reinstate", "_selected_action": [business.pk]},
                            follow=True)

@@ -13,8 +13,9 @@ from tests.enamad.conftest import make_business, staff_client
 pytestmark = pytest.mark.django_db
 
 BARE = re.compile(r"status\s*(==|!=)\s*[\"']")
-# business.html is converted except its "expired" section, on lines the renewal work rewrites.
-CONVERTED = ["enamad/send.html", "enamad/_business_head.html", "enamad/staff/business.html"]
+CONVERTED = ["enamad/send.html", "enamad/_business_head.html", "enamad/staff/business.html", "enamad/business.html",
+             "enamad/renew.html", "enamad/ticket.html", "enamad/complaint.html", "enamad/staff/complaint.html",
+             "enamad/staff/ticket.html", "enamad/tickets.html", "enamad/complaints.html"]
 
 
 @pytest.mark.parametrize("name", CONVERTED)

@@ -4,10 +4,13 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 
 READ = ["view_account", "view_business", "view_identitydocument", "view_review", "view_seal",
-        "view_businessservice", "view_surveyresponse", "view_postalletter", "view_phonechallenge"]
+        "view_businessservice", "view_surveyresponse", "view_postalletter", "view_phonechallenge",
+        "view_ticket", "view_ticketmessage", "view_complaint"]
 GROUPS = {
-    "کارشناسان اینماد": ["review_business", "review_documents", *READ],
-    "مدیران اینماد": ["approve_business", "review_documents", *READ,
+    "کارشناسان اینماد": ["review_business", "review_documents", "answer_ticket", "approve_change",
+                         "handle_complaint", *READ],
+    "مدیران اینماد": ["approve_business", "review_documents", "answer_ticket", "approve_change",
+                      "handle_complaint", *READ,
                       "view_checklistitem", "change_checklistitem", "add_checklistitem",
                       "view_servicecategory", "change_servicecategory", "add_servicecategory",
                       "change_postalletter"],

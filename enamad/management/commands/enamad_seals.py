@@ -1,22 +1,47 @@
-"""Seal upkeep by hand (the beat schedule does the same): expire seals past their year,
-re-check TLS (and so the stars) of every public seal."""
+"""Seal upkeep by hand (the beat schedule does the same): expire seals past their year, send
+expiry reminders, flag unanswered complaints, and re-check (monitor) seals now."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from enamad import services
+from enamad import monitoring, services
 from enamad.models import Seal
 
 
 class Command(BaseCommand):
-    help = "expire: move seals past their validity to expired; tls: re-check TLS and stars of public seals."
+    help = ("expire: seals past their validity → expired; remind: expiry reminders (30/7 days); "
+            "complaints: flag complaints unanswered past their deadline; monitor: re-check seals "
+            "(all monitored seals, or --domain D) and print what changed.")
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["expire", "tls"])
+        parser.add_argument("action", choices=["expire", "remind", "complaints", "monitor"])
+        parser.add_argument("--domain", help="monitor: only this domain")
 
-    def handle(self, *args, action, **options):
+    def handle(self, *args, action, domain=None, **options):
         if action == "expire":
             self.stdout.write(f"expired {services.seals_expire_due()} seal(s)")
-            return
-        for seal_id in Seal.objects.public().values_list("pk", flat=True):
-            seal = services.seal_refresh_tls(seal_id=seal_id)
-            self.stdout.write(f"{seal.business.domain}: {seal.stars} star(s)")
+        elif action == "remind":
+            self.stdout.write(f"sent {services.seals_remind_expiry()} expiry reminder(s)")
+        elif action == "complaints":
+            self.stdout.write(f"flagged {services.complaints_flag_overdue()} overdue complaint(s)")
+        elif domain:
+            seal = Seal.objects.filter(business__domain=domain).first()
+            if seal is None:
+                raise CommandError(f"no seal for {domain}")
+            result, events = services.seal_monitor(seal_id=seal.pk)
+            self.stdout.write(f"{domain}: reachable={result.reachable} tls={result.tls_valid} "
+                              f"domain_control={result.domain_ok}{' (' + result.method + ')' if result.method else ''}"
+                              f" events={','.join(events) or '-'}")
+            if result.error:
+                self.stdout.write(f"  {result.error}")
+        else:
+            ids = list(Seal.objects.monitored().values_list("pk", flat=True))
+            totals = monitoring.BatchReport()
+            for start in range(0, len(ids), 100):
+                report = monitoring.run_batch(ids[start:start + 100])
+                totals.checked += report.checked
+                totals.healthy += report.healthy
+                totals.changed += report.changed
+                totals.events.update(report.events)
+            events = ", ".join(f"{k}={v}" for k, v in sorted(totals.events.items())) or "none"
+            self.stdout.write(f"checked {totals.checked} seal(s): {totals.healthy} healthy, "
+                              f"{totals.changed} changed; events: {events}")

@@ -100,6 +100,25 @@ class Command(BaseCommand):
             services.business_accept_documents(business_id=business.pk, actor=expert)
             services.business_final_approve(business_id=business.pk, actor=manager)
         assert Business.objects.get(domain=SEALED_DOMAIN).status == BusinessStatus.APPROVED
+        self._after_the_seal(account, user, expert)
+
+    def _after_the_seal(self, account, user, expert) -> None:
+        """An answered ticket and a complaint waiting for the owner's answer (issue 7 pages)."""
+        from django.core.files.base import ContentFile
+
+        from enamad.models import Seal
+
+        pdf = ContentFile(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", name="screenshot.pdf")
+        ticket = services.ticket_open(account_id=account.pk, actor=user, category="seal",
+                                      subject="نماد روی سایت «نامعتبر» نشان داده می‌شود",
+                                      body="کد نماد را در صفحه اول گذاشتم ولی تصویر نامعتبر می‌آید.",
+                                      attachments=[("other", pdf)])
+        services.ticket_answer(ticket_id=ticket.pk, actor=expert,
+                               body="referrerpolicy را از کد نماد حذف نکنید و صفحه را از دامنه ثبت‌شده باز کنید.")
+        seal = Seal.objects.get(business__domain=SEALED_DOMAIN)
+        services.complaint_file(seal_id=seal.pk, data={
+            "complaint_type": "delay", "payment_reference": "1403123456", "contact_name": "علی خریدار",
+            "description": "سفارش دو هفته پیش پرداخت شد و هنوز ارسال نشده است.", "contact_mobile": "09131234567"})
 
     def _print(self) -> None:
         base = settings.PUBLIC_BASE_URL

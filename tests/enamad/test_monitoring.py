@@ -1,0 +1,369 @@
+"""N18, N21: the monitor re-checks sealed sites against real local servers (HTTP, HTTPS with a
+trusted, a self-signed and an expired certificate, DNS) and each change is audited and told to
+the holder: TLS lapsed → one star, domain control lapsed beyond the grace period → suspended,
+reachability lost; every recovery restores. Time travel moves past the grace period."""
+
+import datetime as dt
+import socket
+
+import pytest
+import time_machine
+from django.core.cache import cache
+from django.db import connection
+from django.utils import timezone
+
+from enamad import monitoring, services, verification
+from enamad.models import Business, BusinessStatus, Seal
+from ramis.common.models import AuditEntry, OutboxMessage
+from tests.enamad.conftest import DOMAIN, make_account, make_business, test_ca, write_server_cert
+from tests.enamad.test_seal import issue_seal
+
+pytestmark = pytest.mark.django_db
+
+
+def home(token: str) -> bytes:
+    return f'<html><head><meta name="enamad" content="{token}"><title>shop</title></head></html>'.encode()
+
+
+@pytest.fixture
+def pki(tmp_path):
+    key, name, ca_file = test_ca(tmp_path)
+    names = [DOMAIN, f"www.{DOMAIN}"]
+    return {
+        "ca_file": str(ca_file),
+        "valid": write_server_cert(tmp_path, names, signer=(key, name), stem="valid"),
+        "self_signed": write_server_cert(tmp_path, names, stem="selfsigned"),
+        "expired": write_server_cert(tmp_path, names, signer=(key, name), expired=True, stem="expired"),
+        "wrong_name": write_server_cert(tmp_path, ["other.test"], signer=(key, name), stem="wrongname"),
+    }
+
+
+@pytest.fixture
+def net(local_net, settings, pki, tls_sites):
+    """shop.test on 127.0.0.1: HTTP and HTTPS (trusted certificate) both serve the meta tag."""
+    settings.ENAMAD_VERIFY_CA_FILE = pki["ca_file"]
+    sites = {name: tls_sites(*pki[name]) for name in ("valid", "self_signed", "expired", "wrong_name")}
+    settings.ENAMAD_VERIFY_HTTPS_PORT = sites["valid"].port
+    return {"http": local_net["http"], "dns": local_net["dns"], "tls": sites, "settings": settings}
+
+
+@pytest.fixture
+def sealed(business, net):
+    seal = issue_seal(business, stars=2)
+    for site in [net["http"], *net["tls"].values()]:
+        site.routes["/"] = (200, home(business.verification_token), {})
+    OutboxMessage.objects.all().delete()
+    return seal
+
+
+def use_tls(net, name):
+    net["settings"].ENAMAD_VERIFY_HTTPS_PORT = net["tls"][name].port
+
+
+def closed_port() -> int:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+def check(seal):
+    _, events = services.seal_monitor(seal_id=seal.pk)
+    seal.refresh_from_db()
+    return events
+
+
+def holder_sms():
+    return list(OutboxMessage.objects.filter(channel="sms", to="09121112233").order_by("id")
+                .values_list("body", flat=True))
+
+
+def logo_variant(client, seal):
+    cache.clear()
+    return client.get(f"/trustseal/logo/?id={seal.number}&Code={seal.code}",
+                      HTTP_REFERER=f"https://{DOMAIN}/")["X-Seal-Variant"]
+
+
+# --- the checks themselves (pure network) ------------------------------------------------------
+
+
+def test_healthy_site_costs_one_request(sealed, net):
+    result = verification.monitor_check(DOMAIN, sealed.business.verification_token, "meta")
+    assert (result.reachable, result.tls_valid, result.domain_ok, result.method) == (True, True, True, "meta")
+    assert net["tls"]["valid"].requests == [(DOMAIN, "/")] and net["http"].requests == []
+
+
+@pytest.mark.parametrize("cert", ["self_signed", "expired", "wrong_name"])
+def test_bad_certificates_are_not_valid_tls(sealed, net, cert):
+    use_tls(net, cert)
+    result = verification.monitor_check(DOMAIN, sealed.business.verification_token, "meta")
+    assert result.reachable and result.domain_ok  # over HTTP
+    assert not result.tls_valid and "TLS" in result.error
+
+
+# --- TLS: two stars ↔ one star -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cert", ["self_signed", "expired"])
+def test_lapsed_tls_drops_a_star_and_recovery_restores_it(client, sealed, net, cert,
+                                                          django_capture_on_commit_callbacks):
+    assert check(sealed) == [] and sealed.stars == 2 and sealed.monitored_at is not None
+    use_tls(net, cert)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert check(sealed) == ["enamad.seal.tls_lapsed"]
+    assert sealed.stars == 1
+    assert Business.objects.get(pk=sealed.business_id).status == BusinessStatus.APPROVED
+    entry = AuditEntry.objects.get(event="enamad.seal.stars_changed", actor=None)
+    assert (entry.old, entry.new) == ("2", "1") and "TLS" in entry.reason
+    assert any("یک ستاره" in body for body in holder_sms())
+    assert logo_variant(client, sealed) == "stars-1"
+    assert check(sealed) == []  # still lapsed: nothing new to say
+    use_tls(net, "valid")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert check(sealed) == ["enamad.seal.tls_restored"]
+    assert sealed.stars == 2 and logo_variant(client, sealed) == "stars-2"
+    assert AuditEntry.objects.filter(event="enamad.seal.stars_changed").count() == 2
+    assert any("دوباره دو ستاره" in body for body in holder_sms())
+
+
+def test_a_one_star_seal_gains_its_second_star_with_valid_tls(account, net):
+    business = make_business(account)
+    seal = issue_seal(business, stars=1)
+    net["http"].routes["/"] = net["tls"]["valid"].routes["/"] = (200, home(business.verification_token), {})
+    assert check(seal) == ["enamad.seal.tls_restored"] and seal.stars == 2
+
+
+# --- domain control: grace period, suspension, recovery ----------------------------------------
+
+
+def test_lapsed_domain_control_warns_then_suspends_after_the_grace_period(client, sealed, net, settings):
+    settings.ENAMAD_MONITOR_GRACE_DAYS = 7
+    plain = (200, b"<html><head><title>shop</title></head></html>", {})
+    net["http"].routes["/"] = net["tls"]["valid"].routes["/"] = plain
+    start = timezone.now()
+    assert check(sealed) == ["enamad.seal.domain_lapsed"]
+    assert sealed.domain_failing_since is not None and "meta" in sealed.monitor_error
+    assert Business.objects.get(pk=sealed.business_id).status == BusinessStatus.APPROVED
+    warning = holder_sms()[-1]
+    assert "تأییدیه فنی" in warning and "تعلیق" in warning
+    assert AuditEntry.objects.filter(event="enamad.seal.domain_lapsed", actor=None).count() == 1
+    assert logo_variant(client, sealed) == "stars-2"  # still vouching during the grace period
+
+    with time_machine.travel(start + dt.timedelta(days=6, hours=23), tick=True):
+        assert check(sealed) == []
+    assert Business.objects.get(pk=sealed.business_id).status == BusinessStatus.APPROVED
+    with time_machine.travel(start + dt.timedelta(days=7, hours=1), tick=True):
+        assert check(sealed) == ["enamad.seal.suspended"]
+    business = Business.objects.get(pk=sealed.business_id)
+    assert business.status == BusinessStatus.SUSPENDED and sealed.suspended_by_monitor
+    entry = AuditEntry.objects.get(event="enamad.seal.suspended")
+    assert entry.actor is None and entry.extra == {"by": "monitor"} and "7 روز" in entry.reason
+    assert "تعلیق" in holder_sms()[-1]
+    assert logo_variant(client, sealed) == "suspended"
+
+    # the holder puts the tag back: the monitor lifts its own suspension
+    net["tls"]["valid"].routes["/"] = (200, home(business.verification_token), {})
+    assert check(sealed) == ["enamad.seal.domain_restored", "enamad.seal.reinstated"]
+    assert Business.objects.get(pk=sealed.business_id).status == BusinessStatus.APPROVED
+    assert not sealed.suspended_by_monitor and sealed.domain_failing_since is None
+    assert AuditEntry.objects.filter(event="enamad.seal.reinstated", actor=None).exists()
+    assert logo_variant(client, sealed) == "stars-2"
+
+
+def test_grace_period_is_a_setting(sealed, net, settings):
+    settings.ENAMAD_MONITOR_GRACE_DAYS = 2
+    net["http"].routes["/"] = net["tls"]["valid"].routes["/"] = (200, b"<html></html>", {})
+    start = timezone.now()
+    check(sealed)
+    with time_machine.travel(start + dt.timedelta(days=2, minutes=5), tick=True):
+        assert check(sealed) == ["enamad.seal.suspended"]
+
+
+def test_another_method_still_proves_control(sealed, net):
+    token = sealed.business.verification_token
+    net["tls"]["valid"].routes["/"] = (200, b"<html></html>", {})
+    net["tls"]["valid"].routes[f"/{token}.txt"] = (200, token.encode(), {})
+    assert check(sealed) == []
+    business = Business.objects.get(pk=sealed.business_id)
+    assert business.domain_verified_method == "file" and sealed.domain_failing_since is None
+    assert AuditEntry.objects.filter(event="enamad.business.domain_method_changed", old="meta", new="file").exists()
+
+
+def test_dns_method_is_checked_by_its_txt_record(sealed, net):
+    Business.objects.filter(pk=sealed.business_id).update(domain_verified_method="dns")
+    token = sealed.business.verification_token
+    net["tls"]["valid"].routes["/"] = (200, b"<html></html>", {})
+    net["dns"].txt[DOMAIN] = [f"enamad-verification={token}"]
+    assert check(sealed) == [] and sealed.domain_failing_since is None
+    net["dns"].txt[DOMAIN] = []
+    assert check(sealed) == ["enamad.seal.domain_lapsed"]
+
+
+# --- reachability ------------------------------------------------------------------------------
+
+
+def test_unreachable_site_then_back(sealed, net, settings):
+    settings.ENAMAD_VERIFY_HTTPS_PORT = closed_port()
+    settings.ENAMAD_VERIFY_HTTP_PORT = closed_port()
+    assert check(sealed) == ["enamad.seal.unreachable", "enamad.seal.tls_lapsed", "enamad.seal.domain_lapsed"]
+    assert not sealed.reachable and sealed.unreachable_since is not None and sealed.stars == 1
+    assert "در دسترس نبود" in holder_sms()[-1]
+    use_tls(net, "valid")
+    settings.ENAMAD_VERIFY_HTTP_PORT = net["http"].port
+    assert check(sealed) == ["enamad.seal.reachable", "enamad.seal.tls_restored", "enamad.seal.domain_restored"]
+    assert sealed.reachable and sealed.stars == 2 and sealed.unreachable_since is None
+    assert AuditEntry.objects.filter(event__in=["enamad.seal.unreachable", "enamad.seal.reachable"]).count() == 2
+
+
+def test_site_answering_500_is_unreachable(sealed, net):
+    net["tls"]["valid"].routes["/"] = net["http"].routes["/"] = (503, b"down", {})
+    assert "enamad.seal.unreachable" in check(sealed)
+
+
+# --- what the monitor leaves alone -------------------------------------------------------------
+
+
+def test_staff_suspension_is_not_lifted_by_the_monitor(sealed, net, enamad_manager):
+    services.business_suspend(business_id=sealed.business_id, actor=enamad_manager, reason="شکایت")
+    assert not Seal.objects.monitored().filter(pk=sealed.pk).exists()
+    assert check(sealed) == []
+    assert Business.objects.get(pk=sealed.business_id).status == BusinessStatus.SUSPENDED
+
+
+def test_staff_reinstating_a_monitor_suspension_restarts_the_grace(sealed, net, enamad_manager, settings):
+    net["tls"]["valid"].routes["/"] = (200, b"<html></html>", {})
+    start = timezone.now()
+    check(sealed)
+    with time_machine.travel(start + dt.timedelta(days=8), tick=True):
+        assert check(sealed) == ["enamad.seal.suspended"]
+        services.business_reinstate(business_id=sealed.business_id, actor=enamad_manager)
+        sealed.refresh_from_db()
+        assert not sealed.suspended_by_monitor and sealed.domain_failing_since is None
+        assert check(sealed) == ["enamad.seal.domain_lapsed"]  # a fresh warning, not a second suspension
+
+
+# --- batches: bounded, claimed, no transaction across the network ------------------------------
+
+
+def make_sealed(account, count, net):
+    seals = []
+    for i in range(count):
+        business = make_business(account, domain=f"s{i}.test")
+        seals.append(issue_seal(business, stars=1))
+        net["dns"].a[f"s{i}.test"] = "127.0.0.1"
+    return seals
+
+
+def test_dispatch_claims_due_seals_in_batches(account, net, settings, django_capture_on_commit_callbacks):
+    settings.ENAMAD_MONITOR_BATCH_SIZE = 3
+    seals = make_sealed(account, 7, net)
+    Seal.objects.update(monitor_due_at=timezone.now() - dt.timedelta(minutes=1))
+    # HTTP only (one star), every seal's tag on the one local site: all healthy
+    net["http"].routes["/"] = (200, b"".join(home(s.business.verification_token) for s in seals), {})
+    settings.ENAMAD_VERIFY_HTTPS_PORT = closed_port()
+    from enamad.tasks import monitor_dispatch
+
+    assert monitor_dispatch() == 7
+    assert Seal.objects.filter(monitored_at__isnull=False).count() == 7
+    assert not Seal.objects.filter(monitor_due_at__lte=timezone.now()).exists()
+    assert services.seals_claim_due(100) == []  # nothing due any more
+    hosts = {host for host, _ in net["http"].requests}
+    assert hosts == {f"s{i}.test" for i in range(7)}
+
+
+def test_a_healthy_batch_costs_a_fixed_number_of_queries(account, net, settings, django_assert_num_queries):
+    seals = make_sealed(account, 12, net)
+    net["http"].routes["/"] = (200, b"".join(home(s.business.verification_token) for s in seals), {})
+    settings.ENAMAD_VERIFY_HTTPS_PORT = closed_port()
+    ids = [s.pk for s in seals]
+    monitoring.run_batch(ids)  # first pass: nothing changes (one star, no TLS)
+    with django_assert_num_queries(2):  # the snapshot, one UPDATE
+        report = monitoring.run_batch(ids, concurrency=4)
+    assert (report.checked, report.healthy, report.changed) == (12, 12, 0)
+
+
+def test_claimed_seals_are_not_claimed_twice(account, net):
+    make_sealed(account, 3, net)
+    Seal.objects.update(monitor_due_at=None)
+    first = services.seals_claim_due(2)
+    second = services.seals_claim_due(10)
+    assert len(first) == 2 and len(second) == 1 and not set(first) & set(second)
+
+
+def test_breaker_records_nothing_when_most_of_a_batch_fails(account, net, settings):
+    seals = make_sealed(account, monitoring.BREAKER_MIN_BATCH, net)
+    settings.ENAMAD_VERIFY_HTTP_PORT = closed_port()
+    settings.ENAMAD_VERIFY_HTTPS_PORT = closed_port()
+    report = monitoring.run_batch([s.pk for s in seals], concurrency=8)
+    assert report.inconclusive
+    assert not Seal.objects.filter(domain_failing_since__isnull=False).exists()
+    assert not Seal.objects.filter(reachable=False).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_transaction_is_open_during_network_checks(net, settings, monkeypatch):
+    from enamad.catalogue import ensure_defaults
+    from enamad.models import ChecklistItem, ServiceCategory
+
+    ensure_defaults(ChecklistItem, ServiceCategory)
+    account = make_account("txshop")
+    seal = issue_seal(make_business(account), stars=2)
+    net["tls"]["valid"].routes["/"] = (200, home(seal.business.verification_token), {})
+    main = connection
+    seen = []
+    real = verification.monitor_check
+
+    def spy(*args):
+        seen.append(main.in_atomic_block)
+        return real(*args)
+
+    monkeypatch.setattr(verification, "monitor_check", spy)
+    monitoring.run_batch([seal.pk])
+    services.seal_monitor(seal_id=seal.pk)
+    assert seen == [False, False]
+
+
+def test_monitor_command(sealed, net):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("enamad_seals", "monitor", "--domain", DOMAIN, stdout=out)
+    assert "reachable=True tls=True domain_control=True (meta)" in out.getvalue()
+    out = StringIO()
+    call_command("enamad_seals", "monitor", stdout=out)
+    assert "checked 1 seal(s): 1 healthy, 0 changed" in out.getvalue()
+
+
+# --- expiry reminders (30 and 7 days) ----------------------------------------------------------
+
+
+def test_expiry_reminders_at_30_and_7_days(sealed):
+    from enamad.tasks import expiry_reminders
+
+    expires = sealed.expires_at
+    with time_machine.travel(expires - dt.timedelta(days=40), tick=False):
+        assert expiry_reminders() == 0
+    with time_machine.travel(expires - dt.timedelta(days=29), tick=False):
+        assert expiry_reminders() == 1
+        assert expiry_reminders() == 0  # once per threshold
+    assert "۳۰ روز" in holder_sms()[-1]
+    with time_machine.travel(expires - dt.timedelta(days=10), tick=False):
+        assert expiry_reminders() == 0
+    with time_machine.travel(expires - dt.timedelta(days=6), tick=False):
+        assert expiry_reminders() == 1
+        assert expiry_reminders() == 0
+    assert "۷ روز" in holder_sms()[-1]
+    assert list(AuditEntry.objects.filter(event="enamad.seal.expiry_reminded").values_list("new", flat=True)) == [
+        "30", "7"]
+    with time_machine.travel(expires + dt.timedelta(hours=1), tick=False):
+        assert expiry_reminders() == 0
+
+
+def test_no_reminder_while_renewing(sealed, account):
+    with time_machine.travel(sealed.expires_at - dt.timedelta(days=20), tick=False):
+        services.business_renew(business_id=sealed.business_id, actor=account.user)
+        assert services.seals_remind_expiry() == 0
+

@@ -1,0 +1,153 @@
+"""N18 renewal: from the panel, within 30 days of expiry or after it; the form comes pre-filled
+with the file's data; the file goes back to the expert while the seal keeps vouching until its
+old expiry; final approval adds the year to what was left."""
+
+import datetime as dt
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from enamad import services
+from enamad.models import Business, BusinessStatus, Seal
+from ramis.common.errors import InvalidTransition
+from ramis.common.models import AuditEntry
+from tests.enamad.conftest import DOMAIN, all_items_ok, make_account
+from tests.enamad.test_seal import issue_seal
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seal(business):
+    return issue_seal(business)
+
+
+def near_expiry(seal, days=20):
+    Seal.objects.filter(pk=seal.pk).update(expires_at=timezone.now() + dt.timedelta(days=days))
+    seal.refresh_from_db()
+    return seal
+
+
+def form_data(business, **changes):
+    service = business.service
+    data = {"name": business.name, "address": business.address, "postal_code": business.postal_code,
+            "phone": business.phone, "email": business.email, "answering_hours": business.answering_hours,
+            "offerings": service.offerings, "delivery_methods": service.delivery_methods,
+            "payment_methods": service.payment_methods, "licence_reference": service.licence_reference,
+            "confirm": "on"}
+    data.update(changes)
+    return data
+
+
+def logo(client, seal):
+    cache.clear()
+    return client.get(f"/trustseal/logo/?id={seal.number}&Code={seal.code}",
+                      HTTP_REFERER=f"https://{DOMAIN}/")["X-Seal-Variant"]
+
+
+def test_too_early_to_renew(owner_client, account, seal):
+    with pytest.raises(InvalidTransition):
+        services.business_renew(business_id=seal.business_id, actor=account.user)
+    response = owner_client.get(f"/enamad/panel/business/{seal.business_id}/renew/", follow=True)
+    assert "۳۰ روز" in response.content.decode()
+    assert Business.objects.get(pk=seal.business_id).status == BusinessStatus.APPROVED
+    page = owner_client.get(f"/enamad/panel/business/{seal.business_id}/").content.decode()
+    assert "تمدید از ۳۰ روز پیش از انقضا ممکن است" in page
+
+
+def test_renewal_form_is_prefilled_and_sends_the_file_back(client, owner_client, account, seal):
+    near_expiry(seal)
+    business = Business.objects.get(pk=seal.business_id)
+    page = owner_client.get(f"/enamad/panel/business/{business.pk}/").content.decode()
+    assert f"/enamad/panel/business/{business.pk}/renew/" in page
+    page = owner_client.get(f"/enamad/panel/business/{business.pk}/renew/").content.decode()
+    assert 'value="فروشنده نمونه"' not in page  # sanity: the real name below
+    assert 'value="فروشگاه نمونه"' in page and "کتاب" in page and "درگاه بانکی" in page and DOMAIN in page
+    response = owner_client.post(f"/enamad/panel/business/{business.pk}/renew/",
+                                 form_data(business, name="فروشگاه نمونه نو", answering_hours="۸ تا ۲۰",
+                                           offerings="کتاب و لوازم التحریر"))
+    assert response.status_code == 302
+    business.refresh_from_db()
+    assert business.status == BusinessStatus.UNDER_REVIEW and business.renewing
+    assert business.name == "فروشگاه نمونه نو" and business.service.offerings == "کتاب و لوازم التحریر"
+    entry = AuditEntry.objects.get(event="enamad.business.renewal_requested")
+    assert set(entry.extra["fields"]) == {"name", "answering_hours", "offerings"}
+    # the seal keeps vouching while the renewal is reviewed
+    assert logo(client, seal) == "stars-1"
+    assert DOMAIN in client.get("/enamad/registry/").content.decode()
+    page = client.get(f"/trustseal/?id={seal.number}&Code={seal.code}").content.decode()
+    assert "این نماد اکنون معتبر نیست" not in page
+
+
+def test_renewal_needs_confirmation(owner_client, seal):
+    near_expiry(seal)
+    business = Business.objects.get(pk=seal.business_id)
+    response = owner_client.post(f"/enamad/panel/business/{business.pk}/renew/",
+                                 {k: v for k, v in form_data(business).items() if k != "confirm"})
+    assert response.status_code == 200
+    assert Business.objects.get(pk=business.pk).status == BusinessStatus.APPROVED
+
+
+def test_final_approval_adds_the_year_to_what_was_left(account, seal, enamad_expert, enamad_manager, settings):
+    seal = near_expiry(seal, days=20)
+    old_expiry = seal.expires_at
+    services.business_renew(business_id=seal.business_id, actor=account.user)
+    # a deficiency during the renewal: the seal still vouches
+    items = all_items_ok()
+    first = next(iter(items))
+    items[first] = (False, "قیمت‌ها را به‌روز کنید.")
+    services.business_review(business_id=seal.business_id, actor=enamad_expert, results=items)
+    business = Business.objects.get(pk=seal.business_id)
+    assert business.status == BusinessStatus.DEFICIENT and Seal.objects.get(pk=seal.pk).is_active
+    services.business_resend(business_id=business.pk, actor=account.user)
+    services.business_review(business_id=business.pk, actor=enamad_expert, results=all_items_ok())
+    services.business_accept_documents(business_id=business.pk, actor=enamad_expert)
+    renewed = services.business_final_approve(business_id=business.pk, actor=enamad_manager)
+    assert (renewed.pk, renewed.number, renewed.code) == (seal.pk, seal.number, seal.code)
+    assert renewed.expires_at == old_expiry + dt.timedelta(days=settings.ENAMAD_SEAL_VALIDITY_DAYS)
+    assert not Business.objects.get(pk=business.pk).renewing
+
+
+def test_renewal_after_expiry(client, owner_client, account, seal, enamad_expert, enamad_manager):
+    Seal.objects.filter(pk=seal.pk).update(expires_at=timezone.now() - dt.timedelta(days=1))
+    services.business_expire(business_id=seal.business_id)
+    assert logo(client, seal) == "expired"
+    business = Business.objects.get(pk=seal.business_id)
+    response = owner_client.post(f"/enamad/panel/business/{business.pk}/renew/", form_data(business), follow=True)
+    assert "درخواست تمدید برای بررسی کارشناس ارسال شد" in response.content.decode()
+    assert Business.objects.get(pk=business.pk).status == BusinessStatus.UNDER_REVIEW
+    assert logo(client, seal) == "expired"  # an expired seal does not vouch during the review
+    services.business_review(business_id=business.pk, actor=enamad_expert, results=all_items_ok())
+    services.business_accept_documents(business_id=business.pk, actor=enamad_expert)
+    renewed = services.business_final_approve(business_id=business.pk, actor=enamad_manager)
+    assert renewed.expires_at > timezone.now() + dt.timedelta(days=360)
+    assert logo(client, seal) == "stars-1"
+
+
+def test_changed_contacts_must_be_verified_again(owner_client, seal):
+    near_expiry(seal)
+    business = Business.objects.get(pk=seal.business_id)
+    # e-mail was one of the three verified contacts: changing it unverifies only it
+    owner_client.post(f"/enamad/panel/business/{business.pk}/renew/", form_data(business, email="new@shop.test"))
+    business.refresh_from_db()
+    assert business.status == BusinessStatus.UNDER_REVIEW and business.email_verified_at is None
+    assert business.phone_verified_at is not None and business.address_verified_at is not None
+
+
+def test_renewal_refused_when_no_contact_stays_verified(owner_client, seal):
+    near_expiry(seal)
+    business = Business.objects.get(pk=seal.business_id)
+    response = owner_client.post(f"/enamad/panel/business/{business.pk}/renew/", form_data(
+        business, email="x@shop.test", phone="02122223333", address="تهران، نشانی تازه"), follow=True)
+    assert "احراز دست‌کم یکی" in response.content.decode()
+    business.refresh_from_db()  # nothing was changed
+    assert business.status == BusinessStatus.APPROVED and business.email == "info@shop.test"
+
+
+def test_other_owner_cannot_renew(client, seal):
+    other = make_account("renewother", mobile="09351112233", national_code="0013542419")
+    client.force_login(other.user)
+    near_expiry(seal)
+    assert client.get(f"/enamad/panel/business/{seal.business_id}/renew/").status_code == 404
+    assert client.post(f"/enamad/panel/business/{seal.business_id}/renew/", {}).status_code == 404
