@@ -335,14 +335,16 @@ def payment_settle(*, result: GatewayResult, request=None) -> Payment:
     """Settle a verified gateway result. Idempotent: a payment that is no longer pending is
     returned unchanged (replays, double callbacks). The amount and invoice must match what was
     asked; a second success on a paid invoice is kept as ``refund_due``."""
-    try:
-        payment = Payment.objects.select_for_update().get(token=result.token)
-    except Payment.DoesNotExist:
-        raise PermissionDenied("unknown payment") from None
+    row = Payment.objects.filter(token=result.token).values("invoice_id", "invoice__request_id").first()
+    if row is None:
+        raise PermissionDenied("unknown payment")
+    # One lock order everywhere (request → invoice → payment), as payment_start and
+    # request_cancel take them, so concurrent callers never deadlock.
+    req = _lock_request(row["invoice__request_id"])
+    invoice = Invoice.objects.select_for_update().get(pk=row["invoice_id"])
+    payment = Payment.objects.select_for_update().get(token=result.token)
     if payment.status != Payment.Status.PENDING:
         return payment
-    invoice = Invoice.objects.select_for_update().get(pk=payment.invoice_id)
-    req = _lock_request(invoice.request_id)
     payment.result = {**result.raw, "bank_ref": result.bank_ref}
     payment.bank_ref = result.bank_ref[:100]
     old_payment = payment.status
