@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "certauth",
     "ramis.offices",
     "ramis.requests",
+    "ramis.desk",
     "enamad",
 ]
 
@@ -97,6 +98,9 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Write-ahead log: one fsync per commit (still durable across a power cut, synchronous=FULL)
+    # instead of the rollback journal's three; readers no longer block the writer.
+    DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL"
     DATABASES["default"].setdefault("TEST", {})["NAME"] = ""  # in-memory test database
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -228,7 +232,8 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"ramis.ca.tasks.*": {"queue": "signing"}}
+# The CA's tasks go to the queue whose worker alone holds the CA token's PIN.
+CELERY_TASK_ROUTES = {"ramis.ca.tasks.*": {"queue": env_str("CA_SIGNING_QUEUE", "signing")}}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "outbox-retry": {"task": "ramis.common.tasks.outbox_retry_pending", "schedule": 300.0},
@@ -260,6 +265,8 @@ CA_CRL_NEXT_UPDATE_HOURS = env_int("CA_CRL_NEXT_UPDATE_HOURS", 24)
 CA_OCSP_VALIDITY_HOURS = env_int("CA_OCSP_VALIDITY_HOURS", 24)
 CA_OCSP_RESPONDER_VALIDITY_DAYS = env_int("CA_OCSP_RESPONDER_VALIDITY_DAYS", 90)
 CA_OCSP_CACHE_SECONDS = env_int("CA_OCSP_CACHE_SECONDS", 20)  # per-process answer cache (R19: < 1 min)
+# How long an OCSP responder waits for the signing queue's "unknown" answer (then tryLater).
+CA_OCSP_UNKNOWN_WAIT_SECONDS = env_int("CA_OCSP_UNKNOWN_WAIT_SECONDS", 2)
 CELERY_BEAT_SCHEDULE["ca-crl-publish"] = {"task": "ramis.ca.tasks.crl_publish_all", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["ca-ocsp-refresh"] = {"task": "ramis.ca.tasks.ocsp_refresh_due", "schedule": 900.0}
 
@@ -295,6 +302,33 @@ APPOINTMENT_DAYS_AHEAD = env_int("APPOINTMENT_DAYS_AHEAD", 14)
 # SMS reminders before expiry, in days (R20), and the window in which renewal replaces revocation (R21).
 EXPIRY_REMINDER_DAYS = [int(d) for d in env_list("EXPIRY_REMINDER_DAYS", ["30", "7"])]
 RENEWAL_INSTEAD_OF_REVOCATION_DAYS = env_int("RENEWAL_INSTEAD_OF_REVOCATION_DAYS", 30)
+
+# --- Registration office desk (README "Registration office (clerk desk)") ----------------
+# The applicant's token at the clerk's workstation: the backend, its PKCS#11 module (per office
+# code if offices differ: "TEH01=/usr/lib/libeTPkcs11.so,ISF01=..."), the SO PIN the office sets
+# on the tokens it initialises, and the key type generated on the token per certificate profile.
+def _env_pairs(name: str) -> dict[str, str]:
+    pairs = {}
+    for item in env_list(name, []):
+        key, sep, value = item.partition("=")
+        if not (sep and key.strip() and value.strip()):
+            raise ImproperlyConfigured(f"{name}: {item!r} is not KEY=VALUE")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+OFFICE_TOKEN_BACKEND = env_str("OFFICE_TOKEN_BACKEND", "ramis.desk.workstation.InProcessTokens")
+OFFICE_PKCS11_MODULE = env_str("OFFICE_PKCS11_MODULE", PKCS11_MODULE)
+OFFICE_PKCS11_MODULES = _env_pairs("OFFICE_PKCS11_MODULES")
+OFFICE_TOKEN_SO_PIN = env_str("OFFICE_TOKEN_SO_PIN", "" if PRODUCTION else "12345678")
+OFFICE_KEY_TYPES = {"signature": "rsa2048", "seal": "rsa2048"} | _env_pairs("OFFICE_KEY_TYPES")
+OFFICE_TOKEN_PIN_MIN_LENGTH = env_int("OFFICE_TOKEN_PIN_MIN_LENGTH", 6)
+# A clerk's issuance that has not finished after this long is taken as abandoned (crashed process).
+OFFICE_ISSUANCE_TIMEOUT_SECONDS = env_int("OFFICE_ISSUANCE_TIMEOUT_SECONDS", 600)
+OFFICE_QUEUE_PAGE_SIZE = env_int("OFFICE_QUEUE_PAGE_SIZE", 25)
+# The CA signs an office's issuance on the `signing` queue; the clerk's page waits this long.
+OFFICE_SIGNING_TIMEOUT_SECONDS = env_int("OFFICE_SIGNING_TIMEOUT_SECONDS", 60)
+CELERY_TASK_ROUTES["ramis.desk.tasks.ca_sign"] = {"queue": "signing"}
 
 # --- e-Namad (trust seal) -----------------------------------------------------------------
 # A seal is valid this many days from final approval (N18, N22: one or two years).

@@ -27,6 +27,7 @@ urlpatterns = [
     path("panel/", include("ramis.requests.urls")),
     path("pay/", include("ramis.requests.payment_urls")),
     path("offices/", include("ramis.offices.urls")),
+    path("office/", include("ramis.desk.urls")),
     path("registry/", include("ramis.registry.urls")),
     path("captcha/", include("captcha.urls")),
     path("ca/", include("ramis.ca.urls")),

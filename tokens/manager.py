@@ -665,6 +665,19 @@ class Token:
 
         return self.call("read key attributes", read)
 
+    def logout(self) -> None:
+        """Log this process out of the token and forget its cached session.
+
+        For a token that is not the process's own (an applicant's token at the
+        office): after use, the next :meth:`TokenManager.open` must present
+        the PIN again. ``Session.close()`` runs C_Logout + C_CloseSession.
+        """
+        with locked():
+            cached = _state.sessions.pop(self._key, None)
+            if cached is not None:
+                with contextlib.suppress(p11e.PKCS11Error):
+                    cached.session.close()
+
 
 # --------------------------------------------------------------------------
 # small encoders

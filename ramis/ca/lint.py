@@ -18,20 +18,33 @@ Which validator set:
 
 ``ERROR`` and ``FATAL`` findings refuse an artefact; ``WARNING``/``NOTICE``/
 ``INFO`` are returned for display.
+
+Speed (issuance lints every certificate): the validator trees are built once
+per process, and their traversal is indexed (:func:`_indexed`). pkilint's
+``ValidatorContainer`` asks each of its validators ``match(node)`` at every
+node of the document — ~6,600 calls for one end-entity certificate, most of
+them answered "no" by the node's path or PDU class alone. The indexed
+traversal asks that static part once per (path, PDU class) and remembers the
+few validators that can match there; everything else (the rest of
+``match``, ``validate``, the order of results) is pkilint's own. The
+findings are the same, which a test checks against stock pkilint; the lint
+costs about 40 % less.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 from typing import NamedTuple
 
 from pkilint import finding_filter, loader, pkix
+from pkilint.document import NodeVisitor
 from pkilint.etsi import create_decoding_validators as etsi_decoders
 from pkilint.etsi import create_etsi_finding_filters
 from pkilint.etsi import create_validators as etsi_validators
 from pkilint.etsi.etsi_constants import CertificateType
 from pkilint.pkix import certificate, crl, extension, name, ocsp
-from pkilint.validation import ValidationFindingSeverity
+from pkilint.validation import ValidationFindingSeverity, ValidatorContainer
 
 BLOCKING = (ValidationFindingSeverity.FATAL, ValidationFindingSeverity.ERROR)
 
@@ -56,9 +69,75 @@ class LintError(Exception):
         super().__init__(f"pkilint refused the {what}: " + "; ".join(str(f) for f in blocking))
 
 
+# ``match`` overrides in pkilint 0.13 that read ``super().match(node) and ...``, so
+# the static part (path, PDU class) rules them out too (each one read). An
+# override not listed here, or any override under another pkilint version, is
+# never pre-filtered: it is asked at every node, as pkilint does.
+_STATIC_FIRST_MATCHES = frozenset({
+    "pkilint.pkix.extension.ExtensionCriticalityValidator.match",
+    "pkilint.pkix.certificate.certificate_extension.ExtendedKeyUsageCriticalityValidator.match",
+    "pkilint.etsi.en_319_412_1.LegalPersonOrganizationIdentifierValidator.match",
+    "pkilint.etsi.en_319_412_1.NaturalPersonIdentifierValidator.match",
+    "pkilint.etsi.en_319_412_1.EidasLegalPersonIdentifierValidator.match",
+    "pkilint.etsi.en_319_412_1.NameRegistrationAuthoritiesValidatorBase.match",
+    "pkilint.etsi.en_319_412_1.NaturalPersonEidasIdentifierValidator.match",
+    "pkilint.etsi.en_319_412_2.QualifiedCertificatePoliciesValidator.match",
+    "pkilint.validation.TypeMatchingValidator.match",
+}) if importlib.metadata.version("pkilint") == "0.13.3" else frozenset()
+_MAX_INDEX = 20_000  # (path, class) pairs remembered per container
+
+
+def _static_part_decides(validator) -> bool:
+    match = type(validator).match
+    return match is NodeVisitor.match or f"{match.__module__}.{match.__qualname__}" in _STATIC_FIRST_MATCHES
+
+
+def _may_match(validator, node) -> bool:
+    """False when the path or PDU class alone rules ``node`` out (NodeVisitor.match's first tests)."""
+    if not _static_part_decides(validator):
+        return True
+    path = getattr(validator, "_path", None)
+    if path is not None and path != node.path:
+        return False
+    path_re = getattr(validator, "_path_re", None)
+    if path_re is not None and path_re.match(node.path) is None:
+        return False
+    pdu_class = getattr(validator, "_pdu_class", None)
+    return pdu_class is None or isinstance(node.pdu, pdu_class)
+
+
+def _indexed_validate_rec(self, node, results) -> None:
+    """``ValidatorContainer._validate_rec``, visiting only the validators that may match."""
+    key = (node.path, type(node.pdu))
+    candidates = self._ramis_index.get(key)
+    if candidates is None:
+        if len(self._ramis_index) >= _MAX_INDEX:
+            self._ramis_index.clear()
+        candidates = self._ramis_index[key] = tuple(v for v in self.validators if _may_match(v, node))
+    for v in candidates:
+        if v.match(node):
+            result = v.validate_wrapper(node)
+            if isinstance(result, list):
+                results += result
+            else:
+                results.append(result)
+    for child_node in node.children.values():
+        self._validate_rec(child_node, results)
+
+
+def _indexed(container):
+    """Give ``container`` and every container inside it the indexed traversal (in place)."""
+    if isinstance(container, ValidatorContainer) and not hasattr(container, "_ramis_index"):
+        container._ramis_index = {}
+        container._validate_rec = _indexed_validate_rec.__get__(container)
+        for v in container.validators:
+            _indexed(v)
+    return container
+
+
 @functools.cache
 def _pkix_cert_validator():
-    return certificate.create_pkix_certificate_validator_container(
+    return _indexed(certificate.create_pkix_certificate_validator_container(
         certificate.create_decoding_validators(name.ATTRIBUTE_TYPE_MAPPINGS, extension.EXTENSION_MAPPINGS),
         [
             certificate.create_issuer_validator_container([]),
@@ -67,16 +146,14 @@ def _pkix_cert_validator():
             certificate.create_extensions_validator_container([]),
             certificate.create_spki_validator_container([]),
         ],
-    )
+    ))
 
 
 @functools.cache
 def _etsi_cert_validator(etsi_type: str):
     ctype = CertificateType[etsi_type]
     return (
-        certificate.create_pkix_certificate_validator_container(
-            etsi_decoders(ctype), etsi_validators(ctype)
-        ),
+        _indexed(certificate.create_pkix_certificate_validator_container(etsi_decoders(ctype), etsi_validators(ctype))),
         create_etsi_finding_filters(ctype),
     )
 

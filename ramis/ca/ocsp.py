@@ -15,9 +15,10 @@ Two halves:
   exception.
 
 A serial nobody stored (never issued by a CA we serve) has no pre-signed
-answer: :func:`answer` calls ``on_miss`` if given (the Django layer signs an
-``unknown`` answer there, rate-limited, and caches it), else answers
-``unauthorized`` (RFC 5019 §2.2.3), as it does for an issuer we do not serve.
+answer: :func:`answer` calls ``on_miss`` if given (the Django layer fetches
+an ``unknown`` answer from the signing queue there, rate-limited, and caches
+it), else answers ``unauthorized`` (RFC 5019 §2.2.3), as it does for an
+issuer we do not serve.
 """
 
 from __future__ import annotations

@@ -1,28 +1,48 @@
-"""OCSP at request time: a lookup of pre-signed bytes (database + per-process cache).
+"""OCSP at request time: a lookup of pre-signed bytes (per-process cache, then the database).
 
-The cache holds an answer for ``CA_OCSP_CACHE_SECONDS`` (20 s by default), so
-a revocation shows in OCSP within that time plus the re-signing task (R19: a
-minute). Nothing here touches a token, except :func:`_sign_unknown`: for a
-serial of a CA we serve that nobody issued, an ``unknown`` answer can only be
-signed on demand. It is signed only in a process configured with the CA's PIN
-(the embedded default; in production the web tier has none and answers
-``unauthorized``), at most :data:`UNKNOWN_PER_SECOND` per second per process,
-and cached.
+Nothing here touches a token. Three cases:
+
+* **Ours, issued** (good / revoked / on hold): the pre-signed answer stored at
+  issuance and re-signed on revocation and on schedule. It is kept in a dict
+  per process for ``CA_OCSP_CACHE_SECONDS`` (20 s by default), so a
+  revocation shows in OCSP within that time plus the re-signing task
+  (R19: a minute). :func:`cached` answers from that dict without any I/O
+  (the ASGI tier calls it on the event loop); :func:`answer` also asks the
+  database.
+* **Ours, never issued** (the CertID names our issuing CA, the serial is no
+  certificate of ours): ``unknown``. A CertID carries the serial, so such an
+  answer cannot be pre-signed; it is signed on demand by the ``signing``
+  Celery queue — the only process that holds the CA token's PIN — through
+  :func:`ramis.ca.tasks.ocsp_sign_unissued`, which puts it in the shared
+  Django cache (Redis in production) for :data:`UNISSUED_VALIDITY` minutes.
+  The responder waits for it up to ``CA_OCSP_UNKNOWN_WAIT_SECONDS`` (else
+  ``tryLater``); at most :data:`UNKNOWN_PER_SECOND` new serials per second
+  per process are sent for signing (``tryLater`` beyond that), one task per
+  serial however many ask at once. In the embedded default Celery runs
+  eagerly, so the task signs in-process before the answer is looked for.
+* **Not ours** (an issuer we do not serve, or a CertID hash other than SHA-1
+  and SHA-256): ``unauthorized`` (RFC 6960 §2.3; RFC 5019 §2.2.3).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
 from django.conf import settings
+from django.core.cache import cache
 
 from . import ocsp
 from .models import CertificateAuthority, OCSPResponse
 
+log = logging.getLogger(__name__)
+
 ERRORS = {ocsp.MALFORMED_REQUEST, ocsp.INTERNAL_ERROR, ocsp.TRY_LATER, ocsp.UNAUTHORIZED}
 UNKNOWN_PER_SECOND = 20
 MAX_CACHED = 50_000
+UNISSUED_VALIDITY = 60  # minutes an "unknown" answer is valid (and cached)
+POLL_SECONDS = 0.02
 
 _cache: dict[ocsp.CertIdKey, tuple[float, bytes]] = {}
 _issuers: dict[tuple[str, bytes, bytes], str] = {}
@@ -43,6 +63,18 @@ def clear_cache() -> None:
         _issuers_loaded = 0.0
 
 
+def unissued_cache_key(key: ocsp.CertIdKey) -> str:
+    """Where the signing queue leaves a signed ``unknown`` answer (shared Django cache)."""
+    return f"ca:ocsp-unissued:{key.hash}:{key.issuer_name_hash.hex()}:{key.issuer_key_hash.hex()}:{key.serial:x}"
+
+
+def _remember(key: ocsp.CertIdKey, der: bytes, now: float | None = None) -> None:
+    with _lock:
+        if len(_cache) >= MAX_CACHED:
+            _cache.clear()
+        _cache[key] = ((now or time.monotonic()) + cache_seconds(), der)
+
+
 def _issuer_slug(key: tuple[str, bytes, bytes]) -> str | None:
     global _issuers_loaded
     now = time.monotonic()
@@ -58,6 +90,20 @@ def _issuer_slug(key: tuple[str, bytes, bytes]) -> str | None:
             _issuers.update(fresh)
             _issuers_loaded = now
     return _issuers.get(key)
+
+
+def cached(der: bytes | None) -> bytes | None:
+    """The answer when it costs no I/O (a malformed request, a cache hit); else None."""
+    if not der:
+        return ocsp.MALFORMED_REQUEST
+    try:
+        key = ocsp.parse_request(der)
+    except ocsp.MalformedRequest:
+        return ocsp.MALFORMED_REQUEST
+    hit = _cache.get(key)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    return None
 
 
 def _lookup(key: ocsp.CertIdKey) -> bytes | None:
@@ -78,10 +124,7 @@ def _lookup(key: ocsp.CertIdKey) -> bytes | None:
     if der is None:
         return None
     der = bytes(der)
-    with _lock:
-        if len(_cache) >= MAX_CACHED:
-            _cache.clear()
-        _cache[key] = (now + cache_seconds(), der)
+    _remember(key, der, now)
     return der
 
 
@@ -97,24 +140,38 @@ def _take_unknown_budget() -> bool:
         return True
 
 
-def _sign_unknown(key: ocsp.CertIdKey) -> bytes | None:
+def _unissued(key: ocsp.CertIdKey) -> bytes | None:
+    """``unknown`` for a serial of our CA that nobody issued, signed by the signing queue."""
     slug = _issuer_slug(key.issuer)
     if slug is None:
-        return None
-    from . import signing
+        return None  # not our issuer: unauthorized
+    ckey = unissued_cache_key(key)
+    der = cache.get(ckey)
+    if der is None:
+        if not _take_unknown_budget():
+            return ocsp.TRY_LATER
+        from . import tasks
 
-    if not signing.ca_settings(slug).get("pin"):
-        return None  # this process holds no CA PIN: unauthorized
-    if not _take_unknown_budget():
-        return ocsp.TRY_LATER
-    ca = CertificateAuthority.objects.get(slug=slug)
-    der = signing.responder(ca).sign(ocsp.Status(key.serial, "unknown"), key.hash)
-    with _lock:
-        _cache[key] = (time.monotonic() + cache_seconds(), der)
+        wait = float(getattr(settings, "CA_OCSP_UNKNOWN_WAIT_SECONDS", 2.0))
+        if cache.add(ckey + ":pending", 1, timeout=max(1, int(wait) + 1)):  # one task per serial
+            try:
+                tasks.ocsp_sign_unissued.delay(slug, key.hash, format(key.serial, "x"))
+            except Exception:  # broker down: say "try later", never 500
+                log.warning("could not queue the unknown-serial OCSP answer", exc_info=True)
+                cache.delete(ckey + ":pending")
+                return ocsp.TRY_LATER
+            if tasks.ocsp_sign_unissued.app.conf.task_always_eager:
+                wait = 0  # it ran here, in this thread: nothing more will come
+        deadline = time.monotonic() + wait
+        while (der := cache.get(ckey)) is None:
+            if time.monotonic() >= deadline:
+                return ocsp.TRY_LATER
+            time.sleep(POLL_SECONDS)
+    der = bytes(der)
+    _remember(key, der)
     return der
 
 
-def answer(der: bytes) -> bytes:
-    return ocsp.answer(
-        der, _lookup, known_issuer=lambda k: _issuer_slug(k) is not None, on_miss=_sign_unknown
-    )
+def answer(der: bytes | None) -> bytes:
+    """The response bytes for a DER request; never raises, never signs."""
+    return ocsp.answer(der, _lookup, known_issuer=lambda k: _issuer_slug(k) is not None, on_miss=_unissued)

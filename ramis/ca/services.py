@@ -8,12 +8,14 @@ caller passes ``request_ref`` to find its certificate again.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -26,6 +28,7 @@ from tokens.errors import KeyNotFound
 
 from . import builder, crl, ocsp, profiles, signing
 from .models import CRL, CertificateAuthority, IssuedCertificate, OCSPResponse, Reason
+from .responder import UNISSUED_VALIDITY, unissued_cache_key
 
 log = logging.getLogger(__name__)
 
@@ -227,6 +230,8 @@ def certificate_issue(
             issued_by=actor if getattr(actor, "pk", None) else None,
         )
         _store_ocsp(ca, cert, responses, "good")
+        # an "unknown" answer someone may have asked for this serial before it was ours
+        transaction.on_commit(lambda: cache.delete_many([unissued_cache_key(k) for k in responses]))
         audit.record(
             actor=actor, target=cert, event="certificate.issued", new=cert.status,
             extra={"serial": cert.serial_hex, "profile": prof.name, "sha256": cert.sha256,
@@ -385,3 +390,26 @@ def _flush(ca, batch) -> int:
     n = len(batch)
     batch.clear()
     return n
+
+
+def ocsp_sign_unissued(*, ca_slug: str, hash_name: str, serial: int) -> bytes | None:
+    """Sign an ``unknown`` answer for a serial of ``ca_slug`` that no certificate has.
+
+    Runs where the CA token is (the ``signing`` queue). The answer goes to the
+    shared cache, where the responders look for it (see :mod:`.responder`);
+    it is valid for :data:`UNISSUED_VALIDITY` minutes. Returns None,
+    and signs nothing, if the serial is in fact ours (its pre-signed answer
+    is the one to give) or the hash algorithm is not one we answer.
+    """
+    if hash_name not in ocsp.HASHES:
+        return None
+    ca = CertificateAuthority.objects.get(slug=ca_slug)
+    if IssuedCertificate.objects.filter(ca=ca, serial_hex=normalize_serial(serial)).exists():
+        return None
+    resp = signing.responder(ca)
+    minutes = UNISSUED_VALIDITY
+    unknown = dataclasses.replace(resp, validity=dt.timedelta(minutes=minutes))
+    der = unknown.sign(ocsp.Status(serial, "unknown"), hash_name)
+    cache.set(unissued_cache_key(resp.key(serial, hash_name)), der, timeout=minutes * 60 - 60)
+    log.info("signed an OCSP 'unknown' answer for serial %x of CA %s", serial, ca_slug)
+    return der

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from . import responder, services
+from . import responder, services, signing
 from .models import CertificateAuthority, IssuedCertificate
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(ignore_result=True, autoretry_for=(Exception,), retry_backoff=5, max_retries=5)
@@ -23,9 +26,24 @@ def revocation_publish(certificate_id: int) -> None:
 
 @shared_task(ignore_result=True)
 def crl_publish_all() -> None:
-    """Beat: a fresh CRL for every CA well before the last one's nextUpdate."""
+    """Beat: a fresh CRL for every CA whose PIN this worker holds, well before the last one's nextUpdate.
+
+    A CA without a PIN here (a root kept offline) is skipped with a warning; its
+    operator publishes its CRL with ``manage.py ca crl --ca root``. One CA
+    failing does not keep the others from publishing.
+    """
+    failed = []
     for slug in CertificateAuthority.objects.values_list("slug", flat=True):
-        services.crl_publish(ca_slug=slug)
+        if not signing.ca_settings(slug).get("pin"):
+            log.warning("no PIN for CA %s in this worker: its CRL is not published by beat", slug)
+            continue
+        try:
+            services.crl_publish(ca_slug=slug)
+        except Exception:
+            log.exception("publishing the CRL of CA %s failed", slug)
+            failed.append(slug)
+    if failed:
+        raise services.CAError(f"CRL not published for {', '.join(failed)}")
 
 
 @shared_task(ignore_result=True)
@@ -37,3 +55,9 @@ def ocsp_refresh_due() -> int:
     for slug in CertificateAuthority.objects.exclude(ocsp_key_id="").values_list("slug", flat=True):
         count += services.ocsp_refresh(ca_slug=slug, due_before=due)
     return count
+
+
+@shared_task(ignore_result=True, time_limit=30)
+def ocsp_sign_unissued(ca_slug: str, hash_name: str, serial_hex: str) -> None:
+    """An OCSP responder was asked about a serial of ours that nobody issued: sign "unknown"."""
+    services.ocsp_sign_unissued(ca_slug=ca_slug, hash_name=hash_name, serial=int(serial_hex, 16))

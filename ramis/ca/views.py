@@ -1,7 +1,9 @@
-"""Public PKI endpoints: CRL, CA certificates, OCSP. No session, no token, no signing*.
+"""Public PKI endpoints: CRL, CA certificates, OCSP. No session, no token, no signing.
 
-(*) except an ``unknown`` answer for a serial nobody issued, signed only in a
-process that holds the CA PIN and rate-limited; see :mod:`ramis.ca.responder`.
+An ``unknown`` OCSP answer for a serial nobody issued is signed by the
+``signing`` queue (in-process only when Celery runs eagerly, the embedded
+default); see :mod:`ramis.ca.responder`. The OCSP tier serves the same
+answers through :mod:`ramis.ca.asgi`.
 """
 
 from __future__ import annotations

@@ -1,9 +1,13 @@
 """Admin: document requirements are data (R6); requests, invoices and certificates are read here,
 changed only through services (an SEO reviewer ending a role revokes its certificates, R19)."""
 
+from django import forms
 from django.contrib import admin
+from django_fsm import has_transition_perm
 
+from ramis.common.admin_tools import AuditTrailMixin, ReasonForm, TransitionButton, TransitionButtonsMixin
 from ramis.registry import admin as registry_admin
+from ramis.registry import services as registry_services
 from ramis.registry.models import Role
 
 from . import services
@@ -15,6 +19,7 @@ from .models import (
     Invoice,
     InvoiceLine,
     Payment,
+    RevocationReason,
     RevocationRequest,
 )
 
@@ -38,12 +43,59 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class RevokeForm(forms.Form):
+    reason = forms.ChoiceField(label="دلیل ابطال", choices=RevocationReason.choices)
+    note = forms.CharField(label="توضیح", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+# FSM transitions as buttons on the admin pages: shown only to a user the transition allows
+# (django-fsm's ``permission``), each calling the same service as the staff views.
+REQUEST_BUTTONS = (
+    TransitionButton("approve", "تأیید درخواست",
+                     lambda obj, user, data, req: services.request_approve(request_id=obj.pk, actor=user, request=req)),
+    TransitionButton("reject", "رد درخواست",
+                     lambda obj, user, data, req: services.request_reject(request_id=obj.pk, actor=user,
+                                                                          reason=data["reason"], request=req),
+                     form=ReasonForm),
+)
+CERTIFICATE_BUTTONS = (
+    TransitionButton("revoke", "ابطال گواهی",
+                     lambda obj, user, data, req: services.certificate_revoke(
+                         certificate_id=obj.pk, actor=user, reason=data["reason"], note=data["note"], request=req),
+                     form=RevokeForm),
+)
+REVOCATION_BUTTONS = (
+    TransitionButton("confirm", "تأیید و ابطال گواهی",
+                     lambda obj, user, data, req: services.revocation_confirm(revocation_id=obj.pk, actor=user,
+                                                                              request=req),
+                     allowed=lambda obj, user: has_transition_perm(obj.certificate.revoke, user)),
+    TransitionButton("reject", "رد درخواست ابطال",
+                     lambda obj, user, data, req: services.revocation_reject(revocation_id=obj.pk, actor=user,
+                                                                             reason=data["reason"], request=req),
+                     form=ReasonForm),
+)
+ROLE_BUTTONS = (
+    TransitionButton("approve", "تأیید معرفی",
+                     lambda obj, user, data, req: registry_services.role_approve(role_id=obj.pk, actor=user,
+                                                                                 request=req)),
+    TransitionButton("reject", "رد معرفی",
+                     lambda obj, user, data, req: registry_services.role_reject(role_id=obj.pk, actor=user,
+                                                                                reason=data["reason"], request=req),
+                     form=ReasonForm),
+    TransitionButton("end", "پایان نقش و ابطال گواهی‌های آن",
+                     lambda obj, user, data, req: services.role_end_with_revocation(role_id=obj.pk, actor=user,
+                                                                                    reason=data["reason"], request=req),
+                     form=ReasonForm),
+)
+
+
 @admin.register(CertificateRequest)
-class CertificateRequestAdmin(ReadOnlyAdmin):
+class CertificateRequestAdmin(AuditTrailMixin, TransitionButtonsMixin, ReadOnlyAdmin):
     list_display = ["reference", "applicant", "kind", "cert_type", "office", "service_type", "status", "submitted_at"]
     list_filter = ["status", "kind", "cert_type", "office"]
     search_fields = ["applicant__national_code", "applicant__last_name", "role__company__name"]
     list_select_related = ["applicant", "office"]
+    transition_buttons = REQUEST_BUTTONS
 
 
 class InvoiceLineInline(admin.TabularInline):
@@ -78,16 +130,20 @@ class AppointmentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Certificate)
-class CertificateAdmin(ReadOnlyAdmin):
+class CertificateAdmin(AuditTrailMixin, TransitionButtonsMixin, ReadOnlyAdmin):
     list_display = ["serial", "cert_type", "holder", "office", "not_after", "status"]
     list_filter = ["status", "cert_type", "office"]
     search_fields = ["serial", "holder__national_code", "holder__last_name"]
+    list_select_related = ["holder", "office"]
+    transition_buttons = CERTIFICATE_BUTTONS
 
 
 @admin.register(RevocationRequest)
-class RevocationRequestAdmin(ReadOnlyAdmin):
+class RevocationRequestAdmin(AuditTrailMixin, TransitionButtonsMixin, ReadOnlyAdmin):
     list_display = ["certificate", "reason", "status", "created_at", "decided_at"]
     list_filter = ["status", "reason"]
+    list_select_related = ["certificate"]
+    transition_buttons = REVOCATION_BUTTONS
 
 
 # Ending a role revokes the role's certificates: the registry stands before this room and knows
@@ -104,5 +160,6 @@ admin.site.unregister(Role)
 
 
 @admin.register(Role)
-class RoleAdmin(registry_admin.RoleAdmin):
+class RoleAdmin(AuditTrailMixin, TransitionButtonsMixin, registry_admin.RoleAdmin):
     actions = [registry_admin.approve_roles, registry_admin.reject_roles, end_roles_and_revoke]
+    transition_buttons = ROLE_BUTTONS

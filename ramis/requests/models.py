@@ -434,6 +434,12 @@ class Appointment(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # On-site visits (R12): where the office goes and which of its clerks goes.
+    address = models.TextField("نشانی مراجعه", blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="کارشناس اعزامی", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     objects = AppointmentQuerySet.as_manager()
 

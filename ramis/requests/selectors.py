@@ -31,6 +31,25 @@ from .models import (
 Status = CertificateRequest.Status
 
 
+# Audit events of a request, as a person reads them in its timeline.
+EVENT_LABELS = {
+    "request.created": "ایجاد درخواست",
+    "request.document_uploaded": "بارگذاری مدرک",
+    "request.submitted": "ثبت نهایی و ارسال به دفتر",
+    "request.resubmitted": "ارسال دوباره پس از اصلاح",
+    "request.approved": "تأیید دفتر ثبت‌نام و صدور صورت‌حساب",
+    "request.returned": "بازگشت برای اصلاح",
+    "request.rejected": "رد درخواست",
+    "request.cancelled": "لغو درخواست",
+    "request.paid": "پرداخت صورت‌حساب",
+    "request.booked": "تعیین نوبت",
+    "request.rebooked": "تغییر نوبت",
+    "request.visit_scheduled": "هماهنگی مراجعه در محل",
+    "request.issued": "صدور گواهی",
+    "request.identity_checked": "احراز هویت حضوری در دفتر",
+}
+
+
 # --- fetch and authorise ------------------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ from ramis.common.jalali import TEHRAN, jalali_datetime
 from ramis.common.uploads import validate_upload
 from ramis.offices import hours
 from ramis.offices.models import RegistrationOffice, Tariff
+from ramis.offices.selectors import is_clerk_of
 from ramis.registry import services as registry_services
 from ramis.registry.models import Role
 
@@ -334,14 +335,16 @@ def payment_settle(*, result: GatewayResult, request=None) -> Payment:
     """Settle a verified gateway result. Idempotent: a payment that is no longer pending is
     returned unchanged (replays, double callbacks). The amount and invoice must match what was
     asked; a second success on a paid invoice is kept as ``refund_due``."""
-    try:
-        payment = Payment.objects.select_for_update().get(token=result.token)
-    except Payment.DoesNotExist:
-        raise PermissionDenied("unknown payment") from None
+    row = Payment.objects.filter(token=result.token).values("invoice_id", "invoice__request_id").first()
+    if row is None:
+        raise PermissionDenied("unknown payment")
+    # One lock order everywhere (request → invoice → payment), as payment_start and
+    # request_cancel take them, so concurrent callers never deadlock.
+    req = _lock_request(row["invoice__request_id"])
+    invoice = Invoice.objects.select_for_update().get(pk=row["invoice_id"])
+    payment = Payment.objects.select_for_update().get(token=result.token)
     if payment.status != Payment.Status.PENDING:
         return payment
-    invoice = Invoice.objects.select_for_update().get(pk=payment.invoice_id)
-    req = _lock_request(invoice.request_id)
     payment.result = {**result.raw, "bank_ref": result.bank_ref}
     payment.bank_ref = result.bank_ref[:100]
     old_payment = payment.status
@@ -431,18 +434,28 @@ def appointment_book(*, request_id: int, actor, starts_at: dt.datetime, request=
 
 
 @transaction.atomic
-def visit_schedule(*, request_id: int, actor, starts_at: dt.datetime, request=None) -> Appointment:
-    """The office fixes the date of its on-site visit (R12)."""
+def visit_schedule(*, request_id: int, actor, starts_at: dt.datetime, address: str = "", assigned_to=None,
+                   request=None) -> Appointment:
+    """The office fixes the date of its on-site visit (R12): when, where (the request's on-site
+    address unless the office gives another) and which of its clerks goes."""
     req = _lock_request(request_id)
     old = _step(req, "schedule_visit", actor)
+    if assigned_to is not None and not is_clerk_of(assigned_to, req.office_id):
+        raise DomainError("کارشناس اعزامی باید از کارشناسان همین دفتر باشد.")
+    if starts_at <= timezone.now():
+        raise DomainError("زمان مراجعه باید در آینده باشد.")
+    address = (address or "").strip() or req.on_site_address
     appointment = Appointment.objects.create(
         request=req, office_id=req.office_id, kind=ServiceType.ON_SITE, starts_at=starts_at,
-        ends_at=starts_at + dt.timedelta(hours=1),
+        ends_at=starts_at + dt.timedelta(hours=1), address=address, assigned_to=assigned_to,
     )
     req.save()
     when = jalali_datetime(starts_at)
-    _record(actor, req, "request.visit_scheduled", old, extra={"starts_at": starts_at.isoformat()}, request=request)
-    _sms_applicant(req, "visit_scheduled", when=when, office=req.office)
+    _record(actor, req, "request.visit_scheduled", old, request=request, extra={
+        "starts_at": starts_at.isoformat(), "address": address,
+        "assigned_to": getattr(assigned_to, "username", None),
+    })
+    _sms_applicant(req, "visit_scheduled", when=when, office=req.office, address=address)
     return appointment
 
 

@@ -40,21 +40,7 @@ STEPS = [
 ]
 STEP_KEYS = [key for key, _ in STEPS]
 
-EVENT_LABELS = {
-    "request.created": "ایجاد درخواست",
-    "request.document_uploaded": "بارگذاری مدرک",
-    "request.submitted": "ثبت نهایی و ارسال به دفتر",
-    "request.resubmitted": "ارسال دوباره پس از اصلاح",
-    "request.approved": "تأیید دفتر ثبت‌نام و صدور صورت‌حساب",
-    "request.returned": "بازگشت برای اصلاح",
-    "request.rejected": "رد درخواست",
-    "request.cancelled": "لغو درخواست",
-    "request.paid": "پرداخت صورت‌حساب",
-    "request.booked": "تعیین نوبت",
-    "request.rebooked": "تغییر نوبت",
-    "request.visit_scheduled": "هماهنگی مراجعه در محل",
-    "request.issued": "صدور گواهی",
-}
+EVENT_LABELS = selectors.EVENT_LABELS
 
 
 def _done_steps(req: CertificateRequest) -> list[str]:

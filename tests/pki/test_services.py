@@ -186,7 +186,7 @@ def test_ocsp_get_post_unknown_malformed(issuing, client):
     assert post.content == get.content and post["Content-Type"] == "application/ocsp-response"
     assert c_ocsp.load_der_ocsp_response(get.content).certificate_status == c_ocsp.OCSPCertStatus.GOOD
 
-    # a serial of our CA that nobody issued: "unknown", signed on demand (this process has the PIN)
+    # a serial of our CA that nobody issued: "unknown", signed by the signing task (eager here)
     issuer_cert = x509.load_der_x509_certificate(bytes(issuing.certificate_der))
     unknown_req = c_ocsp.OCSPRequestBuilder().add_certificate_by_hash(
         *_hashes(issuer_cert), 0x1234ABCD, hashes.SHA1()).build().public_bytes(serialization.Encoding.DER)  # noqa: S303
@@ -260,6 +260,16 @@ def test_beat_tasks_publish_crls_and_refresh_ocsp(cas):
         assert tasks.ocsp_refresh_due() >= 1
     new = set(OCSPResponse.objects.filter(certificate=cert).values_list("der", flat=True))
     assert len(new) == 2 and new.isdisjoint({bytes(x) for x in old})
+
+
+def test_beat_skips_the_crl_of_a_ca_whose_pin_this_worker_lacks(cas, settings, caplog):
+    """A root kept offline: beat publishes the issuing CA's CRL and only warns about the root."""
+    settings.CA_ROOT = {**settings.CA_ROOT, "pin": ""}
+    before = {ca.slug: ca.crl_number for ca in CertificateAuthority.objects.all()}
+    tasks.crl_publish_all()
+    after = {ca.slug: ca.crl_number for ca in CertificateAuthority.objects.all()}
+    assert after == {"root": before["root"], "issuing": before["issuing"] + 1}
+    assert "no PIN for CA root" in caplog.text
 
 
 # -- commands -----------------------------------------------------------------------------------------

@@ -283,3 +283,14 @@ def test_a_request_of_an_ended_role_cannot_move_on(applicant_person, office, cle
         services.request_approve(request_id=req.pk, actor=clerk)
     assert CertificateRequest.objects.get(pk=req.pk).status == "submitted"
     assert "دیگر تأییدشده نیست" in " ".join(selectors.missing_items(req))
+
+
+def test_revocation_reject_refused_to_other_office_and_applicant(applicant_person, certificate, clerk,
+                                                                 other_office_clerk):
+    outcome = services.revocation_request(certificate_id=certificate.pk, actor=applicant_person.user,
+                                          reason="unspecified")
+    for outsider in (other_office_clerk, applicant_person.user):
+        with pytest.raises(PermissionDenied):
+            services.revocation_reject(revocation_id=outcome.revocation.pk, actor=outsider, reason="نه")
+    assert RevocationRequest.objects.get().status == "submitted"
+    assert not AuditEntry.objects.filter(event__startswith="revocation.rejected").exists()

@@ -100,3 +100,17 @@ def test_audit_chain_verifies_after_a_whole_journey(applicant_person, office, cl
     advance(make_draft(applicant_person, office, catalogue=catalogue), "issued", clerk=clerk)
     count, problems = verify_chain()
     assert count >= 8 and problems == []
+
+
+def test_return_writes_its_audit_row_and_sms(applicant_person, office, clerk, other_office_clerk, catalogue):
+    req = advance(make_draft(applicant_person, office, catalogue=catalogue), "submitted")
+    with pytest.raises(PermissionDenied):
+        services.request_return(request_id=req.pk, actor=other_office_clerk, notes={"details": "نام لاتین"})
+    with pytest.raises(PermissionDenied):
+        services.request_return(request_id=req.pk, actor=applicant_person.user, notes={"details": "x"})
+    services.request_return(request_id=req.pk, actor=clerk, notes={"details": "نام لاتین را با گذرنامه یکی کنید"})
+    entry = AuditEntry.objects.get(event="request.returned")
+    assert (entry.old, entry.new, entry.actor_id) == ("submitted", "returned", clerk.pk)
+    assert last_sms(applicant_person.mobile).template == "request_returned"
+    with pytest.raises(InvalidTransition):  # not twice
+        services.request_return(request_id=req.pk, actor=clerk, notes={"details": "x"})

@@ -239,3 +239,27 @@ def test_timeline_shows_every_transition_with_jalali_time(applicant_client, appl
         assert label in timeline
     assert "۱۴" in timeline  # a Jalali year in Persian digits
     assert "متقاضی" in timeline and "clerk" in timeline
+
+
+def test_cancel_sends_an_sms_and_is_refused_after_payment(applicant_person, other_applicant_person, office, clerk,
+                                                          catalogue):
+    from django.core.exceptions import PermissionDenied
+
+    from ramis.common.errors import InvalidTransition
+    from ramis.requests import services
+    from tests.conftest import last_sms
+
+    req = advance(make_draft(applicant_person, office, catalogue=catalogue), "awaiting_payment", clerk=clerk)
+    from django.test import Client
+
+    from tests.conftest import login_applicant
+
+    login_applicant(Client(), other_applicant_person)
+    with pytest.raises(PermissionDenied):
+        services.request_cancel(request_id=req.pk, actor=other_applicant_person.user)
+    services.request_cancel(request_id=req.pk, actor=applicant_person.user)
+    assert last_sms(applicant_person.mobile).template == "request_cancelled"
+    paid = advance(make_draft(applicant_person, office, catalogue=catalogue), "paid", clerk=clerk)
+    with pytest.raises(InvalidTransition):
+        services.request_cancel(request_id=paid.pk, actor=applicant_person.user)
+    assert CertificateRequest.objects.get(pk=paid.pk).status == "awaiting_appointment"

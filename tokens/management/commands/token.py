@@ -83,6 +83,8 @@ class Command(BaseCommand):
             getattr(self, "do_" + action.replace("-", "_"))(options)
         except TokenError as exc:
             raise CommandError(str(exc)) from None
+        except OSError as exc:
+            raise CommandError(f"{exc.filename or 'I/O error'}: {exc.strerror or exc}") from None
 
     def _open(self, options):
         return get_manager().open(label=options.get("label"), serial=options.get("serial"), pin=_pin(options))

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from cryptography import x509
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, connection
+from django.db.migrations.executor import MigrationExecutor
 
 from ramis.ca import builder, services
 from ramis.ca.lint import LintError
@@ -16,6 +18,22 @@ from tokens.errors import TokenError
 
 FAILURES = (services.CAError, builder.IssuanceError, LintError, TokenError, InvalidTransition,
             CertificateAuthority.DoesNotExist)
+
+
+def one_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def require_migrated() -> None:
+    """One line instead of a traceback when the database is unreachable or not migrated."""
+    try:
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError as exc:
+        raise CommandError(f"cannot use the database: {one_line(exc)}") from None
+    if pending:
+        raise CommandError(f"the database is not migrated ({len(pending)} migration(s) pending): "
+                           "run `manage.py migrate` first")
 
 
 class Command(BaseCommand):
@@ -46,9 +64,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, action, **options):
         try:
+            require_migrated()  # before any token is touched
             getattr(self, "do_" + action.replace("-", "_"))(options)
         except FAILURES as exc:
             raise CommandError(str(exc)) from None
+        except DatabaseError as exc:
+            raise CommandError(f"database error: {one_line(exc)}") from None
+        except OSError as exc:
+            raise CommandError(f"{exc.filename or 'I/O error'}: {exc.strerror or exc}") from None
 
     def do_init(self, options):
         for ca in services.ca_init(actor=None):

@@ -26,6 +26,8 @@ DEMO_TOTP_KEYS = {
     "clerk": "6162636465666768696a6b6c6d6e6f7071727374",
     "clerk2": "7172737475767778797a30313233343536373839",
 }
+# An applicant's token to issue onto in the demo (SoftHSM, under var/softhsm): published PIN.
+DEMO_TOKEN = {"label": "applicant-demo", "pin": "123456"}
 APPLICANT = {
     "national_code": "0499370899", "first_name": "علی", "last_name": "رضایی", "father_name": "حسن",
     "birth_date": dt.date(1986, 7, 3), "birth_certificate_number": "12345", "mobile": "09121234567",
@@ -41,6 +43,7 @@ class Command(BaseCommand):
             raise CommandError("seed_demo publishes fixed passwords and TOTP secrets: DEBUG only")
         with transaction.atomic():
             self._seed()
+        self._seed_office_desk()
         self._print()
         call_command("seed_enamad_demo", stdout=self.stdout)  # e-Namad's own demo data (idempotent)
 
@@ -130,6 +133,26 @@ class Command(BaseCommand):
                 "order": order, "help_text": help_text,
             })
 
+    def _seed_office_desk(self) -> None:
+        """The clerk desk's demo: the SEO reviewers group (seo in it) and an applicant's SoftHSM
+        token to issue onto (README "Registration office")."""
+        from django.core.management import call_command
+
+        call_command("reviewer_group", "seo", stdout=self.stdout)
+        from tokens import TokenError
+        from tokens.conf import get_manager
+
+        self.demo_token = None
+        try:
+            manager = get_manager()
+            if not manager.config.is_softhsm:
+                return
+            if DEMO_TOKEN["label"] not in {t.label for t in manager.list_tokens()}:
+                manager.init_token(DEMO_TOKEN["label"], settings.OFFICE_TOKEN_SO_PIN, DEMO_TOKEN["pin"])
+            self.demo_token = DEMO_TOKEN
+        except TokenError as exc:
+            self.stderr.write(f"demo applicant token not created: {exc}")
+
     def _print(self) -> None:
         a = APPLICANT
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
@@ -143,3 +166,8 @@ class Command(BaseCommand):
         for username, key in DEMO_TOTP_KEYS.items():
             secret = base64.b32encode(bytes.fromhex(key)).decode()
             self.stdout.write(f"  {username:7} TOTP secret {secret}  (current code: manage.py totp_now {username})")
+        if getattr(self, "demo_token", None):
+            self.stdout.write(
+                f"Applicant's demo token (SoftHSM) for issuance at the clerk desk (/office/): label "
+                f"{DEMO_TOKEN['label']!r}, PIN {DEMO_TOKEN['pin']} (or let the clerk initialise a new token)"
+            )

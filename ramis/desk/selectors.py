@@ -1,0 +1,242 @@
+"""Reads the desk's views share: fetch-and-authorise for a clerk (404 outside their office), the
+queue with its tabs and search, the day's appointments, the subject a request's certificate
+gets, and which tokens a clerk may pick."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from cryptography import x509
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.http import Http404
+from django.utils import timezone
+
+from ramis.ca import profiles
+from ramis.ca.models import CertificateAuthority
+from ramis.common.digits import to_latin_digits
+from ramis.common.jalali import TEHRAN
+from ramis.common.models import AuditEntry
+from ramis.offices import hours
+from ramis.offices.models import RegistrationOffice
+from ramis.registry.models import Role
+from ramis.requests.models import (
+    Appointment,
+    Certificate,
+    CertificateRequest,
+    CertificateType,
+    RevocationRequest,
+)
+from tokens import TokenInfo
+
+from .models import IdentityCheck, IssuanceAttempt
+
+Status = CertificateRequest.Status
+
+
+# --- fetch and authorise ------------------------------------------------------------------------------
+
+
+def get_request_for_office(office: RegistrationOffice, pk) -> CertificateRequest:
+    """A request of the clerk's office, or 404: another office's requests do not exist for them (X7)."""
+    try:
+        return CertificateRequest.objects.with_parties().select_related("role__company__seo_department").get(
+            pk=pk, office=office)
+    except (CertificateRequest.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def get_certificate_for_office(office: RegistrationOffice, pk) -> Certificate:
+    try:
+        return Certificate.objects.select_related("holder", "role", "role__company", "office", "request").get(
+            pk=pk, office=office)
+    except (Certificate.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def get_identity_check_for_office(office: RegistrationOffice, pk) -> IdentityCheck:
+    try:
+        return IdentityCheck.objects.select_related("request").get(pk=pk, request__office=office)
+    except (IdentityCheck.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+# --- the queue ----------------------------------------------------------------------------------------
+
+
+def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=TEHRAN)
+    return start, start + dt.timedelta(days=1)
+
+
+def _today_q(now: dt.datetime | None = None) -> Q:
+    start, end = day_bounds(hours.today_in_tehran(now))
+    visit_today = Appointment.objects.filter(request=OuterRef("pk"), is_active=True, starts_at__gte=start,
+                                             starts_at__lt=end)
+    return Q(status=Status.AWAITING_ISSUANCE) & Q(Exists(visit_today))
+
+
+@dataclass(frozen=True)
+class Tab:
+    key: str
+    label: str
+    order: tuple[str, ...]
+
+    def q(self) -> Q:
+        if self.key == "today":
+            return _today_q()
+        return Q(status=self.key)
+
+
+TABS = [
+    Tab("submitted", "در انتظار بررسی", ("submitted_at", "id")),
+    Tab("awaiting_visit", "هماهنگی مراجعه در محل", ("submitted_at", "id")),
+    Tab("today", "صدور امروز", ("submitted_at", "id")),
+    Tab("awaiting_issuance", "در انتظار صدور", ("submitted_at", "id")),
+    Tab("returned", "بازگشت برای اصلاح", ("-updated_at", "-id")),
+    Tab("issued", "صادرشده", ("-updated_at", "-id")),
+]
+TAB_BY_KEY = {tab.key: tab for tab in TABS}
+_REFERENCE = re.compile(r"^(?:RQ-?)?0*(\d{1,9})$", re.IGNORECASE)
+
+
+def search_q(text: str) -> Q:
+    """National code, a name (person or company) or a request number (``RQ-000012`` or ``12``)."""
+    text = to_latin_digits(text or "").strip()
+    if not text:
+        return Q()
+    q = Q()
+    match = _REFERENCE.match(text)
+    if match:
+        q |= Q(pk=int(match.group(1)))
+    if text.isdigit():
+        q |= Q(applicant__national_code__startswith=text)
+    else:
+        for word in text.split()[:4]:
+            q &= (Q(applicant__first_name__icontains=word) | Q(applicant__last_name__icontains=word)
+                  | Q(role__company__name__icontains=word) | Q(latin_last_name__icontains=word)
+                  | Q(latin_company_name__icontains=word))
+    return q
+
+
+def queue(office: RegistrationOffice, tab: Tab, search: str = ""):
+    """One tab of the office's queue, with the active appointment prefetched (fixed queries)."""
+    qs = (CertificateRequest.objects.with_parties().filter(office=office).filter(tab.q())
+          .prefetch_related(Prefetch("appointments", queryset=Appointment.objects.active(),
+                                     to_attr="active_appointments")))
+    if search:
+        qs = qs.filter(search_q(search))
+    return qs.order_by(*tab.order)
+
+
+def tab_counts(office: RegistrationOffice) -> dict[str, int]:
+    """How many requests each tab holds: one query."""
+    return CertificateRequest.objects.filter(office=office).aggregate(
+        **{tab.key: Count("pk", filter=tab.q()) for tab in TABS}
+    )
+
+
+def open_revocations(office: RegistrationOffice):
+    """Holders' revocation requests waiting for this office's decision."""
+    return (RevocationRequest.objects.filter(status=RevocationRequest.Status.SUBMITTED, certificate__office=office)
+            .select_related("certificate", "certificate__holder", "certificate__role__company", "requested_by")
+            .order_by("created_at"))
+
+
+def appointments_on(office: RegistrationOffice, day: dt.date):
+    """The office's appointments of ``day`` (Tehran): in person and on site, with those already issued."""
+    start, end = day_bounds(day)
+    return (Appointment.objects.filter(office=office, starts_at__gte=start, starts_at__lt=end)
+            .filter(Q(is_active=True) | Q(cancelled_at__isnull=True, request__status=Status.ISSUED))
+            .select_related("request", "request__applicant", "request__role", "request__role__company",
+                            "assigned_to")
+            .order_by("starts_at", "id"))
+
+
+def request_timeline(req: CertificateRequest):
+    return AuditEntry.objects.for_object(req).select_related("actor").order_by("id")
+
+
+# --- at the visit -------------------------------------------------------------------------------------
+
+
+def latest_identity_check(req: CertificateRequest) -> IdentityCheck | None:
+    return req.identity_checks.select_related("checked_by").order_by("-id").first()
+
+
+def valid_identity_check(req: CertificateRequest, now: dt.datetime | None = None) -> IdentityCheck | None:
+    """The identity check issuance relies on: the latest, passed, made today (Tehran)."""
+    check = latest_identity_check(req)
+    if check is None or not check.passed:
+        return None
+    if check.created_at.astimezone(TEHRAN).date() != hours.today_in_tehran(now):
+        return None
+    return check
+
+
+def issuance_in_progress(req: CertificateRequest) -> IssuanceAttempt | None:
+    cutoff = timezone.now() - dt.timedelta(seconds=settings.OFFICE_ISSUANCE_TIMEOUT_SECONDS)
+    return req.issuance_attempts.in_progress().filter(started_at__gte=cutoff).select_related("clerk").first()
+
+
+# Positions in the certificate's subject (title): the Latin spelling, like the names.
+POSITION_TITLES = {
+    Role.Position.CEO: "Chief Executive Officer",
+    Role.Position.CHAIRMAN: "Chairman of the Board",
+    Role.Position.BOARD_MEMBER: "Board Member",
+    Role.Position.AUTHORISED_SIGNATORY: "Authorised Signatory",
+    Role.Position.COMPLIANCE_OFFICER: "Compliance Officer",
+    Role.Position.EMPLOYEE: "Employee",
+}
+
+
+def certificate_subject(req: CertificateRequest) -> dict[str, str]:
+    """The subject data the CA builds the certificate from (never the CSR's): the verified
+    request — the person's Latin name, national code, company and position for a signature
+    certificate; the company and its legal national ID for a seal."""
+    company = req.role.company
+    if req.cert_type == CertificateType.SEAL:
+        name = req.latin_company_name.strip() or company.name
+        return {"common_name": name, "organization": name, "legal_national_id": company.national_id}
+    given, surname = req.latin_first_name.strip(), req.latin_last_name.strip()
+    return {
+        "common_name": f"{given} {surname}".strip(),
+        "given_name": given,
+        "surname": surname,
+        "national_code": req.applicant.national_code,
+        "organization": req.latin_company_name.strip() or company.name,
+        "title": POSITION_TITLES.get(req.role.position, req.role.get_position_display()),
+    }
+
+
+_NAMES = {
+    x509.NameOID.SERIAL_NUMBER: "serialNumber", x509.NameOID.GIVEN_NAME: "GN", x509.NameOID.SURNAME: "SN",
+    x509.NameOID.TITLE: "title", x509.NameOID.ORGANIZATION_IDENTIFIER: "organizationIdentifier",
+}
+
+
+def subject_text(der: bytes) -> str:
+    """A certificate's subject as people read it (RFC 4514 with names for every attribute we use)."""
+    return x509.load_der_x509_certificate(bytes(der)).subject.rfc4514_string(_NAMES)
+
+
+def check_subject(req: CertificateRequest) -> str | None:
+    """Why the request's subject would not fit its profile (English detail), or None."""
+    try:
+        profiles.build_subject(profiles.get_profile(req.cert_type), certificate_subject(req))
+    except profiles.SubjectError as exc:
+        return str(exc)
+    return None
+
+
+def ca_token_serials() -> set[str]:
+    """Tokens that hold CA keys: never offered to a clerk, never opened for an applicant."""
+    return set(CertificateAuthority.objects.values_list("token_serial", flat=True))
+
+
+def pickable_tokens(tokens: list[TokenInfo]) -> list[TokenInfo]:
+    ca_serials = ca_token_serials()
+    ca_labels = {settings.CA_ROOT["token"], settings.CA_ISSUING["token"]}
+    return [t for t in tokens if t.serial not in ca_serials and t.label not in ca_labels]

@@ -1,0 +1,395 @@
+"""Issuance onto the applicant's token at the office (R13, R18): a real SoftHSM token, a real
+CA on its own SoftHSM tokens, checked by outside tools (openssl, pkilint) and the OCSP/CRL
+endpoints; and every failure path leaves the request as it was, nothing half-issued, an audit row."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
+from django.urls import reverse
+
+from ramis.ca import lint, profiles
+from ramis.ca.models import CertificateAuthority, IssuedCertificate
+from ramis.common.models import AuditEntry
+from ramis.desk import services
+from ramis.desk.models import IssuanceAttempt
+from ramis.requests.models import Certificate, CertificateRequest
+from tests.conftest import last_sms
+from tokens.conf import get_manager
+
+from .conftest import TOKEN_PIN, identity_ok
+
+SPKI = serialization.PublicFormat.SubjectPublicKeyInfo
+DER = serialization.Encoding.DER
+
+
+def _ocsp_status(client, leaf: x509.Certificate):
+    issuer = CertificateAuthority.objects.get(slug="issuing")
+    ca_cert = x509.load_der_x509_certificate(bytes(issuer.certificate_der))
+    query = ocsp.OCSPRequestBuilder().add_certificate(leaf, ca_cert, hashes.SHA256()).build()
+    raw = client.post("/ca/ocsp/issuing/", query.public_bytes(DER), content_type="application/ocsp-request").content
+    return ocsp.load_der_ocsp_response(raw)
+
+
+@pytest.mark.parametrize("key_type", ["rsa2048", "ec-p256"])
+def test_issue_onto_a_fresh_softhsm_token(key_type, ca, awaiting_issuance, clerk, applicant_person, applicant_token,
+                                          client, settings, tmp_path, django_capture_on_commit_callbacks):
+    settings.PUBLIC_BASE_URL = "http://pki.ramis.ir"  # a public host: pkilint judges it as in production
+    settings.OFFICE_KEY_TYPES = {**settings.OFFICE_KEY_TYPES, "signature": key_type}
+    req = awaiting_issuance
+    identity_ok(req, clerk)
+
+    certificate = services.request_issue_on_token(request_id=req.pk, actor=clerk, pin=TOKEN_PIN,
+                                                  token_serial=applicant_token.serial)
+
+    # the request is issued, the certificate recorded with the token's serial, the applicant told
+    req = CertificateRequest.objects.get(pk=req.pk)
+    assert req.status == "issued"
+    assert certificate.token_serial == applicant_token.serial and certificate.status == "active"
+    assert last_sms(applicant_person.mobile).template == "request_issued"
+    attempt = IssuanceAttempt.objects.get(request=req)
+    assert attempt.status == "issued" and attempt.certificate_serial == certificate.serial
+    assert AuditEntry.objects.for_object(attempt).filter(event="issuance.completed").exists()
+
+    # on the token: the private key is sensitive, never extractable, sign-only; the certificate
+    # beside it (same CKA_ID) matches the key; nothing else was added
+    token = get_manager().open(serial=applicant_token.serial, pin=TOKEN_PIN)
+    key_id = bytes.fromhex(attempt.key_id)
+    attrs = token.key_attributes(key_id)
+    assert attrs["SENSITIVE"] and attrs["ALWAYS_SENSITIVE"] and attrs["NEVER_EXTRACTABLE"] and attrs["LOCAL"]
+    assert not attrs["EXTRACTABLE"] and not attrs["DECRYPT"] and attrs["SIGN"]
+    on_token = token.certificate(key_id)
+    issued = IssuedCertificate.objects.get(serial_hex=certificate.serial)
+    assert on_token.public_bytes(DER) == bytes(issued.der)
+    assert on_token.public_key().public_bytes(DER, SPKI) == token.private_key(id=key_id).public_key().public_bytes(
+        DER, SPKI)
+    assert {o.object_class for o in token.objects()} == {"private-key", "public-key", "certificate"}
+    expected_type = {"rsa2048": "rsa2048", "ec-p256": "ec-p256"}[key_type]
+    assert {o.key_type for o in token.objects() if o.key_type} == {expected_type}
+    token.logout()
+
+    # the subject is the verified request's, not the CSR's
+    subject = on_token.subject
+    assert subject.get_attributes_for_oid(x509.NameOID.SERIAL_NUMBER)[0].value == "PNOIR-0499370899"
+    assert subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == "Ali Rezaei"
+    assert subject.get_attributes_for_oid(x509.NameOID.TITLE)[0].value == "Chief Executive Officer"
+
+    # openssl verifies the chain; pkilint finds no error
+    root = CertificateAuthority.objects.get(slug="root")
+    issuing = CertificateAuthority.objects.get(slug="issuing")
+    (tmp_path / "root.pem").write_bytes(x509.load_der_x509_certificate(bytes(root.certificate_der)).public_bytes(
+        serialization.Encoding.PEM))
+    (tmp_path / "issuing.pem").write_bytes(x509.load_der_x509_certificate(
+        bytes(issuing.certificate_der)).public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "leaf.pem").write_bytes(on_token.public_bytes(serialization.Encoding.PEM))
+    proc = subprocess.run(["openssl", "verify", "-CAfile", str(tmp_path / "root.pem"), "-untrusted",
+                           str(tmp_path / "issuing.pem"), str(tmp_path / "leaf.pem")],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0 and "leaf.pem: OK" in proc.stdout, proc.stderr
+    findings = lint.lint_certificate(bytes(issued.der), profiles.get_profile("signature").etsi_type)
+    assert lint.blocking(findings) == [], findings
+
+    # OCSP says good; the office revokes with the signed form; OCSP says revoked, the CRL lists it
+    assert _ocsp_status(client, on_token).certificate_status == ocsp.OCSPCertStatus.GOOD
+    from tests.requests.conftest import pdf_upload
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.certificate_revoke_by_office(certificate_id=certificate.pk, actor=clerk, reason="key_compromise",
+                                              form_upload=pdf_upload("form.pdf"), note="فرم ابطال امضاشده")
+    answer = _ocsp_status(client, on_token)
+    assert answer.certificate_status == ocsp.OCSPCertStatus.REVOKED
+    assert answer.revocation_reason == x509.ReasonFlags.key_compromise
+    crl = x509.load_der_x509_crl(client.get("/ca/crl/issuing.crl").content)
+    assert crl.get_revoked_certificate_by_serial_number(on_token.serial_number) is not None
+    assert Certificate.objects.get(pk=certificate.pk).status == "revoked"
+
+
+def test_issue_onto_a_new_token_initialised_with_the_applicants_pin(ca, awaiting_issuance, clerk):
+    req = awaiting_issuance
+    assert req.token_choice == "buy"
+    identity_ok(req, clerk)
+    before = {t.serial for t in get_manager().list_tokens()}
+    certificate = services.request_issue_on_token(request_id=req.pk, actor=clerk, pin="975310", new_token=True)
+    new = [t for t in get_manager().list_tokens() if t.serial not in before]
+    assert len(new) == 1 and new[0].label.startswith("RAMIS-0499370899-")
+    assert certificate.token_serial == new[0].serial
+    # the PIN is the applicant's (and nowhere in the database or the audit trail)
+    token = get_manager().open(serial=new[0].serial, pin="975310")
+    assert any(o.object_class == "certificate" for o in token.objects())
+    token.logout()
+    assert not AuditEntry.objects.filter(extra__icontains="975310").exists()
+    assert not AuditEntry.objects.filter(reason__icontains="975310").exists()
+
+
+def test_the_token_is_logged_out_after_issuance(ca, awaiting_issuance, clerk, applicant_token):
+    """The web process must not stay logged in to the applicant's token: a wrong PIN afterwards fails."""
+    from tokens import WrongPin
+
+    identity_ok(awaiting_issuance, clerk)
+    services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin=TOKEN_PIN,
+                                    token_serial=applicant_token.serial)
+    with pytest.raises(WrongPin):
+        get_manager().open(serial=applicant_token.serial, pin="000000")
+
+
+def test_renewal_reuses_the_token_keeps_the_old_key_and_supersedes_the_old_certificate(
+        ca, applicant_person, office, clerk, catalogue, applicant_token):
+    from ramis.requests import services as request_services
+    from ramis.requests.models import DocumentRequirement
+    from tests.requests.conftest import advance, make_draft, pdf_upload
+
+    first = advance(make_draft(applicant_person, office, hardware="reuse", catalogue=catalogue), "awaiting_issuance",
+                    clerk=clerk)
+    identity_ok(first, clerk)
+    old = services.request_issue_on_token(request_id=first.pk, actor=clerk, pin=TOKEN_PIN,
+                                          token_serial=applicant_token.serial)
+    renewal = request_services.renewal_start(certificate_id=old.pk, actor=applicant_person.user)
+    for requirement in DocumentRequirement.objects.for_request(renewal).filter(required=True):
+        request_services.document_upload(request_id=renewal.pk, requirement_id=requirement.pk, upload=pdf_upload(),
+                                         actor=applicant_person.user)
+    renewal = advance(renewal, "awaiting_issuance", clerk=clerk)
+    identity_ok(renewal, clerk)
+    new = services.request_issue_on_token(request_id=renewal.pk, actor=clerk, pin=TOKEN_PIN,
+                                          token_serial=applicant_token.serial)
+    assert Certificate.objects.get(pk=old.pk).status == "superseded"
+    assert IssuedCertificate.objects.get(serial_hex=old.serial).status == "superseded"
+    token = get_manager().open(serial=applicant_token.serial, pin=TOKEN_PIN)
+    certs = {o.serial for o in token.objects() if o.object_class == "certificate"}
+    assert certs == {old.serial, new.serial}  # the old key and certificate stay beside the new ones
+    token.logout()
+
+
+# --- failures: the request stays awaiting issuance, nothing half-issued, an audit row -----------------
+
+
+def _assert_unchanged(req, code):
+    assert CertificateRequest.objects.get(pk=req.pk).status == "awaiting_issuance"
+    assert not Certificate.objects.filter(request=req).exists()
+    attempt = IssuanceAttempt.objects.filter(request=req).latest("id")
+    assert attempt.status == "failed" and attempt.error_code == code
+    entry = AuditEntry.objects.for_object(attempt).get(event="issuance.failed")
+    assert entry.extra["code"] == code and entry.reason
+    return attempt
+
+
+def test_wrong_pin(ca, awaiting_issuance, clerk, applicant_token):
+    identity_ok(awaiting_issuance, clerk)
+    with pytest.raises(services.DeskError) as exc:
+        services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin="999999",
+                                        token_serial=applicant_token.serial)
+    assert "رمز (PIN) توکن نادرست است" in exc.value.message
+    _assert_unchanged(awaiting_issuance, "wrong_pin")
+    assert not IssuedCertificate.objects.exists()
+    token = get_manager().open(serial=applicant_token.serial, pin=TOKEN_PIN)
+    assert token.objects() == []
+    token.logout()
+
+
+def test_no_token(ca, awaiting_issuance, clerk):
+    identity_ok(awaiting_issuance, clerk)
+    with pytest.raises(services.DeskError) as exc:
+        services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin=TOKEN_PIN,
+                                        token_serial="0000deadbeef0000")
+    assert "توکن انتخاب‌شده پیدا نشد" in exc.value.message
+    _assert_unchanged(awaiting_issuance, "no_token")
+
+
+def test_locked_pin_is_refused_before_login(ca, awaiting_issuance, clerk, applicant_token, monkeypatch):
+    """SoftHSM never locks a PIN (tokens/errors.py), so the token's flag is forced here."""
+    import pkcs11
+
+    from ramis.desk.workstation import InProcessTokens
+
+    real = InProcessTokens.info
+
+    def locked_info(self, *, serial):
+        info = real(self, serial=serial)
+        return dataclasses.replace(info, flags=info.flags | pkcs11.TokenFlag.USER_PIN_LOCKED)
+
+    monkeypatch.setattr(InProcessTokens, "info", locked_info)
+    identity_ok(awaiting_issuance, clerk)
+    with pytest.raises(services.DeskError) as exc:
+        services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin=TOKEN_PIN,
+                                        token_serial=applicant_token.serial)
+    assert "قفل" in exc.value.message
+    _assert_unchanged(awaiting_issuance, "pin_locked")
+
+
+def test_lint_failure_deletes_the_key_and_issues_nothing(ca, awaiting_issuance, clerk, applicant_token, monkeypatch):
+    """A profile that pkilint refuses (keyCertSign on an end-entity): the CA signs nothing."""
+    broken = dataclasses.replace(profiles.get_profile("signature"),
+                                 key_usage=frozenset({"digital_signature", "key_cert_sign"}))
+    monkeypatch.setitem(profiles.PROFILES, "signature", broken)
+    identity_ok(awaiting_issuance, clerk)
+    with pytest.raises(services.DeskError) as exc:
+        services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin=TOKEN_PIN,
+                                        token_serial=applicant_token.serial)
+    assert "pkilint" in exc.value.message
+    attempt = _assert_unchanged(awaiting_issuance, "lint")
+    assert attempt.cleanup["token_objects_deleted"] == 2  # the private and public key generated for it
+    assert not IssuedCertificate.objects.exists()
+    token = get_manager().open(serial=applicant_token.serial, pin=TOKEN_PIN)
+    assert token.objects() == []
+    token.logout()
+
+
+def test_writing_to_the_token_fails_the_ca_certificate_is_revoked(ca, awaiting_issuance, clerk, applicant_token,
+                                                                  monkeypatch):
+    from tokens import Token, TokenRemoved
+
+    def removed(self, cert, key_id, label):
+        raise TokenRemoved("token removed or session invalid: import certificate")
+
+    monkeypatch.setattr(Token, "import_certificate", removed)
+    identity_ok(awaiting_issuance, clerk)
+    with pytest.raises(services.DeskError):
+        services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin=TOKEN_PIN,
+                                        token_serial=applicant_token.serial)
+    attempt = _assert_unchanged(awaiting_issuance, "token_removed")
+    issued = IssuedCertificate.objects.get()
+    assert issued.status == "revoked" and issued.revocation_reason == "cessation_of_operation"
+    assert attempt.cleanup["ca_revoked"] == issued.serial_hex
+    token = get_manager().open(serial=applicant_token.serial, pin=TOKEN_PIN)
+    assert token.objects() == []
+    token.logout()
+
+
+def test_hsm_down_at_the_ca(ca, awaiting_issuance, clerk, applicant_token, monkeypatch):
+    from ramis.ca import signing
+    from tokens import TokenRemoved
+
+    def down(ca):
+        raise TokenRemoved("token removed or session invalid: 'ramis-issuing'")
+
+    monkeypatch.setattr(signing, "signer", down)
+    identity_ok(awaiting_issuance, clerk)
+    with pytest.raises(services.DeskError) as exc:
+        services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin=TOKEN_PIN,
+                                        token_serial=applicant_token.serial)
+    assert "HSM" in exc.value.message
+    _assert_unchanged(awaiting_issuance, "hsm")
+
+
+def test_a_ca_token_is_never_offered_or_used(ca, awaiting_issuance, clerk):
+    from ramis.desk import selectors
+
+    identity_ok(awaiting_issuance, clerk)
+    issuing = CertificateAuthority.objects.get(slug="issuing")
+    assert issuing.token_serial not in {t.serial for t in selectors.pickable_tokens(get_manager().list_tokens())}
+    with pytest.raises(services.DeskError) as exc:
+        services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin="1234",
+                                        token_serial=issuing.token_serial)
+    assert exc.value.code == "ca_token"
+    _assert_unchanged(awaiting_issuance, "ca_token")
+
+
+# --- refusals before any token I/O -------------------------------------------------------------------
+
+
+def test_issuance_needs_todays_passed_identity_check(ca, awaiting_issuance, clerk, applicant_token):
+    with pytest.raises(services.DeskError) as exc:
+        services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin=TOKEN_PIN,
+                                        token_serial=applicant_token.serial)
+    assert exc.value.code == "no_identity"
+    identity_ok(awaiting_issuance, clerk, photo_matches=False)
+    with pytest.raises(services.DeskError):
+        services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin=TOKEN_PIN,
+                                        token_serial=applicant_token.serial)
+    assert not IssuanceAttempt.objects.exists()
+
+
+def test_issuance_refused_for_another_office_and_for_the_applicant(ca, awaiting_issuance, clerk, other_office_clerk,
+                                                                   applicant_person, applicant_token):
+    from django.core.exceptions import PermissionDenied
+
+    identity_ok(awaiting_issuance, clerk)
+    for actor in (other_office_clerk, applicant_person.user):
+        with pytest.raises(PermissionDenied):
+            services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=actor, pin=TOKEN_PIN,
+                                            token_serial=applicant_token.serial)
+    assert not IssuanceAttempt.objects.exists()
+
+
+def test_an_abandoned_attempt_is_reaped_and_its_certificate_revoked(ca, awaiting_issuance, clerk, applicant_token,
+                                                                     settings):
+    """A process that died between the CA and the record: the next attempt revokes what it left."""
+    from ramis.desk.selectors import certificate_subject
+    from tests.conftest import issue_test_certificate
+
+    check = identity_ok(awaiting_issuance, clerk)
+    stale = IssuanceAttempt.objects.create(request=awaiting_issuance, clerk=clerk, identity_check=check,
+                                           key_type="rsa2048")
+    IssuanceAttempt.objects.filter(pk=stale.pk).update(started_at=stale.started_at.replace(year=2020))
+    left = issue_test_certificate("signature", certificate_subject(awaiting_issuance))
+    IssuedCertificate.objects.filter(pk=left.pk).update(request_ref=f"{awaiting_issuance.reference}/{stale.pk}")
+    services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin=TOKEN_PIN,
+                                    token_serial=applicant_token.serial)
+    stale = IssuanceAttempt.objects.get(pk=stale.pk)
+    assert stale.status == "failed" and stale.error_code == "abandoned"
+    assert IssuedCertificate.objects.get(pk=left.pk).status == "revoked"
+
+
+def test_a_running_attempt_blocks_a_second_clerk(ca, awaiting_issuance, clerk, office, applicant_token):
+    from ramis.offices.models import Clerk
+    from tests.conftest import make_staff
+
+    second = make_staff("clerk-b")
+    Clerk.objects.create(user=second, office=office)
+    check = identity_ok(awaiting_issuance, clerk)
+    IssuanceAttempt.objects.create(request=awaiting_issuance, clerk=clerk, identity_check=check, key_type="rsa2048")
+    with pytest.raises(services.DeskError) as exc:
+        services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=second, pin=TOKEN_PIN,
+                                        token_serial=applicant_token.serial)
+    assert exc.value.code == "in_progress"
+
+
+def test_issue_view_lists_tokens_and_issues(ca, awaiting_issuance, clerk, clerk_client, applicant_token):
+    identity_ok(awaiting_issuance, clerk)
+    url = reverse("desk:issue", args=[awaiting_issuance.pk])
+    page = clerk_client.get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert applicant_token.serial in html and "ramis-issuing" not in html and "ramis-root" not in html
+    response = clerk_client.post(url, {"token": applicant_token.serial, "pin": "111111"})
+    assert response.status_code == 302 and response["Location"] == url
+    follow = clerk_client.get(url)
+    assert "رمز (PIN) توکن نادرست است" in follow.content.decode()
+    response = clerk_client.post(url, {"token": applicant_token.serial, "pin": TOKEN_PIN})
+    assert response["Location"] == reverse("desk:review", args=[awaiting_issuance.pk])
+    assert CertificateRequest.objects.get(pk=awaiting_issuance.pk).status == "issued"
+    pdf = clerk_client.get(reverse("desk:handover", args=[awaiting_issuance.pk]))
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+
+
+def test_handover_pdf_content(ca, awaiting_issuance, clerk, clerk_client, other_clerk_client, applicant_token):
+    import io
+
+    from pypdf import PdfReader
+
+    identity_ok(awaiting_issuance, clerk)
+    certificate = services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin=TOKEN_PIN,
+                                                  token_serial=applicant_token.serial)
+    url = reverse("desk:handover", args=[awaiting_issuance.pk])
+    assert other_clerk_client.get(url).status_code == 404
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(clerk_client.get(url).content)).pages)
+    issued = IssuedCertificate.objects.get(serial_hex=certificate.serial)
+    assert certificate.serial in text
+    assert "/ca/ocsp/issuing/" in text and "/ca/crl/issuing.crl" in text
+    assert issued.sha256[:2].upper() in text
+    assert applicant_token.serial in text
+    flat = text.replace("\n", " ")
+    assert "serialNumber=PNOIR-0499370899" in flat and "SN=Rezaei" in flat
+
+
+def test_new_token_init_with_a_non_softhsm_module_is_refused_clearly(settings, ca, awaiting_issuance, clerk):
+    settings.OFFICE_PKCS11_MODULE = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"
+    identity_ok(awaiting_issuance, clerk)
+    with pytest.raises(services.DeskError) as exc:
+        services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin="975310", new_token=True)
+    assert "نرم‌افزار سازنده" in exc.value.message
+    _assert_unchanged(awaiting_issuance, "token")

@@ -1,0 +1,142 @@
+"""Issue 5 journey, across both sides: the applicant submits; the clerk approves in the staff
+view; the applicant pays in the sandbox and books a slot; at the visit the clerk checks the
+applicant's identity and issues the certificate onto a new SoftHSM token whose PIN the
+applicant types; the applicant sees the certificate in the panel. Screenshots: var/screenshots/office-*.png"""
+
+import re
+
+import pytest
+from django.core.management import call_command
+
+from tests.e2e.test_request_journey import _login as applicant_login
+
+
+def _scan(title: str) -> bytes:
+    """A one-page PDF standing in for a scanned document."""
+    from django.conf import settings
+    from weasyprint import HTML
+
+    fonts = (settings.BASE_DIR / "static" / "fonts").as_uri()
+    html = (f'<html dir="rtl"><style>@font-face {{ font-family: F; src: url("{fonts}/NotoSansArabic-Regular.ttf"); }}'
+            f'body {{ font-family: F; font-size: 28pt; }} div {{ border: 3px solid #1d4f91; padding: 2cm; }}</style>'
+            f"<body><div>{title}<br>نمونه اسکن‌شده برای آزمون</div></body></html>")
+    return HTML(string=html).write_pdf()
+
+
+def _staff_login(page, username):
+    from certauth.models import User
+    from ramis.requests.management.commands.seed_demo import DEMO_PASSWORD
+    from tests.conftest import totp_now
+
+    page.goto("/auth/staff/login/")
+    page.get_by_label("نام کاربری").fill(username)
+    page.get_by_label("گذرواژه").fill(DEMO_PASSWORD)
+    page.get_by_label("کد TOTP").fill(totp_now(User.objects.get(username=username)))
+    page.get_by_role("button", name="ورود").click()
+    page.wait_for_url("**/auth/staff/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_submit_approve_pay_book_identify_issue_and_see_the_certificate(page, browser, live_server, shot, settings):
+    settings.DEBUG = True
+    settings.DEV_OUTBOX = True
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from ramis.desk.models import IssuanceAttempt
+    from ramis.offices.models import RegistrationOffice, TokenModel
+    from ramis.registry.models import Person
+    from ramis.requests import services
+    from ramis.requests.models import Certificate, CertificateRequest, DocumentRequirement
+    from tests.conftest import ca_ready
+    from tests.requests.conftest import make_draft
+    from tokens.conf import get_manager
+
+    ca_ready()
+    applicant_login(page)
+    person = Person.objects.get(national_code="0499370899")  # with the user the login created
+    # the draft is filled through the services (issue 4's journey walks every step of the form)
+    draft = make_draft(person, RegistrationOffice.objects.get(code="TEH01"),
+                       catalogue={"token": TokenModel.objects.get(name="ePass 2003")}, upload=False)
+    for requirement in DocumentRequirement.objects.for_request(draft).filter(required=True):
+        services.document_upload(request_id=draft.pk, requirement_id=requirement.pk, actor=person.user,
+                                 upload=SimpleUploadedFile(f"{requirement.code}.pdf", _scan(requirement.title)))
+    page.goto(f"/panel/requests/{draft.pk}/step/review/")
+    shot(page, "office-01-applicant-review")
+    page.get_by_role("button", name="ثبت نهایی").click()
+    page.wait_for_url(re.compile(r".*/panel/requests/\d+/$"))
+    assert page.locator("#status-label").inner_text() == "ارسال‌شده به دفتر ثبت‌نام"
+
+    # the clerk, in another browser context, approves in the staff view
+    clerk_context = browser.new_context(locale="fa-IR", timezone_id="Asia/Tehran",
+                                        viewport={"width": 1280, "height": 900}, base_url=live_server.url)
+    clerk_context.set_default_timeout(30_000)
+    desk = clerk_context.new_page()
+    _staff_login(desk, "clerk")
+    desk.locator("#desk-link").click()
+    desk.wait_for_url("**/office/")
+    assert draft.reference in desk.locator("#queue").inner_text()
+    shot(desk, "office-02-queue")
+    desk.get_by_role("link", name=draft.reference).click()
+    desk.wait_for_url(f"**/office/requests/{draft.pk}/")
+    desk.wait_for_function("document.querySelectorAll('#documents img.preview[data-loaded]').length === 3")
+    shot(desk, "office-03-review")
+    desk.locator("#approve").click()
+    desk.wait_for_url("**/office/?tab=submitted")
+    assert "تأیید شد" in desk.locator(".messages").inner_text()
+
+    # the applicant pays in the sandbox and books a slot
+    page.reload()
+    assert page.locator("#status-label").inner_text() == "در انتظار پرداخت"
+    page.get_by_role("button", name=re.compile("^پرداخت")).click()
+    page.wait_for_url("**/pay/sandbox/**")
+    page.get_by_role("button", name="پرداخت", exact=True).click()
+    page.wait_for_url(re.compile(r".*/panel/requests/\d+/$"))
+    page.get_by_role("link", name="انتخاب نوبت").click()
+    page.wait_for_url("**/appointment/")
+    page.locator("#calendar button.slot:not([disabled])").first.click()
+    page.wait_for_url(re.compile(r".*/panel/requests/\d+/$"))
+    assert page.locator("#status-label").inner_text() == "در انتظار صدور"
+    shot(page, "office-04-applicant-awaiting-issuance")
+
+    # at the visit: the identity check
+    desk.goto("/office/?tab=awaiting_issuance")
+    shot(desk, "office-05-awaiting-issuance")
+    desk.get_by_role("link", name=draft.reference).click()
+    desk.get_by_role("link", name="احراز هویت حضوری").click()
+    desk.wait_for_url("**/identity/")
+    desk.get_by_label("اصل کارت ملی هوشمند دیده شد").check()
+    desk.get_by_label("اصل شناسنامه").check()
+    desk.get_by_label("چهره فرد حاضر با عکس مدارک مطابقت دارد").check()
+    desk.get_by_label("خود دارنده گواهی").check()
+    shot(desk, "office-06-identity-check")
+    desk.get_by_role("button", name="ثبت احراز هویت").click()
+    desk.wait_for_url("**/issue/")
+
+    # issuance onto a new SoftHSM token: the applicant types the PIN on the clerk's screen
+    before = {t.serial for t in get_manager().list_tokens()}
+    desk.get_by_label("توکن نو: راه‌اندازی با رمز تازهٔ متقاضی").check()
+    desk.locator("#id_pin").fill("135790")
+    desk.locator("#id_pin_again").fill("135790")
+    shot(desk, "office-07-issue")
+    desk.locator("#issue-button").click()
+    desk.wait_for_url(f"**/office/requests/{draft.pk}/")
+    assert "صادر و روی توکن نوشته شد" in desk.locator(".messages").inner_text()
+    assert desk.locator("#status-label").inner_text() == "صادرشده"
+    shot(desk, "office-08-issued")
+    certificate = Certificate.objects.get(request_id=draft.pk)
+    handover = desk.request.get(f"/office/requests/{draft.pk}/handover.pdf")
+    assert handover.ok and handover.headers["content-type"] == "application/pdf"
+    from tests.e2e.conftest import SCREENSHOTS
+
+    (SCREENSHOTS / "office-10-handover.pdf").write_bytes(handover.body())
+    new_tokens = [t for t in get_manager().list_tokens() if t.serial not in before]
+    assert [t.serial for t in new_tokens] == [certificate.token_serial]
+    assert IssuanceAttempt.objects.get(request_id=draft.pk).status == "issued"
+    clerk_context.close()
+
+    # the applicant sees the certificate in the panel
+    page.goto("/panel/")
+    assert certificate.serial in page.locator("#certificates").inner_text()
+    shot(page, "office-09-applicant-certificate")
+    assert CertificateRequest.objects.get(pk=draft.pk).status == "issued"
