@@ -109,3 +109,5 @@ def test_after_the_seal_journey(page, shot, browser, live_server, settings, tmp_
     buyer.get_by_role("button", name="نمایش").click()
     assert "وارد دانسته شد" in buyer.locator("#complaint-status").inner_text()
     shot(buyer, "enamad-after-05-status")
+    buyer.context.close()
+    desk.context.close()
