@@ -6,7 +6,8 @@ from ramis.common import validators as v
 
 @pytest.mark.parametrize("code", ["0499370899", "۰۴۹۹۳۷۰۸۹۹", "0013542419", "049-937-0899"])
 def test_valid_national_codes(code):
-    v.validate_national_code(code)
+    v.validate_national_code(code)  # raises on an invalid code
+    assert v.is_valid_national_code(v.normalize_national_code(code))
 
 
 @pytest.mark.parametrize(

@@ -167,4 +167,5 @@ def test_on_site_visits_do_not_use_office_capacity(applicant_person, office, cle
     slot = _slots(office)[0]
     services.visit_schedule(request_id=on_site.pk, actor=clerk, starts_at=slot)
     req = advance(make_draft(applicant_person, office, catalogue=catalogue), "paid", clerk=clerk)
-    services.appointment_book(request_id=req.pk, actor=applicant_person.user, starts_at=slot)
+    services.appointment_book(request_id=req.pk, actor=applicant_person.user, starts_at=slot)  # not full
+    assert CertificateRequest.objects.get(pk=req.pk).status == "awaiting_issuance"
