@@ -107,10 +107,13 @@ def search_q(text: str) -> Q:
     text = to_latin_digits(text or "").strip()
     if not text:
         return Q()
-    q = Q()
     match = _REFERENCE.match(text)
-    if match:
-        q |= Q(pk=int(match.group(1)))
+    if match:  # a request number, or digits that may also start a national code
+        q = Q(pk=int(match.group(1)))
+        if text.isdigit():
+            q |= Q(applicant__national_code__startswith=text)
+        return q
+    q = Q()
     if text.isdigit():
         q |= Q(applicant__national_code__startswith=text)
     else:

@@ -9,7 +9,7 @@ import socket
 import pytest
 import time_machine
 from django.core.cache import cache
-from django.db import connection
+from django.db import connections
 from django.utils import timezone
 
 from enamad import monitoring, services, verification
@@ -310,7 +310,7 @@ def test_no_transaction_is_open_during_network_checks(net, settings, monkeypatch
     account = make_account("txshop")
     seal = issue_seal(make_business(account), stars=2)
     net["tls"]["valid"].routes["/"] = (200, home(seal.business.verification_token), {})
-    main = connection
+    main = connections["default"]  # this thread's connection object (``connection`` resolves per thread)
     seen = []
     real = verification.monitor_check
 
