@@ -328,7 +328,7 @@ OFFICE_ISSUANCE_TIMEOUT_SECONDS = env_int("OFFICE_ISSUANCE_TIMEOUT_SECONDS", 600
 OFFICE_QUEUE_PAGE_SIZE = env_int("OFFICE_QUEUE_PAGE_SIZE", 25)
 # The CA signs an office's issuance on the `signing` queue; the clerk's page waits this long.
 OFFICE_SIGNING_TIMEOUT_SECONDS = env_int("OFFICE_SIGNING_TIMEOUT_SECONDS", 60)
-CELERY_TASK_ROUTES["ramis.desk.tasks.ca_sign"] = {"queue": "signing"}
+CELERY_TASK_ROUTES["ramis.desk.tasks.ca_sign"] = CELERY_TASK_ROUTES["ramis.ca.tasks.*"]  # CA_SIGNING_QUEUE
 
 # --- e-Namad (trust seal) -----------------------------------------------------------------
 # A seal is valid this many days from final approval (N18, N22: one or two years).

@@ -21,7 +21,8 @@ from .conftest import TOKEN_PIN, identity_ok
 
 
 def test_the_ca_task_is_routed_to_the_signing_queue(settings):
-    assert settings.CELERY_TASK_ROUTES["ramis.desk.tasks.ca_sign"] == {"queue": "signing"}
+    assert settings.CELERY_TASK_ROUTES["ramis.desk.tasks.ca_sign"] == settings.CELERY_TASK_ROUTES["ramis.ca.tasks.*"]
+    assert settings.CELERY_TASK_ROUTES["ramis.desk.tasks.ca_sign"]["queue"] == "signing"  # CA_SIGNING_QUEUE
     assert tasks.ca_sign.name == "ramis.desk.tasks.ca_sign"
 
 
@@ -67,7 +68,9 @@ def test_a_certificate_signed_after_the_office_gave_up_is_revoked(ca, awaiting_i
 
 @pytest.fixture
 def signing_worker(settings):
-    """A real worker consuming the signing task from Redis (a queue of this run's own)."""
+    """A real worker consuming the signing task from Redis, on a queue of this run's own (the
+    Redis database is shared with other runs: nothing may reach the real ``signing`` queue)."""
+    from celery.contrib.testing.worker import start_worker
     from django.db import connection
 
     from tests.integration.test_celery_worker import _redis_url, _reset_connections
@@ -76,14 +79,18 @@ def signing_worker(settings):
         pytest.skip("the worker thread and the office's polling share SQLite's in-memory test database, which "
                     "locks whole tables; CI runs this on PostgreSQL")
     url = _redis_url()
-    from celery.contrib.testing.worker import start_worker
-
-    queue = f"test-signing-{uuid.uuid4().hex}"
+    queue = f"test-desk-signing-{uuid.uuid4().hex}"
     old = app.conf.broker_url, app.conf.task_default_queue, app.conf.task_routes
-    _reset_connections()
+
+    def reset():
+        _reset_connections()
+        app.amqp.flush_routes()  # the router keeps the routes it was first built with
+        app.amqp.router = app.amqp.Router()
+
     app.conf.broker_url = url
     app.conf.task_default_queue = queue
-    app.conf.task_routes = {"ramis.desk.tasks.ca_sign": {"queue": queue}}
+    app.conf.task_routes = {"ramis.desk.tasks.ca_sign": {"queue": queue}, "ramis.ca.tasks.*": {"queue": queue}}
+    reset()
     app.conf.task_always_eager = False
     settings.CELERY_TASK_ALWAYS_EAGER = False
     try:
@@ -93,7 +100,10 @@ def signing_worker(settings):
     finally:
         app.conf.task_always_eager = True
         app.conf.broker_url, app.conf.task_default_queue, app.conf.task_routes = old
-        _reset_connections()
+        import redis
+
+        redis.Redis.from_url(url).delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")  # this run's own queue only
+        reset()
 
 
 @pytest.mark.redis
