@@ -13,9 +13,13 @@ Facts measured on python-pkcs11 0.10 + SoftHSM 2.6 that shape this module:
 * A child of ``fork()`` must not reuse the parent's sessions: an
   ``os.register_at_fork`` hook drops the cache and makes the next call run
   ``C_Finalize``/``C_Initialize`` in the child.
-* SoftHSM only sees tokens created by another process (``softhsm2-util``)
-  after ``C_Finalize``/``C_Initialize``, which also invalidates every session:
-  the cache keeps the PINs so that sessions are re-opened transparently.
+* SoftHSM only sees tokens created by another process (``softhsm2-util``, a
+  token agent) after ``C_Finalize``/``C_Initialize``, which also invalidates
+  every session: the cache keeps the PINs so that sessions are re-opened
+  transparently, and a token looked up and not found triggers one rescan.
+* Tokens are initialised in-process with ``C_InitToken`` through ctypes on the
+  same loaded module (:mod:`tokens.ckinit`) and ``C_InitPIN`` as the SO: no
+  vendor tool, no PIN on a command line.
 
 Nothing here imports Django: the Django app wraps it.
 """
@@ -25,8 +29,6 @@ from __future__ import annotations
 import contextlib
 import hmac
 import os
-import shutil
-import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -296,7 +298,10 @@ class TokenManager:
                 try:
                     return lib.get_token(**kwargs)
                 except p11e.NoSuchToken:
-                    raise TokenNotFound(f"no such token: {what}") from None
+                    if attempt == 2 or not self.config.is_softhsm:
+                        raise TokenNotFound(f"no such token: {what}") from None
+                    self._reinitialize()  # SoftHSM: maybe created by another process since
+                    lib = self.lib()
                 except p11e.MultipleTokensReturned:
                     raise TokenNotFound(f"several tokens match {what}; use the serial") from None
                 except p11e.GeneralError as exc:
@@ -348,41 +353,63 @@ class TokenManager:
                 return info
         raise TokenNotFound(f"no such token: {label or serial}")
 
-    # -- creation (SoftHSM) ----------------------------------------------
-    def init_token(self, label: str, so_pin: str, user_pin: str) -> TokenInfo:
-        """Create a token with ``label`` in a free slot and set its PINs.
+    # -- creation (any module) -------------------------------------------
+    def init_token(self, label: str, so_pin: str, user_pin: str, *, serial: str | None = None) -> TokenInfo:
+        """Initialise a token: ``C_InitToken`` with the SO PIN and ``label``, then ``C_InitPIN``
+        as the SO with the user PIN. Works with any PKCS#11 module (:mod:`tokens.ckinit`).
 
-        python-pkcs11 exposes no C_InitToken, so for SoftHSM this runs
-        ``softhsm2-util --init-token --free`` (the same C_InitToken +
-        C_InitPIN, in a child process) and then re-initialises the module in
-        this process so the new token becomes visible. Real HSMs and smart
-        cards are initialised with their vendor's tools.
+        Without ``serial`` the first present token that is not initialised is used — a token
+        fresh from the factory, or SoftHSM's free slot. With ``serial`` that token is
+        re-initialised (its SO PIN must match; **every object on it is destroyed**). The PINs
+        are used and forgotten.
         """
-        if not self.config.is_softhsm:
-            raise TokenError(f"init_token is only supported for SoftHSM, not {self.module}")
-        if not label or len(label.encode()) > 32:
-            raise TokenError("token label must be 1 to 32 bytes")
+        from . import ckinit
+
+        ckinit.label_bytes(label)  # 1 to 32 bytes, or TokenError
         for pin, what in ((so_pin, "SO PIN"), (user_pin, "user PIN")):
             if not 4 <= len(pin) <= 255:
                 raise WrongPin(f"wrong PIN: the {what} must be 4 to 255 characters")
-        self.lib()  # loads the module, writes SOFTHSM2_CONF
-        if any(t.label == label for t in self.list_tokens()):
-            raise TokenExists(f"a token with label {label!r} already exists")
-        tool = shutil.which("softhsm2-util")
-        if tool is None:
-            raise ModuleLoadError("softhsm2-util not found in PATH")
-        proc = subprocess.run(
-            [tool, "--init-token", "--free", "--label", label, "--so-pin", so_pin, "--pin", user_pin],
-            capture_output=True,
-            text=True,
-            env=os.environ.copy(),
-            check=False,
-        )
-        if proc.returncode != 0:
-            detail = (proc.stderr or proc.stdout).strip().splitlines()
-            raise TokenError(f"softhsm2-util failed: {detail[-1] if detail else proc.returncode}")
-        self._reinitialize()
-        return self.token_info(label=label)
+        with locked():
+            self.lib()  # loads the module (and writes SOFTHSM2_CONF)
+            if any(t.label == label and t.serial != serial for t in self.list_tokens()):
+                raise TokenExists(f"a token with label {label!r} already exists")
+            slot = self._slot_to_initialise(serial)
+            if serial:
+                # C_InitToken refuses a token with open sessions (CKR_SESSION_EXISTS).
+                Token(self, serial=serial, label=label, pin="").logout()
+                _state.generation += 1
+            ckinit.init_token(self.module, slot.slot_id, so_pin, label)
+            with mapped(f"set the user PIN of token {label!r} (as SO)"):
+                tok = slot.get_token()
+                session = tok.open(rw=True, so_pin=so_pin)
+                try:
+                    session.init_pin(user_pin)
+                finally:
+                    session.close()
+            new_serial = tok.serial.decode(errors="replace").strip()
+        return self.token_info(serial=new_serial)
+
+    def _slot_to_initialise(self, serial: str | None) -> Any:
+        with mapped("list slots"):
+            slots = [(s, s.get_token()) for s in self.lib().get_slots(token_present=True)]
+        for slot, tok in slots:
+            if serial:
+                if tok.serial.decode(errors="replace").strip() == serial:
+                    return slot
+            elif not tok.flags & pkcs11.TokenFlag.TOKEN_INITIALIZED:
+                return slot
+        if serial:
+            raise TokenNotFound(f"no such token: serial={serial!r}")
+        raise TokenNotFound("no such token: no uninitialised token is present (plug in a new token, "
+                            "or give the serial of one to re-initialise)",
+                            message_fa="توکن نوِ راه‌اندازی‌نشده‌ای وصل نیست؛ توکن نو را وصل کنید.")
+
+    def rescan(self) -> None:
+        """See tokens created by other processes: SoftHSM reads its token directory only at
+        C_Initialize, so it is re-initialised (cached sessions re-open with their PINs);
+        other modules report slots live, so this does nothing."""
+        if self.config.is_softhsm:
+            self._reinitialize()
 
     # -- opening -----------------------------------------------------------
     def open(self, *, label: str | None = None, serial: str | None = None, pin: str) -> Token:

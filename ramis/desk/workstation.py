@@ -7,8 +7,9 @@ returned :class:`tokens.Token`.
 
 ``InProcessTokens`` (the default) loads the PKCS#11 module in the web process: SoftHSM in
 development and tests, or a token driver on a single-machine office where the token is plugged
-into the server. An agent on the clerk's workstation that the staff page talks to would be a
-second implementation of the same interface (``OFFICE_TOKEN_BACKEND``).
+into the server. ``ramis.desk.agent.AgentTokens`` talks to the token agent on the clerk's
+workstation (``python -m tokens.agent``) instead. Both initialise a new token with any module
+(``C_InitToken`` + ``C_InitPIN``, :mod:`tokens.ckinit`).
 
 Settings: ``OFFICE_TOKEN_BACKEND``, ``OFFICE_PKCS11_MODULE`` (default ``PKCS11_MODULE``),
 ``OFFICE_PKCS11_MODULES`` (per office code, ``TEH01=/usr/lib/libeTPkcs11.so``),
@@ -22,6 +23,7 @@ import dataclasses
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.views.decorators.debug import sensitive_variables
 
 from tokens import Token, TokenError, TokenInfo, TokenManager
 from tokens.conf import token_config
@@ -30,9 +32,13 @@ from tokens.conf import token_config
 class WorkstationTokens(abc.ABC):
     """The tokens the clerk's workstation sees."""
 
-    #: whether :meth:`init_token` can create a token (SoftHSM); real tokens are initialised
-    #: with their vendor's tool and then picked from :meth:`list_tokens`.
-    can_init: bool = False
+    #: whether :meth:`init_token` can initialise a new (bought) token with the office's SO PIN
+    can_init: bool = True
+
+    @classmethod
+    def for_office(cls, office) -> WorkstationTokens:
+        """The backend for ``office``'s workstation (settings per office code)."""
+        return cls(module=module_for(getattr(office, "code", None)), so_pin=settings.OFFICE_TOKEN_SO_PIN)
 
     @abc.abstractmethod
     def list_tokens(self) -> list[TokenInfo]:
@@ -61,7 +67,6 @@ class InProcessTokens(WorkstationTokens):
     def __init__(self, *, module: str, so_pin: str = ""):
         self.manager = TokenManager(dataclasses.replace(token_config(), module=module))
         self.so_pin = so_pin
-        self.can_init = self.manager.config.is_softhsm
 
     def list_tokens(self) -> list[TokenInfo]:
         return self.manager.list_tokens()
@@ -69,17 +74,9 @@ class InProcessTokens(WorkstationTokens):
     def info(self, *, serial: str) -> TokenInfo:
         return self.manager.token_info(serial=serial)
 
+    @sensitive_variables("user_pin")
     def init_token(self, *, label: str, user_pin: str) -> TokenInfo:
-        if not self.can_init:
-            raise TokenError(
-                f"init_token is only supported for SoftHSM, not {self.manager.module}",
-                message_fa="راه‌اندازی توکن نو با این ماژول ممکن نیست؛ توکن را با نرم‌افزار سازنده آن راه‌اندازی کنید "
-                           "و سپس از فهرست توکن‌ها انتخاب کنید.",
-            )
-        if not self.so_pin:
-            raise TokenError("OFFICE_TOKEN_SO_PIN is not set",
-                             message_fa="رمز مدیر توکن (SO PIN) دفتر تنظیم نشده است؛ با مدیر سامانه تماس بگیرید.")
-        return self.manager.init_token(label, self.so_pin, user_pin)
+        return self.manager.init_token(label, require_so_pin(self.so_pin), user_pin)
 
     def open(self, *, serial: str, pin: str) -> Token:
         return self.manager.open(serial=serial, pin=pin)
@@ -92,7 +89,13 @@ def module_for(office_code: str | None) -> str:
     return settings.OFFICE_PKCS11_MODULES.get(office_code or "", settings.OFFICE_PKCS11_MODULE)
 
 
+def require_so_pin(so_pin: str) -> str:
+    if not so_pin:
+        raise TokenError("OFFICE_TOKEN_SO_PIN is not set",
+                         message_fa="رمز مدیر توکن (SO PIN) دفتر تنظیم نشده است؛ با مدیر سامانه تماس بگیرید.")
+    return so_pin
+
+
 def get_backend(office=None) -> WorkstationTokens:
     """The configured backend for ``office``'s workstations."""
-    cls = import_string(settings.OFFICE_TOKEN_BACKEND)
-    return cls(module=module_for(getattr(office, "code", None)), so_pin=settings.OFFICE_TOKEN_SO_PIN)
+    return import_string(settings.OFFICE_TOKEN_BACKEND).for_office(office)

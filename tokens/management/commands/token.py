@@ -33,7 +33,7 @@ def _hex(value: str) -> bytes:
 
 
 class Command(BaseCommand):
-    help = "PKCS#11 tokens: init (SoftHSM), list, keygen, csr, import-cert, delete-key. Never prints secrets."
+    help = "PKCS#11 tokens: init, list, keygen, csr, import-cert, delete-key. Never prints secrets."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -45,8 +45,10 @@ class Command(BaseCommand):
             if pin:
                 p.add_argument("--pin", help="user PIN (or env TOKEN_PIN)")
 
-        p = sub.add_parser("init", help="create a SoftHSM token in a free slot")
+        p = sub.add_parser("init", help="initialise a new token (C_InitToken + C_InitPIN; any PKCS#11 module)")
         p.add_argument("--label", required=True)
+        p.add_argument("--serial", help="re-initialise this token (destroys every object on it); "
+                                        "default: the first token not yet initialised")
         p.add_argument("--so-pin", help="security officer PIN (or env TOKEN_SO_PIN)")
         p.add_argument("--pin", help="user PIN (or env TOKEN_PIN)")
 
@@ -91,7 +93,7 @@ class Command(BaseCommand):
 
     def do_init(self, options):
         so_pin = _pin(options, "so_pin", "TOKEN_SO_PIN", "SO PIN: ")
-        info = get_manager().init_token(options["label"], so_pin, _pin(options))
+        info = get_manager().init_token(options["label"], so_pin, _pin(options), serial=options.get("serial"))
         self.stdout.write(f"initialised token {info.label!r} serial {info.serial} in slot {info.slot_id}")
 
     def do_list(self, options):
