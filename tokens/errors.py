@@ -137,3 +137,20 @@ def translate(exc: BaseException, context: str = "") -> TokenError:
     if detail != name:
         text += f" ({detail})"
     return cls(text)
+
+
+class AgentUnavailable(TokenError):
+    """The token agent on the clerk's workstation did not answer (down, unreachable, timeout,
+    TLS certificate not trusted)."""
+
+    message_fa = ("نرم‌افزار توکن (agent) روی رایانهٔ باجه پاسخ نداد؛ روشن بودن آن و اتصال شبکه را بررسی کنید "
+                  "و دوباره تلاش کنید.")
+    default_message = "token agent unavailable"
+
+
+class AgentRefused(TokenError):
+    """The token agent refused the request's authentication, or its answer was not authentic."""
+
+    message_fa = ("نرم‌افزار توکن (agent) درخواست را نپذیرفت (کلید مشترک یا ساعت رایانه‌ها ناهمخوان است)؛ "
+                  "به مدیر سامانه اطلاع دهید.")
+    default_message = "token agent refused the request"

@@ -61,12 +61,12 @@ class WorkstationTokens(abc.ABC):
         """Log out of the token: the next open asks for the PIN again."""
 
 
-class InProcessTokens(WorkstationTokens):
-    """PKCS#11 in this process (python-pkcs11, through :mod:`tokens`)."""
+class ManagerTokens(WorkstationTokens):
+    """A backend over a token manager: :class:`tokens.TokenManager` in this process, or
+    :class:`tokens.remote.RemoteTokens` on an agent — both list, describe, initialise and open."""
 
-    def __init__(self, *, module: str, so_pin: str = ""):
-        self.manager = TokenManager(dataclasses.replace(token_config(), module=module))
-        self.so_pin = so_pin
+    manager: TokenManager
+    so_pin: str = ""
 
     def list_tokens(self) -> list[TokenInfo]:
         return self.manager.list_tokens()
@@ -78,11 +78,20 @@ class InProcessTokens(WorkstationTokens):
     def init_token(self, *, label: str, user_pin: str) -> TokenInfo:
         return self.manager.init_token(label, require_so_pin(self.so_pin), user_pin)
 
+    @sensitive_variables("pin")
     def open(self, *, serial: str, pin: str) -> Token:
         return self.manager.open(serial=serial, pin=pin)
 
     def close(self, token: Token) -> None:
         token.logout()
+
+
+class InProcessTokens(ManagerTokens):
+    """PKCS#11 in this process (python-pkcs11, through :mod:`tokens`)."""
+
+    def __init__(self, *, module: str, so_pin: str = ""):
+        self.manager = TokenManager(dataclasses.replace(token_config(), module=module))
+        self.so_pin = so_pin
 
 
 def module_for(office_code: str | None) -> str:

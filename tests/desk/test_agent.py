@@ -1,0 +1,300 @@
+"""Issuance through the token agent on the clerk's workstation: the real agent process
+(``python -m tokens.agent``) on 127.0.0.1 over TLS with a self-signed certificate made here, on the
+test session's SoftHSM token directory; the desk's ``request_issue_on_token`` unchanged, through
+``AgentTokens``. And the agent's authentication: bad HMAC, replayed nonce, stale time refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import ipaddress
+import json
+import os
+import ssl
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from django.conf import settings as django_settings
+
+from ramis.ca.models import CertificateAuthority, IssuedCertificate
+from ramis.common.models import AuditEntry
+from ramis.desk import services
+from ramis.desk.agent import AgentTokens
+from ramis.desk.models import IssuanceAttempt
+from ramis.requests.models import Certificate, CertificateRequest
+from tokens import OperationNotAllowed, wire
+from tokens.conf import get_manager
+from tokens.errors import AgentRefused, AgentUnavailable
+
+from .conftest import TOKEN_PIN, identity_ok
+
+ROOT = Path(__file__).resolve().parents[2]
+SOFTHSM = "/usr/lib/softhsm/libsofthsm2.so"
+PEM = serialization.Encoding.PEM
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "token agent test")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "agent.crt", directory / "agent.key"
+    cert_path.write_bytes(cert.public_bytes(PEM))
+    key_path.write_bytes(key.private_bytes(PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    key_path.chmod(0o600)
+    return cert_path, key_path
+
+
+class Agent:
+    def __init__(self, proc: subprocess.Popen, url: str, secret: str, cert: Path, log: Path):
+        self.proc, self.url, self.secret, self.cert, self.log = proc, url, secret, cert, log
+
+    def log_text(self) -> str:
+        return self.log.read_text()
+
+
+@pytest.fixture(scope="module")
+def agent(tmp_path_factory):
+    """The agent in a process of its own, on the test session's SoftHSM directory, over TLS."""
+    directory = tmp_path_factory.mktemp("agent")
+    cert, key = _self_signed(directory)
+    secret_file = directory / "secret"
+    wire.new_secret(secret_file)
+    log = directory / "agent.log"
+    with open(log, "w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tokens.agent", "serve", "--listen", "127.0.0.1:0", "--module", SOFTHSM,
+             "--softhsm-dir", str(django_settings.SOFTHSM_DIR), "--secret-file", str(secret_file),
+             "--cert", str(cert), "--key", str(key), "--max-skew", "30"],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=err, text=True)
+    line = proc.stdout.readline()
+    assert line.startswith("token agent listening on https://127.0.0.1:"), (line, log.read_text())
+    started = Agent(proc, line.split()[4], secret_file.read_text().strip(), cert, log)
+    yield started
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def via_agent(settings, agent, office):
+    settings.OFFICE_TOKEN_BACKEND = "ramis.desk.agent.AgentTokens"
+    settings.OFFICE_AGENT_URLS = {office.code: agent.url}
+    settings.OFFICE_AGENT_SECRETS = {office.code: agent.secret}
+    settings.OFFICE_AGENT_CA_FILE = str(agent.cert)
+    settings.OFFICE_AGENT_TIMEOUT_SECONDS = 30
+    return agent
+
+
+def _assert_unchanged(req, code):
+    assert CertificateRequest.objects.get(pk=req.pk).status == "awaiting_issuance"
+    assert not Certificate.objects.filter(request=req).exists()
+    attempt = IssuanceAttempt.objects.filter(request=req).latest("id")
+    assert attempt.status == "failed" and attempt.error_code == code
+    assert AuditEntry.objects.for_object(attempt).get(event="issuance.failed").extra["code"] == code
+    return attempt
+
+
+def test_full_issuance_through_the_agent(ca, awaiting_issuance, clerk, applicant_token, via_agent, tmp_path):
+    req = awaiting_issuance
+    identity_ok(req, clerk)
+    calls_before = via_agent.log_text().count("/v1/keys/sign")
+
+    certificate = services.request_issue_on_token(request_id=req.pk, actor=clerk, pin=TOKEN_PIN,
+                                                  token_serial=applicant_token.serial)
+
+    assert CertificateRequest.objects.get(pk=req.pk).status == "issued"
+    assert certificate.token_serial == applicant_token.serial
+    attempt = IssuanceAttempt.objects.get(request=req)
+    assert attempt.status == "issued"
+    # the CSR was signed by the agent (the web process never opened the token)
+    log = via_agent.log_text()
+    assert log.count('"POST /v1/keys/sign HTTP/1.1" 200') > calls_before
+    assert '"POST /v1/sessions/close HTTP/1.1" 200' in log
+    assert TOKEN_PIN not in log  # the PIN is never logged
+
+    # on the token, read here in-process: the key is sensitive and never extractable, the
+    # certificate beside it is the issued one and matches the key
+    token = get_manager().open(serial=applicant_token.serial, pin=TOKEN_PIN)
+    key_id = bytes.fromhex(attempt.key_id)
+    attrs = token.key_attributes(key_id)
+    assert attrs["SENSITIVE"] and attrs["NEVER_EXTRACTABLE"] and attrs["LOCAL"] and not attrs["EXTRACTABLE"]
+    on_token = token.certificate(key_id)
+    issued = IssuedCertificate.objects.get(serial_hex=certificate.serial)
+    assert on_token.public_bytes(serialization.Encoding.DER) == bytes(issued.der)
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    assert (on_token.public_key().public_bytes(serialization.Encoding.DER, spki)
+            == token.private_key(id=key_id).public_key().public_bytes(serialization.Encoding.DER, spki))
+    token.logout()
+
+    # openssl accepts the chain
+    for slug in ("root", "issuing"):
+        ca_cert = x509.load_der_x509_certificate(bytes(CertificateAuthority.objects.get(slug=slug).certificate_der))
+        (tmp_path / f"{slug}.pem").write_bytes(ca_cert.public_bytes(PEM))
+    (tmp_path / "leaf.pem").write_bytes(on_token.public_bytes(PEM))
+    proc = subprocess.run(["openssl", "verify", "-CAfile", str(tmp_path / "root.pem"), "-untrusted",
+                           str(tmp_path / "issuing.pem"), str(tmp_path / "leaf.pem")],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0 and "leaf.pem: OK" in proc.stdout, proc.stderr
+
+
+def test_new_token_initialised_by_the_agent(ca, awaiting_issuance, clerk, via_agent):
+    identity_ok(awaiting_issuance, clerk)
+    certificate = services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin="975310",
+                                                  new_token=True)
+    manager = get_manager()
+    manager.rescan()  # the agent process created it
+    info = manager.token_info(serial=certificate.token_serial)
+    assert info.label.startswith("RAMIS-0499370899-")
+    token = manager.open(serial=info.serial, pin="975310")
+    assert any(o.object_class == "certificate" for o in token.objects())
+    token.logout()
+    assert "975310" not in via_agent.log_text()
+
+
+def test_wrong_pin_through_the_agent(ca, awaiting_issuance, clerk, applicant_token, via_agent):
+    identity_ok(awaiting_issuance, clerk)
+    with pytest.raises(services.DeskError) as exc:
+        services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin="000000",
+                                        token_serial=applicant_token.serial)
+    assert exc.value.code == "wrong_pin" and "نادرست" in exc.value.message
+    _assert_unchanged(awaiting_issuance, "wrong_pin")
+
+
+def test_agent_down_is_a_clear_error_and_changes_nothing(ca, awaiting_issuance, clerk, applicant_token, via_agent,
+                                                         settings, office):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings.OFFICE_AGENT_URLS = {office.code: f"https://127.0.0.1:{port}"}
+    identity_ok(awaiting_issuance, clerk)
+    with pytest.raises(services.DeskError) as exc:
+        services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin=TOKEN_PIN,
+                                        token_serial=applicant_token.serial)
+    assert exc.value.message == AgentUnavailable.message_fa
+    attempt = _assert_unchanged(awaiting_issuance, "token")
+    assert "token agent unavailable" in attempt.error
+    # and the issue page says so instead of listing tokens
+    backend = AgentTokens.for_office(office)
+    with pytest.raises(AgentUnavailable):
+        backend.list_tokens()
+
+
+def test_a_wrong_secret_or_an_untrusted_certificate_is_refused(via_agent, office, tmp_path):
+    with pytest.raises(AgentRefused) as exc:
+        AgentTokens(url=via_agent.url, secret="x" * 64, ca_file=str(via_agent.cert)).list_tokens()
+    assert "HTTP 401" in str(exc.value) and "secret" in str(exc.value) and exc.value.message_fa
+    assert "refused /v1/tokens/list from 127.0.0.1: bad signature" in via_agent.log_text()
+    other_cert, _ = _self_signed(tmp_path)
+    with pytest.raises(AgentUnavailable) as exc:
+        AgentTokens(url=via_agent.url, secret=via_agent.secret, ca_file=str(other_cert)).list_tokens()
+    assert "CERTIFICATE_VERIFY_FAILED" in str(exc.value)
+    # plain HTTP to a workstation on the network is refused before anything is sent
+    with pytest.raises(AgentUnavailable, match="must be https"):
+        AgentTokens(url="http://10.1.2.3:8765", secret=via_agent.secret).list_tokens()
+
+
+def _post(agent, path: str, body: bytes, headers: dict) -> tuple[int, dict]:
+    context = ssl.create_default_context(cafile=str(agent.cert))
+    host, port = agent.url.removeprefix("https://").split(":")
+    conn = http.client.HTTPSConnection(host, int(port), context=context, timeout=10)
+    try:
+        conn.request("POST", path, body=body, headers=headers)
+        response = conn.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        conn.close()
+
+
+def test_the_agent_refuses_bad_hmac_replays_and_stale_requests(agent):
+    secret = agent.secret.encode()
+    body = b"{}"
+    headers = wire.request_headers(secret, "POST", "/v1/tokens/list", body)
+    status, answer = _post(agent, "/v1/tokens/list", body, headers)
+    assert status == 200 and isinstance(answer["tokens"], list)
+    # the same request again: the nonce was used
+    status, answer = _post(agent, "/v1/tokens/list", body, headers)
+    assert status == 401 and "replayed nonce" in answer["error"]["message"]
+    # a signature made with another secret, or over another body or path
+    status, answer = _post(agent, "/v1/tokens/list", body,
+                           wire.request_headers(b"y" * 64, "POST", "/v1/tokens/list", body))
+    assert status == 401 and "bad signature" in answer["error"]["message"]
+    tampered = wire.request_headers(secret, "POST", "/v1/tokens/list", body)
+    status, _ = _post(agent, "/v1/tokens/info", body, tampered)
+    assert status == 401
+    # a time outside the agent's window (30 s here), correctly signed
+    status, answer = _post(agent, "/v1/tokens/list", body,
+                           wire.request_headers(secret, "POST", "/v1/tokens/list", body, now=time.time() - 120))
+    assert status == 401 and "stale" in answer["error"]["message"]
+    # no headers at all
+    status, _ = _post(agent, "/v1/tokens/list", body, {})
+    assert status == 401
+    # an authentic request for something the agent does not offer (there is no export call)
+    for path in ("/v1/keys/export", "/v1/keys/private_bytes"):
+        status, _ = _post(agent, path, body, wire.request_headers(secret, "POST", path, body))
+        assert status == 404
+    assert agent.proc.poll() is None
+
+
+def test_the_agent_signs_digests_only_and_its_keys_never_export(agent, applicant_token):
+    from tokens.remote import AgentClient, RemoteTokens
+
+    client = AgentClient(agent.url, agent.secret.encode(), ca_file=str(agent.cert))
+    token = RemoteTokens(client).open(serial=applicant_token.serial, pin=TOKEN_PIN)
+    try:
+        key = token.generate_keypair("rsa2048", label="oracle-test")
+        with pytest.raises(OperationNotAllowed):
+            key.private_bytes(PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        # raw RSA over arbitrary bytes is refused: only a SHA-2 DigestInfo is signed
+        from tokens.errors import TokenError
+
+        with pytest.raises(TokenError, match="DigestInfo"):
+            token._call("/v1/keys/sign", {"id": key.key_id.hex(), "mechanism": "RSA_PKCS",
+                                          "data": "AAECAwQF"})
+        with pytest.raises(TokenError, match="not offered"):
+            token._call("/v1/keys/sign", {"id": key.key_id.hex(), "mechanism": "RSA_X_509", "data": "AAEC"})
+        assert token.delete_key(key.key_id) == 2
+    finally:
+        token.logout()
+
+
+def test_the_agent_needs_tls_off_loopback_and_a_private_secret(tmp_path):
+    secret = tmp_path / "secret"
+    wire.new_secret(secret)
+    base = [sys.executable, "-m", "tokens.agent", "serve", "--module", SOFTHSM, "--secret-file", str(secret)]
+    env = {**os.environ, "SOFTHSM2_CONF": str(Path(django_settings.SOFTHSM_DIR) / "softhsm2.conf")}
+    out = subprocess.run([*base, "--listen", "0.0.0.0:0"], capture_output=True, text=True, timeout=30, env=env)
+    assert out.returncode != 0 and "loopback only" in out.stderr.strip().splitlines()[-1]
+    secret.chmod(0o644)
+    out = subprocess.run([*base, "--listen", "127.0.0.1:0"], capture_output=True, text=True, timeout=30, env=env)
+    assert out.returncode != 0 and "chmod 600" in out.stderr.strip().splitlines()[-1]
+
+
+def test_the_issue_page_lists_the_workstations_tokens_through_the_agent(ca, awaiting_issuance, clerk, clerk_client,
+                                                                        applicant_token, via_agent, settings):
+    from django.urls import reverse
+
+    identity_ok(awaiting_issuance, clerk)
+    url = reverse("desk:issue", args=[awaiting_issuance.pk])
+    before = via_agent.log_text().count("/v1/tokens/list")
+    html = clerk_client.get(url).content.decode()
+    assert applicant_token.serial in html and "ramis-issuing" not in html
+    assert via_agent.log_text().count("/v1/tokens/list") == before + 1
+    # an office without an agent: the page says so in Persian, and lists nothing
+    settings.OFFICE_AGENT_URLS = {}
+    html = clerk_client.get(url).content.decode()
+    assert "نرم‌افزار توکن (agent) تنظیم نشده است" in html and applicant_token.serial not in html
