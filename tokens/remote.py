@@ -59,7 +59,11 @@ class AgentClient:
         self._parts = parts
         self._secret = secret
         self._timeout = timeout
-        self._context = ssl.create_default_context(cafile=ca_file) if parts.scheme == "https" else None
+        try:
+            self._context = ssl.create_default_context(cafile=ca_file) if parts.scheme == "https" else None
+        except (OSError, ssl.SSLError) as exc:
+            raise errors.AgentUnavailable(f"token agent unavailable: cannot load the CA file {ca_file}: "
+                                          f"{getattr(exc, 'strerror', None) or exc}") from None
 
     def _connection(self) -> http.client.HTTPConnection:
         host, port = self._parts.hostname, self._parts.port

@@ -22,11 +22,12 @@ class AgentTokens(ManagerTokens):
 
     def __init__(self, *, url: str, secret: str, so_pin: str = "", ca_file: str | None = None,
                  timeout: float = 60, office_code: str = ""):
+        # Nothing here may raise: the desk builds the backend before its error handling; a bad
+        # configuration is reported by the first call, as a TokenError with a Persian message.
         self.so_pin = so_pin
         self._office_code = office_code
-        self._remote = None
-        if url:
-            self._remote = RemoteTokens(AgentClient(url, secret.encode(), ca_file=ca_file or None, timeout=timeout))
+        self._options = {"url": url, "secret": secret.encode(), "ca_file": ca_file or None, "timeout": timeout}
+        self._remote: RemoteTokens | None = None
 
     @classmethod
     def for_office(cls, office) -> AgentTokens:
@@ -38,7 +39,10 @@ class AgentTokens(ManagerTokens):
     @property
     def manager(self) -> RemoteTokens:
         if self._remote is None:
-            raise TokenError(f"no token agent configured for office {self._office_code!r} (OFFICE_AGENT_URLS)",
-                             message_fa="برای رایانهٔ باجهٔ این دفتر نرم‌افزار توکن (agent) تنظیم نشده است؛ "
-                                        "با مدیر سامانه تماس بگیرید.")
+            options = dict(self._options)
+            if not options["url"]:
+                raise TokenError(f"no token agent configured for office {self._office_code!r} (OFFICE_AGENT_URLS)",
+                                 message_fa="برای رایانهٔ باجهٔ این دفتر نرم‌افزار توکن (agent) تنظیم نشده است؛ "
+                                            "با مدیر سامانه تماس بگیرید.")
+            self._remote = RemoteTokens(AgentClient(options.pop("url"), options.pop("secret"), **options))
         return self._remote

@@ -51,6 +51,18 @@ def ca(db):
 
 
 @pytest.fixture
+def pkilint_refuses(monkeypatch):
+    """A signature profile that pkilint refuses (keyCertSign on an end-entity): the CA signs nothing."""
+    import dataclasses
+
+    from ramis.ca import profiles
+
+    broken = dataclasses.replace(profiles.get_profile("signature"),
+                                 key_usage=frozenset({"digital_signature", "key_cert_sign"}))
+    monkeypatch.setitem(profiles.PROFILES, "signature", broken)
+
+
+@pytest.fixture
 def awaiting_issuance(applicant_person, office, clerk, catalogue):  # noqa: F811
     return advance(make_draft(applicant_person, office, catalogue=catalogue), "awaiting_issuance", clerk=clerk)
 

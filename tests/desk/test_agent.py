@@ -66,10 +66,8 @@ class Agent:
         return self.log.read_text()
 
 
-@pytest.fixture(scope="module")
-def agent(tmp_path_factory):
+def _start_agent(directory: Path) -> Agent:
     """The agent in a process of its own, on the test session's SoftHSM directory, over TLS."""
-    directory = tmp_path_factory.mktemp("agent")
     cert, key = _self_signed(directory)
     secret_file = directory / "secret"
     wire.new_secret(secret_file)
@@ -82,10 +80,15 @@ def agent(tmp_path_factory):
             cwd=ROOT, stdout=subprocess.PIPE, stderr=err, text=True)
     line = proc.stdout.readline()
     assert line.startswith("token agent listening on https://127.0.0.1:"), (line, log.read_text())
-    started = Agent(proc, line.split()[4], secret_file.read_text().strip(), cert, log)
+    return Agent(proc, line.split()[4], secret_file.read_text().strip(), cert, log)
+
+
+@pytest.fixture(scope="module")
+def agent(tmp_path_factory):
+    started = _start_agent(tmp_path_factory.mktemp("agent"))
     yield started
-    proc.terminate()
-    proc.wait(timeout=10)
+    started.proc.terminate()
+    started.proc.wait(timeout=10)
 
 
 @pytest.fixture
@@ -194,6 +197,53 @@ def test_agent_down_is_a_clear_error_and_changes_nothing(ca, awaiting_issuance, 
         backend.list_tokens()
 
 
+def test_lint_failure_deletes_the_key_through_the_agent(ca, awaiting_issuance, clerk, applicant_token, via_agent,
+                                                       pkilint_refuses):
+    identity_ok(awaiting_issuance, clerk)
+    with pytest.raises(services.DeskError) as exc:
+        services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin=TOKEN_PIN,
+                                        token_serial=applicant_token.serial)
+    assert exc.value.code == "lint"
+    attempt = _assert_unchanged(awaiting_issuance, "lint")
+    assert attempt.cleanup["token_objects_deleted"] == 2
+    assert '"POST /v1/keys/delete HTTP/1.1" 200' in via_agent.log_text()
+    token = get_manager().open(serial=applicant_token.serial, pin=TOKEN_PIN)
+    assert token.objects() == []
+    token.logout()
+
+
+def test_agent_gone_after_the_ca_signed_the_certificate_is_revoked(ca, awaiting_issuance, clerk, applicant_token,
+                                                                   settings, office, tmp_path, monkeypatch):
+    """The workstation's agent dies between the CA's signature and the write: no valid certificate
+    stays without its key on the token and its record."""
+    doomed = _start_agent(tmp_path)
+    settings.OFFICE_TOKEN_BACKEND = "ramis.desk.agent.AgentTokens"
+    settings.OFFICE_AGENT_URLS = {office.code: doomed.url}
+    settings.OFFICE_AGENT_SECRETS = {office.code: doomed.secret}
+    settings.OFFICE_AGENT_CA_FILE = str(doomed.cert)
+    wait_for_ca = services._wait_for_ca
+
+    def then_the_agent_dies(attempt):
+        attempt = wait_for_ca(attempt)
+        doomed.proc.kill()
+        doomed.proc.wait(timeout=10)
+        return attempt
+
+    monkeypatch.setattr(services, "_wait_for_ca", then_the_agent_dies)
+    identity_ok(awaiting_issuance, clerk)
+    with pytest.raises(services.DeskError) as exc:
+        services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin=TOKEN_PIN,
+                                        token_serial=applicant_token.serial)
+    assert exc.value.code == "write_failed" and "ابطال" in exc.value.message
+    attempt = _assert_unchanged(awaiting_issuance, "write_failed")
+    assert "token agent unavailable" in attempt.error
+    issued = IssuedCertificate.objects.get()
+    assert issued.status == "revoked" and issued.revocation_reason == "cessation_of_operation"
+    assert attempt.cleanup["ca_revoked"] == issued.serial_hex
+    # the key could not be deleted (the agent is gone): the attempt says which one
+    assert attempt.cleanup["key_delete_failed"] == attempt.key_id
+
+
 def test_a_wrong_secret_or_an_untrusted_certificate_is_refused(via_agent, office, tmp_path):
     with pytest.raises(AgentRefused) as exc:
         AgentTokens(url=via_agent.url, secret="x" * 64, ca_file=str(via_agent.cert)).list_tokens()
@@ -204,8 +254,13 @@ def test_a_wrong_secret_or_an_untrusted_certificate_is_refused(via_agent, office
         AgentTokens(url=via_agent.url, secret=via_agent.secret, ca_file=str(other_cert)).list_tokens()
     assert "CERTIFICATE_VERIFY_FAILED" in str(exc.value)
     # plain HTTP to a workstation on the network is refused before anything is sent
+    backend = AgentTokens(url="http://10.1.2.3:8765", secret=via_agent.secret)
     with pytest.raises(AgentUnavailable, match="must be https"):
-        AgentTokens(url="http://10.1.2.3:8765", secret=via_agent.secret).list_tokens()
+        backend.list_tokens()
+    # a missing CA file is the same kind of error, raised at use (never when the desk builds the backend)
+    backend = AgentTokens(url=via_agent.url, secret=via_agent.secret, ca_file=str(tmp_path / "missing.pem"))
+    with pytest.raises(AgentUnavailable, match="cannot load the CA file"):
+        backend.info(serial="0")
 
 
 def _post(agent, path: str, body: bytes, headers: dict) -> tuple[int, dict]:

@@ -220,11 +220,8 @@ def test_locked_pin_is_refused_before_login(ca, awaiting_issuance, clerk, applic
     _assert_unchanged(awaiting_issuance, "pin_locked")
 
 
-def test_lint_failure_deletes_the_key_and_issues_nothing(ca, awaiting_issuance, clerk, applicant_token, monkeypatch):
-    """A profile that pkilint refuses (keyCertSign on an end-entity): the CA signs nothing."""
-    broken = dataclasses.replace(profiles.get_profile("signature"),
-                                 key_usage=frozenset({"digital_signature", "key_cert_sign"}))
-    monkeypatch.setitem(profiles.PROFILES, "signature", broken)
+def test_lint_failure_deletes_the_key_and_issues_nothing(ca, awaiting_issuance, clerk, applicant_token,
+                                                        pkilint_refuses):
     identity_ok(awaiting_issuance, clerk)
     with pytest.raises(services.DeskError) as exc:
         services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin=TOKEN_PIN,
