@@ -6,8 +6,8 @@ The module is already loaded and ``C_Initialize``'d by python-pkcs11 in this pro
 initialised instance: nothing is initialised or finalised again here. Callers hold the
 manager's process lock (:func:`tokens.manager.locked`), like every other PKCS#11 call.
 
-Only the first ten entries of ``CK_FUNCTION_LIST`` are declared (the version, then the
-function pointers in the order of PKCS#11 v2.40 §5.16 up to ``C_InitToken``); the layout is
+Only the first fifteen entries of ``CK_FUNCTION_LIST`` are declared (the version, then the
+function pointers in the order of PKCS#11 v2.40 §5.16 up to ``C_CloseAllSessions``); the layout is
 the platform's default alignment, as PKCS#11 prescribes for Unix.
 """
 
@@ -40,12 +40,15 @@ class _Version(ctypes.Structure):
 
 
 _InitToken = ctypes.CFUNCTYPE(CK_RV, CK_ULONG, ctypes.c_char_p, CK_ULONG, ctypes.c_char_p)
+_CloseAllSessions = ctypes.CFUNCTYPE(CK_RV, CK_ULONG)
 _BEFORE = ("C_Initialize", "C_Finalize", "C_GetInfo", "C_GetFunctionList", "C_GetSlotList", "C_GetSlotInfo",
            "C_GetTokenInfo", "C_GetMechanismList", "C_GetMechanismInfo")
 
 
 class _FunctionList(ctypes.Structure):
-    _fields_ = [("version", _Version), *((name, ctypes.c_void_p) for name in _BEFORE), ("C_InitToken", _InitToken)]
+    _fields_ = [("version", _Version), *((name, ctypes.c_void_p) for name in _BEFORE), ("C_InitToken", _InitToken),
+                ("C_InitPIN", ctypes.c_void_p), ("C_SetPIN", ctypes.c_void_p), ("C_OpenSession", ctypes.c_void_p),
+                ("C_CloseSession", ctypes.c_void_p), ("C_CloseAllSessions", _CloseAllSessions)]
 
 
 _tables: dict[str, ctypes._Pointer] = {}
@@ -92,3 +95,14 @@ def init_token(module: str, slot_id: int, so_pin: str, label: str) -> None:
     if rv != 0:
         cls, text = _CKR.get(rv, (errors.TokenError, f"CKR 0x{rv:x}"))
         raise cls(f"C_InitToken on slot {slot_id} failed: {text}")
+
+
+def close_all_sessions(module: str, slot_id: int) -> None:
+    """``C_CloseAllSessions(slot_id)``: this process's sessions on the slot.
+
+    python-pkcs11's ``Token.open`` leaks the session it opened when ``C_Login`` fails (a wrong
+    PIN): in a long-running process (the token agent) that session would keep the token busy
+    (``C_InitToken`` answers CKR_SESSION_EXISTS). The caller closes them only when the process
+    holds no session of its own on that token. Errors are ignored: this is clean-up.
+    """
+    _function_list(module).C_CloseAllSessions(slot_id)

@@ -467,6 +467,13 @@ class Token:
                     # Logged in by code outside this cache: the state is per
                     # process, so a plain session is logged in too.
                     session = tok.open(rw=True)
+                except (p11e.PinIncorrect, p11e.PinLocked, p11e.PinLenRange, p11e.PinInvalid):
+                    if cached is None or cached.generation != _state.generation:
+                        # No live session of ours on this token: close the one Token.open leaked.
+                        from . import ckinit
+
+                        ckinit.close_all_sessions(self.manager.module, tok.slot.slot_id)
+                    raise
             _state.sessions[self._key] = _CachedSession(session, self._pin, _state.generation)
             self._was_open = True
             return session

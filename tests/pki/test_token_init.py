@@ -108,3 +108,16 @@ def test_token_init_command_uses_the_generic_path(manager, no_softhsm_util, caps
     with pytest.raises(CommandError, match="wrong SO PIN"):
         call_command("token", "init", "--label", label, "--serial", info.serial, "--so-pin", "00000000",
                      "--pin", PIN)
+
+
+def test_a_wrong_pin_leaves_no_session_behind(manager, no_softhsm_util):
+    """python-pkcs11 leaks the session of a failed login; a long-running process (the token
+    agent) must still be able to re-initialise that token afterwards."""
+    info = manager.init_token(_label(), SO_PIN, PIN)
+    with pytest.raises(WrongPin):
+        manager.open(serial=info.serial, pin="000000")
+
+    again = manager.init_token(info.label, SO_PIN, "864200", serial=info.serial)
+    token = manager.open(serial=again.serial, pin="864200")
+    assert token.objects() == []
+    token.logout()
