@@ -299,6 +299,13 @@ def _can_suspend(instance, user) -> bool:
     return user.has_perm("enamad.approve_business") or user.has_perm("enamad.handle_complaint")
 
 
+def _seal_vouches(business: Business) -> bool:
+    """The seal is suspended only while it vouches: approved, or approved before and now in the
+    review of its renewal (the expiry date is the monitor's and the expiry task's to check)."""
+    return business.status == BusinessStatus.APPROVED or (business.renewing
+                                                          and business.status in RENEWAL_REVIEW_STATES)
+
+
 def _ready_to_send(business: Business) -> bool:
     return not business.missing_for_send()
 
@@ -459,10 +466,13 @@ class Business(FSMModelMixin, models.Model):
     def return_to_expert(self, reason: str):
         self.last_reason = reason
 
-    @transition(field=status, source=BusinessStatus.APPROVED, target=BusinessStatus.SUSPENDED,
-                permission=_can_suspend)
+    @transition(field=status, source=[BusinessStatus.APPROVED, *RENEWAL_REVIEW_STATES],
+                target=BusinessStatus.SUSPENDED, permission=_can_suspend, conditions=[_seal_vouches])
     def suspend(self, reason: str):
+        # A seal suspended during the review of its renewal stops vouching and the renewal is
+        # dropped: once reinstated (approved) the owner asks for it again.
         self.last_reason = reason
+        self.renewing = False
 
     @transition(field=status, source=BusinessStatus.SUSPENDED, target=BusinessStatus.APPROVED,
                 permission="enamad.approve_business")
@@ -614,11 +624,12 @@ class SealQuerySet(models.QuerySet):
         return self.filter(seal_in_force_q("business__", timezone.now()))
 
     def monitored(self) -> SealQuerySet:
-        """Seals the monitor re-checks (N21): approved and within their year, and those the
-        monitor itself suspended (so that a restored check can restore them)."""
-        return self.filter(expires_at__gt=timezone.now()).filter(
-            Q(business__status=BusinessStatus.APPROVED)
-            | Q(business__status=BusinessStatus.SUSPENDED, suspended_by_monitor=True))
+        """Seals the monitor re-checks (N21): every seal that vouches (``seal_vouches``: approved,
+        or in the review of its renewal, within its year), and those the monitor itself suspended
+        (so that a restored check can restore them)."""
+        now = timezone.now()
+        return self.filter(seal_in_force_q("business__", now) | Q(
+            expires_at__gt=now, business__status=BusinessStatus.SUSPENDED, suspended_by_monitor=True))
 
 
 class Seal(models.Model):

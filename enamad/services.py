@@ -58,6 +58,7 @@ from .models import (
     TicketCategory,
     TicketMessage,
     TicketStatus,
+    seal_vouches,
 )
 from .selectors import seal_cache_key
 
@@ -973,17 +974,19 @@ def seal_record_check(*, seal_id: int, result: verification.MonitorResult) -> li
       ``ENAMAD_MONITOR_GRACE_DAYS``; restored → the monitor's suspension is lifted;
     * reachability lost or regained.
 
-    Seals suspended or revoked by staff, expired, or under renewal review are left alone."""
+    Every seal that vouches is in scope, also while its renewal is reviewed (a suspension then
+    drops the renewal); seals suspended or revoked by staff and expired seals are left alone.
+    Locks the business first, then the seal, like every service that locks both."""
     now = timezone.now()
+    business = _lock_business(Seal.objects.values_list("business_id", flat=True).get(pk=seal_id))
     seal = Seal.objects.select_for_update().get(pk=seal_id)
-    business = _lock_business(seal.business_id)
     events: list[str] = []
     seal.monitored_at = now
     seal.monitor_due_at = now + timedelta(hours=settings.ENAMAD_MONITOR_INTERVAL_HOURS)
     seal.monitor_error = "" if (result.reachable and result.domain_ok and result.tls_valid) else result.error
-    in_scope = seal.expires_at > now and (
-        business.status == BusinessStatus.APPROVED
-        or (business.status == BusinessStatus.SUSPENDED and seal.suspended_by_monitor))
+    vouches = seal_vouches(status=business.status, renewing=business.renewing, expires_at=seal.expires_at, now=now)
+    in_scope = vouches or (seal.expires_at > now and business.status == BusinessStatus.SUSPENDED
+                           and seal.suspended_by_monitor)
     if not in_scope:
         seal.save(update_fields=["monitored_at", "monitor_due_at", "monitor_error"])
         return events
@@ -1022,7 +1025,7 @@ def seal_record_check(*, seal_id: int, result: verification.MonitorResult) -> li
             audit.record(actor=None, target=seal, event="enamad.seal.domain_lapsed", reason=result.error,
                          extra={"grace_days": settings.ENAMAD_MONITOR_GRACE_DAYS})
             events.append("enamad.seal.domain_lapsed")
-        elif business.status == BusinessStatus.APPROVED and now - seal.domain_failing_since >= grace:
+        elif vouches and now - seal.domain_failing_since >= grace:
             reason = (f"تأییدیه فنی دامنه بیش از {settings.ENAMAD_MONITOR_GRACE_DAYS} روز برقرار نبود: "
                       f"{result.error}")
             seal.suspended_by_monitor = True

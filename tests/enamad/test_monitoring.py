@@ -367,3 +367,43 @@ def test_no_reminder_while_renewing(sealed, account):
         services.business_renew(business_id=sealed.business_id, actor=account.user)
         assert services.seals_remind_expiry() == 0
 
+
+
+# --- renewal review: the seal still vouches, so it is still watched -----------------------------
+
+
+def test_a_seal_under_renewal_review_is_monitored_and_suspended_like_an_active_one(client, sealed, net, account,
+                                                                                   settings):
+    settings.ENAMAD_MONITOR_GRACE_DAYS = 7
+    start = sealed.expires_at - dt.timedelta(days=20)
+    with time_machine.travel(start, tick=True):
+        services.business_renew(business_id=sealed.business_id, actor=account.user)
+        business = Business.objects.get(pk=sealed.business_id)
+        assert business.status == BusinessStatus.UNDER_REVIEW and business.renewing
+        assert Seal.objects.monitored().filter(pk=sealed.pk).exists()
+        Seal.objects.filter(pk=sealed.pk).update(monitor_due_at=None)
+        assert services.seals_claim_due(10) == [sealed.pk]
+        use_tls(net, "expired")
+        net["http"].routes["/"] = (200, b"<html></html>", {})
+        assert check(sealed) == ["enamad.seal.tls_lapsed", "enamad.seal.domain_lapsed"]
+        assert sealed.stars == 1 and sealed.domain_failing_since is not None
+        assert logo_variant(client, sealed) == "stars-1"
+    with time_machine.travel(start + dt.timedelta(days=7, hours=1), tick=True):
+        assert check(sealed) == ["enamad.seal.suspended"]
+        business = Business.objects.get(pk=sealed.business_id)
+        assert business.status == BusinessStatus.SUSPENDED and not business.renewing and sealed.suspended_by_monitor
+        assert AuditEntry.objects.get(event="enamad.seal.suspended").old == BusinessStatus.UNDER_REVIEW
+        assert logo_variant(client, sealed) == "suspended"
+        # the holder puts the tag back: the seal is restored (approved; the renewal is asked again)
+        net["http"].routes["/"] = (200, home(business.verification_token), {})
+        assert check(sealed) == ["enamad.seal.domain_restored", "enamad.seal.reinstated"]
+        assert Business.objects.get(pk=sealed.business_id).status == BusinessStatus.APPROVED
+
+
+def test_a_first_review_has_no_seal_to_suspend(account, enamad_manager):
+    business = make_business(account)
+    services.business_send(business_id=business.pk, actor=account.user)
+    from ramis.common.errors import InvalidTransition
+
+    with pytest.raises(InvalidTransition):
+        services.business_suspend(business_id=business.pk, actor=enamad_manager, reason="x")
