@@ -100,6 +100,14 @@ def _lock_business(business_id: int) -> Business:
     return Business.objects.select_for_update().select_related("account__user").get(pk=business_id)
 
 
+def _lock_seal(seal_id: int) -> tuple[Business, Seal]:
+    """Lock a seal and its business in the one order every service uses: the business first,
+    then the seal (the other order against ``business_final_approve`` or a staff reinstatement
+    deadlocks on PostgreSQL)."""
+    business = _lock_business(Seal.objects.values_list("business_id", flat=True).get(pk=seal_id))
+    return business, Seal.objects.select_for_update().get(pk=seal_id)
+
+
 def _lock_own_business(business_id: int, actor) -> Business:
     business = _lock_business(business_id)
     if business.account.user_id != getattr(actor, "pk", None):
@@ -978,8 +986,7 @@ def seal_record_check(*, seal_id: int, result: verification.MonitorResult) -> li
     drops the renewal); seals suspended or revoked by staff and expired seals are left alone.
     Locks the business first, then the seal, like every service that locks both."""
     now = timezone.now()
-    business = _lock_business(Seal.objects.values_list("business_id", flat=True).get(pk=seal_id))
-    seal = Seal.objects.select_for_update().get(pk=seal_id)
+    business, seal = _lock_seal(seal_id)
     events: list[str] = []
     seal.monitored_at = now
     seal.monitor_due_at = now + timedelta(hours=settings.ENAMAD_MONITOR_INTERVAL_HOURS)
@@ -1087,8 +1094,7 @@ def _reminder_due(expires_at, sent: int | None, now) -> int | None:
 
 @transaction.atomic
 def seal_remind_expiry(*, seal_id: int) -> bool:
-    seal = Seal.objects.select_for_update().select_related("business__account__user").get(pk=seal_id)
-    business = seal.business
+    business, seal = _lock_seal(seal_id)
     now = timezone.now()
     days = _reminder_due(seal.expires_at, seal.reminder_days_sent, now)
     if days is None or business.status != BusinessStatus.APPROVED or business.renewing:
