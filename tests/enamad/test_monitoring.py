@@ -407,3 +407,35 @@ def test_a_first_review_has_no_seal_to_suspend(account, enamad_manager):
 
     with pytest.raises(InvalidTransition):
         services.business_suspend(business_id=business.pk, actor=enamad_manager, reason="x")
+
+
+# --- one failing seal does not end its batch ----------------------------------------------------
+
+
+def test_a_seal_whose_recording_fails_does_not_stop_its_batch(account, net, settings, monkeypatch, caplog):
+    """The first seal's recording raises (fault injected around the real service); the others
+    in the batch are still recorded, the failure is logged with the seal's id and counted."""
+    seals = make_sealed(account, 3, net)
+    net["http"].routes["/"] = (200, b"<html></html>", {})  # every seal's tag is gone: each one changes
+    settings.ENAMAD_VERIFY_HTTPS_PORT = closed_port()
+    broken = seals[0].pk
+    real = services.seal_record_check
+
+    def record(*, seal_id, result):
+        if seal_id == broken:
+            raise RuntimeError("disk full")
+        return real(seal_id=seal_id, result=result)
+
+    monkeypatch.setattr(services, "seal_record_check", record)
+    with caplog.at_level("ERROR", logger="enamad.monitoring"):
+        report = monitoring.run_batch([s.pk for s in seals])
+    assert report.record_errors == [broken] and report.changed == 2
+    assert report.events["enamad.seal.domain_lapsed"] == 2
+    assert set(Seal.objects.filter(domain_failing_since__isnull=False).values_list("pk", flat=True)) == {
+        s.pk for s in seals[1:]}
+    assert f"seal {broken} (s0.test)" in caplog.text and "disk full" in caplog.text
+
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match=f"could not record the check of seal\\(s\\) {broken}"):
+        call_command("enamad_seals", "monitor")
