@@ -921,7 +921,7 @@ MONITOR_LINES = {
     "enamad.seal.tls_lapsed": "گواهی TLS سایت {domain} معتبر نیست (یا منقضی شده است)؛ نماد از دو ستاره به یک ستاره "
                               "کاهش یافت. با نصب گواهی معتبر، ستاره دوم خودکار بازمی‌گردد.",
     "enamad.seal.tls_restored": "گواهی TLS سایت {domain} معتبر است؛ نماد دوباره دو ستاره شد.",
-    "enamad.seal.domain_lapsed": "نشانه تأییدیه فنی (برچسب meta، فایل یا رکورد TXT) روی {domain} یافت نشد. آن را "
+    "enamad.seal.domain_lapsed": "نشانه تأییدیه فنی {domain} به روشی که انتخاب کرده‌اید ({method}) یافت نشد. آن را "
                                  "تا {deadline} برگردانید؛ در غیر این صورت نماد تعلیق می‌شود.",
     "enamad.seal.domain_restored": "تأییدیه فنی {domain} دوباره برقرار شد.",
 }
@@ -961,7 +961,9 @@ def _notify_monitor(business: Business, seal: Seal, events: list[str]) -> None:
         from ramis.common.jalali import jalali_date
 
         deadline = jalali_date(seal.domain_failing_since + timedelta(days=settings.ENAMAD_MONITOR_GRACE_DAYS))
-    lines = [MONITOR_LINES[e].format(domain=business.domain, deadline=deadline) for e in events if e in MONITOR_LINES]
+    method = business.get_domain_verified_method_display() or "برچسب meta، فایل یا رکورد TXT"
+    lines = [MONITOR_LINES[e].format(domain=business.domain, deadline=deadline, method=method)
+             for e in events if e in MONITOR_LINES]
     if not lines:
         return
     context = {"business": business, "lines": lines, "error": seal.monitor_error,
@@ -1030,6 +1032,7 @@ def seal_record_check(*, seal_id: int, result: verification.MonitorResult) -> li
         if seal.domain_failing_since is None:
             seal.domain_failing_since = now
             audit.record(actor=None, target=seal, event="enamad.seal.domain_lapsed", reason=result.error,
+                         old=business.domain_verified_method, new=result.other_method,
                          extra={"grace_days": settings.ENAMAD_MONITOR_GRACE_DAYS})
             events.append("enamad.seal.domain_lapsed")
         elif vouches and now - seal.domain_failing_since >= grace:

@@ -180,14 +180,47 @@ def test_grace_period_is_a_setting(sealed, net, settings):
         assert check(sealed) == ["enamad.seal.suspended"]
 
 
-def test_another_method_still_proves_control(sealed, net):
+def test_another_method_does_not_stand_in_for_the_chosen_one(sealed, net, django_capture_on_commit_callbacks):
+    """The holder chose the meta tag; it is gone and the file is there: control has lapsed (the
+    grace period runs), and the holder is told which method failed and which was found."""
     token = sealed.business.verification_token
     net["tls"]["valid"].routes["/"] = (200, b"<html></html>", {})
     net["tls"]["valid"].routes[f"/{token}.txt"] = (200, token.encode(), {})
-    assert check(sealed) == []
+    result = verification.monitor_check(DOMAIN, token, "meta")
+    assert (result.domain_ok, result.method, result.other_method) == (False, "", "file")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert check(sealed) == ["enamad.seal.domain_lapsed"]
     business = Business.objects.get(pk=sealed.business_id)
-    assert business.domain_verified_method == "file" and sealed.domain_failing_since is None
-    assert AuditEntry.objects.filter(event="enamad.business.domain_method_changed", old="meta", new="file").exists()
+    assert business.domain_verified_method == "meta" and sealed.domain_failing_since is not None
+    assert not AuditEntry.objects.filter(event="enamad.business.domain_method_changed").exists()
+    entry = AuditEntry.objects.get(event="enamad.seal.domain_lapsed")
+    assert (entry.old, entry.new) == ("meta", "file")
+    sms = holder_sms()[-1]
+    assert "(برچسب meta در صفحه اول) یافت نشد" in sms  # the method that failed
+    assert "روش دیگری (فایل متنی در ریشه سایت) یافت شد" in sms and "تیکت" in sms
+    assert "برچسب meta در صفحه اول" in sealed.monitor_error
+
+
+def test_a_chosen_file_that_is_gone_lapses_although_the_meta_tag_is_there(sealed, net):
+    Business.objects.filter(pk=sealed.business_id).update(domain_verified_method="file")
+    token = sealed.business.verification_token
+    net["tls"]["valid"].routes[f"/{token}.txt"] = (200, token.encode(), {})
+    assert check(sealed) == [] and sealed.domain_failing_since is None
+    del net["tls"]["valid"].routes[f"/{token}.txt"]  # the home page still has the meta tag
+    assert check(sealed) == ["enamad.seal.domain_lapsed"]
+    assert "فایل متنی در ریشه سایت" in sealed.monitor_error and "برچسب meta" in sealed.monitor_error
+    net["tls"]["valid"].routes[f"/{token}.txt"] = (200, token.encode(), {})
+    assert check(sealed) == ["enamad.seal.domain_restored"]
+
+
+def test_a_chosen_txt_record_that_is_gone_lapses_although_the_meta_tag_is_there(sealed, net):
+    Business.objects.filter(pk=sealed.business_id).update(domain_verified_method="dns")
+    net["dns"].txt[DOMAIN] = [f"enamad-verification={sealed.business.verification_token}"]
+    assert check(sealed) == []
+    net["dns"].txt[DOMAIN] = []
+    assert check(sealed) == ["enamad.seal.domain_lapsed"]
+    assert "رکورد TXT در DNS" in sealed.monitor_error
+    assert AuditEntry.objects.get(event="enamad.seal.domain_lapsed").new == "meta"
 
 
 def test_dns_method_is_checked_by_its_txt_record(sealed, net):
