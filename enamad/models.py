@@ -716,6 +716,14 @@ class AttachmentKind(models.TextChoices):
     OTHER = "other", "پیوست"
 
 
+def _asks_for_change(ticket: Ticket) -> bool:
+    return ticket.category in CHANGE_CATEGORIES
+
+
+def _ticket_not_closed(ticket: Ticket) -> bool:
+    return ticket.status != TicketStatus.CLOSED
+
+
 class TicketQuerySet(models.QuerySet):
     def for_account(self, account: Account) -> TicketQuerySet:
         return self.filter(account=account)
@@ -734,8 +742,9 @@ class Ticket(FSMModelMixin, models.Model):
     status = FSMField("وضعیت", max_length=10, choices=TicketStatus.choices, default=TicketStatus.OPEN,
                       protected=True, db_index=True)
     # N20: the change asked for (new values), its decision and when it was applied.
-    change_status = models.CharField("وضعیت درخواست تغییر", max_length=10, choices=ChangeStatus.choices,
-                                     blank=True, db_index=True)
+    # Blank for a ticket that asks for no change; moved only by the change transitions below.
+    change_status = FSMField("وضعیت درخواست تغییر", max_length=10, choices=ChangeStatus.choices, default="",
+                             blank=True, protected=True, db_index=True)
     change_data = models.JSONField("مقادیر درخواستی", default=dict, blank=True)
     change_decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                           related_name="+")
@@ -776,6 +785,22 @@ class Ticket(FSMModelMixin, models.Model):
     @transition(field=status, source=[TicketStatus.OPEN, TicketStatus.ANSWERED], target=TicketStatus.CLOSED)
     def close(self):
         self.closed_at = timezone.now()
+
+    # N20: a change request is pending from the start, then approved (and applied) or rejected
+    # by staff, while the ticket is not closed.
+    @transition(field=change_status, source="", target=ChangeStatus.PENDING, conditions=[_asks_for_change])
+    def request_change(self, data: dict):
+        self.change_data = data
+
+    @transition(field=change_status, source=ChangeStatus.PENDING, target=ChangeStatus.APPROVED,
+                permission="enamad.approve_change", conditions=[_ticket_not_closed])
+    def approve_change(self, by, note: str):
+        self.change_decided_by, self.change_decided_at, self.change_note = by, timezone.now(), note
+
+    @transition(field=change_status, source=ChangeStatus.PENDING, target=ChangeStatus.REJECTED,
+                permission="enamad.approve_change", conditions=[_ticket_not_closed])
+    def reject_change(self, by, note: str):
+        self.change_decided_by, self.change_decided_at, self.change_note = by, timezone.now(), note
 
 
 class TicketMessage(models.Model):

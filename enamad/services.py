@@ -1229,7 +1229,6 @@ def ticket_open(*, account_id: int, actor, category: str, subject: str, body: st
         business = Business.objects.filter(pk=business_id, account=account).first()
         if business is None:
             raise PermissionDenied
-    change_status = ""
     change_data = dict(change_data or {})
     if category == TicketCategory.BUSINESS_CHANGE and business is not None and (
             business.editable or business.status == BusinessStatus.REVOKED):
@@ -1242,13 +1241,15 @@ def ticket_open(*, account_id: int, actor, category: str, subject: str, body: st
         missing = [AttachmentKind(kind).label for kind in required if kind not in given]
         if missing:
             raise ValidationError("این مدارک را پیوست کنید: " + "، ".join(missing), code="documents")
-        change_status = ChangeStatus.PENDING
-    ticket = Ticket.objects.create(account=account, business=business, category=category, subject=subject.strip(),
-                                   change_status=change_status, change_data=change_data)
+    ticket = Ticket(account=account, business=business, category=category, subject=subject.strip())
+    if category in CHANGE_CATEGORIES:
+        ticket.request_change(change_data)
+    ticket.save()
     message = TicketMessage.objects.create(ticket=ticket, author=actor, body=body.strip())
     _save_attachments(message, attachments)
     audit.record(actor=actor, target=ticket, event="enamad.ticket.opened", new=ticket.status,
-                 extra={"category": category, "change": sorted(change_data)}, request=request)
+                 extra={"category": category, "change": sorted(change_data), "change_status": ticket.change_status},
+                 request=request)
     return ticket
 
 
@@ -1391,38 +1392,47 @@ def _apply_change(ticket: Ticket, actor, request=None) -> dict:
     return diff
 
 
+def _lock_pending_change(ticket_id: int, actor, name: str) -> Ticket:
+    ticket = Ticket.objects.select_for_update().select_related("account__user").get(pk=ticket_id)
+    method = getattr(ticket, name)
+    if not can_proceed(method):
+        raise InvalidTransition(ticket, name, "درخواست تغییری در انتظار بررسی نیست.")
+    if not has_transition_perm(method, actor):
+        raise PermissionDenied
+    return ticket
+
+
+CHANGE_EVENTS = {"approve_change": "enamad.ticket.change_approved", "reject_change": "enamad.ticket.change_rejected"}
+
+
+def _change_transition(ticket: Ticket, name: str, *, actor, note: str, request=None) -> None:
+    old = ticket.change_status
+    getattr(ticket, name)(actor, note)
+    ticket.save()
+    audit.record(actor=actor, target=ticket, event=CHANGE_EVENTS[name], old=old, new=ticket.change_status,
+                 reason=note, request=request)
+
+
 @transaction.atomic
 def ticket_approve_change(*, ticket_id: int, actor, note: str = "", request=None) -> Ticket:
     """N20: staff approve the change; only now is it applied to the account or business."""
-    ticket = Ticket.objects.select_for_update().select_related("account__user").get(pk=ticket_id)
-    if not actor.has_perm("enamad.approve_change"):
-        raise PermissionDenied
-    if ticket.change_status != ChangeStatus.PENDING or ticket.status == TicketStatus.CLOSED:
-        raise InvalidTransition(ticket, "approve_change", "درخواست تغییری در انتظار بررسی نیست.")
+    ticket = _lock_pending_change(ticket_id, actor, "approve_change")
     diff = _apply_change(ticket, actor, request)
-    ticket.change_status = ChangeStatus.APPROVED
-    ticket.change_decided_by, ticket.change_decided_at, ticket.change_note = actor, timezone.now(), note
-    ticket.save()
+    _change_transition(ticket, "approve_change", actor=actor, note=note, request=request)
     body = "درخواست تغییر تأیید و اعمال شد." + (f"\n{note}" if note.strip() else "")
-    _staff_message(ticket, actor, body, event="enamad.ticket.change_approved", request=request,
-                   extra={"fields": sorted(diff)})
+    _staff_message(ticket, actor, body, event="enamad.ticket.answered", request=request,
+                   extra={"change": ticket.change_status, "fields": sorted(diff)})
     return ticket
 
 
 @transaction.atomic
 def ticket_reject_change(*, ticket_id: int, actor, note: str, request=None) -> Ticket:
-    ticket = Ticket.objects.select_for_update().select_related("account__user").get(pk=ticket_id)
-    if not actor.has_perm("enamad.approve_change"):
-        raise PermissionDenied
     if not (note or "").strip():
         raise ValidationError("دلیل رد درخواست را بنویسید.", code="reason")
-    if ticket.change_status != ChangeStatus.PENDING or ticket.status == TicketStatus.CLOSED:
-        raise InvalidTransition(ticket, "reject_change", "درخواست تغییری در انتظار بررسی نیست.")
-    ticket.change_status = ChangeStatus.REJECTED
-    ticket.change_decided_by, ticket.change_decided_at, ticket.change_note = actor, timezone.now(), note
-    ticket.save()
-    _staff_message(ticket, actor, f"درخواست تغییر رد شد: {note}", event="enamad.ticket.change_rejected",
-                   request=request)
+    ticket = _lock_pending_change(ticket_id, actor, "reject_change")
+    _change_transition(ticket, "reject_change", actor=actor, note=note, request=request)
+    _staff_message(ticket, actor, f"درخواست تغییر رد شد: {note}", event="enamad.ticket.answered",
+                   request=request, extra={"change": ticket.change_status})
     return ticket
 
 
