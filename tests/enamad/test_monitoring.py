@@ -164,8 +164,17 @@ def test_lapsed_domain_control_warns_then_suspends_after_the_grace_period(client
 
     # the holder puts the tag back: the monitor lifts its own suspension
     net["tls"]["valid"].routes["/"] = (200, home(business.verification_token), {})
+    before = OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     assert check(sealed) == ["enamad.seal.domain_restored", "enamad.seal.reinstated"]
     assert Business.objects.get(pk=sealed.business_id).status == BusinessStatus.APPROVED
+    # the holder is told both: the file is approved again (status SMS) and domain control is back
+    sent = list(OutboxMessage.objects.filter(pk__gt=before, channel="sms").order_by("pk")
+                .values_list("to", "template", "body"))
+    assert [(to, template) for to, template, _ in sent] == [("09121112233", "enamad_status"),
+                                                             ("09121112233", "enamad_monitor")]
+    assert f"وضعیت پرونده {DOMAIN}" in sent[0][2] and "«تأیید نهایی» شد" in sent[0][2]
+    assert "توضیح: تأییدیه فنی دامنه دوباره برقرار شد." in sent[0][2]  # the reason
+    assert f"تأییدیه فنی {DOMAIN} دوباره برقرار شد." in sent[1][2] and "تعلیق" not in sent[1][2]
     assert not sealed.suspended_by_monitor and sealed.domain_failing_since is None
     assert AuditEntry.objects.filter(event="enamad.seal.reinstated", actor=None).exists()
     assert logo_variant(client, sealed) == "stars-2"
@@ -211,6 +220,9 @@ def test_a_chosen_file_that_is_gone_lapses_although_the_meta_tag_is_there(sealed
     assert "فایل متنی در ریشه سایت" in sealed.monitor_error and "برچسب meta" in sealed.monitor_error
     net["tls"]["valid"].routes[f"/{token}.txt"] = (200, token.encode(), {})
     assert check(sealed) == ["enamad.seal.domain_restored"]
+    restored = OutboxMessage.objects.filter(channel="sms").latest("pk")
+    assert (restored.to, restored.template) == ("09121112233", "enamad_monitor")
+    assert f"تأییدیه فنی {DOMAIN} دوباره برقرار شد." in restored.body
 
 
 def test_a_chosen_txt_record_that_is_gone_lapses_although_the_meta_tag_is_there(sealed, net):
@@ -271,6 +283,9 @@ def test_staff_reinstating_a_monitor_suspension_restarts_the_grace(sealed, net, 
     with time_machine.travel(start + dt.timedelta(days=8), tick=True):
         assert check(sealed) == ["enamad.seal.suspended"]
         services.business_reinstate(business_id=sealed.business_id, actor=enamad_manager)
+        reinstated = OutboxMessage.objects.filter(channel="sms").latest("pk")
+        assert (reinstated.to, reinstated.template) == ("09121112233", "enamad_status")
+        assert "«تأیید نهایی» شد" in reinstated.body
         sealed.refresh_from_db()
         assert not sealed.suspended_by_monitor and sealed.domain_failing_since is None
         assert check(sealed) == ["enamad.seal.domain_lapsed"]  # a fresh warning, not a second suspension
