@@ -605,15 +605,24 @@ def business_send_email_link(*, business_id: int, actor, request=None) -> None:
     audit.record(actor=actor, target=business, event="enamad.business.email_link_sent", request=request)
 
 
-@transaction.atomic
-def business_confirm_email(*, token: str, request=None) -> Business:
+def business_email_link_check(*, token: str, lock: bool = False) -> Business:
+    """The business a live e-mail confirmation link is for; ``ActivationError`` in words
+    otherwise. Changes nothing: the page the link opens (mail scanners fetch it too) shows a
+    button that POSTs to ``business_confirm_email``."""
     try:
         data = signing.loads(token, salt=EMAIL_SALT, max_age=settings.ENAMAD_EMAIL_LINK_MAX_AGE_SECONDS)
     except signing.BadSignature:
         raise ActivationError("پیوند تأیید رایانامه معتبر نیست یا منقضی شده است.") from None
-    business = Business.objects.select_for_update().filter(pk=data.get("b")).first()
+    businesses = Business.objects.select_for_update() if lock else Business.objects.all()
+    business = businesses.filter(pk=data.get("b")).first()
     if business is None or business.email != data.get("e"):
         raise ActivationError("این پیوند برای رایانامه فعلی کسب‌وکار نیست.")
+    return business
+
+
+@transaction.atomic
+def business_confirm_email(*, token: str, request=None) -> Business:
+    business = business_email_link_check(token=token, lock=True)
     if business.email_verified_at is None:
         business.email_verified_at = timezone.now()
         business.save(update_fields=["email_verified_at", "updated_at"])
