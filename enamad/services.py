@@ -57,7 +57,6 @@ from .models import (
     TicketAttachment,
     TicketCategory,
     TicketMessage,
-    TicketStatus,
     seal_vouches,
 )
 from .selectors import seal_cache_key
