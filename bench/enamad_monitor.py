@@ -22,9 +22,12 @@ short locked transaction per changed seal). Two passes: the first finds the fail
 audit rows, notifications), the second is the steady state. A third pass runs with one thread,
 for a floor that does not depend on concurrency.
 
-Runs on a throw-away SQLite database (or ``--database-url``); nothing under var/ is touched.
-Not a test: it prints, it does not assert. Every request goes to 127.0.0.1 and the run stops
-after ``--max-seconds``.
+After every pass each seal's recorded state is compared with what its shop serves (stars,
+reachability, domain control, still approved). The run exits 1 with one line on stderr when a
+seal was recorded wrongly, a check crashed or could not be recorded, a batch was inconclusive,
+or a pass ran below ``--target`` seals/hour (10,000, the requirement); 0 otherwise. Runs on a
+throw-away SQLite database (or ``--database-url``); nothing under var/ is touched. Every request
+goes to 127.0.0.1 and the run stops after ``--max-seconds``.
 """
 
 from __future__ import annotations
@@ -208,6 +211,7 @@ def main() -> None:
     ap.add_argument("--single-thread-seals", type=int, default=100, help="seals for the one-thread pass")
     ap.add_argument("--database-url", default="", help="default: a throw-away SQLite file")
     ap.add_argument("--max-seconds", type=float, default=900, help="stop a pass after this long")
+    ap.add_argument("--target", type=float, default=10_000, help="seals/hour every pass must reach (N21)")
     args = ap.parse_args()
     args.seals = max(100, min(args.seals, 50_000))
 
@@ -237,13 +241,16 @@ def main() -> None:
     else:
         os.environ.pop("DATABASE_URL", None)
     try:
-        run(args, farm, work)
+        failures = run(args, farm, work)
     finally:
         for server in (http, https):
             server.shutdown()
             server.server_close()
         dns.stop()
         shutil.rmtree(work, ignore_errors=True)
+    if failures:
+        print(f"enamad_monitor: FAILED: {'; '.join(failures)}", file=sys.stderr)
+        sys.exit(1)
 
 
 def make_seals(count: int, farm: Farm):
@@ -280,6 +287,31 @@ def make_seals(count: int, farm: Farm):
     return account
 
 
+# What the monitor must record for each kind of shop: (stars, reachable, domain control lapsed).
+# None: either is right (a broken shop answers 500 over valid TLS or drops the connection).
+EXPECTED = {
+    "https_meta": (2, True, False), "http_only": (1, True, False), "file": (2, True, False),
+    "dns": (2, True, False), "lapsed": (2, True, True), "broken": (None, False, True), "slow": (1, False, True),
+}
+
+
+def wrong_answers(farm: Farm, seals) -> list[str]:
+    """Compare each seal checked in this pass with what its shop serves."""
+    from enamad.models import BusinessStatus
+
+    rows = seals.filter(monitored_at__isnull=False)
+    wrong = []
+    for domain, stars, reachable, failing_since, status in rows.values_list(
+            "business__domain", "stars", "reachable", "domain_failing_since", "business__status"):
+        kind = farm.sites[domain][0]
+        want_stars, want_reachable, want_lapsed = EXPECTED[kind]
+        got = (stars, reachable, failing_since is not None)
+        if (want_stars not in (None, stars) or (want_reachable, want_lapsed) != got[1:]
+                or status != BusinessStatus.APPROVED):
+            wrong.append(f"{domain} ({kind}): stars/reachable/lapsed {got}, status {status}")
+    return wrong
+
+
 def one_pass(label: str, args, *, concurrency: int, limit: int | None = None):
     from django.db import connection
 
@@ -304,6 +336,7 @@ def one_pass(label: str, args, *, concurrency: int, limit: int | None = None):
             totals.events.update(report.events)
             totals.check_seconds += report.check_seconds
             totals.inconclusive |= report.inconclusive
+            totals.record_errors += report.record_errors
         if limit and claimed >= limit:
             break
     elapsed = time.monotonic() - started
@@ -322,12 +355,13 @@ def one_pass(label: str, args, *, concurrency: int, limit: int | None = None):
     print(f"  time in network phase / recording {totals.network_seconds:>10,.1f} s / {totals.record_seconds:,.1f} s")
     if totals.events:
         print("  events: " + ", ".join(f"{k.split('.')[-1]}={v}" for k, v in sorted(totals.events.items())))
-    if totals.inconclusive or totals.failed_checks:
-        print(f"  inconclusive batch: {totals.inconclusive}; crashed checks: {totals.failed_checks}")
-    return rate
+    if totals.inconclusive or totals.failed_checks or totals.record_errors:
+        print(f"  inconclusive batch: {totals.inconclusive}; crashed checks: {totals.failed_checks}; "
+              f"not recorded: {len(totals.record_errors)}")
+    return rate, totals
 
 
-def run(args, farm: Farm, work: Path) -> None:
+def run(args, farm: Farm, work: Path) -> list[str]:
     import django
 
     django.setup()
@@ -347,18 +381,36 @@ def run(args, farm: Farm, work: Path) -> None:
     print(f"  {args.seals:,} seals created in {time.monotonic() - t0:,.1f} s; mix: "
           + ", ".join(f"{k} {v}%" for k, v in MIX))
 
-    one_pass("Pass 1: first check of every seal (finds the failures)", args, concurrency=args.concurrency)
+    failures: list[str] = []
+
+    def judged(label: str, **kwargs) -> float:
+        mine.update(monitored_at=None)
+        rate, totals = one_pass(label, args, **kwargs)
+        wrong = wrong_answers(farm, mine)
+        print(f"  wrong answers                      {len(wrong):>10,}" + "".join(f"\n    {w}" for w in wrong[:5]))
+        name = label.split(":")[0]
+        if wrong:
+            failures.append(f"{name}: {len(wrong)} seal(s) recorded wrongly (first: {wrong[0]})")
+        if totals.failed_checks or totals.record_errors or totals.inconclusive:
+            failures.append(f"{name}: {totals.failed_checks} crashed check(s), {len(totals.record_errors)} not "
+                            f"recorded, inconclusive={totals.inconclusive}")
+        if rate < args.target:
+            failures.append(f"{name}: {rate:,.0f} seals/hour is below the target of {args.target:,.0f}")
+        return rate
+
+    judged("Pass 1: first check of every seal (finds the failures)", concurrency=args.concurrency)
     print(f"  audit rows written: {AuditEntry.objects.count():,}; notifications queued: "
           f"{OutboxMessage.objects.count():,}")
     mine.update(monitor_due_at=timezone.now() - dt.timedelta(minutes=1))
-    steady = one_pass("Pass 2: the next round (steady state)", args, concurrency=args.concurrency)
+    steady = judged("Pass 2: the next round (steady state)", concurrency=args.concurrency)
     mine.update(monitor_due_at=timezone.now() - dt.timedelta(minutes=1))  # 100 seals = one full mix
-    single = one_pass(f"Pass 3: one network thread ({args.single_thread_seals} seals)", args, concurrency=1,
-                      limit=args.single_thread_seals)
+    single = judged(f"Pass 3: one network thread ({args.single_thread_seals} seals)", concurrency=1,
+                    limit=args.single_thread_seals)
     print(f"\nFarm answered {sum(farm.requests.values()):,} requests: "
           + ", ".join(f"{k}={v:,}" for k, v in sorted(farm.requests.items())))
     print(f"Summary: {steady:,.0f} seals/hour with {args.concurrency} threads, {single:,.0f} seals/hour with one, "
           f"on one worker process.")
+    return failures
 
 
 if __name__ == "__main__":

@@ -299,6 +299,13 @@ def _can_suspend(instance, user) -> bool:
     return user.has_perm("enamad.approve_business") or user.has_perm("enamad.handle_complaint")
 
 
+def _seal_vouches(business: Business) -> bool:
+    """The seal is suspended only while it vouches: approved, or approved before and now in the
+    review of its renewal (the expiry date is the monitor's and the expiry task's to check)."""
+    return business.status == BusinessStatus.APPROVED or (business.renewing
+                                                          and business.status in RENEWAL_REVIEW_STATES)
+
+
 def _ready_to_send(business: Business) -> bool:
     return not business.missing_for_send()
 
@@ -459,10 +466,13 @@ class Business(FSMModelMixin, models.Model):
     def return_to_expert(self, reason: str):
         self.last_reason = reason
 
-    @transition(field=status, source=BusinessStatus.APPROVED, target=BusinessStatus.SUSPENDED,
-                permission=_can_suspend)
+    @transition(field=status, source=[BusinessStatus.APPROVED, *RENEWAL_REVIEW_STATES],
+                target=BusinessStatus.SUSPENDED, permission=_can_suspend, conditions=[_seal_vouches])
     def suspend(self, reason: str):
+        # A seal suspended during the review of its renewal stops vouching and the renewal is
+        # dropped: once reinstated (approved) the owner asks for it again.
         self.last_reason = reason
+        self.renewing = False
 
     @transition(field=status, source=BusinessStatus.SUSPENDED, target=BusinessStatus.APPROVED,
                 permission="enamad.approve_business")
@@ -614,11 +624,12 @@ class SealQuerySet(models.QuerySet):
         return self.filter(seal_in_force_q("business__", timezone.now()))
 
     def monitored(self) -> SealQuerySet:
-        """Seals the monitor re-checks (N21): approved and within their year, and those the
-        monitor itself suspended (so that a restored check can restore them)."""
-        return self.filter(expires_at__gt=timezone.now()).filter(
-            Q(business__status=BusinessStatus.APPROVED)
-            | Q(business__status=BusinessStatus.SUSPENDED, suspended_by_monitor=True))
+        """Seals the monitor re-checks (N21): every seal that vouches (``seal_vouches``: approved,
+        or in the review of its renewal, within its year), and those the monitor itself suspended
+        (so that a restored check can restore them)."""
+        now = timezone.now()
+        return self.filter(seal_in_force_q("business__", now) | Q(
+            expires_at__gt=now, business__status=BusinessStatus.SUSPENDED, suspended_by_monitor=True))
 
 
 class Seal(models.Model):
@@ -705,6 +716,14 @@ class AttachmentKind(models.TextChoices):
     OTHER = "other", "پیوست"
 
 
+def _asks_for_change(ticket: Ticket) -> bool:
+    return ticket.category in CHANGE_CATEGORIES
+
+
+def _ticket_not_closed(ticket: Ticket) -> bool:
+    return ticket.status != TicketStatus.CLOSED
+
+
 class TicketQuerySet(models.QuerySet):
     def for_account(self, account: Account) -> TicketQuerySet:
         return self.filter(account=account)
@@ -723,8 +742,9 @@ class Ticket(FSMModelMixin, models.Model):
     status = FSMField("وضعیت", max_length=10, choices=TicketStatus.choices, default=TicketStatus.OPEN,
                       protected=True, db_index=True)
     # N20: the change asked for (new values), its decision and when it was applied.
-    change_status = models.CharField("وضعیت درخواست تغییر", max_length=10, choices=ChangeStatus.choices,
-                                     blank=True, db_index=True)
+    # Blank for a ticket that asks for no change; moved only by the change transitions below.
+    change_status = FSMField("وضعیت درخواست تغییر", max_length=10, choices=ChangeStatus.choices, default="",
+                             blank=True, protected=True, db_index=True)
     change_data = models.JSONField("مقادیر درخواستی", default=dict, blank=True)
     change_decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                           related_name="+")
@@ -765,6 +785,22 @@ class Ticket(FSMModelMixin, models.Model):
     @transition(field=status, source=[TicketStatus.OPEN, TicketStatus.ANSWERED], target=TicketStatus.CLOSED)
     def close(self):
         self.closed_at = timezone.now()
+
+    # N20: a change request is pending from the start, then approved (and applied) or rejected
+    # by staff, while the ticket is not closed.
+    @transition(field=change_status, source="", target=ChangeStatus.PENDING, conditions=[_asks_for_change])
+    def request_change(self, data: dict):
+        self.change_data = data
+
+    @transition(field=change_status, source=ChangeStatus.PENDING, target=ChangeStatus.APPROVED,
+                permission="enamad.approve_change", conditions=[_ticket_not_closed])
+    def approve_change(self, by, note: str):
+        self.change_decided_by, self.change_decided_at, self.change_note = by, timezone.now(), note
+
+    @transition(field=change_status, source=ChangeStatus.PENDING, target=ChangeStatus.REJECTED,
+                permission="enamad.approve_change", conditions=[_ticket_not_closed])
+    def reject_change(self, by, note: str):
+        self.change_decided_by, self.change_decided_at, self.change_note = by, timezone.now(), note
 
 
 class TicketMessage(models.Model):

@@ -6,7 +6,8 @@ seals whose check is due (oldest first) and queues them as Celery tasks of
 the network checks on ``ENAMAD_MONITOR_CONCURRENCY`` threads with no database connection and no
 transaction open, then records the results: one UPDATE for every seal that is healthy and
 unchanged, and a short locked transaction (``services.seal_record_check``) for each seal whose
-state changes. ``bench/enamad_monitor.py`` measures the rate on one worker.
+state changes; a seal whose recording fails is logged and counted (``record_errors``) and the
+batch goes on. ``bench/enamad_monitor.py`` measures the rate on one worker.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ class BatchReport:
     healthy: int = 0
     changed: int = 0
     failed_checks: int = 0
+    # Seals whose result could not be recorded (an error in the service or the database): logged
+    # with the seal's id and left claimed, so the lease brings them back in an hour.
+    record_errors: list[int] = field(default_factory=list)
     inconclusive: bool = False
     network_seconds: float = 0.0
     record_seconds: float = 0.0
@@ -78,7 +82,13 @@ def run_batch(seal_ids: list[int], *, concurrency: int | None = None) -> BatchRe
         if snapshot.healthy_with(result):
             healthy.append(snapshot.seal_id)
             continue
-        events = services.seal_record_check(seal_id=snapshot.seal_id, result=result)
+        try:
+            events = services.seal_record_check(seal_id=snapshot.seal_id, result=result)
+        except Exception:  # one seal's failure must not cost the rest of the batch their check
+            logger.exception("monitor: recording the check of seal %s (%s) failed", snapshot.seal_id,
+                             snapshot.domain)
+            report.record_errors.append(snapshot.seal_id)
+            continue
         report.changed += bool(events)
         report.events.update(events)
     report.healthy = len(healthy)

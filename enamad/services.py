@@ -57,7 +57,7 @@ from .models import (
     TicketAttachment,
     TicketCategory,
     TicketMessage,
-    TicketStatus,
+    seal_vouches,
 )
 from .selectors import seal_cache_key
 
@@ -97,6 +97,14 @@ def _digest(purpose: str, value: str) -> str:
 
 def _lock_business(business_id: int) -> Business:
     return Business.objects.select_for_update().select_related("account__user").get(pk=business_id)
+
+
+def _lock_seal(seal_id: int) -> tuple[Business, Seal]:
+    """Lock a seal and its business in the one order every service uses: the business first,
+    then the seal (the other order against ``business_final_approve`` or a staff reinstatement
+    deadlocks on PostgreSQL)."""
+    business = _lock_business(Seal.objects.values_list("business_id", flat=True).get(pk=seal_id))
+    return business, Seal.objects.select_for_update().get(pk=seal_id)
 
 
 def _lock_own_business(business_id: int, actor) -> Business:
@@ -596,15 +604,24 @@ def business_send_email_link(*, business_id: int, actor, request=None) -> None:
     audit.record(actor=actor, target=business, event="enamad.business.email_link_sent", request=request)
 
 
-@transaction.atomic
-def business_confirm_email(*, token: str, request=None) -> Business:
+def business_email_link_check(*, token: str, lock: bool = False) -> Business:
+    """The business a live e-mail confirmation link is for; ``ActivationError`` in words
+    otherwise. Changes nothing: the page the link opens (mail scanners fetch it too) shows a
+    button that POSTs to ``business_confirm_email``."""
     try:
         data = signing.loads(token, salt=EMAIL_SALT, max_age=settings.ENAMAD_EMAIL_LINK_MAX_AGE_SECONDS)
     except signing.BadSignature:
         raise ActivationError("پیوند تأیید رایانامه معتبر نیست یا منقضی شده است.") from None
-    business = Business.objects.select_for_update().filter(pk=data.get("b")).first()
+    businesses = Business.objects.select_for_update() if lock else Business.objects.all()
+    business = businesses.filter(pk=data.get("b")).first()
     if business is None or business.email != data.get("e"):
         raise ActivationError("این پیوند برای رایانامه فعلی کسب‌وکار نیست.")
+    return business
+
+
+@transaction.atomic
+def business_confirm_email(*, token: str, request=None) -> Business:
+    business = business_email_link_check(token=token, lock=True)
     if business.email_verified_at is None:
         business.email_verified_at = timezone.now()
         business.save(update_fields=["email_verified_at", "updated_at"])
@@ -912,7 +929,7 @@ MONITOR_LINES = {
     "enamad.seal.tls_lapsed": "گواهی TLS سایت {domain} معتبر نیست (یا منقضی شده است)؛ نماد از دو ستاره به یک ستاره "
                               "کاهش یافت. با نصب گواهی معتبر، ستاره دوم خودکار بازمی‌گردد.",
     "enamad.seal.tls_restored": "گواهی TLS سایت {domain} معتبر است؛ نماد دوباره دو ستاره شد.",
-    "enamad.seal.domain_lapsed": "نشانه تأییدیه فنی (برچسب meta، فایل یا رکورد TXT) روی {domain} یافت نشد. آن را "
+    "enamad.seal.domain_lapsed": "نشانه تأییدیه فنی {domain} به روشی که انتخاب کرده‌اید ({method}) یافت نشد. آن را "
                                  "تا {deadline} برگردانید؛ در غیر این صورت نماد تعلیق می‌شود.",
     "enamad.seal.domain_restored": "تأییدیه فنی {domain} دوباره برقرار شد.",
 }
@@ -952,7 +969,9 @@ def _notify_monitor(business: Business, seal: Seal, events: list[str]) -> None:
         from ramis.common.jalali import jalali_date
 
         deadline = jalali_date(seal.domain_failing_since + timedelta(days=settings.ENAMAD_MONITOR_GRACE_DAYS))
-    lines = [MONITOR_LINES[e].format(domain=business.domain, deadline=deadline) for e in events if e in MONITOR_LINES]
+    method = business.get_domain_verified_method_display() or "برچسب meta، فایل یا رکورد TXT"
+    lines = [MONITOR_LINES[e].format(domain=business.domain, deadline=deadline, method=method)
+             for e in events if e in MONITOR_LINES]
     if not lines:
         return
     context = {"business": business, "lines": lines, "error": seal.monitor_error,
@@ -973,17 +992,18 @@ def seal_record_check(*, seal_id: int, result: verification.MonitorResult) -> li
       ``ENAMAD_MONITOR_GRACE_DAYS``; restored → the monitor's suspension is lifted;
     * reachability lost or regained.
 
-    Seals suspended or revoked by staff, expired, or under renewal review are left alone."""
+    Every seal that vouches is in scope, also while its renewal is reviewed (a suspension then
+    drops the renewal); seals suspended or revoked by staff and expired seals are left alone.
+    Locks the business first, then the seal, like every service that locks both."""
     now = timezone.now()
-    seal = Seal.objects.select_for_update().get(pk=seal_id)
-    business = _lock_business(seal.business_id)
+    business, seal = _lock_seal(seal_id)
     events: list[str] = []
     seal.monitored_at = now
     seal.monitor_due_at = now + timedelta(hours=settings.ENAMAD_MONITOR_INTERVAL_HOURS)
     seal.monitor_error = "" if (result.reachable and result.domain_ok and result.tls_valid) else result.error
-    in_scope = seal.expires_at > now and (
-        business.status == BusinessStatus.APPROVED
-        or (business.status == BusinessStatus.SUSPENDED and seal.suspended_by_monitor))
+    vouches = seal_vouches(status=business.status, renewing=business.renewing, expires_at=seal.expires_at, now=now)
+    in_scope = vouches or (seal.expires_at > now and business.status == BusinessStatus.SUSPENDED
+                           and seal.suspended_by_monitor)
     if not in_scope:
         seal.save(update_fields=["monitored_at", "monitor_due_at", "monitor_error"])
         return events
@@ -1020,9 +1040,10 @@ def seal_record_check(*, seal_id: int, result: verification.MonitorResult) -> li
         if seal.domain_failing_since is None:
             seal.domain_failing_since = now
             audit.record(actor=None, target=seal, event="enamad.seal.domain_lapsed", reason=result.error,
+                         old=business.domain_verified_method, new=result.other_method,
                          extra={"grace_days": settings.ENAMAD_MONITOR_GRACE_DAYS})
             events.append("enamad.seal.domain_lapsed")
-        elif business.status == BusinessStatus.APPROVED and now - seal.domain_failing_since >= grace:
+        elif vouches and now - seal.domain_failing_since >= grace:
             reason = (f"تأییدیه فنی دامنه بیش از {settings.ENAMAD_MONITOR_GRACE_DAYS} روز برقرار نبود: "
                       f"{result.error}")
             seal.suspended_by_monitor = True
@@ -1084,8 +1105,7 @@ def _reminder_due(expires_at, sent: int | None, now) -> int | None:
 
 @transaction.atomic
 def seal_remind_expiry(*, seal_id: int) -> bool:
-    seal = Seal.objects.select_for_update().select_related("business__account__user").get(pk=seal_id)
-    business = seal.business
+    business, seal = _lock_seal(seal_id)
     now = timezone.now()
     days = _reminder_due(seal.expires_at, seal.reminder_days_sent, now)
     if days is None or business.status != BusinessStatus.APPROVED or business.renewing:
@@ -1217,7 +1237,6 @@ def ticket_open(*, account_id: int, actor, category: str, subject: str, body: st
         business = Business.objects.filter(pk=business_id, account=account).first()
         if business is None:
             raise PermissionDenied
-    change_status = ""
     change_data = dict(change_data or {})
     if category == TicketCategory.BUSINESS_CHANGE and business is not None and (
             business.editable or business.status == BusinessStatus.REVOKED):
@@ -1230,13 +1249,15 @@ def ticket_open(*, account_id: int, actor, category: str, subject: str, body: st
         missing = [AttachmentKind(kind).label for kind in required if kind not in given]
         if missing:
             raise ValidationError("این مدارک را پیوست کنید: " + "، ".join(missing), code="documents")
-        change_status = ChangeStatus.PENDING
-    ticket = Ticket.objects.create(account=account, business=business, category=category, subject=subject.strip(),
-                                   change_status=change_status, change_data=change_data)
+    ticket = Ticket(account=account, business=business, category=category, subject=subject.strip())
+    if category in CHANGE_CATEGORIES:
+        ticket.request_change(change_data)
+    ticket.save()
     message = TicketMessage.objects.create(ticket=ticket, author=actor, body=body.strip())
     _save_attachments(message, attachments)
     audit.record(actor=actor, target=ticket, event="enamad.ticket.opened", new=ticket.status,
-                 extra={"category": category, "change": sorted(change_data)}, request=request)
+                 extra={"category": category, "change": sorted(change_data), "change_status": ticket.change_status},
+                 request=request)
     return ticket
 
 
@@ -1379,38 +1400,47 @@ def _apply_change(ticket: Ticket, actor, request=None) -> dict:
     return diff
 
 
+def _lock_pending_change(ticket_id: int, actor, name: str) -> Ticket:
+    ticket = Ticket.objects.select_for_update().select_related("account__user").get(pk=ticket_id)
+    method = getattr(ticket, name)
+    if not can_proceed(method):
+        raise InvalidTransition(ticket, name, "درخواست تغییری در انتظار بررسی نیست.")
+    if not has_transition_perm(method, actor):
+        raise PermissionDenied
+    return ticket
+
+
+CHANGE_EVENTS = {"approve_change": "enamad.ticket.change_approved", "reject_change": "enamad.ticket.change_rejected"}
+
+
+def _change_transition(ticket: Ticket, name: str, *, actor, note: str, request=None) -> None:
+    old = ticket.change_status
+    getattr(ticket, name)(actor, note)
+    ticket.save()
+    audit.record(actor=actor, target=ticket, event=CHANGE_EVENTS[name], old=old, new=ticket.change_status,
+                 reason=note, request=request)
+
+
 @transaction.atomic
 def ticket_approve_change(*, ticket_id: int, actor, note: str = "", request=None) -> Ticket:
     """N20: staff approve the change; only now is it applied to the account or business."""
-    ticket = Ticket.objects.select_for_update().select_related("account__user").get(pk=ticket_id)
-    if not actor.has_perm("enamad.approve_change"):
-        raise PermissionDenied
-    if ticket.change_status != ChangeStatus.PENDING or ticket.status == TicketStatus.CLOSED:
-        raise InvalidTransition(ticket, "approve_change", "درخواست تغییری در انتظار بررسی نیست.")
+    ticket = _lock_pending_change(ticket_id, actor, "approve_change")
     diff = _apply_change(ticket, actor, request)
-    ticket.change_status = ChangeStatus.APPROVED
-    ticket.change_decided_by, ticket.change_decided_at, ticket.change_note = actor, timezone.now(), note
-    ticket.save()
+    _change_transition(ticket, "approve_change", actor=actor, note=note, request=request)
     body = "درخواست تغییر تأیید و اعمال شد." + (f"\n{note}" if note.strip() else "")
-    _staff_message(ticket, actor, body, event="enamad.ticket.change_approved", request=request,
-                   extra={"fields": sorted(diff)})
+    _staff_message(ticket, actor, body, event="enamad.ticket.answered", request=request,
+                   extra={"change": ticket.change_status, "fields": sorted(diff)})
     return ticket
 
 
 @transaction.atomic
 def ticket_reject_change(*, ticket_id: int, actor, note: str, request=None) -> Ticket:
-    ticket = Ticket.objects.select_for_update().select_related("account__user").get(pk=ticket_id)
-    if not actor.has_perm("enamad.approve_change"):
-        raise PermissionDenied
     if not (note or "").strip():
         raise ValidationError("دلیل رد درخواست را بنویسید.", code="reason")
-    if ticket.change_status != ChangeStatus.PENDING or ticket.status == TicketStatus.CLOSED:
-        raise InvalidTransition(ticket, "reject_change", "درخواست تغییری در انتظار بررسی نیست.")
-    ticket.change_status = ChangeStatus.REJECTED
-    ticket.change_decided_by, ticket.change_decided_at, ticket.change_note = actor, timezone.now(), note
-    ticket.save()
-    _staff_message(ticket, actor, f"درخواست تغییر رد شد: {note}", event="enamad.ticket.change_rejected",
-                   request=request)
+    ticket = _lock_pending_change(ticket_id, actor, "reject_change")
+    _change_transition(ticket, "reject_change", actor=actor, note=note, request=request)
+    _staff_message(ticket, actor, f"درخواست تغییر رد شد: {note}", event="enamad.ticket.answered",
+                   request=request, extra={"change": ticket.change_status})
     return ticket
 
 

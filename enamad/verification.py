@@ -32,6 +32,8 @@ from urllib.parse import urljoin, urlsplit
 from django.conf import settings
 from dnslib import QTYPE, DNSRecord
 
+from .models import VerificationMethod
+
 logger = logging.getLogger("enamad.verification")
 USER_AGENT = "eNamad-verifier/1.0 (+domain ownership check)"
 MAX_REDIRECTS = 3
@@ -378,12 +380,15 @@ def check_tls(domain: str) -> bool:
 @dataclass
 class MonitorResult:
     """What one re-check of a sealed site found. ``method`` is the domain-control method that
-    was found (the chosen one first; another one counts too)."""
+    proved control: the one the holder chose (issue 7: "the chosen method still present"); any
+    method only when none is on file. ``other_method`` is a method still present when the chosen
+    one is gone: it does not count, the holder is told which method failed and which was found."""
 
     reachable: bool = False
     tls_valid: bool = False
     domain_ok: bool = False
     method: str = ""
+    other_method: str = ""
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -412,10 +417,23 @@ def _token_in(scheme_pages: dict[str, Page], domain: str, token: str, method: st
     return False
 
 
+METHODS = tuple(VerificationMethod.values)
+METHOD_NAMES = dict(VerificationMethod.choices)
+
+
+def _chosen_method_missing(method: str, other: str) -> str:
+    message = f"نشانه تأییدیه فنی به روش انتخابی شما ({METHOD_NAMES[method]}) دیگر یافت نشد"
+    if other:
+        message += (f"؛ روش دیگری ({METHOD_NAMES[other]}) یافت شد، اما جای روش انتخابی را نمی‌گیرد: نشانه روش "
+                    "انتخابی را برگردانید، یا برای تغییر روش تیکت پشتیبانی فنی ثبت کنید")
+    return message + "."
+
+
 def monitor_check(domain: str, token: str, method: str) -> MonitorResult:
     """Re-check a sealed site: reachability and TLS from its home page (HTTPS, then HTTP when
-    HTTPS fails), then domain control by the chosen method, then by the others. A healthy
-    site with the meta tag costs one request. No database: the caller records the result."""
+    HTTPS fails), then domain control by the chosen method. If that is gone, the others are
+    looked at only to tell the holder: control still counts as lapsed. A healthy site with the
+    meta tag costs one request. No database: the caller records the result."""
     started = time.monotonic()
     result = MonitorResult()
     pages: dict[str, Page] = {}
@@ -444,13 +462,19 @@ def monitor_check(domain: str, token: str, method: str) -> MonitorResult:
         result.problems.append("سایت گواهی TLS معتبر ارائه نمی‌کند.")
     if not result.reachable and not result.problems:
         result.problems.append("سایت در دسترس نیست.")
-    for candidate in [method] + [m for m in ("meta", "file", "dns") if m != method]:
-        if candidate != "dns" and not pages:
+    chosen = method if method in METHODS else ""
+    found = ""
+    for candidate in ([chosen] if chosen else []) + [m for m in METHODS if m != chosen]:
+        if (candidate != "dns" and not pages) or not _token_in(pages, domain, token, candidate):
             continue
-        if _token_in(pages, domain, token, candidate):
-            result.domain_ok, result.method = True, candidate
-            break
-    if not result.domain_ok:
+        found = candidate
+        break
+    if found and (found == chosen or not chosen):
+        result.domain_ok, result.method = True, found
+    elif chosen:
+        result.other_method = found
+        result.problems.append(_chosen_method_missing(chosen, found))
+    else:
         result.problems.append("نشانه تأییدیه فنی (برچسب meta، فایل یا رکورد TXT) دیگر روی سایت نیست.")
     result.seconds = time.monotonic() - started
     return result

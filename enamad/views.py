@@ -515,7 +515,13 @@ def contacts(request, pk):
 
 
 def confirm_email(request, token):
+    """The e-mailed link shows a page (mail scanners pre-fetch links); only its button (a POST)
+    confirms the business e-mail, once."""
     try:
+        if request.method != "POST":
+            business = services.business_email_link_check(token=token)
+            template = "enamad/email_confirmed.html" if business.email_verified_at else "enamad/confirm_email.html"
+            return render(request, template, {"business": business})
         business = services.business_confirm_email(token=token, request=request)
     except services.ActivationError as exc:
         return render(request, "enamad/activation_failed.html", {"message": exc.message}, status=400)

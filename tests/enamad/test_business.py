@@ -5,6 +5,7 @@ import re
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from enamad import services
 from enamad.models import Business, BusinessStatus, PostalLetter, ServiceCategory
@@ -122,12 +123,32 @@ def test_email_verified_by_link(owner_client, account, django_capture_on_commit_
     # The link is for the e-mail it was sent to: after a change it no longer works.
     services.business_update(business_id=business.pk, actor=account.user, data={"email": "new@shop.test"})
     assert owner_client.get(path).status_code == 400
+    assert owner_client.post(path).status_code == 400
     owner_client.post(f"/enamad/panel/business/{business.pk}/contacts/", {"action": "email"})
     body = OutboxMessage.objects.filter(template="enamad_business_email").latest("id").body
     path = re.search(r"/enamad/confirm-email/\S+/", body).group(0)
-    assert owner_client.get(path).status_code == 200
+    # Opening the link (a mail scanner pre-fetching it, a preview) only shows the page.
+    for _ in range(2):
+        page = owner_client.get(path)
+        assert page.status_code == 200 and "تأیید رایانامه</button>" in page.content.decode()
+    business.refresh_from_db()
+    assert business.email_verified_at is None
+    assert not AuditEntry.objects.filter(event="enamad.business.email_verified").exists()
+    # Its button (a POST, from any browser: the link is the credential) confirms, once.
+    anyone = Client(enforce_csrf_checks=True)
+    page = anyone.get(path)
+    token = page.cookies["csrftoken"].value
+    response = anyone.post(path, {"csrfmiddlewaretoken": token})
+    assert response.status_code == 200 and "رایانامه کسب‌وکار تأیید شد" in response.content.decode()
     business.refresh_from_db()
     assert business.email_verified_at is not None
+    first = business.email_verified_at
+    assert anyone.post(path, {"csrfmiddlewaretoken": token}).status_code == 200
+    assert "تأیید رایانامه</button>" not in anyone.get(path).content.decode()  # already confirmed
+    business.refresh_from_db()
+    assert business.email_verified_at == first
+    entry = AuditEntry.objects.get(event="enamad.business.email_verified")  # once
+    assert (entry.target_type, entry.target_id) == ("enamad.business", str(business.pk))
 
 
 def test_business_phone_verified_by_ivr(owner_client, account):

@@ -164,8 +164,17 @@ def test_lapsed_domain_control_warns_then_suspends_after_the_grace_period(client
 
     # the holder puts the tag back: the monitor lifts its own suspension
     net["tls"]["valid"].routes["/"] = (200, home(business.verification_token), {})
+    before = OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     assert check(sealed) == ["enamad.seal.domain_restored", "enamad.seal.reinstated"]
     assert Business.objects.get(pk=sealed.business_id).status == BusinessStatus.APPROVED
+    # the holder is told both: the file is approved again (status SMS) and domain control is back
+    sent = list(OutboxMessage.objects.filter(pk__gt=before, channel="sms").order_by("pk")
+                .values_list("to", "template", "body"))
+    assert [(to, template) for to, template, _ in sent] == [("09121112233", "enamad_status"),
+                                                             ("09121112233", "enamad_monitor")]
+    assert f"وضعیت پرونده {DOMAIN}" in sent[0][2] and "«تأیید نهایی» شد" in sent[0][2]
+    assert "توضیح: تأییدیه فنی دامنه دوباره برقرار شد." in sent[0][2]  # the reason
+    assert f"تأییدیه فنی {DOMAIN} دوباره برقرار شد." in sent[1][2] and "تعلیق" not in sent[1][2]
     assert not sealed.suspended_by_monitor and sealed.domain_failing_since is None
     assert AuditEntry.objects.filter(event="enamad.seal.reinstated", actor=None).exists()
     assert logo_variant(client, sealed) == "stars-2"
@@ -180,14 +189,50 @@ def test_grace_period_is_a_setting(sealed, net, settings):
         assert check(sealed) == ["enamad.seal.suspended"]
 
 
-def test_another_method_still_proves_control(sealed, net):
+def test_another_method_does_not_stand_in_for_the_chosen_one(sealed, net, django_capture_on_commit_callbacks):
+    """The holder chose the meta tag; it is gone and the file is there: control has lapsed (the
+    grace period runs), and the holder is told which method failed and which was found."""
     token = sealed.business.verification_token
     net["tls"]["valid"].routes["/"] = (200, b"<html></html>", {})
     net["tls"]["valid"].routes[f"/{token}.txt"] = (200, token.encode(), {})
-    assert check(sealed) == []
+    result = verification.monitor_check(DOMAIN, token, "meta")
+    assert (result.domain_ok, result.method, result.other_method) == (False, "", "file")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert check(sealed) == ["enamad.seal.domain_lapsed"]
     business = Business.objects.get(pk=sealed.business_id)
-    assert business.domain_verified_method == "file" and sealed.domain_failing_since is None
-    assert AuditEntry.objects.filter(event="enamad.business.domain_method_changed", old="meta", new="file").exists()
+    assert business.domain_verified_method == "meta" and sealed.domain_failing_since is not None
+    assert not AuditEntry.objects.filter(event="enamad.business.domain_method_changed").exists()
+    entry = AuditEntry.objects.get(event="enamad.seal.domain_lapsed")
+    assert (entry.old, entry.new) == ("meta", "file")
+    sms = holder_sms()[-1]
+    assert "(برچسب meta در صفحه اول) یافت نشد" in sms  # the method that failed
+    assert "روش دیگری (فایل متنی در ریشه سایت) یافت شد" in sms and "تیکت" in sms
+    assert "برچسب meta در صفحه اول" in sealed.monitor_error
+
+
+def test_a_chosen_file_that_is_gone_lapses_although_the_meta_tag_is_there(sealed, net):
+    Business.objects.filter(pk=sealed.business_id).update(domain_verified_method="file")
+    token = sealed.business.verification_token
+    net["tls"]["valid"].routes[f"/{token}.txt"] = (200, token.encode(), {})
+    assert check(sealed) == [] and sealed.domain_failing_since is None
+    del net["tls"]["valid"].routes[f"/{token}.txt"]  # the home page still has the meta tag
+    assert check(sealed) == ["enamad.seal.domain_lapsed"]
+    assert "فایل متنی در ریشه سایت" in sealed.monitor_error and "برچسب meta" in sealed.monitor_error
+    net["tls"]["valid"].routes[f"/{token}.txt"] = (200, token.encode(), {})
+    assert check(sealed) == ["enamad.seal.domain_restored"]
+    restored = OutboxMessage.objects.filter(channel="sms").latest("pk")
+    assert (restored.to, restored.template) == ("09121112233", "enamad_monitor")
+    assert f"تأییدیه فنی {DOMAIN} دوباره برقرار شد." in restored.body
+
+
+def test_a_chosen_txt_record_that_is_gone_lapses_although_the_meta_tag_is_there(sealed, net):
+    Business.objects.filter(pk=sealed.business_id).update(domain_verified_method="dns")
+    net["dns"].txt[DOMAIN] = [f"enamad-verification={sealed.business.verification_token}"]
+    assert check(sealed) == []
+    net["dns"].txt[DOMAIN] = []
+    assert check(sealed) == ["enamad.seal.domain_lapsed"]
+    assert "رکورد TXT در DNS" in sealed.monitor_error
+    assert AuditEntry.objects.get(event="enamad.seal.domain_lapsed").new == "meta"
 
 
 def test_dns_method_is_checked_by_its_txt_record(sealed, net):
@@ -238,6 +283,9 @@ def test_staff_reinstating_a_monitor_suspension_restarts_the_grace(sealed, net, 
     with time_machine.travel(start + dt.timedelta(days=8), tick=True):
         assert check(sealed) == ["enamad.seal.suspended"]
         services.business_reinstate(business_id=sealed.business_id, actor=enamad_manager)
+        reinstated = OutboxMessage.objects.filter(channel="sms").latest("pk")
+        assert (reinstated.to, reinstated.template) == ("09121112233", "enamad_status")
+        assert "«تأیید نهایی» شد" in reinstated.body
         sealed.refresh_from_db()
         assert not sealed.suspended_by_monitor and sealed.domain_failing_since is None
         assert check(sealed) == ["enamad.seal.domain_lapsed"]  # a fresh warning, not a second suspension
@@ -367,3 +415,75 @@ def test_no_reminder_while_renewing(sealed, account):
         services.business_renew(business_id=sealed.business_id, actor=account.user)
         assert services.seals_remind_expiry() == 0
 
+
+
+# --- renewal review: the seal still vouches, so it is still watched -----------------------------
+
+
+def test_a_seal_under_renewal_review_is_monitored_and_suspended_like_an_active_one(client, sealed, net, account,
+                                                                                   settings):
+    settings.ENAMAD_MONITOR_GRACE_DAYS = 7
+    start = sealed.expires_at - dt.timedelta(days=20)
+    with time_machine.travel(start, tick=True):
+        services.business_renew(business_id=sealed.business_id, actor=account.user)
+        business = Business.objects.get(pk=sealed.business_id)
+        assert business.status == BusinessStatus.UNDER_REVIEW and business.renewing
+        assert Seal.objects.monitored().filter(pk=sealed.pk).exists()
+        Seal.objects.filter(pk=sealed.pk).update(monitor_due_at=None)
+        assert services.seals_claim_due(10) == [sealed.pk]
+        use_tls(net, "expired")
+        net["http"].routes["/"] = (200, b"<html></html>", {})
+        assert check(sealed) == ["enamad.seal.tls_lapsed", "enamad.seal.domain_lapsed"]
+        assert sealed.stars == 1 and sealed.domain_failing_since is not None
+        assert logo_variant(client, sealed) == "stars-1"
+    with time_machine.travel(start + dt.timedelta(days=7, hours=1), tick=True):
+        assert check(sealed) == ["enamad.seal.suspended"]
+        business = Business.objects.get(pk=sealed.business_id)
+        assert business.status == BusinessStatus.SUSPENDED and not business.renewing and sealed.suspended_by_monitor
+        assert AuditEntry.objects.get(event="enamad.seal.suspended").old == BusinessStatus.UNDER_REVIEW
+        assert logo_variant(client, sealed) == "suspended"
+        # the holder puts the tag back: the seal is restored (approved; the renewal is asked again)
+        net["http"].routes["/"] = (200, home(business.verification_token), {})
+        assert check(sealed) == ["enamad.seal.domain_restored", "enamad.seal.reinstated"]
+        assert Business.objects.get(pk=sealed.business_id).status == BusinessStatus.APPROVED
+
+
+def test_a_first_review_has_no_seal_to_suspend(account, enamad_manager):
+    business = make_business(account)
+    services.business_send(business_id=business.pk, actor=account.user)
+    from ramis.common.errors import InvalidTransition
+
+    with pytest.raises(InvalidTransition):
+        services.business_suspend(business_id=business.pk, actor=enamad_manager, reason="x")
+
+
+# --- one failing seal does not end its batch ----------------------------------------------------
+
+
+def test_a_seal_whose_recording_fails_does_not_stop_its_batch(account, net, settings, monkeypatch, caplog):
+    """The first seal's recording raises (fault injected around the real service); the others
+    in the batch are still recorded, the failure is logged with the seal's id and counted."""
+    seals = make_sealed(account, 3, net)
+    net["http"].routes["/"] = (200, b"<html></html>", {})  # every seal's tag is gone: each one changes
+    settings.ENAMAD_VERIFY_HTTPS_PORT = closed_port()
+    broken = seals[0].pk
+    real = services.seal_record_check
+
+    def record(*, seal_id, result):
+        if seal_id == broken:
+            raise RuntimeError("disk full")
+        return real(seal_id=seal_id, result=result)
+
+    monkeypatch.setattr(services, "seal_record_check", record)
+    with caplog.at_level("ERROR", logger="enamad.monitoring"):
+        report = monitoring.run_batch([s.pk for s in seals])
+    assert report.record_errors == [broken] and report.changed == 2
+    assert report.events["enamad.seal.domain_lapsed"] == 2
+    assert set(Seal.objects.filter(domain_failing_since__isnull=False).values_list("pk", flat=True)) == {
+        s.pk for s in seals[1:]}
+    assert f"seal {broken} (s0.test)" in caplog.text and "disk full" in caplog.text
+
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match=f"could not record the check of seal\\(s\\) {broken}"):
+        call_command("enamad_seals", "monitor")

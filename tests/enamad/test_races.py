@@ -3,12 +3,13 @@ twice at once is sent once."""
 
 import datetime as dt
 import threading
+import time
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from enamad import services
+from enamad import services, verification
 from enamad.models import Business, BusinessStatus, Seal
 from ramis.common.errors import InvalidTransition
 from ramis.common.models import AuditEntry
@@ -137,3 +138,59 @@ def test_a_change_request_is_applied_once():
     assert sorted(kind for kind, _ in outcomes) == ["error", "ok"]
     assert AuditEntry.objects.filter(event="enamad.account.persona_changed").count() == 1
     assert Account.objects.get(pk=account.pk).persona == "legal"
+
+
+def _start_blocked(fn):
+    """Run ``fn`` in a thread and return once its database session waits for a lock (PostgreSQL's
+    ``pg_blocking_pids``); the thread's outcome lands in the returned list."""
+    outcome, pid = [], []
+
+    def worker():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                pid.append(cursor.fetchone()[0])
+            outcome.append(("ok", fn()))
+        except Exception as exc:  # noqa: BLE001 - the outcome is what we assert on
+            outcome.append(("error", exc))
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    deadline = time.monotonic() + 10
+    with connections["default"].cursor() as cursor:
+        while time.monotonic() < deadline and not outcome:
+            if pid:
+                cursor.execute("SELECT cardinality(pg_blocking_pids(%s))", [pid[0]])
+                if cursor.fetchone()[0]:
+                    return thread, outcome
+            time.sleep(0.02)
+    raise AssertionError(f"the thread never waited for a lock: {outcome}")
+
+
+def test_seal_check_and_staff_reinstatement_do_not_deadlock():
+    """The monitor re-checks a seal it suspended while a manager lifts the suspension. Both lock
+    the business and the seal: with the seal's row held for a moment by a third session, the
+    check queues first and the reinstatement second; locked in different orders, they deadlock
+    when the third session lets go. Business first, then seal, everywhere: both finish."""
+    _, (seal,) = _sealed(1)
+    now = timezone.now()
+    Business.objects.filter(pk=seal.business_id).update(status=BusinessStatus.SUSPENDED)
+    Seal.objects.filter(pk=seal.pk).update(suspended_by_monitor=True, domain_failing_since=now - dt.timedelta(days=9))
+    manager = make_staff("mgr", perms=["enamad.approve_business"], totp=False)
+    still_failing = verification.MonitorResult(reachable=True, tls_valid=False, domain_ok=False,
+                                               problems=["برچسب meta یافت نشد."])
+    with transaction.atomic():
+        Seal.objects.select_for_update().get(pk=seal.pk)  # the third session holds the seal's row
+        check, check_outcome = _start_blocked(
+            lambda: services.seal_record_check(seal_id=seal.pk, result=still_failing))
+        staff, staff_outcome = _start_blocked(
+            lambda: services.business_reinstate(business_id=seal.business_id, actor=manager))
+    check.join(30)
+    staff.join(30)
+    assert [kind for kind, _ in check_outcome + staff_outcome] == ["ok", "ok"], check_outcome + staff_outcome
+    assert Business.objects.get(pk=seal.business_id).status == BusinessStatus.APPROVED
+    seal.refresh_from_db()
+    assert not seal.suspended_by_monitor and seal.domain_failing_since is None and seal.monitored_at is not None
+    assert AuditEntry.objects.filter(event="enamad.seal.reinstated", actor=manager).count() == 1

@@ -352,3 +352,53 @@ def test_locked_identity_points_to_the_change_ticket(owner_client, account, busi
     for url in ("/enamad/panel/profile/", "/enamad/panel/documents/"):
         page = owner_client.get(url).content.decode()
         assert 'id="identity-locked"' in page and "/enamad/panel/tickets/new/identity_change/" in page
+
+
+# --- the change request's own status: FSM transitions only, audited ----------------------------
+
+
+def test_change_status_moves_only_by_audited_transitions(owner_client, account, enamad_expert):
+    to_legal(owner_client, doc_articles=pdf(), doc_gazette=png())
+    ticket = Ticket.objects.get()
+    assert ticket.change_status == ChangeStatus.PENDING
+    assert AuditEntry.objects.get(event="enamad.ticket.opened").extra["change_status"] == ChangeStatus.PENDING
+    with pytest.raises(AttributeError):  # protected: no assignment outside a transition
+        ticket.change_status = ChangeStatus.APPROVED
+    services.ticket_reject_change(ticket_id=ticket.pk, actor=enamad_expert, note="آگهی ناخواناست.")
+    entry = AuditEntry.objects.get(event="enamad.ticket.change_rejected")
+    assert (entry.actor, entry.old, entry.new, entry.reason) == (
+        enamad_expert, ChangeStatus.PENDING, ChangeStatus.REJECTED, "آگهی ناخواناست.")
+    ticket.refresh_from_db()
+    assert (ticket.change_decided_by, ticket.change_note) == (enamad_expert, "آگهی ناخواناست.")
+    with pytest.raises(InvalidTransition):
+        services.ticket_reject_change(ticket_id=ticket.pk, actor=enamad_expert, note="دوباره")
+
+
+def test_approving_a_change_is_audited_with_its_status(owner_client, account, enamad_expert):
+    to_legal(owner_client, doc_articles=pdf(), doc_gazette=png())
+    ticket = Ticket.objects.get()
+    services.ticket_approve_change(ticket_id=ticket.pk, actor=enamad_expert, note="درست است.")
+    entry = AuditEntry.objects.get(event="enamad.ticket.change_approved")
+    assert (entry.actor, entry.old, entry.new) == (enamad_expert, ChangeStatus.PENDING, ChangeStatus.APPROVED)
+
+
+def test_a_closed_tickets_change_cannot_be_decided(owner_client, account, enamad_expert):
+    to_legal(owner_client, doc_articles=pdf(), doc_gazette=png())
+    ticket = Ticket.objects.get()
+    services.ticket_close(ticket_id=ticket.pk, actor=account.user)
+    with pytest.raises(InvalidTransition):
+        services.ticket_approve_change(ticket_id=ticket.pk, actor=enamad_expert)
+    assert Ticket.objects.get(pk=ticket.pk).change_status == ChangeStatus.PENDING
+    assert Account.objects.get(pk=account.pk).persona == Persona.NATURAL
+
+
+def test_a_general_ticket_has_no_change_to_decide(owner_client, account, enamad_expert):
+    open_ticket(owner_client)
+    ticket = Ticket.objects.get()
+    assert ticket.change_status == ""
+    from django_fsm import TransitionNotAllowed
+
+    with pytest.raises(TransitionNotAllowed):
+        ticket.request_change({})  # not a change category
+    with pytest.raises(InvalidTransition):
+        services.ticket_approve_change(ticket_id=ticket.pk, actor=enamad_expert)

@@ -42,6 +42,10 @@ class Command(BaseCommand):
                 totals.healthy += report.healthy
                 totals.changed += report.changed
                 totals.events.update(report.events)
+                totals.record_errors += report.record_errors
             events = ", ".join(f"{k}={v}" for k, v in sorted(totals.events.items())) or "none"
             self.stdout.write(f"checked {totals.checked} seal(s): {totals.healthy} healthy, "
                               f"{totals.changed} changed; events: {events}")
+            if totals.record_errors:
+                raise CommandError(f"could not record the check of seal(s) {', '.join(map(str, totals.record_errors))}"
+                                   " (see the log)")
