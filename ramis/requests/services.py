@@ -42,6 +42,7 @@ from .models import (
     InvoiceLine,
     Payee,
     Payment,
+    Refund,
     RequestDocument,
     ReturnNote,
     RevocationReason,
@@ -297,17 +298,62 @@ def request_reject(*, request_id: int, actor, reason: str, request=None) -> Cert
 
 @transaction.atomic
 def request_cancel(*, request_id: int, actor, reason: str = "", request=None) -> CertificateRequest:
-    """The applicant withdraws a request that has not been paid."""
+    """The applicant (or a clerk of the request's office) cancels a request before it is issued.
+    An unpaid invoice is voided; a paid one gets a ``Refund`` of what was paid (split per payee as
+    the invoice was), and the appointment or on-site visit is given up, freeing its slot. The
+    request row is locked first, so a concurrent booking or issuance either finishes before (and
+    its result is undone here) or finds the request cancelled."""
     req = _lock_request(request_id)
     old = _step(req, "cancel", actor)
     req.save()
     invoice = Invoice.objects.select_for_update().filter(request=req).first()
+    refund = None
     if invoice and can_proceed(invoice.void):
         invoice.void()
         invoice.save()
-    _record(actor, req, "request.cancelled", old, reason=reason, request=request)
-    _sms_applicant(req, "request_cancelled")
+    elif invoice and invoice.status == Invoice.Status.PAID:
+        refund = _refund_request(req, invoice, actor=actor, reason=reason, request=request)
+    freed = []
+    for appointment in req.appointments.active().select_for_update():
+        appointment.is_active = False
+        appointment.cancelled_at = timezone.now()
+        appointment.save(update_fields=["is_active", "cancelled_at"])
+        freed.append(appointment.starts_at.isoformat())
+    _record(actor, req, "request.cancelled", old, reason=reason, request=request,
+            extra={"refund_rials": refund.amount_rials if refund else 0, "appointments_freed": freed})
+    _sms_applicant(req, "request_cancelled", refund=refund)
     return req
+
+
+def _refund_request(req: CertificateRequest, invoice: Invoice, *, actor, reason: str, request=None) -> Refund:
+    """The refund of a paid invoice (locked by the caller): the amount of the payment that paid it."""
+    payment = Payment.objects.select_for_update().get(invoice=invoice, status=Payment.Status.PAID)
+    shares = dict.fromkeys(Payee.values, 0)
+    for line in invoice.lines.all():
+        shares[line.payee] += line.amount_rials
+    refund = Refund.objects.create(
+        request=req, invoice=invoice, payment=payment, amount_rials=payment.amount_rials,
+        treasury_rials=shares[Payee.TREASURY], office_rials=shares[Payee.OFFICE], reason=reason,
+    )
+    audit.record(actor=actor, target=refund, event="refund.requested", new=refund.status, request=request,
+                 extra={"request": req.reference, "invoice": invoice.number, "amount": refund.amount_rials,
+                        "treasury": refund.treasury_rials, "office": refund.office_rials})
+    return refund
+
+
+@transaction.atomic
+def refund_mark_paid(*, refund_id: int, actor, bank_ref: str, request=None) -> Refund:
+    """An operator or reviewer (``certrequests.pay_refund``) records that the money went back."""
+    bank_ref = (bank_ref or "").strip()
+    if not bank_ref:
+        raise DomainError("شماره پیگیری واریز را بنویسید.")
+    refund = Refund.objects.select_for_update().select_related("request", "request__applicant").get(pk=refund_id)
+    old = _step(refund, "mark_paid", actor, bank_ref=bank_ref[:100], by=actor)
+    refund.save()
+    audit.record(actor=actor, target=refund, event="refund.paid", old=old, new=refund.status, request=request,
+                 extra={"request": refund.request.reference, "amount": refund.amount_rials, "bank_ref": bank_ref})
+    _sms_applicant(refund.request, "refund_paid", amount=refund.amount_rials, bank_ref=bank_ref)
+    return refund
 
 
 # --- payment (R11, X4) --------------------------------------------------------------------------------

@@ -241,7 +241,7 @@ def test_timeline_shows_every_transition_with_jalali_time(applicant_client, appl
     assert "متقاضی" in timeline and "clerk" in timeline
 
 
-def test_cancel_sends_an_sms_and_is_refused_after_payment(applicant_person, other_applicant_person, office, clerk,
+def test_cancel_sends_an_sms_and_is_refused_after_issuance(applicant_person, other_applicant_person, office, clerk,
                                                           catalogue):
     from django.core.exceptions import PermissionDenied
 
@@ -259,7 +259,7 @@ def test_cancel_sends_an_sms_and_is_refused_after_payment(applicant_person, othe
         services.request_cancel(request_id=req.pk, actor=other_applicant_person.user)
     services.request_cancel(request_id=req.pk, actor=applicant_person.user)
     assert last_sms(applicant_person.mobile).template == "request_cancelled"
-    paid = advance(make_draft(applicant_person, office, catalogue=catalogue), "paid", clerk=clerk)
+    issued = advance(make_draft(applicant_person, office, catalogue=catalogue), "issued", clerk=clerk).request
     with pytest.raises(InvalidTransition):
-        services.request_cancel(request_id=paid.pk, actor=applicant_person.user)
-    assert CertificateRequest.objects.get(pk=paid.pk).status == "awaiting_appointment"
+        services.request_cancel(request_id=issued.pk, actor=applicant_person.user)
+    assert CertificateRequest.objects.get(pk=issued.pk).status == "issued"
