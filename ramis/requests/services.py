@@ -580,20 +580,40 @@ def renewal_start(*, certificate_id: int, actor, request=None) -> CertificateReq
 # --- revocation (R19, R21) ----------------------------------------------------------------------------
 
 
-def _ca_revoke(serial: str, reason: str, actor) -> bool:
-    """Publish the revocation through the CA, in this transaction: the CA refreshes OCSP and
-    the CRL right after commit (R19)."""
-    from ramis.ca import services as ca_services
+class CARevocationFailed(DomainError):
+    """The CA did not revoke: the caller's transaction rolls back, the certificate stays active."""
 
-    ca_services.certificate_revoke(serial=serial, reason=reason, actor=actor)
-    return True
+
+def _ca_revoke(serial: str, reason: str, actor) -> str:
+    """Revoke at the CA, in this transaction (the CA refreshes OCSP and the CRL right after
+    commit, R19). Returns ``"revoked"``, or ``"already_revoked"`` when the CA's record was revoked
+    before (e.g. by the CA operator); raises ``CARevocationFailed`` when the CA refuses (no such
+    serial, a certificate it cannot revoke) or fails, so the caller never marks a certificate
+    revoked that the CA did not revoke."""
+    from ramis.ca import services as ca_services
+    from ramis.ca.models import IssuedCertificate
+
+    try:
+        with transaction.atomic():
+            ca_services.certificate_revoke(serial=serial, reason=reason, actor=actor)
+    except InvalidTransition:
+        status = IssuedCertificate.objects.filter(serial_hex=serial).values_list("status", flat=True).first()
+        if status == IssuedCertificate.Status.REVOKED:
+            return "already_revoked"
+        logger.error("the CA refused to revoke %s (its status: %s)", serial, status)
+        raise CARevocationFailed("مرجع صدور گواهی این گواهی را ابطال نکرد (وضعیت آن در مرجع اجازه نمی‌دهد).") from None
+    except Exception as exc:
+        logger.exception("revocation of %s at the CA failed", serial)
+        raise CARevocationFailed("ابطال در مرجع صدور گواهی انجام نشد؛ گواهی همچنان معتبر است. دوباره تلاش کنید.") \
+            from exc
+    return "revoked"
 
 
 def _revoke(certificate: Certificate, *, actor, reason: str, note: str, check_perm: bool, request=None) -> None:
     """Revoke a locked certificate here and at the CA, in the caller's transaction."""
     old = _step(certificate, "revoke", actor, check_perm=check_perm, reason=reason)
     certificate.save()
-    published = _ca_revoke(certificate.serial, RFC5280_REASON[RevocationReason(reason)], actor)
+    at_ca = _ca_revoke(certificate.serial, RFC5280_REASON[RevocationReason(reason)], actor)
     for renewal in certificate.renewals.open().select_for_update():
         if can_proceed(renewal.cancel):
             was = renewal.status
@@ -602,7 +622,7 @@ def _revoke(certificate: Certificate, *, actor, reason: str, note: str, check_pe
             _record(actor, renewal, "request.cancelled", was, reason="گواهی مورد تمدید ابطال شد.", request=request)
     audit.record(actor=actor, target=certificate, event="certificate.revoked", old=old, new=certificate.status,
                  reason=note, extra={"reason": reason, "rfc5280": RFC5280_REASON[RevocationReason(reason)],
-                                     "published_to_ca": published}, request=request)
+                                     "ca": at_ca}, request=request)
     notify.send_sms(to=certificate.holder.mobile, template="certificate_revoked", context={
         "certificate": certificate, "reason": RevocationReason(reason).label,
     })

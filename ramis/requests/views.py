@@ -205,7 +205,7 @@ def request_detail(request, pk: int):
     return render(request, "requests/detail.html", {
         "req": req, "next_step": selectors.next_step(req), "timeline": timeline, "invoice": invoice,
         "appointment": selectors.active_appointment(req), "documents": req.documents.select_related("requirement"),
-        "notes": req.return_notes.filter(is_open=True) if req.status == Status.RETURNED else [],
+        "notes": selectors.open_return_notes(req) if req.status == Status.RETURNED else [],
         "can_cancel": req.status in CertificateRequest.CANCELLABLE, "paid": req.status in CertificateRequest.PAID,
         "refunds": req.refunds.all(), "steps": STEPS,
     })

@@ -212,7 +212,12 @@ def test_returned_request_shows_notes_and_resubmits(applicant_client, applicant_
         reverse("requests:step", args=[req.pk, "details"])).content.decode()
     assert "تصویر کارت ملی خوانا نیست." in applicant_client.get(
         reverse("requests:step", args=[req.pk, "documents"])).content.decode()
-    assert "اصلاح درخواست" in applicant_client.get(reverse("requests:detail", args=[req.pk])).content.decode()
+    detail = applicant_client.get(reverse("requests:detail", args=[req.pk])).content.decode()
+    assert "اصلاح درخواست" in detail
+    notes = detail.split('id="return-notes"')[1].split("</section>")[0]
+    assert "<strong>مشخصات</strong>: نام لاتین" in notes
+    assert "<strong>مدرک: تصویر کارت ملی</strong>: تصویر کارت ملی خوانا نیست." in notes
+    assert "doc:" not in notes and "details" not in notes
     applicant_client.post(reverse("requests:step", args=[req.pk, "details"]), {
         "validity_years": 2, "email": "a@example.com", "latin_first_name": "Ali", "latin_last_name": "Rezaee"})
     applicant_client.post(reverse("requests:submit", args=[req.pk]))
