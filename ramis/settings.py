@@ -8,6 +8,7 @@ the production hardening that ``manage.py check --deploy`` asks for.
 
 from __future__ import annotations
 
+import importlib.util
 from datetime import timedelta
 from pathlib import Path
 
@@ -277,23 +278,37 @@ PAYMENT_BACKEND = env_str("PAYMENT_BACKEND", "ramis.requests.payments.SandboxPay
 PAYMENT_OPTIONS = {"secret": env_str("PAYMENT_SANDBOX_SECRET", "")}
 # Staging only: let a production-mode deployment use the sandbox (check --deploy refuses otherwise).
 PAYMENT_ALLOW_SANDBOX = env_bool("PAYMENT_ALLOW_SANDBOX", False)
-if PAYMENT_BACKEND.endswith("AzBankGatewaysBackend"):
+# The bank backend (az-iranian-bank-gateways, the `[bank]` extra, also in `dev` so the tests run it):
+# the gateway, its credentials, and BANK_BASE_URL for a gateway whose address the portal can move
+# (Zibal: the stand-in bank of `manage.py devbank` in development). The package's app is installed
+# whenever it is importable, so its tables exist for the tests; a deployment that names the backend
+# without the package fails at start.
+BANK_GATEWAY = env_str("BANK_GATEWAY", "ZIBAL").upper()
+BANK_BASE_URL = env_str("BANK_BASE_URL", "").rstrip("/")
+if PAYMENT_BACKEND.endswith("AzBankGatewaysBackend") or importlib.util.find_spec("azbankgateways"):
     INSTALLED_APPS.append("azbankgateways")
     AZ_IRANIAN_BANK_GATEWAYS = {
         "GATEWAYS": {
-            env_str("BANK_GATEWAY", "BMI"): {
+            BANK_GATEWAY: {
                 "MERCHANT_CODE": env_str("BANK_MERCHANT_CODE", ""),
                 "TERMINAL_CODE": env_str("BANK_TERMINAL_CODE", ""),
                 "SECRET_KEY": env_str("BANK_SECRET_KEY", ""),
                 "USERNAME": env_str("BANK_USERNAME", ""),
                 "PASSWORD": env_str("BANK_PASSWORD", ""),
+                "SANDBOX": 0,
+                "BASE_URL": BANK_BASE_URL,
             },
         },
-        "DEFAULT": env_str("BANK_GATEWAY", "BMI"),
+        "DEFAULT": BANK_GATEWAY,
         "CURRENCY": "IRR",
+        "BANK_TIMEOUT": env_int("BANK_TIMEOUT_SECONDS", 10),
         "TRACKING_CODE_QUERY_PARAM": "tc",
         "TRACKING_CODE_LENGTH": 16,
         "IS_SAFE_GET_GATEWAY_PAYMENT": False,
+        # ramis.requests.bank_gateways: settings read when used, Zibal at BANK_BASE_URL
+        "SETTING_VALUE_READER_CLASS": "ramis.requests.bank_gateways.SettingsReader",
+        # the bank returns the payer to our view, which refuses a tracking code that is not ours
+        "CALLBACK_NAMESPACE": "payments:bank_return",
     }
 # Certificates are valid two years by default (one in special cases) (R21).
 CERT_DEFAULT_VALIDITY_YEARS = env_int("CERT_DEFAULT_VALIDITY_YEARS", 2)

@@ -12,6 +12,7 @@ from collections import defaultdict
 from django.db.models import Q
 from django.utils import timezone
 
+from ramis.common.digits import to_persian_digits
 from ramis.common.jalali import TEHRAN
 
 from .models import Holiday, RegistrationOffice, Weekday
@@ -33,6 +34,39 @@ def week_of(office: RegistrationOffice) -> dict[int, list[tuple[dt.time, dt.time
     if not week:
         return {day: list(periods) for day, periods in DEFAULT_WEEK.items()}
     return {day: sorted(periods) for day, periods in week.items()}
+
+
+# The Iranian week, Saturday first.
+WEEK_ORDER = (Weekday.SATURDAY, Weekday.SUNDAY, Weekday.MONDAY, Weekday.TUESDAY, Weekday.WEDNESDAY,
+              Weekday.THURSDAY, Weekday.FRIDAY)
+
+
+def _clock(value: dt.time) -> str:
+    return to_persian_digits(f"{value.hour}:{value.minute:02d}")
+
+
+def describe_week(office: RegistrationOffice) -> str:
+    """The office's working hours in Persian, from the same periods that make its slots, e.g.
+    «شنبه تا چهارشنبه ۹:۳۰–۱۲:۳۰ و ۱۳:۳۰–۱۵:۰۰» (consecutive days with the same periods in one
+    group, groups joined by «؛»)."""
+    week = week_of(office)
+    groups: list[tuple[list[int], list[tuple[dt.time, dt.time]]]] = []
+    for day in WEEK_ORDER:
+        periods = week.get(day, [])
+        if not periods:
+            continue
+        if groups and groups[-1][1] == periods and WEEK_ORDER.index(groups[-1][0][-1]) == WEEK_ORDER.index(day) - 1:
+            groups[-1][0].append(day)
+        else:
+            groups.append(([day], periods))
+    if not groups:
+        return "بدون ساعت کاری"
+    parts = []
+    for days, periods in groups:
+        first, last = Weekday(days[0]).label, Weekday(days[-1]).label
+        label = first if len(days) == 1 else f"{first} و {last}" if len(days) == 2 else f"{first} تا {last}"
+        parts.append(f"{label} " + " و ".join(f"{_clock(a)}–{_clock(b)}" for a, b in periods))
+    return "؛ ".join(parts)
 
 
 def closed_dates(office: RegistrationOffice, first: dt.date, last: dt.date) -> set[dt.date]:

@@ -19,7 +19,6 @@ class RegistrationOffice(models.Model):
     city = models.CharField("شهر", max_length=100, db_index=True)
     address = models.TextField("نشانی")
     phone = models.CharField("تلفن", max_length=11, validators=[validators.validate_landline])
-    hours = models.CharField("ساعات کاری", max_length=200, default="شنبه تا چهارشنبه ۹:۳۰–۱۲:۳۰ و ۱۳:۳۰–۱۵:۰۰")
     offers_in_person = models.BooleanField("خدمت حضوری", default=True)
     offers_on_site = models.BooleanField("خدمت در محل", default=False)
     is_active = models.BooleanField("فعال", default=True)
@@ -35,6 +34,14 @@ class RegistrationOffice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.city})"
+
+    @property
+    def working_hours(self) -> str:
+        """The hours shown to applicants, written from the working periods that make the slots
+        (prefetch ``working_periods`` for a list)."""
+        from .hours import describe_week
+
+        return describe_week(self)
 
 
 class Clerk(models.Model):

@@ -4,5 +4,5 @@ from .models import RegistrationOffice
 
 
 def office_list(request):
-    offices = RegistrationOffice.objects.active()
+    offices = RegistrationOffice.objects.active().prefetch_related("working_periods")
     return render(request, "offices/office_list.html", {"offices": offices})

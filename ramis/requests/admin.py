@@ -19,6 +19,7 @@ from .models import (
     Invoice,
     InvoiceLine,
     Payment,
+    Refund,
     RevocationReason,
     RevocationRequest,
 )
@@ -74,6 +75,16 @@ REVOCATION_BUTTONS = (
                                                                              reason=data["reason"], request=req),
                      form=ReasonForm),
 )
+class RefundPaidForm(forms.Form):
+    bank_ref = forms.CharField(label="شماره پیگیری واریز به متقاضی", max_length=100)
+
+
+REFUND_BUTTONS = (
+    TransitionButton("mark_paid", "ثبت واریز بازپرداخت",
+                     lambda obj, user, data, req: services.refund_mark_paid(refund_id=obj.pk, actor=user,
+                                                                            bank_ref=data["bank_ref"], request=req),
+                     form=RefundPaidForm),
+)
 ROLE_BUTTONS = (
     TransitionButton("approve", "تأیید معرفی",
                      lambda obj, user, data, req: registry_services.role_approve(role_id=obj.pk, actor=user,
@@ -121,6 +132,17 @@ class InvoiceAdmin(ReadOnlyAdmin):
 class PaymentAdmin(ReadOnlyAdmin):
     list_display = ["pk", "invoice", "backend", "amount_rials", "status", "bank_ref", "created_at"]
     list_filter = ["status", "backend"]
+
+
+@admin.register(Refund)
+class RefundAdmin(AuditTrailMixin, TransitionButtonsMixin, ReadOnlyAdmin):
+    """Refunds of cancelled, paid requests: an operator pays them back and records the transfer."""
+
+    list_display = ["pk", "request", "invoice", "amount_rials", "treasury_rials", "office_rials", "status",
+                    "created_at", "paid_at"]
+    list_filter = ["status"]
+    list_select_related = ["request", "invoice"]
+    transition_buttons = REFUND_BUTTONS
 
 
 @admin.register(Appointment)

@@ -48,6 +48,14 @@ def _is_office_clerk(instance, user) -> bool:
     return is_clerk_of(user, instance.office_id)
 
 
+def _is_applicant_or_office_clerk(instance, user) -> bool:
+    return _is_applicant(instance, user) or _is_office_clerk(instance, user)
+
+
+def _can_pay_refund(instance, user) -> bool:
+    return bool(user and getattr(user, "is_authenticated", False)) and user.has_perm("certrequests.pay_refund")
+
+
 def _can_decide_revocation(instance, user) -> bool:
     return _can_revoke_certificate(instance.certificate, user)
 
@@ -117,7 +125,8 @@ class CertificateRequest(ProtectedFSMModel):
         draft ──final_submit──▶ submitted ──approve──▶ awaiting_payment ──pay──▶ awaiting_appointment ──book──▶ awaiting_issuance ──mark_issued──▶ issued
           ▲                        │   │                                   └─pay (on-site)──▶ awaiting_visit ──schedule_visit──▶ awaiting_issuance
           └──────resubmit── returned◀─return_for_correction
-                                   └─reject──▶ rejected        (cancel before payment ──▶ cancelled)
+                                   └─reject──▶ rejected        (cancel before issued ──▶ cancelled; after
+                                                                payment with a Refund of what was paid)
     """
 
     class Status(models.TextChoices):
@@ -137,7 +146,9 @@ class CertificateRequest(ProtectedFSMModel):
         RENEW = "renew", "تمدید"
 
     EDITABLE = (Status.DRAFT, Status.RETURNED)
-    CANCELLABLE = (Status.DRAFT, Status.SUBMITTED, Status.RETURNED, Status.AWAITING_PAYMENT)
+    # Paid and not yet issued: a cancel here frees the appointment and refunds the invoice.
+    PAID = (Status.AWAITING_APPOINTMENT, Status.AWAITING_VISIT, Status.AWAITING_ISSUANCE)
+    CANCELLABLE = (Status.DRAFT, Status.SUBMITTED, Status.RETURNED, Status.AWAITING_PAYMENT, *PAID)
 
     applicant = models.ForeignKey(Person, verbose_name="متقاضی", on_delete=models.PROTECT, related_name="requests")
     role = models.ForeignKey(Role, verbose_name="سمت", on_delete=models.PROTECT, related_name="requests")
@@ -268,9 +279,10 @@ class CertificateRequest(ProtectedFSMModel):
     def withdraw(self):
         """The system closes the request because its role ended (no user permission)."""
 
-    @transition(field=status, source=list(CANCELLABLE), target=Status.CANCELLED, permission=_is_applicant)
+    @transition(field=status, source=list(CANCELLABLE), target=Status.CANCELLED,
+                permission=_is_applicant_or_office_clerk)
     def cancel(self):
-        pass
+        """The applicant, or a clerk of the request's office, cancels before issuance."""
 
 
 class ReturnNote(models.Model):
@@ -413,6 +425,44 @@ class Payment(ProtectedFSMModel):
     @transition(field=status, source=Status.PENDING, target=Status.CANCELLED)
     def cancel(self):
         self.completed_at = timezone.now()
+
+
+class Refund(ProtectedFSMModel):
+    """The money of a paid invoice going back to the applicant after a cancel:
+    ``requested ──mark_paid──▶ paid`` (an operator records the bank transfer in the admin)."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "در انتظار بازپرداخت"
+        PAID = "paid", "بازپرداخت شد"
+
+    request = models.ForeignKey(CertificateRequest, on_delete=models.PROTECT, related_name="refunds")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="refunds")
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="refund")
+    amount_rials = models.PositiveBigIntegerField("مبلغ (ریال)")
+    treasury_rials = models.PositiveBigIntegerField("سهم خزانه (ریال)")
+    office_rials = models.PositiveBigIntegerField("سهم دفتر ثبت‌نام (ریال)")
+    reason = models.TextField("دلیل", blank=True)
+    status = FSMField("وضعیت", default=Status.REQUESTED, choices=Status.choices, protected=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    paid_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+")
+    bank_ref = models.CharField("شماره پیگیری واریز", max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "بازپرداخت"
+        verbose_name_plural = "بازپرداخت‌ها"
+        permissions = [("pay_refund", "Can record a refund as paid (operator, SEO reviewer)")]
+
+    def __str__(self) -> str:
+        return f"بازپرداخت {self.invoice.number} ({self.amount_rials})"
+
+    @transition(field=status, source=Status.REQUESTED, target=Status.PAID, permission=_can_pay_refund)
+    def mark_paid(self, *, bank_ref: str, by):
+        self.paid_at = timezone.now()
+        self.paid_by = by
+        self.bank_ref = bank_ref
 
 
 # --- appointments (R12, R13) -------------------------------------------------------------------------

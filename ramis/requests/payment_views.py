@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
@@ -36,6 +37,31 @@ def sandbox(request, token: str):
         "payment": payment, "invoice": payment.invoice, "lines": payment.invoice.lines.all(),
         "req": payment.invoice.request,
     })
+
+
+@csrf_exempt  # the bank sends the payer here from its own site
+def bank_return(request):
+    """The bank backend's return address (``AZ_IRANIAN_BANK_GATEWAYS["CALLBACK_NAMESPACE"]``): the
+    package calls the bank's verify, then the payer goes on to ``callback`` with the tracking
+    code. Unlike the package's own view, a bank type we do not use or a reference the package
+    has no record of is refused here (400) instead of failing with a server error."""
+    from azbankgateways.bankfactories import BankFactory
+    from azbankgateways.exceptions import AZBankGatewaysException
+
+    gateways = settings.AZ_IRANIAN_BANK_GATEWAYS["GATEWAYS"]
+    bank_type = request.GET.get("bank_type", "")
+    if bank_type not in gateways:
+        return HttpResponseBadRequest("درگاه ناشناخته است.")
+    bank = BankFactory().create(bank_type, identifier=request.GET.get("identifier") or "1")
+    try:
+        bank.verify_from_gateway(request)
+    except (AZBankGatewaysException, ValueError, KeyError) as exc:
+        # a replay (the record is past "redirected to bank"), the bank not answering the verify
+        # call, or a reference that is not ours; the record says which
+        logger.warning("bank return (%s): %r", bank_type, exc)
+    if bank.get_tracking_code() is None:
+        return HttpResponseBadRequest("پرداخت ناشناخته است.")
+    return bank.redirect_client_callback()
 
 
 @csrf_exempt  # the bank posts here from its own site; the result is verified by the backend instead

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
@@ -113,13 +114,15 @@ class SandboxPaymentBackend(BasePaymentBackend):
 
 
 class AzBankGatewaysBackend(BasePaymentBackend):
-    """Production: Iranian bank gateways (BMI, SEP, Mellat, Zarinpal, …) through the
-    ``az-iranian-bank-gateways`` package, which talks to the bank, verifies the payment with the
-    bank's own verify call at its callback and then sends the payer on to ours with ``?tc=``.
+    """Production: Iranian bank gateways (Zibal, BMI, SEP, Mellat, …) through the
+    ``az-iranian-bank-gateways`` package. ``start`` registers the payment with the bank (the
+    package's record carries a tracking code, kept as ``Payment.gateway_ref``) and sends the payer
+    there; the bank sends the payer back to ``payments:bank_return``, where the package calls the
+    bank's verify; then to ``payments:callback?tc=<tracking code>``, where ``verify_callback``
+    reads the verified record. Tested end to end against ``ramis.requests.devbank`` (Zibal).
 
-    Needs ``pip install '.[bank]'``, ``azbankgateways`` in ``INSTALLED_APPS``, its URLs mounted
-    and ``AZ_IRANIAN_BANK_GATEWAYS`` configured (``CURRENCY: "IRR"``): ``ramis/settings.py`` does
-    all of this when ``PAYMENT_BACKEND`` names this class. See README "RAMIS requests".
+    Needs ``pip install '.[bank]'`` and the ``BANK_*`` settings (README "RAMIS requests");
+    ``ramis/settings.py`` installs the app and ``ramis/urls.py`` mounts its URLs.
     """
 
     name = "az-bank"
@@ -129,18 +132,18 @@ class AzBankGatewaysBackend(BasePaymentBackend):
         from azbankgateways.exceptions import AZBankGatewaysException
 
         try:
-            bank = bankfactories.BankFactory().auto_create()
+            # create(), not auto_create(): the latter registers a throw-away test payment at the
+            # bank before every real one (its "health check" is a pay call).
+            bank = bankfactories.BankFactory().create()
             bank.set_request(request)
             bank.set_amount(payment.amount_rials)
             bank.set_client_callback_url(callback_url)
-            mobile = self.options.get("mobile")
-            if mobile:
-                bank.set_mobile_number(mobile)
+            bank.set_mobile_number(payment.invoice.request.applicant.mobile)
             record = bank.ready()
-            payment.gateway_ref = record.tracking_code
+            payment.gateway_ref = str(record.tracking_code)
             return bank.redirect_gateway()
-        except AZBankGatewaysException as exc:
-            logger.error("bank gateway refused to start payment %s: %s", payment.pk, exc)
+        except (AZBankGatewaysException, ValueError, KeyError) as exc:  # ValueError: an answer that is not JSON
+            logger.error("bank gateway refused to start payment %s: %r", payment.pk, exc)
             raise GatewayUnavailable(str(exc)) from exc
 
     def verify_callback(self, request) -> GatewayResult:
@@ -153,15 +156,33 @@ class AzBankGatewaysBackend(BasePaymentBackend):
         if not tracking_code:
             raise CallbackRejected("no tracking code")
         record = bank_models.Bank.objects.filter(tracking_code=tracking_code).first()
-        payment = Payment.objects.filter(gateway_ref=tracking_code).first()
+        payment = Payment.objects.filter(gateway_ref=tracking_code, backend=self.name).first()
         if record is None or payment is None:
             raise CallbackRejected("unknown tracking code")
+        if record.status in {bank_models.PaymentStatus.WAITING, bank_models.PaymentStatus.REDIRECT_TO_BANK}:
+            raise CallbackRejected("the bank has not returned this payment yet")
+        answer = _json_object(record.extra_information)
+        # The amount the bank's verify answer says it took, where the gateway reports one (Zibal
+        # does); otherwise the amount the bank verified against (the record's).
+        reported = answer.get("amount", record.amount)
+        try:
+            amount = int(reported)
+        except (TypeError, ValueError):
+            amount = None
         return GatewayResult(
-            token=payment.token, ok=bool(record.is_success), amount_rials=int(record.amount),
-            invoice_id=payment.invoice_id, bank_ref=record.reference_number or "",
+            token=payment.token, ok=bool(record.is_success), amount_rials=amount,
+            invoice_id=payment.invoice_id, bank_ref=str(answer.get("refNumber") or record.reference_number or ""),
             cancelled=record.status == bank_models.PaymentStatus.CANCEL_BY_USER,
-            raw={"tracking_code": tracking_code, "status": record.status},
+            raw={"tracking_code": tracking_code, "status": record.status, "bank_answer": answer},
         )
+
+
+def _json_object(text: str | None) -> dict:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def sandbox_refused() -> bool:

@@ -23,6 +23,7 @@ from .models import (
     CertificateType,
     DocumentRequirement,
     RequestDocument,
+    ReturnNote,
     RevocationRequest,
     ServiceType,
     TokenChoice,
@@ -135,6 +136,24 @@ def request_timeline(req: CertificateRequest):
 
 
 # --- the completeness check (R9) ----------------------------------------------------------------------
+
+
+# The items a clerk's return note can be about (``ReturnNote.item``), besides ``doc:<code>``.
+RETURN_ITEMS = {"details": "مشخصات", "office": "دفتر و نوع خدمت", "token": "توکن"}
+
+
+def open_return_notes(req: CertificateRequest) -> list[ReturnNote]:
+    """The open notes of a returned request, each with ``label``: its item in Persian (the
+    form's step, or «مدرک: <title>» for a document)."""
+    notes = list(req.return_notes.filter(is_open=True))
+    labels = dict(RETURN_ITEMS)
+    codes = [note.item.removeprefix("doc:") for note in notes if note.item.startswith("doc:")]
+    if codes:
+        for code, title in DocumentRequirement.objects.filter(code__in=codes).values_list("code", "title"):
+            labels[f"doc:{code}"] = f"مدرک: {title}"
+    for note in notes:
+        note.label = labels.get(note.item, note.item)
+    return notes
 
 
 def missing_items(req: CertificateRequest) -> list[str]:

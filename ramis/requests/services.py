@@ -42,6 +42,7 @@ from .models import (
     InvoiceLine,
     Payee,
     Payment,
+    Refund,
     RequestDocument,
     ReturnNote,
     RevocationReason,
@@ -297,17 +298,62 @@ def request_reject(*, request_id: int, actor, reason: str, request=None) -> Cert
 
 @transaction.atomic
 def request_cancel(*, request_id: int, actor, reason: str = "", request=None) -> CertificateRequest:
-    """The applicant withdraws a request that has not been paid."""
+    """The applicant (or a clerk of the request's office) cancels a request before it is issued.
+    An unpaid invoice is voided; a paid one gets a ``Refund`` of what was paid (split per payee as
+    the invoice was), and the appointment or on-site visit is given up, freeing its slot. The
+    request row is locked first, so a concurrent booking or issuance either finishes before (and
+    its result is undone here) or finds the request cancelled."""
     req = _lock_request(request_id)
     old = _step(req, "cancel", actor)
     req.save()
     invoice = Invoice.objects.select_for_update().filter(request=req).first()
+    refund = None
     if invoice and can_proceed(invoice.void):
         invoice.void()
         invoice.save()
-    _record(actor, req, "request.cancelled", old, reason=reason, request=request)
-    _sms_applicant(req, "request_cancelled")
+    elif invoice and invoice.status == Invoice.Status.PAID:
+        refund = _refund_request(req, invoice, actor=actor, reason=reason, request=request)
+    freed = []
+    for appointment in req.appointments.active().select_for_update():
+        appointment.is_active = False
+        appointment.cancelled_at = timezone.now()
+        appointment.save(update_fields=["is_active", "cancelled_at"])
+        freed.append(appointment.starts_at.isoformat())
+    _record(actor, req, "request.cancelled", old, reason=reason, request=request,
+            extra={"refund_rials": refund.amount_rials if refund else 0, "appointments_freed": freed})
+    _sms_applicant(req, "request_cancelled", refund=refund)
     return req
+
+
+def _refund_request(req: CertificateRequest, invoice: Invoice, *, actor, reason: str, request=None) -> Refund:
+    """The refund of a paid invoice (locked by the caller): the amount of the payment that paid it."""
+    payment = Payment.objects.select_for_update().get(invoice=invoice, status=Payment.Status.PAID)
+    shares = dict.fromkeys(Payee.values, 0)
+    for line in invoice.lines.all():
+        shares[line.payee] += line.amount_rials
+    refund = Refund.objects.create(
+        request=req, invoice=invoice, payment=payment, amount_rials=payment.amount_rials,
+        treasury_rials=shares[Payee.TREASURY], office_rials=shares[Payee.OFFICE], reason=reason,
+    )
+    audit.record(actor=actor, target=refund, event="refund.requested", new=refund.status, request=request,
+                 extra={"request": req.reference, "invoice": invoice.number, "amount": refund.amount_rials,
+                        "treasury": refund.treasury_rials, "office": refund.office_rials})
+    return refund
+
+
+@transaction.atomic
+def refund_mark_paid(*, refund_id: int, actor, bank_ref: str, request=None) -> Refund:
+    """An operator or reviewer (``certrequests.pay_refund``) records that the money went back."""
+    bank_ref = (bank_ref or "").strip()
+    if not bank_ref:
+        raise DomainError("شماره پیگیری واریز را بنویسید.")
+    refund = Refund.objects.select_for_update().select_related("request", "request__applicant").get(pk=refund_id)
+    old = _step(refund, "mark_paid", actor, bank_ref=bank_ref[:100], by=actor)
+    refund.save()
+    audit.record(actor=actor, target=refund, event="refund.paid", old=old, new=refund.status, request=request,
+                 extra={"request": refund.request.reference, "amount": refund.amount_rials, "bank_ref": bank_ref})
+    _sms_applicant(refund.request, "refund_paid", amount=refund.amount_rials, bank_ref=bank_ref)
+    return refund
 
 
 # --- payment (R11, X4) --------------------------------------------------------------------------------
@@ -534,20 +580,40 @@ def renewal_start(*, certificate_id: int, actor, request=None) -> CertificateReq
 # --- revocation (R19, R21) ----------------------------------------------------------------------------
 
 
-def _ca_revoke(serial: str, reason: str, actor) -> bool:
-    """Publish the revocation through the CA, in this transaction: the CA refreshes OCSP and
-    the CRL right after commit (R19)."""
-    from ramis.ca import services as ca_services
+class CARevocationFailed(DomainError):
+    """The CA did not revoke: the caller's transaction rolls back, the certificate stays active."""
 
-    ca_services.certificate_revoke(serial=serial, reason=reason, actor=actor)
-    return True
+
+def _ca_revoke(serial: str, reason: str, actor) -> str:
+    """Revoke at the CA, in this transaction (the CA refreshes OCSP and the CRL right after
+    commit, R19). Returns ``"revoked"``, or ``"already_revoked"`` when the CA's record was revoked
+    before (e.g. by the CA operator); raises ``CARevocationFailed`` when the CA refuses (no such
+    serial, a certificate it cannot revoke) or fails, so the caller never marks a certificate
+    revoked that the CA did not revoke."""
+    from ramis.ca import services as ca_services
+    from ramis.ca.models import IssuedCertificate
+
+    try:
+        with transaction.atomic():
+            ca_services.certificate_revoke(serial=serial, reason=reason, actor=actor)
+    except InvalidTransition:
+        status = IssuedCertificate.objects.filter(serial_hex=serial).values_list("status", flat=True).first()
+        if status == IssuedCertificate.Status.REVOKED:
+            return "already_revoked"
+        logger.error("the CA refused to revoke %s (its status: %s)", serial, status)
+        raise CARevocationFailed("مرجع صدور گواهی این گواهی را ابطال نکرد (وضعیت آن در مرجع اجازه نمی‌دهد).") from None
+    except Exception as exc:
+        logger.exception("revocation of %s at the CA failed", serial)
+        raise CARevocationFailed("ابطال در مرجع صدور گواهی انجام نشد؛ گواهی همچنان معتبر است. دوباره تلاش کنید.") \
+            from exc
+    return "revoked"
 
 
 def _revoke(certificate: Certificate, *, actor, reason: str, note: str, check_perm: bool, request=None) -> None:
     """Revoke a locked certificate here and at the CA, in the caller's transaction."""
     old = _step(certificate, "revoke", actor, check_perm=check_perm, reason=reason)
     certificate.save()
-    published = _ca_revoke(certificate.serial, RFC5280_REASON[RevocationReason(reason)], actor)
+    at_ca = _ca_revoke(certificate.serial, RFC5280_REASON[RevocationReason(reason)], actor)
     for renewal in certificate.renewals.open().select_for_update():
         if can_proceed(renewal.cancel):
             was = renewal.status
@@ -556,7 +622,7 @@ def _revoke(certificate: Certificate, *, actor, reason: str, note: str, check_pe
             _record(actor, renewal, "request.cancelled", was, reason="گواهی مورد تمدید ابطال شد.", request=request)
     audit.record(actor=actor, target=certificate, event="certificate.revoked", old=old, new=certificate.status,
                  reason=note, extra={"reason": reason, "rfc5280": RFC5280_REASON[RevocationReason(reason)],
-                                     "published_to_ca": published}, request=request)
+                                     "ca": at_ca}, request=request)
     notify.send_sms(to=certificate.holder.mobile, template="certificate_revoked", context={
         "certificate": certificate, "reason": RevocationReason(reason).label,
     })

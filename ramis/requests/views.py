@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from certauth.decorators import applicant_required
 from ramis.common.errors import InvalidTransition
 from ramis.common.pdf import render_pdf
+from ramis.common.templatetags.jalali import rials
 from ramis.common.uploads import serve_private
 from ramis.offices.models import RegistrationOffice
 from ramis.registry.models import Role
@@ -185,11 +186,13 @@ def request_submit(request, pk: int):
 def request_cancel(request, pk: int):
     req = selectors.get_request_for_applicant(request.user, pk)
     try:
-        services.request_cancel(request_id=req.pk, actor=request.user, request=request)
+        req = services.request_cancel(request_id=req.pk, actor=request.user, request=request)
     except InvalidTransition as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "درخواست لغو شد.")
+        refund = req.refunds.first()
+        messages.success(request, "درخواست لغو شد." + (
+            f" مبلغ {rials(refund.amount_rials)} ریال به شما بازگردانده می‌شود." if refund else ""))
     return redirect("requests:detail", pk=req.pk)
 
 
@@ -202,8 +205,9 @@ def request_detail(request, pk: int):
     return render(request, "requests/detail.html", {
         "req": req, "next_step": selectors.next_step(req), "timeline": timeline, "invoice": invoice,
         "appointment": selectors.active_appointment(req), "documents": req.documents.select_related("requirement"),
-        "notes": req.return_notes.filter(is_open=True) if req.status == Status.RETURNED else [],
-        "can_cancel": req.status in CertificateRequest.CANCELLABLE, "steps": STEPS,
+        "notes": selectors.open_return_notes(req) if req.status == Status.RETURNED else [],
+        "can_cancel": req.status in CertificateRequest.CANCELLABLE, "paid": req.status in CertificateRequest.PAID,
+        "refunds": req.refunds.all(), "steps": STEPS,
     })
 
 

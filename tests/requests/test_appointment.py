@@ -47,6 +47,21 @@ def test_office_hours_are_data(office):
     assert hours.slot_starts(office, first=SATURDAY, days=1) == []  # own week replaces the default
 
 
+def test_hours_shown_are_the_periods_that_make_the_slots(office, other_office, django_assert_max_num_queries, client):
+    assert office.working_hours == "شنبه تا چهارشنبه ۹:۳۰–۱۲:۳۰ و ۱۳:۳۰–۱۵:۰۰"  # the default week
+    for day in (5, 6, 0):  # Saturday to Monday mornings, Wednesday and Thursday a longer day
+        WorkingPeriod.objects.create(office=office, weekday=day, start=dt.time(9, 0), end=dt.time(12, 0))
+    for day in (2, 3):
+        WorkingPeriod.objects.create(office=office, weekday=day, start=dt.time(8, 0), end=dt.time(14, 30))
+    WorkingPeriod.objects.create(office=other_office, weekday=1, start=dt.time(10, 0), end=dt.time(11, 0))
+    office.refresh_from_db()
+    assert office.working_hours == "شنبه تا دوشنبه ۹:۰۰–۱۲:۰۰؛ چهارشنبه و پنجشنبه ۸:۰۰–۱۴:۳۰"
+    assert hours.slot_starts(office, first=SATURDAY + dt.timedelta(days=3), days=1) == []  # Tuesday: shown closed
+    with django_assert_max_num_queries(3):  # one query for all the offices' periods, not one per office
+        html = client.get(reverse("offices:list")).content.decode()
+    assert "شنبه تا دوشنبه ۹:۰۰–۱۲:۰۰؛ چهارشنبه و پنجشنبه ۸:۰۰–۱۴:۳۰" in html and "سه‌شنبه ۱۰:۰۰–۱۱:۰۰" in html
+
+
 def test_free_slots_window_and_remaining_capacity(office, settings):
     settings.APPOINTMENT_DAYS_AHEAD = 7
     friday_night = dt.datetime(2025, 3, 21, 20, 0, tzinfo=dt.UTC)  # Friday 23:30 in Tehran

@@ -294,3 +294,35 @@ def test_revocation_reject_refused_to_other_office_and_applicant(applicant_perso
             services.revocation_reject(revocation_id=outcome.revocation.pk, actor=outsider, reason="نه")
     assert RevocationRequest.objects.get().status == "submitted"
     assert not AuditEntry.objects.filter(event__startswith="revocation.rejected").exists()
+
+
+def test_revocation_already_done_at_the_ca_is_reported(applicant_person, certificate):
+    from ramis.ca import services as ca_services
+
+    ca_services.certificate_revoke(serial=certificate.serial, reason="key_compromise", actor=None)
+    services.revocation_request(certificate_id=certificate.pk, actor=applicant_person.user, reason="token_lost")
+    assert Certificate.objects.get(pk=certificate.pk).status == "revoked"
+    entry = AuditEntry.objects.for_object(certificate).get(event="certificate.revoked")
+    assert entry.extra["ca"] == "already_revoked"
+
+
+@pytest.mark.parametrize("ca_state", ["unknown_serial", "expired_at_ca"])
+def test_certificate_stays_active_when_the_ca_does_not_revoke(applicant_client, applicant_person, certificate,
+                                                              ca_state):
+    from ramis.ca import services as ca_services
+    from ramis.ca.models import IssuedCertificate
+
+    if ca_state == "unknown_serial":  # the CA has no record of this serial
+        IssuedCertificate.objects.filter(serial_hex=certificate.serial).update(serial_hex="00ff")
+    else:  # the CA's record ran out before ours
+        ca_services.certificates_expire_due(now=timezone.now() + dt.timedelta(days=3650))
+    response = applicant_client.post(reverse("requests:revoke", args=[certificate.pk]),
+                                     {"reason": "token_lost", "note": "گم شد", "confirm": "on"}, follow=True)
+    assert "ابطال" in response.content.decode() and "مرجع صدور گواهی" in response.content.decode()
+    with pytest.raises(services.CARevocationFailed):
+        services.revocation_request(certificate_id=certificate.pk, actor=applicant_person.user, reason="token_lost")
+    assert Certificate.objects.get(pk=certificate.pk).status == "active"
+    assert not RevocationRequest.objects.exists()
+    assert not AuditEntry.objects.for_object(certificate).filter(event="certificate.revoked").exists()
+    assert not AuditEntry.objects.filter(event="revocation.requested").exists()
+    assert not OutboxMessage.objects.filter(template="certificate_revoked").exists()

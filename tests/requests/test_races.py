@@ -107,3 +107,53 @@ def test_two_renewals_of_one_certificate_make_one_request(applicant_person, offi
     assert all(isinstance(r, CertificateRequest) for r in results), results
     assert len({r.pk for r in results}) == 1
     assert CertificateRequest.objects.filter(kind="renew").count() == 1
+
+
+def test_cancel_and_issuance_one_wins(applicant_person, office, clerk, catalogue):
+    """A cancel and the office recording the issuance at once: either the request is issued and
+    the cancel refused, or it is cancelled (with its refund) and the issuance refused."""
+    from ramis.requests.models import Certificate, Refund
+    from tests.conftest import issue_test_certificate
+
+    for _ in range(3):
+        req = advance(make_draft(applicant_person, office, catalogue=catalogue), "awaiting_issuance", clerk=clerk)
+        issued = issue_test_certificate(req.cert_type)
+        results = race(
+            lambda r=req: services.request_cancel(request_id=r.pk, actor=applicant_person.user),
+            lambda r=req, i=issued: services.request_mark_issued(
+                request_id=r.pk, actor=clerk, serial=i.serial_hex, not_before=i.not_before, not_after=i.not_after),
+        )
+        cancelled, certificate = results
+        final = CertificateRequest.objects.get(pk=req.pk)
+        if isinstance(certificate, Certificate):
+            assert isinstance(cancelled, services.InvalidTransition), results
+            assert final.status == "issued" and not Refund.objects.filter(request=req).exists()
+        else:
+            assert isinstance(cancelled, CertificateRequest) and isinstance(certificate, services.InvalidTransition)
+            assert final.status == "cancelled" and not Certificate.objects.filter(request=req).exists()
+            assert Refund.objects.get(request=req).amount_rials == req.invoice.total_rials
+        assert not final.appointments.active().exists()
+        assert AuditEntry.objects.filter(target_id=str(req.pk), event__in=["request.cancelled", "request.issued"]
+                                         ).count() == 1
+
+
+def test_cancel_and_booking_one_wins(office, clerk, catalogue, company):
+    """A cancel racing a booking of the last seat of a slot: whichever order the lock gives, the
+    request ends cancelled with no active appointment and the seat stays free."""
+    office.slot_capacity = 1
+    office.save()
+    person = make_person("0499370899", "09120000001")
+    make_role(person, company)
+    for _ in range(3):
+        req = advance(make_draft(person, office, catalogue=catalogue), "paid", clerk=clerk)
+        slot = next(start for slots in selectors.free_slots(office).values() for start, left in slots if left)
+        results = race(
+            lambda r=req: services.request_cancel(request_id=r.pk, actor=person.user),
+            lambda r=req, s=slot: services.appointment_book(request_id=r.pk, actor=person.user, starts_at=s),
+        )
+        cancelled, booked = results
+        assert isinstance(cancelled, CertificateRequest), results
+        assert isinstance(booked, (Appointment, services.InvalidTransition)), results
+        assert CertificateRequest.objects.get(pk=req.pk).status == "cancelled"
+        assert not Appointment.objects.filter(request=req, is_active=True).exists()
+        assert dict(s for day in selectors.free_slots(office).values() for s in day)[slot] == 1

@@ -212,7 +212,12 @@ def test_returned_request_shows_notes_and_resubmits(applicant_client, applicant_
         reverse("requests:step", args=[req.pk, "details"])).content.decode()
     assert "تصویر کارت ملی خوانا نیست." in applicant_client.get(
         reverse("requests:step", args=[req.pk, "documents"])).content.decode()
-    assert "اصلاح درخواست" in applicant_client.get(reverse("requests:detail", args=[req.pk])).content.decode()
+    detail = applicant_client.get(reverse("requests:detail", args=[req.pk])).content.decode()
+    assert "اصلاح درخواست" in detail
+    notes = detail.split('id="return-notes"')[1].split("</section>")[0]
+    assert "<strong>مشخصات</strong>: نام لاتین" in notes
+    assert "<strong>مدرک: تصویر کارت ملی</strong>: تصویر کارت ملی خوانا نیست." in notes
+    assert "doc:" not in notes and "details" not in notes
     applicant_client.post(reverse("requests:step", args=[req.pk, "details"]), {
         "validity_years": 2, "email": "a@example.com", "latin_first_name": "Ali", "latin_last_name": "Rezaee"})
     applicant_client.post(reverse("requests:submit", args=[req.pk]))
@@ -241,7 +246,7 @@ def test_timeline_shows_every_transition_with_jalali_time(applicant_client, appl
     assert "متقاضی" in timeline and "clerk" in timeline
 
 
-def test_cancel_sends_an_sms_and_is_refused_after_payment(applicant_person, other_applicant_person, office, clerk,
+def test_cancel_sends_an_sms_and_is_refused_after_issuance(applicant_person, other_applicant_person, office, clerk,
                                                           catalogue):
     from django.core.exceptions import PermissionDenied
 
@@ -259,7 +264,7 @@ def test_cancel_sends_an_sms_and_is_refused_after_payment(applicant_person, othe
         services.request_cancel(request_id=req.pk, actor=other_applicant_person.user)
     services.request_cancel(request_id=req.pk, actor=applicant_person.user)
     assert last_sms(applicant_person.mobile).template == "request_cancelled"
-    paid = advance(make_draft(applicant_person, office, catalogue=catalogue), "paid", clerk=clerk)
+    issued = advance(make_draft(applicant_person, office, catalogue=catalogue), "issued", clerk=clerk).request
     with pytest.raises(InvalidTransition):
-        services.request_cancel(request_id=paid.pk, actor=applicant_person.user)
-    assert CertificateRequest.objects.get(pk=paid.pk).status == "awaiting_appointment"
+        services.request_cancel(request_id=issued.pk, actor=applicant_person.user)
+    assert CertificateRequest.objects.get(pk=issued.pk).status == "issued"

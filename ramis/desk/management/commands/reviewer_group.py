@@ -22,6 +22,8 @@ PERMISSIONS = [
     *(f"certrequests.view_{model}" for model in ("certificaterequest", "certificate", "revocationrequest", "invoice",
                                                  "payment", "appointment")),
     "certrequests.revoke_certificate",
+    # refunds of cancelled paid requests: recorded as paid once the money went back
+    "certrequests.view_refund", "certrequests.pay_refund",
     "desk.view_identitycheck", "desk.view_issuanceattempt", "desk.view_officerevocation",
     "ca.view_issuedcertificate", "ca.view_certificateauthority", "ca.view_crl",
     "common.view_auditentry",
