@@ -436,6 +436,7 @@ def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: st
         if token.certificate(key_id) != cert:
             raise TokenError("the certificate read back from the token differs from the one written")
         phase = "record"
+        replaced = list(Certificate.objects.replaced_by(req, token.serial).values_list("serial", flat=True))
         with transaction.atomic():
             certificate = request_services.request_mark_issued(
                 request_id=req.pk, actor=actor, serial=issued.serial_hex, not_before=issued.not_before,
@@ -450,7 +451,6 @@ def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: st
                          request=request, extra={"request": req.reference, "serial": issued.serial_hex,
                                                  "token_serial": token.serial, "key_id": key_id.hex(),
                                                  "sha256": issued.sha256})
-        return certificate
     except Exception as exc:
         code, message = _failure(exc, phase)
         if code == "unexpected":
@@ -459,9 +459,36 @@ def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: st
         _fail_attempt(attempt, code=code, message=message, error=str(exc), phase=phase, cleanup=cleanup,
                       actor=actor, request=request)
         raise DeskError(message, code) from exc
+    else:
+        _remove_superseded(token, attempt, replaced, keep=key_id, actor=actor, request=request)
+        return certificate
     finally:
         if token is not None:
             backend.close(token)
+
+
+def _remove_superseded(token, attempt: IssuanceAttempt, serials: list[str], *, keep: bytes, actor,
+                       request=None) -> None:
+    """Delete from the token the key pairs and certificates that the new certificate superseded.
+
+    Runs only once the new certificate is written, read back and recorded (so a failure before
+    leaves the old key and certificate usable on the token). A failure here changes nothing
+    recorded: the old certificate is superseded either way; what stayed is audited."""
+    superseded = set(Certificate.objects.filter(serial__in=serials, status=Certificate.Status.SUPERSEDED)
+                     .values_list("serial", flat=True))
+    if not superseded:
+        return
+    outcome: dict = {"serials": sorted(superseded)}
+    try:
+        ids = {bytes.fromhex(o.id) for o in token.objects() if o.object_class == "certificate" and o.serial in superseded}
+        ids.discard(keep)
+        outcome["token_objects_deleted"] = sum(token.delete_key(key_id) for key_id in sorted(ids))
+    except TokenError as exc:
+        log.warning("issuance: could not remove superseded keys from token %s: %s", token.serial, exc)
+        outcome["remove_failed"] = str(exc)[:500]
+    audit.record(actor=actor, target=attempt, event="issuance.superseded_removed", old=attempt.status,
+                 new=attempt.status, request=request, extra={"request": attempt.request.reference,
+                                                             "token_serial": token.serial, **outcome})
 
 
 # --- office revocation (R19) --------------------------------------------------------------------------

@@ -137,7 +137,7 @@ def test_the_token_is_logged_out_after_issuance(ca, awaiting_issuance, clerk, ap
         get_manager().open(serial=applicant_token.serial, pin="000000")
 
 
-def test_renewal_reuses_the_token_keeps_the_old_key_and_supersedes_the_old_certificate(
+def test_renewal_on_the_same_token_supersedes_the_old_certificate_and_replaces_its_key(
         ca, applicant_person, office, clerk, catalogue, applicant_token):
     from ramis.requests import services as request_services
     from ramis.requests.models import DocumentRequirement
@@ -156,11 +156,93 @@ def test_renewal_reuses_the_token_keeps_the_old_key_and_supersedes_the_old_certi
     identity_ok(renewal, clerk)
     new = services.request_issue_on_token(request_id=renewal.pk, actor=clerk, pin=TOKEN_PIN,
                                           token_serial=applicant_token.serial)
+    _assert_superseded_on_the_token(old, new, applicant_token)
+
+
+def _assert_superseded_on_the_token(old, new, token_info):
+    """``old`` is superseded by ``new`` here and at the CA, and the token holds only the new pair."""
     assert Certificate.objects.get(pk=old.pk).status == "superseded"
+    assert Certificate.objects.get(pk=new.pk).status == "active"
     assert IssuedCertificate.objects.get(serial_hex=old.serial).status == "superseded"
+    entry = AuditEntry.objects.for_object(Certificate.objects.get(pk=old.pk)).get(event="certificate.superseded")
+    assert entry.extra["by"] == new.serial
+    # superseded, not revoked: the CA keeps answering good until it expires (as for every renewal)
+    from django.test import Client
+
+    old_cert = x509.load_der_x509_certificate(bytes(IssuedCertificate.objects.get(serial_hex=old.serial).der))
+    assert _ocsp_status(Client(), old_cert).certificate_status == ocsp.OCSPCertStatus.GOOD
+    # the old key pair and certificate were removed once the new one was written and recorded
+    attempt = IssuanceAttempt.objects.get(request=new.request, status="issued")
+    token = get_manager().open(serial=token_info.serial, pin=TOKEN_PIN)
+    objects = token.objects()
+    token.logout()
+    assert {o.id for o in objects} == {attempt.key_id}
+    assert {o.serial for o in objects if o.object_class == "certificate"} == {new.serial}
+    removed = AuditEntry.objects.for_object(attempt).get(event="issuance.superseded_removed")
+    assert removed.extra["serials"] == [old.serial] and removed.extra["token_objects_deleted"] == 3
+
+
+def _issue_reusing(applicant_person, office, clerk, catalogue, token_info):
+    from tests.requests.conftest import advance, make_draft
+
+    req = advance(make_draft(applicant_person, office, hardware="reuse", catalogue=catalogue), "awaiting_issuance",
+                  clerk=clerk)
+    identity_ok(req, clerk)
+    return services.request_issue_on_token(request_id=req.pk, actor=clerk, pin=TOKEN_PIN,
+                                           token_serial=token_info.serial)
+
+
+def test_a_new_request_on_a_reused_token_supersedes_the_old_certificate(ca, applicant_person, office, clerk,
+                                                                        catalogue, applicant_token):
+    """Not a renewal: a second request of the same role and type, issued onto the same token."""
+    old = _issue_reusing(applicant_person, office, clerk, catalogue, applicant_token)
+    new = _issue_reusing(applicant_person, office, clerk, catalogue, applicant_token)
+    assert new.request.kind == "issue" and new.request.renews_id is None
+    _assert_superseded_on_the_token(old, new, applicant_token)
+
+
+def test_a_new_certificate_on_another_token_supersedes_nothing(ca, applicant_person, office, clerk, catalogue,
+                                                               applicant_token):
+    from tests.requests.conftest import advance, make_draft
+
+    old = _issue_reusing(applicant_person, office, clerk, catalogue, applicant_token)
+    bought = advance(make_draft(applicant_person, office, catalogue=catalogue), "awaiting_issuance", clerk=clerk)
+    identity_ok(bought, clerk)
+    services.request_issue_on_token(request_id=bought.pk, actor=clerk, pin="975310", new_token=True)
+    assert Certificate.objects.get(pk=old.pk).status == "active"
+    assert IssuedCertificate.objects.get(serial_hex=old.serial).status == "active"
     token = get_manager().open(serial=applicant_token.serial, pin=TOKEN_PIN)
-    certs = {o.serial for o in token.objects() if o.object_class == "certificate"}
-    assert certs == {old.serial, new.serial}  # the old key and certificate stay beside the new ones
+    assert {o.serial for o in token.objects() if o.object_class == "certificate"} == {old.serial}
+    token.logout()
+
+
+def test_writing_the_new_certificate_fails_the_old_key_and_certificate_stay(ca, applicant_person, office, clerk,
+                                                                            catalogue, applicant_token, monkeypatch):
+    from tests.requests.conftest import advance, make_draft
+    from tokens import Token, TokenRemoved
+
+    old = _issue_reusing(applicant_person, office, clerk, catalogue, applicant_token)
+    token = get_manager().open(serial=applicant_token.serial, pin=TOKEN_PIN)
+    before = token.objects()
+    token.logout()
+    assert len(before) == 3
+    second = advance(make_draft(applicant_person, office, hardware="reuse", catalogue=catalogue),
+                     "awaiting_issuance", clerk=clerk)
+    identity_ok(second, clerk)
+
+    def removed(self, cert, key_id, label):
+        raise TokenRemoved("token removed or session invalid: import certificate")
+
+    monkeypatch.setattr(Token, "import_certificate", removed)
+    with pytest.raises(services.DeskError):
+        services.request_issue_on_token(request_id=second.pk, actor=clerk, pin=TOKEN_PIN,
+                                        token_serial=applicant_token.serial)
+    _assert_unchanged(second, "token_removed")
+    assert Certificate.objects.get(pk=old.pk).status == "active"
+    assert IssuedCertificate.objects.get(serial_hex=old.serial).status == "active"
+    assert not AuditEntry.objects.filter(event="certificate.superseded").exists()
+    token = get_manager().open(serial=applicant_token.serial, pin=TOKEN_PIN)
+    assert token.objects() == before  # the old key pair and certificate, and nothing of the new key
     token.logout()
 
 
