@@ -232,6 +232,23 @@ def _issuance_start(*, request_id: int, actor, new_token: bool, request=None):
     return req, attempt
 
 
+def _audit_refusal(*, request_id: int, actor, exc: Exception, new_token: bool, request=None) -> None:
+    """A refusal before any attempt exists (bad input, wrong state, identity not checked, not this
+    office's clerk, another attempt running...) is audited on the request, after the claiming
+    transaction has rolled back: every failure of issuance leaves a row (issue 5)."""
+    req = CertificateRequest.objects.filter(pk=request_id).first()
+    if req is None:
+        return
+    if isinstance(exc, PermissionDenied):
+        code, message = "permission", "صدور این درخواست در اختیار کارشناسان دفتر ثبت‌نام آن است."
+    elif isinstance(exc, InvalidTransition):
+        code, message = "state", exc.message
+    else:
+        code, message = exc.code, exc.message
+    audit.record(actor=actor, target=req, event="issuance.refused", old=req.status, new=req.status, reason=message,
+                 request=request, extra={"request": req.reference, "code": code, "new_token": new_token})
+
+
 # What the clerk reads for each failure; the English detail goes to the audit entry and the log.
 _TOKEN_MESSAGES = {
     WrongPin: ("wrong_pin", "رمز (PIN) توکن نادرست است؛ متقاضی رمز را دوباره وارد کند. "
@@ -395,11 +412,15 @@ def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: st
     signing queue), write the certificate beside the key, record it. The PIN is used and forgotten.
 
     Raises :class:`DeskError` (Persian message) on any failure, after undoing what was done."""
-    if not pin:
-        raise DeskError("رمز (PIN) توکن را وارد کنید.", "no_pin")
-    if not new_token and not token_serial:
-        raise DeskError("توکن متقاضی را از فهرست انتخاب کنید.", "no_token")
-    req, attempt = _issuance_start(request_id=request_id, actor=actor, new_token=new_token, request=request)
+    try:
+        if not pin:
+            raise DeskError("رمز (PIN) توکن را وارد کنید.", "no_pin")
+        if not new_token and not token_serial:
+            raise DeskError("توکن متقاضی را از فهرست انتخاب کنید.", "no_token")
+        req, attempt = _issuance_start(request_id=request_id, actor=actor, new_token=new_token, request=request)
+    except (DeskError, InvalidTransition, PermissionDenied) as exc:
+        _audit_refusal(request_id=request_id, actor=actor, exc=exc, new_token=new_token, request=request)
+        raise
     backend = workstation.get_backend(req.office)
     token = key_id = None
     phase = "token"

@@ -397,6 +397,46 @@ def test_issuance_refused_for_another_office_and_for_the_applicant(ca, awaiting_
     assert not IssuanceAttempt.objects.exists()
 
 
+@pytest.mark.parametrize("case, code", [
+    ("not_awaiting_issuance", "state"), ("no_identity_check", "no_identity"), ("identity_refused", "no_identity"),
+    ("other_office_clerk", "permission"), ("applicant", "permission"), ("attempt_running", "in_progress"),
+    ("no_pin", "no_pin"), ("no_token_picked", "no_token"),
+])
+def test_refusals_before_an_attempt_exists_are_audited(case, code, request, ca, applicant_person, office, clerk,
+                                                       catalogue, applicant_token):
+    """Every failure of issuance leaves an audit row (issue 5), also before an attempt exists."""
+    from django.core.exceptions import PermissionDenied
+
+    from ramis.common.errors import InvalidTransition
+    from tests.requests.conftest import advance, make_draft
+
+    if case == "not_awaiting_issuance":
+        req = advance(make_draft(applicant_person, office, catalogue=catalogue), "paid", clerk=clerk)
+    else:
+        req = request.getfixturevalue("awaiting_issuance")
+        if case != "no_identity_check":
+            identity_ok(req, clerk, photo_matches=case != "identity_refused")
+    actor = {"other_office_clerk": request.getfixturevalue("other_office_clerk"),
+             "applicant": applicant_person.user}.get(case, clerk)
+    running = None
+    if case == "attempt_running":
+        running = IssuanceAttempt.objects.create(request=req, clerk=clerk, key_type="rsa2048",
+                                                 identity_check=req.identity_checks.first())
+    status = CertificateRequest.objects.get(pk=req.pk).status
+    kwargs = {"pin": "" if case == "no_pin" else TOKEN_PIN,
+              "token_serial": "" if case == "no_token_picked" else applicant_token.serial}
+
+    with pytest.raises((services.DeskError, InvalidTransition, PermissionDenied)):
+        services.request_issue_on_token(request_id=req.pk, actor=actor, **kwargs)
+
+    entry = AuditEntry.objects.for_object(req).get(event="issuance.refused")
+    assert entry.extra["code"] == code and entry.extra["request"] == req.reference and entry.reason
+    assert entry.actor_id == actor.pk and entry.old == entry.new == status
+    assert CertificateRequest.objects.get(pk=req.pk).status == status
+    assert list(IssuanceAttempt.objects.filter(request=req)) == ([running] if running else [])
+    assert not AuditEntry.objects.filter(event__in=["issuance.started", "issuance.failed"]).exists()
+
+
 def test_an_abandoned_attempt_is_reaped_and_its_certificate_revoked(ca, awaiting_issuance, clerk, applicant_token,
                                                                      settings):
     """A process that died between the CA and the record: the next attempt revokes what it left."""
