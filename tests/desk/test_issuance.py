@@ -488,24 +488,57 @@ def test_issue_view_lists_tokens_and_issues(ca, awaiting_issuance, clerk, clerk_
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
 
 
-def test_handover_pdf_content(ca, awaiting_issuance, clerk, clerk_client, other_clerk_client, applicant_token):
-    import io
+def _pdf_text(content: bytes, tmp_path) -> str:
+    """pdftotext's reading, without the bidi marks it adds and the zero-width non-joiners it drops."""
+    pdf = tmp_path / "handover.pdf"
+    pdf.write_bytes(content)
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    return "".join(ch for ch in text if ch not in "\u200c\u200e\u200f\u202a\u202b\u202c\u202d\u202e")
 
-    from pypdf import PdfReader
 
+def test_handover_pdf_content(ca, awaiting_issuance, clerk, clerk_client, other_clerk_client, applicant_token,
+                              tmp_path, settings):
+    from ramis.common.jalali import jalali_date
+
+    settings.PUBLIC_BASE_URL = "http://pki.ramis.ir"
+    clerk.first_name, clerk.last_name = "زهرا", "محمدی"
+    clerk.save()
     identity_ok(awaiting_issuance, clerk)
     certificate = services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin=TOKEN_PIN,
                                                   token_serial=applicant_token.serial)
     url = reverse("desk:handover", args=[awaiting_issuance.pk])
     assert other_clerk_client.get(url).status_code == 404
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(clerk_client.get(url).content)).pages)
+    response = clerk_client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = _pdf_text(response.content, tmp_path)
+    lines = {line.strip() for line in text.splitlines()}
     issued = IssuedCertificate.objects.get(serial_hex=certificate.serial)
-    assert certificate.serial in text
-    assert "/ca/ocsp/issuing/" in text and "/ca/crl/issuing.crl" in text
-    assert issued.sha256[:2].upper() in text
+
+    # the full SHA-256 fingerprint of the certificate's DER, in its two printed lines
+    fingerprint = hashes.Hash(hashes.SHA256())
+    fingerprint.update(bytes(issued.der))
+    pairs = [f"{b:02X}" for b in fingerprint.finalize()]
+    assert ":".join(pairs[:16]) in lines and ":".join(pairs[16:]) in lines
+    # serial, token, the subject
+    serial = x509.load_der_x509_certificate(bytes(issued.der)).serial_number
+    assert format(serial, "x") == certificate.serial and certificate.serial in lines
     assert applicant_token.serial in text
-    flat = text.replace("\n", " ")
+    flat = " ".join(text.split())
     assert "serialNumber=PNOIR-0499370899" in flat and "SN=Rezaei" in flat
+    # validity in Jalali (Tehran) dates, both ends
+    assert jalali_date(certificate.not_before) in text and jalali_date(certificate.not_after) in text
+    assert jalali_date(certificate.not_before) != jalali_date(certificate.not_after)
+    # the CA's OCSP and CRL addresses, as the certificate itself carries them
+    assert "http://pki.ramis.ir/ca/ocsp/issuing/" in lines
+    assert "http://pki.ramis.ir/ca/crl/issuing.crl" in lines
+    # the clerk's name and the applicant's acknowledgement with both signature lines
+    assert "زهرا محمدی" in text
+    assert "اقرار تحویلگیرنده" in text
+    # (pdftotext reads the lam-alef ligature of «بالا» back as «باال»: the words around it)
+    assert "اینجانب گواهی الکترونیکی" in flat
+    assert "توکن سختافزاری حامل کلید خصوصی آن را تحویل گرفتم" in flat
+    assert "علی رضایی" in text and text.count("امضا") >= 2
 
 
 def test_new_token_init_with_a_non_softhsm_module_is_refused_clearly(settings, ca, awaiting_issuance, clerk):
