@@ -50,7 +50,7 @@ from ramis.common.errors import InvalidTransition
 from ramis.common.uploads import validate_upload
 from ramis.offices.selectors import is_clerk_of
 from ramis.requests import services as request_services
-from ramis.requests.models import Certificate, CertificateRequest, RevocationReason
+from ramis.requests.models import Certificate, CertificateRequest, RevocationReason, TokenChoice
 from tokens import PinLocked, TokenError, TokenNotFound, TokenRemoved, WrongPin
 
 from . import selectors, workstation
@@ -205,6 +205,8 @@ def _issuance_start(*, request_id: int, actor, new_token: bool, request=None):
         raise InvalidTransition(req, "issue", "فقط درخواست «در انتظار صدور» صادر می‌شود.")
     if not has_transition_perm(req.mark_issued, actor):
         raise PermissionDenied
+    if new_token and req.token_choice == TokenChoice.REUSE:
+        raise DeskError("متقاضی توکن فعلی خود را به کار می‌برد؛ توکن نو برای او راه‌اندازی نمی‌شود.", "token_choice")
     check = selectors.valid_identity_check(req)
     if check is None:
         raise DeskError("پیش از صدور، احراز هویت حضوری امروز را ثبت کنید (و باید پذیرفته شده باشد).", "no_identity")

@@ -300,7 +300,8 @@ def issue(request, pk: int):
         tokens = selectors.pickable_tokens(backend.list_tokens())
     except TokenError as exc:
         token_error = exc.message_fa
-    form = forms.IssueForm(request.POST or None, tokens=tokens, can_init=backend.can_init and token_error is None)
+    form = forms.IssueForm(request.POST or None, tokens=tokens, can_init=backend.can_init and token_error is None,
+                           token_choice=req.token_choice, token_model=req.token_model)
     if request.method == "POST" and form.is_valid():
         try:
             certificate = services.request_issue_on_token(

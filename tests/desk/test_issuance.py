@@ -470,9 +470,18 @@ def test_a_running_attempt_blocks_a_second_clerk(ca, awaiting_issuance, clerk, o
     assert exc.value.code == "in_progress"
 
 
-def test_issue_view_lists_tokens_and_issues(ca, awaiting_issuance, clerk, clerk_client, applicant_token):
-    identity_ok(awaiting_issuance, clerk)
-    url = reverse("desk:issue", args=[awaiting_issuance.pk])
+@pytest.fixture
+def reusing(applicant_person, office, clerk, catalogue):
+    """A request whose applicant brings their own token (R8), awaiting issuance."""
+    from tests.requests.conftest import advance, make_draft
+
+    return advance(make_draft(applicant_person, office, hardware="reuse", catalogue=catalogue), "awaiting_issuance",
+                   clerk=clerk)
+
+
+def test_issue_view_lists_tokens_and_issues(ca, reusing, clerk, clerk_client, applicant_token):
+    identity_ok(reusing, clerk)
+    url = reverse("desk:issue", args=[reusing.pk])
     page = clerk_client.get(url)
     assert page.status_code == 200
     html = page.content.decode()
@@ -482,10 +491,68 @@ def test_issue_view_lists_tokens_and_issues(ca, awaiting_issuance, clerk, clerk_
     follow = clerk_client.get(url)
     assert "رمز (PIN) توکن نادرست است" in follow.content.decode()
     response = clerk_client.post(url, {"token": applicant_token.serial, "pin": TOKEN_PIN})
-    assert response["Location"] == reverse("desk:review", args=[awaiting_issuance.pk])
-    assert CertificateRequest.objects.get(pk=awaiting_issuance.pk).status == "issued"
-    pdf = clerk_client.get(reverse("desk:handover", args=[awaiting_issuance.pk]))
+    assert response["Location"] == reverse("desk:review", args=[reusing.pk])
+    assert CertificateRequest.objects.get(pk=reusing.pk).status == "issued"
+    pdf = clerk_client.get(reverse("desk:handover", args=[reusing.pk]))
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+
+
+def _token_field_error(response) -> str:
+    assert response.status_code == 200
+    return " ".join(response.context["form"].errors.get("token", []))
+
+
+def test_a_bought_token_is_only_initialised_new(ca, awaiting_issuance, clerk, clerk_client, applicant_token):
+    """The applicant bought a token of a catalogue model: the form offers only a new token."""
+    req = awaiting_issuance
+    assert req.token_choice == "buy"
+    identity_ok(req, clerk)
+    url = reverse("desk:issue", args=[req.pk])
+    form = clerk_client.get(url).context["form"]
+    assert [value for value, _label in form.fields["token"].choices] == ["__new__"]
+    assert "ePass 2003" in form.fields["token"].choices[0][1]
+    assert applicant_token.serial not in clerk_client.get(url).content.decode()
+
+    # the clerk posts an existing token anyway: a Persian error next to the field, nothing done
+    response = clerk_client.post(url, {"token": applicant_token.serial, "pin": TOKEN_PIN})
+    assert "توکن نو خریده است" in _token_field_error(response)
+    assert "توکن نو خریده است" in response.content.decode()
+    assert CertificateRequest.objects.get(pk=req.pk).status == "awaiting_issuance"
+    assert not IssuanceAttempt.objects.exists()
+    token = get_manager().open(serial=applicant_token.serial, pin=TOKEN_PIN)
+    assert token.objects() == []
+    token.logout()
+
+    response = clerk_client.post(url, {"token": "__new__", "pin": "975310", "pin_again": "975310"})
+    assert response.status_code == 302
+    certificate = Certificate.objects.get(request=req)
+    assert certificate.token_serial != applicant_token.serial and IssuanceAttempt.objects.get().new_token
+
+
+def test_a_reused_token_is_only_picked_never_initialised(ca, reusing, clerk, clerk_client, applicant_token):
+    identity_ok(reusing, clerk)
+    url = reverse("desk:issue", args=[reusing.pk])
+    form = clerk_client.get(url).context["form"]
+    values = [value for value, _label in form.fields["token"].choices]
+    assert applicant_token.serial in values and "__new__" not in values
+    before = {t.serial for t in get_manager().list_tokens()}
+
+    response = clerk_client.post(url, {"token": "__new__", "pin": "975310", "pin_again": "975310"})
+    assert "توکن فعلی خود را به کار می‌برد" in _token_field_error(response)
+    assert CertificateRequest.objects.get(pk=reusing.pk).status == "awaiting_issuance"
+    assert {t.serial for t in get_manager().list_tokens()} == before  # no token initialised
+    assert not IssuanceAttempt.objects.exists()
+
+    # and the service refuses it too, audited
+    with pytest.raises(services.DeskError) as exc:
+        services.request_issue_on_token(request_id=reusing.pk, actor=clerk, pin="975310", new_token=True)
+    assert exc.value.code == "token_choice"
+    assert AuditEntry.objects.for_object(reusing).get(event="issuance.refused").extra["code"] == "token_choice"
+    assert {t.serial for t in get_manager().list_tokens()} == before
+
+    response = clerk_client.post(url, {"token": applicant_token.serial, "pin": TOKEN_PIN})
+    assert response.status_code == 302
+    assert Certificate.objects.get(request=reusing).token_serial == applicant_token.serial
 
 
 def _pdf_text(content: bytes, tmp_path) -> str:
