@@ -12,7 +12,7 @@ from ramis.common.digits import to_latin_digits
 from ramis.common.forms import JalaliDateField, NationalCodeField
 from ramis.common.jalali import TEHRAN
 from ramis.common.uploads import validate_upload
-from ramis.requests.models import RevocationReason
+from ramis.requests.models import RevocationReason, TokenChoice
 
 from .models import IdentityCheck
 
@@ -153,12 +153,28 @@ class IssueForm(forms.Form):
     pin_again = forms.CharField(label="تکرار رمز (فقط برای توکن نو)", required=False, strip=False,
                                 widget=forms.PasswordInput(attrs={"autocomplete": "off", "dir": "ltr"}))
 
-    def __init__(self, *args, tokens, can_init: bool, **kwargs):
+    def __init__(self, *args, tokens, can_init: bool, token_choice: str = "", token_model=None, **kwargs):
+        """Only what fits the request (R8): a bought token is initialised here with the
+        applicant's PIN (where the workstation's module can initialise one; a bought hardware
+        token is otherwise initialised with its vendor's tool and then picked from the list);
+        an applicant who brings their token has it picked from the list, never initialised (that
+        would wipe it)."""
         super().__init__(*args, **kwargs)
-        choices = [(t.serial, f"{t.label} — {t.manufacturer} {t.model} — سریال {t.serial}") for t in tokens]
-        if can_init:
-            choices.append((self.NEW, "توکن نو: راه‌اندازی با رمز تازهٔ متقاضی"))
+        bought, reused = token_choice == TokenChoice.BUY, token_choice == TokenChoice.REUSE
+        choices = []
+        if not (bought and can_init):
+            choices += [(t.serial, f"{t.label} — {t.manufacturer} {t.model} — سریال {t.serial}") for t in tokens]
+        if can_init and not reused:
+            model = f" ({token_model.name})" if bought and token_model else ""
+            choices.append((self.NEW, f"توکن نو{model}: راه‌اندازی با رمز تازهٔ متقاضی"))
         self.fields["token"].choices = choices
+        if bought and can_init:
+            self.fields["token"].error_messages["invalid_choice"] = (
+                "متقاضی در درخواست خود توکن نو خریده است؛ «توکن نو» را انتخاب کنید تا با رمز او راه‌اندازی شود.")
+        elif reused:
+            self.fields["token"].error_messages["invalid_choice"] = (
+                "متقاضی توکن فعلی خود را به کار می‌برد؛ توکن او را از فهرست انتخاب کنید "
+                "(راه‌اندازی توکن نو همه‌چیز روی آن را پاک می‌کند).")
 
     @property
     def new_token(self) -> bool:

@@ -50,7 +50,7 @@ from ramis.common.errors import InvalidTransition
 from ramis.common.uploads import validate_upload
 from ramis.offices.selectors import is_clerk_of
 from ramis.requests import services as request_services
-from ramis.requests.models import Certificate, CertificateRequest, RevocationReason
+from ramis.requests.models import Certificate, CertificateRequest, RevocationReason, TokenChoice
 from tokens import PinLocked, TokenError, TokenNotFound, TokenRemoved, WrongPin
 
 from . import selectors, workstation
@@ -205,6 +205,8 @@ def _issuance_start(*, request_id: int, actor, new_token: bool, request=None):
         raise InvalidTransition(req, "issue", "فقط درخواست «در انتظار صدور» صادر می‌شود.")
     if not has_transition_perm(req.mark_issued, actor):
         raise PermissionDenied
+    if new_token and req.token_choice == TokenChoice.REUSE:
+        raise DeskError("متقاضی توکن فعلی خود را به کار می‌برد؛ توکن نو برای او راه‌اندازی نمی‌شود.", "token_choice")
     check = selectors.valid_identity_check(req)
     if check is None:
         raise DeskError("پیش از صدور، احراز هویت حضوری امروز را ثبت کنید (و باید پذیرفته شده باشد).", "no_identity")
@@ -230,6 +232,23 @@ def _issuance_start(*, request_id: int, actor, new_token: bool, request=None):
                  extra={"request": req.reference, "new_token": new_token, "key_type": key_type,
                         "identity_check": check.pk})
     return req, attempt
+
+
+def _audit_refusal(*, request_id: int, actor, exc: Exception, new_token: bool, request=None) -> None:
+    """A refusal before any attempt exists (bad input, wrong state, identity not checked, not this
+    office's clerk, another attempt running...) is audited on the request, after the claiming
+    transaction has rolled back: every failure of issuance leaves a row (issue 5)."""
+    req = CertificateRequest.objects.filter(pk=request_id).first()
+    if req is None:
+        return
+    if isinstance(exc, PermissionDenied):
+        code, message = "permission", "صدور این درخواست در اختیار کارشناسان دفتر ثبت‌نام آن است."
+    elif isinstance(exc, InvalidTransition):
+        code, message = "state", exc.message
+    else:
+        code, message = exc.code, exc.message
+    audit.record(actor=actor, target=req, event="issuance.refused", old=req.status, new=req.status, reason=message,
+                 request=request, extra={"request": req.reference, "code": code, "new_token": new_token})
 
 
 # What the clerk reads for each failure; the English detail goes to the audit entry and the log.
@@ -395,11 +414,15 @@ def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: st
     signing queue), write the certificate beside the key, record it. The PIN is used and forgotten.
 
     Raises :class:`DeskError` (Persian message) on any failure, after undoing what was done."""
-    if not pin:
-        raise DeskError("رمز (PIN) توکن را وارد کنید.", "no_pin")
-    if not new_token and not token_serial:
-        raise DeskError("توکن متقاضی را از فهرست انتخاب کنید.", "no_token")
-    req, attempt = _issuance_start(request_id=request_id, actor=actor, new_token=new_token, request=request)
+    try:
+        if not pin:
+            raise DeskError("رمز (PIN) توکن را وارد کنید.", "no_pin")
+        if not new_token and not token_serial:
+            raise DeskError("توکن متقاضی را از فهرست انتخاب کنید.", "no_token")
+        req, attempt = _issuance_start(request_id=request_id, actor=actor, new_token=new_token, request=request)
+    except (DeskError, InvalidTransition, PermissionDenied) as exc:
+        _audit_refusal(request_id=request_id, actor=actor, exc=exc, new_token=new_token, request=request)
+        raise
     backend = workstation.get_backend(req.office)
     token = key_id = None
     phase = "token"
@@ -436,6 +459,7 @@ def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: st
         if token.certificate(key_id) != cert:
             raise TokenError("the certificate read back from the token differs from the one written")
         phase = "record"
+        replaced = list(Certificate.objects.replaced_by(req, token.serial).values_list("serial", flat=True))
         with transaction.atomic():
             certificate = request_services.request_mark_issued(
                 request_id=req.pk, actor=actor, serial=issued.serial_hex, not_before=issued.not_before,
@@ -450,7 +474,6 @@ def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: st
                          request=request, extra={"request": req.reference, "serial": issued.serial_hex,
                                                  "token_serial": token.serial, "key_id": key_id.hex(),
                                                  "sha256": issued.sha256})
-        return certificate
     except Exception as exc:
         code, message = _failure(exc, phase)
         if code == "unexpected":
@@ -459,9 +482,36 @@ def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: st
         _fail_attempt(attempt, code=code, message=message, error=str(exc), phase=phase, cleanup=cleanup,
                       actor=actor, request=request)
         raise DeskError(message, code) from exc
+    else:
+        _remove_superseded(token, attempt, replaced, keep=key_id, actor=actor, request=request)
+        return certificate
     finally:
         if token is not None:
             backend.close(token)
+
+
+def _remove_superseded(token, attempt: IssuanceAttempt, serials: list[str], *, keep: bytes, actor,
+                       request=None) -> None:
+    """Delete from the token the key pairs and certificates that the new certificate superseded.
+
+    Runs only once the new certificate is written, read back and recorded (so a failure before
+    leaves the old key and certificate usable on the token). A failure here changes nothing
+    recorded: the old certificate is superseded either way; what stayed is audited."""
+    superseded = set(Certificate.objects.filter(serial__in=serials, status=Certificate.Status.SUPERSEDED)
+                     .values_list("serial", flat=True))
+    if not superseded:
+        return
+    outcome: dict = {"serials": sorted(superseded)}
+    try:
+        ids = {bytes.fromhex(o.id) for o in token.objects() if o.object_class == "certificate" and o.serial in superseded}
+        ids.discard(keep)
+        outcome["token_objects_deleted"] = sum(token.delete_key(key_id) for key_id in sorted(ids))
+    except TokenError as exc:
+        log.warning("issuance: could not remove superseded keys from token %s: %s", token.serial, exc)
+        outcome["remove_failed"] = str(exc)[:500]
+    audit.record(actor=actor, target=attempt, event="issuance.superseded_removed", old=attempt.status,
+                 new=attempt.status, request=request, extra={"request": attempt.request.reference,
+                                                             "token_serial": token.serial, **outcome})
 
 
 # --- office revocation (R19) --------------------------------------------------------------------------

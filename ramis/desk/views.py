@@ -300,7 +300,8 @@ def issue(request, pk: int):
         tokens = selectors.pickable_tokens(backend.list_tokens())
     except TokenError as exc:
         token_error = exc.message_fa
-    form = forms.IssueForm(request.POST or None, tokens=tokens, can_init=backend.can_init and token_error is None)
+    form = forms.IssueForm(request.POST or None, tokens=tokens, can_init=backend.can_init and token_error is None,
+                           token_choice=req.token_choice, token_model=req.token_model)
     if request.method == "POST" and form.is_valid():
         try:
             certificate = services.request_issue_on_token(
@@ -322,6 +323,13 @@ def issue(request, pk: int):
     })
 
 
+def _fingerprint_lines(hex_digest: str) -> list[str]:
+    """``AB:CD:…`` in two lines of 16 bytes: one line does not fit the sheet, and a break the
+    layout chooses would split a byte (and the reader's comparison with the screen)."""
+    pairs = [hex_digest[i:i + 2].upper() for i in range(0, len(hex_digest), 2)]
+    return [":".join(pairs[:16]), ":".join(pairs[16:])]
+
+
 @clerk_required
 def handover_pdf(request, pk: int):
     """The handover sheet (X5): subject, serial, validity, fingerprint, OCSP/CRL, clerk, acknowledgement."""
@@ -338,7 +346,7 @@ def handover_pdf(request, pk: int):
         "check": attempt.identity_check if attempt else None, "clerk": attempt.clerk if attempt else request.user,
         "ocsp_url": urls.ocsp, "crl_url": urls.crl, "ca_issuers_url": urls.ca_issuers,
         "subject": selectors.subject_text(issued.der),
-        "sha256": ":".join(issued.sha256[i:i + 2] for i in range(0, len(issued.sha256), 2)).upper(),
+        "sha256_lines": _fingerprint_lines(issued.sha256),
     })
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="handover-{req.reference}.pdf"'

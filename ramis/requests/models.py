@@ -514,6 +514,16 @@ class CertificateQuerySet(models.QuerySet):
     def active(self) -> CertificateQuerySet:
         return self.filter(status=Certificate.Status.ACTIVE)
 
+    def replaced_by(self, req: CertificateRequest, token_serial: str = "") -> CertificateQuerySet:
+        """The active certificates a new certificate for ``req`` on token ``token_serial``
+        supersedes: the one a renewal renews, and any of the same holder, role and type on
+        that same token (a reused token gets a new, non-renewal certificate)."""
+        replaced = models.Q(pk=req.renews_id) if req.renews_id else models.Q(pk__in=[])
+        if token_serial:
+            replaced |= models.Q(holder_id=req.applicant_id, role_id=req.role_id, cert_type=req.cert_type,
+                                 token_serial=token_serial)
+        return self.active().filter(replaced).exclude(request_id=req.pk)
+
 
 class Certificate(ProtectedFSMModel):
     """The requests room's record of a certificate issued by the CA.

@@ -514,8 +514,9 @@ def request_mark_issued(
     subject_cn: str = "", token_serial: str = "", request=None,
 ) -> Certificate:
     """Record the CA's issuance for this request (the office's issuance step calls
-    ``ramis.ca.services.certificate_issue`` on the token first, then this). A renewal's old
-    certificate becomes superseded."""
+    ``ramis.ca.services.certificate_issue`` on the token first, then this). The certificates it
+    replaces become superseded, here and at the CA: a renewal's old certificate, and the
+    holder's certificate of the same role and type on the same token (a reused token)."""
     req = _lock_request(request_id)
     old = _step(req, "mark_issued", actor)
     req.save()
@@ -527,17 +528,15 @@ def request_mark_issued(
     _record(actor, req, "request.issued", old, extra={"serial": certificate.serial}, request=request)
     audit.record(actor=actor, target=certificate, event="certificate.issued", new=certificate.status,
                  extra={"request": req.reference}, request=request)
-    if req.renews_id:
-        previous = Certificate.objects.select_for_update().get(pk=req.renews_id)
-        if can_proceed(previous.supersede):
-            was = previous.status
-            previous.supersede()
-            previous.save()
-            from ramis.ca import services as ca_services
+    from ramis.ca import services as ca_services
 
-            ca_services.certificate_supersede(serial=previous.serial, actor=actor, request=request)
-            audit.record(actor=actor, target=previous, event="certificate.superseded", old=was,
-                         new=previous.status, extra={"by": certificate.serial}, request=request)
+    for previous in Certificate.objects.replaced_by(req, token_serial).select_for_update().order_by("pk"):
+        was = previous.status
+        previous.supersede()
+        previous.save()
+        ca_services.certificate_supersede(serial=previous.serial, actor=actor, request=request)
+        audit.record(actor=actor, target=previous, event="certificate.superseded", old=was,
+                     new=previous.status, extra={"by": certificate.serial}, request=request)
     _sms_applicant(req, "request_issued", serial=certificate.serial)
     return certificate
 

@@ -137,7 +137,7 @@ def test_the_token_is_logged_out_after_issuance(ca, awaiting_issuance, clerk, ap
         get_manager().open(serial=applicant_token.serial, pin="000000")
 
 
-def test_renewal_reuses_the_token_keeps_the_old_key_and_supersedes_the_old_certificate(
+def test_renewal_on_the_same_token_supersedes_the_old_certificate_and_replaces_its_key(
         ca, applicant_person, office, clerk, catalogue, applicant_token):
     from ramis.requests import services as request_services
     from ramis.requests.models import DocumentRequirement
@@ -156,11 +156,93 @@ def test_renewal_reuses_the_token_keeps_the_old_key_and_supersedes_the_old_certi
     identity_ok(renewal, clerk)
     new = services.request_issue_on_token(request_id=renewal.pk, actor=clerk, pin=TOKEN_PIN,
                                           token_serial=applicant_token.serial)
+    _assert_superseded_on_the_token(old, new, applicant_token)
+
+
+def _assert_superseded_on_the_token(old, new, token_info):
+    """``old`` is superseded by ``new`` here and at the CA, and the token holds only the new pair."""
     assert Certificate.objects.get(pk=old.pk).status == "superseded"
+    assert Certificate.objects.get(pk=new.pk).status == "active"
     assert IssuedCertificate.objects.get(serial_hex=old.serial).status == "superseded"
+    entry = AuditEntry.objects.for_object(Certificate.objects.get(pk=old.pk)).get(event="certificate.superseded")
+    assert entry.extra["by"] == new.serial
+    # superseded, not revoked: the CA keeps answering good until it expires (as for every renewal)
+    from django.test import Client
+
+    old_cert = x509.load_der_x509_certificate(bytes(IssuedCertificate.objects.get(serial_hex=old.serial).der))
+    assert _ocsp_status(Client(), old_cert).certificate_status == ocsp.OCSPCertStatus.GOOD
+    # the old key pair and certificate were removed once the new one was written and recorded
+    attempt = IssuanceAttempt.objects.get(request=new.request, status="issued")
+    token = get_manager().open(serial=token_info.serial, pin=TOKEN_PIN)
+    objects = token.objects()
+    token.logout()
+    assert {o.id for o in objects} == {attempt.key_id}
+    assert {o.serial for o in objects if o.object_class == "certificate"} == {new.serial}
+    removed = AuditEntry.objects.for_object(attempt).get(event="issuance.superseded_removed")
+    assert removed.extra["serials"] == [old.serial] and removed.extra["token_objects_deleted"] == 3
+
+
+def _issue_reusing(applicant_person, office, clerk, catalogue, token_info):
+    from tests.requests.conftest import advance, make_draft
+
+    req = advance(make_draft(applicant_person, office, hardware="reuse", catalogue=catalogue), "awaiting_issuance",
+                  clerk=clerk)
+    identity_ok(req, clerk)
+    return services.request_issue_on_token(request_id=req.pk, actor=clerk, pin=TOKEN_PIN,
+                                           token_serial=token_info.serial)
+
+
+def test_a_new_request_on_a_reused_token_supersedes_the_old_certificate(ca, applicant_person, office, clerk,
+                                                                        catalogue, applicant_token):
+    """Not a renewal: a second request of the same role and type, issued onto the same token."""
+    old = _issue_reusing(applicant_person, office, clerk, catalogue, applicant_token)
+    new = _issue_reusing(applicant_person, office, clerk, catalogue, applicant_token)
+    assert new.request.kind == "issue" and new.request.renews_id is None
+    _assert_superseded_on_the_token(old, new, applicant_token)
+
+
+def test_a_new_certificate_on_another_token_supersedes_nothing(ca, applicant_person, office, clerk, catalogue,
+                                                               applicant_token):
+    from tests.requests.conftest import advance, make_draft
+
+    old = _issue_reusing(applicant_person, office, clerk, catalogue, applicant_token)
+    bought = advance(make_draft(applicant_person, office, catalogue=catalogue), "awaiting_issuance", clerk=clerk)
+    identity_ok(bought, clerk)
+    services.request_issue_on_token(request_id=bought.pk, actor=clerk, pin="975310", new_token=True)
+    assert Certificate.objects.get(pk=old.pk).status == "active"
+    assert IssuedCertificate.objects.get(serial_hex=old.serial).status == "active"
     token = get_manager().open(serial=applicant_token.serial, pin=TOKEN_PIN)
-    certs = {o.serial for o in token.objects() if o.object_class == "certificate"}
-    assert certs == {old.serial, new.serial}  # the old key and certificate stay beside the new ones
+    assert {o.serial for o in token.objects() if o.object_class == "certificate"} == {old.serial}
+    token.logout()
+
+
+def test_writing_the_new_certificate_fails_the_old_key_and_certificate_stay(ca, applicant_person, office, clerk,
+                                                                            catalogue, applicant_token, monkeypatch):
+    from tests.requests.conftest import advance, make_draft
+    from tokens import Token, TokenRemoved
+
+    old = _issue_reusing(applicant_person, office, clerk, catalogue, applicant_token)
+    token = get_manager().open(serial=applicant_token.serial, pin=TOKEN_PIN)
+    before = token.objects()
+    token.logout()
+    assert len(before) == 3
+    second = advance(make_draft(applicant_person, office, hardware="reuse", catalogue=catalogue),
+                     "awaiting_issuance", clerk=clerk)
+    identity_ok(second, clerk)
+
+    def removed(self, cert, key_id, label):
+        raise TokenRemoved("token removed or session invalid: import certificate")
+
+    monkeypatch.setattr(Token, "import_certificate", removed)
+    with pytest.raises(services.DeskError):
+        services.request_issue_on_token(request_id=second.pk, actor=clerk, pin=TOKEN_PIN,
+                                        token_serial=applicant_token.serial)
+    _assert_unchanged(second, "token_removed")
+    assert Certificate.objects.get(pk=old.pk).status == "active"
+    assert IssuedCertificate.objects.get(serial_hex=old.serial).status == "active"
+    assert not AuditEntry.objects.filter(event="certificate.superseded").exists()
+    token = get_manager().open(serial=applicant_token.serial, pin=TOKEN_PIN)
+    assert token.objects() == before  # the old key pair and certificate, and nothing of the new key
     token.logout()
 
 
@@ -312,6 +394,46 @@ def test_issuance_refused_for_another_office_and_for_the_applicant(ca, awaiting_
     assert not IssuanceAttempt.objects.exists()
 
 
+@pytest.mark.parametrize("case, code", [
+    ("not_awaiting_issuance", "state"), ("no_identity_check", "no_identity"), ("identity_refused", "no_identity"),
+    ("other_office_clerk", "permission"), ("applicant", "permission"), ("attempt_running", "in_progress"),
+    ("no_pin", "no_pin"), ("no_token_picked", "no_token"),
+])
+def test_refusals_before_an_attempt_exists_are_audited(case, code, request, ca, applicant_person, office, clerk,
+                                                       catalogue, applicant_token):
+    """Every failure of issuance leaves an audit row (issue 5), also before an attempt exists."""
+    from django.core.exceptions import PermissionDenied
+
+    from ramis.common.errors import InvalidTransition
+    from tests.requests.conftest import advance, make_draft
+
+    if case == "not_awaiting_issuance":
+        req = advance(make_draft(applicant_person, office, catalogue=catalogue), "paid", clerk=clerk)
+    else:
+        req = request.getfixturevalue("awaiting_issuance")
+        if case != "no_identity_check":
+            identity_ok(req, clerk, photo_matches=case != "identity_refused")
+    actor = {"other_office_clerk": request.getfixturevalue("other_office_clerk"),
+             "applicant": applicant_person.user}.get(case, clerk)
+    running = None
+    if case == "attempt_running":
+        running = IssuanceAttempt.objects.create(request=req, clerk=clerk, key_type="rsa2048",
+                                                 identity_check=req.identity_checks.first())
+    status = CertificateRequest.objects.get(pk=req.pk).status
+    kwargs = {"pin": "" if case == "no_pin" else TOKEN_PIN,
+              "token_serial": "" if case == "no_token_picked" else applicant_token.serial}
+
+    with pytest.raises((services.DeskError, InvalidTransition, PermissionDenied)):
+        services.request_issue_on_token(request_id=req.pk, actor=actor, **kwargs)
+
+    entry = AuditEntry.objects.for_object(req).get(event="issuance.refused")
+    assert entry.extra["code"] == code and entry.extra["request"] == req.reference and entry.reason
+    assert entry.actor_id == actor.pk and entry.old == entry.new == status
+    assert CertificateRequest.objects.get(pk=req.pk).status == status
+    assert list(IssuanceAttempt.objects.filter(request=req)) == ([running] if running else [])
+    assert not AuditEntry.objects.filter(event__in=["issuance.started", "issuance.failed"]).exists()
+
+
 def test_an_abandoned_attempt_is_reaped_and_its_certificate_revoked(ca, awaiting_issuance, clerk, applicant_token,
                                                                      settings):
     """A process that died between the CA and the record: the next attempt revokes what it left."""
@@ -345,9 +467,18 @@ def test_a_running_attempt_blocks_a_second_clerk(ca, awaiting_issuance, clerk, o
     assert exc.value.code == "in_progress"
 
 
-def test_issue_view_lists_tokens_and_issues(ca, awaiting_issuance, clerk, clerk_client, applicant_token):
-    identity_ok(awaiting_issuance, clerk)
-    url = reverse("desk:issue", args=[awaiting_issuance.pk])
+@pytest.fixture
+def reusing(applicant_person, office, clerk, catalogue):
+    """A request whose applicant brings their own token (R8), awaiting issuance."""
+    from tests.requests.conftest import advance, make_draft
+
+    return advance(make_draft(applicant_person, office, hardware="reuse", catalogue=catalogue), "awaiting_issuance",
+                   clerk=clerk)
+
+
+def test_issue_view_lists_tokens_and_issues(ca, reusing, clerk, clerk_client, applicant_token):
+    identity_ok(reusing, clerk)
+    url = reverse("desk:issue", args=[reusing.pk])
     page = clerk_client.get(url)
     assert page.status_code == 200
     html = page.content.decode()
@@ -357,30 +488,121 @@ def test_issue_view_lists_tokens_and_issues(ca, awaiting_issuance, clerk, clerk_
     follow = clerk_client.get(url)
     assert "رمز (PIN) توکن نادرست است" in follow.content.decode()
     response = clerk_client.post(url, {"token": applicant_token.serial, "pin": TOKEN_PIN})
-    assert response["Location"] == reverse("desk:review", args=[awaiting_issuance.pk])
-    assert CertificateRequest.objects.get(pk=awaiting_issuance.pk).status == "issued"
-    pdf = clerk_client.get(reverse("desk:handover", args=[awaiting_issuance.pk]))
+    assert response["Location"] == reverse("desk:review", args=[reusing.pk])
+    assert CertificateRequest.objects.get(pk=reusing.pk).status == "issued"
+    pdf = clerk_client.get(reverse("desk:handover", args=[reusing.pk]))
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
 
 
-def test_handover_pdf_content(ca, awaiting_issuance, clerk, clerk_client, other_clerk_client, applicant_token):
-    import io
+def _token_field_error(response) -> str:
+    assert response.status_code == 200
+    return " ".join(response.context["form"].errors.get("token", []))
 
-    from pypdf import PdfReader
 
+def test_a_bought_token_is_only_initialised_new(ca, awaiting_issuance, clerk, clerk_client, applicant_token):
+    """The applicant bought a token of a catalogue model: the form offers only a new token."""
+    req = awaiting_issuance
+    assert req.token_choice == "buy"
+    identity_ok(req, clerk)
+    url = reverse("desk:issue", args=[req.pk])
+    form = clerk_client.get(url).context["form"]
+    assert [value for value, _label in form.fields["token"].choices] == ["__new__"]
+    assert "ePass 2003" in form.fields["token"].choices[0][1]
+    assert applicant_token.serial not in clerk_client.get(url).content.decode()
+
+    # the clerk posts an existing token anyway: a Persian error next to the field, nothing done
+    response = clerk_client.post(url, {"token": applicant_token.serial, "pin": TOKEN_PIN})
+    assert "توکن نو خریده است" in _token_field_error(response)
+    assert "توکن نو خریده است" in response.content.decode()
+    assert CertificateRequest.objects.get(pk=req.pk).status == "awaiting_issuance"
+    assert not IssuanceAttempt.objects.exists()
+    token = get_manager().open(serial=applicant_token.serial, pin=TOKEN_PIN)
+    assert token.objects() == []
+    token.logout()
+
+    response = clerk_client.post(url, {"token": "__new__", "pin": "975310", "pin_again": "975310"})
+    assert response.status_code == 302
+    certificate = Certificate.objects.get(request=req)
+    assert certificate.token_serial != applicant_token.serial and IssuanceAttempt.objects.get().new_token
+
+
+def test_a_reused_token_is_only_picked_never_initialised(ca, reusing, clerk, clerk_client, applicant_token):
+    identity_ok(reusing, clerk)
+    url = reverse("desk:issue", args=[reusing.pk])
+    form = clerk_client.get(url).context["form"]
+    values = [value for value, _label in form.fields["token"].choices]
+    assert applicant_token.serial in values and "__new__" not in values
+    before = {t.serial for t in get_manager().list_tokens()}
+
+    response = clerk_client.post(url, {"token": "__new__", "pin": "975310", "pin_again": "975310"})
+    assert "توکن فعلی خود را به کار می‌برد" in _token_field_error(response)
+    assert CertificateRequest.objects.get(pk=reusing.pk).status == "awaiting_issuance"
+    assert {t.serial for t in get_manager().list_tokens()} == before  # no token initialised
+    assert not IssuanceAttempt.objects.exists()
+
+    # and the service refuses it too, audited
+    with pytest.raises(services.DeskError) as exc:
+        services.request_issue_on_token(request_id=reusing.pk, actor=clerk, pin="975310", new_token=True)
+    assert exc.value.code == "token_choice"
+    assert AuditEntry.objects.for_object(reusing).get(event="issuance.refused").extra["code"] == "token_choice"
+    assert {t.serial for t in get_manager().list_tokens()} == before
+
+    response = clerk_client.post(url, {"token": applicant_token.serial, "pin": TOKEN_PIN})
+    assert response.status_code == 302
+    assert Certificate.objects.get(request=reusing).token_serial == applicant_token.serial
+
+
+def _pdf_text(content: bytes, tmp_path) -> str:
+    """pdftotext's reading, without the bidi marks it adds and the zero-width non-joiners it drops."""
+    pdf = tmp_path / "handover.pdf"
+    pdf.write_bytes(content)
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    return "".join(ch for ch in text if ch not in "\u200c\u200e\u200f\u202a\u202b\u202c\u202d\u202e")
+
+
+def test_handover_pdf_content(ca, awaiting_issuance, clerk, clerk_client, other_clerk_client, applicant_token,
+                              tmp_path, settings):
+    from ramis.common.jalali import jalali_date
+
+    settings.PUBLIC_BASE_URL = "http://pki.ramis.ir"
+    clerk.first_name, clerk.last_name = "زهرا", "محمدی"
+    clerk.save()
     identity_ok(awaiting_issuance, clerk)
     certificate = services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin=TOKEN_PIN,
                                                   token_serial=applicant_token.serial)
     url = reverse("desk:handover", args=[awaiting_issuance.pk])
     assert other_clerk_client.get(url).status_code == 404
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(clerk_client.get(url).content)).pages)
+    response = clerk_client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = _pdf_text(response.content, tmp_path)
+    lines = {line.strip() for line in text.splitlines()}
     issued = IssuedCertificate.objects.get(serial_hex=certificate.serial)
-    assert certificate.serial in text
-    assert "/ca/ocsp/issuing/" in text and "/ca/crl/issuing.crl" in text
-    assert issued.sha256[:2].upper() in text
+
+    # the full SHA-256 fingerprint of the certificate's DER, in its two printed lines
+    fingerprint = hashes.Hash(hashes.SHA256())
+    fingerprint.update(bytes(issued.der))
+    pairs = [f"{b:02X}" for b in fingerprint.finalize()]
+    assert ":".join(pairs[:16]) in lines and ":".join(pairs[16:]) in lines
+    # serial, token, the subject
+    serial = x509.load_der_x509_certificate(bytes(issued.der)).serial_number
+    assert format(serial, "x") == certificate.serial and certificate.serial in lines
     assert applicant_token.serial in text
-    flat = text.replace("\n", " ")
+    flat = " ".join(text.split())
     assert "serialNumber=PNOIR-0499370899" in flat and "SN=Rezaei" in flat
+    # validity in Jalali (Tehran) dates, both ends
+    assert jalali_date(certificate.not_before) in text and jalali_date(certificate.not_after) in text
+    assert jalali_date(certificate.not_before) != jalali_date(certificate.not_after)
+    # the CA's OCSP and CRL addresses, as the certificate itself carries them
+    assert "http://pki.ramis.ir/ca/ocsp/issuing/" in lines
+    assert "http://pki.ramis.ir/ca/crl/issuing.crl" in lines
+    # the clerk's name and the applicant's acknowledgement with both signature lines
+    assert "زهرا محمدی" in text
+    assert "اقرار تحویلگیرنده" in text
+    # (pdftotext reads the lam-alef ligature of «بالا» back as «باال»: the words around it)
+    assert "اینجانب گواهی الکترونیکی" in flat
+    assert "توکن سختافزاری حامل کلید خصوصی آن را تحویل گرفتم" in flat
+    assert "علی رضایی" in text and text.count("امضا") >= 2
 
 
 def test_new_token_with_a_non_softhsm_module_and_no_token_plugged_in(settings, ca, awaiting_issuance, clerk):

@@ -169,6 +169,46 @@ def test_today_tab_and_day_view(clerk_client, awaiting_issuance):
     assert awaiting_issuance.reference not in tomorrow
 
 
+def test_day_view_costs_a_fixed_number_of_queries(clerk_client, clerk, applicant_person, office,
+                                                  django_assert_num_queries):
+    """STYLE 18: the day's rows (in person and on site, with the assigned clerk) in one query."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ramis.common.jalali import jalali_date
+    from ramis.offices.models import Clerk
+    from tests.conftest import make_staff
+
+    role = applicant_person.roles.get()
+    second = make_staff("clerk-b")
+    Clerk.objects.create(user=second, office=office)
+    day = timezone.now() + dt.timedelta(days=2)
+
+    def add(n):
+        reqs = CertificateRequest.objects.bulk_create([
+            CertificateRequest(applicant=applicant_person, role=role, cert_type="signature", office=office,
+                               status="awaiting_issuance", submitted_at=timezone.now(),
+                               service_type="on_site" if i % 2 else "in_person")
+            for i in range(n)])
+        Appointment.objects.bulk_create([
+            Appointment(request=r, office=office, kind=r.service_type, starts_at=day + dt.timedelta(minutes=i),
+                        ends_at=day + dt.timedelta(minutes=i + 30), is_active=True,
+                        address="تهران، برج نمونه" if r.service_type == "on_site" else "",
+                        assigned_to=(clerk, second)[i // 2 % 2] if r.service_type == "on_site" else None)
+            for i, r in enumerate(reqs)])
+        return reqs
+
+    url = reverse("desk:day") + "?date=" + jalali_date(day)
+    add(1)
+    with CaptureQueriesContext(connection) as one:
+        clerk_client.get(url)
+    reqs = add(7)
+    with django_assert_num_queries(len(one.captured_queries)):
+        html = clerk_client.get(url).content.decode()
+    assert all(r.reference in html for r in reqs)
+    assert html.count('href="/office/requests/') >= 8 and "برج نمونه" in html
+
+
 # --- review and decisions (R10) -----------------------------------------------------------------------
 
 
