@@ -162,6 +162,7 @@ def _unissued(key: ocsp.CertIdKey) -> bytes | None:
                 return ocsp.TRY_LATER
             if tasks.ocsp_sign_unissued.app.conf.task_always_eager:
                 wait = 0  # it ran here, in this thread: nothing more will come
+                cache.delete(ckey + ":pending")  # nor is it pending (it may have failed: ask again next time)
         deadline = time.monotonic() + wait
         while (der := cache.get(ckey)) is None:
             if time.monotonic() >= deadline:

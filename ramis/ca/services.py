@@ -262,10 +262,30 @@ def _transition(cert: IssuedCertificate, name: str, event: str, actor, note: str
     cert.save()
     audit.record(actor=actor, target=cert, event=event, old=old, new=cert.status, reason=note,
                  extra={"serial": cert.serial_hex}, request=request)
+    _forget_ocsp(cert)
     from . import tasks
 
     transaction.on_commit(lambda: tasks.revocation_publish.delay(cert.pk))
     return cert
+
+
+def _forget_ocsp(cert: IssuedCertificate) -> None:
+    """The stored answers state the old status: drop them with the change, in its transaction.
+
+    Until the answers are re-signed (right after commit, where the CA token is), a responder
+    finds none and asks the signing queue for one (:func:`ocsp_sign_unissued`): a fresh answer
+    with the new status, or ``tryLater`` while the token is unavailable — never the old *good*.
+    """
+    keys = _cert_id_keys(cert)
+    OCSPResponse.objects.filter(certificate=cert).delete()
+    transaction.on_commit(lambda: cache.delete_many([unissued_cache_key(k) for k in keys]))
+
+
+def _cert_id_keys(cert: IssuedCertificate) -> list[ocsp.CertIdKey]:
+    issuer = x509.load_der_x509_certificate(bytes(cert.ca.certificate_der))
+    serial = int(cert.serial_hex, 16)
+    return [ocsp.CertIdKey(hash_name, name_hash, key_hash, serial)
+            for hash_name, name_hash, key_hash in ocsp.issuer_keys(issuer)]
 
 
 @transaction.atomic
@@ -397,19 +417,39 @@ def ocsp_sign_unissued(*, ca_slug: str, hash_name: str, serial: int) -> bytes | 
 
     Runs where the CA token is (the ``signing`` queue). The answer goes to the
     shared cache, where the responders look for it (see :mod:`.responder`);
-    it is valid for :data:`UNISSUED_VALIDITY` minutes. Returns None,
-    and signs nothing, if the serial is in fact ours (its pre-signed answer
-    is the one to give) or the hash algorithm is not one we answer.
+    it is valid for :data:`UNISSUED_VALIDITY` minutes. If the serial is in fact
+    ours, its stored answers were dropped by a revocation, hold or release not
+    yet re-signed: they are signed now, with its current status
+    (:func:`_sign_missing`). Returns None, and signs nothing, if they are there
+    or the hash algorithm is not one we answer.
     """
     if hash_name not in ocsp.HASHES:
         return None
     ca = CertificateAuthority.objects.get(slug=ca_slug)
-    if IssuedCertificate.objects.filter(ca=ca, serial_hex=normalize_serial(serial)).exists():
-        return None
+    cert = IssuedCertificate.objects.filter(ca=ca, serial_hex=normalize_serial(serial)).first()
+    if cert is not None:
+        return _sign_missing(ca, cert, hash_name)
     resp = signing.responder(ca)
     minutes = UNISSUED_VALIDITY
     unknown = dataclasses.replace(resp, validity=dt.timedelta(minutes=minutes))
     der = unknown.sign(ocsp.Status(serial, "unknown"), hash_name)
     cache.set(unissued_cache_key(resp.key(serial, hash_name)), der, timeout=minutes * 60 - 60)
     log.info("signed an OCSP 'unknown' answer for serial %x of CA %s", serial, ca_slug)
+    return der
+
+
+def _sign_missing(ca: CertificateAuthority, cert: IssuedCertificate, hash_name: str) -> bytes | None:
+    """A certificate of ours whose stored answers were dropped by a status change not yet
+    re-signed (see :func:`_forget_ocsp`): sign and store its answers now, with its status as
+    committed, and hand the responder the one it waits for. None if the answers are there."""
+    if OCSPResponse.objects.filter(certificate=cert).exists():
+        return None
+    ocsp_refresh(ca_slug=ca.slug, certificate_ids=[cert.pk])
+    row = OCSPResponse.objects.filter(certificate=cert, hash_algorithm=hash_name).first()
+    if row is None:  # its status changed again meanwhile; the next change re-signs
+        return None
+    der = bytes(row.der)
+    key = signing.responder(ca).key(int(cert.serial_hex, 16), hash_name)
+    cache.set(unissued_cache_key(key), der, timeout=max(60, int((row.next_update - timezone.now()).total_seconds())))
+    log.info("signed the missing OCSP answers of serial %s (%s)", cert.serial_hex, row.cert_status)
     return der

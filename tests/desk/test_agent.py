@@ -339,12 +339,18 @@ def test_the_agent_needs_tls_off_loopback_and_a_private_secret(tmp_path):
     assert out.returncode != 0 and "chmod 600" in out.stderr.strip().splitlines()[-1]
 
 
-def test_the_issue_page_lists_the_workstations_tokens_through_the_agent(ca, awaiting_issuance, clerk, clerk_client,
-                                                                        applicant_token, via_agent, settings):
+def test_the_issue_page_lists_the_workstations_tokens_through_the_agent(ca, applicant_person, office, catalogue, clerk,
+                                                                        clerk_client, applicant_token, via_agent,
+                                                                        settings):
     from django.urls import reverse
 
-    identity_ok(awaiting_issuance, clerk)
-    url = reverse("desk:issue", args=[awaiting_issuance.pk])
+    from tests.requests.conftest import advance, make_draft
+
+    # the applicant brings a token (a bought one is initialised, not picked from a list)
+    reusing = advance(make_draft(applicant_person, office, hardware="reuse", catalogue=catalogue),
+                      "awaiting_issuance", clerk=clerk)
+    identity_ok(reusing, clerk)
+    url = reverse("desk:issue", args=[reusing.pk])
     before = via_agent.log_text().count("/v1/tokens/list")
     html = clerk_client.get(url).content.decode()
     assert applicant_token.serial in html and "ramis-issuing" not in html

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from enamad.catalogue import ensure_defaults
 from enamad.models import Business, BusinessStatus, ChecklistItem, Seal, ServiceCategory
@@ -119,9 +120,9 @@ def test_enamad_journey(page, shot, browser, live_server, settings, sites, zone,
     page.goto("/enamad/")
     page.get_by_role("link", name="ایجاد حساب کاربری").first.click()
     page.get_by_label("نوع شخصیت").select_option("legal")
-    assert page.get_by_label("نام شرکت").is_visible()
+    expect(page.get_by_label("نام شرکت")).to_be_visible()
     page.get_by_label("نوع شخصیت").select_option("natural")
-    assert not page.get_by_label("نام شرکت").is_visible()
+    expect(page.get_by_label("نام شرکت")).to_be_hidden()
     page.locator("#id_first_name").fill("سارا")
     page.get_by_label("نام خانوادگی").fill("کریمی")
     page.get_by_label("کد ملی").fill("۰۴۹۹۳۷۰۸۹۹")
@@ -180,7 +181,8 @@ def test_enamad_journey(page, shot, browser, live_server, settings, sites, zone,
     assert "صحت تلفن همراه شما تأیید شده است" in page.content()
     operator_sends(context, "ivr", LANDLINE, page.locator("#landline-code").inner_text().strip())
     page.goto("/enamad/panel/")
-    assert page.locator("#mobile-verified").is_visible() and page.locator("#landline-verified").is_visible()
+    expect(page.locator("#mobile-verified")).to_be_visible()
+    expect(page.locator("#landline-verified")).to_be_visible()
     shot(page, "enamad-06-identity-verified")
 
     # 6. Add the business; an IP address is refused with a clear message.
@@ -206,7 +208,7 @@ def test_enamad_journey(page, shot, browser, live_server, settings, sites, zone,
     meta = page.locator("#meta-tag").inner_text().strip()
     shop.routes["/"] = (200, page_html(head=meta), {})
     page.get_by_role("button", name="بررسی کن").click()
-    assert page.locator("#technical-ok").is_visible()
+    expect(page.locator("#technical-ok")).to_be_visible()
     shot(page, "enamad-07-technical-ok")
 
     # 8. Services and licences, survey.
@@ -244,7 +246,7 @@ def test_enamad_journey(page, shot, browser, live_server, settings, sites, zone,
     letters.close()
     page.get_by_label("کد درج‌شده در نامه پستی").fill(letter_code)
     page.get_by_role("button", name="تأیید کد").click()
-    assert page.locator("#contact-address .msg-success").is_visible()
+    expect(page.locator("#contact-address .msg-success")).to_be_visible()
     page.reload()
     shot(page, "enamad-08-contacts")
     business.refresh_from_db()
@@ -350,7 +352,8 @@ def test_enamad_journey(page, shot, browser, live_server, settings, sites, zone,
         copycat.locator("footer a").click()
     warning = popup_info.value
     warning.wait_for_load_state()
-    assert warning.locator("#seal-warning").is_visible() and FAKE in warning.locator("#seal-warning").inner_text()
+    expect(warning.locator("#seal-warning")).to_be_visible()
+    expect(warning.locator("#seal-warning")).to_contain_text(FAKE)
     path = shot(warning, "enamad-18-seal-warning")
     assert path.stat().st_size > 10_000
 

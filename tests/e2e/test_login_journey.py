@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from ramis.requests.management.commands.seed_demo import APPLICANT
 
@@ -42,7 +43,7 @@ def test_applicant_logs_in_with_sms_code(page, shot, settings):
     page.get_by_label("کد یک‌بارمصرف").fill(code)
     page.get_by_role("button", name="ورود").click()
     page.wait_for_url("**/panel/")
-    assert page.get_by_role("heading", name=re.compile("پنل")).is_visible()
+    expect(page.get_by_role("heading", name=re.compile("پنل"))).to_be_visible()
     assert page.locator("#roles").inner_text().count("مدیرعامل") == 1
     path = shot(page, "login-3-panel")
     assert path.stat().st_size > 10_000

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from ramis.requests.management.commands.seed_demo import APPLICANT
 from tests.requests.conftest import PDF_BYTES
@@ -100,7 +101,7 @@ def test_signature_request_from_panel_to_awaiting_issuance(page, shot, settings)
     page.get_by_role("button", name="پرداخت", exact=True).click()
     page.wait_for_url(re.compile(r".*/panel/requests/\d+/$"))
     assert page.locator("#status-label").inner_text() == "در انتظار تعیین نوبت"
-    assert page.get_by_role("link", name="رسید پرداخت (PDF)").is_visible()
+    expect(page.get_by_role("link", name="رسید پرداخت (PDF)")).to_be_visible()
     shot(page, "request-11-paid")
 
     page.get_by_role("link", name="انتخاب نوبت").click()

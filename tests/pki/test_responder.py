@@ -174,6 +174,51 @@ def test_issuing_a_serial_forgets_its_unknown_answer(issuing, monkeypatch):
     assert status_of(responder.answer(req)) == c_ocsp.OCSPCertStatus.GOOD
 
 
+def _ca_token_unavailable(ca: CertificateAuthority, label: str) -> None:
+    CertificateAuthority.objects.filter(pk=ca.pk).update(token_label=label)
+    signing.clear_caches()
+
+
+def test_a_revocation_while_the_ca_token_is_unavailable_never_leaves_good_in_ocsp(
+        issuing, django_capture_on_commit_callbacks):
+    cert = issue()
+    req = request_for(issuing, int(cert.serial_hex, 16))
+    assert status_of(responder.answer(req)) == c_ocsp.OCSPCertStatus.GOOD
+
+    label = issuing.token_label
+    _ca_token_unavailable(issuing, "no-such-token")
+    with django_capture_on_commit_callbacks(execute=True):  # re-signing after commit fails (logged)
+        services.certificate_revoke(serial=cert.serial_hex, reason="key_compromise", actor=None)
+    responder.clear_cache()  # another process, or this one after CA_OCSP_CACHE_SECONDS
+    assert responder.answer(req) == ocsp.TRY_LATER  # not the stale "good"
+    assert not cert.ocsp_responses.exists()
+
+    _ca_token_unavailable(issuing, label)  # the token is back: the next question gets a fresh answer
+    raw = responder.answer(req)
+    assert status_of(raw) == c_ocsp.OCSPCertStatus.REVOKED
+    assert c_ocsp.load_der_ocsp_response(raw).revocation_reason == x509.ReasonFlags.key_compromise
+    assert set(cert.ocsp_responses.values_list("hash_algorithm", "cert_status")) == {
+        ("sha1", "revoked"), ("sha256", "revoked")}
+    responder.clear_cache()
+    assert status_of(responder.answer(request_for(issuing, int(cert.serial_hex, 16), hashes.SHA256()))) == \
+        c_ocsp.OCSPCertStatus.REVOKED
+
+
+def test_a_release_forgets_the_revoked_answer_signed_on_demand(issuing, django_capture_on_commit_callbacks):
+    cert = issue()
+    req = request_for(issuing, int(cert.serial_hex, 16))
+    label = issuing.token_label
+    _ca_token_unavailable(issuing, "no-such-token")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.certificate_hold(serial=cert.serial_hex, actor=None)
+    _ca_token_unavailable(issuing, label)
+    assert status_of(responder.answer(req)) == c_ocsp.OCSPCertStatus.REVOKED  # on hold, signed on demand
+    with django_capture_on_commit_callbacks(execute=True):
+        services.certificate_release(serial=cert.serial_hex, actor=None)
+    responder.clear_cache()
+    assert status_of(responder.answer(req)) == c_ocsp.OCSPCertStatus.GOOD
+
+
 # -- a real worker: the answer is signed in the worker, not where the request is answered ---------------
 
 
