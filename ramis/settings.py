@@ -343,12 +343,13 @@ OFFICE_ISSUANCE_TIMEOUT_SECONDS = env_int("OFFICE_ISSUANCE_TIMEOUT_SECONDS", 600
 OFFICE_QUEUE_PAGE_SIZE = env_int("OFFICE_QUEUE_PAGE_SIZE", 25)
 # The CA signs an office's issuance on the `signing` queue; the clerk's page waits this long.
 OFFICE_SIGNING_TIMEOUT_SECONDS = env_int("OFFICE_SIGNING_TIMEOUT_SECONDS", 60)
-# The token agent on each office's workstation (OFFICE_TOKEN_BACKEND=ramis.desk.agent.AgentTokens):
-# its URL and shared secret per office code, the PEM bundle its TLS certificate is checked against.
-OFFICE_AGENT_URLS = _env_pairs("OFFICE_AGENT_URLS")
-OFFICE_AGENT_SECRETS = _env_pairs("OFFICE_AGENT_SECRETS")
+# The token agents on the offices' workstations (OFFICE_TOKEN_BACKEND=ramis.desk.agent.AgentTokens):
+# each is a `Workstation` row (URL, sealed secret); the PEM bundle their TLS certificates are
+# checked against; the key their secrets are sealed with (default: derived from SECRET_KEY).
 OFFICE_AGENT_CA_FILE = env_str("OFFICE_AGENT_CA_FILE", "")
 OFFICE_AGENT_TIMEOUT_SECONDS = env_int("OFFICE_AGENT_TIMEOUT_SECONDS", 60)
+OFFICE_AGENT_PING_TIMEOUT_SECONDS = env_int("OFFICE_AGENT_PING_TIMEOUT_SECONDS", 3)
+OFFICE_AGENT_SEALING_KEY = env_str("OFFICE_AGENT_SEALING_KEY", "")
 CELERY_TASK_ROUTES["ramis.desk.tasks.ca_sign"] = CELERY_TASK_ROUTES["ramis.ca.tasks.*"]  # CA_SIGNING_QUEUE
 
 # --- e-Namad (trust seal) -----------------------------------------------------------------

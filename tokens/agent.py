@@ -8,7 +8,7 @@ never extractable, and only signatures leave it.
 A standalone program using only this ``tokens`` package (python-pkcs11, cryptography,
 asn1crypto) and the standard library — no Django, no database, no project settings::
 
-    python -m tokens.agent new-secret /etc/ramis-agent/secret
+    python -m tokens.agent set-secret /etc/ramis-agent/secret     # the secret the server showed, on stdin
     python -m tokens.agent serve --listen 0.0.0.0:8765 --module /usr/lib/libeTPkcs11.so \\
         --secret-file /etc/ramis-agent/secret --cert agent.crt --key agent.key
 
@@ -138,8 +138,13 @@ class Agent:
 
     def op_tokens_init(self, body: dict) -> dict:
         info = self.manager.init_token(str(body.get("label", "")), str(body.get("so_pin", "")),
-                                       str(body.get("user_pin", "")))
+                                       str(body.get("user_pin", "")), serial=str(body.get("serial") or "") or None,
+                                       new_so_pin=str(body.get("new_so_pin") or "") or None)
         return asdict(info)
+
+    def op_ping(self, body: dict) -> dict:
+        """The server's health check: signed both ways like every call; the agent's clock and module."""
+        return {"agent": "ramis-token-agent/1", "module": Path(self.manager.module).name, "time": time.time()}
 
     def op_sessions_open(self, body: dict) -> dict:
         token = self.manager.open(serial=str(body.get("serial", "")), pin=str(body.get("pin", "")))
@@ -223,6 +228,7 @@ class Agent:
         return {"cert": None if cert is None else _b64(cert.public_bytes(serialization.Encoding.DER))}
 
     ROUTES = {
+        "/v1/ping": "op_ping",
         "/v1/tokens/list": "op_tokens_list",
         "/v1/tokens/info": "op_tokens_info",
         "/v1/tokens/init": "op_tokens_init",
@@ -367,17 +373,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--softhsm-dir", help="SoftHSM only: the directory of softhsm2.conf and tokens/")
     p.add_argument("--max-skew", type=int, default=60, help="seconds of clock difference accepted")
     p.add_argument("--session-idle-seconds", type=int, default=300)
-    p = sub.add_parser("new-secret", help="write a new random secret to a file (mode 600)")
+    p = sub.add_parser("set-secret", help="store the secret the server made for this workstation (read from "
+                                          "standard input) in a file, mode 600")
     p.add_argument("file")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
                         stream=sys.stderr)
-    if args.command == "new-secret":
+    if args.command == "set-secret":
+        if sys.stdin.isatty():
+            print("paste the workstation's secret (shown once by the server) and press Enter:", file=sys.stderr)
         try:
-            wire.new_secret(args.file)
+            wire.write_secret(args.file, sys.stdin.readline())
+        except ValueError as exc:
+            raise SystemExit(f"error: {exc}") from None
         except OSError as exc:
             raise SystemExit(f"error: {args.file}: {exc.strerror}") from None
-        print(f"wrote a new secret to {args.file}; give the same text to the server (OFFICE_AGENT_SECRETS)")
+        print(f"stored the workstation's secret in {args.file}; restart the agent to use it")
         return 0
     server, agent, url = build_server(args)
     print(f"token agent listening on {url} (module {args.module})", flush=True)

@@ -354,7 +354,8 @@ class TokenManager:
         raise TokenNotFound(f"no such token: {label or serial}")
 
     # -- creation (any module) -------------------------------------------
-    def init_token(self, label: str, so_pin: str, user_pin: str, *, serial: str | None = None) -> TokenInfo:
+    def init_token(self, label: str, so_pin: str, user_pin: str, *, serial: str | None = None,
+                   new_so_pin: str | None = None) -> TokenInfo:
         """Initialise a token: ``C_InitToken`` with the SO PIN and ``label``, then ``C_InitPIN``
         as the SO with the user PIN. Works with any PKCS#11 module (:mod:`tokens.ckinit`).
 
@@ -362,11 +363,15 @@ class TokenManager:
         fresh from the factory, or SoftHSM's free slot. With ``serial`` that token is
         re-initialised (its SO PIN must match; **every object on it is destroyed**). The PINs
         are used and forgotten.
+
+        ``new_so_pin`` then replaces the SO PIN (``C_SetPIN`` as the SO): a token its vendor
+        initialised with a default SO PIN gets the office's. A wrong ``so_pin`` changes nothing
+        (``C_InitToken`` refuses before wiping: :class:`~tokens.errors.WrongPin`).
         """
         from . import ckinit
 
         ckinit.label_bytes(label)  # 1 to 32 bytes, or TokenError
-        for pin, what in ((so_pin, "SO PIN"), (user_pin, "user PIN")):
+        for pin, what in ((so_pin, "SO PIN"), (user_pin, "user PIN"), (new_so_pin or so_pin, "new SO PIN")):
             if not 4 <= len(pin) <= 255:
                 raise WrongPin(f"wrong PIN: the {what} must be 4 to 255 characters")
         with locked():
@@ -384,6 +389,8 @@ class TokenManager:
                 session = tok.open(rw=True, so_pin=so_pin)
                 try:
                     session.init_pin(user_pin)
+                    if new_so_pin and new_so_pin != so_pin:
+                        session.set_pin(so_pin, new_so_pin)
                 finally:
                     session.close()
             new_serial = tok.serial.decode(errors="replace").strip()

@@ -123,8 +123,14 @@ class RemoteTokens:
     def token_info(self, *, serial: str) -> TokenInfo:
         return _info(self.client.call("/v1/tokens/info", {"serial": serial}))
 
-    def init_token(self, label: str, so_pin: str, user_pin: str) -> TokenInfo:
-        return _info(self.client.call("/v1/tokens/init", {"label": label, "so_pin": so_pin, "user_pin": user_pin}))
+    def init_token(self, label: str, so_pin: str, user_pin: str, *, serial: str | None = None,
+                   new_so_pin: str | None = None) -> TokenInfo:
+        return _info(self.client.call("/v1/tokens/init", {"label": label, "so_pin": so_pin, "user_pin": user_pin,
+                                                          "serial": serial, "new_so_pin": new_so_pin}))
+
+    def ping(self) -> dict:
+        """The agent's answer to a signed ping (its clock, module); raises like any call."""
+        return self.client.call("/v1/ping")
 
     def open(self, *, serial: str, pin: str) -> RemoteToken:
         answer = self.client.call("/v1/sessions/open", {"serial": serial, "pin": pin})

@@ -91,8 +91,26 @@ def read_secret(path: str | os.PathLike) -> bytes:
     return secret.encode()
 
 
+def write_secret(path: str | os.PathLike, secret: str, *, overwrite: bool = True) -> None:
+    """Write the workstation's secret to ``path``, mode 0600 from the start (a rotation replaces
+    the file atomically); ValueError for a secret too short."""
+    secret = secret.strip()
+    if len(secret) < MIN_SECRET_LENGTH or not secret.isprintable():
+        raise ValueError(f"the secret must be at least {MIN_SECRET_LENGTH} printable characters")
+    p = Path(path)
+    tmp = p.with_name(f".{p.name}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(secret + "\n")
+        if overwrite:
+            os.replace(tmp, p)
+        else:
+            os.link(tmp, p)  # FileExistsError if it exists
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def new_secret(path: str | os.PathLike) -> None:
     """Write a new random secret (64 hex digits) to ``path``, mode 0600; refuses to overwrite."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(secrets.token_hex(32) + "\n")
+    write_secret(path, secrets.token_hex(32), overwrite=False)

@@ -1,10 +1,11 @@
 """``AgentTokens``: the applicant's token reached through the token agent on the clerk's
 workstation (``python -m tokens.agent``, README "Token agent on the clerk's workstation").
 
-One agent per office: ``OFFICE_AGENT_URLS`` and ``OFFICE_AGENT_SECRETS`` map the office's code to
-its workstation's agent URL and shared secret; ``OFFICE_AGENT_CA_FILE`` is the PEM bundle the
-agents' TLS certificates are checked against; ``OFFICE_AGENT_TIMEOUT_SECONDS`` bounds each call.
-Select it with ``OFFICE_TOKEN_BACKEND=ramis.desk.agent.AgentTokens``.
+Each issuing desk is a :class:`~ramis.desk.models.Workstation` row (its agent's URL and its
+sealed HMAC secret); the clerk chooses the one they sit at and the desk builds this backend for
+it. ``OFFICE_AGENT_CA_FILE`` is the PEM bundle the agents' TLS certificates are checked against;
+``OFFICE_AGENT_TIMEOUT_SECONDS`` bounds each call, ``OFFICE_AGENT_PING_TIMEOUT_SECONDS`` the
+health check. Select it with ``OFFICE_TOKEN_BACKEND=ramis.desk.agent.AgentTokens``.
 """
 
 from __future__ import annotations
@@ -16,33 +17,49 @@ from tokens.remote import AgentClient, RemoteTokens
 
 from .workstation import ManagerTokens
 
+NO_WORKSTATION_FA = "باجه‌ای که پشت آن نشسته‌اید انتخاب نشده است؛ نخست باجهٔ خود را انتخاب کنید."
+
 
 class AgentTokens(ManagerTokens):
-    """The tokens plugged into the office's workstation, through its agent."""
+    """The tokens plugged into one workstation, through its agent."""
 
-    def __init__(self, *, url: str, secret: str, so_pin: str = "", ca_file: str | None = None,
-                 timeout: float = 60, office_code: str = ""):
+    needs_workstation = True
+
+    def __init__(self, *, url: str, secret: bytes | str | TokenError, so_pin: str = "", ca_file: str | None = None,
+                 timeout: float = 60, ping_timeout: float = 3, name: str = ""):
         # Nothing here may raise: the desk builds the backend before its error handling; a bad
         # configuration is reported by the first call, as a TokenError with a Persian message.
         self.so_pin = so_pin
-        self._office_code = office_code
-        self._options = {"url": url, "secret": secret.encode(), "ca_file": ca_file or None, "timeout": timeout}
+        self._name = name
+        self._secret = secret.encode() if isinstance(secret, str) else secret
+        self._options = {"url": url, "ca_file": ca_file or None, "timeout": timeout}
+        self._ping_timeout = ping_timeout
         self._remote: RemoteTokens | None = None
 
     @classmethod
-    def for_office(cls, office) -> AgentTokens:
-        code = getattr(office, "code", "") or ""
-        return cls(url=settings.OFFICE_AGENT_URLS.get(code, ""), secret=settings.OFFICE_AGENT_SECRETS.get(code, ""),
-                   so_pin=settings.OFFICE_TOKEN_SO_PIN, ca_file=settings.OFFICE_AGENT_CA_FILE,
-                   timeout=settings.OFFICE_AGENT_TIMEOUT_SECONDS, office_code=code)
+    def for_office(cls, office, workstation=None) -> AgentTokens:
+        if workstation is None:
+            return cls(url="", secret=b"", so_pin=settings.OFFICE_TOKEN_SO_PIN)
+        try:
+            secret: bytes | TokenError = workstation.secret()
+        except TokenError as exc:
+            secret = exc
+        return cls(url=workstation.agent_url, secret=secret, so_pin=settings.OFFICE_TOKEN_SO_PIN,
+                   ca_file=settings.OFFICE_AGENT_CA_FILE, timeout=settings.OFFICE_AGENT_TIMEOUT_SECONDS,
+                   ping_timeout=settings.OFFICE_AGENT_PING_TIMEOUT_SECONDS, name=str(workstation))
+
+    def _client(self, timeout: float) -> AgentClient:
+        if isinstance(self._secret, TokenError):
+            raise self._secret
+        if not self._options["url"]:
+            raise TokenError("no workstation chosen (or it has no agent URL)", message_fa=NO_WORKSTATION_FA)
+        return AgentClient(self._options["url"], self._secret, ca_file=self._options["ca_file"], timeout=timeout)
 
     @property
     def manager(self) -> RemoteTokens:
         if self._remote is None:
-            options = dict(self._options)
-            if not options["url"]:
-                raise TokenError(f"no token agent configured for office {self._office_code!r} (OFFICE_AGENT_URLS)",
-                                 message_fa="برای رایانهٔ باجهٔ این دفتر نرم‌افزار توکن (agent) تنظیم نشده است؛ "
-                                            "با مدیر سامانه تماس بگیرید.")
-            self._remote = RemoteTokens(AgentClient(options.pop("url"), options.pop("secret"), **options))
+            self._remote = RemoteTokens(self._client(self._options["timeout"]))
         return self._remote
+
+    def ping(self) -> dict:
+        return RemoteTokens(self._client(self._ping_timeout)).ping()

@@ -146,12 +146,18 @@ class IssueForm(forms.Form):
     never stored or rendered back."""
 
     NEW = "__new__"
+    WIPE = "wipe:"
 
     token = forms.ChoiceField(label="توکن متقاضی", widget=forms.RadioSelect)
     pin = forms.CharField(label="رمز (PIN) توکن — توسط متقاضی وارد شود", strip=False,
                           widget=forms.PasswordInput(attrs={"autocomplete": "off", "dir": "ltr"}))
     pin_again = forms.CharField(label="تکرار رمز (فقط برای توکن نو)", required=False, strip=False,
                                 widget=forms.PasswordInput(attrs={"autocomplete": "off", "dir": "ltr"}))
+    so_pin = forms.CharField(label="رمز مدیر (SO PIN) فعلی توکن — فقط برای «پاک‌سازی و راه‌اندازی دوباره»",
+                             required=False, strip=False,
+                             help_text="رمز پیش‌فرض سازنده، از برگهٔ همراه توکن؛ پس از راه‌اندازی، رمز مدیر دفتر "
+                                       "روی توکن گذاشته می‌شود.",
+                             widget=forms.PasswordInput(attrs={"autocomplete": "off", "dir": "ltr"}))
 
     def __init__(self, *args, tokens, can_init: bool, token_choice: str = "", token_model=None, **kwargs):
         """Only what fits the request (R8): a bought token is initialised here with the
@@ -162,11 +168,17 @@ class IssueForm(forms.Form):
         super().__init__(*args, **kwargs)
         bought, reused = token_choice == TokenChoice.BUY, token_choice == TokenChoice.REUSE
         choices = []
+        described = [(t.serial, f"{t.label} — {t.manufacturer} {t.model} — سریال {t.serial}") for t in tokens]
         if not (bought and can_init):
-            choices += [(t.serial, f"{t.label} — {t.manufacturer} {t.model} — سریال {t.serial}") for t in tokens]
+            choices += described
         if can_init and not reused:
             model = f" ({token_model.name})" if bought and token_model else ""
             choices.append((self.NEW, f"توکن نو{model}: راه‌اندازی با رمز تازهٔ متقاضی"))
+        if bought and can_init:
+            # a bought token its vendor already initialised: wiped, with its current SO PIN
+            choices += [(self.WIPE + serial, f"پاک‌سازی و راه‌اندازی دوباره: {text}") for serial, text in described]
+        else:
+            del self.fields["so_pin"]
         self.fields["token"].choices = choices
         if bought and can_init:
             self.fields["token"].error_messages["invalid_choice"] = (
@@ -180,10 +192,20 @@ class IssueForm(forms.Form):
     def new_token(self) -> bool:
         return self.cleaned_data.get("token") == self.NEW
 
+    @property
+    def reinit_serial(self) -> str:
+        """The vendor-initialised token to wipe and re-initialise ("" for none)."""
+        return self.cleaned_data.get("token", "").removeprefix(self.WIPE) if self._wipes() else ""
+
+    def _wipes(self) -> bool:
+        return str(self.cleaned_data.get("token", "")).startswith(self.WIPE)
+
     def clean(self):
         data = super().clean()
         pin = data.get("pin") or ""
-        if data.get("token") == self.NEW:
+        if self._wipes() and not data.get("so_pin"):
+            self.add_error("so_pin", "برای پاک‌سازی و راه‌اندازی دوبارهٔ توکن، رمز مدیر (SO PIN) فعلی آن را وارد کنید.")
+        if data.get("token") == self.NEW or self._wipes():
             if len(pin) < settings.OFFICE_TOKEN_PIN_MIN_LENGTH:
                 self.add_error("pin", f"رمز توکن نو دست‌کم {settings.OFFICE_TOKEN_PIN_MIN_LENGTH} نویسه باشد.")
             elif pin != data.get("pin_again"):

@@ -10,6 +10,7 @@ from django_fsm import FSMField, transition
 
 from ramis.common.fsm import ProtectedFSMModel
 from ramis.common.uploads import private_upload_to
+from ramis.offices.models import RegistrationOffice
 from ramis.requests.models import Certificate, CertificateRequest, RevocationReason
 
 
@@ -63,6 +64,67 @@ class IdentityCheck(models.Model):
         return f"{self.request.reference}: {'پذیرفته' if self.passed else 'نپذیرفته'}"
 
 
+class WorkstationQuerySet(models.QuerySet):
+    def active(self) -> WorkstationQuerySet:
+        return self.filter(is_active=True)
+
+
+class Workstation(models.Model):
+    """An issuing desk's computer, where the applicant's token is plugged in, and its token agent
+    (``python -m tokens.agent``, README "Token agent on the clerk's workstation").
+
+    The agent's HMAC secret is made by the server (``desk.services.workstation_add``), shown once
+    and stored sealed (AES-256-GCM, :mod:`ramis.desk.sealing`) under a key derived from settings
+    (``OFFICE_AGENT_SEALING_KEY``, else ``SECRET_KEY``): a database dump alone does not give it."""
+
+    office = models.ForeignKey(RegistrationOffice, verbose_name="دفتر", on_delete=models.PROTECT,
+                               related_name="workstations")
+    name = models.CharField("نام باجه", max_length=100, help_text="مثلاً «باجهٔ ۲ — desk-teh02»")
+    agent_url = models.CharField("نشانی نرم‌افزار توکن (agent)", max_length=200,
+                                 help_text="https://desk-teh02.office.lan:8765 (HTTP فقط روی همین رایانه، 127.0.0.1)")
+    is_active = models.BooleanField("فعال", default=True)
+    secret_sealed = models.TextField("رمز مشترک (رمزنگاری‌شده)", editable=False, blank=True)
+    secret_set_at = models.DateTimeField("زمان ساخت رمز مشترک", null=True, editable=False)
+    created_at = models.DateTimeField("زمان ثبت", auto_now_add=True)
+    last_checked_at = models.DateTimeField("آخرین بررسی", null=True, blank=True, editable=False)
+    last_seen_at = models.DateTimeField("آخرین پاسخ", null=True, blank=True, editable=False)
+    last_error = models.TextField("آخرین خطا", blank=True, editable=False)
+
+    objects = WorkstationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["office", "name"]
+        verbose_name = "باجهٔ صدور (رایانهٔ کارشناس)"
+        verbose_name_plural = "باجه‌های صدور"
+        constraints = [models.UniqueConstraint(fields=["office", "name"], name="workstation_name_per_office")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.office.code})"
+
+    @property
+    def answers(self) -> bool:
+        """Whether the last check reached the agent."""
+        return self.last_seen_at is not None and self.last_seen_at == self.last_checked_at
+
+    def secret(self) -> bytes:
+        """The agent's shared secret (raises ``tokens.TokenError`` with a Persian message if the
+        sealing key changed or the row was tampered with)."""
+        from .sealing import unseal
+
+        return unseal(self.secret_sealed, aad=self._aad())
+
+    def seal_secret(self, secret: str) -> None:
+        """Set (not save) the sealed secret; the row must have its primary key (bound into it)."""
+        from .sealing import seal
+
+        self.secret_sealed = seal(secret.encode(), aad=self._aad())
+        self.secret_set_at = timezone.now()
+
+    def _aad(self) -> bytes:
+        assert self.pk is not None
+        return f"ramis-workstation:{self.pk}".encode()
+
+
 class IssuanceAttemptQuerySet(models.QuerySet):
     def in_progress(self) -> IssuanceAttemptQuerySet:
         return self.filter(status__in=IssuanceAttempt.OPEN)
@@ -96,6 +158,8 @@ class IssuanceAttempt(ProtectedFSMModel):
     clerk = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="کارشناس", on_delete=models.PROTECT,
                               related_name="+")
     identity_check = models.ForeignKey(IdentityCheck, on_delete=models.PROTECT, related_name="+")
+    workstation = models.ForeignKey(Workstation, verbose_name="باجه", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
     status = FSMField("وضعیت", default=Status.STARTED, choices=Status.choices, protected=True, db_index=True)
     new_token = models.BooleanField("توکن نو (راه‌اندازی در دفتر)", default=False)
     token_label = models.CharField("برچسب توکن", max_length=32, blank=True)

@@ -54,7 +54,7 @@ from ramis.requests.models import Certificate, CertificateRequest, RevocationRea
 from tokens import PinLocked, TokenError, TokenNotFound, TokenRemoved, WrongPin
 
 from . import selectors, workstation
-from .models import IdentityCheck, IssuanceAttempt, OfficeRevocation
+from .models import IdentityCheck, IssuanceAttempt, OfficeRevocation, Workstation
 
 log = logging.getLogger(__name__)
 Status = CertificateRequest.Status
@@ -197,8 +197,27 @@ def _request_ref(req: CertificateRequest, attempt: IssuanceAttempt) -> str:
     return f"{req.reference}/{attempt.pk}"
 
 
+def _station(ws: Workstation | None) -> dict | None:
+    """How an audit entry names the workstation an issuance ran at (``None``: in-process)."""
+    return None if ws is None else {"id": ws.pk, "name": ws.name, "url": ws.agent_url}
+
+
+def _workstation_for(req: CertificateRequest, workstation_id: int | None) -> Workstation | None:
+    """The clerk's workstation: an active one of the request's office (or none, in-process)."""
+    if workstation_id is None:
+        if workstation.backend_class().needs_workstation:
+            raise DeskError("باجه‌ای که پشت آن نشسته‌اید انتخاب نشده است؛ نخست باجهٔ خود را انتخاب کنید.",
+                            "no_workstation")
+        return None
+    ws = Workstation.objects.active().filter(pk=workstation_id, office_id=req.office_id).first()
+    if ws is None:
+        raise DeskError("این باجه از باجه‌های فعال دفتر شما نیست؛ باجهٔ خود را دوباره انتخاب کنید.", "workstation")
+    return ws
+
+
 @transaction.atomic
-def _issuance_start(*, request_id: int, actor, new_token: bool, request=None):
+def _issuance_start(*, request_id: int, actor, new_token: bool, workstation_id: int | None = None,
+                    reinit_serial: str = "", request=None):
     req = _lock_request(request_id)
     _require_clerk(req, actor)
     if not can_proceed(req.mark_issued):
@@ -207,6 +226,11 @@ def _issuance_start(*, request_id: int, actor, new_token: bool, request=None):
         raise PermissionDenied
     if new_token and req.token_choice == TokenChoice.REUSE:
         raise DeskError("متقاضی توکن فعلی خود را به کار می‌برد؛ توکن نو برای او راه‌اندازی نمی‌شود.", "token_choice")
+    if reinit_serial and req.token_choice != TokenChoice.BUY:
+        raise DeskError("پاک‌سازی و راه‌اندازی دوبارهٔ توکن فقط برای توکن نوِ خریده‌شده است.", "token_choice")
+    if reinit_serial in selectors.ca_token_serials():
+        raise DeskError("این توکن متعلق به مرکز صدور است و برای متقاضی به کار نمی‌رود.", "ca_token")
+    ws = _workstation_for(req, workstation_id)
     check = selectors.valid_identity_check(req)
     if check is None:
         raise DeskError("پیش از صدور، احراز هویت حضوری امروز را ثبت کنید (و باید پذیرفته شده باشد).", "no_identity")
@@ -224,13 +248,14 @@ def _issuance_start(*, request_id: int, actor, new_token: bool, request=None):
     try:
         with transaction.atomic():
             attempt = IssuanceAttempt.objects.create(request=req, clerk=actor, identity_check=check,
-                                                     new_token=new_token, key_type=key_type)
+                                                     new_token=new_token, key_type=key_type, workstation=ws)
     except IntegrityError:  # another clerk's attempt got in first
         raise DeskError("صدور این درخواست هم‌اکنون در جریان است؛ چند لحظه بعد صفحه را تازه کنید.",
                         "in_progress") from None
     audit.record(actor=actor, target=attempt, event="issuance.started", new=attempt.status, request=request,
                  extra={"request": req.reference, "new_token": new_token, "key_type": key_type,
-                        "identity_check": check.pk})
+                        "identity_check": check.pk, "workstation": _station(ws),
+                        "reinitialise": reinit_serial or None})
     return req, attempt
 
 
@@ -275,6 +300,11 @@ def _failure(exc: Exception, phase: str) -> tuple[str, str]:
                            "هیچ گواهی‌ای صادر نشد. کمی بعد دوباره تلاش کنید.")
         if isinstance(exc, IssuanceError | ca_services.CAError):
             return "ca_refused", "مرکز صدور درخواست گواهی را نپذیرفت؛ هیچ گواهی‌ای صادر نشد."
+    if phase == "reinit" and isinstance(exc, WrongPin | PinLocked):
+        if isinstance(exc, PinLocked):
+            return "so_pin_locked", "رمز مدیر (SO PIN) این توکن قفل شده است؛ توکن پاک نشد. توکن را به فروشنده برگردانید."
+        return "wrong_so_pin", ("رمز مدیر (SO PIN) توکن نادرست است؛ توکن پاک نشد و چیزی روی آن تغییر نکرد. "
+                                "رمز پیش‌فرض سازنده را از برگهٔ همراه توکن وارد کنید.")
     if isinstance(exc, TokenError):
         for cls, (code, message) in _TOKEN_MESSAGES.items():
             if isinstance(exc, cls):
@@ -390,7 +420,8 @@ def _fail_attempt(attempt: IssuanceAttempt, *, code: str, message: str, error: s
     certificate it signed and nobody recorded."""
     recorded = None
     with transaction.atomic():
-        attempt = IssuanceAttempt.objects.select_for_update().select_related("request").get(pk=attempt.pk)
+        attempt = (IssuanceAttempt.objects.select_for_update(of=("self",)).select_related("request", "workstation")
+                   .get(pk=attempt.pk))
         if attempt.certificate_serial:
             recorded = Certificate.objects.filter(serial=attempt.certificate_serial).exists()
             if not recorded:
@@ -401,36 +432,57 @@ def _fail_attempt(attempt: IssuanceAttempt, *, code: str, message: str, error: s
         audit.record(actor=actor, target=attempt, event="issuance.failed", old=old, new=attempt.status,
                      reason=message, request=request, extra={
                          "request": attempt.request.reference, "code": code, "phase": phase,
-                         "detail": error[:500], "cleanup": cleanup,
+                         "detail": error[:500], "cleanup": cleanup, "workstation": _station(attempt.workstation),
                      })
 
 
-@sensitive_variables("pin")
+@sensitive_variables("pin", "so_pin")
 def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: str = "", new_token: bool = False,
+                           workstation_id: int | None = None, reinit_serial: str = "", so_pin: str = "",
                            request=None) -> Certificate:
     """Issue the request's certificate onto the applicant's token, at the office, in the clerk's
-    session: open (or initialise) the token with the applicant's PIN, generate the key pair on
-    it, sign the CSR with it, have the CA issue from that CSR with the request's subject (on the
-    signing queue), write the certificate beside the key, record it. The PIN is used and forgotten.
+    session, at the workstation ``workstation_id`` (an active one of the request's office; none
+    for the in-process backend): open (or initialise) the token with the applicant's PIN,
+    generate the key pair on it, sign the CSR with it, have the CA issue from that CSR with the
+    request's subject (on the signing queue), write the certificate beside the key, record it.
+
+    ``reinit_serial`` (a bought token only): that token arrived initialised by its vendor; it is
+    wiped and re-initialised with ``so_pin`` (the vendor's SO PIN, typed by the clerk), gets the
+    applicant's PIN and then the office's SO PIN. A wrong ``so_pin`` changes nothing. The PINs
+    are used and forgotten.
 
     Raises :class:`DeskError` (Persian message) on any failure, after undoing what was done."""
+    new_token = new_token or bool(reinit_serial)
     try:
         if not pin:
             raise DeskError("رمز (PIN) توکن را وارد کنید.", "no_pin")
         if not new_token and not token_serial:
             raise DeskError("توکن متقاضی را از فهرست انتخاب کنید.", "no_token")
-        req, attempt = _issuance_start(request_id=request_id, actor=actor, new_token=new_token, request=request)
+        if reinit_serial and not so_pin:
+            raise DeskError("رمز مدیر (SO PIN) فعلی توکن را وارد کنید.", "no_so_pin")
+        req, attempt = _issuance_start(request_id=request_id, actor=actor, new_token=new_token,
+                                       workstation_id=workstation_id, reinit_serial=reinit_serial, request=request)
     except (DeskError, InvalidTransition, PermissionDenied) as exc:
         _audit_refusal(request_id=request_id, actor=actor, exc=exc, new_token=new_token, request=request)
         raise
-    backend = workstation.get_backend(req.office)
+    backend = workstation.get_backend(req.office, attempt.workstation)
     token = key_id = None
     phase = "token"
     # Labels unique on the token whatever the database says (a token outlives a reset database).
     suffix = secrets.token_hex(3)
     label = f"ramis-{req.cert_type}-{req.reference}-{suffix}"
     try:
-        if new_token:
+        if reinit_serial:
+            phase = "reinit"
+            old = backend.info(serial=reinit_serial)
+            info = backend.init_token(label=f"RAMIS-{req.applicant.national_code}-{suffix}", user_pin=pin,
+                                      serial=reinit_serial, current_so_pin=so_pin)
+            audit.record(actor=actor, target=attempt, event="issuance.token_reinitialised", old=attempt.status,
+                         new=attempt.status, request=request, extra={
+                             "request": req.reference, "token_serial": info.serial, "old_label": old.label,
+                             "new_label": info.label, "so_pin": "office", "workstation": _station(attempt.workstation)})
+            token_serial, phase = info.serial, "token"
+        elif new_token:
             info = backend.init_token(label=f"RAMIS-{req.applicant.national_code}-{suffix}", user_pin=pin)
             token_serial = info.serial
         if token_serial in selectors.ca_token_serials():
@@ -473,7 +525,8 @@ def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: st
             audit.record(actor=actor, target=attempt, event="issuance.completed", old=old, new=attempt.status,
                          request=request, extra={"request": req.reference, "serial": issued.serial_hex,
                                                  "token_serial": token.serial, "key_id": key_id.hex(),
-                                                 "sha256": issued.sha256})
+                                                 "sha256": issued.sha256,
+                                                 "workstation": _station(attempt.workstation)})
     except Exception as exc:
         code, message = _failure(exc, phase)
         if code == "unexpected":
@@ -540,3 +593,153 @@ def certificate_revoke_by_office(*, certificate_id: int, actor, reason: str, for
                  reason=note, request=request, extra={"serial": certificate.serial, "reason": reason,
                                                       "form_kind": kind})
     return revocation
+
+
+# --- issuing desks: workstations and their token agents (issue 5) --------------------------------------
+
+
+def _require_perm(actor, perm: str) -> None:
+    """``actor=None`` is the operator at ``manage.py workstation``; anyone else needs ``perm``."""
+    if actor is not None and not actor.has_perm(perm):
+        raise PermissionDenied
+
+
+def _new_agent_secret() -> str:
+    return secrets.token_hex(32)
+
+
+def _check_agent_url(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    from django.core.validators import URLValidator
+
+    url = url.strip()
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise DeskError("نشانی نرم‌افزار توکن باید نشانی کامل https://… باشد.", "agent_url") from None
+    parts = urlsplit(url)
+    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "::1", "localhost"):
+        raise DeskError("نشانی نرم‌افزار توکن روی شبکه باید https باشد (رمز توکن از آن می‌گذرد).", "agent_url")
+    return url
+
+
+@transaction.atomic
+def workstation_add(*, actor, office_id: int, name: str, agent_url: str, request=None) -> tuple[Workstation, str]:
+    """Register an issuing desk and make its agent's secret; returns ``(workstation, secret)``.
+    The secret is shown to the operator this once and stored sealed."""
+    _require_perm(actor, "desk.add_workstation")
+    name = name.strip()
+    if not name:
+        raise DeskError("نام باجه را بنویسید.", "name")
+    if Workstation.objects.filter(office_id=office_id, name=name).exists():
+        raise DeskError("باجه‌ای با این نام در این دفتر هست.", "name")
+    ws = Workstation.objects.create(office_id=office_id, name=name, agent_url=_check_agent_url(agent_url))
+    secret = _new_agent_secret()
+    ws.seal_secret(secret)
+    ws.save(update_fields=["secret_sealed", "secret_set_at"])
+    audit.record(actor=actor, target=ws, event="workstation.added", new="active", request=request,
+                 extra={"office": ws.office.code, "name": ws.name, "url": ws.agent_url})
+    return ws, secret
+
+
+@transaction.atomic
+def workstation_rotate_secret(*, actor, workstation_id: int, request=None) -> str:
+    """A new secret for the workstation's agent (the old one stops working at once)."""
+    _require_perm(actor, "desk.change_workstation")
+    ws = Workstation.objects.select_for_update().get(pk=workstation_id)
+    secret = _new_agent_secret()
+    ws.seal_secret(secret)
+    ws.save(update_fields=["secret_sealed", "secret_set_at"])
+    audit.record(actor=actor, target=ws, event="workstation.secret_rotated", request=request,
+                 extra={"office": ws.office.code, "name": ws.name})
+    return secret
+
+
+@transaction.atomic
+def workstation_update(*, actor, workstation_id: int, name: str | None = None, agent_url: str | None = None,
+                       is_active: bool | None = None, request=None) -> Workstation:
+    """Rename, move or (de)activate a workstation; audited with what changed."""
+    _require_perm(actor, "desk.change_workstation")
+    ws = Workstation.objects.select_for_update().get(pk=workstation_id)
+    was_active, changes = ws.is_active, {}
+    if name is not None and name.strip() != ws.name:
+        if Workstation.objects.filter(office_id=ws.office_id, name=name.strip()).exclude(pk=ws.pk).exists():
+            raise DeskError("باجه‌ای با این نام در این دفتر هست.", "name")
+        changes["name"] = [ws.name, name.strip()]
+        ws.name = name.strip()
+    if agent_url is not None and agent_url.strip() != ws.agent_url:
+        changes["agent_url"] = [ws.agent_url, _check_agent_url(agent_url)]
+        ws.agent_url = agent_url.strip()
+    if is_active is not None and is_active != ws.is_active:
+        changes["is_active"] = [ws.is_active, is_active]
+        ws.is_active = is_active
+    if changes:
+        ws.save(update_fields=["name", "agent_url", "is_active"])
+        event = "workstation.disabled" if changes.get("is_active") == [True, False] else "workstation.changed"
+        audit.record(actor=actor, target=ws, event=event, old="active" if was_active else "inactive",
+                     new="active" if ws.is_active else "inactive", request=request,
+                     extra={"office": ws.office.code, "changes": changes})
+    return ws
+
+
+def workstation_choose(*, actor, workstation_id, request=None) -> Workstation:
+    """The clerk says which desk they sit at: an active workstation of their own office.
+    (The view remembers it in the clerk's session.)"""
+    from ramis.offices.selectors import office_of_clerk
+
+    office = office_of_clerk(actor)
+    if office is None:
+        raise PermissionDenied
+    try:
+        ws = Workstation.objects.active().select_related("office").get(pk=int(workstation_id), office=office)
+    except (Workstation.DoesNotExist, ValueError, TypeError):
+        raise DeskError("این باجه از باجه‌های فعال دفتر شما نیست.", "workstation") from None
+    audit.record(actor=actor, target=ws, event="workstation.chosen", request=request,
+                 extra={"office": office.code, "name": ws.name})
+    return ws
+
+
+@dataclass
+class Health:
+    """What the issue page shows of the chosen workstation's agent."""
+
+    ok: bool
+    message: str
+    detail: dict
+
+
+def workstation_check(*, workstation_obj: Workstation, actor=None, request=None) -> Health:
+    """Ping the workstation's agent (signed both ways, ``OFFICE_AGENT_PING_TIMEOUT_SECONDS``) and
+    record when it was last seen. Audited only when the answer changes (answers ↔ does not), so a
+    page view is not an audit row."""
+    from .agent import AgentTokens  # a workstation is reached through its agent, whatever the backend
+
+    backend = AgentTokens.for_office(workstation_obj.office, workstation_obj)
+    started = time.monotonic()
+    try:
+        answer = backend.ping()
+    except TokenError as exc:
+        health = Health(False, exc.message_fa, {"error": str(exc)[:500]})
+    else:
+        rtt = round((time.monotonic() - started) * 1000)
+        skew = round(float(answer.get("time", time.time())) - time.time(), 1)
+        health = Health(True, "نرم‌افزار توکن این باجه پاسخ می‌دهد.",
+                        {"rtt_ms": rtt, "clock_skew_s": skew, "module": str(answer.get("module", ""))})
+    now = timezone.now()
+    with transaction.atomic():
+        ws = Workstation.objects.select_for_update().get(pk=workstation_obj.pk)
+        was = ws.answers if ws.last_checked_at else None
+        ws.last_checked_at = now
+        if health.ok:
+            ws.last_seen_at, ws.last_error = now, ""
+        else:
+            ws.last_error = health.detail["error"]
+        ws.save(update_fields=["last_checked_at", "last_seen_at", "last_error"])
+        if was is not health.ok:
+            audit.record(actor=actor, target=ws, event="workstation.health", request=request,
+                         old="" if was is None else ("answers" if was else "unreachable"),
+                         new="answers" if health.ok else "unreachable", extra=health.detail)
+    workstation_obj.last_checked_at, workstation_obj.last_seen_at = ws.last_checked_at, ws.last_seen_at
+    workstation_obj.last_error = ws.last_error
+    return health

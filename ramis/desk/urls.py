@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import station_views, views
 
 app_name = "desk"
 
@@ -20,6 +20,7 @@ urlpatterns = [
     path("identity/<int:pk>/power-of-attorney/", views.power_of_attorney, name="power_of_attorney"),
     path("certificates/<int:pk>/", views.certificate_detail, name="certificate"),
     path("revocations/", views.revocations, name="revocations"),
+    path("workstation/", station_views.choose, name="workstation"),
     path("revocations/<int:pk>/confirm/", views.revocation_confirm, name="revocation_confirm"),
     path("revocations/<int:pk>/reject/", views.revocation_reject, name="revocation_reject"),
 ]

@@ -38,7 +38,7 @@ from ramis.requests.models import (
 )
 from tokens import TokenError
 
-from . import forms, previews, selectors, services, workstation
+from . import forms, previews, selectors, services
 
 Status = CertificateRequest.Status
 DESK_EVENT_LABELS = request_selectors.EVENT_LABELS
@@ -282,7 +282,7 @@ def power_of_attorney(request, pk: int):
     return serve_private(check.power_file, download_name=f"{check.request.reference}-power.{check.power_file_kind}")
 
 
-@sensitive_post_parameters("pin", "pin_again")
+@sensitive_post_parameters("pin", "pin_again", "so_pin")
 @clerk_required
 def issue(request, pk: int):
     """Issue onto the applicant's token: pick it (or initialise a new one), the applicant types the PIN."""
@@ -294,7 +294,10 @@ def issue(request, pk: int):
     if check is None:
         messages.error(request, "پیش از صدور، احراز هویت حضوری امروز را ثبت کنید.")
         return redirect("desk:identity", pk=req.pk)
-    backend = workstation.get_backend(request.office)
+    from .station_views import station_for  # the clerk's workstation (station_views imports this module)
+
+    station = station_for(request, check=request.method == "GET")
+    backend = station.backend
     tokens, token_error = [], None
     try:
         tokens = selectors.pickable_tokens(backend.list_tokens())
@@ -306,18 +309,22 @@ def issue(request, pk: int):
         try:
             certificate = services.request_issue_on_token(
                 request_id=req.pk, actor=request.user, pin=form.cleaned_data["pin"],
-                token_serial="" if form.new_token else form.cleaned_data["token"], new_token=form.new_token,
-                request=request,
+                token_serial="" if form.new_token or form.reinit_serial else form.cleaned_data["token"],
+                new_token=form.new_token, workstation_id=station.pk, reinit_serial=form.reinit_serial,
+                so_pin=form.cleaned_data.get("so_pin") or "", request=request,
             )
         except (services.DeskError, InvalidTransition) as exc:
-            _fail(request, exc)
-            return redirect("desk:issue", pk=req.pk)
-        messages.success(request, f"گواهی با سریال {certificate.serial} صادر و روی توکن نوشته شد. "
-                                  "برگه تحویل را چاپ کنید و به امضای متقاضی برسانید.")
-        return redirect("desk:review", pk=req.pk)
+            if getattr(exc, "code", "") not in ("wrong_so_pin", "so_pin_locked"):
+                _fail(request, exc)
+                return redirect("desk:issue", pk=req.pk)
+            form.add_error("so_pin", exc.message)  # next to the field; the token was not touched
+        else:
+            messages.success(request, f"گواهی با سریال {certificate.serial} صادر و روی توکن نوشته شد. "
+                                      "برگه تحویل را چاپ کنید و به امضای متقاضی برسانید.")
+            return redirect("desk:review", pk=req.pk)
     return render(request, "desk/issue.html", {
         "office": request.office, "req": req, "form": form, "tokens": tokens, "token_error": token_error,
-        "check": check, "running": selectors.issuance_in_progress(req),
+        "check": check, "running": selectors.issuance_in_progress(req), "station": station,
         "key_type": settings.OFFICE_KEY_TYPES.get(req.cert_type, "rsa2048"),
         "subject": selectors.certificate_subject(req),
     })

@@ -11,6 +11,10 @@ into the server. ``ramis.desk.agent.AgentTokens`` talks to the token agent on th
 workstation (``python -m tokens.agent``) instead. Both initialise a new token with any module
 (``C_InitToken`` + ``C_InitPIN``, :mod:`tokens.ckinit`).
 
+An office has several issuing desks: each is a :class:`~ramis.desk.models.Workstation` (its
+agent's URL and sealed secret); the clerk says which one they sit at (remembered in their
+session) and the agent backend talks to that one (``needs_workstation``).
+
 Settings: ``OFFICE_TOKEN_BACKEND``, ``OFFICE_PKCS11_MODULE`` (default ``PKCS11_MODULE``),
 ``OFFICE_PKCS11_MODULES`` (per office code, ``TEH01=/usr/lib/libeTPkcs11.so``),
 ``OFFICE_TOKEN_SO_PIN`` (the SO PIN the office sets on tokens it initialises).
@@ -34,10 +38,13 @@ class WorkstationTokens(abc.ABC):
 
     #: whether :meth:`init_token` can initialise a new (bought) token with the office's SO PIN
     can_init: bool = True
+    #: whether the clerk must say which workstation (``Workstation`` row) they sit at
+    needs_workstation: bool = False
 
     @classmethod
-    def for_office(cls, office) -> WorkstationTokens:
-        """The backend for ``office``'s workstation (settings per office code)."""
+    def for_office(cls, office, workstation=None) -> WorkstationTokens:
+        """The backend for ``office``'s workstation (settings per office code); ``workstation``
+        is the ``Workstation`` the clerk chose (used by backends that need one)."""
         return cls(module=module_for(getattr(office, "code", None)), so_pin=settings.OFFICE_TOKEN_SO_PIN)
 
     @abc.abstractmethod
@@ -49,8 +56,10 @@ class WorkstationTokens(abc.ABC):
         """One token's label, model and flags (raises ``TokenNotFound``)."""
 
     @abc.abstractmethod
-    def init_token(self, *, label: str, user_pin: str) -> TokenInfo:
-        """Initialise a new token with the applicant's PIN (the PIN is not kept)."""
+    def init_token(self, *, label: str, user_pin: str, serial: str = "", current_so_pin: str = "") -> TokenInfo:
+        """Initialise a new token with the applicant's PIN (the PINs are not kept). With ``serial``,
+        wipe and re-initialise that (vendor-initialised) token, whose SO PIN is ``current_so_pin``;
+        its SO PIN then becomes the office's."""
 
     @abc.abstractmethod
     def open(self, *, serial: str, pin: str) -> Token:
@@ -74,9 +83,12 @@ class ManagerTokens(WorkstationTokens):
     def info(self, *, serial: str) -> TokenInfo:
         return self.manager.token_info(serial=serial)
 
-    @sensitive_variables("user_pin")
-    def init_token(self, *, label: str, user_pin: str) -> TokenInfo:
-        return self.manager.init_token(label, require_so_pin(self.so_pin), user_pin)
+    @sensitive_variables("user_pin", "current_so_pin")
+    def init_token(self, *, label: str, user_pin: str, serial: str = "", current_so_pin: str = "") -> TokenInfo:
+        office_so_pin = require_so_pin(self.so_pin)
+        if serial:
+            return self.manager.init_token(label, current_so_pin, user_pin, serial=serial, new_so_pin=office_so_pin)
+        return self.manager.init_token(label, office_so_pin, user_pin)
 
     @sensitive_variables("pin")
     def open(self, *, serial: str, pin: str) -> Token:
@@ -105,6 +117,10 @@ def require_so_pin(so_pin: str) -> str:
     return so_pin
 
 
-def get_backend(office=None) -> WorkstationTokens:
-    """The configured backend for ``office``'s workstations."""
-    return import_string(settings.OFFICE_TOKEN_BACKEND).for_office(office)
+def backend_class() -> type[WorkstationTokens]:
+    return import_string(settings.OFFICE_TOKEN_BACKEND)
+
+
+def get_backend(office=None, workstation=None) -> WorkstationTokens:
+    """The configured backend for ``office``'s workstation ``workstation`` (the one the clerk chose)."""
+    return backend_class().for_office(office, workstation)

@@ -27,7 +27,7 @@ from ramis.ca.models import CertificateAuthority, IssuedCertificate
 from ramis.common.models import AuditEntry
 from ramis.desk import services
 from ramis.desk.agent import AgentTokens
-from ramis.desk.models import IssuanceAttempt
+from ramis.desk.models import IssuanceAttempt, Workstation
 from ramis.requests.models import Certificate, CertificateRequest
 from tokens import OperationNotAllowed, wire
 from tokens.conf import get_manager
@@ -91,13 +91,22 @@ def agent(tmp_path_factory):
     started.proc.wait(timeout=10)
 
 
+def workstation_of(agent: Agent, office, name: str = "desk 1") -> Workstation:
+    """The office's workstation row for a running agent. (The server makes a workstation's secret
+    in ``workstation_add``; the test agent was started with its own, so the row takes that one.)"""
+    ws = Workstation.objects.create(office=office, name=name, agent_url=agent.url)
+    ws.seal_secret(agent.secret)
+    ws.save()
+    return ws
+
+
 @pytest.fixture
 def via_agent(settings, agent, office):
+    """Issuance through the agent, at the office's workstation ``via_agent.ws``."""
     settings.OFFICE_TOKEN_BACKEND = "ramis.desk.agent.AgentTokens"
-    settings.OFFICE_AGENT_URLS = {office.code: agent.url}
-    settings.OFFICE_AGENT_SECRETS = {office.code: agent.secret}
     settings.OFFICE_AGENT_CA_FILE = str(agent.cert)
     settings.OFFICE_AGENT_TIMEOUT_SECONDS = 30
+    agent.ws = workstation_of(agent, office)
     return agent
 
 
@@ -116,12 +125,16 @@ def test_full_issuance_through_the_agent(ca, awaiting_issuance, clerk, applicant
     calls_before = via_agent.log_text().count("/v1/keys/sign")
 
     certificate = services.request_issue_on_token(request_id=req.pk, actor=clerk, pin=TOKEN_PIN,
-                                                  token_serial=applicant_token.serial)
+                                                  token_serial=applicant_token.serial, workstation_id=via_agent.ws.pk)
 
     assert CertificateRequest.objects.get(pk=req.pk).status == "issued"
     assert certificate.token_serial == applicant_token.serial
     attempt = IssuanceAttempt.objects.get(request=req)
-    assert attempt.status == "issued"
+    assert attempt.status == "issued" and attempt.workstation == via_agent.ws
+    # the audit rows of the issuance name the workstation it ran at
+    station = {"id": via_agent.ws.pk, "name": "desk 1", "url": via_agent.url}
+    for event in ("issuance.started", "issuance.completed"):
+        assert AuditEntry.objects.for_object(attempt).get(event=event).extra["workstation"] == station
     # the CSR was signed by the agent (the web process never opened the token)
     log = via_agent.log_text()
     assert log.count('"POST /v1/keys/sign HTTP/1.1" 200') > calls_before
@@ -156,7 +169,7 @@ def test_full_issuance_through_the_agent(ca, awaiting_issuance, clerk, applicant
 def test_new_token_initialised_by_the_agent(ca, awaiting_issuance, clerk, via_agent):
     identity_ok(awaiting_issuance, clerk)
     certificate = services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin="975310",
-                                                  new_token=True)
+                                                  new_token=True, workstation_id=via_agent.ws.pk)
     manager = get_manager()
     manager.rescan()  # the agent process created it
     info = manager.token_info(serial=certificate.token_serial)
@@ -171,7 +184,7 @@ def test_wrong_pin_through_the_agent(ca, awaiting_issuance, clerk, applicant_tok
     identity_ok(awaiting_issuance, clerk)
     with pytest.raises(services.DeskError) as exc:
         services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin="000000",
-                                        token_serial=applicant_token.serial)
+                                        token_serial=applicant_token.serial, workstation_id=via_agent.ws.pk)
     assert exc.value.code == "wrong_pin" and "نادرست" in exc.value.message
     _assert_unchanged(awaiting_issuance, "wrong_pin")
 
@@ -183,16 +196,16 @@ def test_agent_down_is_a_clear_error_and_changes_nothing(ca, awaiting_issuance, 
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    settings.OFFICE_AGENT_URLS = {office.code: f"https://127.0.0.1:{port}"}
+    Workstation.objects.filter(pk=via_agent.ws.pk).update(agent_url=f"https://127.0.0.1:{port}")
     identity_ok(awaiting_issuance, clerk)
     with pytest.raises(services.DeskError) as exc:
         services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin=TOKEN_PIN,
-                                        token_serial=applicant_token.serial)
+                                        token_serial=applicant_token.serial, workstation_id=via_agent.ws.pk)
     assert exc.value.message == AgentUnavailable.message_fa
     attempt = _assert_unchanged(awaiting_issuance, "token")
     assert "token agent unavailable" in attempt.error
     # and the issue page says so instead of listing tokens
-    backend = AgentTokens.for_office(office)
+    backend = AgentTokens.for_office(office, Workstation.objects.get(pk=via_agent.ws.pk))
     with pytest.raises(AgentUnavailable):
         backend.list_tokens()
 
@@ -202,7 +215,7 @@ def test_lint_failure_deletes_the_key_through_the_agent(ca, awaiting_issuance, c
     identity_ok(awaiting_issuance, clerk)
     with pytest.raises(services.DeskError) as exc:
         services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin=TOKEN_PIN,
-                                        token_serial=applicant_token.serial)
+                                        token_serial=applicant_token.serial, workstation_id=via_agent.ws.pk)
     assert exc.value.code == "lint"
     attempt = _assert_unchanged(awaiting_issuance, "lint")
     assert attempt.cleanup["token_objects_deleted"] == 2
@@ -218,9 +231,8 @@ def test_agent_gone_after_the_ca_signed_the_certificate_is_revoked(ca, awaiting_
     stays without its key on the token and its record."""
     doomed = _start_agent(tmp_path)
     settings.OFFICE_TOKEN_BACKEND = "ramis.desk.agent.AgentTokens"
-    settings.OFFICE_AGENT_URLS = {office.code: doomed.url}
-    settings.OFFICE_AGENT_SECRETS = {office.code: doomed.secret}
     settings.OFFICE_AGENT_CA_FILE = str(doomed.cert)
+    ws = workstation_of(doomed, office)
     wait_for_ca = services._wait_for_ca
 
     def then_the_agent_dies(attempt):
@@ -233,7 +245,7 @@ def test_agent_gone_after_the_ca_signed_the_certificate_is_revoked(ca, awaiting_
     identity_ok(awaiting_issuance, clerk)
     with pytest.raises(services.DeskError) as exc:
         services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin=TOKEN_PIN,
-                                        token_serial=applicant_token.serial)
+                                        token_serial=applicant_token.serial, workstation_id=ws.pk)
     assert exc.value.code == "write_failed" and "ابطال" in exc.value.message
     attempt = _assert_unchanged(awaiting_issuance, "write_failed")
     assert "token agent unavailable" in attempt.error
@@ -351,11 +363,56 @@ def test_the_issue_page_lists_the_workstations_tokens_through_the_agent(ca, appl
                       "awaiting_issuance", clerk=clerk)
     identity_ok(reusing, clerk)
     url = reverse("desk:issue", args=[reusing.pk])
+    # no workstation chosen yet: a Persian prompt, and no token listed
+    html = clerk_client.get(url).content.decode()
+    assert 'id="choose-workstation-prompt"' in html and applicant_token.serial not in html
+    clerk_client.post(reverse("desk:workstation"), {"workstation": via_agent.ws.pk, "next": url})
     before = via_agent.log_text().count("/v1/tokens/list")
+    pings = via_agent.log_text().count("/v1/ping")
     html = clerk_client.get(url).content.decode()
     assert applicant_token.serial in html and "ramis-issuing" not in html
     assert via_agent.log_text().count("/v1/tokens/list") == before + 1
-    # an office without an agent: the page says so in Persian, and lists nothing
-    settings.OFFICE_AGENT_URLS = {}
-    html = clerk_client.get(url).content.decode()
-    assert "نرم‌افزار توکن (agent) تنظیم نشده است" in html and applicant_token.serial not in html
+    # the page pinged the agent (signed) and shows that it answers; the row remembers when
+    assert via_agent.log_text().count('"POST /v1/ping HTTP/1.1" 200') == pings + 1
+    assert 'id="agent-health" data-ok="1"' in html and "پاسخ می‌دهد" in html
+    ws = Workstation.objects.get(pk=via_agent.ws.pk)
+    assert ws.last_seen_at is not None and ws.answers and ws.last_error == ""
+    assert AuditEntry.objects.for_object(ws).filter(event="workstation.health", new="answers").count() == 1
+    # a second view is no new audit row (only changes of health are)
+    clerk_client.get(url)
+    assert AuditEntry.objects.for_object(ws).filter(event="workstation.health").count() == 1
+
+
+def test_a_vendor_initialised_token_is_reinitialised_through_the_agent(ca, awaiting_issuance, clerk, via_agent,
+                                                                         settings):
+    """A bought token that arrived initialised by its vendor, at the workstation: a wrong SO PIN
+    changes nothing; the vendor's wipes it, the applicant's PIN and the office's SO PIN are set."""
+    import uuid
+
+    from tokens import WrongPin
+
+    manager = get_manager()
+    vendor = manager.init_token(f"ePass-{uuid.uuid4().hex[:8]}", "87654321", "111111")
+    identity_ok(awaiting_issuance, clerk)
+    with pytest.raises(services.DeskError) as exc:
+        services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin="975310",
+                                        reinit_serial=vendor.serial, so_pin="00000000", workstation_id=via_agent.ws.pk)
+    assert exc.value.code == "wrong_so_pin"
+    manager.rescan()
+    assert manager.token_info(serial=vendor.serial).label == vendor.label
+    _assert_unchanged(awaiting_issuance, "wrong_so_pin")
+
+    certificate = services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin="975310",
+                                                  reinit_serial=vendor.serial, so_pin="87654321",
+                                                  workstation_id=via_agent.ws.pk)
+    assert certificate.token_serial == vendor.serial
+    assert '"POST /v1/tokens/init HTTP/1.1" 200' in via_agent.log_text()
+    assert "87654321" not in via_agent.log_text() and "975310" not in via_agent.log_text()
+    manager.rescan()
+    assert manager.token_info(serial=vendor.serial).label.startswith("RAMIS-")
+    token = manager.open(serial=vendor.serial, pin="975310")
+    assert any(o.object_class == "certificate" for o in token.objects())
+    token.logout()
+    with pytest.raises(WrongPin):  # the vendor's SO PIN no longer opens it; the office's does
+        manager.init_token("probe", "87654321", "222222", serial=vendor.serial)
+    manager.init_token(f"probe-{uuid.uuid4().hex[:6]}", settings.OFFICE_TOKEN_SO_PIN, "222222", serial=vendor.serial)
