@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
+from django_fsm import can_proceed
 
 from certauth.decorators import staff_required
 from ramis.ca import signing
@@ -24,6 +25,7 @@ from ramis.ca.models import IssuedCertificate
 from ramis.common.errors import InvalidTransition
 from ramis.common.jalali import parse_jalali_date
 from ramis.common.pdf import render_pdf
+from ramis.common.templatetags.jalali import rials
 from ramis.common.uploads import serve_private
 from ramis.offices import hours
 from ramis.offices.selectors import office_of_clerk
@@ -34,6 +36,7 @@ from ramis.requests.models import (
     CertificateRequest,
     DocumentRequirement,
     Invoice,
+    Payment,
     RevocationRequest,
 )
 from tokens import TokenError
@@ -108,10 +111,7 @@ def _return_items(req: CertificateRequest) -> list[tuple[str, str]]:
     return items
 
 
-@clerk_required
-def review(request, pk: int):
-    """The applicant's data, role and company, each document inline, the actions of this state."""
-    req = selectors.get_request_for_office(request.office, pk)
+def _review_context(request, req: CertificateRequest, *, cancel_form=None) -> dict:
     documents = list(req.documents.select_related("requirement"))
     timeline = [(e, DESK_EVENT_LABELS.get(e.event, e.event)) for e in selectors.request_timeline(req)]
     context = {
@@ -124,11 +124,22 @@ def review(request, pk: int):
         "certificate": Certificate.objects.filter(request=req).first(),
         "missing": request_selectors.missing_items(req) if req.status == Status.SUBMITTED else [],
         "notes": req.return_notes.select_related("created_by"),
+        "refunds": req.refunds.select_related("invoice", "payment"),
     }
     if req.status == Status.SUBMITTED:
         context["return_form"] = forms.ReturnForm(items=_return_items(req))
         context["reject_form"] = forms.RejectForm()
-    return render(request, "desk/review.html", context)
+    if can_proceed(req.cancel):
+        context["cancel_form"] = cancel_form or forms.CancelForm()
+        context["cancel_paid"] = req.status in CertificateRequest.PAID
+    return context
+
+
+@clerk_required
+def review(request, pk: int):
+    """The applicant's data, role and company, each document inline, the actions of this state."""
+    req = selectors.get_request_for_office(request.office, pk)
+    return render(request, "desk/review.html", _review_context(request, req))
 
 
 @clerk_required
@@ -179,6 +190,30 @@ def reject(request, pk: int):
         return redirect("desk:review", pk=req.pk)
     messages.success(request, f"درخواست {req.reference} رد شد.")
     return redirect(reverse("desk:queue") + "?tab=submitted")
+
+
+@clerk_required
+@require_POST
+def cancel(request, pk: int):
+    """The office cancels the request before issuance (the applicant withdrew at the desk, …):
+    after payment the slot is freed and a refund of what was paid is recorded."""
+    req = selectors.get_request_for_office(request.office, pk)
+    form = forms.CancelForm(request.POST)
+    if not form.is_valid():
+        return render(request, "desk/review.html", _review_context(request, req, cancel_form=form), status=400)
+    try:
+        request_services.request_cancel(request_id=req.pk, actor=request.user, reason=form.cleaned_data["reason"],
+                                        request=request)
+    except (request_services.DomainError, InvalidTransition) as exc:
+        _fail(request, exc)
+        return redirect("desk:review", pk=req.pk)
+    refund = req.refunds.filter(payment__status=Payment.Status.PAID).first()  # not a duplicate payment's
+    if refund:
+        messages.success(request, f"درخواست {req.reference} لغو شد؛ بازپرداخت {rials(refund.amount_rials)} ریال "
+                                  "ثبت شد و برای متقاضی پیامک شد.")
+    else:
+        messages.success(request, f"درخواست {req.reference} لغو شد و برای متقاضی پیامک شد.")
+    return redirect("desk:review", pk=req.pk)
 
 
 def _office_document(request, pk: int):

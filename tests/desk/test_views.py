@@ -12,7 +12,17 @@ from django.utils import timezone
 
 from ramis.common.models import AuditEntry
 from ramis.desk.models import IdentityCheck, OfficeRevocation
-from ramis.requests.models import Appointment, Certificate, CertificateRequest, ReturnNote, RevocationRequest
+from ramis.common.templatetags.jalali import rials
+from ramis.requests.models import (
+    Appointment,
+    Certificate,
+    CertificateRequest,
+    Invoice,
+    Payment,
+    Refund,
+    ReturnNote,
+    RevocationRequest,
+)
 from tests.conftest import last_sms, make_person, make_role
 from tests.requests.conftest import PDF_BYTES, advance, make_draft, pdf_upload, png_bytes
 
@@ -49,6 +59,7 @@ def _urls(req, certificate=None, revocation=None, document=None, check=None):
     urls = [("get", reverse("desk:queue")), ("get", reverse("desk:day")), ("get", reverse("desk:revocations")),
             ("get", reverse("desk:review", args=[req.pk])), ("post", reverse("desk:approve", args=[req.pk])),
             ("post", reverse("desk:return", args=[req.pk])), ("post", reverse("desk:reject", args=[req.pk])),
+            ("post", reverse("desk:cancel", args=[req.pk])),
             ("get", reverse("desk:visit", args=[req.pk])), ("get", reverse("desk:identity", args=[req.pk])),
             ("get", reverse("desk:issue", args=[req.pk])), ("get", reverse("desk:handover", args=[req.pk]))]
     if certificate:
@@ -299,6 +310,70 @@ def test_decisions_refused_for_the_applicant_as_service_caller(submitted, applic
 
     with pytest.raises(PermissionDenied):
         request_services.request_approve(request_id=submitted.pk, actor=applicant_person.user)
+
+
+# --- cancel at the desk ---------------------------------------------------------------------------------
+
+
+def test_clerk_cancels_a_paid_request_with_a_reason_and_its_refund_is_shown(clerk_client, clerk, awaiting_issuance,
+                                                                             applicant_person):
+    req = awaiting_issuance
+    paid = Payment.objects.get(invoice__request=req, status="paid")
+    booked = req.appointments.active().get()
+    page = clerk_client.get(reverse("desk:review", args=[req.pk])).content.decode()
+    assert reverse("desk:cancel", args=[req.pk]) in page and 'id="refunds"' not in page
+    url = reverse("desk:cancel", args=[req.pk])
+
+    for data in ({}, {"reason": "  ", "confirm": "on"}, {"reason": "متقاضی انصراف داد"}):
+        response = clerk_client.post(url, data)
+        assert response.status_code == 400
+        html = response.content.decode()
+        if not (data.get("reason") or "").strip():
+            assert '<p class="error" id="reason-error">دلیل لغو درخواست را بنویسید.</p>' in html
+        if "confirm" not in data:
+            assert '<p class="error" id="confirm-error">لغو درخواست را تأیید کنید.</p>' in html
+    assert CertificateRequest.objects.get(pk=req.pk).status == "awaiting_issuance"
+    assert not Refund.objects.exists() and not AuditEntry.objects.filter(event="request.cancelled").exists()
+
+    response = clerk_client.post(url, {"reason": "متقاضی در دفتر انصراف داد", "confirm": "on"}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("desk:review", args=[req.pk])
+    req = CertificateRequest.objects.get(pk=req.pk)
+    assert req.status == "cancelled"
+    assert not Appointment.objects.get(pk=booked.pk).is_active
+    refund = Refund.objects.get(request=req)
+    assert (refund.amount_rials, refund.payment_id, refund.status) == (paid.amount_rials, paid.pk, "requested")
+    entry = AuditEntry.objects.get(event="request.cancelled", target_id=str(req.pk))
+    assert (entry.actor_id, entry.reason, entry.new) == (clerk.pk, "متقاضی در دفتر انصراف داد", "cancelled")
+    assert AuditEntry.objects.filter(event="refund.requested", target_id=str(refund.pk)).count() == 1
+    assert last_sms(applicant_person.mobile).template == "request_cancelled"
+    html = response.content.decode()
+    amount = rials(refund.amount_rials)
+    assert f"بازپرداخت {amount} ریال ثبت شد" in html  # the message
+    section = html[html.index('id="refunds"'):]
+    assert f"<td>{amount}</td>" in section and "در انتظار بازپرداخت" in section and "لغو درخواست پس از پرداخت" in section
+    assert reverse("desk:cancel", args=[req.pk]) not in html  # nothing left to cancel
+    # a second cancel is refused with a message; nothing more is refunded
+    clerk_client.post(url, {"reason": "دوباره", "confirm": "on"})
+    assert Refund.objects.count() == 1 and AuditEntry.objects.filter(event="request.cancelled").count() == 1
+
+
+def test_clerk_cancels_before_payment_without_refund(clerk_client, clerk, applicant_person, office, catalogue):
+    req = advance(make_draft(applicant_person, office, catalogue=catalogue), "awaiting_payment", clerk=clerk)
+    response = clerk_client.post(reverse("desk:cancel", args=[req.pk]), {"reason": "درخواست تکراری", "confirm": "on"},
+                                 follow=True)
+    assert CertificateRequest.objects.get(pk=req.pk).status == "cancelled"
+    assert Invoice.objects.get(request=req).status == "void" and not Refund.objects.exists()
+    assert 'id="refunds"' not in response.content.decode()
+
+
+def test_no_cancel_after_issuance(clerk_client, clerk, applicant_person, office, catalogue):
+    req = advance(make_draft(applicant_person, office, catalogue=catalogue), "issued", clerk=clerk).request
+    url = reverse("desk:cancel", args=[req.pk])
+    assert url not in clerk_client.get(reverse("desk:review", args=[req.pk])).content.decode()
+    response = clerk_client.post(url, {"reason": "اشتباه", "confirm": "on"}, follow=True)
+    assert response.status_code == 200 and "این عملیات در وضعیت فعلی امکان‌پذیر نیست." in response.content.decode()
+    assert CertificateRequest.objects.get(pk=req.pk).status == "issued"
+    assert not Refund.objects.exists() and not AuditEntry.objects.filter(event="request.cancelled").exists()
 
 
 # --- on-site visit (R12) ------------------------------------------------------------------------------
