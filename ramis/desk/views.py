@@ -34,7 +34,6 @@ from ramis.requests import services as request_services
 from ramis.requests.models import (
     Certificate,
     CertificateRequest,
-    DocumentRequirement,
     Invoice,
     Payment,
     RevocationRequest,
@@ -105,12 +104,6 @@ def day(request):
 # --- review (R10) -------------------------------------------------------------------------------------
 
 
-def _return_items(req: CertificateRequest) -> list[tuple[str, str]]:
-    items = [("details", "مشخصات"), ("office", "دفتر و نوع خدمت"), ("token", "توکن")]
-    items += [(f"doc:{r.code}", f"مدرک: {r.title}") for r in DocumentRequirement.objects.for_request(req)]
-    return items
-
-
 def _review_context(request, req: CertificateRequest, *, cancel_form=None) -> dict:
     documents = list(req.documents.select_related("requirement"))
     timeline = [(e, DESK_EVENT_LABELS.get(e.event, e.event)) for e in selectors.request_timeline(req)]
@@ -123,11 +116,11 @@ def _review_context(request, req: CertificateRequest, *, cancel_form=None) -> di
         "attempts": req.issuance_attempts.select_related("clerk")[:10],
         "certificate": Certificate.objects.filter(request=req).first(),
         "missing": request_selectors.missing_items(req) if req.status == Status.SUBMITTED else [],
-        "notes": req.return_notes.select_related("created_by"),
+        "notes": request_selectors.label_return_notes(req.return_notes.select_related("created_by")),
         "refunds": req.refunds.select_related("invoice", "payment"),
     }
     if req.status == Status.SUBMITTED:
-        context["return_form"] = forms.ReturnForm(items=_return_items(req))
+        context["return_form"] = forms.ReturnForm(items=request_selectors.return_items(req))
         context["reject_form"] = forms.RejectForm()
     if can_proceed(req.cancel):
         context["cancel_form"] = cancel_form or forms.CancelForm()
@@ -159,7 +152,7 @@ def approve(request, pk: int):
 @require_POST
 def return_for_correction(request, pk: int):
     req = selectors.get_request_for_office(request.office, pk)
-    form = forms.ReturnForm(request.POST, items=_return_items(req))
+    form = forms.ReturnForm(request.POST, items=request_selectors.return_items(req))
     if not form.is_valid():
         for error in form.non_field_errors():
             messages.error(request, error)

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ramis.common.models import AuditEntry
-from ramis.desk.models import IdentityCheck, OfficeRevocation
 from ramis.common.templatetags.jalali import rials
+from ramis.desk.models import IdentityCheck, OfficeRevocation
 from ramis.requests.models import (
     Appointment,
     Certificate,
@@ -291,6 +291,24 @@ def test_return_with_a_note_per_item(clerk_client, submitted, applicant_person):
     assert notes == {"details": "نام لاتین با گذرنامه یکی نیست", "doc:national-card": "تصویر پشت کارت خوانا نیست"}
     assert last_sms(applicant_person.mobile).template == "request_returned"
     assert AuditEntry.objects.filter(event="request.returned").exists()
+
+
+def test_return_notes_show_persian_labels_on_the_desk_and_the_panel(clerk_client, applicant_client, submitted):
+    form_page = clerk_client.get(reverse("desk:review", args=[submitted.pk])).content.decode()
+    clerk_client.post(reverse("desk:return", args=[submitted.pk]), {
+        "note_details": "نام لاتین را اصلاح کنید", "note_doc__national-card": "تصویر خوانا نیست",
+        "note_token": "مدل توکن را دوباره انتخاب کنید"})
+    assert CertificateRequest.objects.get(pk=submitted.pk).status == "returned"
+    desk = clerk_client.get(reverse("desk:review", args=[submitted.pk])).content.decode()
+    notes = desk[desk.index('id="notes"'):]
+    for label, note in [("مشخصات", "نام لاتین را اصلاح کنید"), ("مدرک: تصویر کارت ملی", "تصویر خوانا نیست"),
+                        ("توکن", "مدل توکن را دوباره انتخاب کنید")]:
+        assert f"<strong>{label}</strong>: {note}" in notes
+        assert label in form_page  # the return form's field labels come from the same place
+    for raw in ("details", "doc:national-card", "token"):
+        assert f"<strong>{raw}</strong>" not in notes
+    panel = applicant_client.get(reverse("requests:detail", args=[submitted.pk])).content.decode()
+    assert "مدرک: تصویر کارت ملی" in panel
 
 
 def test_reject_needs_a_reason(clerk_client, submitted, applicant_person):

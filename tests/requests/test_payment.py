@@ -11,7 +11,6 @@ from ramis.common.templatetags.jalali import rials
 from ramis.requests import services
 from ramis.requests.models import CertificateRequest, Invoice, Payment, Refund
 from ramis.requests.payments import SandboxPaymentBackend, get_backend
-
 from tests.conftest import last_sms
 
 from .conftest import advance, make_draft
