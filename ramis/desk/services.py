@@ -198,7 +198,9 @@ def _request_ref(req: CertificateRequest, attempt: IssuanceAttempt) -> str:
 
 
 @transaction.atomic
-def _issuance_start(*, request_id: int, actor, new_token: bool, request=None):
+def _issuance_start(*, request_id: int, actor, new_token: bool, token_serial: str, pin_length: int, request=None):
+    """Claim the issuance of the request: who may, its state, today's identity check, then the
+    clerk's input (so a request that may not be issued is refused for that, whatever was typed)."""
     req = _lock_request(request_id)
     _require_clerk(req, actor)
     if not can_proceed(req.mark_issued):
@@ -210,6 +212,12 @@ def _issuance_start(*, request_id: int, actor, new_token: bool, request=None):
     check = selectors.valid_identity_check(req)
     if check is None:
         raise DeskError("پیش از صدور، احراز هویت حضوری امروز را ثبت کنید (و باید پذیرفته شده باشد).", "no_identity")
+    if not pin_length:
+        raise DeskError("رمز (PIN) توکن را وارد کنید.", "no_pin")
+    if new_token and pin_length < settings.OFFICE_TOKEN_PIN_MIN_LENGTH:
+        raise DeskError(f"رمز توکن نو دست‌کم {settings.OFFICE_TOKEN_PIN_MIN_LENGTH} نویسه باشد.", "pin_short")
+    if not new_token and not token_serial:
+        raise DeskError("توکن متقاضی را از فهرست انتخاب کنید.", "no_token")
     _reap_abandoned(req, actor)
     running = req.issuance_attempts.in_progress().select_related("clerk").first()
     if running is not None:
@@ -415,11 +423,8 @@ def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: st
 
     Raises :class:`DeskError` (Persian message) on any failure, after undoing what was done."""
     try:
-        if not pin:
-            raise DeskError("رمز (PIN) توکن را وارد کنید.", "no_pin")
-        if not new_token and not token_serial:
-            raise DeskError("توکن متقاضی را از فهرست انتخاب کنید.", "no_token")
-        req, attempt = _issuance_start(request_id=request_id, actor=actor, new_token=new_token, request=request)
+        req, attempt = _issuance_start(request_id=request_id, actor=actor, new_token=new_token,
+                                       token_serial=token_serial, pin_length=len(pin or ""), request=request)
     except (DeskError, InvalidTransition, PermissionDenied) as exc:
         _audit_refusal(request_id=request_id, actor=actor, exc=exc, new_token=new_token, request=request)
         raise

@@ -315,10 +315,12 @@ def power_of_attorney(request, pk: int):
 def issue(request, pk: int):
     """Issue onto the applicant's token: pick it (or initialise a new one), the applicant types the PIN."""
     req = selectors.get_request_for_office(request.office, pk)
+    check = selectors.valid_identity_check(req)
+    if request.method == "POST" and (req.status != Status.AWAITING_ISSUANCE or check is None):
+        return _issue_refused(request, req)
     if req.status != Status.AWAITING_ISSUANCE:
         messages.error(request, "این درخواست در انتظار صدور نیست.")
         return redirect("desk:review", pk=req.pk)
-    check = selectors.valid_identity_check(req)
     if check is None:
         messages.error(request, "پیش از صدور، احراز هویت حضوری امروز را ثبت کنید.")
         return redirect("desk:identity", pk=req.pk)
@@ -340,15 +342,37 @@ def issue(request, pk: int):
         except (services.DeskError, InvalidTransition) as exc:
             _fail(request, exc)
             return redirect("desk:issue", pk=req.pk)
-        messages.success(request, f"گواهی با سریال {certificate.serial} صادر و روی توکن نوشته شد. "
-                                  "برگه تحویل را چاپ کنید و به امضای متقاضی برسانید.")
-        return redirect("desk:review", pk=req.pk)
+        return _issued(request, req, certificate)
     return render(request, "desk/issue.html", {
         "office": request.office, "req": req, "form": form, "tokens": tokens, "token_error": token_error,
         "check": check, "running": selectors.issuance_in_progress(req),
         "key_type": settings.OFFICE_KEY_TYPES.get(req.cert_type, "rsa2048"),
         "subject": selectors.certificate_subject(req),
     })
+
+
+def _issue_refused(request, req: CertificateRequest):
+    """A POST to issue that this page would not have offered (the request is not awaiting
+    issuance, or has no identity check passed today): the service decides, so the refusal is
+    audited (``issuance.refused``) like every other, and the clerk reads its message. The service
+    checks the state and the identity check under the row lock before any input, so nothing is
+    issued from here unless the request became ready meanwhile, and then only as the service allows."""
+    token = request.POST.get("token", "")
+    new_token = token == forms.IssueForm.NEW
+    try:
+        certificate = services.request_issue_on_token(
+            request_id=req.pk, actor=request.user, pin=request.POST.get("pin", ""),
+            token_serial="" if new_token else token, new_token=new_token, request=request)
+    except (services.DeskError, InvalidTransition) as exc:
+        _fail(request, exc)
+        return redirect("desk:identity" if getattr(exc, "code", "") == "no_identity" else "desk:review", pk=req.pk)
+    return _issued(request, req, certificate)
+
+
+def _issued(request, req: CertificateRequest, certificate):
+    messages.success(request, f"گواهی با سریال {certificate.serial} صادر و روی توکن نوشته شد. "
+                              "برگه تحویل را چاپ کنید و به امضای متقاضی برسانید.")
+    return redirect("desk:review", pk=req.pk)
 
 
 def _fingerprint_lines(hex_digest: str) -> list[str]:

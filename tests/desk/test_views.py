@@ -489,6 +489,38 @@ def test_identity_check_photo_mismatch_is_recorded_and_blocks(clerk_client, awai
     assert not check.passed and len(check.failures) == 2
 
 
+@pytest.mark.parametrize("case, code, goes_to", [
+    ("no_identity_check", "no_identity", "desk:identity"), ("identity_refused", "no_identity", "desk:identity"),
+    ("not_awaiting_issuance", "state", "desk:review"),
+])
+def test_a_post_to_issue_that_the_page_would_not_offer_is_refused_and_audited(
+        case, code, goes_to, request, clerk_client, clerk, applicant_person, office, catalogue, applicant_token):
+    """The view lets the service decide, so the refusal is audited like every other (issue 5)."""
+    from ramis.desk.models import IssuanceAttempt
+    from tokens.conf import get_manager
+
+    from .conftest import TOKEN_PIN
+
+    if case == "not_awaiting_issuance":
+        req = advance(make_draft(applicant_person, office, catalogue=catalogue), "paid", clerk=clerk)
+    else:
+        req = request.getfixturevalue("awaiting_issuance")
+        if case == "identity_refused":
+            identity_ok(req, clerk, photo_matches=False)
+    status = req.status
+    response = clerk_client.post(reverse("desk:issue", args=[req.pk]),
+                                 {"token": applicant_token.serial, "pin": TOKEN_PIN}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse(goes_to, args=[req.pk])
+    entry = AuditEntry.objects.for_object(req).get(event="issuance.refused")
+    assert (entry.extra["code"], entry.actor_id, entry.old, entry.new) == (code, clerk.pk, status, status)
+    assert entry.reason in response.content.decode()  # the clerk reads the service's message
+    assert CertificateRequest.objects.get(pk=req.pk).status == status
+    assert not IssuanceAttempt.objects.exists() and not Certificate.objects.exists()
+    token = get_manager().open(serial=applicant_token.serial, pin=TOKEN_PIN)
+    assert token.objects() == []
+    token.logout()
+
+
 def test_identity_check_only_awaiting_issuance(clerk, submitted):
     from ramis.common.errors import InvalidTransition
 
