@@ -116,7 +116,7 @@ def certificates_for_applicant(person):
     open_revocations = RevocationRequest.objects.filter(status=RevocationRequest.Status.SUBMITTED)
     return (
         Certificate.objects.filter(holder=person)
-        .select_related("role", "role__company", "office")
+        .select_related("role", "role__company", "office", "superseded_by__request")
         .annotate(open_renewals=Count("renewals", filter=~Q(renewals__status__in=_CLOSED), distinct=True))
         .prefetch_related(Prefetch("revocations", queryset=open_revocations, to_attr="open_revocations"))
     )

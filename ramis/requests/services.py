@@ -542,7 +542,7 @@ def request_mark_issued(
 
     for previous in Certificate.objects.replaced_by(req, token_serial).select_for_update().order_by("pk"):
         was = previous.status
-        previous.supersede()
+        previous.supersede(by=certificate)
         previous.save()
         ca_services.certificate_supersede(serial=previous.serial, actor=actor, request=request)
         audit.record(actor=actor, target=previous, event="certificate.superseded", old=was,
