@@ -37,6 +37,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 if "azbankgateways" in settings.INSTALLED_APPS:  # the production bank backend (ramis.requests.payments)
-    from azbankgateways.urls import az_bank_gateways_urls
+    # Only the page that posts the payer on to the bank (``redirect_gateway()`` reverses it). The
+    # bank returns to our ``payments:bank_return``; the package's own callback and sample pages
+    # are not mounted.
+    from azbankgateways.views import go_to_bank_gateway
 
-    urlpatterns.append(path("bankgateways/", az_bank_gateways_urls()))
+    urlpatterns.append(path("bankgateways/", include((
+        [path("go-to-bank-gateway/", go_to_bank_gateway, name="go-to-bank-gateway")], "azbankgateways"))))

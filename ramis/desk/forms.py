@@ -53,6 +53,16 @@ class RejectForm(forms.Form):
     reason = forms.CharField(label="دلیل رد درخواست", widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class CancelForm(forms.Form):
+    """The office cancels a request before issuance: why (the applicant reads it), and a confirmation."""
+
+    reason = forms.CharField(label="دلیل لغو درخواست", max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
+                             error_messages={"required": "دلیل لغو درخواست را بنویسید."})
+    confirm = forms.BooleanField(
+        label="لغو قطعی است و بازگشت ندارد؛ اگر هزینه پرداخت شده باشد بازپرداخت آن ثبت و نوبت آزاد می‌شود. تأیید می‌کنم.",
+        error_messages={"required": "لغو درخواست را تأیید کنید."})
+
+
 class TimeField(forms.CharField):
     """``14:30`` (Persian or Latin digits)."""
 

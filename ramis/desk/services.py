@@ -216,8 +216,12 @@ def _workstation_for(req: CertificateRequest, workstation_id: int | None) -> Wor
 
 
 @transaction.atomic
-def _issuance_start(*, request_id: int, actor, new_token: bool, workstation_id: int | None = None,
-                    reinit_serial: str = "", request=None):
+def _issuance_start(*, request_id: int, actor, new_token: bool, token_serial: str, pin_length: int,
+                    workstation_id: int | None = None, reinit_serial: str = "", so_pin_given: bool = False,
+                    request=None):
+    """Claim the issuance of the request: who may, its state, the workstation, today's identity
+    check, then the clerk's input (so a request that may not be issued is refused for that,
+    whatever was typed)."""
     req = _lock_request(request_id)
     _require_clerk(req, actor)
     if not can_proceed(req.mark_issued):
@@ -234,6 +238,14 @@ def _issuance_start(*, request_id: int, actor, new_token: bool, workstation_id: 
     check = selectors.valid_identity_check(req)
     if check is None:
         raise DeskError("پیش از صدور، احراز هویت حضوری امروز را ثبت کنید (و باید پذیرفته شده باشد).", "no_identity")
+    if not pin_length:
+        raise DeskError("رمز (PIN) توکن را وارد کنید.", "no_pin")
+    if new_token and pin_length < settings.OFFICE_TOKEN_PIN_MIN_LENGTH:
+        raise DeskError(f"رمز توکن نو دست‌کم {settings.OFFICE_TOKEN_PIN_MIN_LENGTH} نویسه باشد.", "pin_short")
+    if not new_token and not token_serial:
+        raise DeskError("توکن متقاضی را از فهرست انتخاب کنید.", "no_token")
+    if reinit_serial and not so_pin_given:
+        raise DeskError("رمز مدیر (SO PIN) فعلی توکن را وارد کنید.", "no_so_pin")
     _reap_abandoned(req, actor)
     running = req.issuance_attempts.in_progress().select_related("clerk").first()
     if running is not None:
@@ -454,14 +466,10 @@ def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: st
     Raises :class:`DeskError` (Persian message) on any failure, after undoing what was done."""
     new_token = new_token or bool(reinit_serial)
     try:
-        if not pin:
-            raise DeskError("رمز (PIN) توکن را وارد کنید.", "no_pin")
-        if not new_token and not token_serial:
-            raise DeskError("توکن متقاضی را از فهرست انتخاب کنید.", "no_token")
-        if reinit_serial and not so_pin:
-            raise DeskError("رمز مدیر (SO PIN) فعلی توکن را وارد کنید.", "no_so_pin")
         req, attempt = _issuance_start(request_id=request_id, actor=actor, new_token=new_token,
-                                       workstation_id=workstation_id, reinit_serial=reinit_serial, request=request)
+                                       token_serial=token_serial, pin_length=len(pin or ""),
+                                       workstation_id=workstation_id, reinit_serial=reinit_serial,
+                                       so_pin_given=bool(so_pin), request=request)
     except (DeskError, InvalidTransition, PermissionDenied) as exc:
         _audit_refusal(request_id=request_id, actor=actor, exc=exc, new_token=new_token, request=request)
         raise

@@ -11,6 +11,7 @@ urlpatterns = [
     path("requests/<int:pk>/approve/", views.approve, name="approve"),
     path("requests/<int:pk>/return/", views.return_for_correction, name="return"),
     path("requests/<int:pk>/reject/", views.reject, name="reject"),
+    path("requests/<int:pk>/cancel/", views.cancel, name="cancel"),
     path("requests/<int:pk>/visit/", views.visit, name="visit"),
     path("requests/<int:pk>/identity/", views.identity, name="identity"),
     path("requests/<int:pk>/issue/", views.issue, name="issue"),

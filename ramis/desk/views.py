@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
+from django_fsm import can_proceed
 
 from certauth.decorators import staff_required
 from ramis.ca import signing
@@ -24,6 +25,7 @@ from ramis.ca.models import IssuedCertificate
 from ramis.common.errors import InvalidTransition
 from ramis.common.jalali import parse_jalali_date
 from ramis.common.pdf import render_pdf
+from ramis.common.templatetags.jalali import rials
 from ramis.common.uploads import serve_private
 from ramis.offices import hours
 from ramis.offices.selectors import office_of_clerk
@@ -32,8 +34,8 @@ from ramis.requests import services as request_services
 from ramis.requests.models import (
     Certificate,
     CertificateRequest,
-    DocumentRequirement,
     Invoice,
+    Payment,
     RevocationRequest,
 )
 from tokens import TokenError
@@ -102,16 +104,7 @@ def day(request):
 # --- review (R10) -------------------------------------------------------------------------------------
 
 
-def _return_items(req: CertificateRequest) -> list[tuple[str, str]]:
-    items = [("details", "مشخصات"), ("office", "دفتر و نوع خدمت"), ("token", "توکن")]
-    items += [(f"doc:{r.code}", f"مدرک: {r.title}") for r in DocumentRequirement.objects.for_request(req)]
-    return items
-
-
-@clerk_required
-def review(request, pk: int):
-    """The applicant's data, role and company, each document inline, the actions of this state."""
-    req = selectors.get_request_for_office(request.office, pk)
+def _review_context(request, req: CertificateRequest, *, cancel_form=None) -> dict:
     documents = list(req.documents.select_related("requirement"))
     timeline = [(e, DESK_EVENT_LABELS.get(e.event, e.event)) for e in selectors.request_timeline(req)]
     context = {
@@ -123,12 +116,23 @@ def review(request, pk: int):
         "attempts": req.issuance_attempts.select_related("clerk")[:10],
         "certificate": Certificate.objects.filter(request=req).first(),
         "missing": request_selectors.missing_items(req) if req.status == Status.SUBMITTED else [],
-        "notes": req.return_notes.select_related("created_by"),
+        "notes": request_selectors.label_return_notes(req.return_notes.select_related("created_by")),
+        "refunds": req.refunds.select_related("invoice", "payment"),
     }
     if req.status == Status.SUBMITTED:
-        context["return_form"] = forms.ReturnForm(items=_return_items(req))
+        context["return_form"] = forms.ReturnForm(items=request_selectors.return_items(req))
         context["reject_form"] = forms.RejectForm()
-    return render(request, "desk/review.html", context)
+    if can_proceed(req.cancel):
+        context["cancel_form"] = cancel_form or forms.CancelForm()
+        context["cancel_paid"] = req.status in CertificateRequest.PAID
+    return context
+
+
+@clerk_required
+def review(request, pk: int):
+    """The applicant's data, role and company, each document inline, the actions of this state."""
+    req = selectors.get_request_for_office(request.office, pk)
+    return render(request, "desk/review.html", _review_context(request, req))
 
 
 @clerk_required
@@ -148,7 +152,7 @@ def approve(request, pk: int):
 @require_POST
 def return_for_correction(request, pk: int):
     req = selectors.get_request_for_office(request.office, pk)
-    form = forms.ReturnForm(request.POST, items=_return_items(req))
+    form = forms.ReturnForm(request.POST, items=request_selectors.return_items(req))
     if not form.is_valid():
         for error in form.non_field_errors():
             messages.error(request, error)
@@ -179,6 +183,30 @@ def reject(request, pk: int):
         return redirect("desk:review", pk=req.pk)
     messages.success(request, f"درخواست {req.reference} رد شد.")
     return redirect(reverse("desk:queue") + "?tab=submitted")
+
+
+@clerk_required
+@require_POST
+def cancel(request, pk: int):
+    """The office cancels the request before issuance (the applicant withdrew at the desk, …):
+    after payment the slot is freed and a refund of what was paid is recorded."""
+    req = selectors.get_request_for_office(request.office, pk)
+    form = forms.CancelForm(request.POST)
+    if not form.is_valid():
+        return render(request, "desk/review.html", _review_context(request, req, cancel_form=form), status=400)
+    try:
+        request_services.request_cancel(request_id=req.pk, actor=request.user, reason=form.cleaned_data["reason"],
+                                        request=request)
+    except (request_services.DomainError, InvalidTransition) as exc:
+        _fail(request, exc)
+        return redirect("desk:review", pk=req.pk)
+    refund = req.refunds.filter(payment__status=Payment.Status.PAID).first()  # not a duplicate payment's
+    if refund:
+        messages.success(request, f"درخواست {req.reference} لغو شد؛ بازپرداخت {rials(refund.amount_rials)} ریال "
+                                  "ثبت شد و برای متقاضی پیامک شد.")
+    else:
+        messages.success(request, f"درخواست {req.reference} لغو شد و برای متقاضی پیامک شد.")
+    return redirect("desk:review", pk=req.pk)
 
 
 def _office_document(request, pk: int):
@@ -287,10 +315,12 @@ def power_of_attorney(request, pk: int):
 def issue(request, pk: int):
     """Issue onto the applicant's token: pick it (or initialise a new one), the applicant types the PIN."""
     req = selectors.get_request_for_office(request.office, pk)
+    check = selectors.valid_identity_check(req)
+    if request.method == "POST" and (req.status != Status.AWAITING_ISSUANCE or check is None):
+        return _issue_refused(request, req)
     if req.status != Status.AWAITING_ISSUANCE:
         messages.error(request, "این درخواست در انتظار صدور نیست.")
         return redirect("desk:review", pk=req.pk)
-    check = selectors.valid_identity_check(req)
     if check is None:
         messages.error(request, "پیش از صدور، احراز هویت حضوری امروز را ثبت کنید.")
         return redirect("desk:identity", pk=req.pk)
@@ -319,15 +349,37 @@ def issue(request, pk: int):
                 return redirect("desk:issue", pk=req.pk)
             form.add_error("so_pin", exc.message)  # next to the field; the token was not touched
         else:
-            messages.success(request, f"گواهی با سریال {certificate.serial} صادر و روی توکن نوشته شد. "
-                                      "برگه تحویل را چاپ کنید و به امضای متقاضی برسانید.")
-            return redirect("desk:review", pk=req.pk)
+            return _issued(request, req, certificate)
     return render(request, "desk/issue.html", {
         "office": request.office, "req": req, "form": form, "tokens": tokens, "token_error": token_error,
         "check": check, "running": selectors.issuance_in_progress(req), "station": station,
         "key_type": settings.OFFICE_KEY_TYPES.get(req.cert_type, "rsa2048"),
         "subject": selectors.certificate_subject(req),
     })
+
+
+def _issue_refused(request, req: CertificateRequest):
+    """A POST to issue that this page would not have offered (the request is not awaiting
+    issuance, or has no identity check passed today): the service decides, so the refusal is
+    audited (``issuance.refused``) like every other, and the clerk reads its message. The service
+    checks the state and the identity check under the row lock before any input, so nothing is
+    issued from here unless the request became ready meanwhile, and then only as the service allows."""
+    token = request.POST.get("token", "")
+    new_token = token == forms.IssueForm.NEW
+    try:
+        certificate = services.request_issue_on_token(
+            request_id=req.pk, actor=request.user, pin=request.POST.get("pin", ""),
+            token_serial="" if new_token else token, new_token=new_token, request=request)
+    except (services.DeskError, InvalidTransition) as exc:
+        _fail(request, exc)
+        return redirect("desk:identity" if getattr(exc, "code", "") == "no_identity" else "desk:review", pk=req.pk)
+    return _issued(request, req, certificate)
+
+
+def _issued(request, req: CertificateRequest, certificate):
+    messages.success(request, f"گواهی با سریال {certificate.serial} صادر و روی توکن نوشته شد. "
+                              "برگه تحویل را چاپ کنید و به امضای متقاضی برسانید.")
+    return redirect("desk:review", pk=req.pk)
 
 
 def _fingerprint_lines(hex_digest: str) -> list[str]:

@@ -537,7 +537,7 @@ class Certificate(ProtectedFSMModel):
         ACTIVE = "active", "معتبر"
         REVOKED = "revoked", "ابطال‌شده"
         EXPIRED = "expired", "منقضی"
-        SUPERSEDED = "superseded", "جایگزین‌شده با تمدید"
+        SUPERSEDED = "superseded", "جایگزین‌شده"  # by a renewal, or a new certificate on the same token
 
     serial = models.CharField("شماره سریال", max_length=64, unique=True)
     cert_type = models.CharField("نوع", max_length=10, choices=CertificateType.choices)
@@ -557,6 +557,8 @@ class Certificate(ProtectedFSMModel):
     revoked_at = models.DateTimeField(null=True, blank=True)
     revocation_reason = models.CharField(max_length=30, blank=True)
     reminders_sent = models.JSONField(default=list, blank=True)  # the day counts already reminded (30, 7)
+    superseded_by = models.ForeignKey("self", verbose_name="جایگزین‌شده با", null=True, blank=True,
+                                      on_delete=models.PROTECT, related_name="+")
 
     objects = CertificateQuerySet.as_manager()
 
@@ -591,8 +593,20 @@ class Certificate(ProtectedFSMModel):
         pass
 
     @transition(field=status, source=Status.ACTIVE, target=Status.SUPERSEDED)
-    def supersede(self):
-        pass
+    def supersede(self, *, by: Certificate):
+        self.superseded_by = by
+
+    @property
+    def superseded_why(self) -> str:
+        """Why a superseded certificate was replaced, in Persian, from the certificate that replaced
+        it (``select_related("superseded_by__request")`` where many are shown): renewed, or a new
+        certificate (not a renewal of this one) on the same token. Empty otherwise."""
+        by = self.superseded_by if self.status == self.Status.SUPERSEDED else None
+        if by is None:
+            return ""
+        if by.request is not None and by.request.renews_id == self.pk:
+            return "با تمدید"
+        return "با گواهی تازه روی همان توکن"
 
 
 class RevocationReason(models.TextChoices):

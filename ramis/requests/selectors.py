@@ -116,7 +116,7 @@ def certificates_for_applicant(person):
     open_revocations = RevocationRequest.objects.filter(status=RevocationRequest.Status.SUBMITTED)
     return (
         Certificate.objects.filter(holder=person)
-        .select_related("role", "role__company", "office")
+        .select_related("role", "role__company", "office", "superseded_by__request")
         .annotate(open_renewals=Count("renewals", filter=~Q(renewals__status__in=_CLOSED), distinct=True))
         .prefetch_related(Prefetch("revocations", queryset=open_revocations, to_attr="open_revocations"))
     )
@@ -142,18 +142,34 @@ def request_timeline(req: CertificateRequest):
 RETURN_ITEMS = {"details": "مشخصات", "office": "دفتر و نوع خدمت", "token": "توکن"}
 
 
-def open_return_notes(req: CertificateRequest) -> list[ReturnNote]:
-    """The open notes of a returned request, each with ``label``: its item in Persian (the
-    form's step, or «مدرک: <title>» for a document)."""
-    notes = list(req.return_notes.filter(is_open=True))
+def _document_item(code: str, title: str) -> tuple[str, str]:
+    return f"doc:{code}", f"مدرک: {title}"
+
+
+def return_items(req: CertificateRequest) -> list[tuple[str, str]]:
+    """What a clerk can return ``req`` for, ``(item, Persian label)``: the form's steps and each
+    document the request asks for."""
+    return [*RETURN_ITEMS.items(),
+            *(_document_item(r.code, r.title) for r in DocumentRequirement.objects.for_request(req))]
+
+
+def label_return_notes(notes) -> list[ReturnNote]:
+    """The notes, each with ``label``: its item in Persian (the form's step, or «مدرک: <title>»
+    for a document; an item no longer known is shown as stored)."""
+    notes = list(notes)
     labels = dict(RETURN_ITEMS)
     codes = [note.item.removeprefix("doc:") for note in notes if note.item.startswith("doc:")]
     if codes:
-        for code, title in DocumentRequirement.objects.filter(code__in=codes).values_list("code", "title"):
-            labels[f"doc:{code}"] = f"مدرک: {title}"
+        labels.update(_document_item(code, title) for code, title in
+                      DocumentRequirement.objects.filter(code__in=codes).values_list("code", "title"))
     for note in notes:
         note.label = labels.get(note.item, note.item)
     return notes
+
+
+def open_return_notes(req: CertificateRequest) -> list[ReturnNote]:
+    """The open notes of a returned request, each with its Persian ``label``."""
+    return label_return_notes(req.return_notes.filter(is_open=True))
 
 
 def missing_items(req: CertificateRequest) -> list[str]:

@@ -312,7 +312,8 @@ def request_cancel(*, request_id: int, actor, reason: str = "", request=None) ->
         invoice.void()
         invoice.save()
     elif invoice and invoice.status == Invoice.Status.PAID:
-        refund = _refund_request(req, invoice, actor=actor, reason=reason, request=request)
+        payment = Payment.objects.select_for_update().get(invoice=invoice, status=Payment.Status.PAID)
+        refund = _refund_create(req, invoice, payment, actor=actor, reason=reason, request=request)
     freed = []
     for appointment in req.appointments.active().select_for_update():
         appointment.is_active = False
@@ -325,9 +326,11 @@ def request_cancel(*, request_id: int, actor, reason: str = "", request=None) ->
     return req
 
 
-def _refund_request(req: CertificateRequest, invoice: Invoice, *, actor, reason: str, request=None) -> Refund:
-    """The refund of a paid invoice (locked by the caller): the amount of the payment that paid it."""
-    payment = Payment.objects.select_for_update().get(invoice=invoice, status=Payment.Status.PAID)
+def _refund_create(req: CertificateRequest, invoice: Invoice, payment: Payment, *, actor, reason: str,
+                   request=None) -> Refund:
+    """The refund of ``payment`` (its invoice and it locked by the caller): the payment that paid
+    a cancelled request's invoice, or a duplicate payment of an invoice already paid. Either paid
+    the invoice's total (``payment_settle`` refuses any other amount), so it splits as the invoice."""
     shares = dict.fromkeys(Payee.values, 0)
     for line in invoice.lines.all():
         shares[line.payee] += line.amount_rials
@@ -347,12 +350,14 @@ def refund_mark_paid(*, refund_id: int, actor, bank_ref: str, request=None) -> R
     bank_ref = (bank_ref or "").strip()
     if not bank_ref:
         raise DomainError("شماره پیگیری واریز را بنویسید.")
-    refund = Refund.objects.select_for_update().select_related("request", "request__applicant").get(pk=refund_id)
+    refund = Refund.objects.select_for_update().select_related(
+        "request", "request__applicant", "payment").get(pk=refund_id)
     old = _step(refund, "mark_paid", actor, bank_ref=bank_ref[:100], by=actor)
     refund.save()
     audit.record(actor=actor, target=refund, event="refund.paid", old=old, new=refund.status, request=request,
                  extra={"request": refund.request.reference, "amount": refund.amount_rials, "bank_ref": bank_ref})
-    _sms_applicant(refund.request, "refund_paid", amount=refund.amount_rials, bank_ref=bank_ref)
+    _sms_applicant(refund.request, "refund_paid", amount=refund.amount_rials, bank_ref=bank_ref,
+                   duplicate=refund.payment.status == Payment.Status.REFUND_DUE)
     return refund
 
 
@@ -374,6 +379,9 @@ def payment_start(*, request_id: int, actor, backend_name: str) -> Payment:
     audit.record(actor=actor, target=payment, event="payment.started", new=payment.status,
                  extra={"invoice": invoice.number, "amount": payment.amount_rials, "backend": backend_name})
     return payment
+
+
+DUPLICATE_PAYMENT_REASON = "پرداخت تکراری صورت‌حسابی که پیش‌تر پرداخت شده بود"
 
 
 @transaction.atomic
@@ -419,6 +427,8 @@ def payment_settle(*, result: GatewayResult, request=None) -> Payment:
         audit.record(actor=None, target=payment, event="payment.duplicate", old=old_payment, new=payment.status,
                      extra={"invoice": invoice.number, "bank_ref": result.bank_ref}, request=request)
         logger.warning("payment %s paid an invoice already paid: refund due", payment.pk)
+        refund = _refund_create(req, invoice, payment, actor=None, reason=DUPLICATE_PAYMENT_REASON, request=request)
+        _sms_applicant(req, "payment_duplicate", refund=refund)
         return payment
 
     payment.succeed()
@@ -532,7 +542,7 @@ def request_mark_issued(
 
     for previous in Certificate.objects.replaced_by(req, token_serial).select_for_update().order_by("pk"):
         was = previous.status
-        previous.supersede()
+        previous.supersede(by=certificate)
         previous.save()
         ca_services.certificate_supersede(serial=previous.serial, actor=actor, request=request)
         audit.record(actor=actor, target=previous, event="certificate.superseded", old=was,

@@ -207,7 +207,7 @@ def request_detail(request, pk: int):
         "appointment": selectors.active_appointment(req), "documents": req.documents.select_related("requirement"),
         "notes": selectors.open_return_notes(req) if req.status == Status.RETURNED else [],
         "can_cancel": req.status in CertificateRequest.CANCELLABLE, "paid": req.status in CertificateRequest.PAID,
-        "refunds": req.refunds.all(), "steps": STEPS,
+        "refunds": req.refunds.select_related("invoice", "payment"), "steps": STEPS,
     })
 
 

@@ -11,6 +11,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
+from django.test import Client
 from django.urls import reverse
 
 from ramis.ca import lint, profiles
@@ -19,7 +20,7 @@ from ramis.common.models import AuditEntry
 from ramis.desk import services
 from ramis.desk.models import IssuanceAttempt
 from ramis.requests.models import Certificate, CertificateRequest
-from tests.conftest import last_sms
+from tests.conftest import last_sms, login_staff
 from tokens.conf import get_manager
 
 from .conftest import TOKEN_PIN, identity_ok
@@ -156,19 +157,22 @@ def test_renewal_on_the_same_token_supersedes_the_old_certificate_and_replaces_i
     identity_ok(renewal, clerk)
     new = services.request_issue_on_token(request_id=renewal.pk, actor=clerk, pin=TOKEN_PIN,
                                           token_serial=applicant_token.serial)
-    _assert_superseded_on_the_token(old, new, applicant_token)
+    _assert_superseded_on_the_token(old, new, applicant_token, "با تمدید")
 
 
-def _assert_superseded_on_the_token(old, new, token_info):
-    """``old`` is superseded by ``new`` here and at the CA, and the token holds only the new pair."""
+def _assert_superseded_on_the_token(old, new, token_info, why):
+    """``old`` is superseded by ``new`` here and at the CA (the desk says ``why``), and the token
+    holds only the new pair."""
     assert Certificate.objects.get(pk=old.pk).status == "superseded"
+    assert Certificate.objects.get(pk=old.pk).superseded_by_id == new.pk
+    clerk = IssuanceAttempt.objects.get(request=new.request, status="issued").clerk
+    page = login_staff(Client(), clerk).get(reverse("desk:certificate", args=[old.pk])).content.decode()
+    assert f'<span id="superseded-why">{why} (سریال <span dir="ltr">{new.serial}</span>)</span>' in page
     assert Certificate.objects.get(pk=new.pk).status == "active"
     assert IssuedCertificate.objects.get(serial_hex=old.serial).status == "superseded"
     entry = AuditEntry.objects.for_object(Certificate.objects.get(pk=old.pk)).get(event="certificate.superseded")
     assert entry.extra["by"] == new.serial
     # superseded, not revoked: the CA keeps answering good until it expires (as for every renewal)
-    from django.test import Client
-
     old_cert = x509.load_der_x509_certificate(bytes(IssuedCertificate.objects.get(serial_hex=old.serial).der))
     assert _ocsp_status(Client(), old_cert).certificate_status == ocsp.OCSPCertStatus.GOOD
     # the old key pair and certificate were removed once the new one was written and recorded
@@ -198,7 +202,7 @@ def test_a_new_request_on_a_reused_token_supersedes_the_old_certificate(ca, appl
     old = _issue_reusing(applicant_person, office, clerk, catalogue, applicant_token)
     new = _issue_reusing(applicant_person, office, clerk, catalogue, applicant_token)
     assert new.request.kind == "issue" and new.request.renews_id is None
-    _assert_superseded_on_the_token(old, new, applicant_token)
+    _assert_superseded_on_the_token(old, new, applicant_token, "با گواهی تازه روی همان توکن")
 
 
 def test_a_new_certificate_on_another_token_supersedes_nothing(ca, applicant_person, office, clerk, catalogue,
@@ -397,7 +401,8 @@ def test_issuance_refused_for_another_office_and_for_the_applicant(ca, awaiting_
 @pytest.mark.parametrize("case, code", [
     ("not_awaiting_issuance", "state"), ("no_identity_check", "no_identity"), ("identity_refused", "no_identity"),
     ("other_office_clerk", "permission"), ("applicant", "permission"), ("attempt_running", "in_progress"),
-    ("no_pin", "no_pin"), ("no_token_picked", "no_token"),
+    ("no_pin", "no_pin"), ("no_token_picked", "no_token"), ("new_token_short_pin", "pin_short"),
+    ("no_identity_check_nor_pin", "no_identity"),
 ])
 def test_refusals_before_an_attempt_exists_are_audited(case, code, request, ca, applicant_person, office, clerk,
                                                        catalogue, applicant_token):
@@ -411,7 +416,7 @@ def test_refusals_before_an_attempt_exists_are_audited(case, code, request, ca, 
         req = advance(make_draft(applicant_person, office, catalogue=catalogue), "paid", clerk=clerk)
     else:
         req = request.getfixturevalue("awaiting_issuance")
-        if case != "no_identity_check":
+        if not case.startswith("no_identity_check"):
             identity_ok(req, clerk, photo_matches=case != "identity_refused")
     actor = {"other_office_clerk": request.getfixturevalue("other_office_clerk"),
              "applicant": applicant_person.user}.get(case, clerk)
@@ -420,8 +425,10 @@ def test_refusals_before_an_attempt_exists_are_audited(case, code, request, ca, 
         running = IssuanceAttempt.objects.create(request=req, clerk=clerk, key_type="rsa2048",
                                                  identity_check=req.identity_checks.first())
     status = CertificateRequest.objects.get(pk=req.pk).status
-    kwargs = {"pin": "" if case == "no_pin" else TOKEN_PIN,
+    kwargs = {"pin": "" if case in ("no_pin", "no_identity_check_nor_pin") else TOKEN_PIN,
               "token_serial": "" if case == "no_token_picked" else applicant_token.serial}
+    if case == "new_token_short_pin":  # the form asks for it too; the service holds the rule
+        kwargs = {"pin": "12345", "new_token": True}
 
     with pytest.raises((services.DeskError, InvalidTransition, PermissionDenied)):
         services.request_issue_on_token(request_id=req.pk, actor=actor, **kwargs)

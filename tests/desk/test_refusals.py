@@ -22,7 +22,7 @@ from ramis.common.models import AuditEntry
 from ramis.desk import services
 from ramis.desk.models import IdentityCheck, IssuanceAttempt, OfficeRevocation
 from ramis.requests import services as request_services
-from ramis.requests.models import Appointment, Certificate, CertificateRequest, Invoice, ReturnNote
+from ramis.requests.models import Appointment, Certificate, CertificateRequest, Invoice, Refund, ReturnNote
 from tests.requests.conftest import PDF_BYTES, advance, make_draft, pdf_upload
 from tokens.conf import get_manager
 
@@ -37,7 +37,7 @@ def _request_in(name, fixture):
     if name == "visit":
         return advance(make_draft(person, office, service_type="on_site", catalogue=catalogue), "paid",
                        clerk=clerk), None
-    if name in ("identity", "issue"):
+    if name in ("identity", "issue", "cancel"):
         req = fixture("awaiting_issuance")
         if name == "issue":
             identity_ok(req, clerk)
@@ -56,7 +56,8 @@ def _snapshot(req, certificate, token_serial):
         "identity_checks": IdentityCheck.objects.count(), "attempts": IssuanceAttempt.objects.count(),
         "appointments": list(Appointment.objects.filter(request=req).values_list("pk", "is_active")),
         "return_notes": ReturnNote.objects.count(), "invoices": Invoice.objects.count(),
-        "office_revocations": OfficeRevocation.objects.count(), "token_objects": objects,
+        "office_revocations": OfficeRevocation.objects.count(), "refunds": Refund.objects.count(),
+        "token_objects": objects,
         "certificate": certificate and Certificate.objects.get(pk=certificate.pk).status,
         "at_the_ca": certificate and IssuedCertificate.objects.get(serial_hex=certificate.serial).status,
     }
@@ -79,6 +80,8 @@ def _post(name, req, certificate, clerk, token_serial):
             "national_card_seen": "on", "second_document": "passport", "photo_matches": "on", "presenter": "owner"}
     if name == "issue":
         return "post", reverse("desk:issue", args=[req.pk]), {"token": token_serial, "pin": TOKEN_PIN}
+    if name == "cancel":
+        return "post", reverse("desk:cancel", args=[req.pk]), {"reason": "متقاضی انصراف داد", "confirm": "on"}
     if name == "handover":
         return "get", reverse("desk:handover", args=[req.pk]), {}
     if name == "revoke":
@@ -89,7 +92,7 @@ def _post(name, req, certificate, clerk, token_serial):
     return "get", reverse(f"desk:{name}", args=[doc.pk]), {}
 
 
-ACTIONS = ["approve", "return", "reject", "visit", "identity", "issue", "handover", "revoke", "document",
+ACTIONS = ["approve", "return", "reject", "visit", "identity", "issue", "cancel", "handover", "revoke", "document",
            "document_preview"]
 
 

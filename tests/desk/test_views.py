@@ -11,8 +11,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ramis.common.models import AuditEntry
+from ramis.common.templatetags.jalali import rials
 from ramis.desk.models import IdentityCheck, OfficeRevocation
-from ramis.requests.models import Appointment, Certificate, CertificateRequest, ReturnNote, RevocationRequest
+from ramis.requests.models import (
+    Appointment,
+    Certificate,
+    CertificateRequest,
+    Invoice,
+    Payment,
+    Refund,
+    ReturnNote,
+    RevocationRequest,
+)
 from tests.conftest import last_sms, make_person, make_role
 from tests.requests.conftest import PDF_BYTES, advance, make_draft, pdf_upload, png_bytes
 
@@ -49,6 +59,7 @@ def _urls(req, certificate=None, revocation=None, document=None, check=None):
     urls = [("get", reverse("desk:queue")), ("get", reverse("desk:day")), ("get", reverse("desk:revocations")),
             ("get", reverse("desk:review", args=[req.pk])), ("post", reverse("desk:approve", args=[req.pk])),
             ("post", reverse("desk:return", args=[req.pk])), ("post", reverse("desk:reject", args=[req.pk])),
+            ("post", reverse("desk:cancel", args=[req.pk])),
             ("get", reverse("desk:visit", args=[req.pk])), ("get", reverse("desk:identity", args=[req.pk])),
             ("get", reverse("desk:issue", args=[req.pk])), ("get", reverse("desk:handover", args=[req.pk]))]
     if certificate:
@@ -282,6 +293,24 @@ def test_return_with_a_note_per_item(clerk_client, submitted, applicant_person):
     assert AuditEntry.objects.filter(event="request.returned").exists()
 
 
+def test_return_notes_show_persian_labels_on_the_desk_and_the_panel(clerk_client, applicant_client, submitted):
+    form_page = clerk_client.get(reverse("desk:review", args=[submitted.pk])).content.decode()
+    clerk_client.post(reverse("desk:return", args=[submitted.pk]), {
+        "note_details": "نام لاتین را اصلاح کنید", "note_doc__national-card": "تصویر خوانا نیست",
+        "note_token": "مدل توکن را دوباره انتخاب کنید"})
+    assert CertificateRequest.objects.get(pk=submitted.pk).status == "returned"
+    desk = clerk_client.get(reverse("desk:review", args=[submitted.pk])).content.decode()
+    notes = desk[desk.index('id="notes"'):]
+    for label, note in [("مشخصات", "نام لاتین را اصلاح کنید"), ("مدرک: تصویر کارت ملی", "تصویر خوانا نیست"),
+                        ("توکن", "مدل توکن را دوباره انتخاب کنید")]:
+        assert f"<strong>{label}</strong>: {note}" in notes
+        assert label in form_page  # the return form's field labels come from the same place
+    for raw in ("details", "doc:national-card", "token"):
+        assert f"<strong>{raw}</strong>" not in notes
+    panel = applicant_client.get(reverse("requests:detail", args=[submitted.pk])).content.decode()
+    assert "مدرک: تصویر کارت ملی" in panel
+
+
 def test_reject_needs_a_reason(clerk_client, submitted, applicant_person):
     url = reverse("desk:reject", args=[submitted.pk])
     clerk_client.post(url, {"reason": ""})
@@ -299,6 +328,70 @@ def test_decisions_refused_for_the_applicant_as_service_caller(submitted, applic
 
     with pytest.raises(PermissionDenied):
         request_services.request_approve(request_id=submitted.pk, actor=applicant_person.user)
+
+
+# --- cancel at the desk ---------------------------------------------------------------------------------
+
+
+def test_clerk_cancels_a_paid_request_with_a_reason_and_its_refund_is_shown(clerk_client, clerk, awaiting_issuance,
+                                                                             applicant_person):
+    req = awaiting_issuance
+    paid = Payment.objects.get(invoice__request=req, status="paid")
+    booked = req.appointments.active().get()
+    page = clerk_client.get(reverse("desk:review", args=[req.pk])).content.decode()
+    assert reverse("desk:cancel", args=[req.pk]) in page and 'id="refunds"' not in page
+    url = reverse("desk:cancel", args=[req.pk])
+
+    for data in ({}, {"reason": "  ", "confirm": "on"}, {"reason": "متقاضی انصراف داد"}):
+        response = clerk_client.post(url, data)
+        assert response.status_code == 400
+        html = response.content.decode()
+        if not (data.get("reason") or "").strip():
+            assert '<p class="error" id="reason-error">دلیل لغو درخواست را بنویسید.</p>' in html
+        if "confirm" not in data:
+            assert '<p class="error" id="confirm-error">لغو درخواست را تأیید کنید.</p>' in html
+    assert CertificateRequest.objects.get(pk=req.pk).status == "awaiting_issuance"
+    assert not Refund.objects.exists() and not AuditEntry.objects.filter(event="request.cancelled").exists()
+
+    response = clerk_client.post(url, {"reason": "متقاضی در دفتر انصراف داد", "confirm": "on"}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("desk:review", args=[req.pk])
+    req = CertificateRequest.objects.get(pk=req.pk)
+    assert req.status == "cancelled"
+    assert not Appointment.objects.get(pk=booked.pk).is_active
+    refund = Refund.objects.get(request=req)
+    assert (refund.amount_rials, refund.payment_id, refund.status) == (paid.amount_rials, paid.pk, "requested")
+    entry = AuditEntry.objects.get(event="request.cancelled", target_id=str(req.pk))
+    assert (entry.actor_id, entry.reason, entry.new) == (clerk.pk, "متقاضی در دفتر انصراف داد", "cancelled")
+    assert AuditEntry.objects.filter(event="refund.requested", target_id=str(refund.pk)).count() == 1
+    assert last_sms(applicant_person.mobile).template == "request_cancelled"
+    html = response.content.decode()
+    amount = rials(refund.amount_rials)
+    assert f"بازپرداخت {amount} ریال ثبت شد" in html  # the message
+    section = html[html.index('id="refunds"'):]
+    assert f"<td>{amount}</td>" in section and "در انتظار بازپرداخت" in section and "لغو درخواست پس از پرداخت" in section
+    assert reverse("desk:cancel", args=[req.pk]) not in html  # nothing left to cancel
+    # a second cancel is refused with a message; nothing more is refunded
+    clerk_client.post(url, {"reason": "دوباره", "confirm": "on"})
+    assert Refund.objects.count() == 1 and AuditEntry.objects.filter(event="request.cancelled").count() == 1
+
+
+def test_clerk_cancels_before_payment_without_refund(clerk_client, clerk, applicant_person, office, catalogue):
+    req = advance(make_draft(applicant_person, office, catalogue=catalogue), "awaiting_payment", clerk=clerk)
+    response = clerk_client.post(reverse("desk:cancel", args=[req.pk]), {"reason": "درخواست تکراری", "confirm": "on"},
+                                 follow=True)
+    assert CertificateRequest.objects.get(pk=req.pk).status == "cancelled"
+    assert Invoice.objects.get(request=req).status == "void" and not Refund.objects.exists()
+    assert 'id="refunds"' not in response.content.decode()
+
+
+def test_no_cancel_after_issuance(clerk_client, clerk, applicant_person, office, catalogue):
+    req = advance(make_draft(applicant_person, office, catalogue=catalogue), "issued", clerk=clerk).request
+    url = reverse("desk:cancel", args=[req.pk])
+    assert url not in clerk_client.get(reverse("desk:review", args=[req.pk])).content.decode()
+    response = clerk_client.post(url, {"reason": "اشتباه", "confirm": "on"}, follow=True)
+    assert response.status_code == 200 and "این عملیات در وضعیت فعلی امکان‌پذیر نیست." in response.content.decode()
+    assert CertificateRequest.objects.get(pk=req.pk).status == "issued"
+    assert not Refund.objects.exists() and not AuditEntry.objects.filter(event="request.cancelled").exists()
 
 
 # --- on-site visit (R12) ------------------------------------------------------------------------------
@@ -394,6 +487,38 @@ def test_identity_check_photo_mismatch_is_recorded_and_blocks(clerk_client, awai
                       {"national_card_seen": "on", "second_document": "", "presenter": "owner"})
     check = IdentityCheck.objects.get()
     assert not check.passed and len(check.failures) == 2
+
+
+@pytest.mark.parametrize("case, code, goes_to", [
+    ("no_identity_check", "no_identity", "desk:identity"), ("identity_refused", "no_identity", "desk:identity"),
+    ("not_awaiting_issuance", "state", "desk:review"),
+])
+def test_a_post_to_issue_that_the_page_would_not_offer_is_refused_and_audited(
+        case, code, goes_to, request, clerk_client, clerk, applicant_person, office, catalogue, applicant_token):
+    """The view lets the service decide, so the refusal is audited like every other (issue 5)."""
+    from ramis.desk.models import IssuanceAttempt
+    from tokens.conf import get_manager
+
+    from .conftest import TOKEN_PIN
+
+    if case == "not_awaiting_issuance":
+        req = advance(make_draft(applicant_person, office, catalogue=catalogue), "paid", clerk=clerk)
+    else:
+        req = request.getfixturevalue("awaiting_issuance")
+        if case == "identity_refused":
+            identity_ok(req, clerk, photo_matches=False)
+    status = req.status
+    response = clerk_client.post(reverse("desk:issue", args=[req.pk]),
+                                 {"token": applicant_token.serial, "pin": TOKEN_PIN}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse(goes_to, args=[req.pk])
+    entry = AuditEntry.objects.for_object(req).get(event="issuance.refused")
+    assert (entry.extra["code"], entry.actor_id, entry.old, entry.new) == (code, clerk.pk, status, status)
+    assert entry.reason in response.content.decode()  # the clerk reads the service's message
+    assert CertificateRequest.objects.get(pk=req.pk).status == status
+    assert not IssuanceAttempt.objects.exists() and not Certificate.objects.exists()
+    token = get_manager().open(serial=applicant_token.serial, pin=TOKEN_PIN)
+    assert token.objects() == []
+    token.logout()
 
 
 def test_identity_check_only_awaiting_issuance(clerk, submitted):

@@ -184,6 +184,19 @@ def test_tracking_codes_that_are_not_ours_are_refused(applicant_client, bank, aw
     assert _state(awaiting_payment, payment) == ("awaiting_appointment", "paid", "paid")
 
 
+def test_only_our_return_path_is_mounted(applicant_client, bank, awaiting_payment):
+    """The package's own callback (and its sample pages) are not served: the bank returns to
+    ``payments:bank_return``, and the package's callback answered 500 on a reference it did not know."""
+    for path in ("/bankgateways/callback/", "/bankgateways/callback/?bank_type=ZIBAL&identifier=1&trackId=999",
+                 "/bankgateways/sample-payment/", "/bankgateways/sample-result/"):
+        assert Client().get(path).status_code == 404, path
+    payment, bank_page = _to_bank(applicant_client, bank, awaiting_payment)  # the go-to-bank page is still there
+    assert Client().get(f"/bankgateways/callback/?bank_type=ZIBAL&identifier=1&trackId={payment.gateway_ref}"
+                        ).status_code == 404
+    _back(applicant_client, _at_bank(bank_page, "pay"))
+    assert _state(awaiting_payment, payment) == ("awaiting_appointment", "paid", "paid")
+
+
 def test_bank_refusing_to_start_is_a_persian_message(applicant_client, bank_settings, bank, awaiting_payment):
     bank_settings.AZ_IRANIAN_BANK_GATEWAYS["GATEWAYS"]["ZIBAL"]["MERCHANT_CODE"] = "not-ours"
     response = applicant_client.post(reverse("requests:pay", args=[awaiting_payment.pk]), follow=True)

@@ -79,6 +79,52 @@ def test_renewal_issuance_supersedes_the_old_certificate(applicant_person, certi
                                target_type="certrequests.certificate").count() == 1
 
 
+def _issue_on(req, clerk, token_serial: str) -> Certificate:
+    issued = issue_test_certificate(req.cert_type)
+    return services.request_mark_issued(request_id=req.pk, actor=clerk, serial=issued.serial_hex,
+                                        not_before=issued.not_before, not_after=issued.not_after,
+                                        token_serial=token_serial)
+
+
+def test_superseded_says_why_renewal_or_a_new_certificate_on_the_same_token(applicant_client, applicant_person,
+                                                                         office, clerk, catalogue):
+    from .conftest import pdf_upload
+
+    user = applicant_person.user
+    first = _issue_on(advance(make_draft(applicant_person, office, hardware="reuse", catalogue=catalogue),
+                              "awaiting_issuance", clerk=clerk), clerk, "TOKEN-A")
+    renewal = services.renewal_start(certificate_id=first.pk, actor=user)
+    for requirement in services.DocumentRequirement.objects.for_request(renewal).filter(required=True):
+        services.document_upload(request_id=renewal.pk, requirement_id=requirement.pk, upload=pdf_upload(), actor=user)
+    renewed = _issue_on(advance(CertificateRequest.objects.get(pk=renewal.pk), "awaiting_issuance", clerk=clerk),
+                        clerk, "TOKEN-A")
+    # not a renewal: a new request of the same role and type, issued onto the same token
+    replacing = _issue_on(advance(make_draft(applicant_person, office, hardware="reuse", catalogue=catalogue),
+                                  "awaiting_issuance", clerk=clerk), clerk, "TOKEN-A")
+    first, renewed = Certificate.objects.get(pk=first.pk), Certificate.objects.get(pk=renewed.pk)
+    assert (first.status, first.superseded_by_id, first.superseded_why) == ("superseded", renewed.pk, "با تمدید")
+    assert (renewed.status, renewed.superseded_by_id, renewed.superseded_why) == (
+        "superseded", replacing.pk, "با گواهی تازه روی همان توکن")
+    assert replacing.superseded_why == "" and first.get_status_display() == "جایگزین‌شده"
+
+    panel = applicant_client.get(reverse("requests:panel")).content.decode()
+    rows = {cert.serial: panel[panel.index(cert.serial):].split("</tr>")[0] for cert in (first, renewed, replacing)}
+    assert "جایگزین‌شده" in rows[first.serial] and "با تمدید" in rows[first.serial]
+    assert "جایگزین‌شده" in rows[renewed.serial] and "با گواهی تازه روی همان توکن" in rows[renewed.serial]
+    assert "تمدید</small>" not in rows[renewed.serial] and "جایگزین" not in rows[replacing.serial]
+
+    # certificates superseded before the field existed get it from their audit entry (migration 0004)
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("ramis.requests.migrations.0004_certificate_superseded_by")
+    Certificate.objects.filter(pk__in=[first.pk, renewed.pk]).update(superseded_by=None)
+    migration.superseded_by_from_the_audit_trail(apps, None)
+    assert dict(Certificate.objects.filter(status="superseded").values_list("pk", "superseded_by")) == {
+        first.pk: renewed.pk, renewed.pk: replacing.pk}
+
+
 def test_only_the_holder_renews_an_active_certificate(other_applicant_client, other_applicant_person,
                                                      applicant_person, certificate):
     assert other_applicant_client.post(reverse("requests:renew", args=[certificate.pk])).status_code == 404

@@ -7,8 +7,11 @@ from django.test import Client
 from django.urls import reverse
 
 from ramis.common.models import AuditEntry, OutboxMessage
-from ramis.requests.models import CertificateRequest, Invoice, Payment
+from ramis.common.templatetags.jalali import rials
+from ramis.requests import services
+from ramis.requests.models import CertificateRequest, Invoice, Payment, Refund
 from ramis.requests.payments import SandboxPaymentBackend, get_backend
+from tests.conftest import last_sms
 
 from .conftest import advance, make_draft
 
@@ -116,14 +119,51 @@ def test_correctly_signed_but_wrong_amount_fails_the_payment(applicant_client, a
     assert AuditEntry.objects.get(event="payment.failed").extra["mismatch"] == ["amount"]
 
 
-def test_second_successful_payment_is_kept_for_refund(applicant_client, awaiting_payment):
+def test_second_successful_payment_is_kept_for_refund(applicant_client, applicant_person, awaiting_payment):
     first = _start(applicant_client, awaiting_payment)
     second = _start(applicant_client, awaiting_payment)  # two tabs
     Client().get(_gateway(applicant_client, first, "pay"))
-    Client().get(_gateway(applicant_client, second, "pay"))
+    duplicate_callback = _gateway(applicant_client, second, "pay")
+    Client().get(duplicate_callback)
     assert Payment.objects.get(pk=first.pk).status == "paid"
     assert Payment.objects.get(pk=second.pk).status == "refund_due"
     assert AuditEntry.objects.filter(event="request.paid").count() == 1
+    # the duplicate gets its refund, as a cancelled paid request does: an operator pays it back
+    refund = Refund.objects.get()
+    invoice = Invoice.objects.get(pk=second.invoice_id)
+    assert (refund.payment_id, refund.invoice_id, refund.request_id) == (second.pk, invoice.pk, awaiting_payment.pk)
+    assert refund.amount_rials == second.amount_rials == invoice.total_rials and refund.status == "requested"
+    assert refund.treasury_rials == sum(line.amount_rials for line in invoice.lines.filter(payee="treasury"))
+    assert refund.treasury_rials + refund.office_rials == refund.amount_rials
+    entry = AuditEntry.objects.get(event="refund.requested", target_id=str(refund.pk))
+    assert entry.actor is None and entry.extra["amount"] == second.amount_rials
+    sms = last_sms(applicant_person.mobile)
+    assert sms.template == "payment_duplicate" and rials(second.amount_rials) in sms.body
+    # a replayed callback of the duplicate adds nothing
+    Client().get(duplicate_callback)
+    assert Refund.objects.count() == 1 and OutboxMessage.objects.filter(template="payment_duplicate").count() == 1
+    page = applicant_client.get(reverse("requests:detail", args=[awaiting_payment.pk])).content.decode()
+    assert 'id="refund"' in page and "این پرداخت تکراری" in page and "در انتظار بازپرداخت" in page
+    # the request goes on: a later cancel refunds the first payment as well, apart
+    services.request_cancel(request_id=awaiting_payment.pk, actor=applicant_person.user)
+    assert sorted(Refund.objects.values_list("payment_id", flat=True)) == sorted([first.pk, second.pk])
+
+
+def test_duplicate_refund_paid_by_the_operator(applicant_client, applicant_person, awaiting_payment):
+    from django.contrib.auth.models import Permission
+
+    from tests.conftest import make_staff
+
+    first, second = _start(applicant_client, awaiting_payment), _start(applicant_client, awaiting_payment)
+    for payment in (first, second):
+        Client().get(_gateway(applicant_client, payment, "pay"))
+    operator = make_staff("refund-operator")
+    operator.user_permissions.add(Permission.objects.get(codename="pay_refund"))
+    refund = services.refund_mark_paid(refund_id=Refund.objects.get(payment=second).pk, actor=operator,
+                                       bank_ref="RF-1")
+    assert refund.status == "paid"
+    sms = last_sms(applicant_person.mobile)
+    assert sms.template == "refund_paid" and "پرداخت تکراری" in sms.body and "لغوشده" not in sms.body
 
 
 def test_cannot_start_payment_unless_awaiting_payment(applicant_client, applicant_person, office, catalogue):
