@@ -151,3 +151,32 @@ def test_other_owner_cannot_renew(client, seal):
     near_expiry(seal)
     assert client.get(f"/enamad/panel/business/{seal.business_id}/renew/").status_code == 404
     assert client.post(f"/enamad/panel/business/{seal.business_id}/renew/", {}).status_code == 404
+
+
+def test_staff_desk_offers_suspension_while_a_renewal_is_reviewed(client, account, seal, enamad_manager):
+    """The seal still vouches during the review of its renewal, so the manager's desk offers to
+    suspend it (the service allows it); a first review has no seal and no such button."""
+    from django.test import Client
+
+    from tests.enamad.conftest import make_business, staff_client
+
+    near_expiry(seal)
+    services.business_renew(business_id=seal.business_id, actor=account.user)
+    staff = staff_client(Client(), enamad_manager)
+    url = f"/enamad/staff/business/{seal.business_id}/"
+    page = staff.get(url).content.decode()
+    assert 'id="seal-actions"' in page and "تعلیق نماد" in page and "تمدید در حال بررسی است" in page
+    assert "رفع تعلیق" not in page
+    staff.post(f"{url}suspend/", {"reason": "شکایت‌های پیاپی خریداران"})
+    business = Business.objects.get(pk=seal.business_id)
+    assert business.status == BusinessStatus.SUSPENDED and not business.renewing
+    entry = AuditEntry.objects.get(event="enamad.seal.suspended")
+    assert (entry.actor, entry.old, entry.new) == (enamad_manager, BusinessStatus.UNDER_REVIEW, BusinessStatus.SUSPENDED)
+    assert logo(client, seal) == "suspended"
+    page = staff.get(url).content.decode()
+    assert "رفع تعلیق" in page and "ابطال نماد" in page
+
+    first = make_business(account, domain="first.test")
+    services.business_send(business_id=first.pk, actor=account.user)
+    page = staff.get(f"/enamad/staff/business/{first.pk}/").content.decode()
+    assert 'id="seal-actions"' not in page and "تعلیق نماد" not in page
