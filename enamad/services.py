@@ -79,6 +79,19 @@ NEXT_STEP = {
 }
 
 
+# Transitions whose plain words ("the file is now «approved»" and the approved next step, "your
+# seal was issued, get the seal code") would read wrong: (headline, e-mail subject, next step).
+STATUS_WORDS = {
+    "enamad.seal.reinstated": (
+        "اینماد: تعلیق نماد {domain} (شماره پرونده {reference}) برداشته شد.", "رفع تعلیق نماد",
+        "نماد شما دوباره معتبر است و در سایت شما نمایش داده می‌شود. کد نماد همان کد قبلی است؛ اگر آن را از "
+        "صفحه اول سایت برنداشته‌اید کاری لازم نیست."),
+    "renewed": (
+        "اینماد: نماد {domain} (شماره پرونده {reference}) تمدید شد.", "تمدید نماد",
+        "نماد شما تا تاریخ تازه معتبر است. کد نماد تغییری نکرده است؛ لازم نیست آن را دوباره در سایت بگذارید."),
+}
+
+
 class Throttled(Exception):
     message = "تعداد درخواست‌ها بیش از حد مجاز است؛ چند دقیقه بعد دوباره تلاش کنید."
 
@@ -114,20 +127,25 @@ def _lock_own_business(business_id: int, actor) -> Business:
     return business
 
 
-def _notify_holder(business: Business, *, event: str, reason: str = "") -> None:
+def _notify_holder(business: Business, *, event: str, reason: str = "", words: str | None = None) -> None:
     account = business.account
+    headline, subject, next_step = "", business.get_status_display(), NEXT_STEP.get(business.status, "")
+    if (words or event) in STATUS_WORDS:
+        headline, subject, next_step = STATUS_WORDS[words or event]
+        headline = headline.format(domain=business.domain, reference=business.reference)
     context = {
-        "business": business, "status": business.get_status_display(), "next_step": NEXT_STEP.get(business.status, ""),
+        "business": business, "status": business.get_status_display(), "next_step": next_step, "headline": headline,
         "reason": reason, "url": _absolute(reverse("enamad:business", args=[business.pk])), "event": event,
     }
     notify.send_sms(to=account.mobile, template="enamad_status", context=context)
     if account.user.email:
-        notify.send_email(to=account.user.email, subject=f"اینماد: {business.domain} — {business.get_status_display()}",
+        notify.send_email(to=account.user.email, subject=f"اینماد: {business.domain} — {subject}",
                           template="enamad_status", context=context)
 
 
 def _transition(business: Business, name: str, *, actor, event: str, reason: str = "", request=None,
-                args: tuple = (), extra: dict | None = None, message: str | None = None) -> Business:
+                args: tuple = (), extra: dict | None = None, message: str | None = None,
+                words: str | None = None) -> Business:
     method = getattr(business, name)
     if not can_proceed(method):
         raise InvalidTransition(business, name, message)
@@ -139,7 +157,7 @@ def _transition(business: Business, name: str, *, actor, event: str, reason: str
     business.save()
     audit.record(actor=actor, target=business, event=event, old=old, new=business.status, reason=reason,
                  extra=extra, request=request)
-    _notify_holder(business, event=event, reason=reason)
+    _notify_holder(business, event=event, reason=reason, words=words)
     return business
 
 
@@ -797,7 +815,7 @@ def business_final_approve(*, business_id: int, actor, request=None) -> Seal:
     if business.status == BusinessStatus.MANAGER_REVIEW and business.contacts_verified_count < 3:
         message = "پیش از تأیید نهایی هر سه مورد رایانامه، تلفن و نشانی کسب‌وکار باید احراز شده باشند."
     _transition(business, "final_approve", actor=actor, event="enamad.business.final_approved", request=request,
-                message=message)
+                message=message, words="renewed" if business.renewing else None)
     now = timezone.now()
     seal = Seal.objects.select_for_update().filter(business=business).first()
     if seal is None:

@@ -172,7 +172,9 @@ def test_lapsed_domain_control_warns_then_suspends_after_the_grace_period(client
                 .values_list("to", "template", "body"))
     assert [(to, template) for to, template, _ in sent] == [("09121112233", "enamad_status"),
                                                              ("09121112233", "enamad_monitor")]
-    assert f"وضعیت پرونده {DOMAIN}" in sent[0][2] and "«تأیید نهایی» شد" in sent[0][2]
+    # its own words: a reinstatement, not "your seal was issued, get the seal code"
+    assert f"تعلیق نماد {DOMAIN}" in sent[0][2] and "برداشته شد" in sent[0][2] and "همان کد قبلی" in sent[0][2]
+    assert "«تأیید نهایی» شد" not in sent[0][2] and "دریافت کد نماد" not in sent[0][2]
     assert "توضیح: تأییدیه فنی دامنه دوباره برقرار شد." in sent[0][2]  # the reason
     assert f"تأییدیه فنی {DOMAIN} دوباره برقرار شد." in sent[1][2] and "تعلیق" not in sent[1][2]
     assert not sealed.suspended_by_monitor and sealed.domain_failing_since is None
@@ -285,7 +287,9 @@ def test_staff_reinstating_a_monitor_suspension_restarts_the_grace(sealed, net, 
         services.business_reinstate(business_id=sealed.business_id, actor=enamad_manager)
         reinstated = OutboxMessage.objects.filter(channel="sms").latest("pk")
         assert (reinstated.to, reinstated.template) == ("09121112233", "enamad_status")
-        assert "«تأیید نهایی» شد" in reinstated.body
+        assert "برداشته شد" in reinstated.body and "دریافت کد نماد" not in reinstated.body
+        mail = OutboxMessage.objects.filter(channel="email", template="enamad_status").latest("pk")
+        assert "رفع تعلیق نماد" in mail.subject and "همان کد قبلی" in mail.body
         sealed.refresh_from_db()
         assert not sealed.suspended_by_monitor and sealed.domain_failing_since is None
         assert check(sealed) == ["enamad.seal.domain_lapsed"]  # a fresh warning, not a second suspension

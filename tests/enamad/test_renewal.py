@@ -11,7 +11,7 @@ from django.utils import timezone
 from enamad import services
 from enamad.models import Business, BusinessStatus, Seal
 from ramis.common.errors import InvalidTransition
-from ramis.common.models import AuditEntry
+from ramis.common.models import AuditEntry, OutboxMessage
 from tests.enamad.conftest import DOMAIN, all_items_ok, make_account
 from tests.enamad.test_seal import issue_seal
 
@@ -107,6 +107,10 @@ def test_final_approval_adds_the_year_to_what_was_left(account, seal, enamad_exp
     assert (renewed.pk, renewed.number, renewed.code) == (seal.pk, seal.number, seal.code)
     assert renewed.expires_at == old_expiry + dt.timedelta(days=settings.ENAMAD_SEAL_VALIDITY_DAYS)
     assert not Business.objects.get(pk=business.pk).renewing
+    # the holder is told it was renewed (same code), not "issued, get the seal code"
+    sms = OutboxMessage.objects.filter(channel="sms", template="enamad_status").latest("pk")
+    assert f"نماد {DOMAIN}" in sms.body and "تمدید شد" in sms.body and "تغییری نکرده" in sms.body
+    assert "دریافت کد نماد" not in sms.body
 
 
 def test_renewal_after_expiry(client, owner_client, account, seal, enamad_expert, enamad_manager):
