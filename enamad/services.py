@@ -57,7 +57,9 @@ from .models import (
     TicketAttachment,
     TicketCategory,
     TicketMessage,
+    TicketStatus,
     seal_vouches,
+    ticket_idle_cutoff,
 )
 from .selectors import seal_cache_key
 
@@ -1282,19 +1284,23 @@ def ticket_open(*, account_id: int, actor, category: str, subject: str, body: st
 @transaction.atomic
 def ticket_follow_up(*, ticket_id: int, actor, body: str, attachments: list[tuple[str, object]] | None = None,
                      request=None) -> TicketMessage:
-    """The holder writes again: the ticket is open (waiting for staff) again."""
+    """The holder writes again: the ticket is open (waiting for staff) again. A ticket the idle
+    task closed reopens when the holder writes within ``ENAMAD_TICKET_CLOSE_DAYS`` of it."""
     ticket = _lock_own_ticket(ticket_id, actor)
     if not (body or "").strip():
         raise ValidationError("متن پیام الزامی است.", code="required")
-    if not can_proceed(ticket.follow_up):
-        raise InvalidTransition(ticket, "follow_up", "این تیکت بسته شده است؛ تیکت تازه‌ای بفرستید.")
+    name, event = "follow_up", "enamad.ticket.followed_up"
+    if ticket.status == TicketStatus.CLOSED:
+        name, event = "reopen", "enamad.ticket.reopened"
+    method = getattr(ticket, name)
+    if not can_proceed(method):
+        raise InvalidTransition(ticket, name, "این تیکت بسته شده است؛ تیکت تازه‌ای بفرستید.")
     old = ticket.status
-    ticket.follow_up()
+    method()
     ticket.save()
     message = TicketMessage.objects.create(ticket=ticket, author=actor, body=body.strip())
     _save_attachments(message, attachments or [])
-    audit.record(actor=actor, target=ticket, event="enamad.ticket.followed_up", old=old, new=ticket.status,
-                 request=request)
+    audit.record(actor=actor, target=ticket, event=event, old=old, new=ticket.status, request=request)
     return message
 
 
@@ -1347,6 +1353,37 @@ def ticket_close(*, ticket_id: int, actor, request=None) -> Ticket:
     ticket.save()
     audit.record(actor=actor, target=ticket, event="enamad.ticket.closed", old=old, new=ticket.status, request=request)
     return ticket
+
+
+@transaction.atomic
+def ticket_auto_close(*, ticket_id: int) -> bool:
+    """Close an answered ticket the holder has not replied to for ``ENAMAD_TICKET_CLOSE_DAYS``
+    (re-checked under the row lock, so a reply that came meanwhile keeps it open), audit it and
+    tell the holder until when writing reopens it."""
+    ticket = Ticket.objects.select_for_update().select_related("account__user").get(pk=ticket_id)
+    if not can_proceed(ticket.auto_close):
+        return False
+    old = ticket.status
+    ticket.auto_close()
+    ticket.save()
+    days = settings.ENAMAD_TICKET_CLOSE_DAYS
+    audit.record(actor=None, target=ticket, event="enamad.ticket.closed", old=old, new=ticket.status,
+                 reason=f"{days} روز بی‌پاسخ از سوی دارنده", extra={"by": "auto", "days": days})
+    context = {"ticket": ticket, "days": days, "url": _absolute(reverse("enamad:ticket", args=[ticket.pk]))}
+    account = ticket.account
+    notify.send_sms(to=account.mobile, template="enamad_ticket_closed", context=context)
+    if account.user.email:
+        notify.send_email(to=account.user.email, subject=f"اینماد: تیکت {ticket.reference} بسته شد",
+                          template="enamad_ticket_closed", context=context)
+    return True
+
+
+def tickets_close_idle(limit: int = 500) -> int:
+    """Beat: close answered tickets left without a reply from the holder (oldest first)."""
+    ids = list(Ticket.objects.filter(status=TicketStatus.ANSWERED, last_message_at__lte=ticket_idle_cutoff())
+               .exclude(change_status=ChangeStatus.PENDING)
+               .order_by("last_message_at").values_list("pk", flat=True)[:limit])
+    return sum(1 for ticket_id in ids if ticket_auto_close(ticket_id=ticket_id))
 
 
 def _adopt_documents(ticket: Ticket, account: Account) -> list[dict]:
