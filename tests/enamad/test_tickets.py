@@ -99,12 +99,15 @@ def test_ticket_lifecycle(client, owner_client, account, enamad_expert, django_c
 
     page = owner_client.get(f"/enamad/panel/tickets/{ticket.pk}/").content.decode()
     assert "فایل را در ریشه سایت بگذارید" in page and "پاسخ داده شد" in page
+    assert "پاسخ داده شد" in owner_client.get("/enamad/panel/tickets/").content.decode()  # the list follows
     owner_client.post(f"/enamad/panel/tickets/{ticket.pk}/", {"body": "ممنون، درست شد؟"})
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.OPEN and ticket.messages.count() == 3
     owner_client.post(f"/enamad/panel/tickets/{ticket.pk}/close/")
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.CLOSED and ticket.closed_at is not None
+    listing = owner_client.get("/enamad/panel/tickets/").content.decode()
+    assert 'status-closed' in listing and jalali_datetime(ticket.last_message_at) in listing
     with pytest.raises(InvalidTransition):
         services.ticket_follow_up(ticket_id=ticket.pk, actor=account.user, body="باز هم")
     with pytest.raises(InvalidTransition):
