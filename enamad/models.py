@@ -268,6 +268,7 @@ class VerificationMethod(models.TextChoices):
     META = "meta", "برچسب meta در صفحه اول"
     FILE = "file", "فایل متنی در ریشه سایت"
     DNS = "dns", "رکورد TXT در DNS"
+    TITLE = "title", "عنوان موقت صفحه اول"
 
 
 EDITABLE_STATES = (BusinessStatus.DRAFT, BusinessStatus.DEFICIENT)

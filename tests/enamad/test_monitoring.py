@@ -491,3 +491,31 @@ def test_a_seal_whose_recording_fails_does_not_stop_its_batch(account, net, sett
 
     with pytest.raises(CommandError, match=f"could not record the check of seal\\(s\\) {broken}"):
         call_command("enamad_seals", "monitor")
+
+
+# --- a seal verified by the temporary page title (N22) ------------------------------------------
+
+
+def test_a_title_verified_seal_is_kept_by_any_mark_and_records_the_lasting_one(sealed, net):
+    """The title is temporary: the monitor does not insist on it. While it is there the seal is
+    healthy; once it is replaced by a lasting mark, that mark becomes the method on file; with no
+    mark at all control has lapsed (and the grace period runs)."""
+    business = sealed.business
+    Business.objects.filter(pk=business.pk).update(domain_verified_method="title")
+    token = business.verification_token
+    titled = (200, f"<html><head><title>{token} - shop</title></head></html>".encode(), {})
+    net["http"].routes["/"] = net["tls"]["valid"].routes["/"] = titled
+    result = verification.monitor_check(DOMAIN, token, "title")
+    assert (result.domain_ok, result.method) == (True, "title")
+    assert check(sealed) == [] and sealed.domain_failing_since is None
+
+    net["http"].routes["/"] = net["tls"]["valid"].routes["/"] = (200, home(token), {})  # title back, meta tag on
+    assert check(sealed) == []
+    assert Business.objects.get(pk=business.pk).domain_verified_method == "meta"
+    entry = AuditEntry.objects.get(event="enamad.business.domain_method_changed")
+    assert (entry.old, entry.new) == ("title", "meta")
+
+    Business.objects.filter(pk=business.pk).update(domain_verified_method="title")
+    net["http"].routes["/"] = net["tls"]["valid"].routes["/"] = (200, b"<html><title>shop</title></html>", {})
+    assert check(sealed) == ["enamad.seal.domain_lapsed"]
+    assert "عنوان موقت" in sealed.monitor_error
