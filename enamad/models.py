@@ -7,6 +7,7 @@ only set this row's fields.
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 import string
 
 from django.conf import settings
@@ -267,6 +268,7 @@ class VerificationMethod(models.TextChoices):
     META = "meta", "برچسب meta در صفحه اول"
     FILE = "file", "فایل متنی در ریشه سایت"
     DNS = "dns", "رکورد TXT در DNS"
+    TITLE = "title", "عنوان موقت صفحه اول"
 
 
 EDITABLE_STATES = (BusinessStatus.DRAFT, BusinessStatus.DEFICIENT)
@@ -724,6 +726,22 @@ def _ticket_not_closed(ticket: Ticket) -> bool:
     return ticket.status != TicketStatus.CLOSED
 
 
+def ticket_idle_cutoff(now=None):
+    """An answered ticket whose last message is older than this is closed automatically."""
+    return (now or timezone.now()) - timedelta(days=settings.ENAMAD_TICKET_CLOSE_DAYS)
+
+
+def _idle_since_answer(ticket: Ticket) -> bool:
+    """No reply from the holder for ``ENAMAD_TICKET_CLOSE_DAYS`` since the answer, and no change
+    request still waiting for its decision."""
+    return ticket.change_status != ChangeStatus.PENDING and ticket.last_message_at <= ticket_idle_cutoff()
+
+
+def _reopenable(ticket: Ticket) -> bool:
+    """A ticket closed automatically reopens when the holder writes within the same period."""
+    return bool(ticket.auto_closed and ticket.closed_at and ticket.closed_at > ticket_idle_cutoff())
+
+
 class TicketQuerySet(models.QuerySet):
     def for_account(self, account: Account) -> TicketQuerySet:
         return self.filter(account=account)
@@ -753,6 +771,8 @@ class Ticket(FSMModelMixin, models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_message_at = models.DateTimeField(default=timezone.now, db_index=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Closed by the idle-ticket task (not by the holder or staff): the holder may reopen it.
+    auto_closed = models.BooleanField("بسته‌شدن خودکار", default=False)
 
     objects = TicketQuerySet.as_manager()
 
@@ -784,7 +804,23 @@ class Ticket(FSMModelMixin, models.Model):
 
     @transition(field=status, source=[TicketStatus.OPEN, TicketStatus.ANSWERED], target=TicketStatus.CLOSED)
     def close(self):
-        self.closed_at = timezone.now()
+        self.closed_at, self.auto_closed = timezone.now(), False
+
+    @transition(field=status, source=TicketStatus.ANSWERED, target=TicketStatus.CLOSED,
+                conditions=[_idle_since_answer])
+    def auto_close(self):
+        self.closed_at, self.auto_closed = timezone.now(), True
+
+    @transition(field=status, source=TicketStatus.CLOSED, target=TicketStatus.OPEN, conditions=[_reopenable])
+    def reopen(self):
+        self.last_message_at, self.closed_at, self.auto_closed = timezone.now(), None, False
+
+    @property
+    def reopen_until(self):
+        """Until when the holder may reopen this automatically closed ticket by writing."""
+        if not (self.auto_closed and self.closed_at):
+            return None
+        return self.closed_at + timedelta(days=settings.ENAMAD_TICKET_CLOSE_DAYS)
 
     # N20: a change request is pending from the start, then approved (and applied) or rejected
     # by staff, while the ticket is not closed.

@@ -57,7 +57,9 @@ from .models import (
     TicketAttachment,
     TicketCategory,
     TicketMessage,
+    TicketStatus,
     seal_vouches,
+    ticket_idle_cutoff,
 )
 from .selectors import seal_cache_key
 
@@ -76,6 +78,19 @@ NEXT_STEP = {
     BusinessStatus.SUSPENDED: "نماد شما تعلیق شد؛ برای رفع تعلیق با پشتیبانی تماس بگیرید.",
     BusinessStatus.EXPIRED: "اعتبار نماد شما به پایان رسید؛ برای تمدید اقدام کنید.",
     BusinessStatus.REVOKED: "نماد شما ابطال شد.",
+}
+
+
+# Transitions whose plain words ("the file is now «approved»" and the approved next step, "your
+# seal was issued, get the seal code") would read wrong: (headline, e-mail subject, next step).
+STATUS_WORDS = {
+    "enamad.seal.reinstated": (
+        "اینماد: تعلیق نماد {domain} (شماره پرونده {reference}) برداشته شد.", "رفع تعلیق نماد",
+        "نماد شما دوباره معتبر است و در سایت شما نمایش داده می‌شود. کد نماد همان کد قبلی است؛ اگر آن را از "
+        "صفحه اول سایت برنداشته‌اید کاری لازم نیست."),
+    "renewed": (
+        "اینماد: نماد {domain} (شماره پرونده {reference}) تمدید شد.", "تمدید نماد",
+        "نماد شما تا تاریخ تازه معتبر است. کد نماد تغییری نکرده است؛ لازم نیست آن را دوباره در سایت بگذارید."),
 }
 
 
@@ -114,20 +129,25 @@ def _lock_own_business(business_id: int, actor) -> Business:
     return business
 
 
-def _notify_holder(business: Business, *, event: str, reason: str = "") -> None:
+def _notify_holder(business: Business, *, event: str, reason: str = "", words: str | None = None) -> None:
     account = business.account
+    headline, subject, next_step = "", business.get_status_display(), NEXT_STEP.get(business.status, "")
+    if (words or event) in STATUS_WORDS:
+        headline, subject, next_step = STATUS_WORDS[words or event]
+        headline = headline.format(domain=business.domain, reference=business.reference)
     context = {
-        "business": business, "status": business.get_status_display(), "next_step": NEXT_STEP.get(business.status, ""),
+        "business": business, "status": business.get_status_display(), "next_step": next_step, "headline": headline,
         "reason": reason, "url": _absolute(reverse("enamad:business", args=[business.pk])), "event": event,
     }
     notify.send_sms(to=account.mobile, template="enamad_status", context=context)
     if account.user.email:
-        notify.send_email(to=account.user.email, subject=f"اینماد: {business.domain} — {business.get_status_display()}",
+        notify.send_email(to=account.user.email, subject=f"اینماد: {business.domain} — {subject}",
                           template="enamad_status", context=context)
 
 
 def _transition(business: Business, name: str, *, actor, event: str, reason: str = "", request=None,
-                args: tuple = (), extra: dict | None = None, message: str | None = None) -> Business:
+                args: tuple = (), extra: dict | None = None, message: str | None = None,
+                words: str | None = None) -> Business:
     method = getattr(business, name)
     if not can_proceed(method):
         raise InvalidTransition(business, name, message)
@@ -139,7 +159,7 @@ def _transition(business: Business, name: str, *, actor, event: str, reason: str
     business.save()
     audit.record(actor=actor, target=business, event=event, old=old, new=business.status, reason=reason,
                  extra=extra, request=request)
-    _notify_holder(business, event=event, reason=reason)
+    _notify_holder(business, event=event, reason=reason, words=words)
     return business
 
 
@@ -797,7 +817,7 @@ def business_final_approve(*, business_id: int, actor, request=None) -> Seal:
     if business.status == BusinessStatus.MANAGER_REVIEW and business.contacts_verified_count < 3:
         message = "پیش از تأیید نهایی هر سه مورد رایانامه، تلفن و نشانی کسب‌وکار باید احراز شده باشند."
     _transition(business, "final_approve", actor=actor, event="enamad.business.final_approved", request=request,
-                message=message)
+                message=message, words="renewed" if business.renewing else None)
     now = timezone.now()
     seal = Seal.objects.select_for_update().filter(business=business).first()
     if seal is None:
@@ -1264,19 +1284,23 @@ def ticket_open(*, account_id: int, actor, category: str, subject: str, body: st
 @transaction.atomic
 def ticket_follow_up(*, ticket_id: int, actor, body: str, attachments: list[tuple[str, object]] | None = None,
                      request=None) -> TicketMessage:
-    """The holder writes again: the ticket is open (waiting for staff) again."""
+    """The holder writes again: the ticket is open (waiting for staff) again. A ticket the idle
+    task closed reopens when the holder writes within ``ENAMAD_TICKET_CLOSE_DAYS`` of it."""
     ticket = _lock_own_ticket(ticket_id, actor)
     if not (body or "").strip():
         raise ValidationError("متن پیام الزامی است.", code="required")
-    if not can_proceed(ticket.follow_up):
-        raise InvalidTransition(ticket, "follow_up", "این تیکت بسته شده است؛ تیکت تازه‌ای بفرستید.")
+    name, event = "follow_up", "enamad.ticket.followed_up"
+    if ticket.status == TicketStatus.CLOSED:
+        name, event = "reopen", "enamad.ticket.reopened"
+    method = getattr(ticket, name)
+    if not can_proceed(method):
+        raise InvalidTransition(ticket, name, "این تیکت بسته شده است؛ تیکت تازه‌ای بفرستید.")
     old = ticket.status
-    ticket.follow_up()
+    method()
     ticket.save()
     message = TicketMessage.objects.create(ticket=ticket, author=actor, body=body.strip())
     _save_attachments(message, attachments or [])
-    audit.record(actor=actor, target=ticket, event="enamad.ticket.followed_up", old=old, new=ticket.status,
-                 request=request)
+    audit.record(actor=actor, target=ticket, event=event, old=old, new=ticket.status, request=request)
     return message
 
 
@@ -1329,6 +1353,37 @@ def ticket_close(*, ticket_id: int, actor, request=None) -> Ticket:
     ticket.save()
     audit.record(actor=actor, target=ticket, event="enamad.ticket.closed", old=old, new=ticket.status, request=request)
     return ticket
+
+
+@transaction.atomic
+def ticket_auto_close(*, ticket_id: int) -> bool:
+    """Close an answered ticket the holder has not replied to for ``ENAMAD_TICKET_CLOSE_DAYS``
+    (re-checked under the row lock, so a reply that came meanwhile keeps it open), audit it and
+    tell the holder until when writing reopens it."""
+    ticket = Ticket.objects.select_for_update().select_related("account__user").get(pk=ticket_id)
+    if not can_proceed(ticket.auto_close):
+        return False
+    old = ticket.status
+    ticket.auto_close()
+    ticket.save()
+    days = settings.ENAMAD_TICKET_CLOSE_DAYS
+    audit.record(actor=None, target=ticket, event="enamad.ticket.closed", old=old, new=ticket.status,
+                 reason=f"{days} روز بی‌پاسخ از سوی دارنده", extra={"by": "auto", "days": days})
+    context = {"ticket": ticket, "days": days, "url": _absolute(reverse("enamad:ticket", args=[ticket.pk]))}
+    account = ticket.account
+    notify.send_sms(to=account.mobile, template="enamad_ticket_closed", context=context)
+    if account.user.email:
+        notify.send_email(to=account.user.email, subject=f"اینماد: تیکت {ticket.reference} بسته شد",
+                          template="enamad_ticket_closed", context=context)
+    return True
+
+
+def tickets_close_idle(limit: int = 500) -> int:
+    """Beat: close answered tickets left without a reply from the holder (oldest first)."""
+    ids = list(Ticket.objects.filter(status=TicketStatus.ANSWERED, last_message_at__lte=ticket_idle_cutoff())
+               .exclude(change_status=ChangeStatus.PENDING)
+               .order_by("last_message_at").values_list("pk", flat=True)[:limit])
+    return sum(1 for ticket_id in ids if ticket_auto_close(ticket_id=ticket_id))
 
 
 def _adopt_documents(ticket: Ticket, account: Account) -> list[dict]:

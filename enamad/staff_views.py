@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+from django_fsm import can_proceed, has_transition_perm
 
 from ramis.common.errors import InvalidTransition
 from ramis.common.models import AuditEntry
@@ -61,6 +62,12 @@ def business(request, pk):
     return render(request, "enamad/staff/business.html", _context(request, obj, review_form))
 
 
+def _may(obj, name: str, user) -> bool:
+    """The transition's own source, conditions and permission decide which buttons show."""
+    method = getattr(obj, name)
+    return can_proceed(method) and has_transition_perm(method, user)
+
+
 def _context(request, obj, review_form, reject_form=None):
     user = request.user
     return {
@@ -70,6 +77,9 @@ def _context(request, obj, review_form, reject_form=None):
         "can_review": user.has_perm("enamad.review_business") and obj.status == BusinessStatus.UNDER_REVIEW,
         "can_documents": user.has_perm("enamad.review_documents") and obj.status == BusinessStatus.PHYSICAL_DOCUMENTS,
         "can_manage": user.has_perm("enamad.approve_business"),
+        # A seal that vouches may be suspended also while its renewal is under review.
+        "can_suspend": _may(obj, "suspend", user), "can_reinstate": _may(obj, "reinstate", user),
+        "can_revoke": _may(obj, "revoke", user),
         "BusinessStatus": BusinessStatus,
         "complaint_counts": selectors.complaint_counts(obj),
         "tickets": obj.tickets.order_by("-last_message_at")[:10],

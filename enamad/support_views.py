@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
+from django_fsm import can_proceed
 
 from ramis.common.errors import InvalidTransition
 from ramis.common.uploads import serve_private
@@ -124,6 +125,7 @@ def ticket_detail(request, pk):
     return render(request, "enamad/ticket.html", {
         "ticket": ticket, "thread": selectors.ticket_thread(ticket), "form": form, "staff": False,
         "TicketStatus": TicketStatus, "ChangeStatus": ChangeStatus,
+        "can_reopen": ticket.status == TicketStatus.CLOSED and can_proceed(ticket.reopen),
     })
 
 

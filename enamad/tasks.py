@@ -53,3 +53,8 @@ def expiry_reminders() -> int:
 @shared_task(ignore_result=True)
 def flag_overdue_complaints() -> int:
     return services.complaints_flag_overdue()
+
+
+@shared_task(ignore_result=True)
+def close_idle_tickets() -> int:
+    return services.tickets_close_idle()

@@ -1,4 +1,5 @@
-"""Technical verification of a domain (N7, N22) and the TLS check behind the second star (N18).
+"""Technical verification of a domain (N7, N22: meta tag, temporary page title, file, DNS TXT) and
+the TLS check behind the second star (N18).
 
 Pure network code, no database: the service calls ``check_domain`` outside any transaction and
 records the result afterwards.
@@ -21,6 +22,7 @@ import http.client
 import io
 import ipaddress
 import logging
+import re
 import socket
 import ssl
 import time
@@ -316,14 +318,44 @@ class _MetaFinder(HTMLParser):
                 self.values.append(data.get("content", "").strip())
 
 
-def page_has_meta(body: bytes, token: str) -> bool:
-    finder = _MetaFinder()
+class _TitleFinder(HTMLParser):
+    """The text of the page's first <title>."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.inside = self.done = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "title" and not self.done:
+            self.inside = True
+
+    def handle_endtag(self, tag):
+        if tag == "title" and self.inside:
+            self.inside, self.done = False, True
+
+    def handle_data(self, data):
+        if self.inside:
+            self.parts.append(data)
+
+
+def _parse(finder: HTMLParser, body: bytes) -> HTMLParser:
     try:
         finder.feed(body.decode("utf-8", "replace"))
         finder.close()
-    except Exception:  # a malformed page simply does not carry the tag
-        logger.debug("unparseable page while looking for the meta tag", exc_info=True)
-    return token in finder.values
+    except Exception:  # a malformed page simply does not carry the mark
+        logger.debug("unparseable page while looking for %s", type(finder).__name__, exc_info=True)
+    return finder
+
+
+def page_has_title(body: bytes, token: str) -> bool:
+    """N22's temporary page title: the token is a word of the home page's <title> (``کد TOKEN``,
+    ``TOKEN - shop`` …), not merely somewhere in the page."""
+    return token in re.findall(r"[a-z0-9]+", "".join(_parse(_TitleFinder(), body).parts).lower())
+
+
+def page_has_meta(body: bytes, token: str) -> bool:
+    return token in _parse(_MetaFinder(), body).values
 
 
 def file_has_token(body: bytes, token: str) -> bool:
@@ -331,7 +363,7 @@ def file_has_token(body: bytes, token: str) -> bool:
 
 
 def check_domain(domain: str, token: str) -> CheckResult:
-    """Try the meta tag and the file over HTTPS then HTTP, then the DNS TXT record."""
+    """Try the meta tag, the page title and the file over HTTPS then HTTP, then the DNS TXT record."""
     result = CheckResult(ok=False)
     for scheme in ("https", "http"):
         try:
@@ -348,6 +380,9 @@ def check_domain(domain: str, token: str) -> CheckResult:
         if home.status == 200 and page_has_meta(home.body, token):
             result.ok, result.method = True, "meta"
             return result
+        if home.status == 200 and page_has_title(home.body, token):  # the same page, no extra request
+            result.ok, result.method = True, "title"
+            return result
         try:
             text = fetch(domain, f"/{token}.txt", scheme=scheme)
         except FetchError as exc:
@@ -362,7 +397,7 @@ def check_domain(domain: str, token: str) -> CheckResult:
             return result
     except FetchError as exc:
         result.problems.append(exc.message)
-    result.problems.append("هیچ‌یک از روش‌ها (برچسب meta، فایل، رکورد TXT) یافت نشد.")
+    result.problems.append("هیچ‌یک از روش‌ها (برچسب meta، عنوان صفحه، فایل، رکورد TXT) یافت نشد.")
     return result
 
 
@@ -400,6 +435,8 @@ class MonitorResult:
 def _token_in(scheme_pages: dict[str, Page], domain: str, token: str, method: str) -> bool:
     if method == "meta":
         return any(p.status == 200 and page_has_meta(p.body, token) for p in scheme_pages.values())
+    if method == "title":
+        return any(p.status == 200 and page_has_title(p.body, token) for p in scheme_pages.values())
     if method == "file":
         for scheme in scheme_pages:
             try:
@@ -419,6 +456,9 @@ def _token_in(scheme_pages: dict[str, Page], domain: str, token: str, method: st
 
 METHODS = tuple(VerificationMethod.values)
 METHOD_NAMES = dict(VerificationMethod.choices)
+# The page title is temporary (N22): it proves control once. A seal verified by it is re-checked
+# as if no method were on file: any mark counts (a lasting one is then recorded as its method).
+LASTING_METHODS = tuple(m for m in METHODS if m != VerificationMethod.TITLE)
 
 
 def _chosen_method_missing(method: str, other: str) -> str:
@@ -462,9 +502,10 @@ def monitor_check(domain: str, token: str, method: str) -> MonitorResult:
         result.problems.append("سایت گواهی TLS معتبر ارائه نمی‌کند.")
     if not result.reachable and not result.problems:
         result.problems.append("سایت در دسترس نیست.")
-    chosen = method if method in METHODS else ""
+    chosen = method if method in LASTING_METHODS else ""
     found = ""
-    for candidate in ([chosen] if chosen else []) + [m for m in METHODS if m != chosen]:
+    order = ("meta", "title", "file", "dns")  # the two on the home page first: no extra request
+    for candidate in ([chosen] if chosen else []) + [m for m in order if m != chosen]:
         if (candidate != "dns" and not pages) or not _token_in(pages, domain, token, candidate):
             continue
         found = candidate
@@ -475,6 +516,7 @@ def monitor_check(domain: str, token: str, method: str) -> MonitorResult:
         result.other_method = found
         result.problems.append(_chosen_method_missing(chosen, found))
     else:
-        result.problems.append("نشانه تأییدیه فنی (برچسب meta، فایل یا رکورد TXT) دیگر روی سایت نیست.")
+        result.problems.append("نشانه تأییدیه فنی (برچسب meta، فایل یا رکورد TXT) دیگر روی سایت نیست؛ عنوان موقت صفحه "
+                               "فقط برای تأییدیه نخست بود.")
     result.seconds = time.monotonic() - started
     return result

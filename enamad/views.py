@@ -49,6 +49,7 @@ from .models import (
     Persona,
     PhoneChallenge,
     TicketStatus,
+    VerificationMethod,
 )
 
 LOGIN_URL = "enamad:login"
@@ -422,7 +423,8 @@ def technical(request, pk):
             else:
                 messages.info(request, "بررسی دامنه در صف است؛ چند دقیقه دیگر این صفحه را دوباره ببینید.")
         return redirect("enamad:technical", pk)
-    return render(request, "enamad/technical.html", {"business": business, **_business_steps(business)})
+    return render(request, "enamad/technical.html", {"business": business, "VerificationMethod": VerificationMethod,
+                                                     **_business_steps(business)})
 
 
 @account_required

@@ -385,10 +385,13 @@ ENAMAD_MONITOR_CONCURRENCY = env_int("ENAMAD_MONITOR_CONCURRENCY", 32)  # networ
 ENAMAD_MONITOR_DISPATCH_LIMIT = env_int("ENAMAD_MONITOR_DISPATCH_LIMIT", 5000)  # seals per beat run
 ENAMAD_EXPIRY_REMINDER_DAYS = [int(d) for d in env_list("ENAMAD_EXPIRY_REMINDER_DAYS", ["30", "7"])]
 ENAMAD_COMPLAINT_ANSWER_HOURS = env_int("ENAMAD_COMPLAINT_ANSWER_HOURS", 96)
+# An answered ticket the holder leaves this many days is closed; they may reopen it as long again.
+ENAMAD_TICKET_CLOSE_DAYS = env_int("ENAMAD_TICKET_CLOSE_DAYS", 7)
 CELERY_BEAT_SCHEDULE["enamad-monitor"] = {"task": "enamad.tasks.monitor_dispatch", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["enamad-expiry-reminders"] = {"task": "enamad.tasks.expiry_reminders", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["enamad-overdue-complaints"] = {"task": "enamad.tasks.flag_overdue_complaints",
                                                      "schedule": 900.0}
+CELERY_BEAT_SCHEDULE["enamad-close-idle-tickets"] = {"task": "enamad.tasks.close_idle_tickets", "schedule": 3600.0}
 
 # --- Security -----------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

@@ -65,3 +65,19 @@ def test_seals_command():
     assert "checked 0 seal(s)" in run("enamad_seals", "monitor")
     with pytest.raises(CommandError):
         run("enamad_seals", "monitor", "--domain", "nowhere.test")
+
+
+def test_idle_tickets_command():
+    assert "closed 0 idle ticket(s)" in run("enamad_seals", "tickets")
+
+
+def test_beat_runs_registered_enamad_tasks(settings):
+    """Each e-Namad job the issue asks for is on the beat schedule and names a task that exists."""
+    from ramis.celery import app
+
+    app.loader.import_default_modules()
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    for task in ("verify_pending_domains", "monitor_dispatch", "expire_seals", "expiry_reminders",
+                 "flag_overdue_complaints", "close_idle_tickets"):
+        assert f"enamad.tasks.{task}" in scheduled
+        assert f"enamad.tasks.{task}" in app.tasks

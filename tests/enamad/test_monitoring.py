@@ -172,7 +172,9 @@ def test_lapsed_domain_control_warns_then_suspends_after_the_grace_period(client
                 .values_list("to", "template", "body"))
     assert [(to, template) for to, template, _ in sent] == [("09121112233", "enamad_status"),
                                                              ("09121112233", "enamad_monitor")]
-    assert f"وضعیت پرونده {DOMAIN}" in sent[0][2] and "«تأیید نهایی» شد" in sent[0][2]
+    # its own words: a reinstatement, not "your seal was issued, get the seal code"
+    assert f"تعلیق نماد {DOMAIN}" in sent[0][2] and "برداشته شد" in sent[0][2] and "همان کد قبلی" in sent[0][2]
+    assert "«تأیید نهایی» شد" not in sent[0][2] and "دریافت کد نماد" not in sent[0][2]
     assert "توضیح: تأییدیه فنی دامنه دوباره برقرار شد." in sent[0][2]  # the reason
     assert f"تأییدیه فنی {DOMAIN} دوباره برقرار شد." in sent[1][2] and "تعلیق" not in sent[1][2]
     assert not sealed.suspended_by_monitor and sealed.domain_failing_since is None
@@ -285,7 +287,9 @@ def test_staff_reinstating_a_monitor_suspension_restarts_the_grace(sealed, net, 
         services.business_reinstate(business_id=sealed.business_id, actor=enamad_manager)
         reinstated = OutboxMessage.objects.filter(channel="sms").latest("pk")
         assert (reinstated.to, reinstated.template) == ("09121112233", "enamad_status")
-        assert "«تأیید نهایی» شد" in reinstated.body
+        assert "برداشته شد" in reinstated.body and "دریافت کد نماد" not in reinstated.body
+        mail = OutboxMessage.objects.filter(channel="email", template="enamad_status").latest("pk")
+        assert "رفع تعلیق نماد" in mail.subject and "همان کد قبلی" in mail.body
         sealed.refresh_from_db()
         assert not sealed.suspended_by_monitor and sealed.domain_failing_since is None
         assert check(sealed) == ["enamad.seal.domain_lapsed"]  # a fresh warning, not a second suspension
@@ -487,3 +491,31 @@ def test_a_seal_whose_recording_fails_does_not_stop_its_batch(account, net, sett
 
     with pytest.raises(CommandError, match=f"could not record the check of seal\\(s\\) {broken}"):
         call_command("enamad_seals", "monitor")
+
+
+# --- a seal verified by the temporary page title (N22) ------------------------------------------
+
+
+def test_a_title_verified_seal_is_kept_by_any_mark_and_records_the_lasting_one(sealed, net):
+    """The title is temporary: the monitor does not insist on it. While it is there the seal is
+    healthy; once it is replaced by a lasting mark, that mark becomes the method on file; with no
+    mark at all control has lapsed (and the grace period runs)."""
+    business = sealed.business
+    Business.objects.filter(pk=business.pk).update(domain_verified_method="title")
+    token = business.verification_token
+    titled = (200, f"<html><head><title>{token} - shop</title></head></html>".encode(), {})
+    net["http"].routes["/"] = net["tls"]["valid"].routes["/"] = titled
+    result = verification.monitor_check(DOMAIN, token, "title")
+    assert (result.domain_ok, result.method) == (True, "title")
+    assert check(sealed) == [] and sealed.domain_failing_since is None
+
+    net["http"].routes["/"] = net["tls"]["valid"].routes["/"] = (200, home(token), {})  # title back, meta tag on
+    assert check(sealed) == []
+    assert Business.objects.get(pk=business.pk).domain_verified_method == "meta"
+    entry = AuditEntry.objects.get(event="enamad.business.domain_method_changed")
+    assert (entry.old, entry.new) == ("title", "meta")
+
+    Business.objects.filter(pk=business.pk).update(domain_verified_method="title")
+    net["http"].routes["/"] = net["tls"]["valid"].routes["/"] = (200, b"<html><title>shop</title></html>", {})
+    assert check(sealed) == ["enamad.seal.domain_lapsed"]
+    assert "عنوان موقت" in sealed.monitor_error

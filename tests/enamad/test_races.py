@@ -194,3 +194,27 @@ def test_seal_check_and_staff_reinstatement_do_not_deadlock():
     seal.refresh_from_db()
     assert not seal.suspended_by_monitor and seal.domain_failing_since is None and seal.monitored_at is not None
     assert AuditEntry.objects.filter(event="enamad.seal.reinstated", actor=manager).count() == 1
+
+
+def test_a_reply_racing_the_idle_ticket_task_leaves_the_ticket_open():
+    """The holder replies just as the idle task closes the answered ticket: whichever locks the row
+    first, the reply is kept and the ticket ends open (closed then reopened, or never closed)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from enamad.models import Ticket, TicketStatus
+    from tests.enamad.conftest import png_bytes
+
+    account, _ = _sealed(0)
+    staff = make_staff("answerer", perms=["enamad.answer_ticket"], totp=False)
+    ticket = services.ticket_open(account_id=account.pk, actor=account.user, category="general", subject="s",
+                                  body="b", attachments=[("other", SimpleUploadedFile(
+                                      "x.png", png_bytes(), content_type="image/png"))])
+    services.ticket_answer(ticket_id=ticket.pk, actor=staff, body="پاسخ")
+    Ticket.objects.filter(pk=ticket.pk).update(last_message_at=timezone.now() - dt.timedelta(days=30))
+    outcomes = race(lambda i: services.ticket_auto_close(ticket_id=ticket.pk) if i == 0 else
+                    services.ticket_follow_up(ticket_id=ticket.pk, actor=account.user, body="هنوز هست"))
+    assert [kind for kind, _ in outcomes] == ["ok", "ok"]
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.OPEN and ticket.messages.count() == 3
+    events = list(AuditEntry.objects.for_object(ticket).order_by("pk").values_list("event", flat=True))
+    assert events[-1] in ("enamad.ticket.followed_up", "enamad.ticket.reopened")

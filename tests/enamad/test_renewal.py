@@ -11,7 +11,7 @@ from django.utils import timezone
 from enamad import services
 from enamad.models import Business, BusinessStatus, Seal
 from ramis.common.errors import InvalidTransition
-from ramis.common.models import AuditEntry
+from ramis.common.models import AuditEntry, OutboxMessage
 from tests.enamad.conftest import DOMAIN, all_items_ok, make_account
 from tests.enamad.test_seal import issue_seal
 
@@ -107,6 +107,10 @@ def test_final_approval_adds_the_year_to_what_was_left(account, seal, enamad_exp
     assert (renewed.pk, renewed.number, renewed.code) == (seal.pk, seal.number, seal.code)
     assert renewed.expires_at == old_expiry + dt.timedelta(days=settings.ENAMAD_SEAL_VALIDITY_DAYS)
     assert not Business.objects.get(pk=business.pk).renewing
+    # the holder is told it was renewed (same code), not "issued, get the seal code"
+    sms = OutboxMessage.objects.filter(channel="sms", template="enamad_status").latest("pk")
+    assert f"نماد {DOMAIN}" in sms.body and "تمدید شد" in sms.body and "تغییری نکرده" in sms.body
+    assert "دریافت کد نماد" not in sms.body
 
 
 def test_renewal_after_expiry(client, owner_client, account, seal, enamad_expert, enamad_manager):
@@ -151,3 +155,32 @@ def test_other_owner_cannot_renew(client, seal):
     near_expiry(seal)
     assert client.get(f"/enamad/panel/business/{seal.business_id}/renew/").status_code == 404
     assert client.post(f"/enamad/panel/business/{seal.business_id}/renew/", {}).status_code == 404
+
+
+def test_staff_desk_offers_suspension_while_a_renewal_is_reviewed(client, account, seal, enamad_manager):
+    """The seal still vouches during the review of its renewal, so the manager's desk offers to
+    suspend it (the service allows it); a first review has no seal and no such button."""
+    from django.test import Client
+
+    from tests.enamad.conftest import make_business, staff_client
+
+    near_expiry(seal)
+    services.business_renew(business_id=seal.business_id, actor=account.user)
+    staff = staff_client(Client(), enamad_manager)
+    url = f"/enamad/staff/business/{seal.business_id}/"
+    page = staff.get(url).content.decode()
+    assert 'id="seal-actions"' in page and "تعلیق نماد" in page and "تمدید در حال بررسی است" in page
+    assert "رفع تعلیق" not in page
+    staff.post(f"{url}suspend/", {"reason": "شکایت‌های پیاپی خریداران"})
+    business = Business.objects.get(pk=seal.business_id)
+    assert business.status == BusinessStatus.SUSPENDED and not business.renewing
+    entry = AuditEntry.objects.get(event="enamad.seal.suspended")
+    assert (entry.actor, entry.old, entry.new) == (enamad_manager, BusinessStatus.UNDER_REVIEW, BusinessStatus.SUSPENDED)
+    assert logo(client, seal) == "suspended"
+    page = staff.get(url).content.decode()
+    assert "رفع تعلیق" in page and "ابطال نماد" in page
+
+    first = make_business(account, domain="first.test")
+    services.business_send(business_id=first.pk, actor=account.user)
+    page = staff.get(f"/enamad/staff/business/{first.pk}/").content.decode()
+    assert 'id="seal-actions"' not in page and "تعلیق نماد" not in page

@@ -115,6 +115,8 @@ def test_documents_and_manager_issue_the_seal(account, sent, enamad_expert, enam
                            "enamad.business.documents_resent", "enamad.business.documents_received",
                            "enamad.business.documents_accepted", "enamad.business.final_approved"]
     assert AuditEntry.objects.filter(event="enamad.seal.issued").count() == 1
+    sms = OutboxMessage.objects.filter(channel="sms", template="enamad_status").latest("pk")
+    assert "«تأیید نهایی» شد" in sms.body and "دریافت کد نماد" in sms.body  # a first seal: paste its code
 
 
 def test_two_stars_with_tls(account, sent, enamad_expert, enamad_manager):

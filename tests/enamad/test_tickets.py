@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from enamad import services
 from enamad.models import (
@@ -98,12 +99,15 @@ def test_ticket_lifecycle(client, owner_client, account, enamad_expert, django_c
 
     page = owner_client.get(f"/enamad/panel/tickets/{ticket.pk}/").content.decode()
     assert "فایل را در ریشه سایت بگذارید" in page and "پاسخ داده شد" in page
+    assert "پاسخ داده شد" in owner_client.get("/enamad/panel/tickets/").content.decode()  # the list follows
     owner_client.post(f"/enamad/panel/tickets/{ticket.pk}/", {"body": "ممنون، درست شد؟"})
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.OPEN and ticket.messages.count() == 3
     owner_client.post(f"/enamad/panel/tickets/{ticket.pk}/close/")
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.CLOSED and ticket.closed_at is not None
+    listing = owner_client.get("/enamad/panel/tickets/").content.decode()
+    assert 'status-closed' in listing and jalali_datetime(ticket.last_message_at) in listing
     with pytest.raises(InvalidTransition):
         services.ticket_follow_up(ticket_id=ticket.pk, actor=account.user, body="باز هم")
     with pytest.raises(InvalidTransition):
@@ -402,3 +406,95 @@ def test_a_general_ticket_has_no_change_to_decide(owner_client, account, enamad_
         ticket.request_change({})  # not a change category
     with pytest.raises(InvalidTransition):
         services.ticket_approve_change(ticket_id=ticket.pk, actor=enamad_expert)
+
+
+# --- answered tickets the holder leaves are closed; a reply within the period reopens them ------
+
+
+def answered_ticket(owner_client, account, enamad_expert, **extra):
+    open_ticket(owner_client, **extra)
+    ticket = Ticket.objects.latest("pk")
+    services.ticket_answer(ticket_id=ticket.pk, actor=enamad_expert, body="فایل را در ریشه سایت بگذارید.")
+    ticket.refresh_from_db()
+    return ticket
+
+
+def test_an_answered_ticket_left_by_the_holder_is_closed_and_reopens_on_a_reply(
+        owner_client, account, enamad_expert, settings):
+    import datetime as dt
+
+    import time_machine
+
+    from enamad.tasks import close_idle_tickets
+
+    settings.ENAMAD_TICKET_CLOSE_DAYS = 7
+    ticket = answered_ticket(owner_client, account, enamad_expert)
+    waiting = Ticket.objects.create(account=account, category="general", subject="بی‌پاسخ")  # waits for staff
+    answered_at = ticket.last_message_at
+    with time_machine.travel(answered_at + dt.timedelta(days=6, hours=23), tick=False):
+        assert close_idle_tickets() == 0
+    assert Ticket.objects.get(pk=ticket.pk).status == TicketStatus.ANSWERED
+    with time_machine.travel(answered_at + dt.timedelta(days=7, minutes=1), tick=False):
+        assert close_idle_tickets() == 1
+        assert close_idle_tickets() == 0
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.CLOSED and ticket.auto_closed and ticket.closed_at is not None
+    assert Ticket.objects.get(pk=waiting.pk).status == TicketStatus.OPEN  # staff still owe an answer
+    entry = AuditEntry.objects.get(event="enamad.ticket.closed")
+    assert (entry.actor, entry.old, entry.new, entry.extra) == (None, "answered", "closed", {"by": "auto", "days": 7})
+    sms = OutboxMessage.objects.get(channel="sms", template="enamad_ticket_closed")
+    assert sms.to == account.mobile and ticket.reference in sms.body and "۷ روز" in sms.body
+    assert jalali_datetime(ticket.closed_at + dt.timedelta(days=7)) in sms.body  # until when a reply reopens it
+    assert OutboxMessage.objects.filter(channel="email", to=account.user.email,
+                                        template="enamad_ticket_closed").exists()
+
+    # within the period the holder's reply reopens it
+    with time_machine.travel(ticket.closed_at + dt.timedelta(days=6), tick=False):
+        owner_client.force_login(account.user)  # a new session: the old one ended after 30 idle minutes
+        page = owner_client.get(f"/enamad/panel/tickets/{ticket.pk}/").content.decode()
+        assert 'id="reply"' in page and "دوباره باز شود" in page and "بستن تیکت" not in page
+        owner_client.post(f"/enamad/panel/tickets/{ticket.pk}/", {"body": "هنوز تأیید نشده است."})
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.OPEN and not ticket.auto_closed and ticket.closed_at is None
+    assert ticket.messages.count() == 3
+    entry = AuditEntry.objects.get(event="enamad.ticket.reopened")
+    assert (entry.actor, entry.old, entry.new) == (account.user, "closed", "open")
+
+
+def test_after_the_period_a_closed_ticket_stays_closed(owner_client, account, enamad_expert, settings):
+    import datetime as dt
+
+    import time_machine
+
+    settings.ENAMAD_TICKET_CLOSE_DAYS = 3  # the setting, not a constant
+    ticket = answered_ticket(owner_client, account, enamad_expert)
+    with time_machine.travel(ticket.last_message_at + dt.timedelta(days=3, minutes=1), tick=False):
+        assert services.tickets_close_idle() == 1
+    ticket.refresh_from_db()
+    with time_machine.travel(ticket.closed_at + dt.timedelta(days=3, minutes=1), tick=False):
+        owner_client.force_login(account.user)
+        page = owner_client.get(f"/enamad/panel/tickets/{ticket.pk}/").content.decode()
+        assert 'id="reply"' not in page and "تیکت جدید بفرستید" in page
+        response = owner_client.post(f"/enamad/panel/tickets/{ticket.pk}/", {"body": "دیر نوشتم"}, follow=True)
+        assert "تیکت تازه‌ای بفرستید" in response.content.decode()
+        with pytest.raises(InvalidTransition):
+            services.ticket_follow_up(ticket_id=ticket.pk, actor=account.user, body="دیر نوشتم")
+    assert Ticket.objects.get(pk=ticket.pk).status == TicketStatus.CLOSED
+    assert not AuditEntry.objects.filter(event="enamad.ticket.reopened").exists()
+
+
+def test_a_ticket_closed_by_hand_or_with_a_pending_change_is_left_alone(owner_client, account, enamad_expert):
+    import datetime as dt
+
+    import time_machine
+
+    closed = answered_ticket(owner_client, account, enamad_expert)
+    services.ticket_close(ticket_id=closed.pk, actor=account.user)
+    to_legal(owner_client, doc_articles=pdf(), doc_gazette=png())
+    change = Ticket.objects.get(change_status=ChangeStatus.PENDING)
+    services.ticket_answer(ticket_id=change.pk, actor=enamad_expert, body="مدارک در حال بررسی است.")
+    with time_machine.travel(timezone.now() + dt.timedelta(days=30), tick=False):
+        assert services.tickets_close_idle() == 0  # the change still awaits its decision
+        with pytest.raises(InvalidTransition):  # closed by the holder: a new ticket, not a reopening
+            services.ticket_follow_up(ticket_id=closed.pk, actor=account.user, body="باز هم")
+    assert Ticket.objects.get(pk=change.pk).status == TicketStatus.ANSWERED

@@ -1,4 +1,4 @@
-"""N7: domain verification by meta tag, file and DNS TXT against real local servers
+"""N7, N22: domain verification by meta tag, temporary page title, file and DNS TXT against real local servers
 (HTTP, HTTPS with a test CA, and a dnslib DNS server), including failures, timeouts, redirects,
 the size cap and the refusal of private addresses."""
 
@@ -168,3 +168,59 @@ def test_periodic_task_checks_pending_drafts(local_net, draft):
     local_net["http"].routes["/"] = (200, home_with(draft.verification_meta_tag()), {})
     assert verify_pending_domains() == 1
     assert Business.objects.get(pk=draft.pk).domain_verified_at is not None
+
+
+# --- N22: a temporary page title ---------------------------------------------------------------
+
+
+def titled(title: str) -> bytes:
+    return f"<html><head><title>{title}</title></head><body><h1>فروشگاه</h1></body></html>".encode()
+
+
+def test_temporary_page_title_verifies_over_http(local_net, owner_client, draft):
+    page = owner_client.get(f"/enamad/panel/business/{draft.pk}/technical/").content.decode()
+    assert 'id="title-code"' in page and f"&lt;title&gt;{draft.verification_token}&lt;/title&gt;" in page
+    local_net["http"].routes["/"] = (200, titled(f"کد اینماد {draft.verification_token} | فروشگاه"), {})
+    result = services.business_verify_domain(business_id=draft.pk)
+    assert result.ok and result.method == "title"
+    assert local_net["http"].requests == [(DOMAIN, "/")]  # the home page alone, no file request
+    draft.refresh_from_db()
+    assert draft.domain_verified_at is not None and draft.domain_verified_method == "title"
+    assert AuditEntry.objects.filter(event="enamad.business.domain_verified", new="title").count() == 1
+    page = owner_client.get(f"/enamad/panel/business/{draft.pk}/technical/").content.decode()
+    assert "عنوان موقت صفحه اول" in page and 'id="title-note"' in page
+
+
+def test_temporary_page_title_over_https(local_net, https_site, settings, draft):
+    settings.ENAMAD_VERIFY_HTTPS_PORT = https_site.port
+    settings.ENAMAD_VERIFY_CA_FILE = https_site.ca_file
+    https_site.routes["/"] = (200, titled(draft.verification_token), {})
+    result = services.business_verify_domain(business_id=draft.pk)
+    assert result.ok and result.method == "title" and result.tls_valid
+    assert local_net["http"].requests == []
+
+
+@pytest.mark.parametrize("body", [
+    # the code elsewhere on the page, in a second title, or glued into a longer word is not the title
+    "<html><head><title>shop</title></head><body>{token}</body></html>",
+    "<html><head><title>shop</title><title>{token}</title></head></html>",
+    "<html><head><title>x{token}y</title></head></html>",
+    "<html><head><meta name='description' content='{token}'></head></html>",
+])
+def test_the_code_must_be_a_word_of_the_title(local_net, draft, body):
+    local_net["http"].routes["/"] = (200, body.format(token=draft.verification_token).encode(), {})
+    result = services.business_verify_domain(business_id=draft.pk)
+    assert not result.ok and "عنوان صفحه" in result.error
+    assert Business.objects.get(pk=draft.pk).domain_verified_at is None
+
+
+def test_a_title_on_an_error_page_does_not_count(local_net, draft):
+    local_net["http"].routes["/"] = (404, titled(draft.verification_token), {})
+    assert not services.business_verify_domain(business_id=draft.pk).ok
+
+
+def test_title_on_a_private_address_is_refused(local_net, settings, draft):
+    settings.ENAMAD_VERIFY_ALLOW_PRIVATE = False
+    local_net["http"].routes["/"] = (200, titled(draft.verification_token), {})
+    result = services.business_verify_domain(business_id=draft.pk)
+    assert not result.ok and local_net["http"].requests == []

@@ -1,5 +1,5 @@
 """Seal upkeep by hand (the beat schedule does the same): expire seals past their year, send
-expiry reminders, flag unanswered complaints, and re-check (monitor) seals now."""
+expiry reminders, flag unanswered complaints, close idle answered tickets, and re-check (monitor) seals now."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -9,11 +9,12 @@ from enamad.models import Seal
 
 class Command(BaseCommand):
     help = ("expire: seals past their validity → expired; remind: expiry reminders (30/7 days); "
-            "complaints: flag complaints unanswered past their deadline; monitor: re-check seals "
+            "complaints: flag complaints unanswered past their deadline; tickets: close answered tickets the "
+            "holder left for ENAMAD_TICKET_CLOSE_DAYS; monitor: re-check seals "
             "(all monitored seals, or --domain D) and print what changed.")
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["expire", "remind", "complaints", "monitor"])
+        parser.add_argument("action", choices=["expire", "remind", "complaints", "tickets", "monitor"])
         parser.add_argument("--domain", help="monitor: only this domain")
 
     def handle(self, *args, action, domain=None, **options):
@@ -23,6 +24,8 @@ class Command(BaseCommand):
             self.stdout.write(f"sent {services.seals_remind_expiry()} expiry reminder(s)")
         elif action == "complaints":
             self.stdout.write(f"flagged {services.complaints_flag_overdue()} overdue complaint(s)")
+        elif action == "tickets":
+            self.stdout.write(f"closed {services.tickets_close_idle()} idle ticket(s)")
         elif domain:
             seal = Seal.objects.filter(business__domain=domain).first()
             if seal is None:
