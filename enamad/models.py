@@ -7,8 +7,8 @@ only set this row's fields.
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
 import string
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
