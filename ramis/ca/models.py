@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django_fsm import FSMField, transition
 
 
@@ -99,8 +100,14 @@ class IssuedCertificate(models.Model):
     def serial(self) -> int:
         return int(self.serial_hex, 16)
 
+    def unexpired_if_superseded(self) -> bool:
+        """A renewal replaced it, but it has not expired: its key (perhaps on a lost token) still
+        signs, so it can — and must be able to — be revoked."""
+        return self.status != IssuedCertificate.Status.SUPERSEDED or self.not_after > timezone.now()
+
     # -- transitions: only this row's fields, no I/O ----------------------------
-    @transition(field=status, source=[Status.ACTIVE, Status.ON_HOLD], target=Status.REVOKED)
+    @transition(field=status, source=[Status.ACTIVE, Status.ON_HOLD, Status.SUPERSEDED], target=Status.REVOKED,
+                conditions=[unexpired_if_superseded])
     def revoke(self, *, reason: str, when) -> None:
         self.revocation_reason = reason
         self.revoked_at = when

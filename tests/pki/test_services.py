@@ -212,14 +212,19 @@ def _hashes(issuer_cert):
 def test_openssl_ocsp_against_the_live_server(live_server, openssl, tmp_path, django_capture_on_commit_callbacks):
     responder.clear_cache()
     root, issuing = services.ca_init(actor=None)
-    good, bad = issue(), issue("seal")
+    good, bad, renewed = issue(), issue("seal"), issue()
     services.certificate_revoke(serial=bad.serial_hex, reason="affiliation_changed", actor=None)
     tasks.revocation_publish(bad.pk)  # what the on-commit task does
+    # renewed onto a new token, then the old token is lost: the superseded certificate is revoked
+    services.certificate_supersede(serial=renewed.serial_hex, actor=None)
+    call_command("ca", "revoke", "--serial", renewed.serial_hex, "--reason", "key_compromise")
+    tasks.revocation_publish(renewed.pk)
+    assert IssuedCertificate.objects.get(pk=renewed.pk).status == S.REVOKED
     (tmp_path / "issuing.pem").write_bytes(x509.load_der_x509_certificate(bytes(issuing.certificate_der))
                                            .public_bytes(serialization.Encoding.PEM))
     (tmp_path / "root.pem").write_bytes(x509.load_der_x509_certificate(bytes(root.certificate_der))
                                         .public_bytes(serialization.Encoding.PEM))
-    for name, c in (("good", good), ("bad", bad)):
+    for name, c in (("good", good), ("bad", bad), ("renewed", renewed)):
         (tmp_path / f"{name}.pem").write_bytes(x509.load_der_x509_certificate(bytes(c.der))
                                                .public_bytes(serialization.Encoding.PEM))
     url = f"{live_server.url}/ca/ocsp/issuing/"
@@ -228,7 +233,11 @@ def test_openssl_ocsp_against_the_live_server(live_server, openssl, tmp_path, dj
     out = run(*base, "-cert", str(tmp_path / "good.pem"), check=False)
     assert "Response verify OK" in out.stderr and ": good" in out.stdout, out
     out = run(*base, "-sha256", "-cert", str(tmp_path / "bad.pem"), check=False)
+    assert "Response verify OK" in out.stderr, out
     assert ": revoked" in out.stdout and "Reason: affiliationChanged" in out.stdout, out
+    out = run(*base, "-cert", str(tmp_path / "renewed.pem"), check=False)
+    assert "Response verify OK" in out.stderr, out
+    assert ": revoked" in out.stdout and "Reason: keyCompromise" in out.stdout, out
     out = run(*base, "-serial", "0xabcdef0123", check=False)
     assert "Response verify OK" in out.stderr and "0xabcdef0123: unknown" in out.stdout, out
     # and the CRL the certificate names verifies with openssl
@@ -240,6 +249,10 @@ def test_openssl_ocsp_against_the_live_server(live_server, openssl, tmp_path, dj
     out = run(openssl, "crl", "-inform", "DER", "-in", str(crl_path), "-CAfile", str(tmp_path / "chain.pem"),
               "-noout", "-verify")
     assert "verify OK" in out.stdout + out.stderr
+    listed = x509.load_der_x509_crl(crl_path.read_bytes())
+    for c in (bad, renewed):
+        assert listed.get_revoked_certificate_by_serial_number(c.serial) is not None
+    assert listed.get_revoked_certificate_by_serial_number(good.serial) is None
 
 
 # -- tasks --------------------------------------------------------------------------------------------
