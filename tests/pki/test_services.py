@@ -390,3 +390,55 @@ def test_lean_ocsp_wsgi_entry_returns_the_same_bytes_as_the_view(issuing, client
     env = {"PATH_INFO": "/ca/ocsp/issuing/", "REQUEST_METHOD": "POST", "CONTENT_LENGTH": "5",
            "wsgi.input": io.BytesIO(b"junk!")}
     assert b"".join(wsgi.application(env, start_response)) == b"\x30\x03\x0a\x01\x01"
+
+
+def _responder_cert(ca) -> x509.Certificate:
+    return x509.load_der_x509_certificate(bytes(CertificateAuthority.objects.get(pk=ca.pk).ocsp_certificate_der))
+
+
+def test_beat_renews_the_ocsp_responder_certificate_before_it_expires(cas, settings, tmp_path, openssl):
+    from django.conf import settings as conf
+
+    root, issuing = cas
+    cert = issue()
+    first = _responder_cert(issuing)
+    assert conf.CELERY_BEAT_SCHEDULE["ca-ocsp-responder-renew"]["task"] == "ramis.ca.tasks.ocsp_responder_renew_due"
+    assert tasks.ocsp_responder_renew_due() == []  # 90 days left, renewed 30 before: nothing to do
+    assert _responder_cert(issuing) == first
+
+    # a responder certificate with a short life (one day) ...
+    settings.CA_OCSP_RESPONDER_VALIDITY_DAYS, settings.CA_OCSP_RESPONDER_RENEW_DAYS = 1, 100
+    assert tasks.ocsp_responder_renew_due() == ["issuing"]
+    short = _responder_cert(issuing)
+    assert (short.not_valid_after_utc - short.not_valid_before_utc).days == 1
+    # ... is renewed by the daily beat, since less than CA_OCSP_RESPONDER_RENEW_DAYS of it is left
+    settings.CA_OCSP_RESPONDER_VALIDITY_DAYS, settings.CA_OCSP_RESPONDER_RENEW_DAYS = 90, 30
+    before = {bytes(d) for d in OCSPResponse.objects.values_list("der", flat=True)}
+    assert tasks.ocsp_responder_renew_due() == ["issuing"]
+    new = _responder_cert(issuing)
+    assert new not in (first, short) and (new.not_valid_after_utc - new.not_valid_before_utc).days == 90
+    assert new.public_key() == first.public_key()  # the same key on the token, certified anew
+    assert tasks.ocsp_responder_renew_due() == []
+    entry = AuditEntry.objects.filter(event="ca.ocsp_responder_certified").order_by("-id").first()
+    assert entry.extra["sha256"] == new.fingerprint(hashes.SHA256()).hex().upper()
+    assert entry.extra["replaces"] == short.fingerprint(hashes.SHA256()).hex().upper()
+
+    # every stored answer was re-signed by the new certificate, and verifies with it alone
+    rows = list(OCSPResponse.objects.filter(certificate=cert))
+    assert len(rows) == 2 and before.isdisjoint(bytes(r.der) for r in rows)
+    (tmp_path / "new.pem").write_bytes(new.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "root.pem").write_bytes(x509.load_der_x509_certificate(bytes(root.certificate_der))
+                                        .public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "issuing.pem").write_bytes(x509.load_der_x509_certificate(bytes(issuing.certificate_der))
+                                           .public_bytes(serialization.Encoding.PEM))
+    for row in rows:
+        resp = c_ocsp.load_der_ocsp_response(bytes(row.der))
+        assert resp.certificates == [new] and resp.certificate_status == c_ocsp.OCSPCertStatus.GOOD
+        (tmp_path / "resp.der").write_bytes(bytes(row.der))
+        base = [openssl, "ocsp", "-respin", str(tmp_path / "resp.der"), "-issuer", str(tmp_path / "issuing.pem")]
+        out = run(*base, "-VAfile", str(tmp_path / "new.pem"), check=False)
+        assert "Response verify OK" in out.stderr, out
+        # and through the chain, from the certificate the answer carries (the new one, valid 90 days)
+        out = run(*base, "-CAfile", str(tmp_path / "root.pem"), "-verify_other", str(tmp_path / "issuing.pem"),
+                  check=False)
+        assert "Response verify OK" in out.stderr, out
