@@ -172,6 +172,19 @@ def test_development_base_url_on_loopback_is_allowed_but_reported(pki):
     assert any(f.code == "etsi.internal_domain_name" for f in issued.findings)
 
 
+@pytest.mark.parametrize("base_url", ["http://127.0.0.1:8000", "http://localhost:8000", "https://10.20.30.40"])
+def test_in_production_a_loopback_or_ip_base_url_is_refused(pki, settings, base_url):
+    urls = builder.CAUrls(base_url, "issuing")
+    assert builder.lint_allowances(urls) == builder.DEV_ALLOW
+    settings.PRODUCTION = True
+    assert builder.lint_allowances(urls) == frozenset()
+    _key, csr = make_csr()
+    with pytest.raises(LintError, match="etsi.internal_domain_name"):  # the lint gate: nothing is signed
+        builder.issue_from_csr(profile=profiles.get_profile("seal"), csr=csr, subject=SEAL_SUBJECT,
+                               issuer=pki.issuing, urls=urls)
+    assert builder.lint_allowances(builder.CAUrls("https://pki.ramis.ir", "issuing")) == frozenset()
+
+
 def test_ca_and_responder_certificates(pki, openssl):
     root, issuing = pki.root.cert, pki.issuing.cert
     assert root.issuer == root.subject
