@@ -272,6 +272,11 @@ def test_empty_crl_and_root_arl(pki, openssl):
     assert len(x509.load_der_x509_crl(der)) == 0
     out = run("lint_crl", "lint", "-t", "ARL", "-p", "PKIX", "-s", "ERROR", path, check=False)
     assert out.returncode == 0, out.stdout + out.stderr
+    # the type matters: 30 days between thisUpdate and nextUpdate suit an ARL, not a CRL (≤ 10 days)
+    assert [f.code for f in lint.blocking(lint.lint_crl(der, "ARL"))] == []
+    assert [f.code for f in lint.blocking(lint.lint_crl(der, "CRL"))] == ["cabf.crl_invalid_validity_period"]
+    with pytest.raises(ValueError, match="CRL or ARL"):
+        lint.lint_crl(der, "delta")
 
 
 def test_crl_with_100000_entries_in_under_5_seconds(pki, openssl):
