@@ -202,10 +202,10 @@ def test_ocsp_get_post_unknown_malformed(issuing, client):
     assert client.put("/ca/ocsp/issuing/").status_code == 405
 
 
-def _hashes(issuer_cert):
+def _hashes(issuer_cert, hash_name="sha1"):
     from ramis.ca.builder import issuer_hashes
 
-    return issuer_hashes(issuer_cert)["sha1"]
+    return issuer_hashes(issuer_cert)[hash_name]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -442,3 +442,46 @@ def test_beat_renews_the_ocsp_responder_certificate_before_it_expires(cas, setti
         out = run(*base, "-CAfile", str(tmp_path / "root.pem"), "-verify_other", str(tmp_path / "issuing.pem"),
                   check=False)
         assert "Response verify OK" in out.stderr, out
+
+
+def test_the_crl_is_published_only_after_commit(issuing, django_capture_on_commit_callbacks):
+    cert = issue()
+    number = CertificateAuthority.objects.get(pk=issuing.pk).crl_number
+    crls = CRL.objects.filter(ca=issuing).count()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.certificate_revoke(serial=cert.serial_hex, reason="key_compromise", actor=None)
+    # committed nothing yet: no new CRL, the number did not move, the last CRL does not list it
+    assert callbacks and CertificateAuthority.objects.get(pk=issuing.pk).crl_number == number
+    assert CRL.objects.filter(ca=issuing).count() == crls
+    assert latest_crl(issuing).get_revoked_certificate_by_serial_number(cert.serial) is None
+    for callback in callbacks:  # what the commit runs
+        callback()
+    assert CertificateAuthority.objects.get(pk=issuing.pk).crl_number == number + 1
+    assert latest_crl(issuing).get_revoked_certificate_by_serial_number(cert.serial) is not None
+
+
+def test_pkilint_finds_no_error_in_published_crls_and_the_unknown_answer(cas, client, tmp_path):
+    root, issuing = cas
+    cert = issue()
+    services.certificate_hold(serial=issue().serial_hex, actor=None)
+    services.certificate_revoke(serial=cert.serial_hex, reason="key_compromise", actor=None)
+    for ca, crl_type in ((issuing, "CRL"), (root, "ARL")):
+        row = services.crl_publish(ca_slug=ca.slug)
+        assert row.entries == (2 if ca == issuing else 0)
+        assert lint.blocking(lint.lint_crl(bytes(row.der), crl_type)) == []
+        path = tmp_path / f"{ca.slug}.crl"
+        path.write_bytes(bytes(row.der))
+        out = run("lint_crl", "lint", "-t", crl_type, "-p", "PKIX", "-s", "ERROR", str(path), check=False)
+        assert out.returncode == 0, out.stdout + out.stderr
+
+    issuer_cert = x509.load_der_x509_certificate(bytes(issuing.certificate_der))
+    for alg in (hashes.SHA1(), hashes.SHA256()):  # noqa: S303
+        query = c_ocsp.OCSPRequestBuilder().add_certificate_by_hash(
+            *_hashes(issuer_cert, alg.name), 0x5EED0FF1CE, alg).build().public_bytes(serialization.Encoding.DER)
+        raw = client.post("/ca/ocsp/issuing/", query, content_type="application/ocsp-request").content
+        assert c_ocsp.load_der_ocsp_response(raw).certificate_status == c_ocsp.OCSPCertStatus.UNKNOWN
+        assert lint.blocking(lint.lint_ocsp_response(raw)) == []
+        path = tmp_path / f"unknown-{alg.name}.der"
+        path.write_bytes(raw)
+        out = run("lint_ocsp_response", "lint", "-s", "ERROR", str(path), check=False)
+        assert out.returncode == 0, out.stdout + out.stderr
