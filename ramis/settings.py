@@ -265,6 +265,8 @@ CA_POLICY_ARC = env_str("CA_POLICY_ARC", "1.3.6.1.4.1.32473.364")  # RFC 5612 ex
 CA_CRL_NEXT_UPDATE_HOURS = env_int("CA_CRL_NEXT_UPDATE_HOURS", 24)
 CA_OCSP_VALIDITY_HOURS = env_int("CA_OCSP_VALIDITY_HOURS", 24)
 CA_OCSP_RESPONDER_VALIDITY_DAYS = env_int("CA_OCSP_RESPONDER_VALIDITY_DAYS", 90)
+# OCSP answers of an expired certificate are kept fresh this long after its notAfter (README "OCSP").
+CA_OCSP_AFTER_EXPIRY_DAYS = env_int("CA_OCSP_AFTER_EXPIRY_DAYS", 90)
 # Renew the responder certificate when less than this is left (beat, daily; and `ca init`).
 CA_OCSP_RESPONDER_RENEW_DAYS = env_int("CA_OCSP_RESPONDER_RENEW_DAYS", 30)
 CA_OCSP_CACHE_SECONDS = env_int("CA_OCSP_CACHE_SECONDS", 20)  # per-process answer cache (R19: < 1 min)

@@ -12,10 +12,10 @@ class Reason(models.TextChoices):
     """RFC 5280 CRLReason, as stored (keys of ``crl.REASON_CODES``)."""
 
     UNSPECIFIED = "unspecified", "نامشخص"
-    KEY_COMPROMISE = "key_compromise", "افشای کلید"
+    KEY_COMPROMISE = "key_compromise", "افشای کلید (یا گم‌شدن توکن)"
     AFFILIATION_CHANGED = "affiliation_changed", "تغییر سمت یا وابستگی (پایان نقش)"
     SUPERSEDED = "superseded", "جایگزین‌شده"
-    CESSATION_OF_OPERATION = "cessation_of_operation", "توقف فعالیت (گم‌شدن توکن)"
+    CESSATION_OF_OPERATION = "cessation_of_operation", "توقف فعالیت (گواهی دیگر به کار نمی‌رود)"
     CERTIFICATE_HOLD = "certificate_hold", "تعلیق"
     PRIVILEGE_WITHDRAWN = "privilege_withdrawn", "سلب اختیار"
     CA_COMPROMISE = "ca_compromise", "افشای کلید مرکز صدور"

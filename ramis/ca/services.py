@@ -425,10 +425,17 @@ def ocsp_refresh(
     certificate_ids: list[int] | None = None,
     due_before: dt.datetime | None = None,
 ) -> int:
-    """Re-sign the stored OCSP answers (all, some certificates, or those expiring soon)."""
+    """Re-sign the stored OCSP answers (all, some certificates, or those expiring soon).
+
+    "All" is every certificate that has not expired, or expired less than
+    ``CA_OCSP_AFTER_EXPIRY_DAYS`` ago: a relying party checking a signature made while the
+    certificate was valid still gets a fresh answer for that long (RFC 6960 §4.4.4, archive
+    cutoff; see the README). After that its last answer is left to lapse at its nextUpdate.
+    """
     ca = CertificateAuthority.objects.get(slug=ca_slug)
     responder = signing.responder(ca)
-    qs = IssuedCertificate.objects.filter(ca=ca, not_after__gte=timezone.now())
+    kept_since = timezone.now() - dt.timedelta(days=settings.CA_OCSP_AFTER_EXPIRY_DAYS)
+    qs = IssuedCertificate.objects.filter(ca=ca, not_after__gte=kept_since)
     if certificate_ids is not None:
         qs = IssuedCertificate.objects.filter(ca=ca, pk__in=certificate_ids)
     elif due_before is not None:

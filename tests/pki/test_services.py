@@ -485,3 +485,44 @@ def test_pkilint_finds_no_error_in_published_crls_and_the_unknown_answer(cas, cl
         path.write_bytes(raw)
         out = run("lint_ocsp_response", "lint", "-s", "ERROR", str(path), check=False)
         assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_expired_certificates_keep_fresh_ocsp_answers_for_a_while(issuing, settings, client):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    settings.CA_OCSP_AFTER_EXPIRY_DAYS = 7
+    recent, old = issue(), issue()
+    now = timezone.now()
+    IssuedCertificate.objects.filter(pk=recent.pk).update(not_after=now - dt.timedelta(days=2))
+    IssuedCertificate.objects.filter(pk=old.pk).update(not_after=now - dt.timedelta(days=8))
+    stale = now - dt.timedelta(minutes=1)
+    OCSPResponse.objects.update(next_update=stale)  # answers whose nextUpdate has passed
+    before = {r.pk: bytes(r.der) for r in OCSPResponse.objects.all()}
+
+    tasks.ocsp_refresh_due()
+    assert {IssuedCertificate.objects.get(pk=c.pk).status for c in (recent, old)} == {S.EXPIRED}
+    fresh = OCSPResponse.objects.filter(certificate=recent)
+    assert len(fresh) == 2 and all(r.next_update > now and bytes(r.der) != before[r.pk] for r in fresh)
+    responder.clear_cache()
+    resp = c_ocsp.load_der_ocsp_response(client.post("/ca/ocsp/issuing/", ocsp_request(recent, issuing),
+                                                     content_type="application/ocsp-request").content)
+    assert resp.certificate_status == c_ocsp.OCSPCertStatus.GOOD and resp.next_update_utc > now
+    # past CA_OCSP_AFTER_EXPIRY_DAYS nothing is signed for it any more: its last answer lapses
+    assert all(r.next_update == stale and bytes(r.der) == before[r.pk]
+               for r in OCSPResponse.objects.filter(certificate=old))
+
+
+def test_reason_labels_say_what_the_requests_room_means():
+    """A lost token is revoked as key compromise (requests → CA); cessation of operation is not
+    about tokens (the desk uses it for a certificate whose issuance was abandoned)."""
+    from ramis.ca.models import Reason
+    from ramis.requests.models import RFC5280_REASON, RevocationReason
+
+    assert RFC5280_REASON[RevocationReason.TOKEN_LOST] == Reason.KEY_COMPROMISE
+    assert "توکن" in Reason.KEY_COMPROMISE.label
+    assert "توکن" not in Reason.CESSATION_OF_OPERATION.label
+    for ours, ca_reason in RFC5280_REASON.items():
+        if "توکن" in ca_reason.label:
+            assert ca_reason == RFC5280_REASON[RevocationReason.TOKEN_LOST], ours
