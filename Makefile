@@ -56,6 +56,7 @@ lint: install
 
 check-deploy: install
 	RAMIS_ENV=production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=ramis.example \
+	  PUBLIC_BASE_URL=https://ramis.example \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 clean:

@@ -265,11 +265,17 @@ CA_POLICY_ARC = env_str("CA_POLICY_ARC", "1.3.6.1.4.1.32473.364")  # RFC 5612 ex
 CA_CRL_NEXT_UPDATE_HOURS = env_int("CA_CRL_NEXT_UPDATE_HOURS", 24)
 CA_OCSP_VALIDITY_HOURS = env_int("CA_OCSP_VALIDITY_HOURS", 24)
 CA_OCSP_RESPONDER_VALIDITY_DAYS = env_int("CA_OCSP_RESPONDER_VALIDITY_DAYS", 90)
+# OCSP answers of an expired certificate are kept fresh this long after its notAfter (README "OCSP").
+CA_OCSP_AFTER_EXPIRY_DAYS = env_int("CA_OCSP_AFTER_EXPIRY_DAYS", 90)
+# Renew the responder certificate when less than this is left (beat, daily; and `ca init`).
+CA_OCSP_RESPONDER_RENEW_DAYS = env_int("CA_OCSP_RESPONDER_RENEW_DAYS", 30)
 CA_OCSP_CACHE_SECONDS = env_int("CA_OCSP_CACHE_SECONDS", 20)  # per-process answer cache (R19: < 1 min)
 # How long an OCSP responder waits for the signing queue's "unknown" answer (then tryLater).
 CA_OCSP_UNKNOWN_WAIT_SECONDS = env_int("CA_OCSP_UNKNOWN_WAIT_SECONDS", 2)
 CELERY_BEAT_SCHEDULE["ca-crl-publish"] = {"task": "ramis.ca.tasks.crl_publish_all", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["ca-ocsp-refresh"] = {"task": "ramis.ca.tasks.ocsp_refresh_due", "schedule": 900.0}
+CELERY_BEAT_SCHEDULE["ca-ocsp-responder-renew"] = {"task": "ramis.ca.tasks.ocsp_responder_renew_due",
+                                                   "schedule": 86400.0}
 
 # --- RAMIS requests (README "RAMIS requests") ---------------------------------------------
 # Payment gateway (X4): the sandbox pages by default (they say so on every page); a real

@@ -9,6 +9,6 @@ class CaConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        from . import profiles
+        from . import checks, profiles  # noqa: F401 - checks registers the deploy checks
 
         profiles.set_policy_arc(getattr(settings, "CA_POLICY_ARC", profiles.DEFAULT_POLICY_ARC))

@@ -135,17 +135,36 @@ def _revocation_and_aia(builder: x509.CertificateBuilder, urls: CAUrls, ocsp: bo
 DEV_ALLOW = frozenset({"etsi.internal_domain_name"})
 
 
-def lint_allowances(urls: CAUrls) -> frozenset[str]:
-    """The non-blocking finding codes for certificates naming ``urls``."""
+def is_development_host(base_url: str) -> bool:
+    """True for a URL on no host, ``localhost`` (and ``*.localhost``) or an IP address: a base
+    URL a relying party on the internet cannot reach by name."""
     import ipaddress
     from urllib.parse import urlsplit
 
-    host = urlsplit(urls.base_url).hostname or ""
-    if host == "localhost" or host.endswith(".localhost"):
-        return DEV_ALLOW
+    host = urlsplit(base_url).hostname or ""
+    if not host or host == "localhost" or host.endswith(".localhost"):
+        return True
     try:
         ipaddress.ip_address(host)
     except ValueError:
+        return False
+    return True
+
+
+def _production() -> bool:
+    from django.conf import settings
+
+    return bool(settings.configured and getattr(settings, "PRODUCTION", False))
+
+
+def lint_allowances(urls: CAUrls, production: bool | None = None) -> frozenset[str]:
+    """The non-blocking finding codes for certificates naming ``urls``: :data:`DEV_ALLOW` for a
+    development host (:func:`is_development_host`) outside production, nothing otherwise — in
+    production such a certificate is refused (and ``check --deploy`` reports the setting,
+    ``ca.E001``). ``production`` defaults to ``settings.PRODUCTION``."""
+    if production is None:
+        production = _production()
+    if production or not is_development_host(urls.base_url):
         return frozenset()
     return DEV_ALLOW
 

@@ -13,7 +13,8 @@ Which validator set:
   certificate is found by other means); CABF server-auth is not applicable.
 * CA certificates and the OCSP responder certificate: RFC 5280 validators
   (pkilint has no ETSI type for them).
-* CRLs: RFC 5280 CRL validators (type CRL for the issuing CA, ARL for root).
+* CRLs: RFC 5280 CRL validators, plus the validity-period bound of the type (CRL for the
+  issuing CA: ≤ 10 days; ARL for the root: ≤ 365 days).
 * OCSP responses: RFC 6960 validators.
 
 ``ERROR`` and ``FATAL`` findings refuse an artefact; ``WARNING``/``NOTICE``/
@@ -38,6 +39,7 @@ import importlib.metadata
 from typing import NamedTuple
 
 from pkilint import finding_filter, loader, pkix
+from pkilint.cabf import cabf_crl
 from pkilint.document import NodeVisitor
 from pkilint.etsi import create_decoding_validators as etsi_decoders
 from pkilint.etsi import create_etsi_finding_filters
@@ -160,6 +162,14 @@ def _etsi_cert_validator(etsi_type: str):
 
 @functools.cache
 def _crl_validator(crl_type: str):
+    """RFC 5280 CRL validators, and the longest thisUpdate → nextUpdate pkilint knows for the
+    type: 10 days for a CRL (end entities), 365 for an ARL (a root's list of CA certificates).
+    pkilint's other CRL-type rule, the CA/B Forum's reason allow-list, is left out: it forbids
+    certificateHold, which this CA offers."""
+    try:
+        kind = crl.CertificateRevocationListType[crl_type.upper()]
+    except KeyError:
+        raise ValueError(f"CRL type must be CRL or ARL, not {crl_type!r}") from None
     return crl.create_pkix_crl_validator_container(
         [
             pkix.create_attribute_decoder(name.ATTRIBUTE_TYPE_MAPPINGS),
@@ -167,7 +177,7 @@ def _crl_validator(crl_type: str):
         ],
         [
             crl.create_issuer_validator_container([]),
-            crl.create_validity_validator_container([]),
+            crl.create_validity_validator_container([cabf_crl.create_validity_period_validator(kind)]),
             crl.create_extensions_validator_container([]),
         ],
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django_fsm import FSMField, transition
 
 
@@ -11,10 +12,10 @@ class Reason(models.TextChoices):
     """RFC 5280 CRLReason, as stored (keys of ``crl.REASON_CODES``)."""
 
     UNSPECIFIED = "unspecified", "نامشخص"
-    KEY_COMPROMISE = "key_compromise", "افشای کلید"
+    KEY_COMPROMISE = "key_compromise", "افشای کلید (یا گم‌شدن توکن)"
     AFFILIATION_CHANGED = "affiliation_changed", "تغییر سمت یا وابستگی (پایان نقش)"
     SUPERSEDED = "superseded", "جایگزین‌شده"
-    CESSATION_OF_OPERATION = "cessation_of_operation", "توقف فعالیت (گم‌شدن توکن)"
+    CESSATION_OF_OPERATION = "cessation_of_operation", "توقف فعالیت (گواهی دیگر به کار نمی‌رود)"
     CERTIFICATE_HOLD = "certificate_hold", "تعلیق"
     PRIVILEGE_WITHDRAWN = "privilege_withdrawn", "سلب اختیار"
     CA_COMPROMISE = "ca_compromise", "افشای کلید مرکز صدور"
@@ -99,8 +100,14 @@ class IssuedCertificate(models.Model):
     def serial(self) -> int:
         return int(self.serial_hex, 16)
 
+    def unexpired_if_superseded(self) -> bool:
+        """A renewal replaced it, but it has not expired: its key (perhaps on a lost token) still
+        signs, so it can — and must be able to — be revoked."""
+        return self.status != IssuedCertificate.Status.SUPERSEDED or self.not_after > timezone.now()
+
     # -- transitions: only this row's fields, no I/O ----------------------------
-    @transition(field=status, source=[Status.ACTIVE, Status.ON_HOLD], target=Status.REVOKED)
+    @transition(field=status, source=[Status.ACTIVE, Status.ON_HOLD, Status.SUPERSEDED], target=Status.REVOKED,
+                conditions=[unexpired_if_superseded])
     def revoke(self, *, reason: str, when) -> None:
         self.revocation_reason = reason
         self.revoked_at = when

@@ -102,12 +102,69 @@ def _ca_row(slug: str, parent, token, key, cert: x509.Certificate, actor) -> Cer
     return ca
 
 
+def ocsp_responder_due(cert: x509.Certificate | None, now: dt.datetime | None = None) -> bool:
+    """No responder certificate yet, or less than ``CA_OCSP_RESPONDER_RENEW_DAYS`` of it left."""
+    margin = dt.timedelta(days=settings.CA_OCSP_RESPONDER_RENEW_DAYS)
+    return cert is None or cert.not_valid_after_utc - (now or timezone.now()) < margin
+
+
+def _ensure_ocsp_responder(token, issuer: builder.Signer, ca_name: str):
+    """The responder's EC key on the CA's token and its certificate, certified anew when due
+    (:func:`ocsp_responder_due`); the key is kept, the new certificate replaces the old one on
+    the token. Token I/O only: the caller records it (:func:`_record_ocsp_responder`)."""
+    key = _ensure_key(token, OCSP_KEY_LABEL, "ec-p256")
+    cert = token.certificate(key.key_id)
+    if ocsp_responder_due(cert):
+        subject = x509.Name.from_rfc4514_string(ca_name.replace("CN=", "CN=OCSP Responder for ", 1))
+        cert = builder.build_ocsp_responder(
+            public_key=key.public_key(), subject=subject, issuer=issuer,
+            validity_days=settings.CA_OCSP_RESPONDER_VALIDITY_DAYS,
+        )
+        token.import_certificate(cert, key.key_id, OCSP_KEY_LABEL)
+    return key, cert
+
+
+def _record_ocsp_responder(ca: CertificateAuthority, key, cert: x509.Certificate, actor) -> bool:
+    """Store the responder certificate on the CA's row (in the caller's transaction); audited.
+    False when the row already has it."""
+    previous = bytes(ca.ocsp_certificate_der or b"")
+    if previous == builder.der(cert):
+        return False
+    ca.ocsp_key_id = key.key_id.hex()
+    ca.ocsp_certificate_der = builder.der(cert)
+    ca.save(update_fields=["ocsp_key_id", "ocsp_certificate_der"])
+    extra = {"sha256": builder.fingerprint(cert), "not_after": cert.not_valid_after_utc.isoformat()}
+    if previous:
+        extra["replaces"] = builder.fingerprint(x509.load_der_x509_certificate(previous))
+    audit.record(actor=actor, target=ca, event="ca.ocsp_responder_certified", extra=extra)
+    return True
+
+
+def ocsp_responder_renew(*, ca_slug: str = "issuing", actor=None) -> bool:
+    """Certify the CA's OCSP responder key anew when its certificate is due (the same code as
+    ``ca init``), then re-sign every stored answer so none names the old certificate.
+
+    Beat runs it daily on the signing queue (:func:`ramis.ca.tasks.ocsp_responder_renew_due`).
+    Returns whether it renewed.
+    """
+    ca = CertificateAuthority.objects.get(slug=ca_slug)
+    token = signing.open_token(ca.token_label, signing.ca_settings(ca.slug)["pin"])
+    key, cert = _ensure_ocsp_responder(token, signing.signer(ca), signing.ca_settings(ca.slug)["name"])
+    with transaction.atomic():
+        ca = CertificateAuthority.objects.select_for_update().get(pk=ca.pk)
+        renewed = _record_ocsp_responder(ca, key, cert, actor)
+    if renewed:
+        count = ocsp_refresh(ca_slug=ca.slug)
+        log.info("renewed the OCSP responder certificate of CA %s; re-signed %d answers", ca.slug, count)
+    return renewed
+
+
 def ca_init(*, actor=None) -> list[CertificateAuthority]:
     """Create, if absent, the root CA and the issuing CA below it, each on its own token.
 
     Idempotent: keys and certificates already on the tokens are reused (the
     database rows can be rebuilt from them); the OCSP responder certificate
-    is renewed when it has less than a third of its life left. Publishes a
+    is renewed when due (:func:`ocsp_responder_due`). Publishes a
     first CRL for a CA that has none.
     """
     root_conf, iss_conf = settings.CA_ROOT, settings.CA_ISSUING
@@ -134,28 +191,12 @@ def ca_init(*, actor=None) -> list[CertificateAuthority]:
         iss_token.import_certificate(iss_cert, iss_key.key_id, ISSUING_KEY_LABEL)
     iss_signer = builder.Signer(iss_cert, iss_key, "issuing")
 
-    ocsp_key = _ensure_key(iss_token, OCSP_KEY_LABEL, "ec-p256")
-    ocsp_cert = iss_token.certificate(ocsp_key.key_id)
-    now = timezone.now()
-    if ocsp_cert is None or ocsp_cert.not_valid_after_utc - now < (
-        ocsp_cert.not_valid_after_utc - ocsp_cert.not_valid_before_utc
-    ) / 3:
-        subject = x509.Name.from_rfc4514_string(iss_conf["name"].replace("CN=", "CN=OCSP Responder for ", 1))
-        ocsp_cert = builder.build_ocsp_responder(
-            public_key=ocsp_key.public_key(), subject=subject, issuer=iss_signer,
-            validity_days=settings.CA_OCSP_RESPONDER_VALIDITY_DAYS,
-        )
-        iss_token.import_certificate(ocsp_cert, ocsp_key.key_id, OCSP_KEY_LABEL)
+    ocsp_key, ocsp_cert = _ensure_ocsp_responder(iss_token, iss_signer, iss_conf["name"])
 
     with transaction.atomic():
         root = _ca_row("root", None, root_token, root_key, root_cert, actor)
         issuing = _ca_row("issuing", root, iss_token, iss_key, iss_cert, actor)
-        if bytes(issuing.ocsp_certificate_der or b"") != builder.der(ocsp_cert):
-            issuing.ocsp_key_id = ocsp_key.key_id.hex()
-            issuing.ocsp_certificate_der = builder.der(ocsp_cert)
-            issuing.save(update_fields=["ocsp_key_id", "ocsp_certificate_der"])
-            audit.record(actor=actor, target=issuing, event="ca.ocsp_responder_certified",
-                         extra={"sha256": builder.fingerprint(ocsp_cert)})
+        _record_ocsp_responder(issuing, ocsp_key, ocsp_cert, actor)
     for ca in (root, issuing):
         if not ca.crls.exists():
             crl_publish(ca_slug=ca.slug, actor=actor)
@@ -384,10 +425,17 @@ def ocsp_refresh(
     certificate_ids: list[int] | None = None,
     due_before: dt.datetime | None = None,
 ) -> int:
-    """Re-sign the stored OCSP answers (all, some certificates, or those expiring soon)."""
+    """Re-sign the stored OCSP answers (all, some certificates, or those expiring soon).
+
+    "All" is every certificate that has not expired, or expired less than
+    ``CA_OCSP_AFTER_EXPIRY_DAYS`` ago: a relying party checking a signature made while the
+    certificate was valid still gets a fresh answer for that long (RFC 6960 §4.4.4, archive
+    cutoff; see the README). After that its last answer is left to lapse at its nextUpdate.
+    """
     ca = CertificateAuthority.objects.get(slug=ca_slug)
     responder = signing.responder(ca)
-    qs = IssuedCertificate.objects.filter(ca=ca, not_after__gte=timezone.now())
+    kept_since = timezone.now() - dt.timedelta(days=settings.CA_OCSP_AFTER_EXPIRY_DAYS)
+    qs = IssuedCertificate.objects.filter(ca=ca, not_after__gte=kept_since)
     if certificate_ids is not None:
         qs = IssuedCertificate.objects.filter(ca=ca, pk__in=certificate_ids)
     elif due_before is not None:

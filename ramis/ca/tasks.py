@@ -61,3 +61,25 @@ def ocsp_refresh_due() -> int:
 def ocsp_sign_unissued(ca_slug: str, hash_name: str, serial_hex: str) -> None:
     """An OCSP responder was asked about a serial of ours that nobody issued: sign "unknown"."""
     services.ocsp_sign_unissued(ca_slug=ca_slug, hash_name=hash_name, serial=int(serial_hex, 16))
+
+
+@shared_task(ignore_result=True)
+def ocsp_responder_renew_due() -> list[str]:
+    """Beat (daily): renew each CA's OCSP responder certificate ``CA_OCSP_RESPONDER_RENEW_DAYS``
+    before it expires and re-sign the stored answers with it. Returns the CAs renewed."""
+    renewed, failed = [], []
+    for slug in CertificateAuthority.objects.exclude(ocsp_key_id="").values_list("slug", flat=True):
+        if not signing.ca_settings(slug).get("pin"):
+            log.warning("no PIN for CA %s in this worker: its OCSP responder is not renewed by beat", slug)
+            continue
+        try:
+            if services.ocsp_responder_renew(ca_slug=slug):
+                renewed.append(slug)
+        except Exception:
+            log.exception("renewing the OCSP responder certificate of CA %s failed", slug)
+            failed.append(slug)
+    if renewed:
+        responder.clear_cache()
+    if failed:
+        raise services.CAError(f"OCSP responder not renewed for {', '.join(failed)}")
+    return renewed

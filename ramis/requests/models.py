@@ -60,6 +60,12 @@ def _can_decide_revocation(instance, user) -> bool:
     return _can_revoke_certificate(instance.certificate, user)
 
 
+def _unexpired_if_superseded(instance) -> bool:
+    """A superseded certificate (renewed onto another token) stays valid until it expires, and so
+    stays revocable until then: the old token may be lost (R19)."""
+    return instance.status != Certificate.Status.SUPERSEDED or instance.not_after > timezone.now()
+
+
 def _can_revoke_certificate(instance, user) -> bool:
     """The certificate's office, or a reviewer allowed to revoke (SEO, when a role ends)."""
     if not (user and getattr(user, "is_authenticated", False)):
@@ -581,9 +587,16 @@ class Certificate(ProtectedFSMModel):
         if not apps.is_installed("ramis.ca"):
             return None
         model = apps.get_model("ca", "IssuedCertificate")
-        return model.objects.filter(serial=self.serial).first()
+        return model.objects.filter(serial_hex=self.serial).first()
 
-    @transition(field=status, source=Status.ACTIVE, target=Status.REVOKED, permission=_can_revoke_certificate)
+    @property
+    def revocable(self) -> bool:
+        """Active, or superseded by a renewal and not yet expired (the holder, the office and a
+        reviewer may revoke it; who may is the transition's permission)."""
+        return self.status in (self.Status.ACTIVE, self.Status.SUPERSEDED) and _unexpired_if_superseded(self)
+
+    @transition(field=status, source=[Status.ACTIVE, Status.SUPERSEDED], target=Status.REVOKED,
+                permission=_can_revoke_certificate, conditions=[_unexpired_if_superseded])
     def revoke(self, reason: str = ""):
         self.revoked_at = timezone.now()
         self.revocation_reason = reason

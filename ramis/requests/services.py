@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_fsm import can_proceed, has_transition_perm
 
@@ -659,7 +660,7 @@ def revocation_request(*, certificate_id: int, actor, reason: str, note: str = "
     certificate = Certificate.objects.select_for_update().select_related("holder").get(pk=certificate_id)
     if certificate.holder.user_id != getattr(actor, "pk", None):
         raise PermissionDenied
-    if certificate.status != Certificate.Status.ACTIVE:
+    if not certificate.revocable:  # active, or superseded by a renewal and not expired
         raise InvalidTransition(certificate, "revoke", "این گواهی معتبر نیست.")
     if reason not in revocation_allowed_reasons(certificate):
         raise DomainError(
@@ -739,7 +740,8 @@ def role_end_with_revocation(
     registry_services.role_end(role_id=role_id, actor=actor, reason=reason, request=request)
     revoked = []
     for certificate in Certificate.objects.select_for_update().select_related("holder").filter(
-        role_id=role_id, status=Certificate.Status.ACTIVE
+        Q(status=Certificate.Status.ACTIVE) | Q(status=Certificate.Status.SUPERSEDED, not_after__gt=timezone.now()),
+        role_id=role_id,
     ):
         # ending the role (registry.review_role) is the authority for these revocations
         _revoke(certificate, actor=actor, reason=revocation_reason, note=reason, check_perm=False, request=request)

@@ -20,7 +20,6 @@ from ramis.registry.models import Role
 
 from . import forms, selectors, services
 from .models import (
-    Certificate,
     CertificateRequest,
     CertificateType,
     DocumentRequirement,
@@ -308,7 +307,7 @@ def certificate_renew(request, pk: int):
 @applicant_required
 def certificate_revoke(request, pk: int):
     certificate = selectors.get_certificate_for_applicant(request.user, pk)
-    if certificate.status != Certificate.Status.ACTIVE:
+    if not certificate.revocable:
         messages.error(request, "این گواهی معتبر نیست.")
         return redirect("requests:panel")
     allowed = services.revocation_allowed_reasons(certificate)

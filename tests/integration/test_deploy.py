@@ -20,7 +20,10 @@ def _env(**extra):
 
 def _check_deploy(tmp_path, **extra):
     env = _env(RAMIS_ENV="production", SECRET_KEY=secrets.token_urlsafe(48), ALLOWED_HOSTS="ra.example.ir",
-               RAMIS_VAR_DIR=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3", **extra)
+               RAMIS_VAR_DIR=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+               PUBLIC_BASE_URL="https://ra.example.ir")
+    env.update(extra)
+    env = {k: v for k, v in env.items() if v is not None}  # None: leave the setting unset
     return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
@@ -36,6 +39,15 @@ def test_check_deploy_refuses_the_sandbox_gateway_in_production(tmp_path):
     result = _check_deploy(tmp_path)
     assert result.returncode != 0
     assert "ramis.E001" in result.stderr
+
+
+@pytest.mark.parametrize("base_url", [None, "http://ra.example.ir", "https://127.0.0.1", "https://192.0.2.7:8443",
+                                      "https://localhost"])
+def test_check_deploy_refuses_a_public_base_url_certificates_cannot_name(tmp_path, base_url):
+    """None: unset, the development default http://127.0.0.1:8000."""
+    result = _check_deploy(tmp_path, PAYMENT_ALLOW_SANDBOX="1", PUBLIC_BASE_URL=base_url)
+    assert result.returncode != 0
+    assert "ca.E001" in result.stderr and "PUBLIC_BASE_URL" in result.stderr, result.stderr
 
 
 def test_production_refuses_to_start_without_secret_key(tmp_path):

@@ -172,6 +172,19 @@ def test_development_base_url_on_loopback_is_allowed_but_reported(pki):
     assert any(f.code == "etsi.internal_domain_name" for f in issued.findings)
 
 
+@pytest.mark.parametrize("base_url", ["http://127.0.0.1:8000", "http://localhost:8000", "https://10.20.30.40"])
+def test_in_production_a_loopback_or_ip_base_url_is_refused(pki, settings, base_url):
+    urls = builder.CAUrls(base_url, "issuing")
+    assert builder.lint_allowances(urls) == builder.DEV_ALLOW
+    settings.PRODUCTION = True
+    assert builder.lint_allowances(urls) == frozenset()
+    _key, csr = make_csr()
+    with pytest.raises(LintError, match="etsi.internal_domain_name"):  # the lint gate: nothing is signed
+        builder.issue_from_csr(profile=profiles.get_profile("seal"), csr=csr, subject=SEAL_SUBJECT,
+                               issuer=pki.issuing, urls=urls)
+    assert builder.lint_allowances(builder.CAUrls("https://pki.ramis.ir", "issuing")) == frozenset()
+
+
 def test_ca_and_responder_certificates(pki, openssl):
     root, issuing = pki.root.cert, pki.issuing.cert
     assert root.issuer == root.subject
@@ -259,6 +272,11 @@ def test_empty_crl_and_root_arl(pki, openssl):
     assert len(x509.load_der_x509_crl(der)) == 0
     out = run("lint_crl", "lint", "-t", "ARL", "-p", "PKIX", "-s", "ERROR", path, check=False)
     assert out.returncode == 0, out.stdout + out.stderr
+    # the type matters: 30 days between thisUpdate and nextUpdate suit an ARL, not a CRL (≤ 10 days)
+    assert [f.code for f in lint.blocking(lint.lint_crl(der, "ARL"))] == []
+    assert [f.code for f in lint.blocking(lint.lint_crl(der, "CRL"))] == ["cabf.crl_invalid_validity_period"]
+    with pytest.raises(ValueError, match="CRL or ARL"):
+        lint.lint_crl(der, "delta")
 
 
 def test_crl_with_100000_entries_in_under_5_seconds(pki, openssl):

@@ -202,24 +202,29 @@ def test_ocsp_get_post_unknown_malformed(issuing, client):
     assert client.put("/ca/ocsp/issuing/").status_code == 405
 
 
-def _hashes(issuer_cert):
+def _hashes(issuer_cert, hash_name="sha1"):
     from ramis.ca.builder import issuer_hashes
 
-    return issuer_hashes(issuer_cert)["sha1"]
+    return issuer_hashes(issuer_cert)[hash_name]
 
 
 @pytest.mark.django_db(transaction=True)
 def test_openssl_ocsp_against_the_live_server(live_server, openssl, tmp_path, django_capture_on_commit_callbacks):
     responder.clear_cache()
     root, issuing = services.ca_init(actor=None)
-    good, bad = issue(), issue("seal")
+    good, bad, renewed = issue(), issue("seal"), issue()
     services.certificate_revoke(serial=bad.serial_hex, reason="affiliation_changed", actor=None)
     tasks.revocation_publish(bad.pk)  # what the on-commit task does
+    # renewed onto a new token, then the old token is lost: the superseded certificate is revoked
+    services.certificate_supersede(serial=renewed.serial_hex, actor=None)
+    call_command("ca", "revoke", "--serial", renewed.serial_hex, "--reason", "key_compromise")
+    tasks.revocation_publish(renewed.pk)
+    assert IssuedCertificate.objects.get(pk=renewed.pk).status == S.REVOKED
     (tmp_path / "issuing.pem").write_bytes(x509.load_der_x509_certificate(bytes(issuing.certificate_der))
                                            .public_bytes(serialization.Encoding.PEM))
     (tmp_path / "root.pem").write_bytes(x509.load_der_x509_certificate(bytes(root.certificate_der))
                                         .public_bytes(serialization.Encoding.PEM))
-    for name, c in (("good", good), ("bad", bad)):
+    for name, c in (("good", good), ("bad", bad), ("renewed", renewed)):
         (tmp_path / f"{name}.pem").write_bytes(x509.load_der_x509_certificate(bytes(c.der))
                                                .public_bytes(serialization.Encoding.PEM))
     url = f"{live_server.url}/ca/ocsp/issuing/"
@@ -228,7 +233,11 @@ def test_openssl_ocsp_against_the_live_server(live_server, openssl, tmp_path, dj
     out = run(*base, "-cert", str(tmp_path / "good.pem"), check=False)
     assert "Response verify OK" in out.stderr and ": good" in out.stdout, out
     out = run(*base, "-sha256", "-cert", str(tmp_path / "bad.pem"), check=False)
+    assert "Response verify OK" in out.stderr, out
     assert ": revoked" in out.stdout and "Reason: affiliationChanged" in out.stdout, out
+    out = run(*base, "-cert", str(tmp_path / "renewed.pem"), check=False)
+    assert "Response verify OK" in out.stderr, out
+    assert ": revoked" in out.stdout and "Reason: keyCompromise" in out.stdout, out
     out = run(*base, "-serial", "0xabcdef0123", check=False)
     assert "Response verify OK" in out.stderr and "0xabcdef0123: unknown" in out.stdout, out
     # and the CRL the certificate names verifies with openssl
@@ -240,6 +249,10 @@ def test_openssl_ocsp_against_the_live_server(live_server, openssl, tmp_path, dj
     out = run(openssl, "crl", "-inform", "DER", "-in", str(crl_path), "-CAfile", str(tmp_path / "chain.pem"),
               "-noout", "-verify")
     assert "verify OK" in out.stdout + out.stderr
+    listed = x509.load_der_x509_crl(crl_path.read_bytes())
+    for c in (bad, renewed):
+        assert listed.get_revoked_certificate_by_serial_number(c.serial) is not None
+    assert listed.get_revoked_certificate_by_serial_number(good.serial) is None
 
 
 # -- tasks --------------------------------------------------------------------------------------------
@@ -377,3 +390,139 @@ def test_lean_ocsp_wsgi_entry_returns_the_same_bytes_as_the_view(issuing, client
     env = {"PATH_INFO": "/ca/ocsp/issuing/", "REQUEST_METHOD": "POST", "CONTENT_LENGTH": "5",
            "wsgi.input": io.BytesIO(b"junk!")}
     assert b"".join(wsgi.application(env, start_response)) == b"\x30\x03\x0a\x01\x01"
+
+
+def _responder_cert(ca) -> x509.Certificate:
+    return x509.load_der_x509_certificate(bytes(CertificateAuthority.objects.get(pk=ca.pk).ocsp_certificate_der))
+
+
+def test_beat_renews_the_ocsp_responder_certificate_before_it_expires(cas, settings, tmp_path, openssl):
+    from django.conf import settings as conf
+
+    root, issuing = cas
+    cert = issue()
+    first = _responder_cert(issuing)
+    assert conf.CELERY_BEAT_SCHEDULE["ca-ocsp-responder-renew"]["task"] == "ramis.ca.tasks.ocsp_responder_renew_due"
+    assert tasks.ocsp_responder_renew_due() == []  # 90 days left, renewed 30 before: nothing to do
+    assert _responder_cert(issuing) == first
+
+    # a responder certificate with a short life (one day) ...
+    settings.CA_OCSP_RESPONDER_VALIDITY_DAYS, settings.CA_OCSP_RESPONDER_RENEW_DAYS = 1, 100
+    assert tasks.ocsp_responder_renew_due() == ["issuing"]
+    short = _responder_cert(issuing)
+    assert (short.not_valid_after_utc - short.not_valid_before_utc).days == 1
+    # ... is renewed by the daily beat, since less than CA_OCSP_RESPONDER_RENEW_DAYS of it is left
+    settings.CA_OCSP_RESPONDER_VALIDITY_DAYS, settings.CA_OCSP_RESPONDER_RENEW_DAYS = 90, 30
+    before = {bytes(d) for d in OCSPResponse.objects.values_list("der", flat=True)}
+    assert tasks.ocsp_responder_renew_due() == ["issuing"]
+    new = _responder_cert(issuing)
+    assert new not in (first, short) and (new.not_valid_after_utc - new.not_valid_before_utc).days == 90
+    assert new.public_key() == first.public_key()  # the same key on the token, certified anew
+    assert tasks.ocsp_responder_renew_due() == []
+    entry = AuditEntry.objects.filter(event="ca.ocsp_responder_certified").order_by("-id").first()
+    assert entry.extra["sha256"] == new.fingerprint(hashes.SHA256()).hex().upper()
+    assert entry.extra["replaces"] == short.fingerprint(hashes.SHA256()).hex().upper()
+
+    # every stored answer was re-signed by the new certificate, and verifies with it alone
+    rows = list(OCSPResponse.objects.filter(certificate=cert))
+    assert len(rows) == 2 and before.isdisjoint(bytes(r.der) for r in rows)
+    (tmp_path / "new.pem").write_bytes(new.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "root.pem").write_bytes(x509.load_der_x509_certificate(bytes(root.certificate_der))
+                                        .public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "issuing.pem").write_bytes(x509.load_der_x509_certificate(bytes(issuing.certificate_der))
+                                           .public_bytes(serialization.Encoding.PEM))
+    for row in rows:
+        resp = c_ocsp.load_der_ocsp_response(bytes(row.der))
+        assert resp.certificates == [new] and resp.certificate_status == c_ocsp.OCSPCertStatus.GOOD
+        (tmp_path / "resp.der").write_bytes(bytes(row.der))
+        base = [openssl, "ocsp", "-respin", str(tmp_path / "resp.der"), "-issuer", str(tmp_path / "issuing.pem")]
+        out = run(*base, "-VAfile", str(tmp_path / "new.pem"), check=False)
+        assert "Response verify OK" in out.stderr, out
+        # and through the chain, from the certificate the answer carries (the new one, valid 90 days)
+        out = run(*base, "-CAfile", str(tmp_path / "root.pem"), "-verify_other", str(tmp_path / "issuing.pem"),
+                  check=False)
+        assert "Response verify OK" in out.stderr, out
+
+
+def test_the_crl_is_published_only_after_commit(issuing, django_capture_on_commit_callbacks):
+    cert = issue()
+    number = CertificateAuthority.objects.get(pk=issuing.pk).crl_number
+    crls = CRL.objects.filter(ca=issuing).count()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.certificate_revoke(serial=cert.serial_hex, reason="key_compromise", actor=None)
+    # committed nothing yet: no new CRL, the number did not move, the last CRL does not list it
+    assert callbacks and CertificateAuthority.objects.get(pk=issuing.pk).crl_number == number
+    assert CRL.objects.filter(ca=issuing).count() == crls
+    assert latest_crl(issuing).get_revoked_certificate_by_serial_number(cert.serial) is None
+    for callback in callbacks:  # what the commit runs
+        callback()
+    assert CertificateAuthority.objects.get(pk=issuing.pk).crl_number == number + 1
+    assert latest_crl(issuing).get_revoked_certificate_by_serial_number(cert.serial) is not None
+
+
+def test_pkilint_finds_no_error_in_published_crls_and_the_unknown_answer(cas, client, tmp_path):
+    root, issuing = cas
+    cert = issue()
+    services.certificate_hold(serial=issue().serial_hex, actor=None)
+    services.certificate_revoke(serial=cert.serial_hex, reason="key_compromise", actor=None)
+    for ca, crl_type in ((issuing, "CRL"), (root, "ARL")):
+        row = services.crl_publish(ca_slug=ca.slug)
+        assert row.entries == (2 if ca == issuing else 0)
+        assert lint.blocking(lint.lint_crl(bytes(row.der), crl_type)) == []
+        path = tmp_path / f"{ca.slug}.crl"
+        path.write_bytes(bytes(row.der))
+        out = run("lint_crl", "lint", "-t", crl_type, "-p", "PKIX", "-s", "ERROR", str(path), check=False)
+        assert out.returncode == 0, out.stdout + out.stderr
+
+    issuer_cert = x509.load_der_x509_certificate(bytes(issuing.certificate_der))
+    for alg in (hashes.SHA1(), hashes.SHA256()):  # noqa: S303
+        query = c_ocsp.OCSPRequestBuilder().add_certificate_by_hash(
+            *_hashes(issuer_cert, alg.name), 0x5EED0FF1CE, alg).build().public_bytes(serialization.Encoding.DER)
+        raw = client.post("/ca/ocsp/issuing/", query, content_type="application/ocsp-request").content
+        assert c_ocsp.load_der_ocsp_response(raw).certificate_status == c_ocsp.OCSPCertStatus.UNKNOWN
+        assert lint.blocking(lint.lint_ocsp_response(raw)) == []
+        path = tmp_path / f"unknown-{alg.name}.der"
+        path.write_bytes(raw)
+        out = run("lint_ocsp_response", "lint", "-s", "ERROR", str(path), check=False)
+        assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_expired_certificates_keep_fresh_ocsp_answers_for_a_while(issuing, settings, client):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    settings.CA_OCSP_AFTER_EXPIRY_DAYS = 7
+    recent, old = issue(), issue()
+    now = timezone.now()
+    IssuedCertificate.objects.filter(pk=recent.pk).update(not_after=now - dt.timedelta(days=2))
+    IssuedCertificate.objects.filter(pk=old.pk).update(not_after=now - dt.timedelta(days=8))
+    stale = now - dt.timedelta(minutes=1)
+    OCSPResponse.objects.update(next_update=stale)  # answers whose nextUpdate has passed
+    before = {r.pk: bytes(r.der) for r in OCSPResponse.objects.all()}
+
+    tasks.ocsp_refresh_due()
+    assert {IssuedCertificate.objects.get(pk=c.pk).status for c in (recent, old)} == {S.EXPIRED}
+    fresh = OCSPResponse.objects.filter(certificate=recent)
+    assert len(fresh) == 2 and all(r.next_update > now and bytes(r.der) != before[r.pk] for r in fresh)
+    responder.clear_cache()
+    resp = c_ocsp.load_der_ocsp_response(client.post("/ca/ocsp/issuing/", ocsp_request(recent, issuing),
+                                                     content_type="application/ocsp-request").content)
+    assert resp.certificate_status == c_ocsp.OCSPCertStatus.GOOD and resp.next_update_utc > now
+    # past CA_OCSP_AFTER_EXPIRY_DAYS nothing is signed for it any more: its last answer lapses
+    assert all(r.next_update == stale and bytes(r.der) == before[r.pk]
+               for r in OCSPResponse.objects.filter(certificate=old))
+
+
+def test_reason_labels_say_what_the_requests_room_means():
+    """A lost token is revoked as key compromise (requests → CA); cessation of operation is not
+    about tokens (the desk uses it for a certificate whose issuance was abandoned)."""
+    from ramis.ca.models import Reason
+    from ramis.requests.models import RFC5280_REASON, RevocationReason
+
+    assert RFC5280_REASON[RevocationReason.TOKEN_LOST] == Reason.KEY_COMPROMISE
+    assert "توکن" in Reason.KEY_COMPROMISE.label
+    assert "توکن" not in Reason.CESSATION_OF_OPERATION.label
+    for ours, ca_reason in RFC5280_REASON.items():
+        if "توکن" in ca_reason.label:
+            assert ca_reason == RFC5280_REASON[RevocationReason.TOKEN_LOST], ours

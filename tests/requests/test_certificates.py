@@ -372,3 +372,141 @@ def test_certificate_stays_active_when_the_ca_does_not_revoke(applicant_client, 
     assert not AuditEntry.objects.for_object(certificate).filter(event="certificate.revoked").exists()
     assert not AuditEntry.objects.filter(event="revocation.requested").exists()
     assert not OutboxMessage.objects.filter(template="certificate_revoked").exists()
+
+
+# --- a superseded certificate is still valid until it expires: it can be revoked (R19) -----------------
+
+
+def _renew_onto_a_new_token(applicant_person, certificate, clerk, catalogue):
+    """Renew with a bought token: the old certificate, on the old token, becomes superseded."""
+    from .conftest import pdf_upload
+
+    user = applicant_person.user
+    renewal = services.renewal_start(certificate_id=certificate.pk, actor=user)
+    services.request_update(request_id=renewal.pk, actor=user, step="token",
+                            data={"token_choice": "buy", "token_model": catalogue["token"]})
+    for requirement in services.DocumentRequirement.objects.for_request(renewal).filter(required=True):
+        services.document_upload(request_id=renewal.pk, requirement_id=requirement.pk, upload=pdf_upload(),
+                                 actor=user)
+    renewal = advance(CertificateRequest.objects.get(pk=renewal.pk), "awaiting_issuance", clerk=clerk)
+    issued = issue_test_certificate(renewal.cert_type)
+    new = services.request_mark_issued(request_id=renewal.pk, actor=clerk, serial=issued.serial_hex,
+                                       not_before=issued.not_before, not_after=issued.not_after,
+                                       token_serial="NEW-TOKEN-0001")
+    assert Certificate.objects.get(pk=certificate.pk).status == "superseded"
+    return new
+
+
+def _ocsp_status(client, serial: str):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509 import ocsp
+
+    from ramis.ca import responder
+    from ramis.ca.models import CertificateAuthority, IssuedCertificate
+
+    responder.clear_cache()
+    issued = IssuedCertificate.objects.get(serial_hex=serial)
+    issuer = CertificateAuthority.objects.get(slug="issuing")
+    query = ocsp.OCSPRequestBuilder().add_certificate(
+        x509.load_der_x509_certificate(bytes(issued.der)), x509.load_der_x509_certificate(bytes(issuer.certificate_der)),
+        hashes.SHA1()).build()  # noqa: S303
+    raw = client.post("/ca/ocsp/issuing/", query.public_bytes(serialization.Encoding.DER),
+                      content_type="application/ocsp-request").content
+    return ocsp.load_der_ocsp_response(raw)
+
+
+def test_holder_revokes_a_superseded_certificate_whose_old_token_is_lost(
+        applicant_client, applicant_person, certificate, clerk, catalogue, client,
+        django_capture_on_commit_callbacks):
+    from cryptography import x509
+    from cryptography.x509 import ocsp
+
+    from ramis.ca.models import IssuedCertificate
+
+    new = _renew_onto_a_new_token(applicant_person, certificate, clerk, catalogue)
+    assert IssuedCertificate.objects.get(serial_hex=certificate.serial).status == "superseded"
+    assert _ocsp_status(client, certificate.serial).certificate_status == ocsp.OCSPCertStatus.GOOD
+    # the panel offers Revoke for the superseded (unexpired) certificate, Renew only for the new one
+    page = applicant_client.get(reverse("requests:panel")).content.decode()
+    assert reverse("requests:revoke", args=[certificate.pk]) in page
+    assert reverse("requests:renew", args=[certificate.pk]) not in page
+    assert reverse("requests:renew", args=[new.pk]) in page
+    assert applicant_client.get(reverse("requests:revoke", args=[certificate.pk])).status_code == 200
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = applicant_client.post(reverse("requests:revoke", args=[certificate.pk]),
+                                         {"reason": "key_compromise", "note": "توکن قبلی گم شد", "confirm": "on"})
+    assert response["Location"] == reverse("requests:panel")
+    old = Certificate.objects.get(pk=certificate.pk)
+    assert old.status == "revoked" and old.revocation_reason == "key_compromise"
+    assert Certificate.objects.get(pk=new.pk).status == "active"
+    ca_row = IssuedCertificate.objects.get(serial_hex=certificate.serial)
+    assert (ca_row.status, ca_row.revocation_reason) == ("revoked", "key_compromise")
+    entry = AuditEntry.objects.for_object(old).get(event="certificate.revoked")
+    assert (entry.old, entry.new) == ("superseded", "revoked")
+    assert AuditEntry.objects.filter(event="certificate.revoked", target_type="ca.issuedcertificate",
+                                     old="superseded", new="revoked").exists()
+    answer = _ocsp_status(client, certificate.serial)
+    assert answer.certificate_status == ocsp.OCSPCertStatus.REVOKED
+    assert answer.revocation_reason == x509.ReasonFlags.key_compromise
+    assert _ocsp_status(client, new.serial).certificate_status == ocsp.OCSPCertStatus.GOOD
+    crl = x509.load_der_x509_crl(client.get("/ca/crl/issuing.crl").content)
+    assert crl.get_revoked_certificate_by_serial_number(int(certificate.serial, 16)) is not None
+    assert crl.get_revoked_certificate_by_serial_number(int(new.serial, 16)) is None
+
+
+def test_an_expired_superseded_certificate_is_not_revocable(applicant_client, applicant_person, certificate, clerk,
+                                                            catalogue):
+    from ramis.ca import services as ca_services
+    from ramis.ca.models import IssuedCertificate
+
+    _renew_onto_a_new_token(applicant_person, certificate, clerk, catalogue)
+    past = timezone.now() - dt.timedelta(minutes=1)
+    Certificate.objects.filter(pk=certificate.pk).update(not_after=past)
+    IssuedCertificate.objects.filter(serial_hex=certificate.serial).update(not_after=past)
+    assert reverse("requests:revoke", args=[certificate.pk]) not in \
+        applicant_client.get(reverse("requests:panel")).content.decode()
+    response = applicant_client.post(reverse("requests:revoke", args=[certificate.pk]),
+                                     {"reason": "key_compromise", "confirm": "on"})
+    assert response["Location"] == reverse("requests:panel")
+    with pytest.raises(InvalidTransition):
+        services.revocation_request(certificate_id=certificate.pk, actor=applicant_person.user,
+                                    reason="key_compromise")
+    with pytest.raises(InvalidTransition):
+        ca_services.certificate_revoke(serial=certificate.serial, reason="key_compromise", actor=None)
+    assert Certificate.objects.get(pk=certificate.pk).status == "superseded"
+    assert IssuedCertificate.objects.get(serial_hex=certificate.serial).status == "superseded"
+
+
+def test_the_office_and_a_role_end_revoke_superseded_certificates(applicant_person, certificate, clerk, catalogue,
+                                                                  seo_reviewer):
+    from ramis.desk import services as desk_services
+
+    new = _renew_onto_a_new_token(applicant_person, certificate, clerk, catalogue)
+    from .conftest import pdf_upload
+
+    desk_services.certificate_revoke_by_office(certificate_id=certificate.pk, actor=clerk, reason="token_lost",
+                                               form_upload=pdf_upload("form.pdf"))
+    assert Certificate.objects.get(pk=certificate.pk).status == "revoked"
+    # a second renewal's superseded certificate goes with the role
+    newer = _renew_onto_a_new_token(applicant_person, new, clerk, catalogue)
+    revoked = services.role_end_with_revocation(role_id=certificate.role_id, actor=seo_reviewer, reason="پایان سمت")
+    assert sorted(c.pk for c in revoked) == sorted([new.pk, newer.pk])
+    assert Certificate.objects.get(pk=new.pk).status == "revoked"
+
+
+def test_the_office_page_offers_revocation_of_a_superseded_certificate(client, applicant_person, certificate, clerk,
+                                                                       catalogue):
+    from tests.conftest import login_staff
+
+    _renew_onto_a_new_token(applicant_person, certificate, clerk, catalogue)
+    login_staff(client, clerk)
+    page = client.get(reverse("desk:certificate", args=[certificate.pk])).content.decode()
+    assert 'id="revoke"' in page
+
+
+def test_certificate_issued_finds_the_ca_record(certificate):
+    from ramis.ca.models import IssuedCertificate
+
+    assert certificate.issued() == IssuedCertificate.objects.get(serial_hex=certificate.serial)
