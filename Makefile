@@ -57,6 +57,7 @@ lint: install
 check-deploy: install
 	RAMIS_ENV=production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=ramis.example \
 	  PUBLIC_BASE_URL=https://ramis.example \
+	  PAYMENT_BACKEND=ramis.requests.payments.AzBankGatewaysBackend BANK_MERCHANT_CODE=check-deploy \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 clean:

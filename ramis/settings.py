@@ -31,8 +31,12 @@ if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when RAMIS_ENV=production")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-# Public base URL used in certificates (CRL/OCSP/AIA), seal snippets, e-mails and SMS links.
+# Public base URL of the portal: seal snippets, e-mails and SMS links (https:// in production).
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Base of the URLs certificates name (CRL distribution point, AIA OCSP and caIssuers). Empty:
+# plain http:// on PUBLIC_BASE_URL's host — relying parties fetch CRLs and OCSP over HTTP
+# (RFC 5280 §4.2.1.13, RFC 6960 appendix A), and /ca/ is exempt from the HTTPS redirect.
+CA_PUBLIC_URL = env_str("CA_PUBLIC_URL", "").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -8,6 +8,7 @@ OCSP/CRL views never do.
 from __future__ import annotations
 
 import functools
+from urllib.parse import urlsplit
 
 from cryptography import x509
 from django.conf import settings
@@ -23,8 +24,16 @@ def ca_settings(slug: str) -> dict:
     return {"root": settings.CA_ROOT, "issuing": settings.CA_ISSUING}[slug]
 
 
+def public_url() -> str:
+    """The base of the URLs certificates name: ``CA_PUBLIC_URL``, else plain ``http://`` on the
+    host (and port) of ``PUBLIC_BASE_URL``."""
+    if settings.CA_PUBLIC_URL:
+        return settings.CA_PUBLIC_URL
+    return "http://" + urlsplit(settings.PUBLIC_BASE_URL).netloc
+
+
 def urls(slug: str) -> builder.CAUrls:
-    return builder.CAUrls(settings.PUBLIC_BASE_URL, slug)
+    return builder.CAUrls(public_url(), slug)
 
 
 def open_token(label: str, pin: str) -> Token:

@@ -50,6 +50,15 @@ def test_check_deploy_refuses_a_public_base_url_certificates_cannot_name(tmp_pat
     assert "ca.E001" in result.stderr and "PUBLIC_BASE_URL" in result.stderr, result.stderr
 
 
+@pytest.mark.parametrize(("ca_url", "code"), [("http://10.0.0.7", "ca.E002"), ("http://localhost:8080", "ca.E002"),
+                                             ("https://pki.example.ir", "ca.W001")])
+def test_check_deploy_judges_the_urls_certificates_name(tmp_path, ca_url, code):
+    result = _check_deploy(tmp_path, PAYMENT_ALLOW_SANDBOX="1", CA_PUBLIC_URL=ca_url)
+    assert result.returncode != 0
+    assert code in result.stderr and "CA_PUBLIC_URL" in result.stderr, result.stderr
+    assert "ca.E001" not in result.stderr  # the portal's own https:// address is fine
+
+
 def test_production_refuses_to_start_without_secret_key(tmp_path):
     env = _env(RAMIS_ENV="production", SECRET_KEY="", ALLOWED_HOSTS="ra.example.ir", RAMIS_VAR_DIR=str(tmp_path))
     result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True,

@@ -460,3 +460,18 @@ def test_get_path_keeps_a_trailing_slash_that_is_base64():
     assert decode_get_path("MAP%2F") == b"0\x03\xff"
     assert decode_get_path("MAP-") == b"0\x03\xfe"  # URL-safe alphabet
     assert decode_get_path("/MAM=/") == b"0\x03"  # a stray trailing slash is dropped
+
+
+def test_certificates_name_plain_http_on_the_portals_host(settings):
+    """RFC 5280 §4.2.1.13 / RFC 6960 appendix A: CRL and OCSP are fetched over HTTP; the portal
+    itself is https:// in production."""
+    from ramis.ca import signing
+
+    settings.PUBLIC_BASE_URL = "https://ra.example.ir"
+    settings.CA_PUBLIC_URL = ""
+    urls = signing.urls("issuing")
+    assert (urls.crl, urls.ocsp, urls.ca_issuers) == (
+        "http://ra.example.ir/ca/crl/issuing.crl", "http://ra.example.ir/ca/ocsp/issuing/",
+        "http://ra.example.ir/ca/certs/issuing.crt")
+    settings.CA_PUBLIC_URL = "http://pki.example.ir"
+    assert signing.urls("root").crl == "http://pki.example.ir/ca/crl/root.crl"
