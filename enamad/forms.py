@@ -212,7 +212,7 @@ class AddressCodeForm(forms.Form):
 class DomainCodeForm(forms.Form):
     """N22: the code e-mailed to info@ the business's domain."""
 
-    code = DigitsField(label="کد ارسال‌شده به رایانامه info@ دامنه", max_length=6, min_length=6)
+    code = DigitsField(label="کد ارسال‌شده به رایانامه", max_length=6, min_length=6)
 
 
 class RejectForm(forms.Form):

@@ -269,7 +269,7 @@ class VerificationMethod(models.TextChoices):
     FILE = "file", "فایل متنی در ریشه سایت"
     DNS = "dns", "رکورد TXT در DNS"
     TITLE = "title", "عنوان موقت صفحه اول"
-    EMAIL = "email", "کد ارسالی به رایانامه info@ دامنه"
+    EMAIL = "email", "کد ارسالی به رایانامه info دامنه"
 
 
 EDITABLE_STATES = (BusinessStatus.DRAFT, BusinessStatus.DEFICIENT)

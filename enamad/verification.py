@@ -523,7 +523,7 @@ def monitor_check(domain: str, token: str, method: str, standing_proof: bool = F
         result.domain_ok, result.method = True, method
     elif method == VerificationMethod.EMAIL:
         result.problems.append("نشانه ماندگار تأییدیه فنی (برچسب meta، فایل یا رکورد TXT) روی سایت نیست و تأیید با کد "
-                               "رایانامه‌ای info@ دامنه باید تازه شود.")
+                               "ارسالی به رایانامه info دامنه باید تازه شود.")
     else:
         result.problems.append("نشانه تأییدیه فنی (برچسب meta، فایل یا رکورد TXT) دیگر روی سایت نیست؛ عنوان موقت صفحه "
                                "فقط برای تأییدیه نخست بود.")

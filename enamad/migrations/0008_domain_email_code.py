@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='business',
             name='domain_verified_method',
-            field=models.CharField(blank=True, choices=[('meta', 'برچسب meta در صفحه اول'), ('file', 'فایل متنی در ریشه سایت'), ('dns', 'رکورد TXT در DNS'), ('title', 'عنوان موقت صفحه اول'), ('email', 'کد ارسالی به رایانامه info@ دامنه')], max_length=5),
+            field=models.CharField(blank=True, choices=[('meta', 'برچسب meta در صفحه اول'), ('file', 'فایل متنی در ریشه سایت'), ('dns', 'رکورد TXT در DNS'), ('title', 'عنوان موقت صفحه اول'), ('email', 'کد ارسالی به رایانامه info دامنه')], max_length=5),
         ),
         migrations.CreateModel(
             name='DomainEmailCode',
