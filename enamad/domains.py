@@ -63,6 +63,16 @@ def normalize_domain(value: str) -> str:
     return ascii_name
 
 
+def control_email_address(domain: str) -> str:
+    """N22's e-mailed code goes to ``info@`` the business's own domain, in its ASCII form
+    (``info@xn--…`` for an IDN: mail servers and the SMTP envelope take no Unicode domain)."""
+    try:
+        ascii_name = idna.encode(domain.lower().rstrip("."), uts46=True).decode("ascii")
+    except idna.IDNAError:
+        raise ValidationError("نام دامنه معتبر نیست.", code="invalid") from None
+    return f"info@{ascii_name}"
+
+
 def _is_ip(text: str) -> bool:
     try:
         ipaddress.ip_address(text)

@@ -209,6 +209,12 @@ class AddressCodeForm(forms.Form):
     code = DigitsField(label="کد درج‌شده در نامه پستی", max_length=8, min_length=8)
 
 
+class DomainCodeForm(forms.Form):
+    """N22: the code e-mailed to info@ the business's domain."""
+
+    code = DigitsField(label="کد ارسال‌شده به رایانامه", max_length=6, min_length=6)
+
+
 class RejectForm(forms.Form):
     reason = forms.CharField(label="دلیل", widget=forms.Textarea(attrs={"rows": 3}))
 

@@ -269,6 +269,7 @@ class VerificationMethod(models.TextChoices):
     FILE = "file", "فایل متنی در ریشه سایت"
     DNS = "dns", "رکورد TXT در DNS"
     TITLE = "title", "عنوان موقت صفحه اول"
+    EMAIL = "email", "کد ارسالی به رایانامه info دامنه"
 
 
 EDITABLE_STATES = (BusinessStatus.DRAFT, BusinessStatus.DEFICIENT)
@@ -615,6 +616,38 @@ class ReviewItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item} {'✓' if self.approved else '✗'}"
+
+
+class DomainEmailCode(models.Model):
+    """N22's e-mailed domain-control code: sent to ``info@`` the business's domain (``address``,
+    in its ASCII/punycode form), stored as an HMAC, valid until ``expires_at``, single use
+    (``used_at``), dead after ``ENAMAD_DOMAIN_EMAIL_MAX_ATTEMPTS`` wrong tries. Only a
+    business's latest code counts; the rows also bound the resends (per business and per
+    address, per day)."""
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="domain_email_codes")
+    address = models.EmailField(db_index=True)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField()
+    failures = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    # Who asked for it: the holder from the technical page, or the monitor asking a sealed
+    # site's holder to confirm again (README "Seal monitoring").
+    by_monitor = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "کد تأییدیه فنی رایانامه‌ای"
+        verbose_name_plural = "کدهای تأییدیه فنی رایانامه‌ای"
+
+    def __str__(self) -> str:
+        return f"{self.address} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def is_live(self) -> bool:
+        return (self.used_at is None and self.expires_at > timezone.now()
+                and self.failures < settings.ENAMAD_DOMAIN_EMAIL_MAX_ATTEMPTS)
 
 
 # --- Seals (N16–N18, N22) ---------------------------------------------------------------------

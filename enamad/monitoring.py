@@ -49,7 +49,7 @@ class BatchReport:
 
 def _check(snapshot: services.SealSnapshot) -> verification.MonitorResult | None:
     try:
-        return verification.monitor_check(snapshot.domain, snapshot.token, snapshot.method)
+        return snapshot.check()
     except Exception:  # a bug in a check must not pass for a failing site
         logger.exception("monitor check of %s crashed", snapshot.domain)
         return None

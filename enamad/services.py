@@ -32,6 +32,7 @@ from ramis.common.errors import InvalidTransition
 from ramis.common.uploads import validate_upload
 
 from . import verification
+from .domains import control_email_address, display_domain
 from .models import (
     CHANGE_CATEGORIES,
     Account,
@@ -45,6 +46,7 @@ from .models import (
     ComplaintAttachment,
     ComplaintStatus,
     DocumentKind,
+    DomainEmailCode,
     IdentityDocument,
     Persona,
     PhoneChallenge,
@@ -58,6 +60,7 @@ from .models import (
     TicketCategory,
     TicketMessage,
     TicketStatus,
+    VerificationMethod,
     seal_vouches,
     ticket_idle_cutoff,
 )
@@ -96,6 +99,11 @@ STATUS_WORDS = {
 
 class Throttled(Exception):
     message = "تعداد درخواست‌ها بیش از حد مجاز است؛ چند دقیقه بعد دوباره تلاش کنید."
+
+    def __init__(self, message: str | None = None):
+        if message:
+            self.message = message
+        super().__init__(self.message)
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -577,6 +585,157 @@ def business_verify_domain(*, business_id: int) -> verification.CheckResult:
     return result
 
 
+# --- domain control by a code e-mailed to info@<domain> (N22) ----------------------------------
+
+DOMAIN_HELD_MESSAGE = "این دامنه پیش‌تر به نام کسب‌وکار دیگری تأیید شده است."
+
+
+def _domain_code_purpose(business: Business, seal: Seal | None) -> str:
+    """Why a code may be sent now: ``verify`` (the technical step of a file still with its
+    applicant), ``reconfirm`` (a seal verified by e-mail whose proof the monitor found too old:
+    README "Seal monitoring"), or "" (no code is needed)."""
+    if business.domain_verified_at is None and business.editable:
+        return "verify"
+    if (business.domain_verified_method == VerificationMethod.EMAIL and seal is not None
+            and seal.domain_failing_since is not None):
+        return "reconfirm"
+    return ""
+
+
+def _domain_code_digest(business: Business, address: str, code: str) -> str:
+    return _digest("domain-email", f"{business.pk}:{address}:{code}")
+
+
+def _issue_domain_code(business: Business, *, actor, by_monitor: bool = False, request=None) -> DomainEmailCode:
+    """Make a code (the business's earlier ones die: only the latest counts), queue the e-mail to
+    info@ the business's domain with the code masked in the outbox once sent, and audit it."""
+    address = control_email_address(business.domain)
+    code = f"{secrets.randbelow(10**6):06d}"
+    now = timezone.now()
+    seconds = settings.ENAMAD_DOMAIN_EMAIL_CODE_SECONDS
+    row = DomainEmailCode.objects.create(business=business, address=address, created_at=now, by_monitor=by_monitor,
+                                         code_hash=_domain_code_digest(business, address, code),
+                                         expires_at=now + timedelta(seconds=seconds))
+    context = {"business": business, "domain": display_domain(business.domain), "code": code,
+               "minutes": seconds // 60, "reconfirm": by_monitor or business.domain_verified_at is not None,
+               "url": _absolute(reverse("enamad:technical", args=[business.pk]))}
+    notify.send_email(to=address, subject=f"اینماد: کد تأییدیه فنی {context['domain']}", template="enamad_domain_code",
+                      context=context, secrets=("code",))
+    audit.record(actor=actor, target=business, event="enamad.business.domain_code_sent",
+                 extra={"address": address, "by": "monitor" if by_monitor else "holder"}, request=request)
+    return row
+
+
+@transaction.atomic
+def business_send_domain_code(*, business_id: int, actor, request=None) -> DomainEmailCode:
+    """The holder asks for a code at info@ the business's own domain (never an address they
+    type). Not sooner than ``ENAMAD_DOMAIN_EMAIL_RESEND_SECONDS`` after the last one, and at
+    most ``ENAMAD_DOMAIN_EMAIL_DAILY_LIMIT`` a day per business and
+    ``ENAMAD_DOMAIN_EMAIL_ADDRESS_DAILY_LIMIT`` per address (others may claim the same domain:
+    its mailbox is not to be flooded)."""
+    business = _lock_own_business(business_id, actor)
+    seal = Seal.objects.select_for_update().filter(business=business).first()
+    if not _domain_code_purpose(business, seal):
+        raise InvalidTransition(business, "send_domain_code", "تأییدیه فنی این کسب‌وکار اکنون به کد رایانامه‌ای نیاز ندارد.")
+    if business.domain_verified_at is None and domain_is_held(business.domain, exclude_id=business.pk):
+        message = DOMAIN_HELD_MESSAGE
+        if _recheck_idle_holder(business.domain, exclude_id=business.pk):
+            message += " آن تأییدیه دوباره بررسی می‌شود؛ چند دقیقه بعد دوباره تلاش کنید."
+        raise ValidationError(message, code="domain_taken")
+    address = control_email_address(business.domain)
+    now = timezone.now()
+    last = business.domain_email_codes.filter(by_monitor=False).values_list("created_at", flat=True).first()
+    wait = settings.ENAMAD_DOMAIN_EMAIL_RESEND_SECONDS - int((now - last).total_seconds()) if last else 0
+    if wait > 0:
+        raise Throttled(f"کد پیشین همین حالا فرستاده شد؛ برای کد تازه {wait} ثانیه دیگر صبر کنید.")
+    day_ago = now - timedelta(days=1)
+    if (business.domain_email_codes.filter(created_at__gt=day_ago, by_monitor=False).count()
+            >= settings.ENAMAD_DOMAIN_EMAIL_DAILY_LIMIT
+            or DomainEmailCode.objects.filter(address=address, created_at__gt=day_ago).count()
+            >= settings.ENAMAD_DOMAIN_EMAIL_ADDRESS_DAILY_LIMIT):
+        raise Throttled(f"سقف ارسال کد به {address} در یک روز پر شده است؛ فردا دوباره تلاش کنید یا روش دیگری را "
+                        "به کار ببرید.")
+    return _issue_domain_code(business, actor=actor, request=request)
+
+
+def _domain_code_refusal(business: Business, row: DomainEmailCode | None, purpose: str, code: str,
+                         now) -> str:
+    """Why ``code`` does not prove control now, in words for the field; "" when it does."""
+    address = control_email_address(business.domain)
+    if row is None or row.address != address:
+        return f"هنوز کدی به {address} فرستاده نشده است؛ «ارسال کد» را بزنید."
+    if row.used_at is not None:
+        return "این کد پیش‌تر به کار رفته است و دوباره پذیرفته نمی‌شود."
+    if not purpose:
+        return "تأییدیه فنی این کسب‌وکار اکنون به کد رایانامه‌ای نیاز ندارد."
+    if row.failures >= settings.ENAMAD_DOMAIN_EMAIL_MAX_ATTEMPTS:
+        return "این کد پس از چند بار ورود نادرست باطل شده است؛ کد تازه بخواهید."
+    if row.expires_at <= now:
+        return "اعتبار این کد به پایان رسیده است؛ کد تازه بخواهید."
+    if hmac.compare_digest(_domain_code_digest(business, address, code), row.code_hash):
+        return ""
+    row.failures += 1
+    row.save(update_fields=["failures"])
+    audit.record(actor=business.account.user, target=business, event="enamad.business.domain_code_rejected",
+                 extra={"address": address, "failures": row.failures})
+    left = settings.ENAMAD_DOMAIN_EMAIL_MAX_ATTEMPTS - row.failures
+    if left <= 0:
+        return "کد درست نیست؛ این کد دیگر پذیرفته نمی‌شود، کد تازه بخواهید."
+    return f"کد درست نیست؛ {left} بار دیگر می‌توانید تلاش کنید."
+
+
+def business_confirm_domain_code(*, business_id: int, actor, code: str, request=None) -> Business:
+    """The holder enters the e-mailed code: domain control is proved with method ``email``
+    (or, for a seal asked to confirm again, the proof is renewed and the monitor's warning or
+    suspension lifted). A refusal raises ``ValidationError`` in words for the code field; a
+    wrong try is counted (and audited) all the same."""
+    refusal = _confirm_domain_code(business_id=business_id, actor=actor, code=to_latin_digits(code or "").strip(),
+                                   request=request)
+    if refusal:
+        raise ValidationError(refusal, code="code")
+    return Business.objects.get(pk=business_id)
+
+
+@transaction.atomic
+def _confirm_domain_code(*, business_id: int, actor, code: str, request=None) -> str:
+    business = _lock_own_business(business_id, actor)
+    seal = Seal.objects.select_for_update().filter(business=business).first()
+    row = business.domain_email_codes.select_for_update().first()
+    purpose = _domain_code_purpose(business, seal)
+    now = timezone.now()
+    refusal = _domain_code_refusal(business, row, purpose, code, now)
+    if refusal:
+        return refusal
+    old_method = business.domain_verified_method
+    business.domain_verified_at = now
+    business.domain_verified_method = VerificationMethod.EMAIL
+    business.domain_check_error = ""
+    try:
+        with transaction.atomic():
+            business.save()
+    except IntegrityError:
+        message = DOMAIN_HELD_MESSAGE
+        if _recheck_idle_holder(business.domain, exclude_id=business.pk):
+            message += " آن تأییدیه دوباره بررسی می‌شود؛ چند دقیقه بعد دوباره تلاش کنید."
+        return message
+    row.used_at = now
+    row.save(update_fields=["used_at"])
+    extra = {"domain": business.domain, "address": row.address}
+    if purpose == "verify":
+        audit.record(actor=actor, target=business, event="enamad.business.domain_verified", new=business.domain_verified_method,
+                     extra=extra, request=request)
+        notify.send_email(to=business.account.user.email, subject=f"اینماد: تأییدیه فنی {business.domain}",
+                          template="enamad_domain_verified", context={"business": business})
+        return ""
+    audit.record(actor=actor, target=business, event="enamad.business.domain_reconfirmed", old=old_method,
+                 new=business.domain_verified_method, extra=extra, request=request)
+    events = _seal_domain_restored(business, seal, method=business.domain_verified_method)
+    seal.save()
+    _forget_seal(seal)
+    _notify_monitor(business, seal, events)
+    return ""
+
+
 @transaction.atomic
 def business_save_services(*, business_id: int, actor, data: dict, licence_file=None, request=None) -> BusinessService:
     """N8: the four sections; a service that needs a licence needs its upload."""
@@ -952,6 +1111,10 @@ MONITOR_LINES = {
     "enamad.seal.domain_lapsed": "نشانه تأییدیه فنی {domain} به روشی که انتخاب کرده‌اید ({method}) یافت نشد. آن را "
                                  "تا {deadline} برگردانید؛ در غیر این صورت نماد تعلیق می‌شود.",
     "enamad.seal.domain_restored": "تأییدیه فنی {domain} دوباره برقرار شد.",
+    # A seal verified by the e-mailed code (N22) whose proof is older than ENAMAD_DOMAIN_EMAIL_PROOF_DAYS.
+    "enamad.seal.domain_lapsed.email": "تأییدیه فنی {domain} با کد رایانامه‌ای باید تازه شود: کد تازه‌ای به {address} "
+                                       "فرستادیم. آن را تا {deadline} در صفحه تأییدیه فنی وارد کنید (یا یک نشانه ماندگار "
+                                       "مانند برچسب meta بگذارید)؛ در غیر این صورت نماد تعلیق می‌شود.",
 }
 
 
@@ -967,6 +1130,17 @@ class SealSnapshot:
     reachable: bool
     domain_failing_since: object
     suspended_by_monitor: bool
+    verified_at: object
+
+    @property
+    def standing_proof(self) -> bool:
+        """An e-mailed proof of control (N22) recent enough to stand without a mark on the site."""
+        return (self.method == VerificationMethod.EMAIL and self.verified_at is not None
+                and self.verified_at > timezone.now() - timedelta(days=settings.ENAMAD_DOMAIN_EMAIL_PROOF_DAYS))
+
+    def check(self) -> verification.MonitorResult:
+        """The network part of one re-check (no database, no transaction)."""
+        return verification.monitor_check(self.domain, self.token, self.method, self.standing_proof)
 
     def healthy_with(self, result: verification.MonitorResult) -> bool:
         """Nothing to record but the time: it was healthy and still is."""
@@ -976,7 +1150,7 @@ class SealSnapshot:
 
 
 SNAPSHOT_FIELDS = ("pk", "business__domain", "business__verification_token", "business__domain_verified_method",
-                   "stars", "reachable", "domain_failing_since", "suspended_by_monitor")
+                   "stars", "reachable", "domain_failing_since", "suspended_by_monitor", "business__domain_verified_at")
 
 
 def seal_snapshots(seal_ids) -> list[SealSnapshot]:
@@ -990,7 +1164,10 @@ def _notify_monitor(business: Business, seal: Seal, events: list[str]) -> None:
 
         deadline = jalali_date(seal.domain_failing_since + timedelta(days=settings.ENAMAD_MONITOR_GRACE_DAYS))
     method = business.get_domain_verified_method_display() or "برچسب meta، فایل یا رکورد TXT"
-    lines = [MONITOR_LINES[e].format(domain=business.domain, deadline=deadline, method=method)
+    if business.domain_verified_method == VerificationMethod.EMAIL:
+        events = [f"{e}.email" if e == "enamad.seal.domain_lapsed" else e for e in events]
+    lines = [MONITOR_LINES[e].format(domain=business.domain, deadline=deadline, method=method,
+                                     address=control_email_address(business.domain))
              for e in events if e in MONITOR_LINES]
     if not lines:
         return
@@ -1000,6 +1177,22 @@ def _notify_monitor(business: Business, seal: Seal, events: list[str]) -> None:
     if business.account.user.email:
         notify.send_email(to=business.account.user.email, subject=f"اینماد: پایش نماد {business.domain}",
                           template="enamad_monitor", context=context)
+
+
+def _seal_domain_restored(business: Business, seal: Seal, *, method: str) -> list[str]:
+    """Domain control is back on a (locked) seal: end the grace period and lift the monitor's
+    own suspension. The caller saves the seal."""
+    events = []
+    if seal.domain_failing_since is not None:
+        seal.domain_failing_since = None
+        audit.record(actor=None, target=seal, event="enamad.seal.domain_restored", new=method)
+        events.append("enamad.seal.domain_restored")
+    if business.status == BusinessStatus.SUSPENDED and seal.suspended_by_monitor:
+        seal.suspended_by_monitor = False
+        _transition(business, "reinstate", actor=None, event="enamad.seal.reinstated",
+                    reason="تأییدیه فنی دامنه دوباره برقرار شد.", extra={"by": "monitor"})
+        events.append("enamad.seal.reinstated")
+    return events
 
 
 @transaction.atomic
@@ -1046,15 +1239,7 @@ def seal_record_check(*, seal_id: int, result: verification.MonitorResult) -> li
                          old=business.domain_verified_method, new=result.method)
             business.domain_verified_method = result.method
             business.save(update_fields=["domain_verified_method", "updated_at"])
-        if seal.domain_failing_since is not None:
-            seal.domain_failing_since = None
-            audit.record(actor=None, target=seal, event="enamad.seal.domain_restored", new=result.method)
-            events.append("enamad.seal.domain_restored")
-        if business.status == BusinessStatus.SUSPENDED and seal.suspended_by_monitor:
-            seal.suspended_by_monitor = False
-            _transition(business, "reinstate", actor=None, event="enamad.seal.reinstated",
-                        reason="تأییدیه فنی دامنه دوباره برقرار شد.", extra={"by": "monitor"})
-            events.append("enamad.seal.reinstated")
+        events += _seal_domain_restored(business, seal, method=result.method)
     else:
         grace = timedelta(days=settings.ENAMAD_MONITOR_GRACE_DAYS)
         if seal.domain_failing_since is None:
@@ -1063,6 +1248,8 @@ def seal_record_check(*, seal_id: int, result: verification.MonitorResult) -> li
                          old=business.domain_verified_method, new=result.other_method,
                          extra={"grace_days": settings.ENAMAD_MONITOR_GRACE_DAYS})
             events.append("enamad.seal.domain_lapsed")
+            if business.domain_verified_method == VerificationMethod.EMAIL and vouches:
+                _issue_domain_code(business, actor=None, by_monitor=True)
         elif vouches and now - seal.domain_failing_since >= grace:
             reason = (f"تأییدیه فنی دامنه بیش از {settings.ENAMAD_MONITOR_GRACE_DAYS} روز برقرار نبود: "
                       f"{result.error}")
@@ -1080,7 +1267,7 @@ def seal_record_check(*, seal_id: int, result: verification.MonitorResult) -> li
 def seal_monitor(*, seal_id: int) -> tuple[verification.MonitorResult, list[str]]:
     """Re-check one seal now: network first (no transaction), then record."""
     snapshot = seal_snapshots([seal_id])[0]
-    result = verification.monitor_check(snapshot.domain, snapshot.token, snapshot.method)
+    result = snapshot.check()
     return result, seal_record_check(seal_id=seal_id, result=result)
 
 

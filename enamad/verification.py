@@ -456,9 +456,11 @@ def _token_in(scheme_pages: dict[str, Page], domain: str, token: str, method: st
 
 METHODS = tuple(VerificationMethod.values)
 METHOD_NAMES = dict(VerificationMethod.choices)
-# The page title is temporary (N22): it proves control once. A seal verified by it is re-checked
-# as if no method were on file: any mark counts (a lasting one is then recorded as its method).
-LASTING_METHODS = tuple(m for m in METHODS if m != VerificationMethod.TITLE)
+# The page title is temporary and the e-mailed code is not on the site at all (N22): they prove
+# control once. A seal verified by either is re-checked as if no method were on file: any mark
+# counts (a lasting one is then recorded as its method). An e-mailed proof also stands on its own
+# while it is recent (``standing_proof``; README "Seal monitoring").
+LASTING_METHODS = tuple(m for m in METHODS if m not in {VerificationMethod.TITLE, VerificationMethod.EMAIL})
 
 
 def _chosen_method_missing(method: str, other: str) -> str:
@@ -469,11 +471,13 @@ def _chosen_method_missing(method: str, other: str) -> str:
     return message + "."
 
 
-def monitor_check(domain: str, token: str, method: str) -> MonitorResult:
+def monitor_check(domain: str, token: str, method: str, standing_proof: bool = False) -> MonitorResult:
     """Re-check a sealed site: reachability and TLS from its home page (HTTPS, then HTTP when
     HTTPS fails), then domain control by the chosen method. If that is gone, the others are
     looked at only to tell the holder: control still counts as lapsed. A healthy site with the
-    meta tag costs one request. No database: the caller records the result."""
+    meta tag costs one request. ``standing_proof``: control was proved off the site (a code
+    e-mailed to info@ the domain) recently enough to stand when no mark is found. No database:
+    the caller records the result."""
     started = time.monotonic()
     result = MonitorResult()
     pages: dict[str, Page] = {}
@@ -515,6 +519,11 @@ def monitor_check(domain: str, token: str, method: str) -> MonitorResult:
     elif chosen:
         result.other_method = found
         result.problems.append(_chosen_method_missing(chosen, found))
+    elif standing_proof:
+        result.domain_ok, result.method = True, method
+    elif method == VerificationMethod.EMAIL:
+        result.problems.append("نشانه ماندگار تأییدیه فنی (برچسب meta، فایل یا رکورد TXT) روی سایت نیست و تأیید با کد "
+                               "ارسالی به رایانامه info دامنه باید تازه شود.")
     else:
         result.problems.append("نشانه تأییدیه فنی (برچسب meta، فایل یا رکورد TXT) دیگر روی سایت نیست؛ عنوان موقت صفحه "
                                "فقط برای تأییدیه نخست بود.")

@@ -24,6 +24,7 @@ from ramis.common.pdf import render_pdf
 from ramis.common.uploads import serve_private
 
 from . import selectors, services
+from .domains import control_email_address
 from .forms import (
     GOVERNMENT_FIELDS,
     LEGAL_FIELDS,
@@ -31,6 +32,7 @@ from .forms import (
     AddressCodeForm,
     BusinessForm,
     DocumentForm,
+    DomainCodeForm,
     LoginForm,
     ProfileForm,
     ServicesForm,
@@ -61,7 +63,8 @@ FAQ = [
      "شرایط هر دو یکسان است؛ نماد دوستاره به سایتی داده می‌شود که گواهی TLS (SSL) معتبر برای دامنه خود دارد."),
     ("آیا با نشانی IP می‌توان نماد گرفت؟", "خیر؛ نماد فقط به دامنه ثبت‌شده داده می‌شود."),
     ("تأییدیه فنی چیست؟",
-     "نشان می‌دهد که شما به وب‌سایت دسترسی مجاز دارید: یک برچسب meta در صفحه اول، یک فایل متنی در ریشه سایت یا یک رکورد TXT در DNS."),
+     "نشان می‌دهد که شما به وب‌سایت دسترسی مجاز دارید: یک برچسب meta در صفحه اول، عنوان موقت صفحه اول، یک فایل متنی در "
+     "ریشه سایت، یک رکورد TXT در DNS، یا کدی که به رایانامه info دامنه فرستاده می‌شود."),
     ("چگونه از اعتبار نماد یک سایت مطمئن شوم؟",
      "روی نماد کلیک کنید: صفحه نماد باید در همین سامانه باز شود و دامنه آن همان سایتی باشد که در آن هستید. تصویر نمادی که قابل کلیک نیست جعلی است."),
     ("تغییر نوع شخصیت یا اطلاعات هویتی چگونه است؟", "از طریق پشتیبانی و ارسال تیکت همراه با مدارک لازم."),
@@ -408,23 +411,60 @@ def business_edit(request, pk):
 
 @account_required
 def technical(request, pk):
+    """N7, N22: the marks on the site are checked by a task ("بررسی کن"); the code e-mailed to
+    info@ the domain is sent and entered here."""
     business = _own(request, pk)
+    code_form = DomainCodeForm()
     if request.method == "POST":
+        action = request.POST.get("action", "check")
         try:
-            services.business_request_domain_check(business_id=business.pk, actor=request.user, request=request)
+            if action == "email_code":
+                code = services.business_send_domain_code(business_id=business.pk, actor=request.user,
+                                                          request=request)
+                messages.success(request, f"کد تأییدیه فنی به {code.address} فرستاده شد.")
+            elif action == "email_confirm":
+                code_form = DomainCodeForm(request.POST)
+                if code_form.is_valid():
+                    try:
+                        services.business_confirm_domain_code(business_id=business.pk, actor=request.user,
+                                                              code=code_form.cleaned_data["code"], request=request)
+                    except ValidationError as exc:
+                        code_form.add_error("code", exc)
+                    else:
+                        messages.success(request, "تأییدیه فنی دامنه با کد رایانامه‌ای انجام شد.")
+                        return redirect("enamad:technical", pk)
+            elif action == "check":
+                _request_domain_check(request, business)
+            else:
+                raise Http404
         except services.Throttled as exc:
             messages.error(request, exc.message)
-        else:
-            business.refresh_from_db()
-            if business.domain_verified_at:
-                messages.success(request, "تأییدیه فنی دامنه انجام شد.")
-            elif business.domain_check_error:
-                messages.warning(request, "تأییدیه فنی هنوز انجام نشده است: " + business.domain_check_error)
-            else:
-                messages.info(request, "بررسی دامنه در صف است؛ چند دقیقه دیگر این صفحه را دوباره ببینید.")
-        return redirect("enamad:technical", pk)
-    return render(request, "enamad/technical.html", {"business": business, "VerificationMethod": VerificationMethod,
-                                                     **_business_steps(business)})
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+        except InvalidTransition as exc:
+            messages.error(request, exc.message)
+        if action != "email_confirm" or code_form.is_valid():
+            return redirect("enamad:technical", pk)
+    seal = getattr(business, "seal", None)
+    return render(request, "enamad/technical.html", {
+        "business": business, "VerificationMethod": VerificationMethod, "code_form": code_form,
+        "email_address": control_email_address(business.domain), "email_code": business.domain_email_codes.first(),
+        "proof_days": settings.ENAMAD_DOMAIN_EMAIL_PROOF_DAYS,
+        "reconfirm": bool(seal and seal.domain_failing_since
+                          and business.domain_verified_method == VerificationMethod.EMAIL),
+        **_business_steps(business),
+    })
+
+
+def _request_domain_check(request, business) -> None:
+    services.business_request_domain_check(business_id=business.pk, actor=request.user, request=request)
+    business.refresh_from_db()
+    if business.domain_verified_at:
+        messages.success(request, "تأییدیه فنی دامنه انجام شد.")
+    elif business.domain_check_error:
+        messages.warning(request, "تأییدیه فنی هنوز انجام نشده است: " + business.domain_check_error)
+    else:
+        messages.info(request, "بررسی دامنه در صف است؛ چند دقیقه دیگر این صفحه را دوباره ببینید.")
 
 
 @account_required

@@ -382,6 +382,16 @@ ENAMAD_VERIFY_HTTP_PORT = env_int("ENAMAD_VERIFY_HTTP_PORT", 80)
 ENAMAD_VERIFY_HTTPS_PORT = env_int("ENAMAD_VERIFY_HTTPS_PORT", 443)
 ENAMAD_VERIFY_CA_FILE = env_str("ENAMAD_VERIFY_CA_FILE", "")
 ENAMAD_DNS_RESOLVER = env_str("ENAMAD_DNS_RESOLVER", "")  # host[:port]; empty: /etc/resolv.conf
+# Domain control by a code e-mailed to info@<domain> (N22): how long a code lives, the wait
+# before another, how many a business (and an address) may be sent a day, wrong tries before a
+# code dies, and how long an e-mailed proof keeps a sealed site's domain control without a
+# lasting mark (the monitor then e-mails a fresh code to confirm again; README "Seal monitoring").
+ENAMAD_DOMAIN_EMAIL_CODE_SECONDS = env_int("ENAMAD_DOMAIN_EMAIL_CODE_SECONDS", 30 * 60)
+ENAMAD_DOMAIN_EMAIL_RESEND_SECONDS = env_int("ENAMAD_DOMAIN_EMAIL_RESEND_SECONDS", 60)
+ENAMAD_DOMAIN_EMAIL_DAILY_LIMIT = env_int("ENAMAD_DOMAIN_EMAIL_DAILY_LIMIT", 5)
+ENAMAD_DOMAIN_EMAIL_ADDRESS_DAILY_LIMIT = env_int("ENAMAD_DOMAIN_EMAIL_ADDRESS_DAILY_LIMIT", 10)
+ENAMAD_DOMAIN_EMAIL_MAX_ATTEMPTS = env_int("ENAMAD_DOMAIN_EMAIL_MAX_ATTEMPTS", 5)
+ENAMAD_DOMAIN_EMAIL_PROOF_DAYS = env_int("ENAMAD_DOMAIN_EMAIL_PROOF_DAYS", 90)
 ENAMAD_SUPPORT_HOURS = env_str("ENAMAD_SUPPORT_HOURS", "شنبه تا چهارشنبه، ۸ تا ۱۶")
 CELERY_BEAT_SCHEDULE["enamad-verify-pending"] = {
     "task": "enamad.tasks.verify_pending_domains", "schedule": 300.0,

@@ -17,15 +17,21 @@ def _schedule(message: OutboxMessage) -> None:
     transaction.on_commit(lambda: deliver_message.delay(message.pk), robust=True)
 
 
-def send_sms(*, to: str, template: str, context: dict | None = None, secrets: tuple[str, ...] = ()) -> OutboxMessage:
-    """Render ``notifications/<template>.txt`` and queue it for ``to``. Context keys named in
-    ``secrets`` (a login code) are masked in the copy the outbox keeps after sending."""
-    context = context or {}
+def _render(template: str, context: dict, secrets: tuple[str, ...]) -> tuple[str, str]:
+    """The text, and (when ``secrets`` names context keys, e.g. a one-time code) the same text
+    with them masked: the copy the outbox keeps once the message is sent."""
     body = render_to_string(f"notifications/{template}.txt", context).strip()
     redacted = ""
     if secrets:
         masked = {**context, **dict.fromkeys(secrets, "••••••")}
         redacted = render_to_string(f"notifications/{template}.txt", masked).strip()
+    return body, redacted
+
+
+def send_sms(*, to: str, template: str, context: dict | None = None, secrets: tuple[str, ...] = ()) -> OutboxMessage:
+    """Render ``notifications/<template>.txt`` and queue it for ``to``. Context keys named in
+    ``secrets`` (a login code) are masked in the copy the outbox keeps after sending."""
+    body, redacted = _render(template, context or {}, secrets)
     message = OutboxMessage.objects.create(
         channel=OutboxMessage.Channel.SMS, to=to, body=body, redacted_body=redacted, template=template
     )
@@ -33,10 +39,13 @@ def send_sms(*, to: str, template: str, context: dict | None = None, secrets: tu
     return message
 
 
-def send_email(*, to: str, subject: str, template: str, context: dict | None = None) -> OutboxMessage:
-    body = render_to_string(f"notifications/{template}.txt", context or {}).strip()
+def send_email(*, to: str, subject: str, template: str, context: dict | None = None,
+               secrets: tuple[str, ...] = ()) -> OutboxMessage:
+    """Like ``send_sms``, with a subject; ``secrets`` (an e-mailed code) are masked likewise."""
+    body, redacted = _render(template, context or {}, secrets)
     message = OutboxMessage.objects.create(
-        channel=OutboxMessage.Channel.EMAIL, to=to, subject=subject, body=body, template=template
+        channel=OutboxMessage.Channel.EMAIL, to=to, subject=subject, body=body, redacted_body=redacted,
+        template=template,
     )
     _schedule(message)
     return message

@@ -519,3 +519,92 @@ def test_a_title_verified_seal_is_kept_by_any_mark_and_records_the_lasting_one(s
     net["http"].routes["/"] = net["tls"]["valid"].routes["/"] = (200, b"<html><title>shop</title></html>", {})
     assert check(sealed) == ["enamad.seal.domain_lapsed"]
     assert "عنوان موقت" in sealed.monitor_error
+
+
+# --- a seal verified by a code e-mailed to info@ the domain (N22) ------------------------------
+
+
+def email_verified(sealed, *, days_ago: int):
+    when = timezone.now() - dt.timedelta(days=days_ago)
+    Business.objects.filter(pk=sealed.business_id).update(domain_verified_method="email", domain_verified_at=when)
+
+
+def test_a_recent_email_proof_stands_without_a_mark(sealed, net, settings, django_assert_num_queries):
+    settings.ENAMAD_DOMAIN_EMAIL_PROOF_DAYS = 90
+    email_verified(sealed, days_ago=89)
+    net["http"].routes["/"] = net["tls"]["valid"].routes["/"] = (200, b"<html><title>shop</title></html>", {})
+    snapshot = services.seal_snapshots([sealed.pk])[0]
+    assert snapshot.standing_proof
+    result = snapshot.check()
+    assert (result.domain_ok, result.method) == (True, "email")
+    assert snapshot.healthy_with(result)  # the batch's one-UPDATE path, no locked transaction
+    assert check(sealed) == [] and sealed.domain_failing_since is None
+    assert Business.objects.get(pk=sealed.business_id).domain_verified_method == "email"
+
+
+def test_an_email_verified_seal_with_a_lasting_mark_records_it(sealed, net):
+    email_verified(sealed, days_ago=200)  # stale proof, but the meta tag is there
+    assert check(sealed) == []
+    assert Business.objects.get(pk=sealed.business_id).domain_verified_method == "meta"
+    entry = AuditEntry.objects.get(event="enamad.business.domain_method_changed")
+    assert (entry.old, entry.new) == ("email", "meta")
+
+
+def test_a_stale_email_proof_is_reconfirmed_by_a_fresh_code(client, sealed, net, settings,
+                                                              django_capture_on_commit_callbacks):
+    """No mark and a proof older than ENAMAD_DOMAIN_EMAIL_PROOF_DAYS: control has lapsed, the
+    monitor e-mails a fresh code to info@ the domain; the holder enters it on the technical page
+    within the grace period, or the seal is suspended, and entering it later lifts that too."""
+    import re
+
+    from django.core import mail
+
+    settings.OUTBOX_KEEP_SECRETS = False
+    settings.ENAMAD_DOMAIN_EMAIL_PROOF_DAYS, settings.ENAMAD_MONITOR_GRACE_DAYS = 90, 7
+    email_verified(sealed, days_ago=91)
+    net["http"].routes["/"] = net["tls"]["valid"].routes["/"] = (200, b"<html><title>shop</title></html>", {})
+    start = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert check(sealed) == ["enamad.seal.domain_lapsed"]
+    to_info = [m for m in mail.outbox if m.to == [f"info@{DOMAIN}"]]
+    assert len(to_info) == 1 and "باید تازه شود" in to_info[0].body
+    assert re.search(r"کد تأییدیه فنی: \d{6}", to_info[0].body)
+    sent = AuditEntry.objects.get(event="enamad.business.domain_code_sent")
+    assert sent.actor is None and sent.extra == {"address": f"info@{DOMAIN}", "by": "monitor"}
+    warning = holder_sms()[-1]
+    assert f"info@{DOMAIN}" in warning and "تعلیق" in warning
+    assert "رایانامه info دامنه باید تازه شود" in sealed.monitor_error
+    assert check(sealed) == []  # one code per lapse, not one per check
+    assert [m.to for m in mail.outbox].count([f"info@{DOMAIN}"]) == 1
+
+    owner = sealed.business.account.user
+    client.force_login(owner)
+    page = client.get(f"/enamad/panel/business/{sealed.business_id}/technical/").content.decode()
+    assert 'id="reconfirm"' in page and 'id="email-code-form"' in page
+    with time_machine.travel(start + dt.timedelta(days=7, hours=1), tick=True):
+        assert check(sealed) == ["enamad.seal.suspended"]
+        assert logo_variant(client, sealed) == "suspended"
+        # the monitor's code has expired by now: the holder asks for another from the page
+        with django_capture_on_commit_callbacks(execute=True):
+            services.business_send_domain_code(business_id=sealed.business_id, actor=owner)
+        assert mail.outbox[-1].to == [f"info@{DOMAIN}"]
+        code = re.search(r"کد تأییدیه فنی: (\d{6})", mail.outbox[-1].body).group(1)
+        before = OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first()
+        client.force_login(owner)  # the session from a week ago has expired
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(f"/enamad/panel/business/{sealed.business_id}/technical/",
+                                   {"action": "email_confirm", "code": code})
+        assert response.status_code == 302 and response["Location"].endswith("/technical/")
+        sealed.refresh_from_db()
+        business = Business.objects.get(pk=sealed.business_id)
+        assert business.status == BusinessStatus.APPROVED and not sealed.suspended_by_monitor
+        assert sealed.domain_failing_since is None and business.domain_verified_method == "email"
+        assert business.domain_verified_at > start + dt.timedelta(days=7)  # the proof is renewed
+        entry = AuditEntry.objects.get(event="enamad.business.domain_reconfirmed")
+        assert entry.actor == owner and (entry.old, entry.new) == ("email", "email")
+        assert AuditEntry.objects.filter(event="enamad.seal.reinstated", actor=None).exists()
+        assert list(OutboxMessage.objects.filter(pk__gt=before, channel="sms").order_by("pk")
+                    .values_list("template", flat=True)) \
+            == ["enamad_status", "enamad_monitor"]
+        assert logo_variant(client, sealed) == "stars-2"
+        assert check(sealed) == []  # a fresh proof stands again
