@@ -7,10 +7,12 @@ Why a server of its own: an answer is a dict lookup of a few microseconds
 server around it, and most of all the TCP connection many OCSP clients open
 for every answer. Measured with ``bench/pki.py`` on the 2-core development
 machine: gunicorn's own workers spend ~160–220 µs of CPU per answer,
-gunicorn + uvicorn workers ~35 µs on a kept-alive connection but ~80–100 µs
+gunicorn + uvicorn workers ~30 µs on a kept-alive connection but ~80–100 µs
 with a connection per answer; this server (an ``asyncio.Protocol`` on uvloop,
 responses written from pre-encoded header templates, one ``write`` per
-answer) ~20 µs and ~40 µs. Each worker process opens its own listening
+answer) ~15 µs and ~40 µs (more when the machine is so busy that each
+wake-up finds only one event). A request is accepted only once its first
+bytes are in (``TCP_DEFER_ACCEPT``): one wake-up per connection. Each worker process opens its own listening
 socket with ``SO_REUSEPORT``, so the kernel spreads new connections over the
 workers' own accept queues (gunicorn's workers share one socket and all wake
 up for every connection).
