@@ -190,12 +190,15 @@ class _Connection(asyncio.Protocol):
             data = self.buffer + data
         self.buffer = data
         if not self.busy:
-            try:
-                self.process()
-            except Exception:  # a bug here must not leave the client waiting
-                log.exception("OCSP server: request failed")
-                self.buffer = b""
-                self.reply(500, b"", close=True)
+            self.process_safely()
+
+    def process_safely(self) -> None:
+        try:
+            self.process()
+        except Exception:  # a bug here must not leave the client waiting
+            log.exception("OCSP server: request failed")
+            self.buffer = b""
+            self.reply(500, b"", close=True)
 
     def process(self) -> None:
         """Answer every complete request in the buffer, in order; stop at a thread's answer."""
@@ -286,7 +289,7 @@ class _Connection(asyncio.Protocol):
         self.deadline = self.tier.loop.time() + self.tier.timeout
         self.transport.resume_reading()
         if self.buffer and not self.closing:
-            self.process()
+            self.process_safely()
 
     def answer(self, method: bytes, raw: bytes, keep: bytes | None) -> None:
         tier = self.tier
