@@ -10,12 +10,12 @@ machine: gunicorn's own workers spend ~160–220 µs of CPU per answer,
 gunicorn + uvicorn workers ~30 µs on a kept-alive connection but ~80–100 µs
 with a connection per answer; this server (an ``asyncio.Protocol`` on uvloop,
 responses written from pre-encoded header templates, one ``write`` per
-answer) ~15 µs and ~40 µs (more when the machine is so busy that each
-wake-up finds only one event). A request is accepted only once its first
-bytes are in (``TCP_DEFER_ACCEPT``): one wake-up per connection. Each worker process opens its own listening
-socket with ``SO_REUSEPORT``, so the kernel spreads new connections over the
-workers' own accept queues (gunicorn's workers share one socket and all wake
-up for every connection).
+answer) ~15 µs and ~40 µs. A request is accepted only once its first
+bytes are in (``TCP_DEFER_ACCEPT``): one wake-up per connection. Each worker
+process opens its own listening socket with ``SO_REUSEPORT``, so the kernel
+spreads new connections over the workers' own accept queues and no worker
+wakes for another's connection (measured here: no faster than one socket
+shared by the workers, and no slower).
 
 The HTTP it speaks, for RFC 6960 appendix A and RFC 5019 clients:
 
