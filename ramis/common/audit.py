@@ -30,12 +30,8 @@ def record(
     extra: dict[str, Any] | None = None,
     request=None,
 ) -> AuditEntry:
-    """Append one entry. Call it inside the service's transaction.
-
-    No savepoint of its own (two round trips to PostgreSQL per state change): if the entry
-    cannot be written, the service's whole transaction fails with it, as it must.
-    """
-    with transaction.atomic(savepoint=False):
+    """Append one entry. Call it inside the service's transaction."""
+    with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])

@@ -377,26 +377,3 @@ def test_lean_ocsp_wsgi_entry_returns_the_same_bytes_as_the_view(issuing, client
     env = {"PATH_INFO": "/ca/ocsp/issuing/", "REQUEST_METHOD": "POST", "CONTENT_LENGTH": "5",
            "wsgi.input": io.BytesIO(b"junk!")}
     assert b"".join(wsgi.application(env, start_response)) == b"\x30\x03\x0a\x01\x01"
-
-
-@pytest.mark.django_db(transaction=True)
-def test_issuance_is_one_transaction_without_savepoints_and_nothing_stays_if_its_audit_fails(monkeypatch):
-    """The audit entry is written in the service's transaction without a savepoint of its own
-    (two fewer round trips to PostgreSQL), and its failure still undoes the whole issuance."""
-    from django.db import DatabaseError, connection
-    from django.test.utils import CaptureQueriesContext
-
-    services.ca_init(actor=None)
-    with CaptureQueriesContext(connection) as queries:
-        cert = issue()
-    assert not [q["sql"] for q in queries.captured_queries if "SAVEPOINT" in q["sql"].upper()]
-    assert AuditEntry.objects.filter(event="certificate.issued", target_id=str(cert.pk)).count() == 1
-
-    def failing_save(self, *args, **kwargs):
-        raise DatabaseError("could not write the audit entry")
-
-    before = (IssuedCertificate.objects.count(), OCSPResponse.objects.count(), AuditEntry.objects.count())
-    monkeypatch.setattr(AuditEntry, "save", failing_save)
-    with pytest.raises(DatabaseError):
-        issue()
-    assert (IssuedCertificate.objects.count(), OCSPResponse.objects.count(), AuditEntry.objects.count()) == before
