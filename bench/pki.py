@@ -28,8 +28,9 @@ printed beside it. What is measured, exactly:
   key). Sequential, one process, EC P-256 subject keys.
 * **OCSP**: the same POST requests (SHA-1 CertIDs, as OpenSSL sends, for the
   certificates just issued, 10 % of them revoked) to
-  ours — ``gunicorn -w 2 -k uvicorn_worker.UvicornWorker ramis.ca.asgi:application``
-  (pre-signed answers: per-process dict, then the database) — and to
+  ours — ``manage.py ca ocsp-serve --workers 2`` (:mod:`ramis.ca.ocsp_server`:
+  two processes on one SO_REUSEPORT port; pre-signed answers: per-process
+  dict, then the database) — and to
   ``openssl ocsp -index … -multi 2`` (2 processes, signing each answer with a
   software EC P-256 key) serving the same certificates. Before timing, every
   answer of both is checked (successful, the right serial, good/revoked as in
@@ -80,15 +81,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_port(port: int, timeout: float = 30) -> None:
+def wait_port(port: int, request: bytes, timeout: float = 30) -> None:
+    """Wait until the server answers ``request`` (a whole HTTP request with ``Connection: close``).
+
+    Never a bare connect-and-close: OpenSSL 3.0's responder spins at 100 % of a core from then on
+    (measured: one of its ``-multi`` children stays busy while idle), which took a core from every
+    round of both servers in earlier runs of this benchmark.
+    """
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                s.sendall(request)
+                while s.recv(65536):
+                    pass
             return
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError(f"nothing listening on 127.0.0.1:{port}")
+    raise RuntimeError(f"nothing answering on 127.0.0.1:{port}")
 
 
 def _children(pid: int) -> list[int]:
@@ -99,7 +109,7 @@ def _children(pid: int) -> list[int]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its direct children (gunicorn workers, openssl -multi)."""
+    """User + system CPU of a process and its direct children (our workers, openssl -multi)."""
     total = 0
     for p in [pid, *_children(pid)]:
         try:
@@ -496,8 +506,8 @@ def ocsp_section(args, work, env, procs, issued, sg, IssuedCertificate, builder,
 
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     servers = {
-        "ours": ([gunicorn, "ramis.ca.asgi:application", "-w", "2", "-k", "uvicorn_worker.UvicornWorker",
-                  "--log-level", "warning", "-b"], "/ca/ocsp/issuing/", True),
+        "ours": ([sys.executable, "manage.py", "ca", "ocsp-serve", "--workers", "2", "--bind"],
+                 "/ca/ocsp/issuing/", True),
         "openssl": (["openssl", "ocsp", "-index", str(work / "index.txt"), "-rsigner", str(work / "rsigner.pem"),
                      "-rkey", str(work / "rkey.pem"), "-CA", str(work / "ca.pem"), "-multi", "2", "-nmin", "60",
                      "-port"], "/", False),
@@ -509,14 +519,14 @@ def ocsp_section(args, work, env, procs, issued, sg, IssuedCertificate, builder,
     running = {}
     for name, (cmd, path, new_session) in servers.items():
         port = free_port()
-        arg = f"127.0.0.1:{port}" if cmd[-1] == "-b" else str(port)
+        arg = f"127.0.0.1:{port}" if cmd[-1] in ("-b", "--bind") else str(port)
         # openssl -multi calls setsid() itself and gives up if it already leads a session
         p = subprocess.Popen([*cmd, arg], cwd=ROOT, env=env, start_new_session=new_session,
                              stdout=subprocess.DEVNULL, stderr=open(work / f"{name.split(',')[0]}.log", "a"))
         procs.append(p)
         running[name] = (p, port, path)
     for name, (_p, port, path) in running.items():
-        wait_port(port)
+        wait_port(port, build_requests(port, path, bodies[:1], keep_alive=False)[0])
         check_answers(name, port, path, bodies, expected, resp_cert, c_ocsp, ec, hashes, x509)
     print(f"\nOCSP: {args.clients} concurrent connections, POST, {args.seconds:.0f} s per round, "
           f"{len(bodies)} certificates ({len(revoked)} revoked); every answer of both checked first")
@@ -535,7 +545,7 @@ def ocsp_section(args, work, env, procs, issued, sg, IssuedCertificate, builder,
                                else "Connection: close on every request (a TCP connection per answer)"))
         for name in running:
             rows = results[(name, mode)]
-            label = {"ours": "ours: pre-signed, gunicorn -w 2 uvicorn worker",
+            label = {"ours": "ours: pre-signed, ca ocsp-serve --workers 2",
                      "openssl": "openssl ocsp -index -multi 2"}.get(name, name)
             line(f"  {label} /s", spread([x[0] for x in rows]),
                  f"server {statistics.median(x[3] for x in rows):.0f} µs CPU/answer, "

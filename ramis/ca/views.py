@@ -3,7 +3,7 @@
 An ``unknown`` OCSP answer for a serial nobody issued is signed by the
 ``signing`` queue (in-process only when Celery runs eagerly, the embedded
 default); see :mod:`ramis.ca.responder`. The OCSP tier serves the same
-answers through :mod:`ramis.ca.asgi`.
+answers through :mod:`ramis.ca.ocsp_server` (``manage.py ca ocsp-serve``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """WSGI entry point for an OCSP tier on a WSGI server: ``gunicorn ramis.ca.wsgi:application``.
 
-Production uses :mod:`ramis.ca.asgi` under uvicorn workers instead (a fifth
-of the CPU per answer); this is the same thing for WSGI servers.
+Production uses ``manage.py ca ocsp-serve`` (:mod:`ramis.ca.ocsp_server`) instead,
+at a fraction of the CPU per answer; this is the same thing for WSGI servers.
 
 Requests under ``/ca/ocsp/`` are answered here, before Django's request
 machinery (middleware, sessions, URL resolving): parse, look the pre-signed

@@ -1,8 +1,7 @@
-"""The OCSP tier: ramis.ca.asgi, and "unknown" answers signed by the signing queue, never by the responder."""
+"""The OCSP tier's answers: "unknown" signed by the signing queue, never by the responder; the tier as deployed."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import os
@@ -13,7 +12,6 @@ import sys
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -22,7 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp as c_ocsp
 
-from ramis.ca import asgi, builder, ocsp, responder, services, signing, tasks
+from ramis.ca import builder, ocsp, responder, services, signing, tasks
 from ramis.ca.models import CertificateAuthority
 from ramis.celery import app as celery_app
 
@@ -61,56 +59,6 @@ def status_of(raw: bytes):
     if resp.response_status != c_ocsp.OCSPResponseStatus.SUCCESSFUL:
         return resp.response_status
     return resp.certificate_status
-
-
-# -- the ASGI entry point ---------------------------------------------------------------------------
-
-
-def asgi_call(method: str, path: str, body: bytes = b"") -> tuple[int, dict, bytes]:
-    sent: list[dict] = []
-    messages = [{"type": "http.request", "body": body, "more_body": False}]
-
-    async def receive():
-        if messages:
-            return messages.pop(0)
-        await asyncio.Event().wait()  # the client stays connected (Django listens for a disconnect)
-
-    async def send(message):
-        sent.append(message)
-
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-             "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"",
-             "headers": [(b"host", b"127.0.0.1")], "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 5000)}
-    # a thread of its own: an earlier test (Playwright's sync API) may leave a loop running in this one
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, asgi.application(scope, receive, send)).result()
-    start = sent[0]
-    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, b"".join(
-        m.get("body", b"") for m in sent[1:])
-
-
-@pytest.mark.django_db(transaction=True)
-def test_asgi_entry_returns_the_same_bytes_as_the_view(client):
-    responder.clear_cache()
-    _root, issuing = services.ca_init(actor=None)
-    cert = issue()
-    req = request_for(issuing, cert.serial)
-    via_view = client.post("/ca/ocsp/issuing/", req, content_type="application/ocsp-request").content
-    assert status_of(via_view) == c_ocsp.OCSPCertStatus.GOOD
-
-    responder.clear_cache()
-    status, headers, body = asgi_call("POST", "/ca/ocsp/issuing/", req)  # from the database, in a thread
-    assert (status, body, headers["content-type"]) == (200, via_view, "application/ocsp-response")
-    assert responder.cached(req) == via_view  # and now from the per-process cache, on the event loop
-    status, headers, body = asgi_call("GET", "/ca/ocsp/issuing/" + base64.b64encode(req).decode())
-    assert body == via_view and headers["cache-control"].startswith("public, max-age=")
-    for bad in (b"", b"junk!", b"\x30" * 20_000):
-        assert asgi_call("POST", "/ca/ocsp/issuing/", bad)[2] == ocsp.MALFORMED_REQUEST
-    assert asgi_call("GET", "/ca/ocsp/issuing/%%%")[2] == ocsp.MALFORMED_REQUEST
-    # everything else is Django's
-    status, headers, body = asgi_call("GET", "/ca/crl/issuing.crl")
-    assert status == 200 and x509.load_der_x509_crl(body).issuer == issuer_cert(issuing).subject
-    assert asgi_call("PUT", "/ca/ocsp/issuing/")[0] == 405
 
 
 # -- unknown serials -----------------------------------------------------------------------------------
@@ -281,7 +229,7 @@ def test_unknown_is_signed_by_the_signing_worker(signing_worker, monkeypatch, se
     assert signed_in and threading.get_ident() not in signed_in  # the worker's thread signed it
 
 
-# -- the whole OCSP tier as deployed: gunicorn + uvicorn worker with no token at all, a signing worker ------
+# -- the whole OCSP tier as deployed: `ca ocsp-serve` with no token at all, a signing worker -------------
 
 
 def _free_port() -> int:
@@ -352,8 +300,7 @@ def test_openssl_against_the_ocsp_tier_without_a_token(tmp_path, openssl):
     worker_env = dict(env, CELERY_TASK_ALWAYS_EAGER="0")
     port = _free_port()
     tier = subprocess.Popen(
-        [str(bindir / "gunicorn"), "ramis.ca.asgi:application", "-w", "2", "-k", "uvicorn_worker.UvicornWorker",
-         "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
+        [str(bindir / "python"), "manage.py", "ca", "ocsp-serve", "--workers", "2", "--bind", f"127.0.0.1:{port}"],
         cwd=ROOT, env=tier_env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "tier.log", "w"))
     worker = subprocess.Popen(
         [str(bindir / "celery"), "-A", "ramis", "worker", "-Q", env["CA_SIGNING_QUEUE"], "-P", "solo",

@@ -1,4 +1,4 @@
-"""``manage.py ca init|show|issue|revoke|hold|release|crl|ocsp-refresh``: thin calls to services."""
+"""``manage.py ca init|show|issue|revoke|hold|release|crl|ocsp-refresh|ocsp-serve``: thin calls to services."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 
-from ramis.ca import builder, services
+from ramis.ca import builder, ocsp_server, services
 from ramis.ca.lint import LintError
 from ramis.ca.models import CRL, CertificateAuthority, IssuedCertificate, Reason
 from ramis.common.errors import InvalidTransition
 from tokens.errors import TokenError
 
 FAILURES = (services.CAError, builder.IssuanceError, LintError, TokenError, InvalidTransition,
-            CertificateAuthority.DoesNotExist)
+            CertificateAuthority.DoesNotExist, ocsp_server.ServeError)
 
 
 def one_line(exc: BaseException) -> str:
@@ -37,7 +37,8 @@ def require_migrated() -> None:
 
 
 class Command(BaseCommand):
-    help = "The CA: init (root + issuing on their tokens), show, issue, revoke, hold, release, crl, ocsp-refresh."
+    help = ("The CA: init (root + issuing on their tokens), show, issue, revoke, hold, release, crl, ocsp-refresh, "
+            "ocsp-serve (the OCSP tier).")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -61,6 +62,11 @@ class Command(BaseCommand):
         p.add_argument("--ca", default=None, help="CA slug (default: every CA)")
         p = sub.add_parser("ocsp-refresh", help="re-sign the pre-signed OCSP answers of every live certificate")
         p.add_argument("--ca", default="issuing")
+        p = sub.add_parser("ocsp-serve", help="serve OCSP (the OCSP tier: pre-signed answers, no token, no PIN)")
+        p.add_argument("--bind", default="127.0.0.1:8001", help="HOST:PORT (default 127.0.0.1:8001)")
+        p.add_argument("--workers", type=int, default=2, help="processes sharing the port (SO_REUSEPORT)")
+        p.add_argument("--timeout", type=float, default=5.0,
+                       help="seconds a client has to send a whole request (after connecting or an answer)")
 
     def handle(self, *args, action, **options):
         try:
@@ -142,3 +148,10 @@ class Command(BaseCommand):
     def do_ocsp_refresh(self, options):
         count = services.ocsp_refresh(ca_slug=options["ca"])
         self.stdout.write(f"re-signed OCSP answers for {count} certificate(s) of {options['ca']}")
+
+    def do_ocsp_serve(self, options):
+        try:
+            ocsp_server.run(bind=options["bind"], workers=options["workers"], timeout=options["timeout"],
+                            out=self.stdout)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
