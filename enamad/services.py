@@ -34,6 +34,8 @@ from ramis.common.uploads import validate_upload
 from . import verification
 from .models import (
     CHANGE_CATEGORIES,
+    CONTACT_VERIFICATION,
+    RENEWAL_FIELDS,
     Account,
     AttachmentKind,
     Business,
@@ -154,11 +156,19 @@ def _transition(business: Business, name: str, *, actor, event: str, reason: str
     if actor is not None and not has_transition_perm(method, actor):
         raise PermissionDenied
     old = business.status
+    pending = {field: [getattr(business, field), value]
+               for field, value in business.pending_changes.get("values", {}).items()}
     method(*args)
     business.status_changed_at = timezone.now()
     business.save()
     audit.record(actor=actor, target=business, event=event, old=old, new=business.status, reason=reason,
                  extra=extra, request=request)
+    if pending and not business.pending_changes:
+        # A renewal's corrections were applied (final approval) or dropped (the renewal ended).
+        applied = name == "final_approve"
+        audit.record(actor=actor, target=business, request=request,
+                     event=f"enamad.business.renewal_changes_{'applied' if applied else 'dropped'}",
+                     extra={"changes": pending})
     _notify_holder(business, event=event, reason=reason, words=words)
     return business
 
@@ -321,7 +331,7 @@ def phone_challenge_start(*, account_id: int, actor, purpose: str, business_id: 
         phone, channel = account.landline, PhoneChallenge.Channel.IVR
     else:
         business = Business.objects.get(pk=business_id, account=account)
-        phone, channel = business.phone, PhoneChallenge.Channel.IVR
+        phone, channel = business.requested("phone"), PhoneChallenge.Channel.IVR
     live = PhoneChallenge.objects.filter(account=account, purpose=purpose, business=business, phone=phone,
                                          verified_at__isnull=True, expires_at__gt=timezone.now()).first()
     if live:
@@ -367,7 +377,7 @@ def phone_inbound(*, channel: str, sender: str, text: str, request=None) -> Phon
         account.landline_verified_at = now
         account.save(update_fields=["landline_verified_at"])
         target = account
-    elif challenge.purpose == PhoneChallenge.Purpose.BUSINESS_PHONE and challenge.business.phone == sender:
+    elif challenge.purpose == PhoneChallenge.Purpose.BUSINESS_PHONE and challenge.business.requested("phone") == sender:
         business = _lock_business(challenge.business_id)
         business.phone_verified_at = now
         business.save(update_fields=["phone_verified_at", "updated_at"])
@@ -433,6 +443,15 @@ def business_update(*, business_id: int, actor, data: dict, request=None) -> Bus
     business = _lock_own_business(business_id, actor)
     if not business.editable:
         raise InvalidTransition(business, "update", "پس از ارسال پرونده، امکان ویرایش وجود ندارد.")
+    if business.renewing:
+        # A deficiency round of a renewal: the corrections wait for final approval too.
+        if data.get("domain", business.domain) != business.domain:
+            raise ValidationError("دامنه نماد در تمدید تغییر نمی‌کند؛ دامنه تازه کسب‌وکار تازه است.", code="domain")
+        changed = _stage_renewal_changes(business, data)
+        business.save()
+        audit.record(actor=actor, target=business, event="enamad.business.updated",
+                     extra={"fields": changed, "pending": True}, request=request)
+        return business
     changed = [name for name in BUSINESS_FIELDS if name in data and getattr(business, name) != data[name]]
     if "domain" in changed:
         if domain_is_held(data["domain"], exclude_id=business.pk):
@@ -617,8 +636,9 @@ def business_send_email_link(*, business_id: int, actor, request=None) -> None:
     business = _lock_own_business(business_id, actor)
     if not throttle.hit(f"enamad-email:{business.pk}", limit=5, window=3600):
         raise Throttled
-    token = signing.dumps({"b": business.pk, "e": business.email}, salt=EMAIL_SALT)
-    notify.send_email(to=business.email, subject=f"اینماد: تأیید رایانامه {business.domain}",
+    email = business.requested("email")
+    token = signing.dumps({"b": business.pk, "e": email}, salt=EMAIL_SALT)
+    notify.send_email(to=email, subject=f"اینماد: تأیید رایانامه {business.domain}",
                       template="enamad_business_email",
                       context={"business": business, "url": _absolute(reverse("enamad:confirm_email", args=[token]))})
     audit.record(actor=actor, target=business, event="enamad.business.email_link_sent", request=request)
@@ -634,7 +654,7 @@ def business_email_link_check(*, token: str, lock: bool = False) -> Business:
         raise ActivationError("پیوند تأیید رایانامه معتبر نیست یا منقضی شده است.") from None
     businesses = Business.objects.select_for_update() if lock else Business.objects.all()
     business = businesses.filter(pk=data.get("b")).first()
-    if business is None or business.email != data.get("e"):
+    if business is None or business.requested("email") != data.get("e"):
         raise ActivationError("این پیوند برای رایانامه فعلی کسب‌وکار نیست.")
     return business
 
@@ -661,8 +681,8 @@ def business_send_address_letter(*, business_id: int, actor, request=None) -> Po
     business.address_code_failures = 0
     business.save()
     letter = PostalLetter.objects.create(
-        business=business, recipient=business.account.display_name, address=business.address,
-        postal_code=business.postal_code,
+        business=business, recipient=business.account.display_name, address=business.requested("address"),
+        postal_code=business.requested("postal_code"),
         body=f"کد احراز نشانی کسب‌وکار «{business.name}» ({business.domain}) در سامانه اینماد: {code}",
     )
     audit.record(actor=actor, target=business, event="enamad.business.address_letter_queued", request=request)
@@ -840,8 +860,32 @@ def business_final_approve(*, business_id: int, actor, request=None) -> Seal:
 
 
 RENEWAL_WINDOW_DAYS = 30
-RENEWAL_FIELDS = ("name", "address", "postal_code", "phone", "email", "answering_hours")
 RENEWAL_SERVICE_FIELDS = ("offerings", "delivery_methods", "payment_methods", "licence_reference")
+
+
+def _stage_renewal_changes(business: Business, data: dict) -> list[str]:
+    """Put a renewal's corrections of the details aside until final approval (N18, N20): the
+    seal page keeps showing what was reviewed. A changed e-mail, phone or address must be
+    verified again; the verification of the value in force is kept aside and put back if the
+    renewal ends without approval (``Business.suspend``). The caller saves the business."""
+    values = dict(business.pending_changes.get("values", {}))
+    kept = dict(business.pending_changes.get("kept", {}))
+    changed = [name for name in RENEWAL_FIELDS if name in data and business.requested(name) != data[name]]
+    for name in changed:
+        if data[name] == getattr(business, name):
+            values.pop(name, None)
+        else:
+            values[name] = data[name]
+        flag = CONTACT_VERIFICATION.get(name)
+        if flag:
+            if flag not in kept:
+                when = getattr(business, flag)
+                kept[flag] = when.isoformat() if when else None
+            setattr(business, flag, None)
+            if flag == "address_verified_at":
+                business.address_code_hash = ""
+    business.pending_changes = {"values": values, "kept": kept} if values or kept else {}
+    return changed
 
 
 def renewal_allowed(business: Business, seal: Seal | None, now=None) -> bool:
@@ -864,16 +908,7 @@ def business_renew(*, business_id: int, actor, data: dict | None = None, service
     seal = Seal.objects.filter(business=business).first()
     if not renewal_allowed(business, seal):
         raise InvalidTransition(business, "renew", f"تمدید از {RENEWAL_WINDOW_DAYS} روز پیش از انقضا ممکن است.")
-    changed = [name for name in RENEWAL_FIELDS if data and name in data and getattr(business, name) != data[name]]
-    for name in changed:
-        setattr(business, name, data[name])
-    if "email" in changed:
-        business.email_verified_at = None
-    if "phone" in changed:
-        business.phone_verified_at = None
-    if "address" in changed or "postal_code" in changed:
-        business.address_verified_at = None
-        business.address_code_hash = ""
+    changed = _stage_renewal_changes(business, data or {})
     service = BusinessService.objects.filter(business=business).first()
     service_changed = []
     if service is not None and service_data:
@@ -883,8 +918,6 @@ def business_renew(*, business_id: int, actor, data: dict | None = None, service
             setattr(service, name, service_data[name])
         if service_changed:
             service.save()
-    if changed:
-        business.save()
     _transition(business, "renew", actor=actor, event="enamad.business.renewal_requested", request=request,
                 message=_not_ready_message(business), extra={"fields": changed + service_changed})
     _forget_seal(seal)
