@@ -60,6 +60,7 @@ from .models import (
     TicketCategory,
     TicketMessage,
     TicketStatus,
+    _can_suspend,
     seal_vouches,
     ticket_idle_cutoff,
 )
@@ -90,6 +91,9 @@ STATUS_WORDS = {
         "اینماد: تعلیق نماد {domain} (شماره پرونده {reference}) برداشته شد.", "رفع تعلیق نماد",
         "نماد شما دوباره معتبر است و در سایت شما نمایش داده می‌شود. کد نماد همان کد قبلی است؛ اگر آن را از "
         "صفحه اول سایت برنداشته‌اید کاری لازم نیست."),
+    "enamad.seal.suspension_taken_over": (
+        "اینماد: تعلیق نماد {domain} (شماره پرونده {reference}) اکنون به تصمیم کارشناس اینماد است.", "ادامه تعلیق نماد",
+        "این تعلیق با برگشتن تأییدیه فنی خودکار برداشته نمی‌شود؛ برای رفع تعلیق با پشتیبانی تماس بگیرید."),
     "renewed": (
         "اینماد: نماد {domain} (شماره پرونده {reference}) تمدید شد.", "تمدید نماد",
         "نماد شما تا تاریخ تازه معتبر است. کد نماد تغییری نکرده است؛ لازم نیست آن را دوباره در سایت بگذارید."),
@@ -936,8 +940,38 @@ def _seal_transition(business_id: int, name: str, *, actor, event: str, reason: 
     return business
 
 
+def monitor_suspension_can_be_taken_over(business: Business, seal: Seal | None, actor) -> bool:
+    return (business.status == BusinessStatus.SUSPENDED and seal is not None and seal.suspended_by_monitor
+            and _can_suspend(business, actor))
+
+
+def _take_over_monitor_suspension(business: Business, *, actor, reason: str, request=None,
+                                  extra: dict | None = None) -> bool:
+    """Staff keep suspended a seal the monitor suspended (a complaint upheld, the desk): the
+    suspension becomes theirs, so a restored domain check no longer lifts it (the monitor
+    stops re-checking it). False when the seal is not under the monitor's suspension. The
+    business is locked by the caller; the seal is locked after it (the one order)."""
+    seal = Seal.objects.select_for_update().filter(business=business).first()
+    if business.status != BusinessStatus.SUSPENDED or seal is None or not seal.suspended_by_monitor:
+        return False
+    if not _can_suspend(business, actor):
+        raise PermissionDenied
+    seal.suspended_by_monitor = False
+    seal.save(update_fields=["suspended_by_monitor"])
+    business.last_reason = reason
+    business.save(update_fields=["last_reason", "updated_at"])
+    audit.record(actor=actor, target=seal, event="enamad.seal.suspension_taken_over", old="monitor", new="staff",
+                 reason=reason, extra=extra, request=request)
+    _notify_holder(business, event="enamad.seal.suspension_taken_over", reason=reason)
+    return True
+
+
 @transaction.atomic
 def business_suspend(*, business_id: int, actor, reason: str, request=None) -> Business:
+    """Suspend a seal that vouches; a seal the monitor suspended stays suspended by staff."""
+    business = _lock_business(business_id)
+    if _take_over_monitor_suspension(business, actor=actor, reason=reason, request=request):
+        return business
     return _seal_transition(business_id, "suspend", actor=actor, event="enamad.seal.suspended", reason=reason,
                             request=request)
 
@@ -1658,10 +1692,12 @@ def complaint_decide(*, complaint_id: int, actor, upheld: bool, note: str, suspe
     complaint.decided_by = actor
     if suspend_seal:
         business = _lock_business(complaint.business_id)
-        _transition(business, "suspend", actor=actor, event="enamad.seal.suspended",
-                    reason=f"شکایت {complaint.tracking_code}: {note.strip()}", args=(note.strip(),),
-                    extra={"complaint": complaint.tracking_code}, request=request,
-                    message="نماد در وضعیت فعلی قابل تعلیق نیست.")
+        reason = f"شکایت {complaint.tracking_code}: {note.strip()}"
+        extra = {"complaint": complaint.tracking_code}
+        if not _take_over_monitor_suspension(business, actor=actor, reason=reason, request=request, extra=extra):
+            _transition(business, "suspend", actor=actor, event="enamad.seal.suspended", reason=reason,
+                        args=(note.strip(),), extra=extra, request=request,
+                        message="نماد در وضعیت فعلی قابل تعلیق نیست.")
         _forget_seal(Seal.objects.filter(business=business).first())
         complaint.seal_suspended = True
     complaint.save()

@@ -78,6 +78,8 @@ def _context(request, obj, review_form, reject_form=None):
         "can_documents": user.has_perm("enamad.review_documents") and obj.status == BusinessStatus.PHYSICAL_DOCUMENTS,
         "can_manage": user.has_perm("enamad.approve_business"),
         # A seal that vouches may be suspended also while its renewal is under review.
+        # A seal the monitor suspended may be kept suspended by staff (the monitor then leaves it).
+        "can_take_over": services.monitor_suspension_can_be_taken_over(obj, getattr(obj, "seal", None), user),
         "can_suspend": _may(obj, "suspend", user), "can_reinstate": _may(obj, "reinstate", user),
         "can_revoke": _may(obj, "revoke", user),
         "BusinessStatus": BusinessStatus,
