@@ -688,6 +688,8 @@ class Seal(models.Model):
     domain_failing_since = models.DateTimeField("تأییدیه فنی از", null=True, blank=True)
     monitor_error = models.TextField(blank=True)
     suspended_by_monitor = models.BooleanField(default=False)
+    # Checks failed in a row (N21): a failure is acted on only after ENAMAD_MONITOR_FAILURES of them.
+    failed_checks = models.PositiveSmallIntegerField("بررسی‌های ناموفق پیاپی", default=0)
     # Expiry reminders (30 and 7 days): the smallest threshold already reminded of.
     reminder_days_sent = models.PositiveSmallIntegerField(null=True, blank=True)
 

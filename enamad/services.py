@@ -855,7 +855,7 @@ def business_final_approve(*, business_id: int, actor, request=None) -> Seal:
     seal.tls_checked_at = business.tls_checked_at
     seal.reminder_days_sent = None
     seal.monitor_due_at = now + timedelta(hours=settings.ENAMAD_MONITOR_INTERVAL_HOURS)
-    seal.reachable, seal.unreachable_since, seal.domain_failing_since = True, None, None
+    seal.reachable, seal.unreachable_since, seal.domain_failing_since, seal.failed_checks = True, None, None, 0
     seal.suspended_by_monitor, seal.monitor_error = False, ""
     seal.save()
     audit.record(actor=actor, target=seal, event="enamad.seal.issued", new=str(seal.stars),
@@ -935,7 +935,8 @@ def _seal_transition(business_id: int, name: str, *, actor, event: str, reason: 
     seal = Seal.objects.filter(business=business).first()
     if seal is not None and name == "reinstate" and seal.suspended_by_monitor:
         # Staff lifted a suspension the monitor imposed: the grace period starts again.
-        Seal.objects.filter(pk=seal.pk).update(suspended_by_monitor=False, domain_failing_since=None)
+        Seal.objects.filter(pk=seal.pk).update(suspended_by_monitor=False, domain_failing_since=None,
+                                               failed_checks=0)
     _forget_seal(seal)
     return business
 
@@ -1034,16 +1035,17 @@ class SealSnapshot:
     reachable: bool
     domain_failing_since: object
     suspended_by_monitor: bool
+    failed_checks: int
 
     def healthy_with(self, result: verification.MonitorResult) -> bool:
         """Nothing to record but the time: it was healthy and still is."""
         return (result.reachable and self.reachable and result.domain_ok and self.domain_failing_since is None
                 and not self.suspended_by_monitor and self.stars == (2 if result.tls_valid else 1)
-                and result.method == self.method)
+                and result.method == self.method and self.failed_checks == 0)
 
 
 SNAPSHOT_FIELDS = ("pk", "business__domain", "business__verification_token", "business__domain_verified_method",
-                   "stars", "reachable", "domain_failing_since", "suspended_by_monitor")
+                   "stars", "reachable", "domain_failing_since", "suspended_by_monitor", "failed_checks")
 
 
 def seal_snapshots(seal_ids) -> list[SealSnapshot]:
@@ -1079,6 +1081,11 @@ def seal_record_check(*, seal_id: int, result: verification.MonitorResult) -> li
       ``ENAMAD_MONITOR_GRACE_DAYS``; restored → the monitor's suspension is lifted;
     * reachability lost or regained.
 
+    A failure counts only once ``ENAMAD_MONITOR_FAILURES`` checks in a row have failed (the count
+    is kept on the seal, a clean check resets it): one dropped connection or TLS hiccup neither
+    drops a star, nor marks the site unreachable, nor starts the grace period. Recoveries count
+    at once.
+
     Every seal that vouches is in scope, also while its renewal is reviewed (a suspension then
     drops the renewal); seals suspended or revoked by staff and expired seals are left alone.
     Locks the business first, then the seal, like every service that locks both."""
@@ -1094,7 +1101,10 @@ def seal_record_check(*, seal_id: int, result: verification.MonitorResult) -> li
     if not in_scope:
         seal.save(update_fields=["monitored_at", "monitor_due_at", "monitor_error"])
         return events
-    if result.reachable != seal.reachable:
+    failing = not result.reachable or not result.domain_ok or (not result.tls_valid and seal.stars == 2)
+    seal.failed_checks = min(seal.failed_checks + 1, 1000) if failing else 0
+    confirmed = seal.failed_checks >= settings.ENAMAD_MONITOR_FAILURES
+    if result.reachable != seal.reachable and (result.reachable or confirmed):
         seal.reachable = result.reachable
         seal.unreachable_since = None if result.reachable else now
         event = "enamad.seal.reachable" if result.reachable else "enamad.seal.unreachable"
@@ -1102,7 +1112,7 @@ def seal_record_check(*, seal_id: int, result: verification.MonitorResult) -> li
         events.append(event)
     stars = 2 if result.tls_valid else 1
     seal.tls_checked_at = now
-    if stars != seal.stars:
+    if stars > seal.stars or (stars < seal.stars and confirmed):
         old, seal.stars = seal.stars, stars
         audit.record(actor=None, target=seal, event="enamad.seal.stars_changed", old=str(old), new=str(stars),
                      reason="" if result.tls_valid else result.error)
@@ -1124,13 +1134,13 @@ def seal_record_check(*, seal_id: int, result: verification.MonitorResult) -> li
             events.append("enamad.seal.reinstated")
     else:
         grace = timedelta(days=settings.ENAMAD_MONITOR_GRACE_DAYS)
-        if seal.domain_failing_since is None:
+        if seal.domain_failing_since is None and confirmed:
             seal.domain_failing_since = now
             audit.record(actor=None, target=seal, event="enamad.seal.domain_lapsed", reason=result.error,
                          old=business.domain_verified_method, new=result.other_method,
                          extra={"grace_days": settings.ENAMAD_MONITOR_GRACE_DAYS})
             events.append("enamad.seal.domain_lapsed")
-        elif vouches and now - seal.domain_failing_since >= grace:
+        elif seal.domain_failing_since is not None and vouches and now - seal.domain_failing_since >= grace:
             reason = (f"تأییدیه فنی دامنه بیش از {settings.ENAMAD_MONITOR_GRACE_DAYS} روز برقرار نبود: "
                       f"{result.error}")
             seal.suspended_by_monitor = True
