@@ -10,16 +10,11 @@ from django.utils import timezone
 from enamad import monitoring
 from enamad.models import Business, BusinessStatus, Seal
 from ramis.common.models import AuditEntry, OutboxMessage
-from tests.enamad.test_monitoring import (  # noqa: F401 (fixtures)
-    check,
-    closed_port,
-    home,
-    logo_variant,
-    net,
-    pki,
-    sealed,
-    use_tls,
-)
+from tests.enamad import test_monitoring
+from tests.enamad.test_monitoring import check, closed_port, logo_variant, use_tls
+
+# The local servers and a sealed shop on them, as in test_monitoring.
+pki, net, sealed = test_monitoring.pki, test_monitoring.net, test_monitoring.sealed
 
 pytestmark = pytest.mark.django_db
 

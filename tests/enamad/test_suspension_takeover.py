@@ -14,8 +14,12 @@ from enamad import services
 from enamad.models import Business, BusinessStatus, Complaint, ComplaintStatus, Seal
 from ramis.common.models import AuditEntry, OutboxMessage
 from tests.conftest import make_staff
+from tests.enamad import test_monitoring
 from tests.enamad.conftest import staff_client
-from tests.enamad.test_monitoring import check, home, net, pki, sealed  # noqa: F401 (fixtures)
+from tests.enamad.test_monitoring import check, home
+
+# The local servers and a sealed shop on them, as in test_monitoring.
+pki, net, sealed = test_monitoring.pki, test_monitoring.net, test_monitoring.sealed
 
 pytestmark = pytest.mark.django_db
 
