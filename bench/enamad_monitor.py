@@ -235,6 +235,9 @@ def main() -> None:
         "ENAMAD_VERIFY_HTTPS_PORT": str(https.server_address[1]), "ENAMAD_VERIFY_CA_FILE": str(ca_file),
         "ENAMAD_VERIFY_TIMEOUT_SECONDS": str(args.timeout), "ENAMAD_MONITOR_CONCURRENCY": str(args.concurrency),
         "ENAMAD_MONITOR_BATCH_SIZE": str(args.batch),
+        # Each pass is judged on its own: a failure is recorded on the first failed check (the
+        # default of 2 in a row would leave pass 1's failures pending; the rate is the same).
+        "ENAMAD_MONITOR_FAILURES": "1",
     })
     if args.database_url:
         os.environ["DATABASE_URL"] = args.database_url

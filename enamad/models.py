@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 import string
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -274,6 +274,12 @@ class VerificationMethod(models.TextChoices):
 
 EDITABLE_STATES = (BusinessStatus.DRAFT, BusinessStatus.DEFICIENT)
 # While a renewal is reviewed the seal keeps vouching until its old expiry date.
+# The details a renewal may correct (N18); shown on the public seal page, so a correction waits
+# for final approval in ``Business.pending_changes`` like a change by ticket waits for staff (N20).
+RENEWAL_FIELDS = ("name", "address", "postal_code", "phone", "email", "answering_hours")
+# Which verification (N10) a change of each contact undoes.
+CONTACT_VERIFICATION = {"email": "email_verified_at", "phone": "phone_verified_at",
+                        "address": "address_verified_at", "postal_code": "address_verified_at"}
 RENEWAL_REVIEW_STATES = (BusinessStatus.UNDER_REVIEW, BusinessStatus.DEFICIENT, BusinessStatus.PHYSICAL_DOCUMENTS,
                          BusinessStatus.DOCUMENTS_REJECTED, BusinessStatus.MANAGER_REVIEW)
 
@@ -366,6 +372,10 @@ class Business(FSMModelMixin, models.Model):
     status_changed_at = models.DateTimeField("آخرین تغییر وضعیت", null=True, blank=True)
     # A renewal under review: the seal keeps vouching until its old expiry date (N18).
     renewing = models.BooleanField("در حال تمدید", default=False)
+    # The renewal's corrections, applied only at final approval: {"values": {field: new value},
+    # "kept": {verification field: ISO time}} — "kept" holds the verifications of the values in
+    # force, put back if the renewal ends without approval.
+    pending_changes = models.JSONField("تغییرات درخواستی تمدید", default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -418,6 +428,32 @@ class Business(FSMModelMixin, models.Model):
             missing.append("احراز دست‌کم یکی از اطلاعات کسب‌وکار (رایانامه، تلفن یا نشانی)")
         return missing
 
+    def requested(self, name: str):
+        """The value of a detail once the pending renewal is approved (the value in force if
+        the renewal does not change it)."""
+        return self.pending_changes.get("values", {}).get(name, getattr(self, name))
+
+    @property
+    def requested_details(self) -> dict:
+        return {name: self.requested(name) for name in RENEWAL_FIELDS}
+
+    @property
+    def pending_rows(self) -> list[tuple[str, str, str]]:
+        """(label, value in force, requested value) of each pending change, for the review."""
+        values = self.pending_changes.get("values", {})
+        return [(self._meta.get_field(name).verbose_name, getattr(self, name), values[name])
+                for name in RENEWAL_FIELDS if name in values]
+
+    def _apply_pending(self) -> None:
+        for name, value in self.pending_changes.get("values", {}).items():
+            setattr(self, name, value)
+        self.pending_changes = {}
+
+    def _drop_pending(self) -> None:
+        for name, when in self.pending_changes.get("kept", {}).items():
+            setattr(self, name, datetime.fromisoformat(when) if when else None)
+        self.pending_changes = {}
+
     def verification_meta_tag(self) -> str:
         return f'<meta name="enamad" content="{self.verification_token}">'
 
@@ -463,6 +499,7 @@ class Business(FSMModelMixin, models.Model):
                 permission="enamad.approve_business", conditions=[_all_contacts_verified])
     def final_approve(self):
         self.renewing = False
+        self._apply_pending()
 
     @transition(field=status, source=BusinessStatus.MANAGER_REVIEW, target=BusinessStatus.UNDER_REVIEW,
                 permission="enamad.approve_business")
@@ -476,6 +513,7 @@ class Business(FSMModelMixin, models.Model):
         # dropped: once reinstated (approved) the owner asks for it again.
         self.last_reason = reason
         self.renewing = False
+        self._drop_pending()
 
     @transition(field=status, source=BusinessStatus.SUSPENDED, target=BusinessStatus.APPROVED,
                 permission="enamad.approve_business")
@@ -683,6 +721,8 @@ class Seal(models.Model):
     domain_failing_since = models.DateTimeField("تأییدیه فنی از", null=True, blank=True)
     monitor_error = models.TextField(blank=True)
     suspended_by_monitor = models.BooleanField(default=False)
+    # Checks failed in a row (N21): a failure is acted on only after ENAMAD_MONITOR_FAILURES of them.
+    failed_checks = models.PositiveSmallIntegerField("بررسی‌های ناموفق پیاپی", default=0)
     # Expiry reminders (30 and 7 days): the smallest threshold already reminded of.
     reminder_days_sent = models.PositiveSmallIntegerField(null=True, blank=True)
 

@@ -35,6 +35,8 @@ from . import verification
 from .domains import control_email_address, display_domain
 from .models import (
     CHANGE_CATEGORIES,
+    CONTACT_VERIFICATION,
+    RENEWAL_FIELDS,
     Account,
     AttachmentKind,
     Business,
@@ -61,6 +63,7 @@ from .models import (
     TicketMessage,
     TicketStatus,
     VerificationMethod,
+    _can_suspend,
     seal_vouches,
     ticket_idle_cutoff,
 )
@@ -91,6 +94,9 @@ STATUS_WORDS = {
         "اینماد: تعلیق نماد {domain} (شماره پرونده {reference}) برداشته شد.", "رفع تعلیق نماد",
         "نماد شما دوباره معتبر است و در سایت شما نمایش داده می‌شود. کد نماد همان کد قبلی است؛ اگر آن را از "
         "صفحه اول سایت برنداشته‌اید کاری لازم نیست."),
+    "enamad.seal.suspension_taken_over": (
+        "اینماد: تعلیق نماد {domain} (شماره پرونده {reference}) اکنون به تصمیم کارشناس اینماد است.", "ادامه تعلیق نماد",
+        "این تعلیق با برگشتن تأییدیه فنی خودکار برداشته نمی‌شود؛ برای رفع تعلیق با پشتیبانی تماس بگیرید."),
     "renewed": (
         "اینماد: نماد {domain} (شماره پرونده {reference}) تمدید شد.", "تمدید نماد",
         "نماد شما تا تاریخ تازه معتبر است. کد نماد تغییری نکرده است؛ لازم نیست آن را دوباره در سایت بگذارید."),
@@ -162,11 +168,19 @@ def _transition(business: Business, name: str, *, actor, event: str, reason: str
     if actor is not None and not has_transition_perm(method, actor):
         raise PermissionDenied
     old = business.status
+    pending = {field: [getattr(business, field), value]
+               for field, value in business.pending_changes.get("values", {}).items()}
     method(*args)
     business.status_changed_at = timezone.now()
     business.save()
     audit.record(actor=actor, target=business, event=event, old=old, new=business.status, reason=reason,
                  extra=extra, request=request)
+    if pending and not business.pending_changes:
+        # A renewal's corrections were applied (final approval) or dropped (the renewal ended).
+        applied = name == "final_approve"
+        audit.record(actor=actor, target=business, request=request,
+                     event=f"enamad.business.renewal_changes_{'applied' if applied else 'dropped'}",
+                     extra={"changes": pending})
     _notify_holder(business, event=event, reason=reason, words=words)
     return business
 
@@ -329,7 +343,7 @@ def phone_challenge_start(*, account_id: int, actor, purpose: str, business_id: 
         phone, channel = account.landline, PhoneChallenge.Channel.IVR
     else:
         business = Business.objects.get(pk=business_id, account=account)
-        phone, channel = business.phone, PhoneChallenge.Channel.IVR
+        phone, channel = business.requested("phone"), PhoneChallenge.Channel.IVR
     live = PhoneChallenge.objects.filter(account=account, purpose=purpose, business=business, phone=phone,
                                          verified_at__isnull=True, expires_at__gt=timezone.now()).first()
     if live:
@@ -375,7 +389,7 @@ def phone_inbound(*, channel: str, sender: str, text: str, request=None) -> Phon
         account.landline_verified_at = now
         account.save(update_fields=["landline_verified_at"])
         target = account
-    elif challenge.purpose == PhoneChallenge.Purpose.BUSINESS_PHONE and challenge.business.phone == sender:
+    elif challenge.purpose == PhoneChallenge.Purpose.BUSINESS_PHONE and challenge.business.requested("phone") == sender:
         business = _lock_business(challenge.business_id)
         business.phone_verified_at = now
         business.save(update_fields=["phone_verified_at", "updated_at"])
@@ -441,6 +455,15 @@ def business_update(*, business_id: int, actor, data: dict, request=None) -> Bus
     business = _lock_own_business(business_id, actor)
     if not business.editable:
         raise InvalidTransition(business, "update", "پس از ارسال پرونده، امکان ویرایش وجود ندارد.")
+    if business.renewing:
+        # A deficiency round of a renewal: the corrections wait for final approval too.
+        if data.get("domain", business.domain) != business.domain:
+            raise ValidationError("دامنه نماد در تمدید تغییر نمی‌کند؛ دامنه تازه کسب‌وکار تازه است.", code="domain")
+        changed = _stage_renewal_changes(business, data)
+        business.save()
+        audit.record(actor=actor, target=business, event="enamad.business.updated",
+                     extra={"fields": changed, "pending": True}, request=request)
+        return business
     changed = [name for name in BUSINESS_FIELDS if name in data and getattr(business, name) != data[name]]
     if "domain" in changed:
         if domain_is_held(data["domain"], exclude_id=business.pk):
@@ -776,8 +799,9 @@ def business_send_email_link(*, business_id: int, actor, request=None) -> None:
     business = _lock_own_business(business_id, actor)
     if not throttle.hit(f"enamad-email:{business.pk}", limit=5, window=3600):
         raise Throttled
-    token = signing.dumps({"b": business.pk, "e": business.email}, salt=EMAIL_SALT)
-    notify.send_email(to=business.email, subject=f"اینماد: تأیید رایانامه {business.domain}",
+    email = business.requested("email")
+    token = signing.dumps({"b": business.pk, "e": email}, salt=EMAIL_SALT)
+    notify.send_email(to=email, subject=f"اینماد: تأیید رایانامه {business.domain}",
                       template="enamad_business_email",
                       context={"business": business, "url": _absolute(reverse("enamad:confirm_email", args=[token]))})
     audit.record(actor=actor, target=business, event="enamad.business.email_link_sent", request=request)
@@ -793,7 +817,7 @@ def business_email_link_check(*, token: str, lock: bool = False) -> Business:
         raise ActivationError("پیوند تأیید رایانامه معتبر نیست یا منقضی شده است.") from None
     businesses = Business.objects.select_for_update() if lock else Business.objects.all()
     business = businesses.filter(pk=data.get("b")).first()
-    if business is None or business.email != data.get("e"):
+    if business is None or business.requested("email") != data.get("e"):
         raise ActivationError("این پیوند برای رایانامه فعلی کسب‌وکار نیست.")
     return business
 
@@ -820,8 +844,8 @@ def business_send_address_letter(*, business_id: int, actor, request=None) -> Po
     business.address_code_failures = 0
     business.save()
     letter = PostalLetter.objects.create(
-        business=business, recipient=business.account.display_name, address=business.address,
-        postal_code=business.postal_code,
+        business=business, recipient=business.account.display_name, address=business.requested("address"),
+        postal_code=business.requested("postal_code"),
         body=f"کد احراز نشانی کسب‌وکار «{business.name}» ({business.domain}) در سامانه اینماد: {code}",
     )
     audit.record(actor=actor, target=business, event="enamad.business.address_letter_queued", request=request)
@@ -990,7 +1014,7 @@ def business_final_approve(*, business_id: int, actor, request=None) -> Seal:
     seal.tls_checked_at = business.tls_checked_at
     seal.reminder_days_sent = None
     seal.monitor_due_at = now + timedelta(hours=settings.ENAMAD_MONITOR_INTERVAL_HOURS)
-    seal.reachable, seal.unreachable_since, seal.domain_failing_since = True, None, None
+    seal.reachable, seal.unreachable_since, seal.domain_failing_since, seal.failed_checks = True, None, None, 0
     seal.suspended_by_monitor, seal.monitor_error = False, ""
     seal.save()
     audit.record(actor=actor, target=seal, event="enamad.seal.issued", new=str(seal.stars),
@@ -999,8 +1023,32 @@ def business_final_approve(*, business_id: int, actor, request=None) -> Seal:
 
 
 RENEWAL_WINDOW_DAYS = 30
-RENEWAL_FIELDS = ("name", "address", "postal_code", "phone", "email", "answering_hours")
 RENEWAL_SERVICE_FIELDS = ("offerings", "delivery_methods", "payment_methods", "licence_reference")
+
+
+def _stage_renewal_changes(business: Business, data: dict) -> list[str]:
+    """Put a renewal's corrections of the details aside until final approval (N18, N20): the
+    seal page keeps showing what was reviewed. A changed e-mail, phone or address must be
+    verified again; the verification of the value in force is kept aside and put back if the
+    renewal ends without approval (``Business.suspend``). The caller saves the business."""
+    values = dict(business.pending_changes.get("values", {}))
+    kept = dict(business.pending_changes.get("kept", {}))
+    changed = [name for name in RENEWAL_FIELDS if name in data and business.requested(name) != data[name]]
+    for name in changed:
+        if data[name] == getattr(business, name):
+            values.pop(name, None)
+        else:
+            values[name] = data[name]
+        flag = CONTACT_VERIFICATION.get(name)
+        if flag:
+            if flag not in kept:
+                when = getattr(business, flag)
+                kept[flag] = when.isoformat() if when else None
+            setattr(business, flag, None)
+            if flag == "address_verified_at":
+                business.address_code_hash = ""
+    business.pending_changes = {"values": values, "kept": kept} if values or kept else {}
+    return changed
 
 
 def renewal_allowed(business: Business, seal: Seal | None, now=None) -> bool:
@@ -1023,16 +1071,7 @@ def business_renew(*, business_id: int, actor, data: dict | None = None, service
     seal = Seal.objects.filter(business=business).first()
     if not renewal_allowed(business, seal):
         raise InvalidTransition(business, "renew", f"تمدید از {RENEWAL_WINDOW_DAYS} روز پیش از انقضا ممکن است.")
-    changed = [name for name in RENEWAL_FIELDS if data and name in data and getattr(business, name) != data[name]]
-    for name in changed:
-        setattr(business, name, data[name])
-    if "email" in changed:
-        business.email_verified_at = None
-    if "phone" in changed:
-        business.phone_verified_at = None
-    if "address" in changed or "postal_code" in changed:
-        business.address_verified_at = None
-        business.address_code_hash = ""
+    changed = _stage_renewal_changes(business, data or {})
     service = BusinessService.objects.filter(business=business).first()
     service_changed = []
     if service is not None and service_data:
@@ -1042,8 +1081,6 @@ def business_renew(*, business_id: int, actor, data: dict | None = None, service
             setattr(service, name, service_data[name])
         if service_changed:
             service.save()
-    if changed:
-        business.save()
     _transition(business, "renew", actor=actor, event="enamad.business.renewal_requested", request=request,
                 message=_not_ready_message(business), extra={"fields": changed + service_changed})
     _forget_seal(seal)
@@ -1057,13 +1094,44 @@ def _seal_transition(business_id: int, name: str, *, actor, event: str, reason: 
     seal = Seal.objects.filter(business=business).first()
     if seal is not None and name == "reinstate" and seal.suspended_by_monitor:
         # Staff lifted a suspension the monitor imposed: the grace period starts again.
-        Seal.objects.filter(pk=seal.pk).update(suspended_by_monitor=False, domain_failing_since=None)
+        Seal.objects.filter(pk=seal.pk).update(suspended_by_monitor=False, domain_failing_since=None,
+                                               failed_checks=0)
     _forget_seal(seal)
     return business
 
 
+def monitor_suspension_can_be_taken_over(business: Business, seal: Seal | None, actor) -> bool:
+    return (business.status == BusinessStatus.SUSPENDED and seal is not None and seal.suspended_by_monitor
+            and _can_suspend(business, actor))
+
+
+def _take_over_monitor_suspension(business: Business, *, actor, reason: str, request=None,
+                                  extra: dict | None = None) -> bool:
+    """Staff keep suspended a seal the monitor suspended (a complaint upheld, the desk): the
+    suspension becomes theirs, so a restored domain check no longer lifts it (the monitor
+    stops re-checking it). False when the seal is not under the monitor's suspension. The
+    business is locked by the caller; the seal is locked after it (the one order)."""
+    seal = Seal.objects.select_for_update().filter(business=business).first()
+    if business.status != BusinessStatus.SUSPENDED or seal is None or not seal.suspended_by_monitor:
+        return False
+    if not _can_suspend(business, actor):
+        raise PermissionDenied
+    seal.suspended_by_monitor = False
+    seal.save(update_fields=["suspended_by_monitor"])
+    business.last_reason = reason
+    business.save(update_fields=["last_reason", "updated_at"])
+    audit.record(actor=actor, target=seal, event="enamad.seal.suspension_taken_over", old="monitor", new="staff",
+                 reason=reason, extra=extra, request=request)
+    _notify_holder(business, event="enamad.seal.suspension_taken_over", reason=reason)
+    return True
+
+
 @transaction.atomic
 def business_suspend(*, business_id: int, actor, reason: str, request=None) -> Business:
+    """Suspend a seal that vouches; a seal the monitor suspended stays suspended by staff."""
+    business = _lock_business(business_id)
+    if _take_over_monitor_suspension(business, actor=actor, reason=reason, request=request):
+        return business
     return _seal_transition(business_id, "suspend", actor=actor, event="enamad.seal.suspended", reason=reason,
                             request=request)
 
@@ -1131,6 +1199,7 @@ class SealSnapshot:
     domain_failing_since: object
     suspended_by_monitor: bool
     verified_at: object
+    failed_checks: int
 
     @property
     def standing_proof(self) -> bool:
@@ -1146,11 +1215,12 @@ class SealSnapshot:
         """Nothing to record but the time: it was healthy and still is."""
         return (result.reachable and self.reachable and result.domain_ok and self.domain_failing_since is None
                 and not self.suspended_by_monitor and self.stars == (2 if result.tls_valid else 1)
-                and result.method == self.method)
+                and result.method == self.method and self.failed_checks == 0)
 
 
 SNAPSHOT_FIELDS = ("pk", "business__domain", "business__verification_token", "business__domain_verified_method",
-                   "stars", "reachable", "domain_failing_since", "suspended_by_monitor", "business__domain_verified_at")
+                   "stars", "reachable", "domain_failing_since", "suspended_by_monitor", "business__domain_verified_at",
+                   "failed_checks")
 
 
 def seal_snapshots(seal_ids) -> list[SealSnapshot]:
@@ -1205,6 +1275,11 @@ def seal_record_check(*, seal_id: int, result: verification.MonitorResult) -> li
       ``ENAMAD_MONITOR_GRACE_DAYS``; restored → the monitor's suspension is lifted;
     * reachability lost or regained.
 
+    A failure counts only once ``ENAMAD_MONITOR_FAILURES`` checks in a row have failed (the count
+    is kept on the seal, a clean check resets it): one dropped connection or TLS hiccup neither
+    drops a star, nor marks the site unreachable, nor starts the grace period. Recoveries count
+    at once.
+
     Every seal that vouches is in scope, also while its renewal is reviewed (a suspension then
     drops the renewal); seals suspended or revoked by staff and expired seals are left alone.
     Locks the business first, then the seal, like every service that locks both."""
@@ -1220,7 +1295,10 @@ def seal_record_check(*, seal_id: int, result: verification.MonitorResult) -> li
     if not in_scope:
         seal.save(update_fields=["monitored_at", "monitor_due_at", "monitor_error"])
         return events
-    if result.reachable != seal.reachable:
+    failing = not result.reachable or not result.domain_ok or (not result.tls_valid and seal.stars == 2)
+    seal.failed_checks = min(seal.failed_checks + 1, 1000) if failing else 0
+    confirmed = seal.failed_checks >= settings.ENAMAD_MONITOR_FAILURES
+    if result.reachable != seal.reachable and (result.reachable or confirmed):
         seal.reachable = result.reachable
         seal.unreachable_since = None if result.reachable else now
         event = "enamad.seal.reachable" if result.reachable else "enamad.seal.unreachable"
@@ -1228,7 +1306,7 @@ def seal_record_check(*, seal_id: int, result: verification.MonitorResult) -> li
         events.append(event)
     stars = 2 if result.tls_valid else 1
     seal.tls_checked_at = now
-    if stars != seal.stars:
+    if stars > seal.stars or (stars < seal.stars and confirmed):
         old, seal.stars = seal.stars, stars
         audit.record(actor=None, target=seal, event="enamad.seal.stars_changed", old=str(old), new=str(stars),
                      reason="" if result.tls_valid else result.error)
@@ -1242,7 +1320,7 @@ def seal_record_check(*, seal_id: int, result: verification.MonitorResult) -> li
         events += _seal_domain_restored(business, seal, method=result.method)
     else:
         grace = timedelta(days=settings.ENAMAD_MONITOR_GRACE_DAYS)
-        if seal.domain_failing_since is None:
+        if seal.domain_failing_since is None and confirmed:
             seal.domain_failing_since = now
             audit.record(actor=None, target=seal, event="enamad.seal.domain_lapsed", reason=result.error,
                          old=business.domain_verified_method, new=result.other_method,
@@ -1250,7 +1328,7 @@ def seal_record_check(*, seal_id: int, result: verification.MonitorResult) -> li
             events.append("enamad.seal.domain_lapsed")
             if business.domain_verified_method == VerificationMethod.EMAIL and vouches:
                 _issue_domain_code(business, actor=None, by_monitor=True)
-        elif vouches and now - seal.domain_failing_since >= grace:
+        elif seal.domain_failing_since is not None and vouches and now - seal.domain_failing_since >= grace:
             reason = (f"تأییدیه فنی دامنه بیش از {settings.ENAMAD_MONITOR_GRACE_DAYS} روز برقرار نبود: "
                       f"{result.error}")
             seal.suspended_by_monitor = True
@@ -1812,10 +1890,12 @@ def complaint_decide(*, complaint_id: int, actor, upheld: bool, note: str, suspe
     complaint.decided_by = actor
     if suspend_seal:
         business = _lock_business(complaint.business_id)
-        _transition(business, "suspend", actor=actor, event="enamad.seal.suspended",
-                    reason=f"شکایت {complaint.tracking_code}: {note.strip()}", args=(note.strip(),),
-                    extra={"complaint": complaint.tracking_code}, request=request,
-                    message="نماد در وضعیت فعلی قابل تعلیق نیست.")
+        reason = f"شکایت {complaint.tracking_code}: {note.strip()}"
+        extra = {"complaint": complaint.tracking_code}
+        if not _take_over_monitor_suspension(business, actor=actor, reason=reason, request=request, extra=extra):
+            _transition(business, "suspend", actor=actor, event="enamad.seal.suspended", reason=reason,
+                        args=(note.strip(),), extra=extra, request=request,
+                        message="نماد در وضعیت فعلی قابل تعلیق نیست.")
         _forget_seal(Seal.objects.filter(business=business).first())
         complaint.seal_suspended = True
     complaint.save()

@@ -36,6 +36,24 @@ from .models import (
 )
 from .views import enamad_staff_required
 
+# Who may open which uploaded file: any e-Namad permission opens the desk, but a national card
+# or a birth certificate is for those who review files, a ticket's files for ticket staff and a
+# complaint's files for those who handle complaints.
+DOCUMENT_READERS = ("enamad.review_business", "enamad.review_documents", "enamad.approve_business")
+TICKET_FILE_READERS = ("enamad.answer_ticket", "enamad.approve_change")
+COMPLAINT_FILE_READERS = ("enamad.handle_complaint",)
+
+
+def _may_read(user, readers) -> bool:
+    return any(user.has_perm(perm) for perm in readers)
+
+
+def _serve_to(request, readers, file):
+    if not _may_read(request.user, readers):
+        raise PermissionDenied
+    return serve_private(file)
+
+
 QUEUE_LABELS = [("review", "بررسی کارشناس"), ("documents", "مدارک فیزیکی"), ("manager", "بررسی مدیر"),
                 ("sealed", "نمادها")]
 
@@ -72,12 +90,14 @@ def _context(request, obj, review_form, reject_form=None):
     user = request.user
     return {
         "business": obj, "account": obj.account, "review_form": review_form, "reject_form": reject_form or RejectForm(),
-        "documents": obj.account.documents.all(), "reviews": obj.reviews.prefetch_related("items__item"),
+        "documents": obj.account.documents.all() if _may_read(user, DOCUMENT_READERS) else None, "reviews": obj.reviews.prefetch_related("items__item"),
         "audit": AuditEntry.objects.for_object(obj).order_by("-id")[:30], "seal": getattr(obj, "seal", None),
         "can_review": user.has_perm("enamad.review_business") and obj.status == BusinessStatus.UNDER_REVIEW,
         "can_documents": user.has_perm("enamad.review_documents") and obj.status == BusinessStatus.PHYSICAL_DOCUMENTS,
         "can_manage": user.has_perm("enamad.approve_business"),
         # A seal that vouches may be suspended also while its renewal is under review.
+        # A seal the monitor suspended may be kept suspended by staff (the monitor then leaves it).
+        "can_take_over": services.monitor_suspension_can_be_taken_over(obj, getattr(obj, "seal", None), user),
         "can_suspend": _may(obj, "suspend", user), "can_reinstate": _may(obj, "reinstate", user),
         "can_revoke": _may(obj, "revoke", user),
         "BusinessStatus": BusinessStatus,
@@ -155,8 +175,7 @@ def action(request, pk, name):
 
 @enamad_staff_required
 def document(request, pk):
-    doc = get_object_or_404(IdentityDocument, pk=pk)
-    return serve_private(doc.file)
+    return _serve_to(request, DOCUMENT_READERS, get_object_or_404(IdentityDocument, pk=pk).file)
 
 
 @enamad_staff_required
@@ -165,7 +184,7 @@ def licence(request, pk):
     service = getattr(obj, "service", None)
     if not (service and service.licence_file):
         raise Http404
-    return serve_private(service.licence_file)
+    return _serve_to(request, DOCUMENT_READERS, service.licence_file)
 
 
 # --- tickets (N19, N20) ------------------------------------------------------------------------
@@ -288,7 +307,7 @@ def ticket_action(request, pk, name):
 
 @enamad_staff_required
 def ticket_attachment(request, pk):
-    return serve_private(get_object_or_404(TicketAttachment, pk=pk).file)
+    return _serve_to(request, TICKET_FILE_READERS, get_object_or_404(TicketAttachment, pk=pk).file)
 
 
 # --- complaints (N23) --------------------------------------------------------------------------
@@ -348,7 +367,7 @@ def complaint(request, pk):
 
 @enamad_staff_required
 def complaint_attachment(request, pk):
-    return serve_private(get_object_or_404(ComplaintAttachment, pk=pk).file)
+    return _serve_to(request, COMPLAINT_FILE_READERS, get_object_or_404(ComplaintAttachment, pk=pk).file)
 
 
 # --- dashboard ---------------------------------------------------------------------------------

@@ -391,7 +391,7 @@ def business_edit(request, pk):
     if not business.editable:
         messages.error(request, "پس از ارسال پرونده، امکان ویرایش وجود ندارد.")
         return redirect("enamad:business", pk)
-    initial = {name: getattr(business, name) for name in services.BUSINESS_FIELDS}
+    initial = {name: business.requested(name) for name in services.BUSINESS_FIELDS}
     form = BusinessForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -523,7 +523,7 @@ def contacts(request, pk):
         try:
             if action == "email":
                 services.business_send_email_link(business_id=business.pk, actor=request.user, request=request)
-                messages.success(request, f"پیوند تأیید به {business.email} فرستاده شد.")
+                messages.success(request, f"پیوند تأیید به {business.requested('email')} فرستاده شد.")
             elif action == "phone":
                 services.phone_challenge_start(account_id=request.account.pk, actor=request.user,
                                                purpose=PhoneChallenge.Purpose.BUSINESS_PHONE, business_id=business.pk)
@@ -546,7 +546,7 @@ def contacts(request, pk):
             return redirect("enamad:contacts", pk)
     phone_challenge = None
     if business.phone_verified_at is None:
-        phone_challenge = (PhoneChallenge.objects.filter(business=business, phone=business.phone,
+        phone_challenge = (PhoneChallenge.objects.filter(business=business, phone=business.requested("phone"),
                                                          verified_at__isnull=True).first())
         if phone_challenge and not phone_challenge.is_live:
             phone_challenge = None

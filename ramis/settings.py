@@ -400,6 +400,10 @@ CELERY_BEAT_SCHEDULE["enamad-expire-seals"] = {"task": "enamad.tasks.expire_seal
 # After the seal (README "e-Namad"): monitoring (N18, N21), expiry reminders, complaints (N23).
 ENAMAD_MONITOR_INTERVAL_HOURS = env_int("ENAMAD_MONITOR_INTERVAL_HOURS", 12)  # each seal re-checked this often
 ENAMAD_MONITOR_GRACE_DAYS = env_int("ENAMAD_MONITOR_GRACE_DAYS", 7)  # lapsed domain control → suspension
+# Failed checks in a row before a star drops, the site counts as unreachable or the grace starts.
+ENAMAD_MONITOR_FAILURES = env_int("ENAMAD_MONITOR_FAILURES", 2)
+if ENAMAD_MONITOR_FAILURES < 1:
+    raise ImproperlyConfigured(f"ENAMAD_MONITOR_FAILURES={ENAMAD_MONITOR_FAILURES}: at least 1")
 ENAMAD_MONITOR_BATCH_SIZE = env_int("ENAMAD_MONITOR_BATCH_SIZE", 200)  # seals per Celery task
 ENAMAD_MONITOR_CONCURRENCY = env_int("ENAMAD_MONITOR_CONCURRENCY", 32)  # network threads per task
 ENAMAD_MONITOR_DISPATCH_LIMIT = env_int("ENAMAD_MONITOR_DISPATCH_LIMIT", 5000)  # seals per beat run

@@ -25,6 +25,13 @@ def home(token: str) -> bytes:
     return f'<html><head><meta name="enamad" content="{token}"><title>shop</title></head></html>'.encode()
 
 
+@pytest.fixture(autouse=True)
+def _act_on_the_first_failure(settings):
+    """These tests are about what each failure and recovery does, so one failed check is acted
+    on; waiting for ``ENAMAD_MONITOR_FAILURES`` in a row (default 2) is in test_monitor_failures.py."""
+    settings.ENAMAD_MONITOR_FAILURES = 1
+
+
 @pytest.fixture
 def pki(tmp_path):
     key, name, ca_file = test_ca(tmp_path)

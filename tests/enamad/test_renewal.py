@@ -70,7 +70,10 @@ def test_renewal_form_is_prefilled_and_sends_the_file_back(client, owner_client,
     assert response.status_code == 302
     business.refresh_from_db()
     assert business.status == BusinessStatus.UNDER_REVIEW and business.renewing
-    assert business.name == "فروشگاه نمونه نو" and business.service.offerings == "کتاب و لوازم التحریر"
+    # the corrected details wait for final approval; the services are the expert's to review
+    assert business.name == "فروشگاه نمونه" and business.requested("name") == "فروشگاه نمونه نو"
+    assert business.pending_changes["values"] == {"name": "فروشگاه نمونه نو", "answering_hours": "۸ تا ۲۰"}
+    assert business.service.offerings == "کتاب و لوازم التحریر"
     entry = AuditEntry.objects.get(event="enamad.business.renewal_requested")
     assert set(entry.extra["fields"]) == {"name", "answering_hours", "offerings"}
     # the seal keeps vouching while the renewal is reviewed
@@ -137,6 +140,102 @@ def test_changed_contacts_must_be_verified_again(owner_client, seal):
     business.refresh_from_db()
     assert business.status == BusinessStatus.UNDER_REVIEW and business.email_verified_at is None
     assert business.phone_verified_at is not None and business.address_verified_at is not None
+    # the new address is the one verified (the one in force stays on the seal page meanwhile)
+    assert business.email == "info@shop.test"
+    page = owner_client.get(f"/enamad/panel/business/{business.pk}/contacts/").content.decode()
+    assert "new@shop.test" in page
+    owner_client.post(f"/enamad/panel/business/{business.pk}/contacts/", {"action": "email"})
+    mail = OutboxMessage.objects.filter(channel="email", template="enamad_business_email").latest("pk")
+    assert mail.to == "new@shop.test"
+
+
+def seal_page(client, seal) -> str:
+    cache.clear()
+    return client.get(f"/trustseal/?id={seal.number}&Code={seal.code}").content.decode()
+
+
+def renew_with_new_details(owner_client, seal):
+    near_expiry(seal)
+    business = Business.objects.get(pk=seal.business_id)
+    response = owner_client.post(f"/enamad/panel/business/{business.pk}/renew/", form_data(
+        business, name="فروشگاه دیگر", address="اصفهان، خیابان تازه", postal_code="8134697135"))
+    assert response.status_code == 302
+    return Business.objects.get(pk=business.pk)
+
+
+def test_renewal_changes_show_on_the_seal_page_only_after_final_approval(client, owner_client, account, seal,
+                                                                         enamad_expert, enamad_manager):
+    """A renewal's corrections wait for the review like a change by ticket (N20): the public
+    seal page keeps vouching for the reviewed details until final approval."""
+    from django.test import Client
+
+    from tests.enamad.conftest import staff_client
+
+    business = renew_with_new_details(owner_client, seal)
+    assert business.address_verified_at is None  # the new address must be verified again
+    page = seal_page(client, seal)
+    assert "فروشگاه نمونه" in page and "فروشگاه دیگر" not in page and "خیابان تازه" not in page
+    # the expert sees current and requested values side by side
+    staff = staff_client(Client(), enamad_expert)
+    review = staff.get(f"/enamad/staff/business/{business.pk}/").content.decode()
+    assert 'id="pending-changes"' in review
+    table = review[review.index('id="pending-changes"'):]
+    assert table.index("فروشگاه نمونه") < table.index("فروشگاه دیگر")
+    assert "خیابان تازه" in table and "8134697135" in table
+    services.business_review(business_id=business.pk, actor=enamad_expert, results=all_items_ok())
+    services.business_accept_documents(business_id=business.pk, actor=enamad_expert)
+    Business.objects.filter(pk=business.pk).update(address_verified_at=timezone.now())
+    assert "فروشگاه دیگر" not in seal_page(client, seal)
+    services.business_final_approve(business_id=business.pk, actor=enamad_manager)
+    business.refresh_from_db()
+    assert (business.name, business.address, business.postal_code) == (
+        "فروشگاه دیگر", "اصفهان، خیابان تازه", "8134697135")
+    assert business.pending_changes == {}
+    page = seal_page(client, seal)
+    assert "فروشگاه دیگر" in page and "خیابان تازه" in page
+    entry = AuditEntry.objects.get(event="enamad.business.renewal_changes_applied")
+    assert entry.actor == enamad_manager and entry.extra["changes"]["name"] == ["فروشگاه نمونه", "فروشگاه دیگر"]
+
+
+def test_renewal_ended_by_suspension_drops_its_changes(client, owner_client, account, seal, enamad_manager):
+    """The renewal ends without approval (the seal suspended during its review): the details in
+    force stay, and so do their verifications."""
+    verified_at = Business.objects.get(pk=seal.business_id).address_verified_at
+    business = renew_with_new_details(owner_client, seal)
+    assert business.address_verified_at is None
+    services.business_suspend(business_id=business.pk, actor=enamad_manager, reason="شکایت‌های پیاپی")
+    business.refresh_from_db()
+    assert not business.renewing and business.pending_changes == {}
+    assert business.name == "فروشگاه نمونه" and "خیابان تازه" not in business.address
+    assert business.address_verified_at == verified_at
+    entry = AuditEntry.objects.get(event="enamad.business.renewal_changes_dropped")
+    assert entry.extra["changes"]["name"] == ["فروشگاه نمونه", "فروشگاه دیگر"]
+    services.business_reinstate(business_id=business.pk, actor=enamad_manager)
+    page = seal_page(client, seal)
+    assert "فروشگاه نمونه" in page and "فروشگاه دیگر" not in page
+
+
+def test_corrections_in_a_renewal_deficiency_wait_too(client, owner_client, account, seal, enamad_expert):
+    near_expiry(seal)
+    services.business_renew(business_id=seal.business_id, actor=account.user)
+    items = all_items_ok()
+    items[next(iter(items))] = (False, "نام را اصلاح کنید.")
+    services.business_review(business_id=seal.business_id, actor=enamad_expert, results=items)
+    business = Business.objects.get(pk=seal.business_id)
+    assert business.status == BusinessStatus.DEFICIENT and business.editable
+    edit = f"/enamad/panel/business/{business.pk}/edit/"
+    data = {"domain": business.domain, "name": "نام اصلاح‌شده", "address": business.address,
+            "postal_code": business.postal_code, "phone": business.phone, "email": business.email,
+            "answering_hours": business.answering_hours}
+    assert owner_client.post(edit, data).status_code == 302
+    business.refresh_from_db()
+    assert business.name == "فروشگاه نمونه" and business.requested("name") == "نام اصلاح‌شده"
+    assert "نام اصلاح‌شده" not in seal_page(client, seal)
+    assert 'value="نام اصلاح‌شده"' in owner_client.get(edit).content.decode()
+    # the sealed domain does not change in a renewal: a Persian error next to the field
+    response = owner_client.post(edit, {**data, "domain": "other.test"})
+    assert response.status_code == 200 and "دامنه نماد در تمدید تغییر نمی‌کند" in response.content.decode()
+    assert Business.objects.get(pk=business.pk).domain == DOMAIN
 
 
 def test_renewal_refused_when_no_contact_stays_verified(owner_client, seal):
