@@ -17,6 +17,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 
+from ramis.ca import services as ca_services
 from ramis.common.errors import InvalidTransition
 from ramis.common.models import AuditEntry, OutboxMessage
 from ramis.requests import selectors, services
@@ -112,6 +113,11 @@ class States:
     def revoked(self):
         s = self.issued()
         services.certificate_revoke(certificate_id=s.certificate.pk, actor=self.clerk, reason="unspecified")
+        return s
+
+    def on_hold(self):
+        s = self.issued()
+        ca_services.certificate_hold(serial=s.certificate.serial, actor=None, reason="بررسی")
         return s
 
     def revocation_submitted(self):
@@ -283,6 +289,20 @@ CASES = [
          lambda s, a: services.role_end_with_revocation(role_id=s.certificate.role_id, actor=a, reason="پایان همکاری"),
          "seo_reviewer", (("role.ended", "approved", "ended"), ("certificate.revoked", "active", "revoked")),
          _cert, "revoked", ("certificate_revoked",), wrong_persons=("clerk", "applicant")),
+    Case("certificate_follow_ca-hold", "issued",
+         lambda s, a: services.certificate_follow_ca(serial=s.certificate.serial, event="certificate.held",
+                                                     note="بررسی سوءاستفاده"),
+         None, (("certificate.held", "active", "on_hold"),), _cert, "on_hold", ("certificate_hold",),
+         wrong_states=("on_hold", "revoked"), refusal=None),
+    Case("certificate_follow_ca-release", "on_hold",
+         lambda s, a: services.certificate_follow_ca(serial=s.certificate.serial, event="certificate.released"),
+         None, (("certificate.released", "on_hold", "active"),), _cert, "active", ("certificate_release",),
+         wrong_states=("issued", "revoked"), refusal=None),
+    Case("certificate_follow_ca-revoke", "on_hold",
+         lambda s, a: services.certificate_follow_ca(serial=s.certificate.serial, event="certificate.revoked",
+                                                     ca_reason="key_compromise"),
+         None, (("certificate.revoked", "on_hold", "revoked"),), _cert, "revoked", ("certificate_revoked",),
+         wrong_states=("revoked",), refusal=None),
     Case("certificates_remind_expiring", "issued",
          lambda s, a: services.certificates_remind_expiring(now=_expiry_now(s, -20)),
          None, (("certificate.expiry_reminded", "active", "active"),), _cert, "active", ("certificate_expiring",),
