@@ -264,3 +264,13 @@ def enamad_expert(db):
 def enamad_manager(db):
     """e-Namad manager: final approval, suspension and revocation of seals."""
     return make_staff("enamad_manager", perms=["enamad.approve_business"])
+
+
+def pdf_text(content: bytes) -> str:
+    """A PDF as pdftotext reads it (poppler, from stdin), without the bidi marks it adds and the
+    zero-width non-joiners it drops: what a person copying the text out of the PDF gets."""
+    import subprocess
+
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=content, capture_output=True,
+                          check=True).stdout.decode()
+    return "".join(ch for ch in text if ch not in "\u200c\u200e\u200f\u202a\u202b\u202c\u202d\u202e")

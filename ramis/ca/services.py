@@ -26,7 +26,7 @@ from ramis.common.errors import InvalidTransition
 from tokens.conf import get_manager
 from tokens.errors import KeyNotFound
 
-from . import builder, crl, ocsp, profiles, signing
+from . import builder, crl, ocsp, profiles, signals, signing
 from .models import CRL, CertificateAuthority, IssuedCertificate, OCSPResponse, Reason
 from .responder import UNISSUED_VALIDITY, unissued_cache_key
 
@@ -303,6 +303,8 @@ def _transition(cert: IssuedCertificate, name: str, event: str, actor, note: str
     cert.save()
     audit.record(actor=actor, target=cert, event=event, old=old, new=cert.status, reason=note,
                  extra={"serial": cert.serial_hex}, request=request)
+    signals.certificate_status_changed.send(sender=IssuedCertificate, certificate=cert, event=event, old=old,
+                                            new=cert.status, note=note, actor=actor, request=request)
     _forget_ocsp(cert)
     from . import tasks
 

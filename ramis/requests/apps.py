@@ -7,4 +7,4 @@ class RequestsConfig(AppConfig):
     verbose_name = "درخواست‌های گواهی"
 
     def ready(self):
-        from . import checks  # noqa: F401 - registers the deploy checks
+        from . import checks, receivers  # noqa: F401 - registers the deploy checks and the CA's receivers

@@ -541,9 +541,12 @@ class Certificate(ProtectedFSMModel):
 
     class Status(models.TextChoices):
         ACTIVE = "active", "معتبر"
+        ON_HOLD = "on_hold", "معلق"  # held at the CA (certificateHold): may be released or revoked
         REVOKED = "revoked", "ابطال‌شده"
         EXPIRED = "expired", "منقضی"
         SUPERSEDED = "superseded", "جایگزین‌شده"  # by a renewal, or a new certificate on the same token
+
+    LIVE = (Status.ACTIVE, Status.ON_HOLD)  # still the CA's to revoke or to let expire
 
     serial = models.CharField("شماره سریال", max_length=64, unique=True)
     cert_type = models.CharField("نوع", max_length=10, choices=CertificateType.choices)
@@ -562,6 +565,9 @@ class Certificate(ProtectedFSMModel):
     status = FSMField("وضعیت", default=Status.ACTIVE, choices=Status.choices, protected=True, db_index=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revocation_reason = models.CharField(max_length=30, blank=True)
+    held_at = models.DateTimeField("تعلیق از", null=True, blank=True)
+    ca_note = models.CharField("توضیح مرجع صدور", max_length=300, blank=True,
+                               help_text="why the CA's operator held, released or revoked it (manage.py ca)")
     reminders_sent = models.JSONField(default=list, blank=True)  # the day counts already reminded (30, 7)
     superseded_by = models.ForeignKey("self", verbose_name="جایگزین‌شده با", null=True, blank=True,
                                       on_delete=models.PROTECT, related_name="+")
@@ -591,23 +597,49 @@ class Certificate(ProtectedFSMModel):
 
     @property
     def revocable(self) -> bool:
-        """Active, or superseded by a renewal and not yet expired (the holder, the office and a
-        reviewer may revoke it; who may is the transition's permission)."""
-        return self.status in (self.Status.ACTIVE, self.Status.SUPERSEDED) and _unexpired_if_superseded(self)
+        """Active, held at the CA, or superseded by a renewal and not yet expired (the holder, the
+        office and a reviewer may revoke it; who may is the transition's permission)."""
+        return (self.status in (self.Status.ACTIVE, self.Status.ON_HOLD, self.Status.SUPERSEDED)
+                and _unexpired_if_superseded(self))
 
-    @transition(field=status, source=[Status.ACTIVE, Status.SUPERSEDED], target=Status.REVOKED,
+    @transition(field=status, source=[Status.ACTIVE, Status.ON_HOLD, Status.SUPERSEDED], target=Status.REVOKED,
                 permission=_can_revoke_certificate, conditions=[_unexpired_if_superseded])
-    def revoke(self, reason: str = ""):
+    def revoke(self, reason: str = "", ca_note: str = ""):
         self.revoked_at = timezone.now()
         self.revocation_reason = reason
+        self.held_at = None
+        self.ca_note = ca_note[:300]
 
-    @transition(field=status, source=Status.ACTIVE, target=Status.EXPIRED)
+    @transition(field=status, source=Status.ACTIVE, target=Status.ON_HOLD)
+    def hold(self, *, note: str):
+        """Only the CA holds (``ramis.ca.services.certificate_hold``); this record follows it."""
+        self.held_at = timezone.now()
+        self.ca_note = note[:300]
+
+    @transition(field=status, source=Status.ON_HOLD, target=Status.ACTIVE)
+    def release(self, *, note: str):
+        self.held_at = None
+        self.ca_note = note[:300]
+
+    @transition(field=status, source=[Status.ACTIVE, Status.ON_HOLD], target=Status.EXPIRED)
     def expire(self):
         pass
 
     @transition(field=status, source=Status.ACTIVE, target=Status.SUPERSEDED)
     def supersede(self, *, by: Certificate):
         self.superseded_by = by
+
+    @property
+    def status_why(self) -> str:
+        """Why a held or revoked certificate is so, in Persian: the revocation's reason or the
+        hold, then the CA operator's note if they gave one. Empty otherwise."""
+        if self.status == self.Status.ON_HOLD:
+            why = "تعلیق در مرجع صدور گواهی"
+        elif self.status == self.Status.REVOKED and self.revocation_reason in RevocationReason.values:
+            why = RevocationReason(self.revocation_reason).label
+        else:
+            return ""
+        return f"{why}: {self.ca_note}" if self.ca_note else why
 
     @property
     def superseded_why(self) -> str:
@@ -643,6 +675,14 @@ RFC5280_REASON = {
     RevocationReason.SUPERSEDED: CAReason.SUPERSEDED,
     RevocationReason.PRIVILEGE_WITHDRAWN: CAReason.PRIVILEGE_WITHDRAWN,
     RevocationReason.UNSPECIFIED: CAReason.UNSPECIFIED,
+}
+# The CA's reason (a revocation made at the CA by its operator) as this room says it.
+REASON_FROM_CA = {
+    CAReason.KEY_COMPROMISE: RevocationReason.KEY_COMPROMISE,
+    CAReason.AFFILIATION_CHANGED: RevocationReason.AFFILIATION_CHANGED,
+    CAReason.CESSATION_OF_OPERATION: RevocationReason.CESSATION_OF_OPERATION,
+    CAReason.SUPERSEDED: RevocationReason.SUPERSEDED,
+    CAReason.PRIVILEGE_WITHDRAWN: RevocationReason.PRIVILEGE_WITHDRAWN,
 }
 # Reasons that revoke at once when the holder asks (R19); the others wait for the office.
 IMMEDIATE_REASONS = frozenset({RevocationReason.KEY_COMPROMISE, RevocationReason.TOKEN_LOST})

@@ -33,6 +33,7 @@ from ramis.registry.models import Role
 from . import selectors
 from .models import (
     IMMEDIATE_REASONS,
+    REASON_FROM_CA,
     RFC5280_REASON,
     Appointment,
     Certificate,
@@ -620,10 +621,16 @@ def _ca_revoke(serial: str, reason: str, actor) -> str:
 
 
 def _revoke(certificate: Certificate, *, actor, reason: str, note: str, check_perm: bool, request=None) -> None:
-    """Revoke a locked certificate here and at the CA, in the caller's transaction."""
+    """Revoke a locked certificate here and at the CA, in the caller's transaction (the CA's
+    ``certificate_status_changed`` then finds this record revoked already)."""
     old = _step(certificate, "revoke", actor, check_perm=check_perm, reason=reason)
     certificate.save()
     at_ca = _ca_revoke(certificate.serial, RFC5280_REASON[RevocationReason(reason)], actor)
+    _revoked(certificate, old, actor=actor, reason=reason, note=note, at_ca=at_ca, request=request)
+
+
+def _revoked(certificate: Certificate, old: str, *, actor, reason: str, note: str, at_ca: str, request=None) -> None:
+    """What follows a revocation here: open renewals cancelled, the audit row, the holder's SMS."""
     for renewal in certificate.renewals.open().select_for_update():
         if can_proceed(renewal.cancel):
             was = renewal.status
@@ -740,7 +747,7 @@ def role_end_with_revocation(
     registry_services.role_end(role_id=role_id, actor=actor, reason=reason, request=request)
     revoked = []
     for certificate in Certificate.objects.select_for_update().select_related("holder").filter(
-        Q(status=Certificate.Status.ACTIVE) | Q(status=Certificate.Status.SUPERSEDED, not_after__gt=timezone.now()),
+        Q(status__in=Certificate.LIVE) | Q(status=Certificate.Status.SUPERSEDED, not_after__gt=timezone.now()),
         role_id=role_id,
     ):
         # ending the role (registry.review_role) is the authority for these revocations
@@ -754,6 +761,48 @@ def role_end_with_revocation(
             _record(actor, req, "request.withdrawn", was, reason="سمت درخواست‌کننده پایان یافت.", request=request)
             _sms_applicant(req, "request_withdrawn")
     return revoked
+
+
+CA_EVENTS = {  # the CA's event → this record's transition and the status it reaches
+    "certificate.held": ("hold", Certificate.Status.ON_HOLD),
+    "certificate.released": ("release", Certificate.Status.ACTIVE),
+    "certificate.revoked": ("revoke", Certificate.Status.REVOKED),
+}
+
+
+@transaction.atomic
+def certificate_follow_ca(*, serial: str, event: str, ca_reason: str = "", note: str = "", actor=None,
+                          request=None) -> Certificate | None:
+    """The CA held, released or revoked a certificate (its operator at ``manage.py ca hold|release|
+    revoke`` or in the admin; ``ramis.ca.signals.certificate_status_changed``): this room's record
+    follows in the same transaction, audited, and the holder is told by SMS, so the panel and the
+    desk show the status and why. Nothing happens when the record already shows it (the change
+    started here, ``_revoke``), or for a certificate this room does not know."""
+    certificate = Certificate.objects.select_for_update().select_related("holder").filter(
+        serial=serial.lower()).first()
+    if certificate is None or event not in CA_EVENTS:
+        return None
+    name, target = CA_EVENTS[event]
+    if not can_proceed(getattr(certificate, name)):
+        if certificate.status != target:
+            logger.warning("the CA's %s of %s does not apply to its record here (%s)", event, serial,
+                           certificate.status)
+        return None
+    note = (note or "").strip()
+    if name == "revoke":
+        reason = REASON_FROM_CA.get(ca_reason, RevocationReason.UNSPECIFIED)
+        old = _step(certificate, "revoke", actor, check_perm=False, reason=reason, ca_note=note)
+        certificate.save()
+        _revoked(certificate, old, actor=actor, reason=reason, note=note, at_ca="by_ca", request=request)
+        return certificate
+    old = _step(certificate, name, actor, check_perm=False, note=note)
+    certificate.save()
+    audit.record(actor=actor, target=certificate, event=event, old=old, new=certificate.status, reason=note,
+                 extra={"by": "ca", "serial": certificate.serial}, request=request)
+    notify.send_sms(to=certificate.holder.mobile, template=f"certificate_{name}", context={
+        "certificate": certificate, "note": note, "base_url": settings.PUBLIC_BASE_URL,
+    })
+    return certificate
 
 
 # --- expiry (R20) -------------------------------------------------------------------------------------
@@ -794,7 +843,7 @@ def certificates_expire(*, now: dt.datetime | None = None) -> int:
     """Mark active certificates past their ``not_after`` as expired."""
     now = now or timezone.now()
     done = 0
-    for pk in Certificate.objects.active().filter(not_after__lte=now).values_list("pk", flat=True):
+    for pk in Certificate.objects.filter(status__in=Certificate.LIVE, not_after__lte=now).values_list("pk", flat=True):
         with transaction.atomic():
             certificate = Certificate.objects.select_for_update().select_related("holder").get(pk=pk)
             if not can_proceed(certificate.expire):

@@ -342,13 +342,20 @@ def test_revocation_reject_refused_to_other_office_and_applicant(applicant_perso
     assert not AuditEntry.objects.filter(event__startswith="revocation.rejected").exists()
 
 
-def test_revocation_already_done_at_the_ca_is_reported(applicant_person, certificate):
+def test_revocation_already_done_at_the_ca_is_reported(applicant_person, certificate, office, clerk, catalogue):
     from ramis.ca import services as ca_services
+    from ramis.ca.models import IssuedCertificate
 
+    # a revocation at the CA reaches this record at once (tests/requests/test_ca_operator.py) ...
     ca_services.certificate_revoke(serial=certificate.serial, reason="key_compromise", actor=None)
-    services.revocation_request(certificate_id=certificate.pk, actor=applicant_person.user, reason="token_lost")
-    assert Certificate.objects.get(pk=certificate.pk).status == "revoked"
-    entry = AuditEntry.objects.for_object(certificate).get(event="certificate.revoked")
+    with pytest.raises(InvalidTransition):
+        services.revocation_request(certificate_id=certificate.pk, actor=applicant_person.user, reason="token_lost")
+    # ... a CA record revoked before this room followed the CA (an older row) is reported as such
+    older = advance(make_draft(applicant_person, office, catalogue=catalogue), "issued", clerk=clerk)
+    IssuedCertificate.objects.filter(serial_hex=older.serial).update(status="revoked")
+    services.revocation_request(certificate_id=older.pk, actor=applicant_person.user, reason="token_lost")
+    assert Certificate.objects.get(pk=older.pk).status == "revoked"
+    entry = AuditEntry.objects.for_object(older).get(event="certificate.revoked")
     assert entry.extra["ca"] == "already_revoked"
 
 

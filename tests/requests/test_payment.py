@@ -1,8 +1,10 @@
 """Payment (R11, X4): sandbox gateway pages, signed callbacks, verification, idempotency."""
 
+import datetime as dt
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 
@@ -11,7 +13,7 @@ from ramis.common.templatetags.jalali import rials
 from ramis.requests import services
 from ramis.requests.models import CertificateRequest, Invoice, Payment, Refund
 from ramis.requests.payments import SandboxPaymentBackend, get_backend
-from tests.conftest import last_sms
+from tests.conftest import last_sms, pdf_text
 
 from .conftest import advance, make_draft
 
@@ -183,17 +185,27 @@ def test_sandbox_signature_uses_the_configured_secret(awaiting_payment, settings
     assert one != SandboxPaymentBackend(secret="b").sign({"token": "t"})
 
 
-def test_receipt_pdf(applicant_client, other_applicant_client, awaiting_payment):
-    import io
-
-    from pypdf import PdfReader
-
+def test_receipt_pdf_is_persian(applicant_client, other_applicant_client, awaiting_payment):
     assert applicant_client.get(reverse("requests:receipt", args=[awaiting_payment.pk])).status_code == 404  # unpaid
-    payment = _start(applicant_client, awaiting_payment)
-    applicant_client.get(_gateway(applicant_client, payment, "pay"))
-    response = applicant_client.get(reverse("requests:receipt", args=[awaiting_payment.pk]))
+    # paid at 06:45 UTC on 22 March 2025: 10:15 on 2 Farvardin 1404 in Tehran (the session's idle
+    # timeout counts in the same clock, so the visit stays in it)
+    with time_machine.travel(dt.datetime(2025, 3, 22, 6, 45, tzinfo=dt.UTC), tick=False):
+        payment = _start(applicant_client, awaiting_payment)
+        applicant_client.get(_gateway(applicant_client, payment, "pay"))
+        response = applicant_client.get(reverse("requests:receipt", args=[awaiting_payment.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+    text = pdf_text(response.content)
+    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
     invoice = Invoice.objects.get(request=awaiting_payment)
     assert invoice.number in text and Payment.objects.get(pk=payment.pk).bank_ref in text
+    for label in ("رسید پرداخت", "شماره صورتحساب", "شماره درخواست", "پرداختکننده", "تاریخ پرداخت",
+                  "شماره پیگیری بانک", "شرح", "ذینفع", "مبلغ (ریال)", "جمع پرداختشده"):
+        assert label in text, label
+    assert "کد ملی" in text and "۰۴۹۹۳۷۰۸۹۹" in text  # the payer's national code in Persian digits
+    assert "۶٬۵۰۰٬۰۰۰" in text and "6,500,000" not in text and "6500000" not in text  # the total
+    assert "۱٬۵۰۰٬۰۰۰" in text and "خزانه" in text  # the treasury's share of the fee
+    # the Jalali date and Tehran time of the payment, as the value of its row (pdftotext gives the
+    # two runs of digits in visual order)
+    paid_on = lines[lines.index("تاریخ پرداخت") + 1]
+    assert sorted(paid_on.split()) == sorted(["۱۴۰۴/۰۱/۰۲", "۱۰:۱۵"])
     assert other_applicant_client.get(reverse("requests:receipt", args=[awaiting_payment.pk])).status_code == 404

@@ -1,6 +1,9 @@
 """The multi-step form (R6–R9): drafts saved at every step, uploads checked, final submit."""
 
+import datetime as dt
+
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -237,13 +240,23 @@ def test_cancel_before_payment(applicant_client, applicant_person, office, clerk
 
 def test_timeline_shows_every_transition_with_jalali_time(applicant_client, applicant_person, office, clerk,
                                                           catalogue):
-    req = advance(make_draft(applicant_person, office, catalogue=catalogue), "awaiting_payment", clerk=clerk)
+    clerk.first_name, clerk.last_name = "زهرا", "محمدی"
+    clerk.save()
+    # Tehran is UTC+3:30: 06:45 UTC on 22 March 2025 is 10:15 on 2 Farvardin 1404
+    with time_machine.travel(dt.datetime(2025, 3, 22, 6, 45, tzinfo=dt.UTC), tick=False):
+        req = advance(make_draft(applicant_person, office, catalogue=catalogue), "submitted")
+    with time_machine.travel(dt.datetime(2025, 3, 25, 10, 10, tzinfo=dt.UTC), tick=False):
+        services.request_return(request_id=req.pk, actor=clerk, notes={"details": "نام لاتین"},
+                                reason="نام لاتین را مانند گذرنامه بنویسید.")
     html = applicant_client.get(reverse("requests:detail", args=[req.pk])).content.decode()
-    timeline = html.split('id="timeline"')[1]
-    for label in ("ایجاد درخواست", "ثبت نهایی و ارسال به دفتر", "تأیید دفتر ثبت‌نام و صدور صورت‌حساب"):
-        assert label in timeline
-    assert "۱۴" in timeline  # a Jalali year in Persian digits
-    assert "متقاضی" in timeline and "clerk" in timeline
+    items = [" ".join(li.split("</li>")[0].split()) for li in html.split('id="timeline"')[1].split("<li>")[1:]]
+    created, *uploads, submitted, returned = items
+    assert created.startswith("<strong>ایجاد درخواست</strong> — ۱۴۰۴/۰۱/۰۲ ۱۰:۱۵ — متقاضی")
+    assert len(uploads) == 3 and all(u.startswith("<strong>بارگذاری مدرک</strong> — ۱۴۰۴/۰۱/۰۲ ۱۰:۱۵ — متقاضی")
+                                     for u in uploads)
+    assert submitted.startswith("<strong>ثبت نهایی و ارسال به دفتر</strong> — ۱۴۰۴/۰۱/۰۲ ۱۰:۱۵ — متقاضی")
+    assert returned.startswith("<strong>بازگشت برای اصلاح</strong> — ۱۴۰۴/۰۱/۰۵ ۱۳:۴۰ — زهرا محمدی")
+    assert "<small>نام لاتین را مانند گذرنامه بنویسید.</small>" in returned  # the clerk's note
 
 
 def test_cancel_sends_an_sms_and_is_refused_after_issuance(applicant_person, other_applicant_person, office, clerk,

@@ -58,6 +58,7 @@ class Command(BaseCommand):
         for name in ("hold", "release"):
             p = sub.add_parser(name, help=f"{name} a certificate (certificateHold)")
             p.add_argument("--serial", required=True)
+            p.add_argument("--reason", default="", help="why (audited; shown to the holder and the office)")
         p = sub.add_parser("crl", help="publish a new CRL now")
         p.add_argument("--ca", default=None, help="CA slug (default: every CA)")
         p = sub.add_parser("ocsp-refresh", help="re-sign the pre-signed OCSP answers of every live certificate")
@@ -130,11 +131,11 @@ class Command(BaseCommand):
         self.stdout.write(f"revoked {cert.serial_hex} ({cert.revocation_reason}); CRL and OCSP updated")
 
     def do_hold(self, options):
-        cert = services.certificate_hold(serial=options["serial"], actor=None)
+        cert = services.certificate_hold(serial=options["serial"], actor=None, reason=options["reason"])
         self.stdout.write(f"held {cert.serial_hex}; CRL and OCSP updated")
 
     def do_release(self, options):
-        cert = services.certificate_release(serial=options["serial"], actor=None)
+        cert = services.certificate_release(serial=options["serial"], actor=None, reason=options["reason"])
         self.stdout.write(f"released {cert.serial_hex}; CRL and OCSP updated")
 
     def do_crl(self, options):
