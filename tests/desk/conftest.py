@@ -75,3 +75,18 @@ def identity_ok(req, clerk, **overrides):
     for name, value in overrides.items():
         setattr(facts, name, value)
     return services.identity_check_record(request_id=req.pk, actor=clerk, facts=facts)
+
+
+def attorney_ok(req, clerk):
+    """A passed identity check of an attorney with a notarised power of attorney and its scan."""
+    import datetime as dt
+
+    from ramis.desk import services
+    from tests.requests.conftest import pdf_upload
+
+    facts = services.IdentityFacts(national_card_seen=True, second_document="birth_certificate", photo_matches=True,
+                                   presenter="attorney", attorney_name="مریم احمدی",
+                                   attorney_national_code="0013542419", power_kind="notarised", power_number="12345",
+                                   power_date=dt.date(2024, 4, 3), power_notary="دفترخانه ۱۲ تهران")
+    return services.identity_check_record(request_id=req.pk, actor=clerk, facts=facts,
+                                          power_file=pdf_upload("power.pdf"))

@@ -26,7 +26,7 @@ from ramis.requests.models import Appointment, Certificate, CertificateRequest, 
 from tests.requests.conftest import PDF_BYTES, advance, make_draft, pdf_upload
 from tokens.conf import get_manager
 
-from .conftest import TOKEN_PIN, identity_ok
+from .conftest import TOKEN_PIN, attorney_ok, identity_ok
 
 
 def _request_in(name, fixture):
@@ -37,10 +37,12 @@ def _request_in(name, fixture):
     if name == "visit":
         return advance(make_draft(person, office, service_type="on_site", catalogue=catalogue), "paid",
                        clerk=clerk), None
-    if name in ("identity", "issue", "cancel"):
+    if name in ("identity", "issue", "cancel", "power_of_attorney"):
         req = fixture("awaiting_issuance")
         if name == "issue":
             identity_ok(req, clerk)
+        if name == "power_of_attorney":  # with its scan: without one the view 404s for everyone
+            assert attorney_ok(req, clerk).power_file
         return req, None
     certificate = advance(make_draft(person, office, catalogue=catalogue), "issued", clerk=clerk)
     return certificate.request, certificate
@@ -84,6 +86,8 @@ def _post(name, req, certificate, clerk, token_serial):
         return "post", reverse("desk:cancel", args=[req.pk]), {"reason": "متقاضی انصراف داد", "confirm": "on"}
     if name == "handover":
         return "get", reverse("desk:handover", args=[req.pk]), {}
+    if name == "power_of_attorney":
+        return "get", reverse("desk:power_of_attorney", args=[IdentityCheck.objects.get(request=req).pk]), {}
     if name == "revoke":
         return "post", reverse("desk:certificate", args=[certificate.pk]), {
             "reason": "affiliation_changed", "confirm": "on", "note": "پایان همکاری",
@@ -93,7 +97,7 @@ def _post(name, req, certificate, clerk, token_serial):
 
 
 ACTIONS = ["approve", "return", "reject", "visit", "identity", "issue", "cancel", "handover", "revoke", "document",
-           "document_preview"]
+           "document_preview", "power_of_attorney"]
 
 
 @pytest.mark.parametrize("who", ["other_office_clerk", "applicant"])

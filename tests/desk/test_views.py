@@ -26,7 +26,7 @@ from ramis.requests.models import (
 from tests.conftest import last_sms, make_person, make_role
 from tests.requests.conftest import PDF_BYTES, advance, make_draft, pdf_upload, png_bytes
 
-from .conftest import identity_ok
+from .conftest import attorney_ok, identity_ok
 
 
 def national_code(n: int) -> str:
@@ -41,15 +41,25 @@ def submitted(applicant_person, office, catalogue):
     return advance(make_draft(applicant_person, office, catalogue=catalogue), "submitted")
 
 
-@pytest.fixture
-def issued_certificate(ca, awaiting_issuance, clerk, applicant_token):
+def _issue(req, clerk, token):
     from ramis.desk import services
 
     from .conftest import TOKEN_PIN
 
+    return services.request_issue_on_token(request_id=req.pk, actor=clerk, pin=TOKEN_PIN, token_serial=token.serial)
+
+
+@pytest.fixture
+def issued_certificate(ca, awaiting_issuance, clerk, applicant_token):
     identity_ok(awaiting_issuance, clerk)
-    return services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin=TOKEN_PIN,
-                                           token_serial=applicant_token.serial)
+    return _issue(awaiting_issuance, clerk, applicant_token)
+
+
+@pytest.fixture
+def issued_to_attorney(ca, awaiting_issuance, clerk, applicant_token):
+    """A certificate handed to the applicant's attorney: the identity check has a power-of-attorney scan."""
+    attorney_ok(awaiting_issuance, clerk)
+    return _issue(awaiting_issuance, clerk, applicant_token)
 
 
 # --- who may see the desk -----------------------------------------------------------------------------
@@ -94,15 +104,21 @@ def test_a_staff_session_without_totp_is_sent_to_login(clerk, client, submitted)
     assert response.status_code == 302 and "/auth/staff/login/" in response["Location"]
 
 
-def test_another_offices_clerk_gets_404_for_every_object(issued_certificate, other_clerk_client, other_office_clerk,
-                                                        clerk, applicant_person, catalogue):
+def test_another_offices_clerk_gets_404_for_every_object(issued_to_attorney, clerk_client, other_clerk_client,
+                                                        applicant_person):
+    issued_certificate = issued_to_attorney
     req = issued_certificate.request
     revocation = RevocationRequest.objects.create(certificate=issued_certificate, reason="affiliation_changed",
                                                   requested_by=applicant_person.user)
-    check = IdentityCheck.objects.filter(request=req).first()
+    check = IdentityCheck.objects.get(request=req)
+    assert check.power_file  # else the power-of-attorney view would 404 for everyone
     document = req.documents.first()
     for method, url in _urls(req, issued_certificate, revocation, document, check)[3:]:
         assert getattr(other_clerk_client, method)(url).status_code == 404, url
+    # the same objects are there for the office's own clerk
+    for url in (reverse("desk:power_of_attorney", args=[check.pk]), reverse("desk:document", args=[document.pk]),
+                reverse("desk:certificate", args=[issued_certificate.pk]), reverse("desk:handover", args=[req.pk])):
+        assert clerk_client.get(url).status_code == 200, url
     # and the other office's queue does not list it
     html = other_clerk_client.get(reverse("desk:queue") + "?tab=issued").content.decode()
     assert req.reference not in html
