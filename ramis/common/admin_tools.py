@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
@@ -46,6 +46,22 @@ class AuditTrailMixin:
         )
 
     audit_trail.short_description = "رد ممیزی"
+
+
+def private_file_link(field: str, kind_field: str, url_name: str, description: str):
+    """An admin display of a private upload: a link to the permission-checked view ``url_name``
+    (taking the object's pk) that serves it, never the storage URL (nothing serves that; X8).
+    Use as ``power_link = private_file_link("power_file", "power_file_kind", "desk:…", "…")`` with
+    the file fields excluded and ``power_link`` in ``readonly_fields``."""
+
+    @admin.display(description=description)
+    def link(self, obj):
+        if not getattr(obj, field):
+            return "—"
+        return format_html('<a href="{}" target="_blank" rel="noopener">دریافت ({})</a>',
+                           reverse(url_name, args=[obj.pk]), getattr(obj, kind_field).upper())
+
+    return link
 
 
 class ReasonForm(forms.Form):

@@ -10,7 +10,7 @@ from django.urls import path
 from django.views.decorators.http import require_POST
 
 from ramis.common.admin import ReadOnlyAdmin
-from ramis.common.admin_tools import AuditTrailMixin
+from ramis.common.admin_tools import AuditTrailMixin, private_file_link
 from ramis.requests import admin as requests_admin
 from ramis.requests.models import CertificateRequest
 
@@ -56,6 +56,10 @@ class IdentityCheckAdmin(AuditTrailMixin, ReadOnlyAdmin):
     list_filter = ["passed", "presenter", "power_kind", "request__office"]
     list_select_related = ["request", "checked_by"]
     search_fields = ["request__applicant__national_code", "attorney_national_code", "power_number"]
+    exclude = ["power_file", "power_file_kind"]
+    readonly_fields = ["power_of_attorney"]
+    power_of_attorney = private_file_link("power_file", "power_file_kind", "desk:power_of_attorney",
+                                          "تصویر وکالت‌نامه")
 
 
 @admin.register(IssuanceAttempt)
@@ -72,6 +76,9 @@ class OfficeRevocationAdmin(AuditTrailMixin, ReadOnlyAdmin):
     list_display = ["certificate", "reason", "revoked_by", "created_at"]
     list_filter = ["reason"]
     list_select_related = ["certificate", "revoked_by"]
+    exclude = ["form_file", "form_kind"]
+    readonly_fields = ["signed_form"]
+    signed_form = private_file_link("form_file", "form_kind", "desk:revocation_form", "فرم ابطال امضاشده")
 
 
 class WorkstationForm(forms.ModelForm):

@@ -20,6 +20,7 @@ urlpatterns = [
     path("documents/<int:pk>/preview/", views.document_preview, name="document_preview"),
     path("identity/<int:pk>/power-of-attorney/", views.power_of_attorney, name="power_of_attorney"),
     path("certificates/<int:pk>/", views.certificate_detail, name="certificate"),
+    path("office-revocations/<int:pk>/form/", views.revocation_form, name="revocation_form"),
     path("revocations/", views.revocations, name="revocations"),
     path("workstation/", station_views.choose, name="workstation"),
     path("revocations/<int:pk>/confirm/", views.revocation_confirm, name="revocation_confirm"),

@@ -302,12 +302,22 @@ def identity(request, pk: int):
     return render(request, "desk/identity.html", {"office": request.office, "req": req, "form": form})
 
 
-@clerk_required
+@staff_required
 def power_of_attorney(request, pk: int):
-    check = selectors.get_identity_check_for_office(request.office, pk)
+    """The attorney's power-of-attorney scan: for the office's clerks and for reviewers with the
+    view permission (linked from the admin); 404 for anyone else on the staff side."""
+    check = selectors.get_identity_check_for_staff(request.user, pk)
     if not check.power_file:
         raise Http404
     return serve_private(check.power_file, download_name=f"{check.request.reference}-power.{check.power_file_kind}")
+
+
+@staff_required
+def revocation_form(request, pk: int):
+    """The holder's signed revocation form of an office revocation: same rule as the power of attorney."""
+    revocation = selectors.get_office_revocation_for_staff(request.user, pk)
+    return serve_private(revocation.form_file,
+                         download_name=f"revocation-{revocation.certificate.serial}.{revocation.form_kind}")
 
 
 @sensitive_post_parameters("pin", "pin_again", "so_pin")

@@ -45,6 +45,9 @@ def _request_in(name, fixture):
             assert attorney_ok(req, clerk).power_file
         return req, None
     certificate = advance(make_draft(person, office, catalogue=catalogue), "issued", clerk=clerk)
+    if name == "revocation_form":  # the office revoked it with the holder's signed form
+        services.certificate_revoke_by_office(certificate_id=certificate.pk, actor=clerk, reason="affiliation_changed",
+                                              form_upload=pdf_upload("form.pdf"))
     return certificate.request, certificate
 
 
@@ -88,6 +91,8 @@ def _post(name, req, certificate, clerk, token_serial):
         return "get", reverse("desk:handover", args=[req.pk]), {}
     if name == "power_of_attorney":
         return "get", reverse("desk:power_of_attorney", args=[IdentityCheck.objects.get(request=req).pk]), {}
+    if name == "revocation_form":
+        return "get", reverse("desk:revocation_form", args=[OfficeRevocation.objects.get(certificate=certificate).pk]), {}
     if name == "revoke":
         return "post", reverse("desk:certificate", args=[certificate.pk]), {
             "reason": "affiliation_changed", "confirm": "on", "note": "پایان همکاری",
@@ -97,7 +102,7 @@ def _post(name, req, certificate, clerk, token_serial):
 
 
 ACTIONS = ["approve", "return", "reject", "visit", "identity", "issue", "cancel", "handover", "revoke", "document",
-           "document_preview", "power_of_attorney"]
+           "document_preview", "power_of_attorney", "revocation_form"]
 
 
 @pytest.mark.parametrize("who", ["other_office_clerk", "applicant"])
