@@ -5,7 +5,13 @@ from django import forms
 from django.contrib import admin
 from django_fsm import has_transition_perm
 
-from ramis.common.admin_tools import AuditTrailMixin, ReasonForm, TransitionButton, TransitionButtonsMixin
+from ramis.common.admin_tools import (
+    AuditedAdminMixin,
+    AuditTrailMixin,
+    ReasonForm,
+    TransitionButton,
+    TransitionButtonsMixin,
+)
 from ramis.registry import admin as registry_admin
 from ramis.registry import services as registry_services
 from ramis.registry.models import Role
@@ -26,7 +32,7 @@ from .models import (
 
 
 @admin.register(DocumentRequirement)
-class DocumentRequirementAdmin(admin.ModelAdmin):
+class DocumentRequirementAdmin(AuditedAdminMixin, AuditTrailMixin, admin.ModelAdmin):
     list_display = ["title", "code", "applies_to", "required", "on_renewal", "order", "is_active"]
     list_editable = ["required", "on_renewal", "order", "is_active"]
     list_filter = ["applies_to", "required", "is_active"]

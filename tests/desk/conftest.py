@@ -27,6 +27,23 @@ def other_clerk_client(other_office_clerk):
 
 
 @pytest.fixture
+def reviewer(db):
+    """A staff user (TOTP) in the "SEO reviewers" group that ``manage.py reviewer_group`` makes."""
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+
+    call_command("reviewer_group", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    user = make_staff("seo-reviewer")
+    user.groups.add(Group.objects.get(name="SEO reviewers"))
+    return user
+
+
+@pytest.fixture
+def reviewer_client(reviewer):
+    return login_staff(Client(), reviewer)
+
+
+@pytest.fixture
 def plain_staff_client(db):
     """Staff with TOTP but no office: not a clerk."""
     return login_staff(Client(), make_staff("auditor"))

@@ -5,7 +5,6 @@ that permission — each button calling the same service as the staff views."""
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -15,19 +14,6 @@ from ramis.registry.models import Role
 from ramis.requests.models import Certificate, CertificateRequest, RevocationRequest
 from tests.conftest import login_staff, make_person, make_role, make_staff
 from tests.requests.conftest import PDF_BYTES, advance, make_draft, pdf_upload
-
-
-@pytest.fixture
-def reviewer(db):
-    call_command("reviewer_group", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    user = make_staff("seo-reviewer")
-    user.groups.add(Group.objects.get(name="SEO reviewers"))
-    return user
-
-
-@pytest.fixture
-def reviewer_client(reviewer):
-    return login_staff(Client(), reviewer)
 
 
 @pytest.fixture
