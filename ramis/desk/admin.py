@@ -15,7 +15,7 @@ from ramis.requests import admin as requests_admin
 from ramis.requests.models import CertificateRequest
 
 from . import services
-from .models import IdentityCheck, IssuanceAttempt, OfficeRevocation, Workstation
+from .models import Handover, IdentityCheck, IssuanceAttempt, OfficeRevocation, Workstation
 
 
 class _ReadOnlyInline(admin.TabularInline):
@@ -42,12 +42,18 @@ class IssuanceAttemptInline(_ReadOnlyInline):
     readonly_fields = fields
 
 
+class HandoverInline(_ReadOnlyInline):
+    model = Handover
+    fields = ["handed_over_at", "handed_over_by", "recipient", "recipient_name", "certificate"]
+    readonly_fields = fields
+
+
 admin.site.unregister(CertificateRequest)
 
 
 @admin.register(CertificateRequest)
 class CertificateRequestAdmin(requests_admin.CertificateRequestAdmin):
-    inlines = [IdentityCheckInline, IssuanceAttemptInline]
+    inlines = [IdentityCheckInline, IssuanceAttemptInline, HandoverInline]
 
 
 @admin.register(IdentityCheck)
@@ -69,6 +75,20 @@ class IssuanceAttemptAdmin(AuditTrailMixin, ReadOnlyAdmin):
     list_filter = ["status", "error_code", "request__office"]
     list_select_related = ["request", "clerk", "workstation"]
     search_fields = ["certificate_serial", "token_serial", "request__applicant__national_code"]
+
+
+@admin.register(Handover)
+class HandoverAdmin(AuditTrailMixin, ReadOnlyAdmin):
+    list_display = ["request", "handed_over_at", "handed_over_by", "recipient", "recipient_name"]
+    list_filter = ["recipient", "request__office"]
+    list_select_related = ["request", "handed_over_by"]
+    search_fields = ["request__applicant__national_code", "certificate__serial", "recipient_name"]
+    exclude = ["sheet_file", "sheet_kind"]
+    readonly_fields = ["signed_sheet"]
+    signed_sheet = private_file_link("sheet_file", "sheet_kind", "desk:handover_sheet", "برگه تحویل امضاشده")
+
+    def _audit_entries(self, obj):
+        return super()._audit_entries(obj.request).filter(event="request.handed_over", extra__handover=obj.pk)
 
 
 @admin.register(OfficeRevocation)

@@ -32,7 +32,7 @@ from ramis.requests.models import (
 )
 from tokens import TokenInfo
 
-from .models import IdentityCheck, IssuanceAttempt, OfficeRevocation
+from .models import Handover, IdentityCheck, IssuanceAttempt, OfficeRevocation
 
 Status = CertificateRequest.Status
 
@@ -80,6 +80,12 @@ def get_identity_check_for_staff(user, pk) -> IdentityCheck:
     """An identity check for its office's clerk or a reviewer, or 404 (``may_see_office_files``)."""
     return _get_for_staff(IdentityCheck.objects.select_related("request"), pk, user=user,
                           office_of=lambda c: c.request.office_id, perm="desk.view_identitycheck")
+
+
+def get_handover_for_staff(user, pk) -> Handover:
+    """A handover (its signed sheet) for that office's clerk or a reviewer, or 404."""
+    return _get_for_staff(Handover.objects.select_related("request"), pk, user=user,
+                          office_of=lambda h: h.request.office_id, perm="desk.view_handover")
 
 
 def get_office_revocation_for_staff(user, pk) -> OfficeRevocation:
