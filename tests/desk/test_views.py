@@ -236,6 +236,32 @@ def test_day_view_costs_a_fixed_number_of_queries(clerk_client, clerk, applicant
     assert html.count('href="/office/requests/') >= 8 and "برج نمونه" in html
 
 
+def test_day_view_shows_only_the_clerks_office(clerk_client, other_clerk_client, other_office_clerk,
+                                               applicant_person, other_applicant_person, office, other_office):
+    """X7: the same day at two offices, in person and on site; each clerk sees only their office's."""
+    from ramis.common.jalali import jalali_date
+
+    day = timezone.now() + dt.timedelta(days=3)
+    rows = {}
+    for person, at, assigned in ((applicant_person, office, None), (other_applicant_person, other_office,
+                                                                     other_office_clerk)):
+        kind = "on_site" if assigned else "in_person"
+        req = CertificateRequest.objects.create(applicant=person, role=person.roles.get(), cert_type="signature",
+                                                office=at, status="awaiting_issuance", submitted_at=timezone.now(),
+                                                service_type=kind)
+        Appointment.objects.create(request=req, office=at, kind=kind, starts_at=day, is_active=True,
+                                   ends_at=day + dt.timedelta(minutes=30), assigned_to=assigned,
+                                   address="اصفهان، خیابان نمونه" if assigned else "")
+        rows[at.pk] = req
+    ours, theirs = rows[office.pk], rows[other_office.pk]
+    url = reverse("desk:day") + "?date=" + jalali_date(day)
+    html = clerk_client.get(url).content.decode()
+    assert ours.reference in html and reverse("desk:review", args=[ours.pk]) in html
+    assert theirs.reference not in html and "خیابان نمونه" not in html
+    html = other_clerk_client.get(url).content.decode()
+    assert theirs.reference in html and "خیابان نمونه" in html and ours.reference not in html
+
+
 # --- review and decisions (R10) -----------------------------------------------------------------------
 
 
