@@ -92,7 +92,7 @@ def test_existing_token_pin_never_stored_or_logged_even_when_wrong(ca, applicant
 
 def test_reinitialisation_so_pins_never_stored_or_logged(ca, awaiting_issuance, clerk, clerk_client, settings, logs):
     office_so_pin = "office-So-6Pv0"
-    settings.OFFICE_TOKEN_SO_PIN = office_so_pin
+    settings.OFFICE_TOKEN_SO_PINS = {"TEH01": office_so_pin}
     info = get_manager().init_token(f"ePass-{uuid.uuid4().hex[:8]}", VENDOR_SO_PIN, VENDOR_PIN)
     identity_ok(awaiting_issuance, clerk)
     url = reverse("desk:issue", args=[awaiting_issuance.pk])
