@@ -345,6 +345,10 @@ def _env_pairs(name: str) -> dict[str, str]:
 OFFICE_TOKEN_BACKEND = env_str("OFFICE_TOKEN_BACKEND", "ramis.desk.workstation.InProcessTokens")
 OFFICE_PKCS11_MODULE = env_str("OFFICE_PKCS11_MODULE", PKCS11_MODULE)
 OFFICE_PKCS11_MODULES = _env_pairs("OFFICE_PKCS11_MODULES")
+# The SO PIN each office sets on the tokens it initialises, per office code ("TEH01=…,ISF01=…"):
+# an office's workstations and agents are given only their own office's. OFFICE_TOKEN_SO_PIN is a
+# development fallback for offices not listed; production never uses it (deploy check desk.E001).
+OFFICE_TOKEN_SO_PINS = _env_pairs("OFFICE_TOKEN_SO_PINS")
 OFFICE_TOKEN_SO_PIN = env_str("OFFICE_TOKEN_SO_PIN", "" if PRODUCTION else "12345678")
 OFFICE_KEY_TYPES = {"signature": "rsa2048", "seal": "rsa2048"} | _env_pairs("OFFICE_KEY_TYPES")
 OFFICE_TOKEN_PIN_MIN_LENGTH = env_int("OFFICE_TOKEN_PIN_MIN_LENGTH", 6)

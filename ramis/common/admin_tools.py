@@ -1,16 +1,20 @@
-"""Admin helpers every room uses: an object's audit trail shown on its page, and its FSM
+"""Admin helpers every room uses: an object's audit trail shown on its page, admin edits of
+catalogue data audited, private uploads linked through their permission-checked views, and FSM
 transitions offered as buttons — only those the user may take, each calling the room's service
 (the same write path as the staff views; STYLE 1)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -19,6 +23,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django_fsm import can_proceed, has_transition_perm
 
+from . import audit
 from .jalali import jalali_datetime
 from .models import AuditEntry
 
@@ -46,6 +51,88 @@ class AuditTrailMixin:
         )
 
     audit_trail.short_description = "رد ممیزی"
+
+
+def private_file_link(field: str, kind_field: str, url_name: str, description: str):
+    """An admin display of a private upload: a link to the permission-checked view ``url_name``
+    (taking the object's pk) that serves it, never the storage URL (nothing serves that; X8).
+    Use as ``power_link = private_file_link("power_file", "power_file_kind", "desk:…", "…")`` with
+    the file fields excluded and ``power_link`` in ``readonly_fields``."""
+
+    @admin.display(description=description)
+    def link(self, obj):
+        if not getattr(obj, field):
+            return "—"
+        return format_html('<a href="{}" target="_blank" rel="noopener">دریافت ({})</a>',
+                           reverse(url_name, args=[obj.pk]), getattr(obj, kind_field).upper())
+
+    return link
+
+
+def _plain(value):
+    """A form or model value as JSON for the audit trail (a related object as its pk)."""
+    if isinstance(value, Model):
+        return value.pk
+    if isinstance(value, (list, tuple, set, QuerySet)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def _snapshot(obj) -> dict:
+    return {f.name: _plain(f.value_from_object(obj)) for f in obj._meta.concrete_fields}
+
+
+class AuditedAdminMixin:
+    """Admin edits of data that decide what people may do (offices, clerks, tariffs, the token
+    catalogue, holidays, working hours, document requirements) go into the audit trail (X2), not
+    only Django's admin log: ``<model>.added`` / ``.changed`` / ``.deleted`` on the object, with
+    each changed field's old and new value (``extra["changes"]``) or, on deletion, what the row
+    held. Inline rows are audited the same way, on their own object. Making a user a clerk grants
+    access to an office's data (X7): ``clerk.added`` names the user and the office."""
+
+    def _record(self, request, obj, event: str, extra: dict) -> None:
+        audit.record(actor=request.user, target=obj, event=f"{obj._meta.model_name}.{event}", request=request,
+                     extra={"admin": True, **extra})
+
+    def _record_form(self, request, form, change: bool) -> None:
+        obj = form.instance
+        if change:
+            changes = {name: [_plain(form.initial.get(name)), _plain(form.cleaned_data.get(name))]
+                       for name in form.changed_data}
+            changes = {name: values for name, values in changes.items() if values[0] != values[1]}
+            if changes:
+                self._record(request, obj, "changed", {"changes": changes})
+        else:
+            self._record(request, obj, "added", {"changes": {k: [None, v] for k, v in _snapshot(obj).items()}})
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        self._record_form(request, form, change)
+
+    def delete_model(self, request, obj):
+        self._record(request, obj, "deleted", {"values": _snapshot(obj)})  # before: the row still has its pk
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for obj in queryset:
+                self._record(request, obj, "deleted", {"values": _snapshot(obj), "bulk": True})
+            super().delete_queryset(request, queryset)
+
+    def save_formset(self, request, form, formset, change):
+        for inline_form in formset.deleted_forms:
+            if inline_form.instance.pk is not None:
+                self._record(request, inline_form.instance, "deleted", {"values": _snapshot(inline_form.instance)})
+        super().save_formset(request, form, formset, change)
+        deleted = set(formset.deleted_forms)
+        for inline_form in formset.forms:
+            if inline_form in deleted or not inline_form.has_changed() or inline_form.instance.pk is None:
+                continue
+            self._record_form(request, inline_form, change=inline_form in formset.initial_forms)
 
 
 class ReasonForm(forms.Form):

@@ -10,12 +10,12 @@ from django.urls import path
 from django.views.decorators.http import require_POST
 
 from ramis.common.admin import ReadOnlyAdmin
-from ramis.common.admin_tools import AuditTrailMixin
+from ramis.common.admin_tools import AuditTrailMixin, private_file_link
 from ramis.requests import admin as requests_admin
 from ramis.requests.models import CertificateRequest
 
 from . import services
-from .models import IdentityCheck, IssuanceAttempt, OfficeRevocation, Workstation
+from .models import Handover, IdentityCheck, IssuanceAttempt, OfficeRevocation, Workstation
 
 
 class _ReadOnlyInline(admin.TabularInline):
@@ -42,12 +42,18 @@ class IssuanceAttemptInline(_ReadOnlyInline):
     readonly_fields = fields
 
 
+class HandoverInline(_ReadOnlyInline):
+    model = Handover
+    fields = ["handed_over_at", "handed_over_by", "recipient", "recipient_name", "certificate"]
+    readonly_fields = fields
+
+
 admin.site.unregister(CertificateRequest)
 
 
 @admin.register(CertificateRequest)
 class CertificateRequestAdmin(requests_admin.CertificateRequestAdmin):
-    inlines = [IdentityCheckInline, IssuanceAttemptInline]
+    inlines = [IdentityCheckInline, IssuanceAttemptInline, HandoverInline]
 
 
 @admin.register(IdentityCheck)
@@ -56,6 +62,10 @@ class IdentityCheckAdmin(AuditTrailMixin, ReadOnlyAdmin):
     list_filter = ["passed", "presenter", "power_kind", "request__office"]
     list_select_related = ["request", "checked_by"]
     search_fields = ["request__applicant__national_code", "attorney_national_code", "power_number"]
+    exclude = ["power_file", "power_file_kind"]
+    readonly_fields = ["power_of_attorney"]
+    power_of_attorney = private_file_link("power_file", "power_file_kind", "desk:power_of_attorney",
+                                          "تصویر وکالت‌نامه")
 
 
 @admin.register(IssuanceAttempt)
@@ -67,11 +77,28 @@ class IssuanceAttemptAdmin(AuditTrailMixin, ReadOnlyAdmin):
     search_fields = ["certificate_serial", "token_serial", "request__applicant__national_code"]
 
 
+@admin.register(Handover)
+class HandoverAdmin(AuditTrailMixin, ReadOnlyAdmin):
+    list_display = ["request", "handed_over_at", "handed_over_by", "recipient", "recipient_name"]
+    list_filter = ["recipient", "request__office"]
+    list_select_related = ["request", "handed_over_by"]
+    search_fields = ["request__applicant__national_code", "certificate__serial", "recipient_name"]
+    exclude = ["sheet_file", "sheet_kind"]
+    readonly_fields = ["signed_sheet"]
+    signed_sheet = private_file_link("sheet_file", "sheet_kind", "desk:handover_sheet", "برگه تحویل امضاشده")
+
+    def _audit_entries(self, obj):
+        return super()._audit_entries(obj.request).filter(event="request.handed_over", extra__handover=obj.pk)
+
+
 @admin.register(OfficeRevocation)
 class OfficeRevocationAdmin(AuditTrailMixin, ReadOnlyAdmin):
     list_display = ["certificate", "reason", "revoked_by", "created_at"]
     list_filter = ["reason"]
     list_select_related = ["certificate", "revoked_by"]
+    exclude = ["form_file", "form_kind"]
+    readonly_fields = ["signed_form"]
+    signed_form = private_file_link("form_file", "form_kind", "desk:revocation_form", "فرم ابطال امضاشده")
 
 
 class WorkstationForm(forms.ModelForm):

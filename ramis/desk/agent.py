@@ -15,7 +15,7 @@ from django.conf import settings
 from tokens import TokenError
 from tokens.remote import AgentClient, RemoteTokens
 
-from .workstation import ManagerTokens
+from .workstation import ManagerTokens, so_pin_for
 
 NO_WORKSTATION_FA = "باجه‌ای که پشت آن نشسته‌اید انتخاب نشده است؛ نخست باجهٔ خود را انتخاب کنید."
 
@@ -38,13 +38,14 @@ class AgentTokens(ManagerTokens):
 
     @classmethod
     def for_office(cls, office, workstation=None) -> AgentTokens:
+        so_pin = so_pin_for(getattr(office, "code", None))  # this office's only
         if workstation is None:
-            return cls(url="", secret=b"", so_pin=settings.OFFICE_TOKEN_SO_PIN)
+            return cls(url="", secret=b"", so_pin=so_pin)
         try:
             secret: bytes | TokenError = workstation.secret()
         except TokenError as exc:
             secret = exc
-        return cls(url=workstation.agent_url, secret=secret, so_pin=settings.OFFICE_TOKEN_SO_PIN,
+        return cls(url=workstation.agent_url, secret=secret, so_pin=so_pin,
                    ca_file=settings.OFFICE_AGENT_CA_FILE, timeout=settings.OFFICE_AGENT_TIMEOUT_SECONDS,
                    ping_timeout=settings.OFFICE_AGENT_PING_TIMEOUT_SECONDS, name=str(workstation))
 

@@ -8,3 +8,6 @@ class DeskConfig(AppConfig):
     name = "ramis.desk"
     label = "desk"
     verbose_name = "میز کار دفتر ثبت‌نام"
+
+    def ready(self):
+        from . import checks  # noqa: F401 - registers the deploy checks

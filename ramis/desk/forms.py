@@ -235,5 +235,15 @@ class OfficeRevokeForm(forms.Form):
         return upload
 
 
+class HandoverForm(forms.Form):
+    sheet = forms.FileField(label="تصویر برگه تحویل امضاشده (اختیاری؛ PDF، JPEG یا PNG)", required=False)
+
+    def clean_sheet(self):
+        upload = self.cleaned_data["sheet"]
+        if upload:
+            validate_upload(upload)
+        return upload or None
+
+
 class RevocationRejectForm(forms.Form):
     reason = forms.CharField(label="دلیل رد درخواست ابطال", widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,5 +1,6 @@
 """The office's records at the visit: the identity check, each attempt to issue onto a token,
-and the signed revocation forms of office revocations (R13, R14, R19, R21)."""
+the handover of the certificate and token, and the signed revocation forms of office
+revocations (R13, R14, R19, R21)."""
 
 from __future__ import annotations
 
@@ -236,3 +237,30 @@ class OfficeRevocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.certificate.serial} ({self.get_reason_display()})"
+
+
+class Handover(models.Model):
+    """The certificate and token were handed to the person present (R13, R14): when, by which
+    clerk, to whom (the owner or their attorney, from the identity check the issuance used), and
+    optionally the scan of the handover sheet the recipient signed. One per certificate."""
+
+    request = models.ForeignKey(CertificateRequest, on_delete=models.PROTECT, related_name="handovers")
+    certificate = models.OneToOneField(Certificate, verbose_name="گواهی", on_delete=models.PROTECT,
+                                       related_name="handover")
+    handed_over_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="کارشناس تحویل‌دهنده",
+                                       on_delete=models.PROTECT, related_name="+")
+    handed_over_at = models.DateTimeField("زمان تحویل")
+    recipient = models.CharField("تحویل‌گیرنده", max_length=10, choices=IdentityCheck.Presenter.choices)
+    recipient_name = models.CharField("نام تحویل‌گیرنده", max_length=200)
+    sheet_file = models.FileField("تصویر برگه تحویل امضاشده", upload_to=private_upload_to("handover-sheets"),
+                                  blank=True)
+    sheet_kind = models.CharField(max_length=5, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "تحویل گواهی و توکن"
+        verbose_name_plural = "تحویل‌های گواهی و توکن"
+
+    def __str__(self) -> str:
+        return f"{self.request.reference}: {self.recipient_name}"

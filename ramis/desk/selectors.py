@@ -21,6 +21,7 @@ from ramis.common.jalali import TEHRAN
 from ramis.common.models import AuditEntry
 from ramis.offices import hours
 from ramis.offices.models import RegistrationOffice
+from ramis.offices.selectors import is_clerk_of
 from ramis.registry.models import Role
 from ramis.requests.models import (
     Appointment,
@@ -31,7 +32,7 @@ from ramis.requests.models import (
 )
 from tokens import TokenInfo
 
-from .models import IdentityCheck, IssuanceAttempt
+from .models import Handover, IdentityCheck, IssuanceAttempt, OfficeRevocation
 
 Status = CertificateRequest.Status
 
@@ -56,11 +57,41 @@ def get_certificate_for_office(office: RegistrationOffice, pk) -> Certificate:
         raise Http404 from None
 
 
-def get_identity_check_for_office(office: RegistrationOffice, pk) -> IdentityCheck:
+def may_see_office_files(user, office_id: int | None, perm: str) -> bool:
+    """X7/X8 for the office's uploads (a power of attorney, a signed revocation form): staff with a
+    verified second factor who are a clerk of that office, or a reviewer with the model's view
+    permission (``perm``)."""
+    if not (getattr(user, "is_authenticated", False) and user.is_staff and user.is_verified()):
+        return False
+    return is_clerk_of(user, office_id) or user.has_perm(perm)
+
+
+def _get_for_staff(queryset, pk, *, office_of, perm: str, user):
     try:
-        return IdentityCheck.objects.select_related("request").get(pk=pk, request__office=office)
-    except (IdentityCheck.DoesNotExist, ValueError, TypeError):
+        obj = queryset.get(pk=pk)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+    if not may_see_office_files(user, office_of(obj), perm):
+        raise Http404
+    return obj
+
+
+def get_identity_check_for_staff(user, pk) -> IdentityCheck:
+    """An identity check for its office's clerk or a reviewer, or 404 (``may_see_office_files``)."""
+    return _get_for_staff(IdentityCheck.objects.select_related("request"), pk, user=user,
+                          office_of=lambda c: c.request.office_id, perm="desk.view_identitycheck")
+
+
+def get_handover_for_staff(user, pk) -> Handover:
+    """A handover (its signed sheet) for that office's clerk or a reviewer, or 404."""
+    return _get_for_staff(Handover.objects.select_related("request"), pk, user=user,
+                          office_of=lambda h: h.request.office_id, perm="desk.view_handover")
+
+
+def get_office_revocation_for_staff(user, pk) -> OfficeRevocation:
+    """An office revocation (its signed form) for that office's clerk or a reviewer, or 404."""
+    return _get_for_staff(OfficeRevocation.objects.select_related("certificate"), pk, user=user,
+                          office_of=lambda r: r.certificate.office_id, perm="desk.view_officerevocation")
 
 
 # --- the queue ----------------------------------------------------------------------------------------

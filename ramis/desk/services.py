@@ -54,7 +54,7 @@ from ramis.requests.models import Certificate, CertificateRequest, RevocationRea
 from tokens import PinLocked, TokenError, TokenNotFound, TokenRemoved, WrongPin
 
 from . import selectors, workstation
-from .models import IdentityCheck, IssuanceAttempt, OfficeRevocation, Workstation
+from .models import Handover, IdentityCheck, IssuanceAttempt, OfficeRevocation, Workstation
 
 log = logging.getLogger(__name__)
 Status = CertificateRequest.Status
@@ -573,6 +573,45 @@ def _remove_superseded(token, attempt: IssuanceAttempt, serials: list[str], *, k
     audit.record(actor=actor, target=attempt, event="issuance.superseded_removed", old=attempt.status,
                  new=attempt.status, request=request, extra={"request": attempt.request.reference,
                                                              "token_serial": token.serial, **outcome})
+
+
+# --- handover (R13, R14) ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def handover_record(*, request_id: int, actor, sheet=None, request=None) -> Handover:
+    """Record that the issued certificate and its token were handed over now, by ``actor``, to the
+    person whose identity check the issuance used (the owner or their attorney); ``sheet`` is the
+    optional scan of the handover sheet they signed (checked by content). Once per certificate."""
+    req = _lock_request(request_id)
+    _require_clerk(req, actor)
+    if req.status != Status.ISSUED:
+        raise InvalidTransition(req, "hand_over", "تحویل فقط برای درخواستی ثبت می‌شود که گواهی آن صادر شده است.")
+    certificate = Certificate.objects.filter(request=req).first()
+    if certificate is None:
+        raise DeskError("گواهی این درخواست یافت نشد.", "no_certificate")
+    if Handover.objects.filter(certificate=certificate).exists():
+        raise DeskError("تحویل این گواهی پیش‌تر ثبت شده است.", "handed_over")
+    attempt = (req.issuance_attempts.filter(certificate_serial=certificate.serial)
+               .select_related("identity_check").first())
+    check = attempt.identity_check if attempt else selectors.latest_identity_check(req)
+    attorney = check is not None and check.presenter == IdentityCheck.Presenter.ATTORNEY
+    handover = Handover(request=req, certificate=certificate, handed_over_by=actor, handed_over_at=timezone.now(),
+                        recipient=IdentityCheck.Presenter.ATTORNEY if attorney else IdentityCheck.Presenter.OWNER,
+                        recipient_name=check.attorney_name if attorney else req.applicant.full_name)
+    if sheet is not None:
+        try:
+            handover.sheet_kind = validate_upload(sheet)
+        except ValidationError as exc:
+            raise DeskError(exc.messages[0], "sheet") from None
+        handover.sheet_file.save(f"handover.{handover.sheet_kind}", sheet, save=False)
+    handover.save()
+    audit.record(actor=actor, target=req, event="request.handed_over", old=req.status, new=req.status,
+                 request=request, extra={"handover": handover.pk, "serial": certificate.serial,
+                                         "recipient": handover.recipient, "recipient_name": handover.recipient_name,
+                                         "identity_check": check.pk if check else None,
+                                         "sheet_kind": handover.sheet_kind or None})
+    return handover
 
 
 # --- office revocation (R19) --------------------------------------------------------------------------

@@ -104,7 +104,7 @@ def day(request):
 # --- review (R10) -------------------------------------------------------------------------------------
 
 
-def _review_context(request, req: CertificateRequest, *, cancel_form=None) -> dict:
+def _review_context(request, req: CertificateRequest, *, cancel_form=None, handover_form=None) -> dict:
     documents = list(req.documents.select_related("requirement"))
     timeline = [(e, DESK_EVENT_LABELS.get(e.event, e.event)) for e in selectors.request_timeline(req)]
     context = {
@@ -118,7 +118,10 @@ def _review_context(request, req: CertificateRequest, *, cancel_form=None) -> di
         "missing": request_selectors.missing_items(req) if req.status == Status.SUBMITTED else [],
         "notes": request_selectors.label_return_notes(req.return_notes.select_related("created_by")),
         "refunds": req.refunds.select_related("invoice", "payment"),
+        "handover": req.handovers.select_related("handed_over_by").first(),
     }
+    if context["certificate"] is not None and context["handover"] is None and req.status == Status.ISSUED:
+        context["handover_form"] = handover_form or forms.HandoverForm()
     if req.status == Status.SUBMITTED:
         context["return_form"] = forms.ReturnForm(items=request_selectors.return_items(req))
         context["reject_form"] = forms.RejectForm()
@@ -302,12 +305,22 @@ def identity(request, pk: int):
     return render(request, "desk/identity.html", {"office": request.office, "req": req, "form": form})
 
 
-@clerk_required
+@staff_required
 def power_of_attorney(request, pk: int):
-    check = selectors.get_identity_check_for_office(request.office, pk)
+    """The attorney's power-of-attorney scan: for the office's clerks and for reviewers with the
+    view permission (linked from the admin); 404 for anyone else on the staff side."""
+    check = selectors.get_identity_check_for_staff(request.user, pk)
     if not check.power_file:
         raise Http404
     return serve_private(check.power_file, download_name=f"{check.request.reference}-power.{check.power_file_kind}")
+
+
+@staff_required
+def revocation_form(request, pk: int):
+    """The holder's signed revocation form of an office revocation: same rule as the power of attorney."""
+    revocation = selectors.get_office_revocation_for_staff(request.user, pk)
+    return serve_private(revocation.form_file,
+                         download_name=f"revocation-{revocation.certificate.serial}.{revocation.form_kind}")
 
 
 @sensitive_post_parameters("pin", "pin_again", "so_pin")
@@ -410,6 +423,34 @@ def handover_pdf(request, pk: int):
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="handover-{req.reference}.pdf"'
     return response
+
+
+@clerk_required
+@require_POST
+def handover_record(request, pk: int):
+    """The clerk records the handover: now, by them, to the person identified; optional signed sheet."""
+    req = selectors.get_request_for_office(request.office, pk)
+    form = forms.HandoverForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render(request, "desk/review.html", _review_context(request, req, handover_form=form), status=400)
+    try:
+        services.handover_record(request_id=req.pk, actor=request.user, sheet=form.cleaned_data["sheet"],
+                                 request=request)
+    except (services.DeskError, InvalidTransition) as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, "تحویل گواهی و توکن ثبت شد.")
+    return redirect("desk:review", pk=req.pk)
+
+
+@staff_required
+def handover_sheet(request, pk: int):
+    """The signed handover sheet's scan: same rule as the power of attorney."""
+    handover = selectors.get_handover_for_staff(request.user, pk)
+    if not handover.sheet_file:
+        raise Http404
+    return serve_private(handover.sheet_file,
+                         download_name=f"{handover.request.reference}-handover.{handover.sheet_kind}")
 
 
 # --- certificates and revocation (R19) ----------------------------------------------------------------

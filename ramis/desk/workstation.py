@@ -17,7 +17,8 @@ session) and the agent backend talks to that one (``needs_workstation``).
 
 Settings: ``OFFICE_TOKEN_BACKEND``, ``OFFICE_PKCS11_MODULE`` (default ``PKCS11_MODULE``),
 ``OFFICE_PKCS11_MODULES`` (per office code, ``TEH01=/usr/lib/libeTPkcs11.so``),
-``OFFICE_TOKEN_SO_PIN`` (the SO PIN the office sets on tokens it initialises).
+``OFFICE_TOKEN_SO_PINS`` (per office code, the SO PIN the office sets on tokens it initialises;
+``so_pin_for``), ``OFFICE_TOKEN_SO_PIN`` (its development fallback, never used in production).
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ class WorkstationTokens(abc.ABC):
     def for_office(cls, office, workstation=None) -> WorkstationTokens:
         """The backend for ``office``'s workstation (settings per office code); ``workstation``
         is the ``Workstation`` the clerk chose (used by backends that need one)."""
-        return cls(module=module_for(getattr(office, "code", None)), so_pin=settings.OFFICE_TOKEN_SO_PIN)
+        code = getattr(office, "code", None)
+        return cls(module=module_for(code), so_pin=so_pin_for(code))
 
     @abc.abstractmethod
     def list_tokens(self) -> list[TokenInfo]:
@@ -110,10 +112,19 @@ def module_for(office_code: str | None) -> str:
     return settings.OFFICE_PKCS11_MODULES.get(office_code or "", settings.OFFICE_PKCS11_MODULE)
 
 
+def so_pin_for(office_code: str | None) -> str:
+    """The SO PIN ``office_code``'s tokens get (``OFFICE_TOKEN_SO_PINS``): each office its own, so
+    one office's workstations and agents never hold another's. Outside production an office not
+    listed falls back to ``OFFICE_TOKEN_SO_PIN``; in production it has none ("": initialising a
+    token is then refused with a Persian message)."""
+    own = settings.OFFICE_TOKEN_SO_PINS.get(office_code or "", "")
+    return own or ("" if settings.PRODUCTION else settings.OFFICE_TOKEN_SO_PIN)
+
+
 def require_so_pin(so_pin: str) -> str:
     if not so_pin:
-        raise TokenError("OFFICE_TOKEN_SO_PIN is not set",
-                         message_fa="رمز مدیر توکن (SO PIN) دفتر تنظیم نشده است؛ با مدیر سامانه تماس بگیرید.")
+        raise TokenError("no SO PIN for this office (OFFICE_TOKEN_SO_PINS)",
+                         message_fa="رمز مدیر توکن (SO PIN) این دفتر تنظیم نشده است؛ با مدیر سامانه تماس بگیرید.")
     return so_pin
 
 

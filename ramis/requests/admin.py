@@ -5,8 +5,13 @@ from django import forms
 from django.contrib import admin
 from django_fsm import has_transition_perm
 
-from ramis.common import audit
-from ramis.common.admin_tools import AuditTrailMixin, ReasonForm, TransitionButton, TransitionButtonsMixin
+from ramis.common.admin_tools import (
+    AuditedAdminMixin,
+    AuditTrailMixin,
+    ReasonForm,
+    TransitionButton,
+    TransitionButtonsMixin,
+)
 from ramis.registry import admin as registry_admin
 from ramis.registry import services as registry_services
 from ramis.registry.models import Role
@@ -27,7 +32,7 @@ from .models import (
 
 
 @admin.register(DocumentRequirement)
-class DocumentRequirementAdmin(AuditTrailMixin, admin.ModelAdmin):
+class DocumentRequirementAdmin(AuditedAdminMixin, AuditTrailMixin, admin.ModelAdmin):
     """The documents each type asks for are data an SEO reviewer edits (R6): a new or changed
     requirement applies to the drafts' next submit, and every edit is audited (old → new)."""
 
@@ -35,14 +40,6 @@ class DocumentRequirementAdmin(AuditTrailMixin, admin.ModelAdmin):
     list_editable = ["required", "on_renewal", "order", "is_active"]
     list_filter = ["applies_to", "required", "is_active"]
     prepopulated_fields = {"code": ["title"]}
-
-    def save_model(self, request, obj, form, change):
-        before = DocumentRequirement.objects.get(pk=obj.pk) if change else None
-        super().save_model(request, obj, form, change)
-        fields = {name: [str(getattr(before, name)) if before else "", str(getattr(obj, name))]
-                  for name in form.changed_data}
-        audit.record(actor=request.user, target=obj, event="document_requirement.changed" if change
-                     else "document_requirement.added", extra={"code": obj.code, "fields": fields}, request=request)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

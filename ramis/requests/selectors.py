@@ -48,6 +48,7 @@ EVENT_LABELS = {
     "request.visit_scheduled": "هماهنگی مراجعه در محل",
     "request.issued": "صدور گواهی",
     "request.identity_checked": "احراز هویت حضوری در دفتر",
+    "request.handed_over": "گواهی و توکن تحویل شد",
 }
 
 

@@ -27,6 +27,23 @@ def other_clerk_client(other_office_clerk):
 
 
 @pytest.fixture
+def reviewer(db):
+    """A staff user (TOTP) in the "SEO reviewers" group that ``manage.py reviewer_group`` makes."""
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+
+    call_command("reviewer_group", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    user = make_staff("seo-reviewer")
+    user.groups.add(Group.objects.get(name="SEO reviewers"))
+    return user
+
+
+@pytest.fixture
+def reviewer_client(reviewer):
+    return login_staff(Client(), reviewer)
+
+
+@pytest.fixture
 def plain_staff_client(db):
     """Staff with TOTP but no office: not a clerk."""
     return login_staff(Client(), make_staff("auditor"))
@@ -75,3 +92,18 @@ def identity_ok(req, clerk, **overrides):
     for name, value in overrides.items():
         setattr(facts, name, value)
     return services.identity_check_record(request_id=req.pk, actor=clerk, facts=facts)
+
+
+def attorney_ok(req, clerk):
+    """A passed identity check of an attorney with a notarised power of attorney and its scan."""
+    import datetime as dt
+
+    from ramis.desk import services
+    from tests.requests.conftest import pdf_upload
+
+    facts = services.IdentityFacts(national_card_seen=True, second_document="birth_certificate", photo_matches=True,
+                                   presenter="attorney", attorney_name="مریم احمدی",
+                                   attorney_national_code="0013542419", power_kind="notarised", power_number="12345",
+                                   power_date=dt.date(2024, 4, 3), power_notary="دفترخانه ۱۲ تهران")
+    return services.identity_check_record(request_id=req.pk, actor=clerk, facts=facts,
+                                          power_file=pdf_upload("power.pdf"))

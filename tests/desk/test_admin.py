@@ -5,7 +5,6 @@ that permission — each button calling the same service as the staff views."""
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -14,20 +13,7 @@ from ramis.common.models import AuditEntry
 from ramis.registry.models import Role
 from ramis.requests.models import Certificate, CertificateRequest, RevocationRequest
 from tests.conftest import login_staff, make_person, make_role, make_staff
-from tests.requests.conftest import advance, make_draft
-
-
-@pytest.fixture
-def reviewer(db):
-    call_command("reviewer_group", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    user = make_staff("seo-reviewer")
-    user.groups.add(Group.objects.get(name="SEO reviewers"))
-    return user
-
-
-@pytest.fixture
-def reviewer_client(reviewer):
-    return login_staff(Client(), reviewer)
+from tests.requests.conftest import PDF_BYTES, advance, make_draft, pdf_upload
 
 
 @pytest.fixture
@@ -137,3 +123,55 @@ def test_reviewer_group_command_adds_users_and_fails_clearly(db):
     assert user.groups.filter(name="SEO reviewers").exists()
     with pytest.raises(CommandError):
         call_command("reviewer_group", "nobody", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+
+# --- the office's uploads, opened from the admin (X8) ---------------------------------------------------
+
+
+@pytest.fixture
+def office_uploads(certificate, clerk, applicant_person, office, catalogue):
+    """An attorney's identity check with its power-of-attorney scan, and an office revocation with
+    the holder's signed form: (check, revocation)."""
+    from ramis.desk import services
+
+    from .conftest import attorney_ok
+
+    pending = advance(make_draft(applicant_person, office, catalogue=catalogue), "awaiting_issuance", clerk=clerk)
+    check = attorney_ok(pending, clerk)
+    revocation = services.certificate_revoke_by_office(certificate_id=certificate.pk, actor=clerk,
+                                                       reason="affiliation_changed", form_upload=pdf_upload("form.pdf"))
+    return check, revocation
+
+
+def _files(check, revocation):
+    return [reverse("desk:power_of_attorney", args=[check.pk]), reverse("desk:revocation_form", args=[revocation.pk])]
+
+
+def test_reviewer_opens_the_offices_uploads_from_the_admin(reviewer_client, office_uploads):
+    check, revocation = office_uploads
+    for obj, url in zip(office_uploads, _files(*office_uploads), strict=True):
+        html = reviewer_client.get(_change(obj)).content.decode()
+        assert f'href="{url}"' in html, obj  # the link is the permission-checked view, not a storage URL
+        assert (obj.power_file if obj is check else obj.form_file).name not in html  # nor the storage path
+        response = reviewer_client.get(url)
+        assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+        assert b"".join(response.streaming_content) == PDF_BYTES
+        assert response["Cache-Control"] == "private, no-store"
+
+
+def test_the_offices_uploads_for_its_clerks_only(office_uploads, clerk_client, other_clerk_client, applicant_client):
+    without_view = login_staff(Client(), make_staff("viewer", perms=["desk.view_issuanceattempt"]))
+    for url in _files(*office_uploads):
+        assert clerk_client.get(url).status_code == 200, url
+        assert other_clerk_client.get(url).status_code == 404, url
+        assert without_view.get(url).status_code == 404, url  # staff, but no view permission on the record
+        response = applicant_client.get(url)  # the applicant's own request: refused all the same
+        assert response.status_code == 302 and response["Location"].startswith(reverse("certauth:staff_login")), url
+
+
+def test_a_reviewer_needs_the_view_permission_of_that_record(office_uploads):
+    check, revocation = office_uploads
+    sees_checks = login_staff(Client(), make_staff("checks", perms=["desk.view_identitycheck"]))
+    power, form = _files(check, revocation)
+    assert sees_checks.get(power).status_code == 200
+    assert sees_checks.get(form).status_code == 404

@@ -14,6 +14,7 @@ import ssl
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ from ramis.desk import services
 from ramis.desk.agent import AgentTokens
 from ramis.desk.models import IssuanceAttempt, Workstation
 from ramis.requests.models import Certificate, CertificateRequest
-from tokens import OperationNotAllowed, wire
+from tokens import OperationNotAllowed, WrongPin, wire
 from tokens.conf import get_manager
 from tokens.errors import AgentRefused, AgentUnavailable
 
@@ -166,7 +167,8 @@ def test_full_issuance_through_the_agent(ca, awaiting_issuance, clerk, applicant
     assert proc.returncode == 0 and "leaf.pem: OK" in proc.stdout, proc.stderr
 
 
-def test_new_token_initialised_by_the_agent(ca, awaiting_issuance, clerk, via_agent):
+def test_new_token_initialised_by_the_agent(ca, awaiting_issuance, clerk, via_agent, settings):
+    settings.OFFICE_TOKEN_SO_PINS = {"TEH01": "teh-SO-pin-41", "ISF01": "isf-SO-pin-73"}
     identity_ok(awaiting_issuance, clerk)
     certificate = services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin="975310",
                                                   new_token=True, workstation_id=via_agent.ws.pk)
@@ -178,6 +180,11 @@ def test_new_token_initialised_by_the_agent(ca, awaiting_issuance, clerk, via_ag
     assert any(o.object_class == "certificate" for o in token.objects())
     token.logout()
     assert "975310" not in via_agent.log_text()
+    # the agent was given this office's SO PIN, not another office's nor the global fallback
+    for other in ("isf-SO-pin-73", settings.OFFICE_TOKEN_SO_PIN):
+        with pytest.raises(WrongPin):
+            manager.init_token("probe", other, "222222", serial=info.serial)
+    manager.init_token(f"probe-{uuid.uuid4().hex[:6]}", "teh-SO-pin-41", "222222", serial=info.serial)
 
 
 def test_wrong_pin_through_the_agent(ca, awaiting_issuance, clerk, applicant_token, via_agent):
@@ -387,10 +394,6 @@ def test_a_vendor_initialised_token_is_reinitialised_through_the_agent(ca, await
                                                                          settings):
     """A bought token that arrived initialised by its vendor, at the workstation: a wrong SO PIN
     changes nothing; the vendor's wipes it, the applicant's PIN and the office's SO PIN are set."""
-    import uuid
-
-    from tokens import WrongPin
-
     manager = get_manager()
     vendor = manager.init_token(f"ePass-{uuid.uuid4().hex[:8]}", "87654321", "111111")
     identity_ok(awaiting_issuance, clerk)

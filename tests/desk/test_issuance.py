@@ -21,6 +21,7 @@ from ramis.desk import services
 from ramis.desk.models import IssuanceAttempt
 from ramis.requests.models import Certificate, CertificateRequest
 from tests.conftest import last_sms, login_staff
+from tests.requests.conftest import advance, make_draft
 from tokens.conf import get_manager
 
 from .conftest import TOKEN_PIN, identity_ok
@@ -37,12 +38,15 @@ def _ocsp_status(client, leaf: x509.Certificate):
     return ocsp.load_der_ocsp_response(raw)
 
 
-@pytest.mark.parametrize("key_type", ["rsa2048", "ec-p256"])
-def test_issue_onto_a_fresh_softhsm_token(key_type, ca, awaiting_issuance, clerk, applicant_person, applicant_token,
-                                          client, settings, tmp_path, django_capture_on_commit_callbacks):
+@pytest.mark.parametrize(("cert_type", "key_type"), [("signature", "rsa2048"), ("signature", "ec-p256"),
+                                                      ("seal", "rsa2048")])
+def test_issue_onto_a_fresh_softhsm_token(cert_type, key_type, ca, clerk, applicant_person, office, catalogue,
+                                          applicant_token, client, settings, tmp_path,
+                                          django_capture_on_commit_callbacks):
     settings.PUBLIC_BASE_URL = "http://pki.ramis.ir"  # a public host: pkilint judges it as in production
-    settings.OFFICE_KEY_TYPES = {**settings.OFFICE_KEY_TYPES, "signature": key_type}
-    req = awaiting_issuance
+    settings.OFFICE_KEY_TYPES = {**settings.OFFICE_KEY_TYPES, cert_type: key_type}
+    req = advance(make_draft(applicant_person, office, cert_type=cert_type, catalogue=catalogue),
+                  "awaiting_issuance", clerk=clerk)
     identity_ok(req, clerk)
 
     certificate = services.request_issue_on_token(request_id=req.pk, actor=clerk, pin=TOKEN_PIN,
@@ -74,11 +78,21 @@ def test_issue_onto_a_fresh_softhsm_token(key_type, ca, awaiting_issuance, clerk
     assert {o.key_type for o in token.objects() if o.key_type} == {expected_type}
     token.logout()
 
-    # the subject is the verified request's, not the CSR's
-    subject = on_token.subject
-    assert subject.get_attributes_for_oid(x509.NameOID.SERIAL_NUMBER)[0].value == "PNOIR-0499370899"
-    assert subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == "Ali Rezaei"
-    assert subject.get_attributes_for_oid(x509.NameOID.TITLE)[0].value == "Chief Executive Officer"
+    # the subject is the verified request's, not the CSR's: the person in their role for a
+    # signature certificate; the company and its legal national ID, and nothing personal, for a seal
+    subject = {a.oid: a.value for a in on_token.subject}
+    if cert_type == "signature":
+        assert subject[x509.NameOID.SERIAL_NUMBER] == "PNOIR-0499370899"
+        assert subject[x509.NameOID.COMMON_NAME] == "Ali Rezaei"
+        assert subject[x509.NameOID.TITLE] == "Chief Executive Officer"
+    else:
+        assert subject == {x509.NameOID.COUNTRY_NAME: "IR", x509.NameOID.ORGANIZATION_NAME: "Pars Sample Co",
+                           x509.NameOID.ORGANIZATION_IDENTIFIER: "NTRIR-10380284790",
+                           x509.NameOID.COMMON_NAME: "Pars Sample Co"}
+    assert len(on_token.subject.rdns) == len(subject)  # one attribute per RDN, none repeated
+    policies = on_token.extensions.get_extension_for_class(x509.CertificatePolicies).value
+    assert [str(p.policy_identifier) for p in policies][0] == str(profiles.policy_oids(
+        profiles.get_profile(cert_type))[0])
 
     # openssl verifies the chain; pkilint finds no error
     root = CertificateAuthority.objects.get(slug="root")
@@ -92,7 +106,7 @@ def test_issue_onto_a_fresh_softhsm_token(key_type, ca, awaiting_issuance, clerk
                            str(tmp_path / "issuing.pem"), str(tmp_path / "leaf.pem")],
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0 and "leaf.pem: OK" in proc.stdout, proc.stderr
-    findings = lint.lint_certificate(bytes(issued.der), profiles.get_profile("signature").etsi_type)
+    findings = lint.lint_certificate(bytes(issued.der), profiles.get_profile(cert_type).etsi_type)
     assert lint.blocking(findings) == [], findings
 
     # OCSP says good; the office revokes with the signed form; OCSP says revoked, the CRL lists it

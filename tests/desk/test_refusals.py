@@ -20,13 +20,13 @@ from ramis.ca.models import IssuedCertificate
 from ramis.common.jalali import jalali_date
 from ramis.common.models import AuditEntry
 from ramis.desk import services
-from ramis.desk.models import IdentityCheck, IssuanceAttempt, OfficeRevocation
+from ramis.desk.models import Handover, IdentityCheck, IssuanceAttempt, OfficeRevocation
 from ramis.requests import services as request_services
 from ramis.requests.models import Appointment, Certificate, CertificateRequest, Invoice, Refund, ReturnNote
 from tests.requests.conftest import PDF_BYTES, advance, make_draft, pdf_upload
 from tokens.conf import get_manager
 
-from .conftest import TOKEN_PIN, identity_ok
+from .conftest import TOKEN_PIN, attorney_ok, identity_ok
 
 
 def _request_in(name, fixture):
@@ -37,12 +37,17 @@ def _request_in(name, fixture):
     if name == "visit":
         return advance(make_draft(person, office, service_type="on_site", catalogue=catalogue), "paid",
                        clerk=clerk), None
-    if name in ("identity", "issue", "cancel"):
+    if name in ("identity", "issue", "cancel", "power_of_attorney"):
         req = fixture("awaiting_issuance")
         if name == "issue":
             identity_ok(req, clerk)
+        if name == "power_of_attorney":  # with its scan: without one the view 404s for everyone
+            assert attorney_ok(req, clerk).power_file
         return req, None
     certificate = advance(make_draft(person, office, catalogue=catalogue), "issued", clerk=clerk)
+    if name == "revocation_form":  # the office revoked it with the holder's signed form
+        services.certificate_revoke_by_office(certificate_id=certificate.pk, actor=clerk, reason="affiliation_changed",
+                                              form_upload=pdf_upload("form.pdf"))
     return certificate.request, certificate
 
 
@@ -57,6 +62,7 @@ def _snapshot(req, certificate, token_serial):
         "appointments": list(Appointment.objects.filter(request=req).values_list("pk", "is_active")),
         "return_notes": ReturnNote.objects.count(), "invoices": Invoice.objects.count(),
         "office_revocations": OfficeRevocation.objects.count(), "refunds": Refund.objects.count(),
+        "handovers": Handover.objects.count(),
         "token_objects": objects,
         "certificate": certificate and Certificate.objects.get(pk=certificate.pk).status,
         "at_the_ca": certificate and IssuedCertificate.objects.get(serial_hex=certificate.serial).status,
@@ -84,6 +90,13 @@ def _post(name, req, certificate, clerk, token_serial):
         return "post", reverse("desk:cancel", args=[req.pk]), {"reason": "متقاضی انصراف داد", "confirm": "on"}
     if name == "handover":
         return "get", reverse("desk:handover", args=[req.pk]), {}
+    if name == "handover_record":
+        return "post", reverse("desk:handover_record", args=[req.pk]), {
+            "sheet": SimpleUploadedFile("sheet.pdf", PDF_BYTES, content_type="application/pdf")}
+    if name == "power_of_attorney":
+        return "get", reverse("desk:power_of_attorney", args=[IdentityCheck.objects.get(request=req).pk]), {}
+    if name == "revocation_form":
+        return "get", reverse("desk:revocation_form", args=[OfficeRevocation.objects.get(certificate=certificate).pk]), {}
     if name == "revoke":
         return "post", reverse("desk:certificate", args=[certificate.pk]), {
             "reason": "affiliation_changed", "confirm": "on", "note": "پایان همکاری",
@@ -93,7 +106,7 @@ def _post(name, req, certificate, clerk, token_serial):
 
 
 ACTIONS = ["approve", "return", "reject", "visit", "identity", "issue", "cancel", "handover", "revoke", "document",
-           "document_preview"]
+           "document_preview", "power_of_attorney", "revocation_form", "handover_record"]
 
 
 @pytest.mark.parametrize("who", ["other_office_clerk", "applicant"])
@@ -129,13 +142,16 @@ def _call(name, req, certificate, actor, clerk, token_serial):
         services.identity_check_record(request_id=req.pk, actor=actor, facts=facts)
     elif name == "issue":
         services.request_issue_on_token(request_id=req.pk, actor=actor, pin=TOKEN_PIN, token_serial=token_serial)
+    elif name == "handover_record":
+        services.handover_record(request_id=req.pk, actor=actor, sheet=pdf_upload("sheet.pdf"))
     elif name == "revoke":
         services.certificate_revoke_by_office(certificate_id=certificate.pk, actor=actor, reason="affiliation_changed",
                                               form_upload=pdf_upload("form.pdf"))
 
 
 @pytest.mark.parametrize("who", ["other_office_clerk", "applicant"])
-@pytest.mark.parametrize("name", ["approve", "return", "reject", "visit", "identity", "issue", "revoke"])
+@pytest.mark.parametrize("name", ["approve", "return", "reject", "visit", "identity", "issue", "revoke",
+                                  "handover_record"])
 def test_clerk_services_refuse_a_foreign_clerk_and_the_applicant(name, who, request, clerk, applicant_token, ca):
     req, certificate = _request_in(name, request.getfixturevalue)
     actor = request.getfixturevalue(who) if who == "other_office_clerk" else req.applicant.user

@@ -26,7 +26,7 @@ from ramis.requests.models import (
 from tests.conftest import last_sms, make_person, make_role
 from tests.requests.conftest import PDF_BYTES, advance, make_draft, pdf_upload, png_bytes
 
-from .conftest import identity_ok
+from .conftest import attorney_ok, identity_ok
 
 
 def national_code(n: int) -> str:
@@ -41,15 +41,25 @@ def submitted(applicant_person, office, catalogue):
     return advance(make_draft(applicant_person, office, catalogue=catalogue), "submitted")
 
 
-@pytest.fixture
-def issued_certificate(ca, awaiting_issuance, clerk, applicant_token):
+def _issue(req, clerk, token):
     from ramis.desk import services
 
     from .conftest import TOKEN_PIN
 
+    return services.request_issue_on_token(request_id=req.pk, actor=clerk, pin=TOKEN_PIN, token_serial=token.serial)
+
+
+@pytest.fixture
+def issued_certificate(ca, awaiting_issuance, clerk, applicant_token):
     identity_ok(awaiting_issuance, clerk)
-    return services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin=TOKEN_PIN,
-                                           token_serial=applicant_token.serial)
+    return _issue(awaiting_issuance, clerk, applicant_token)
+
+
+@pytest.fixture
+def issued_to_attorney(ca, awaiting_issuance, clerk, applicant_token):
+    """A certificate handed to the applicant's attorney: the identity check has a power-of-attorney scan."""
+    attorney_ok(awaiting_issuance, clerk)
+    return _issue(awaiting_issuance, clerk, applicant_token)
 
 
 # --- who may see the desk -----------------------------------------------------------------------------
@@ -94,15 +104,21 @@ def test_a_staff_session_without_totp_is_sent_to_login(clerk, client, submitted)
     assert response.status_code == 302 and "/auth/staff/login/" in response["Location"]
 
 
-def test_another_offices_clerk_gets_404_for_every_object(issued_certificate, other_clerk_client, other_office_clerk,
-                                                        clerk, applicant_person, catalogue):
+def test_another_offices_clerk_gets_404_for_every_object(issued_to_attorney, clerk_client, other_clerk_client,
+                                                        applicant_person):
+    issued_certificate = issued_to_attorney
     req = issued_certificate.request
     revocation = RevocationRequest.objects.create(certificate=issued_certificate, reason="affiliation_changed",
                                                   requested_by=applicant_person.user)
-    check = IdentityCheck.objects.filter(request=req).first()
+    check = IdentityCheck.objects.get(request=req)
+    assert check.power_file  # else the power-of-attorney view would 404 for everyone
     document = req.documents.first()
     for method, url in _urls(req, issued_certificate, revocation, document, check)[3:]:
         assert getattr(other_clerk_client, method)(url).status_code == 404, url
+    # the same objects are there for the office's own clerk
+    for url in (reverse("desk:power_of_attorney", args=[check.pk]), reverse("desk:document", args=[document.pk]),
+                reverse("desk:certificate", args=[issued_certificate.pk]), reverse("desk:handover", args=[req.pk])):
+        assert clerk_client.get(url).status_code == 200, url
     # and the other office's queue does not list it
     html = other_clerk_client.get(reverse("desk:queue") + "?tab=issued").content.decode()
     assert req.reference not in html
@@ -218,6 +234,32 @@ def test_day_view_costs_a_fixed_number_of_queries(clerk_client, clerk, applicant
         html = clerk_client.get(url).content.decode()
     assert all(r.reference in html for r in reqs)
     assert html.count('href="/office/requests/') >= 8 and "برج نمونه" in html
+
+
+def test_day_view_shows_only_the_clerks_office(clerk_client, other_clerk_client, other_office_clerk,
+                                               applicant_person, other_applicant_person, office, other_office):
+    """X7: the same day at two offices, in person and on site; each clerk sees only their office's."""
+    from ramis.common.jalali import jalali_date
+
+    day = timezone.now() + dt.timedelta(days=3)
+    rows = {}
+    for person, at, assigned in ((applicant_person, office, None), (other_applicant_person, other_office,
+                                                                     other_office_clerk)):
+        kind = "on_site" if assigned else "in_person"
+        req = CertificateRequest.objects.create(applicant=person, role=person.roles.get(), cert_type="signature",
+                                                office=at, status="awaiting_issuance", submitted_at=timezone.now(),
+                                                service_type=kind)
+        Appointment.objects.create(request=req, office=at, kind=kind, starts_at=day, is_active=True,
+                                   ends_at=day + dt.timedelta(minutes=30), assigned_to=assigned,
+                                   address="اصفهان، خیابان نمونه" if assigned else "")
+        rows[at.pk] = req
+    ours, theirs = rows[office.pk], rows[other_office.pk]
+    url = reverse("desk:day") + "?date=" + jalali_date(day)
+    html = clerk_client.get(url).content.decode()
+    assert ours.reference in html and reverse("desk:review", args=[ours.pk]) in html
+    assert theirs.reference not in html and "خیابان نمونه" not in html
+    html = other_clerk_client.get(url).content.decode()
+    assert theirs.reference in html and "خیابان نمونه" in html and ours.reference not in html
 
 
 # --- review and decisions (R10) -----------------------------------------------------------------------

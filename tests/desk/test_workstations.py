@@ -11,7 +11,6 @@ import socket
 import uuid
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -22,7 +21,7 @@ from ramis.common.models import AuditEntry
 from ramis.desk import services
 from ramis.desk.models import IssuanceAttempt, Workstation
 from ramis.requests.models import Certificate, CertificateRequest
-from tests.conftest import login_staff, make_staff
+from tests.conftest import login_staff
 from tests.requests.conftest import advance, make_draft
 from tokens import TokenError, WrongPin
 from tokens.conf import get_manager
@@ -37,14 +36,6 @@ def _dead_url() -> str:
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         return f"https://127.0.0.1:{s.getsockname()[1]}"
-
-
-@pytest.fixture
-def reviewer(db):
-    call_command("reviewer_group", stdout=io.StringIO())
-    user = make_staff("seo-reviewer")
-    user.groups.add(Group.objects.get(name="SEO reviewers"))
-    return user
 
 
 @pytest.fixture

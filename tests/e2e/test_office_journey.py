@@ -133,6 +133,14 @@ def test_submit_approve_pay_book_identify_issue_and_see_the_certificate(page, br
     from tests.e2e.conftest import SCREENSHOTS
 
     (SCREENSHOTS / "office-10-handover.pdf").write_bytes(handover.body())
+    # the signed sheet comes back: the clerk records the handover with its scan
+    desk.locator("#handover-form input[type=file]").set_input_files(
+        files=[{"name": "signed-sheet.pdf", "mimeType": "application/pdf", "buffer": handover.body()}])
+    desk.get_by_role("button", name="ثبت تحویل").click()
+    desk.wait_for_url(f"**/office/requests/{draft.pk}/")
+    assert "تحویل گواهی و توکن ثبت شد" in desk.locator(".messages").inner_text()
+    assert "تحویل شد" in desk.locator("#handover").inner_text()
+    shot(desk, "office-11-handed-over")
     new_tokens = [t for t in get_manager().list_tokens() if t.serial not in before]
     assert [t.serial for t in new_tokens] == [certificate.token_serial]
     assert IssuanceAttempt.objects.get(request_id=draft.pk).status == "issued"

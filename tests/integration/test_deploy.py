@@ -59,6 +59,14 @@ def test_check_deploy_judges_the_urls_certificates_name(tmp_path, ca_url, code):
     assert "ca.E001" not in result.stderr  # the portal's own https:// address is fine
 
 
+def test_check_deploy_refuses_one_so_pin_for_every_office(tmp_path):
+    result = _check_deploy(tmp_path, PAYMENT_ALLOW_SANDBOX="1", OFFICE_TOKEN_SO_PIN="12345678")
+    assert result.returncode != 0
+    assert "desk.E001" in result.stderr and "OFFICE_TOKEN_SO_PINS" in result.stderr, result.stderr
+    result = _check_deploy(tmp_path, PAYMENT_ALLOW_SANDBOX="1", OFFICE_TOKEN_SO_PINS="TEH01=teh-so-pin,ISF01=isf-so")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_production_refuses_to_start_without_secret_key(tmp_path):
     env = _env(RAMIS_ENV="production", SECRET_KEY="", ALLOWED_HOSTS="ra.example.ir", RAMIS_VAR_DIR=str(tmp_path))
     result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True,

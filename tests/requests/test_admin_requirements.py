@@ -40,9 +40,9 @@ def test_a_requirement_added_in_the_admin_is_asked_at_submit(reviewer_client, ap
     response = client.post(ADD, _form())
     assert response.status_code == 302
     added = DocumentRequirement.objects.get(code="economic-card")
-    entry = AuditEntry.objects.get(event="document_requirement.added")
-    assert (entry.actor_id, entry.target_id, entry.extra["fields"]["title"]) == (
-        reviewer.pk, str(added.pk), ["", "کارت بازرگانی یا کد اقتصادی"])
+    entry = AuditEntry.objects.get(event="documentrequirement.added")
+    assert (entry.actor_id, entry.target_id, entry.extra["changes"]["title"]) == (
+        reviewer.pk, str(added.pk), [None, "کارت بازرگانی یا کد اقتصادی"])
 
     # a new signature draft with every document the catalogue asked before: the new one is missing
     req = make_draft(applicant_person, office, catalogue=catalogue, upload=False)
@@ -57,8 +57,8 @@ def test_a_requirement_added_in_the_admin_is_asked_at_submit(reviewer_client, ap
     # the reviewer makes it optional: the same draft goes to the office
     change = reverse("admin:certrequests_documentrequirement_change", args=[added.pk])
     assert client.post(change, _form(required=None)).status_code == 302
-    entry = AuditEntry.objects.get(event="document_requirement.changed")
-    assert entry.extra["fields"] == {"required": ["True", "False"]}
+    entry = AuditEntry.objects.get(event="documentrequirement.changed")
+    assert entry.extra["changes"] == {"required": [True, False]}
     services.request_submit(request_id=req.pk, actor=applicant_person.user)
     assert CertificateRequest.objects.get(pk=req.pk).status == "submitted"
 

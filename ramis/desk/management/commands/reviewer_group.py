@@ -24,7 +24,7 @@ PERMISSIONS = [
     "certrequests.revoke_certificate",
     # refunds of cancelled paid requests: recorded as paid once the money went back
     "certrequests.view_refund", "certrequests.pay_refund",
-    "desk.view_identitycheck", "desk.view_issuanceattempt", "desk.view_officerevocation",
+    "desk.view_identitycheck", "desk.view_issuanceattempt", "desk.view_officerevocation", "desk.view_handover",
     # the offices' issuing desks (workstations and their token agents)
     "desk.view_workstation", "desk.add_workstation", "desk.change_workstation",
     "ca.view_issuedcertificate", "ca.view_certificateauthority", "ca.view_crl",
