@@ -36,29 +36,11 @@ from .models import (
 )
 from .views import enamad_staff_required
 
-# Who may open which uploaded file: any e-Namad permission opens the desk, but a national card
-# or a birth certificate is for those who review files, a ticket's files for ticket staff and a
-# complaint's files for those who handle complaints.
-DOCUMENT_READERS = ("enamad.review_business", "enamad.review_documents", "enamad.approve_business")
-TICKET_FILE_READERS = ("enamad.answer_ticket", "enamad.approve_change")
-COMPLAINT_FILE_READERS = ("enamad.handle_complaint",)
-
-
-def _may_read(user, readers) -> bool:
-    return any(user.has_perm(perm) for perm in readers)
-
-
-def _serve_to(request, readers, file):
-    if not _may_read(request.user, readers):
-        raise PermissionDenied
-    return serve_private(file)
-
-
 QUEUE_LABELS = [("review", "بررسی کارشناس"), ("documents", "مدارک فیزیکی"), ("manager", "بررسی مدیر"),
                 ("sealed", "نمادها")]
 
 
-@enamad_staff_required
+@enamad_staff_required(role="files")
 def queue(request):
     name = request.GET.get("q", "review")
     if name not in selectors.STAFF_QUEUES:
@@ -72,7 +54,7 @@ def _business(pk: int) -> Business:
     return get_object_or_404(Business.objects.select_related("account__user", "service__category", "survey"), pk=pk)
 
 
-@enamad_staff_required
+@enamad_staff_required(role="files")
 def business(request, pk):
     obj = _business(pk)
     items = list(ChecklistItem.objects.filter(active=True))
@@ -90,7 +72,7 @@ def _context(request, obj, review_form, reject_form=None):
     user = request.user
     return {
         "business": obj, "account": obj.account, "review_form": review_form, "reject_form": reject_form or RejectForm(),
-        "documents": obj.account.documents.all() if _may_read(user, DOCUMENT_READERS) else None, "reviews": obj.reviews.prefetch_related("items__item"),
+        "documents": obj.account.documents.all(), "reviews": obj.reviews.prefetch_related("items__item"),
         "audit": AuditEntry.objects.for_object(obj).order_by("-id")[:30], "seal": getattr(obj, "seal", None),
         "can_review": user.has_perm("enamad.review_business") and obj.status == BusinessStatus.UNDER_REVIEW,
         "can_documents": user.has_perm("enamad.review_documents") and obj.status == BusinessStatus.PHYSICAL_DOCUMENTS,
@@ -107,7 +89,7 @@ def _context(request, obj, review_form, reject_form=None):
     }
 
 
-@enamad_staff_required
+@enamad_staff_required(role="files")
 @require_POST
 def review(request, pk):
     obj = _business(pk)
@@ -145,7 +127,7 @@ ACTIONS = {
 }
 
 
-@enamad_staff_required
+@enamad_staff_required(role="files")
 @require_POST
 def action(request, pk, name):
     if name not in ACTIONS:
@@ -173,18 +155,18 @@ def action(request, pk, name):
     return redirect("enamad:staff_business", pk)
 
 
-@enamad_staff_required
+@enamad_staff_required(role="files")
 def document(request, pk):
-    return _serve_to(request, DOCUMENT_READERS, get_object_or_404(IdentityDocument, pk=pk).file)
+    return serve_private(get_object_or_404(IdentityDocument, pk=pk).file)
 
 
-@enamad_staff_required
+@enamad_staff_required(role="files")
 def licence(request, pk):
     obj = _business(pk)
     service = getattr(obj, "service", None)
     if not (service and service.licence_file):
         raise Http404
-    return _serve_to(request, DOCUMENT_READERS, service.licence_file)
+    return serve_private(service.licence_file)
 
 
 # --- tickets (N19, N20) ------------------------------------------------------------------------
@@ -223,7 +205,7 @@ def _staff_ticket(pk: int) -> Ticket:
     return get_object_or_404(Ticket.objects.select_related("account__user", "business"), pk=pk)
 
 
-@enamad_staff_required
+@enamad_staff_required(role="tickets")
 def tickets(request):
     name = request.GET.get("q", "open")
     if name not in selectors.STAFF_TICKET_QUEUES:
@@ -235,7 +217,7 @@ def tickets(request):
     })
 
 
-@enamad_staff_required
+@enamad_staff_required(role="tickets")
 def ticket(request, pk):
     obj = _staff_ticket(pk)
     return render(request, "enamad/staff/ticket.html", _ticket_context(request, obj))
@@ -254,7 +236,7 @@ def _ticket_context(request, obj, reply_form=None):
     }
 
 
-@enamad_staff_required
+@enamad_staff_required(role="tickets")
 @require_POST
 def ticket_answer(request, pk):
     obj = _staff_ticket(pk)
@@ -280,7 +262,7 @@ TICKET_ACTIONS = {
 }
 
 
-@enamad_staff_required
+@enamad_staff_required(role="tickets")
 @require_POST
 def ticket_action(request, pk, name):
     if name not in TICKET_ACTIONS:
@@ -305,9 +287,9 @@ def ticket_action(request, pk, name):
     return redirect("enamad:staff_ticket", pk)
 
 
-@enamad_staff_required
+@enamad_staff_required(role="tickets")
 def ticket_attachment(request, pk):
-    return _serve_to(request, TICKET_FILE_READERS, get_object_or_404(TicketAttachment, pk=pk).file)
+    return serve_private(get_object_or_404(TicketAttachment, pk=pk).file)
 
 
 # --- complaints (N23) --------------------------------------------------------------------------
@@ -317,7 +299,7 @@ def _staff_complaint(pk: int) -> Complaint:
     return get_object_or_404(Complaint.objects.select_related("business__account", "decided_by"), pk=pk)
 
 
-@enamad_staff_required
+@enamad_staff_required(role="complaints")
 def complaints(request):
     name = request.GET.get("q", "overdue")
     if name not in selectors.STAFF_COMPLAINT_QUEUES:
@@ -341,7 +323,7 @@ def _complaint_context(request, obj, form=None):
     }
 
 
-@enamad_staff_required
+@enamad_staff_required(role="complaints")
 def complaint(request, pk):
     obj = _staff_complaint(pk)
     if request.method == "POST":
@@ -365,9 +347,9 @@ def complaint(request, pk):
     return render(request, "enamad/staff/complaint.html", _complaint_context(request, obj))
 
 
-@enamad_staff_required
+@enamad_staff_required(role="complaints")
 def complaint_attachment(request, pk):
-    return _serve_to(request, COMPLAINT_FILE_READERS, get_object_or_404(ComplaintAttachment, pk=pk).file)
+    return serve_private(get_object_or_404(ComplaintAttachment, pk=pk).file)
 
 
 # --- dashboard ---------------------------------------------------------------------------------
