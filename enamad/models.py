@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
 from ramis.common.uploads import private_upload_to
 
@@ -308,6 +308,15 @@ def _can_suspend(instance, user) -> bool:
     return user.has_perm("enamad.approve_business") or user.has_perm("enamad.handle_complaint")
 
 
+def _can_judge_renewal(instance, user) -> bool:
+    """The expert who reviews the site and the manager who approves decide on a renewal."""
+    return user.has_perm("enamad.review_business") or user.has_perm("enamad.approve_business")
+
+
+def _renewing(business: Business) -> bool:
+    return business.renewing
+
+
 def _seal_vouches(business: Business) -> bool:
     """The seal is suspended only while it vouches: approved, or approved before and now in the
     review of its renewal (the expiry date is the monitor's and the expiry task's to check)."""
@@ -514,6 +523,18 @@ class Business(FSMModelMixin, models.Model):
         self.last_reason = reason
         self.renewing = False
         self._drop_pending()
+
+    @transition(field=status, source=RENEWAL_REVIEW_STATES,
+                target=RETURN_VALUE(BusinessStatus.APPROVED, BusinessStatus.EXPIRED),
+                permission=_can_judge_renewal, conditions=[_renewing])
+    def reject_renewal(self, reason: str, expired: bool):
+        # The renewal ends without approval: the file goes back to its seal as it was (approved,
+        # vouching until the old expiry; expired if that has passed), the corrections are dropped
+        # and the verifications of the values in force come back. The owner may ask again.
+        self.last_reason = reason
+        self.renewing = False
+        self._drop_pending()
+        return BusinessStatus.EXPIRED if expired else BusinessStatus.APPROVED
 
     @transition(field=status, source=BusinessStatus.SUSPENDED, target=BusinessStatus.APPROVED,
                 permission="enamad.approve_business")

@@ -97,6 +97,14 @@ STATUS_WORDS = {
     "enamad.seal.suspension_taken_over": (
         "اینماد: تعلیق نماد {domain} (شماره پرونده {reference}) اکنون به تصمیم کارشناس اینماد است.", "ادامه تعلیق نماد",
         "این تعلیق با برگشتن تأییدیه فنی خودکار برداشته نمی‌شود؛ برای رفع تعلیق با پشتیبانی تماس بگیرید."),
+    "renewal_rejected": (
+        "اینماد: درخواست تمدید نماد {domain} (شماره پرونده {reference}) پذیرفته نشد.", "رد درخواست تمدید",
+        "نماد شما تا تاریخ انقضای کنونی معتبر می‌ماند و کد آن تغییری نکرده است؛ تغییرات درخواستی تمدید اعمال "
+        "نشد. پس از رفع دلیل بالا می‌توانید از صفحه کسب‌وکار دوباره درخواست تمدید بدهید."),
+    "renewal_rejected_expired": (
+        "اینماد: درخواست تمدید نماد {domain} (شماره پرونده {reference}) پذیرفته نشد.", "رد درخواست تمدید",
+        "اعتبار نماد شما به پایان رسیده است و تغییرات درخواستی تمدید اعمال نشد. پس از رفع دلیل بالا می‌توانید "
+        "از صفحه کسب‌وکار دوباره درخواست تمدید بدهید."),
     "renewed": (
         "اینماد: نماد {domain} (شماره پرونده {reference}) تمدید شد.", "تمدید نماد",
         "نماد شما تا تاریخ تازه معتبر است. کد نماد تغییری نکرده است؛ لازم نیست آن را دوباره در سایت بگذارید."),
@@ -1083,6 +1091,25 @@ def business_renew(*, business_id: int, actor, data: dict | None = None, service
             service.save()
     _transition(business, "renew", actor=actor, event="enamad.business.renewal_requested", request=request,
                 message=_not_ready_message(business), extra={"fields": changed + service_changed})
+    _forget_seal(seal)
+    return business
+
+
+@transaction.atomic
+def business_reject_renewal(*, business_id: int, actor, reason: str, request=None) -> Business:
+    """The expert or the manager refuses a renewal, with a reason (N18): the file goes back to
+    its seal as it was — approved, vouching until its old expiry date (expired if that date has
+    passed) — the corrections waiting in ``pending_changes`` are dropped and the verifications
+    of the values in force come back (audited ``…renewal_changes_dropped``, as on suspension).
+    The holder is told and may ask for a renewal again."""
+    if not (reason or "").strip():
+        raise ValidationError("دلیل رد درخواست تمدید را بنویسید.", code="reason")
+    business = _lock_business(business_id)
+    seal = Seal.objects.select_for_update().filter(business=business).first()
+    expired = seal is None or seal.expires_at <= timezone.now()
+    _transition(business, "reject_renewal", actor=actor, event="enamad.business.renewal_rejected", reason=reason,
+                args=(reason, expired), request=request,
+                words="renewal_rejected_expired" if expired else "renewal_rejected")
     _forget_seal(seal)
     return business
 

@@ -81,7 +81,8 @@ def _context(request, obj, review_form, reject_form=None):
         # A seal the monitor suspended may be kept suspended by staff (the monitor then leaves it).
         "can_take_over": services.monitor_suspension_can_be_taken_over(obj, getattr(obj, "seal", None), user),
         "can_suspend": _may(obj, "suspend", user), "can_reinstate": _may(obj, "reinstate", user),
-        "can_revoke": _may(obj, "revoke", user),
+        "can_revoke": _may(obj, "revoke", user), "can_reject_renewal": _may(obj, "reject_renewal", user),
+        "renewal_form": RejectForm(),
         "BusinessStatus": BusinessStatus,
         "complaint_counts": selectors.complaint_counts(obj),
         "tickets": obj.tickets.order_by("-last_message_at")[:10],
@@ -124,6 +125,8 @@ ACTIONS = {
     "reinstate": (services.business_reinstate, False, "تعلیق نماد برداشته شد."),
     "revoke": (services.business_revoke, True, "نماد ابطال شد."),
     "release_domain": (services.business_release_domain, True, "تأییدیه فنی دامنه آزاد شد و به متقاضی خبر داده شد."),
+    "reject_renewal": (services.business_reject_renewal, True,
+                       "درخواست تمدید رد شد؛ نماد تا تاریخ انقضای خود معتبر است و به متقاضی خبر داده شد."),
 }
 
 
@@ -138,6 +141,10 @@ def action(request, pk, name):
     if needs_reason:
         form = RejectForm(request.POST)
         if not form.is_valid():
+            if name == "reject_renewal":  # its own form: the error goes next to its field
+                review_form = ReviewForm(items=list(ChecklistItem.objects.filter(active=True)))
+                context = {**_context(request, obj, review_form), "renewal_form": form}
+                return render(request, "enamad/staff/business.html", context, status=400)
             messages.error(request, "دلیل را بنویسید.")
             return redirect("enamad:staff_business", pk)
         kwargs["reason"] = form.cleaned_data["reason"]

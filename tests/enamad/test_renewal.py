@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from enamad import services
@@ -283,3 +284,102 @@ def test_staff_desk_offers_suspension_while_a_renewal_is_reviewed(client, accoun
     services.business_send(business_id=first.pk, actor=account.user)
     page = staff.get(f"/enamad/staff/business/{first.pk}/").content.decode()
     assert 'id="seal-actions"' not in page and "تعلیق نماد" not in page
+
+
+def test_expert_rejects_a_renewal_and_the_seal_keeps_vouching(client, owner_client, account, seal, enamad_expert):
+    """A renewal refused with a reason: the file is sealed (approved) again, the seal vouches
+    until its old expiry, the corrections are dropped and the verifications of the values in
+    force come back; the holder is told by SMS and e-mail and may ask again."""
+    from django.test import Client
+
+    from tests.enamad.conftest import staff_client
+
+    verified_at = Business.objects.get(pk=seal.business_id).address_verified_at
+    business = renew_with_new_details(owner_client, seal)
+    old_expiry = Seal.objects.get(pk=seal.pk).expires_at
+    staff = staff_client(Client(), enamad_expert)
+    url = f"/enamad/staff/business/{business.pk}/"
+    assert 'id="renewal-decision"' in staff.get(url).content.decode()
+    # the reason is required: a Persian error next to the field, nothing changes
+    response = staff.post(f"{url}reject_renewal/", {"reason": "  "})
+    assert response.status_code == 400
+    form = response.content.decode()
+    form = form[form.index('id="renewal-decision"'):]
+    assert "این فیلد اجباری است" in form[:form.index("</form>")]
+    assert Business.objects.get(pk=business.pk).status == BusinessStatus.UNDER_REVIEW
+    with pytest.raises(ValidationError, match="دلیل"):  # the service refuses it too
+        services.business_reject_renewal(business_id=business.pk, actor=enamad_expert, reason="")
+
+    staff.post(f"{url}reject_renewal/", {"reason": "نشانی تازه با مدارک نمی‌خواند."})
+    business.refresh_from_db()
+    assert business.status == BusinessStatus.APPROVED and not business.renewing
+    assert business.pending_changes == {} and business.name == "فروشگاه نمونه"
+    assert business.address_verified_at == verified_at
+    assert Seal.objects.get(pk=seal.pk).expires_at == old_expiry
+    entry = AuditEntry.objects.get(event="enamad.business.renewal_rejected")
+    assert (entry.actor, entry.old, entry.new, entry.reason) == (
+        enamad_expert, BusinessStatus.UNDER_REVIEW, BusinessStatus.APPROVED, "نشانی تازه با مدارک نمی‌خواند.")
+    dropped = AuditEntry.objects.get(event="enamad.business.renewal_changes_dropped")
+    assert dropped.extra["changes"]["name"] == ["فروشگاه نمونه", "فروشگاه دیگر"]
+    sms = OutboxMessage.objects.filter(channel="sms", template="enamad_status").latest("pk")
+    mail = OutboxMessage.objects.filter(channel="email", template="enamad_status").latest("pk")
+    for message in (sms, mail):
+        assert "تمدید" in message.body and "پذیرفته نشد" in message.body
+        assert "نشانی تازه با مدارک نمی‌خواند." in message.body and "معتبر می‌ماند" in message.body
+    assert sms.to == account.mobile and mail.to == account.user.email
+    # the seal still vouches with the reviewed details
+    assert logo(client, seal) == "stars-1"
+    page = seal_page(client, seal)
+    assert "فروشگاه نمونه" in page and "فروشگاه دیگر" not in page and "این نماد اکنون معتبر نیست" not in page
+    assert 'id="renewal-decision"' not in staff.get(url).content.decode()
+    with pytest.raises(InvalidTransition):
+        services.business_reject_renewal(business_id=business.pk, actor=enamad_expert, reason="دوباره")
+    # the holder asks again
+    assert owner_client.post(f"/enamad/panel/business/{business.pk}/renew/", form_data(business)).status_code == 302
+    business.refresh_from_db()
+    assert business.status == BusinessStatus.UNDER_REVIEW and business.renewing
+
+
+def test_rejecting_a_renewal_of_an_expired_seal_leaves_it_expired(client, owner_client, account, seal,
+                                                                 enamad_manager):
+    Seal.objects.filter(pk=seal.pk).update(expires_at=timezone.now() - dt.timedelta(days=1))
+    services.business_expire(business_id=seal.business_id)
+    services.business_renew(business_id=seal.business_id, actor=account.user)
+    services.business_reject_renewal(business_id=seal.business_id, actor=enamad_manager, reason="مدارک ناقص است.")
+    business = Business.objects.get(pk=seal.business_id)
+    assert business.status == BusinessStatus.EXPIRED and not business.renewing
+    assert logo(client, seal) == "expired"
+    sms = OutboxMessage.objects.filter(channel="sms", template="enamad_status").latest("pk")
+    assert "پذیرفته نشد" in sms.body and "به پایان رسیده" in sms.body and "معتبر می‌ماند" not in sms.body
+    services.business_renew(business_id=business.pk, actor=account.user)  # may ask again
+    assert Business.objects.get(pk=business.pk).status == BusinessStatus.UNDER_REVIEW
+
+
+@pytest.mark.parametrize("stage", ["deficient", "manager_review"])
+def test_renewal_rejection_by_role_and_stage(account, seal, enamad_expert, enamad_manager, stage):
+    """Expert and manager may refuse a renewal at any stage of its review; a documents officer,
+    ticket staff and the holder may not; a first review (no seal) has no such action."""
+    from tests.conftest import make_staff
+    from tests.enamad.conftest import make_business
+
+    near_expiry(seal)
+    services.business_renew(business_id=seal.business_id, actor=account.user)
+    items = all_items_ok()
+    if stage == "deficient":
+        items[next(iter(items))] = (False, "قیمت‌ها را به‌روز کنید.")
+    services.business_review(business_id=seal.business_id, actor=enamad_expert, results=items)
+    if stage == "manager_review":
+        services.business_accept_documents(business_id=seal.business_id, actor=enamad_expert)
+    assert Business.objects.get(pk=seal.business_id).status == stage
+    officer = make_staff("docs_only", perms=["enamad.review_documents", "enamad.answer_ticket"], totp=False)
+    for actor in (officer, account.user):
+        with pytest.raises(PermissionDenied):
+            services.business_reject_renewal(business_id=seal.business_id, actor=actor, reason="نه")
+    decider = enamad_expert if stage == "deficient" else enamad_manager
+    services.business_reject_renewal(business_id=seal.business_id, actor=decider, reason="نه")
+    assert Business.objects.get(pk=seal.business_id).status == BusinessStatus.APPROVED
+
+    first = make_business(account, domain="first.test")
+    services.business_send(business_id=first.pk, actor=account.user)
+    with pytest.raises(InvalidTransition):
+        services.business_reject_renewal(business_id=first.pk, actor=enamad_expert, reason="نه")
