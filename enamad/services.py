@@ -1696,8 +1696,9 @@ def _adopt_documents(ticket: Ticket, account: Account) -> list[dict]:
     return adopted
 
 
-def _apply_change(ticket: Ticket, actor, request=None) -> dict:
-    """Apply an approved change to the account or the business; returns {field: [old, new]}."""
+def _apply_change(ticket: Ticket, actor, request=None) -> tuple[dict, dict]:
+    """Apply an approved change to the account or the business; returns {field: [old, new]}
+    and the renewal's requested values it superseded ({field: [renewal's, ticket's]})."""
     data = dict(ticket.change_data)
     diff: dict[str, list[str]] = {}
     if ticket.category in (TicketCategory.PERSONA_CHANGE, TicketCategory.IDENTITY_CHANGE):
@@ -1726,7 +1727,7 @@ def _apply_change(ticket: Ticket, actor, request=None) -> dict:
         audit.record(actor=actor, target=account, event=event, old=diff.get("persona", [""])[0],
                      new=diff.get("persona", ["", ""])[1], extra={"ticket": ticket.reference, "fields": diff,
                                                                    "documents": adopted}, request=request)
-        return diff
+        return diff, {}
     business = _lock_business(ticket.business_id)
     for name in BUSINESS_CHANGE_FIELDS:
         if name in data and getattr(business, name) != data[name]:
@@ -1740,11 +1741,39 @@ def _apply_change(ticket: Ticket, actor, request=None) -> dict:
     if "address" in diff or "postal_code" in diff:
         business.address_verified_at = None
         business.address_code_hash = ""
+    superseded = _supersede_renewal_changes(business, [name for name in BUSINESS_CHANGE_FIELDS if name in data],
+                                            reset=[CONTACT_VERIFICATION[name] for name in diff
+                                                   if name in CONTACT_VERIFICATION])
     business.save()
     audit.record(actor=actor, target=business, event="enamad.business.data_changed",
                  extra={"ticket": ticket.reference, "fields": diff}, request=request)
+    if superseded:
+        audit.record(actor=actor, target=business, event="enamad.business.renewal_changes_superseded",
+                     extra={"ticket": ticket.reference, "changes": superseded}, request=request)
     _forget_seal(Seal.objects.filter(business=business).first())
-    return diff
+    return diff, superseded
+
+
+def superseded_renewal_values(business: Business, names) -> dict[str, str]:
+    """The renewal's requested values that approving a change of ``names`` would replace."""
+    values = business.pending_changes.get("values", {})
+    return {name: values[name] for name in names if name in values}
+
+
+def _supersede_renewal_changes(business: Business, names: list[str], *, reset: list[str]) -> dict[str, list[str]]:
+    """A change by ticket approved while a renewal waits (N18, N20) is the later decision on
+    its fields: it is applied now, and the renewal's requested values for the same fields are
+    withdrawn, so final approval does not overwrite it (nor a refused renewal bring the old
+    value back). The verifications kept aside for the values in force that the ticket changed
+    vouch for values no longer in force: they are dropped too. Returns {field: [renewal's
+    value, ticket's value]}; the caller saves the business."""
+    if not business.pending_changes:
+        return {}
+    superseded = superseded_renewal_values(business, names)
+    values = {k: v for k, v in business.pending_changes.get("values", {}).items() if k not in superseded}
+    kept = {k: v for k, v in business.pending_changes.get("kept", {}).items() if k not in reset}
+    business.pending_changes = {"values": values, "kept": kept} if values or kept else {}
+    return {name: [value, getattr(business, name)] for name, value in superseded.items()}
 
 
 def _lock_pending_change(ticket_id: int, actor, name: str) -> Ticket:
@@ -1772,9 +1801,12 @@ def _change_transition(ticket: Ticket, name: str, *, actor, note: str, request=N
 def ticket_approve_change(*, ticket_id: int, actor, note: str = "", request=None) -> Ticket:
     """N20: staff approve the change; only now is it applied to the account or business."""
     ticket = _lock_pending_change(ticket_id, actor, "approve_change")
-    diff = _apply_change(ticket, actor, request)
+    diff, superseded = _apply_change(ticket, actor, request)
     _change_transition(ticket, "approve_change", actor=actor, note=note, request=request)
     body = "درخواست تغییر تأیید و اعمال شد." + (f"\n{note}" if note.strip() else "")
+    if superseded:
+        body += ("\nمقدار درخواستی شما در تمدید برای همین موارد کنار گذاشته شد و مقدار این تیکت می‌ماند: "
+                 + "، ".join(str(Business._meta.get_field(name).verbose_name) for name in superseded) + ".")
     _staff_message(ticket, actor, body, event="enamad.ticket.answered", request=request,
                    extra={"change": ticket.change_status, "fields": sorted(diff)})
     return ticket

@@ -208,6 +208,14 @@ def change_rows(ticket: Ticket) -> list[tuple[str, str, str]]:
             for name, value in ticket.change_data.items()]
 
 
+def _superseded_rows(ticket: Ticket) -> list[tuple[str, str]]:
+    """(label, the renewal's requested value) that approving this business change replaces."""
+    if ticket.category != TicketCategory.BUSINESS_CHANGE or ticket.change_status != ChangeStatus.PENDING:
+        return []
+    pending = services.superseded_renewal_values(ticket.business, ticket.change_data)
+    return [(CHANGE_LABELS.get(name, name), _shown(name, value)) for name, value in pending.items()]
+
+
 def _staff_ticket(pk: int) -> Ticket:
     return get_object_or_404(Ticket.objects.select_related("account__user", "business"), pk=pk)
 
@@ -236,6 +244,7 @@ def _ticket_context(request, obj, reply_form=None):
         "ticket": obj, "thread": selectors.ticket_thread(obj), "account": obj.account,
         "reply_form": reply_form or TicketReplyForm(), "note_form": DecisionNoteForm(),
         "changes": change_rows(obj) if obj.is_change else [],
+        "superseded": _superseded_rows(obj),
         "can_answer": user.has_perm("enamad.answer_ticket") and obj.status != TicketStatus.CLOSED,
         "can_change": (user.has_perm("enamad.approve_change") and obj.change_status == ChangeStatus.PENDING
                        and obj.status != TicketStatus.CLOSED),

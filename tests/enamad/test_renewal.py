@@ -383,3 +383,84 @@ def test_renewal_rejection_by_role_and_stage(account, seal, enamad_expert, enama
     services.business_send(business_id=first.pk, actor=account.user)
     with pytest.raises(InvalidTransition):
         services.business_reject_renewal(business_id=first.pk, actor=enamad_expert, reason="نه")
+
+
+def business_change_ticket(account, business, **values):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.enamad.conftest import PDF_BYTES
+
+    return services.ticket_open(
+        account_id=account.pk, actor=account.user, category="business_change", subject="تغییر اطلاعات",
+        body="اطلاعات تازه", business_id=business.pk, change_data=values,
+        attachments=[("supporting", SimpleUploadedFile("lease.pdf", PDF_BYTES, content_type="application/pdf"))])
+
+
+def test_a_ticket_change_approved_during_a_renewal_is_the_later_decision(client, owner_client, account, seal,
+                                                                         enamad_expert, enamad_manager):
+    """A business-data change by ticket approved while a renewal waits wins for its fields: it
+    is applied now, the renewal's requested values for the same fields are withdrawn (audited),
+    so final approval does not overwrite it; the renewal's other corrections still apply."""
+    from django.test import Client
+
+    from tests.enamad.conftest import staff_client
+
+    near_expiry(seal)
+    business = Business.objects.get(pk=seal.business_id)
+    email_verified_at = business.email_verified_at
+    owner_client.post(f"/enamad/panel/business/{business.pk}/renew/", form_data(
+        business, name="نام تمدید", email="renewal@shop.test", address="اصفهان، خیابان تازه"))
+    business.refresh_from_db()
+    assert set(business.pending_changes["values"]) == {"name", "email", "address"}
+    ticket = business_change_ticket(account, business, name="نام تیکت", email="ticket@shop.test")
+    staff = staff_client(Client(), enamad_expert)
+    page = staff.get(f"/enamad/staff/tickets/{ticket.pk}/").content.decode()
+    assert 'id="superseded-renewal"' in page
+    warning = page[page.index('id="superseded-renewal"'):]
+    assert "نام تمدید" in warning and "renewal@shop.test" in warning and "خیابان تازه" not in warning
+    staff.post(f"/enamad/staff/tickets/{ticket.pk}/approve/", {"note": "اجاره‌نامه دیده شد."})
+
+    business.refresh_from_db()
+    assert (business.name, business.email) == ("نام تیکت", "ticket@shop.test")
+    assert business.pending_changes["values"] == {"address": "اصفهان، خیابان تازه"}
+    # the e-mail kept aside was verified for an address no longer in force: not brought back
+    assert "email_verified_at" not in business.pending_changes["kept"]
+    assert business.email_verified_at is None
+    entry = AuditEntry.objects.get(event="enamad.business.renewal_changes_superseded")
+    assert entry.actor == enamad_expert and entry.extra["ticket"] == ticket.reference
+    assert entry.extra["changes"] == {"name": ["نام تمدید", "نام تیکت"],
+                                      "email": ["renewal@shop.test", "ticket@shop.test"]}
+    answer = ticket.messages.order_by("-pk").first().body
+    assert "کنار گذاشته شد" in answer and "نام کسب‌وکار" in answer
+    assert 'id="superseded-renewal"' not in staff.get(f"/enamad/staff/tickets/{ticket.pk}/").content.decode()
+
+    # final approval applies what is left of the renewal and keeps the ticket's values
+    services.business_review(business_id=business.pk, actor=enamad_expert, results=all_items_ok())
+    services.business_accept_documents(business_id=business.pk, actor=enamad_expert)
+    Business.objects.filter(pk=business.pk).update(email_verified_at=timezone.now(),
+                                                   address_verified_at=timezone.now())
+    services.business_final_approve(business_id=business.pk, actor=enamad_manager)
+    business.refresh_from_db()
+    assert (business.name, business.email, business.address) == ("نام تیکت", "ticket@shop.test",
+                                                                  "اصفهان، خیابان تازه")
+    assert business.pending_changes == {} and email_verified_at is not None
+    page = seal_page(client, seal)
+    assert "نام تیکت" in page and "نام تمدید" not in page
+
+
+def test_a_ticket_change_outlives_a_rejected_renewal(owner_client, account, seal, enamad_expert):
+    near_expiry(seal)
+    business = Business.objects.get(pk=seal.business_id)
+    address_verified_at = business.address_verified_at
+    owner_client.post(f"/enamad/panel/business/{business.pk}/renew/", form_data(
+        business, email="renewal@shop.test", address="اصفهان، خیابان تازه"))
+    ticket = business_change_ticket(account, business, email="ticket@shop.test")
+    services.ticket_approve_change(ticket_id=ticket.pk, actor=enamad_expert)
+    services.business_reject_renewal(business_id=business.pk, actor=enamad_expert, reason="نشانی تأیید نشد.")
+    business.refresh_from_db()
+    assert business.status == BusinessStatus.APPROVED and business.pending_changes == {}
+    # the ticket's e-mail stays and still needs verifying; the address in force got its proof back
+    assert business.email == "ticket@shop.test" and business.email_verified_at is None
+    assert "خیابان تازه" not in business.address and business.address_verified_at == address_verified_at
+    dropped = AuditEntry.objects.get(event="enamad.business.renewal_changes_dropped")
+    assert set(dropped.extra["changes"]) == {"address"}
