@@ -37,6 +37,7 @@ from .models import (
     CHANGE_CATEGORIES,
     CONTACT_VERIFICATION,
     RENEWAL_FIELDS,
+    RENEWAL_SERVICE_FIELDS,
     Account,
     AttachmentKind,
     Business,
@@ -178,6 +179,10 @@ def _transition(business: Business, name: str, *, actor, event: str, reason: str
     old = business.status
     pending = {field: [getattr(business, field), value]
                for field, value in business.pending_changes.get("values", {}).items()}
+    if business.pending_changes.get("service"):
+        in_force = business.service_in_force()
+        pending.update({f"service.{field}": [in_force.get(field), value]
+                        for field, value in business.pending_changes["service"].items()})
     method(*args)
     business.status_changed_at = timezone.now()
     business.save()
@@ -767,6 +772,12 @@ def _confirm_domain_code(*, business_id: int, actor, code: str, request=None) ->
     return ""
 
 
+def _licence_required(category) -> ValidationError:
+    return ValidationError(
+        "خدمت «%(name)s» به مجوز از %(authority)s نیاز دارد: شماره مجوز و تصویر آن را بارگذاری کنید.",
+        code="licence_required", params={"name": category.name, "authority": category.authority})
+
+
 @transaction.atomic
 def business_save_services(*, business_id: int, actor, data: dict, licence_file=None, request=None) -> BusinessService:
     """N8: the four sections; a service that needs a licence needs its upload."""
@@ -774,19 +785,39 @@ def business_save_services(*, business_id: int, actor, data: dict, licence_file=
     if not business.editable:
         raise InvalidTransition(business, "services", "پس از ارسال پرونده، امکان ویرایش وجود ندارد.")
     service = BusinessService.objects.filter(business=business).first() or BusinessService(business=business)
+    if business.renewing and service.pk:
+        return _stage_services(business, service, data, licence_file, actor=actor, request=request)
     for name in ("category", "offerings", "delivery_methods", "payment_methods", "licence_reference"):
         setattr(service, name, data.get(name, getattr(service, name, "")))
     if licence_file is not None:
         validate_upload(licence_file)
         service.licence_file.save(licence_file.name, licence_file, save=False)
     if service.category.requires_licence and not (service.licence_file and service.licence_reference):
-        raise ValidationError(
-            "خدمت «%(name)s» به مجوز از %(authority)s نیاز دارد: شماره مجوز و تصویر آن را بارگذاری کنید.",
-            code="licence_required", params={"name": service.category.name, "authority": service.category.authority},
-        )
+        raise _licence_required(service.category)
     service.save()
     audit.record(actor=actor, target=business, event="enamad.business.services_saved",
                  extra={"category": service.category.name}, request=request)
+    return service
+
+
+def _stage_services(business: Business, service: BusinessService, data: dict, licence_file, *, actor,
+                    request=None) -> BusinessService:
+    """The services page in a renewal's deficiency round: the corrections wait for final
+    approval like the renewal form's (a new licence image is stored now, put on file then)."""
+    category = data.get("category") or service.category
+    staged = {"category": category.pk, **{name: data.get(name, getattr(service, name))
+                                          for name in RENEWAL_SERVICE_FIELDS[1:5]}}
+    if licence_file is not None:
+        validate_upload(licence_file)
+        field = service.licence_file.field
+        staged["licence_file"] = field.storage.save(field.generate_filename(service, licence_file.name), licence_file)
+    if category.requires_licence and not (staged["licence_reference"]
+                                          and (staged.get("licence_file") or business.requested_service()["licence_file"])):
+        raise _licence_required(category)
+    changed = _stage_service_changes(business, staged)
+    business.save()
+    audit.record(actor=actor, target=business, event="enamad.business.services_saved",
+                 extra={"category": category.name, "fields": changed, "pending": True}, request=request)
     return service
 
 
@@ -1007,8 +1038,11 @@ def business_final_approve(*, business_id: int, actor, request=None) -> Seal:
     message = None
     if business.status == BusinessStatus.MANAGER_REVIEW and business.contacts_verified_count < 3:
         message = "پیش از تأیید نهایی هر سه مورد رایانامه، تلفن و نشانی کسب‌وکار باید احراز شده باشند."
+    service_changes = business.pending_changes.get("service", {})
     _transition(business, "final_approve", actor=actor, event="enamad.business.final_approved", request=request,
                 message=message, words="renewed" if business.renewing else None)
+    if service_changes:
+        _apply_service_changes(business, service_changes)
     now = timezone.now()
     seal = Seal.objects.select_for_update().filter(business=business).first()
     if seal is None:
@@ -1031,7 +1065,7 @@ def business_final_approve(*, business_id: int, actor, request=None) -> Seal:
 
 
 RENEWAL_WINDOW_DAYS = 30
-RENEWAL_SERVICE_FIELDS = ("offerings", "delivery_methods", "payment_methods", "licence_reference")
+RENEWAL_FORM_SERVICE_FIELDS = ("offerings", "delivery_methods", "payment_methods", "licence_reference")
 
 
 def _stage_renewal_changes(business: Business, data: dict) -> list[str]:
@@ -1055,8 +1089,37 @@ def _stage_renewal_changes(business: Business, data: dict) -> list[str]:
             setattr(business, flag, None)
             if flag == "address_verified_at":
                 business.address_code_hash = ""
-    business.pending_changes = {"values": values, "kept": kept} if values or kept else {}
+    business.set_pending(values=values, kept=kept)
     return changed
+
+
+def _stage_service_changes(business: Business, data: dict) -> list[str]:
+    """A renewal's corrections of the services and licence wait with the details (README:
+    renewal): the file in force keeps what was reviewed, final approval writes them to the
+    ``BusinessService``, a renewal that ends without approval drops them. The caller saves."""
+    in_force, requested = business.service_in_force(), business.requested_service()
+    staged = dict(business.pending_changes.get("service", {}))
+    changed = [name for name in RENEWAL_SERVICE_FIELDS if name in data and requested.get(name) != data[name]]
+    for name in changed:
+        if data[name] == in_force.get(name):
+            staged.pop(name, None)
+        else:
+            staged[name] = data[name]
+    business.set_pending(service=staged)
+    return changed
+
+
+def _apply_service_changes(business: Business, changes: dict) -> None:
+    """Final approval of a renewal: its corrected services and licence go on file."""
+    service = BusinessService.objects.select_for_update().get(business=business)
+    for name, value in changes.items():
+        if name == "category":
+            service.category_id = value
+        elif name == "licence_file":
+            service.licence_file.name = value
+        else:
+            setattr(service, name, value)
+    service.save()
 
 
 def renewal_allowed(business: Business, seal: Seal | None, now=None) -> bool:
@@ -1080,15 +1143,10 @@ def business_renew(*, business_id: int, actor, data: dict | None = None, service
     if not renewal_allowed(business, seal):
         raise InvalidTransition(business, "renew", f"تمدید از {RENEWAL_WINDOW_DAYS} روز پیش از انقضا ممکن است.")
     changed = _stage_renewal_changes(business, data or {})
-    service = BusinessService.objects.filter(business=business).first()
     service_changed = []
-    if service is not None and service_data:
-        service_changed = [n for n in RENEWAL_SERVICE_FIELDS if n in service_data
-                           and getattr(service, n) != service_data[n]]
-        for name in service_changed:
-            setattr(service, name, service_data[name])
-        if service_changed:
-            service.save()
+    if service_data and BusinessService.objects.filter(business=business).exists():
+        service_changed = _stage_service_changes(business, {name: service_data[name] for name in RENEWAL_FORM_SERVICE_FIELDS
+                                                            if name in service_data})
     _transition(business, "renew", actor=actor, event="enamad.business.renewal_requested", request=request,
                 message=_not_ready_message(business), extra={"fields": changed + service_changed})
     _forget_seal(seal)
@@ -1772,7 +1830,7 @@ def _supersede_renewal_changes(business: Business, names: list[str], *, reset: l
     superseded = superseded_renewal_values(business, names)
     values = {k: v for k, v in business.pending_changes.get("values", {}).items() if k not in superseded}
     kept = {k: v for k, v in business.pending_changes.get("kept", {}).items() if k not in reset}
-    business.pending_changes = {"values": values, "kept": kept} if values or kept else {}
+    business.set_pending(values=values, kept=kept)
     return {name: [value, getattr(business, name)] for name, value in superseded.items()}
 
 

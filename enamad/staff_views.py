@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models.fields.files import FieldFile
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -171,6 +172,11 @@ def document(request, pk):
 def licence(request, pk):
     obj = _business(pk)
     service = getattr(obj, "service", None)
+    if service is not None and request.GET.get("requested"):  # the image a renewal waits to put on file
+        name = obj.pending_changes.get("service", {}).get("licence_file")
+        if not name:
+            raise Http404
+        return serve_private(FieldFile(service, service.licence_file.field, name))
     if not (service and service.licence_file):
         raise Http404
     return serve_private(service.licence_file)

@@ -488,12 +488,10 @@ def _request_domain_check(request, business) -> None:
 def business_services(request, pk):
     business = _own(request, pk)
     service = getattr(business, "service", None)
-    initial = {}
-    if service:
-        initial = {name: getattr(service, name) for name in ("category", "offerings", "delivery_methods",
-                                                             "payment_methods", "licence_reference")}
+    # In a renewal the page shows the corrections waiting for final approval.
+    initial = business.requested_service() if service else {}
     form = ServicesForm(request.POST or None, request.FILES or None, initial=initial,
-                        has_licence_file=bool(service and service.licence_file))
+                        has_licence_file=bool(initial.get("licence_file")))
     if request.method == "POST" and form.is_valid():
         try:
             services.business_save_services(business_id=business.pk, actor=request.user, data=form.cleaned_data,

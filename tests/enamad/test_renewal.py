@@ -71,10 +71,11 @@ def test_renewal_form_is_prefilled_and_sends_the_file_back(client, owner_client,
     assert response.status_code == 302
     business.refresh_from_db()
     assert business.status == BusinessStatus.UNDER_REVIEW and business.renewing
-    # the corrected details wait for final approval; the services are the expert's to review
+    # the corrected details and services wait for final approval
     assert business.name == "فروشگاه نمونه" and business.requested("name") == "فروشگاه نمونه نو"
     assert business.pending_changes["values"] == {"name": "فروشگاه نمونه نو", "answering_hours": "۸ تا ۲۰"}
-    assert business.service.offerings == "کتاب و لوازم التحریر"
+    assert business.service.offerings == "کتاب"
+    assert business.pending_changes["service"] == {"offerings": "کتاب و لوازم التحریر"}
     entry = AuditEntry.objects.get(event="enamad.business.renewal_requested")
     assert set(entry.extra["fields"]) == {"name", "answering_hours", "offerings"}
     # the seal keeps vouching while the renewal is reviewed
@@ -464,3 +465,76 @@ def test_a_ticket_change_outlives_a_rejected_renewal(owner_client, account, seal
     assert "خیابان تازه" not in business.address and business.address_verified_at == address_verified_at
     dropped = AuditEntry.objects.get(event="enamad.business.renewal_changes_dropped")
     assert set(dropped.extra["changes"]) == {"address"}
+
+
+def test_services_corrected_in_a_renewal_wait_for_final_approval(owner_client, account, seal, enamad_expert,
+                                                                 enamad_manager):
+    """The renewal form's corrected services, and those of the services page in a renewal's
+    deficiency round (a new licence image too), stay off the file until final approval: the
+    expert sees them side by side, final approval writes them (audited)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    from enamad.models import BusinessService, ServiceCategory
+    from tests.enamad.conftest import png_bytes, staff_client
+
+    near_expiry(seal)
+    business = Business.objects.get(pk=seal.business_id)
+    owner_client.post(f"/enamad/panel/business/{business.pk}/renew/",
+                      form_data(business, offerings="کتاب و لوازم التحریر", payment_methods="کارت به کارت"))
+    assert BusinessService.objects.get(business=business).offerings == "کتاب"
+    staff = staff_client(Client(), enamad_expert)
+    page = staff.get(f"/enamad/staff/business/{business.pk}/").content.decode()
+    table = page[page.index('id="pending-changes"'):]
+    row = table[table.index("کالاها و خدمات"):]
+    row = row[:row.index("</tr>")]
+    assert "<td>کتاب</td>" in row and "<b>کتاب و لوازم التحریر</b>" in row and "کارت به کارت" in table
+    items = all_items_ok()
+    items[next(iter(items))] = (False, "مجوز را بارگذاری کنید.")
+    services.business_review(business_id=business.pk, actor=enamad_expert, results=items)
+
+    # the services page of the deficiency round shows the requested values and stages its own
+    licensed = ServiceCategory.objects.filter(requires_licence=True).first()
+    url = f"/enamad/panel/business/{business.pk}/services/"
+    assert "کتاب و لوازم التحریر" in owner_client.get(url).content.decode()
+    data = {"category": licensed.pk, "offerings": "کتاب و لوازم التحریر", "delivery_methods": "پست",
+            "payment_methods": "کارت به کارت", "licence_reference": "مجوز ۱۲۳"}
+    response = owner_client.post(url, data)  # no licence image: a Persian error on the page
+    assert response.status_code == 200 and "به مجوز" in response.content.decode()
+    response = owner_client.post(url, {**data, "licence_file": SimpleUploadedFile("l.png", png_bytes(),
+                                                                                  content_type="image/png")})
+    assert response.status_code == 302
+    service = BusinessService.objects.get(business=business)
+    assert (service.category_id, service.offerings, service.licence_reference, service.licence_file.name) == (
+        business.service.category_id, "کتاب", "ندارد", "")
+    business.refresh_from_db()
+    staged = business.pending_changes["service"]
+    assert staged["category"] == licensed.pk and staged["licence_file"]
+    licence = staff.get(f"/enamad/staff/business/{business.pk}/licence/?requested=1")
+    assert licence.status_code == 200 and licence["Content-Type"] == "image/png"
+    assert staff.get(f"/enamad/staff/business/{business.pk}/licence/").status_code == 404  # none on file yet
+
+    services.business_resend(business_id=business.pk, actor=account.user)
+    services.business_review(business_id=business.pk, actor=enamad_expert, results=all_items_ok())
+    services.business_accept_documents(business_id=business.pk, actor=enamad_expert)
+    services.business_final_approve(business_id=business.pk, actor=enamad_manager)
+    service = BusinessService.objects.get(business=business)
+    assert (service.category_id, service.offerings, service.payment_methods, service.licence_reference) == (
+        licensed.pk, "کتاب و لوازم التحریر", "کارت به کارت", "مجوز ۱۲۳")
+    assert service.licence_file.name == staged["licence_file"]
+    assert Business.objects.get(pk=business.pk).pending_changes == {}
+    entry = AuditEntry.objects.get(event="enamad.business.renewal_changes_applied")
+    assert entry.extra["changes"]["service.offerings"] == ["کتاب", "کتاب و لوازم التحریر"]
+
+
+def test_services_corrected_in_a_refused_renewal_never_reach_the_file(owner_client, account, seal, enamad_expert):
+    from enamad.models import BusinessService
+
+    near_expiry(seal)
+    business = Business.objects.get(pk=seal.business_id)
+    owner_client.post(f"/enamad/panel/business/{business.pk}/renew/", form_data(business, offerings="همه چیز"))
+    services.business_reject_renewal(business_id=business.pk, actor=enamad_expert, reason="خدمات تازه مجوز می‌خواهد.")
+    assert BusinessService.objects.get(business=business).offerings == "کتاب"
+    assert Business.objects.get(pk=business.pk).pending_changes == {}
+    dropped = AuditEntry.objects.get(event="enamad.business.renewal_changes_dropped")
+    assert dropped.extra["changes"] == {"service.offerings": ["کتاب", "همه چیز"]}
