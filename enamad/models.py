@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
 from ramis.common.uploads import private_upload_to
 
@@ -280,6 +280,13 @@ RENEWAL_FIELDS = ("name", "address", "postal_code", "phone", "email", "answering
 # Which verification (N10) a change of each contact undoes.
 CONTACT_VERIFICATION = {"email": "email_verified_at", "phone": "phone_verified_at",
                         "address": "address_verified_at", "postal_code": "address_verified_at"}
+# The services and licence (N8) a renewal may correct; they wait in ``pending_changes["service"]``
+# (the category as its id, a new licence image as its stored name) until final approval.
+RENEWAL_SERVICE_FIELDS = ("category", "offerings", "delivery_methods", "payment_methods", "licence_reference",
+                          "licence_file")
+SERVICE_LABELS = {"category": "نوع خدمت", "offerings": "کالاها و خدمات", "delivery_methods": "روش‌های ارسال",
+                  "payment_methods": "روش‌های پرداخت", "licence_reference": "شماره و مرجع مجوز",
+                  "licence_file": "تصویر مجوز"}
 RENEWAL_REVIEW_STATES = (BusinessStatus.UNDER_REVIEW, BusinessStatus.DEFICIENT, BusinessStatus.PHYSICAL_DOCUMENTS,
                          BusinessStatus.DOCUMENTS_REJECTED, BusinessStatus.MANAGER_REVIEW)
 
@@ -306,6 +313,15 @@ def seal_in_force_q(prefix: str, now) -> Q:
 def _can_suspend(instance, user) -> bool:
     """Managers suspend seals; so do experts who handle complaints (N23)."""
     return user.has_perm("enamad.approve_business") or user.has_perm("enamad.handle_complaint")
+
+
+def _can_judge_renewal(instance, user) -> bool:
+    """The expert who reviews the site and the manager who approves decide on a renewal."""
+    return user.has_perm("enamad.review_business") or user.has_perm("enamad.approve_business")
+
+
+def _renewing(business: Business) -> bool:
+    return business.renewing
 
 
 def _seal_vouches(business: Business) -> bool:
@@ -373,8 +389,9 @@ class Business(FSMModelMixin, models.Model):
     # A renewal under review: the seal keeps vouching until its old expiry date (N18).
     renewing = models.BooleanField("در حال تمدید", default=False)
     # The renewal's corrections, applied only at final approval: {"values": {field: new value},
-    # "kept": {verification field: ISO time}} — "kept" holds the verifications of the values in
-    # force, put back if the renewal ends without approval.
+    # "kept": {verification field: ISO time}, "service": {service field: new value}} — "kept"
+    # holds the verifications of the values in force, put back if the renewal ends without
+    # approval; "service" the corrected services and licence (RENEWAL_SERVICE_FIELDS).
     pending_changes = models.JSONField("تغییرات درخواستی تمدید", default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -437,12 +454,40 @@ class Business(FSMModelMixin, models.Model):
     def requested_details(self) -> dict:
         return {name: self.requested(name) for name in RENEWAL_FIELDS}
 
+    def set_pending(self, **parts) -> None:
+        """Replace parts of ``pending_changes`` ("values", "kept", "service"); empty parts go."""
+        merged = {**self.pending_changes, **parts}
+        self.pending_changes = {part: value for part, value in merged.items() if value}
+
+    def service_in_force(self) -> dict:
+        """The services and licence on file, as ``pending_changes["service"]`` stores them."""
+        service = BusinessService.objects.filter(business_id=self.pk).first() if self.pk else None
+        if service is None:
+            return {}
+        return {"category": service.category_id, "licence_file": service.licence_file.name,
+                **{name: getattr(service, name) for name in RENEWAL_SERVICE_FIELDS[1:5]}}
+
+    def requested_service(self) -> dict:
+        """The services and licence once the pending renewal is approved."""
+        return {**self.service_in_force(), **self.pending_changes.get("service", {})}
+
     @property
     def pending_rows(self) -> list[tuple[str, str, str]]:
         """(label, value in force, requested value) of each pending change, for the review."""
         values = self.pending_changes.get("values", {})
-        return [(self._meta.get_field(name).verbose_name, getattr(self, name), values[name])
+        rows = [(self._meta.get_field(name).verbose_name, getattr(self, name), values[name])
                 for name in RENEWAL_FIELDS if name in values]
+        service = self.pending_changes.get("service", {})
+        if service:
+            current = self.service_in_force()
+            shown = {"licence_file": lambda name: "تصویر تازه" if name else "—",
+                     "category": lambda pk: str(ServiceCategory.objects.filter(pk=pk).first() or "—")}
+            for name in RENEWAL_SERVICE_FIELDS:
+                if name in service:
+                    show = shown.get(name, str)
+                    old = "تصویر فعلی" if name == "licence_file" and current.get(name) else show(current.get(name))
+                    rows.append((SERVICE_LABELS[name], old, show(service[name])))
+        return rows
 
     def _apply_pending(self) -> None:
         for name, value in self.pending_changes.get("values", {}).items():
@@ -514,6 +559,18 @@ class Business(FSMModelMixin, models.Model):
         self.last_reason = reason
         self.renewing = False
         self._drop_pending()
+
+    @transition(field=status, source=RENEWAL_REVIEW_STATES,
+                target=RETURN_VALUE(BusinessStatus.APPROVED, BusinessStatus.EXPIRED),
+                permission=_can_judge_renewal, conditions=[_renewing])
+    def reject_renewal(self, reason: str, expired: bool):
+        # The renewal ends without approval: the file goes back to its seal as it was (approved,
+        # vouching until the old expiry; expired if that has passed), the corrections are dropped
+        # and the verifications of the values in force come back. The owner may ask again.
+        self.last_reason = reason
+        self.renewing = False
+        self._drop_pending()
+        return BusinessStatus.EXPIRED if expired else BusinessStatus.APPROVED
 
     @transition(field=status, source=BusinessStatus.SUSPENDED, target=BusinessStatus.APPROVED,
                 permission="enamad.approve_business")

@@ -37,6 +37,7 @@ from .models import (
     CHANGE_CATEGORIES,
     CONTACT_VERIFICATION,
     RENEWAL_FIELDS,
+    RENEWAL_SERVICE_FIELDS,
     Account,
     AttachmentKind,
     Business,
@@ -97,6 +98,14 @@ STATUS_WORDS = {
     "enamad.seal.suspension_taken_over": (
         "اینماد: تعلیق نماد {domain} (شماره پرونده {reference}) اکنون به تصمیم کارشناس اینماد است.", "ادامه تعلیق نماد",
         "این تعلیق با برگشتن تأییدیه فنی خودکار برداشته نمی‌شود؛ برای رفع تعلیق با پشتیبانی تماس بگیرید."),
+    "renewal_rejected": (
+        "اینماد: درخواست تمدید نماد {domain} (شماره پرونده {reference}) پذیرفته نشد.", "رد درخواست تمدید",
+        "نماد شما تا تاریخ انقضای کنونی معتبر می‌ماند و کد آن تغییری نکرده است؛ تغییرات درخواستی تمدید اعمال "
+        "نشد. پس از رفع دلیل بالا می‌توانید از صفحه کسب‌وکار دوباره درخواست تمدید بدهید."),
+    "renewal_rejected_expired": (
+        "اینماد: درخواست تمدید نماد {domain} (شماره پرونده {reference}) پذیرفته نشد.", "رد درخواست تمدید",
+        "اعتبار نماد شما به پایان رسیده است و تغییرات درخواستی تمدید اعمال نشد. پس از رفع دلیل بالا می‌توانید "
+        "از صفحه کسب‌وکار دوباره درخواست تمدید بدهید."),
     "renewed": (
         "اینماد: نماد {domain} (شماره پرونده {reference}) تمدید شد.", "تمدید نماد",
         "نماد شما تا تاریخ تازه معتبر است. کد نماد تغییری نکرده است؛ لازم نیست آن را دوباره در سایت بگذارید."),
@@ -170,6 +179,10 @@ def _transition(business: Business, name: str, *, actor, event: str, reason: str
     old = business.status
     pending = {field: [getattr(business, field), value]
                for field, value in business.pending_changes.get("values", {}).items()}
+    if business.pending_changes.get("service"):
+        in_force = business.service_in_force()
+        pending.update({f"service.{field}": [in_force.get(field), value]
+                        for field, value in business.pending_changes["service"].items()})
     method(*args)
     business.status_changed_at = timezone.now()
     business.save()
@@ -759,6 +772,12 @@ def _confirm_domain_code(*, business_id: int, actor, code: str, request=None) ->
     return ""
 
 
+def _licence_required(category) -> ValidationError:
+    return ValidationError(
+        "خدمت «%(name)s» به مجوز از %(authority)s نیاز دارد: شماره مجوز و تصویر آن را بارگذاری کنید.",
+        code="licence_required", params={"name": category.name, "authority": category.authority})
+
+
 @transaction.atomic
 def business_save_services(*, business_id: int, actor, data: dict, licence_file=None, request=None) -> BusinessService:
     """N8: the four sections; a service that needs a licence needs its upload."""
@@ -766,19 +785,39 @@ def business_save_services(*, business_id: int, actor, data: dict, licence_file=
     if not business.editable:
         raise InvalidTransition(business, "services", "پس از ارسال پرونده، امکان ویرایش وجود ندارد.")
     service = BusinessService.objects.filter(business=business).first() or BusinessService(business=business)
+    if business.renewing and service.pk:
+        return _stage_services(business, service, data, licence_file, actor=actor, request=request)
     for name in ("category", "offerings", "delivery_methods", "payment_methods", "licence_reference"):
         setattr(service, name, data.get(name, getattr(service, name, "")))
     if licence_file is not None:
         validate_upload(licence_file)
         service.licence_file.save(licence_file.name, licence_file, save=False)
     if service.category.requires_licence and not (service.licence_file and service.licence_reference):
-        raise ValidationError(
-            "خدمت «%(name)s» به مجوز از %(authority)s نیاز دارد: شماره مجوز و تصویر آن را بارگذاری کنید.",
-            code="licence_required", params={"name": service.category.name, "authority": service.category.authority},
-        )
+        raise _licence_required(service.category)
     service.save()
     audit.record(actor=actor, target=business, event="enamad.business.services_saved",
                  extra={"category": service.category.name}, request=request)
+    return service
+
+
+def _stage_services(business: Business, service: BusinessService, data: dict, licence_file, *, actor,
+                    request=None) -> BusinessService:
+    """The services page in a renewal's deficiency round: the corrections wait for final
+    approval like the renewal form's (a new licence image is stored now, put on file then)."""
+    category = data.get("category") or service.category
+    staged = {"category": category.pk, **{name: data.get(name, getattr(service, name))
+                                          for name in RENEWAL_SERVICE_FIELDS[1:5]}}
+    if licence_file is not None:
+        validate_upload(licence_file)
+        field = service.licence_file.field
+        staged["licence_file"] = field.storage.save(field.generate_filename(service, licence_file.name), licence_file)
+    if category.requires_licence and not (staged["licence_reference"]
+                                          and (staged.get("licence_file") or business.requested_service()["licence_file"])):
+        raise _licence_required(category)
+    changed = _stage_service_changes(business, staged)
+    business.save()
+    audit.record(actor=actor, target=business, event="enamad.business.services_saved",
+                 extra={"category": category.name, "fields": changed, "pending": True}, request=request)
     return service
 
 
@@ -999,8 +1038,11 @@ def business_final_approve(*, business_id: int, actor, request=None) -> Seal:
     message = None
     if business.status == BusinessStatus.MANAGER_REVIEW and business.contacts_verified_count < 3:
         message = "پیش از تأیید نهایی هر سه مورد رایانامه، تلفن و نشانی کسب‌وکار باید احراز شده باشند."
+    service_changes = business.pending_changes.get("service", {})
     _transition(business, "final_approve", actor=actor, event="enamad.business.final_approved", request=request,
                 message=message, words="renewed" if business.renewing else None)
+    if service_changes:
+        _apply_service_changes(business, service_changes)
     now = timezone.now()
     seal = Seal.objects.select_for_update().filter(business=business).first()
     if seal is None:
@@ -1023,7 +1065,7 @@ def business_final_approve(*, business_id: int, actor, request=None) -> Seal:
 
 
 RENEWAL_WINDOW_DAYS = 30
-RENEWAL_SERVICE_FIELDS = ("offerings", "delivery_methods", "payment_methods", "licence_reference")
+RENEWAL_FORM_SERVICE_FIELDS = ("offerings", "delivery_methods", "payment_methods", "licence_reference")
 
 
 def _stage_renewal_changes(business: Business, data: dict) -> list[str]:
@@ -1047,8 +1089,37 @@ def _stage_renewal_changes(business: Business, data: dict) -> list[str]:
             setattr(business, flag, None)
             if flag == "address_verified_at":
                 business.address_code_hash = ""
-    business.pending_changes = {"values": values, "kept": kept} if values or kept else {}
+    business.set_pending(values=values, kept=kept)
     return changed
+
+
+def _stage_service_changes(business: Business, data: dict) -> list[str]:
+    """A renewal's corrections of the services and licence wait with the details (README:
+    renewal): the file in force keeps what was reviewed, final approval writes them to the
+    ``BusinessService``, a renewal that ends without approval drops them. The caller saves."""
+    in_force, requested = business.service_in_force(), business.requested_service()
+    staged = dict(business.pending_changes.get("service", {}))
+    changed = [name for name in RENEWAL_SERVICE_FIELDS if name in data and requested.get(name) != data[name]]
+    for name in changed:
+        if data[name] == in_force.get(name):
+            staged.pop(name, None)
+        else:
+            staged[name] = data[name]
+    business.set_pending(service=staged)
+    return changed
+
+
+def _apply_service_changes(business: Business, changes: dict) -> None:
+    """Final approval of a renewal: its corrected services and licence go on file."""
+    service = BusinessService.objects.select_for_update().get(business=business)
+    for name, value in changes.items():
+        if name == "category":
+            service.category_id = value
+        elif name == "licence_file":
+            service.licence_file.name = value
+        else:
+            setattr(service, name, value)
+    service.save()
 
 
 def renewal_allowed(business: Business, seal: Seal | None, now=None) -> bool:
@@ -1072,17 +1143,31 @@ def business_renew(*, business_id: int, actor, data: dict | None = None, service
     if not renewal_allowed(business, seal):
         raise InvalidTransition(business, "renew", f"تمدید از {RENEWAL_WINDOW_DAYS} روز پیش از انقضا ممکن است.")
     changed = _stage_renewal_changes(business, data or {})
-    service = BusinessService.objects.filter(business=business).first()
     service_changed = []
-    if service is not None and service_data:
-        service_changed = [n for n in RENEWAL_SERVICE_FIELDS if n in service_data
-                           and getattr(service, n) != service_data[n]]
-        for name in service_changed:
-            setattr(service, name, service_data[name])
-        if service_changed:
-            service.save()
+    if service_data and BusinessService.objects.filter(business=business).exists():
+        service_changed = _stage_service_changes(business, {name: service_data[name] for name in RENEWAL_FORM_SERVICE_FIELDS
+                                                            if name in service_data})
     _transition(business, "renew", actor=actor, event="enamad.business.renewal_requested", request=request,
                 message=_not_ready_message(business), extra={"fields": changed + service_changed})
+    _forget_seal(seal)
+    return business
+
+
+@transaction.atomic
+def business_reject_renewal(*, business_id: int, actor, reason: str, request=None) -> Business:
+    """The expert or the manager refuses a renewal, with a reason (N18): the file goes back to
+    its seal as it was — approved, vouching until its old expiry date (expired if that date has
+    passed) — the corrections waiting in ``pending_changes`` are dropped and the verifications
+    of the values in force come back (audited ``…renewal_changes_dropped``, as on suspension).
+    The holder is told and may ask for a renewal again."""
+    if not (reason or "").strip():
+        raise ValidationError("دلیل رد درخواست تمدید را بنویسید.", code="reason")
+    business = _lock_business(business_id)
+    seal = Seal.objects.select_for_update().filter(business=business).first()
+    expired = seal is None or seal.expires_at <= timezone.now()
+    _transition(business, "reject_renewal", actor=actor, event="enamad.business.renewal_rejected", reason=reason,
+                args=(reason, expired), request=request,
+                words="renewal_rejected_expired" if expired else "renewal_rejected")
     _forget_seal(seal)
     return business
 
@@ -1669,8 +1754,9 @@ def _adopt_documents(ticket: Ticket, account: Account) -> list[dict]:
     return adopted
 
 
-def _apply_change(ticket: Ticket, actor, request=None) -> dict:
-    """Apply an approved change to the account or the business; returns {field: [old, new]}."""
+def _apply_change(ticket: Ticket, actor, request=None) -> tuple[dict, dict]:
+    """Apply an approved change to the account or the business; returns {field: [old, new]}
+    and the renewal's requested values it superseded ({field: [renewal's, ticket's]})."""
     data = dict(ticket.change_data)
     diff: dict[str, list[str]] = {}
     if ticket.category in (TicketCategory.PERSONA_CHANGE, TicketCategory.IDENTITY_CHANGE):
@@ -1699,7 +1785,7 @@ def _apply_change(ticket: Ticket, actor, request=None) -> dict:
         audit.record(actor=actor, target=account, event=event, old=diff.get("persona", [""])[0],
                      new=diff.get("persona", ["", ""])[1], extra={"ticket": ticket.reference, "fields": diff,
                                                                    "documents": adopted}, request=request)
-        return diff
+        return diff, {}
     business = _lock_business(ticket.business_id)
     for name in BUSINESS_CHANGE_FIELDS:
         if name in data and getattr(business, name) != data[name]:
@@ -1713,11 +1799,39 @@ def _apply_change(ticket: Ticket, actor, request=None) -> dict:
     if "address" in diff or "postal_code" in diff:
         business.address_verified_at = None
         business.address_code_hash = ""
+    superseded = _supersede_renewal_changes(business, [name for name in BUSINESS_CHANGE_FIELDS if name in data],
+                                            reset=[CONTACT_VERIFICATION[name] for name in diff
+                                                   if name in CONTACT_VERIFICATION])
     business.save()
     audit.record(actor=actor, target=business, event="enamad.business.data_changed",
                  extra={"ticket": ticket.reference, "fields": diff}, request=request)
+    if superseded:
+        audit.record(actor=actor, target=business, event="enamad.business.renewal_changes_superseded",
+                     extra={"ticket": ticket.reference, "changes": superseded}, request=request)
     _forget_seal(Seal.objects.filter(business=business).first())
-    return diff
+    return diff, superseded
+
+
+def superseded_renewal_values(business: Business, names) -> dict[str, str]:
+    """The renewal's requested values that approving a change of ``names`` would replace."""
+    values = business.pending_changes.get("values", {})
+    return {name: values[name] for name in names if name in values}
+
+
+def _supersede_renewal_changes(business: Business, names: list[str], *, reset: list[str]) -> dict[str, list[str]]:
+    """A change by ticket approved while a renewal waits (N18, N20) is the later decision on
+    its fields: it is applied now, and the renewal's requested values for the same fields are
+    withdrawn, so final approval does not overwrite it (nor a refused renewal bring the old
+    value back). The verifications kept aside for the values in force that the ticket changed
+    vouch for values no longer in force: they are dropped too. Returns {field: [renewal's
+    value, ticket's value]}; the caller saves the business."""
+    if not business.pending_changes:
+        return {}
+    superseded = superseded_renewal_values(business, names)
+    values = {k: v for k, v in business.pending_changes.get("values", {}).items() if k not in superseded}
+    kept = {k: v for k, v in business.pending_changes.get("kept", {}).items() if k not in reset}
+    business.set_pending(values=values, kept=kept)
+    return {name: [value, getattr(business, name)] for name, value in superseded.items()}
 
 
 def _lock_pending_change(ticket_id: int, actor, name: str) -> Ticket:
@@ -1745,9 +1859,12 @@ def _change_transition(ticket: Ticket, name: str, *, actor, note: str, request=N
 def ticket_approve_change(*, ticket_id: int, actor, note: str = "", request=None) -> Ticket:
     """N20: staff approve the change; only now is it applied to the account or business."""
     ticket = _lock_pending_change(ticket_id, actor, "approve_change")
-    diff = _apply_change(ticket, actor, request)
+    diff, superseded = _apply_change(ticket, actor, request)
     _change_transition(ticket, "approve_change", actor=actor, note=note, request=request)
     body = "درخواست تغییر تأیید و اعمال شد." + (f"\n{note}" if note.strip() else "")
+    if superseded:
+        body += ("\nمقدار درخواستی شما در تمدید برای همین موارد کنار گذاشته شد و مقدار این تیکت می‌ماند: "
+                 + "، ".join(str(Business._meta.get_field(name).verbose_name) for name in superseded) + ".")
     _staff_message(ticket, actor, body, event="enamad.ticket.answered", request=request,
                    extra={"change": ticket.change_status, "fields": sorted(diff)})
     return ticket

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models.fields.files import FieldFile
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -36,29 +37,11 @@ from .models import (
 )
 from .views import enamad_staff_required
 
-# Who may open which uploaded file: any e-Namad permission opens the desk, but a national card
-# or a birth certificate is for those who review files, a ticket's files for ticket staff and a
-# complaint's files for those who handle complaints.
-DOCUMENT_READERS = ("enamad.review_business", "enamad.review_documents", "enamad.approve_business")
-TICKET_FILE_READERS = ("enamad.answer_ticket", "enamad.approve_change")
-COMPLAINT_FILE_READERS = ("enamad.handle_complaint",)
-
-
-def _may_read(user, readers) -> bool:
-    return any(user.has_perm(perm) for perm in readers)
-
-
-def _serve_to(request, readers, file):
-    if not _may_read(request.user, readers):
-        raise PermissionDenied
-    return serve_private(file)
-
-
 QUEUE_LABELS = [("review", "بررسی کارشناس"), ("documents", "مدارک فیزیکی"), ("manager", "بررسی مدیر"),
                 ("sealed", "نمادها")]
 
 
-@enamad_staff_required
+@enamad_staff_required(role="files")
 def queue(request):
     name = request.GET.get("q", "review")
     if name not in selectors.STAFF_QUEUES:
@@ -72,7 +55,7 @@ def _business(pk: int) -> Business:
     return get_object_or_404(Business.objects.select_related("account__user", "service__category", "survey"), pk=pk)
 
 
-@enamad_staff_required
+@enamad_staff_required(role="files")
 def business(request, pk):
     obj = _business(pk)
     items = list(ChecklistItem.objects.filter(active=True))
@@ -90,7 +73,7 @@ def _context(request, obj, review_form, reject_form=None):
     user = request.user
     return {
         "business": obj, "account": obj.account, "review_form": review_form, "reject_form": reject_form or RejectForm(),
-        "documents": obj.account.documents.all() if _may_read(user, DOCUMENT_READERS) else None, "reviews": obj.reviews.prefetch_related("items__item"),
+        "documents": obj.account.documents.all(), "reviews": obj.reviews.prefetch_related("items__item"),
         "audit": AuditEntry.objects.for_object(obj).order_by("-id")[:30], "seal": getattr(obj, "seal", None),
         "can_review": user.has_perm("enamad.review_business") and obj.status == BusinessStatus.UNDER_REVIEW,
         "can_documents": user.has_perm("enamad.review_documents") and obj.status == BusinessStatus.PHYSICAL_DOCUMENTS,
@@ -99,7 +82,8 @@ def _context(request, obj, review_form, reject_form=None):
         # A seal the monitor suspended may be kept suspended by staff (the monitor then leaves it).
         "can_take_over": services.monitor_suspension_can_be_taken_over(obj, getattr(obj, "seal", None), user),
         "can_suspend": _may(obj, "suspend", user), "can_reinstate": _may(obj, "reinstate", user),
-        "can_revoke": _may(obj, "revoke", user),
+        "can_revoke": _may(obj, "revoke", user), "can_reject_renewal": _may(obj, "reject_renewal", user),
+        "renewal_form": RejectForm(),
         "BusinessStatus": BusinessStatus,
         "complaint_counts": selectors.complaint_counts(obj),
         "tickets": obj.tickets.order_by("-last_message_at")[:10],
@@ -107,7 +91,7 @@ def _context(request, obj, review_form, reject_form=None):
     }
 
 
-@enamad_staff_required
+@enamad_staff_required(role="files")
 @require_POST
 def review(request, pk):
     obj = _business(pk)
@@ -142,10 +126,12 @@ ACTIONS = {
     "reinstate": (services.business_reinstate, False, "تعلیق نماد برداشته شد."),
     "revoke": (services.business_revoke, True, "نماد ابطال شد."),
     "release_domain": (services.business_release_domain, True, "تأییدیه فنی دامنه آزاد شد و به متقاضی خبر داده شد."),
+    "reject_renewal": (services.business_reject_renewal, True,
+                       "درخواست تمدید رد شد؛ نماد تا تاریخ انقضای خود معتبر است و به متقاضی خبر داده شد."),
 }
 
 
-@enamad_staff_required
+@enamad_staff_required(role="files")
 @require_POST
 def action(request, pk, name):
     if name not in ACTIONS:
@@ -156,6 +142,10 @@ def action(request, pk, name):
     if needs_reason:
         form = RejectForm(request.POST)
         if not form.is_valid():
+            if name == "reject_renewal":  # its own form: the error goes next to its field
+                review_form = ReviewForm(items=list(ChecklistItem.objects.filter(active=True)))
+                context = {**_context(request, obj, review_form), "renewal_form": form}
+                return render(request, "enamad/staff/business.html", context, status=400)
             messages.error(request, "دلیل را بنویسید.")
             return redirect("enamad:staff_business", pk)
         kwargs["reason"] = form.cleaned_data["reason"]
@@ -173,18 +163,23 @@ def action(request, pk, name):
     return redirect("enamad:staff_business", pk)
 
 
-@enamad_staff_required
+@enamad_staff_required(role="files")
 def document(request, pk):
-    return _serve_to(request, DOCUMENT_READERS, get_object_or_404(IdentityDocument, pk=pk).file)
+    return serve_private(get_object_or_404(IdentityDocument, pk=pk).file)
 
 
-@enamad_staff_required
+@enamad_staff_required(role="files")
 def licence(request, pk):
     obj = _business(pk)
     service = getattr(obj, "service", None)
+    if service is not None and request.GET.get("requested"):  # the image a renewal waits to put on file
+        name = obj.pending_changes.get("service", {}).get("licence_file")
+        if not name:
+            raise Http404
+        return serve_private(FieldFile(service, service.licence_file.field, name))
     if not (service and service.licence_file):
         raise Http404
-    return _serve_to(request, DOCUMENT_READERS, service.licence_file)
+    return serve_private(service.licence_file)
 
 
 # --- tickets (N19, N20) ------------------------------------------------------------------------
@@ -219,11 +214,19 @@ def change_rows(ticket: Ticket) -> list[tuple[str, str, str]]:
             for name, value in ticket.change_data.items()]
 
 
+def _superseded_rows(ticket: Ticket) -> list[tuple[str, str]]:
+    """(label, the renewal's requested value) that approving this business change replaces."""
+    if ticket.category != TicketCategory.BUSINESS_CHANGE or ticket.change_status != ChangeStatus.PENDING:
+        return []
+    pending = services.superseded_renewal_values(ticket.business, ticket.change_data)
+    return [(CHANGE_LABELS.get(name, name), _shown(name, value)) for name, value in pending.items()]
+
+
 def _staff_ticket(pk: int) -> Ticket:
     return get_object_or_404(Ticket.objects.select_related("account__user", "business"), pk=pk)
 
 
-@enamad_staff_required
+@enamad_staff_required(role="tickets")
 def tickets(request):
     name = request.GET.get("q", "open")
     if name not in selectors.STAFF_TICKET_QUEUES:
@@ -235,7 +238,7 @@ def tickets(request):
     })
 
 
-@enamad_staff_required
+@enamad_staff_required(role="tickets")
 def ticket(request, pk):
     obj = _staff_ticket(pk)
     return render(request, "enamad/staff/ticket.html", _ticket_context(request, obj))
@@ -247,6 +250,7 @@ def _ticket_context(request, obj, reply_form=None):
         "ticket": obj, "thread": selectors.ticket_thread(obj), "account": obj.account,
         "reply_form": reply_form or TicketReplyForm(), "note_form": DecisionNoteForm(),
         "changes": change_rows(obj) if obj.is_change else [],
+        "superseded": _superseded_rows(obj),
         "can_answer": user.has_perm("enamad.answer_ticket") and obj.status != TicketStatus.CLOSED,
         "can_change": (user.has_perm("enamad.approve_change") and obj.change_status == ChangeStatus.PENDING
                        and obj.status != TicketStatus.CLOSED),
@@ -254,7 +258,7 @@ def _ticket_context(request, obj, reply_form=None):
     }
 
 
-@enamad_staff_required
+@enamad_staff_required(role="tickets")
 @require_POST
 def ticket_answer(request, pk):
     obj = _staff_ticket(pk)
@@ -280,7 +284,7 @@ TICKET_ACTIONS = {
 }
 
 
-@enamad_staff_required
+@enamad_staff_required(role="tickets")
 @require_POST
 def ticket_action(request, pk, name):
     if name not in TICKET_ACTIONS:
@@ -305,9 +309,9 @@ def ticket_action(request, pk, name):
     return redirect("enamad:staff_ticket", pk)
 
 
-@enamad_staff_required
+@enamad_staff_required(role="tickets")
 def ticket_attachment(request, pk):
-    return _serve_to(request, TICKET_FILE_READERS, get_object_or_404(TicketAttachment, pk=pk).file)
+    return serve_private(get_object_or_404(TicketAttachment, pk=pk).file)
 
 
 # --- complaints (N23) --------------------------------------------------------------------------
@@ -317,7 +321,7 @@ def _staff_complaint(pk: int) -> Complaint:
     return get_object_or_404(Complaint.objects.select_related("business__account", "decided_by"), pk=pk)
 
 
-@enamad_staff_required
+@enamad_staff_required(role="complaints")
 def complaints(request):
     name = request.GET.get("q", "overdue")
     if name not in selectors.STAFF_COMPLAINT_QUEUES:
@@ -341,7 +345,7 @@ def _complaint_context(request, obj, form=None):
     }
 
 
-@enamad_staff_required
+@enamad_staff_required(role="complaints")
 def complaint(request, pk):
     obj = _staff_complaint(pk)
     if request.method == "POST":
@@ -365,9 +369,9 @@ def complaint(request, pk):
     return render(request, "enamad/staff/complaint.html", _complaint_context(request, obj))
 
 
-@enamad_staff_required
+@enamad_staff_required(role="complaints")
 def complaint_attachment(request, pk):
-    return _serve_to(request, COMPLAINT_FILE_READERS, get_object_or_404(ComplaintAttachment, pk=pk).file)
+    return serve_private(get_object_or_404(ComplaintAttachment, pk=pk).file)
 
 
 # --- dashboard ---------------------------------------------------------------------------------

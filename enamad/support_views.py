@@ -200,10 +200,9 @@ def renew(request, pk):
     if not services.renewal_allowed(business, seal):
         messages.error(request, f"تمدید از {services.RENEWAL_WINDOW_DAYS} روز پیش از انقضای نماد ممکن است.")
         return redirect("enamad:business", pk)
-    service = getattr(business, "service", None)
-    initial = {name: getattr(business, name) for name in RenewalForm.business_fields}
-    if service is not None:
-        initial.update({name: getattr(service, name) for name in RenewalForm.service_fields})
+    initial = {name: business.requested(name) for name in RenewalForm.business_fields}
+    requested_service = business.requested_service()
+    initial.update({name: requested_service[name] for name in RenewalForm.service_fields if name in requested_service})
     form = RenewalForm(_post(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -99,20 +99,37 @@ def account_required(view):
     return wrapper
 
 
-STAFF_PERMISSIONS = ("enamad.review_business", "enamad.review_documents", "enamad.approve_business",
-                     "enamad.answer_ticket", "enamad.approve_change", "enamad.handle_complaint")
+# The parts of the staff desk and who opens them: the business files (queue, file page,
+# identity documents, licences) to those who review files, tickets to ticket staff, complaints
+# (with the complainant's contact details) to those who handle complaints. Any of these opens
+# the dashboard.
+DESK_ROLES = {
+    "files": ("enamad.review_business", "enamad.review_documents", "enamad.approve_business"),
+    "tickets": ("enamad.answer_ticket", "enamad.approve_change"),
+    "complaints": ("enamad.handle_complaint",),
+}
 
 
-def enamad_staff_required(view):
-    """Staff who logged in with password + TOTP and hold at least one e-Namad permission."""
+def desk_roles(user) -> dict[str, bool]:
+    return {role: any(user.has_perm(perm) for perm in perms) for role, perms in DESK_ROLES.items()}
+
+
+def enamad_staff_required(view=None, *, role: str | None = None):
+    """Staff who logged in with password + TOTP and hold at least one e-Namad permission; with
+    ``role``, one of that part's permissions (``DESK_ROLES``). Otherwise 403. The page gets
+    ``request.desk_roles`` to hide links its user cannot open."""
+    if view is None:
+        return lambda inner: enamad_staff_required(inner, role=role)
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         user = request.user
         if not (user.is_authenticated and user.is_staff and user.is_verified()):
             return redirect_to_login(request.get_full_path(), reverse("certauth:staff_login"))
-        if not any(user.has_perm(p) for p in STAFF_PERMISSIONS):
+        roles = desk_roles(user)
+        if not any(roles.values()) or (role is not None and not roles[role]):
             raise PermissionDenied
+        request.desk_roles = roles
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -471,12 +488,10 @@ def _request_domain_check(request, business) -> None:
 def business_services(request, pk):
     business = _own(request, pk)
     service = getattr(business, "service", None)
-    initial = {}
-    if service:
-        initial = {name: getattr(service, name) for name in ("category", "offerings", "delivery_methods",
-                                                             "payment_methods", "licence_reference")}
+    # In a renewal the page shows the corrections waiting for final approval.
+    initial = business.requested_service() if service else {}
     form = ServicesForm(request.POST or None, request.FILES or None, initial=initial,
-                        has_licence_file=bool(service and service.licence_file))
+                        has_licence_file=bool(initial.get("licence_file")))
     if request.method == "POST" and form.is_valid():
         try:
             services.business_save_services(business_id=business.pk, actor=request.user, data=form.cleaned_data,

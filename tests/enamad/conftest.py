@@ -109,6 +109,17 @@ def owner_client(client, account):
     return client
 
 
+# One e-Namad staff member per permission, for the tests of who may open what on the desk.
+STAFF_ROLES = {
+    "reviewer": ["enamad.review_business"],
+    "documents": ["enamad.review_documents"],
+    "manager": ["enamad.approve_business"],
+    "tickets": ["enamad.answer_ticket"],
+    "changes": ["enamad.approve_change"],
+    "complaints": ["enamad.handle_complaint"],
+}
+
+
 def staff_client(client, user):
     response = client.post("/auth/staff/login/", {"username": user.username, "password": STAFF_PASSWORD,
                                                   "otp_token": totp_now(user)})

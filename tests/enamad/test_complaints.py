@@ -189,9 +189,8 @@ def test_who_may_see_and_decide(client, owner_client, seal, other_account):
         services.complaint_answer(complaint_id=complaint.pk, actor=other_account.user, text="x")
     officer = make_staff("doc_officer", perms=["enamad.review_documents"])
     staff = staff_client(Client(), officer)
-    response = staff.post(f"/enamad/staff/complaints/{complaint.pk}/", {"outcome": "upheld", "note": "x"},
-                          follow=True)
-    assert "اجازه رسیدگی" in response.content.decode()
+    response = staff.post(f"/enamad/staff/complaints/{complaint.pk}/", {"outcome": "upheld", "note": "x"})
+    assert response.status_code == 403  # complaint pages are for those who handle complaints
     assert Complaint.objects.get().status == ComplaintStatus.ANSWERED
     clerk = make_staff("ramis_clerk2")
     assert staff_client(Client(), clerk).get("/enamad/staff/complaints/").status_code == 403

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from enamad import services
@@ -70,10 +71,11 @@ def test_renewal_form_is_prefilled_and_sends_the_file_back(client, owner_client,
     assert response.status_code == 302
     business.refresh_from_db()
     assert business.status == BusinessStatus.UNDER_REVIEW and business.renewing
-    # the corrected details wait for final approval; the services are the expert's to review
+    # the corrected details and services wait for final approval
     assert business.name == "فروشگاه نمونه" and business.requested("name") == "فروشگاه نمونه نو"
     assert business.pending_changes["values"] == {"name": "فروشگاه نمونه نو", "answering_hours": "۸ تا ۲۰"}
-    assert business.service.offerings == "کتاب و لوازم التحریر"
+    assert business.service.offerings == "کتاب"
+    assert business.pending_changes["service"] == {"offerings": "کتاب و لوازم التحریر"}
     entry = AuditEntry.objects.get(event="enamad.business.renewal_requested")
     assert set(entry.extra["fields"]) == {"name", "answering_hours", "offerings"}
     # the seal keeps vouching while the renewal is reviewed
@@ -283,3 +285,256 @@ def test_staff_desk_offers_suspension_while_a_renewal_is_reviewed(client, accoun
     services.business_send(business_id=first.pk, actor=account.user)
     page = staff.get(f"/enamad/staff/business/{first.pk}/").content.decode()
     assert 'id="seal-actions"' not in page and "تعلیق نماد" not in page
+
+
+def test_expert_rejects_a_renewal_and_the_seal_keeps_vouching(client, owner_client, account, seal, enamad_expert):
+    """A renewal refused with a reason: the file is sealed (approved) again, the seal vouches
+    until its old expiry, the corrections are dropped and the verifications of the values in
+    force come back; the holder is told by SMS and e-mail and may ask again."""
+    from django.test import Client
+
+    from tests.enamad.conftest import staff_client
+
+    verified_at = Business.objects.get(pk=seal.business_id).address_verified_at
+    business = renew_with_new_details(owner_client, seal)
+    old_expiry = Seal.objects.get(pk=seal.pk).expires_at
+    staff = staff_client(Client(), enamad_expert)
+    url = f"/enamad/staff/business/{business.pk}/"
+    assert 'id="renewal-decision"' in staff.get(url).content.decode()
+    # the reason is required: a Persian error next to the field, nothing changes
+    response = staff.post(f"{url}reject_renewal/", {"reason": "  "})
+    assert response.status_code == 400
+    form = response.content.decode()
+    form = form[form.index('id="renewal-decision"'):]
+    assert "این فیلد اجباری است" in form[:form.index("</form>")]
+    assert Business.objects.get(pk=business.pk).status == BusinessStatus.UNDER_REVIEW
+    with pytest.raises(ValidationError, match="دلیل"):  # the service refuses it too
+        services.business_reject_renewal(business_id=business.pk, actor=enamad_expert, reason="")
+
+    staff.post(f"{url}reject_renewal/", {"reason": "نشانی تازه با مدارک نمی‌خواند."})
+    business.refresh_from_db()
+    assert business.status == BusinessStatus.APPROVED and not business.renewing
+    assert business.pending_changes == {} and business.name == "فروشگاه نمونه"
+    assert business.address_verified_at == verified_at
+    assert Seal.objects.get(pk=seal.pk).expires_at == old_expiry
+    entry = AuditEntry.objects.get(event="enamad.business.renewal_rejected")
+    assert (entry.actor, entry.old, entry.new, entry.reason) == (
+        enamad_expert, BusinessStatus.UNDER_REVIEW, BusinessStatus.APPROVED, "نشانی تازه با مدارک نمی‌خواند.")
+    dropped = AuditEntry.objects.get(event="enamad.business.renewal_changes_dropped")
+    assert dropped.extra["changes"]["name"] == ["فروشگاه نمونه", "فروشگاه دیگر"]
+    sms = OutboxMessage.objects.filter(channel="sms", template="enamad_status").latest("pk")
+    mail = OutboxMessage.objects.filter(channel="email", template="enamad_status").latest("pk")
+    for message in (sms, mail):
+        assert "تمدید" in message.body and "پذیرفته نشد" in message.body
+        assert "نشانی تازه با مدارک نمی‌خواند." in message.body and "معتبر می‌ماند" in message.body
+    assert sms.to == account.mobile and mail.to == account.user.email
+    # the seal still vouches with the reviewed details
+    assert logo(client, seal) == "stars-1"
+    page = seal_page(client, seal)
+    assert "فروشگاه نمونه" in page and "فروشگاه دیگر" not in page and "این نماد اکنون معتبر نیست" not in page
+    assert 'id="renewal-decision"' not in staff.get(url).content.decode()
+    with pytest.raises(InvalidTransition):
+        services.business_reject_renewal(business_id=business.pk, actor=enamad_expert, reason="دوباره")
+    # the holder asks again
+    assert owner_client.post(f"/enamad/panel/business/{business.pk}/renew/", form_data(business)).status_code == 302
+    business.refresh_from_db()
+    assert business.status == BusinessStatus.UNDER_REVIEW and business.renewing
+
+
+def test_rejecting_a_renewal_of_an_expired_seal_leaves_it_expired(client, owner_client, account, seal,
+                                                                 enamad_manager):
+    Seal.objects.filter(pk=seal.pk).update(expires_at=timezone.now() - dt.timedelta(days=1))
+    services.business_expire(business_id=seal.business_id)
+    services.business_renew(business_id=seal.business_id, actor=account.user)
+    services.business_reject_renewal(business_id=seal.business_id, actor=enamad_manager, reason="مدارک ناقص است.")
+    business = Business.objects.get(pk=seal.business_id)
+    assert business.status == BusinessStatus.EXPIRED and not business.renewing
+    assert logo(client, seal) == "expired"
+    sms = OutboxMessage.objects.filter(channel="sms", template="enamad_status").latest("pk")
+    assert "پذیرفته نشد" in sms.body and "به پایان رسیده" in sms.body and "معتبر می‌ماند" not in sms.body
+    services.business_renew(business_id=business.pk, actor=account.user)  # may ask again
+    assert Business.objects.get(pk=business.pk).status == BusinessStatus.UNDER_REVIEW
+
+
+@pytest.mark.parametrize("stage", ["deficient", "manager_review"])
+def test_renewal_rejection_by_role_and_stage(account, seal, enamad_expert, enamad_manager, stage):
+    """Expert and manager may refuse a renewal at any stage of its review; a documents officer,
+    ticket staff and the holder may not; a first review (no seal) has no such action."""
+    from tests.conftest import make_staff
+    from tests.enamad.conftest import make_business
+
+    near_expiry(seal)
+    services.business_renew(business_id=seal.business_id, actor=account.user)
+    items = all_items_ok()
+    if stage == "deficient":
+        items[next(iter(items))] = (False, "قیمت‌ها را به‌روز کنید.")
+    services.business_review(business_id=seal.business_id, actor=enamad_expert, results=items)
+    if stage == "manager_review":
+        services.business_accept_documents(business_id=seal.business_id, actor=enamad_expert)
+    assert Business.objects.get(pk=seal.business_id).status == stage
+    officer = make_staff("docs_only", perms=["enamad.review_documents", "enamad.answer_ticket"], totp=False)
+    for actor in (officer, account.user):
+        with pytest.raises(PermissionDenied):
+            services.business_reject_renewal(business_id=seal.business_id, actor=actor, reason="نه")
+    decider = enamad_expert if stage == "deficient" else enamad_manager
+    services.business_reject_renewal(business_id=seal.business_id, actor=decider, reason="نه")
+    assert Business.objects.get(pk=seal.business_id).status == BusinessStatus.APPROVED
+
+    first = make_business(account, domain="first.test")
+    services.business_send(business_id=first.pk, actor=account.user)
+    with pytest.raises(InvalidTransition):
+        services.business_reject_renewal(business_id=first.pk, actor=enamad_expert, reason="نه")
+
+
+def business_change_ticket(account, business, **values):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.enamad.conftest import PDF_BYTES
+
+    return services.ticket_open(
+        account_id=account.pk, actor=account.user, category="business_change", subject="تغییر اطلاعات",
+        body="اطلاعات تازه", business_id=business.pk, change_data=values,
+        attachments=[("supporting", SimpleUploadedFile("lease.pdf", PDF_BYTES, content_type="application/pdf"))])
+
+
+def test_a_ticket_change_approved_during_a_renewal_is_the_later_decision(client, owner_client, account, seal,
+                                                                         enamad_expert, enamad_manager):
+    """A business-data change by ticket approved while a renewal waits wins for its fields: it
+    is applied now, the renewal's requested values for the same fields are withdrawn (audited),
+    so final approval does not overwrite it; the renewal's other corrections still apply."""
+    from django.test import Client
+
+    from tests.enamad.conftest import staff_client
+
+    near_expiry(seal)
+    business = Business.objects.get(pk=seal.business_id)
+    email_verified_at = business.email_verified_at
+    owner_client.post(f"/enamad/panel/business/{business.pk}/renew/", form_data(
+        business, name="نام تمدید", email="renewal@shop.test", address="اصفهان، خیابان تازه"))
+    business.refresh_from_db()
+    assert set(business.pending_changes["values"]) == {"name", "email", "address"}
+    ticket = business_change_ticket(account, business, name="نام تیکت", email="ticket@shop.test")
+    staff = staff_client(Client(), enamad_expert)
+    page = staff.get(f"/enamad/staff/tickets/{ticket.pk}/").content.decode()
+    assert 'id="superseded-renewal"' in page
+    warning = page[page.index('id="superseded-renewal"'):]
+    assert "نام تمدید" in warning and "renewal@shop.test" in warning and "خیابان تازه" not in warning
+    staff.post(f"/enamad/staff/tickets/{ticket.pk}/approve/", {"note": "اجاره‌نامه دیده شد."})
+
+    business.refresh_from_db()
+    assert (business.name, business.email) == ("نام تیکت", "ticket@shop.test")
+    assert business.pending_changes["values"] == {"address": "اصفهان، خیابان تازه"}
+    # the e-mail kept aside was verified for an address no longer in force: not brought back
+    assert "email_verified_at" not in business.pending_changes["kept"]
+    assert business.email_verified_at is None
+    entry = AuditEntry.objects.get(event="enamad.business.renewal_changes_superseded")
+    assert entry.actor == enamad_expert and entry.extra["ticket"] == ticket.reference
+    assert entry.extra["changes"] == {"name": ["نام تمدید", "نام تیکت"],
+                                      "email": ["renewal@shop.test", "ticket@shop.test"]}
+    answer = ticket.messages.order_by("-pk").first().body
+    assert "کنار گذاشته شد" in answer and "نام کسب‌وکار" in answer
+    assert 'id="superseded-renewal"' not in staff.get(f"/enamad/staff/tickets/{ticket.pk}/").content.decode()
+
+    # final approval applies what is left of the renewal and keeps the ticket's values
+    services.business_review(business_id=business.pk, actor=enamad_expert, results=all_items_ok())
+    services.business_accept_documents(business_id=business.pk, actor=enamad_expert)
+    Business.objects.filter(pk=business.pk).update(email_verified_at=timezone.now(),
+                                                   address_verified_at=timezone.now())
+    services.business_final_approve(business_id=business.pk, actor=enamad_manager)
+    business.refresh_from_db()
+    assert (business.name, business.email, business.address) == ("نام تیکت", "ticket@shop.test",
+                                                                  "اصفهان، خیابان تازه")
+    assert business.pending_changes == {} and email_verified_at is not None
+    page = seal_page(client, seal)
+    assert "نام تیکت" in page and "نام تمدید" not in page
+
+
+def test_a_ticket_change_outlives_a_rejected_renewal(owner_client, account, seal, enamad_expert):
+    near_expiry(seal)
+    business = Business.objects.get(pk=seal.business_id)
+    address_verified_at = business.address_verified_at
+    owner_client.post(f"/enamad/panel/business/{business.pk}/renew/", form_data(
+        business, email="renewal@shop.test", address="اصفهان، خیابان تازه"))
+    ticket = business_change_ticket(account, business, email="ticket@shop.test")
+    services.ticket_approve_change(ticket_id=ticket.pk, actor=enamad_expert)
+    services.business_reject_renewal(business_id=business.pk, actor=enamad_expert, reason="نشانی تأیید نشد.")
+    business.refresh_from_db()
+    assert business.status == BusinessStatus.APPROVED and business.pending_changes == {}
+    # the ticket's e-mail stays and still needs verifying; the address in force got its proof back
+    assert business.email == "ticket@shop.test" and business.email_verified_at is None
+    assert "خیابان تازه" not in business.address and business.address_verified_at == address_verified_at
+    dropped = AuditEntry.objects.get(event="enamad.business.renewal_changes_dropped")
+    assert set(dropped.extra["changes"]) == {"address"}
+
+
+def test_services_corrected_in_a_renewal_wait_for_final_approval(owner_client, account, seal, enamad_expert,
+                                                                 enamad_manager):
+    """The renewal form's corrected services, and those of the services page in a renewal's
+    deficiency round (a new licence image too), stay off the file until final approval: the
+    expert sees them side by side, final approval writes them (audited)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    from enamad.models import BusinessService, ServiceCategory
+    from tests.enamad.conftest import png_bytes, staff_client
+
+    near_expiry(seal)
+    business = Business.objects.get(pk=seal.business_id)
+    owner_client.post(f"/enamad/panel/business/{business.pk}/renew/",
+                      form_data(business, offerings="کتاب و لوازم التحریر", payment_methods="کارت به کارت"))
+    assert BusinessService.objects.get(business=business).offerings == "کتاب"
+    staff = staff_client(Client(), enamad_expert)
+    page = staff.get(f"/enamad/staff/business/{business.pk}/").content.decode()
+    table = page[page.index('id="pending-changes"'):]
+    row = table[table.index("کالاها و خدمات"):]
+    row = row[:row.index("</tr>")]
+    assert "<td>کتاب</td>" in row and "<b>کتاب و لوازم التحریر</b>" in row and "کارت به کارت" in table
+    items = all_items_ok()
+    items[next(iter(items))] = (False, "مجوز را بارگذاری کنید.")
+    services.business_review(business_id=business.pk, actor=enamad_expert, results=items)
+
+    # the services page of the deficiency round shows the requested values and stages its own
+    licensed = ServiceCategory.objects.filter(requires_licence=True).first()
+    url = f"/enamad/panel/business/{business.pk}/services/"
+    assert "کتاب و لوازم التحریر" in owner_client.get(url).content.decode()
+    data = {"category": licensed.pk, "offerings": "کتاب و لوازم التحریر", "delivery_methods": "پست",
+            "payment_methods": "کارت به کارت", "licence_reference": "مجوز ۱۲۳"}
+    response = owner_client.post(url, data)  # no licence image: a Persian error on the page
+    assert response.status_code == 200 and "به مجوز" in response.content.decode()
+    response = owner_client.post(url, {**data, "licence_file": SimpleUploadedFile("l.png", png_bytes(),
+                                                                                  content_type="image/png")})
+    assert response.status_code == 302
+    service = BusinessService.objects.get(business=business)
+    assert (service.category_id, service.offerings, service.licence_reference, service.licence_file.name) == (
+        business.service.category_id, "کتاب", "ندارد", "")
+    business.refresh_from_db()
+    staged = business.pending_changes["service"]
+    assert staged["category"] == licensed.pk and staged["licence_file"]
+    licence = staff.get(f"/enamad/staff/business/{business.pk}/licence/?requested=1")
+    assert licence.status_code == 200 and licence["Content-Type"] == "image/png"
+    assert staff.get(f"/enamad/staff/business/{business.pk}/licence/").status_code == 404  # none on file yet
+
+    services.business_resend(business_id=business.pk, actor=account.user)
+    services.business_review(business_id=business.pk, actor=enamad_expert, results=all_items_ok())
+    services.business_accept_documents(business_id=business.pk, actor=enamad_expert)
+    services.business_final_approve(business_id=business.pk, actor=enamad_manager)
+    service = BusinessService.objects.get(business=business)
+    assert (service.category_id, service.offerings, service.payment_methods, service.licence_reference) == (
+        licensed.pk, "کتاب و لوازم التحریر", "کارت به کارت", "مجوز ۱۲۳")
+    assert service.licence_file.name == staged["licence_file"]
+    assert Business.objects.get(pk=business.pk).pending_changes == {}
+    entry = AuditEntry.objects.get(event="enamad.business.renewal_changes_applied")
+    assert entry.extra["changes"]["service.offerings"] == ["کتاب", "کتاب و لوازم التحریر"]
+
+
+def test_services_corrected_in_a_refused_renewal_never_reach_the_file(owner_client, account, seal, enamad_expert):
+    from enamad.models import BusinessService
+
+    near_expiry(seal)
+    business = Business.objects.get(pk=seal.business_id)
+    owner_client.post(f"/enamad/panel/business/{business.pk}/renew/", form_data(business, offerings="همه چیز"))
+    services.business_reject_renewal(business_id=business.pk, actor=enamad_expert, reason="خدمات تازه مجوز می‌خواهد.")
+    assert BusinessService.objects.get(business=business).offerings == "کتاب"
+    assert Business.objects.get(pk=business.pk).pending_changes == {}
+    dropped = AuditEntry.objects.get(event="enamad.business.renewal_changes_dropped")
+    assert dropped.extra["changes"] == {"service.offerings": ["کتاب", "همه چیز"]}

@@ -132,7 +132,11 @@ def test_staff_without_the_permission(client, owner_client):
     open_ticket(owner_client)
     ticket = Ticket.objects.get()
     officer = make_staff("docs_officer", perms=["enamad.review_documents"])
-    staff = staff_client(client, officer)
+    staff = staff_client(Client(), officer)
+    assert staff.get(f"/enamad/staff/tickets/{ticket.pk}/").status_code == 403  # ticket pages are ticket staff's
+    assert staff.post(f"/enamad/staff/tickets/{ticket.pk}/answer/", {"body": "x"}).status_code == 403
+    approver = make_staff("changes_only", perms=["enamad.approve_change"])
+    staff = staff_client(Client(), approver)
     assert staff.get(f"/enamad/staff/tickets/{ticket.pk}/").status_code == 200  # may read
     response = staff.post(f"/enamad/staff/tickets/{ticket.pk}/answer/", {"body": "x"}, follow=True)
     assert "اجازه پاسخ" in response.content.decode()
