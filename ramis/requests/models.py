@@ -730,3 +730,9 @@ class RevocationRequest(ProtectedFSMModel):
     @transition(field=status, source=Status.SUBMITTED, target=Status.REJECTED, permission=_can_decide_revocation)
     def reject(self):
         self.decided_at = timezone.now()
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.CANCELLED)
+    def cancel(self):
+        """Overtaken: the certificate was revoked or expired by another path, or the holder's
+        urgent revocation replaces this request (the service says why)."""
+        self.decided_at = timezone.now()

@@ -629,8 +629,24 @@ def _revoke(certificate: Certificate, *, actor, reason: str, note: str, check_pe
     _revoked(certificate, old, actor=actor, reason=reason, note=note, at_ca=at_ca, request=request)
 
 
+def _cancel_open_revocations(certificate: Certificate, *, actor, why: str, request=None) -> None:
+    """The holder's revocation requests still waiting for the office are overtaken (the
+    certificate was revoked or expired by another path, or an urgent revocation replaces them):
+    cancelled, audited, and the holder told."""
+    for revocation in certificate.revocations.select_for_update().filter(status=RevocationRequest.Status.SUBMITTED):
+        old = _step(revocation, "cancel", actor, check_perm=False)
+        revocation.decision_note = why
+        revocation.save()
+        audit.record(actor=actor, target=revocation, event="revocation.cancelled", old=old, new=revocation.status,
+                     reason=why, extra={"serial": certificate.serial}, request=request)
+        notify.send_sms(to=certificate.holder.mobile, template="revocation_cancelled",
+                        context={"certificate": certificate, "why": why})
+
+
 def _revoked(certificate: Certificate, old: str, *, actor, reason: str, note: str, at_ca: str, request=None) -> None:
-    """What follows a revocation here: open renewals cancelled, the audit row, the holder's SMS."""
+    """What follows a revocation here: open renewals and the holder's waiting revocation
+    requests cancelled, the audit row, the holder's SMS."""
+    _cancel_open_revocations(certificate, actor=actor, why="گواهی ابطال شد.", request=request)
     for renewal in certificate.renewals.open().select_for_update():
         if can_proceed(renewal.cancel):
             was = renewal.status
@@ -645,10 +661,21 @@ def _revoked(certificate: Certificate, old: str, *, actor, reason: str, note: st
     })
 
 
+def revocation_pending(certificate: Certificate) -> bool:
+    """A holder's revocation request waits for the office (``open_revocations`` when prefetched,
+    ``selectors.certificates_for_applicant``)."""
+    prefetched = getattr(certificate, "open_revocations", None)
+    if prefetched is not None:
+        return bool(prefetched)
+    return certificate.revocations.filter(status=RevocationRequest.Status.SUBMITTED).exists()
+
+
 def revocation_allowed_reasons(certificate: Certificate, *, now=None) -> list[str]:
     """Within ``RENEWAL_INSTEAD_OF_REVOCATION_DAYS`` of expiry, renewal or lapse replaces
-    revocation (R21): only the urgent reasons (key compromise, lost token) remain."""
-    if certificate.days_left(now) < settings.RENEWAL_INSTEAD_OF_REVOCATION_DAYS:
+    revocation (R21), and while a request waits for the office a second one would not be
+    decided sooner (R19): only the urgent reasons (key compromise, lost token) remain, which
+    revoke at once."""
+    if certificate.days_left(now) < settings.RENEWAL_INSTEAD_OF_REVOCATION_DAYS or revocation_pending(certificate):
         return [r.value for r in RevocationReason if r in IMMEDIATE_REASONS]
     return list(RevocationReason.values)
 
@@ -663,24 +690,29 @@ class RevocationOutcome:
 def revocation_request(*, certificate_id: int, actor, reason: str, note: str = "", request=None
                        ) -> RevocationOutcome:
     """The holder asks to revoke. Key compromise or a lost token revoke at once (and reach the
-    CA's CRL/OCSP); other reasons wait for the office to confirm."""
+    CA's CRL/OCSP), and cancel a request of the holder still waiting for the office; other
+    reasons wait for the office to confirm, one request at a time."""
     certificate = Certificate.objects.select_for_update().select_related("holder").get(pk=certificate_id)
     if certificate.holder.user_id != getattr(actor, "pk", None):
         raise PermissionDenied
-    if not certificate.revocable:  # active, or superseded by a renewal and not expired
+    if not certificate.revocable:  # active, on hold, or superseded by a renewal and not expired
         raise InvalidTransition(certificate, "revoke", "این گواهی معتبر نیست.")
+    immediate = reason in IMMEDIATE_REASONS
+    if not immediate and revocation_pending(certificate):
+        raise DomainError("برای این گواهی درخواست ابطالی در انتظار تأیید دفتر است؛ اکنون فقط ابطال فوری "
+                          "(افشای کلید یا گم شدن توکن) ممکن است.")
     if reason not in revocation_allowed_reasons(certificate):
         raise DomainError(
             "این گواهی کمتر از ۳۰ روز دیگر منقضی می‌شود: به جای ابطال آن را تمدید کنید یا بگذارید منقضی شود "
             "(ابطال فوری فقط برای افشای کلید یا گم شدن توکن)."
         )
-    if certificate.revocations.filter(status=RevocationRequest.Status.SUBMITTED).exists():
-        raise DomainError("برای این گواهی درخواست ابطالی در جریان است.")
+    if immediate:
+        _cancel_open_revocations(certificate, actor=actor, request=request,
+                                 why="با درخواست ابطال فوری دارنده جایگزین شد.")
     revocation = RevocationRequest.objects.create(certificate=certificate, reason=reason, note=note,
                                                   requested_by=actor)
     audit.record(actor=actor, target=revocation, event="revocation.requested", new=revocation.status,
                  reason=note, extra={"reason": reason, "serial": certificate.serial}, request=request)
-    immediate = RevocationReason(reason) in IMMEDIATE_REASONS
     if immediate:
         old = _step(revocation, "confirm", actor, check_perm=False)
         revocation.decided_by = actor
@@ -699,6 +731,9 @@ def revocation_confirm(*, revocation_id: int, actor, request=None) -> Revocation
     """The certificate's office (or a reviewer) confirms a holder's revocation request."""
     revocation = RevocationRequest.objects.select_for_update().select_related("certificate").get(pk=revocation_id)
     certificate = Certificate.objects.select_for_update().select_related("holder").get(pk=revocation.certificate_id)
+    if not can_proceed(certificate.revoke):  # revoked or expired meanwhile: nothing left to confirm
+        raise InvalidTransition(certificate, "revoke", "این گواهی دیگر قابل ابطال نیست "
+                                f"(وضعیت آن: {certificate.get_status_display()}).")
     if not has_transition_perm(certificate.revoke, actor):
         raise PermissionDenied
     old = _step(revocation, "confirm", actor, check_perm=False)
@@ -851,6 +886,7 @@ def certificates_expire(*, now: dt.datetime | None = None) -> int:
             old = _step(certificate, "expire", None, check_perm=False)
             certificate.save()
             audit.record(actor=None, target=certificate, event="certificate.expired", old=old, new=certificate.status)
+            _cancel_open_revocations(certificate, actor=None, why="گواهی منقضی شد.")
             notify.send_sms(to=certificate.holder.mobile, template="certificate_expired",
                             context={"certificate": certificate})
             done += 1

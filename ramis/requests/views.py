@@ -331,5 +331,6 @@ def certificate_revoke(request, pk: int):
     return render(request, "requests/revoke.html", {
         "certificate": certificate, "form": form,
         "renewal_window": len(allowed) < len(services.RevocationReason.values),
+        "pending": services.revocation_pending(certificate),
     })
 

@@ -517,3 +517,84 @@ def test_certificate_issued_finds_the_ca_record(certificate):
     from ramis.ca.models import IssuedCertificate
 
     assert certificate.issued() == IssuedCertificate.objects.get(serial_hex=certificate.serial)
+
+
+# --- a holder's revocation request waiting for the office is overtaken (R19) --------------------------
+
+
+def _pending_revocation(applicant_person, certificate) -> RevocationRequest:
+    outcome = services.revocation_request(certificate_id=certificate.pk, actor=applicant_person.user,
+                                          reason="affiliation_changed", note="از شرکت رفتم")
+    assert outcome.revocation.status == "submitted"
+    return outcome.revocation
+
+
+def test_a_lost_token_revokes_at_once_despite_a_waiting_request(applicant_client, applicant_person, certificate):
+    waiting = _pending_revocation(applicant_person, certificate)
+    panel = applicant_client.get(reverse("requests:panel")).content.decode()
+    assert "درخواست ابطال در انتظار تأیید دفتر" in panel
+    assert reverse("requests:revoke", args=[certificate.pk]) in panel and "ابطال فوری" in panel
+    page = applicant_client.get(reverse("requests:revoke", args=[certificate.pk])).content.decode()
+    assert 'value="token_lost"' in page and 'value="unspecified"' not in page
+    with pytest.raises(services.DomainError, match="فقط ابطال فوری"):
+        services.revocation_request(certificate_id=certificate.pk, actor=applicant_person.user, reason="unspecified")
+    response = applicant_client.post(reverse("requests:revoke", args=[certificate.pk]),
+                                     {"reason": "token_lost", "note": "توکن گم شد", "confirm": "on"})
+    assert response["Location"] == reverse("requests:panel")
+    assert Certificate.objects.get(pk=certificate.pk).status == "revoked"
+    waiting.refresh_from_db()
+    assert waiting.status == "cancelled" and waiting.decided_at
+    urgent = RevocationRequest.objects.exclude(pk=waiting.pk).get()
+    assert (urgent.status, urgent.reason) == ("confirmed", "token_lost")
+    entry = AuditEntry.objects.for_object(waiting).get(event="revocation.cancelled")
+    assert (entry.old, entry.new, entry.actor_id) == ("submitted", "cancelled", applicant_person.user.pk)
+
+
+def _revoke_by_office(certificate, **people):
+    services.certificate_revoke(certificate_id=certificate.pk, actor=people["clerk"], reason="privilege_withdrawn")
+
+
+def _end_role(certificate, **people):
+    services.role_end_with_revocation(role_id=certificate.role_id, actor=people["seo_reviewer"], reason="پایان سمت")
+
+
+def _revoke_at_ca(certificate, **people):
+    from django.core.management import call_command
+
+    call_command("ca", "revoke", "--serial", certificate.serial, "--reason", "privilege_withdrawn")
+
+
+def _expire(certificate, **people):
+    assert services.certificates_expire(now=certificate.not_after) == 1
+
+
+@pytest.mark.parametrize("overtake, status", [(_revoke_by_office, "revoked"), (_end_role, "revoked"),
+                                              (_revoke_at_ca, "revoked"), (_expire, "expired")])
+def test_a_waiting_request_is_cancelled_when_the_certificate_goes_another_way(
+        client, applicant_person, certificate, clerk, seo_reviewer, overtake, status):
+    from tests.conftest import login_staff
+
+    waiting = _pending_revocation(applicant_person, certificate)
+    overtake(certificate, clerk=clerk, seo_reviewer=seo_reviewer)
+    assert Certificate.objects.get(pk=certificate.pk).status == status
+    assert RevocationRequest.objects.get(pk=waiting.pk).status == "cancelled"
+    entry = AuditEntry.objects.for_object(waiting).get(event="revocation.cancelled")
+    assert (entry.old, entry.new) == ("submitted", "cancelled")
+    sms = OutboxMessage.objects.get(template="revocation_cancelled", to=applicant_person.mobile)
+    assert certificate.serial in sms.body and "لغو" in sms.body
+    login_staff(client, clerk)
+    assert certificate.serial not in client.get(reverse("desk:revocations")).content.decode()
+
+
+def test_confirming_a_request_whose_certificate_is_gone_says_why(client, applicant_person, certificate, clerk):
+    from tests.conftest import login_staff
+
+    waiting = _pending_revocation(applicant_person, certificate)
+    Certificate.objects.filter(pk=certificate.pk).update(status="revoked")  # an older row, before the cancel
+    with pytest.raises(InvalidTransition) as refused:
+        services.revocation_confirm(revocation_id=waiting.pk, actor=clerk)
+    assert "دیگر قابل ابطال نیست" in refused.value.message and "ابطال‌شده" in refused.value.message
+    login_staff(client, clerk)
+    response = client.post(reverse("desk:revocation_confirm", args=[waiting.pk]), follow=True)
+    assert response.status_code == 200 and "دیگر قابل ابطال نیست" in response.content.decode()
+    assert RevocationRequest.objects.get(pk=waiting.pk).status == "submitted"
