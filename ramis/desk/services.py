@@ -219,8 +219,8 @@ def _workstation_for(req: CertificateRequest, workstation_id: int | None) -> Wor
 def _issuance_start(*, request_id: int, actor, new_token: bool, token_serial: str, pin_length: int,
                     workstation_id: int | None = None, reinit_serial: str = "", so_pin_given: bool = False,
                     request=None):
-    """Claim the issuance of the request: who may, its state, the workstation, today's identity
-    check, then the clerk's input (so a request that may not be issued is refused for that,
+    """Claim the issuance of the request: who may, its state (and a renewed certificate not held
+    at the CA), the workstation, today's identity check, then the clerk's input (so a request that may not be issued is refused for that,
     whatever was typed)."""
     req = _lock_request(request_id)
     _require_clerk(req, actor)
@@ -228,16 +228,20 @@ def _issuance_start(*, request_id: int, actor, new_token: bool, token_serial: st
         raise InvalidTransition(req, "issue", "فقط درخواست «در انتظار صدور» صادر می‌شود.")
     if not has_transition_perm(req.mark_issued, actor):
         raise PermissionDenied
+    if req.renews_id and req.renews.status == Certificate.Status.ON_HOLD:
+        # the renewal would supersede a certificate the CA holds (under review): not while it is held
+        raise DeskError("گواهی‌ای که این درخواست تمدید می‌کند در مرجع صدور گواهی معلق است؛ تا رفع تعلیق، "
+                        "تمدید صادر نمی‌شود.", "renewed_on_hold")
+    ws = _workstation_for(req, workstation_id)
+    check = selectors.valid_identity_check(req)
+    if check is None:
+        raise DeskError("پیش از صدور، احراز هویت حضوری امروز را ثبت کنید (و باید پذیرفته شده باشد).", "no_identity")
     if new_token and req.token_choice == TokenChoice.REUSE:
         raise DeskError("متقاضی توکن فعلی خود را به کار می‌برد؛ توکن نو برای او راه‌اندازی نمی‌شود.", "token_choice")
     if reinit_serial and req.token_choice != TokenChoice.BUY:
         raise DeskError("پاک‌سازی و راه‌اندازی دوبارهٔ توکن فقط برای توکن نوِ خریده‌شده است.", "token_choice")
     if reinit_serial in selectors.ca_token_serials():
         raise DeskError("این توکن متعلق به مرکز صدور است و برای متقاضی به کار نمی‌رود.", "ca_token")
-    ws = _workstation_for(req, workstation_id)
-    check = selectors.valid_identity_check(req)
-    if check is None:
-        raise DeskError("پیش از صدور، احراز هویت حضوری امروز را ثبت کنید (و باید پذیرفته شده باشد).", "no_identity")
     if not pin_length:
         raise DeskError("رمز (PIN) توکن را وارد کنید.", "no_pin")
     if new_token and pin_length < settings.OFFICE_TOKEN_PIN_MIN_LENGTH:

@@ -154,24 +154,50 @@ def test_the_token_is_logged_out_after_issuance(ca, awaiting_issuance, clerk, ap
 
 def test_renewal_on_the_same_token_supersedes_the_old_certificate_and_replaces_its_key(
         ca, applicant_person, office, clerk, catalogue, applicant_token):
+    old = _issue_reusing(applicant_person, office, clerk, catalogue, applicant_token)
+    renewal = _renewal_awaiting_issuance(applicant_person, clerk, old)
+    new = services.request_issue_on_token(request_id=renewal.pk, actor=clerk, pin=TOKEN_PIN,
+                                          token_serial=applicant_token.serial)
+    _assert_superseded_on_the_token(old, new, applicant_token, "با تمدید")
+
+
+def _renewal_awaiting_issuance(applicant_person, clerk, old):
+    """A renewal of ``old``, its documents uploaded, awaiting issuance, identity checked today."""
     from ramis.requests import services as request_services
     from ramis.requests.models import DocumentRequirement
-    from tests.requests.conftest import advance, make_draft, pdf_upload
+    from tests.requests.conftest import advance, pdf_upload
 
-    first = advance(make_draft(applicant_person, office, hardware="reuse", catalogue=catalogue), "awaiting_issuance",
-                    clerk=clerk)
-    identity_ok(first, clerk)
-    old = services.request_issue_on_token(request_id=first.pk, actor=clerk, pin=TOKEN_PIN,
-                                          token_serial=applicant_token.serial)
     renewal = request_services.renewal_start(certificate_id=old.pk, actor=applicant_person.user)
     for requirement in DocumentRequirement.objects.for_request(renewal).filter(required=True):
         request_services.document_upload(request_id=renewal.pk, requirement_id=requirement.pk, upload=pdf_upload(),
                                          actor=applicant_person.user)
     renewal = advance(renewal, "awaiting_issuance", clerk=clerk)
     identity_ok(renewal, clerk)
+    return renewal
+
+
+def test_a_renewal_is_not_issued_while_the_certificate_it_renews_is_held_at_the_ca(
+        ca, applicant_person, office, clerk, catalogue, applicant_token):
+    from django.core.management import call_command
+
+    old = _issue_reusing(applicant_person, office, clerk, catalogue, applicant_token)
+    renewal = _renewal_awaiting_issuance(applicant_person, clerk, old)
+    call_command("ca", "hold", "--serial", old.serial, "--reason", "بررسی")
+    with pytest.raises(services.DeskError) as exc:
+        services.request_issue_on_token(request_id=renewal.pk, actor=clerk, pin=TOKEN_PIN,
+                                        token_serial=applicant_token.serial)
+    assert exc.value.code == "renewed_on_hold" and "معلق" in exc.value.message
+    entry = AuditEntry.objects.for_object(renewal).get(event="issuance.refused")
+    assert entry.extra["code"] == "renewed_on_hold" and entry.reason == exc.value.message
+    assert CertificateRequest.objects.get(pk=renewal.pk).status == "awaiting_issuance"
+    assert not IssuanceAttempt.objects.filter(request=renewal).exists()
+    assert Certificate.objects.get(pk=old.pk).status == "on_hold"
+    assert IssuedCertificate.objects.get(serial_hex=old.serial).status == "on_hold"
+    # released at the CA: the renewal is issued and supersedes it as usual
+    call_command("ca", "release", "--serial", old.serial)
     new = services.request_issue_on_token(request_id=renewal.pk, actor=clerk, pin=TOKEN_PIN,
                                           token_serial=applicant_token.serial)
-    _assert_superseded_on_the_token(old, new, applicant_token, "با تمدید")
+    assert Certificate.objects.get(pk=old.pk).superseded_by_id == new.pk
 
 
 def _assert_superseded_on_the_token(old, new, token_info, why):
@@ -416,7 +442,8 @@ def test_issuance_refused_for_another_office_and_for_the_applicant(ca, awaiting_
     ("not_awaiting_issuance", "state"), ("no_identity_check", "no_identity"), ("identity_refused", "no_identity"),
     ("other_office_clerk", "permission"), ("applicant", "permission"), ("attempt_running", "in_progress"),
     ("no_pin", "no_pin"), ("no_token_picked", "no_token"), ("new_token_short_pin", "pin_short"),
-    ("no_identity_check_nor_pin", "no_identity"),
+    ("no_identity_check_nor_pin", "no_identity"), ("no_identity_check_reuse_new_token", "no_identity"),
+    ("no_workstation", "no_workstation"), ("no_so_pin", "no_so_pin"),
 ])
 def test_refusals_before_an_attempt_exists_are_audited(case, code, request, ca, applicant_person, office, clerk,
                                                        catalogue, applicant_token):
@@ -428,6 +455,9 @@ def test_refusals_before_an_attempt_exists_are_audited(case, code, request, ca, 
 
     if case == "not_awaiting_issuance":
         req = advance(make_draft(applicant_person, office, catalogue=catalogue), "paid", clerk=clerk)
+    elif case == "no_identity_check_reuse_new_token":  # the input would be refused too, after the identity
+        req = advance(make_draft(applicant_person, office, hardware="reuse", catalogue=catalogue),
+                      "awaiting_issuance", clerk=clerk)
     else:
         req = request.getfixturevalue("awaiting_issuance")
         if not case.startswith("no_identity_check"):
@@ -443,6 +473,12 @@ def test_refusals_before_an_attempt_exists_are_audited(case, code, request, ca, 
               "token_serial": "" if case == "no_token_picked" else applicant_token.serial}
     if case == "new_token_short_pin":  # the form asks for it too; the service holds the rule
         kwargs = {"pin": "12345", "new_token": True}
+    elif case == "no_identity_check_reuse_new_token":
+        kwargs = {"pin": "975310", "new_token": True}
+    elif case == "no_so_pin":  # a bought token to re-initialise, without its vendor's SO PIN
+        kwargs = {"pin": "975310", "reinit_serial": "VENDOR-TOKEN-1"}
+    elif case == "no_workstation":  # the agent backend needs the clerk's workstation
+        request.getfixturevalue("settings").OFFICE_TOKEN_BACKEND = "ramis.desk.agent.AgentTokens"
 
     with pytest.raises((services.DeskError, InvalidTransition, PermissionDenied)):
         services.request_issue_on_token(request_id=req.pk, actor=actor, **kwargs)
