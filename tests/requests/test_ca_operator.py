@@ -121,3 +121,37 @@ def test_a_certificate_the_requests_room_does_not_know_is_left_to_the_ca(db):
     assert IssuedCertificate.objects.get(pk=issued.pk).status == "on_hold"
     after = (AuditEntry.objects.filter(target_type="certrequests.certificate").count(), OutboxMessage.objects.count())
     assert after == before
+
+
+def test_the_ca_revokes_a_superseded_certificate(applicant_person, clerk, catalogue, certificate):
+    from .test_certificates import _renew_onto_a_new_token
+
+    new = _renew_onto_a_new_token(applicant_person, certificate, clerk, catalogue)
+    sms_before = OutboxMessage.objects.filter(template="certificate_revoked").count()
+    ca("revoke", "--serial", certificate.serial, "--reason", "key_compromise")
+    revoked = Certificate.objects.get(pk=certificate.pk)
+    assert (revoked.status, revoked.revocation_reason) == ("revoked", "key_compromise")
+    assert IssuedCertificate.objects.get(serial_hex=certificate.serial).status == "revoked"
+    entry = ours("certificate.revoked", revoked)  # exactly one row here
+    assert (entry.old, entry.new, entry.extra["ca"]) == ("superseded", "revoked", "by_ca")
+    assert OutboxMessage.objects.filter(template="certificate_revoked").count() == sms_before + 1
+    assert last_sms(applicant_person.mobile).template == "certificate_revoked"
+    assert Certificate.objects.get(pk=new.pk).status == "active"
+
+
+def test_ending_a_role_revokes_its_held_certificate(applicant_person, seo_reviewer, certificate):
+    ca("hold", "--serial", certificate.serial, "--reason", "بررسی")
+    revoked = services.role_end_with_revocation(role_id=certificate.role_id, actor=seo_reviewer, reason="پایان سمت")
+    assert [c.pk for c in revoked] == [certificate.pk]
+    cert = Certificate.objects.get(pk=certificate.pk)
+    assert (cert.status, cert.revocation_reason, cert.held_at) == ("revoked", "affiliation_changed", None)
+    ca_row = IssuedCertificate.objects.get(serial_hex=certificate.serial)
+    assert (ca_row.status, ca_row.revocation_reason) == ("revoked", "affiliation_changed")
+    entry = ours("certificate.revoked", cert)
+    assert (entry.old, entry.new, entry.actor_id) == ("on_hold", "revoked", seo_reviewer.pk)
+
+
+def test_the_desk_offers_to_revoke_a_held_certificate(clerk, certificate):
+    ca("hold", "--serial", certificate.serial)
+    page = login_staff(Client(), clerk).get(reverse("desk:certificate", args=[certificate.pk])).content.decode()
+    assert 'id="revoke"' in page and "معلق" in page
