@@ -470,8 +470,9 @@ def ocsp_sign_unissued(*, ca_slug: str, hash_name: str, serial: int) -> bytes | 
     it is valid for :data:`UNISSUED_VALIDITY` minutes. If the serial is in fact
     ours, its stored answers were dropped by a revocation, hold or release not
     yet re-signed: they are signed now, with its current status
-    (:func:`_sign_missing`). Returns None, and signs nothing, if they are there
-    or the hash algorithm is not one we answer.
+    (:func:`_sign_missing`), or, if another process already re-signed them, the
+    stored one is handed over. Returns None if the hash algorithm is not one we
+    answer, or the certificate's status changed under it.
     """
     if hash_name not in ocsp.HASHES:
         return None
@@ -491,15 +492,20 @@ def ocsp_sign_unissued(*, ca_slug: str, hash_name: str, serial: int) -> bytes | 
 def _sign_missing(ca: CertificateAuthority, cert: IssuedCertificate, hash_name: str) -> bytes | None:
     """A certificate of ours whose stored answers were dropped by a status change not yet
     re-signed (see :func:`_forget_ocsp`): sign and store its answers now, with its status as
-    committed, and hand the responder the one it waits for. None if the answers are there."""
-    if OCSPResponse.objects.filter(certificate=cert).exists():
-        return None
-    ocsp_refresh(ca_slug=ca.slug, certificate_ids=[cert.pk])
+    committed — unless another process (the change's own re-signing, the beat) stored them
+    meanwhile — and hand the responder waiting on the shared cache the one it asks for. None if
+    there is none, or if the certificate's status changed since that answer was signed (the
+    change's own re-signing answers then; never a stale answer in the cache)."""
+    if not OCSPResponse.objects.filter(certificate=cert).exists():
+        ocsp_refresh(ca_slug=ca.slug, certificate_ids=[cert.pk])
     row = OCSPResponse.objects.filter(certificate=cert, hash_algorithm=hash_name).first()
     if row is None:  # its status changed again meanwhile; the next change re-signs
         return None
     der = bytes(row.der)
     key = signing.responder(ca).key(int(cert.serial_hex, 16), hash_name)
+    current = IssuedCertificate.objects.get(pk=cert.pk)
+    if _ocsp_status(current).status != row.cert_status:  # a status change committed after that answer was signed
+        return None
     cache.set(unissued_cache_key(key), der, timeout=max(60, int((row.next_update - timezone.now()).total_seconds())))
-    log.info("signed the missing OCSP answers of serial %s (%s)", cert.serial_hex, row.cert_status)
+    log.info("handed over the OCSP answer of serial %s (%s), signed on demand", cert.serial_hex, row.cert_status)
     return der

@@ -167,6 +167,63 @@ def test_a_release_forgets_the_revoked_answer_signed_on_demand(issuing, django_c
     assert status_of(responder.answer(req)) == c_ocsp.OCSPCertStatus.GOOD
 
 
+def _revoked_while_the_token_was_away(issuing, django_capture_on_commit_callbacks):
+    """A certificate revoked while the CA token was unavailable: its answers dropped, none signed."""
+    cert = issue()
+    label = issuing.token_label
+    _ca_token_unavailable(issuing, "no-such-token")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.certificate_revoke(serial=cert.serial_hex, reason="key_compromise", actor=None)
+    _ca_token_unavailable(issuing, label)
+    responder.clear_cache()
+    assert not cert.ocsp_responses.exists()
+    return cert
+
+
+def test_answers_re_signed_by_another_process_reach_the_waiting_responder(
+        issuing, monkeypatch, django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    cert = _revoked_while_the_token_was_away(issuing, django_capture_on_commit_callbacks)
+    task = tasks.ocsp_sign_unissued.delay
+
+    def beat_first(*args):  # the beat (another process) re-signs just before the queued task runs
+        services.ocsp_refresh(ca_slug="issuing", certificate_ids=[cert.pk])
+        return task(*args)
+
+    monkeypatch.setattr(tasks.ocsp_sign_unissued, "delay", beat_first)
+    req = request_for(issuing, int(cert.serial_hex, 16))
+    raw = responder.answer(req)
+    assert status_of(raw) == c_ocsp.OCSPCertStatus.REVOKED  # not tryLater
+    stored = cert.ocsp_responses.get(hash_algorithm="sha1")
+    assert raw == bytes(stored.der)
+    key = signing.responder(issuing).key(int(cert.serial_hex, 16), "sha1")
+    assert cache.get(responder.unissued_cache_key(key)) == bytes(stored.der)
+
+
+def test_a_status_change_in_between_keeps_the_old_answer_out_of_the_cache(
+        issuing, monkeypatch, django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    cert = issue()
+    services.ocsp_refresh(ca_slug="issuing", certificate_ids=[cert.pk])  # stored: good
+    assert set(cert.ocsp_responses.values_list("cert_status", flat=True)) == {"good"}
+    real = signing.responder
+
+    def hold_meanwhile(ca):  # after the stored answer was read, a hold commits (its re-signing not yet run)
+        services.certificate_hold(serial=cert.serial_hex, actor=None)
+        return real(ca)
+
+    monkeypatch.setattr(signing, "responder", hold_meanwhile)
+    assert services.ocsp_sign_unissued(ca_slug="issuing", hash_name="sha1", serial=int(cert.serial_hex, 16)) is None
+    monkeypatch.setattr(signing, "responder", real)
+    key = real(issuing).key(int(cert.serial_hex, 16), "sha1")
+    assert cache.get(responder.unissued_cache_key(key)) is None  # never the stale "good"
+    responder.clear_cache()
+    assert status_of(responder.answer(request_for(issuing, int(cert.serial_hex, 16)))) == \
+        c_ocsp.OCSPCertStatus.REVOKED  # the hold's answer, signed on demand
+
+
 # -- a real worker: the answer is signed in the worker, not where the request is answered ---------------
 
 
