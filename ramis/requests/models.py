@@ -12,7 +12,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django_fsm import RETURN_VALUE, FSMField, transition
+from django_fsm import RETURN_VALUE, FSMField, can_proceed, transition
 
 from ramis.ca.models import Reason as CAReason
 from ramis.common.fsm import ProtectedFSMModel
@@ -598,9 +598,9 @@ class Certificate(ProtectedFSMModel):
     @property
     def revocable(self) -> bool:
         """Active, held at the CA, or superseded by a renewal and not yet expired (the holder, the
-        office and a reviewer may revoke it; who may is the transition's permission)."""
-        return (self.status in (self.Status.ACTIVE, self.Status.ON_HOLD, self.Status.SUPERSEDED)
-                and _unexpired_if_superseded(self))
+        office and a reviewer may revoke it; who may is the transition's permission, which
+        ``can_proceed`` does not check: only the source states and the conditions)."""
+        return can_proceed(self.revoke)
 
     @transition(field=status, source=[Status.ACTIVE, Status.ON_HOLD, Status.SUPERSEDED], target=Status.REVOKED,
                 permission=_can_revoke_certificate, conditions=[_unexpired_if_superseded])

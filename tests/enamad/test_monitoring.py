@@ -615,3 +615,27 @@ def test_a_stale_email_proof_is_reconfirmed_by_a_fresh_code(client, sealed, net,
             == ["enamad_status", "enamad_monitor"]
         assert logo_variant(client, sealed) == "stars-2"
         assert check(sealed) == []  # a fresh proof stands again
+
+
+def test_the_fresh_domain_code_is_sent_only_on_the_confirming_check(sealed, net, settings,
+                                                                    django_capture_on_commit_callbacks):
+    """At the default ``ENAMAD_MONITOR_FAILURES`` (2), a stale e-mail proof with no mark is one
+    failed check first: nothing is e-mailed; the second, confirming check sends the code, once."""
+    from django.core import mail
+
+    settings.ENAMAD_MONITOR_FAILURES = 2  # the default; this module's autouse fixture sets 1
+    settings.ENAMAD_DOMAIN_EMAIL_PROOF_DAYS = 90
+    email_verified(sealed, days_ago=91)
+    net["http"].routes["/"] = net["tls"]["valid"].routes["/"] = (200, b"<html><title>shop</title></html>", {})
+    with django_capture_on_commit_callbacks(execute=True):
+        assert check(sealed) == []
+    assert not [m for m in mail.outbox if m.to == [f"info@{DOMAIN}"]]
+    assert not AuditEntry.objects.filter(event="enamad.business.domain_code_sent").exists()
+    assert sealed.domain_failing_since is None and holder_sms() == []
+    with django_capture_on_commit_callbacks(execute=True):
+        assert check(sealed) == ["enamad.seal.domain_lapsed"]
+    assert [m.to for m in mail.outbox].count([f"info@{DOMAIN}"]) == 1
+    assert AuditEntry.objects.filter(event="enamad.business.domain_code_sent").count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert check(sealed) == []  # still lapsed: no second code
+    assert [m.to for m in mail.outbox].count([f"info@{DOMAIN}"]) == 1

@@ -598,3 +598,12 @@ def test_confirming_a_request_whose_certificate_is_gone_says_why(client, applica
     response = client.post(reverse("desk:revocation_confirm", args=[waiting.pk]), follow=True)
     assert response.status_code == 200 and "دیگر قابل ابطال نیست" in response.content.decode()
     assert RevocationRequest.objects.get(pk=waiting.pk).status == "submitted"
+
+
+@pytest.mark.parametrize("status, days_left, revocable", [
+    ("active", 100, True), ("on_hold", 100, True), ("superseded", 100, True), ("superseded", -1, False),
+    ("revoked", 100, False), ("expired", -1, False),
+])
+def test_revocable_is_the_revoke_transitions_states_and_condition(status, days_left, revocable):
+    certificate = Certificate(status=status, not_after=timezone.now() + dt.timedelta(days=days_left))
+    assert certificate.revocable is revocable
