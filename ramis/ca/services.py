@@ -443,10 +443,10 @@ def ocsp_refresh(
     elif due_before is not None:
         qs = qs.filter(Q(ocsp_responses__isnull=True) | Q(ocsp_responses__next_update__lt=due_before)).distinct()
     count = 0
-    batch: list[tuple[IssuedCertificate, dict, str]] = []
+    batch: list[tuple[IssuedCertificate, dict, ocsp.Status]] = []
     for cert in qs.iterator(chunk_size=500):
         status = _ocsp_status(cert)
-        batch.append((cert, responder.sign_all(status), status.status))
+        batch.append((cert, responder.sign_all(status), status))
         if len(batch) >= 500:
             count += _flush(ca, batch)
     count += _flush(ca, batch)
@@ -454,12 +454,25 @@ def ocsp_refresh(
 
 
 def _flush(ca, batch) -> int:
+    """Store the answers signed for ``batch`` — only those whose certificate still has the status
+    they state. The rows are locked first, as a revocation, hold or release locks its row: one
+    that committed while these were signed (and dropped the stored answers, see
+    :func:`_forget_ocsp`) is seen here and its answers are left to its own re-signing, never
+    overwritten with the old status."""
+    stored = 0
     with transaction.atomic():
+        current = {c.pk: c for c in IssuedCertificate.objects.select_for_update().filter(
+            pk__in=[cert.pk for cert, _, _ in batch])}
         for cert, responses, status in batch:
-            _store_ocsp(ca, cert, responses, status)
-    n = len(batch)
+            now = current.get(cert.pk)
+            if now is None or _ocsp_status(now) != status:
+                log.info("OCSP answers of serial %s not stored: its status changed while they were signed",
+                         cert.serial_hex)
+                continue
+            _store_ocsp(ca, cert, responses, status.status)
+            stored += 1
     batch.clear()
-    return n
+    return stored
 
 
 def ocsp_sign_unissued(*, ca_slug: str, hash_name: str, serial: int) -> bytes | None:

@@ -410,3 +410,22 @@ def _req(serial: int) -> bytes:
     return (c_ocsp.OCSPRequestBuilder()
             .add_certificate_by_hash(b"\x01" * 20, b"\x02" * 20, serial, hashes.SHA1())  # noqa: S303
             .build().public_bytes(serialization.Encoding.DER))
+
+
+def test_a_refresh_never_stores_answers_of_a_status_that_changed_while_it_signed(issuing, monkeypatch):
+    """The beat's re-signing reads a status, signs (slow, on the token), then stores: a revocation
+    committing in between must not be overwritten with the old *good*."""
+    cert = issue()
+    resp = signing.responder(issuing)
+    real_sign_all = resp.sign_all
+
+    def sign_all_while_revoked(status, *args, **kwargs):
+        services.certificate_revoke(serial=cert.serial_hex, reason="key_compromise", actor=None)
+        return real_sign_all(status, *args, **kwargs)
+
+    monkeypatch.setattr(resp, "sign_all", sign_all_while_revoked)
+    assert services.ocsp_refresh(ca_slug="issuing", certificate_ids=[cert.pk]) == 0
+    assert not cert.ocsp_responses.filter(cert_status="good").exists()
+    monkeypatch.setattr(resp, "sign_all", real_sign_all)
+    assert services.ocsp_refresh(ca_slug="issuing", certificate_ids=[cert.pk]) == 1
+    assert set(cert.ocsp_responses.values_list("cert_status", flat=True)) == {"revoked"}
