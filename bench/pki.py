@@ -1,7 +1,7 @@
 """PKI benchmark: prints our figures beside references measured in the same run.
 
     .venv/bin/python bench/pki.py [--certs 300] [--rounds 5] [--seconds 3] [--clients 16]
-                                  [--only signing,issuance,ocsp,crl] [--wsgi]
+                                  [--only signing,issuance,ocsp,crl] [--wsgi] [--client auto|c|python]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ramis_bench .venv/bin/python bench/pki.py
 
 Runs against a throwaway SoftHSM token directory and, by default, a throwaway
@@ -36,9 +36,16 @@ printed beside it. What is measured, exactly:
   answer of both is checked (successful, the right serial, good/revoked as in
   the database, signature valid). The client is one process with one epoll
   loop and ``--clients`` connections, each with one request in flight
-  (pre-built request bytes; ~20 µs of CPU per answer on a kept-alive
-  connection, ~70–100 µs with a new connection each time, printed), used
-  identically for both servers, in two modes:
+  (pre-built request bytes), used identically for both servers: by default
+  ``bench/ocsp_load.c``, compiled with ``cc -O2`` into the run's temporary
+  directory, or, without a C compiler or with ``--client python``, the
+  Python client ``run_client`` here, which behaves the same at a third more
+  CPU per answer with a new connection each time (47–51 against 36–37 µs
+  measured) and half more on a kept-alive one (the output says which ran).
+  Both count an answer as ok only if it is a whole HTTP response,
+  status 200, with a successful OCSPResponse of the expected length (ours:
+  the pre-signed answer's exact length; openssl's: the checked answer's,
+  give or take its fresh ECDSA signature's DER length). Two modes:
   *keep-alive* — HTTP/1.1 as clients send it; a server that keeps the
   connection open gets the next request on it (ours does; OpenSSL 3.0's
   responder answers HTTP/1.0 and closes, so it gets a new connection each
@@ -47,7 +54,11 @@ printed beside it. What is measured, exactly:
   answer. At the end of a round no connection is dropped with a request in
   flight (OpenSSL 3.0's responder spins at 100 % CPU when a client does
   that); the answers still in flight are waited for and counted. Server CPU
-  per answer is the servers' processes' user+system time over the round.
+  per answer is the servers' processes' user+system time over the round,
+  client CPU per answer the client's own; besides the rate ratio it prints
+  the ratio of answers per server CPU-second (capacity if the servers had
+  the cores to themselves) and per server + client CPU-second (what the rate
+  ratio follows when, as here, client and servers share the cores).
 * **CRL**: 100,000 revoked entries encoded and signed on the token; then
   ``services.crl_publish`` with 100,000 revoked certificate rows in the
   database (read the rows, build, sign on the token, store the CRL, audit).
@@ -57,6 +68,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import multiprocessing
 import os
 import platform
@@ -65,6 +77,7 @@ import shutil
 import signal
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -162,13 +175,15 @@ def _successful(der: bytes) -> bool:
     return der[i:i + 3] == b"\x0a\x01\x00"
 
 
-def run_client(port: int, wires: list[bytes], conns: int, seconds: float, offset: int = 0,
-               drain_timeout: float = 10.0) -> tuple[int, int, int, float, float]:
-    """``conns`` connections, one request in flight on each, one epoll loop.
+def run_client(port: int, wires: list[bytes], lengths: list[tuple[int, int]], conns: int, seconds: float,
+               offset: int = 0, drain_timeout: float = 10.0) -> tuple[int, int, int, float, float]:
+    """``conns`` connections, one request in flight on each, one epoll loop (bench/ocsp_load.c does the same).
 
     Until ``seconds`` have passed each answer is followed by the next request
     (on the same connection if the server keeps it open, else on a new one);
-    then nothing new is sent and the requests in flight are waited for.
+    then nothing new is sent and the requests in flight are waited for. An
+    answer is ok when it is status 200, its body within ``lengths`` of its
+    request (least, greatest) and a successful OCSPResponse.
     Returns (answers ok, bad, connections opened, seconds, client CPU seconds).
     """
     sel = selectors.DefaultSelector()
@@ -244,7 +259,9 @@ def run_client(port: int, wires: list[bytes], conns: int, seconds: float, offset
             if len(buf) < head_end + 4 + length:
                 continue
             body = bytes(buf[head_end + 4:head_end + 4 + length])
-            if head[9:12] == b"200" and len(body) > 8 and body[0] == 0x30 and _successful(body):
+            least, greatest = lengths[st[0] % n]
+            if (head[9:12] == b"200" and least <= len(body) <= greatest and len(body) > 8 and body[0] == 0x30
+                    and _successful(body)):
                 ok += 1
             else:
                 bad += 1
@@ -265,11 +282,36 @@ def _client_child(queue, *args) -> None:
     queue.put(run_client(*args))
 
 
-def load(port: int, wires: list[bytes], conns: int, seconds: float, offset: int = 0):
-    """run_client in a process of its own (so its CPU is its own)."""
+def build_c_client(work: Path) -> Path | None:
+    """bench/ocsp_load.c compiled with ``cc -O2`` into ``work``; None without a C compiler."""
+    cc = shutil.which("cc")
+    if cc is None:
+        return None
+    exe = work / "ocsp_load"
+    subprocess.run([cc, "-O2", "-o", str(exe), str(ROOT / "bench" / "ocsp_load.c")], check=True)
+    return exe
+
+
+def write_requests(path: Path, wires: list[bytes], lengths: list[tuple[int, int]]) -> None:
+    """The requests file bench/ocsp_load.c reads: count, then (wire length, least and greatest body length, wire)."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<I", len(wires)))
+        for wire, (least, greatest) in zip(wires, lengths, strict=True):
+            f.write(struct.pack("<III", len(wire), least, greatest) + wire)
+
+
+def load(client: Path | None, port: int, wires: list[bytes], lengths: list[tuple[int, int]], conns: int,
+         seconds: float, offset: int, requests: Path):
+    """One round of the load client, in a process of its own (so its CPU is its own): the C client
+    when it was built (``requests``: the file write_requests wrote), else run_client."""
+    if client is not None:
+        out = subprocess.run([str(client), str(port), str(requests), str(conns), str(seconds), str(offset)],
+                             capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
+        r = json.loads(out)
+        return r["ok"], r["bad"], r["opened"], r["seconds"], r["cpu"]
     ctx = multiprocessing.get_context("fork")
     q = ctx.Queue()
-    p = ctx.Process(target=_client_child, args=(q, port, wires, conns, seconds, offset))
+    p = ctx.Process(target=_client_child, args=(q, port, wires, lengths, conns, seconds, offset))
     p.start()
     result = q.get()
     p.join()
@@ -305,6 +347,8 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--only", default="signing,issuance,ocsp,crl")
     ap.add_argument("--wsgi", action="store_true", help="also time ramis.ca.wsgi under gunicorn gthread workers")
+    ap.add_argument("--client", choices=("auto", "c", "python"), default="auto",
+                    help="OCSP load client: bench/ocsp_load.c built with cc if there is one (auto), or the Python one")
     args = ap.parse_args()
     args.only = set(args.only.split(","))
 
@@ -525,18 +569,33 @@ def ocsp_section(args, work, env, procs, issued, sg, IssuedCertificate, builder,
                              stdout=subprocess.DEVNULL, stderr=open(work / f"{name.split(',')[0]}.log", "a"))
         procs.append(p)
         running[name] = (p, port, path)
+    lengths, workloads = {}, {}
     for name, (_p, port, path) in running.items():
         wait_port(port, build_requests(port, path, bodies[:1], keep_alive=False)[0])
-        check_answers(name, port, path, bodies, expected, resp_cert, c_ocsp, ec, hashes, x509)
+        lengths[name] = check_answers(name, port, path, bodies, expected, resp_cert, c_ocsp, ec, hashes, x509)
+        for mode in ("keep-alive", "close"):
+            wires = build_requests(port, path, bodies, mode == "keep-alive")
+            requests = work / f"requests-{port}-{mode}.bin"
+            write_requests(requests, wires, lengths[name])
+            workloads[(name, mode)] = (wires, requests)
+    client = None if args.client == "python" else build_c_client(work)
+    if args.client == "c" and client is None:
+        raise SystemExit("bench/pki.py: --client c needs a C compiler (cc)")
     print(f"\nOCSP: {args.clients} concurrent connections, POST, {args.seconds:.0f} s per round, "
           f"{len(bodies)} certificates ({len(revoked)} revoked); every answer of both checked first")
+    if client is not None:
+        print("  client: bench/ocsp_load.c (built with cc -O2), the same for both servers")
+    else:
+        print("  client: the Python epoll client (run_client), the same for both servers"
+              + ("" if args.client == "python" else " — no C compiler (cc) found, so not bench/ocsp_load.c"))
     results: dict[tuple[str, str], list] = {}
     for r in range(args.rounds):
         for mode in ("keep-alive", "close"):
-            for name, (p, port, path) in running.items():
-                wires = build_requests(port, path, bodies, mode == "keep-alive")
+            for name, (p, port, _path) in running.items():
+                wires, requests = workloads[(name, mode)]
                 s0 = cpu_seconds(p.pid)
-                ok, bad, opened, secs, client_cpu = load(port, wires, args.clients, args.seconds, r * args.clients)
+                ok, bad, opened, secs, client_cpu = load(client, port, wires, lengths[name], args.clients,
+                                                         args.seconds, r * args.clients, requests)
                 server_cpu = cpu_seconds(p.pid) - s0
                 results.setdefault((name, mode), []).append(
                     (ok / secs, bad, opened, server_cpu / max(ok, 1) * 1e6, client_cpu / max(ok, 1) * 1e6))
@@ -549,6 +608,7 @@ def ocsp_section(args, work, env, procs, issued, sg, IssuedCertificate, builder,
                      "openssl": "openssl ocsp -index -multi 2"}.get(name, name)
             line(f"  {label} /s", spread([x[0] for x in rows]),
                  f"server {statistics.median(x[3] for x in rows):.0f} µs CPU/answer, "
+                 f"client {statistics.median(x[4] for x in rows):.0f} µs, "
                  f"{sum(x[2] for x in rows) / sum(x[0] for x in rows) / args.seconds:.2f} connections/answer, "
                  f"{sum(x[1] for x in rows)} failed")
         ours, theirs = [x[0] for x in results[("ours", mode)]], [x[0] for x in results[("openssl", mode)]]
@@ -559,16 +619,26 @@ def ocsp_section(args, work, env, procs, issued, sg, IssuedCertificate, builder,
         cpu_theirs = statistics.median(x[3] for x in results[("openssl", mode)])
         line("  answers per server CPU-second", f"{cpu_theirs / cpu_ours:.2f}× openssl's",
              "(the load-independent view: capacity if the servers had the cores to themselves)")
-        client = [x[4] for name in running for x in results[(name, mode)]]
-        print(f"    (the client: {statistics.median(client):.0f} µs CPU per answer, median of all its rounds)")
+        both_ours = statistics.median(x[3] + x[4] for x in results[("ours", mode)])
+        both_theirs = statistics.median(x[3] + x[4] for x in results[("openssl", mode)])
+        line("  … of server and client CPU together", f"{both_theirs / both_ours:.2f}× openssl's",
+             "(what the rate ratio tends to while client and server share the cores)")
     for p, _port, _path in running.values():
         stop(p)
 
 
-def check_answers(name, port, path, bodies, expected, openssl_resp_cert, c_ocsp, ec, hashes, x509) -> None:
-    """Each request answered successfully, for its serial, with the status the database has, validly signed."""
+def check_answers(name, port, path, bodies, expected, openssl_resp_cert, c_ocsp, ec, hashes,
+                  x509) -> list[tuple[int, int]]:
+    """Each request answered successfully, for its serial, with the status the database has, validly signed.
+
+    Returns each request's expected answer length (least, greatest), which the load client checks:
+    ours answers pre-signed bytes, so exactly the length checked here; openssl signs every answer
+    afresh, so its length is the one checked here give or take its ECDSA signature's, whose DER
+    (SEQUENCE of two INTEGERs of 1 to 33 bytes) is 8 to 72 bytes long.
+    """
     import http.client
 
+    lengths = []
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     for body in bodies:
         conn.request("POST", path, body, {"Content-Type": "application/ocsp-request", "Connection": "close"})
@@ -583,6 +653,11 @@ def check_answers(name, port, path, bodies, expected, openssl_resp_cert, c_ocsp,
         assert resp.issuer_key_hash == req.issuer_key_hash, name
         signer = resp.certificates[0] if resp.certificates else openssl_resp_cert
         signer.public_key().verify(resp.signature, resp.tbs_response_bytes, ec.ECDSA(resp.signature_hash_algorithm))
+        if name == "openssl":
+            lengths.append((len(raw) - len(resp.signature) + 8, len(raw) - len(resp.signature) + 72))
+        else:
+            lengths.append((len(raw), len(raw)))
+    return lengths
 
 
 if __name__ == "__main__":

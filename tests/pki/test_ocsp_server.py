@@ -195,6 +195,48 @@ def test_bad_http_gets_the_right_status(server):
     assert one(server.port, post(b""))[2] == ocsp.MALFORMED_REQUEST
 
 
+def read_answers(s: socket.socket, count: int) -> list[tuple[int, dict[str, str], bytes]]:
+    """``count`` whole answers from ``s``, then nothing more for 0.3 s (the connection open)."""
+    raw = b""
+    while len(parse_complete(raw)) < count:
+        raw += s.recv(65536)
+    s.settimeout(0.3)
+    try:
+        extra = s.recv(65536)
+    except TimeoutError:
+        extra = b""
+    s.settimeout(10)
+    assert extra == b"", extra
+    return parse(raw)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_what_is_read_as_a_connection_is_accepted_is_answered_once(server):
+    """The first bytes of a connection are read and tried at accept time (answered there when that ends
+    the connection); anything else goes on over an event-loop connection, which answers them afresh."""
+    _root, issuing = services.ca_init(actor=None)
+    req = request_for(issuing, issue().serial)
+    assert status_of(one(server.port, post(req))[2]) == c_ocsp.OCSPCertStatus.GOOD  # a thread's; cached now
+    cached = one(server.port, post(req))  # at accept time
+    assert cached[0] == 200 and cached[1]["connection"] == "close"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall(post(req, close=False))  # kept alive: answered by the loop's connection, only once
+        [(status, headers, body)] = read_answers(s, 1)
+        assert (status, body) == (200, cached[2]) and "connection" not in headers
+        s.sendall(post(req, close=False) + post(req, close=False))  # and the connection goes on
+        assert [b for _s, _h, b in read_answers(s, 2)] == [cached[2]] * 2
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        wire = post(req)
+        head, body = wire[:wire.index(b"\r\n\r\n") + 4], wire[wire.index(b"\r\n\r\n") + 4:]
+        s.sendall(head.replace(b"\r\n\r\n", b"\r\nExpect: 100-continue\r\n\r\n"))
+        assert read_answers(s, 1)[0][0] == 100  # one "100 Continue", not one per try
+        s.sendall(body)
+        raw = b""
+        while chunk := s.recv(65536):
+            raw += chunk
+        assert parse(raw)[0][:1] == (200,) and parse(raw)[0][2] == cached[2]
+
+
 def test_slow_and_idle_clients_are_dropped_after_the_timeout():
     srv = Server(timeout=0.6)
     try:
