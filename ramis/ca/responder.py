@@ -45,6 +45,7 @@ UNISSUED_VALIDITY = 60  # minutes an "unknown" answer is valid (and cached)
 POLL_SECONDS = 0.02
 
 _cache: dict[ocsp.CertIdKey, tuple[float, bytes]] = {}
+_parsed: dict[bytes, ocsp.CertIdKey] = {}  # request bytes → CertID (see _key_of)
 _issuers: dict[tuple[str, bytes, bytes], str] = {}
 _issuers_loaded = 0.0
 _lock = threading.Lock()
@@ -59,6 +60,7 @@ def clear_cache() -> None:
     global _issuers_loaded
     with _lock:
         _cache.clear()
+        _parsed.clear()
         _issuers.clear()
         _issuers_loaded = 0.0
 
@@ -92,12 +94,25 @@ def _issuer_slug(key: tuple[str, bytes, bytes]) -> str | None:
     return _issuers.get(key)
 
 
+def _key_of(der: bytes) -> ocsp.CertIdKey:
+    """The CertID a request asks about, remembered per request bytes: clients ask the same
+    question again and again (no nonce: RFC 5019), and parsing is most of what a cache hit
+    costs. Raises :class:`ocsp.MalformedRequest` (never remembered)."""
+    key = _parsed.get(der)
+    if key is None:
+        key = ocsp.parse_request(der)
+        if len(_parsed) >= MAX_CACHED:
+            _parsed.clear()
+        _parsed[der] = key
+    return key
+
+
 def cached(der: bytes | None) -> bytes | None:
     """The answer when it costs no I/O (a malformed request, a cache hit); else None."""
     if not der:
         return ocsp.MALFORMED_REQUEST
     try:
-        key = ocsp.parse_request(der)
+        key = _key_of(der)
     except ocsp.MalformedRequest:
         return ocsp.MALFORMED_REQUEST
     hit = _cache.get(key)

@@ -429,3 +429,18 @@ def test_a_refresh_never_stores_answers_of_a_status_that_changed_while_it_signed
     monkeypatch.setattr(resp, "sign_all", real_sign_all)
     assert services.ocsp_refresh(ca_slug="issuing", certificate_ids=[cert.pk]) == 1
     assert set(cert.ocsp_responses.values_list("cert_status", flat=True)) == {"revoked"}
+
+
+def test_a_repeated_request_is_parsed_once_and_a_malformed_one_never_remembered(issuing, monkeypatch):
+    cert = issue()
+    req = request_for(issuing, int(cert.serial_hex, 16))
+    assert status_of(responder.answer(req)) == c_ocsp.OCSPCertStatus.GOOD  # now in the per-process cache
+    parsed = []
+    real = ocsp.parse_request
+    monkeypatch.setattr(ocsp, "parse_request", lambda der: parsed.append(der) or real(der))
+    first = responder.cached(req)
+    assert first is not None and responder.cached(req) == first
+    assert parsed == [req]
+    assert responder.cached(b"\x30\x03junk") == ocsp.MALFORMED_REQUEST
+    assert responder.cached(b"\x30\x03junk") == ocsp.MALFORMED_REQUEST
+    assert parsed.count(b"\x30\x03junk") == 2 and b"\x30\x03junk" not in responder._parsed
