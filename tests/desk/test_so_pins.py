@@ -31,7 +31,7 @@ def per_office(settings):
     settings.OFFICE_TOKEN_SO_PIN = FALLBACK
 
 
-def _so_pin_is(serial: str, right: str, *wrong: str) -> None:
+def assert_so_pin_is(serial: str, right: str, *wrong: str) -> None:
     """The token's SO PIN is ``right``: re-initialising it with any of ``wrong`` is refused."""
     manager = get_manager()
     manager.rescan()
@@ -45,7 +45,7 @@ def test_a_new_token_gets_its_offices_so_pin(per_office, ca, awaiting_issuance, 
     identity_ok(awaiting_issuance, clerk)
     certificate = services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin="975310",
                                                   new_token=True)
-    _so_pin_is(certificate.token_serial, TEH_SO_PIN, ISF_SO_PIN, FALLBACK)
+    assert_so_pin_is(certificate.token_serial, TEH_SO_PIN, ISF_SO_PIN, FALLBACK)
 
 
 def test_each_offices_backends_hold_only_their_own(per_office, office, other_office, settings):
