@@ -20,7 +20,7 @@ from ramis.common.models import AuditEntry
 from ramis.desk import services
 from ramis.desk.models import IssuanceAttempt
 from ramis.requests.models import Certificate, CertificateRequest
-from tests.conftest import last_sms, login_staff
+from tests.conftest import last_sms, login_staff, pdf_text
 from tests.requests.conftest import advance, make_draft
 from tokens.conf import get_manager
 
@@ -612,15 +612,6 @@ def test_a_reused_token_is_only_picked_never_initialised(ca, reusing, clerk, cle
     assert Certificate.objects.get(request=reusing).token_serial == applicant_token.serial
 
 
-def _pdf_text(content: bytes, tmp_path) -> str:
-    """pdftotext's reading, without the bidi marks it adds and the zero-width non-joiners it drops."""
-    pdf = tmp_path / "handover.pdf"
-    pdf.write_bytes(content)
-    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
-    return "".join(ch for ch in text if ch not in "\u200c\u200e\u200f\u202a\u202b\u202c\u202d\u202e")
-
-
 def test_handover_pdf_content(ca, awaiting_issuance, clerk, clerk_client, other_clerk_client, applicant_token,
                               tmp_path, settings):
     from ramis.common.jalali import jalali_date
@@ -635,7 +626,7 @@ def test_handover_pdf_content(ca, awaiting_issuance, clerk, clerk_client, other_
     assert other_clerk_client.get(url).status_code == 404
     response = clerk_client.get(url)
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    text = _pdf_text(response.content, tmp_path)
+    text = pdf_text(response.content)
     lines = {line.strip() for line in text.splitlines()}
     issued = IssuedCertificate.objects.get(serial_hex=certificate.serial)
 
