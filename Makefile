@@ -47,9 +47,10 @@ $(VENV)/.docs-installed: $(VENV)/.installed pyproject.toml
 	touch $@
 
 # Builds docs/ into var/site/; scripts/docs_hooks.py generates the configuration and command
-# references at build time. --strict: a broken link, anchor or nav entry fails the build.
+# references at build time. --strict: a broken link, anchor or nav entry fails the build (never
+# add --quiet: it hides the warnings from --strict, and the build then passes with them).
 docs: $(VENV)/.docs-installed
-	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 	@echo "Documentation built: var/site/index.html"
 
 # Copies the e2e screenshots (var/screenshots/, written by `make test`) that the docs pages show

@@ -32,6 +32,11 @@ RTL_SECTIONS = ("user/",)
 
 # --- The configuration reference ---------------------------------------------------------------
 
+def section_title(heading: str) -> str:
+    """A settings heading as a page heading: without the parentheses that only name files."""
+    return re.sub(r"\s*\([^()]*/[^()]*\)", "", heading).strip()
+
+
 @dataclass
 class EnvSetting:
     name: str  # the environment variable
@@ -150,7 +155,8 @@ def read_settings(path: Path = SETTINGS_FILE) -> list[EnvSetting]:
     parents = {child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
     readers = dict(READERS) | _local_readers(tree)
     statements = _containing_statements(tree)
-    headings = [(i + 1, m["title"]) for i, text in enumerate(lines) if (m := HEADING.match(text.strip()))]
+    headings = [(i + 1, section_title(m["title"])) for i, text in enumerate(lines)
+                if (m := HEADING.match(text.strip()))]
     local_fns = {fn for fn in tree.body if isinstance(fn, ast.FunctionDef)}
 
     found: dict[str, EnvSetting] = {}

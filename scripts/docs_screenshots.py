@@ -4,7 +4,8 @@ The e2e tests (`make test`, tests/e2e/) save full-page screenshots as var/screen
 Every docs page that shows one refers to it as ``img/NAME.png`` (``../img/NAME.png`` from a
 section's page); this script finds those references, takes each NAME from var/screenshots/,
 scales it to at most MAX_WIDTH pixels wide and writes it to docs/img/NAME.png as a palette PNG
-(a fraction of the original's size, legible), so that the site can be built without a browser.
+(32 colours: a fraction of the original's size, still legible), so that the site can be built
+without a browser.
 Screenshots in docs/img/ that no page refers to any more are removed. Safe to run again.
 """
 
@@ -19,14 +20,17 @@ DOCS = ROOT / "docs"
 IMG = DOCS / "img"
 SCREENSHOTS = ROOT / "var" / "screenshots"
 MAX_WIDTH = 900
-REF = re.compile(r"(?:\.\./)*img/([A-Za-z0-9_.-]+\.png)")
+REF = re.compile(r"\]\((?:\.\./)*img/([A-Za-z0-9_.-]+\.png)")  # a Markdown image or link
+FENCE = re.compile(r"^(```|~~~).*?^\1", re.MULTILINE | re.DOTALL)
+CODE = re.compile(r"`[^`\n]*`")
 
 
 def referenced() -> dict[str, list[str]]:
     """``{NAME.png: [pages that show it]}`` over every Markdown page under docs/."""
     names: dict[str, list[str]] = {}
     for page in sorted(DOCS.rglob("*.md")):
-        for name in REF.findall(page.read_text(encoding="utf-8")):
+        text = CODE.sub("", FENCE.sub("", page.read_text(encoding="utf-8")))  # examples in code are not uses
+        for name in REF.findall(text):
             names.setdefault(name, []).append(str(page.relative_to(ROOT)))
     return names
 
@@ -39,7 +43,7 @@ def shrink(src: Path, dst: Path) -> None:
         if image.width > MAX_WIDTH:
             height = round(image.height * MAX_WIDTH / image.width)
             image = image.resize((MAX_WIDTH, height), Image.Resampling.LANCZOS)
-        image.quantize(colors=128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+        image.quantize(colors=32, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
             dst, optimize=True)
 
 

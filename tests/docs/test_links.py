@@ -89,3 +89,26 @@ def test_every_page_starts_with_a_title():
                 if not re.sub(r"^---\n.*?\n---\n", "", p.read_text(encoding="utf-8"), flags=re.DOTALL)
                 .lstrip().startswith("# ")]
     assert not untitled, f"pages without a '# Title' first: {untitled}"
+
+
+def test_every_docs_folder_takes_new_pages_without_a_central_list(docs_hooks):
+    """Pages are added in parallel: each folder's .nav.yml must end with a catch-all "*" so that a
+    new file shows up in the menu by itself, and mkdocs.yml must not carry a nav of its own."""
+    import yaml
+
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    assert not re.search(r"^nav:", config, re.MULTILINE), "mkdocs.yml has a central nav list"
+    folders = [DOCS, *(p for p in DOCS.iterdir() if p.is_dir() and any(p.glob("*.md")))]
+    for folder in folders:
+        nav_file = folder / ".nav.yml"
+        if not nav_file.exists():
+            continue  # no .nav.yml: awesome-nav lists every page of the folder
+        nav = yaml.safe_load(nav_file.read_text(encoding="utf-8")).get("nav", ["*"])
+        last = nav[-1]
+        assert (last == "*" or isinstance(last, dict) and last.get("glob") == "*"), (
+            f"{nav_file.relative_to(ROOT)}: end the nav with a \"*\" glob so new pages appear")
+        named = [item for item in nav if isinstance(item, str) and item.endswith(".md")]
+        known = set(docs_hooks.GENERATED_PAGES) | {p.removeprefix("docs/") for p in PENDING}
+        missing = [name for name in named if not (folder / name).exists()
+                   and str((folder / name).relative_to(DOCS)) not in known]
+        assert not missing, f"{nav_file.relative_to(ROOT)} names pages that do not exist: {missing}"
