@@ -24,7 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_FILE = ROOT / "ramis" / "settings.py"
 # The pages this file writes, relative to docs/ (links to them are valid though no file exists).
 GENERATED_PAGES = ("operator/configuration.md", "operator/commands.md")
-READERS = {"env_str": "text", "env_int": "integer", "env_bool": "boolean", "env_list": "list"}
+# The readers of ramis/env.py; any other env_<kind>() added there is read too, as <kind>.
+READERS = {"env_str": "text", "env_int": "integer", "env_bool": "boolean", "env_list": "list",
+           "env_float": "number"}
+READER = re.compile(r"^env_[a-z]+$")
 READER_DEFAULTS = {"env_str": '""', "env_bool": "False"}
 HEADING = re.compile(r"^#\s*---\s*(?P<title>.+?)\s*-*\s*$")
 RTL_SECTIONS = ("user/",)
@@ -104,34 +107,10 @@ def _local_readers(tree: ast.Module) -> dict[str, str]:
             continue
         param = fn.args.args[0].arg
         for call in ast.walk(fn):
-            if (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in READERS
+            if (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and READER.match(call.func.id)
                     and call.args and isinstance(call.args[0], ast.Name) and call.args[0].id == param):
-                found[fn.name] = "pairs" if "pairs" in fn.name else READERS[call.func.id]
+                found[fn.name] = "pairs" if "pairs" in fn.name else READERS.get(call.func.id, "text")
     return found
-
-
-def _containing_statements(tree: ast.Module) -> dict[int, ast.stmt]:
-    """Map each line to the outermost statement that covers it (top level or in an if/for body)."""
-    spans: dict[int, ast.stmt] = {}
-
-    def visit(body: list[ast.stmt]) -> None:
-        for stmt in body:
-            if isinstance(stmt, ast.If | ast.For | ast.With | ast.Try):
-                for name in ("body", "orelse", "finalbody"):
-                    visit(getattr(stmt, name, []) or [])
-                for handler in getattr(stmt, "handlers", []):
-                    visit(handler.body)
-                # the condition's own lines
-                for line in range(stmt.lineno, (stmt.body[0].lineno if stmt.body else stmt.lineno)):
-                    spans.setdefault(line, stmt)
-                continue
-            if isinstance(stmt, ast.FunctionDef | ast.ClassDef):
-                continue
-            for line in range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1):
-                spans[line] = stmt
-
-    visit(tree.body)
-    return spans
 
 
 _ARITH = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.FloorDiv: operator.floordiv}
@@ -153,8 +132,9 @@ def read_settings(path: Path = SETTINGS_FILE) -> list[EnvSetting]:
     lines = source.splitlines()
     tree = ast.parse(source)
     parents = {child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
-    readers = dict(READERS) | _local_readers(tree)
-    statements = _containing_statements(tree)
+    readers = {name: READERS.get(name, name.removeprefix("env_"))
+               for name in {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and READER.match(n.id)}}
+    readers |= _local_readers(tree)
     headings = [(i + 1, section_title(m["title"])) for i, text in enumerate(lines)
                 if (m := HEADING.match(text.strip()))]
     local_fns = {fn for fn in tree.body if isinstance(fn, ast.FunctionDef)}
@@ -177,13 +157,12 @@ def read_settings(path: Path = SETTINGS_FILE) -> list[EnvSetting]:
             default = READER_DEFAULTS.get(reader, "{}" if readers[reader] == "pairs" else "[]")
         elif (value := _number(default_node)) is not None and not isinstance(default_node, ast.Constant):
             default = f"{value}  # {default}"
-        target, _stmt = _subscript_path(call, parents)
-        stmt = statements.get(call.lineno)
+        target, stmt = _subscript_path(call, parents)
         comment = _comment_above(lines, call.lineno)
-        if not comment and stmt is not None and stmt.lineno != call.lineno and not isinstance(stmt, ast.If):
-            # a call on a continuation line of a one-setting statement: the comment above the statement
-            if isinstance(stmt, ast.Assign) and not isinstance(stmt.value, ast.Dict | ast.Call):
-                comment = _comment_above(lines, stmt.lineno)
+        if not comment and isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.lineno != call.lineno:
+            # an entry of a multi-line statement (a dict of settings) without a comment of its own:
+            # the comment above the statement describes it
+            comment = _comment_above(lines, stmt.lineno)
         inline = _inline_comment(lines[call.lineno - 1])
         text = " ".join(comment + ([inline] if inline else []))
         section = next((title for line, title in reversed(headings) if line < call.lineno), "General")

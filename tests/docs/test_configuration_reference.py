@@ -77,7 +77,7 @@ def test_every_setting_has_a_comment_and_each_section_its_heading(docs_hooks):
 def test_the_reader_takes_defaults_comments_and_targets_as_written(tmp_path, docs_hooks):
     settings_file = tmp_path / "settings.py"
     settings_file.write_text(textwrap.dedent('''
-        from .env import env_bool, env_int, env_list, env_str
+        from .env import env_bool, env_float, env_int, env_list, env_str
 
         def _env_pairs(name):
             return dict(item.split("=") for item in env_list(name, []))
@@ -89,25 +89,32 @@ def test_the_reader_takes_defaults_comments_and_targets_as_written(tmp_path, doc
         # --- Tokens ---------------------------------------------------------------
         # User PIN of the CA token: the signing worker only.
         PIN = env_str("CA_PIN", "" if PRODUCTION else "1234")
+        # The CA's token and its key.
         CA = {
             # Label of the CA's token.
             "token": env_str("CA_TOKEN", "ramis"),
+            "key_type": env_str("CA_KEY_TYPE", "rsa2048"),
         }
         TIMEOUT = env_int("TIMEOUT_SECONDS", 5 * 60)  # per call
+        # Seconds, a float.
+        WAIT = env_float("WAIT_SECONDS", 0.5)
         MODULES = _env_pairs("MODULES")
         FLAG = env_bool("FLAG")
         if PRODUCTION:
             REDIRECT = env_bool("SSL_REDIRECT", True)
     '''), encoding="utf-8")
     found = {s.name: s for s in docs_hooks.read_settings(settings_file)}
-    assert list(found) == ["RAMIS_VAR_DIR", "CA_PIN", "CA_TOKEN", "TIMEOUT_SECONDS", "MODULES", "FLAG",
-                           "SSL_REDIRECT"]
+    assert list(found) == ["RAMIS_VAR_DIR", "CA_PIN", "CA_TOKEN", "CA_KEY_TYPE", "TIMEOUT_SECONDS", "WAIT_SECONDS", "MODULES",
+                           "FLAG", "SSL_REDIRECT"]
+    assert (found["WAIT_SECONDS"].kind, found["WAIT_SECONDS"].default) == ("number", "0.5")
     assert found["RAMIS_VAR_DIR"].section == "General" and found["RAMIS_VAR_DIR"].comment == "Where things live."
     assert found["RAMIS_VAR_DIR"].target == "VAR_DIR"
     pin = found["CA_PIN"]
     assert (pin.section, pin.comment, pin.default) == ("Tokens", "User PIN of the CA token: the signing worker only.",
                                                         '"" if PRODUCTION else "1234"')
     assert found["CA_TOKEN"].target == 'CA["token"]' and found["CA_TOKEN"].comment == "Label of the CA's token."
+    # an entry without a comment of its own takes the comment above its statement
+    assert found["CA_KEY_TYPE"].comment == "The CA's token and its key."
     assert (found["TIMEOUT_SECONDS"].default, found["TIMEOUT_SECONDS"].comment) == ("300  # 5 * 60", "per call")
     assert (found["MODULES"].kind, found["MODULES"].default) == ("pairs", "{}")
     assert (found["FLAG"].kind, found["FLAG"].default, found["FLAG"].comment) == ("boolean", "False", "")
