@@ -1,5 +1,6 @@
 # The two commands: `make run` (install everything, prepare the embedded defaults, serve)
-# and `make test` (the whole suite). Both are safe to run again.
+# and `make test` (the whole suite). Both are safe to run again. `make docs` builds the
+# documentation site (docs/, MkDocs) into var/site/ with warnings as errors.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -14,7 +15,7 @@ APT_TEST := chromium docker-compose libatomic1
 FONT_SRC := /usr/share/fonts/truetype/noto
 FONTS := NotoSansArabic-Regular.ttf NotoSansArabic-Bold.ttf NotoSans-Regular.ttf NotoSans-Bold.ttf
 
-.PHONY: run test system-deps system-deps-test install fonts prepare lint check-deploy clean
+.PHONY: run test system-deps system-deps-test install fonts prepare lint check-deploy docs docs-screenshots clean
 
 run: system-deps install fonts prepare
 	@echo "Serving on http://$(HOST):$(PORT)/"
@@ -39,6 +40,23 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 	touch $@
 
 install: $(VENV)/.installed
+
+# The documentation's tools (the `docs` extra: MkDocs, Material, awesome-nav), next to the dev ones.
+$(VENV)/.docs-installed: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install -q -e '.[dev,docs]'
+	touch $@
+
+# Builds docs/ into var/site/; scripts/docs_hooks.py generates the configuration and command
+# references at build time. --strict: a broken link, anchor or nav entry fails the build (never
+# add --quiet: it hides the warnings from --strict, and the build then passes with them).
+docs: $(VENV)/.docs-installed
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+	@echo "Documentation built: var/site/index.html"
+
+# Copies the e2e screenshots (var/screenshots/, written by `make test`) that the docs pages show
+# into docs/img/, scaled down; commit them with the pages.
+docs-screenshots: install
+	$(PY) scripts/docs_screenshots.py
 
 fonts: $(addprefix static/fonts/,$(FONTS))
 

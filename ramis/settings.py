@@ -1,9 +1,13 @@
 """Settings for the portal.
 
-Every value comes from the environment (see README "Configuration"); the defaults are the
+Every value comes from the environment; the defaults are the
 embedded development setup that ``make run`` needs: SQLite under ``var/``, Celery eager,
 console SMS/e-mail, SoftHSM tokens under ``var/softhsm``.  ``RAMIS_ENV=production`` turns on
 the production hardening that ``manage.py check --deploy`` asks for.
+
+The configuration reference (docs/operator/configuration.md) is generated from this file: every
+``env_*("NAME", default)`` with the comment directly above it, grouped by the ``# --- Section ---``
+headings. Give every new setting a one-line comment directly above it.
 """
 
 from __future__ import annotations
@@ -18,18 +22,24 @@ from django.core.exceptions import ImproperlyConfigured
 from .env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Where the embedded setup keeps its state: SQLite database, uploads, SoftHSM tokens, screenshots.
 VAR_DIR = Path(env_str("RAMIS_VAR_DIR", str(BASE_DIR / "var")))
 
+# `production` turns on HTTPS-only cookies, HSTS and the SSL redirect and requires SECRET_KEY.
 RAMIS_ENV = env_str("RAMIS_ENV", "development")
 if RAMIS_ENV not in {"development", "production"}:
     raise ImproperlyConfigured(f"RAMIS_ENV={RAMIS_ENV!r}: use development or production")
 PRODUCTION = RAMIS_ENV == "production"
 
+# Django's debug mode (on in development); also shows the development outbox and demo commands.
 DEBUG = env_bool("DEBUG", not PRODUCTION)
+# Django's signing key: required in production (a fixed development key otherwise).
 SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else "dev-only-insecure-key-do-not-use-in-production-8f2c1e")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when RAMIS_ENV=production")
+# Host names the portal answers to, comma-separated (local names in development).
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"])
+# Origins trusted for form posts, comma-separated (e.g. https://ra.example.ir).
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Public base URL of the portal: seal snippets, e-mails and SMS links (https:// in production).
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -98,7 +108,9 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------------------
+# The database: SQLite under var/ by default; e.g. postgres://user@host:5432/ramis.
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'ramis.sqlite3'}")
+# Seconds a database connection is kept open for reuse (0: a new one per request).
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
@@ -110,6 +122,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache --------------------------------------------------------------------------------
+# Redis cache URL (throttle counters and OCSP answers shared by processes); empty: local memory.
 CACHE_URL = env_str("CACHE_URL", "")
 if CACHE_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
@@ -132,20 +145,28 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "certauth:login"
 LOGIN_REDIRECT_URL = "requests:panel"
 LOGOUT_REDIRECT_URL = "public:home"
+# A session ends after this many seconds without a request.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60)  # 30 minutes idle
 SESSION_SAVE_EVERY_REQUEST = True  # the age counts from the last request: an idle timeout
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Applicant one-time codes (R3).
+# How long a login code sent by SMS is valid, in seconds.
 OTP_SMS_VALIDITY_SECONDS = env_int("OTP_SMS_VALIDITY_SECONDS", 120)
+# Wrong tries before an applicant's login code dies.
 OTP_SMS_MAX_ATTEMPTS = env_int("OTP_SMS_MAX_ATTEMPTS", 5)
+# Wait before another login code can be sent.
 OTP_SMS_RESEND_SECONDS = env_int("OTP_SMS_RESEND_SECONDS", 60)
+# Issuer name shown in staff authenticator apps (django-otp's otpauth:// URIs).
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "RAMIS")
 # Identity-step throttle: at most this many attempts per IP / per national code in the window.
 LOGIN_THROTTLE_LIMIT = env_int("LOGIN_THROTTLE_LIMIT", 10)
+# The identity-step throttle's window, in seconds.
 LOGIN_THROTTLE_WINDOW_SECONDS = env_int("LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60)
 
+# Failed login codes or passwords before django-axes locks the user and IP out.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+# How long a django-axes lockout lasts, in minutes.
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
@@ -155,24 +176,37 @@ AXES_USERNAME_CALLABLE = "certauth.backends.axes_username"
 
 CAPTCHA_LENGTH = 5
 CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.random_char_challenge"
+# Captcha test mode: the captcha accepts "PASSED" (tests and demo only, never production).
 CAPTCHA_TEST_MODE = env_bool("CAPTCHA_TEST_MODE", False)  # accepts "PASSED" (tests/demo only)
 CAPTCHA_TIMEOUT = 10
 
 # OpenID Connect login via the national services window (R4); off unless the provider's
 # authorization endpoint is configured.
+# The provider's issuer (the ID token's iss).
 OIDC_OP_ISSUER = env_str("OIDC_OP_ISSUER", "")
+# The provider's authorization endpoint; setting it turns the national-window login on.
 OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+# The provider's token endpoint.
 OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT", "")
+# The provider's userinfo endpoint.
 OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT", "")
+# The provider's JWKS endpoint (the keys the ID token must be signed with).
 OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT", "")
+# Our client id at the provider (the ID token's audience).
 OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID", "")
+# Our client secret at the provider.
 OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET", "")
+# The ID token's signature algorithm.
 OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256")
+# Scopes asked of the provider.
 OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid profile phone")
+# The claim that carries the person's national code.
 OIDC_NATIONAL_CODE_CLAIM = env_str("OIDC_NATIONAL_CODE_CLAIM", "national_code")
+# The claim that carries the mobile number (checked when present).
 OIDC_MOBILE_CLAIM = env_str("OIDC_MOBILE_CLAIM", "phone_number")
 OIDC_CREATE_USER = False
 OIDC_USE_PKCE = True
+# Timeout of each call to the provider, in seconds.
 OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10)
 OIDC_AUTHENTICATION_CALLBACK_URL = "certauth:sso_callback"
 LOGIN_REDIRECT_URL_FAILURE = "/auth/login/"
@@ -191,6 +225,7 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Where uploads are stored (never under a public URL).
 PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "media")))
 STORAGES = {
     # Uploads live outside the web root and have no public URL: they are served only by
@@ -205,23 +240,35 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Largest accepted upload, in bytes.
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
 
 # --- Notifications (X3) -------------------------------------------------------------------
+# SMS gateway class: the console backend, or ramis.common.sms.KavenegarSMSBackend.
 SMS_BACKEND = env_str("SMS_BACKEND", "ramis.common.sms.ConsoleSMSBackend")
 SMS_OPTIONS = {
+    # The Kavenegar backend's API key.
     "api_key": env_str("KAVENEGAR_API_KEY", ""),
+    # The sender number of outgoing SMS (Kavenegar).
     "sender": env_str("SMS_SENDER", "10004346"),
+    # Timeout of each call to the SMS gateway, in seconds.
     "timeout": env_int("SMS_TIMEOUT_SECONDS", 10),
 }
+# Django e-mail backend: console in development, django.core.mail.backends.smtp.EmailBackend in production.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# SMTP server.
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+# SMTP port.
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
+# SMTP user name.
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+# SMTP password.
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+# Use STARTTLS with the SMTP server.
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Sender address of the portal's e-mails.
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "no-reply@ramis.local")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The /dev/outbox/ page that shows sent SMS and e-mail (development only).
@@ -230,9 +277,11 @@ DEV_OUTBOX = env_bool("DEV_OUTBOX", DEBUG)
 OUTBOX_KEEP_SECRETS = env_bool("OUTBOX_KEEP_SECRETS", DEV_OUTBOX)
 
 # --- Celery -------------------------------------------------------------------------------
+# Celery broker; empty: tasks run eagerly in-process (the embedded setup).
 REDIS_URL = env_str("REDIS_URL", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
+# Run Celery tasks in-process instead of on a worker (on when REDIS_URL is empty).
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
@@ -246,33 +295,52 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "certificates-expiry": {"task": "ramis.requests.tasks.certificates_expiry", "schedule": 3600.0},
 }
 
-# --- PKI: tokens (PKCS#11) and the CA (tokens/, ramis/ca/; README "PKI") -------------------
+# --- PKI: tokens (PKCS#11) and the CA (tokens/, ramis/ca/; docs/reference/pki.md) ---------
+# The PKCS#11 module of the HSM or tokens (SoftHSM2 in development).
 PKCS11_MODULE = env_str("PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so")
+# SoftHSM's configuration and token store (SoftHSM only).
 SOFTHSM_DIR = Path(env_str("SOFTHSM_DIR", str(VAR_DIR / "softhsm")))  # softhsm2.conf + tokens/
 CA_ROOT = {
+    # Label of the token the root CA's key lives on.
     "token": env_str("CA_ROOT_TOKEN", "ramis-root"),
+    # User PIN of the root CA's token: give it to the signing worker (and `ca init`) only.
     "pin": env_str("CA_ROOT_PIN", "" if PRODUCTION else "1234"),
+    # The root CA's key type: rsa2048, rsa3072 or ec-p256.
     "key_type": env_str("CA_ROOT_KEY_TYPE", "rsa3072"),
+    # The root CA's subject (RFC 4514).
     "name": env_str("CA_ROOT_NAME", "CN=RAMIS Root CA (development),O=RAMIS,C=IR"),
+    # Lifetime of the root CA's certificate, in days.
     "validity_days": env_int("CA_ROOT_VALIDITY_DAYS", 7300),
 }
 CA_ISSUING = {
+    # Label of the token the issuing CA's key lives on.
     "token": env_str("CA_ISSUING_TOKEN", "ramis-issuing"),
+    # User PIN of the issuing CA's token: give it to the signing worker (and `ca init`) only.
     "pin": env_str("CA_ISSUING_PIN", "" if PRODUCTION else "1234"),
+    # The issuing CA's key type: rsa2048, rsa3072 or ec-p256.
     "key_type": env_str("CA_ISSUING_KEY_TYPE", "rsa2048"),
+    # The issuing CA's subject (RFC 4514).
     "name": env_str("CA_ISSUING_NAME", "CN=RAMIS Capital Market Issuing CA (development),O=RAMIS,C=IR"),
+    # Lifetime of the issuing CA's certificate, in days.
     "validity_days": env_int("CA_ISSUING_VALIDITY_DAYS", 3650),
 }
+# SO PIN with which `ca init` creates missing SoftHSM tokens.
 CA_SO_PIN = env_str("CA_SO_PIN", "" if PRODUCTION else "12345678")  # `ca init` creating SoftHSM tokens
+# Lifetime of an end-entity certificate, in days.
 CA_CERT_VALIDITY_DAYS = env_int("CA_CERT_VALIDITY_DAYS", 730)  # 365 in special cases (--validity-days)
+# The CA's registered OID arc for its certificate policies.
 CA_POLICY_ARC = env_str("CA_POLICY_ARC", "1.3.6.1.4.1.32473.364")  # RFC 5612 example arc until registered
+# A CRL's nextUpdate, hours after its thisUpdate.
 CA_CRL_NEXT_UPDATE_HOURS = env_int("CA_CRL_NEXT_UPDATE_HOURS", 24)
+# Validity of each pre-signed OCSP answer, in hours.
 CA_OCSP_VALIDITY_HOURS = env_int("CA_OCSP_VALIDITY_HOURS", 24)
+# Lifetime of the OCSP responder's certificate, in days.
 CA_OCSP_RESPONDER_VALIDITY_DAYS = env_int("CA_OCSP_RESPONDER_VALIDITY_DAYS", 90)
-# OCSP answers of an expired certificate are kept fresh this long after its notAfter (README "OCSP").
+# OCSP answers of an expired certificate are kept fresh this long after its notAfter (docs/reference/pki.md).
 CA_OCSP_AFTER_EXPIRY_DAYS = env_int("CA_OCSP_AFTER_EXPIRY_DAYS", 90)
 # Renew the responder certificate when less than this is left (beat, daily; and `ca init`).
 CA_OCSP_RESPONDER_RENEW_DAYS = env_int("CA_OCSP_RESPONDER_RENEW_DAYS", 30)
+# How long a responder process keeps an OCSP answer in memory.
 CA_OCSP_CACHE_SECONDS = env_int("CA_OCSP_CACHE_SECONDS", 20)  # per-process answer cache (R19: < 1 min)
 # How long an OCSP responder waits for the signing queue's "unknown" answer (then tryLater).
 CA_OCSP_UNKNOWN_WAIT_SECONDS = env_int("CA_OCSP_UNKNOWN_WAIT_SECONDS", 2)
@@ -281,10 +349,11 @@ CELERY_BEAT_SCHEDULE["ca-ocsp-refresh"] = {"task": "ramis.ca.tasks.ocsp_refresh_
 CELERY_BEAT_SCHEDULE["ca-ocsp-responder-renew"] = {"task": "ramis.ca.tasks.ocsp_responder_renew_due",
                                                    "schedule": 86400.0}
 
-# --- RAMIS requests (README "RAMIS requests") ---------------------------------------------
+# --- RAMIS requests (docs/reference/requests.md) --------------------------------------------
 # Payment gateway (X4): the sandbox pages by default (they say so on every page); a real
 # deployment names the bank backend.
 PAYMENT_BACKEND = env_str("PAYMENT_BACKEND", "ramis.requests.payments.SandboxPaymentBackend")
+# HMAC key of the sandbox gateway's results (empty: derived from SECRET_KEY).
 PAYMENT_OPTIONS = {"secret": env_str("PAYMENT_SANDBOX_SECRET", "")}
 # Staging only: let a production-mode deployment use the sandbox (check --deploy refuses otherwise).
 PAYMENT_ALLOW_SANDBOX = env_bool("PAYMENT_ALLOW_SANDBOX", False)
@@ -293,17 +362,24 @@ PAYMENT_ALLOW_SANDBOX = env_bool("PAYMENT_ALLOW_SANDBOX", False)
 # (Zibal: the stand-in bank of `manage.py devbank` in development). The package's app is installed
 # whenever it is importable, so its tables exist for the tests; a deployment that names the backend
 # without the package fails at start.
+# The bank backend's gateway: ZIBAL, BMI, SEP, MELLAT, ZARINPAL, … (uppercased).
 BANK_GATEWAY = env_str("BANK_GATEWAY", "ZIBAL").upper()
+# Zibal only: another address for the gateway (the stand-in bank of `manage.py devbank`); never in production.
 BANK_BASE_URL = env_str("BANK_BASE_URL", "").rstrip("/")
 if PAYMENT_BACKEND.endswith("AzBankGatewaysBackend") or importlib.util.find_spec("azbankgateways"):
     INSTALLED_APPS.append("azbankgateways")
     AZ_IRANIAN_BANK_GATEWAYS = {
         "GATEWAYS": {
             BANK_GATEWAY: {
+                # Merchant code at the bank (Zibal, Zarinpal, BMI, …).
                 "MERCHANT_CODE": env_str("BANK_MERCHANT_CODE", ""),
+                # Terminal code at the bank (the gateways that ask for one).
                 "TERMINAL_CODE": env_str("BANK_TERMINAL_CODE", ""),
+                # Secret key at the bank (the gateways that ask for one).
                 "SECRET_KEY": env_str("BANK_SECRET_KEY", ""),
+                # User name at the bank (the gateways that ask for one).
                 "USERNAME": env_str("BANK_USERNAME", ""),
+                # Password at the bank (the gateways that ask for one).
                 "PASSWORD": env_str("BANK_PASSWORD", ""),
                 "SANDBOX": 0,
                 "BASE_URL": BANK_BASE_URL,
@@ -311,6 +387,7 @@ if PAYMENT_BACKEND.endswith("AzBankGatewaysBackend") or importlib.util.find_spec
         },
         "DEFAULT": BANK_GATEWAY,
         "CURRENCY": "IRR",
+        # Timeout of each call to the bank, in seconds.
         "BANK_TIMEOUT": env_int("BANK_TIMEOUT_SECONDS", 10),
         "TRACKING_CODE_QUERY_PARAM": "tc",
         "TRACKING_CODE_LENGTH": 16,
@@ -326,9 +403,10 @@ CERT_DEFAULT_VALIDITY_YEARS = env_int("CERT_DEFAULT_VALIDITY_YEARS", 2)
 APPOINTMENT_DAYS_AHEAD = env_int("APPOINTMENT_DAYS_AHEAD", 14)
 # SMS reminders before expiry, in days (R20), and the window in which renewal replaces revocation (R21).
 EXPIRY_REMINDER_DAYS = [int(d) for d in env_list("EXPIRY_REMINDER_DAYS", ["30", "7"])]
+# Within this many days of expiry, renewal replaces revocation (only the urgent reasons remain).
 RENEWAL_INSTEAD_OF_REVOCATION_DAYS = env_int("RENEWAL_INSTEAD_OF_REVOCATION_DAYS", 30)
 
-# --- Registration office desk (README "Registration office (clerk desk)") ----------------
+# --- Registration office desk (docs/reference/desk.md) --------------------------------------
 # The applicant's token at the clerk's workstation: the backend, its PKCS#11 module (per office
 # code if offices differ: "TEH01=/usr/lib/libeTPkcs11.so,ISF01=..."), the SO PIN the office sets
 # on the tokens it initialises, and the key type generated on the token per certificate profile.
@@ -342,76 +420,113 @@ def _env_pairs(name: str) -> dict[str, str]:
     return pairs
 
 
+# Where the applicant's token is reached: in-process, or ramis.desk.agent.AgentTokens (the workstation's token agent).
 OFFICE_TOKEN_BACKEND = env_str("OFFICE_TOKEN_BACKEND", "ramis.desk.workstation.InProcessTokens")
+# The workstation's token driver (PKCS#11 module) for offices not in OFFICE_PKCS11_MODULES.
 OFFICE_PKCS11_MODULE = env_str("OFFICE_PKCS11_MODULE", PKCS11_MODULE)
+# The token driver per office code: TEH01=/usr/lib/libeTPkcs11.so,ISF01=….
 OFFICE_PKCS11_MODULES = _env_pairs("OFFICE_PKCS11_MODULES")
 # The SO PIN each office sets on the tokens it initialises, per office code ("TEH01=…,ISF01=…"):
 # an office's workstations and agents are given only their own office's. OFFICE_TOKEN_SO_PIN is a
 # development fallback for offices not listed; production never uses it (deploy check desk.E001).
 OFFICE_TOKEN_SO_PINS = _env_pairs("OFFICE_TOKEN_SO_PINS")
+# Development fallback SO PIN for offices not in OFFICE_TOKEN_SO_PINS (refused in production: desk.E001).
 OFFICE_TOKEN_SO_PIN = env_str("OFFICE_TOKEN_SO_PIN", "" if PRODUCTION else "12345678")
+# Key generated on the applicant's token per profile: signature=rsa2048,seal=rsa2048 (ec-p256 allowed).
 OFFICE_KEY_TYPES = {"signature": "rsa2048", "seal": "rsa2048"} | _env_pairs("OFFICE_KEY_TYPES")
+# Shortest PIN the applicant may set on a new token.
 OFFICE_TOKEN_PIN_MIN_LENGTH = env_int("OFFICE_TOKEN_PIN_MIN_LENGTH", 6)
 # A clerk's issuance that has not finished after this long is taken as abandoned (crashed process).
 OFFICE_ISSUANCE_TIMEOUT_SECONDS = env_int("OFFICE_ISSUANCE_TIMEOUT_SECONDS", 600)
+# Rows per page of the clerk's queue.
 OFFICE_QUEUE_PAGE_SIZE = env_int("OFFICE_QUEUE_PAGE_SIZE", 25)
 # The CA signs an office's issuance on the `signing` queue; the clerk's page waits this long.
 OFFICE_SIGNING_TIMEOUT_SECONDS = env_int("OFFICE_SIGNING_TIMEOUT_SECONDS", 60)
 # The token agents on the offices' workstations (OFFICE_TOKEN_BACKEND=ramis.desk.agent.AgentTokens):
 # each is a `Workstation` row (URL, sealed secret); the PEM bundle their TLS certificates are
 # checked against; the key their secrets are sealed with (default: derived from SECRET_KEY).
+# PEM bundle the agents' TLS certificates are checked against (empty: the system's CAs).
 OFFICE_AGENT_CA_FILE = env_str("OFFICE_AGENT_CA_FILE", "")
+# Timeout of each call to a token agent (an RSA key generation on a smart card takes seconds).
 OFFICE_AGENT_TIMEOUT_SECONDS = env_int("OFFICE_AGENT_TIMEOUT_SECONDS", 60)
+# Timeout of the issue page's health check of the chosen workstation's agent.
 OFFICE_AGENT_PING_TIMEOUT_SECONDS = env_int("OFFICE_AGENT_PING_TIMEOUT_SECONDS", 3)
+# Key material the workstations' agent secrets are sealed under (empty: derived from SECRET_KEY).
 OFFICE_AGENT_SEALING_KEY = env_str("OFFICE_AGENT_SEALING_KEY", "")
 CELERY_TASK_ROUTES["ramis.desk.tasks.ca_sign"] = CELERY_TASK_ROUTES["ramis.ca.tasks.*"]  # CA_SIGNING_QUEUE
 
 # --- e-Namad (trust seal) -----------------------------------------------------------------
 # A seal is valid this many days from final approval (N18, N22: one or two years).
 ENAMAD_SEAL_VALIDITY_DAYS = env_int("ENAMAD_SEAL_VALIDITY_DAYS", 365)
+# Lifetime of the account activation link, in seconds.
 ENAMAD_ACTIVATION_MAX_AGE_SECONDS = env_int("ENAMAD_ACTIVATION_MAX_AGE_SECONDS", 3 * 24 * 3600)
+# Lifetime of the business e-mail confirmation link, in seconds.
 ENAMAD_EMAIL_LINK_MAX_AGE_SECONDS = env_int("ENAMAD_EMAIL_LINK_MAX_AGE_SECONDS", 3 * 24 * 3600)
 # Reverse SMS / IVR (N5): the numbers the applicant texts or calls, how long a code lives, and
 # the shared secret the SMS gateway and the IVR sign their callbacks with (HMAC-SHA256).
+# The number the owner texts the code to.
 ENAMAD_REVERSE_SMS_NUMBER = env_str("ENAMAD_REVERSE_SMS_NUMBER", "100020003000")
+# The IVR line the owner calls to key a landline code.
 ENAMAD_IVR_NUMBER = env_str("ENAMAD_IVR_NUMBER", "02191002000")
+# Lifetime of a reverse-SMS or IVR code, in seconds.
 ENAMAD_PHONE_CODE_SECONDS = env_int("ENAMAD_PHONE_CODE_SECONDS", 15 * 60)
+# HMAC key of the SMS gateway's and the IVR's callbacks (empty: every callback is refused).
 ENAMAD_INBOUND_SECRET = env_str("ENAMAD_INBOUND_SECRET", "" if PRODUCTION else "dev-inbound-secret")
 # Domain verification (N7): timeouts, size cap, ports, resolver, and (tests/dev only) whether
 # private, loopback and link-local addresses may be fetched.
+# Connect/read timeout of the domain checks, in seconds (a whole fetch takes at most 3×).
 ENAMAD_VERIFY_TIMEOUT_SECONDS = env_int("ENAMAD_VERIFY_TIMEOUT_SECONDS", 5)
+# At most this much of a page is read, in bytes.
 ENAMAD_VERIFY_MAX_BYTES = env_int("ENAMAD_VERIFY_MAX_BYTES", 512 * 1024)
+# Allow private, loopback and link-local targets (tests and local demo only).
 ENAMAD_VERIFY_ALLOW_PRIVATE = env_bool("ENAMAD_VERIFY_ALLOW_PRIVATE", False)
+# Port the domain checks connect to over HTTP.
 ENAMAD_VERIFY_HTTP_PORT = env_int("ENAMAD_VERIFY_HTTP_PORT", 80)
+# Port the domain checks connect to over HTTPS.
 ENAMAD_VERIFY_HTTPS_PORT = env_int("ENAMAD_VERIFY_HTTPS_PORT", 443)
+# Extra trust anchor (PEM) for the TLS check (empty: the system's).
 ENAMAD_VERIFY_CA_FILE = env_str("ENAMAD_VERIFY_CA_FILE", "")
+# The DNS server queried for A and TXT records.
 ENAMAD_DNS_RESOLVER = env_str("ENAMAD_DNS_RESOLVER", "")  # host[:port]; empty: /etc/resolv.conf
 # Domain control by a code e-mailed to info@<domain> (N22): how long a code lives, the wait
 # before another, how many a business (and an address) may be sent a day, wrong tries before a
 # code dies, and how long an e-mailed proof keeps a sealed site's domain control without a
-# lasting mark (the monitor then e-mails a fresh code to confirm again; README "Seal monitoring").
+# lasting mark (the monitor then e-mails a fresh code to confirm again; docs/reference/enamad-seal.md).
+# Lifetime of a code e-mailed to info@ the domain, in seconds.
 ENAMAD_DOMAIN_EMAIL_CODE_SECONDS = env_int("ENAMAD_DOMAIN_EMAIL_CODE_SECONDS", 30 * 60)
+# Wait before another code e-mailed to info@ the domain, in seconds.
 ENAMAD_DOMAIN_EMAIL_RESEND_SECONDS = env_int("ENAMAD_DOMAIN_EMAIL_RESEND_SECONDS", 60)
+# E-mailed domain codes a day per business.
 ENAMAD_DOMAIN_EMAIL_DAILY_LIMIT = env_int("ENAMAD_DOMAIN_EMAIL_DAILY_LIMIT", 5)
+# E-mailed domain codes a day per info@ address.
 ENAMAD_DOMAIN_EMAIL_ADDRESS_DAILY_LIMIT = env_int("ENAMAD_DOMAIN_EMAIL_ADDRESS_DAILY_LIMIT", 10)
+# Wrong tries before an e-mailed domain code dies.
 ENAMAD_DOMAIN_EMAIL_MAX_ATTEMPTS = env_int("ENAMAD_DOMAIN_EMAIL_MAX_ATTEMPTS", 5)
+# An e-mailed proof keeps a seal's domain control without a mark this many days.
 ENAMAD_DOMAIN_EMAIL_PROOF_DAYS = env_int("ENAMAD_DOMAIN_EMAIL_PROOF_DAYS", 90)
+# Answering hours shown on the seal page when a business gives none.
 ENAMAD_SUPPORT_HOURS = env_str("ENAMAD_SUPPORT_HOURS", "شنبه تا چهارشنبه، ۸ تا ۱۶")
 CELERY_BEAT_SCHEDULE["enamad-verify-pending"] = {
     "task": "enamad.tasks.verify_pending_domains", "schedule": 300.0,
 }
 CELERY_BEAT_SCHEDULE["enamad-expire-seals"] = {"task": "enamad.tasks.expire_seals", "schedule": 3600.0}
-# After the seal (README "e-Namad"): monitoring (N18, N21), expiry reminders, complaints (N23).
+# After the seal (docs/reference/enamad-seal.md): monitoring (N18, N21), expiry reminders, complaints (N23).
 ENAMAD_MONITOR_INTERVAL_HOURS = env_int("ENAMAD_MONITOR_INTERVAL_HOURS", 12)  # each seal re-checked this often
+# Days of lapsed domain control before the monitor suspends the seal.
 ENAMAD_MONITOR_GRACE_DAYS = env_int("ENAMAD_MONITOR_GRACE_DAYS", 7)  # lapsed domain control → suspension
 # Failed checks in a row before a star drops, the site counts as unreachable or the grace starts.
 ENAMAD_MONITOR_FAILURES = env_int("ENAMAD_MONITOR_FAILURES", 2)
 if ENAMAD_MONITOR_FAILURES < 1:
     raise ImproperlyConfigured(f"ENAMAD_MONITOR_FAILURES={ENAMAD_MONITOR_FAILURES}: at least 1")
+# Seals per monitoring task.
 ENAMAD_MONITOR_BATCH_SIZE = env_int("ENAMAD_MONITOR_BATCH_SIZE", 200)  # seals per Celery task
+# Network threads per monitoring task.
 ENAMAD_MONITOR_CONCURRENCY = env_int("ENAMAD_MONITOR_CONCURRENCY", 32)  # network threads per task
+# Seals claimed per beat run (every 5 minutes).
 ENAMAD_MONITOR_DISPATCH_LIMIT = env_int("ENAMAD_MONITOR_DISPATCH_LIMIT", 5000)  # seals per beat run
+# Seal expiry reminders (SMS and e-mail), days before expiry.
 ENAMAD_EXPIRY_REMINDER_DAYS = [int(d) for d in env_list("ENAMAD_EXPIRY_REMINDER_DAYS", ["30", "7"])]
+# The holder's deadline to answer a buyer's complaint, in hours.
 ENAMAD_COMPLAINT_ANSWER_HOURS = env_int("ENAMAD_COMPLAINT_ANSWER_HOURS", 96)
 # An answered ticket the holder leaves this many days is closed; they may reopen it as long again.
 ENAMAD_TICKET_CLOSE_DAYS = env_int("ENAMAD_TICKET_CLOSE_DAYS", 7)
@@ -428,8 +543,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 if PRODUCTION:
+    # Production: redirect plain HTTP to HTTPS (except /ca/ and /healthz).
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Production: the HSTS max-age, in seconds.
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -437,11 +554,13 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SECURE_REDIRECT_EXEMPT = [r"^ca/", r"^healthz$"]  # OCSP/CRL are fetched over plain HTTP
 
+# --- Logging ------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Level of the root logger (DEBUG, INFO, WARNING, ERROR).
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }

@@ -1,5 +1,5 @@
 """``AgentTokens``: the applicant's token reached through the token agent on the clerk's
-workstation (``python -m tokens.agent``, README "Token agent on the clerk's workstation").
+workstation (``python -m tokens.agent``, docs/reference/token-agent.md).
 
 Each issuing desk is a :class:`~ramis.desk.models.Workstation` row (its agent's URL and its
 sealed HMAC secret); the clerk chooses the one they sit at and the desk builds this backend for

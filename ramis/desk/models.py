@@ -72,7 +72,7 @@ class WorkstationQuerySet(models.QuerySet):
 
 class Workstation(models.Model):
     """An issuing desk's computer, where the applicant's token is plugged in, and its token agent
-    (``python -m tokens.agent``, README "Token agent on the clerk's workstation").
+    (``python -m tokens.agent``, docs/reference/token-agent.md).
 
     The agent's HMAC secret is made by the server (``desk.services.workstation_add``), shown once
     and stored sealed (AES-256-GCM, :mod:`ramis.desk.sealing`) under a key derived from settings

@@ -121,7 +121,7 @@ class AzBankGatewaysBackend(BasePaymentBackend):
     bank's verify; then to ``payments:callback?tc=<tracking code>``, where ``verify_callback``
     reads the verified record. Tested end to end against ``ramis.requests.devbank`` (Zibal).
 
-    Needs ``pip install '.[bank]'`` and the ``BANK_*`` settings (README "RAMIS requests");
+    Needs ``pip install '.[bank]'`` and the ``BANK_*`` settings (docs/reference/requests.md);
     ``ramis/settings.py`` installs the app and ``ramis/urls.py`` mounts its URLs.
     """
 

@@ -135,7 +135,7 @@ class Command(BaseCommand):
 
     def _seed_office_desk(self) -> None:
         """The clerk desk's demo: the SEO reviewers group (seo in it) and an applicant's SoftHSM
-        token to issue onto (README "Registration office")."""
+        token to issue onto (docs/reference/desk.md)."""
         from django.core.management import call_command
 
         call_command("reviewer_group", "seo", stdout=self.stdout)
