@@ -31,10 +31,11 @@ The HTTP it speaks, for RFC 6960 appendix A and RFC 5019 clients:
   including ``malformedRequest``, ``unauthorized`` and ``tryLater``: the
   bytes :func:`ramis.ca.views.ocsp_responder` returns.
 * A successful answer to ``GET`` carries RFC 5019 §6.2's caching headers:
-  ``Last-Modified`` (producedAt), ``Expires`` (nextUpdate), ``ETag``, and
+  ``Last-Modified`` (thisUpdate), ``Expires`` (nextUpdate), ``ETag``, and
   ``Cache-Control: max-age`` of ``CA_OCSP_CACHE_SECONDS`` (never beyond
   nextUpdate), so an HTTP cache shows a revocation as soon as this tier
-  does. Error answers to ``GET`` say ``no-store``.
+  does. Error answers to ``GET`` say ``no-store``. They are
+  :func:`ramis.ca.responder.http_headers`'s, as on the Django view.
 * Other methods ``405`` (with ``Allow``), another content type ``415``, a
   path outside ``/ca/ocsp/`` ``404``, a longer body ``413``, a chunked body
   ``411``, anything that is not HTTP/1.x ``400`` (then the connection is
@@ -54,16 +55,12 @@ touches a token or holds a PIN.
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import hashlib
 import logging
 import os
 import signal
 import socket
 import time
 from dataclasses import dataclass
-
-from cryptography.x509 import ocsp as c_ocsp
 
 from . import ocsp, responder
 
@@ -83,19 +80,26 @@ STATUS = {200: b"OK", 400: b"Bad Request", 404: b"Not Found", 405: b"Method Not 
 _OK_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/ocsp-response\r\nContent-Length: "
 _KEEP, _CLOSE = b"", b"Connection: close\r\n"
 _KEEP_10 = b"Connection: keep-alive\r\n"  # an HTTP/1.0 client must be told the connection stays
-_NO_STORE = b"Cache-Control: no-store\r\n"
 
 
 def _http_date(timestamp: float) -> bytes:
-    return email.utils.formatdate(timestamp, usegmt=True).encode()
+    return responder.http_date(timestamp).encode()
+
+
+def _encode(headers) -> bytes:
+    return b"".join(f"{name}: {value}\r\n".encode("latin-1") for name, value in headers)
+
+
+# The headers are responder.http_headers()'s, as on the Django view; encoded once (per answer for a success):
+_NO_STORE = _encode(responder.http_headers(ocsp.MALFORMED_REQUEST))  # any error answer's
 
 
 @dataclass(frozen=True)
 class _Cacheable:
-    """RFC 5019 §6.2 headers of one successful answer (all but max-age, which runs down)."""
+    """RFC 5019 §6.2 headers of one successful answer (all but Cache-Control, whose max-age runs down)."""
 
     headers: bytes
-    next_update: float  # time.time() of nextUpdate
+    dates: responder.AnswerDates
 
 
 _cacheable: dict[bytes, _Cacheable] = {}
@@ -104,14 +108,8 @@ _cacheable: dict[bytes, _Cacheable] = {}
 def _cacheable_headers(der: bytes) -> _Cacheable:
     found = _cacheable.get(der)
     if found is None:
-        resp = c_ocsp.load_der_ocsp_response(der)
-        next_update = resp.next_update_utc.timestamp() if resp.next_update_utc else time.time()
-        found = _Cacheable(
-            b"Last-Modified: " + _http_date(resp.produced_at_utc.timestamp()) + b"\r\n"
-            b"Expires: " + _http_date(next_update) + b"\r\n"
-            b'ETag: "' + hashlib.sha256(der).hexdigest()[:32].encode() + b'"\r\n',
-            next_update,
-        )
+        dates = responder.answer_dates(der)
+        found = _Cacheable(_encode(dates.fixed), dates)
         if len(_cacheable) >= responder.MAX_CACHED:
             _cacheable.clear()
         _cacheable[der] = found
@@ -381,10 +379,8 @@ class _Connection(asyncio.Protocol):
             head = _OK_HEAD + str(len(raw)).encode() + b"\r\n" + tier.date + _NO_STORE
         else:
             meta = _cacheable_headers(raw)
-            max_age = max(0, min(responder.cache_seconds(), int(meta.next_update - tier.now)))
             head = (_OK_HEAD + str(len(raw)).encode() + b"\r\n" + tier.date + meta.headers
-                    + b"Cache-Control: public, max-age=" + str(max_age).encode()
-                    + b", no-transform, must-revalidate\r\n")
+                    + b"Cache-Control: " + responder.cache_control(meta.dates, tier.now).encode() + b"\r\n")
         if keep is None:
             self.transport.write(head + _CLOSE + b"\r\n" + (b"" if method == b"HEAD" else raw))
             self.closing = True

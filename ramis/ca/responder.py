@@ -26,10 +26,14 @@ Nothing here touches a token. Three cases:
 
 from __future__ import annotations
 
+import email.utils
+import hashlib
 import logging
 import threading
 import time
+from dataclasses import dataclass
 
+from cryptography.x509 import ocsp as c_ocsp
 from django.conf import settings
 from django.core.cache import cache
 
@@ -56,11 +60,64 @@ def cache_seconds() -> int:
     return int(getattr(settings, "CA_OCSP_CACHE_SECONDS", 20))
 
 
+@dataclass(frozen=True)
+class AnswerDates:
+    """What the HTTP headers of one successful answer are made of (see :func:`http_headers`)."""
+
+    fixed: tuple[tuple[str, str], ...]  # Last-Modified (thisUpdate), Expires (nextUpdate), ETag
+    next_update: float  # nextUpdate as time.time(); thisUpdate if the answer has none (never cached)
+
+
+_dates: dict[bytes, AnswerDates] = {}
+
+
+def http_date(timestamp: float) -> str:
+    return email.utils.formatdate(timestamp, usegmt=True)
+
+
+def answer_dates(raw: bytes) -> AnswerDates:
+    """The RFC 5019 §6.2 headers of a successful answer that do not change with time (parsed once per answer)."""
+    found = _dates.get(raw)
+    if found is None:
+        resp = c_ocsp.load_der_ocsp_response(raw)
+        this_update = resp.this_update_utc.timestamp()
+        next_update = resp.next_update_utc.timestamp() if resp.next_update_utc else this_update
+        found = AnswerDates(
+            (("Last-Modified", http_date(this_update)),
+             ("Expires", http_date(next_update)),
+             ("ETag", '"' + hashlib.sha256(raw).hexdigest()[:32] + '"')),
+            next_update,
+        )
+        if len(_dates) >= MAX_CACHED:
+            _dates.clear()
+        _dates[raw] = found
+    return found
+
+
+def cache_control(dates: AnswerDates, now: float) -> str:
+    """``max-age`` is ``CA_OCSP_CACHE_SECONDS``, never beyond nextUpdate (RFC 5019 §6.2)."""
+    max_age = max(0, min(cache_seconds(), int(dates.next_update - now)))
+    return f"public, max-age={max_age}, no-transform, must-revalidate"
+
+
+def http_headers(raw: bytes, now: float | None = None) -> list[tuple[str, str]]:
+    """The caching headers of the answer ``raw`` to a GET, the same on every front (the Django view,
+    ``ramis.ca.wsgi``, ``manage.py ca ocsp-serve``): RFC 5019 §6.2's ``Last-Modified`` (thisUpdate),
+    ``Expires`` (nextUpdate), ``ETag`` (a hash of the bytes) and ``Cache-Control``; an error answer
+    (malformedRequest, tryLater, ...) is not to be cached: ``Cache-Control: no-store``. A POST's answer
+    carries none of them (RFC 5019 §5: not for HTTP caches)."""
+    if raw in ERRORS:
+        return [("Cache-Control", "no-store")]
+    dates = answer_dates(raw)
+    return [*dates.fixed, ("Cache-Control", cache_control(dates, time.time() if now is None else now))]
+
+
 def clear_cache() -> None:
     global _issuers_loaded
     with _lock:
         _cache.clear()
         _parsed.clear()
+        _dates.clear()
         _issuers.clear()
         _issuers_loaded = 0.0
 

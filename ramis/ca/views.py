@@ -52,6 +52,7 @@ def ocsp_responder(request, slug: str, encoded: str | None = None) -> HttpRespon
         return HttpResponseNotAllowed(["GET", "POST"])
     raw = responder.answer(body)
     resp = HttpResponse(raw, content_type="application/ocsp-response")
-    if request.method == "GET" and raw not in responder.ERRORS:
-        resp["Cache-Control"] = f"public, max-age={responder.cache_seconds()}"
+    if request.method == "GET":  # RFC 5019 §6.2, the same headers as every other front's
+        for name, value in responder.http_headers(raw):
+            resp[name] = value
     return resp

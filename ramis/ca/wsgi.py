@@ -53,7 +53,7 @@ def application(environ, start_response):
     if raw == ocsp.INTERNAL_ERROR:
         close_old_connections()  # e.g. the database went away: reconnect next time
     headers = [("Content-Type", "application/ocsp-response"), ("Content-Length", str(len(raw)))]
-    if method == "GET" and raw not in responder.ERRORS:
-        headers.append(("Cache-Control", f"public, max-age={responder.cache_seconds()}"))
+    if method == "GET":  # RFC 5019 §6.2, the same headers as every other front's
+        headers.extend(responder.http_headers(raw))
     start_response("200 OK", headers)
     return [raw]

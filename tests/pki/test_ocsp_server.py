@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import email.utils
+import hashlib
 import os
 import signal
 import socket
@@ -110,12 +111,7 @@ def test_answers_are_the_views_bytes_with_rfc5019_headers_on_get(server, client)
     for path in (OCSP_PATH + encoded, OCSP_PATH + quote(encoded, safe=""), "/ca/ocsp/root/" + encoded):
         status, headers, body = one(server.port, f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
         assert (status, body) == (200, via_view), path
-    resp = c_ocsp.load_der_ocsp_response(via_view)
-    assert headers["expires"] == email.utils.format_datetime(resp.next_update_utc, usegmt=True)
-    assert headers["last-modified"] == email.utils.format_datetime(resp.produced_at_utc, usegmt=True)
-    assert headers["cache-control"] == (f"public, max-age={responder.cache_seconds()}, no-transform, "
-                                        "must-revalidate")
-    assert headers["etag"].startswith('"') and len(headers["etag"]) == 34
+    assert_rfc5019_headers(headers, via_view)
     assert abs(email.utils.parsedate_to_datetime(headers["date"]).timestamp() - time.time()) < 5
 
     status, headers, body = one(server.port, f"HEAD {OCSP_PATH}{encoded} HTTP/1.1\r\nHost: x\r\n"
@@ -127,6 +123,73 @@ def test_answers_are_the_views_bytes_with_rfc5019_headers_on_get(server, client)
         assert one(server.port, post(bad))[2] == ocsp.MALFORMED_REQUEST
     status, headers, body = one(server.port, b"GET /ca/ocsp/issuing/%%% HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert (status, body, headers["cache-control"]) == (200, ocsp.MALFORMED_REQUEST, "no-store")
+
+
+def assert_rfc5019_headers(headers: dict[str, str], raw: bytes) -> None:
+    """RFC 5019 §6.2's headers of a successful GET answer agree with the OCSP response ``raw`` itself."""
+    resp = c_ocsp.load_der_ocsp_response(raw)
+    assert headers["last-modified"] == email.utils.format_datetime(resp.this_update_utc, usegmt=True)
+    assert headers["expires"] == email.utils.format_datetime(resp.next_update_utc, usegmt=True)
+    assert headers["etag"] == '"' + hashlib.sha256(raw).hexdigest()[:32] + '"'
+    public, max_age, *rest = [p.strip() for p in headers["cache-control"].split(",")]
+    assert (public, rest) == ("public", ["no-transform", "must-revalidate"]) and max_age.startswith("max-age=")
+    left = resp.next_update_utc.timestamp() - time.time()
+    assert 0 <= int(max_age.removeprefix("max-age=")) <= min(responder.cache_seconds(), left)
+    assert int(max_age.removeprefix("max-age=")) >= min(responder.cache_seconds(), left) - 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_front_sends_the_same_rfc5019_headers_on_get(server, client):
+    """The Django view, ramis.ca.wsgi and ocsp-serve: one function's headers (responder.http_headers)."""
+    import io
+
+    from ramis.ca import wsgi
+
+    _root, issuing = services.ca_init(actor=None)
+    req = request_for(issuing, issue().serial)
+    encoded = base64.b64encode(req).decode()
+    via_django = client.get(OCSP_PATH + encoded)
+    raw = via_django.content
+    assert via_django.status_code == 200 and status_of(raw) == c_ocsp.OCSPCertStatus.GOOD
+    django_headers = {k.lower(): v for k, v in via_django.headers.items()}
+    assert_rfc5019_headers(django_headers, raw)
+
+    status, served, body = one(server.port, f"GET {OCSP_PATH}{encoded} HTTP/1.1\r\nHost: x\r\n"
+                                            "Connection: close\r\n\r\n".encode())
+    assert (status, body) == (200, raw)
+    assert_rfc5019_headers(served, raw)
+    seen = {}
+    assert b"".join(wsgi.application({"PATH_INFO": OCSP_PATH + encoded, "REQUEST_METHOD": "GET",
+                                      "wsgi.input": io.BytesIO()},
+                                     lambda st, h: seen.update({k.lower(): v for k, v in h}))) == raw
+    assert_rfc5019_headers(seen, raw)
+    fixed = ("last-modified", "expires", "etag")
+    assert [django_headers[h] for h in fixed] == [served[h] for h in fixed] == [seen[h] for h in fixed]
+
+    # POST answers are not for HTTP caches: no caching headers on either front
+    posted = client.post(OCSP_PATH, req, content_type="application/ocsp-request")
+    assert posted.content == raw and not {"cache-control", "expires", "etag"} & {k.lower() for k in posted.headers}
+    # an error answer to GET: no-store on every front
+    bad = client.get(OCSP_PATH + "%25%25%25")
+    assert (bad.content, bad.headers["Cache-Control"]) == (ocsp.MALFORMED_REQUEST, "no-store")
+    assert "Expires" not in bad.headers and "ETag" not in bad.headers
+    status, served, body = one(server.port, b"GET /ca/ocsp/issuing/%%% HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert (body, served["cache-control"]) == (ocsp.MALFORMED_REQUEST, "no-store") and "expires" not in served
+
+
+@pytest.mark.django_db(transaction=True)
+def test_max_age_never_reaches_past_next_update(settings):
+    _root, issuing = services.ca_init(actor=None)
+    req = request_for(issuing, issue().serial)
+    raw = responder.answer(req)
+    next_update = c_ocsp.load_der_ocsp_response(raw).next_update_utc.timestamp()
+    settings.CA_OCSP_CACHE_SECONDS = 20
+    at = dict(responder.http_headers(raw, now=next_update - 7.5))
+    assert at["Cache-Control"] == "public, max-age=7, no-transform, must-revalidate"
+    assert dict(responder.http_headers(raw, now=next_update + 60))["Cache-Control"].startswith("public, max-age=0,")
+    assert dict(responder.http_headers(raw, now=next_update - 3600))["Cache-Control"].startswith(
+        "public, max-age=20,")
+    assert at["Expires"] == email.utils.formatdate(next_update, usegmt=True)
 
 
 @pytest.mark.django_db(transaction=True)
