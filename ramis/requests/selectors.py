@@ -79,6 +79,31 @@ def get_certificate_for_applicant(user, pk: int) -> Certificate:
         raise Http404 from None
 
 
+def can_view_certificate(user, certificate: Certificate) -> bool:
+    """X7, X9: the holder, a clerk of the issuing office, or a reviewer who may view certificates;
+    every one of them with a verified second factor in this session."""
+    if not (getattr(user, "is_authenticated", False) and user.is_verified()):
+        return False
+    if certificate.holder.user_id == user.pk:
+        return True
+    if not user.is_staff:
+        return False
+    return is_clerk_of(user, certificate.office_id) or user.has_perm("certrequests.view_certificate")
+
+
+def get_certificate_for_user(user, pk: int) -> Certificate:
+    """The certificate page's fetch-and-authorise: 404 for anyone ``can_view_certificate`` refuses."""
+    try:
+        certificate = Certificate.objects.select_related(
+            "holder", "role", "role__company", "office", "request", "request__token_model", "superseded_by__request",
+        ).get(pk=pk)
+    except (Certificate.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if not can_view_certificate(user, certificate):
+        raise Http404
+    return certificate
+
+
 def can_view_request_files(user, req: CertificateRequest) -> bool:
     """X7/X8: the applicant, a clerk of the request's office, or a reviewer (view permission),
     staff only with a verified second factor."""

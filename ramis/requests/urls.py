@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import certificate_views, views
 
 app_name = "requests"
 
@@ -15,6 +15,12 @@ urlpatterns = [
     path("requests/<int:pk>/receipt.pdf", views.receipt_pdf, name="receipt"),
     path("requests/<int:pk>/appointment/", views.appointment, name="appointment"),
     path("documents/<int:pk>/", views.document_view, name="document"),
+    path("certificates/<int:pk>/", certificate_views.certificate_page, name="certificate"),
+    path("certificates/<int:pk>/certificate.<slug:fmt>", certificate_views.certificate_download,
+         name="certificate_download"),
+    path("certificates/<int:pk>/details.pdf", certificate_views.certificate_details_pdf, name="certificate_pdf"),
+    path("certificates/<int:pk>/request-summary.pdf", certificate_views.request_summary_pdf,
+         name="request_summary_pdf"),
     path("certificates/<int:pk>/renew/", views.certificate_renew, name="renew"),
     path("certificates/<int:pk>/revoke/", views.certificate_revoke, name="revoke"),
 ]
