@@ -57,8 +57,17 @@ def logo(request):
     return response
 
 
+def invalid_seal(request) -> HttpResponse:
+    """A wrong, forged or withdrawn seal link: a plain Persian page (status 404) that says this
+    seal is not valid and names no business, so a forger learns nothing from it."""
+    return render(request, "enamad/seal_invalid.html", status=404)
+
+
 def page(request):
-    seal = selectors.seal_for_page(request.GET.get("id", ""), request.GET.get("Code", ""))
+    try:
+        seal = selectors.seal_for_page(request.GET.get("id", ""), request.GET.get("Code", ""))
+    except Http404:
+        return invalid_seal(request)
     business = seal.business
     referrer = request_site_host(request)
     own_host = request.get_host().rsplit(":", 1)[0]
@@ -78,7 +87,10 @@ def page(request):
 def complaint(request):
     """Anyone can complain about a seal holder from its seal page; captcha and a per-address
     limit keep it from being flooded."""
-    seal = selectors.seal_for_page(request.GET.get("id", ""), request.GET.get("Code", ""))
+    try:
+        seal = selectors.seal_for_page(request.GET.get("id", ""), request.GET.get("Code", ""))
+    except Http404:
+        return invalid_seal(request)
     form = ComplaintForm(request.POST if request.method == "POST" else None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         ip = request.META.get("REMOTE_ADDR", "")

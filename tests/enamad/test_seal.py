@@ -146,9 +146,19 @@ def test_seal_page_direct_visit_has_no_warning(client, seal):
     assert 'id="seal-warning"' not in page
 
 
-def test_seal_page_unknown_is_404(client, seal):
-    assert client.get(f"/trustseal/?id={seal.number}&Code={'x' * 32}").status_code == 404
-    assert client.get("/trustseal/?id=zz&Code=x").status_code == 404
+@pytest.mark.parametrize("query", ["id={number}&Code=" + "x" * 32, "id={number}&Code=bad", "id=1&Code=bad",
+                                   "id=999999&Code={code}", "id=zz&Code=x", ""])
+def test_a_wrong_or_forged_seal_link_says_the_seal_is_not_valid(client, seal, query):
+    """A Persian page (404) that says plainly the seal is not valid, and reveals nothing of the
+    business the number or code would belong to."""
+    url = "/trustseal/?" + query.format(number=seal.number, code=seal.code)
+    for response in (client.get(url), client.get(url.replace("/trustseal/?", "/trustseal/complaint/?"))):
+        assert response.status_code == 404
+        page = response.content.decode()
+        assert 'id="seal-invalid"' in page and "این نماد معتبر نیست" in page
+        business = seal.business
+        for secret in (business.name, business.domain, seal.code, business.account.display_name):
+            assert secret not in page
 
 
 def test_registry_search_and_pagination(client, account, django_assert_max_num_queries):
