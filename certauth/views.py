@@ -15,6 +15,7 @@ from django_otp import login as otp_login
 from django_otp import match_token
 
 from ramis.common import audit
+from ramis.common.homes import homes_for
 
 from . import services
 from .decorators import staff_required
@@ -130,10 +131,27 @@ def staff_login_view(request):
             audit.record(actor=user, target=user, event="staff.logged_in", request=request)
             if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
                 next_url = ""
-            return redirect(next_url or reverse("certauth:staff_home"))
+            return redirect(next_url or _landing(user))
     return render(request, "certauth/staff_login.html", {"form": form, "next": next_url})
+
+
+def _is_admin_user(user) -> bool:
+    return user.is_superuser or user.has_perm("registry.review_role")
+
+
+def _landing(user) -> str:
+    """Where a staff member lands after login: their one desk (opened on their own tab), or the
+    staff home listing each of their desks with its waiting work."""
+    homes = homes_for(user)
+    if len(homes) == 1 and not _is_admin_user(user):
+        return homes[0].url
+    return reverse("certauth:staff_home")
 
 
 @staff_required
 def staff_home(request):
-    return render(request, "certauth/staff_home.html")
+    """Every desk the user has, with its waiting work counted; the admin for reviewers; and, for
+    staff with no role yet, who to ask (never a page with nothing to do)."""
+    return render(request, "certauth/staff_home.html", {
+        "homes": homes_for(request.user), "is_admin": _is_admin_user(request.user),
+    })

@@ -113,6 +113,39 @@ STAFF_QUEUES = {
 }
 
 
+# The parts of the staff desk and who opens them: the business files (queue, file page,
+# identity documents, licences) to those who review files, tickets to ticket staff, complaints
+# (with the complainant's contact details) to those who handle complaints. Any of these opens
+# the dashboard.
+DESK_ROLES = {
+    "files": ("enamad.review_business", "enamad.review_documents", "enamad.approve_business"),
+    "tickets": ("enamad.answer_ticket", "enamad.approve_change"),
+    "complaints": ("enamad.handle_complaint",),
+}
+
+
+def desk_roles(user) -> dict[str, bool]:
+    return {role: any(user.has_perm(perm) for perm in perms) for role, perms in DESK_ROLES.items()}
+
+
+def default_queue(user) -> str:
+    """The files tab a staff member's desk opens on: the expert's review, the manager's final
+    review, the document officer's physical documents."""
+    if user.has_perm("enamad.review_business"):
+        return "review"
+    if user.has_perm("enamad.approve_business"):
+        return "manager"
+    if user.has_perm("enamad.review_documents"):
+        return "documents"
+    return "review"
+
+
+def staff_queue_counts() -> dict[str, int]:
+    """How many files each tab of the staff desk holds: one query."""
+    return Business.objects.aggregate(**{name: Count("pk", filter=Q(status__in=states))
+                                         for name, states in STAFF_QUEUES.items()})
+
+
 def staff_queue(queue: str) -> QuerySet[Business]:
     states = STAFF_QUEUES.get(queue, STAFF_QUEUES["review"])
     return (Business.objects.filter(status__in=states).select_related("account")

@@ -43,12 +43,13 @@ QUEUE_LABELS = [("review", "بررسی کارشناس"), ("documents", "مدار
 
 @enamad_staff_required(role="files")
 def queue(request):
-    name = request.GET.get("q", "review")
+    name = request.GET.get("q") or selectors.default_queue(request.user)
     if name not in selectors.STAFF_QUEUES:
-        name = "review"
+        name = selectors.default_queue(request.user)
     businesses = selectors.staff_queue(name)[:200]
+    counts = selectors.staff_queue_counts()
     return render(request, "enamad/staff/queue.html", {"businesses": businesses, "queue": name,
-                                                        "queues": QUEUE_LABELS})
+                                                        "queues": [(k, label, counts[k]) for k, label in QUEUE_LABELS]})
 
 
 def _business(pk: int) -> Business:

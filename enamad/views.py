@@ -99,24 +99,9 @@ def account_required(view):
     return wrapper
 
 
-# The parts of the staff desk and who opens them: the business files (queue, file page,
-# identity documents, licences) to those who review files, tickets to ticket staff, complaints
-# (with the complainant's contact details) to those who handle complaints. Any of these opens
-# the dashboard.
-DESK_ROLES = {
-    "files": ("enamad.review_business", "enamad.review_documents", "enamad.approve_business"),
-    "tickets": ("enamad.answer_ticket", "enamad.approve_change"),
-    "complaints": ("enamad.handle_complaint",),
-}
-
-
-def desk_roles(user) -> dict[str, bool]:
-    return {role: any(user.has_perm(perm) for perm in perms) for role, perms in DESK_ROLES.items()}
-
-
 def enamad_staff_required(view=None, *, role: str | None = None):
     """Staff who logged in with password + TOTP and hold at least one e-Namad permission; with
-    ``role``, one of that part's permissions (``DESK_ROLES``). Otherwise 403. The page gets
+    ``role``, one of that part's permissions (``selectors.DESK_ROLES``). Otherwise 403. The page gets
     ``request.desk_roles`` to hide links its user cannot open."""
     if view is None:
         return lambda inner: enamad_staff_required(inner, role=role)
@@ -126,7 +111,7 @@ def enamad_staff_required(view=None, *, role: str | None = None):
         user = request.user
         if not (user.is_authenticated and user.is_staff and user.is_verified()):
             return redirect_to_login(request.get_full_path(), reverse("certauth:staff_login"))
-        roles = desk_roles(user)
+        roles = selectors.desk_roles(user)
         if not any(roles.values()) or (role is not None and not roles[role]):
             raise PermissionDenied
         request.desk_roles = roles

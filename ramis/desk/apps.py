@@ -10,4 +10,7 @@ class DeskConfig(AppConfig):
     verbose_name = "میز کار دفتر ثبت‌نام"
 
     def ready(self):
-        from . import checks  # noqa: F401 - registers the deploy checks
+        from . import (
+            checks,  # noqa: F401 - registers the deploy checks
+            homes,  # noqa: F401 - registers the clerk's home
+        )
