@@ -14,6 +14,8 @@ urlpatterns = [
     path("requests/<int:pk>/pay/", views.payment_start, name="pay"),
     path("requests/<int:pk>/receipt.pdf", views.receipt_pdf, name="receipt"),
     path("requests/<int:pk>/appointment/", views.appointment, name="appointment"),
+    path("requests/<int:pk>/appointment/slip/", views.appointment_slip, name="appointment_slip"),
+    path("requests/<int:pk>/appointment.ics", views.appointment_calendar, name="appointment_ics"),
     path("documents/<int:pk>/", views.document_view, name="document"),
     path("certificates/<int:pk>/", certificate_views.certificate_page, name="certificate"),
     path("certificates/<int:pk>/certificate.<slug:fmt>", certificate_views.certificate_download,

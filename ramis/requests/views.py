@@ -18,7 +18,7 @@ from ramis.common.uploads import serve_private
 from ramis.offices.models import RegistrationOffice
 from ramis.registry.models import Role
 
-from . import forms, selectors, services
+from . import forms, lifecycle, selectors, services
 from .models import (
     CertificateRequest,
     CertificateType,
@@ -207,6 +207,7 @@ def request_detail(request, pk: int):
         "notes": selectors.open_return_notes(req) if req.status == Status.RETURNED else [],
         "can_cancel": req.status in CertificateRequest.CANCELLABLE, "paid": req.status in CertificateRequest.PAID,
         "refunds": req.refunds.select_related("invoice", "payment"), "steps": STEPS,
+        "lifecycle": lifecycle.strip(req),
     })
 
 
@@ -286,6 +287,30 @@ def appointment(request, pk: int):
     return render(request, "requests/appointment.html", {
         "req": req, "free": free, "form": form, "current": current,
     })
+
+
+def _active_appointment_or_404(request, pk: int):
+    req = selectors.get_request_for_applicant(request.user, pk)
+    appointment = selectors.active_appointment(req)
+    if appointment is None:
+        raise Http404
+    return req, appointment
+
+
+@applicant_required
+def appointment_slip(request, pk: int):
+    """A printable slip of the booked appointment: when, where, what to bring."""
+    req, appointment = _active_appointment_or_404(request, pk)
+    return render(request, "requests/appointment_slip.html", {"req": req, "appointment": appointment})
+
+
+@applicant_required
+def appointment_calendar(request, pk: int):
+    """The booked appointment as an .ics file for the holder's calendar."""
+    req, appointment = _active_appointment_or_404(request, pk)
+    response = HttpResponse(lifecycle.appointment_ics(appointment), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="appointment-{req.reference}.ics"'
+    return response
 
 
 # --- certificates: renew and revoke (R17, R19, R20) ---------------------------------------------------
