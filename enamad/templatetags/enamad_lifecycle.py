@@ -1,0 +1,12 @@
+"""``{% file_lifecycle business %}``: the e-Namad file's lifecycle strip (``enamad.lifecycle``)."""
+
+from django import template
+
+from enamad import lifecycle
+
+register = template.Library()
+
+
+@register.inclusion_tag("enamad/_lifecycle.html")
+def file_lifecycle(business):
+    return lifecycle.strip(business.status)
