@@ -1,6 +1,10 @@
 """Issue 13, as a person sees it: the holder goes from the panel to the certificate page, reads
-it, takes the certificate and its chain away, at desktop width and on a 390 px phone; a visitor
+it, takes the certificate and its chain away, at desktop width and on a 390 px phone (and,
+before issuance, follows the request's lifecycle strip and takes the appointment slip and its
+calendar file); a visitor
 who follows a forged seal link is told plainly the seal is not valid."""
+
+import re
 
 import pytest
 from cryptography.hazmat.primitives.serialization import pkcs7
@@ -23,13 +27,30 @@ def _fits(page) -> bool:
 def test_holder_opens_reads_and_downloads_the_certificate(page, shot, live_server, applicant_person, office,
                                                           clerk, catalogue):  # noqa: F811
     req = advance(make_draft(applicant_person, office, catalogue=catalogue), "awaiting_issuance", clerk=clerk)
+    client = login_applicant(Client(), applicant_person)
+    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
+                               "url": live_server.url}])
+
+    # before issuance: the request's lifecycle strip, the printable slip and the calendar file
+    page.set_viewport_size(PHONE)
+    page.goto(f"/panel/requests/{req.pk}/")
+    strip = page.locator("#lifecycle")
+    expect(strip.locator("li.current")).to_have_text(re.compile("صدور گواهی"))
+    expect(strip.locator("li.done")).to_have_count(4)
+    assert _fits(page)
+    shot(page, "request-lifecycle-390")
+    with page.expect_download() as download:
+        page.locator("#ics-link").click()
+    assert b"BEGIN:VEVENT" in open(download.value.path(), "rb").read()
+    page.goto(f"/panel/requests/{req.pk}/appointment/slip/")
+    expect(page.locator("#slip")).to_contain_text(req.reference)
+    shot(page, "appointment-slip-390")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
     issued = issue_test_certificate("signature")
     certificate = services.request_mark_issued(request_id=req.pk, actor=clerk, serial=issued.serial_hex,
                                                not_before=issued.not_before, not_after=issued.not_after,
                                                token_serial="TK-00042")
-    client = login_applicant(Client(), applicant_person)
-    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                               "url": live_server.url}])
 
     page.goto("/panel/")
     page.locator("#certificates").get_by_role("link", name="صفحه گواهی و دریافت").click()
