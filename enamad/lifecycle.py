@@ -33,3 +33,28 @@ def strip(status: str) -> dict:
     keys = [key for key, _ in STEPS]
     return {"steps": STEPS, "done": keys[:count], "current": keys[count] if count < len(keys) else "",
             "note": _NOTES.get(BusinessStatus(status), "")}
+
+
+# What the owner does next with a file in each status (the panel's "next step").
+OWNER_NEXT = {
+    BusinessStatus.DRAFT: "پرونده را کامل و برای بررسی ارسال کنید.",
+    BusinessStatus.DEFICIENT: "نقص اعلام‌شده را برطرف و پرونده را دوباره ارسال کنید.",
+    BusinessStatus.DOCUMENTS_REJECTED: "مدارک فیزیکی را اصلاح و دوباره ارسال کنید.",
+    BusinessStatus.PHYSICAL_DOCUMENTS: "مدارک فیزیکی را بفرستید؛ کارشناس آن‌ها را بررسی می‌کند.",
+}
+
+
+def owner_next_step(*, identity_steps, businesses, complaints_to_answer: int) -> tuple[str, str, str]:
+    """(what to do, link name, link argument) for the shop owner's panel: identity first, then a
+    file that waits on the owner, then complaints; empty when nothing waits on them."""
+    for _key, label, ok, url in identity_steps:
+        if not ok:
+            return f"احراز هویت: {label}", url, ""
+    if not businesses:
+        return "نخستین کسب‌وکار خود را بیفزایید.", "enamad:business_new", ""
+    for business in businesses:
+        if business.status in OWNER_NEXT:
+            return f"{business.domain}: {OWNER_NEXT[BusinessStatus(business.status)]}", "enamad:business", business.pk
+    if complaints_to_answer:
+        return "به شکایت‌های خریداران پاسخ دهید.", "enamad:complaints", ""
+    return "", "", ""

@@ -23,7 +23,7 @@ from ramis.common.errors import InvalidTransition
 from ramis.common.pdf import render_pdf
 from ramis.common.uploads import serve_private
 
-from . import selectors, services
+from . import lifecycle, selectors, services
 from .domains import control_email_address
 from .forms import (
     GOVERNMENT_FIELDS,
@@ -237,7 +237,10 @@ def panel(request):
     businesses = account.businesses.select_related("seal").order_by("-id")
     complaints_to_answer = Complaint.objects.filter(
         business__account=account, status__in=[ComplaintStatus.AWAITING_ANSWER, ComplaintStatus.OVERDUE]).count()
+    text, url_name, arg = lifecycle.owner_next_step(identity_steps=steps, businesses=list(businesses),
+                                                    complaints_to_answer=complaints_to_answer)
     return render(request, "enamad/panel.html", {
+        "next_step": text, "next_url": (reverse(url_name, args=[arg]) if arg else reverse(url_name)) if text else "",
         "complaints_to_answer": complaints_to_answer,
         "open_tickets": account.tickets.exclude(status=TicketStatus.CLOSED).count(),
         "account": account, "steps": steps, "businesses": businesses,

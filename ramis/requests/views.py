@@ -41,6 +41,8 @@ STEPS = [
 STEP_KEYS = [key for key, _ in STEPS]
 
 EVENT_LABELS = selectors.EVENT_LABELS
+# The statuses in which a request waits on its applicant (the panel's "next step").
+APPLICANT_ACTS = (Status.DRAFT, Status.RETURNED, Status.AWAITING_PAYMENT, Status.AWAITING_APPOINTMENT)
 
 
 def _done_steps(req: CertificateRequest) -> list[str]:
@@ -83,6 +85,7 @@ def panel(request):
     offices = RegistrationOffice.objects.active()
     return render(request, "requests/panel.html", {
         "person": person, "roles": roles, "requests": reqs, "certificates": certificates, "offices": offices,
+        "waiting_on_me": next((req for req in reqs if req.status in APPLICANT_ACTS), None),
     })
 
 

@@ -47,3 +47,15 @@ def test_the_manager_sees_the_strip_on_the_file(business, enamad_manager):
     html = staff_client(Client(), enamad_manager).get(
         reverse("enamad:staff_business", args=[business.pk])).content.decode()
     assert _strip(html) == (["ارسال پرونده", "بررسی کارشناس", "مدارک فیزیکی"], "بررسی مدیر")
+
+
+def test_the_owners_panel_says_the_next_step(owner_client, business):
+    html = owner_client.get(reverse("enamad:panel")).content.decode()
+    box = html[html.index('id="next-step"'):html.index("</section>", html.index('id="next-step"'))]
+    assert reverse("enamad:business", args=[business.pk]) in box and "ارسال کنید" in box
+    _set(business, BusinessStatus.UNDER_REVIEW)
+    html = owner_client.get(reverse("enamad:panel")).content.decode()
+    assert "کاری منتظر شما نیست" in html
+    _set(business, BusinessStatus.DEFICIENT)
+    html = owner_client.get(reverse("enamad:panel")).content.decode()
+    assert "نقص اعلام‌شده را برطرف" in html

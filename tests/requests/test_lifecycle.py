@@ -81,3 +81,12 @@ def test_slip_and_calendar_are_the_applicants_only(booked, other_applicant_clien
     draft = make_draft(applicant_person, office, catalogue=catalogue)
     client = login_applicant(Client(), applicant_person)
     assert client.get(reverse("requests:appointment_slip", args=[draft.pk])).status_code == 404
+
+
+def test_the_panel_opens_on_the_applicants_next_step(applicant_client, applicant_person, office, clerk, catalogue):
+    html = applicant_client.get(reverse("requests:panel")).content.decode()
+    assert "«درخواست جدید» را بزنید" in html[html.index('id="next-step"'):]
+    req = advance(make_draft(applicant_person, office, catalogue=catalogue), "awaiting_payment", clerk=clerk)
+    html = applicant_client.get(reverse("requests:panel")).content.decode()
+    box = html[html.index('id="next-step"'):html.index("</section>", html.index('id="next-step"'))]
+    assert reverse("requests:detail", args=[req.pk]) in box and "پرداخت" in box
