@@ -33,7 +33,7 @@ def ca(*args: str) -> str:
 
 def panel_row(client, certificate) -> str:
     html = client.get(reverse("requests:panel")).content.decode()
-    return html.split(f'<td dir="ltr" class="serial">{certificate.serial}</td>')[1].split("</tr>")[0]
+    return html.split(f'>{certificate.serial}</a>')[1].split("</tr>")[0]  # the row after the serial's link
 
 
 def desk_status(clerk, certificate) -> str:
