@@ -20,6 +20,17 @@ Facts measured on python-pkcs11 0.10 + SoftHSM 2.6 that shape this module:
 * Tokens are initialised in-process with ``C_InitToken`` through ctypes on the
   same loaded module (:mod:`tokens.ckinit`) and ``C_InitPIN`` as the SO: no
   vendor tool, no PIN on a command line.
+* SoftHSM rewrites a token's ``token.object`` on **every successful C_Login**
+  (the token flags), truncating it before it writes; another process that reads
+  it meanwhile (its C_Initialize scan, C_GetTokenInfo, its own login) sees no
+  token (``NoSuchToken``) or ``CKR_GENERAL_ERROR``. Measured: 8 processes
+  started together, each opening the token, failed ~3 in 8 every round. So every
+  call that reads or writes SoftHSM's token store outside a signature (loading,
+  re-initialising, lookup, login, token and object creation) also holds an
+  exclusive lock on ``<token dir>.lock`` shared by the processes
+  (:func:`store_locked`), and a token looked up and not found is rescanned a
+  few times with a growing pause (another program, ``softhsm2-util`` or
+  ``pkcs11-tool``, does not take our lock).
 
 Nothing here imports Django: the Django app wraps it.
 """
@@ -27,9 +38,11 @@ Nothing here imports Django: the Django app wraps it.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hmac
 import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +93,7 @@ class _State:
     # (fork, C_Finalize); cached key handles compare against it.
     generation: int = 0
     pid: int = field(default_factory=os.getpid)
+    store_depth: int = 0  # nesting of store_locked() in this process (the file lock is taken once)
 
 
 _state = _State()
@@ -103,6 +117,7 @@ def _after_fork_in_child() -> None:
     _state.needs_reinit.update(_state.libs)
     _state.generation += 1
     _state.pid = os.getpid()
+    _state.store_depth = 0  # a lock file descriptor of the parent is not ours
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
@@ -114,6 +129,44 @@ def locked() -> Iterator[None]:
     lock = _state.lock
     with lock:
         yield
+
+
+# Pauses before the rescans of a token looked up and not found (SoftHSM): under half a second
+# in all (only a writer outside our lock, softhsm2-util or pkcs11-tool, can still be mid-write).
+FIND_RETRY_PAUSES = (0.02, 0.1, 0.3)
+
+
+@contextlib.contextmanager
+def store_locked(config: TokenConfig) -> Iterator[None]:
+    """Hold the process lock and, for SoftHSM, an exclusive ``flock`` on ``<token dir>.lock``:
+    no other process of ours reads or rewrites the token store meanwhile (see the module
+    docstring). Re-entrant within the process; other modules (HSMs, tokens) need none.
+
+    Hand-written rather than ``filelock``: the lock must be re-entrant per process and dropped
+    at fork (a child holds nothing of its parent's), and ``flock`` on a descriptor opened for
+    each outermost acquisition gives exactly that in a few lines.
+    """
+    with locked():
+        token_dir = config.softhsm_token_dir
+        if token_dir is None or not config.is_softhsm or _state.store_depth:
+            _state.store_depth += 1
+            try:
+                yield
+            finally:
+                _state.store_depth -= 1
+            return
+        path = Path(str(Path(token_dir).resolve()) + ".lock")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            _state.store_depth += 1
+            try:
+                yield
+            finally:
+                _state.store_depth -= 1
+        finally:
+            os.close(fd)  # releases the flock
 
 
 @contextlib.contextmanager
@@ -244,7 +297,7 @@ class TokenManager:
 
     def lib(self) -> Any:
         """The loaded module (loads it on first use; re-initialises after fork)."""
-        with locked():
+        with store_locked(self.config):
             lib = _state.libs.get(self.module)
             if lib is None:
                 if not os.path.isfile(self.module):
@@ -276,7 +329,7 @@ class TokenManager:
 
     def _reinitialize(self) -> None:
         """C_Finalize + C_Initialize: SoftHSM rescans its token directory."""
-        with locked():
+        with store_locked(self.config):
             lib = self.lib()
             _invalidate_all(self.module)
             with mapped("re-initialise"):
@@ -293,32 +346,35 @@ class TokenManager:
         if serial:
             kwargs["token_serial"] = serial.encode()
         what = f"label={label!r}" if label else f"serial={serial!r}"
-        with locked():
-            for attempt in (1, 2):
+        pauses = FIND_RETRY_PAUSES if self.config.is_softhsm else ()
+        for attempt in range(len(pauses) + 1):
+            last = attempt == len(pauses)
+            if attempt:
+                time.sleep(pauses[attempt - 1])  # let the writer finish (the store lock is free unless a caller holds it)
+            with store_locked(self.config):
+                if attempt:
+                    self._reinitialize()  # SoftHSM: created by another process since, or read mid-write
+                    lib = self.lib()
                 try:
                     return lib.get_token(**kwargs)
                 except p11e.NoSuchToken:
-                    if attempt == 2 or not self.config.is_softhsm:
+                    if last:
                         raise TokenNotFound(f"no such token: {what}") from None
-                    self._reinitialize()  # SoftHSM: maybe created by another process since
-                    lib = self.lib()
                 except p11e.MultipleTokensReturned:
                     raise TokenNotFound(f"several tokens match {what}; use the serial") from None
                 except p11e.GeneralError as exc:
                     # SoftHSM answers CKR_GENERAL_ERROR for every token once
                     # one token's directory vanished (measured); re-initialising
                     # rescans the directory and the others work again.
-                    if attempt == 2:
+                    if last or not self.config.is_softhsm:
                         raise TokenRemoved(f"token removed or session invalid: {what}") from exc
-                    self._reinitialize()
-                    lib = self.lib()
                 except p11e.PKCS11Error as exc:
                     raise errors.translate(exc, f"find token {what}") from exc
         raise AssertionError("unreachable")
 
     def list_tokens(self) -> list[TokenInfo]:
         """Initialised tokens (SoftHSM's empty "free" slot is left out)."""
-        with locked():
+        with store_locked(self.config):
             try:
                 return self._list_tokens()
             except p11e.GeneralError:
@@ -374,7 +430,7 @@ class TokenManager:
         for pin, what in ((so_pin, "SO PIN"), (user_pin, "user PIN"), (new_so_pin or so_pin, "new SO PIN")):
             if not 4 <= len(pin) <= 255:
                 raise WrongPin(f"wrong PIN: the {what} must be 4 to 255 characters")
-        with locked():
+        with store_locked(self.config):
             self.lib()  # loads the module (and writes SOFTHSM2_CONF)
             if any(t.label == label and t.serial != serial for t in self.list_tokens()):
                 raise TokenExists(f"a token with label {label!r} already exists")
@@ -453,6 +509,12 @@ class Token:
     def session(self) -> Any:
         """The process's logged-in R/W session on this token (opened once)."""
         with locked():
+            cached = _state.sessions.get(self._key)
+            if cached is not None and cached.generation == _state.generation:
+                if not hmac.compare_digest(cached.pin, self._pin):
+                    raise WrongPin(f"wrong PIN for token {self.label!r}")
+                return cached.session
+        with store_locked(self.manager.config):  # C_Login rewrites SoftHSM's token.object
             self.manager.lib()  # re-initialises after a fork
             cached = _state.sessions.get(self._key)
             if cached is not None and cached.generation == _state.generation:
@@ -569,7 +631,8 @@ class Token:
                 private_template=private_template,
             )
 
-        self.call(f"generate {key_type} key {label!r}", gen)
+        with store_locked(self.manager.config):  # SoftHSM writes the object and the token's generation
+            self.call(f"generate {key_type} key {label!r}", gen)
         return self.private_key(id=key_id)
 
     # -- keys as cryptography objects -----------------------------------------------
@@ -640,7 +703,8 @@ class Token:
                 old.destroy()
             session.create_object(template)
 
-        self.call(f"import certificate {label!r}", store)
+        with store_locked(self.manager.config):
+            self.call(f"import certificate {label!r}", store)
 
     def certificate(self, key_id: bytes) -> x509.Certificate | None:
         """The certificate stored with ``key_id``, if any."""
@@ -664,7 +728,8 @@ class Token:
                 o.destroy()
             return len(objs)
 
-        return self.call(f"delete key {id.hex()}", delete)
+        with store_locked(self.manager.config):
+            return self.call(f"delete key {id.hex()}", delete)
 
     def objects(self) -> list[ObjectInfo]:
         """Every object on the token, described without any secret."""
