@@ -8,10 +8,15 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Runtime: SoftHSM2 + pkcs11-tool (tokens), Pango/HarfBuzz (WeasyPrint), Noto fonts (Persian
-# glyphs for pages and PDFs), OpenSSL (outside client of our CRL/OCSP), poppler (pdftotext).
-APT_RUN := softhsm2 opensc openssl libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-noto-core \
-           poppler-utils ca-certificates
-APT_TEST := chromium docker-compose libatomic1
+# glyphs for pages and PDFs), OpenSSL (outside client of our CRL/OCSP), poppler (pdftotext,
+# pdffonts, pdftoppm), the PC/SC library and daemon (OpenSC's module fails C_Initialize without
+# libpcsclite1; a real USB token needs pcscd running), the PostgreSQL client (pg_dump/pg_restore
+# for `manage.py backup`/`restore`).
+APT_RUN := softhsm2 opensc libpcsclite1 pcscd openssl libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b \
+           fonts-noto-core poppler-utils ca-certificates postgresql-client
+# Tests: Chromium (driven by Playwright through executable_path), docker-compose (config check),
+# a C compiler and libc headers (bench/ocsp_load.c, built by tests/pki/test_bench_ocsp_load.py).
+APT_TEST := chromium docker-compose libatomic1 gcc libc6-dev
 FONT_SRC := /usr/share/fonts/truetype/noto
 FONTS := NotoSansArabic-Regular.ttf NotoSansArabic-Bold.ttf NotoSans-Regular.ttf NotoSans-Bold.ttf
 
