@@ -94,6 +94,7 @@ class _State:
     generation: int = 0
     pid: int = field(default_factory=os.getpid)
     store_depth: int = 0  # nesting of store_locked() in this process (the file lock is taken once)
+    store_fd: int | None = None  # the descriptor holding that file lock
 
 
 _state = _State()
@@ -117,7 +118,12 @@ def _after_fork_in_child() -> None:
     _state.needs_reinit.update(_state.libs)
     _state.generation += 1
     _state.pid = os.getpid()
-    _state.store_depth = 0  # a lock file descriptor of the parent is not ours
+    # Forked while a thread of the parent held the store lock: our copy of its descriptor would
+    # keep the lock held after the parent released it (flock belongs to the open file), so close it.
+    if _state.store_fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(_state.store_fd)
+    _state.store_depth, _state.store_fd = 0, None
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
@@ -148,7 +154,10 @@ def store_locked(config: TokenConfig) -> Iterator[None]:
     """
     with locked():
         token_dir = config.softhsm_token_dir
-        if token_dir is None or not config.is_softhsm or _state.store_depth:
+        if token_dir is None or not config.is_softhsm:
+            yield
+            return
+        if _state.store_depth:  # this process holds it already
             _state.store_depth += 1
             try:
                 yield
@@ -160,11 +169,11 @@ def store_locked(config: TokenConfig) -> Iterator[None]:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            _state.store_depth += 1
+            _state.store_depth, _state.store_fd = 1, fd
             try:
                 yield
             finally:
-                _state.store_depth -= 1
+                _state.store_depth, _state.store_fd = 0, None
         finally:
             os.close(fd)  # releases the flock
 

@@ -85,3 +85,24 @@ def test_the_store_lock_is_a_file_lock_beside_the_token_directory(manager):
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again once released
     finally:
         os.close(fd)
+
+
+def _take_the_store_lock(started, results) -> None:
+    manager = get_manager()
+    started.set()
+    with store_locked(manager.config):
+        results.put("locked")
+
+
+def test_a_child_forked_while_the_parent_holds_the_store_lock_gets_it_once_the_parent_lets_go(manager):
+    """flock belongs to the open file: a child's inherited copy of the parent's descriptor would keep
+    the lock held after the parent released it, and the child would wait for itself for ever."""
+    ctx = multiprocessing.get_context("fork")
+    started, results = ctx.Event(), ctx.Queue()
+    with store_locked(manager.config):
+        child = ctx.Process(target=_take_the_store_lock, args=(started, results))
+        child.start()
+        assert started.wait(timeout=60)
+    assert results.get(timeout=60) == "locked"
+    child.join(timeout=60)
+    assert child.exitcode == 0
