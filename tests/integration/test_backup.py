@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -88,13 +89,6 @@ def test_backup_restore_drill_into_a_fresh_database(tmp_path, settings, applican
     media = Path(settings.PRIVATE_MEDIA_ROOT)
     uploads = sorted(p.relative_to(media).as_posix() for p in media.rglob("*") if p.is_file())
     assert uploads  # the request's documents
-    (media / "stray-key.pem").write_bytes(KEY_PEM)
-    hsm_dir = Path(settings.SOFTHSM_DIR)  # the session's real token store (the CA's keys)
-    store = media / "hsm"
-    (store / "tokens" / "0a1b").mkdir(parents=True)
-    (store / "tokens" / "0a1b" / "token.object").write_bytes(b"SoftHSM token")
-    settings.SOFTHSM_DIR = store  # a token store under the media directory is still left out
-
     issuing = CertificateAuthority.objects.get(slug="issuing")
     ocsp_request = request_for(issuing, int(issued.serial, 16))
     before = c_ocsp.load_der_ocsp_response(responder.answer(ocsp_request))
@@ -105,9 +99,21 @@ def test_backup_restore_drill_into_a_fresh_database(tmp_path, settings, applican
     assert seal_page.status_code == 200 and seal.business.domain in seal_page.content.decode()
     audit_count = AuditEntry.objects.count()
 
+    # a stray key file and a token store under the media directory: both must be left out
+    (media / "stray-key.pem").write_bytes(KEY_PEM)
+    hsm_dir = Path(settings.SOFTHSM_DIR)  # the session's real token store (the CA's keys)
+    store = media / "hsm"
+    (store / "tokens" / "0a1b").mkdir(parents=True)
+    (store / "tokens" / "0a1b" / "token.object").write_bytes(b"SoftHSM token")
+    settings.SOFTHSM_DIR = store  # for the backup only: this process's tokens were loaded from hsm_dir
+
     # --- backup
     backup_dir = tmp_path / "backup"
-    call_command("backup", str(backup_dir))
+    try:
+        call_command("backup", str(backup_dir))
+    finally:  # the media directory is the session's: leave it as it was
+        (media / "stray-key.pem").unlink()
+        shutil.rmtree(store)
     manifest = json.loads((backup_dir / "manifest.json").read_text())
     dump_name = {"postgresql": "database.dump", "sqlite": "database.sqlite3"}[connection.vendor]
     assert sorted(p.name for p in backup_dir.iterdir()) == sorted([dump_name, "manifest.json", "media.tar"])
