@@ -168,7 +168,11 @@ LOGIN_THROTTLE_WINDOW_SECONDS = env_int("LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 # How long a django-axes lockout lasts, in minutes.
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A lock-out counts failures per (user name, IP) pair: an outsider's wrong passwords never lock
+# the account for its owner at another address (lists inside the list are combined, axes 6+).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The client address axes counts is the one every throttle and the audit trail use (behind the proxy).
+AXES_CLIENT_IP_CALLABLE = "ramis.common.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "certauth/locked.html"
 AXES_VERBOSE = False
@@ -553,6 +557,14 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_REDIRECT_EXEMPT = [r"^ca/", r"^healthz$"]  # OCSP/CRL are fetched over plain HTTP
+
+# --- Behind the reverse proxy (docs/operator/behind-a-proxy.md) ----------------------------
+# How many reverse proxies of ours stand in front of the web processes (1 with the nginx of
+# deploy/): the client is that many entries from the right of X-Forwarded-For, and anything a
+# client wrote further left is ignored. 0: no proxy, REMOTE_ADDR is the client (the header is ignored).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT={TRUSTED_PROXY_COUNT}: 0 or more")
 
 # --- Logging ------------------------------------------------------------------------------
 LOGGING = {
