@@ -247,6 +247,8 @@ STORAGES = {
 # Largest accepted upload, in bytes.
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
+# Most pixels an uploaded image may have (width × height; a 30000×30000 PNG of 110 KB is refused).
+UPLOAD_MAX_IMAGE_PIXELS = env_int("UPLOAD_MAX_IMAGE_PIXELS", 64_000_000)
 FILE_UPLOAD_PERMISSIONS = 0o640
 
 # --- Notifications (X3) -------------------------------------------------------------------
