@@ -479,13 +479,15 @@ ENAMAD_PHONE_CODE_SECONDS = env_int("ENAMAD_PHONE_CODE_SECONDS", 15 * 60)
 # HMAC key of the SMS gateway's and the IVR's callbacks (empty: every callback is refused).
 ENAMAD_INBOUND_SECRET = env_str("ENAMAD_INBOUND_SECRET", "" if PRODUCTION else "dev-inbound-secret")
 # Domain verification (N7): timeouts, size cap, ports, resolver, and (tests/dev only) whether
-# private, loopback and link-local addresses may be fetched.
+# loopback addresses may be fetched (every other non-global address is always refused).
 # Connect/read timeout of the domain checks, in seconds (a whole fetch takes at most 3×).
 ENAMAD_VERIFY_TIMEOUT_SECONDS = env_int("ENAMAD_VERIFY_TIMEOUT_SECONDS", 5)
 # At most this much of a page is read, in bytes.
 ENAMAD_VERIFY_MAX_BYTES = env_int("ENAMAD_VERIFY_MAX_BYTES", 512 * 1024)
-# Allow private, loopback and link-local targets (tests and local demo only).
-ENAMAD_VERIFY_ALLOW_PRIVATE = env_bool("ENAMAD_VERIFY_ALLOW_PRIVATE", False)
+# Allow loopback targets (127.0.0.0/8, ::1) for the domain checks: tests and a local demo only.
+# ENAMAD_VERIFY_ALLOW_PRIVATE is its old name, still read; no other non-global address is ever allowed.
+ENAMAD_VERIFY_ALLOW_LOOPBACK = env_bool("ENAMAD_VERIFY_ALLOW_LOOPBACK", False) or env_bool(
+    "ENAMAD_VERIFY_ALLOW_PRIVATE", False)
 # Port the domain checks connect to over HTTP.
 ENAMAD_VERIFY_HTTP_PORT = env_int("ENAMAD_VERIFY_HTTP_PORT", 80)
 # Port the domain checks connect to over HTTPS.
