@@ -562,6 +562,29 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SECURE_REDIRECT_EXEMPT = [r"^ca/", r"^healthz$"]  # OCSP/CRL are fetched over plain HTTP
 
+# --- Content-Security-Policy (django-csp 4; docs/operator/behind-a-proxy.md) -----------------
+# Every page: scripts, styles, fonts and images only from the portal itself (no inline script or
+# style anywhere in templates/, tested), no plugins, never framed. Responses that set their own
+# policy keep it: the seal logo that shops embed (enamad/seal_views.py), private files.
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Where browsers report Content-Security-Policy violations (a URL; empty: not reported).
+CSP_REPORT_URI = env_str("CSP_REPORT_URI", "")
+if CSP_REPORT_URI:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [CSP_REPORT_URI]
+
 # --- Behind the reverse proxy (docs/operator/behind-a-proxy.md) ----------------------------
 # How many reverse proxies of ours stand in front of the web processes (1 with the nginx of
 # deploy/): the client is that many entries from the right of X-Forwarded-For, and anything a

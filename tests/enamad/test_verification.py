@@ -245,3 +245,12 @@ def test_title_on_a_private_address_is_refused(local_net, settings, draft):
     local_net["http"].routes["/"] = (200, titled(draft.verification_token), {})
     result = services.business_verify_domain(business_id=draft.pk)
     assert not result.ok and local_net["http"].requests == []
+
+
+def test_the_loopback_allowance_is_refused_by_the_deploy_check(settings):
+    from enamad.checks import loopback_verification_in_production
+
+    settings.ENAMAD_VERIFY_ALLOW_LOOPBACK = True
+    assert [error.id for error in loopback_verification_in_production(None)] == ["enamad.E001"]
+    settings.ENAMAD_VERIFY_ALLOW_LOOPBACK = False
+    assert loopback_verification_in_production(None) == []
