@@ -24,3 +24,12 @@ class StaffLoginForm(forms.Form):
     otp_token = DigitsField(label="کد TOTP", max_length=6, min_length=6,
                             widget=forms.TextInput(attrs={"dir": "ltr", "inputmode": "numeric",
                                                           "autocomplete": "one-time-code"}))
+
+    def __init__(self, *args, captcha: bool = False, **kwargs):
+        """``captcha``: the name has had many failures from all addresses together (a guesser
+        with many addresses is slowed down, the owner is not locked out)."""
+        super().__init__(*args, **kwargs)
+        if captcha:
+            self.fields["captcha"] = CaptchaField(
+                label="کد امنیتی", help_text="برای این نام کاربری تلاش‌های ناموفق زیادی ثبت شده است.",
+                error_messages={"invalid": "کد امنیتی درست نیست.", "required": "کد امنیتی را وارد کنید."})

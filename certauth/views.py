@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
@@ -16,7 +17,7 @@ from django_otp import match_token
 
 from ramis.common import audit
 
-from . import services
+from . import selectors, services
 from .decorators import staff_required
 from .forms import CodeForm, IdentityForm, StaffLoginForm
 from .oidc import oidc_enabled
@@ -111,7 +112,10 @@ def logout_view(request):
 
 def staff_login_view(request):
     """Staff (clerks, SEO reviewers, e-Namad experts): username + password + TOTP."""
-    form = StaffLoginForm(request.POST or None)
+    username = request.POST.get("username", "").strip() if request.method == "POST" else ""
+    if username and AxesProxyHandler.is_locked(request, credentials={"username": username}):
+        return render(request, "certauth/locked.html", status=429)  # this name, from this address
+    form = StaffLoginForm(request.POST or None, captcha=bool(username) and selectors.name_under_attack(username))
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
