@@ -3,6 +3,8 @@ from django import forms
 
 from ramis.common.forms import DigitsField, JalaliDateField, MobileField, NationalCodeField
 
+from .lockouts import add_captcha
+
 
 class IdentityForm(forms.Form):
     national_code = NationalCodeField(label="کد ملی", max_length=14)
@@ -30,6 +32,4 @@ class StaffLoginForm(forms.Form):
         with many addresses is slowed down, the owner is not locked out)."""
         super().__init__(*args, **kwargs)
         if captcha:
-            self.fields["captcha"] = CaptchaField(
-                label="کد امنیتی", help_text="برای این نام کاربری تلاش‌های ناموفق زیادی ثبت شده است.",
-                error_messages={"invalid": "کد امنیتی درست نیست.", "required": "کد امنیتی را وارد کنید."})
+            add_captcha(self)

@@ -2,9 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
-from django.utils import timezone
-
 from ramis.registry.models import Person, Role
 
 from .models import SMSDevice
@@ -34,15 +31,3 @@ def device_for_national_code(national_code: str) -> SMSDevice | None:
         .first()
     )
 
-
-def name_under_attack(username: str) -> bool:
-    """Has ``username`` had, from all addresses together, as many failed logins within the
-    cool-off as lock one address out? Lock-outs are per (name, address), so a guesser with many
-    addresses is slowed by a captcha instead (the owner too, but never locked out)."""
-    from axes.models import AccessAttempt
-    from django.db.models import Sum
-
-    since = timezone.now() - settings.AXES_COOLOFF_TIME
-    failures = (AccessAttempt.objects.filter(username=username, attempt_time__gte=since)
-                .aggregate(total=Sum("failures_since_start"))["total"] or 0)
-    return failures >= settings.AXES_FAILURE_LIMIT

@@ -3,7 +3,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
@@ -17,9 +16,10 @@ from django_otp import match_token
 
 from ramis.common import audit
 
-from . import selectors, services
+from . import services
 from .decorators import staff_required
 from .forms import CodeForm, IdentityForm, StaffLoginForm
+from .lockouts import password_login_guard
 from .oidc import oidc_enabled
 
 PENDING = "applicant_login"
@@ -112,10 +112,10 @@ def logout_view(request):
 
 def staff_login_view(request):
     """Staff (clerks, SEO reviewers, e-Namad experts): username + password + TOTP."""
-    username = request.POST.get("username", "").strip() if request.method == "POST" else ""
-    if username and AxesProxyHandler.is_locked(request, credentials={"username": username}):
+    locked, captcha = password_login_guard(request)
+    if locked:
         return render(request, "certauth/locked.html", status=429)  # this name, from this address
-    form = StaffLoginForm(request.POST or None, captcha=bool(username) and selectors.name_under_attack(username))
+    form = StaffLoginForm(request.POST or None, captcha=captcha)
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
