@@ -254,3 +254,22 @@ def test_the_loopback_allowance_is_refused_by_the_deploy_check(settings):
     assert [error.id for error in loopback_verification_in_production(None)] == ["enamad.E001"]
     settings.ENAMAD_VERIFY_ALLOW_LOOPBACK = False
     assert loopback_verification_in_production(None) == []
+
+
+def test_one_lookup_per_connection_and_the_checked_address_is_the_one_used(local_net, monkeypatch):
+    """DNS rebinding: a zone that answers the loopback site first and a private address after
+    gets exactly one question per connection, and the connection goes to the vetted answer."""
+    zone, site = local_net["dns"], local_net["http"]
+    site.routes["/"] = (200, b"<html><title>ok</title></html>", {})
+    answers = iter(["127.0.0.1", "10.0.0.1", "10.0.0.1"])
+    answer_with = zone.resolve
+
+    def rebinding(request, handler):
+        if request.q.qtype == 1:  # A
+            zone.a[DOMAIN] = next(answers)
+        return answer_with(request, handler)
+
+    monkeypatch.setattr(zone, "resolve", rebinding)
+    page = verification.fetch(DOMAIN, "/", scheme="http")
+    assert page.status == 200 and site.requests == [(DOMAIN, "/")]
+    assert zone.queries.count((DOMAIN, "A")) == 1
