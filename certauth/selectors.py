@@ -30,4 +30,3 @@ def device_for_national_code(national_code: str) -> SMSDevice | None:
         .select_related("user")
         .first()
     )
-
