@@ -89,8 +89,16 @@ def _resolver() -> dns.resolver.Resolver:
     configured = settings.ENAMAD_DNS_RESOLVER.strip()
     if configured:
         host, _, port = configured.rpartition(":") if configured.count(":") == 1 else (configured, "", "53")
+        host = (host or configured).strip("[]")
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:  # a name for the resolver itself: dnspython takes addresses only
+            try:
+                host = socket.gethostbyname(host)
+            except OSError as exc:
+                raise FetchError("سرور DNS در دسترس نیست.", f"resolver {host}: {exc}") from exc
         resolver = dns.resolver.Resolver(configure=False)
-        resolver.nameservers = [(host or configured).strip("[]")]
+        resolver.nameservers = [host]
         resolver.port = int(port or 53)
     else:
         try:

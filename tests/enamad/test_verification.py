@@ -273,3 +273,10 @@ def test_one_lookup_per_connection_and_the_checked_address_is_the_one_used(local
     page = verification.fetch(DOMAIN, "/", scheme="http")
     assert page.status == 200 and site.requests == [(DOMAIN, "/")]
     assert zone.queries.count((DOMAIN, "A")) == 1
+
+
+def test_the_resolver_may_be_named(local_net, settings, draft):
+    """ENAMAD_DNS_RESOLVER=host:port with a host name (dnspython itself takes only addresses)."""
+    settings.ENAMAD_DNS_RESOLVER = f"localhost:{local_net['dns'].port}"
+    local_net["http"].routes["/"] = (200, home_with(draft.verification_meta_tag()), {})
+    assert services.business_verify_domain(business_id=draft.pk).ok
