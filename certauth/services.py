@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import transaction
 
 from ramis.common import audit, notify, throttle
+from ramis.common.client_ip import client_ip
 
 from .models import SMSDevice, User
 from .selectors import person_for_identity
@@ -13,10 +14,6 @@ from .selectors import person_for_identity
 
 class Throttled(Exception):
     message = "تعداد تلاش‌ها بیش از حد مجاز است؛ چند دقیقه بعد دوباره تلاش کنید."
-
-
-def _client_ip(request) -> str:
-    return (request.META.get("REMOTE_ADDR") if request else None) or "unknown"
 
 
 @transaction.atomic
@@ -27,11 +24,14 @@ def applicant_login_start(
 
     Returns whether a code was sent, for tests and logs only: the view shows the same page
     either way, so nobody can learn who is registered (no enumeration).
-    Raises ``Throttled`` when one IP or one national code tries too often.
+    Raises ``Throttled`` when one IP, or one national code from one IP, tries too often: the
+    national code's count is kept per IP, so an outsider cannot lock someone else out of their
+    login from another address.
     """
     limit, window = settings.LOGIN_THROTTLE_LIMIT, settings.LOGIN_THROTTLE_WINDOW_SECONDS
-    ip_ok = throttle.hit(f"login-ip:{_client_ip(request)}", limit=limit, window=window)
-    code_ok = throttle.hit(f"login-nc:{national_code}", limit=limit, window=window)
+    ip = client_ip(request) or "unknown"
+    ip_ok = throttle.hit(f"login-ip:{ip}", limit=limit, window=window)
+    code_ok = throttle.hit(f"login-nc:{national_code}:{ip}", limit=limit, window=window)
     if not (ip_ok and code_ok):
         raise Throttled
 
