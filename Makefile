@@ -11,7 +11,7 @@ PORT ?= 8000
 # glyphs for pages and PDFs), OpenSSL (outside client of our CRL/OCSP), poppler (pdftotext).
 APT_RUN := softhsm2 opensc openssl libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-noto-core \
            poppler-utils ca-certificates
-APT_TEST := chromium docker-compose libatomic1
+APT_TEST := chromium docker-compose libatomic1 redis-server postgresql
 FONT_SRC := /usr/share/fonts/truetype/noto
 FONTS := NotoSansArabic-Regular.ttf NotoSansArabic-Bold.ttf NotoSans-Regular.ttf NotoSans-Bold.ttf
 

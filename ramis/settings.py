@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last, so its process_exception runs first: a database or Redis outage answers 503, in Persian.
+    "ramis.common.outage.OutageMiddleware",
 ]
 
 ROOT_URLCONF = "ramis.urls"
@@ -125,9 +127,25 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Redis cache URL (throttle counters and OCSP answers shared by processes); empty: local memory.
 CACHE_URL = env_str("CACHE_URL", "")
 if CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    # Degrading: with Redis down a read misses and a write is dropped (ramis/common/cache.py).
+    CACHES = {"default": {"BACKEND": "ramis.common.cache.DegradingRedisCache", "LOCATION": CACHE_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ramis"}}
+
+# --- Resilience: outages, health, readiness (docs/operator/outages.md, health.md) ----------
+# Seconds a client is told to wait (Retry-After) on the 503 page shown while PostgreSQL or Redis is down.
+UNAVAILABLE_RETRY_AFTER_SECONDS = env_int("UNAVAILABLE_RETRY_AFTER_SECONDS", 30)
+# Checks /readyz requires (any of database, cache, broker, signing); the others are still reported.
+READINESS_CHECKS = env_list("READINESS_CHECKS", ["database", "cache", "broker", "signing"])
+# Timeout of each /readyz check that reaches another server (broker, cache), in seconds.
+READINESS_TIMEOUT_SECONDS = env_int("READINESS_TIMEOUT_SECONDS", 2)
+# Seconds between the signing worker's heartbeats (a beat task on the signing queue checks the CA tokens).
+SIGNING_HEARTBEAT_SECONDS = env_int("SIGNING_HEARTBEAT_SECONDS", 30)
+# /readyz takes the signing worker as gone when its last heartbeat is older than this, in seconds.
+SIGNING_HEARTBEAT_MAX_AGE_SECONDS = env_int("SIGNING_HEARTBEAT_MAX_AGE_SECONDS", 120)
+_unknown_checks = set(READINESS_CHECKS) - {"database", "cache", "broker", "signing"}
+if _unknown_checks:
+    raise ImproperlyConfigured(f"READINESS_CHECKS: unknown check(s) {', '.join(sorted(_unknown_checks))}")
 
 # --- Auth ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "certauth.User"
@@ -344,6 +362,9 @@ CA_OCSP_RESPONDER_RENEW_DAYS = env_int("CA_OCSP_RESPONDER_RENEW_DAYS", 30)
 CA_OCSP_CACHE_SECONDS = env_int("CA_OCSP_CACHE_SECONDS", 20)  # per-process answer cache (R19: < 1 min)
 # How long an OCSP responder waits for the signing queue's "unknown" answer (then tryLater).
 CA_OCSP_UNKNOWN_WAIT_SECONDS = env_int("CA_OCSP_UNKNOWN_WAIT_SECONDS", 2)
+# The signing worker's heartbeat for /readyz (SIGNING_HEARTBEAT_SECONDS, in the Resilience block).
+CELERY_BEAT_SCHEDULE["signing-heartbeat"] = {"task": "ramis.ca.tasks.signing_heartbeat",
+                                             "schedule": float(SIGNING_HEARTBEAT_SECONDS)}
 CELERY_BEAT_SCHEDULE["ca-crl-publish"] = {"task": "ramis.ca.tasks.crl_publish_all", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["ca-ocsp-refresh"] = {"task": "ramis.ca.tasks.ocsp_refresh_due", "schedule": 900.0}
 CELERY_BEAT_SCHEDULE["ca-ocsp-responder-renew"] = {"task": "ramis.ca.tasks.ocsp_responder_renew_due",
@@ -543,7 +564,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 if PRODUCTION:
-    # Production: redirect plain HTTP to HTTPS (except /ca/ and /healthz).
+    # Production: redirect plain HTTP to HTTPS (except /ca/, /healthz and /readyz).
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # Production: the HSTS max-age, in seconds.
@@ -552,7 +573,7 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_REDIRECT_EXEMPT = [r"^ca/", r"^healthz$"]  # OCSP/CRL are fetched over plain HTTP
+    SECURE_REDIRECT_EXEMPT = [r"^ca/", r"^healthz$", r"^readyz$"]  # OCSP/CRL are fetched over plain HTTP
 
 # --- Logging ------------------------------------------------------------------------------
 LOGGING = {

@@ -11,6 +11,9 @@ admin.site.__class__ = OTPAdminSite
 admin.site.site_header = "مدیریت سامانه رمیس و نماد اعتماد"
 admin.site.site_title = "مدیریت"
 
+# A database or Redis outage raised outside a view gets the Persian 503 page too (ramis/common/outage.py).
+handler500 = "ramis.common.outage.server_error"
+
 public_patterns = (
     [
         path("", views.home, name="home"),
@@ -23,6 +26,7 @@ public_patterns = (
 urlpatterns = [
     path("", include(public_patterns)),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("auth/", include("certauth.urls")),
     path("panel/", include("ramis.requests.urls")),
     path("pay/", include("ramis.requests.payment_urls")),

@@ -1,5 +1,6 @@
 """Production settings pass Django's deployment checks; the compose file parses."""
 
+import json
 import os
 import secrets
 import shutil
@@ -103,4 +104,18 @@ def test_wsgi_liveness_probe_answers_any_host():
 
     body = b"".join(application({"PATH_INFO": "/healthz", "REQUEST_METHOD": "GET", "HTTP_HOST": "10.0.0.7:8000"},
                                 start_response))
-    assert (seen["status"], body) == ("200 OK", b"ok")
+    assert (seen["status"], json.loads(body)) == ("200 OK", {"status": "ok"})
+
+
+def test_wsgi_readiness_probe_answers_any_host(db):
+    from ramis.wsgi import application
+
+    seen = {}
+
+    def start_response(status, headers):
+        seen["status"], seen["headers"] = status, dict(headers)
+
+    body = b"".join(application({"PATH_INFO": "/readyz", "REQUEST_METHOD": "GET", "HTTP_HOST": "10.0.0.7:8000"},
+                                start_response))
+    assert seen["status"] == "200 OK" and seen["headers"]["Content-Type"] == "application/json"
+    assert json.loads(body)["status"] == "ready"
