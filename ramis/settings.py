@@ -271,9 +271,15 @@ SMS_OPTIONS = {
     "api_key": env_str("KAVENEGAR_API_KEY", ""),
     # The sender number of outgoing SMS (Kavenegar).
     "sender": env_str("SMS_SENDER", "10004346"),
-    # Timeout of each call to the SMS gateway, in seconds.
-    "timeout": env_int("SMS_TIMEOUT_SECONDS", 10),
+    # Seconds to wait for the SMS gateway to accept a connection (refused or unreachable: retried later).
+    "connect_timeout": env_int("SMS_CONNECT_TIMEOUT_SECONDS", 5),
+    # Seconds to wait for the SMS gateway's answer once connected (a hung gateway: retried later).
+    "timeout": env_int("SMS_READ_TIMEOUT_SECONDS", 10),
 }
+# Base URL of the SMS gateway's API (empty: Kavenegar's own); e.g. a stand-in gateway in a drill.
+SMS_BASE_URL = env_str("SMS_BASE_URL", "").rstrip("/")
+# First wait before a worker retries a message the gateway refused, in seconds (doubling, at most 600).
+OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 10)
 # Django e-mail backend: console in development, django.core.mail.backends.smtp.EmailBackend in production.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 # SMTP server.
