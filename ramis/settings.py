@@ -304,6 +304,11 @@ OUTBOX_KEEP_SECRETS = env_bool("OUTBOX_KEEP_SECRETS", DEV_OUTBOX)
 # Celery broker; empty: tasks run eagerly in-process (the embedded setup).
 REDIS_URL = env_str("REDIS_URL", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# kombu's Redis transport with the fix of ramis/broker.py (a worker that lost the broker twice exited).
+if CELERY_BROKER_URL.startswith("redis://"):
+    CELERY_BROKER_TRANSPORT = "ramis.broker:Transport"
+# A worker or beat started while the broker is down waits for it instead of exiting (Celery 6's default too).
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_BACKEND = None
 # Run Celery tasks in-process instead of on a worker (on when REDIS_URL is empty).
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
