@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "captcha",
     "axes",
+    "django_prometheus",
     # Rooms, in the order they may import each other (DESIGN.md).
     "ramis.common",
     "ramis.registry",
@@ -74,6 +75,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Observability (docs/operator/metrics.md, logs.md): request metrics first, then the request id.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "ramis.common.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -87,6 +91,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     # Last, so its process_exception runs first: a database or Redis outage answers 503, in Persian.
     "ramis.common.outage.OutageMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "ramis.urls"
@@ -143,6 +148,12 @@ READINESS_TIMEOUT_SECONDS = env_int("READINESS_TIMEOUT_SECONDS", 2)
 SIGNING_HEARTBEAT_SECONDS = env_int("SIGNING_HEARTBEAT_SECONDS", 30)
 # /readyz takes the signing worker as gone when its last heartbeat is older than this, in seconds.
 SIGNING_HEARTBEAT_MAX_AGE_SECONDS = env_int("SIGNING_HEARTBEAT_MAX_AGE_SECONDS", 120)
+# Bearer token that lets Prometheus scrape /metrics from elsewhere (empty: only from the machine itself).
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# Log lines as JSON objects with the request id (json, the production default) or as plain text.
+LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "plain")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use json or plain")
 _unknown_checks = set(READINESS_CHECKS) - {"database", "cache", "broker", "signing"}
 if _unknown_checks:
     raise ImproperlyConfigured(f"READINESS_CHECKS: unknown check(s) {', '.join(sorted(_unknown_checks))}")
@@ -590,9 +601,18 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Every record carries the request id (ramis/common/observability.py); LOG_FORMAT picks the formatter.
+    "filters": {"request_id": {"()": "ramis.common.observability.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter",
+                 "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     # Level of the root logger (DEBUG, INFO, WARNING, ERROR).
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }
+# Celery workers log through LOGGING above (so JSON lines in production) instead of their own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django_otp.admin import OTPAdminSite
 
-from ramis import views
+from ramis import metrics, views
 from ramis.common.views import dev_outbox
 
 # The Django admin asks for a verified OTP device (staff TOTP) as well as a password.
@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include(public_patterns)),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("auth/", include("certauth.urls")),
     path("panel/", include("ramis.requests.urls")),
     path("pay/", include("ramis.requests.payment_urls")),

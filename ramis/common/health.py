@@ -32,15 +32,27 @@ class Check:
     detail: str
 
 
-def _database() -> Check:
-    connection = connections["default"]
+def _select_one(connection) -> None:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except Exception as exc:  # any driver error means "not ready"; the detail says which
+    except Exception:
         connection.close()  # a broken connection must not be handed to the next request
-        return Check(False, f"{exc.__class__.__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}")
+        raise
+
+
+def _database() -> Check:
+    """``SELECT 1``; a connection broken by a restart of PostgreSQL is closed and tried once anew."""
+    connection = connections["default"]
+    try:
+        try:
+            _select_one(connection)
+        except Exception:
+            _select_one(connection)
+    except Exception as exc:  # any driver error means "not ready"; the detail says which
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return Check(False, f"{exc.__class__.__name__}: {first_line}")
     return Check(True, connection.vendor)
 
 
