@@ -586,7 +586,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 if PRODUCTION:
-    # Production: redirect plain HTTP to HTTPS (except /ca/, /healthz and /readyz).
+    # Production: redirect plain HTTP to HTTPS (except /ca/, /healthz, /readyz and /metrics).
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # Production: the HSTS max-age, in seconds.
@@ -595,7 +595,7 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_REDIRECT_EXEMPT = [r"^ca/", r"^healthz$", r"^readyz$"]  # OCSP/CRL are fetched over plain HTTP
+    SECURE_REDIRECT_EXEMPT = [r"^ca/", r"^healthz$", r"^readyz$", r"^metrics$"]  # OCSP/CRL are fetched over plain HTTP
 
 # --- Logging ------------------------------------------------------------------------------
 LOGGING = {

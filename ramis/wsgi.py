@@ -19,13 +19,31 @@ def _probe(path: str) -> tuple[str, bytes]:
     return ("200 OK" if ready else "503 Service Unavailable"), json.dumps(body).encode()
 
 
+def _metrics(environ, start_response):
+    """/metrics for a scraper on the machine (or with METRICS_TOKEN): the view's own check decides."""
+    from django.core.handlers.wsgi import WSGIRequest
+    from django.http import Http404
+
+    from ramis.metrics import metrics
+
+    try:
+        response = metrics(WSGIRequest(environ))
+    except Http404:
+        start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "0")])
+        return [b""]
+    start_response(f"{response.status_code} {response.reason_phrase}", list(response.items()))
+    return [response.content]
+
+
 def application(environ, start_response):
-    """Django, with the liveness and readiness probes answered before it: a container or load
-    balancer health check reaches the process as 127.0.0.1, which is (rightly) not one of the
-    ALLOWED_HOSTS (docs/operator/health.md)."""
+    """Django, with the liveness and readiness probes and the metrics answered before it: a health
+    check or a scraper reaches the process as 127.0.0.1, which is (rightly) not one of the
+    ALLOWED_HOSTS, over plain HTTP (docs/operator/health.md, metrics.md)."""
     path = environ.get("PATH_INFO")
     if path in ("/healthz", "/readyz"):
         status, body = _probe(path)
         start_response(status, [*_HEADERS, ("Content-Length", str(len(body)))])
         return [body]
+    if path == "/metrics":
+        return _metrics(environ, start_response)
     return django_application(environ, start_response)
