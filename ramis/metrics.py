@@ -13,13 +13,14 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
+import os
 
 from django.conf import settings
 from django.db.models import Count
-from django.http import Http404
-from django_prometheus.exports import ExportToDjangoView
+from django.http import Http404, HttpResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest, multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from prometheus_client.registry import REGISTRY
+from prometheus_client.registry import REGISTRY, CollectorRegistry
 
 logger = logging.getLogger("ramis.metrics")
 
@@ -102,7 +103,19 @@ def _allowed(request) -> bool:
         return False
 
 
+def _registry() -> CollectorRegistry:
+    """The process's registry; in multi-process mode (PROMETHEUS_MULTIPROC_DIR, several gunicorn
+    workers) every worker's counters summed, and the gauges above (django-prometheus's own view
+    would leave those out there)."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    registry.register(_collector)
+    return registry
+
+
 def metrics(request):
     if not _allowed(request):
         raise Http404
-    return ExportToDjangoView(request)
+    return HttpResponse(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)

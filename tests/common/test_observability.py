@@ -103,3 +103,29 @@ def test_json_log_lines_carry_the_request_id(tmp_path):
     not_found = [line for line in lines if line.get("logger") == "django.request"]
     assert not_found and not_found[0]["request_id"] == "drill-42"
     assert not_found[0]["level"] == "WARNING" and "/no-such-page/" in not_found[0]["message"]
+
+
+MULTIPROCESS_SCRIPT = """
+import django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from django.test import Client
+Client().get("/faq/")
+print(Client().get("/metrics").content.decode())
+"""
+
+
+def test_metrics_in_multiprocess_mode_keep_the_portal_gauges(tmp_path):
+    """Several gunicorn workers share PROMETHEUS_MULTIPROC_DIR: one scrape sums them, gauges included."""
+    (tmp_path / "prom").mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "REDIS_URL", "CACHE_URL"}}
+    env.update(DJANGO_SETTINGS_MODULE="ramis.settings", PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "prom"),
+               RAMIS_VAR_DIR=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+               SOFTHSM_DIR=str(tmp_path / "hsm"))
+    result = subprocess.run([sys.executable, "-c", MULTIPROCESS_SCRIPT], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=180)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert sample(result.stdout, "ramis_outbox_backlog", status="queued") == 0
+    assert 'django_http_requests_latency_seconds_by_view_method_count{method="GET",view="public:faq"}' in result.stdout
+
