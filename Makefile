@@ -15,8 +15,9 @@ PORT ?= 8000
 APT_RUN := softhsm2 opensc libpcsclite1 pcscd openssl libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b \
            fonts-noto-core poppler-utils ca-certificates postgresql-client
 # Tests: Chromium (driven by Playwright through executable_path), docker-compose (config check),
-# a C compiler and libc headers (bench/ocsp_load.c, built by tests/pki/test_bench_ocsp_load.py).
-APT_TEST := chromium docker-compose libatomic1 gcc libc6-dev
+# a C compiler and libc headers (bench/ocsp_load.c, built by tests/pki/test_bench_ocsp_load.py),
+# Redis (server and redis-cli) and PostgreSQL's server binaries (the outage drills start their own).
+APT_TEST := chromium docker-compose libatomic1 gcc libc6-dev redis-server redis-tools postgresql
 FONT_SRC := /usr/share/fonts/truetype/noto
 FONTS := NotoSansArabic-Regular.ttf NotoSansArabic-Bold.ttf NotoSans-Regular.ttf NotoSans-Bold.ttf
 
