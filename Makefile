@@ -11,17 +11,21 @@ PORT ?= 8000
 # glyphs for pages and PDFs), OpenSSL (outside client of our CRL/OCSP), poppler (pdftotext).
 APT_RUN := softhsm2 opensc openssl libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-noto-core \
            poppler-utils ca-certificates
-APT_TEST := chromium docker-compose libatomic1
+# Node.js runs the e2e tests' OpenID provider (tests/e2e/oidc/, `make oidc-provider`).
+APT_TEST := chromium docker-compose libatomic1 nodejs
 FONT_SRC := /usr/share/fonts/truetype/noto
 FONTS := NotoSansArabic-Regular.ttf NotoSansArabic-Bold.ttf NotoSans-Regular.ttf NotoSans-Bold.ttf
 
-.PHONY: run test system-deps system-deps-test install fonts prepare lint check-deploy docs docs-screenshots clean
+OIDC_PROVIDER_DIR := var/oidc-provider
+
+.PHONY: run test system-deps system-deps-test install fonts prepare lint check-deploy docs docs-screenshots \
+        oidc-provider clean
 
 run: system-deps install fonts prepare
 	@echo "Serving on http://$(HOST):$(PORT)/"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: system-deps system-deps-test install fonts
+test: system-deps system-deps-test install fonts oidc-provider
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 system-deps:
@@ -57,6 +61,19 @@ docs: $(VENV)/.docs-installed
 # into docs/img/, scaled down; commit them with the pages.
 docs-screenshots: install
 	$(PY) scripts/docs_screenshots.py
+
+# The national-window e2e tests' OpenID provider: panva's oidc-provider, exactly as the committed
+# tests/e2e/oidc/package-lock.json says, from npm's default registry into var/oidc-provider/.
+# npm is Debian's package unless an npm is already on the PATH (a Node.js installed from elsewhere
+# bundles its own npm, and Debian's npm package would make apt replace that Node.js).
+oidc-provider: $(OIDC_PROVIDER_DIR)/.installed
+
+$(OIDC_PROVIDER_DIR)/.installed: tests/e2e/oidc/package.json tests/e2e/oidc/package-lock.json | system-deps-test
+	@command -v npm >/dev/null || scripts/ensure-apt.sh npm
+	mkdir -p $(OIDC_PROVIDER_DIR)
+	cp tests/e2e/oidc/package.json tests/e2e/oidc/package-lock.json $(OIDC_PROVIDER_DIR)/
+	cd $(OIDC_PROVIDER_DIR) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
 
 fonts: $(addprefix static/fonts/,$(FONTS))
 
