@@ -149,20 +149,22 @@ class NationalWindowBackend(OIDCAuthenticationBackend):
             token_payload["code_verifier"] = code_verifier
         try:
             token_info = self.get_token(token_payload)
+        except ValueError as exc:  # not JSON (requests' JSONDecodeError is a RequestException too)
+            raise SSOFailure("token_invalid", str(exc)) from exc
         except requests.RequestException as exc:
             raise _http_failure("token", exc) from exc
-        except ValueError as exc:  # not JSON
-            raise SSOFailure("token_invalid", str(exc)) from exc
+        if not isinstance(token_info, dict):
+            raise SSOFailure("token_invalid", "the token response is not a JSON object")
         id_token, access_token = token_info.get("id_token"), token_info.get("access_token")
         if not isinstance(id_token, str) or not isinstance(access_token, str):
             raise SSOFailure("token_invalid", "no id_token or access_token in the token response")
         payload = self._checked_id_token(id_token, nonce)
         try:
             userinfo = self.get_userinfo(access_token, id_token, payload)
+        except (ValueError, SuspiciousOperation, jwt.PyJWTError) as exc:  # ValueError first, as above
+            raise SSOFailure("userinfo_invalid", str(exc)) from exc
         except requests.RequestException as exc:
             raise _http_failure("userinfo", exc) from exc
-        except (ValueError, SuspiciousOperation, jwt.PyJWTError) as exc:
-            raise SSOFailure("userinfo_invalid", str(exc)) from exc
         if not isinstance(userinfo, dict) or userinfo.get("sub") != payload.get("sub"):
             raise SSOFailure("userinfo_mismatch", "the userinfo's sub is not the ID token's")
         self.store_tokens(access_token, id_token)

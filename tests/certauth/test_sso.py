@@ -299,3 +299,27 @@ def test_bad_request_page_is_persian(client, db, settings):
     response = client.get("/", HTTP_HOST="not-allowed.example")
     assert response.status_code == 400
     assert "درخواست نامعتبر" in response.content.decode() and 'dir="rtl"' in response.content.decode()
+
+
+@pytest.mark.parametrize("answer", [b"not json", b"[1, 2]", b'{"access_token": "x"}'])
+def test_token_endpoint_nonsense_is_refused_in_persian(client, provider, applicant_person, settings, answer):
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Nonsense(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Nonsense)
+    threading.Thread(target=server.handle_request, daemon=True).start()
+    settings.OIDC_OP_TOKEN_ENDPOINT = f"http://127.0.0.1:{server.server_port}/token"
+    try:
+        assert_refused(client, callback(client, provider), "token_invalid", REJECTED)
+    finally:
+        server.server_close()
