@@ -11,15 +11,11 @@ PORT ?= 8000
 # glyphs for pages and PDFs), OpenSSL (outside client of our CRL/OCSP), poppler (pdftotext).
 APT_RUN := softhsm2 opensc openssl libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-noto-core \
            poppler-utils ca-certificates
-# Node.js runs the e2e tests' OpenID provider (tests/e2e/oidc/, `make oidc-provider`).
-APT_TEST := chromium docker-compose libatomic1 nodejs
+APT_TEST := chromium docker-compose libatomic1
 FONT_SRC := /usr/share/fonts/truetype/noto
 FONTS := NotoSansArabic-Regular.ttf NotoSansArabic-Bold.ttf NotoSans-Regular.ttf NotoSans-Bold.ttf
 
-OIDC_PROVIDER_DIR := var/oidc-provider
-
-.PHONY: run test system-deps system-deps-test install fonts prepare lint check-deploy docs docs-screenshots \
-        oidc-provider clean
+.PHONY: run test system-deps system-deps-test install fonts prepare lint check-deploy docs docs-screenshots clean
 
 run: system-deps install fonts prepare
 	@echo "Serving on http://$(HOST):$(PORT)/"
@@ -64,8 +60,11 @@ docs-screenshots: install
 
 # The national-window e2e tests' OpenID provider: panva's oidc-provider, exactly as the committed
 # tests/e2e/oidc/package-lock.json says, from npm's default registry into var/oidc-provider/.
-# npm is Debian's package unless an npm is already on the PATH (a Node.js installed from elsewhere
-# bundles its own npm, and Debian's npm package would make apt replace that Node.js).
+# Node.js is in APT_TEST; npm is Debian's package unless an npm is already on the PATH (a Node.js
+# installed from elsewhere bundles its own npm, and Debian's npm package would make apt replace it).
+APT_TEST += nodejs
+OIDC_PROVIDER_DIR := var/oidc-provider
+.PHONY: oidc-provider
 oidc-provider: $(OIDC_PROVIDER_DIR)/.installed
 
 $(OIDC_PROVIDER_DIR)/.installed: tests/e2e/oidc/package.json tests/e2e/oidc/package-lock.json | system-deps-test
