@@ -123,9 +123,11 @@ def window_again(page) -> None:
         page.get_by_role("link", name=BUTTON).click()
 
 
-def assert_refused_on_login_page(page, reason: str, message: str) -> None:
+def assert_refused_on_login_page(page, reason: str, message: str, shot=None) -> None:
     page.wait_for_url("**/auth/login/")
     expect(page.locator(".messages")).to_contain_text(message)
+    if shot:
+        shot(page, "national-window-3-refused")
     assert AuditEntry.objects.filter(event="applicant.sso_failed").latest("id").extra["reason"] == reason
     page.goto("/panel/")
     assert urlparse(page.url).path == "/auth/login/"  # no session: the panel sends to the login
@@ -182,8 +184,7 @@ def test_wrong_secret_and_unreachable_token_endpoint_end_on_the_login_page(
 ):
     settings.OIDC_RP_CLIENT_SECRET = "not-the-secret"  # the provider answers 401 invalid_client
     provider_login(page, A)
-    assert_refused_on_login_page(page, "token_rejected", REJECTED)
-    shot(page, "national-window-3-refused")
+    assert_refused_on_login_page(page, "token_rejected", REJECTED, shot)
     settings.OIDC_RP_CLIENT_SECRET = SECRET
     settings.OIDC_OP_TOKEN_ENDPOINT = f"http://127.0.0.1:{_free_port()}/token"  # connection refused
     window_again(page)
