@@ -197,9 +197,10 @@ LOGIN_THROTTLE_WINDOW_SECONDS = env_int("LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 # How long a django-axes lockout lasts, in minutes.
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
-# A lock-out counts failures per (user name, IP) pair: an outsider's wrong passwords never lock
-# the account for its owner at another address (lists inside the list are combined, axes 6+).
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Lock-outs count failures per (user name, IP) pair: an outsider's wrong passwords never lock the
+# account for its owner at another address; national-window logins count the pair (national code,
+# IP) (certauth.backends.axes_lockout_parameters).
+AXES_LOCKOUT_PARAMETERS = "certauth.backends.axes_lockout_parameters"
 # The client address axes counts is the one every throttle and the audit trail use (behind the proxy).
 AXES_CLIENT_IP_CALLABLE = "ramis.common.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
@@ -231,12 +232,27 @@ OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID", "")
 OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET", "")
 # The ID token's signature algorithm.
 OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256")
-# Scopes asked of the provider.
+# How we authenticate to the token endpoint: client_secret_post (the secret in the form) or
+# client_secret_basic (HTTP Basic); the provider's registration of our client says which.
+OIDC_RP_TOKEN_AUTH_METHOD = env_str("OIDC_RP_TOKEN_AUTH_METHOD", "client_secret_post")
+if OIDC_RP_TOKEN_AUTH_METHOD not in ("client_secret_post", "client_secret_basic"):
+    raise ImproperlyConfigured(f"OIDC_RP_TOKEN_AUTH_METHOD={OIDC_RP_TOKEN_AUTH_METHOD!r}: "
+                               "use client_secret_post or client_secret_basic")
+# Scopes asked of the provider, space-separated; include the scope that releases the national-code
+# claim (a provider may define its own, e.g. "openid national_id phone").
 OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid profile phone")
-# The claim that carries the person's national code.
+# The claim (ID token or userinfo) that carries the person's national code.
 OIDC_NATIONAL_CODE_CLAIM = env_str("OIDC_NATIONAL_CODE_CLAIM", "national_code")
-# The claim that carries the mobile number (checked when present).
+# The claim that carries the mobile number (when sent, it must be the introduced person's).
 OIDC_MOBILE_CLAIM = env_str("OIDC_MOBILE_CLAIM", "phone_number")
+# The claim with the person's first name (recorded in the login's audit entry).
+OIDC_FIRST_NAME_CLAIM = env_str("OIDC_FIRST_NAME_CLAIM", "given_name")
+# The claim with the person's last name (recorded in the login's audit entry).
+OIDC_LAST_NAME_CLAIM = env_str("OIDC_LAST_NAME_CLAIM", "family_name")
+# The provider's end_session_endpoint: logging out of the portal after a national-window login
+# also ends the provider's session (RP-initiated logout); empty: the portal's session only.
+OIDC_OP_LOGOUT_ENDPOINT = env_str("OIDC_OP_LOGOUT_ENDPOINT", "")
+OIDC_STORE_ID_TOKEN = True  # the logout's id_token_hint
 OIDC_CREATE_USER = False
 OIDC_USE_PKCE = True
 # Timeout of each call to the provider, in seconds.
