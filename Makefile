@@ -12,10 +12,13 @@ PORT ?= 8000
 APT_RUN := softhsm2 opensc openssl libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-noto-core \
            poppler-utils ca-certificates
 APT_TEST := chromium docker-compose libatomic1
+# The production topology on this machine (make prod, make prod-check): nginx as the TLS proxy,
+# PostgreSQL and Redis servers (prod-check starts throwaway ones of its own).
+APT_PROD := nginx postgresql redis-server
 FONT_SRC := /usr/share/fonts/truetype/noto
 FONTS := NotoSansArabic-Regular.ttf NotoSansArabic-Bold.ttf NotoSans-Regular.ttf NotoSans-Bold.ttf
 
-.PHONY: run test system-deps system-deps-test install fonts prepare lint check-deploy docs docs-screenshots clean
+.PHONY: run test prod prod-stop prod-check system-deps system-deps-test system-deps-prod install fonts prepare lint check-deploy docs docs-screenshots clean
 
 run: system-deps install fonts prepare
 	@echo "Serving on http://$(HOST):$(PORT)/"
@@ -29,6 +32,9 @@ system-deps:
 
 system-deps-test:
 	@scripts/ensure-apt.sh $(APT_TEST)
+
+system-deps-prod:
+	@scripts/ensure-apt.sh $(APT_PROD)
 
 # Debian's python3 has no venv module until python3-venv is installed: install it and retry.
 $(PY):
@@ -57,6 +63,20 @@ docs: $(VENV)/.docs-installed
 # into docs/img/, scaled down; commit them with the pages.
 docs-screenshots: install
 	$(PY) scripts/docs_screenshots.py
+
+# The process supervisor of `make prod` (the `prod` extra: supervisor), next to the dev tools.
+$(VENV)/.prod-installed: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install -q -e '.[dev,prod]'
+	touch $@
+
+# The deployed topology on 127.0.0.1 (scripts/prod.py): nginx (TLS, HTTPS 18543, plain HTTP
+# /ca/ on 18580), two web and two OCSP processes, the workers and beat under supervisord, on the
+# machine's PostgreSQL and Redis (DATABASE_URL / REDIS_URL). Ctrl-C or `make prod-stop` stops it.
+prod: system-deps system-deps-prod fonts $(VENV)/.prod-installed
+	$(PY) scripts/prod.py up
+
+prod-stop:
+	@$(PY) scripts/prod.py down
 
 fonts: $(addprefix static/fonts/,$(FONTS))
 
