@@ -78,6 +78,11 @@ prod: system-deps system-deps-prod fonts $(VENV)/.prod-installed
 prod-stop:
 	@$(PY) scripts/prod.py down
 
+# The topology on a throwaway PostgreSQL and Redis, the journeys and fault drills of tests/prod/
+# in Chromium through nginx; stops what it started; one line per failed drill (scripts/prod_check.py).
+prod-check: system-deps system-deps-test system-deps-prod fonts $(VENV)/.prod-installed
+	$(PY) scripts/prod_check.py $(PYTEST_ARGS)
+
 fonts: $(addprefix static/fonts/,$(FONTS))
 
 static/fonts/%.ttf: | system-deps
