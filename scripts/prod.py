@@ -155,8 +155,8 @@ class Topology:
             "HTTPS_SUFFIX": "" if self.https_port == 443 else f":{self.https_port}",
             "TLS_CERT": str(self.tls_cert), "TLS_KEY": str(self.tls_key),
             "STATIC_ROOT": str(self.var / "staticfiles"),
-            "WEB_SERVERS": "\n".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in self.web_ports),
-            "OCSP_SERVERS": "\n".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in self.ocsp_ports),
+            "WEB_SERVERS": "\n".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;" for p in self.web_ports),
+            "OCSP_SERVERS": "\n".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;" for p in self.ocsp_ports),
         }
         for key, value in fields.items():
             site = site.replace(f"@@{key}@@", value)
