@@ -45,14 +45,20 @@ def staff_login(page, username: str, totp: str, password: str = DEMO_PASSWORD):
     page.wait_for_url("**/auth/staff/")
 
 
-def signature_request_details(page):
+def _no_shot(name: str) -> None:
+    """``shot(name)``: the e2e journeys save a screenshot there (the user guide shows them)."""
+
+
+def signature_request_details(page, shot=_no_shot):
     """From the panel: a new signature-certificate request, its details step filled."""
     page.locator("#roles").get_by_role("link", name="درخواست جدید").click()
+    shot("request-02-type")
     page.get_by_role("button", name="درخواست گواهی امضا").click()
     page.wait_for_url("**/step/details/")
     page.get_by_label("رایانامه").fill("ali.rezaei@example.com")
     page.get_by_label("نام به لاتین").fill("Ali")
     page.get_by_label("نام خانوادگی به لاتین").fill("Rezaei")
+    shot("request-03-details")
     page.get_by_role("button", name="ذخیره و ادامه").click()
     page.wait_for_url("**/step/documents/")
 
@@ -68,16 +74,18 @@ def upload_documents(page, pdf: bytes):
     page.wait_for_url("**/step/documents/")
 
 
-def office_in_person_and_new_token(page):
+def office_in_person_and_new_token(page, shot=_no_shot):
     """From the documents step on: the Tehran office in person, a new token; at the review step."""
     page.get_by_role("button", name="بارگذاری و ادامه").click()
     page.wait_for_url("**/step/office/")
     page.locator("select[name=office]").select_option(label="دفتر ثبت‌نام مرکزی تهران (تهران)")
     page.get_by_label("حضوری (مراجعه به دفتر)").check()
+    shot("request-05-office")
     page.get_by_role("button", name="ذخیره و ادامه").click()
     page.wait_for_url("**/step/token/")
     page.get_by_label("توکن جدید می‌خرم").check()
     page.locator("select[name=token_model]").select_option(index=1)
+    shot("request-06-token")
     page.get_by_role("button", name="ذخیره و ادامه").click()
     page.wait_for_url("**/step/review/")
 
@@ -87,34 +95,40 @@ def submit(page):
     page.wait_for_url(PANEL_REQUEST)
 
 
-def pay(page):
-    """On the request's page: pay at the gateway (the sandbox, or the stand-in bank), back to the page."""
+def pay(page, at_gateway=_no_shot):
+    """On the request's page: pay at the gateway (the sandbox, or the stand-in bank), back to the
+    page; ``at_gateway(page)`` looks at the gateway's page first."""
     page.get_by_role("button", name=re.compile("^پرداخت")).click()
     page.wait_for_url(lambda url: "/panel/requests/" not in url)
+    at_gateway(page)
     page.get_by_role("button", name="پرداخت", exact=True).click()
     page.wait_for_url(PANEL_REQUEST)
 
 
-def book_first_slot(page):
+def book_first_slot(page, shot=_no_shot):
     page.get_by_role("link", name="انتخاب نوبت").click()
     page.wait_for_url("**/appointment/")
+    shot("request-12-calendar")
     page.locator("#calendar button.slot:not([disabled])").first.click()
     page.wait_for_url(PANEL_REQUEST)
 
 
-def clerk_approves(desk, reference: str, pk: int, wait_previews: bool = True):
+def clerk_approves(desk, reference: str, pk: int, shot=_no_shot):
     desk.locator("#desk-link").click()
     desk.wait_for_url("**/office/")
+    assert reference in desk.locator("#queue").inner_text()
+    shot("office-02-queue")
     desk.get_by_role("link", name=reference).click()
     desk.wait_for_url(f"**/office/requests/{pk}/")
-    if wait_previews:
-        desk.wait_for_function("document.querySelectorAll('#documents img.preview[data-loaded]').length === 3")
+    desk.wait_for_function("document.querySelectorAll('#documents img.preview[data-loaded]').length === 3")
+    shot("office-03-review")
     desk.locator("#approve").click()
     desk.wait_for_url("**/office/?tab=submitted")
 
 
-def identity_check(desk, reference: str):
+def identity_check(desk, reference: str, shot=_no_shot):
     desk.goto("/office/?tab=awaiting_issuance")
+    shot("office-05-awaiting-issuance")
     desk.get_by_role("link", name=reference).click()
     desk.get_by_role("link", name="احراز هویت حضوری").click()
     desk.wait_for_url("**/identity/")
@@ -122,15 +136,17 @@ def identity_check(desk, reference: str):
     desk.get_by_label("اصل شناسنامه").check()
     desk.get_by_label("چهره فرد حاضر با عکس مدارک مطابقت دارد").check()
     desk.get_by_label("خود دارنده گواهی").check()
+    shot("office-06-identity-check")
     desk.get_by_role("button", name="ثبت احراز هویت").click()
     desk.wait_for_url("**/issue/")
 
 
-def issue_on_new_token(desk, pk: int, pin: str):
+def issue_on_new_token(desk, pk: int, pin: str, shot=_no_shot):
     """At the issue page: a new token initialised with the applicant's PIN; the CA signs."""
     desk.get_by_label("توکن نو (ePass 2003): راه‌اندازی با رمز تازهٔ متقاضی").check()
     desk.locator("#id_pin").fill(pin)
     desk.locator("#id_pin_again").fill(pin)
+    shot("office-07-issue")
     desk.locator("#issue-button").click()
     desk.wait_for_url(f"**/office/requests/{pk}/")
 
