@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import glob
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -26,7 +27,7 @@ if str(ROOT) not in sys.path:
 from scripts.prod import BIN, Failure, Topology  # noqa: E402
 
 # the journeys first, then the drills that break parts of the topology
-TESTS = ["tests/prod/test_ramis_journey.py", "tests/prod/test_drills.py"]
+TESTS = ["tests/prod/test_ramis_journey.py", "tests/prod/test_enamad_journey.py", "tests/prod/test_drills.py"]
 CHECK_PORTS = {"PROD_HTTP_PORT": "18581", "PROD_HTTPS_PORT": "18544", "PROD_WEB_PORTS": "18503,18504",
                "PROD_OCSP_PORTS": "18513,18514", "PROD_BANK_PORT": "18521"}
 
@@ -146,6 +147,8 @@ def main(argv: list[str]) -> int:
         "PROD_CHECK_REDIS_DIR": str(redis.dir), "PROD_CHECK_REDIS_PORT": str(redis.port),
         # the tests read login codes from the outbox, as /dev/outbox/ shows them in development
         "OUTBOX_KEEP_SECRETS": "1",
+        # the e-Namad journey signs the SMS gateway's and the IVR's callbacks as they do
+        "ENAMAD_INBOUND_SECRET": secrets.token_hex(16),
         # the journeys and drills log the same applicant in again within a minute
         "OTP_SMS_RESEND_SECONDS": "1",
     })

@@ -161,3 +161,102 @@ def scan_pdf(title: str) -> bytes:
             f'body {{ font-family: F; font-size: 28pt; }} div {{ border: 3px solid #1d4f91; padding: 2cm; }}</style>'
             f"<body><div>{title}<br>نمونه اسکن‌شده برای آزمون</div></body></html>")
     return HTML(string=html).write_pdf()
+
+
+# --- e-Namad: the shop owner, the expert and the manager ----------------------------------------------
+
+def enamad_signup(page, *, username: str, password: str, national_code: str, mobile: str, email: str,
+                  captcha_for: Callable[[object], str] = captcha_from_db):
+    """A natural person signs up at /enamad/; at the "check your e-mail" page."""
+    page.goto("/enamad/")
+    page.get_by_role("link", name="ایجاد حساب کاربری").first.click()
+    page.get_by_label("نوع شخصیت").select_option("natural")
+    page.locator("#id_first_name").fill("سارا")
+    page.get_by_label("نام خانوادگی").fill("کریمی")
+    page.get_by_label("کد ملی").fill(national_code)
+    page.get_by_label("تلفن همراه").fill(mobile)
+    page.get_by_label("رایانامه").fill(email)
+    page.get_by_label("نام کاربری").fill(username)
+    page.locator("#id_password1").fill(password)
+    page.get_by_label("تکرار گذرواژه").fill(password)
+    page.get_by_label("کد امنیتی").fill(captcha_for(page))
+    page.get_by_role("button", name="ثبت‌نام").click()
+    page.wait_for_url("**/enamad/signup/done/")
+
+
+def enamad_activate_and_login(page, link: str, username: str, password: str):
+    page.goto(link)
+    page.get_by_role("button", name="فعال‌سازی حساب").click()
+    page.wait_for_url("**/enamad/login/")
+    page.get_by_label("نام کاربری").fill(username)
+    page.get_by_label("گذرواژه").fill(password)
+    page.get_by_role("button", name="ورود").click()
+    page.wait_for_url("**/enamad/panel/")
+
+
+def enamad_profile_and_documents(page, landline: str, card_png, birth_pdf):
+    page.get_by_role("link", name="تکمیل اطلاعات").click()
+    page.get_by_label("نام پدر").fill("رضا")
+    page.get_by_label("تاریخ تولد").fill("۱۳۶۹/۰۱/۰۱")
+    page.get_by_label("تلفن ثابت").fill(landline)
+    page.get_by_label("نشانی").fill("تهران، خیابان آزادی، پلاک ۱")
+    page.get_by_label("کد پستی").fill("1316943115")
+    page.get_by_role("button", name="ذخیره").click()
+    page.wait_for_url("**/enamad/panel/")
+    page.get_by_role("link", name="بارگذاری مدارک").click()
+    for kind, path in (("national_card", card_png), ("birth_certificate", birth_pdf)):
+        row = page.locator(f"#doc-{kind}")
+        row.locator("input[type=file]").set_input_files(str(path))
+        row.get_by_role("button", name="بارگذاری").click()
+        assert "با موفقیت بارگذاری شد" in page.locator(".messages").inner_text()
+
+
+def enamad_add_business(page, domain: str, landline: str):
+    page.goto("/enamad/panel/")
+    page.get_by_role("link", name="افزودن کسب‌وکار").click()
+    page.get_by_label("دامنه").fill(f"https://{domain}/")
+    page.get_by_label("نام کسب‌وکار").fill("فروشگاه نمونه")
+    page.get_by_label("نشانی (می‌تواند مسکونی باشد)").fill("تهران، خیابان آزادی، پلاک ۱")
+    page.get_by_label("کد پستی").fill("۱۳۱۶۹۴۳۱۱۵")
+    page.get_by_label("تلفن ثابت با پیش‌شماره شهر").fill(landline)
+    page.get_by_label("رایانامه کسب‌وکار").fill(f"info@{domain}")
+    page.get_by_role("button", name="ذخیره").click()
+    page.wait_for_url("**/technical/")
+
+
+def enamad_services_and_survey(page):
+    page.get_by_role("link", name="مدیریت کسب‌وکار").first.click()
+    page.get_by_role("link", name="لیست خدمات و مجوزها").click()
+    page.get_by_label("نوع خدمت").select_option(label="فروش کتاب و لوازم‌التحریر")
+    page.get_by_label("کالاها و خدماتی که عرضه می‌شود").fill("کتاب و لوازم‌التحریر")
+    page.get_by_label("روش‌های ارسال و تحویل").fill("پست پیشتاز")
+    page.get_by_label("روش‌های پرداخت").fill("درگاه پرداخت اینترنتی")
+    page.get_by_label("شماره و مرجع مجوز").fill("ندارد")
+    page.get_by_role("button", name="ذخیره").click()
+    assert "خدمت موردنظر با موفقیت ثبت شد" in page.content()
+    page.get_by_role("link", name="تکمیل فرم نظرسنجی").click()
+    page.get_by_label("از کجا با اینماد آشنا شدید؟").select_option("search")
+    page.get_by_label("وب‌سایت با چه ابزاری ساخته شده است؟").select_option("cms")
+    page.get_by_label("تعداد تقریبی سفارش در ماه").fill("۱۲۰")
+    page.get_by_role("button", name="ذخیره").click()
+    assert "نظرسنجی با موفقیت ثبت شد" in page.content()
+
+
+def enamad_expert_approves_every_item(desk):
+    desk.goto("/enamad/staff/")
+    desk.get_by_role("link", name="بررسی").last.click()
+    rows = desk.locator("tr[data-item]")
+    for i in range(rows.count()):
+        rows.nth(i).locator("input[value='1']").check()
+    desk.get_by_role("button", name="ثبت نتیجه بررسی").click()
+    assert desk.locator("#business-status").inner_text() == "بررسی مدارک فیزیکی"
+    desk.get_by_role("button", name="ثبت دریافت مدارک").click()
+    desk.get_by_role("button", name="تأیید مدارک فیزیکی").click()
+    assert desk.locator("#business-status").inner_text() == "در حال بررسی توسط مدیر"
+
+
+def enamad_manager_approves(boss):
+    boss.goto("/enamad/staff/?q=manager")
+    boss.get_by_role("link", name="بررسی").last.click()
+    boss.get_by_role("button", name="تأیید نهایی و صدور نماد").click()
+    assert boss.locator("#business-status").inner_text() == "تأیید نهایی"
