@@ -28,7 +28,7 @@ from scripts.prod import BIN, Failure, Topology  # noqa: E402
 
 # the journeys first, then the drills that break parts of the topology
 TESTS = ["tests/prod/test_ramis_journey.py", "tests/prod/test_enamad_journey.py", "tests/prod/test_drills.py",
-         "tests/prod/test_drill_postgres.py"]
+         "tests/prod/test_drill_postgres.py", "tests/prod/test_drill_signing.py"]
 CHECK_PORTS = {"PROD_HTTP_PORT": "18581", "PROD_HTTPS_PORT": "18544", "PROD_WEB_PORTS": "18503,18504",
                "PROD_OCSP_PORTS": "18513,18514", "PROD_BANK_PORT": "18521"}
 
@@ -150,6 +150,8 @@ def main(argv: list[str]) -> int:
         "OUTBOX_KEEP_SECRETS": "1",
         # the e-Namad journey signs the SMS gateway's and the IVR's callbacks as they do
         "ENAMAD_INBOUND_SECRET": secrets.token_hex(16),
+        # the signing drill waits for the clerk's "the CA did not answer in time"
+        "OFFICE_SIGNING_TIMEOUT_SECONDS": "20",
         # the journeys and drills log the same applicant in again within a minute
         "OTP_SMS_RESEND_SECONDS": "1",
     })

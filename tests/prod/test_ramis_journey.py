@@ -50,10 +50,11 @@ def wait_for_ocsp(topology, tmp_path, der: bytes, expected: str, timeout: float 
     return status
 
 
-def test_ramis_journey_through_the_proxy(topology, new_context, tmp_path):
-    from ramis.ca.models import IssuedCertificate
+def request_awaiting_issuance(new_context):
+    """The applicant requests, the clerk approves, the applicant pays and books: (applicant's
+    page, clerk's page, the request), at "awaiting issuance"."""
     from ramis.common.models import OutboxMessage
-    from ramis.requests.models import Certificate, CertificateRequest
+    from ramis.requests.models import CertificateRequest
 
     db_fresh()
     last_sms = OutboxMessage.objects.order_by("-id").values_list("id", flat=True).first() or 0
@@ -79,7 +80,14 @@ def test_ramis_journey_through_the_proxy(topology, new_context, tmp_path):
     assert page.locator("#status-label").inner_text() == "در انتظار تعیین نوبت"
     steps.book_first_slot(page)
     assert page.locator("#status-label").inner_text() == "در انتظار صدور"
+    return page, desk, request
 
+
+def test_ramis_journey_through_the_proxy(topology, new_context, tmp_path):
+    from ramis.ca.models import IssuedCertificate
+    from ramis.requests.models import Certificate
+
+    page, desk, request = request_awaiting_issuance(new_context)
     steps.identity_check(desk, request.reference)
     steps.issue_on_new_token(desk, request.pk, "135790")
     assert "صادر و روی توکن نوشته شد" in desk.locator(".messages").inner_text()
