@@ -26,6 +26,9 @@ settings.SOFTHSM_DIR = _HSM_DIR
 
 STAFF_PASSWORD = "Correct-Horse-Battery-9"
 
+# tests/prod/ runs against the started topology: `make prod-check` (scripts/prod_check.py) runs it.
+collect_ignore = ["prod"]
+
 
 _MEDIA_DIR = Path(tempfile.mkdtemp(prefix="ramis-media-"))
 atexit.register(shutil.rmtree, _MEDIA_DIR, True)
