@@ -54,7 +54,7 @@ class Command(BaseCommand):
         report = result.report
         if report.problems:
             for problem in report.problems[:20]:
-                self.stderr.write(problem)
+                self.stdout.write(problem)  # the report; the failure itself is the one line below
             raise CommandError(f"audit trail broken: {len(report.problems)} problem(s) in {report.checked} entries")
         self.stdout.write(f"audit trail intact: {report.checked} entries verified")
         if result.latest:
