@@ -78,31 +78,34 @@ def record(
 
 
 def seal_after_commit() -> None:
-    """The writer's hook: seal what is committed unless another sealer is at it (never waits;
-    what is left is sealed by that sealer's next round or by beat). Never fails the writer."""
+    """The writer's hook: one round of sealing what is committed, unless another sealer is at it
+    (never waits; what is left is sealed by the next writer's hook or by beat). Never fails the writer."""
     try:
-        seal(wait=False)
+        seal(wait=False, rounds=1)
     except DatabaseError:
         log.exception("sealing the audit trail after commit failed (beat will retry)")
 
 
-def seal(*, wait: bool = True, batch: int = SEAL_BATCH) -> int:
+def seal(*, wait: bool = True, batch: int = SEAL_BATCH, rounds: int | None = None) -> int:
     """Chain the committed unsealed entries in ``id`` order; return how many were sealed.
 
-    ``wait=False``: give up at once if another sealer holds the lock. Rounds repeat until a
-    round finds nothing, so rows committed while a round ran are sealed by the same call.
+    ``wait=False``: give up at once if another sealer holds the lock. Rounds of up to ``batch``
+    entries repeat until one finds nothing (or ``rounds`` ran), so rows committed while a round
+    ran are sealed by the same call.
     """
     if not _process_lock.acquire(blocking=wait):
         return 0
     try:
         total = 0
-        while True:
+        while rounds is None or rounds > 0:
             done = _seal_round(wait=wait, batch=batch)
             if done is None:  # another process is sealing
                 return total
             total += done
             if done == 0:
                 return total
+            rounds = None if rounds is None else rounds - 1
+        return total
     finally:
         _process_lock.release()
 
@@ -113,12 +116,13 @@ def _seal_round(*, wait: bool, batch: int) -> int | None:
         with transaction.atomic():
             with connection.cursor() as cursor:
                 if connection.vendor == "postgresql":
-                    if wait:
-                        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEAL_LOCK_KEY])
-                    else:
-                        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SEAL_LOCK_KEY])
-                        if not cursor.fetchone()[0]:
-                            return None
+                    # The seal need not reach the disk before this returns: the writer's own commit
+                    # already made its entry durable, a seal lost in a crash is redone by the next
+                    # sealer, and a checkpoint's (synchronous) commit flushes every seal it read.
+                    lock = "pg_advisory_xact_lock(%s)" if wait else "pg_try_advisory_xact_lock(%s)"
+                    cursor.execute(f"SELECT set_config('synchronous_commit', 'off', true), {lock}", [SEAL_LOCK_KEY])
+                    if not wait and not cursor.fetchone()[1]:
+                        return None
                 else:
                     # SQLite: a write first takes the database's write lock for this transaction,
                     # so the head read below is the latest and no other sealer can slip in.
