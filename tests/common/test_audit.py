@@ -144,3 +144,11 @@ def rehash_from(seq: int, **changes) -> None:
         prev = entry.compute_hash()
         sql(f"UPDATE {TABLE} SET prev_hash = %s, entry_hash = %s WHERE id = %s",  # noqa: S608
             [entry.prev_hash, prev, entry.pk])
+
+
+def test_the_beat_task_seals_what_no_hook_did(company, seo_reviewer):
+    from ramis.common import tasks
+
+    audit.record(actor=seo_reviewer, target=company, event="test.one")
+    assert tasks.audit_seal() == 1
+    assert audit.unsealed_count() == 0

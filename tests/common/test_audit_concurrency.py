@@ -1,7 +1,11 @@
 """Audited writers run side by side on PostgreSQL (issue 12): no global lock for writers,
 one sealer at a time chains what they committed, and the chain stays whole."""
 
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 from django.db import close_old_connections, connection, connections, transaction
@@ -10,6 +14,7 @@ from ramis.common import audit
 from ramis.common.models import AuditEntry
 
 pytestmark = [pytest.mark.pg, pytest.mark.django_db(transaction=True)]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -130,3 +135,36 @@ def test_sealers_take_turns_on_their_own_lock(company, seo_reviewer, settings):
     assert "error" not in holder_result, holder_result
     assert audit.seal(wait=True) == 1
     assert audit.verify_chain() == (1, [])
+
+
+WRITER = """
+import sys
+import django
+django.setup()
+from django.db import transaction
+from ramis.common import audit
+from ramis.registry.models import Company
+company = Company.objects.get(pk=int(sys.argv[1]))
+for i in range(int(sys.argv[2])):
+    with transaction.atomic():
+        audit.record(actor=None, target=company, event="test.process", new=sys.argv[3] + "-" + str(i))
+"""
+
+
+def test_writer_processes_produce_one_valid_chain(company, tmp_path):
+    """Processes (as gunicorn and Celery run them), each with its own connection and its own
+    after-commit sealer, on the test database."""
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "ramis.settings",
+           "RAMIS_VAR_DIR": str(tmp_path), "DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1"}
+    env.pop("REDIS_URL", None)
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(company.pk), "40", f"p{n}"], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in range(3)]
+    for proc in procs:
+        _out, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, err
+    assert audit.verify_chain() == (120, [])
+    for n in range(3):
+        seqs = list(AuditEntry.objects.filter(new__startswith=f"p{n}-").order_by("id").values_list("seq", flat=True))
+        assert len(seqs) == 40 and seqs == sorted(seqs)
