@@ -180,6 +180,7 @@ class Verification:
     report: audit.ChainReport
     checkpoints: int  # valid signed checkpoints used
     latest: Anchor | None
+    keys: list[str] = dataclasses.field(default_factory=list)  # fingerprints of the keys that signed them
 
     @property
     def uncovered(self) -> int:
@@ -216,7 +217,8 @@ def verify(*, seal_first: bool = True, exported: list[tuple[bytes, bytes, bytes]
     report = audit.check_chain(seal_first=seal_first, anchors={a.length: a.head for a in anchors.values()})
     report.problems[:0] = problems
     latest = anchors[max(anchors)] if anchors else None
-    return Verification(report=report, checkpoints=len(anchors), latest=latest)
+    keys = sorted({a.key for a in anchors.values()})
+    return Verification(report=report, checkpoints=len(anchors), latest=latest, keys=keys)
 
 
 # --------------------------------------------------------------------------

@@ -89,6 +89,7 @@ def test_verify_reports_entries_not_covered_since_the_latest_checkpoint(trail, c
     assert "9 entries verified" in out  # key creation + 5 + 3
     assert "latest signed checkpoint: 6 entries" in out
     assert "3 entries since the latest checkpoint are not covered" in out
+    assert f"signed by audit key(s) {AuditKey.objects.get().sha256} " in out
 
 
 def test_truncation_is_detected(trail):

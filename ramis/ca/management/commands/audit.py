@@ -61,6 +61,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  latest signed checkpoint: {result.latest.length} entries at {result.latest.at} "
                               f"(key {result.latest.key[:16]}…); {result.checkpoints} checkpoint(s) checked")
             self.stdout.write(f"  {result.uncovered} entries since the latest checkpoint are not covered by a signature")
+            self.stdout.write(f"  signed by audit key(s) {', '.join(result.keys)} (compare with the key ceremony's "
+                              "minutes, or pin them in AUDIT_KEY_SHA256)")
         else:
             self.stdout.write("  no signed checkpoint yet: truncation and rewrites cannot be detected "
                               "(run `manage.py audit checkpoint`)")
