@@ -414,6 +414,27 @@ CELERY_BEAT_SCHEDULE["ca-ocsp-refresh"] = {"task": "ramis.ca.tasks.ocsp_refresh_
 CELERY_BEAT_SCHEDULE["ca-ocsp-responder-renew"] = {"task": "ramis.ca.tasks.ocsp_responder_renew_due",
                                                    "schedule": 86400.0}
 
+# --- Audit trail: sealer and signed checkpoints (docs/operator/audit.md) --------------------
+# Seal a transaction's audit entries right after it commits, in the writer's process (a try-lock:
+# a writer never waits; rows another sealer is busy with are sealed by it or by beat).
+AUDIT_SEAL_ON_COMMIT = env_bool("AUDIT_SEAL_ON_COMMIT", True)
+# Seconds between the beat runs of the sealer (catches rows no writer's hook sealed).
+AUDIT_SEAL_SECONDS = env_int("AUDIT_SEAL_SECONDS", 60)
+# Seconds between signed checkpoints of the chain (beat, on the signing queue; skipped when unchanged).
+AUDIT_CHECKPOINT_SECONDS = env_int("AUDIT_CHECKPOINT_SECONDS", 300)
+# Label of the token holding the audit key (its own token; `ca init` or `audit init-key` creates it on SoftHSM).
+AUDIT_TOKEN = env_str("AUDIT_TOKEN", "ramis-audit")
+# PIN of the audit token: only the signing worker and `manage.py audit checkpoint` need it.
+AUDIT_PIN = env_str("AUDIT_PIN", "" if PRODUCTION else "1234")
+# Label of the checkpoint-signing key on the audit token (EC P-256, generated there, never extractable).
+AUDIT_KEY_LABEL = env_str("AUDIT_KEY_LABEL", "audit-checkpoint")
+# SHA-256 fingerprints (hex, of the public key's DER) of the audit keys `audit verify` trusts;
+# empty: every audit key recorded in the database (say which in the key ceremony's minutes).
+AUDIT_KEY_SHA256 = [f.lower().replace(":", "") for f in env_list("AUDIT_KEY_SHA256", [])]
+CELERY_BEAT_SCHEDULE["audit-seal"] = {"task": "ramis.common.tasks.audit_seal", "schedule": float(AUDIT_SEAL_SECONDS)}
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {"task": "ramis.ca.tasks.audit_checkpoint",
+                                            "schedule": float(AUDIT_CHECKPOINT_SECONDS)}
+
 # --- RAMIS requests (docs/reference/requests.md) --------------------------------------------
 # Payment gateway (X4): the sandbox pages by default (they say so on every page); a real
 # deployment names the bank backend.

@@ -9,7 +9,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from . import responder, services, signing
+from . import audit_anchor, responder, services, signing
 from .models import CertificateAuthority, IssuedCertificate
 
 log = logging.getLogger(__name__)
@@ -103,3 +103,14 @@ def signing_heartbeat() -> dict:
         else:
             tokens[ca.slug] = "ok"
     return health.write_heartbeat(tokens=tokens)
+
+
+@shared_task(ignore_result=True)
+def audit_checkpoint() -> int | None:
+    """Beat: sign the audit chain's length and head on the audit token when it grew
+    (docs/operator/audit.md). Returns the length signed, or None."""
+    if not settings.AUDIT_PIN:
+        log.warning("no AUDIT_PIN in this worker: the audit trail is not checkpointed by beat")
+        return None
+    cp = audit_anchor.checkpoint_create(only_if_changed=True)
+    return cp.length if cp else None

@@ -6,18 +6,19 @@ import json
 from pathlib import Path
 
 from cryptography import x509
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 
-from ramis.ca import builder, ocsp_server, services
+from ramis.ca import audit_anchor, builder, ocsp_server, services
 from ramis.ca.lint import LintError
 from ramis.ca.models import CRL, CertificateAuthority, IssuedCertificate, Reason
 from ramis.common.errors import InvalidTransition
 from tokens.errors import TokenError
 
 FAILURES = (services.CAError, builder.IssuanceError, LintError, TokenError, InvalidTransition,
-            CertificateAuthority.DoesNotExist, ocsp_server.ServeError)
+            CertificateAuthority.DoesNotExist, ocsp_server.ServeError, audit_anchor.AuditAnchorError)
 
 
 def one_line(exc: BaseException) -> str:
@@ -85,6 +86,11 @@ class Command(BaseCommand):
             self.stdout.write(f"{ca.slug}: {ca.subject}")
             self.stdout.write(f"  SHA-256 {ca.sha256}  valid until {ca.not_after:%Y-%m-%d}  key {ca.key_type} "
                               f"on token {ca.token_label!r}")
+        if not settings.AUDIT_PIN:
+            self.stdout.write("audit key: no AUDIT_PIN here, not created (run `manage.py audit init-key` where it is)")
+            return
+        key, _created = audit_anchor.key_ensure(actor=None)
+        self.stdout.write(f"audit key {key.key_label!r} on token {key.token_label!r}: public key SHA-256 {key.sha256}")
 
     def do_show(self, options):
         cas = list(CertificateAuthority.objects.select_related("parent").order_by("pk"))
