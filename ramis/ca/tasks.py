@@ -83,3 +83,14 @@ def ocsp_responder_renew_due() -> list[str]:
     if failed:
         raise services.CAError(f"OCSP responder not renewed for {', '.join(failed)}")
     return renewed
+
+
+@shared_task(ignore_result=True, time_limit=30)
+def tsa_sign(request_b64: str, reply_key: str) -> None:
+    """Sign a timestamp (routed to ``CA_TSA_QUEUE``, whose worker alone holds the TSA's PIN) and
+    hand the reply to the web process waiting on ``reply_key`` (:mod:`ramis.ca.tsa_front`)."""
+    import base64
+
+    from . import tsa_front, tsa_services
+
+    tsa_front.deliver(reply_key, tsa_services.timestamp_reply(base64.b64decode(request_b64)))
