@@ -50,7 +50,8 @@ def answer(der: bytes) -> bytes:
     wait = settings.CA_TSA_WAIT_SECONDS
     key = reply_key()
     try:
-        tasks.tsa_sign.apply_async(args=[base64.b64encode(der).decode(), key], expires=wait)
+        tasks.tsa_sign.apply_async(args=[base64.b64encode(der).decode(), key], queue=settings.CA_TSA_QUEUE,
+                                     expires=wait)
         found = _redis(settings.REDIS_URL).blpop([key], timeout=wait)
     except Exception:  # broker or Redis down: say so in the protocol, never a 500
         log.warning("the TSA signing worker could not be reached", exc_info=True)
