@@ -355,7 +355,7 @@ CA_TSA = {
     "token": env_str("CA_TSA_TOKEN", "ramis-tsa"),
     # User PIN of the TSA's token: give it to the TSA signing worker (and `ca init`) only; empty: no TSA.
     "pin": env_str("CA_TSA_PIN", "" if PRODUCTION else "1234"),
-    # The TSA's key type: ec-p256, ec-p384, rsa2048 or rsa3072.
+    # The TSA's key type: ec-p256, rsa2048 or rsa3072.
     "key_type": env_str("CA_TSA_KEY_TYPE", "ec-p256"),
     # The TSA certificate's subject (RFC 4514).
     "name": env_str("CA_TSA_NAME", "CN=RAMIS Timestamp Authority (development),O=RAMIS,C=IR"),

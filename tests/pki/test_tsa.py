@@ -127,6 +127,7 @@ def test_openssl_query_reply_and_verify(cas, files, client, openssl):
     # the serial is the row recorded for it, with the imprint and the time
     status, fail, info = tsa.parse_reply(raw)
     assert status == "granted" and not fail
+    assert tsa.TimeStampResp.load(raw).dump(force=True) == raw  # DER, as asn1crypto encodes it afresh
     row = TimestampToken.objects.get(pk=info["serial_number"].native)
     assert row.imprint == info["message_imprint"]["hashed_message"].native.hex()
     assert row.gen_time == info["gen_time"].native
@@ -220,3 +221,24 @@ def test_a_tsa_that_cannot_sign_says_system_failure(cas, files, client, openssl,
     tsa_services.clear_cache()
     status, fail, _ = tsa.parse_reply(post(client, query(openssl, files)))
     assert status == "rejection" and fail == {"system_failure"}
+
+
+@pytest.mark.parametrize("key_type", ["rsa2048", "rsa3072"])
+def test_other_tsa_key_types_verify_with_openssl(db, settings, tmp_path, client, openssl, key_type):
+    settings.CA_TSA = {**settings.CA_TSA, "token": f"tsa-{key_type}", "key_type": key_type}
+    tsa_services.clear_cache()
+    try:
+        root, issuing = services.ca_init(actor=None)
+        row = IssuedCertificate.objects.get(profile=IssuedCertificate.Profile.TSA)
+        cert = x509.load_der_x509_certificate(bytes(row.der))
+        assert builder.key_type_of(cert.public_key()) == key_type
+        d = tmp_path
+        (d / "chain.pem").write_bytes(b"".join(builder.pem(x509.load_der_x509_certificate(bytes(c.certificate_der)))
+                                               for c in (issuing, root)))
+        (d / "tsa.pem").write_bytes(builder.pem(cert))
+        (d / "doc.txt").write_text("key type " + key_type)
+        raw = post(client, query(openssl, d, "q.tsq", "-cert"))
+        (d / "r.tsr").write_bytes(raw)
+        assert "Verification: OK" in verify(openssl, d, untrusted=False).stdout
+    finally:
+        tsa_services.clear_cache()
