@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from ramis.common import audit
 from tokens.errors import KeyNotFound, TokenError
@@ -94,8 +96,27 @@ def stamper() -> tsa.Stamper:
     return _stamper(conf["token"], conf["pin"], settings.CA_TSA_POLICY, settings.CA_TSA_ACCURACY_MS)
 
 
+STATUS_SECONDS = 5  # how long a process trusts its last look at its certificate's status
+_status: dict[int, tuple[float, bool]] = {}  # TSA certificate serial -> (checked at, usable)
+
+
 def clear_cache() -> None:
     _stamper.cache_clear()
+    _status.clear()
+
+
+def _usable(cert: x509.Certificate) -> bool:
+    """The TSA certificate is active in the CA's records (not revoked, held or expired) and within
+    its validity: looked up at most every :data:`STATUS_SECONDS` per process, so a revocation
+    stops the TSA within that time."""
+    now = time.monotonic()
+    seen = _status.get(cert.serial_number)
+    if seen is None or now - seen[0] > STATUS_SECONDS:
+        active = IssuedCertificate.objects.filter(
+            serial_hex=format(cert.serial_number, "x"), status=IssuedCertificate.Status.ACTIVE).exists()
+        seen = (now, active and cert.not_valid_after_utc > timezone.now())
+        _status[cert.serial_number] = seen
+    return seen[1]
 
 
 def _next_serial(request: tsa.Request, gen_time) -> int:
@@ -116,4 +137,7 @@ def timestamp_reply(der: bytes) -> bytes:
     except TokenError as exc:
         log.error("the TSA cannot sign: %s", exc)
         return tsa.rejection("system_failure", "the timestamp authority is not available")
+    if not _usable(s.cert):
+        log.error("the TSA certificate %x is revoked, held or expired: not signing", s.cert.serial_number)
+        return tsa.rejection("system_failure", "the timestamp authority's certificate is not valid")
     return s.reply(der, _next_serial)

@@ -242,3 +242,14 @@ def test_other_tsa_key_types_verify_with_openssl(db, settings, tmp_path, client,
         assert "Verification: OK" in verify(openssl, d, untrusted=False).stdout
     finally:
         tsa_services.clear_cache()
+
+
+def test_a_revoked_tsa_certificate_stops_the_tsa(cas, files, client, openssl):
+    assert tsa.parse_reply(post(client, query(openssl, files)))[0] == "granted"
+    row = IssuedCertificate.objects.get(profile=IssuedCertificate.Profile.TSA)
+    services.certificate_revoke(serial=row.serial_hex, reason="key_compromise", actor=None)
+    tsa_services.clear_cache()  # what STATUS_SECONDS does in a running worker
+    count = TimestampToken.objects.count()
+    status, fail, _ = tsa.parse_reply(post(client, query(openssl, files)))
+    assert status == "rejection" and fail == {"system_failure"}
+    assert TimestampToken.objects.count() == count
