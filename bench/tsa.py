@@ -18,7 +18,11 @@ the references, printed as best (median, worst) with the CPU time per timestamp:
 * **openssl ts -reply**: one ``openssl ts -reply`` process per timestamp, signing with a
   software EC P-256 key read from a file, serial from its serial file (how OpenSSL's TSA runs);
 * **openssl process**: ``openssl version`` processes per second — the process start that
-  ``openssl ts -reply`` pays on every timestamp, so its signing share can be told apart.
+  ``openssl ts -reply`` pays on every timestamp, so its signing share can be told apart;
+* **ours over HTTP** (``--http``, on by default): ``POST /ca/tsa/`` to ``ramis.wsgi`` under
+  gunicorn (one sync worker, the embedded default: it signs in-process), one request at a time
+  from this process, a new connection each (gunicorn's sync worker closes it); CPU is the
+  server's and this client's.
 
 Every reply is checked once before timing (granted; ours verified by ``openssl ts -verify``).
 The load average is printed at the start and the end: the machine is shared.
@@ -80,6 +84,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=2.0)
+    ap.add_argument("--http", action=argparse.BooleanOptionalAction, default=True,
+                    help="also time POST /ca/tsa/ through gunicorn")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="ramis-bench-tsa-"))
     env = dict(os.environ, RAMIS_VAR_DIR=str(work / "var"), SOFTHSM_DIR=str(work / "softhsm"),
@@ -89,13 +95,16 @@ def main() -> None:
         env.pop(name, None)
     os.environ.clear()
     os.environ.update(env)
+    procs: list[subprocess.Popen] = []
     try:
-        run(args, work, env)
+        run(args, work, env, procs)
     finally:
+        for p in procs:  # the gunicorn we started, by pid
+            pki.stop(p)
         shutil.rmtree(work, ignore_errors=True)
 
 
-def run(args, work: Path, env: dict) -> None:
+def run(args, work: Path, env: dict, procs: list) -> None:
     db = pki.prepare_database(env)
     import django
 
@@ -156,8 +165,42 @@ def run(args, work: Path, env: dict) -> None:
     subprocess.run(openssl_reply, check=True, capture_output=True)
     assert tsp.TimeStampResp.load((work / "ref.tsr").read_bytes())["status"]["status"].native == "granted"
 
-    runs: dict[str, list[tuple[float, float]]] = {k: [] for k in ("token", "file", "openssl", "process")}
+    runs: dict[str, list[tuple[float, float]]] = {k: [] for k in ("token", "file", "openssl", "process", "http")}
+    post = None
+    if args.http:
+        import http.client
+
+        from django.db import connections
+
+        connections.close_all()
+        port = pki.free_port()
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "ramis.wsgi:application", "-w", "1",
+             "--log-level", "warning", "-b", f"127.0.0.1:{port}"],
+            cwd=pki.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(work / "gunicorn.log", "a"))  # noqa: SIM115
+        procs.append(server)
+        head = (f"POST /ca/tsa/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/timestamp-query\r\n"
+                f"Content-Length: {len(query)}\r\nConnection: close\r\n\r\n").encode()
+        pki.wait_port(port, head + query)
+
+        def post() -> bytes:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("POST", "/ca/tsa/", body=query, headers={"Content-Type": "application/timestamp-query"})
+            body = conn.getresponse().read()
+            conn.close()
+            return body
+
+        assert tsa.parse_reply(post())[0] == "granted"
+
+        def timed_http() -> tuple[float, float]:
+            cpu0 = pki.cpu_seconds(server.pid)
+            rate, client_ms = timed(post, args.seconds)
+            count = rate * args.seconds
+            return rate, client_ms + (pki.cpu_seconds(server.pid) - cpu0) / max(count, 1) * 1000
+
     for _ in range(args.rounds):
+        if post is not None:
+            runs["http"].append(timed_http())
         runs["token"].append(timed(lambda: tsa_services.timestamp_reply(query), args.seconds))
         runs["openssl"].append(timed(lambda: subprocess.run(openssl_reply, check=True, capture_output=True),
                                      args.seconds, children=True))
@@ -175,8 +218,12 @@ def run(args, work: Path, env: dict) -> None:
     show("ours: same code, EC key in memory", "file")
     show("openssl ts -reply, EC key file", "openssl")
     show("openssl version (process start only)", "process")
-    med = {k: sorted(r for r, _ in v)[len(v) // 2] for k, v in runs.items()}
+    if runs["http"]:
+        show("ours over HTTP: gunicorn, 1 sync worker", "http")
+    med = {k: sorted(r for r, _ in v)[len(v) // 2] for k, v in runs.items() if v}
     print(f"\n  ours (token) / openssl ts -reply: {med['token'] / med['openssl']:.1f}x  (medians)")
+    if "http" in med:
+        print(f"  ours over HTTP / openssl ts -reply: {med['http'] / med['openssl']:.1f}x  (medians)")
     print(f"  load average {os.getloadavg()[0]:.1f} at the end")
 
 
