@@ -434,6 +434,28 @@ AUDIT_KEY_SHA256 = [f.lower().replace(":", "") for f in env_list("AUDIT_KEY_SHA2
 CELERY_BEAT_SCHEDULE["audit-seal"] = {"task": "ramis.common.tasks.audit_seal", "schedule": float(AUDIT_SEAL_SECONDS)}
 CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {"task": "ramis.ca.tasks.audit_checkpoint",
                                             "schedule": float(AUDIT_CHECKPOINT_SECONDS)}
+# --- PKI: the timestamp authority (ramis/ca/tsa*.py; docs/reference/tsa.md) --------------------
+CA_TSA = {
+    # Label of the token the timestamp authority's key lives on (its own token, not a CA's).
+    "token": env_str("CA_TSA_TOKEN", "ramis-tsa"),
+    # User PIN of the TSA's token: give it to the TSA signing worker (and `ca init`) only; empty: no TSA.
+    "pin": env_str("CA_TSA_PIN", "" if PRODUCTION else "1234"),
+    # The TSA's key type: ec-p256, rsa2048 or rsa3072.
+    "key_type": env_str("CA_TSA_KEY_TYPE", "ec-p256"),
+    # The TSA certificate's subject (RFC 4514).
+    "name": env_str("CA_TSA_NAME", "CN=RAMIS Timestamp Authority (development),O=RAMIS,C=IR"),
+    # Lifetime of the TSA's certificate (issued by the issuing CA), in days.
+    "validity_days": env_int("CA_TSA_VALIDITY_DAYS", 1825),
+}
+# The TSA policy OID put in every timestamp; empty: CA_POLICY_ARC + ".2.1".
+CA_TSA_POLICY = env_str("CA_TSA_POLICY", "") or CA_POLICY_ARC + ".2.1"
+# The accuracy each timestamp states, in milliseconds (how far genTime may be from UTC).
+CA_TSA_ACCURACY_MS = env_int("CA_TSA_ACCURACY_MS", 1000)
+# Celery queue of the TSA signing worker, the one process that holds CA_TSA_PIN.
+CA_TSA_QUEUE = env_str("CA_TSA_QUEUE", "tsa")
+# How long the web tier waits for the TSA signing worker's reply (then a systemFailure rejection).
+CA_TSA_WAIT_SECONDS = env_int("CA_TSA_WAIT_SECONDS", 5)
+CELERY_TASK_ROUTES["ramis.ca.tasks.tsa_sign"] = {"queue": CA_TSA_QUEUE}  # exact names win over globs
 
 # --- RAMIS requests (docs/reference/requests.md) --------------------------------------------
 # Payment gateway (X4): the sandbox pages by default (they say so on every page); a real

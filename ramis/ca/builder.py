@@ -300,6 +300,38 @@ def build_ocsp_responder(
     return cert
 
 
+def build_tsa(
+    *,
+    public_key: Any,
+    subject: x509.Name,
+    issuer: Signer,
+    urls: CAUrls,
+    validity_days: int = 1825,
+    not_before: dt.datetime | None = None,
+) -> x509.Certificate:
+    """The timestamp authority's certificate (RFC 3161 §2.3: extendedKeyUsage timeStamping only,
+    critical), with the issuing CA's CRL, OCSP and caIssuers URLs so that a relying party checks it
+    like any certificate of ours."""
+    start = (not_before or now()) - BACKDATE
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer.cert.subject)
+        .public_key(public_key)
+        .serial_number(random_serial())
+        .not_valid_before(start)
+        .not_valid_after(min(start + dt.timedelta(days=validity_days), issuer.cert.not_valid_after_utc))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(key_usage(frozenset({"digital_signature"})), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(_aki(issuer), critical=False)
+    )
+    builder = _revocation_and_aia(builder, urls)
+    cert, _ = lint_then_sign(builder, issuer.key, "TSA certificate", allow=lint_allowances(urls))
+    return cert
+
+
 # --------------------------------------------------------------------------
 # End entities from a CSR
 # --------------------------------------------------------------------------

@@ -67,6 +67,7 @@ class IssuedCertificate(models.Model):
     class Profile(models.TextChoices):
         SIGNATURE = "signature", "امضای شخصی"
         SEAL = "seal", "مهر سازمانی"
+        TSA = "tsa", "مرجع مهر زمانی"  # the timestamp authority's own certificate (ca init)
 
     ca = models.ForeignKey(CertificateAuthority, on_delete=models.PROTECT, related_name="certificates")
     serial_hex = models.CharField("سریال", max_length=64, unique=True)  # lowercase, no leading zeros
@@ -218,3 +219,19 @@ class AuditCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"audit checkpoint {self.length} {self.head_hash[:16]}"
+
+class TimestampToken(models.Model):
+    """One timestamp the TSA granted: its row id is the token's serial number (unique across every
+    TSA process), with what was stamped and when."""
+
+    id = models.BigAutoField(primary_key=True)
+    gen_time = models.DateTimeField("زمان")
+    hash_algorithm = models.CharField("الگوریتم چکیده", max_length=16)
+    imprint = models.CharField("چکیده", max_length=128)  # hex of the stamped digest
+
+    class Meta:
+        verbose_name = "مهر زمانی"
+        verbose_name_plural = "مهرهای زمانی"
+
+    def __str__(self) -> str:
+        return f"TST {self.pk} ({self.gen_time:%Y-%m-%d %H:%M:%S})"

@@ -200,6 +200,9 @@ def ca_init(*, actor=None) -> list[CertificateAuthority]:
     for ca in (root, issuing):
         if not ca.crls.exists():
             crl_publish(ca_slug=ca.slug, actor=actor)
+    from . import tsa_services
+
+    tsa_services.tsa_init(issuing=issuing, issuer=iss_signer, actor=actor)  # the TSA, when its PIN is here
     return [root, issuing]
 
 

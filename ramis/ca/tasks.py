@@ -114,3 +114,13 @@ def audit_checkpoint() -> int | None:
         return None
     cp = audit_anchor.checkpoint_create(only_if_changed=True)
     return cp.length if cp else None
+
+@shared_task(ignore_result=True, time_limit=30)
+def tsa_sign(request_b64: str, reply_key: str) -> None:
+    """Sign a timestamp (routed to ``CA_TSA_QUEUE``, whose worker alone holds the TSA's PIN) and
+    hand the reply to the web process waiting on ``reply_key`` (:mod:`ramis.ca.tsa_front`)."""
+    import base64
+
+    from . import tsa_front, tsa_services
+
+    tsa_front.deliver(reply_key, tsa_services.timestamp_reply(base64.b64decode(request_b64)))

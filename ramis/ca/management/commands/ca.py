@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 
-from ramis.ca import audit_anchor, builder, ocsp_server, services
+from ramis.ca import audit_anchor, builder, ocsp_server, profiles, services
 from ramis.ca.lint import LintError
 from ramis.ca.models import CRL, CertificateAuthority, IssuedCertificate, Reason
 from ramis.common.errors import InvalidTransition
@@ -46,7 +46,7 @@ class Command(BaseCommand):
         sub.add_parser("init", help="create the root and issuing CAs if absent (idempotent)")
         sub.add_parser("show", help="print the chain, fingerprints and the latest CRLs")
         p = sub.add_parser("issue", help="issue a certificate from a CSR")
-        p.add_argument("--profile", required=True, choices=[c.value for c in IssuedCertificate.Profile])
+        p.add_argument("--profile", required=True, choices=list(profiles.PROFILES))
         p.add_argument("--csr", required=True, help="PEM or DER CSR file")
         p.add_argument("--subject-json", required=True, help="JSON file with the subject fields of the profile")
         p.add_argument("--out", required=True, help="where to write the PEM certificate")
@@ -86,6 +86,13 @@ class Command(BaseCommand):
             self.stdout.write(f"{ca.slug}: {ca.subject}")
             self.stdout.write(f"  SHA-256 {ca.sha256}  valid until {ca.not_after:%Y-%m-%d}  key {ca.key_type} "
                               f"on token {ca.token_label!r}")
+        tsa = IssuedCertificate.objects.filter(profile=IssuedCertificate.Profile.TSA).order_by("-not_after").first()
+        if tsa is None:
+            self.stdout.write("tsa: none (no CA_TSA_PIN here)")
+        else:
+            self.stdout.write(f"tsa: {tsa.subject}")
+            self.stdout.write(f"  SHA-256 {tsa.sha256}  valid until {tsa.not_after:%Y-%m-%d}  "
+                              f"on token {tsa.subject_data.get('token')!r}")
         if not settings.AUDIT_PIN:
             self.stdout.write("audit key: no AUDIT_PIN here, not created (run `manage.py audit init-key` where it is)")
             return
