@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
 from . import lint
-from .profiles import Profile, build_subject, key_usage, policy_oids
+from .profiles import Profile, build_subject, ca_policy_oids, key_usage, policy_oids
 
 UTC = dt.UTC
 BACKDATE = dt.timedelta(minutes=5)  # tolerate clients whose clocks run slow
@@ -247,10 +247,15 @@ def build_issuing_ca(
     validity_days: int = 3650,
     path_length: int | None = 0,
     not_before: dt.datetime | None = None,
+    not_after: dt.datetime | None = None,
 ) -> x509.Certificate:
     """An issuing CA certificate signed by ``issuer`` (the root).
 
-    ``urls`` are the *issuer's* (root's) CRL and certificate URLs.
+    ``urls`` are the *issuer's* (root's): its CRL (the ARL, which lists the CA certificates the
+    root revoked) as the CRL distribution point, and its certificate. The certificate asserts the
+    policies of every profile (:func:`profiles.ca_policy_oids`). Reissuing (same key, same
+    subject: :func:`ramis.ca.services.issuing_ca_reissue`) calls this again with the same
+    ``public_key``.
     """
     start = (not_before or now()) - BACKDATE
     builder = (
@@ -260,12 +265,17 @@ def build_issuing_ca(
         .public_key(public_key)
         .serial_number(random_serial())
         .not_valid_before(start)
-        .not_valid_after(min(start + dt.timedelta(days=validity_days), issuer.cert.not_valid_after_utc))
+        .not_valid_after(min(not_after or start + dt.timedelta(days=validity_days), issuer.cert.not_valid_after_utc))
         .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
         .add_extension(key_usage(frozenset({"key_cert_sign", "crl_sign", "digital_signature"})), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         .add_extension(_aki(issuer), critical=False)
     )
+    policies = ca_policy_oids()
+    if policies:
+        builder = builder.add_extension(
+            x509.CertificatePolicies([x509.PolicyInformation(oid, None) for oid in policies]), critical=False
+        )
     builder = _revocation_and_aia(builder, urls, ocsp=False)
     cert, _ = lint_then_sign(builder, issuer.key, "issuing CA certificate")
     return cert

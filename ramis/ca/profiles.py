@@ -165,6 +165,20 @@ def policy_oids(profile: Profile) -> list[x509.ObjectIdentifier]:
     return [x509.ObjectIdentifier(p.format(arc=_policy_arc)) for p in profile.policies]
 
 
+def ca_policy_oids() -> list[x509.ObjectIdentifier]:
+    """The policies an issuing CA certificate asserts: every policy its profiles issue under, ours
+    (under the arc) first, then ETSI's, each once. A validator asked for an explicit policy
+    (``openssl verify -explicit_policy -policy 0.4.0.2042.1.1``, pyhanko-certvalidator's initial
+    policy set) then finds it on every certificate of the path; anyPolicy is not asserted, so a
+    policy the profiles do not name is refused by such a validator."""
+    seen: dict[str, x509.ObjectIdentifier] = {}
+    for profile in PROFILES.values():
+        for oid in policy_oids(profile):
+            seen.setdefault(oid.dotted_string, oid)
+    ordered = sorted(seen.values(), key=lambda o: o.dotted_string.startswith("0.4.0."))
+    return ordered
+
+
 def key_usage(names: frozenset[str]) -> x509.KeyUsage:
     flags = {
         "digital_signature": False,
