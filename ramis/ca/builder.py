@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
 from . import lint
-from .profiles import Profile, build_subject, ca_policy_oids, key_usage, policy_oids
+from .profiles import Profile, build_subject, ca_policy_oids, key_usage, policy_oids, subject_email
 
 UTC = dt.UTC
 BACKDATE = dt.timedelta(minutes=5)  # tolerate clients whose clocks run slow
@@ -344,8 +344,10 @@ def end_entity_builder(
     urls: CAUrls,
     validity_days: int | None = None,
     not_before: dt.datetime | None = None,
+    email: str | None = None,
 ) -> x509.CertificateBuilder:
-    """The TBS of a ``profile`` certificate, from the profile table only."""
+    """The TBS of a ``profile`` certificate, from the profile table only; ``email`` (confirmed by
+    the caller) as the subjectAltName's rfc822Name."""
     start = (not_before or now()) - BACKDATE
     days = validity_days or profile.validity_days
     not_after = min(start + dt.timedelta(days=days), issuer.cert.not_valid_after_utc)
@@ -362,6 +364,8 @@ def end_entity_builder(
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         .add_extension(_aki(issuer), critical=False)
     )
+    if email:
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=False)
     if profile.extended_key_usage:
         builder = builder.add_extension(x509.ExtendedKeyUsage(list(profile.extended_key_usage)), critical=False)
     if profile.policies:
@@ -403,6 +407,7 @@ def issue_from_csr(
         raise IssuanceError("RSA public exponent must be 65537")
     try:
         name = build_subject(profile, subject)
+        email = subject_email(profile, subject)
     except ValueError as exc:
         raise IssuanceError(str(exc)) from None
     builder = end_entity_builder(
@@ -413,6 +418,7 @@ def issue_from_csr(
         urls=urls,
         validity_days=validity_days,
         not_before=not_before,
+        email=email,
     )
     cert, findings = lint_then_sign(
         builder, issuer.key, f"{profile.name} certificate", profile.etsi_type, lint_allowances(urls)

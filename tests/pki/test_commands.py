@@ -84,3 +84,22 @@ def test_ca_reissue_issuing_as_an_operator_runs_it(manage):
     new_serial = after.split("issuing (root)")[1].split("serial ")[1].split()[0]
     assert old_serial != new_serial and f"serial {new_serial}" in out.stdout
     assert manage("ca", "init").returncode == 0  # the token and the database agree
+
+
+def test_ca_issue_takes_an_email_in_the_subject_json(manage, tmp_path):
+    from cryptography import x509
+
+    assert manage("migrate", "-v", "0").returncode == 0
+    assert manage("ca", "init").returncode == 0
+    _key, csr = make_csr()
+    (tmp_path / "req.csr").write_bytes(csr)
+    args = ["ca", "issue", "--profile", "seal", "--csr", str(tmp_path / "req.csr"),
+            "--subject-json", str(tmp_path / "subject.json"), "--out", str(tmp_path / "out.pem")]
+    (tmp_path / "subject.json").write_text(json.dumps({**SEAL_SUBJECT, "email": "info@example.ir"}))
+    out = manage(*args)
+    assert out.returncode == 0, out.stderr
+    cert = x509.load_pem_x509_certificate((tmp_path / "out.pem").read_bytes())
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.RFC822Name) == ["info@example.ir"]
+    (tmp_path / "subject.json").write_text(json.dumps({**SEAL_SUBJECT, "email": "not an address"}))
+    one_line_failure(manage(*args), "'email' has an invalid value")

@@ -12,6 +12,7 @@ import pytest
 from asn1crypto import x509 as a_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 from pyhanko_certvalidator import CertificateValidator, PKIXValidationParams, ValidationContext
 from pyhanko_certvalidator.errors import PathValidationError
 
@@ -261,3 +262,62 @@ def test_reissue_issuing_without_the_roots_pin_says_so(cas, settings):
 def test_reissue_issuing_before_init_says_so(db):
     with pytest.raises(services.CAError, match="ca init"):
         services.issuing_ca_reissue(actor=None)
+
+
+# -- subjectAltName: the confirmed e-mail address ----------------------------------------------------
+
+
+def _issue_with_email(pki, profile: str, email: str):
+    _key, csr = make_csr()
+    return builder.issue_from_csr(profile=profiles.get_profile(profile), csr=csr,
+                                  subject={**SUBJECTS[profile], "email": email}, issuer=pki.issuing, urls=pki.urls)
+
+
+@pytest.mark.parametrize("profile", ["signature", "seal"])
+def test_an_email_goes_into_the_subject_alt_name_and_strict_validators_accept_it(pki, openssl, profile):
+    issued = _issue_with_email(pki, profile, "Ali.Rezaei@Example.IR")
+    san = issued.cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    assert not san.critical  # the subject name is not empty
+    assert san.value.get_values_for_type(x509.RFC822Name) == ["Ali.Rezaei@example.ir"]
+    assert "email" not in issued.cert.subject.rfc4514_string().lower()  # not in the DN (RFC 5280 §4.1.2.6)
+    assert [f for f in issued.findings if f.severity in ("ERROR", "FATAL")] == []
+
+    # cryptography's strict (CA/B-style) verifier: a client certificate needs a subjectAltName
+    verified = PolicyBuilder().store(Store([pki.root.cert])).build_client_verifier().verify(
+        issued.cert, [pki.issuing.cert])
+    assert verified.subjects == [x509.RFC822Name("Ali.Rezaei@example.ir")]
+    assert verified.chain[-1] == pki.root.cert
+
+    path = pki.write(f"trust-san-{profile}.pem", builder.pem(issued.cert))
+    out = openssl_verify(openssl, pki, path, "-purpose", "smimesign", "-verify_email", "Ali.Rezaei@example.ir",
+                         "-explicit_policy", "-policy", NCP)
+    assert out.returncode == 0 and out.stdout.strip() == f"{path}: OK", out.stdout + out.stderr
+    out = openssl_verify(openssl, pki, path, "-purpose", "smimesign", "-verify_email", "someone@else.ir")
+    assert out.returncode != 0 and "email address mismatch" in out.stdout + out.stderr
+
+    der_path = pki.write(f"trust-san-{profile}.der", builder.der(issued.cert))
+    etsi = {"signature": "NCP-NATURAL-PERSON-CERTIFICATE", "seal": "NCP-LEGAL-PERSON-CERTIFICATE"}[profile]
+    for cmd in (("lint_pkix_cert", "lint"), ("lint_etsi_cert", "lint", "--type", etsi)):
+        out = run(*cmd, "-s", "ERROR", der_path, check=False)
+        assert out.returncode == 0 and out.stdout.strip() == "", out.stdout + out.stderr
+
+
+def test_without_an_email_the_strict_verifier_still_refuses(pki):
+    """What the issue reported: no subjectAltName, no client certificate for cryptography's verifier."""
+    _key, csr = make_csr()
+    bare = builder.issue_from_csr(profile=profiles.get_profile("signature"), csr=csr, subject=SIGNATURE_SUBJECT,
+                                  issuer=pki.issuing, urls=pki.urls).cert
+    with pytest.raises(x509.ExtensionNotFound):
+        bare.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    with pytest.raises(VerificationError, match="2.5.29.17"):
+        PolicyBuilder().store(Store([pki.root.cert])).build_client_verifier().verify(bare, [pki.issuing.cert])
+
+
+@pytest.mark.parametrize("email", ["ali", "ali@", "@example.ir", "ali@example", "علی@example.ir", "a..b@example.ir",
+                                   ".a@example.ir", "a b@example.ir", "ali@-example.ir", "a@" + "x" * 250 + ".ir"])
+def test_a_malformed_email_is_refused_before_the_token_signs(pki, email, monkeypatch):
+    signed = []
+    monkeypatch.setattr(builder, "lint_then_sign", lambda *a, **k: signed.append(1))
+    with pytest.raises(builder.IssuanceError, match="email"):
+        _issue_with_email(pki, "signature", email)
+    assert signed == []
