@@ -176,3 +176,20 @@ class OCSPResponse(models.Model):
 
     def __str__(self) -> str:
         return f"OCSP {self.serial_hex} ({self.hash_algorithm})"
+
+
+class OCSPChange(models.Model):
+    """A certificate's status changed (revocation, hold, release): written in the change's own
+    transaction, so every responder process sees it exactly when it commits. Each process reads
+    the recent ones a few times a second and forgets the answers it keeps for those serials
+    (:func:`ramis.ca.responder.poll_changes`); rows older than a day are removed by the beat."""
+
+    serial_hex = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "تغییر وضعیت برای OCSP"
+        verbose_name_plural = "تغییرهای وضعیت برای OCSP"
+
+    def __str__(self) -> str:
+        return f"{self.serial_hex} @ {self.created_at:%Y-%m-%d %H:%M:%S}"

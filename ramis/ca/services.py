@@ -27,7 +27,7 @@ from tokens.conf import get_manager
 from tokens.errors import KeyNotFound
 
 from . import builder, crl, ocsp, profiles, signals, signing
-from .models import CRL, CertificateAuthority, IssuedCertificate, OCSPResponse, Reason
+from .models import CRL, CertificateAuthority, IssuedCertificate, OCSPChange, OCSPResponse, Reason
 from .responder import UNISSUED_VALIDITY, unissued_cache_key
 
 log = logging.getLogger(__name__)
@@ -360,9 +360,12 @@ def _forget_ocsp(cert: IssuedCertificate) -> None:
     Until the answers are re-signed (right after commit, where the CA token is), a responder
     finds none and asks the signing queue for one (:func:`ocsp_sign_unissued`): a fresh answer
     with the new status, or ``tryLater`` while the token is unavailable — never the old *good*.
+    The :class:`OCSPChange` row tells every responder process to forget the answer it keeps for
+    this serial, as soon as the change commits (:func:`ramis.ca.responder.poll_changes`).
     """
     keys = _cert_id_keys(cert)
     OCSPResponse.objects.filter(certificate=cert).delete()
+    OCSPChange.objects.create(serial_hex=cert.serial_hex)  # every responder process forgets its copy at commit
     transaction.on_commit(lambda: cache.delete_many([unissued_cache_key(k) for k in keys]))
 
 
