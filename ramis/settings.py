@@ -125,6 +125,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Write-ahead log: one fsync per commit (still durable across a power cut, synchronous=FULL)
     # instead of the rollback journal's three; readers no longer block the writer.
     DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL"
+    # A transaction takes the write lock when it begins (waiting up to the timeout above), not at its
+    # first write: a transaction that read and then writes while another process committed would
+    # otherwise fail at once with "database is locked" (WAL's busy snapshot), e.g. several OCSP
+    # responder processes signing a missing answer on demand while a revocation commits.
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
     DATABASES["default"].setdefault("TEST", {})["NAME"] = ""  # in-memory test database
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -404,6 +409,10 @@ CA_OCSP_AFTER_EXPIRY_DAYS = env_int("CA_OCSP_AFTER_EXPIRY_DAYS", 90)
 CA_OCSP_RESPONDER_RENEW_DAYS = env_int("CA_OCSP_RESPONDER_RENEW_DAYS", 30)
 # How long a responder process keeps an OCSP answer in memory.
 CA_OCSP_CACHE_SECONDS = env_int("CA_OCSP_CACHE_SECONDS", 20)  # per-process answer cache (R19: < 1 min)
+# How often (milliseconds) each OCSP responder process reads the status changes committed since
+# its last look and forgets its kept answers for them: a revocation, hold or release shows on every
+# process within this plus one database read (0: never; the answers then expire after CA_OCSP_CACHE_SECONDS).
+CA_OCSP_CHANGES_POLL_MS = env_int("CA_OCSP_CHANGES_POLL_MS", 100)
 # How long an OCSP responder waits for the signing queue's "unknown" answer (then tryLater).
 CA_OCSP_UNKNOWN_WAIT_SECONDS = env_int("CA_OCSP_UNKNOWN_WAIT_SECONDS", 2)
 # The signing worker's heartbeat for /readyz (SIGNING_HEARTBEAT_SECONDS, in the Resilience block).
@@ -598,6 +607,18 @@ ENAMAD_VERIFY_HTTPS_PORT = env_int("ENAMAD_VERIFY_HTTPS_PORT", 443)
 ENAMAD_VERIFY_CA_FILE = env_str("ENAMAD_VERIFY_CA_FILE", "")
 # The DNS server queried for A and TXT records.
 ENAMAD_DNS_RESOLVER = env_str("ENAMAD_DNS_RESOLVER", "")  # host[:port]; empty: /etc/resolv.conf
+
+# Certificate requests: how long a code e-mailed to confirm the request's address is valid (seconds).
+REQUEST_EMAIL_CODE_SECONDS = env_int("REQUEST_EMAIL_CODE_SECONDS", 30 * 60)
+# Certificate requests: seconds before another code may be sent for the same request.
+REQUEST_EMAIL_RESEND_SECONDS = env_int("REQUEST_EMAIL_RESEND_SECONDS", 60)
+# Certificate requests: codes a request may have e-mailed in a day.
+REQUEST_EMAIL_DAILY_LIMIT = env_int("REQUEST_EMAIL_DAILY_LIMIT", 5)
+# Certificate requests: codes one address may receive in a day, from all requests (no mailbox is flooded).
+REQUEST_EMAIL_ADDRESS_DAILY_LIMIT = env_int("REQUEST_EMAIL_ADDRESS_DAILY_LIMIT", 10)
+# Certificate requests: wrong entries of one code before it is void.
+REQUEST_EMAIL_MAX_ATTEMPTS = env_int("REQUEST_EMAIL_MAX_ATTEMPTS", 5)
+
 # Domain control by a code e-mailed to info@<domain> (N22): how long a code lives, the wait
 # before another, how many a business (and an address) may be sent a day, wrong tries before a
 # code dies, and how long an e-mailed proof keeps a sealed site's domain control without a

@@ -220,6 +220,7 @@ class AuditCheckpoint(models.Model):
     def __str__(self) -> str:
         return f"audit checkpoint {self.length} {self.head_hash[:16]}"
 
+
 class TimestampToken(models.Model):
     """One timestamp the TSA granted: its row id is the token's serial number (unique across every
     TSA process), with what was stamped and when."""
@@ -235,3 +236,20 @@ class TimestampToken(models.Model):
 
     def __str__(self) -> str:
         return f"TST {self.pk} ({self.gen_time:%Y-%m-%d %H:%M:%S})"
+
+
+class OCSPChange(models.Model):
+    """A certificate's status changed (revocation, hold, release): written in the change's own
+    transaction, so every responder process sees it exactly when it commits. Each process reads
+    the recent ones a few times a second and forgets the answers it keeps for those serials
+    (:func:`ramis.ca.responder.poll_changes`); rows older than a day are removed by the beat."""
+
+    serial_hex = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "تغییر وضعیت برای OCSP"
+        verbose_name_plural = "تغییرهای وضعیت برای OCSP"
+
+    def __str__(self) -> str:
+        return f"{self.serial_hex} @ {self.created_at:%Y-%m-%d %H:%M:%S}"

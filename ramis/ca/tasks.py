@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from . import audit_anchor, responder, services, signing
-from .models import CertificateAuthority, IssuedCertificate
+from .models import CertificateAuthority, IssuedCertificate, OCSPChange
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,10 @@ def crl_publish_all() -> None:
 
 @shared_task(ignore_result=True)
 def ocsp_refresh_due() -> int:
-    """Beat: expire what is past notAfter, re-sign answers past half their validity."""
+    """Beat: expire what is past notAfter, re-sign answers past half their validity, drop the
+    status-change rows the responders no longer read (older than a day)."""
     services.certificates_expire_due()
+    OCSPChange.objects.filter(created_at__lt=timezone.now() - dt.timedelta(days=1)).delete()
     due = timezone.now() + dt.timedelta(hours=settings.CA_OCSP_VALIDITY_HOURS / 2)
     count = 0
     for slug in CertificateAuthority.objects.exclude(ocsp_key_id="").values_list("slug", flat=True):

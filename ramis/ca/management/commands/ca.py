@@ -1,4 +1,4 @@
-"""``manage.py ca init|show|issue|revoke|hold|release|crl|ocsp-refresh|ocsp-serve``: thin calls to services."""
+"""``manage.py ca init|reissue-issuing|show|issue|revoke|hold|release|crl|ocsp-refresh|ocsp-serve``: thin calls to services."""
 
 from __future__ import annotations
 
@@ -38,12 +38,14 @@ def require_migrated() -> None:
 
 
 class Command(BaseCommand):
-    help = ("The CA: init (root + issuing on their tokens), show, issue, revoke, hold, release, crl, ocsp-refresh, "
+    help = ("The CA: init (root + issuing on their tokens), reissue-issuing, show, issue, revoke, hold, release, crl, ocsp-refresh, "
             "ocsp-serve (the OCSP tier).")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("init", help="create the root and issuing CAs if absent (idempotent)")
+        sub.add_parser("reissue-issuing", help="a new certificate for the issuing CA's key as `init` builds it today "
+                       "(same key and subject; needs the root's PIN)")
         sub.add_parser("show", help="print the chain, fingerprints and the latest CRLs")
         p = sub.add_parser("issue", help="issue a certificate from a CSR")
         p.add_argument("--profile", required=True, choices=list(profiles.PROFILES))
@@ -98,6 +100,12 @@ class Command(BaseCommand):
             return
         key, _created = audit_anchor.key_ensure(actor=None)
         self.stdout.write(f"audit key {key.key_label!r} on token {key.token_label!r}: public key SHA-256 {key.sha256}")
+
+    def do_reissue_issuing(self, options):
+        ca = services.issuing_ca_reissue(actor=None)
+        self.stdout.write(f"reissued {ca.slug}: {ca.subject}")
+        self.stdout.write(f"  serial {ca.serial_hex}  SHA-256 {ca.sha256}  valid until {ca.not_after:%Y-%m-%d} "
+                          f"(same key on token {ca.token_label!r})")
 
     def do_show(self, options):
         cas = list(CertificateAuthority.objects.select_related("parent").order_by("pk"))
