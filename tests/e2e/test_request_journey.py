@@ -51,7 +51,7 @@ def test_signature_request_from_panel_to_awaiting_issuance(page, shot, settings)
     page.get_by_role("button", name="درخواست گواهی امضا").click()
 
     page.wait_for_url("**/step/details/")
-    page.get_by_label("رایانامه").fill("ali.rezaei@example.com")
+    page.locator("#id_email").fill("ali.rezaei@example.com")
     page.get_by_label("نام به لاتین").fill("Ali")
     page.get_by_label("نام خانوادگی به لاتین").fill("Rezaei")
     shot(page, "request-03-details")
