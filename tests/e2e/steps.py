@@ -67,7 +67,7 @@ def signature_request_details(page, shot=_no_shot, email_code_for=email_code_fro
     shot("request-02-type")
     page.get_by_role("button", name="درخواست گواهی امضا").click()
     page.wait_for_url("**/step/details/")
-    page.get_by_label("رایانامه").fill("ali.rezaei@example.com")
+    page.locator("#id_email").fill("ali.rezaei@example.com")
     page.get_by_label("نام به لاتین").fill("Ali")
     page.get_by_label("نام خانوادگی به لاتین").fill("Rezaei")
     shot("request-03-details")
