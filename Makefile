@@ -8,27 +8,55 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Runtime: SoftHSM2 + pkcs11-tool (tokens), Pango/HarfBuzz (WeasyPrint), Noto fonts (Persian
-# glyphs for pages and PDFs), OpenSSL (outside client of our CRL/OCSP), poppler (pdftotext).
-APT_RUN := softhsm2 opensc openssl libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-noto-core \
-           poppler-utils ca-certificates
-APT_TEST := chromium docker-compose libatomic1
+# glyphs for pages and PDFs), OpenSSL (outside client of our CRL/OCSP), poppler (pdftotext,
+# pdffonts, pdftoppm), the PC/SC library and daemon (OpenSC's module fails C_Initialize without
+# libpcsclite1; a real USB token needs pcscd running), the PostgreSQL client (pg_dump/pg_restore
+# for `manage.py backup`/`restore`).
+APT_RUN := softhsm2 opensc libpcsclite1 pcscd openssl libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b \
+           fonts-noto-core poppler-utils ca-certificates postgresql-client
+# Tests: Chromium (driven by Playwright through executable_path), docker-compose (config check),
+# a C compiler and libc headers (bench/ocsp_load.c, built by tests/pki/test_bench_ocsp_load.py),
+# Redis (server and redis-cli) and PostgreSQL's server binaries (the outage drills start their own).
+APT_TEST := chromium docker-compose libatomic1 gcc libc6-dev redis-server redis-tools postgresql
+# The production topology on this machine (make prod, make prod-check): nginx as the TLS proxy,
+# PostgreSQL and Redis servers (prod-check starts throwaway ones of its own).
+APT_PROD := nginx postgresql redis-server
 FONT_SRC := /usr/share/fonts/truetype/noto
 FONTS := NotoSansArabic-Regular.ttf NotoSansArabic-Bold.ttf NotoSans-Regular.ttf NotoSans-Bold.ttf
 
-.PHONY: run test system-deps system-deps-test install fonts prepare lint check-deploy docs docs-screenshots clean
+.PHONY: run test prod prod-stop prod-check system-deps system-deps-test system-deps-prod install fonts prepare lint check-deploy docs docs-screenshots clean
 
 run: system-deps install fonts prepare
 	@echo "Serving on http://$(HOST):$(PORT)/"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: system-deps system-deps-test install fonts
+test: system-deps system-deps-test install fonts oidc-provider
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The national-window e2e tests' OpenID provider: panva's oidc-provider, exactly as the committed
+# tests/e2e/oidc/package-lock.json says, from npm's default registry into var/oidc-provider/.
+# Node.js is in APT_TEST; npm is Debian's package unless an npm is already on the PATH (a Node.js
+# installed from elsewhere bundles its own npm, and Debian's npm package would make apt replace it).
+APT_TEST += nodejs
+OIDC_PROVIDER_DIR := var/oidc-provider
+.PHONY: oidc-provider
+oidc-provider: $(OIDC_PROVIDER_DIR)/.installed
+
+$(OIDC_PROVIDER_DIR)/.installed: tests/e2e/oidc/package.json tests/e2e/oidc/package-lock.json | system-deps-test
+	@command -v npm >/dev/null || scripts/ensure-apt.sh npm
+	mkdir -p $(OIDC_PROVIDER_DIR)
+	cp tests/e2e/oidc/package.json tests/e2e/oidc/package-lock.json $(OIDC_PROVIDER_DIR)/
+	cd $(OIDC_PROVIDER_DIR) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
 
 system-deps:
 	@scripts/ensure-apt.sh $(APT_RUN)
 
 system-deps-test:
 	@scripts/ensure-apt.sh $(APT_TEST)
+
+system-deps-prod:
+	@scripts/ensure-apt.sh $(APT_PROD)
 
 # Debian's python3 has no venv module until python3-venv is installed: install it and retry.
 $(PY):
@@ -57,6 +85,25 @@ docs: $(VENV)/.docs-installed
 # into docs/img/, scaled down; commit them with the pages.
 docs-screenshots: install
 	$(PY) scripts/docs_screenshots.py
+
+# The process supervisor of `make prod` (the `prod` extra: supervisor), next to the dev tools.
+$(VENV)/.prod-installed: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install -q -e '.[dev,prod]'
+	touch $@
+
+# The deployed topology on 127.0.0.1 (scripts/prod.py): nginx (TLS, HTTPS 18543, plain HTTP
+# /ca/ on 18580), two web and two OCSP processes, the workers and beat under supervisord, on the
+# machine's PostgreSQL and Redis (DATABASE_URL / REDIS_URL). Ctrl-C or `make prod-stop` stops it.
+prod: system-deps system-deps-prod fonts $(VENV)/.prod-installed
+	$(PY) scripts/prod.py up
+
+prod-stop:
+	@$(PY) scripts/prod.py down
+
+# The topology on a throwaway PostgreSQL and Redis, the journeys and fault drills of tests/prod/
+# in Chromium through nginx; stops what it started; one line per failed drill (scripts/prod_check.py).
+prod-check: system-deps system-deps-test system-deps-prod fonts $(VENV)/.prod-installed
+	$(PY) scripts/prod_check.py $(PYTEST_ARGS)
 
 fonts: $(addprefix static/fonts/,$(FONTS))
 

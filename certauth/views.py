@@ -20,7 +20,8 @@ from ramis.common.homes import homes_for
 from . import services
 from .decorators import staff_required
 from .forms import CodeForm, IdentityForm, StaffLoginForm
-from .oidc import oidc_enabled
+from .lockouts import password_login_guard
+from .oidc import oidc_enabled, provider_logout_url
 
 PENDING = "applicant_login"
 SENT_NOTICE = "اگر اطلاعات واردشده با اطلاعات ثبت‌شده مطابقت داشته باشد، کد یک‌بارمصرف به تلفن همراه شما پیامک شد."
@@ -39,7 +40,10 @@ def login_view(request):
             )
         except services.Throttled as exc:
             form.add_error(None, exc.message)
-            return render(request, "certauth/login.html", {"form": form}, status=429)
+            response = render(request, "certauth/login.html", {"form": form}, status=exc.status)
+            if exc.status == 503:
+                response["Retry-After"] = str(settings.UNAVAILABLE_RETRY_AFTER_SECONDS)
+            return response
         request.session[PENDING] = {
             "national_code": data["national_code"],
             "birth_date": data["birth_date"].isoformat(),
@@ -105,14 +109,24 @@ def resend_view(request):
 
 @require_POST
 def logout_view(request):
+    """Ends the portal's session; after a national-window login, the provider's too: the browser
+    goes to its end_session_endpoint and comes back to the home page (RP-initiated logout)."""
+    user = request.user
+    provider_logout = provider_logout_url(request, request.session.get("oidc_id_token", ""))
+    if provider_logout and user.is_authenticated:
+        audit.record(actor=user, target=user, event="applicant.logged_out", extra={"method": "oidc"},
+                     request=request)
     logout(request)
     messages.info(request, "از سامانه خارج شدید.")
-    return redirect(settings.LOGOUT_REDIRECT_URL)
+    return redirect(provider_logout or settings.LOGOUT_REDIRECT_URL)
 
 
 def staff_login_view(request):
     """Staff (clerks, SEO reviewers, e-Namad experts): username + password + TOTP."""
-    form = StaffLoginForm(request.POST or None)
+    locked, captcha = password_login_guard(request)
+    if locked:
+        return render(request, "certauth/locked.html", status=429)  # this name, from this address
+    form = StaffLoginForm(request.POST or None, captcha=captcha)
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

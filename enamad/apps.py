@@ -7,4 +7,4 @@ class EnamadConfig(AppConfig):
     verbose_name = "نماد اعتماد الکترونیکی"
 
     def ready(self):
-        from . import homes  # noqa: F401 - registers the e-Namad staff home
+        from . import checks, homes  # noqa: F401 - register the deploy check and the e-Namad staff home

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "captcha",
     "axes",
+    "django_prometheus",
     # Rooms, in the order they may import each other (DESIGN.md).
     "ramis.common",
     "ramis.registry",
@@ -74,6 +75,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Observability (docs/operator/metrics.md, logs.md): request metrics first, then the request id.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "ramis.common.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -85,6 +89,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last, so its process_exception runs first: a database or Redis outage answers 503, in Persian.
+    "ramis.common.outage.OutageMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "ramis.urls"
@@ -118,6 +125,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Write-ahead log: one fsync per commit (still durable across a power cut, synchronous=FULL)
     # instead of the rollback journal's three; readers no longer block the writer.
     DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL"
+    # A transaction takes the write lock when it begins (waiting up to the timeout above), not at its
+    # first write: a transaction that read and then writes while another process committed would
+    # otherwise fail at once with "database is locked" (WAL's busy snapshot), e.g. several OCSP
+    # responder processes signing a missing answer on demand while a revocation commits.
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
     DATABASES["default"].setdefault("TEST", {})["NAME"] = ""  # in-memory test database
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -125,9 +137,31 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Redis cache URL (throttle counters and OCSP answers shared by processes); empty: local memory.
 CACHE_URL = env_str("CACHE_URL", "")
 if CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    # Degrading: with Redis down a read misses and a write is dropped (ramis/common/cache.py).
+    CACHES = {"default": {"BACKEND": "ramis.common.cache.DegradingRedisCache", "LOCATION": CACHE_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ramis"}}
+
+# --- Resilience: outages, health, readiness (docs/operator/outages.md, health.md) ----------
+# Seconds a client is told to wait (Retry-After) on the 503 page shown while PostgreSQL or Redis is down.
+UNAVAILABLE_RETRY_AFTER_SECONDS = env_int("UNAVAILABLE_RETRY_AFTER_SECONDS", 30)
+# Checks /readyz requires (any of database, cache, broker, signing); the others are still reported.
+READINESS_CHECKS = env_list("READINESS_CHECKS", ["database", "cache", "broker", "signing"])
+# Timeout of each /readyz check that reaches another server (broker, cache), in seconds.
+READINESS_TIMEOUT_SECONDS = env_int("READINESS_TIMEOUT_SECONDS", 2)
+# Seconds between the signing worker's heartbeats (a beat task on the signing queue checks the CA tokens).
+SIGNING_HEARTBEAT_SECONDS = env_int("SIGNING_HEARTBEAT_SECONDS", 30)
+# /readyz takes the signing worker as gone when its last heartbeat is older than this, in seconds.
+SIGNING_HEARTBEAT_MAX_AGE_SECONDS = env_int("SIGNING_HEARTBEAT_MAX_AGE_SECONDS", 120)
+# Bearer token that lets Prometheus scrape /metrics from elsewhere (empty: only from the machine itself).
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# Log lines as JSON objects with the request id (json, the production default) or as plain text.
+LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "plain")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use json or plain")
+_unknown_checks = set(READINESS_CHECKS) - {"database", "cache", "broker", "signing"}
+if _unknown_checks:
+    raise ImproperlyConfigured(f"READINESS_CHECKS: unknown check(s) {', '.join(sorted(_unknown_checks))}")
 
 # --- Auth ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "certauth.User"
@@ -168,7 +202,12 @@ LOGIN_THROTTLE_WINDOW_SECONDS = env_int("LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 # How long a django-axes lockout lasts, in minutes.
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Lock-outs count failures per (user name, IP) pair: an outsider's wrong passwords never lock the
+# account for its owner at another address; national-window logins count the pair (national code,
+# IP) (certauth.backends.axes_lockout_parameters).
+AXES_LOCKOUT_PARAMETERS = "certauth.backends.axes_lockout_parameters"
+# The client address axes counts is the one every throttle and the audit trail use (behind the proxy).
+AXES_CLIENT_IP_CALLABLE = "ramis.common.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "certauth/locked.html"
 AXES_VERBOSE = False
@@ -198,12 +237,27 @@ OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID", "")
 OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET", "")
 # The ID token's signature algorithm.
 OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256")
-# Scopes asked of the provider.
+# How we authenticate to the token endpoint: client_secret_post (the secret in the form) or
+# client_secret_basic (HTTP Basic); the provider's registration of our client says which.
+OIDC_RP_TOKEN_AUTH_METHOD = env_str("OIDC_RP_TOKEN_AUTH_METHOD", "client_secret_post")
+if OIDC_RP_TOKEN_AUTH_METHOD not in ("client_secret_post", "client_secret_basic"):
+    raise ImproperlyConfigured(f"OIDC_RP_TOKEN_AUTH_METHOD={OIDC_RP_TOKEN_AUTH_METHOD!r}: "
+                               "use client_secret_post or client_secret_basic")
+# Scopes asked of the provider, space-separated; include the scope that releases the national-code
+# claim (a provider may define its own, e.g. "openid national_id phone").
 OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid profile phone")
-# The claim that carries the person's national code.
+# The claim (ID token or userinfo) that carries the person's national code.
 OIDC_NATIONAL_CODE_CLAIM = env_str("OIDC_NATIONAL_CODE_CLAIM", "national_code")
-# The claim that carries the mobile number (checked when present).
+# The claim that carries the mobile number (when sent, it must be the introduced person's).
 OIDC_MOBILE_CLAIM = env_str("OIDC_MOBILE_CLAIM", "phone_number")
+# The claim with the person's first name (recorded in the login's audit entry).
+OIDC_FIRST_NAME_CLAIM = env_str("OIDC_FIRST_NAME_CLAIM", "given_name")
+# The claim with the person's last name (recorded in the login's audit entry).
+OIDC_LAST_NAME_CLAIM = env_str("OIDC_LAST_NAME_CLAIM", "family_name")
+# The provider's end_session_endpoint: logging out of the portal after a national-window login
+# also ends the provider's session (RP-initiated logout); empty: the portal's session only.
+OIDC_OP_LOGOUT_ENDPOINT = env_str("OIDC_OP_LOGOUT_ENDPOINT", "")
+OIDC_STORE_ID_TOKEN = True  # the logout's id_token_hint
 OIDC_CREATE_USER = False
 OIDC_USE_PKCE = True
 # Timeout of each call to the provider, in seconds.
@@ -243,6 +297,8 @@ STORAGES = {
 # Largest accepted upload, in bytes.
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
+# Most pixels an uploaded image may have (width × height; a 30000×30000 PNG of 110 KB is refused).
+UPLOAD_MAX_IMAGE_PIXELS = env_int("UPLOAD_MAX_IMAGE_PIXELS", 64_000_000)
 FILE_UPLOAD_PERMISSIONS = 0o640
 
 # --- Notifications (X3) -------------------------------------------------------------------
@@ -253,9 +309,15 @@ SMS_OPTIONS = {
     "api_key": env_str("KAVENEGAR_API_KEY", ""),
     # The sender number of outgoing SMS (Kavenegar).
     "sender": env_str("SMS_SENDER", "10004346"),
-    # Timeout of each call to the SMS gateway, in seconds.
-    "timeout": env_int("SMS_TIMEOUT_SECONDS", 10),
+    # Seconds to wait for the SMS gateway to accept a connection (refused or unreachable: retried later).
+    "connect_timeout": env_int("SMS_CONNECT_TIMEOUT_SECONDS", 5),
+    # Seconds to wait for the SMS gateway's answer once connected (a hung gateway: retried later).
+    "timeout": env_int("SMS_READ_TIMEOUT_SECONDS", 10),
 }
+# Base URL of the SMS gateway's API (empty: Kavenegar's own); e.g. a stand-in gateway in a drill.
+SMS_BASE_URL = env_str("SMS_BASE_URL", "").rstrip("/")
+# First wait before a worker retries a message the gateway refused, in seconds (doubling, at most 600).
+OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 10)
 # Django e-mail backend: console in development, django.core.mail.backends.smtp.EmailBackend in production.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 # SMTP server.
@@ -280,6 +342,11 @@ OUTBOX_KEEP_SECRETS = env_bool("OUTBOX_KEEP_SECRETS", DEV_OUTBOX)
 # Celery broker; empty: tasks run eagerly in-process (the embedded setup).
 REDIS_URL = env_str("REDIS_URL", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# kombu's Redis transport with the fix of ramis/broker.py (a worker that lost the broker twice exited).
+if CELERY_BROKER_URL.startswith("redis://"):
+    CELERY_BROKER_TRANSPORT = "ramis.broker:Transport"
+# A worker or beat started while the broker is down waits for it instead of exiting (Celery 6's default too).
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_BACKEND = None
 # Run Celery tasks in-process instead of on a worker (on when REDIS_URL is empty).
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
@@ -342,12 +409,62 @@ CA_OCSP_AFTER_EXPIRY_DAYS = env_int("CA_OCSP_AFTER_EXPIRY_DAYS", 90)
 CA_OCSP_RESPONDER_RENEW_DAYS = env_int("CA_OCSP_RESPONDER_RENEW_DAYS", 30)
 # How long a responder process keeps an OCSP answer in memory.
 CA_OCSP_CACHE_SECONDS = env_int("CA_OCSP_CACHE_SECONDS", 20)  # per-process answer cache (R19: < 1 min)
+# How often (milliseconds) each OCSP responder process reads the status changes committed since
+# its last look and forgets its kept answers for them: a revocation, hold or release shows on every
+# process within this plus one database read (0: never; the answers then expire after CA_OCSP_CACHE_SECONDS).
+CA_OCSP_CHANGES_POLL_MS = env_int("CA_OCSP_CHANGES_POLL_MS", 100)
 # How long an OCSP responder waits for the signing queue's "unknown" answer (then tryLater).
 CA_OCSP_UNKNOWN_WAIT_SECONDS = env_int("CA_OCSP_UNKNOWN_WAIT_SECONDS", 2)
+# The signing worker's heartbeat for /readyz (SIGNING_HEARTBEAT_SECONDS, in the Resilience block).
+CELERY_BEAT_SCHEDULE["signing-heartbeat"] = {"task": "ramis.ca.tasks.signing_heartbeat",
+                                             "schedule": float(SIGNING_HEARTBEAT_SECONDS)}
 CELERY_BEAT_SCHEDULE["ca-crl-publish"] = {"task": "ramis.ca.tasks.crl_publish_all", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["ca-ocsp-refresh"] = {"task": "ramis.ca.tasks.ocsp_refresh_due", "schedule": 900.0}
 CELERY_BEAT_SCHEDULE["ca-ocsp-responder-renew"] = {"task": "ramis.ca.tasks.ocsp_responder_renew_due",
                                                    "schedule": 86400.0}
+
+# --- Audit trail: sealer and signed checkpoints (docs/operator/audit.md) --------------------
+# Seal a transaction's audit entries right after it commits, in the writer's process (a try-lock:
+# a writer never waits; rows another sealer is busy with are sealed by it or by beat).
+AUDIT_SEAL_ON_COMMIT = env_bool("AUDIT_SEAL_ON_COMMIT", True)
+# Seconds between the beat runs of the sealer (catches rows no writer's hook sealed).
+AUDIT_SEAL_SECONDS = env_int("AUDIT_SEAL_SECONDS", 60)
+# Seconds between signed checkpoints of the chain (beat, on the signing queue; skipped when unchanged).
+AUDIT_CHECKPOINT_SECONDS = env_int("AUDIT_CHECKPOINT_SECONDS", 300)
+# Label of the token holding the audit key (its own token; `ca init` or `audit init-key` creates it on SoftHSM).
+AUDIT_TOKEN = env_str("AUDIT_TOKEN", "ramis-audit")
+# PIN of the audit token: only the signing worker and `manage.py audit checkpoint` need it.
+AUDIT_PIN = env_str("AUDIT_PIN", "" if PRODUCTION else "1234")
+# Label of the checkpoint-signing key on the audit token (EC P-256, generated there, never extractable).
+AUDIT_KEY_LABEL = env_str("AUDIT_KEY_LABEL", "audit-checkpoint")
+# SHA-256 fingerprints (hex, of the public key's DER) of the audit keys `audit verify` trusts;
+# empty: every audit key recorded in the database (say which in the key ceremony's minutes).
+AUDIT_KEY_SHA256 = [f.lower().replace(":", "") for f in env_list("AUDIT_KEY_SHA256", [])]
+CELERY_BEAT_SCHEDULE["audit-seal"] = {"task": "ramis.common.tasks.audit_seal", "schedule": float(AUDIT_SEAL_SECONDS)}
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {"task": "ramis.ca.tasks.audit_checkpoint",
+                                            "schedule": float(AUDIT_CHECKPOINT_SECONDS)}
+# --- PKI: the timestamp authority (ramis/ca/tsa*.py; docs/reference/tsa.md) --------------------
+CA_TSA = {
+    # Label of the token the timestamp authority's key lives on (its own token, not a CA's).
+    "token": env_str("CA_TSA_TOKEN", "ramis-tsa"),
+    # User PIN of the TSA's token: give it to the TSA signing worker (and `ca init`) only; empty: no TSA.
+    "pin": env_str("CA_TSA_PIN", "" if PRODUCTION else "1234"),
+    # The TSA's key type: ec-p256, rsa2048 or rsa3072.
+    "key_type": env_str("CA_TSA_KEY_TYPE", "ec-p256"),
+    # The TSA certificate's subject (RFC 4514).
+    "name": env_str("CA_TSA_NAME", "CN=RAMIS Timestamp Authority (development),O=RAMIS,C=IR"),
+    # Lifetime of the TSA's certificate (issued by the issuing CA), in days.
+    "validity_days": env_int("CA_TSA_VALIDITY_DAYS", 1825),
+}
+# The TSA policy OID put in every timestamp; empty: CA_POLICY_ARC + ".2.1".
+CA_TSA_POLICY = env_str("CA_TSA_POLICY", "") or CA_POLICY_ARC + ".2.1"
+# The accuracy each timestamp states, in milliseconds (how far genTime may be from UTC).
+CA_TSA_ACCURACY_MS = env_int("CA_TSA_ACCURACY_MS", 1000)
+# Celery queue of the TSA signing worker, the one process that holds CA_TSA_PIN.
+CA_TSA_QUEUE = env_str("CA_TSA_QUEUE", "tsa")
+# How long the web tier waits for the TSA signing worker's reply (then a systemFailure rejection).
+CA_TSA_WAIT_SECONDS = env_int("CA_TSA_WAIT_SECONDS", 5)
+CELERY_TASK_ROUTES["ramis.ca.tasks.tsa_sign"] = {"queue": CA_TSA_QUEUE}  # exact names win over globs
 
 # --- RAMIS requests (docs/reference/requests.md) --------------------------------------------
 # Payment gateway (X4): the sandbox pages by default (they say so on every page); a real
@@ -473,13 +590,15 @@ ENAMAD_PHONE_CODE_SECONDS = env_int("ENAMAD_PHONE_CODE_SECONDS", 15 * 60)
 # HMAC key of the SMS gateway's and the IVR's callbacks (empty: every callback is refused).
 ENAMAD_INBOUND_SECRET = env_str("ENAMAD_INBOUND_SECRET", "" if PRODUCTION else "dev-inbound-secret")
 # Domain verification (N7): timeouts, size cap, ports, resolver, and (tests/dev only) whether
-# private, loopback and link-local addresses may be fetched.
+# loopback addresses may be fetched (every other non-global address is always refused).
 # Connect/read timeout of the domain checks, in seconds (a whole fetch takes at most 3×).
 ENAMAD_VERIFY_TIMEOUT_SECONDS = env_int("ENAMAD_VERIFY_TIMEOUT_SECONDS", 5)
 # At most this much of a page is read, in bytes.
 ENAMAD_VERIFY_MAX_BYTES = env_int("ENAMAD_VERIFY_MAX_BYTES", 512 * 1024)
-# Allow private, loopback and link-local targets (tests and local demo only).
-ENAMAD_VERIFY_ALLOW_PRIVATE = env_bool("ENAMAD_VERIFY_ALLOW_PRIVATE", False)
+# Allow loopback targets (127.0.0.0/8, ::1) for the domain checks: tests and a local demo only.
+# ENAMAD_VERIFY_ALLOW_PRIVATE is its old name, still read; no other non-global address is ever allowed.
+ENAMAD_VERIFY_ALLOW_LOOPBACK = env_bool("ENAMAD_VERIFY_ALLOW_LOOPBACK", False) or env_bool(
+    "ENAMAD_VERIFY_ALLOW_PRIVATE", False)
 # Port the domain checks connect to over HTTP.
 ENAMAD_VERIFY_HTTP_PORT = env_int("ENAMAD_VERIFY_HTTP_PORT", 80)
 # Port the domain checks connect to over HTTPS.
@@ -488,6 +607,18 @@ ENAMAD_VERIFY_HTTPS_PORT = env_int("ENAMAD_VERIFY_HTTPS_PORT", 443)
 ENAMAD_VERIFY_CA_FILE = env_str("ENAMAD_VERIFY_CA_FILE", "")
 # The DNS server queried for A and TXT records.
 ENAMAD_DNS_RESOLVER = env_str("ENAMAD_DNS_RESOLVER", "")  # host[:port]; empty: /etc/resolv.conf
+
+# Certificate requests: how long a code e-mailed to confirm the request's address is valid (seconds).
+REQUEST_EMAIL_CODE_SECONDS = env_int("REQUEST_EMAIL_CODE_SECONDS", 30 * 60)
+# Certificate requests: seconds before another code may be sent for the same request.
+REQUEST_EMAIL_RESEND_SECONDS = env_int("REQUEST_EMAIL_RESEND_SECONDS", 60)
+# Certificate requests: codes a request may have e-mailed in a day.
+REQUEST_EMAIL_DAILY_LIMIT = env_int("REQUEST_EMAIL_DAILY_LIMIT", 5)
+# Certificate requests: codes one address may receive in a day, from all requests (no mailbox is flooded).
+REQUEST_EMAIL_ADDRESS_DAILY_LIMIT = env_int("REQUEST_EMAIL_ADDRESS_DAILY_LIMIT", 10)
+# Certificate requests: wrong entries of one code before it is void.
+REQUEST_EMAIL_MAX_ATTEMPTS = env_int("REQUEST_EMAIL_MAX_ATTEMPTS", 5)
+
 # Domain control by a code e-mailed to info@<domain> (N22): how long a code lives, the wait
 # before another, how many a business (and an address) may be sent a day, wrong tries before a
 # code dies, and how long an e-mailed proof keeps a sealed site's domain control without a
@@ -543,7 +674,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 if PRODUCTION:
-    # Production: redirect plain HTTP to HTTPS (except /ca/ and /healthz).
+    # Production: redirect plain HTTP to HTTPS (except /ca/, /healthz, /readyz and /metrics).
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # Production: the HSTS max-age, in seconds.
@@ -552,15 +683,55 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_REDIRECT_EXEMPT = [r"^ca/", r"^healthz$"]  # OCSP/CRL are fetched over plain HTTP
+    SECURE_REDIRECT_EXEMPT = [r"^ca/", r"^healthz$", r"^readyz$", r"^metrics$"]  # OCSP/CRL are fetched over plain HTTP
+
+# --- Content-Security-Policy (django-csp 4; docs/operator/behind-a-proxy.md) -----------------
+# Every page: scripts, styles, fonts and images only from the portal itself (no inline script or
+# style anywhere in templates/, tested), no plugins, never framed. Responses that set their own
+# policy keep it: the seal logo that shops embed (enamad/seal_views.py), private files.
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Where browsers report Content-Security-Policy violations (a URL; empty: not reported).
+CSP_REPORT_URI = env_str("CSP_REPORT_URI", "")
+if CSP_REPORT_URI:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [CSP_REPORT_URI]
+
+# --- Behind the reverse proxy (docs/operator/behind-a-proxy.md) ----------------------------
+# How many reverse proxies of ours stand in front of the web processes (1 with the nginx of
+# deploy/): the client is that many entries from the right of X-Forwarded-For, and anything a
+# client wrote further left is ignored. 0: no proxy, REMOTE_ADDR is the client (the header is ignored).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT={TRUSTED_PROXY_COUNT}: 0 or more")
 
 # --- Logging ------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Every record carries the request id (ramis/common/observability.py); LOG_FORMAT picks the formatter.
+    "filters": {"request_id": {"()": "ramis.common.observability.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter",
+                 "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     # Level of the root logger (DEBUG, INFO, WARNING, ERROR).
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }
+# Celery workers log through LOGGING above (so JSON lines in production) instead of their own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"

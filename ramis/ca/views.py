@@ -11,7 +11,9 @@ from __future__ import annotations
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.views.decorators.csrf import csrf_exempt
 
-from . import ocsp, responder
+from ramis.common import metrics
+
+from . import ocsp, responder, tsa, tsa_front
 from .models import CRL, CertificateAuthority
 
 MAX_REQUEST_BYTES = 10_000
@@ -51,8 +53,31 @@ def ocsp_responder(request, slug: str, encoded: str | None = None) -> HttpRespon
     else:
         return HttpResponseNotAllowed(["GET", "POST"])
     raw = responder.answer(body)
+    metrics.count_ocsp_answer(raw)
     resp = HttpResponse(raw, content_type="application/ocsp-response")
     if request.method == "GET":  # RFC 5019 §6.2, the same headers as every other front's
         for name, value in responder.http_headers(raw):
             resp[name] = value
+    return resp
+
+
+TSA_QUERY = "application/timestamp-query"
+
+
+@csrf_exempt
+def tsa_endpoint(request) -> HttpResponse:
+    """RFC 3161 over HTTP (§3.4): a ``TimeStampReq`` POSTed as application/timestamp-query, a
+    ``TimeStampResp`` back as application/timestamp-reply — a rejection with its failInfo for
+    anything that is not a request we honour, never an HTTP error (but for a method not POST)."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    if request.content_type != TSA_QUERY:
+        raw = tsa.rejection("bad_request", f"Content-Type must be {TSA_QUERY}")
+    elif length > tsa.MAX_REQUEST_BYTES:
+        raw = tsa.rejection("bad_request", "not a time-stamp request (too large)")
+    else:
+        raw = tsa_front.answer(request.body)
+    resp = HttpResponse(raw, content_type="application/timestamp-reply")
+    resp["Cache-Control"] = "no-store"
     return resp

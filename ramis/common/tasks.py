@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from . import services
+from . import audit, services
 from .models import OutboxMessage
 from .sms import DeliveryError
 
@@ -20,7 +20,8 @@ def deliver_message(self, message_id: int) -> None:
     except DeliveryError as exc:
         if self.request.is_eager:
             return  # in-process: never block the page; outbox_retry_pending picks it up
-        raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
+        countdown = min(600, settings.OUTBOX_RETRY_BASE_SECONDS * 2**self.request.retries)
+        raise self.retry(exc=exc, countdown=countdown) from exc
 
 
 @shared_task(ignore_result=True)
@@ -42,3 +43,9 @@ def outbox_retry_pending() -> int:
     for message_id in ids:
         deliver_message.delay(message_id)
     return len(ids)
+
+
+@shared_task(ignore_result=True)
+def audit_seal() -> int:
+    """Beat: seal the audit entries no writer's after-commit hook sealed (docs/operator/audit.md)."""
+    return audit.seal(wait=True)

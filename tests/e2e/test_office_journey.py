@@ -8,32 +8,15 @@ import re
 import pytest
 from django.core.management import call_command
 
+from tests.e2e import steps
 from tests.e2e.test_request_journey import _login as applicant_login
-
-
-def _scan(title: str) -> bytes:
-    """A one-page PDF standing in for a scanned document."""
-    from django.conf import settings
-    from weasyprint import HTML
-
-    fonts = (settings.BASE_DIR / "static" / "fonts").as_uri()
-    html = (f'<html dir="rtl"><style>@font-face {{ font-family: F; src: url("{fonts}/NotoSansArabic-Regular.ttf"); }}'
-            f'body {{ font-family: F; font-size: 28pt; }} div {{ border: 3px solid #1d4f91; padding: 2cm; }}</style>'
-            f"<body><div>{title}<br>نمونه اسکن‌شده برای آزمون</div></body></html>")
-    return HTML(string=html).write_pdf()
 
 
 def _staff_login(page, username):
     from certauth.models import User
-    from ramis.requests.management.commands.seed_demo import DEMO_PASSWORD
     from tests.conftest import totp_now
 
-    page.goto("/auth/staff/login/")
-    page.get_by_label("نام کاربری").fill(username)
-    page.get_by_label("گذرواژه").fill(DEMO_PASSWORD)
-    page.get_by_label("کد TOTP").fill(totp_now(User.objects.get(username=username)))
-    page.get_by_role("button", name="ورود").click()
-    page.wait_for_url("**/office/")  # a clerk lands on the office's desk (issue 13's role homes)
+    steps.staff_login(page, username, totp_now(User.objects.get(username=username)), lands_on="/office/")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -60,7 +43,7 @@ def test_submit_approve_pay_book_identify_issue_and_see_the_certificate(page, br
                        catalogue={"token": TokenModel.objects.get(name="ePass 2003")}, upload=False)
     for requirement in DocumentRequirement.objects.for_request(draft).filter(required=True):
         services.document_upload(request_id=draft.pk, requirement_id=requirement.pk, actor=person.user,
-                                 upload=SimpleUploadedFile(f"{requirement.code}.pdf", _scan(requirement.title)))
+                                 upload=SimpleUploadedFile(f"{requirement.code}.pdf", steps.scan_pdf(requirement.title)))
     page.goto(f"/panel/requests/{draft.pk}/step/review/")
     shot(page, "office-01-applicant-review")
     page.get_by_role("button", name="ثبت نهایی").click()
@@ -73,55 +56,26 @@ def test_submit_approve_pay_book_identify_issue_and_see_the_certificate(page, br
     clerk_context.set_default_timeout(30_000)
     desk = clerk_context.new_page()
     _staff_login(desk, "clerk")
-    assert draft.reference in desk.locator("#queue").inner_text()
-    shot(desk, "office-02-queue")
-    desk.get_by_role("link", name=draft.reference).click()
-    desk.wait_for_url(f"**/office/requests/{draft.pk}/")
-    desk.wait_for_function("document.querySelectorAll('#documents img.preview[data-loaded]').length === 3")
-    shot(desk, "office-03-review")
-    desk.locator("#approve").click()
-    desk.wait_for_url("**/office/?tab=submitted")
+    steps.clerk_approves(desk, draft.reference, draft.pk, shot=lambda name: shot(desk, name))
     assert "تأیید شد" in desk.locator(".messages").inner_text()
 
     # the applicant pays in the sandbox and books a slot
     page.reload()
     assert page.locator("#status-label").inner_text() == "در انتظار پرداخت"
-    page.get_by_role("button", name=re.compile("^پرداخت")).click()
-    page.wait_for_url("**/pay/sandbox/**")
-    page.get_by_role("button", name="پرداخت", exact=True).click()
-    page.wait_for_url(re.compile(r".*/panel/requests/\d+/$"))
-    page.get_by_role("link", name="انتخاب نوبت").click()
-    page.wait_for_url("**/appointment/")
-    page.locator("#calendar button.slot:not([disabled])").first.click()
-    page.wait_for_url(re.compile(r".*/panel/requests/\d+/$"))
+    steps.pay(page)
+    steps.book_first_slot(page)
     assert page.locator("#status-label").inner_text() == "در انتظار صدور"
     shot(page, "office-04-applicant-awaiting-issuance")
 
     # at the visit: the identity check
-    desk.goto("/office/?tab=awaiting_issuance")
-    shot(desk, "office-05-awaiting-issuance")
-    desk.get_by_role("link", name=draft.reference).click()
-    desk.get_by_role("link", name="احراز هویت حضوری").click()
-    desk.wait_for_url("**/identity/")
-    desk.get_by_label("اصل کارت ملی هوشمند دیده شد").check()
-    desk.get_by_label("اصل شناسنامه").check()
-    desk.get_by_label("چهره فرد حاضر با عکس مدارک مطابقت دارد").check()
-    desk.get_by_label("خود دارنده گواهی").check()
-    shot(desk, "office-06-identity-check")
-    desk.get_by_role("button", name="ثبت احراز هویت").click()
-    desk.wait_for_url("**/issue/")
+    steps.identity_check(desk, draft.reference, shot=lambda name: shot(desk, name))
 
     # issuance onto a new SoftHSM token: the applicant types the PIN on the clerk's screen
     before = {t.serial for t in get_manager().list_tokens()}
     # the applicant bought an ePass 2003: a new token, or a present one only to be wiped and
     # re-initialised with its SO PIN (a token its vendor initialised) — never one as it is
     assert desk.locator("input[name=token]:not([value^='wipe:'])").count() == 1
-    desk.get_by_label("توکن نو (ePass 2003): راه‌اندازی با رمز تازهٔ متقاضی").check()
-    desk.locator("#id_pin").fill("135790")
-    desk.locator("#id_pin_again").fill("135790")
-    shot(desk, "office-07-issue")
-    desk.locator("#issue-button").click()
-    desk.wait_for_url(f"**/office/requests/{draft.pk}/")
+    steps.issue_on_new_token(desk, draft.pk, "135790", shot=lambda name: shot(desk, name))
     assert "صادر و روی توکن نوشته شد" in desk.locator(".messages").inner_text()
     assert desk.locator("#status-label").inner_text() == "صادرشده"
     shot(desk, "office-08-issued")

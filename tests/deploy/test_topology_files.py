@@ -1,0 +1,111 @@
+"""The processes are written in one place, the Procfile; `make prod` (scripts/prod.py),
+docker-compose.yml and the systemd units of deploy/systemd/ run the same commands. Compared
+after normalising what is each runner's own: the executable's directory, the address bound,
+the beat schedule's directory, and the sizing (--workers, --concurrency: per machine)."""
+
+from __future__ import annotations
+
+import configparser
+import os
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scripts import prod
+
+ROOT = Path(__file__).resolve().parents[2]
+SIZING = {"--workers", "--concurrency"}
+PINS = {"CA_ROOT_PIN", "CA_ISSUING_PIN", "CA_SO_PIN"}
+UNITS = {"web": "ramis-web@.service", "ocsp": "ramis-ocsp@.service", "worker": "ramis-worker.service",
+         "signing": "ramis-signing.service", "beat": "ramis-beat.service"}
+
+
+def normalised(argv: list[str]) -> list[str]:
+    out, skip = [], None
+    for i, word in enumerate(argv):
+        if skip:
+            out.append(skip)
+            skip = None
+            continue
+        if i == 0:
+            word = os.path.basename(word)
+        out.append(word)
+        if word == "--bind":
+            skip = "ADDRESS"
+        elif word == "--schedule":
+            skip = "celerybeat-schedule"
+        elif word in SIZING:
+            skip = "N"
+    return out
+
+
+def unit(name: str) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str
+    parser.read(ROOT / "deploy" / "systemd" / name)
+    return parser
+
+
+def test_the_procfile_names_the_five_processes():
+    assert list(prod.procfile()) == ["web", "ocsp", "worker", "signing", "beat"]
+
+
+@pytest.mark.parametrize("name", list(UNITS))
+def test_compose_and_the_units_run_the_procfile_command(name):
+    expected = normalised(shlex.split(prod.procfile()[name]))
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"][name]["command"]
+    assert normalised(compose) == expected
+    exec_start = unit(UNITS[name])["Service"]["ExecStart"]
+    assert normalised(shlex.split(exec_start)) == expected
+
+
+def test_make_prod_runs_the_procfile_commands_two_web_and_two_ocsp(monkeypatch, tmp_path):
+    monkeypatch.setenv("PROD_VAR_DIR", str(tmp_path))
+    topology = prod.Topology()
+    programs = topology.programs({})
+    assert sorted(programs) == ["beat", "nginx", "ocsp1", "ocsp2", "signing", "web1", "web2", "worker"]
+    for name, (argv, _env) in programs.items():
+        if name != "nginx":
+            assert normalised(argv) == normalised(shlex.split(prod.procfile()[name.rstrip("12")]))
+    assert [a for a in programs["web1"][0] if a.startswith("127.0.0.1:")] == ["127.0.0.1:18501"]
+    assert [a for a in programs["web2"][0] if a.startswith("127.0.0.1:")] == ["127.0.0.1:18502"]
+
+
+def test_only_the_signing_worker_is_given_the_pins(monkeypatch, tmp_path):
+    # even when the operator exported them in the shell that runs `make prod`
+    for pin in PINS:
+        monkeypatch.setenv(pin, "4321")
+    monkeypatch.setenv("PROD_VAR_DIR", str(tmp_path))
+    topology = prod.Topology()
+    env = topology.app_env()  # what supervisord, and so every program, starts with
+    assert not PINS & set(env)
+    programs = topology.programs(env)
+    assert {name for name, (_argv, extra) in programs.items() if PINS & set(extra)} == {"signing"}
+    assert programs["signing"][1]["CA_ISSUING_PIN"] == "4321"
+    # the units: only ramis-signing reads the PIN file; compose: only `signing` names the PINs
+    for name, filename in UNITS.items():
+        service = unit(filename)["Service"]
+        files = [line for line in (ROOT / "deploy" / "systemd" / filename).read_text().splitlines()
+                 if line.startswith("EnvironmentFile=")]
+        assert ("EnvironmentFile=/etc/ramis/signing.env" in files) == (name == "signing")
+        assert service["NoNewPrivileges"] == "yes" and service["ProtectSystem"] == "strict"
+        assert service["PrivateTmp"] == "yes" and service["User"] == "ramis"
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    with_pins = {name for name, svc in services.items() if PINS & set(svc.get("environment") or {})}
+    assert with_pins == {"signing"}
+
+
+def test_the_nginx_site_is_filled_by_make_prod(monkeypatch, tmp_path):
+    """Every @@FIELD@@ of deploy/nginx/ramis.conf is filled; /ca/ocsp/ goes to the OCSP tier."""
+    import subprocess
+
+    monkeypatch.setenv("PROD_VAR_DIR", str(tmp_path))
+    topology = prod.Topology()
+    monkeypatch.setattr(prod, "_run", lambda argv, what, env=None: subprocess.CompletedProcess(argv, 0))
+    site = (topology.nginx().parent / "ramis.conf").read_text()
+    assert "@@" not in site
+    assert "server 127.0.0.1:18511" in site and "server 127.0.0.1:18512" in site
+    assert site.count("proxy_pass http://ramis_ocsp;") == 2  # plain HTTP and HTTPS
+    assert "return 301 https://$host:18543$request_uri;" in site

@@ -1,0 +1,129 @@
+"""Fault drills on the running topology (issue 11): each breaks one part the way production
+breaks, then asserts what the user sees and that nothing is lost or done twice.
+
+Drills marked ``needs_resilience`` exercise behaviour built on the `resilience` branch (a cache
+outage answered without a 500, the login throttle's Persian "try again shortly"): until that
+lands they are expected to fail (xfail, not strict, so the drill turns green by itself once it
+does; then remove the mark)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from ramis.requests.management.commands.seed_demo import APPLICANT
+from tests.e2e import steps
+from tests.prod.conftest import db_fresh, sms_code_for
+
+needs_resilience = pytest.mark.xfail(
+    reason="a Redis outage answers 500 (ramis/common/throttle.py cache.add) until the resilience branch lands",
+    strict=False)
+
+
+def wait_running(topology, names: tuple[str, ...], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = topology.ctl("status", *names).stdout
+        if status.count("RUNNING") == len(names):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"not RUNNING again within {timeout:.0f} s: {status}")
+
+
+def kill_hard(topology, name: str) -> None:
+    """SIGKILL the program's whole process group (gunicorn's master and its workers): a crash."""
+    pid = int(topology.ctl("pid", name).stdout.strip())
+    os.killpg(os.getpgid(pid), signal.SIGKILL)
+
+
+def latest_outbox_id() -> int:
+    from ramis.common.models import OutboxMessage
+
+    db_fresh()
+    return OutboxMessage.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def applicant_logged_in(new_context):
+    page = new_context().new_page()
+    after = latest_outbox_id()
+    steps.applicant_login(page, code_for=lambda _page: sms_code_for(APPLICANT["mobile"], after_id=after))
+    return page
+
+
+def panel_served_to_the_same_session(page, times: int = 6) -> None:
+    """Each load of the panel comes back 200 with the applicant still logged in (no login page)."""
+    for _ in range(times):
+        response = page.goto("/panel/")
+        assert response.status == 200, response.status
+        assert "/auth/login/" not in page.url
+        assert page.locator("#roles").count() == 1
+
+
+def test_drill_one_web_process_killed_the_other_serves_the_same_session(topology, new_context):
+    page = applicant_logged_in(new_context)
+    panel_served_to_the_same_session(page)
+    kill_hard(topology, "web1")  # crashed: supervisord restarts it, nginx sends requests to web2 meanwhile
+    panel_served_to_the_same_session(page)
+    wait_running(topology, ("web1",))
+    time.sleep(2.5)  # nginx tries a failed server again after fail_timeout (2 s, scripts/prod.py)
+    topology.ctl("stop", "web2")  # down for longer: web1, restarted, serves the same session
+    try:
+        panel_served_to_the_same_session(page)
+        # a form post on the surviving process: the session's CSRF token is shared too
+        page.goto("/panel/")
+        page.locator("#roles").get_by_role("link", name="درخواست جدید").click()
+        page.get_by_role("button", name="درخواست گواهی امضا").click()
+        page.wait_for_url("**/step/details/")
+    finally:
+        topology.ctl("start", "web2")
+    wait_running(topology, ("web2",))
+
+
+def test_drill_broker_lost_twice_workers_come_back_and_an_sms_is_delivered(topology, redis, new_context):
+    from ramis.common.models import OutboxMessage
+
+    for _ in range(2):
+        redis.stop()
+        time.sleep(3)
+        redis.start()
+        time.sleep(3)
+    wait_running(topology, ("worker", "signing", "beat"))
+    after = latest_outbox_id()
+    page = new_context().new_page()
+    steps.applicant_login(page, code_for=lambda _page: sms_code_for(APPLICANT["mobile"], after_id=after))
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        db_fresh()
+        message = OutboxMessage.objects.filter(id__gt=after, to=APPLICANT["mobile"]).order_by("id").first()
+        if message and message.status == OutboxMessage.Status.SENT:
+            break
+        time.sleep(1)
+    assert message is not None and message.status == OutboxMessage.Status.SENT, message and message.status
+    assert message.attempts == 1
+
+
+@needs_resilience
+def test_drill_redis_stopped_pages_still_answer(topology, redis, new_context):
+    page = new_context().new_page()
+    redis.stop()
+    try:
+        for path in ("/", "/auth/login/", "/auth/staff/login/", "/enamad/", "/faq/"):
+            response = page.goto(path)
+            assert response.status < 500, (path, response.status)
+        # the identity step: the throttle's counter lives in Redis
+        page.goto("/auth/login/")
+        page.get_by_label("کد ملی").fill(APPLICANT["national_code"])
+        page.get_by_label("تاریخ تولد").fill("۱۳۶۵/۰۴/۱۲")
+        page.get_by_label("شماره شناسنامه").fill(APPLICANT["birth_certificate_number"])
+        page.get_by_label("تلفن همراه").fill(APPLICANT["mobile"])
+        page.get_by_label("کد امنیتی").fill(steps.captcha_from_db(page))
+        with page.expect_response(lambda r: r.request.method == "POST") as posted:
+            page.get_by_role("button", name="ارسال کد یک‌بارمصرف").click()
+        assert posted.value.status < 500, posted.value.status
+    finally:
+        redis.start()
+    wait_running(topology, ("worker", "signing", "beat"))
+    assert page.goto("/auth/login/").status == 200
