@@ -310,7 +310,7 @@ def test_wrong_pin(ca, awaiting_issuance, clerk, applicant_token):
                                         token_serial=applicant_token.serial)
     assert "رمز (PIN) توکن نادرست است" in exc.value.message
     _assert_unchanged(awaiting_issuance, "wrong_pin")
-    assert not IssuedCertificate.objects.exists()
+    assert not IssuedCertificate.objects.exclude(profile="tsa").exists()
     token = get_manager().open(serial=applicant_token.serial, pin=TOKEN_PIN)
     assert token.objects() == []
     token.logout()
@@ -355,7 +355,7 @@ def test_lint_failure_deletes_the_key_and_issues_nothing(ca, awaiting_issuance, 
     assert "pkilint" in exc.value.message
     attempt = _assert_unchanged(awaiting_issuance, "lint")
     assert attempt.cleanup["token_objects_deleted"] == 2  # the private and public key generated for it
-    assert not IssuedCertificate.objects.exists()
+    assert not IssuedCertificate.objects.exclude(profile="tsa").exists()
     token = get_manager().open(serial=applicant_token.serial, pin=TOKEN_PIN)
     assert token.objects() == []
     token.logout()
@@ -374,7 +374,7 @@ def test_writing_to_the_token_fails_the_ca_certificate_is_revoked(ca, awaiting_i
         services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin=TOKEN_PIN,
                                         token_serial=applicant_token.serial)
     attempt = _assert_unchanged(awaiting_issuance, "token_removed")
-    issued = IssuedCertificate.objects.get()
+    issued = IssuedCertificate.objects.exclude(profile="tsa").get()
     assert issued.status == "revoked" and issued.revocation_reason == "cessation_of_operation"
     assert attempt.cleanup["ca_revoked"] == issued.serial_hex
     token = get_manager().open(serial=applicant_token.serial, pin=TOKEN_PIN)
