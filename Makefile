@@ -11,7 +11,7 @@ PORT ?= 8000
 # glyphs for pages and PDFs), OpenSSL (outside client of our CRL/OCSP), poppler (pdftotext).
 APT_RUN := softhsm2 opensc openssl libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-noto-core \
            poppler-utils ca-certificates
-APT_TEST := chromium docker-compose libatomic1
+APT_TEST := chromium docker-compose libatomic1 redis-server postgresql
 # The production topology on this machine (make prod, make prod-check): nginx as the TLS proxy,
 # PostgreSQL and Redis servers (prod-check starts throwaway ones of its own).
 APT_PROD := nginx postgresql redis-server

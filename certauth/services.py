@@ -13,6 +13,19 @@ from .selectors import person_for_identity
 
 class Throttled(Exception):
     message = "تعداد تلاش‌ها بیش از حد مجاز است؛ چند دقیقه بعد دوباره تلاش کنید."
+    status = 429
+
+    def __init__(self, message: str | None = None):
+        if message:
+            self.message = message
+        super().__init__(self.message)
+
+
+class TemporarilyUnavailable(Throttled):
+    """The throttle cannot count (its cache is down): the attempt is refused, never let through."""
+
+    message = throttle.UNAVAILABLE_MESSAGE
+    status = 503
 
 
 def _client_ip(request) -> str:
@@ -27,11 +40,15 @@ def applicant_login_start(
 
     Returns whether a code was sent, for tests and logs only: the view shows the same page
     either way, so nobody can learn who is registered (no enumeration).
-    Raises ``Throttled`` when one IP or one national code tries too often.
+    Raises ``Throttled`` when one IP or one national code tries too often, and its
+    ``TemporarilyUnavailable`` when the throttle's cache is down (it fails closed).
     """
     limit, window = settings.LOGIN_THROTTLE_LIMIT, settings.LOGIN_THROTTLE_WINDOW_SECONDS
-    ip_ok = throttle.hit(f"login-ip:{_client_ip(request)}", limit=limit, window=window)
-    code_ok = throttle.hit(f"login-nc:{national_code}", limit=limit, window=window)
+    try:
+        ip_ok = throttle.hit(f"login-ip:{_client_ip(request)}", limit=limit, window=window)
+        code_ok = throttle.hit(f"login-nc:{national_code}", limit=limit, window=window)
+    except throttle.Unavailable as exc:
+        raise TemporarilyUnavailable from exc
     if not (ip_ok and code_ok):
         raise Throttled
 

@@ -38,7 +38,10 @@ def login_view(request):
             )
         except services.Throttled as exc:
             form.add_error(None, exc.message)
-            return render(request, "certauth/login.html", {"form": form}, status=429)
+            response = render(request, "certauth/login.html", {"form": form}, status=exc.status)
+            if exc.status == 503:
+                response["Retry-After"] = str(settings.UNAVAILABLE_RETRY_AFTER_SECONDS)
+            return response
         request.session[PENDING] = {
             "national_code": data["national_code"],
             "birth_date": data["birth_date"].isoformat(),

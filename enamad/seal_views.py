@@ -82,9 +82,15 @@ def complaint(request):
     form = ComplaintForm(request.POST if request.method == "POST" else None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         ip = request.META.get("REMOTE_ADDR", "")
-        if not throttle.hit(f"enamad-complaint:{ip}", limit=10, window=3600):
-            messages.error(request, "تعداد شکایت‌های ثبت‌شده از این نشانی بیش از حد مجاز است؛ بعداً تلاش کنید.")
+        try:
+            allowed = throttle.hit(f"enamad-complaint:{ip}", limit=10, window=3600)
+        except throttle.Unavailable as exc:  # fails closed: the form stays, with the reason
+            allowed = False
+            form.add_error(None, exc.message)
         else:
+            if not allowed:
+                messages.error(request, "تعداد شکایت‌های ثبت‌شده از این نشانی بیش از حد مجاز است؛ بعداً تلاش کنید.")
+        if allowed:
             data = {k: v for k, v in form.cleaned_data.items() if k not in {"attachments", "captcha"}}
             try:
                 filed = services.complaint_file(seal_id=seal.pk, data=data,
@@ -114,9 +120,15 @@ def complaint_status(request):
     found = None
     if request.method == "POST" and form.is_valid():
         ip = request.META.get("REMOTE_ADDR", "")
-        if not throttle.hit(f"enamad-complaint-lookup:{ip}", limit=30, window=3600):
-            form.add_error(None, "تعداد درخواست‌ها بیش از حد مجاز است؛ بعداً تلاش کنید.")
+        try:
+            allowed = throttle.hit(f"enamad-complaint-lookup:{ip}", limit=30, window=3600)
+        except throttle.Unavailable as exc:
+            allowed = False
+            form.add_error(None, exc.message)
         else:
+            if not allowed:
+                form.add_error(None, "تعداد درخواست‌ها بیش از حد مجاز است؛ بعداً تلاش کنید.")
+        if allowed:
             found = (Complaint.objects.select_related("business")
                      .filter(tracking_code=form.cleaned_data["code"], contact_mobile=form.cleaned_data["mobile"])
                      .first())

@@ -121,6 +121,14 @@ class Throttled(Exception):
         super().__init__(self.message)
 
 
+def _throttle_hit(key: str, *, limit: int, window: int) -> bool:
+    """``throttle.hit``, failing closed with a Persian ``Throttled`` when its cache is down."""
+    try:
+        return throttle.hit(key, limit=limit, window=window)
+    except throttle.Unavailable as exc:
+        raise Throttled(exc.message) from exc
+
+
 # --- helpers -----------------------------------------------------------------------------------
 
 
@@ -361,7 +369,7 @@ def phone_challenge_start(*, account_id: int, actor, purpose: str, business_id: 
                                          verified_at__isnull=True, expires_at__gt=timezone.now()).first()
     if live:
         return live
-    if not throttle.hit(f"enamad-phone:{account.pk}", limit=20, window=3600):
+    if not _throttle_hit(f"enamad-phone:{account.pk}", limit=20, window=3600):
         raise Throttled
     return PhoneChallenge.objects.create(
         account=account, business=business, purpose=purpose, channel=channel, phone=phone, code=_new_phone_code(),
@@ -521,7 +529,7 @@ def business_request_domain_check(*, business_id: int, actor, request=None) -> B
     from .tasks import verify_business_domain
 
     business = _lock_own_business(business_id, actor)
-    if not throttle.hit(f"enamad-verify:{business.pk}", limit=10, window=600):
+    if not _throttle_hit(f"enamad-verify:{business.pk}", limit=10, window=600):
         raise Throttled
     business.domain_check_requested_at = timezone.now()
     business.save(update_fields=["domain_check_requested_at", "updated_at"])
@@ -836,7 +844,7 @@ def business_save_survey(*, business_id: int, actor, data: dict, request=None) -
 @transaction.atomic
 def business_send_email_link(*, business_id: int, actor, request=None) -> None:
     business = _lock_own_business(business_id, actor)
-    if not throttle.hit(f"enamad-email:{business.pk}", limit=5, window=3600):
+    if not _throttle_hit(f"enamad-email:{business.pk}", limit=5, window=3600):
         raise Throttled
     email = business.requested("email")
     token = signing.dumps({"b": business.pk, "e": email}, salt=EMAIL_SALT)

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "captcha",
     "axes",
+    "django_prometheus",
     # Rooms, in the order they may import each other (DESIGN.md).
     "ramis.common",
     "ramis.registry",
@@ -74,6 +75,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Observability (docs/operator/metrics.md, logs.md): request metrics first, then the request id.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "ramis.common.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -85,6 +89,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last, so its process_exception runs first: a database or Redis outage answers 503, in Persian.
+    "ramis.common.outage.OutageMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "ramis.urls"
@@ -125,9 +132,31 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Redis cache URL (throttle counters and OCSP answers shared by processes); empty: local memory.
 CACHE_URL = env_str("CACHE_URL", "")
 if CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    # Degrading: with Redis down a read misses and a write is dropped (ramis/common/cache.py).
+    CACHES = {"default": {"BACKEND": "ramis.common.cache.DegradingRedisCache", "LOCATION": CACHE_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ramis"}}
+
+# --- Resilience: outages, health, readiness (docs/operator/outages.md, health.md) ----------
+# Seconds a client is told to wait (Retry-After) on the 503 page shown while PostgreSQL or Redis is down.
+UNAVAILABLE_RETRY_AFTER_SECONDS = env_int("UNAVAILABLE_RETRY_AFTER_SECONDS", 30)
+# Checks /readyz requires (any of database, cache, broker, signing); the others are still reported.
+READINESS_CHECKS = env_list("READINESS_CHECKS", ["database", "cache", "broker", "signing"])
+# Timeout of each /readyz check that reaches another server (broker, cache), in seconds.
+READINESS_TIMEOUT_SECONDS = env_int("READINESS_TIMEOUT_SECONDS", 2)
+# Seconds between the signing worker's heartbeats (a beat task on the signing queue checks the CA tokens).
+SIGNING_HEARTBEAT_SECONDS = env_int("SIGNING_HEARTBEAT_SECONDS", 30)
+# /readyz takes the signing worker as gone when its last heartbeat is older than this, in seconds.
+SIGNING_HEARTBEAT_MAX_AGE_SECONDS = env_int("SIGNING_HEARTBEAT_MAX_AGE_SECONDS", 120)
+# Bearer token that lets Prometheus scrape /metrics from elsewhere (empty: only from the machine itself).
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# Log lines as JSON objects with the request id (json, the production default) or as plain text.
+LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "plain")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use json or plain")
+_unknown_checks = set(READINESS_CHECKS) - {"database", "cache", "broker", "signing"}
+if _unknown_checks:
+    raise ImproperlyConfigured(f"READINESS_CHECKS: unknown check(s) {', '.join(sorted(_unknown_checks))}")
 
 # --- Auth ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "certauth.User"
@@ -253,9 +282,15 @@ SMS_OPTIONS = {
     "api_key": env_str("KAVENEGAR_API_KEY", ""),
     # The sender number of outgoing SMS (Kavenegar).
     "sender": env_str("SMS_SENDER", "10004346"),
-    # Timeout of each call to the SMS gateway, in seconds.
-    "timeout": env_int("SMS_TIMEOUT_SECONDS", 10),
+    # Seconds to wait for the SMS gateway to accept a connection (refused or unreachable: retried later).
+    "connect_timeout": env_int("SMS_CONNECT_TIMEOUT_SECONDS", 5),
+    # Seconds to wait for the SMS gateway's answer once connected (a hung gateway: retried later).
+    "timeout": env_int("SMS_READ_TIMEOUT_SECONDS", 10),
 }
+# Base URL of the SMS gateway's API (empty: Kavenegar's own); e.g. a stand-in gateway in a drill.
+SMS_BASE_URL = env_str("SMS_BASE_URL", "").rstrip("/")
+# First wait before a worker retries a message the gateway refused, in seconds (doubling, at most 600).
+OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 10)
 # Django e-mail backend: console in development, django.core.mail.backends.smtp.EmailBackend in production.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 # SMTP server.
@@ -280,6 +315,11 @@ OUTBOX_KEEP_SECRETS = env_bool("OUTBOX_KEEP_SECRETS", DEV_OUTBOX)
 # Celery broker; empty: tasks run eagerly in-process (the embedded setup).
 REDIS_URL = env_str("REDIS_URL", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# kombu's Redis transport with the fix of ramis/broker.py (a worker that lost the broker twice exited).
+if CELERY_BROKER_URL.startswith("redis://"):
+    CELERY_BROKER_TRANSPORT = "ramis.broker:Transport"
+# A worker or beat started while the broker is down waits for it instead of exiting (Celery 6's default too).
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_BACKEND = None
 # Run Celery tasks in-process instead of on a worker (on when REDIS_URL is empty).
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
@@ -344,6 +384,9 @@ CA_OCSP_RESPONDER_RENEW_DAYS = env_int("CA_OCSP_RESPONDER_RENEW_DAYS", 30)
 CA_OCSP_CACHE_SECONDS = env_int("CA_OCSP_CACHE_SECONDS", 20)  # per-process answer cache (R19: < 1 min)
 # How long an OCSP responder waits for the signing queue's "unknown" answer (then tryLater).
 CA_OCSP_UNKNOWN_WAIT_SECONDS = env_int("CA_OCSP_UNKNOWN_WAIT_SECONDS", 2)
+# The signing worker's heartbeat for /readyz (SIGNING_HEARTBEAT_SECONDS, in the Resilience block).
+CELERY_BEAT_SCHEDULE["signing-heartbeat"] = {"task": "ramis.ca.tasks.signing_heartbeat",
+                                             "schedule": float(SIGNING_HEARTBEAT_SECONDS)}
 CELERY_BEAT_SCHEDULE["ca-crl-publish"] = {"task": "ramis.ca.tasks.crl_publish_all", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["ca-ocsp-refresh"] = {"task": "ramis.ca.tasks.ocsp_refresh_due", "schedule": 900.0}
 CELERY_BEAT_SCHEDULE["ca-ocsp-responder-renew"] = {"task": "ramis.ca.tasks.ocsp_responder_renew_due",
@@ -543,7 +586,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 if PRODUCTION:
-    # Production: redirect plain HTTP to HTTPS (except /ca/ and /healthz).
+    # Production: redirect plain HTTP to HTTPS (except /ca/, /healthz, /readyz and /metrics).
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # Production: the HSTS max-age, in seconds.
@@ -552,15 +595,24 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_REDIRECT_EXEMPT = [r"^ca/", r"^healthz$"]  # OCSP/CRL are fetched over plain HTTP
+    SECURE_REDIRECT_EXEMPT = [r"^ca/", r"^healthz$", r"^readyz$", r"^metrics$"]  # OCSP/CRL are fetched over plain HTTP
 
 # --- Logging ------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Every record carries the request id (ramis/common/observability.py); LOG_FORMAT picks the formatter.
+    "filters": {"request_id": {"()": "ramis.common.observability.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter",
+                 "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     # Level of the root logger (DEBUG, INFO, WARNING, ERROR).
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }
+# Celery workers log through LOGGING above (so JSON lines in production) instead of their own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"

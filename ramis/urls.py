@@ -3,13 +3,16 @@ from django.contrib import admin
 from django.urls import include, path
 from django_otp.admin import OTPAdminSite
 
-from ramis import views
+from ramis import metrics, views
 from ramis.common.views import dev_outbox
 
 # The Django admin asks for a verified OTP device (staff TOTP) as well as a password.
 admin.site.__class__ = OTPAdminSite
 admin.site.site_header = "مدیریت سامانه رمیس و نماد اعتماد"
 admin.site.site_title = "مدیریت"
+
+# A database or Redis outage raised outside a view gets the Persian 503 page too (ramis/common/outage.py).
+handler500 = "ramis.common.outage.server_error"
 
 public_patterns = (
     [
@@ -23,6 +26,8 @@ public_patterns = (
 urlpatterns = [
     path("", include(public_patterns)),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("auth/", include("certauth.urls")),
     path("panel/", include("ramis.requests.urls")),
     path("pay/", include("ramis.requests.payment_urls")),

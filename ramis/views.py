@@ -1,9 +1,10 @@
-"""Public pages (R1): home, FAQ, the user guide as a PDF, health check."""
+"""Public pages (R1): home, FAQ, the user guide as a PDF; liveness and readiness."""
 
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import cache_page
 
+from ramis.common import health
 from ramis.common.pdf import render_pdf
 from ramis.offices.models import RegistrationOffice
 
@@ -53,7 +54,16 @@ def guide_pdf(request):
 
 
 def healthz(request):
-    return HttpResponse("ok", content_type="text/plain")
+    """Liveness: the process answers (docs/operator/health.md)."""
+    return JsonResponse({"status": "ok"})
+
+
+def readyz(request):
+    """Readiness: the database, cache, broker and signing worker the portal needs (503 when not)."""
+    ready, body = health.readiness()
+    response = JsonResponse(body, status=200 if ready else 503)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def csrf_failure(request, reason=""):

@@ -277,3 +277,35 @@ def pdf_text(content: bytes) -> str:
     text = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=content, capture_output=True,
                           check=True).stdout.decode()
     return "".join(ch for ch in text if ch not in "\u200c\u200e\u200f\u202a\u202b\u202c\u202d\u202e")
+
+
+# --- Outage drills: a Redis of the test's own behind the default cache (tests/servers.py) ---------
+
+
+def production_caches(cache_url: str) -> dict:
+    """``CACHES`` exactly as ramis/settings.py builds it for a deployment with ``CACHE_URL``."""
+    import importlib.util
+    import os
+    from unittest import mock
+
+    spec = importlib.util.spec_from_file_location("ramis._settings_probe", Path(settings.BASE_DIR) / "ramis" / "settings.py")
+    module = importlib.util.module_from_spec(spec)
+    with mock.patch.dict(os.environ, {"CACHE_URL": cache_url}):
+        spec.loader.exec_module(module)
+    return module.CACHES
+
+
+@pytest.fixture
+def redis_cache(tmp_path, settings):
+    """The default cache on a redis-server of this test's own, configured as in production; the
+    test stops and starts it (``.stop()``, ``.start()``)."""
+    from tests.servers import RedisServer
+
+    server = RedisServer(tmp_path)
+    server.start()
+    old = settings.CACHES
+    settings.CACHES = production_caches(server.url)
+    yield server
+    server.stop()
+    settings.CACHES = old
+

@@ -83,3 +83,23 @@ def ocsp_responder_renew_due() -> list[str]:
     if failed:
         raise services.CAError(f"OCSP responder not renewed for {', '.join(failed)}")
     return renewed
+
+
+@shared_task(ignore_result=True, expires=60)
+def signing_heartbeat() -> dict:
+    """Beat, on the signing queue: this worker reaches each CA's key on its token (whose PIN it
+    holds) and says so in the heartbeat that /readyz reads (ramis.common.health)."""
+    from ramis.common import health
+
+    tokens = {}
+    for ca in CertificateAuthority.objects.all():
+        pin = signing.ca_settings(ca.slug).get("pin")
+        if not pin:
+            continue  # a root kept offline: not this worker's to reach
+        try:
+            signing.open_token(ca.token_label, pin).private_key(id=bytes.fromhex(ca.key_id))
+        except Exception as exc:  # the token's error, reported, never raised: the beat goes on
+            tokens[ca.slug] = f"{exc.__class__.__name__}: {exc}"[:200]
+        else:
+            tokens[ca.slug] = "ok"
+    return health.write_heartbeat(tokens=tokens)

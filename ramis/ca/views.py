@@ -11,6 +11,8 @@ from __future__ import annotations
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.views.decorators.csrf import csrf_exempt
 
+from ramis.common import metrics
+
 from . import ocsp, responder
 from .models import CRL, CertificateAuthority
 
@@ -51,6 +53,7 @@ def ocsp_responder(request, slug: str, encoded: str | None = None) -> HttpRespon
     else:
         return HttpResponseNotAllowed(["GET", "POST"])
     raw = responder.answer(body)
+    metrics.count_ocsp_answer(raw)
     resp = HttpResponse(raw, content_type="application/ocsp-response")
     if request.method == "GET":  # RFC 5019 §6.2, the same headers as every other front's
         for name, value in responder.http_headers(raw):

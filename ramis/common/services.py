@@ -34,7 +34,7 @@ def outbox_deliver(*, message_id: int) -> OutboxMessage:
         return message
     try:
         if message.channel == OutboxMessage.Channel.SMS:
-            ref = get_backend().send(to=message.to, text=message.body)
+            ref = get_backend().send(to=message.to, text=message.body, ref=str(message.pk))
         else:
             EmailMessage(
                 subject=message.subject, body=message.body,

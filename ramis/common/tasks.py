@@ -20,7 +20,8 @@ def deliver_message(self, message_id: int) -> None:
     except DeliveryError as exc:
         if self.request.is_eager:
             return  # in-process: never block the page; outbox_retry_pending picks it up
-        raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
+        countdown = min(600, settings.OUTBOX_RETRY_BASE_SECONDS * 2**self.request.retries)
+        raise self.retry(exc=exc, countdown=countdown) from exc
 
 
 @shared_task(ignore_result=True)

@@ -1,5 +1,7 @@
 """Production settings pass Django's deployment checks; the compose file parses."""
 
+import io
+import json
 import os
 import secrets
 import shutil
@@ -103,4 +105,36 @@ def test_wsgi_liveness_probe_answers_any_host():
 
     body = b"".join(application({"PATH_INFO": "/healthz", "REQUEST_METHOD": "GET", "HTTP_HOST": "10.0.0.7:8000"},
                                 start_response))
-    assert (seen["status"], body) == ("200 OK", b"ok")
+    assert (seen["status"], json.loads(body)) == ("200 OK", {"status": "ok"})
+
+
+def test_wsgi_readiness_probe_answers_any_host(db):
+    from ramis.wsgi import application
+
+    seen = {}
+
+    def start_response(status, headers):
+        seen["status"], seen["headers"] = status, dict(headers)
+
+    body = b"".join(application({"PATH_INFO": "/readyz", "REQUEST_METHOD": "GET", "HTTP_HOST": "10.0.0.7:8000"},
+                                start_response))
+    assert seen["status"] == "200 OK" and seen["headers"]["Content-Type"] == "application/json"
+    assert json.loads(body)["status"] == "ready"
+
+
+@pytest.mark.parametrize(("remote", "status"), [("127.0.0.1", "200 OK"), ("10.1.2.3", "404 Not Found")])
+def test_wsgi_metrics_answer_a_local_scraper_only(db, remote, status):
+    from ramis.wsgi import application
+
+    seen = {}
+
+    def start_response(status, headers):
+        seen["status"] = status
+
+    environ = {"PATH_INFO": "/metrics", "REQUEST_METHOD": "GET", "HTTP_HOST": "127.0.0.1:8000",
+               "REMOTE_ADDR": remote, "wsgi.input": io.BytesIO(b""), "SERVER_NAME": "x", "SERVER_PORT": "8000",
+               "wsgi.url_scheme": "http"}
+    body = b"".join(application(environ, start_response))
+    assert seen["status"] == status
+    assert (b"ramis_outbox_backlog" in body) is (status == "200 OK")
+

@@ -49,7 +49,7 @@ def test_guide_pdf_text_is_persian(client, office, tmp_path):
 
 
 def test_healthz(client, db):
-    assert client.get("/healthz").content == b"ok"
+    assert client.get("/healthz").json() == {"status": "ok"}
 
 
 def test_errors_are_persian_pages(client, db, settings):
