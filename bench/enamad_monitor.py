@@ -230,7 +230,7 @@ def main() -> None:
         "RAMIS_VAR_DIR": str(work / "var"), "DJANGO_SETTINGS_MODULE": "ramis.settings", "DEBUG": "0",
         "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "CRITICAL", "REDIS_URL": "", "CELERY_TASK_ALWAYS_EAGER": "1",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-        "ENAMAD_VERIFY_ALLOW_PRIVATE": "1", "ENAMAD_DNS_RESOLVER": f"127.0.0.1:{dns.server.server_address[1]}",
+        "ENAMAD_VERIFY_ALLOW_LOOPBACK": "1", "ENAMAD_DNS_RESOLVER": f"127.0.0.1:{dns.server.server_address[1]}",
         "ENAMAD_VERIFY_HTTP_PORT": str(http.server_address[1]),
         "ENAMAD_VERIFY_HTTPS_PORT": str(https.server_address[1]), "ENAMAD_VERIFY_CA_FILE": str(ca_file),
         "ENAMAD_VERIFY_TIMEOUT_SECONDS": str(args.timeout), "ENAMAD_MONITOR_CONCURRENCY": str(args.concurrency),

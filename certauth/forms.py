@@ -3,6 +3,8 @@ from django import forms
 
 from ramis.common.forms import DigitsField, JalaliDateField, MobileField, NationalCodeField
 
+from .lockouts import add_captcha
+
 
 class IdentityForm(forms.Form):
     national_code = NationalCodeField(label="کد ملی", max_length=14)
@@ -24,3 +26,10 @@ class StaffLoginForm(forms.Form):
     otp_token = DigitsField(label="کد TOTP", max_length=6, min_length=6,
                             widget=forms.TextInput(attrs={"dir": "ltr", "inputmode": "numeric",
                                                           "autocomplete": "one-time-code"}))
+
+    def __init__(self, *args, captcha: bool = False, **kwargs):
+        """``captcha``: the name has had many failures from all addresses together (a guesser
+        with many addresses is slowed down, the owner is not locked out)."""
+        super().__init__(*args, **kwargs)
+        if captcha:
+            add_captcha(self)

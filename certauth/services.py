@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import transaction
 
 from ramis.common import audit, notify, throttle
+from ramis.common.client_ip import client_ip
 
 from .models import SMSDevice, User
 from .selectors import person_for_identity
@@ -28,10 +29,6 @@ class TemporarilyUnavailable(Throttled):
     status = 503
 
 
-def _client_ip(request) -> str:
-    return (request.META.get("REMOTE_ADDR") if request else None) or "unknown"
-
-
 @transaction.atomic
 def applicant_login_start(
     *, national_code: str, birth_date: dt.date, birth_certificate_number: str, mobile: str, request=None
@@ -40,13 +37,16 @@ def applicant_login_start(
 
     Returns whether a code was sent, for tests and logs only: the view shows the same page
     either way, so nobody can learn who is registered (no enumeration).
-    Raises ``Throttled`` when one IP or one national code tries too often, and its
-    ``TemporarilyUnavailable`` when the throttle's cache is down (it fails closed).
+    Raises ``Throttled`` when one IP, or one national code from one IP, tries too often (the
+    national code's count is kept per IP, so an outsider cannot lock someone else out of their
+    login from another address), and its ``TemporarilyUnavailable`` when the throttle's cache is
+    down (it fails closed).
     """
     limit, window = settings.LOGIN_THROTTLE_LIMIT, settings.LOGIN_THROTTLE_WINDOW_SECONDS
+    ip = client_ip(request) or "unknown"
     try:
-        ip_ok = throttle.hit(f"login-ip:{_client_ip(request)}", limit=limit, window=window)
-        code_ok = throttle.hit(f"login-nc:{national_code}", limit=limit, window=window)
+        ip_ok = throttle.hit(f"login-ip:{ip}", limit=limit, window=window)
+        code_ok = throttle.hit(f"login-nc:{national_code}:{ip}", limit=limit, window=window)
     except throttle.Unavailable as exc:
         raise TemporarilyUnavailable from exc
     if not (ip_ok and code_ok):

@@ -19,6 +19,7 @@ from ramis.common import audit
 from . import services
 from .decorators import staff_required
 from .forms import CodeForm, IdentityForm, StaffLoginForm
+from .lockouts import password_login_guard
 from .oidc import oidc_enabled
 
 PENDING = "applicant_login"
@@ -114,7 +115,10 @@ def logout_view(request):
 
 def staff_login_view(request):
     """Staff (clerks, SEO reviewers, e-Namad experts): username + password + TOTP."""
-    form = StaffLoginForm(request.POST or None)
+    locked, captcha = password_login_guard(request)
+    if locked:
+        return render(request, "certauth/locked.html", status=429)  # this name, from this address
+    form = StaffLoginForm(request.POST or None, captcha=captcha)
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -13,8 +13,9 @@ from ramis.common.digits import to_persian_digits
 PALETTE = ("#1f6f8b", "#99a8b2", "#e6a157", "#c0392b", "#2e8b57", "#6c5b7b", "#355c7d", "#f67280", "#8d6e63",
            "#455a64")
 # The page is RTL; inside the SVG the coordinates are laid out explicitly, so the SVG itself is
-# LTR (text-anchor "end" is then the right edge); Persian labels still shape right to left.
-FONT = "direction:ltr;font-family:'Noto Sans Arabic','Noto Sans',sans-serif"
+# LTR (text-anchor "end" is then the right edge); Persian labels still shape right to left. The
+# direction and font come from `svg.chart` in static/enamad/enamad.css, never a style attribute
+# (the Content-Security-Policy allows no inline style).
 
 
 def _n(value) -> str:
@@ -28,7 +29,7 @@ def bar_chart(rows: list[tuple[str, int]], *, title: str, width: int = 560, bar_
     top = max([value for _, value in rows] + [1])
     span = width - label_width - 60
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" '
-             f'width="100%" style="max-width:{width}px;{FONT}"><title>{escape(title)}</title>']
+             f'width="{width}" height="{height}" direction="ltr"><title>{escape(title)}</title>']
     for i, (label, value) in enumerate(rows):
         y = pad + i * (bar_height + gap)
         length = round(span * value / top) if value else 0
@@ -52,7 +53,7 @@ def column_chart(rows: list[tuple[str, int]], *, title: str, width: int = 420, h
     top = max([value for _, value in rows] + [1])
     usable = height - pad_top - pad_bottom
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" '
-             f'width="100%" style="max-width:{width}px;{FONT}"><title>{escape(title)}</title>',
+             f'width="{width}" height="{height}" direction="ltr"><title>{escape(title)}</title>',
              f'<line x1="{pad_side}" y1="{height - pad_bottom}" x2="{width - pad_side}" y2="{height - pad_bottom}" '
              f'stroke="#999"/>']
     for i, (label, value) in enumerate(rows):
@@ -76,7 +77,7 @@ def donut(fraction: float | None, *, title: str, caption: str = "", size: int = 
     centre = size / 2
     text = "—" if fraction is None else _n(f"{round(fraction * 100)}٪")
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {size} {size}" '
-             f'width="{size}" height="{size}" style="{FONT}"><title>{escape(title)}</title>',
+             f'width="{size}" height="{size}" direction="ltr"><title>{escape(title)}</title>',
              f'<circle cx="{centre}" cy="{centre}" r="{radius:.1f}" fill="none" stroke="#e3e7ea" '
              f'stroke-width="{stroke}"/>',
              f'<circle cx="{centre}" cy="{centre}" r="{radius:.1f}" fill="none" stroke="{PALETTE[3]}" '

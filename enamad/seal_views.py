@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ramis.common import throttle
+from ramis.common.client_ip import client_ip
 
 from . import selectors, services
 from .domains import display_domain, host_matches, request_site_host
@@ -81,7 +82,7 @@ def complaint(request):
     seal = selectors.seal_for_page(request.GET.get("id", ""), request.GET.get("Code", ""))
     form = ComplaintForm(request.POST if request.method == "POST" else None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        ip = request.META.get("REMOTE_ADDR", "")
+        ip = client_ip(request) or "unknown"
         try:
             allowed = throttle.hit(f"enamad-complaint:{ip}", limit=10, window=3600)
         except throttle.Unavailable as exc:  # fails closed: the form stays, with the reason
@@ -119,7 +120,7 @@ def complaint_status(request):
     form = ComplaintLookupForm(request.POST if request.method == "POST" else None, initial={"code": request.GET.get("code", "")})
     found = None
     if request.method == "POST" and form.is_valid():
-        ip = request.META.get("REMOTE_ADDR", "")
+        ip = client_ip(request) or "unknown"
         try:
             allowed = throttle.hit(f"enamad-complaint-lookup:{ip}", limit=30, window=3600)
         except throttle.Unavailable as exc:

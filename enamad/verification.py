@@ -4,12 +4,13 @@ the TLS check behind the second star (N18).
 Pure network code, no database: the service calls ``check_domain`` outside any transaction and
 records the result afterwards.
 
-* Names are resolved through the configured resolver (``ENAMAD_DNS_RESOLVER``, queried with
-  dnslib) or the system's; the address we connect to is the one we checked, so a second
-  lookup cannot swap in another (no DNS rebinding).
-* Addresses that are not globally reachable (private, shared, loopback, link-local, multicast,
-  reserved, and IPv6 addresses embedding such an IPv4 address) are refused unless
-  ``ENAMAD_VERIFY_ALLOW_PRIVATE`` (tests and local development).
+* Names are resolved with dnspython through the configured resolver (``ENAMAD_DNS_RESOLVER``)
+  or the system's; the address we connect to is the one we checked, so a second lookup cannot
+  swap in another (no DNS rebinding).
+* Every address a name resolves to must be globally reachable (``ramis.common.netguard``: not
+  private, shared, loopback, link-local, site-local, multicast, reserved, nor an IPv6 address
+  leading to such an IPv4 address), or the site is not contacted at all; loopback only with
+  ``ENAMAD_VERIFY_ALLOW_LOOPBACK`` (tests and a local demo).
 * HTTPS first (certificate checked against the name; ``ENAMAD_VERIFY_CA_FILE`` adds a trust
   anchor), then HTTP; a timeout on each stage and one deadline for the whole fetch (connect, TLS
   handshake, headers and body, redirects included), a size cap, at most three
@@ -28,11 +29,13 @@ import ssl
 import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+import dns.exception
+import dns.resolver
 from django.conf import settings
-from dnslib import QTYPE, DNSRecord
+
+from ramis.common.netguard import is_public_address
 
 from .models import VerificationMethod
 
@@ -81,103 +84,68 @@ class CheckResult:
 # --- name resolution ---------------------------------------------------------------------------
 
 
-def _resolver() -> tuple[str, int] | None:
+def _resolver() -> dns.resolver.Resolver:
+    """dnspython's resolver: the configured server (``host[:port]``) or the system's."""
     configured = settings.ENAMAD_DNS_RESOLVER.strip()
     if configured:
         host, _, port = configured.rpartition(":") if configured.count(":") == 1 else (configured, "", "53")
-        return (host or configured), int(port or 53)
-    return None
+        host = (host or configured).strip("[]")
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:  # a name for the resolver itself: dnspython takes addresses only
+            try:
+                host = socket.gethostbyname(host)
+            except OSError as exc:
+                raise FetchError("سرور DNS در دسترس نیست.", f"resolver {host}: {exc}") from exc
+        resolver = dns.resolver.Resolver(configure=False)
+        resolver.nameservers = [host]
+        resolver.port = int(port or 53)
+    else:
+        try:
+            resolver = dns.resolver.Resolver()  # /etc/resolv.conf
+        except dns.resolver.NoResolverConfiguration as exc:
+            raise FetchError("سرور DNS در دسترس نیست.", "no nameserver configured") from exc
+    resolver.timeout = resolver.lifetime = settings.ENAMAD_VERIFY_TIMEOUT_SECONDS
+    return resolver
 
 
-def _system_nameserver() -> tuple[str, int]:
+def dns_query(name: str, qtype: str) -> list:
+    """Answer records of ``qtype`` for ``name`` (dnspython: UDP, then TCP if truncated); none
+    when the name or the record does not exist."""
     try:
-        for line in Path("/etc/resolv.conf").read_text().splitlines():
-            parts = line.split()
-            if len(parts) >= 2 and parts[0] == "nameserver":
-                return parts[1], 53
-    except OSError:
-        pass
-    raise FetchError("سرور DNS در دسترس نیست.", "no nameserver configured")
-
-
-def dns_query(name: str, qtype: str, *, server: tuple[str, int] | None = None) -> list:
-    """Answer records of ``qtype`` for ``name`` (UDP, then TCP if truncated)."""
-    host, port = server or _resolver() or _system_nameserver()
-    timeout = settings.ENAMAD_VERIFY_TIMEOUT_SECONDS
-    question = DNSRecord.question(name, qtype)
-    try:
-        raw = question.send(host, port, tcp=False, timeout=timeout)
-        reply = DNSRecord.parse(raw)
-        if reply.header.tc:
-            reply = DNSRecord.parse(question.send(host, port, tcp=True, timeout=timeout))
-    except (OSError, TimeoutError) as exc:
-        raise FetchError("پاسخی از DNS دریافت نشد.", f"dns {qtype} {name}: {exc.__class__.__name__}") from exc
-    except Exception as exc:  # dnslib raises its own parse errors
-        raise FetchError("پاسخ DNS خوانا نبود.", f"dns {qtype} {name}: {exc}") from exc
-    if reply.header.id != question.header.id:
-        raise FetchError("پاسخ DNS معتبر نبود.", "dns id mismatch")
-    wanted = getattr(QTYPE, qtype)
-    return [rr for rr in reply.rr if rr.rtype == wanted]
+        answer = _resolver().resolve(name, qtype, raise_on_no_answer=False)
+    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+        return []
+    except dns.exception.Timeout as exc:
+        raise FetchError("پاسخی از DNS دریافت نشد.", f"dns {qtype} {name}: timeout") from exc
+    except dns.exception.DNSException as exc:
+        raise FetchError("پاسخ DNS خوانا نبود.", f"dns {qtype} {name}: {exc.__class__.__name__}") from exc
+    return list(answer.rrset or ())
 
 
 def resolve(host: str) -> list[str]:
-    if _resolver() is not None:
-        addresses = [str(rr.rdata) for rr in dns_query(host, "A")]
-        if not addresses:
-            addresses = [str(rr.rdata) for rr in dns_query(host, "AAAA")]
-    else:
-        try:
-            infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
-            raise FetchError("دامنه پیدا نشد (DNS).", f"resolve {host}: {exc}") from exc
-        addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    """The addresses of ``host``: its A records, else its AAAA records."""
+    addresses = [rr.address for rr in dns_query(host, "A")] or [rr.address for rr in dns_query(host, "AAAA")]
     if not addresses:
         raise FetchError("دامنه پیدا نشد (DNS).", f"resolve {host}: no address")
-    return addresses
-
-
-# Ranges that are not globally reachable (IANA special-purpose registries) which some Python
-# versions still call ``is_global``: shared address space, IETF protocol assignments, the old
-# 6to4 relay and 6to4 itself (deprecated, RFC 7526; Python 3.12 calls it private, 3.11 global),
-# benchmarking, multicast, NAT64 local use, documentation, SRv6.
-_NOT_GLOBAL = tuple(ipaddress.ip_network(net) for net in (
-    "0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "192.88.99.0/24", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4",
-    "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "2002::/16", "3fff::/20", "5f00::/16",
-    "fc00::/7", "fe80::/10", "ff00::/8",
-))
-
-
-def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
-    """The IPv4 addresses an IPv6 address leads to: mapped, 6to4, Teredo (server and client).
-    NAT64 (64:ff9b::/96) lies in ::/8, which ``is_reserved`` refuses as a whole."""
-    found = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
-    return [address for address in found if address is not None]
-
-
-def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    return ip.is_global and not (
-        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
-        or ip.is_unspecified or any(ip in net for net in _NOT_GLOBAL if net.version == ip.version)
-    )
+    return list(dict.fromkeys(addresses))
 
 
 def address_allowed(address: str) -> bool:
-    """Only globally reachable addresses, and for IPv6 also the IPv4 address it embeds."""
-    if settings.ENAMAD_VERIFY_ALLOW_PRIVATE:
-        return True
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    candidates = [ip, *(_embedded_ipv4(ip) if isinstance(ip, ipaddress.IPv6Address) else ())]
-    return all(_is_public(candidate) for candidate in candidates)
+    """Only globally reachable addresses (``ramis.common.netguard``); loopback too when
+    ``ENAMAD_VERIFY_ALLOW_LOOPBACK`` (tests and a local demo, never production)."""
+    # ENAMAD_VERIFY_ALLOW_PRIVATE: the old name of the setting (tests of other branches may set it)
+    if settings.ENAMAD_VERIFY_ALLOW_LOOPBACK or getattr(settings, "ENAMAD_VERIFY_ALLOW_PRIVATE", False):
+        try:
+            if ipaddress.ip_address(address).is_loopback:
+                return True
+        except ValueError:
+            return False
+    return is_public_address(address)
 
 
 def txt_records(domain: str) -> list[str]:
-    records = []
-    for rr in dns_query(domain, "TXT"):
-        records.append(b"".join(rr.rdata.data).decode("utf-8", "replace"))
-    return records
+    return [b"".join(rr.strings).decode("utf-8", "replace") for rr in dns_query(domain, "TXT")]
 
 
 # --- fetching ----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from certauth.lockouts import add_captcha, password_login_guard
 from ramis.common import audit
 from ramis.common.errors import InvalidTransition
 from ramis.common.pdf import render_pdf
@@ -215,7 +216,12 @@ def activate(request, token):
 
 
 def login_view(request):
+    locked, captcha = password_login_guard(request)  # certauth.lockouts: per (name, address), captcha beyond
+    if locked:
+        return render(request, "certauth/locked.html", status=429)
     form = LoginForm(request.POST or None)
+    if captcha:
+        add_captcha(form)
     if request.method == "POST" and form.is_valid():
         user = authenticate(request, username=form.cleaned_data["username"], password=form.cleaned_data["password"])
         if getattr(request, "axes_locked_out", False):

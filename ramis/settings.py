@@ -197,7 +197,11 @@ LOGIN_THROTTLE_WINDOW_SECONDS = env_int("LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 # How long a django-axes lockout lasts, in minutes.
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A lock-out counts failures per (user name, IP) pair: an outsider's wrong passwords never lock
+# the account for its owner at another address (lists inside the list are combined, axes 6+).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The client address axes counts is the one every throttle and the audit trail use (behind the proxy).
+AXES_CLIENT_IP_CALLABLE = "ramis.common.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "certauth/locked.html"
 AXES_VERBOSE = False
@@ -272,6 +276,8 @@ STORAGES = {
 # Largest accepted upload, in bytes.
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
+# Most pixels an uploaded image may have (width × height; a 30000×30000 PNG of 110 KB is refused).
+UPLOAD_MAX_IMAGE_PIXELS = env_int("UPLOAD_MAX_IMAGE_PIXELS", 64_000_000)
 FILE_UPLOAD_PERMISSIONS = 0o640
 
 # --- Notifications (X3) -------------------------------------------------------------------
@@ -516,13 +522,15 @@ ENAMAD_PHONE_CODE_SECONDS = env_int("ENAMAD_PHONE_CODE_SECONDS", 15 * 60)
 # HMAC key of the SMS gateway's and the IVR's callbacks (empty: every callback is refused).
 ENAMAD_INBOUND_SECRET = env_str("ENAMAD_INBOUND_SECRET", "" if PRODUCTION else "dev-inbound-secret")
 # Domain verification (N7): timeouts, size cap, ports, resolver, and (tests/dev only) whether
-# private, loopback and link-local addresses may be fetched.
+# loopback addresses may be fetched (every other non-global address is always refused).
 # Connect/read timeout of the domain checks, in seconds (a whole fetch takes at most 3×).
 ENAMAD_VERIFY_TIMEOUT_SECONDS = env_int("ENAMAD_VERIFY_TIMEOUT_SECONDS", 5)
 # At most this much of a page is read, in bytes.
 ENAMAD_VERIFY_MAX_BYTES = env_int("ENAMAD_VERIFY_MAX_BYTES", 512 * 1024)
-# Allow private, loopback and link-local targets (tests and local demo only).
-ENAMAD_VERIFY_ALLOW_PRIVATE = env_bool("ENAMAD_VERIFY_ALLOW_PRIVATE", False)
+# Allow loopback targets (127.0.0.0/8, ::1) for the domain checks: tests and a local demo only.
+# ENAMAD_VERIFY_ALLOW_PRIVATE is its old name, still read; no other non-global address is ever allowed.
+ENAMAD_VERIFY_ALLOW_LOOPBACK = env_bool("ENAMAD_VERIFY_ALLOW_LOOPBACK", False) or env_bool(
+    "ENAMAD_VERIFY_ALLOW_PRIVATE", False)
 # Port the domain checks connect to over HTTP.
 ENAMAD_VERIFY_HTTP_PORT = env_int("ENAMAD_VERIFY_HTTP_PORT", 80)
 # Port the domain checks connect to over HTTPS.
@@ -596,6 +604,37 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_REDIRECT_EXEMPT = [r"^ca/", r"^healthz$", r"^readyz$", r"^metrics$"]  # OCSP/CRL are fetched over plain HTTP
+
+# --- Content-Security-Policy (django-csp 4; docs/operator/behind-a-proxy.md) -----------------
+# Every page: scripts, styles, fonts and images only from the portal itself (no inline script or
+# style anywhere in templates/, tested), no plugins, never framed. Responses that set their own
+# policy keep it: the seal logo that shops embed (enamad/seal_views.py), private files.
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Where browsers report Content-Security-Policy violations (a URL; empty: not reported).
+CSP_REPORT_URI = env_str("CSP_REPORT_URI", "")
+if CSP_REPORT_URI:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [CSP_REPORT_URI]
+
+# --- Behind the reverse proxy (docs/operator/behind-a-proxy.md) ----------------------------
+# How many reverse proxies of ours stand in front of the web processes (1 with the nginx of
+# deploy/): the client is that many entries from the right of X-Forwarded-For, and anything a
+# client wrote further left is ignored. 0: no proxy, REMOTE_ADDR is the client (the header is ignored).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT={TRUSTED_PROXY_COUNT}: 0 or more")
 
 # --- Logging ------------------------------------------------------------------------------
 LOGGING = {

@@ -7,16 +7,11 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from .client_ip import client_ip
 from .models import AuditEntry
 
 GENESIS = "0" * 64
 _PG_LOCK_KEY = 7_201_447  # advisory lock that serialises appends so the chain never forks
-
-
-def _client_ip(request) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def record(
@@ -49,7 +44,7 @@ def record(
             new=str(new or ""),
             reason=reason or "",
             extra=extra or {},
-            ip=_client_ip(request),
+            ip=client_ip(request),
             prev_hash=last or GENESIS,
         )
         entry.entry_hash = entry.compute_hash()

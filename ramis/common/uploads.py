@@ -4,6 +4,7 @@ served only through views that have checked who is asking."""
 from __future__ import annotations
 
 import uuid
+import warnings
 from pathlib import PurePath
 
 import filetype
@@ -13,6 +14,7 @@ from django.http import FileResponse
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 from PIL import Image, UnidentifiedImageError
+from PIL.Image import DecompressionBombError, DecompressionBombWarning
 
 ALLOWED_KINDS = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
 
@@ -47,13 +49,7 @@ def validate_upload(upload, *, kinds: tuple[str, ...] = ("pdf", "jpg", "png"), m
     if kind not in kinds:
         raise ValidationError("نوع فایل پذیرفته نیست؛ فقط PDF، JPEG یا PNG.", code="bad_type")
     if kind in {"jpg", "png"}:
-        try:
-            with Image.open(upload) as image:
-                image.verify()
-        except (UnidentifiedImageError, OSError, SyntaxError):
-            raise ValidationError("تصویر خراب است یا خوانده نمی‌شود.", code="bad_image") from None
-        finally:
-            upload.seek(0)
+        check_image(upload)
     else:
         upload.seek(0)
         data = upload.read()
@@ -62,6 +58,34 @@ def validate_upload(upload, *, kinds: tuple[str, ...] = ("pdf", "jpg", "png"), m
             raise ValidationError("فایل PDF ناقص یا خراب است.", code="bad_pdf")
     upload.name = f"{PurePath(upload.name or 'upload').stem or 'upload'}.{kind}"
     return kind
+
+
+def check_image(upload) -> None:
+    """Refuse an image that is broken or has more pixels than ``UPLOAD_MAX_IMAGE_PIXELS``.
+
+    A few kilobytes of PNG can declare 30000×30000 pixels (a decompression bomb): whoever decodes
+    it later needs gigabytes. Only the header is read here (``verify`` decodes no pixels), and
+    Pillow's own bomb checks (a warning past its limit, an error past twice that) count as the
+    same refusal, so no size reaches the rest of the portal as an exception."""
+    limit = settings.UPLOAD_MAX_IMAGE_PIXELS
+    upload.seek(0)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DecompressionBombWarning)
+            with Image.open(upload) as image:
+                width, height = image.size
+                if width * height > limit:
+                    raise DecompressionBombError(f"{width}x{height} pixels")
+                image.verify()
+    except (DecompressionBombError, DecompressionBombWarning):
+        raise ValidationError(
+            "ابعاد تصویر بیش از حد مجاز است (حداکثر %(mp)s میلیون پیکسل)؛ تصویر را کوچک‌تر کنید.",
+            code="too_many_pixels", params={"mp": round(limit / 1_000_000, 1)},
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ValidationError("تصویر خراب است یا خوانده نمی‌شود.", code="bad_image") from None
+    finally:
+        upload.seek(0)
 
 
 @deconstructible

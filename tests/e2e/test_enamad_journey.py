@@ -105,7 +105,7 @@ def test_enamad_journey(page, shot, browser, live_server, settings, sites, zone,
     settings.DEV_OUTBOX = True
     settings.PUBLIC_BASE_URL = live_server.url
     settings.ENAMAD_DNS_RESOLVER = f"127.0.0.1:{zone.port}"
-    settings.ENAMAD_VERIFY_ALLOW_PRIVATE = True
+    settings.ENAMAD_VERIFY_ALLOW_LOOPBACK = True
     settings.ENAMAD_VERIFY_HTTP_PORT = shop.port
     settings.ENAMAD_VERIFY_HTTPS_PORT = 9  # nothing listens: the site has no TLS, one star
     settings.ENAMAD_VERIFY_TIMEOUT_SECONDS = 2

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from django.core.files.base import ContentFile
 from django.utils import timezone
-from dnslib import QTYPE, RR, TXT, A
+from dnslib import AAAA, QTYPE, RR, TXT, A
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 from PIL import Image
 
@@ -241,10 +241,11 @@ def https_site(tmp_path):
 
 
 class Zone(BaseResolver):
-    """A tiny authoritative zone: ``a[name] = ip``, ``txt[name] = [strings]``."""
+    """A tiny authoritative zone: ``a[name] = ip``, ``aaaa[name] = ipv6``, ``txt[name] = [strings]``."""
 
     def __init__(self):
         self.a: dict[str, str] = {}
+        self.aaaa: dict[str, str] = {}
         self.txt: dict[str, list[str]] = {}
         self.queries: list[tuple[str, str]] = []
 
@@ -255,6 +256,8 @@ class Zone(BaseResolver):
         self.queries.append((qname, qtype))
         if qtype == "A" and qname in self.a:
             reply.add_answer(RR(qname, QTYPE.A, rdata=A(self.a[qname]), ttl=60))
+        if qtype == "AAAA" and qname in self.aaaa:
+            reply.add_answer(RR(qname, QTYPE.AAAA, rdata=AAAA(self.aaaa[qname]), ttl=60))
         if qtype == "TXT":
             for text in self.txt.get(qname, []):
                 reply.add_answer(RR(qname, QTYPE.TXT, rdata=TXT(text), ttl=60))
@@ -285,7 +288,7 @@ def local_net(settings, dns_zone, http_site):
     closed_port = closed.getsockname()[1]
     closed.close()
     settings.ENAMAD_DNS_RESOLVER = f"127.0.0.1:{dns_zone.port}"
-    settings.ENAMAD_VERIFY_ALLOW_PRIVATE = True
+    settings.ENAMAD_VERIFY_ALLOW_LOOPBACK = True
     settings.ENAMAD_VERIFY_HTTP_PORT = http_site.port
     settings.ENAMAD_VERIFY_HTTPS_PORT = closed_port
     settings.ENAMAD_VERIFY_TIMEOUT_SECONDS = 2

@@ -20,11 +20,11 @@ from enamad import verification
     "not-an-address",
 ])
 def test_internal_ranges_refused(settings, address):
-    settings.ENAMAD_VERIFY_ALLOW_PRIVATE = False
+    settings.ENAMAD_VERIFY_ALLOW_LOOPBACK = False
     assert not verification.address_allowed(address)
 
 
 @pytest.mark.parametrize("address", ["185.143.233.1", "8.8.8.8", "2606:4700::1111"])
 def test_public_addresses_allowed(settings, address):
-    settings.ENAMAD_VERIFY_ALLOW_PRIVATE = False
+    settings.ENAMAD_VERIFY_ALLOW_LOOPBACK = False
     assert verification.address_allowed(address)

@@ -78,7 +78,7 @@ def test_untrusted_certificate_falls_back_to_http_without_tls(local_net, https_s
 
 
 def test_private_address_refused_unless_allowed(local_net, settings, draft):
-    settings.ENAMAD_VERIFY_ALLOW_PRIVATE = False
+    settings.ENAMAD_VERIFY_ALLOW_LOOPBACK = False
     local_net["http"].routes["/"] = (200, home_with(draft.verification_meta_tag()), {})
     result = services.business_verify_domain(business_id=draft.pk)
     assert not result.ok
@@ -87,15 +87,36 @@ def test_private_address_refused_unless_allowed(local_net, settings, draft):
     assert "نشانی خصوصی" in draft.domain_check_error
 
 
+@pytest.mark.parametrize("address", ["fec0::1", "100.64.0.1", "2002:a00:1::1", "64:ff9b::a00:1"])
+def test_a_name_leading_to_a_non_global_address_is_not_contacted(local_net, draft, settings, address):
+    """Resolved with dnspython through the configured server; whatever the name leads to
+    (site-local IPv6, shared IPv4, 6to4 or NAT64 around a private IPv4 …) is refused before any
+    connection, with the Persian reason."""
+    zone = local_net["dns"]
+    del zone.a[DOMAIN]
+    (zone.aaaa if ":" in address else zone.a)[DOMAIN] = address
+    result = services.business_verify_domain(business_id=draft.pk)
+    assert not result.ok and "نشانی خصوصی" in result.error
+    assert (DOMAIN, "AAAA" if ":" in address else "A") in zone.queries
+    assert local_net["http"].requests == []
+
+
+def test_loopback_allowance_does_not_open_private_ranges(settings):
+    settings.ENAMAD_VERIFY_ALLOW_LOOPBACK = True
+    assert verification.address_allowed("127.0.0.1") and verification.address_allowed("::1")
+    for address in ("10.0.0.1", "192.168.1.1", "fec0::1", "169.254.169.254", "100.64.0.1"):
+        assert not verification.address_allowed(address)
+
+
 @pytest.mark.parametrize("address", ["10.1.2.3", "169.254.169.254", "192.168.0.1", "::1", "fe80::1", "0.0.0.0",
                                      "::ffff:127.0.0.1", "224.0.0.1"])
 def test_address_filter(settings, address):
-    settings.ENAMAD_VERIFY_ALLOW_PRIVATE = False
+    settings.ENAMAD_VERIFY_ALLOW_LOOPBACK = False
     assert not verification.address_allowed(address)
 
 
 def test_public_address_allowed(settings):
-    settings.ENAMAD_VERIFY_ALLOW_PRIVATE = False
+    settings.ENAMAD_VERIFY_ALLOW_LOOPBACK = False
     assert verification.address_allowed("185.143.233.1")
 
 
@@ -220,7 +241,42 @@ def test_a_title_on_an_error_page_does_not_count(local_net, draft):
 
 
 def test_title_on_a_private_address_is_refused(local_net, settings, draft):
-    settings.ENAMAD_VERIFY_ALLOW_PRIVATE = False
+    settings.ENAMAD_VERIFY_ALLOW_LOOPBACK = False
     local_net["http"].routes["/"] = (200, titled(draft.verification_token), {})
     result = services.business_verify_domain(business_id=draft.pk)
     assert not result.ok and local_net["http"].requests == []
+
+
+def test_the_loopback_allowance_is_refused_by_the_deploy_check(settings):
+    from enamad.checks import loopback_verification_in_production
+
+    settings.ENAMAD_VERIFY_ALLOW_LOOPBACK = True
+    assert [error.id for error in loopback_verification_in_production(None)] == ["enamad.E001"]
+    settings.ENAMAD_VERIFY_ALLOW_LOOPBACK = False
+    assert loopback_verification_in_production(None) == []
+
+
+def test_one_lookup_per_connection_and_the_checked_address_is_the_one_used(local_net, monkeypatch):
+    """DNS rebinding: a zone that answers the loopback site first and a private address after
+    gets exactly one question per connection, and the connection goes to the vetted answer."""
+    zone, site = local_net["dns"], local_net["http"]
+    site.routes["/"] = (200, b"<html><title>ok</title></html>", {})
+    answers = iter(["127.0.0.1", "10.0.0.1", "10.0.0.1"])
+    answer_with = zone.resolve
+
+    def rebinding(request, handler):
+        if request.q.qtype == 1:  # A
+            zone.a[DOMAIN] = next(answers)
+        return answer_with(request, handler)
+
+    monkeypatch.setattr(zone, "resolve", rebinding)
+    page = verification.fetch(DOMAIN, "/", scheme="http")
+    assert page.status == 200 and site.requests == [(DOMAIN, "/")]
+    assert zone.queries.count((DOMAIN, "A")) == 1
+
+
+def test_the_resolver_may_be_named(local_net, settings, draft):
+    """ENAMAD_DNS_RESOLVER=host:port with a host name (dnspython itself takes only addresses)."""
+    settings.ENAMAD_DNS_RESOLVER = f"localhost:{local_net['dns'].port}"
+    local_net["http"].routes["/"] = (200, home_with(draft.verification_meta_tag()), {})
+    assert services.business_verify_domain(business_id=draft.pk).ok
