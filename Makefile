@@ -8,10 +8,16 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Runtime: SoftHSM2 + pkcs11-tool (tokens), Pango/HarfBuzz (WeasyPrint), Noto fonts (Persian
-# glyphs for pages and PDFs), OpenSSL (outside client of our CRL/OCSP), poppler (pdftotext).
-APT_RUN := softhsm2 opensc openssl libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-noto-core \
-           poppler-utils ca-certificates
-APT_TEST := chromium docker-compose libatomic1 redis-server postgresql
+# glyphs for pages and PDFs), OpenSSL (outside client of our CRL/OCSP), poppler (pdftotext,
+# pdffonts, pdftoppm), the PC/SC library and daemon (OpenSC's module fails C_Initialize without
+# libpcsclite1; a real USB token needs pcscd running), the PostgreSQL client (pg_dump/pg_restore
+# for `manage.py backup`/`restore`).
+APT_RUN := softhsm2 opensc libpcsclite1 pcscd openssl libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b \
+           fonts-noto-core poppler-utils ca-certificates postgresql-client
+# Tests: Chromium (driven by Playwright through executable_path), docker-compose (config check),
+# a C compiler and libc headers (bench/ocsp_load.c, built by tests/pki/test_bench_ocsp_load.py),
+# redis-server and postgresql (the resilience tests start throwaway servers of their own).
+APT_TEST := chromium docker-compose libatomic1 gcc libc6-dev redis-server postgresql
 # The production topology on this machine (make prod, make prod-check): nginx as the TLS proxy,
 # PostgreSQL and Redis servers (prod-check starts throwaway ones of its own).
 APT_PROD := nginx postgresql redis-server

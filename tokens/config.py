@@ -55,7 +55,11 @@ def prepare_softhsm(conf: Path | str, token_dir: Path | str) -> Path:
         "slots.removable = false\n"
     )
     if not conf.exists() or conf.read_text() != text:
-        conf.write_text(text)
+        # Atomically: a process starting meanwhile reads the old file or the new one, never a
+        # half-written one (SoftHSM would fall back to its default token directory).
+        tmp = conf.with_name(f".{conf.name}.{os.getpid()}")
+        tmp.write_text(text)
+        os.replace(tmp, conf)
     os.environ["SOFTHSM2_CONF"] = str(conf)
     return conf
 

@@ -20,6 +20,17 @@ Facts measured on python-pkcs11 0.10 + SoftHSM 2.6 that shape this module:
 * Tokens are initialised in-process with ``C_InitToken`` through ctypes on the
   same loaded module (:mod:`tokens.ckinit`) and ``C_InitPIN`` as the SO: no
   vendor tool, no PIN on a command line.
+* SoftHSM rewrites a token's ``token.object`` on **every successful C_Login**
+  (the token flags), truncating it before it writes; another process that reads
+  it meanwhile (its C_Initialize scan, C_GetTokenInfo, its own login) sees no
+  token (``NoSuchToken``) or ``CKR_GENERAL_ERROR``. Measured: 8 processes
+  started together, each opening the token, failed ~3 in 8 every round. So every
+  call that reads or writes SoftHSM's token store outside a signature (loading,
+  re-initialising, lookup, login, token and object creation) also holds an
+  exclusive lock on ``<token dir>.lock`` shared by the processes
+  (:func:`store_locked`), and a token looked up and not found is rescanned a
+  few times with a growing pause (another program, ``softhsm2-util`` or
+  ``pkcs11-tool``, does not take our lock).
 
 Nothing here imports Django: the Django app wraps it.
 """
@@ -29,9 +40,8 @@ from __future__ import annotations
 import contextlib
 import hmac
 import os
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,82 +66,16 @@ from .errors import (
     UnsupportedKeyType,
     WrongPin,
 )
-
-# --------------------------------------------------------------------------
-# Process-wide state: one lock, loaded modules, the logged-in session cache.
-# --------------------------------------------------------------------------
-
-
-@dataclass
-class _CachedSession:
-    session: Any  # pkcs11.Session
-    pin: bytes
-    generation: int
-
-
-@dataclass
-class _State:
-    lock: threading.RLock = field(default_factory=threading.RLock)
-    libs: dict[str, Any] = field(default_factory=dict)
-    confs: dict[str, str | None] = field(default_factory=dict)  # SoftHSM conf each module loaded with
-    needs_reinit: set[str] = field(default_factory=set)
-    sessions: dict[tuple[str, str], _CachedSession] = field(default_factory=dict)
-    # Bumped whenever every session handle of the process became invalid
-    # (fork, C_Finalize); cached key handles compare against it.
-    generation: int = 0
-    pid: int = field(default_factory=os.getpid)
-
-
-_state = _State()
-
-# Errors after which a retry on a fresh session can succeed.
-_STALE = (
-    p11e.SessionHandleInvalid,
-    p11e.SessionClosed,
-    p11e.ObjectHandleInvalid,
-    p11e.KeyHandleInvalid,
-    p11e.DeviceRemoved,
-    p11e.TokenNotPresent,
-    p11e.UserNotLoggedIn,
+from .process import (  # noqa: F401  (_state, FIND_RETRY_PAUSES: used by tests and callers)
+    _STALE,
+    FIND_RETRY_PAUSES,
+    _CachedSession,
+    _invalidate_all,
+    _state,
+    locked,
+    mapped,
+    store_locked,
 )
-
-
-def _after_fork_in_child() -> None:
-    # The parent's lock may be held by a thread that does not exist here.
-    _state.lock = threading.RLock()
-    _state.sessions.clear()
-    _state.needs_reinit.update(_state.libs)
-    _state.generation += 1
-    _state.pid = os.getpid()
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-@contextlib.contextmanager
-def locked() -> Iterator[None]:
-    """Hold the process-wide PKCS#11 lock (re-entrant)."""
-    lock = _state.lock
-    with lock:
-        yield
-
-
-@contextlib.contextmanager
-def mapped(context: str = "") -> Iterator[None]:
-    """Translate python-pkcs11 exceptions into :class:`TokenError`."""
-    try:
-        yield
-    except TokenError:
-        raise
-    except p11e.PKCS11Error as exc:
-        raise errors.translate(exc, context) from exc
-
-
-def _invalidate_all(module: str) -> None:
-    for key in [k for k in _state.sessions if k[0] == module]:
-        del _state.sessions[key]
-    _state.generation += 1
-
 
 # --------------------------------------------------------------------------
 # Key types (data, not branches spread around)
@@ -244,7 +188,7 @@ class TokenManager:
 
     def lib(self) -> Any:
         """The loaded module (loads it on first use; re-initialises after fork)."""
-        with locked():
+        with store_locked(self.config):
             lib = _state.libs.get(self.module)
             if lib is None:
                 if not os.path.isfile(self.module):
@@ -276,7 +220,7 @@ class TokenManager:
 
     def _reinitialize(self) -> None:
         """C_Finalize + C_Initialize: SoftHSM rescans its token directory."""
-        with locked():
+        with store_locked(self.config):
             lib = self.lib()
             _invalidate_all(self.module)
             with mapped("re-initialise"):
@@ -293,32 +237,35 @@ class TokenManager:
         if serial:
             kwargs["token_serial"] = serial.encode()
         what = f"label={label!r}" if label else f"serial={serial!r}"
-        with locked():
-            for attempt in (1, 2):
+        pauses = FIND_RETRY_PAUSES if self.config.is_softhsm else ()
+        for attempt in range(len(pauses) + 1):
+            last = attempt == len(pauses)
+            if attempt:
+                time.sleep(pauses[attempt - 1])  # let the writer finish (the store lock is free unless a caller holds it)
+            with store_locked(self.config):
+                if attempt:
+                    self._reinitialize()  # SoftHSM: created by another process since, or read mid-write
+                    lib = self.lib()
                 try:
                     return lib.get_token(**kwargs)
                 except p11e.NoSuchToken:
-                    if attempt == 2 or not self.config.is_softhsm:
+                    if last:
                         raise TokenNotFound(f"no such token: {what}") from None
-                    self._reinitialize()  # SoftHSM: maybe created by another process since
-                    lib = self.lib()
                 except p11e.MultipleTokensReturned:
                     raise TokenNotFound(f"several tokens match {what}; use the serial") from None
                 except p11e.GeneralError as exc:
                     # SoftHSM answers CKR_GENERAL_ERROR for every token once
                     # one token's directory vanished (measured); re-initialising
                     # rescans the directory and the others work again.
-                    if attempt == 2:
+                    if last or not self.config.is_softhsm:
                         raise TokenRemoved(f"token removed or session invalid: {what}") from exc
-                    self._reinitialize()
-                    lib = self.lib()
                 except p11e.PKCS11Error as exc:
                     raise errors.translate(exc, f"find token {what}") from exc
         raise AssertionError("unreachable")
 
     def list_tokens(self) -> list[TokenInfo]:
         """Initialised tokens (SoftHSM's empty "free" slot is left out)."""
-        with locked():
+        with store_locked(self.config):
             try:
                 return self._list_tokens()
             except p11e.GeneralError:
@@ -374,7 +321,7 @@ class TokenManager:
         for pin, what in ((so_pin, "SO PIN"), (user_pin, "user PIN"), (new_so_pin or so_pin, "new SO PIN")):
             if not 4 <= len(pin) <= 255:
                 raise WrongPin(f"wrong PIN: the {what} must be 4 to 255 characters")
-        with locked():
+        with store_locked(self.config):
             self.lib()  # loads the module (and writes SOFTHSM2_CONF)
             if any(t.label == label and t.serial != serial for t in self.list_tokens()):
                 raise TokenExists(f"a token with label {label!r} already exists")
@@ -453,6 +400,12 @@ class Token:
     def session(self) -> Any:
         """The process's logged-in R/W session on this token (opened once)."""
         with locked():
+            cached = _state.sessions.get(self._key)
+            if cached is not None and cached.generation == _state.generation:
+                if not hmac.compare_digest(cached.pin, self._pin):
+                    raise WrongPin(f"wrong PIN for token {self.label!r}")
+                return cached.session
+        with store_locked(self.manager.config):  # C_Login rewrites SoftHSM's token.object
             self.manager.lib()  # re-initialises after a fork
             cached = _state.sessions.get(self._key)
             if cached is not None and cached.generation == _state.generation:
@@ -569,7 +522,8 @@ class Token:
                 private_template=private_template,
             )
 
-        self.call(f"generate {key_type} key {label!r}", gen)
+        with store_locked(self.manager.config):  # SoftHSM writes the object and the token's generation
+            self.call(f"generate {key_type} key {label!r}", gen)
         return self.private_key(id=key_id)
 
     # -- keys as cryptography objects -----------------------------------------------
@@ -640,7 +594,8 @@ class Token:
                 old.destroy()
             session.create_object(template)
 
-        self.call(f"import certificate {label!r}", store)
+        with store_locked(self.manager.config):
+            self.call(f"import certificate {label!r}", store)
 
     def certificate(self, key_id: bytes) -> x509.Certificate | None:
         """The certificate stored with ``key_id``, if any."""
@@ -664,7 +619,8 @@ class Token:
                 o.destroy()
             return len(objs)
 
-        return self.call(f"delete key {id.hex()}", delete)
+        with store_locked(self.manager.config):
+            return self.call(f"delete key {id.hex()}", delete)
 
     def objects(self) -> list[ObjectInfo]:
         """Every object on the token, described without any secret."""

@@ -3,6 +3,7 @@ answer in the panel; past the deadline the complaint is flagged to the expert (t
 the expert upholds, dismisses, or upholds and suspends the seal; counts on the staff page."""
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -216,9 +217,11 @@ def test_buyer_follows_the_complaint(client, seal):
 
 
 def test_complaints_panel_is_per_account(client, seal, other_account):
-    quick_complaint(seal)
+    complaint = quick_complaint(seal)
     client.force_login(other_account.user)
-    assert "C-" not in client.get("/enamad/panel/complaints/").content.decode()
+    page = client.get("/enamad/panel/complaints/").content.decode()
+    # no tracking code at all (C- and ten digits), not only not this one
+    assert complaint.tracking_code not in page and re.search(r"C-\d{10}", page) is None
 
 
 def test_a_complaint_against_a_renewing_or_monitor_suspended_seal_cannot_suspend_twice(seal, account,

@@ -5,6 +5,7 @@ import subprocess
 import pytest
 
 from ramis.offices.models import RegistrationOffice
+from tests.html_resources import foreign_urls, loaded_urls
 
 
 @pytest.mark.parametrize("url", ["/", "/faq/", "/offices/", "/auth/login/", "/auth/staff/login/"])
@@ -13,8 +14,21 @@ def test_public_pages_are_persian_rtl(client, db, url):
     assert response.status_code == 200
     html = response.content.decode()
     assert '<html lang="fa" dir="rtl">' in html
-    assert "/static/css/portal.css" in html
-    assert "cdn" not in html.lower()
+    assert "/static/css/portal.css" in loaded_urls(html)
+    # no script, style, font or image from another origin (no CDN): everything is served locally
+    assert foreign_urls(html) == []
+
+
+def test_foreign_urls_finds_every_resource_of_another_host_and_nothing_else():
+    page = """<html><head><link rel="stylesheet" href="/static/css/portal.css">
+      <link rel="stylesheet" href="https://cdn.example/x.css"><script src="//cdn.example/x.js"></script>
+      <style>@font-face { src: url('https://fonts.example/f.woff2'); } .a { background: url(/static/a.png) }</style>
+      </head><body><img src="data:image/png;base64,iVBORw0cdnKGgo=" srcset="/a.png 1x, http://img.example/b.png 2x">
+      <a href="https://elsewhere.example/">a link is not loaded</a><div style="background:url(http://testserver/ok.png)">
+      <input type="hidden" name="csrfmiddlewaretoken" value="cdnCDN0123456789"></div></body></html>"""
+    assert foreign_urls(page) == ["https://cdn.example/x.css", "//cdn.example/x.js", "https://fonts.example/f.woff2",
+                                  "http://img.example/b.png"]
+    assert "/static/css/portal.css" in loaded_urls(page) and "/static/a.png" in loaded_urls(page)
 
 
 def test_font_is_served_locally(client, db, settings):
