@@ -66,6 +66,38 @@ def test_a_certificate_signed_after_the_office_gave_up_is_revoked(ca, awaiting_i
     assert AuditEntry.objects.for_object(attempt).filter(event="issuance.late_certificate_revoked").exists()
 
 
+def test_a_worker_killed_between_signing_and_recording_leaves_nothing_valid(ca, awaiting_issuance, clerk,
+                                                                             applicant_token, settings,
+                                                                             monkeypatch):
+    """SIGKILLed after the CA signed and before it noted the serial on the attempt (the prod-check
+    drill): the office gives up, and the certificate nobody recorded is revoked all the same."""
+    from ramis.ca import services as ca_services
+
+    settings.OFFICE_SIGNING_TIMEOUT_SECONDS = 0
+
+    def signed_then_killed(attempt_id):
+        attempt = IssuanceAttempt.objects.select_related("request").get(pk=attempt_id)
+        attempt.claim()
+        attempt.save()
+        req = attempt.request
+        ca_services.certificate_issue(profile=req.cert_type, csr_pem=attempt.csr_pem,
+                                      subject=services.selectors.certificate_subject(req), actor=clerk,
+                                      request_ref=services._request_ref(req, attempt), validity_days=365)
+
+    monkeypatch.setattr(tasks.ca_sign, "delay", signed_then_killed)
+    identity_ok(awaiting_issuance, clerk)
+    with pytest.raises(services.DeskError) as exc:
+        services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin=TOKEN_PIN,
+                                        token_serial=applicant_token.serial)
+    assert exc.value.code == "ca_timeout"
+    attempt = IssuanceAttempt.objects.get()
+    assert attempt.status == "failed" and attempt.certificate_serial == ""
+    issued = IssuedCertificate.objects.get()
+    assert issued.status == "revoked" and issued.revocation_reason == "cessation_of_operation"
+    assert attempt.cleanup["ca_revoked"] == issued.serial_hex
+    assert attempt.cleanup["token_objects_deleted"] == 2
+
+
 @pytest.fixture
 def signing_worker(settings):
     """A real worker consuming the signing task from Redis, on a queue of this run's own (the
