@@ -210,7 +210,8 @@ def drill_report(request):
         row = {"drill": request.node.name.removeprefix("test_drill_"), "saw": saw,
                "recovered_seconds": recovered_seconds,
                "load": " ".join(f"{x:.1f}" for x in os.getloadavg())}
-        print(f"drill {row['drill']}: {saw}; recovered in {recovered_seconds}; load {row['load']}")
+        took = "-" if recovered_seconds is None else f"{recovered_seconds:.1f} s"
+        print(f"drill {row['drill']}: {saw}; recovered in {took}; load {row['load']}")
         path = os.environ.get("PROD_CHECK_REPORT")
         if path:
             with open(path, "a", encoding="utf-8") as out:
