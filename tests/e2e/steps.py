@@ -186,7 +186,7 @@ def enamad_signup(page, *, username: str, password: str, national_code: str, mob
     page.locator("#id_password1").fill(password)
     page.get_by_label("تکرار گذرواژه").fill(password)
     page.get_by_label("کد امنیتی").fill(captcha_for(page))
-    shot(page, "enamad-01-signup")
+    shot("enamad-01-signup")
     page.get_by_role("button", name="ثبت‌نام").click()
     page.wait_for_url("**/enamad/signup/done/")
     assert "ثبت‌نام با موفقیت انجام شد" in page.content()
@@ -219,7 +219,7 @@ def enamad_profile_and_documents(page, landline: str, card_png, birth_pdf, shot=
         row.locator("input[type=file]").set_input_files(str(path))
         row.get_by_role("button", name="بارگذاری").click()
         assert "با موفقیت بارگذاری شد" in page.locator(".messages").inner_text()
-    shot(page, "enamad-03-documents")
+    shot("enamad-03-documents")
 
 
 def enamad_add_business(page, domain: str, landline: str):
@@ -269,6 +269,6 @@ def enamad_expert_approves_every_item(desk):
 def enamad_manager_approves(boss, shot=_no_shot):
     boss.goto("/enamad/staff/?q=manager")
     boss.get_by_role("link", name="بررسی").last.click()
-    shot(boss, "enamad-13-manager")
+    shot("enamad-13-manager")
     boss.get_by_role("button", name="تأیید نهایی و صدور نماد").click()
     assert boss.locator("#business-status").inner_text() == "تأیید نهایی"

@@ -120,7 +120,7 @@ def test_enamad_journey(page, shot, browser, live_server, settings, sites, zone,
 
     # 1. Sign up as a natural person (the form adapts to the persona).
     steps.enamad_signup(page, username=USERNAME, password=PASSWORD, national_code="۰۴۹۹۳۷۰۸۹۹", mobile=MOBILE,
-                        email="sara@example.com", shot=shot)
+                        email="sara@example.com", shot=lambda name: shot(page, name))
 
     # 2. Activate by the e-mailed link, then log in with username and password.
     link = re.search(r"http://\S+/enamad/activate/\S+/", outbox_text(context)).group(0)
@@ -128,7 +128,7 @@ def test_enamad_journey(page, shot, browser, live_server, settings, sites, zone,
     shot(page, "enamad-02-panel-new")
 
     # 3. Complete the profile; 4. upload the two required documents; each upload confirms.
-    steps.enamad_profile_and_documents(page, LANDLINE, card, birth, shot=shot)
+    steps.enamad_profile_and_documents(page, LANDLINE, card, birth, shot=lambda name: shot(page, name))
 
     # 5. Reverse SMS from the mobile, then the IVR call from the landline.
     page.goto("/enamad/panel/identity/")
@@ -259,7 +259,8 @@ def test_enamad_journey(page, shot, browser, live_server, settings, sites, zone,
     desk.get_by_role("button", name="تأیید مدارک فیزیکی").click()
     assert desk.locator("#business-status").inner_text() == "در حال بررسی توسط مدیر"
     desk.context.close()
-    steps.enamad_manager_approves(staff_page(browser, live_server, manager), shot=shot)
+    boss = staff_page(browser, live_server, manager)
+    steps.enamad_manager_approves(boss, shot=lambda name: shot(boss, name))
     seal = Seal.objects.get(business=business)
     assert Business.objects.get().status == BusinessStatus.APPROVED
 

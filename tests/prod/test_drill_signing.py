@@ -59,6 +59,7 @@ def applicant_token_objects(office, serial: str, pin: str) -> list:
     from ramis.desk import workstation
 
     backend = workstation.get_backend(office, None)
+    backend.manager.rescan()  # SoftHSM: see the token the web process initialised
     token = backend.open(serial=serial, pin=pin)
     try:
         return token.objects()
