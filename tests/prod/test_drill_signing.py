@@ -54,17 +54,33 @@ def test_drill_signing_worker_down_during_issuance(topology, new_context):
     assert Certificate.objects.filter(request_id=request.pk).count() == 1
 
 
-def applicant_token_objects(office, serial: str, pin: str) -> list:
-    """What the applicant's token holds, read as the office's process reads it (PKCS#11)."""
-    from ramis.desk import workstation
+LIST_TOKEN_OBJECTS = """
+import json, sys
+import django
+django.setup()
+from ramis.desk import workstation
+from ramis.offices.models import RegistrationOffice
+office = RegistrationOffice.objects.filter(pk=int(sys.argv[1])).first()
+backend = workstation.get_backend(office, None)
+token = backend.open(serial=sys.argv[2], pin=sys.argv[3])
+try:
+    print(json.dumps([repr(o) for o in token.objects()]))
+finally:
+    backend.close(token)
+"""
 
-    backend = workstation.get_backend(office, None)
-    backend.manager.rescan()  # SoftHSM: see the token the web process initialised
-    token = backend.open(serial=serial, pin=pin)
-    try:
-        return token.objects()
-    finally:
-        backend.close(token)
+
+def applicant_token_objects(office, serial: str, pin: str) -> list:
+    """What the applicant's token holds, read over PKCS#11 by a fresh process as the office's
+    process reads it (SoftHSM shows a process only the tokens present when it initialised)."""
+    import json
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", LIST_TOKEN_OBJECTS, str(office.pk), serial, pin],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr.strip().splitlines()[-1:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_drill_signing_worker_killed_during_issuance(topology, new_context, drill_report):
