@@ -16,8 +16,8 @@ APT_RUN := softhsm2 opensc libpcsclite1 pcscd openssl libpango-1.0-0 libpangoft2
            fonts-noto-core poppler-utils ca-certificates postgresql-client
 # Tests: Chromium (driven by Playwright through executable_path), docker-compose (config check),
 # a C compiler and libc headers (bench/ocsp_load.c, built by tests/pki/test_bench_ocsp_load.py),
-# redis-server and postgresql (the resilience tests start throwaway servers of their own).
-APT_TEST := chromium docker-compose libatomic1 gcc libc6-dev redis-server postgresql
+# Redis (server and redis-cli) and PostgreSQL's server binaries (the outage drills start their own).
+APT_TEST := chromium docker-compose libatomic1 gcc libc6-dev redis-server redis-tools postgresql
 # The production topology on this machine (make prod, make prod-check): nginx as the TLS proxy,
 # PostgreSQL and Redis servers (prod-check starts throwaway ones of its own).
 APT_PROD := nginx postgresql redis-server
@@ -30,8 +30,24 @@ run: system-deps install fonts prepare
 	@echo "Serving on http://$(HOST):$(PORT)/"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: system-deps system-deps-test install fonts
+test: system-deps system-deps-test install fonts oidc-provider
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The national-window e2e tests' OpenID provider: panva's oidc-provider, exactly as the committed
+# tests/e2e/oidc/package-lock.json says, from npm's default registry into var/oidc-provider/.
+# Node.js is in APT_TEST; npm is Debian's package unless an npm is already on the PATH (a Node.js
+# installed from elsewhere bundles its own npm, and Debian's npm package would make apt replace it).
+APT_TEST += nodejs
+OIDC_PROVIDER_DIR := var/oidc-provider
+.PHONY: oidc-provider
+oidc-provider: $(OIDC_PROVIDER_DIR)/.installed
+
+$(OIDC_PROVIDER_DIR)/.installed: tests/e2e/oidc/package.json tests/e2e/oidc/package-lock.json | system-deps-test
+	@command -v npm >/dev/null || scripts/ensure-apt.sh npm
+	mkdir -p $(OIDC_PROVIDER_DIR)
+	cp tests/e2e/oidc/package.json tests/e2e/oidc/package-lock.json $(OIDC_PROVIDER_DIR)/
+	cd $(OIDC_PROVIDER_DIR) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
 
 system-deps:
 	@scripts/ensure-apt.sh $(APT_RUN)

@@ -37,10 +37,34 @@ class ApplicantOTPBackend(BaseBackend):
             return None
 
 
+def _national_window(request) -> bool:
+    return bool(getattr(request, "national_window_login", False))  # set by certauth.oidc.SSOCallbackView
+
+
 def axes_username(request, credentials) -> str | None:
-    """django-axes: the identity a failure counts against (staff username or national code)."""
+    """django-axes: the identity a failure counts against (staff username or national code).
+
+    A national-window login counts against the national code of the provider's claims; its
+    success (axes then passes the account's username, ``nc-<code>``) resets that same code."""
     credentials = credentials or {}
-    return credentials.get("username") or credentials.get("national_code")
+    username = credentials.get("username")
+    if username and _national_window(request) and username.startswith("nc-"):
+        return username.removeprefix("nc-")
+    return username or credentials.get("national_code")
 
 
-__all__ = ["ApplicantOTPBackend", "SMSDevice", "axes_username"]
+# Staff and SMS logins: the pair (user name, IP) is locked after too many failures, so an
+# outsider's wrong passwords never lock the account for its owner at another address.
+LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# National-window logins: only the pair (national code, IP) is locked: the provider has already
+# checked the person (mobile, captcha, SMS), and an office behind one NAT address must not lock
+# out its other people because one of them failed.
+NATIONAL_WINDOW_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+
+
+def axes_lockout_parameters(request, credentials) -> list:
+    """django-axes' AXES_LOCKOUT_PARAMETERS, by the kind of login the request is."""
+    return NATIONAL_WINDOW_LOCKOUT_PARAMETERS if _national_window(request) else LOCKOUT_PARAMETERS
+
+
+__all__ = ["ApplicantOTPBackend", "SMSDevice", "axes_lockout_parameters", "axes_username"]

@@ -37,10 +37,10 @@ def applicant_login_start(
 
     Returns whether a code was sent, for tests and logs only: the view shows the same page
     either way, so nobody can learn who is registered (no enumeration).
-    Raises ``Throttled`` when one IP, or one national code from one IP, tries too often (the
+    Raises ``Throttled`` when one IP, or one national code from one IP, tries too often: the
     national code's count is kept per IP, so an outsider cannot lock someone else out of their
-    login from another address), and its ``TemporarilyUnavailable`` when the throttle's cache is
-    down (it fails closed).
+    login from another address. Raises its ``TemporarilyUnavailable`` when the throttle's cache
+    is down (it fails closed).
     """
     limit, window = settings.LOGIN_THROTTLE_LIMIT, settings.LOGIN_THROTTLE_WINDOW_SECONDS
     ip = client_ip(request) or "unknown"

@@ -20,7 +20,7 @@ from . import services
 from .decorators import staff_required
 from .forms import CodeForm, IdentityForm, StaffLoginForm
 from .lockouts import password_login_guard
-from .oidc import oidc_enabled
+from .oidc import oidc_enabled, provider_logout_url
 
 PENDING = "applicant_login"
 SENT_NOTICE = "اگر اطلاعات واردشده با اطلاعات ثبت‌شده مطابقت داشته باشد، کد یک‌بارمصرف به تلفن همراه شما پیامک شد."
@@ -108,9 +108,16 @@ def resend_view(request):
 
 @require_POST
 def logout_view(request):
+    """Ends the portal's session; after a national-window login, the provider's too: the browser
+    goes to its end_session_endpoint and comes back to the home page (RP-initiated logout)."""
+    user = request.user
+    provider_logout = provider_logout_url(request, request.session.get("oidc_id_token", ""))
+    if provider_logout and user.is_authenticated:
+        audit.record(actor=user, target=user, event="applicant.logged_out", extra={"method": "oidc"},
+                     request=request)
     logout(request)
     messages.info(request, "از سامانه خارج شدید.")
-    return redirect(settings.LOGOUT_REDIRECT_URL)
+    return redirect(provider_logout or settings.LOGOUT_REDIRECT_URL)
 
 
 def staff_login_view(request):

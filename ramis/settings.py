@@ -125,6 +125,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Write-ahead log: one fsync per commit (still durable across a power cut, synchronous=FULL)
     # instead of the rollback journal's three; readers no longer block the writer.
     DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL"
+    # A transaction takes the write lock when it begins (waiting up to the timeout above), not at its
+    # first write: a transaction that read and then writes while another process committed would
+    # otherwise fail at once with "database is locked" (WAL's busy snapshot), e.g. several OCSP
+    # responder processes signing a missing answer on demand while a revocation commits.
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
     DATABASES["default"].setdefault("TEST", {})["NAME"] = ""  # in-memory test database
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -197,9 +202,10 @@ LOGIN_THROTTLE_WINDOW_SECONDS = env_int("LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 # How long a django-axes lockout lasts, in minutes.
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
-# A lock-out counts failures per (user name, IP) pair: an outsider's wrong passwords never lock
-# the account for its owner at another address (lists inside the list are combined, axes 6+).
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Lock-outs count failures per (user name, IP) pair: an outsider's wrong passwords never lock the
+# account for its owner at another address; national-window logins count the pair (national code,
+# IP) (certauth.backends.axes_lockout_parameters).
+AXES_LOCKOUT_PARAMETERS = "certauth.backends.axes_lockout_parameters"
 # The client address axes counts is the one every throttle and the audit trail use (behind the proxy).
 AXES_CLIENT_IP_CALLABLE = "ramis.common.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
@@ -231,12 +237,27 @@ OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID", "")
 OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET", "")
 # The ID token's signature algorithm.
 OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256")
-# Scopes asked of the provider.
+# How we authenticate to the token endpoint: client_secret_post (the secret in the form) or
+# client_secret_basic (HTTP Basic); the provider's registration of our client says which.
+OIDC_RP_TOKEN_AUTH_METHOD = env_str("OIDC_RP_TOKEN_AUTH_METHOD", "client_secret_post")
+if OIDC_RP_TOKEN_AUTH_METHOD not in ("client_secret_post", "client_secret_basic"):
+    raise ImproperlyConfigured(f"OIDC_RP_TOKEN_AUTH_METHOD={OIDC_RP_TOKEN_AUTH_METHOD!r}: "
+                               "use client_secret_post or client_secret_basic")
+# Scopes asked of the provider, space-separated; include the scope that releases the national-code
+# claim (a provider may define its own, e.g. "openid national_id phone").
 OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid profile phone")
-# The claim that carries the person's national code.
+# The claim (ID token or userinfo) that carries the person's national code.
 OIDC_NATIONAL_CODE_CLAIM = env_str("OIDC_NATIONAL_CODE_CLAIM", "national_code")
-# The claim that carries the mobile number (checked when present).
+# The claim that carries the mobile number (when sent, it must be the introduced person's).
 OIDC_MOBILE_CLAIM = env_str("OIDC_MOBILE_CLAIM", "phone_number")
+# The claim with the person's first name (recorded in the login's audit entry).
+OIDC_FIRST_NAME_CLAIM = env_str("OIDC_FIRST_NAME_CLAIM", "given_name")
+# The claim with the person's last name (recorded in the login's audit entry).
+OIDC_LAST_NAME_CLAIM = env_str("OIDC_LAST_NAME_CLAIM", "family_name")
+# The provider's end_session_endpoint: logging out of the portal after a national-window login
+# also ends the provider's session (RP-initiated logout); empty: the portal's session only.
+OIDC_OP_LOGOUT_ENDPOINT = env_str("OIDC_OP_LOGOUT_ENDPOINT", "")
+OIDC_STORE_ID_TOKEN = True  # the logout's id_token_hint
 OIDC_CREATE_USER = False
 OIDC_USE_PKCE = True
 # Timeout of each call to the provider, in seconds.
@@ -390,6 +411,10 @@ CA_OCSP_AFTER_EXPIRY_DAYS = env_int("CA_OCSP_AFTER_EXPIRY_DAYS", 90)
 CA_OCSP_RESPONDER_RENEW_DAYS = env_int("CA_OCSP_RESPONDER_RENEW_DAYS", 30)
 # How long a responder process keeps an OCSP answer in memory.
 CA_OCSP_CACHE_SECONDS = env_int("CA_OCSP_CACHE_SECONDS", 20)  # per-process answer cache (R19: < 1 min)
+# How often (milliseconds) each OCSP responder process reads the status changes committed since
+# its last look and forgets its kept answers for them: a revocation, hold or release shows on every
+# process within this plus one database read (0: never; the answers then expire after CA_OCSP_CACHE_SECONDS).
+CA_OCSP_CHANGES_POLL_MS = env_int("CA_OCSP_CHANGES_POLL_MS", 100)
 # How long an OCSP responder waits for the signing queue's "unknown" answer (then tryLater).
 CA_OCSP_UNKNOWN_WAIT_SECONDS = env_int("CA_OCSP_UNKNOWN_WAIT_SECONDS", 2)
 # The signing worker's heartbeat for /readyz (SIGNING_HEARTBEAT_SECONDS, in the Resilience block).
@@ -399,6 +424,49 @@ CELERY_BEAT_SCHEDULE["ca-crl-publish"] = {"task": "ramis.ca.tasks.crl_publish_al
 CELERY_BEAT_SCHEDULE["ca-ocsp-refresh"] = {"task": "ramis.ca.tasks.ocsp_refresh_due", "schedule": 900.0}
 CELERY_BEAT_SCHEDULE["ca-ocsp-responder-renew"] = {"task": "ramis.ca.tasks.ocsp_responder_renew_due",
                                                    "schedule": 86400.0}
+
+# --- Audit trail: sealer and signed checkpoints (docs/operator/audit.md) --------------------
+# Seal a transaction's audit entries right after it commits, in the writer's process (a try-lock:
+# a writer never waits; rows another sealer is busy with are sealed by it or by beat).
+AUDIT_SEAL_ON_COMMIT = env_bool("AUDIT_SEAL_ON_COMMIT", True)
+# Seconds between the beat runs of the sealer (catches rows no writer's hook sealed).
+AUDIT_SEAL_SECONDS = env_int("AUDIT_SEAL_SECONDS", 60)
+# Seconds between signed checkpoints of the chain (beat, on the signing queue; skipped when unchanged).
+AUDIT_CHECKPOINT_SECONDS = env_int("AUDIT_CHECKPOINT_SECONDS", 300)
+# Label of the token holding the audit key (its own token; `ca init` or `audit init-key` creates it on SoftHSM).
+AUDIT_TOKEN = env_str("AUDIT_TOKEN", "ramis-audit")
+# PIN of the audit token: only the signing worker and `manage.py audit checkpoint` need it.
+AUDIT_PIN = env_str("AUDIT_PIN", "" if PRODUCTION else "1234")
+# Label of the checkpoint-signing key on the audit token (EC P-256, generated there, never extractable).
+AUDIT_KEY_LABEL = env_str("AUDIT_KEY_LABEL", "audit-checkpoint")
+# SHA-256 fingerprints (hex, of the public key's DER) of the audit keys `audit verify` trusts;
+# empty: every audit key recorded in the database (say which in the key ceremony's minutes).
+AUDIT_KEY_SHA256 = [f.lower().replace(":", "") for f in env_list("AUDIT_KEY_SHA256", [])]
+CELERY_BEAT_SCHEDULE["audit-seal"] = {"task": "ramis.common.tasks.audit_seal", "schedule": float(AUDIT_SEAL_SECONDS)}
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {"task": "ramis.ca.tasks.audit_checkpoint",
+                                            "schedule": float(AUDIT_CHECKPOINT_SECONDS)}
+# --- PKI: the timestamp authority (ramis/ca/tsa*.py; docs/reference/tsa.md) --------------------
+CA_TSA = {
+    # Label of the token the timestamp authority's key lives on (its own token, not a CA's).
+    "token": env_str("CA_TSA_TOKEN", "ramis-tsa"),
+    # User PIN of the TSA's token: give it to the TSA signing worker (and `ca init`) only; empty: no TSA.
+    "pin": env_str("CA_TSA_PIN", "" if PRODUCTION else "1234"),
+    # The TSA's key type: ec-p256, rsa2048 or rsa3072.
+    "key_type": env_str("CA_TSA_KEY_TYPE", "ec-p256"),
+    # The TSA certificate's subject (RFC 4514).
+    "name": env_str("CA_TSA_NAME", "CN=RAMIS Timestamp Authority (development),O=RAMIS,C=IR"),
+    # Lifetime of the TSA's certificate (issued by the issuing CA), in days.
+    "validity_days": env_int("CA_TSA_VALIDITY_DAYS", 1825),
+}
+# The TSA policy OID put in every timestamp; empty: CA_POLICY_ARC + ".2.1".
+CA_TSA_POLICY = env_str("CA_TSA_POLICY", "") or CA_POLICY_ARC + ".2.1"
+# The accuracy each timestamp states, in milliseconds (how far genTime may be from UTC).
+CA_TSA_ACCURACY_MS = env_int("CA_TSA_ACCURACY_MS", 1000)
+# Celery queue of the TSA signing worker, the one process that holds CA_TSA_PIN.
+CA_TSA_QUEUE = env_str("CA_TSA_QUEUE", "tsa")
+# How long the web tier waits for the TSA signing worker's reply (then a systemFailure rejection).
+CA_TSA_WAIT_SECONDS = env_int("CA_TSA_WAIT_SECONDS", 5)
+CELERY_TASK_ROUTES["ramis.ca.tasks.tsa_sign"] = {"queue": CA_TSA_QUEUE}  # exact names win over globs
 
 # --- RAMIS requests (docs/reference/requests.md) --------------------------------------------
 # Payment gateway (X4): the sandbox pages by default (they say so on every page); a real
@@ -544,6 +612,18 @@ ENAMAD_VERIFY_HTTPS_PORT = env_int("ENAMAD_VERIFY_HTTPS_PORT", 443)
 ENAMAD_VERIFY_CA_FILE = env_str("ENAMAD_VERIFY_CA_FILE", "")
 # The DNS server queried for A and TXT records.
 ENAMAD_DNS_RESOLVER = env_str("ENAMAD_DNS_RESOLVER", "")  # host[:port]; empty: /etc/resolv.conf
+
+# Certificate requests: how long a code e-mailed to confirm the request's address is valid (seconds).
+REQUEST_EMAIL_CODE_SECONDS = env_int("REQUEST_EMAIL_CODE_SECONDS", 30 * 60)
+# Certificate requests: seconds before another code may be sent for the same request.
+REQUEST_EMAIL_RESEND_SECONDS = env_int("REQUEST_EMAIL_RESEND_SECONDS", 60)
+# Certificate requests: codes a request may have e-mailed in a day.
+REQUEST_EMAIL_DAILY_LIMIT = env_int("REQUEST_EMAIL_DAILY_LIMIT", 5)
+# Certificate requests: codes one address may receive in a day, from all requests (no mailbox is flooded).
+REQUEST_EMAIL_ADDRESS_DAILY_LIMIT = env_int("REQUEST_EMAIL_ADDRESS_DAILY_LIMIT", 10)
+# Certificate requests: wrong entries of one code before it is void.
+REQUEST_EMAIL_MAX_ATTEMPTS = env_int("REQUEST_EMAIL_MAX_ATTEMPTS", 5)
+
 # Domain control by a code e-mailed to info@<domain> (N22): how long a code lives, the wait
 # before another, how many a business (and an address) may be sent a day, wrong tries before a
 # code dies, and how long an e-mailed proof keeps a sealed site's domain control without a

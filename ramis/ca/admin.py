@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import CRL, CertificateAuthority, IssuedCertificate
+from .models import CRL, AuditCheckpoint, AuditKey, CertificateAuthority, IssuedCertificate
 
 
 class _ReadOnly(admin.ModelAdmin):
@@ -36,3 +36,16 @@ class CRLAdmin(_ReadOnly):
     list_display = ["ca", "number", "this_update", "next_update", "entries"]
     list_select_related = ["ca"]
     exclude = ["der"]
+
+
+@admin.register(AuditKey)
+class AuditKeyAdmin(_ReadOnly):
+    list_display = ["key_label", "token_label", "sha256", "created_at"]
+    exclude = ["public_key_der"]
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(_ReadOnly):
+    list_display = ["length", "head_hash", "created_at", "key"]
+    list_select_related = ["key"]
+    exclude = ["signature"]

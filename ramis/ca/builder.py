@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
 from . import lint
-from .profiles import Profile, build_subject, key_usage, policy_oids
+from .profiles import Profile, build_subject, ca_policy_oids, key_usage, policy_oids, subject_email
 
 UTC = dt.UTC
 BACKDATE = dt.timedelta(minutes=5)  # tolerate clients whose clocks run slow
@@ -247,10 +247,15 @@ def build_issuing_ca(
     validity_days: int = 3650,
     path_length: int | None = 0,
     not_before: dt.datetime | None = None,
+    not_after: dt.datetime | None = None,
 ) -> x509.Certificate:
     """An issuing CA certificate signed by ``issuer`` (the root).
 
-    ``urls`` are the *issuer's* (root's) CRL and certificate URLs.
+    ``urls`` are the *issuer's* (root's): its CRL (the ARL, which lists the CA certificates the
+    root revoked) as the CRL distribution point, and its certificate. The certificate asserts the
+    policies of every profile (:func:`profiles.ca_policy_oids`). Reissuing (same key, same
+    subject: :func:`ramis.ca.services.issuing_ca_reissue`) calls this again with the same
+    ``public_key``.
     """
     start = (not_before or now()) - BACKDATE
     builder = (
@@ -260,12 +265,17 @@ def build_issuing_ca(
         .public_key(public_key)
         .serial_number(random_serial())
         .not_valid_before(start)
-        .not_valid_after(min(start + dt.timedelta(days=validity_days), issuer.cert.not_valid_after_utc))
+        .not_valid_after(min(not_after or start + dt.timedelta(days=validity_days), issuer.cert.not_valid_after_utc))
         .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
         .add_extension(key_usage(frozenset({"key_cert_sign", "crl_sign", "digital_signature"})), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         .add_extension(_aki(issuer), critical=False)
     )
+    policies = ca_policy_oids()
+    if policies:
+        builder = builder.add_extension(
+            x509.CertificatePolicies([x509.PolicyInformation(oid, None) for oid in policies]), critical=False
+        )
     builder = _revocation_and_aia(builder, urls, ocsp=False)
     cert, _ = lint_then_sign(builder, issuer.key, "issuing CA certificate")
     return cert
@@ -297,6 +307,38 @@ def build_ocsp_responder(
         .add_extension(_aki(issuer), critical=False)
     )
     cert, _ = lint_then_sign(builder, issuer.key, "OCSP responder certificate")
+    return cert
+
+
+def build_tsa(
+    *,
+    public_key: Any,
+    subject: x509.Name,
+    issuer: Signer,
+    urls: CAUrls,
+    validity_days: int = 1825,
+    not_before: dt.datetime | None = None,
+) -> x509.Certificate:
+    """The timestamp authority's certificate (RFC 3161 §2.3: extendedKeyUsage timeStamping only,
+    critical), with the issuing CA's CRL, OCSP and caIssuers URLs so that a relying party checks it
+    like any certificate of ours."""
+    start = (not_before or now()) - BACKDATE
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer.cert.subject)
+        .public_key(public_key)
+        .serial_number(random_serial())
+        .not_valid_before(start)
+        .not_valid_after(min(start + dt.timedelta(days=validity_days), issuer.cert.not_valid_after_utc))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(key_usage(frozenset({"digital_signature"})), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(_aki(issuer), critical=False)
+    )
+    builder = _revocation_and_aia(builder, urls)
+    cert, _ = lint_then_sign(builder, issuer.key, "TSA certificate", allow=lint_allowances(urls))
     return cert
 
 
@@ -334,8 +376,10 @@ def end_entity_builder(
     urls: CAUrls,
     validity_days: int | None = None,
     not_before: dt.datetime | None = None,
+    email: str | None = None,
 ) -> x509.CertificateBuilder:
-    """The TBS of a ``profile`` certificate, from the profile table only."""
+    """The TBS of a ``profile`` certificate, from the profile table only; ``email`` (confirmed by
+    the caller) as the subjectAltName's rfc822Name."""
     start = (not_before or now()) - BACKDATE
     days = validity_days or profile.validity_days
     not_after = min(start + dt.timedelta(days=days), issuer.cert.not_valid_after_utc)
@@ -352,6 +396,8 @@ def end_entity_builder(
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         .add_extension(_aki(issuer), critical=False)
     )
+    if email:
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=False)
     if profile.extended_key_usage:
         builder = builder.add_extension(x509.ExtendedKeyUsage(list(profile.extended_key_usage)), critical=False)
     if profile.policies:
@@ -393,6 +439,7 @@ def issue_from_csr(
         raise IssuanceError("RSA public exponent must be 65537")
     try:
         name = build_subject(profile, subject)
+        email = subject_email(profile, subject)
     except ValueError as exc:
         raise IssuanceError(str(exc)) from None
     builder = end_entity_builder(
@@ -403,6 +450,7 @@ def issue_from_csr(
         urls=urls,
         validity_days=validity_days,
         not_before=not_before,
+        email=email,
     )
     cert, findings = lint_then_sign(
         builder, issuer.key, f"{profile.name} certificate", profile.etsi_type, lint_allowances(urls)

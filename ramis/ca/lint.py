@@ -7,10 +7,12 @@ Which validator set:
   (``NCP_NATURAL_PERSON_CERTIFICATE`` = EN 319 412-2 for a person,
   ``NCP_LEGAL_PERSON_CERTIFICATE`` = EN 319 412-3 for a legal person's seal).
   That set includes pkilint's RFC 5280 certificate validators, so one run
-  covers both. The CA/B Forum S/MIME linter is **not** used: the S/MIME BRs
-  apply to certificates that carry a mailbox address, and ours carry none
-  (emailProtection is there for signing documents/mail with a key whose
-  certificate is found by other means); CABF server-auth is not applicable.
+  covers both. The CA/B Forum S/MIME linter is **not** used: our certificates
+  carry a confirmed mailbox address (subjectAltName rfc822Name) so that mail
+  clients and strict verifiers can tie them to a sender, but they are issued
+  under our own and ETSI's policies, not the S/MIME Baseline Requirements
+  (which want their reserved policy OIDs and a CA audited against them; see
+  docs/reference/certificate-profiles.md); CABF server-auth is not applicable.
 * CA certificates and the OCSP responder certificate: RFC 5280 validators
   (pkilint has no ETSI type for them).
 * CRLs: RFC 5280 CRL validators, plus the validity-period bound of the type (CRL for the

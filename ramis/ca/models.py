@@ -67,6 +67,7 @@ class IssuedCertificate(models.Model):
     class Profile(models.TextChoices):
         SIGNATURE = "signature", "امضای شخصی"
         SEAL = "seal", "مهر سازمانی"
+        TSA = "tsa", "مرجع مهر زمانی"  # the timestamp authority's own certificate (ca init)
 
     ca = models.ForeignKey(CertificateAuthority, on_delete=models.PROTECT, related_name="certificates")
     serial_hex = models.CharField("سریال", max_length=64, unique=True)  # lowercase, no leading zeros
@@ -176,3 +177,79 @@ class OCSPResponse(models.Model):
 
     def __str__(self) -> str:
         return f"OCSP {self.serial_hex} ({self.hash_algorithm})"
+
+
+class AuditKey(models.Model):
+    """A key on a token that signs checkpoints of the audit trail (never extractable)."""
+
+    token_label = models.CharField("برچسب توکن", max_length=32)
+    token_serial = models.CharField("سریال توکن", max_length=32)
+    key_label = models.CharField("برچسب کلید", max_length=64)
+    key_id = models.CharField("شناسه کلید", max_length=128)  # hex CKA_ID
+    public_key_der = models.BinaryField("کلید عمومی")
+    sha256 = models.CharField("اثر انگشت SHA-256", max_length=64, unique=True)  # of the DER public key
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "کلید ممیزی"
+        verbose_name_plural = "کلیدهای ممیزی"
+
+    def __str__(self) -> str:
+        return f"audit key {self.key_label} on {self.token_label} ({self.sha256[:16]})"
+
+
+class AuditCheckpoint(models.Model):
+    """The audit chain's length and head hash at one moment, signed with an audit key.
+
+    ``payload`` is the exact JSON that was signed (ECDSA P-256 with SHA-256, DER
+    ``signature``): exported as two files, an auditor checks it with ``openssl dgst``.
+    """
+
+    key = models.ForeignKey(AuditKey, on_delete=models.PROTECT, related_name="checkpoints")
+    length = models.BigIntegerField(db_index=True)
+    head_hash = models.CharField(max_length=64)
+    payload = models.TextField()
+    signature = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "نقطهٔ وارسی ممیزی"
+        verbose_name_plural = "نقاط وارسی ممیزی"
+        ordering = ["-length", "-id"]
+
+    def __str__(self) -> str:
+        return f"audit checkpoint {self.length} {self.head_hash[:16]}"
+
+
+class TimestampToken(models.Model):
+    """One timestamp the TSA granted: its row id is the token's serial number (unique across every
+    TSA process), with what was stamped and when."""
+
+    id = models.BigAutoField(primary_key=True)
+    gen_time = models.DateTimeField("زمان")
+    hash_algorithm = models.CharField("الگوریتم چکیده", max_length=16)
+    imprint = models.CharField("چکیده", max_length=128)  # hex of the stamped digest
+
+    class Meta:
+        verbose_name = "مهر زمانی"
+        verbose_name_plural = "مهرهای زمانی"
+
+    def __str__(self) -> str:
+        return f"TST {self.pk} ({self.gen_time:%Y-%m-%d %H:%M:%S})"
+
+
+class OCSPChange(models.Model):
+    """A certificate's status changed (revocation, hold, release): written in the change's own
+    transaction, so every responder process sees it exactly when it commits. Each process reads
+    the recent ones a few times a second and forgets the answers it keeps for those serials
+    (:func:`ramis.ca.responder.poll_changes`); rows older than a day are removed by the beat."""
+
+    serial_hex = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "تغییر وضعیت برای OCSP"
+        verbose_name_plural = "تغییرهای وضعیت برای OCSP"
+
+    def __str__(self) -> str:
+        return f"{self.serial_hex} @ {self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -63,6 +63,9 @@ class Profile:
     # The pkilint ETSI certificate type (pkilint.etsi.etsi_constants.CertificateType
     # member name) this profile is linted against, in addition to RFC 5280.
     etsi_type: str | None = None
+    # The subject data's "email" (a confirmed address: the caller's duty) goes into the
+    # subjectAltName as an rfc822Name: the holder's for a signature, the organisation's for a seal.
+    san_email: bool = True
     extra: dict = field(default_factory=dict)
 
 
@@ -130,9 +133,36 @@ def get_profile(name: str) -> Profile:
         raise SubjectError(f"unknown profile {name!r} (use one of {', '.join(PROFILES)})") from None
 
 
+# Keys of the subject data that go into the subjectAltName, not the subject name.
+ALT_NAME_KEYS = frozenset({"email"})
+# An rfc822Name is an IA5String (ASCII): a local part of the usual characters, a domain of LDH
+# labels with a dot (RFC 5280 §4.2.1.6; an IDN domain is given in its A-label form).
+EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+                   r"[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+EMAIL_MAX_LENGTH = 254  # RFC 5321's path limit less the brackets
+
+
+def subject_email(profile: Profile, data: dict[str, str]) -> str | None:
+    """The e-mail address of the subject data, checked, domain in lower case; None if absent.
+
+    The CA does not know whether it was confirmed: the request flow passes only a confirmed
+    address (:mod:`ramis.requests.email_confirmation`)."""
+    raw = (data.get("email") or "").strip()
+    if not raw:
+        return None
+    if not profile.san_email:
+        raise SubjectError(f"profile {profile.name} carries no e-mail address")
+    if len(raw) > EMAIL_MAX_LENGTH or not EMAIL.fullmatch(raw) or ".." in raw or raw.startswith("."):
+        raise SubjectError(f"subject field 'email' has an invalid value {raw!r}")
+    local, domain = raw.rsplit("@", 1)
+    if len(local) > 64 or local.endswith("."):
+        raise SubjectError(f"subject field 'email' has an invalid value {raw!r}")
+    return f"{local}@{domain.lower()}"
+
+
 def build_subject(profile: Profile, data: dict[str, str]) -> x509.Name:
     """The subject name, from the caller's data only (never from a CSR)."""
-    unknown = set(data) - {f.key for f in profile.subject if f.key}
+    unknown = set(data) - {f.key for f in profile.subject if f.key} - ALT_NAME_KEYS
     if unknown:
         raise SubjectError(f"unknown subject fields for profile {profile.name}: {', '.join(sorted(unknown))}")
     attrs = []
@@ -163,6 +193,20 @@ def set_policy_arc(arc: str) -> None:
 
 def policy_oids(profile: Profile) -> list[x509.ObjectIdentifier]:
     return [x509.ObjectIdentifier(p.format(arc=_policy_arc)) for p in profile.policies]
+
+
+def ca_policy_oids() -> list[x509.ObjectIdentifier]:
+    """The policies an issuing CA certificate asserts: every policy its profiles issue under, ours
+    (under the arc) first, then ETSI's, each once. A validator asked for an explicit policy
+    (``openssl verify -explicit_policy -policy 0.4.0.2042.1.1``, pyhanko-certvalidator's initial
+    policy set) then finds it on every certificate of the path; anyPolicy is not asserted, so a
+    policy the profiles do not name is refused by such a validator."""
+    seen: dict[str, x509.ObjectIdentifier] = {}
+    for profile in PROFILES.values():
+        for oid in policy_oids(profile):
+            seen.setdefault(oid.dotted_string, oid)
+    ordered = sorted(seen.values(), key=lambda o: o.dotted_string.startswith("0.4.0."))
+    return ordered
 
 
 def key_usage(names: frozenset[str]) -> x509.KeyUsage:

@@ -4,11 +4,17 @@ Nothing here touches a token. Three cases:
 
 * **Ours, issued** (good / revoked / on hold): the pre-signed answer stored at
   issuance and re-signed on revocation and on schedule. It is kept in a dict
-  per process for ``CA_OCSP_CACHE_SECONDS`` (20 s by default), so a
-  revocation shows in OCSP within that time plus the re-signing task
-  (R19: a minute). :func:`cached` answers from that dict without any I/O
-  (the ASGI tier calls it on the event loop); :func:`answer` also asks the
-  database.
+  per process for ``CA_OCSP_CACHE_SECONDS`` (20 s by default). A revocation,
+  hold or release writes an :class:`~ramis.ca.models.OCSPChange` row in its own
+  transaction; every process reads the recent ones every
+  ``CA_OCSP_CHANGES_POLL_MS`` (100 ms) and forgets what it keeps for those
+  serials (:func:`poll_changes`), so the change shows on every responder
+  process well within a second of its commit (the test with two
+  ``ocsp-serve`` processes and the web tier measures it). :func:`cached`
+  answers from that dict without any I/O (the OCSP tier calls it on the event
+  loop) — except when a poll is due: then it returns None and the request goes
+  to :func:`answer`, in a thread, which polls first. One small indexed query
+  per process per poll interval under load, none per answer.
 * **Ours, never issued** (the CertID names our issuing CA, the serial is no
   certificate of ours): ``unknown``. A CertID carries the serial, so such an
   answer cannot be pre-signed; it is signed on demand by the ``signing``
@@ -26,6 +32,7 @@ Nothing here touches a token. Three cases:
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import hashlib
 import logging
@@ -36,9 +43,11 @@ from dataclasses import dataclass
 from cryptography.x509 import ocsp as c_ocsp
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError
+from django.utils import timezone
 
 from . import ocsp
-from .models import CertificateAuthority, OCSPResponse
+from .models import CertificateAuthority, OCSPChange, OCSPResponse
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +63,9 @@ _issuers: dict[tuple[str, bytes, bytes], str] = {}
 _issuers_loaded = 0.0
 _lock = threading.Lock()
 _unknown_budget = [0.0, float(UNKNOWN_PER_SECOND)]  # [last refill time, tokens]
+# Status changes (see poll_changes): how far back each poll looks, and this process's view of them.
+CHANGES_WINDOW = 30  # seconds: a change committed within this long after it was written is seen
+_changes = {"next": 0.0, "last": 0.0, "generation": 0, "seen": frozenset()}
 
 
 def cache_seconds() -> int:
@@ -120,6 +132,57 @@ def clear_cache() -> None:
         _dates.clear()
         _issuers.clear()
         _issuers_loaded = 0.0
+        _changes.update(next=0.0, last=0.0, generation=_changes["generation"] + 1, seen=frozenset())
+
+
+def poll_seconds() -> float:
+    return max(0, int(getattr(settings, "CA_OCSP_CHANGES_POLL_MS", 100))) / 1000
+
+
+def poll_due(now: float | None = None) -> bool:
+    interval = poll_seconds()
+    return bool(interval) and (time.monotonic() if now is None else now) >= _changes["next"]
+
+
+def poll_changes(*, force: bool = False) -> int:
+    """Forget the answers kept for serials whose status changed (an :class:`OCSPChange` committed
+    since the last poll). Runs at most every ``CA_OCSP_CHANGES_POLL_MS`` per process (``force``:
+    now), one query for the changes of the last :data:`CHANGES_WINDOW` seconds. A process that did
+    not poll for that long (idle) forgets everything instead. Returns how many serials changed."""
+    now = time.monotonic()
+    if not force and now < _changes["next"]:
+        return 0
+    interval = poll_seconds()
+    if not interval:  # polling off: look at the setting again in a second
+        _changes["next"] = now + 1.0
+        return 0
+    _changes["next"] = now + interval
+    since = timezone.now() - dt.timedelta(seconds=CHANGES_WINDOW)
+    try:
+        rows = list(OCSPChange.objects.filter(created_at__gte=since).values_list("pk", "serial_hex"))
+    except DatabaseError as exc:  # one line: the next poll tries again, and kept answers expire on their own
+        log.warning("OCSP: could not read the status changes (%s)", str(exc).strip().splitlines()[0] if str(exc) else exc)
+        return 0
+    with _lock:
+        fresh = {int(serial, 16) for pk, serial in rows if pk not in _changes["seen"]}
+        idle = _changes["last"] and now - _changes["last"] > CHANGES_WINDOW / 2
+        if idle:
+            _cache.clear()
+            fresh = {int(serial, 16) for _pk, serial in rows}
+        elif fresh:
+            for key in [k for k in _cache if k.serial in fresh]:
+                del _cache[key]
+        if idle or fresh:
+            _changes["generation"] += 1
+        _changes.update(last=now, seen=frozenset(pk for pk, _ in rows))
+        issuers = list(_issuers)
+    if fresh and issuers:
+        # an answer signed on demand and handed over in the Django cache states the old status too:
+        # the changing process deletes it from a shared cache (Redis) at commit, but a cache of this
+        # process's own (the embedded default's local memory) only this process can forget
+        cache.delete_many([unissued_cache_key(ocsp.CertIdKey(*issuer, serial))
+                           for serial in fresh for issuer in issuers])
+    return len(fresh)
 
 
 def unissued_cache_key(key: ocsp.CertIdKey) -> str:
@@ -127,8 +190,12 @@ def unissued_cache_key(key: ocsp.CertIdKey) -> str:
     return f"ca:ocsp-unissued:{key.hash}:{key.issuer_name_hash.hex()}:{key.issuer_key_hash.hex()}:{key.serial:x}"
 
 
-def _remember(key: ocsp.CertIdKey, der: bytes, now: float | None = None) -> None:
+def _remember(key: ocsp.CertIdKey, der: bytes, now: float | None = None, generation: int | None = None) -> None:
+    """Keep ``der`` — unless a status change was seen since it was read (``generation``): it may be
+    the old answer, read just before the change committed."""
     with _lock:
+        if generation is not None and generation != _changes["generation"]:
+            return
         if len(_cache) >= MAX_CACHED:
             _cache.clear()
         _cache[key] = ((now or time.monotonic()) + cache_seconds(), der)
@@ -172,8 +239,11 @@ def cached(der: bytes | None) -> bytes | None:
         key = _key_of(der)
     except ocsp.MalformedRequest:
         return ocsp.MALFORMED_REQUEST
+    now = time.monotonic()
+    if _changes["next"] <= now:  # a poll is due: answer() does it, off the event loop
+        return None
     hit = _cache.get(key)
-    if hit is not None and hit[0] > time.monotonic():
+    if hit is not None and hit[0] > now:
         return hit[1]
     return None
 
@@ -183,6 +253,7 @@ def _lookup(key: ocsp.CertIdKey) -> bytes | None:
     hit = _cache.get(key)
     if hit is not None and hit[0] > now:
         return hit[1]
+    generation = _changes["generation"]
     der = (
         OCSPResponse.objects.filter(
             hash_algorithm=key.hash,
@@ -196,7 +267,7 @@ def _lookup(key: ocsp.CertIdKey) -> bytes | None:
     if der is None:
         return None
     der = bytes(der)
-    _remember(key, der, now)
+    _remember(key, der, now, generation)
     return der
 
 
@@ -217,6 +288,7 @@ def _unissued(key: ocsp.CertIdKey) -> bytes | None:
     slug = _issuer_slug(key.issuer)
     if slug is None:
         return None  # not our issuer: unauthorized
+    generation = _changes["generation"]
     ckey = unissued_cache_key(key)
     der = cache.get(ckey)
     if der is None:
@@ -241,10 +313,11 @@ def _unissued(key: ocsp.CertIdKey) -> bytes | None:
                 return ocsp.TRY_LATER
             time.sleep(POLL_SECONDS)
     der = bytes(der)
-    _remember(key, der)
+    _remember(key, der, generation=generation)
     return der
 
 
 def answer(der: bytes | None) -> bytes:
     """The response bytes for a DER request; never raises, never signs."""
+    poll_changes()
     return ocsp.answer(der, _lookup, known_issuer=lambda k: _issuer_slug(k) is not None, on_miss=_unissued)

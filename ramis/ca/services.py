@@ -27,7 +27,7 @@ from tokens.conf import get_manager
 from tokens.errors import KeyNotFound
 
 from . import builder, crl, ocsp, profiles, signals, signing
-from .models import CRL, CertificateAuthority, IssuedCertificate, OCSPResponse, Reason
+from .models import CRL, CertificateAuthority, IssuedCertificate, OCSPChange, OCSPResponse, Reason
 from .responder import UNISSUED_VALIDITY, unissued_cache_key
 
 log = logging.getLogger(__name__)
@@ -200,7 +200,52 @@ def ca_init(*, actor=None) -> list[CertificateAuthority]:
     for ca in (root, issuing):
         if not ca.crls.exists():
             crl_publish(ca_slug=ca.slug, actor=actor)
+    from . import tsa_services
+
+    tsa_services.tsa_init(issuing=issuing, issuer=iss_signer, actor=actor)  # the TSA, when its PIN is here
     return [root, issuing]
+
+
+def issuing_ca_reissue(*, actor=None) -> CertificateAuthority:
+    """A new certificate for the issuing CA's key, as :func:`ca_init` builds it today (so a
+    deployment made before a profile change — e.g. before the issuing CA asserted its
+    certificatePolicies — gets it): same key on the same token, same subject and notAfter, a new
+    serial, signed by the root (its PIN is needed). The new certificate replaces the old one on the
+    token and in the database; audited (``ca.reissued``). Certificates already issued keep
+    validating: their issuer name and authority key identifier are the key's, not the
+    certificate's. The old certificate is not revoked (the same key, nothing to withdraw)."""
+    issuing = CertificateAuthority.objects.select_related("parent").filter(slug="issuing").first()
+    if issuing is None or issuing.parent is None:
+        raise CAError("no issuing CA below a root: run `manage.py ca init`")
+    root_pin = signing.ca_settings(issuing.parent.slug)["pin"]
+    if not root_pin:
+        raise CAError("the root CA's PIN (CA_ROOT_PIN) is needed to sign the issuing CA's new certificate")
+    iss_pin = signing.ca_settings("issuing")["pin"]
+    if not iss_pin:
+        raise CAError("the issuing CA's PIN (CA_ISSUING_PIN) is needed to store its new certificate on its token")
+    old = x509.load_der_x509_certificate(bytes(issuing.certificate_der))
+    token = signing.open_token(issuing.token_label, iss_pin)
+    key = token.private_key(id=bytes.fromhex(issuing.key_id))
+    cert = builder.build_issuing_ca(
+        public_key=key.public_key(), subject=old.subject, issuer=signing.signer(issuing.parent),
+        urls=signing.urls(issuing.parent.slug), not_after=old.not_valid_after_utc,
+    )
+    token.import_certificate(cert, key.key_id, ISSUING_KEY_LABEL)
+    with transaction.atomic():
+        issuing = CertificateAuthority.objects.select_for_update().get(pk=issuing.pk)
+        issuing.certificate_der = builder.der(cert)
+        issuing.serial_hex = format(cert.serial_number, "x")
+        issuing.sha256 = builder.fingerprint(cert)
+        issuing.not_before = cert.not_valid_before_utc
+        issuing.not_after = cert.not_valid_after_utc
+        issuing.save(update_fields=["certificate_der", "serial_hex", "sha256", "not_before", "not_after"])
+        audit.record(actor=actor, target=issuing, event="ca.reissued",
+                     extra={"sha256": issuing.sha256, "serial": issuing.serial_hex,
+                            "replaces": builder.fingerprint(old), "replaces_serial": format(old.serial_number, "x"),
+                            "policies": [p.policy_identifier.dotted_string for p in
+                                         cert.extensions.get_extension_for_class(x509.CertificatePolicies).value]})
+    signing.clear_caches()
+    return issuing
 
 
 # --------------------------------------------------------------------------
@@ -318,9 +363,12 @@ def _forget_ocsp(cert: IssuedCertificate) -> None:
     Until the answers are re-signed (right after commit, where the CA token is), a responder
     finds none and asks the signing queue for one (:func:`ocsp_sign_unissued`): a fresh answer
     with the new status, or ``tryLater`` while the token is unavailable — never the old *good*.
+    The :class:`OCSPChange` row tells every responder process to forget the answer it keeps for
+    this serial, as soon as the change commits (:func:`ramis.ca.responder.poll_changes`).
     """
     keys = _cert_id_keys(cert)
     OCSPResponse.objects.filter(certificate=cert).delete()
+    OCSPChange.objects.create(serial_hex=cert.serial_hex)  # every responder process forgets its copy at commit
     transaction.on_commit(lambda: cache.delete_many([unissued_cache_key(k) for k in keys]))
 
 

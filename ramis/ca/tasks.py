@@ -9,8 +9,8 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from . import responder, services, signing
-from .models import CertificateAuthority, IssuedCertificate
+from . import audit_anchor, responder, services, signing
+from .models import CertificateAuthority, IssuedCertificate, OCSPChange
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,10 @@ def crl_publish_all() -> None:
 
 @shared_task(ignore_result=True)
 def ocsp_refresh_due() -> int:
-    """Beat: expire what is past notAfter, re-sign answers past half their validity."""
+    """Beat: expire what is past notAfter, re-sign answers past half their validity, drop the
+    status-change rows the responders no longer read (older than a day)."""
     services.certificates_expire_due()
+    OCSPChange.objects.filter(created_at__lt=timezone.now() - dt.timedelta(days=1)).delete()
     due = timezone.now() + dt.timedelta(hours=settings.CA_OCSP_VALIDITY_HOURS / 2)
     count = 0
     for slug in CertificateAuthority.objects.exclude(ocsp_key_id="").values_list("slug", flat=True):
@@ -103,3 +105,24 @@ def signing_heartbeat() -> dict:
         else:
             tokens[ca.slug] = "ok"
     return health.write_heartbeat(tokens=tokens)
+
+
+@shared_task(ignore_result=True)
+def audit_checkpoint() -> int | None:
+    """Beat: sign the audit chain's length and head on the audit token when it grew
+    (docs/operator/audit.md). Returns the length signed, or None."""
+    if not settings.AUDIT_PIN:
+        log.warning("no AUDIT_PIN in this worker: the audit trail is not checkpointed by beat")
+        return None
+    cp = audit_anchor.checkpoint_create(only_if_changed=True)
+    return cp.length if cp else None
+
+@shared_task(ignore_result=True, time_limit=30)
+def tsa_sign(request_b64: str, reply_key: str) -> None:
+    """Sign a timestamp (routed to ``CA_TSA_QUEUE``, whose worker alone holds the TSA's PIN) and
+    hand the reply to the web process waiting on ``reply_key`` (:mod:`ramis.ca.tsa_front`)."""
+    import base64
+
+    from . import tsa_front, tsa_services
+
+    tsa_front.deliver(reply_key, tsa_services.timestamp_reply(base64.b64decode(request_b64)))

@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from ramis.common import metrics
 
-from . import ocsp, responder
+from . import ocsp, responder, tsa, tsa_front
 from .models import CRL, CertificateAuthority
 
 MAX_REQUEST_BYTES = 10_000
@@ -58,4 +58,26 @@ def ocsp_responder(request, slug: str, encoded: str | None = None) -> HttpRespon
     if request.method == "GET":  # RFC 5019 §6.2, the same headers as every other front's
         for name, value in responder.http_headers(raw):
             resp[name] = value
+    return resp
+
+
+TSA_QUERY = "application/timestamp-query"
+
+
+@csrf_exempt
+def tsa_endpoint(request) -> HttpResponse:
+    """RFC 3161 over HTTP (§3.4): a ``TimeStampReq`` POSTed as application/timestamp-query, a
+    ``TimeStampResp`` back as application/timestamp-reply — a rejection with its failInfo for
+    anything that is not a request we honour, never an HTTP error (but for a method not POST)."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    if request.content_type != TSA_QUERY:
+        raw = tsa.rejection("bad_request", f"Content-Type must be {TSA_QUERY}")
+    elif length > tsa.MAX_REQUEST_BYTES:
+        raw = tsa.rejection("bad_request", "not a time-stamp request (too large)")
+    else:
+        raw = tsa_front.answer(request.body)
+    resp = HttpResponse(raw, content_type="application/timestamp-reply")
+    resp["Cache-Control"] = "no-store"
     return resp

@@ -16,7 +16,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "event", "target_type", "target_id", "old", "new", "actor_repr"]
+    list_display = ["seq", "created_at", "event", "target_type", "target_id", "old", "new", "actor_repr"]
     list_filter = ["event", "target_type"]
     search_fields = ["target_id", "target_repr", "actor_repr", "event"]
 

@@ -1,17 +1,41 @@
-"""The one way to write the audit trail (X2)."""
+"""The one way to write the audit trail (X2), and the sealer that chains it.
+
+Writers (:func:`record`) insert their row unsealed, inside their own transaction and
+without any lock: audited transactions across the whole system run side by side. The
+sealer (:func:`seal`) runs after commit (an ``on_commit`` hook in the writer's process,
+the ``audit-seal`` beat task, and before ``audit verify`` or a checkpoint): it takes the
+committed unsealed rows in ``id`` order and gives each one its ``seq``, the previous
+entry's hash and its own hash. Only sealers serialise, on a short lock of their own
+(a PostgreSQL advisory lock; SQLite's write lock), so the chain never forks.
+
+Checkpoints (the chain's length and head hash signed on a token) live in
+``ramis/ca/audit_anchor.py``; :func:`check_chain` takes them as ``anchors``.
+"""
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from .client_ip import client_ip
 from .models import AuditEntry
 
+log = logging.getLogger(__name__)
+
 GENESIS = "0" * 64
-_PG_LOCK_KEY = 7_201_447  # advisory lock that serialises appends so the chain never forks
+# Advisory lock of the sealers (PostgreSQL). Writers never take it. The old global writer
+# lock (7_201_447) is gone; a different key so that an old process still running during an
+# upgrade cannot be mistaken for a sealer.
+SEAL_LOCK_KEY = 7_201_448
+SEAL_BATCH = 2000
+_process_lock = threading.RLock()  # sealers of one process take turns without asking the database
 
 
 def record(
@@ -25,43 +49,174 @@ def record(
     extra: dict[str, Any] | None = None,
     request=None,
 ) -> AuditEntry:
-    """Append one entry. Call it inside the service's transaction."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
-        last = AuditEntry.objects.order_by("-id").values_list("entry_hash", flat=True).first()
-        user = actor if getattr(actor, "pk", None) else None
-        entry = AuditEntry(
-            created_at=timezone.now(),
-            actor=user,
-            actor_repr=str(actor) if actor is not None else "system",
-            target_type=target._meta.label_lower,
-            target_id=str(target.pk),
-            target_repr=str(target)[:300],
-            event=event,
-            old=str(old or ""),
-            new=str(new or ""),
-            reason=reason or "",
-            extra=extra or {},
-            ip=client_ip(request),
-            prev_hash=last or GENESIS,
-        )
-        entry.entry_hash = entry.compute_hash()
-        entry.save()
+    """Append one entry, unsealed. Call it inside the service's transaction: the entry is
+    committed (or rolled back) with the change it records, and sealed after commit."""
+    user = actor if getattr(actor, "pk", None) else None
+    entry = AuditEntry(
+        created_at=timezone.now(),
+        actor=user,
+        actor_repr=str(actor) if actor is not None else "system",
+        target_type=target._meta.label_lower,
+        target_id=str(target.pk),
+        target_repr=str(target)[:300],
+        event=event,
+        old=str(old or ""),
+        new=str(new or ""),
+        reason=reason or "",
+        extra=extra or {},
+        ip=client_ip(request),
+    )
+    entry.save()
+    if settings.AUDIT_SEAL_ON_COMMIT:
+        transaction.on_commit(seal_after_commit, robust=True)
     return entry
 
 
-def verify_chain() -> tuple[int, list[str]]:
-    """Walk the whole trail; return (entries checked, problems found)."""
-    problems: list[str] = []
-    expected_prev = GENESIS
-    count = 0
-    for entry in AuditEntry.objects.order_by("id").iterator(chunk_size=2000):
-        count += 1
+def seal_after_commit() -> None:
+    """The writer's hook: one round of sealing what is committed, unless another sealer is at it
+    (never waits; what is left is sealed by the next writer's hook or by beat). Never fails the writer."""
+    try:
+        seal(wait=False, rounds=1)
+    except DatabaseError:
+        log.exception("sealing the audit trail after commit failed (beat will retry)")
+
+
+def seal(*, wait: bool = True, batch: int = SEAL_BATCH, rounds: int | None = None) -> int:
+    """Chain the committed unsealed entries in ``id`` order; return how many were sealed.
+
+    ``wait=False``: give up at once if another sealer holds the lock. Rounds of up to ``batch``
+    entries repeat until one finds nothing (or ``rounds`` ran), so rows committed while a round
+    ran are sealed by the same call.
+    """
+    if not _process_lock.acquire(blocking=wait):
+        return 0
+    try:
+        total = 0
+        while rounds is None or rounds > 0:
+            done = _seal_round(wait=wait, batch=batch)
+            if done is None:  # another process is sealing
+                return total
+            total += done
+            if done == 0:
+                return total
+            rounds = None if rounds is None else rounds - 1
+        return total
+    finally:
+        _process_lock.release()
+
+
+def _seal_round(*, wait: bool, batch: int) -> int | None:
+    table = connection.ops.quote_name(AuditEntry._meta.db_table)
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                if connection.vendor == "postgresql":
+                    # The seal need not reach the disk before this returns: the writer's own commit
+                    # already made its entry durable, a seal lost in a crash is redone by the next
+                    # sealer, and a checkpoint's (synchronous) commit flushes every seal it read.
+                    lock = "pg_advisory_xact_lock(%s)" if wait else "pg_try_advisory_xact_lock(%s)"
+                    cursor.execute(f"SELECT set_config('synchronous_commit', 'off', true), {lock}", [SEAL_LOCK_KEY])
+                    if not wait and not cursor.fetchone()[1]:
+                        return None
+                else:
+                    # SQLite: a write first takes the database's write lock for this transaction,
+                    # so the head read below is the latest and no other sealer can slip in.
+                    cursor.execute(f"UPDATE {table} SET seq = seq WHERE id = -1")  # noqa: S608
+            head = (AuditEntry.objects.filter(seq__isnull=False).order_by("-seq")
+                    .values_list("seq", "entry_hash").first())
+            seq, prev = head or (0, GENESIS)
+            rows = list(AuditEntry.objects.filter(seq__isnull=True).order_by("id")[:batch])
+            if not rows:
+                return 0
+            updates = []
+            for entry in rows:
+                seq += 1
+                entry.prev_hash = prev
+                entry.entry_hash = prev = entry.compute_hash()
+                updates.append((seq, entry.prev_hash, entry.entry_hash, entry.pk))
+            with connection.cursor() as cursor:
+                # The one UPDATE the trail allows (the ORM refuses every other): unsealed rows only.
+                cursor.executemany(
+                    f"UPDATE {table} SET seq = %s, prev_hash = %s, entry_hash = %s "  # noqa: S608
+                    "WHERE id = %s AND seq IS NULL",
+                    updates,
+                )
+            return len(rows)
+    except IntegrityError:
+        # Two sealers without a shared lock (cannot happen with the locks above): the unique
+        # seq refused the second; nothing of it was written.
+        log.warning("audit sealer collided with another sealer; its round was rolled back")
+        return None
+
+
+def unsealed_count() -> int:
+    return AuditEntry.objects.filter(seq__isnull=True).count()
+
+
+def chain_head() -> tuple[int, str]:
+    """(length, head hash) of the sealed chain: (0, GENESIS) when empty."""
+    head = AuditEntry.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", "entry_hash").first()
+    return head or (0, GENESIS)
+
+
+@dataclass
+class ChainReport:
+    """What :func:`check_chain` found."""
+
+    checked: int = 0  # sealed entries walked
+    length: int = 0  # highest seq seen
+    head: str = GENESIS
+    unsealed: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_chain(*, seal_first: bool = True, anchors: Mapping[int, str] | None = None,
+                start: tuple[int, str] = (0, GENESIS)) -> ChainReport:
+    """Walk the sealed chain after ``start`` (a (seq, hash) already trusted) in ``seq`` order.
+
+    Checks that ``seq`` runs 1, 2, … without a gap, that each entry names the previous one's
+    hash and that its content matches its own hash. ``anchors`` maps a chain length to the
+    head hash a signed checkpoint gives for it: an entry whose hash differs there is a
+    rewrite (even with every later hash recomputed), a length the chain no longer reaches is
+    a truncation.
+    """
+    if seal_first:
+        seal(wait=True)
+    anchors = dict(anchors or {})
+    report = ChainReport(length=start[0], head=start[1])
+    expected_seq, expected_prev = start[0] + 1, start[1]
+    entries = AuditEntry.objects.filter(seq__gt=start[0]).order_by("seq")
+    for entry in entries.iterator(chunk_size=2000):
+        report.checked += 1
+        if entry.seq != expected_seq:
+            report.problems.append(f"entries {expected_seq}..{entry.seq - 1} of the chain are missing (deleted)")
         if entry.prev_hash != expected_prev:
-            problems.append(f"entry {entry.pk}: previous-hash link broken (a row before it was changed or removed)")
+            report.problems.append(
+                f"entry {entry.seq} (id {entry.pk}): previous-hash link broken (a row before it was changed or removed)")
         if entry.compute_hash() != entry.entry_hash:
-            problems.append(f"entry {entry.pk}: content does not match its hash (the row was changed)")
-        expected_prev = entry.entry_hash
-    return count, problems
+            report.problems.append(f"entry {entry.seq} (id {entry.pk}): content does not match its hash (the row was changed)")
+        anchored = anchors.get(entry.seq)
+        if anchored is not None and anchored != entry.entry_hash:
+            report.problems.append(
+                f"entry {entry.seq}: hash differs from the signed checkpoint of length {entry.seq} "
+                "(the trail was rewritten up to it)")
+        expected_seq, expected_prev = entry.seq + 1, entry.entry_hash
+        report.length, report.head = entry.seq, entry.entry_hash
+    for length in sorted(anchors):
+        if length > report.length:
+            report.problems.append(
+                f"a signed checkpoint covers {length} entries but the chain has {report.length}: "
+                "the newest entries were deleted (truncation)")
+            break
+    report.unsealed = unsealed_count()
+    return report
+
+
+def verify_chain(*, seal_first: bool = True) -> tuple[int, list[str]]:
+    """Seal, then walk the whole trail; return (entries checked, problems found)."""
+    report = check_chain(seal_first=seal_first)
+    return report.checked, report.problems

@@ -22,8 +22,14 @@ class AuditEntryQuerySet(models.QuerySet):
 class AuditEntry(models.Model):
     """One state change: who, what, from, to, why. Append-only and hash-chained (X2).
 
-    ``entry_hash`` covers the previous row's hash and this row's content, so editing or
-    deleting any row breaks the chain from that row on (``manage.py audit verify``).
+    A writer inserts the row *unsealed* (no ``seq``, no hashes: no lock, so audited
+    transactions never wait on each other). After commit, the sealer
+    (:func:`ramis.common.audit.seal`) gives committed rows, in order, their place ``seq``
+    in the chain, the previous row's hash and ``entry_hash``, once; nothing changes a sealed
+    row. ``entry_hash`` covers the previous hash and this row's content, so editing or
+    deleting any sealed row breaks the chain from that row on (``manage.py audit verify``),
+    and signed checkpoints of the chain's length and head (``ramis/ca/audit_anchor.py``)
+    reveal a truncation or a rewrite with every later hash recomputed.
     """
 
     created_at = models.DateTimeField(db_index=True)
@@ -40,14 +46,20 @@ class AuditEntry(models.Model):
     reason = models.TextField(blank=True)
     extra = models.JSONField(default=dict, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    entry_hash = models.CharField(max_length=64, unique=True)
+    # Set once by the sealer: the place in the chain (1, 2, …), the previous entry's hash and this one's.
+    seq = models.BigIntegerField(null=True, blank=True, unique=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    entry_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     objects = AuditEntryQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["target_type", "target_id"])]
+        indexes = [
+            models.Index(fields=["target_type", "target_id"]),
+            # What the sealer looks for after every commit: the rows not sealed yet.
+            models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="common_audit_unsealed"),
+        ]
         verbose_name = "رویداد ممیزی"
         verbose_name_plural = "رد ممیزی"
 

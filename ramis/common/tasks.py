@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from . import services
+from . import audit, services
 from .models import OutboxMessage
 from .sms import DeliveryError
 
@@ -43,3 +43,9 @@ def outbox_retry_pending() -> int:
     for message_id in ids:
         deliver_message.delay(message_id)
     return len(ids)
+
+
+@shared_task(ignore_result=True)
+def audit_seal() -> int:
+    """Beat: seal the audit entries no writer's after-commit hook sealed (docs/operator/audit.md)."""
+    return audit.seal(wait=True)

@@ -229,11 +229,14 @@ POSITION_TITLES = {
 def certificate_subject(req: CertificateRequest) -> dict[str, str]:
     """The subject data the CA builds the certificate from (never the CSR's): the verified
     request — the person's Latin name, national code, company and position for a signature
-    certificate; the company and its legal national ID for a seal."""
+    certificate; the company and its legal national ID for a seal; and, for both, the request's
+    e-mail address once the applicant confirmed it (the subjectAltName)."""
     company = req.role.company
+    # the subjectAltName's e-mail: the address the applicant confirmed by a code, never another one
+    email = {"email": req.email_confirmed.strip()} if req.email_is_confirmed else {}
     if req.cert_type == CertificateType.SEAL:
         name = req.latin_company_name.strip() or company.name
-        return {"common_name": name, "organization": name, "legal_national_id": company.national_id}
+        return {"common_name": name, "organization": name, "legal_national_id": company.national_id, **email}
     given, surname = req.latin_first_name.strip(), req.latin_last_name.strip()
     return {
         "common_name": f"{given} {surname}".strip(),
@@ -242,6 +245,7 @@ def certificate_subject(req: CertificateRequest) -> dict[str, str]:
         "national_code": req.applicant.national_code,
         "organization": req.latin_company_name.strip() or company.name,
         "title": POSITION_TITLES.get(req.role.position, req.role.get_position_display()),
+        **email,
     }
 
 

@@ -8,6 +8,8 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 
+from ramis.ca import profiles
+from ramis.common.digits import to_latin_digits
 from ramis.common.uploads import validate_upload
 from ramis.offices.models import RegistrationOffice, TokenModel
 
@@ -37,6 +39,10 @@ class DetailsForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["email"].required = True
         self.fields["email"].widget.attrs["dir"] = "ltr"
+        self.fields["email"].help_text = (
+            ("رایانامه سازمان" if cert_type == CertificateType.SEAL else "رایانامه شما")
+            + " در گواهی درج می‌شود؛ پس از ذخیره، کدی به آن فرستاده می‌شود تا آن را تأیید کنید.")
+        self._profile = profiles.get_profile(cert_type)
         self.fields["validity_years"].help_text = "مدت اعتبار معمول دو سال است؛ یک سال فقط در موارد خاص."
         if cert_type == CertificateType.SIGNATURE:
             for name in ("latin_company_name", "organizational_unit"):
@@ -47,6 +53,17 @@ class DetailsForm(forms.ModelForm):
             for name in ("latin_first_name", "latin_last_name"):
                 del self.fields[name]
             self.fields["latin_company_name"].required = True
+
+    def clean_email(self):
+        """What the CA accepts in a certificate's subjectAltName: an address in Latin letters (an IDN
+        domain in its xn-- form)."""
+        value = self.cleaned_data["email"].strip()
+        try:
+            profiles.subject_email(self._profile, {"email": value})
+        except profiles.SubjectError:
+            raise ValidationError("نشانی رایانامه باید با حروف لاتین باشد (مانند name@example.ir)؛ "
+                                  "این نشانی در گواهی پذیرفته نمی‌شود.") from None
+        return value
 
     def clean_latin_first_name(self):
         return _latin(self.cleaned_data["latin_first_name"])
@@ -171,3 +188,17 @@ class RevokeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["reason"].choices = [(r.value, r.label) for r in RevocationReason if r.value in allowed]
 
+
+
+class EmailCodeForm(forms.Form):
+    """The code e-mailed to the request's address."""
+
+    code = forms.CharField(label="کد ارسال‌شده به رایانامه", max_length=12,
+                           widget=forms.TextInput(attrs={"dir": "ltr", "inputmode": "numeric",
+                                                         "autocomplete": "one-time-code"}))
+
+    def clean_code(self):
+        code = to_latin_digits(self.cleaned_data["code"]).strip()
+        if not re.fullmatch(r"\d{6}", code):
+            raise ValidationError("کد شش رقم است.")
+        return code

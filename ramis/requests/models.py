@@ -165,6 +165,10 @@ class CertificateRequest(ProtectedFSMModel):
     )
     # Details (R6): the Latin spelling goes into the certificate's subject.
     email = models.EmailField("رایانامه", blank=True)
+    # The address the applicant proved to receive (a code e-mailed to it): only this one goes into
+    # the certificate (subjectAltName), and only while it is still the request's ``email``.
+    email_confirmed = models.EmailField("رایانامهٔ تأییدشده", blank=True)
+    email_confirmed_at = models.DateTimeField("زمان تأیید رایانامه", null=True, blank=True)
     latin_first_name = models.CharField("نام به لاتین", max_length=100, blank=True)
     latin_last_name = models.CharField("نام خانوادگی به لاتین", max_length=100, blank=True)
     latin_company_name = models.CharField("نام شرکت به لاتین", max_length=200, blank=True)
@@ -214,6 +218,10 @@ class CertificateRequest(ProtectedFSMModel):
     @property
     def is_editable(self) -> bool:
         return self.status in self.EDITABLE
+
+    @property
+    def email_is_confirmed(self) -> bool:
+        return bool(self.email) and self.email.strip().lower() == self.email_confirmed.strip().lower()
 
     @property
     def office_is_fixed(self) -> bool:
@@ -736,3 +744,23 @@ class RevocationRequest(ProtectedFSMModel):
         """Overtaken: the certificate was revoked or expired by another path, or the holder's
         urgent revocation replaces this request (the service says why)."""
         self.decided_at = timezone.now()
+
+
+class EmailConfirmationCode(models.Model):
+    """A code e-mailed to a request's address (only its hash is kept); the latest one counts."""
+
+    request = models.ForeignKey(CertificateRequest, on_delete=models.CASCADE, related_name="email_codes")
+    address = models.EmailField()
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(db_index=True)
+    expires_at = models.DateTimeField()
+    failures = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "کد تأیید رایانامه"
+        verbose_name_plural = "کدهای تأیید رایانامه"
+
+    def __str__(self) -> str:
+        return f"{self.address} ({self.created_at:%Y-%m-%d %H:%M})"

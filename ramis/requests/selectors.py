@@ -36,6 +36,9 @@ Status = CertificateRequest.Status
 EVENT_LABELS = {
     "request.created": "ایجاد درخواست",
     "request.document_uploaded": "بارگذاری مدرک",
+    "request.email_code_sent": "ارسال کد تأیید رایانامه",
+    "request.email_code_rejected": "ورود کد نادرست رایانامه",
+    "request.email_confirmed": "تأیید رایانامه",
     "request.submitted": "ثبت نهایی و ارسال به دفتر",
     "request.resubmitted": "ارسال دوباره پس از اصلاح",
     "request.approved": "تأیید دفتر ثبت‌نام و صدور صورت‌حساب",
@@ -180,6 +183,8 @@ def missing_items(req: CertificateRequest) -> list[str]:
         missing.append("سمت شما در این شرکت دیگر تأییدشده نیست؛ درخواست قابل ارسال نیست.")
     if not req.email:
         missing.append("رایانامه وارد نشده است.")
+    elif not req.email_is_confirmed:
+        missing.append("رایانامه تأیید نشده است: کدی را که به آن فرستاده می‌شود در مرحلهٔ مشخصات وارد کنید.")
     if req.cert_type == CertificateType.SIGNATURE:
         if not (req.latin_first_name and req.latin_last_name):
             missing.append("نام و نام خانوادگی به لاتین وارد نشده است.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,7 +18,7 @@ from ramis.common.uploads import serve_private
 from ramis.offices.models import RegistrationOffice
 from ramis.registry.models import Role
 
-from . import forms, selectors, services
+from . import email_confirmation, forms, selectors, services
 from .models import (
     CertificateRequest,
     CertificateType,
@@ -45,7 +45,7 @@ EVENT_LABELS = selectors.EVENT_LABELS
 
 def _done_steps(req: CertificateRequest) -> list[str]:
     done = ["type"]
-    if req.email and (req.latin_company_name if req.cert_type == CertificateType.SEAL
+    if req.email_is_confirmed and (req.latin_company_name if req.cert_type == CertificateType.SEAL
                       else req.latin_first_name and req.latin_last_name):
         done.append("details")
     required = set(DocumentRequirement.objects.for_request(req).filter(required=True).values_list("pk", flat=True))
@@ -112,7 +112,24 @@ def request_step(request, pk: int, step: str):
         return redirect("requests:detail", pk=req.pk)
     requirements = list(DocumentRequirement.objects.for_request(req))
     form = None
-    if step == "details":
+    code_form = forms.EmailCodeForm() if step == "details" else None
+    if step == "details" and request.method == "POST" and request.POST.get("action") == "email_code":
+        _send_email_code(request, req)
+        return redirect(reverse("requests:step", args=[req.pk, "details"]) + "#email-confirm")
+    if step == "details" and request.method == "POST" and request.POST.get("action") == "email_confirm":
+        code_form = forms.EmailCodeForm(request.POST)
+        if code_form.is_valid():
+            try:
+                email_confirmation.request_email_confirm(request_id=req.pk, actor=request.user,
+                                                         code=code_form.cleaned_data["code"], request=request)
+            except ValidationError as exc:
+                code_form.add_error("code", exc.messages[0])
+            except InvalidTransition as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, "رایانامه تأیید شد و در گواهی درج می‌شود.")
+                return redirect("requests:step", pk=req.pk, step="documents")
+    elif step == "details":
         form = forms.DetailsForm(request.POST or None, instance=req, cert_type=req.cert_type)
     elif step == "office":
         form = forms.OfficeForm(request.POST or None, instance=req, office_fixed=req.office_is_fixed)
@@ -136,6 +153,11 @@ def request_step(request, pk: int, step: str):
             messages.error(request, exc.message)
         else:
             messages.success(request, "ذخیره شد.")
+            if step == "details":
+                req.refresh_from_db()
+                if not req.email_is_confirmed:  # the address must be confirmed before the request goes on
+                    _send_email_code(request, req)
+                    return redirect(reverse("requests:step", args=[req.pk, "details"]) + "#email-confirm")
             following = STEP_KEYS[STEP_KEYS.index(step) + 1]
             if step == "documents" and "stay" in request.POST:
                 following = "documents"
@@ -148,7 +170,8 @@ def request_step(request, pk: int, step: str):
         "field": form[f"doc_{r.pk}"] if step == "documents" else None,
     } for r in requirements]
     context = {
-        "req": req, "step": step, "form": form, "steps": STEPS, "current": step, "done": _done_steps(req),
+        "req": req, "step": step, "form": form, "code_form": code_form, "steps": STEPS, "current": step,
+        "done": _done_steps(req),
         "notes": notes, "requirements": rows,
         "previous": STEP_KEYS[STEP_KEYS.index(step) - 1] if step != "details" else None,
     }
@@ -161,6 +184,19 @@ def request_step(request, pk: int, step: str):
             except services.DomainError as exc:
                 context["lines_error"] = exc.message
     return render(request, "requests/step.html", context)
+
+
+def _send_email_code(request, req: CertificateRequest) -> None:
+    try:
+        email_confirmation.request_email_send_code(request_id=req.pk, actor=request.user, request=request)
+    except email_confirmation.Throttled as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    except InvalidTransition as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.info(request, f"کد تأیید به {req.email} فرستاده شد؛ آن را در همین صفحه وارد کنید.")
 
 
 @applicant_required

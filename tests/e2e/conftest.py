@@ -29,7 +29,9 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's event loop runs in this thread while the browser is
+# open, and later tests (pyHanko's validation calls asyncio.run) need no loop running here.
+@pytest.fixture(scope="package")
 def browser():
     from playwright.sync_api import sync_playwright
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from playwright.sync_api import expect
+
 from ramis.requests.management.commands.seed_demo import APPLICANT, DEMO_PASSWORD
 
 PANEL_REQUEST = re.compile(r".*/panel/requests/\d+/$")
@@ -49,18 +51,34 @@ def _no_shot(name: str) -> None:
     """``shot(name)``: the e2e journeys save a screenshot there (the user guide shows them)."""
 
 
-def signature_request_details(page, shot=_no_shot):
-    """From the panel: a new signature-certificate request, its details step filled."""
+def email_code_from_dev_outbox(page) -> str:
+    """The e-mail confirmation code, read from the development outbox page (/dev/outbox/)."""
+    outbox = page.context.new_page()
+    outbox.goto("/dev/outbox/")
+    code = re.search(r"کد تأیید رایانامه: ([0-9]{6})", outbox.locator("#outbox tbody").inner_text()).group(1)
+    outbox.close()
+    return code
+
+
+def signature_request_details(page, shot=_no_shot, email_code_for=email_code_from_dev_outbox):
+    """From the panel: a new signature-certificate request, its details step filled and the
+    e-mail address confirmed with the code sent to it (``email_code_for(page)`` finds it)."""
     page.locator("#roles").get_by_role("link", name="درخواست جدید").click()
     shot("request-02-type")
     page.get_by_role("button", name="درخواست گواهی امضا").click()
     page.wait_for_url("**/step/details/")
-    page.get_by_label("رایانامه").fill("ali.rezaei@example.com")
+    page.locator("#id_email").fill("ali.rezaei@example.com")
     page.get_by_label("نام به لاتین").fill("Ali")
     page.get_by_label("نام خانوادگی به لاتین").fill("Rezaei")
     shot("request-03-details")
     page.get_by_role("button", name="ذخیره و ادامه").click()
+    # the address is confirmed with the code e-mailed to it before it may go into the certificate
+    page.wait_for_url("**/step/details/#email-confirm")
+    expect(page.locator("#email-confirm")).to_contain_text("هنوز تأیید نشده است")
+    page.get_by_label("کد ارسال‌شده به رایانامه").fill(email_code_for(page))
+    page.get_by_role("button", name="تأیید رایانامه").click()
     page.wait_for_url("**/step/documents/")
+    expect(page.locator(".messages")).to_contain_text("رایانامه تأیید شد")
 
 
 def upload_documents(page, pdf: bytes):

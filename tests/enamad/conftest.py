@@ -68,7 +68,10 @@ def make_account(username: str = "shopowner", *, persona: str = "natural", verif
 
 
 def make_business(account, *, domain: str = DOMAIN, ready: bool = True, **extra):
-    from enamad.models import Business, BusinessService, ServiceCategory, SurveyResponse
+    from enamad.catalogue import ensure_defaults
+    from enamad.models import Business, BusinessService, ChecklistItem, ServiceCategory, SurveyResponse
+
+    ensure_defaults(ChecklistItem, ServiceCategory)  # an earlier transactional test may have flushed it
 
     data = {"domain": domain, "name": "فروشگاه نمونه", "address": "تهران، خیابان آزادی، پلاک ۱",
             "postal_code": "1316943115", "phone": "02188776655", "email": "info@shop.test",

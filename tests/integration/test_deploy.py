@@ -88,11 +88,11 @@ def test_docker_compose_config_parses():
     compose = shutil.which("docker-compose")
     if compose is None:
         pytest.fail("docker-compose (Debian package) is missing: `make test` installs it")
-    env = _env(SECRET_KEY="s", POSTGRES_PASSWORD="p", CA_ISSUING_PIN="1234")  # CA_ROOT_PIN is optional
+    env = _env(SECRET_KEY="s", POSTGRES_PASSWORD="p", CA_ISSUING_PIN="1234", CA_TSA_PIN="1234")  # CA_ROOT_PIN optional
     result = subprocess.run([compose, "-f", "docker-compose.yml", "config", "--services"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert set(result.stdout.split()) >= {"postgres", "redis", "web", "ocsp", "worker", "signing", "beat"}
+    assert set(result.stdout.split()) >= {"postgres", "redis", "web", "ocsp", "worker", "signing", "tsa", "beat"}
 
 
 def test_wsgi_liveness_probe_answers_any_host():

@@ -145,7 +145,9 @@ def test_refuses_bad_subject_data(pki):
     with pytest.raises(IssuanceError, match="invalid value"):
         issue(pki, "seal", subject={**SEAL_SUBJECT, "legal_national_id": "12ab"})
     with pytest.raises(IssuanceError, match="unknown subject fields"):
-        issue(pki, "seal", subject={**SEAL_SUBJECT, "email": "x@example.com"})
+        issue(pki, "seal", subject={**SEAL_SUBJECT, "nickname": "x"})
+    with pytest.raises(IssuanceError, match="'email' has an invalid value"):  # e-mail: the subjectAltName's
+        issue(pki, "seal", subject={**SEAL_SUBJECT, "email": "x@"})
 
 
 def test_lint_error_refuses_issuance_and_the_token_never_signs(pki, monkeypatch):

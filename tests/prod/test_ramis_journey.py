@@ -12,6 +12,7 @@ import time
 from ramis.requests.management.commands.seed_demo import APPLICANT
 from tests.e2e import steps
 from tests.prod.conftest import db_fresh, sms_code_for, totp_now
+from tests.prod.test_enamad_journey import outbox_body
 
 
 def ocsp_status(topology, tmp_path, der: bytes) -> str:
@@ -60,7 +61,8 @@ def request_awaiting_issuance(new_context):
     last_sms = OutboxMessage.objects.order_by("-id").values_list("id", flat=True).first() or 0
     page = new_context().new_page()
     steps.applicant_login(page, code_for=lambda _page: sms_code_for(APPLICANT["mobile"], after_id=last_sms))
-    steps.signature_request_details(page)
+    steps.signature_request_details(page, email_code_for=lambda _page: outbox_body(
+        "ali.rezaei@example.com", r"([0-9]{6})", after_id=last_sms).group(1))
     steps.upload_documents(page, steps.scan_pdf("مدرک"))
     assert page.locator(".docs .ok").count() == 3
     steps.office_in_person_and_new_token(page)

@@ -14,7 +14,7 @@ from ramis.requests import services
 from ramis.requests.models import CertificateRequest, RequestDocument
 from tests.conftest import last_sms, login_applicant, make_person, make_role
 
-from .conftest import PDF_BYTES, advance, make_draft, png_bytes
+from .conftest import PDF_BYTES, advance, mailed_email_code, make_draft, png_bytes
 
 
 def _new(client, role, cert_type="signature"):
@@ -44,17 +44,32 @@ def test_new_request_for_someone_elses_role_is_404(applicant_client, other_appli
     assert _new(applicant_client, role).status_code == 404
 
 
-def test_steps_save_the_draft_and_the_form_can_be_continued(applicant_client, applicant_person, office, catalogue):
+def test_steps_save_the_draft_and_the_form_can_be_continued(applicant_client, applicant_person, office, catalogue,
+                                                            django_capture_on_commit_callbacks):
     _new(applicant_client, applicant_person.roles.get())
     req = CertificateRequest.objects.get()
     url = lambda step: reverse("requests:step", args=[req.pk, step])  # noqa: E731
     r = applicant_client.post(url("details"), {"validity_years": 2, "email": "ali@example.com",
                                                "latin_first_name": "Ali", "latin_last_name": "رضایی"})
     assert r.status_code == 200 and "فقط حروف لاتین" in r.content.decode()
-    r = applicant_client.post(url("details"), {"validity_years": 2, "email": "ali@example.com",
-                                               "latin_first_name": "Ali", "latin_last_name": "Rezaei"})
+    with django_capture_on_commit_callbacks(execute=True):
+        r = applicant_client.post(url("details"), {"validity_years": 2, "email": "ali@example.com",
+                                                   "latin_first_name": "Ali", "latin_last_name": "Rezaei"})
+    # saved, and the address is to be confirmed before the form goes on: a code was e-mailed to it
+    assert r["Location"] == url("details") + "#email-confirm"
+    assert "کد تأیید به ali@example.com فرستاده شد" in applicant_client.get(url("details")).content.decode()
+    code = mailed_email_code("ali@example.com")
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    r = applicant_client.post(url("details"), {"action": "email_confirm", "code": wrong})
+    page = r.content.decode()
+    assert r.status_code == 200
+    assert 'id="code-error">کد درست نیست؛ 4 بار دیگر می‌توانید تلاش کنید.' in page
+    assert not CertificateRequest.objects.get(pk=req.pk).email_is_confirmed
+    r = applicant_client.post(url("details"), {"action": "email_confirm", "code": code})
     assert r["Location"] == url("documents")
     saved = CertificateRequest.objects.get(pk=req.pk)
+    assert saved.email_is_confirmed and saved.email_confirmed == "ali@example.com"
+    assert "✔ رایانامه" in applicant_client.get(url("details")).content.decode()
     assert (saved.email, saved.latin_last_name) == ("ali@example.com", "Rezaei")
     # leave and continue: the stepper shows the details step done
     html = applicant_client.get(url("documents")).content.decode()
@@ -222,7 +237,7 @@ def test_returned_request_shows_notes_and_resubmits(applicant_client, applicant_
     assert "<strong>مدرک: تصویر کارت ملی</strong>: تصویر کارت ملی خوانا نیست." in notes
     assert "doc:" not in notes and "details" not in notes
     applicant_client.post(reverse("requests:step", args=[req.pk, "details"]), {
-        "validity_years": 2, "email": "a@example.com", "latin_first_name": "Ali", "latin_last_name": "Rezaee"})
+        "validity_years": 2, "email": req.email, "latin_first_name": "Ali", "latin_last_name": "Rezaee"})
     applicant_client.post(reverse("requests:submit", args=[req.pk]))
     req = CertificateRequest.objects.get(pk=req.pk)
     assert req.status == "submitted" and req.latin_last_name == "Rezaee"
@@ -250,8 +265,10 @@ def test_timeline_shows_every_transition_with_jalali_time(applicant_client, appl
                                 reason="نام لاتین را مانند گذرنامه بنویسید.")
     html = applicant_client.get(reverse("requests:detail", args=[req.pk])).content.decode()
     items = [" ".join(li.split("</li>")[0].split()) for li in html.split('id="timeline"')[1].split("<li>")[1:]]
-    created, *uploads, submitted, returned = items
+    created, code_sent, confirmed, *uploads, submitted, returned = items
     assert created.startswith("<strong>ایجاد درخواست</strong> — ۱۴۰۴/۰۱/۰۲ ۱۰:۱۵ — متقاضی")
+    assert code_sent.startswith("<strong>ارسال کد تأیید رایانامه</strong> — ۱۴۰۴/۰۱/۰۲ ۱۰:۱۵ — متقاضی")
+    assert confirmed.startswith("<strong>تأیید رایانامه</strong> — ۱۴۰۴/۰۱/۰۲ ۱۰:۱۵ — متقاضی")
     assert len(uploads) == 3 and all(u.startswith("<strong>بارگذاری مدرک</strong> — ۱۴۰۴/۰۱/۰۲ ۱۰:۱۵ — متقاضی")
                                      for u in uploads)
     assert submitted.startswith("<strong>ثبت نهایی و ارسال به دفتر</strong> — ۱۴۰۴/۰۱/۰۲ ۱۰:۱۵ — متقاضی")

@@ -1,4 +1,4 @@
-"""``manage.py ca init|show|issue|revoke|hold|release|crl|ocsp-refresh|ocsp-serve``: thin calls to services."""
+"""``manage.py ca init|reissue-issuing|show|issue|revoke|hold|release|crl|ocsp-refresh|ocsp-serve``: thin calls to services."""
 
 from __future__ import annotations
 
@@ -6,18 +6,19 @@ import json
 from pathlib import Path
 
 from cryptography import x509
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 
-from ramis.ca import builder, ocsp_server, services
+from ramis.ca import audit_anchor, builder, ocsp_server, profiles, services
 from ramis.ca.lint import LintError
 from ramis.ca.models import CRL, CertificateAuthority, IssuedCertificate, Reason
 from ramis.common.errors import InvalidTransition
 from tokens.errors import TokenError
 
 FAILURES = (services.CAError, builder.IssuanceError, LintError, TokenError, InvalidTransition,
-            CertificateAuthority.DoesNotExist, ocsp_server.ServeError)
+            CertificateAuthority.DoesNotExist, ocsp_server.ServeError, audit_anchor.AuditAnchorError)
 
 
 def one_line(exc: BaseException) -> str:
@@ -37,15 +38,17 @@ def require_migrated() -> None:
 
 
 class Command(BaseCommand):
-    help = ("The CA: init (root + issuing on their tokens), show, issue, revoke, hold, release, crl, ocsp-refresh, "
+    help = ("The CA: init (root + issuing on their tokens), reissue-issuing, show, issue, revoke, hold, release, crl, ocsp-refresh, "
             "ocsp-serve (the OCSP tier).")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("init", help="create the root and issuing CAs if absent (idempotent)")
+        sub.add_parser("reissue-issuing", help="a new certificate for the issuing CA's key as `init` builds it today "
+                       "(same key and subject; needs the root's PIN)")
         sub.add_parser("show", help="print the chain, fingerprints and the latest CRLs")
         p = sub.add_parser("issue", help="issue a certificate from a CSR")
-        p.add_argument("--profile", required=True, choices=[c.value for c in IssuedCertificate.Profile])
+        p.add_argument("--profile", required=True, choices=list(profiles.PROFILES))
         p.add_argument("--csr", required=True, help="PEM or DER CSR file")
         p.add_argument("--subject-json", required=True, help="JSON file with the subject fields of the profile")
         p.add_argument("--out", required=True, help="where to write the PEM certificate")
@@ -85,6 +88,24 @@ class Command(BaseCommand):
             self.stdout.write(f"{ca.slug}: {ca.subject}")
             self.stdout.write(f"  SHA-256 {ca.sha256}  valid until {ca.not_after:%Y-%m-%d}  key {ca.key_type} "
                               f"on token {ca.token_label!r}")
+        tsa = IssuedCertificate.objects.filter(profile=IssuedCertificate.Profile.TSA).order_by("-not_after").first()
+        if tsa is None:
+            self.stdout.write("tsa: none (no CA_TSA_PIN here)")
+        else:
+            self.stdout.write(f"tsa: {tsa.subject}")
+            self.stdout.write(f"  SHA-256 {tsa.sha256}  valid until {tsa.not_after:%Y-%m-%d}  "
+                              f"on token {tsa.subject_data.get('token')!r}")
+        if not settings.AUDIT_PIN:
+            self.stdout.write("audit key: no AUDIT_PIN here, not created (run `manage.py audit init-key` where it is)")
+            return
+        key, _created = audit_anchor.key_ensure(actor=None)
+        self.stdout.write(f"audit key {key.key_label!r} on token {key.token_label!r}: public key SHA-256 {key.sha256}")
+
+    def do_reissue_issuing(self, options):
+        ca = services.issuing_ca_reissue(actor=None)
+        self.stdout.write(f"reissued {ca.slug}: {ca.subject}")
+        self.stdout.write(f"  serial {ca.serial_hex}  SHA-256 {ca.sha256}  valid until {ca.not_after:%Y-%m-%d} "
+                          f"(same key on token {ca.token_label!r})")
 
     def do_show(self, options):
         cas = list(CertificateAuthority.objects.select_related("parent").order_by("pk"))
