@@ -40,7 +40,7 @@ def test_worker_never_answers_the_office_gives_up(ca, awaiting_issuance, clerk, 
     assert CertificateRequest.objects.get(pk=awaiting_issuance.pk).status == "awaiting_issuance"
     # the message is consumed later: the worker sees the attempt given up and signs nothing
     services.ca_sign_for_attempt(attempt_id=attempt.pk)
-    assert not IssuedCertificate.objects.exists()
+    assert not IssuedCertificate.objects.filter(request_ref__startswith=f"{awaiting_issuance.reference}/").exists()
     assert IssuanceAttempt.objects.get().status == "failed"
 
 
@@ -61,7 +61,7 @@ def test_a_certificate_signed_after_the_office_gave_up_is_revoked(ca, awaiting_i
     attempt = IssuanceAttempt.objects.get()
     assert attempt.status == "failed"
     services.ca_sign_claimed(attempt_id=attempt.pk)  # the worker finishes signing
-    issued = IssuedCertificate.objects.get()
+    issued = IssuedCertificate.objects.get(request_ref=services._request_ref(awaiting_issuance, attempt))
     assert issued.status == "revoked" and issued.revocation_reason == "cessation_of_operation"
     assert AuditEntry.objects.for_object(attempt).filter(event="issuance.late_certificate_revoked").exists()
 
@@ -92,7 +92,7 @@ def test_a_worker_killed_between_signing_and_recording_leaves_nothing_valid(ca, 
     assert exc.value.code == "ca_timeout"
     attempt = IssuanceAttempt.objects.get()
     assert attempt.status == "failed" and attempt.certificate_serial == ""
-    issued = IssuedCertificate.objects.get()
+    issued = IssuedCertificate.objects.get(request_ref=services._request_ref(awaiting_issuance, attempt))
     assert issued.status == "revoked" and issued.revocation_reason == "cessation_of_operation"
     assert attempt.cleanup["ca_revoked"] == issued.serial_hex
     assert attempt.cleanup["token_objects_deleted"] == 2
