@@ -356,8 +356,10 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # The CA's tasks go to the queue whose worker alone holds the CA token's PIN.
 CELERY_TASK_ROUTES = {"ramis.ca.tasks.*": {"queue": env_str("CA_SIGNING_QUEUE", "signing")}}
 CELERY_TIMEZONE = TIME_ZONE
+# Seconds between beat's sweeps of the outbox for messages still unsent (e.g. queued while Redis was down).
+OUTBOX_RETRY_SWEEP_SECONDS = env_int("OUTBOX_RETRY_SWEEP_SECONDS", 300)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
-    "outbox-retry": {"task": "ramis.common.tasks.outbox_retry_pending", "schedule": 300.0},
+    "outbox-retry": {"task": "ramis.common.tasks.outbox_retry_pending", "schedule": float(OUTBOX_RETRY_SWEEP_SECONDS)},
     # RAMIS requests: expiry reminders (SMS at 30 and 7 days) and expiry, hourly (R20).
     "certificates-expiry": {"task": "ramis.requests.tasks.certificates_expiry", "schedule": 3600.0},
 }
@@ -559,6 +561,9 @@ OFFICE_ISSUANCE_TIMEOUT_SECONDS = env_int("OFFICE_ISSUANCE_TIMEOUT_SECONDS", 600
 OFFICE_QUEUE_PAGE_SIZE = env_int("OFFICE_QUEUE_PAGE_SIZE", 25)
 # The CA signs an office's issuance on the `signing` queue; the clerk's page waits this long.
 OFFICE_SIGNING_TIMEOUT_SECONDS = env_int("OFFICE_SIGNING_TIMEOUT_SECONDS", 60)
+# Fault drills only (0, off, in production): seconds the signing worker waits after the CA signed and
+# before it records the outcome, so `make prod-check` can kill it mid-issuance.
+OFFICE_SIGNING_DRILL_DELAY_SECONDS = env_int("OFFICE_SIGNING_DRILL_DELAY_SECONDS", 0)
 # The token agents on the offices' workstations (OFFICE_TOKEN_BACKEND=ramis.desk.agent.AgentTokens):
 # each is a `Workstation` row (URL, sealed secret); the PEM bundle their TLS certificates are
 # checked against; the key their secrets are sealed with (default: derived from SECRET_KEY).

@@ -400,6 +400,8 @@ def ca_sign_claimed(*, attempt_id: int) -> None:
                 attempt.refuse(code=code, error=f"ca: {exc}", message=message)
                 attempt.save()
         return
+    if settings.OFFICE_SIGNING_DRILL_DELAY_SECONDS:  # fault drills only: a window to kill the worker in
+        time.sleep(settings.OFFICE_SIGNING_DRILL_DELAY_SECONDS)
     with transaction.atomic():
         attempt = IssuanceAttempt.objects.select_for_update().get(pk=attempt_id)
         if attempt.status == IssuanceAttempt.Status.SIGNING:
@@ -442,6 +444,12 @@ def _fail_attempt(attempt: IssuanceAttempt, *, code: str, message: str, error: s
             recorded = Certificate.objects.filter(serial=attempt.certificate_serial).exists()
             if not recorded:
                 cleanup.update(_revoke_unrecorded(attempt.certificate_serial, actor))
+        # the signing worker died between the CA's signature and noting it: revoke that one too
+        recorded_serials = set(Certificate.objects.filter(request=attempt.request).values_list("serial", flat=True))
+        for serial in (IssuedCertificate.objects.active().filter(request_ref=_request_ref(attempt.request, attempt))
+                       .exclude(serial_hex__in=recorded_serials).exclude(serial_hex=attempt.certificate_serial)
+                       .values_list("serial_hex", flat=True)):
+            cleanup.update(_revoke_unrecorded(serial, actor))
         old = attempt.status
         attempt.fail(code=code, error=f"{phase}: {error}", cleanup=cleanup)
         attempt.save()

@@ -40,7 +40,7 @@ def test_worker_never_answers_the_office_gives_up(ca, awaiting_issuance, clerk, 
     assert CertificateRequest.objects.get(pk=awaiting_issuance.pk).status == "awaiting_issuance"
     # the message is consumed later: the worker sees the attempt given up and signs nothing
     services.ca_sign_for_attempt(attempt_id=attempt.pk)
-    assert not IssuedCertificate.objects.exclude(profile="tsa").exists()
+    assert not IssuedCertificate.objects.filter(request_ref__startswith=f"{awaiting_issuance.reference}/").exists()
     assert IssuanceAttempt.objects.get().status == "failed"
 
 
@@ -61,9 +61,41 @@ def test_a_certificate_signed_after_the_office_gave_up_is_revoked(ca, awaiting_i
     attempt = IssuanceAttempt.objects.get()
     assert attempt.status == "failed"
     services.ca_sign_claimed(attempt_id=attempt.pk)  # the worker finishes signing
-    issued = IssuedCertificate.objects.exclude(profile="tsa").get()
+    issued = IssuedCertificate.objects.get(request_ref=services._request_ref(awaiting_issuance, attempt))
     assert issued.status == "revoked" and issued.revocation_reason == "cessation_of_operation"
     assert AuditEntry.objects.for_object(attempt).filter(event="issuance.late_certificate_revoked").exists()
+
+
+def test_a_worker_killed_between_signing_and_recording_leaves_nothing_valid(ca, awaiting_issuance, clerk,
+                                                                             applicant_token, settings,
+                                                                             monkeypatch):
+    """SIGKILLed after the CA signed and before it noted the serial on the attempt (the prod-check
+    drill): the office gives up, and the certificate nobody recorded is revoked all the same."""
+    from ramis.ca import services as ca_services
+
+    settings.OFFICE_SIGNING_TIMEOUT_SECONDS = 0
+
+    def signed_then_killed(attempt_id):
+        attempt = IssuanceAttempt.objects.select_related("request").get(pk=attempt_id)
+        attempt.claim()
+        attempt.save()
+        req = attempt.request
+        ca_services.certificate_issue(profile=req.cert_type, csr_pem=attempt.csr_pem,
+                                      subject=services.selectors.certificate_subject(req), actor=clerk,
+                                      request_ref=services._request_ref(req, attempt), validity_days=365)
+
+    monkeypatch.setattr(tasks.ca_sign, "delay", signed_then_killed)
+    identity_ok(awaiting_issuance, clerk)
+    with pytest.raises(services.DeskError) as exc:
+        services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin=TOKEN_PIN,
+                                        token_serial=applicant_token.serial)
+    assert exc.value.code == "ca_timeout"
+    attempt = IssuanceAttempt.objects.get()
+    assert attempt.status == "failed" and attempt.certificate_serial == ""
+    issued = IssuedCertificate.objects.get(request_ref=services._request_ref(awaiting_issuance, attempt))
+    assert issued.status == "revoked" and issued.revocation_reason == "cessation_of_operation"
+    assert attempt.cleanup["ca_revoked"] == issued.serial_hex
+    assert attempt.cleanup["token_objects_deleted"] == 2
 
 
 @pytest.fixture

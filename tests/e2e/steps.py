@@ -38,14 +38,18 @@ def applicant_login(page, code_for: Callable[[object], str], captcha_for: Callab
     page.wait_for_url("**/panel/")
 
 
-def staff_login(page, username: str, totp: str, password: str = DEMO_PASSWORD, lands_on: str = "/auth/staff/"):
-    """Log a staff member in; they land on their role's home (issue 13): a clerk on /office/."""
+def staff_login(page, username: str, totp: str, password: str = DEMO_PASSWORD, lands_on: str | None = None):
+    """Log a staff member in; they land on their role's home (issue 13): a clerk on /office/, an
+    e-Namad expert on the review tab. ``lands_on`` checks where; None only that the login passed."""
     page.goto("/auth/staff/login/")
     page.get_by_label("نام کاربری").fill(username)
     page.get_by_label("گذرواژه").fill(password)
     page.get_by_label("کد TOTP").fill(totp)
     page.get_by_role("button", name="ورود").click()
-    page.wait_for_url(f"**{lands_on}")
+    if lands_on is None:
+        page.wait_for_url(lambda url: "/login/" not in url)
+    else:
+        page.wait_for_url(f"**{lands_on}")
 
 
 def _no_shot(name: str) -> None:
@@ -184,11 +188,17 @@ def scan_pdf(title: str) -> bytes:
 # --- e-Namad: the shop owner, the expert and the manager ----------------------------------------------
 
 def enamad_signup(page, *, username: str, password: str, national_code: str, mobile: str, email: str,
-                  captcha_for: Callable[[object], str] = captcha_from_db):
-    """A natural person signs up at /enamad/; at the "check your e-mail" page."""
+                  captcha_for: Callable[[object], str] = captcha_from_db, shot=_no_shot):
+    """A natural person signs up at /enamad/ (the form adapts to the persona); at the "check your
+    e-mail" page."""
+    from playwright.sync_api import expect
+
     page.goto("/enamad/")
     page.get_by_role("link", name="ایجاد حساب کاربری").first.click()
+    page.get_by_label("نوع شخصیت").select_option("legal")
+    expect(page.get_by_label("نام شرکت")).to_be_visible()
     page.get_by_label("نوع شخصیت").select_option("natural")
+    expect(page.get_by_label("نام شرکت")).to_be_hidden()
     page.locator("#id_first_name").fill("سارا")
     page.get_by_label("نام خانوادگی").fill("کریمی")
     page.get_by_label("کد ملی").fill(national_code)
@@ -198,21 +208,24 @@ def enamad_signup(page, *, username: str, password: str, national_code: str, mob
     page.locator("#id_password1").fill(password)
     page.get_by_label("تکرار گذرواژه").fill(password)
     page.get_by_label("کد امنیتی").fill(captcha_for(page))
+    shot("enamad-01-signup")
     page.get_by_role("button", name="ثبت‌نام").click()
     page.wait_for_url("**/enamad/signup/done/")
+    assert "ثبت‌نام با موفقیت انجام شد" in page.content()
 
 
 def enamad_activate_and_login(page, link: str, username: str, password: str):
     page.goto(link)
     page.get_by_role("button", name="فعال‌سازی حساب").click()
     page.wait_for_url("**/enamad/login/")
+    assert "حساب شما فعال شد" in page.content()
     page.get_by_label("نام کاربری").fill(username)
     page.get_by_label("گذرواژه").fill(password)
     page.get_by_role("button", name="ورود").click()
     page.wait_for_url("**/enamad/panel/")
 
 
-def enamad_profile_and_documents(page, landline: str, card_png, birth_pdf):
+def enamad_profile_and_documents(page, landline: str, card_png, birth_pdf, shot=_no_shot):
     page.get_by_role("link", name="تکمیل اطلاعات").click()
     page.get_by_label("نام پدر").fill("رضا")
     page.get_by_label("تاریخ تولد").fill("۱۳۶۹/۰۱/۰۱")
@@ -221,12 +234,14 @@ def enamad_profile_and_documents(page, landline: str, card_png, birth_pdf):
     page.get_by_label("کد پستی").fill("1316943115")
     page.get_by_role("button", name="ذخیره").click()
     page.wait_for_url("**/enamad/panel/")
+    assert "ثبت اطلاعات با موفقیت انجام شد" in page.content()
     page.get_by_role("link", name="بارگذاری مدارک").click()
     for kind, path in (("national_card", card_png), ("birth_certificate", birth_pdf)):
         row = page.locator(f"#doc-{kind}")
         row.locator("input[type=file]").set_input_files(str(path))
         row.get_by_role("button", name="بارگذاری").click()
         assert "با موفقیت بارگذاری شد" in page.locator(".messages").inner_text()
+    shot("enamad-03-documents")
 
 
 def enamad_add_business(page, domain: str, landline: str):
@@ -273,8 +288,9 @@ def enamad_expert_approves_every_item(desk):
     assert desk.locator("#business-status").inner_text() == "در حال بررسی توسط مدیر"
 
 
-def enamad_manager_approves(boss):
+def enamad_manager_approves(boss, shot=_no_shot):
     boss.goto("/enamad/staff/?q=manager")
     boss.get_by_role("link", name="بررسی").last.click()
+    shot("enamad-13-manager")
     boss.get_by_role("button", name="تأیید نهایی و صدور نماد").click()
     assert boss.locator("#business-status").inner_text() == "تأیید نهایی"

@@ -22,6 +22,7 @@ from playwright.sync_api import expect
 from enamad.catalogue import ensure_defaults
 from enamad.models import Business, BusinessStatus, ChecklistItem, Seal, ServiceCategory
 from tests.conftest import STAFF_PASSWORD, make_staff, totp_now
+from tests.e2e import steps
 from tests.enamad.conftest import PDF_BYTES, Site, Zone, _serve, png_bytes
 
 DOMAIN = "shop.localhost"
@@ -118,60 +119,16 @@ def test_enamad_journey(page, shot, browser, live_server, settings, sites, zone,
     context = page.context
 
     # 1. Sign up as a natural person (the form adapts to the persona).
-    page.goto("/enamad/")
-    page.get_by_role("link", name="ایجاد حساب کاربری").first.click()
-    page.get_by_label("نوع شخصیت").select_option("legal")
-    expect(page.get_by_label("نام شرکت")).to_be_visible()
-    page.get_by_label("نوع شخصیت").select_option("natural")
-    expect(page.get_by_label("نام شرکت")).to_be_hidden()
-    page.locator("#id_first_name").fill("سارا")
-    page.get_by_label("نام خانوادگی").fill("کریمی")
-    page.get_by_label("کد ملی").fill("۰۴۹۹۳۷۰۸۹۹")
-    page.get_by_label("تلفن همراه").fill(MOBILE)
-    page.get_by_label("رایانامه").fill("sara@example.com")
-    page.get_by_label("نام کاربری").fill(USERNAME)
-    page.locator("#id_password1").fill(PASSWORD)
-    page.get_by_label("تکرار گذرواژه").fill(PASSWORD)
-    from captcha.models import CaptchaStore
-
-    hashkey = page.locator("input[name=captcha_0]").input_value()
-    page.get_by_label("کد امنیتی").fill(CaptchaStore.objects.get(hashkey=hashkey).response)
-    shot(page, "enamad-01-signup")
-    page.get_by_role("button", name="ثبت‌نام").click()
-    page.wait_for_url("**/enamad/signup/done/")
-    assert "ثبت‌نام با موفقیت انجام شد" in page.content()
+    steps.enamad_signup(page, username=USERNAME, password=PASSWORD, national_code="۰۴۹۹۳۷۰۸۹۹", mobile=MOBILE,
+                        email="sara@example.com", shot=lambda name: shot(page, name))
 
     # 2. Activate by the e-mailed link, then log in with username and password.
     link = re.search(r"http://\S+/enamad/activate/\S+/", outbox_text(context)).group(0)
-    page.goto(link)
-    page.get_by_role("button", name="فعال‌سازی حساب").click()
-    page.wait_for_url("**/enamad/login/")
-    assert "حساب شما فعال شد" in page.content()
-    page.get_by_label("نام کاربری").fill(USERNAME)
-    page.get_by_label("گذرواژه").fill(PASSWORD)
-    page.get_by_role("button", name="ورود").click()
-    page.wait_for_url("**/enamad/panel/")
+    steps.enamad_activate_and_login(page, link, USERNAME, PASSWORD)
     shot(page, "enamad-02-panel-new")
 
-    # 3. Complete the profile.
-    page.get_by_role("link", name="تکمیل اطلاعات").click()
-    page.get_by_label("نام پدر").fill("رضا")
-    page.get_by_label("تاریخ تولد").fill("۱۳۶۹/۰۱/۰۱")
-    page.get_by_label("تلفن ثابت").fill(LANDLINE)
-    page.get_by_label("نشانی").fill("تهران، خیابان آزادی، پلاک ۱")
-    page.get_by_label("کد پستی").fill("1316943115")
-    page.get_by_role("button", name="ذخیره").click()
-    page.wait_for_url("**/enamad/panel/")
-    assert "ثبت اطلاعات با موفقیت انجام شد" in page.content()
-
-    # 4. Upload the two required documents; each upload confirms.
-    page.get_by_role("link", name="بارگذاری مدارک").click()
-    for kind, path in (("national_card", card), ("birth_certificate", birth)):
-        row = page.locator(f"#doc-{kind}")
-        row.locator("input[type=file]").set_input_files(str(path))
-        row.get_by_role("button", name="بارگذاری").click()
-        assert "با موفقیت بارگذاری شد" in page.locator(".messages").inner_text()
-    shot(page, "enamad-03-documents")
+    # 3. Complete the profile; 4. upload the two required documents; each upload confirms.
+    steps.enamad_profile_and_documents(page, LANDLINE, card, birth, shot=lambda name: shot(page, name))
 
     # 5. Reverse SMS from the mobile, then the IVR call from the landline.
     page.goto("/enamad/panel/identity/")
@@ -222,21 +179,7 @@ def test_enamad_journey(page, shot, browser, live_server, settings, sites, zone,
     shot(page, "enamad-07-technical-ok")
 
     # 8. Services and licences, survey.
-    page.get_by_role("link", name="مدیریت کسب‌وکار").first.click()
-    page.get_by_role("link", name="لیست خدمات و مجوزها").click()
-    page.get_by_label("نوع خدمت").select_option(label="فروش کتاب و لوازم‌التحریر")
-    page.get_by_label("کالاها و خدماتی که عرضه می‌شود").fill("کتاب و لوازم‌التحریر")
-    page.get_by_label("روش‌های ارسال و تحویل").fill("پست پیشتاز")
-    page.get_by_label("روش‌های پرداخت").fill("درگاه پرداخت اینترنتی")
-    page.get_by_label("شماره و مرجع مجوز").fill("ندارد")
-    page.get_by_role("button", name="ذخیره").click()
-    assert "خدمت موردنظر با موفقیت ثبت شد" in page.content()
-    page.get_by_role("link", name="تکمیل فرم نظرسنجی").click()
-    page.get_by_label("از کجا با اینماد آشنا شدید؟").select_option("search")
-    page.get_by_label("وب‌سایت با چه ابزاری ساخته شده است؟").select_option("cms")
-    page.get_by_label("تعداد تقریبی سفارش در ماه").fill("۱۲۰")
-    page.get_by_role("button", name="ذخیره").click()
-    assert "نظرسنجی با موفقیت ثبت شد" in page.content()
+    steps.enamad_services_and_survey(page)
 
     # 9. Business contacts: e-mail by link, phone by the IVR, address by the posted code.
     page.get_by_role("link", name="احراز اطلاعات کسب‌وکار").click()
@@ -317,11 +260,7 @@ def test_enamad_journey(page, shot, browser, live_server, settings, sites, zone,
     assert desk.locator("#business-status").inner_text() == "در حال بررسی توسط مدیر"
     desk.context.close()
     boss = staff_page(browser, live_server, manager, lands_on="/enamad/staff/?q=manager")  # not the expert's tab
-    boss.get_by_role("link", name="بررسی").last.click()
-    shot(boss, "enamad-13-manager")
-    boss.get_by_role("button", name="تأیید نهایی و صدور نماد").click()
-    assert boss.locator("#business-status").inner_text() == "تأیید نهایی"
-    boss.context.close()
+    steps.enamad_manager_approves(boss, shot=lambda name: shot(boss, name))
     seal = Seal.objects.get(business=business)
     assert Business.objects.get().status == BusinessStatus.APPROVED
 

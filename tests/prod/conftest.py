@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -126,3 +127,94 @@ def totp_now(username: str) -> str:
     device = TOTPDevice.objects.get(user__username=username)
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     return f"{totp.token():06d}"
+
+
+class StandInGateway:
+    """Kavenegar's send API on loopback (SMS_BASE_URL of the topology, PROD_CHECK_SMS_PORT) for the
+    whole run: ``stop()`` makes it refuse connections, ``hang`` keeps a connection open without an
+    answer (the worker's read timeout gives up), otherwise each message is delivered and recorded
+    by its outbox id (Kavenegar's ``localid``)."""
+
+    def __init__(self, port: int) -> None:
+        import threading
+
+        self.port = port
+        self.requests: list[dict] = []
+        self.delivered: list[dict] = []
+        self.hang = False
+        self._release = threading.Event()
+        self._server = None
+
+    def _handler(self):
+        from http.server import BaseHTTPRequestHandler
+        from urllib.parse import parse_qs
+
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                gateway.requests.append({**form, "hung": gateway.hang})
+                if gateway.hang:
+                    gateway._release.wait(15)  # the worker's read timeout (3 s) gives up first
+                    return
+                gateway.delivered.append(form)
+                body = json.dumps({"return": {"status": 200},
+                                   "entries": [{"messageid": 7000 + len(gateway.delivered)}]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        return Handler
+
+    def start(self) -> None:
+        import threading
+        from http.server import ThreadingHTTPServer
+
+        self._release.clear()
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self._server:
+            self._release.set()
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def delivered_for(self, outbox_id: int) -> int:
+        return sum(1 for form in self.delivered if form.get("localid") == str(outbox_id))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sms_gateway():
+    gateway = StandInGateway(int(os.environ.get("PROD_CHECK_SMS_PORT", "18522")))
+    gateway.start()
+    yield gateway
+    gateway.stop()
+
+
+@pytest.fixture
+def drill_report(request):
+    """``drill_report(saw=..., recovered_seconds=...)``: one line of the drill's result, printed
+    here and by scripts/prod_check.py at the end of the run."""
+
+    def _report(saw: str, recovered_seconds: float | None = None) -> None:
+        row = {"drill": request.node.name.removeprefix("test_drill_"), "saw": saw,
+               "recovered_seconds": recovered_seconds,
+               "load": " ".join(f"{x:.1f}" for x in os.getloadavg())}
+        took = "-" if recovered_seconds is None else f"{recovered_seconds:.1f} s"
+        print(f"drill {row['drill']}: {saw}; recovered in {took}; load {row['load']}")
+        path = os.environ.get("PROD_CHECK_REPORT")
+        if path:
+            with open(path, "a", encoding="utf-8") as out:
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+    return _report

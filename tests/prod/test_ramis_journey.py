@@ -62,7 +62,7 @@ def request_awaiting_issuance(new_context):
     page = new_context().new_page()
     steps.applicant_login(page, code_for=lambda _page: sms_code_for(APPLICANT["mobile"], after_id=last_sms))
     steps.signature_request_details(page, email_code_for=lambda _page: outbox_body(
-        "ali.rezaei@example.com", r"([0-9]{6})", after_id=last_sms).group(1))
+        "ali.rezaei@example.com", r"کد تأیید رایانامه: ([0-9]{6})", after_id=last_sms).group(1))
     steps.upload_documents(page, steps.scan_pdf("مدرک"))
     assert page.locator(".docs .ok").count() == 3
     steps.office_in_person_and_new_token(page)
@@ -72,7 +72,7 @@ def request_awaiting_issuance(new_context):
     request = CertificateRequest.objects.order_by("-id").first()
 
     desk = new_context().new_page()
-    steps.staff_login(desk, "clerk", totp_now("clerk"))
+    steps.staff_login(desk, "clerk", totp_now("clerk"), lands_on="/office/")
     steps.clerk_approves(desk, request.reference, request.pk)
     assert "تأیید شد" in desk.locator(".messages").inner_text()
 
