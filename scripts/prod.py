@@ -130,6 +130,9 @@ class Topology:
             "CA_PUBLIC_URL": env.get("CA_PUBLIC_URL")
             or f"http://{self.host}" + ("" if self.http_port == 80 else f":{self.http_port}"),
             "OFFICE_TOKEN_SO_PINS": env.get("OFFICE_TOKEN_SO_PINS") or ",".join(f"{k}={v}" for k, v in so_pins.items()),
+            # nginx is the one proxy in front: the client is the address it appends to
+            # X-Forwarded-For (throttles, lock-outs and the audit trail; docs/operator/behind-a-proxy.md)
+            "TRUSTED_PROXY_COUNT": env.get("TRUSTED_PROXY_COUNT") or "1",
             "PYTHONUNBUFFERED": "1",
         })
         env.pop("OFFICE_TOKEN_SO_PIN", None)

@@ -109,3 +109,20 @@ def test_the_nginx_site_is_filled_by_make_prod(monkeypatch, tmp_path):
     assert "server 127.0.0.1:18511" in site and "server 127.0.0.1:18512" in site
     assert site.count("proxy_pass http://ramis_ocsp;") == 2  # plain HTTP and HTTPS
     assert "return 301 https://$host:18543$request_uri;" in site
+
+
+def test_the_web_tier_knows_the_client_behind_nginx(monkeypatch, tmp_path):
+    """nginx appends the client to X-Forwarded-For on every location that reaches the web tier,
+    and `make prod` tells the web tier there is one proxy: throttles, lock-outs and the audit
+    trail see the client, not nginx (issue 11). Each request's id is passed on for the logs."""
+    import re
+
+    monkeypatch.delenv("TRUSTED_PROXY_COUNT", raising=False)
+    monkeypatch.setenv("PROD_VAR_DIR", str(tmp_path))
+    assert prod.Topology().app_env()["TRUSTED_PROXY_COUNT"] == "1"
+    site = (ROOT / "deploy" / "nginx" / "ramis.conf").read_text()
+    web_locations = re.findall(r"location [^{]*\{[^}]*proxy_pass http://ramis_web;[^}]*\}", site)
+    assert len(web_locations) == 2  # /ca/ over plain HTTP, and / over HTTPS
+    for block in web_locations:
+        assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in block
+        assert "proxy_set_header X-Request-ID $request_id;" in block
