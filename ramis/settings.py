@@ -117,8 +117,15 @@ TEMPLATES = [
 # --- Database -----------------------------------------------------------------------------
 # The database: SQLite under var/ by default; e.g. postgres://user@host:5432/ramis.
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'ramis.sqlite3'}")
-# Seconds a database connection is kept open for reuse (0: a new one per request).
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
+# Seconds a database connection is kept open for reuse by the next requests of the same process
+# (0: a new one per request) (production: 600 — a new PostgreSQL connection costs ~5 ms per request,
+# docs/developer/benchmarks.md).
+DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 600 if PRODUCTION else 0)
+# Check a kept connection before each request uses it (one cheap round trip per request), so a
+# connection PostgreSQL dropped (restart, failover) is replaced instead of failing the request.
+DB_CONN_HEALTH_CHECKS = env_bool("DB_CONN_HEALTH_CHECKS", True)
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE,
+                                              conn_health_checks=DB_CONN_HEALTH_CHECKS)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20

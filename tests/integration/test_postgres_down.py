@@ -23,15 +23,16 @@ ROOT = Path(__file__).resolve().parents[2]
 PERSIAN = "سامانه موقتا در دسترس نیست"
 
 
-@pytest.fixture
-def portal_on_own_postgres(tmp_path):
+@pytest.fixture(params=["0", "600"], ids=["new-connection-per-request", "persistent-connections"])
+def portal_on_own_postgres(tmp_path, request):
     pg = PostgresServer()
     web = None
     try:
         pg.start()
         env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "CACHE_URL", "DJANGO_SETTINGS_MODULE"}}
         env.update(DATABASE_URL=pg.url, DEBUG="0", RAMIS_VAR_DIR=str(tmp_path), SOFTHSM_DIR=str(tmp_path / "hsm"),
-                   DJANGO_SETTINGS_MODULE="ramis.settings")
+                   DJANGO_SETTINGS_MODULE="ramis.settings",
+                   DB_CONN_MAX_AGE=request.param, DB_CONN_HEALTH_CHECKS="1")
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env,
                        check=True, capture_output=True, timeout=300)
         port = free_port()
@@ -70,7 +71,22 @@ def test_postgres_restart_gives_a_persian_503_then_serves_again(portal_on_own_po
 
     pg.start()
     deadline = time.monotonic() + 30
-    while _get(f"{base}/offices/").status_code != 200:  # a new connection per request: the next one
+    # A new connection per request, or the kept one found dead by the health check (or by the
+    # failed request, which closes it): a following request connects again.
+    while _get(f"{base}/offices/").status_code != 200:
         assert time.monotonic() < deadline, "the portal did not serve again after PostgreSQL returned"
         time.sleep(0.2)
+    assert _get(f"{base}/readyz").status_code == 200
+
+
+def test_a_kept_connection_dropped_by_a_restart_is_replaced_before_the_request_uses_it(portal_on_own_postgres):
+    """PostgreSQL restarted between two requests: the process's kept connection is dead. The health
+    check (DB_CONN_HEALTH_CHECKS) finds it before the request's first query and connects again, so
+    even the first request after the restart is served (without it that request would be a 503)."""
+    pg, base = portal_on_own_postgres
+    assert _get(f"{base}/offices/").status_code == 200
+    pg.stop()
+    pg.start()
+    page = _get(f"{base}/offices/")
+    assert page.status_code == 200, page.text[:300]
     assert _get(f"{base}/readyz").status_code == 200
