@@ -3,6 +3,7 @@ with a verdict per checklist item, which the Django admin would make clumsy."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models.fields.files import FieldFile
@@ -14,6 +15,7 @@ from django_fsm import can_proceed, has_transition_perm
 
 from ramis.common.errors import InvalidTransition
 from ramis.common.models import AuditEntry
+from ramis.common.paging import page_of
 from ramis.common.uploads import serve_private
 
 from . import charts, selectors, services
@@ -46,10 +48,11 @@ def queue(request):
     name = request.GET.get("q") or selectors.default_queue(request.user)
     if name not in selectors.STAFF_QUEUES:
         name = selectors.default_queue(request.user)
-    businesses = selectors.staff_queue(name)[:200]
+    page, pager_query = page_of(request, selectors.staff_queue(name), settings.ENAMAD_STAFF_PAGE_SIZE)
     counts = selectors.staff_queue_counts()
-    return render(request, "enamad/staff/queue.html", {"businesses": businesses, "queue": name,
-                                                        "queues": [(k, label, counts[k]) for k, label in QUEUE_LABELS]})
+    return render(request, "enamad/staff/queue.html", {
+        "businesses": page.object_list, "page": page, "pager_query": pager_query, "queue": name,
+        "queues": [(k, label, counts[k]) for k, label in QUEUE_LABELS]})
 
 
 def _business(pk: int) -> Business:
@@ -232,9 +235,9 @@ def tickets(request):
     name = request.GET.get("q", "open")
     if name not in selectors.STAFF_TICKET_QUEUES:
         name = "open"
-    rows = selectors.staff_tickets(name)[:200]
+    page, pager_query = page_of(request, selectors.staff_tickets(name), settings.ENAMAD_STAFF_PAGE_SIZE)
     return render(request, "enamad/staff/tickets.html", {
-        "tickets": rows, "queue": name,
+        "tickets": page.object_list, "page": page, "pager_query": pager_query, "queue": name,
         "queues": [(key, label) for key, (label, _) in selectors.STAFF_TICKET_QUEUES.items()],
     })
 
@@ -329,9 +332,11 @@ def complaints(request):
         name = "overdue"
     business_id = request.GET.get("business")
     business_id = int(business_id) if business_id and business_id.isdigit() else None
-    rows = selectors.staff_complaints(name, business_id)[:200]
+    page, pager_query = page_of(request, selectors.staff_complaints(name, business_id),
+                                settings.ENAMAD_STAFF_PAGE_SIZE)
     return render(request, "enamad/staff/complaints.html", {
-        "complaints": rows, "queue": name, "business_id": business_id,
+        "complaints": page.object_list, "page": page, "pager_query": pager_query, "queue": name,
+        "business_id": business_id,
         "queues": [(key, label) for key, (label, _) in selectors.STAFF_COMPLAINT_QUEUES.items()],
     })
 

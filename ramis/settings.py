@@ -585,6 +585,8 @@ OFFICE_AGENT_SEALING_KEY = env_str("OFFICE_AGENT_SEALING_KEY", "")
 CELERY_TASK_ROUTES["ramis.desk.tasks.ca_sign"] = CELERY_TASK_ROUTES["ramis.ca.tasks.*"]  # CA_SIGNING_QUEUE
 
 # --- e-Namad (trust seal) -----------------------------------------------------------------
+# Rows per page of the e-Namad staff desk's lists (files, tickets, complaints).
+ENAMAD_STAFF_PAGE_SIZE = env_int("ENAMAD_STAFF_PAGE_SIZE", 25)
 # A seal is valid this many days from final approval (N18, N22: one or two years).
 ENAMAD_SEAL_VALIDITY_DAYS = env_int("ENAMAD_SEAL_VALIDITY_DAYS", 365)
 # Lifetime of the account activation link, in seconds.
