@@ -21,6 +21,8 @@ APT_TEST := chromium docker-compose libatomic1 gcc libc6-dev redis-server redis-
 # The production topology on this machine (make prod, make prod-check): nginx as the TLS proxy,
 # PostgreSQL and Redis servers (prod-check starts throwaway ones of its own).
 APT_PROD := nginx postgresql redis-server
+# Benchmarks (bench/pages.py, bench/pki.py): wrk, an HTTP load client nobody here wrote.
+APT_BENCH := wrk
 FONT_SRC := /usr/share/fonts/truetype/noto
 FONTS := NotoSansArabic-Regular.ttf NotoSansArabic-Bold.ttf NotoSans-Regular.ttf NotoSans-Bold.ttf
 
@@ -57,6 +59,10 @@ system-deps-test:
 
 system-deps-prod:
 	@scripts/ensure-apt.sh $(APT_PROD)
+
+.PHONY: bench-deps
+bench-deps:
+	@scripts/ensure-apt.sh $(APT_BENCH)
 
 # Debian's python3 has no venv module until python3-venv is installed: install it and retry.
 $(PY):
