@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -38,6 +37,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
+import wrk_client  # noqa: E402  (bench/wrk_client.py, the same folder)
 from pki import free_port, prepare_database, stop  # noqa: E402  (bench/pki.py, the same folder)
 
 REQUESTS, OFFICES, BUSINESSES, SEALS, UNDER_REVIEW = 10_000, 20, 5_000, 3_000, 1_000
@@ -45,13 +45,6 @@ APPLICANTS, ACCOUNTS = 200, 500
 PANEL_REQUESTS = 25  # the panel's applicant: a heavy user
 SEAL_DOMAIN = "shop0.bench.test"
 
-WRK_LUA = """
-done = function(summary, latency, requests)
-  local s = summary.errors
-  io.write(string.format("RESULT %d %d %d %d %d\\n", summary.requests, latency:percentile(50),
-    latency:percentile(95), s.status + s.connect + s.read + s.write + s.timeout, summary.duration))
-end
-"""
 
 
 def loadavg() -> str:
@@ -180,18 +173,12 @@ def query_count(path: str, session: str | None, headers: dict) -> tuple[int, int
     return response.status_code, len(ctx.captured_queries)
 
 
-def wrk(port: int, path: str, session: str | None, headers: dict, args, lua: Path) -> tuple[int, float, float, int]:
+def wrk(port: int, path: str, session: str | None, headers: dict, seconds: float, connections: int):
     from django.conf import settings
 
-    cmd = ["wrk", f"-t{min(2, args.connections)}", f"-c{args.connections}", f"-d{args.seconds}s", "-s", str(lua)]
-    for k, v in headers.items():
-        cmd += ["-H", f"{k}: {v}"]
     if session:
-        cmd += ["-H", f"Cookie: {settings.SESSION_COOKIE_NAME}={session}"]
-    out = subprocess.run([*cmd, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True,
-                         timeout=args.seconds + 60).stdout
-    done, p50, p95, errors, micros = (int(x) for x in re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+)", out).groups())
-    return errors, done / (micros / 1e6), p50 / 1000, p95 / 1000
+        headers = {**headers, "Cookie": f"{settings.SESSION_COOKIE_NAME}={session}"}
+    return wrk_client.run(f"http://127.0.0.1:{port}{path}", seconds=seconds, connections=connections, headers=headers)
 
 
 def serve(env: dict, workers: int, conn_max_age: str) -> tuple[subprocess.Popen, int]:
@@ -223,7 +210,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--conn-max-age", default="0,600", help="DB_CONN_MAX_AGE values, each a full run")
     args = ap.parse_args()
-    if not shutil.which("wrk"):
+    if not wrk_client.available():
         raise SystemExit("wrk is not installed: make bench-deps (Debian's wrk)")
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         raise SystemExit("set DATABASE_URL to a PostgreSQL database whose name ends in _bench")
@@ -251,8 +238,6 @@ def main() -> None:
         print(f"seeded in {time.monotonic() - t0:.0f} s (scale {args.scale}): "
               f"{int(REQUESTS * args.scale):,} requests / {OFFICES} offices, {int(BUSINESSES * args.scale):,} "
               f"businesses, {int(SEALS * args.scale):,} seals")
-        lua = work / "p95.lua"
-        lua.write_text(WRK_LUA)
         counted = {label: query_count(path, session, headers) for label, path, session, headers in pages(seeded)}
         from django.db import connection
 
@@ -266,12 +251,12 @@ def main() -> None:
                   f"{'× bare':>8}")
             bare_rate = None
             for label, path, session, headers in pages(seeded):
-                wrk(port, path, session, headers, argparse.Namespace(seconds=1, connections=args.connections), lua)
-                errors, rate, p50, p95 = wrk(port, path, session, headers, args, lua)  # after a 1 s warm-up
-                bare_rate = bare_rate or rate
+                wrk(port, path, session, headers, 1, args.connections)  # warm-up
+                r = wrk(port, path, session, headers, args.seconds, args.connections)
+                bare_rate = bare_rate or r.rate
                 status, queries = counted[label]
-                print(f"  {label:<26}{status:>7}{queries:>8}{rate:>9,.0f}{p50:>9.1f}{p95:>9.1f}{errors:>8}"
-                      f"{rate / bare_rate:>8.2f}")
+                print(f"  {label:<26}{status:>7}{queries:>8}{r.rate:>9,.0f}{r.p50_ms:>9.1f}{r.p95_ms:>9.1f}"
+                      f"{r.bad_status + r.socket_errors:>8}{r.rate / bare_rate:>8.2f}")
             stop(proc)
             procs.remove(proc)
         print(f"\nload average after: {loadavg()}")

@@ -86,6 +86,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import wrk_client  # noqa: E402  (bench/wrk_client.py)
 
 
 def free_port() -> int:
@@ -623,8 +626,42 @@ def ocsp_section(args, work, env, procs, issued, sg, IssuedCertificate, builder,
         both_theirs = statistics.median(x[3] + x[4] for x in results[("openssl", mode)])
         line("  … of server and client CPU together", f"{both_theirs / both_ours:.2f}× openssl's",
              "(what the rate ratio tends to while client and server share the cores)")
+    if wrk_client.available():
+        wrk_section(args, running, bodies)
+    else:
+        print("  wrk: not installed (make bench-deps), so no figures from a client nobody here wrote")
     for p, _port, _path in running.values():
         stop(p)
+
+
+def wrk_section(args, running: dict, bodies: list[bytes]) -> None:
+    """The same servers and requests loaded by wrk (a Lua script POSTs the DER requests in turn),
+    in both connection modes, rounds alternating between the servers. wrk checks no OCSP answer
+    (the answers were checked above); it counts HTTP statuses ≥ 400 and socket errors."""
+    headers = {"Content-Type": "application/ocsp-request"}
+    print(f"\nOCSP with wrk (Debian's), {args.clients} connections, {args.seconds:.0f} s per round, "
+          f"load average {Path('/proc/loadavg').read_text().split()[0]}")
+    rates: dict[tuple[str, str], list[float]] = {}
+    for _r in range(args.rounds):
+        for mode in ("keep-alive", "close"):
+            extra = {} if mode == "keep-alive" else {"Connection": "close"}
+            for name, (_p, port, path) in running.items():
+                r = wrk_client.run(f"http://127.0.0.1:{port}{path}", seconds=args.seconds, connections=args.clients,
+                                   headers={**headers, **extra}, bodies=bodies)
+                rates.setdefault((name, mode), []).append(r.rate)
+                if r.bad_status or r.socket_errors:
+                    print(f"  {name} {mode}: {r.bad_status} answers ≥ 400, {r.socket_errors} socket errors")
+    for mode in ("keep-alive", "close"):
+        for name in running:
+            line(f"  wrk {mode}: {name} /s", spread(rates[(name, mode)]))
+        if not all(rates[("openssl", mode)]):
+            # seen with Connection: close: OpenSSL 3.0's responder answers HTTP/1.0 and closes, and wrk
+            # counted none of those answers (no ratio rather than a division by zero)
+            line(f"  wrk {mode}: ratio ours / openssl -multi 2", "n/a", "wrk counted no openssl answer in a round")
+            continue
+        per_round = sorted(o / t for o, t in zip(rates[("ours", mode)], rates[("openssl", mode)], strict=True))
+        line(f"  wrk {mode}: ratio ours / openssl -multi 2", f"median {statistics.median(per_round):.2f}×",
+             f"worst {per_round[0]:.2f}×; target ≥ 1.5×")
 
 
 def check_answers(name, port, path, bodies, expected, openssl_resp_cert, c_ocsp, ec, hashes,
