@@ -17,7 +17,8 @@ on the same database, the same session). The whole set is run once per ``--conn-
 (DB_CONN_MAX_AGE: 0 opens a PostgreSQL connection per request; 600 keeps it, production's default).
 
 The machine may be shared: the load average is printed before and after; a figure taken under
-load says little about a target. It prints, it does not assert.
+load says little about a target. It prints, it does not assert a speed; it exits 1 with one line
+on stderr when a page answered anything but 200 (the figures would be an error page's).
 """
 
 from __future__ import annotations
@@ -239,6 +240,7 @@ def main() -> None:
               f"{int(REQUESTS * args.scale):,} requests / {OFFICES} offices, {int(BUSINESSES * args.scale):,} "
               f"businesses, {int(SEALS * args.scale):,} seals")
         counted = {label: query_count(path, session, headers) for label, path, session, headers in pages(seeded)}
+        wrong = [f"{label} answered {status}" for label, (status, _q) in counted.items() if status != 200]
         from django.db import connection
 
         connection.close()  # the servers' connections only, while they are timed
@@ -250,16 +252,23 @@ def main() -> None:
             print(f"  {'page':<26}{'status':>7}{'queries':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'errors':>8}"
                   f"{'× bare':>8}")
             bare_rate = None
+            wrk(port, "/__bench__/bare/", None, {}, 3, args.connections)  # every worker past its first requests
             for label, path, session, headers in pages(seeded):
                 wrk(port, path, session, headers, 1, args.connections)  # warm-up
                 r = wrk(port, path, session, headers, args.seconds, args.connections)
                 bare_rate = bare_rate or r.rate
                 status, queries = counted[label]
+                ratio = f"{r.rate / bare_rate:>8.2f}" if bare_rate else f"{'—':>8}"  # none done: a loaded machine
                 print(f"  {label:<26}{status:>7}{queries:>8}{r.rate:>9,.0f}{r.p50_ms:>9.1f}{r.p95_ms:>9.1f}"
-                      f"{r.bad_status + r.socket_errors:>8}{r.rate / bare_rate:>8.2f}")
+                      f"{r.bad_status + r.socket_errors:>8}{ratio}")
+                if r.bad_status:
+                    wrong.append(f"{label} under gunicorn: {r.bad_status} of {r.requests} answers ≥ 400")
             stop(proc)
             procs.remove(proc)
         print(f"\nload average after: {loadavg()}")
+        if wrong:  # the figures are of error pages, not of the pages: say so and fail
+            print("bench/pages.py: FAILED: " + "; ".join(wrong), file=sys.stderr)
+            raise SystemExit(1)
     finally:
         for p in procs:
             stop(p)
