@@ -1,7 +1,7 @@
 """PKI benchmark: prints our figures beside references measured in the same run.
 
     .venv/bin/python bench/pki.py [--certs 300] [--rounds 5] [--seconds 3] [--clients 16]
-                                  [--only signing,issuance,ocsp,crl] [--wsgi] [--client auto|c|python]
+                                  [--only signing,issuance,scaling,ocsp,crl] [--wsgi] [--client auto|c|python]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ramis_bench .venv/bin/python bench/pki.py
 
 Runs against a throwaway SoftHSM token directory and, by default, a throwaway
@@ -285,6 +285,61 @@ def _client_child(queue, *args) -> None:
     queue.put(run_client(*args))
 
 
+def _issuer_child(ready, go, results, seconds: float) -> None:
+    """One signing process (spawned: its own Django connection and token session) issuing
+    certificates through the full service for ``seconds`` after ``go``; puts how many."""
+    import django
+
+    django.setup()
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from ramis.ca import services
+
+    def csr() -> bytes:
+        return (x509.CertificateSigningRequestBuilder()
+                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench")]))
+                .sign(ec.generate_private_key(ec.SECP256R1()), hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
+
+    subject = {"common_name": "شرکت نمونه", "organization": "شرکت نمونه", "legal_national_id": "10380284790"}
+    csrs = [csr() for _ in range(int(seconds * 400))]
+    services.certificate_issue(profile="seal", csr_pem=csrs.pop(), subject=subject, actor=None)  # warm up
+    ready.put(1)
+    go.wait()
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds and csrs:
+        services.certificate_issue(profile="seal", csr_pem=csrs.pop(), subject=subject, actor=None)
+        n += 1
+    results.put(n / (time.perf_counter() - t0))
+
+
+def scaling_section(args, db: str) -> None:
+    """Issuance with 1, 2 and 4 processes at once (each its own token session), certificates per second
+    in all; rounds alternate the process counts."""
+    ctx = multiprocessing.get_context("spawn")
+    counts = [1, 2, 4]
+    rates: dict[int, list[float]] = {n: [] for n in counts}
+    for _ in range(args.rounds):
+        for n in counts:
+            ready, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+            children = [ctx.Process(target=_issuer_child, args=(ready, go, results, args.seconds)) for _ in range(n)]
+            for c in children:
+                c.start()
+            for _c in children:
+                ready.get(timeout=300)
+            go.set()
+            rates[n].append(sum(results.get(timeout=300) for _ in children))
+            for c in children:
+                c.join(30)
+    print(f"\nIssuance with 1 / 2 / 4 processes ({db.split(' (')[0]}), {args.seconds:.0f} s per round, full service, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    for n in counts:
+        line(f"  {n} process{'es' if n > 1 else ''}: certificates/s in all", spread(rates[n]),
+             f"{statistics.median(rates[n]) / statistics.median(rates[1]):.2f}× one process (medians)")
+
+
 def build_c_client(work: Path) -> Path | None:
     """bench/ocsp_load.c compiled with ``cc -O2`` into ``work``; None without a C compiler."""
     cc = shutil.which("cc")
@@ -348,7 +403,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--clients", type=int, default=16)
-    ap.add_argument("--only", default="signing,issuance,ocsp,crl")
+    ap.add_argument("--only", default="signing,issuance,scaling,ocsp,crl")
     ap.add_argument("--wsgi", action="store_true", help="also time ramis.ca.wsgi under gunicorn gthread workers")
     ap.add_argument("--client", choices=("auto", "c", "python"), default="auto",
                     help="OCSP load client: bench/ocsp_load.c built with cc if there is one (auto), or the Python one")
@@ -462,6 +517,10 @@ def run(args, work: Path, env: dict, procs: list) -> None:
         cpu_ms = sorted(full_cpu)
         line("  its CPU per certificate", f"{cpu_ms[0]:.1f} ms (median {statistics.median(cpu_ms):.1f}, "
              f"worst {cpu_ms[-1]:.1f})", "verify, lint, sign, store, audit, 2 OCSP answers pre-signed")
+
+    if "scaling" in args.only:
+        connections.close_all()
+        scaling_section(args, db)
 
     if "ocsp" in args.only:
         ocsp_section(args, work, env, procs, issued, sg, IssuedCertificate, builder, c_ocsp, hashes,
