@@ -15,7 +15,8 @@ Only the signing worker's environment has the CA PINs (var/prod/signing.env, mad
 only the TSA worker's has the TSA token's PIN (var/prod/tsa.env); every other process is started
 without them (`ca init`, run once at start-up, is given both). Settings are RAMIS_ENV=production with a SECRET_KEY made
 once into var/prod/secret_key. PostgreSQL and Redis are the machine's unless DATABASE_URL /
-REDIS_URL say otherwise (defaults: database ramis_prod, Redis db 5).
+REDIS_URL say otherwise (defaults: database ramis_prod, Redis db 5; on a fresh Debian, whose
+PostgreSQL asks for a password, a role of our own is made: scripts/prod_db.py).
 
 Usage: prod.py up [--detach] [--seed-demo] | down | status
 """
@@ -35,6 +36,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 BIN = ROOT / ".venv" / "bin"
 PIN_NAMES = ("CA_ROOT_PIN", "CA_ISSUING_PIN", "CA_SO_PIN")
 TSA_PIN_NAMES = ("CA_TSA_PIN",)
@@ -270,6 +273,13 @@ class Topology:
         if self.running():
             raise Failure(f"already running (supervisord of {self.var}); `make prod-stop` first")
         self.var.mkdir(parents=True, exist_ok=True)
+        if not os.environ.get("DATABASE_URL"):  # the machine's PostgreSQL, reached as it lets us
+            from scripts import prod_db
+
+            try:
+                os.environ["DATABASE_URL"] = prod_db.local_database_url(self.var)
+            except prod_db.DatabaseFailure as exc:
+                raise Failure(str(exc)) from None
         env = self.app_env()
         self.prepare(env, seed_demo)
         conf = self.supervisord_conf(env, foreground=not detach)
