@@ -17,7 +17,8 @@ from django.utils import timezone
 from ramis.common import throttle
 from ramis.common.client_ip import client_ip
 
-from . import selectors, services
+from . import selectors
+from .complaints import services as complaint_services
 from .domains import display_domain, host_matches, request_site_host
 from .forms import ComplaintForm, ComplaintLookupForm
 from .models import BusinessStatus, Complaint, seal_vouches
@@ -106,7 +107,7 @@ def complaint(request):
         if allowed:
             data = {k: v for k, v in form.cleaned_data.items() if k not in {"attachments", "captcha"}}
             try:
-                filed = services.complaint_file(seal_id=seal.pk, data=data,
+                filed = complaint_services.complaint_file(seal_id=seal.pk, data=data,
                                                 attachments=form.cleaned_data["attachments"], request=request)
             except ValidationError as exc:
                 form.add_error(None, exc)

@@ -16,7 +16,9 @@ from ramis.common.errors import InvalidTransition
 from ramis.common.models import AuditEntry
 from ramis.common.uploads import serve_private
 
-from . import charts, selectors, services
+from . import charts, selectors
+from .businesses import services as business_services
+from .complaints import services as complaint_services
 from .dashboard import DEFICIENCY_WINDOW_DAYS
 from .dashboard import dashboard as dashboard_figures
 from .forms import ComplaintDecisionForm, DecisionNoteForm, RejectForm, ReviewForm, TicketReplyForm
@@ -35,6 +37,8 @@ from .models import (
     TicketCategory,
     TicketStatus,
 )
+from .seals import services as seal_services
+from .support import services as support_services
 from .views import enamad_staff_required
 
 QUEUE_LABELS = [("review", "بررسی کارشناس"), ("documents", "مدارک فیزیکی"), ("manager", "بررسی مدیر"),
@@ -81,7 +85,7 @@ def _context(request, obj, review_form, reject_form=None):
         "can_manage": user.has_perm("enamad.approve_business"),
         # A seal that vouches may be suspended also while its renewal is under review.
         # A seal the monitor suspended may be kept suspended by staff (the monitor then leaves it).
-        "can_take_over": services.monitor_suspension_can_be_taken_over(obj, getattr(obj, "seal", None), user),
+        "can_take_over": seal_services.monitor_suspension_can_be_taken_over(obj, getattr(obj, "seal", None), user),
         "can_suspend": _may(obj, "suspend", user), "can_reinstate": _may(obj, "reinstate", user),
         "can_revoke": _may(obj, "revoke", user), "can_reject_renewal": _may(obj, "reject_renewal", user),
         "renewal_form": RejectForm(),
@@ -100,7 +104,7 @@ def review(request, pk):
     form = ReviewForm(request.POST, items=items)
     if form.is_valid():
         try:
-            result = services.business_review(
+            result = business_services.business_review(
                 business_id=obj.pk, actor=request.user, results=form.results(), note=form.cleaned_data["note"],
                 ask_activity_change=form.cleaned_data["ask_activity_change"], request=request)
         except ValidationError as exc:
@@ -118,16 +122,16 @@ def review(request, pk):
 
 
 ACTIONS = {
-    "documents_received": (services.business_documents_received, False, "دریافت مدارک ثبت شد."),
-    "accept_documents": (services.business_accept_documents, False, "مدارک فیزیکی تأیید شد؛ پرونده نزد مدیر است."),
-    "reject_documents": (services.business_reject_documents, True, "عدم تأیید مدارک فیزیکی ثبت شد."),
-    "final_approve": (services.business_final_approve, False, "تأیید نهایی انجام شد و نماد صادر شد."),
-    "return_to_expert": (services.business_return_to_expert, True, "پرونده به کارشناس بازگشت."),
-    "suspend": (services.business_suspend, True, "نماد تعلیق شد."),
-    "reinstate": (services.business_reinstate, False, "تعلیق نماد برداشته شد."),
-    "revoke": (services.business_revoke, True, "نماد ابطال شد."),
-    "release_domain": (services.business_release_domain, True, "تأییدیه فنی دامنه آزاد شد و به متقاضی خبر داده شد."),
-    "reject_renewal": (services.business_reject_renewal, True,
+    "documents_received": (business_services.business_documents_received, False, "دریافت مدارک ثبت شد."),
+    "accept_documents": (business_services.business_accept_documents, False, "مدارک فیزیکی تأیید شد؛ پرونده نزد مدیر است."),
+    "reject_documents": (business_services.business_reject_documents, True, "عدم تأیید مدارک فیزیکی ثبت شد."),
+    "final_approve": (seal_services.business_final_approve, False, "تأیید نهایی انجام شد و نماد صادر شد."),
+    "return_to_expert": (business_services.business_return_to_expert, True, "پرونده به کارشناس بازگشت."),
+    "suspend": (seal_services.business_suspend, True, "نماد تعلیق شد."),
+    "reinstate": (seal_services.business_reinstate, False, "تعلیق نماد برداشته شد."),
+    "revoke": (seal_services.business_revoke, True, "نماد ابطال شد."),
+    "release_domain": (business_services.business_release_domain, True, "تأییدیه فنی دامنه آزاد شد و به متقاضی خبر داده شد."),
+    "reject_renewal": (seal_services.business_reject_renewal, True,
                        "درخواست تمدید رد شد؛ نماد تا تاریخ انقضای خود معتبر است و به متقاضی خبر داده شد."),
 }
 
@@ -219,7 +223,7 @@ def _superseded_rows(ticket: Ticket) -> list[tuple[str, str]]:
     """(label, the renewal's requested value) that approving this business change replaces."""
     if ticket.category != TicketCategory.BUSINESS_CHANGE or ticket.change_status != ChangeStatus.PENDING:
         return []
-    pending = services.superseded_renewal_values(ticket.business, ticket.change_data)
+    pending = support_services.superseded_renewal_values(ticket.business, ticket.change_data)
     return [(CHANGE_LABELS.get(name, name), _shown(name, value)) for name, value in pending.items()]
 
 
@@ -267,7 +271,7 @@ def ticket_answer(request, pk):
     if not form.is_valid():
         return render(request, "enamad/staff/ticket.html", _ticket_context(request, obj, form), status=400)
     try:
-        services.ticket_answer(ticket_id=obj.pk, actor=request.user, body=form.cleaned_data["body"],
+        support_services.ticket_answer(ticket_id=obj.pk, actor=request.user, body=form.cleaned_data["body"],
                                attachments=form.attachment_list(), request=request)
     except InvalidTransition as exc:
         messages.error(request, exc.message)
@@ -279,9 +283,9 @@ def ticket_answer(request, pk):
 
 
 TICKET_ACTIONS = {
-    "approve": (services.ticket_approve_change, "درخواست تغییر تأیید و اعمال شد."),
-    "reject": (services.ticket_reject_change, "درخواست تغییر رد شد."),
-    "close": (services.ticket_close, "تیکت بسته شد."),
+    "approve": (support_services.ticket_approve_change, "درخواست تغییر تأیید و اعمال شد."),
+    "reject": (support_services.ticket_reject_change, "درخواست تغییر رد شد."),
+    "close": (support_services.ticket_close, "تیکت بسته شد."),
 }
 
 
@@ -354,7 +358,7 @@ def complaint(request, pk):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                services.complaint_decide(complaint_id=obj.pk, actor=request.user,
+                complaint_services.complaint_decide(complaint_id=obj.pk, actor=request.user,
                                           upheld=data["outcome"] == "upheld", note=data["note"],
                                           suspend_seal=data["suspend_seal"], request=request)
             except InvalidTransition as exc:

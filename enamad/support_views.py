@@ -13,7 +13,8 @@ from django_fsm import can_proceed
 from ramis.common.errors import InvalidTransition
 from ramis.common.uploads import serve_private
 
-from . import selectors, services
+from . import selectors
+from .complaints import services as complaint_services
 from .forms import ComplaintAnswerForm, RenewalForm, TicketForm, TicketReplyForm
 from .models import (
     CHANGE_CATEGORIES,
@@ -27,6 +28,8 @@ from .models import (
     TicketCategory,
     TicketStatus,
 )
+from .seals import services as seal_services
+from .support import services as support_services
 from .views import account_required
 
 CATEGORY_HELP = {
@@ -74,7 +77,7 @@ def ticket_new(request, category=None):
         return render(request, "enamad/ticket_categories.html", {"categories": categories})
     if category not in TicketCategory.values:
         raise Http404
-    if category == TicketCategory.PERSONA_CHANGE and services.persona_change_target(account) is None:
+    if category == TicketCategory.PERSONA_CHANGE and support_services.persona_change_target(account) is None:
         messages.error(request, "نوع شخصیت دستگاه دولتی با تیکت تغییر نمی‌کند.")
         return redirect("enamad:ticket_new")
     business = None
@@ -91,7 +94,7 @@ def ticket_new(request, category=None):
                       business=business)
     if request.method == "POST" and form.is_valid():
         try:
-            ticket = services.ticket_open(
+            ticket = support_services.ticket_open(
                 account_id=account.pk, actor=request.user, category=category,
                 subject=form.cleaned_data["subject"], body=form.cleaned_data["body"],
                 attachments=form.attachment_list(), business_id=business.pk if business else None,
@@ -113,7 +116,7 @@ def ticket_detail(request, pk):
     form = TicketReplyForm(_post(request), request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.ticket_follow_up(ticket_id=ticket.pk, actor=request.user, body=form.cleaned_data["body"],
+            support_services.ticket_follow_up(ticket_id=ticket.pk, actor=request.user, body=form.cleaned_data["body"],
                                       attachments=form.attachment_list(), request=request)
         except InvalidTransition as exc:
             messages.error(request, exc.message)
@@ -134,7 +137,7 @@ def ticket_detail(request, pk):
 def ticket_close(request, pk):
     ticket = selectors.get_ticket_for_account(request.account, pk)
     try:
-        services.ticket_close(ticket_id=ticket.pk, actor=request.user, request=request)
+        support_services.ticket_close(ticket_id=ticket.pk, actor=request.user, request=request)
     except InvalidTransition as exc:
         messages.error(request, exc.message)
     else:
@@ -165,7 +168,7 @@ def complaint_detail(request, pk):
     form = ComplaintAnswerForm(_post(request), request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.complaint_answer(complaint_id=complaint.pk, actor=request.user,
+            complaint_services.complaint_answer(complaint_id=complaint.pk, actor=request.user,
                                       text=form.cleaned_data["answer"],
                                       attachments=form.cleaned_data["attachments"], request=request)
         except InvalidTransition as exc:
@@ -197,8 +200,8 @@ def renew(request, pk):
     """The renewal form, pre-filled with the file's details; sending it goes back to the expert."""
     business = selectors.get_business_for_account(request.account, pk)
     seal = getattr(business, "seal", None)
-    if not services.renewal_allowed(business, seal):
-        messages.error(request, f"تمدید از {services.RENEWAL_WINDOW_DAYS} روز پیش از انقضای نماد ممکن است.")
+    if not seal_services.renewal_allowed(business, seal):
+        messages.error(request, f"تمدید از {seal_services.RENEWAL_WINDOW_DAYS} روز پیش از انقضای نماد ممکن است.")
         return redirect("enamad:business", pk)
     initial = {name: business.requested(name) for name in RenewalForm.business_fields}
     requested_service = business.requested_service()
@@ -207,7 +210,7 @@ def renew(request, pk):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.business_renew(
+            seal_services.business_renew(
                 business_id=business.pk, actor=request.user,
                 data={name: data[name] for name in RenewalForm.business_fields},
                 service_data={name: data[name] for name in RenewalForm.service_fields}, request=request)

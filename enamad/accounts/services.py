@@ -18,8 +18,6 @@ from django.utils import timezone
 
 from certauth.models import User
 from enamad.accounts.models import Account, IdentityDocument, PhoneChallenge
-from enamad.businesses.models import Business
-from enamad.businesses.transitions import lock_business
 from enamad.common import Throttled, absolute_url, throttle_hit
 from ramis.common import audit, notify
 from ramis.common.digits import to_latin_digits
@@ -180,7 +178,7 @@ def phone_challenge_start(*, account_id: int, actor, purpose: str, business_id: 
             raise ValidationError("ابتدا تلفن ثابت را در «تکمیل اطلاعات» وارد کنید.", code="no_landline")
         phone, channel = account.landline, PhoneChallenge.Channel.IVR
     else:
-        business = Business.objects.get(pk=business_id, account=account)
+        business = account.businesses.get(pk=business_id)
         phone, channel = business.requested("phone"), PhoneChallenge.Channel.IVR
     live = PhoneChallenge.objects.filter(account=account, purpose=purpose, business=business, phone=phone,
                                          verified_at__isnull=True, expires_at__gt=timezone.now()).first()
@@ -228,7 +226,7 @@ def phone_inbound(*, channel: str, sender: str, text: str, request=None) -> Phon
         account.save(update_fields=["landline_verified_at"])
         target = account
     elif challenge.purpose == PhoneChallenge.Purpose.BUSINESS_PHONE and challenge.business.requested("phone") == sender:
-        business = lock_business(challenge.business_id)
+        business = account.businesses.select_for_update().get(pk=challenge.business_id)
         business.phone_verified_at = now
         business.save(update_fields=["phone_verified_at", "updated_at"])
         target = business
