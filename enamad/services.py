@@ -69,7 +69,6 @@ from enamad.complaints.services import (
 )
 from enamad.seals.control import (
     DOMAIN_HELD_MESSAGE,
-    MONITOR_LINES,
     SNAPSHOT_FIELDS,
     SealSnapshot,
     _confirm_domain_code,
@@ -149,7 +148,6 @@ __all__ = [
     "IDENTITY_LOCKED_MESSAGE",
     "INBOUND_MAX_AGE_SECONDS",
     "MAX_TICKET_ATTACHMENTS",
-    "MONITOR_LINES",
     "NEXT_STEP",
     "PERSON_FIELDS",
     "PROFILE_FIELDS",

@@ -21,6 +21,7 @@ from .businesses import services as business_services
 from .complaints import services as complaint_services
 from .dashboard import DEFICIENCY_WINDOW_DAYS
 from .dashboard import dashboard as dashboard_figures
+from .decorators import enamad_staff_required
 from .forms import ComplaintDecisionForm, DecisionNoteForm, RejectForm, ReviewForm, TicketReplyForm
 from .models import (
     OPEN_COMPLAINT_STATES,
@@ -39,7 +40,6 @@ from .models import (
 )
 from .seals import services as seal_services
 from .support import services as support_services
-from .views import enamad_staff_required
 
 QUEUE_LABELS = [("review", "بررسی کارشناس"), ("documents", "مدارک فیزیکی"), ("manager", "بررسی مدیر"),
                 ("sealed", "نمادها")]

@@ -15,6 +15,7 @@ from ramis.common.uploads import serve_private
 
 from . import selectors
 from .complaints import services as complaint_services
+from .decorators import account_required
 from .forms import ComplaintAnswerForm, RenewalForm, TicketForm, TicketReplyForm
 from .models import (
     CHANGE_CATEGORIES,
@@ -30,7 +31,6 @@ from .models import (
 )
 from .seals import services as seal_services
 from .support import services as support_services
-from .views import account_required
 
 CATEGORY_HELP = {
     TicketCategory.GENERAL: "پرسش درباره قوانین، مراحل و وضعیت پرونده.",

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import Http404, HttpResponse
@@ -29,6 +27,7 @@ from .accounts import services as account_services
 from .businesses import services as business_services
 from .businesses.presentation import NEXT_STEP
 from .common import Throttled
+from .decorators import account_required
 from .domains import control_email_address
 from .forms import (
     GOVERNMENT_FIELDS,
@@ -61,8 +60,6 @@ from .models import (
 from .seals import control as seal_control
 from .seals import services as seal_services
 
-LOGIN_URL = "enamad:login"
-
 FAQ = [
     ("نماد اعتماد الکترونیکی چیست؟",
      "نشانی است که پس از بررسی وب‌سایت و احراز هویت مالک به فروشگاه‌های اینترنتی معتبر داده می‌شود و یک سال اعتبار دارد."),
@@ -90,41 +87,6 @@ BUSINESS_STEPS = [
     ("details", "مشخصات"), ("technical", "تأییدیه فنی"), ("services", "خدمات و مجوزها"),
     ("survey", "نظرسنجی"), ("contacts", "احراز اطلاعات"), ("send", "ارسال به کارشناس"),
 ]
-
-
-def account_required(view):
-    """A logged-in e-Namad applicant (username + password)."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        account = selectors.account_for_user(request.user)
-        if account is None:
-            return redirect_to_login(request.get_full_path(), reverse(LOGIN_URL))
-        request.account = account
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def enamad_staff_required(view=None, *, role: str | None = None):
-    """Staff who logged in with password + TOTP and hold at least one e-Namad permission; with
-    ``role``, one of that part's permissions (``selectors.DESK_ROLES``). Otherwise 403. The page gets
-    ``request.desk_roles`` to hide links its user cannot open."""
-    if view is None:
-        return lambda inner: enamad_staff_required(inner, role=role)
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        user = request.user
-        if not (user.is_authenticated and user.is_staff and user.is_verified()):
-            return redirect_to_login(request.get_full_path(), reverse("certauth:staff_login"))
-        roles = selectors.desk_roles(user)
-        if not any(roles.values()) or (role is not None and not roles[role]):
-            raise PermissionDenied
-        request.desk_roles = roles
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _error_text(exc: ValidationError) -> str:

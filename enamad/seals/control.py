@@ -31,6 +31,7 @@ from enamad.businesses.transitions import business_transition, lock_own_business
 from enamad.common import Throttled, absolute_url, digest
 from enamad.domains import control_email_address, display_domain
 from enamad.seals.models import Seal
+from enamad.seals.presentation import MONITOR_LINES
 from enamad.seals.services import forget_seal, lock_seal
 from ramis.common import audit, notify
 from ramis.common.digits import to_latin_digits
@@ -188,22 +189,6 @@ def _confirm_domain_code(*, business_id: int, actor, code: str, request=None) ->
 
 
 # --- monitoring of sealed sites (N18, N21) -----------------------------------------------------
-
-MONITOR_LINES = {
-    "enamad.seal.unreachable": "سایت {domain} در بررسی دوره‌ای در دسترس نبود.",
-    "enamad.seal.reachable": "سایت {domain} دوباره در دسترس است.",
-    "enamad.seal.tls_lapsed": "گواهی TLS سایت {domain} معتبر نیست (یا منقضی شده است)؛ نماد از دو ستاره به یک ستاره "
-                              "کاهش یافت. با نصب گواهی معتبر، ستاره دوم خودکار بازمی‌گردد.",
-    "enamad.seal.tls_restored": "گواهی TLS سایت {domain} معتبر است؛ نماد دوباره دو ستاره شد.",
-    "enamad.seal.domain_lapsed": "نشانه تأییدیه فنی {domain} به روشی که انتخاب کرده‌اید ({method}) یافت نشد. آن را "
-                                 "تا {deadline} برگردانید؛ در غیر این صورت نماد تعلیق می‌شود.",
-    "enamad.seal.domain_restored": "تأییدیه فنی {domain} دوباره برقرار شد.",
-    # A seal verified by the e-mailed code (N22) whose proof is older than ENAMAD_DOMAIN_EMAIL_PROOF_DAYS.
-    "enamad.seal.domain_lapsed.email": "تأییدیه فنی {domain} با کد رایانامه‌ای باید تازه شود: کد تازه‌ای به {address} "
-                                       "فرستادیم. آن را تا {deadline} در صفحه تأییدیه فنی وارد کنید (یا یک نشانه ماندگار "
-                                       "مانند برچسب meta بگذارید)؛ در غیر این صورت نماد تعلیق می‌شود.",
-}
-
 
 @dataclass(frozen=True)
 class SealSnapshot:
