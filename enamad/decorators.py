@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from . import selectors
+from .accounts import selectors as account_selectors
 
 LOGIN_URL = "enamad:login"
 
@@ -20,7 +21,7 @@ def account_required(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        account = selectors.account_for_user(request.user)
+        account = account_selectors.account_for_user(request.user)
         if account is None:
             return redirect_to_login(request.get_full_path(), reverse(LOGIN_URL))
         request.account = account

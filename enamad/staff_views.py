@@ -16,8 +16,10 @@ from ramis.common.errors import InvalidTransition
 from ramis.common.models import AuditEntry
 from ramis.common.uploads import serve_private
 
-from . import charts, selectors
+from . import charts
+from .businesses import selectors as business_selectors
 from .businesses import services as business_services
+from .complaints import selectors as complaint_selectors
 from .complaints import services as complaint_services
 from .dashboard import DEFICIENCY_WINDOW_DAYS
 from .dashboard import dashboard as dashboard_figures
@@ -39,6 +41,7 @@ from .models import (
     TicketStatus,
 )
 from .seals import services as seal_services
+from .support import selectors as support_selectors
 from .support import services as support_services
 
 QUEUE_LABELS = [("review", "بررسی کارشناس"), ("documents", "مدارک فیزیکی"), ("manager", "بررسی مدیر"),
@@ -47,11 +50,11 @@ QUEUE_LABELS = [("review", "بررسی کارشناس"), ("documents", "مدار
 
 @enamad_staff_required(role="files")
 def queue(request):
-    name = request.GET.get("q") or selectors.default_queue(request.user)
-    if name not in selectors.STAFF_QUEUES:
-        name = selectors.default_queue(request.user)
-    businesses = selectors.staff_queue(name)[:200]
-    counts = selectors.staff_queue_counts()
+    name = request.GET.get("q") or business_selectors.default_queue(request.user)
+    if name not in business_selectors.STAFF_QUEUES:
+        name = business_selectors.default_queue(request.user)
+    businesses = business_selectors.staff_queue(name)[:200]
+    counts = business_selectors.staff_queue_counts()
     return render(request, "enamad/staff/queue.html", {"businesses": businesses, "queue": name,
                                                         "queues": [(k, label, counts[k]) for k, label in QUEUE_LABELS]})
 
@@ -90,7 +93,7 @@ def _context(request, obj, review_form, reject_form=None):
         "can_revoke": _may(obj, "revoke", user), "can_reject_renewal": _may(obj, "reject_renewal", user),
         "renewal_form": RejectForm(),
         "BusinessStatus": BusinessStatus,
-        "complaint_counts": selectors.complaint_counts(obj),
+        "complaint_counts": complaint_selectors.complaint_counts(obj),
         "tickets": obj.tickets.order_by("-last_message_at")[:10],
         "monitor_seal": getattr(obj, "seal", None),
     }
@@ -234,12 +237,12 @@ def _staff_ticket(pk: int) -> Ticket:
 @enamad_staff_required(role="tickets")
 def tickets(request):
     name = request.GET.get("q", "open")
-    if name not in selectors.STAFF_TICKET_QUEUES:
+    if name not in support_selectors.STAFF_TICKET_QUEUES:
         name = "open"
-    rows = selectors.staff_tickets(name)[:200]
+    rows = support_selectors.staff_tickets(name)[:200]
     return render(request, "enamad/staff/tickets.html", {
         "tickets": rows, "queue": name,
-        "queues": [(key, label) for key, (label, _) in selectors.STAFF_TICKET_QUEUES.items()],
+        "queues": [(key, label) for key, (label, _) in support_selectors.STAFF_TICKET_QUEUES.items()],
     })
 
 
@@ -252,7 +255,7 @@ def ticket(request, pk):
 def _ticket_context(request, obj, reply_form=None):
     user = request.user
     return {
-        "ticket": obj, "thread": selectors.ticket_thread(obj), "account": obj.account,
+        "ticket": obj, "thread": support_selectors.ticket_thread(obj), "account": obj.account,
         "reply_form": reply_form or TicketReplyForm(), "note_form": DecisionNoteForm(),
         "changes": change_rows(obj) if obj.is_change else [],
         "superseded": _superseded_rows(obj),
@@ -329,14 +332,14 @@ def _staff_complaint(pk: int) -> Complaint:
 @enamad_staff_required(role="complaints")
 def complaints(request):
     name = request.GET.get("q", "overdue")
-    if name not in selectors.STAFF_COMPLAINT_QUEUES:
+    if name not in complaint_selectors.STAFF_COMPLAINT_QUEUES:
         name = "overdue"
     business_id = request.GET.get("business")
     business_id = int(business_id) if business_id and business_id.isdigit() else None
-    rows = selectors.staff_complaints(name, business_id)[:200]
+    rows = complaint_selectors.staff_complaints(name, business_id)[:200]
     return render(request, "enamad/staff/complaints.html", {
         "complaints": rows, "queue": name, "business_id": business_id,
-        "queues": [(key, label) for key, (label, _) in selectors.STAFF_COMPLAINT_QUEUES.items()],
+        "queues": [(key, label) for key, (label, _) in complaint_selectors.STAFF_COMPLAINT_QUEUES.items()],
     })
 
 
@@ -345,7 +348,7 @@ def _complaint_context(request, obj, form=None):
         "complaint": obj, "business": obj.business, "attachments": obj.attachments.all(),
         "form": form or ComplaintDecisionForm(),
         "can_decide": request.user.has_perm("enamad.handle_complaint") and obj.status in OPEN_COMPLAINT_STATES,
-        "counts": selectors.complaint_counts(obj.business), "BusinessStatus": BusinessStatus,
+        "counts": complaint_selectors.complaint_counts(obj.business), "BusinessStatus": BusinessStatus,
         "audit": AuditEntry.objects.for_object(obj).order_by("-id")[:20],
     }
 

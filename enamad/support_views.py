@@ -13,7 +13,8 @@ from django_fsm import can_proceed
 from ramis.common.errors import InvalidTransition
 from ramis.common.uploads import serve_private
 
-from . import selectors
+from .businesses import selectors as business_selectors
+from .complaints import selectors as complaint_selectors
 from .complaints import services as complaint_services
 from .decorators import account_required
 from .forms import ComplaintAnswerForm, RenewalForm, TicketForm, TicketReplyForm
@@ -30,6 +31,7 @@ from .models import (
     TicketStatus,
 )
 from .seals import services as seal_services
+from .support import selectors as support_selectors
 from .support import services as support_services
 
 CATEGORY_HELP = {
@@ -59,7 +61,7 @@ def _error_text(exc: ValidationError) -> str:
 
 @account_required
 def tickets(request):
-    rows = selectors.tickets_for_account(request.account)
+    rows = support_selectors.tickets_for_account(request.account)
     return render(request, "enamad/tickets.html", {"tickets": rows})
 
 
@@ -112,7 +114,7 @@ def ticket_new(request, category=None):
 
 @account_required
 def ticket_detail(request, pk):
-    ticket = selectors.get_ticket_for_account(request.account, pk)
+    ticket = support_selectors.get_ticket_for_account(request.account, pk)
     form = TicketReplyForm(_post(request), request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -126,7 +128,7 @@ def ticket_detail(request, pk):
             messages.success(request, "پیام شما ثبت شد.")
         return redirect("enamad:ticket", pk)
     return render(request, "enamad/ticket.html", {
-        "ticket": ticket, "thread": selectors.ticket_thread(ticket), "form": form, "staff": False,
+        "ticket": ticket, "thread": support_selectors.ticket_thread(ticket), "form": form, "staff": False,
         "TicketStatus": TicketStatus, "ChangeStatus": ChangeStatus,
         "can_reopen": ticket.status == TicketStatus.CLOSED and can_proceed(ticket.reopen),
     })
@@ -135,7 +137,7 @@ def ticket_detail(request, pk):
 @account_required
 @require_POST
 def ticket_close(request, pk):
-    ticket = selectors.get_ticket_for_account(request.account, pk)
+    ticket = support_selectors.get_ticket_for_account(request.account, pk)
     try:
         support_services.ticket_close(ticket_id=ticket.pk, actor=request.user, request=request)
     except InvalidTransition as exc:
@@ -159,12 +161,12 @@ def ticket_attachment(request, pk):
 
 @account_required
 def complaints(request):
-    return render(request, "enamad/complaints.html", {"complaints": selectors.complaints_for_account(request.account)})
+    return render(request, "enamad/complaints.html", {"complaints": complaint_selectors.complaints_for_account(request.account)})
 
 
 @account_required
 def complaint_detail(request, pk):
-    complaint = selectors.get_complaint_for_account(request.account, pk)
+    complaint = complaint_selectors.get_complaint_for_account(request.account, pk)
     form = ComplaintAnswerForm(_post(request), request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -198,7 +200,7 @@ def complaint_attachment(request, pk):
 @account_required
 def renew(request, pk):
     """The renewal form, pre-filled with the file's details; sending it goes back to the expert."""
-    business = selectors.get_business_for_account(request.account, pk)
+    business = business_selectors.get_business_for_account(request.account, pk)
     seal = getattr(business, "seal", None)
     if not seal_services.renewal_allowed(business, seal):
         messages.error(request, f"تمدید از {seal_services.RENEWAL_WINDOW_DAYS} روز پیش از انقضای نماد ممکن است.")

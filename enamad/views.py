@@ -22,8 +22,10 @@ from ramis.common.errors import InvalidTransition
 from ramis.common.pdf import render_pdf
 from ramis.common.uploads import serve_private
 
-from . import lifecycle, selectors
+from . import lifecycle
+from .accounts import selectors as account_selectors
 from .accounts import services as account_services
+from .businesses import selectors as business_selectors
 from .businesses import services as business_services
 from .businesses.presentation import NEXT_STEP
 from .common import Throttled
@@ -58,6 +60,7 @@ from .models import (
     VerificationMethod,
 )
 from .seals import control as seal_control
+from .seals import selectors as seal_selectors
 from .seals import services as seal_services
 
 FAQ = [
@@ -97,12 +100,12 @@ def _error_text(exc: ValidationError) -> str:
 
 
 def home(request):
-    return render(request, "enamad/home.html", {"account": selectors.account_for_user(request.user)})
+    return render(request, "enamad/home.html", {"account": account_selectors.account_for_user(request.user)})
 
 
 def registry(request):
     query = request.GET.get("q", "")[:100]
-    page = Paginator(selectors.registry_search(query), 20).get_page(request.GET.get("page"))
+    page = Paginator(seal_selectors.registry_search(query), 20).get_page(request.GET.get("page"))
     return render(request, "enamad/registry.html", {"page": page, "q": query})
 
 
@@ -334,7 +337,7 @@ def _business_steps(business):
 
 
 def _own(request, pk):
-    return selectors.get_business_for_account(request.account, pk)
+    return business_selectors.get_business_for_account(request.account, pk)
 
 
 @account_required

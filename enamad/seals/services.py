@@ -24,7 +24,7 @@ from enamad.businesses.services import not_ready_message
 from enamad.businesses.transitions import business_transition, lock_business, lock_own_business, notify_holder
 from enamad.common import absolute_url
 from enamad.seals.models import Seal
-from enamad.selectors import seal_cache_key
+from enamad.seals.selectors import seal_cache_key
 from ramis.common import audit, notify
 from ramis.common.errors import InvalidTransition
 
