@@ -16,8 +16,9 @@ APT_RUN := softhsm2 opensc libpcsclite1 pcscd openssl libpango-1.0-0 libpangoft2
            fonts-noto-core poppler-utils ca-certificates postgresql-client
 # Tests: Chromium (driven by Playwright through executable_path), docker-compose (config check),
 # a C compiler and libc headers (bench/ocsp_load.c, built by tests/pki/test_bench_ocsp_load.py),
-# Redis (server and redis-cli) and PostgreSQL's server binaries (the outage drills start their own).
-APT_TEST := chromium docker-compose libatomic1 gcc libc6-dev redis-server redis-tools postgresql
+# Redis (server and redis-cli), PostgreSQL's server binaries (the outage drills start their own), GnuTLS's
+# certtool (an outside validator of our certificates, tests/pki/test_outside_validators.py).
+APT_TEST := chromium docker-compose libatomic1 gcc libc6-dev redis-server redis-tools postgresql gnutls-bin
 # wrk: the benchmarks' HTTP load client (bench/wrk_client.py, tested by tests/perf/test_wrk_client.py).
 APT_TEST += wrk
 # The production topology on this machine (make prod, make prod-check): nginx as the TLS proxy,
