@@ -60,6 +60,11 @@ def test_holder_on_a_phone_sees_the_certificate_card_and_confirms_the_renewal(
     advance(make_draft(applicant_person, office, catalogue=catalogue), "submitted", clerk=clerk)
     _as(page.context, live_server, login_applicant(Client(), applicant_person))
 
+    # the portal's home is the one way between the two products
+    page.goto("/")
+    expect(page.locator("#to-enamad")).to_be_visible()
+    expect(page.locator("#site-nav a[href^='/enamad/']")).to_have_count(0)
+    shot(page, "phone-home-desktop")
     page.goto("/panel/")
     shot(page, "phone-panel-desktop")
     page.set_viewport_size(PHONE)
@@ -75,6 +80,10 @@ def test_holder_on_a_phone_sees_the_certificate_card_and_confirms_the_renewal(
     assert _on_screen(row.get_by_role("link", name="ابطال", exact=True))
     assert _on_screen(page.locator("#requests tbody tr").first.locator(".status"))
     shot(page, "phone-panel-390")
+    page.goto("/")
+    assert _fits(page) and _on_screen(page.locator("#to-enamad"))
+    shot(page, "phone-home-390")
+    page.goto("/panel/")
     page.get_by_text("منو", exact=True).click()
     expect(page.locator("#site-nav")).to_be_visible()
     expect(page.locator("#site-nav").get_by_role("button", name="خروج")).to_have_count(1)
@@ -135,7 +144,7 @@ def test_clerk_queue_on_a_phone(browser, shot, live_server, applicant_person, of
 
 
 @pytest.mark.django_db(transaction=True)
-def test_shop_owner_on_a_phone_and_the_seal_page(page, shot, live_server):
+def test_shop_owner_on_a_phone_and_the_seal_page(page, shot, browser, live_server, enamad_expert):
     from tests.enamad.test_seal import issue_seal
 
     account = make_account("phone.owner")
@@ -165,3 +174,16 @@ def test_shop_owner_on_a_phone_and_the_seal_page(page, shot, live_server):
     for dd in card.locator("dd").all():
         assert _inside(dd, card), dd.inner_text()
     shot(page, "phone-seal-page-390")
+
+    # the e-Namad desk's queue, on the expert's phone: the file's link on screen, e-Namad's menu
+    desk = _new_page(browser, live_server)
+    _as(desk.context, live_server, login_staff(Client(), enamad_expert))
+    desk.goto("/enamad/staff/?q=sealed")
+    assert _fits(desk)
+    row = desk.locator("#queue tbody tr").first
+    expect(row).to_contain_text("a-rather-long-shop-domain-name.example.ir")
+    assert _on_screen(row.get_by_role("link", name="بررسی"))
+    expect(desk.locator("#site-nav button")).to_have_text(["خروج"])  # one logout (the menu is folded)
+    expect(desk.get_by_text("ورود متقاضیان")).to_have_count(0)
+    shot(desk, "phone-enamad-desk-390")
+    desk.context.close()
