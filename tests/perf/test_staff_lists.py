@@ -111,4 +111,4 @@ def test_staff_list_pages_with_a_fixed_number_of_queries(name, desk, shop, djang
     assert _rows(desk.get(url + "&page=junk").content.decode(), row_link) == PAGE  # junk: the first page
 
 
-QUERIES = {"files": 13, "tickets": 12, "complaints": 12}
+QUERIES = {"files": 12, "tickets": 11, "complaints": 11}
