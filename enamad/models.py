@@ -1109,3 +1109,7 @@ class ComplaintAttachment(models.Model):
 
     def __str__(self) -> str:
         return f"attachment {self.pk} of {self.complaint_id}"
+
+
+# The commitment letter signed with a RAMIS certificate (issue 14): its own module.
+from .letter_models import CommitmentLetter, SignedLetter  # noqa: E402, F401
