@@ -137,28 +137,33 @@ def issue_letter(business: Business) -> CommitmentLetter:
 # --- validation -------------------------------------------------------------------------------
 
 
-def _root():
+def _our_cas():
+    """Our root (the only trust root) and our other CA certificates (intermediates a file may omit)."""
     from asn1crypto import x509 as a_x509
 
-    root = CertificateAuthority.objects.filter(slug="root").first()
+    cas = {ca.slug: a_x509.Certificate.load(bytes(ca.certificate_der)) for ca in CertificateAuthority.objects.all()}
+    root = cas.pop("root", None)
     if root is None:
         raise LetterRefused("untrusted", "no root CA")
-    return a_x509.Certificate.load(bytes(root.certificate_der))
+    return root, list(cas.values())
 
 
-def _context(reader, root, moment: dt.datetime | None = None):
-    """What the document carries (its DSS) and our root as the only trust root; nothing fetched."""
+def _context(reader, cas, moment: dt.datetime | None = None, *, hard: bool = True):
+    """What the document carries (its DSS) and our root as the only trust root; nothing fetched.
+    ``hard``: revocation data required (the signer); else only heeded when present (our TSA, whose
+    status our own records give)."""
     from pyhanko.sign.validation.dss import DocumentSecurityStore, NoDSSFoundError
     from pyhanko_certvalidator import ValidationContext
 
-    kwargs = {"trust_roots": [root], "allow_fetching": False, "revocation_mode": "hard-fail"}
+    root, intermediates = cas
+    kwargs = {"trust_roots": [root], "other_certs": intermediates, "allow_fetching": False, "revocation_mode": "hard-fail" if hard else "soft-fail"}
     if moment is not None:
         # revocation data fetched just after the timestamp speaks for the moment of signing
         kwargs.update(moment=moment, retroactive_revinfo=True)
     try:
         return DocumentSecurityStore.read_dss(reader).as_validation_context(kwargs)
     except NoDSSFoundError:
-        return ValidationContext(**kwargs)
+        return ValidationContext(crls=[], ocsps=[], **kwargs)
 
 
 def _has_revocation_info(reader) -> bool:
@@ -222,8 +227,8 @@ def validate(data: bytes, business: Business) -> Validated:
     """The checks of the module's docstring, in its order; raises :class:`LetterRefused`."""
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.diff_analysis import ModificationLevel
-    from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
 
     try:
         reader = PdfFileReader(io.BytesIO(data))
@@ -235,9 +240,9 @@ def validate(data: bytes, business: Business) -> Validated:
     if len(signatures) > 1:
         raise LetterRefused("several")
     (sig,) = signatures
-    root = _root()
+    cas = _our_cas()
     try:
-        status = validate_pdf_signature(sig, _context(reader, root))
+        status = validate_pdf_signature(sig, _context(reader, cas, hard=False))
     except Exception as exc:  # noqa: BLE001 - a signature pyHanko cannot even evaluate
         raise LetterRefused("tampered", type(exc).__name__) from None
     if not (status.intact and status.valid):
@@ -261,19 +266,22 @@ def validate(data: bytes, business: Business) -> Validated:
     ts = status.timestamp_validity
     if ts is None:
         raise LetterRefused("no_timestamp")
-    tsa_ours = IssuedCertificate.objects.filter(
-        profile=IssuedCertificate.Profile.TSA,
-        sha256=hashlib.sha256(ts.signing_cert.dump()).hexdigest().upper()).exists()
-    if not (ts.intact and ts.valid and ts.trusted and tsa_ours):
-        raise LetterRefused("bad_timestamp")
+    tsa = IssuedCertificate.objects.filter(
+        profile=IssuedCertificate.Profile.TSA, sha256=hashlib.sha256(ts.signing_cert.dump()).hexdigest().upper()).first()
+    if not (ts.intact and ts.valid and ts.trusted and tsa is not None):
+        raise LetterRefused("bad_timestamp", str(ts.trust_problem_indic or ""))
     signed_at = ts.timestamp
+    try:
+        _at_the_timestamp(tsa, signed_at)
+    except LetterRefused as exc:
+        raise LetterRefused("bad_timestamp", f"TSA certificate: {exc.code}") from None
     _at_the_timestamp(cert, signed_at)
 
     if not _has_revocation_info(reader):
         raise LetterRefused("no_revocation_info")
     try:
-        then = validate_pdf_signature(sig, _context(reader, root, moment=signed_at),
-                                      ts_validation_context=_context(reader, root))
+        then = validate_pdf_signature(sig, _context(reader, cas, moment=signed_at),
+                                      ts_validation_context=_context(reader, cas, hard=False))
     except Exception as exc:  # noqa: BLE001
         raise LetterRefused("untrusted", type(exc).__name__) from None
     if then.revoked:

@@ -16,6 +16,7 @@ import uuid
 
 import pytest
 import time_machine
+from asn1crypto import crl as a_crl
 from asn1crypto import ocsp as a_ocsp
 from asn1crypto import x509 as a_x509
 from cryptography import x509
@@ -30,9 +31,8 @@ from pyhanko.sign.validation.dss import DocumentSecurityStore
 from enamad import signed_letter
 from enamad.letter_models import SignedLetter
 from enamad.models import Business, BusinessStatus
-from ramis.ca import builder, profiles, services
+from ramis.ca import builder, profiles, responder, services
 from ramis.common.models import AuditEntry
-from tests.pki.test_tsa_pades import live_pki  # noqa: F401 - the fixture: our CA, TSA and OCSP on a live server
 from tokens.conf import get_manager, token_config
 from tokens.pdfsign import sign_pdf
 
@@ -85,7 +85,8 @@ def holder(profile: str = "signature", validity_days: int | None = None, **subje
 def foreign_holder() -> Holder:
     """Another CA (a root of its own, software key) certifying a token key with the owner's code."""
     root_key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "IR"), x509.NameAttribute(NameOID.COMMON_NAME, "Other CA")])
+    name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "IR"), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Other"),
+                      x509.NameAttribute(NameOID.COMMON_NAME, "Other CA")])
     root_cert = builder.build_root_ca(key=root_key, subject=name)
     token, label, key = _token_with_key()
     issued = builder.issue_from_csr(
@@ -122,6 +123,13 @@ def _ocsp_der(cert: a_x509.Certificate, issuer: a_x509.Certificate) -> a_ocsp.OC
         return a_ocsp.OCSPResponse.load(answer.read())
 
 
+def _root_crl(leaf: a_x509.Certificate) -> a_crl.CertificateList:
+    """The root's CRL (the issuing CA's status), from the URL the certificates name."""
+    url = leaf.crl_distribution_points[0]["distribution_point"].native[0].replace("/issuing.crl", "/root.crl")
+    with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 - our live server on 127.0.0.1
+        return a_crl.CertificateList.load(answer.read())
+
+
 def sign_then_add_status(h: Holder, data: bytes, live) -> bytes:
     """B-T signed, then the DSS added by hand with the OCSP answers as they are now: what a
     program does that does not refuse to embed a bad status (pyHanko's own B-LT refuses)."""
@@ -133,7 +141,8 @@ def sign_then_add_status(h: Holder, data: bytes, live) -> bytes:
     leaf = a_x509.Certificate.load(h.cert.public_bytes(serialization.Encoding.DER))
     out = io.BytesIO(signed)
     DocumentSecurityStore.add_dss(out, sig.pkcs7_content, certs=[leaf, issuing, root, tsa_cert],
-                                  ocsps=[_ocsp_der(leaf, issuing), _ocsp_der(tsa_cert, issuing)])
+                                  ocsps=[_ocsp_der(leaf, issuing), _ocsp_der(tsa_cert, issuing)],
+                                  crls=[_root_crl(leaf)])
     return out.getvalue()
 
 
@@ -239,6 +248,11 @@ def test_expired_certificate(shop, live_pki):
     h = holder(validity_days=1)
     data = letter_bytes(shop)
     with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=3)):
+        # three days on, the CA has kept publishing (as its periodic tasks do)
+        for slug in ("root", "issuing"):
+            services.crl_publish(ca_slug=slug)
+        services.ocsp_refresh()
+        responder.clear_cache()
         signed = sign_then_add_status(h, data, live_pki)
         refused(shop, signed, "expired")
 
@@ -319,3 +333,57 @@ def test_agent_sign_pdf_on_softhsm(shop, live_pki, tmp_path):
     assert PIN not in done.stdout + done.stderr
     signed = upload(shop, (tmp_path / "signed.pdf").read_bytes())
     assert signed.signer_kind == SignedLetter.SignerKind.OWNER
+
+
+# --- the pages ----------------------------------------------------------------------------------
+
+
+def test_pages_upload_refusal_next_to_the_field_then_the_officer_sees_the_report(shop, live_pki, client,
+                                                                                 other_account):
+    from tests.conftest import make_staff
+
+    from .conftest import staff_client
+
+    client.force_login(shop.account.user)
+    page = client.get(f"/enamad/panel/business/{shop.pk}/")
+    assert f"/enamad/panel/business/{shop.pk}/signed-letter/" in page.content.decode()
+    letter = client.get(f"/enamad/panel/business/{shop.pk}/commitment.pdf")
+    assert letter.status_code == 200 and letter["Content-Type"] == "application/pdf"
+    pdf = letter.content
+    assert pdf == client.get(f"/enamad/panel/business/{shop.pk}/commitment.pdf").content  # the same bytes
+    how = client.get(f"/enamad/panel/business/{shop.pk}/signed-letter/")
+    assert how.status_code == 200
+    html = how.content.decode()
+    assert "/ca/tsa/" in html and "tokens.agent sign-pdf" in html and 'data-agent-url="http://127.0.0.1:' in html
+    assert "connect-src 'self' http://127.0.0.1:" in how["Content-Security-Policy"]
+
+    unsigned = io.BytesIO(pdf)
+    unsigned.name = "letter.pdf"
+    answer = client.post(f"/enamad/panel/business/{shop.pk}/signed-letter/", {"file": unsigned})
+    assert answer.status_code == 400
+    assert signed_letter.REASONS["unsigned"] in answer.content.decode()  # next to the field
+    shop.refresh_from_db()
+    assert shop.documents_received_at is None
+
+    signed = io.BytesIO(sign(holder(), pdf, live_pki))
+    signed.name = "signed.pdf"
+    done = client.post(f"/enamad/panel/business/{shop.pk}/signed-letter/", {"file": signed})
+    assert done.status_code == 302
+    shop.refresh_from_db()
+    assert shop.documents_received_at is not None
+
+    client.force_login(other_account.user)  # someone else's file: not found
+    assert client.get(f"/enamad/panel/business/{shop.pk}/signed-letter/").status_code == 404
+    assert client.get(f"/enamad/panel/business/{shop.pk}/commitment.pdf").status_code == 404
+
+    client.logout()
+    officer = make_staff("letter_officer", perms=["enamad.review_documents"])
+    staff_client(client, officer)
+    desk = client.get(f"/enamad/staff/business/{shop.pk}/").content.decode()
+    row = shop.signed_letters.get()
+    assert f"signed-letter-{row.pk}" in desk and row.report["letter_sha256"] in desk
+    assert b"".join(client.get(f"/enamad/staff/signed-letters/{row.pk}/").streaming_content) == signed.getvalue()
+    accept = client.post(f"/enamad/staff/business/{shop.pk}/accept_documents/")  # the officer still decides
+    assert accept.status_code == 302
+    shop.refresh_from_db()
+    assert shop.status == BusinessStatus.MANAGER_REVIEW
