@@ -4,7 +4,6 @@ RAMIS certificate, and the signed file for the documents officer. They parse inp
 
 from __future__ import annotations
 
-from csp.decorators import csp_update
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -49,7 +48,6 @@ def commitment_pdf(request, pk):
 
 
 @account_required
-@csp_update({"connect-src": [f"http://127.0.0.1:{settings.ENAMAD_LETTER_AGENT_PORT}"]})  # the agent check only
 def sign_letter(request, pk):
     """How to sign, and the upload: a valid letter ends the postal step; a refusal says why."""
     business = _own(request, pk)
@@ -74,7 +72,7 @@ def sign_letter(request, pk):
                 return redirect("enamad:business", pk)
         status = 400
     base = settings.PUBLIC_BASE_URL.rstrip("/")
-    return render(request, "enamad/sign_letter.html", {
+    response = render(request, "enamad/sign_letter.html", {
         "business": business, "form": form, "signed": business.signed_letters.first(),
         "tsa_url": base + reverse("ca:tsa"),
         "root_url": base + reverse("ca:certificate", args=["root"]),
@@ -82,6 +80,10 @@ def sign_letter(request, pk):
         "agent_port": settings.ENAMAD_LETTER_AGENT_PORT,
         "can_upload": business.status == BusinessStatus.PHYSICAL_DOCUMENTS,
     }, status=status)
+    # django-csp's per-response update (what its csp_update decorator sets): the page may reach
+    # the agent's one loopback origin, nothing else
+    response._csp_update = {"connect-src": [f"http://127.0.0.1:{settings.ENAMAD_LETTER_AGENT_PORT}"]}
+    return response
 
 
 @enamad_staff_required(role="files")
