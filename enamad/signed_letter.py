@@ -73,6 +73,7 @@ REASONS = {
     "untrusted": "اعتبار گواهی امضاکننده در زمان امضا تا گواهی ریشه رمیس تأیید نشد.",
     "wrong_person": "امضاکننده مالک این کسب‌وکار نیست.",
     "wrong_person_legal": "امضاکننده نه گواهی مهر همین شرکت است و نه در سامانه رمیس حق امضا برای این شرکت دارد.",
+    "internal": "بررسی امضای فایل اکنون ممکن نشد؛ کمی بعد دوباره بارگذاری کنید یا با پشتیبانی تماس بگیرید.",
     "wrong_state": "تعهدنامه امضاشده فقط در مرحله «بررسی مدارک فیزیکی» پذیرفته می‌شود.",
 }
 
@@ -333,7 +334,13 @@ def signed_letter_upload(*, business_id: int, actor, data: bytes, request=None) 
     try:
         if business.status != BusinessStatus.PHYSICAL_DOCUMENTS:
             raise LetterRefused("wrong_state", business.status)
-        result = validate(data, business)
+        try:
+            result = validate(data, business)
+        except LetterRefused:
+            raise
+        except Exception as exc:  # a file pyHanko chokes on, a part down: a Persian refusal, never a 500
+            log.exception("signed letter of business %s: validation failed unexpectedly", business.pk)
+            raise LetterRefused("internal", type(exc).__name__) from None
     except LetterRefused as exc:
         _refuse(business, actor, exc, data, request)
         raise

@@ -387,3 +387,18 @@ def test_pages_upload_refusal_next_to_the_field_then_the_officer_sees_the_report
     assert accept.status_code == 302
     shop.refresh_from_db()
     assert shop.status == BusinessStatus.MANAGER_REVIEW
+
+
+def test_an_unexpected_failure_is_a_persian_refusal(shop, live_pki, monkeypatch):
+    data = sign(holder(), letter_bytes(shop), live_pki)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the validator broke")
+
+    monkeypatch.setattr(signed_letter, "_own_letter", broken)
+    refused(shop, data, "internal")
+
+
+def test_garbage_is_refused(shop, live_pki):
+    letter_bytes(shop)
+    refused(shop, b"%PDF-1.7\nnot really a pdf\n%%EOF\n", "unreadable")
