@@ -35,13 +35,14 @@ import io
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from ramis.ca.models import CertificateAuthority, IssuedCertificate
-from ramis.common import audit
+from ramis.common import audit, throttle
 from ramis.common.pdf import render_pdf
 from ramis.registry.models import Role
 
@@ -74,6 +75,7 @@ REASONS = {
     "wrong_person": "امضاکننده مالک این کسب‌وکار نیست.",
     "wrong_person_legal": "امضاکننده نه گواهی مهر همین شرکت است و نه در سامانه رمیس حق امضا برای این شرکت دارد.",
     "internal": "بررسی امضای فایل اکنون ممکن نشد؛ کمی بعد دوباره بارگذاری کنید یا با پشتیبانی تماس بگیرید.",
+    "throttled": "بارگذاری تعهدنامه امضاشده در این ساعت بیش از حد مجاز بوده است؛ ساعتی دیگر دوباره تلاش کنید.",
     "wrong_state": "تعهدنامه امضاشده فقط در مرحله «بررسی مدارک فیزیکی» پذیرفته می‌شود.",
 }
 
@@ -331,6 +333,13 @@ def signed_letter_upload(*, business_id: int, actor, data: bytes, request=None) 
     business = Business.objects.select_related("account").get(pk=business_id)
     if business.account.user_id != getattr(actor, "pk", None):
         raise PermissionDenied
+    try:  # each validation costs: a bounded number per business and hour (not audited: nothing was checked)
+        allowed = throttle.hit(f"enamad-signed-letter:{business.pk}", limit=settings.ENAMAD_SIGNED_LETTER_PER_HOUR,
+                               window=3600)
+    except throttle.Unavailable:
+        allowed = False
+    if not allowed:
+        raise LetterRefused("throttled")
     try:
         if business.status != BusinessStatus.PHYSICAL_DOCUMENTS:
             raise LetterRefused("wrong_state", business.status)

@@ -402,3 +402,15 @@ def test_an_unexpected_failure_is_a_persian_refusal(shop, live_pki, monkeypatch)
 def test_garbage_is_refused(shop, live_pki):
     letter_bytes(shop)
     refused(shop, b"%PDF-1.7\nnot really a pdf\n%%EOF\n", "unreadable")
+
+
+def test_uploads_are_throttled_per_business(shop, settings):
+    settings.ENAMAD_SIGNED_LETTER_PER_HOUR = 2
+    letter_bytes(shop)
+    for _ in range(2):
+        with pytest.raises(signed_letter.LetterRefused) as info:
+            upload(shop, b"%PDF-1.7\n%%EOF\n")
+        assert info.value.code == "unreadable"
+    with pytest.raises(signed_letter.LetterRefused) as info:
+        upload(shop, b"%PDF-1.7\n%%EOF\n")
+    assert info.value.code == "throttled"
