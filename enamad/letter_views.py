@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from ramis.ca import signing
 from ramis.common.uploads import serve_private, validate_upload
 
 from . import signed_letter
@@ -71,12 +72,11 @@ def sign_letter(request, pk):
                                           "کارشناس مدارک پرونده را بررسی می‌کند.")
                 return redirect("enamad:business", pk)
         status = 400
-    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    base = signing.public_url().rstrip("/")  # where the certificates send relying parties (plain HTTP /ca/)
     response = render(request, "enamad/sign_letter.html", {
         "business": business, "form": form, "signed": business.signed_letters.first(),
         "tsa_url": base + reverse("ca:tsa"),
-        "root_url": base + reverse("ca:certificate", args=["root"]),
-        "issuing_url": base + reverse("ca:certificate", args=["issuing"]),
+        "root_url": signing.urls("root").ca_issuers, "issuing_url": signing.urls("issuing").ca_issuers,
         "agent_port": settings.ENAMAD_LETTER_AGENT_PORT,
         "can_upload": business.status == BusinessStatus.PHYSICAL_DOCUMENTS,
     }, status=status)
