@@ -51,12 +51,12 @@ class Holder:
         self.token, self.label, self.cert, self.row = token, label, cert, row
 
 
-def _token_with_key():
+def _token_with_key(key_type: str = "ec-p256"):
     manager = get_manager()
     label = f"holder-{uuid.uuid4().hex[:10]}"
     manager.init_token(label, SO_PIN, PIN)
     token = manager.open(label=label, pin=PIN)
-    key = token.generate_keypair("ec-p256", "letter-key")
+    key = token.generate_keypair(key_type, "letter-key")
     return token, label, key
 
 
@@ -67,9 +67,10 @@ def _csr(key) -> bytes:
     return csr.public_bytes(serialization.Encoding.PEM)
 
 
-def holder(profile: str = "signature", validity_days: int | None = None, **subject) -> Holder:
+def holder(profile: str = "signature", validity_days: int | None = None, key_type: str = "ec-p256",
+           **subject) -> Holder:
     """A key generated on a fresh SoftHSM token and certified by our issuing CA."""
-    token, label, key = _token_with_key()
+    token, label, key = _token_with_key(key_type)
     data = ({"common_name": "سارا کریمی", "given_name": "سارا", "surname": "کریمی", "national_code": OWNER_CODE,
              "organization": "فروشگاه نمونه", "title": "مدیر"}
             if profile == "signature" else
@@ -188,6 +189,12 @@ def test_good_letter_moves_the_file_past_the_postal_step(shop, live_pki):
     assert signed.report["modification_level"] == "LTA_UPDATES"  # the DSS came after the signature
     assert AuditEntry.objects.filter(event="enamad.letter.signed", target_id=str(shop.pk)).exists()
     assert signed.file.read() == data
+
+
+def test_good_letter_with_an_rsa_key(shop, live_pki):
+    """RSA keys sign with the token's own SHA-256 PKCS#1 v1.5 (EC ones with raw CKM_ECDSA, above)."""
+    h = holder(key_type="rsa2048")
+    assert upload(shop, sign(h, letter_bytes(shop), live_pki)).certificate_serial == h.row.serial_hex
 
 
 def test_revoked_certificate(shop, live_pki):
