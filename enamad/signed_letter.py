@@ -76,6 +76,7 @@ REASONS = {
     "wrong_person_legal": "امضاکننده نه گواهی مهر همین شرکت است و نه در سامانه رمیس حق امضا برای این شرکت دارد.",
     "internal": "بررسی امضای فایل اکنون ممکن نشد؛ کمی بعد دوباره بارگذاری کنید یا با پشتیبانی تماس بگیرید.",
     "throttled": "بارگذاری تعهدنامه امضاشده در این ساعت بیش از حد مجاز بوده است؛ ساعتی دیگر دوباره تلاش کنید.",
+    "unavailable": throttle.UNAVAILABLE_MESSAGE,
     "wrong_state": "تعهدنامه امضاشده فقط در مرحله «بررسی مدارک فیزیکی» پذیرفته می‌شود.",
 }
 
@@ -336,8 +337,8 @@ def signed_letter_upload(*, business_id: int, actor, data: bytes, request=None) 
     try:  # each validation costs: a bounded number per business and hour (not audited: nothing was checked)
         allowed = throttle.hit(f"enamad-signed-letter:{business.pk}", limit=settings.ENAMAD_SIGNED_LETTER_PER_HOUR,
                                window=3600)
-    except throttle.Unavailable:
-        allowed = False
+    except throttle.Unavailable:  # its counters down: refused, not let through
+        raise LetterRefused("unavailable") from None
     if not allowed:
         raise LetterRefused("throttled")
     try:
