@@ -421,3 +421,17 @@ def test_uploads_are_throttled_per_business(shop, settings):
     with pytest.raises(signed_letter.LetterRefused) as info:
         upload(shop, b"%PDF-1.7\n%%EOF\n")
     assert info.value.code == "throttled"
+
+
+def test_redis_down_the_upload_is_refused_in_persian(shop, redis_cache, client):
+    """The throttle's counters unreachable: the page answers with the portal's Persian message
+    next to the field (never a 500), and nothing changes."""
+    letter = io.BytesIO(letter_bytes(shop))
+    letter.name = "letter.pdf"
+    client.force_login(shop.account.user)
+    redis_cache.stop()
+    answer = client.post(f"/enamad/panel/business/{shop.pk}/signed-letter/", {"file": letter})
+    assert answer.status_code == 400
+    assert signed_letter.REASONS["unavailable"] in answer.content.decode()
+    shop.refresh_from_db()
+    assert shop.documents_received_at is None
