@@ -7,6 +7,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The address every SMS, e-mail and seal snippet of `make run` links to (and `seed_demo` prints):
+# the one runserver serves, unless PUBLIC_BASE_URL is set. A wildcard HOST (0.0.0.0, ::) is served
+# on every address, so the links name the loopback one.
+RUN_HOST := $(if $(filter 0.0.0.0 :: [::],$(HOST)),127.0.0.1,$(HOST))
 # Runtime: SoftHSM2 + pkcs11-tool (tokens), Pango/HarfBuzz (WeasyPrint), Noto fonts (Persian
 # glyphs for pages and PDFs), OpenSSL (outside client of our CRL/OCSP), poppler (pdftotext,
 # pdffonts, pdftoppm), the PC/SC library and daemon (OpenSC's module fails C_Initialize without
@@ -27,8 +31,9 @@ FONTS := NotoSansArabic-Regular.ttf NotoSansArabic-Bold.ttf NotoSans-Regular.ttf
 
 .PHONY: run test prod prod-stop prod-check system-deps system-deps-test system-deps-prod install fonts prepare lint check-deploy docs docs-screenshots clean
 
+run prepare: export PUBLIC_BASE_URL ?= http://$(RUN_HOST):$(PORT)
 run: system-deps install fonts prepare
-	@echo "Serving on http://$(HOST):$(PORT)/"
+	@echo "Serving on http://$(HOST):$(PORT)/ (links in SMS and e-mails: $$PUBLIC_BASE_URL)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: system-deps system-deps-test install fonts oidc-provider

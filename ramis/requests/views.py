@@ -18,7 +18,7 @@ from ramis.common.uploads import serve_private
 from ramis.offices.models import RegistrationOffice
 from ramis.registry.models import Role
 
-from . import email_confirmation, forms, lifecycle, selectors, services
+from . import confirm_views, email_confirmation, forms, lifecycle, selectors, services
 from .models import (
     CertificateRequest,
     CertificateType,
@@ -220,9 +220,11 @@ def request_submit(request, pk: int):
 
 
 @applicant_required
-@require_POST
 def request_cancel(request, pk: int):
+    """GET: what cancelling does (a page, not a browser dialogue); POST: cancel."""
     req = selectors.get_request_for_applicant(request.user, pk)
+    if request.method != "POST":
+        return confirm_views.cancel_page(request, req)
     try:
         req = services.request_cancel(request_id=req.pk, actor=request.user, request=request)
     except InvalidTransition as exc:
@@ -311,6 +313,8 @@ def appointment(request, pk: int):
     current = selectors.active_appointment(req)
     free = selectors.free_slots(req.office)
     form = forms.SlotForm(request.POST or None, free=free)
+    if request.method == "POST" and form.is_valid() and not request.POST.get("confirm"):
+        return confirm_views.booking_page(request, req, current, form.cleaned_data["slot"])
     if request.method == "POST" and form.is_valid():
         try:
             services.appointment_book(request_id=req.pk, actor=request.user, starts_at=form.cleaned_data["slot"],
@@ -356,9 +360,11 @@ def appointment_calendar(request, pk: int):
 
 
 @applicant_required
-@require_POST
 def certificate_renew(request, pk: int):
+    """GET: what renewing starts (a page); POST: start the renewal."""
     certificate = selectors.get_certificate_for_applicant(request.user, pk)
+    if request.method != "POST":
+        return confirm_views.renew_page(request, certificate)
     try:
         req = services.renewal_start(certificate_id=certificate.pk, actor=request.user, request=request)
     except (services.DomainError, InvalidTransition) as exc:
@@ -377,6 +383,7 @@ def certificate_revoke(request, pk: int):
     allowed = services.revocation_allowed_reasons(certificate)
     form = forms.RevokeForm(request.POST or None, allowed=allowed)
     if request.method == "POST" and form.is_valid():
+        renewals = confirm_views.open_renewals(certificate)
         try:
             outcome = services.revocation_request(
                 certificate_id=certificate.pk, actor=request.user, reason=form.cleaned_data["reason"],
@@ -387,14 +394,12 @@ def certificate_revoke(request, pk: int):
         except PermissionDenied:
             raise Http404 from None
         else:
-            if outcome.immediate:
-                messages.success(request, "گواهی همین حالا ابطال شد.")
-            else:
-                messages.success(request, "درخواست ابطال ثبت شد و پس از تأیید دفتر ثبت‌نام انجام می‌شود.")
+            messages.success(request, confirm_views.revocation_message(outcome, renewals))
             return redirect("requests:panel")
     return render(request, "requests/revoke.html", {
         "certificate": certificate, "form": form,
         "renewal_window": len(allowed) < len(services.RevocationReason.values),
         "pending": services.revocation_pending(certificate),
+        "open_renewals": confirm_views.open_renewals(certificate),
     })
 

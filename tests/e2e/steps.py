@@ -133,6 +133,9 @@ def book_first_slot(page, shot=_no_shot):
     page.wait_for_url("**/appointment/")
     shot("request-12-calendar")
     page.locator("#calendar button.slot:not([disabled])").first.click()
+    # the click only picks the slot: a page says when and where, and its button books it (issue 13)
+    expect(page.locator("#confirm h1")).to_have_text("تأیید نوبت مراجعه")
+    page.get_by_role("button", name="تأیید و ثبت نوبت").click()
     page.wait_for_url(PANEL_REQUEST)
 
 

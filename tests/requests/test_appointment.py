@@ -87,8 +87,15 @@ def test_book_from_the_calendar(applicant_client, applicant_person, awaiting_app
     html = page.content.decode()
     assert page.status_code == 200 and "۰۹:۳۰</button>" in html and "شنبه" in html
     slot = _slots(office)[0]
+    # the slot's button only picks it: a page says when and where, nothing is booked yet (issue 13)
     response = applicant_client.post(reverse("requests:appointment", args=[awaiting_appointment.pk]),
                                      {"slot": slot.isoformat()})
+    html = response.content.decode()
+    assert response.status_code == 200 and "تأیید نوبت مراجعه" in html and office.name in html
+    assert f'name="slot" value="{slot.isoformat()}"' in html and 'name="confirm" value="1"' in html
+    assert not Appointment.objects.filter(request=awaiting_appointment).exists()
+    response = applicant_client.post(reverse("requests:appointment", args=[awaiting_appointment.pk]),
+                                     {"slot": slot.isoformat(), "confirm": "1"})
     assert response["Location"] == reverse("requests:detail", args=[awaiting_appointment.pk])
     req = CertificateRequest.objects.get(pk=awaiting_appointment.pk)
     assert req.status == "awaiting_issuance"
@@ -145,8 +152,11 @@ def test_only_the_applicant_books(awaiting_appointment, other_applicant_person, 
 def test_rebook_until_the_day_before(applicant_client, applicant_person, awaiting_appointment, office):
     slots = _slots(office)
     services.appointment_book(request_id=awaiting_appointment.pk, actor=applicant_person.user, starts_at=slots[0])
+    page = applicant_client.post(reverse("requests:appointment", args=[awaiting_appointment.pk]),
+                                 {"slot": slots[1].isoformat()}).content.decode()
+    assert "نوبت فعلی شما" in page and "آزاد می‌شود" in page  # the confirmation says the old one is freed
     applicant_client.post(reverse("requests:appointment", args=[awaiting_appointment.pk]),
-                          {"slot": slots[1].isoformat()})
+                          {"slot": slots[1].isoformat(), "confirm": "1"})
     active = Appointment.objects.get(request=awaiting_appointment, is_active=True)
     assert active.starts_at == slots[1]
     assert Appointment.objects.filter(request=awaiting_appointment, is_active=False).count() == 1

@@ -156,13 +156,14 @@ class Command(BaseCommand):
     def _print(self) -> None:
         a = APPLICANT
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        base = settings.PUBLIC_BASE_URL  # `make run` sets it to the address it serves (HOST, PORT)
         self.stdout.write(
-            "Applicant login (http://127.0.0.1:8000/auth/login/):\n"
+            f"Applicant login ({base}/auth/login/):\n"
             f"  national code {a['national_code']}, birth date {jalali_date(a['birth_date'], persian_digits=False)}, "
             f"birth certificate no. {a['birth_certificate_number']}, mobile {a['mobile']};\n"
-            "  the SMS code appears at http://127.0.0.1:8000/dev/outbox/"
+            f"  the SMS code appears at {base}/dev/outbox/"
         )
-        self.stdout.write("Staff login (http://127.0.0.1:8000/auth/staff/login/), password " + DEMO_PASSWORD + ":")
+        self.stdout.write(f"Staff login ({base}/auth/staff/login/), password " + DEMO_PASSWORD + ":")
         for username, key in DEMO_TOTP_KEYS.items():
             secret = base64.b32encode(bytes.fromhex(key)).decode()
             self.stdout.write(f"  {username:7} TOTP secret {secret}  (current code: manage.py totp_now {username})")
