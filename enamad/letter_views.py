@@ -16,9 +16,10 @@ from ramis.ca import signing
 from ramis.common.uploads import serve_private, validate_upload
 
 from . import signed_letter
+from .businesses import selectors as business_selectors
+from .decorators import account_required, enamad_staff_required
 from .letter_models import SignedLetter
 from .models import BusinessStatus
-from .views import _own, account_required, enamad_staff_required
 
 LETTER_STATES = {BusinessStatus.PHYSICAL_DOCUMENTS, BusinessStatus.DOCUMENTS_REJECTED, BusinessStatus.MANAGER_REVIEW,
                  BusinessStatus.APPROVED}
@@ -38,7 +39,7 @@ class SignedLetterForm(forms.Form):
 def commitment_pdf(request, pk):
     """N14: the letter issued for this business, the same bytes every time (its fingerprint is
     what a signed upload is checked against)."""
-    business = _own(request, pk)
+    business = business_selectors.get_business_for_account(request.account, pk)
     if business.status not in LETTER_STATES:
         raise Http404
     letter = signed_letter.issue_letter(business)
@@ -51,7 +52,7 @@ def commitment_pdf(request, pk):
 @account_required
 def sign_letter(request, pk):
     """How to sign, and the upload: a valid letter ends the postal step; a refusal says why."""
-    business = _own(request, pk)
+    business = business_selectors.get_business_for_account(request.account, pk)
     if business.status not in LETTER_STATES:
         raise Http404
     form = SignedLetterForm(request.POST or None, request.FILES or None)
