@@ -120,3 +120,8 @@ __all__ = [
     "seal_vouches",
     "ticket_idle_cutoff",
 ]
+
+# The commitment letter signed with a RAMIS certificate (issue 14): its own module.
+from .letter_models import CommitmentLetter, SignedLetter  # noqa: E402
+
+__all__ += ["CommitmentLetter", "SignedLetter"]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import hooks, staff_views, support_views, views
+from . import hooks, letter_views, staff_views, support_views, views
 
 app_name = "enamad"
 
@@ -30,7 +30,8 @@ urlpatterns = [
     path("panel/business/<int:pk>/contacts/", views.contacts, name="contacts"),
     path("panel/business/<int:pk>/send/", views.send, name="send"),
     path("panel/business/<int:pk>/activity/", views.activity, name="activity"),
-    path("panel/business/<int:pk>/commitment.pdf", views.commitment_pdf, name="commitment"),
+    path("panel/business/<int:pk>/commitment.pdf", letter_views.commitment_pdf, name="commitment"),
+    path("panel/business/<int:pk>/signed-letter/", letter_views.sign_letter, name="sign_letter"),
     path("panel/business/<int:pk>/documents-resent/", views.resend_documents, name="resend_documents"),
     path("panel/business/<int:pk>/seal/", views.seal_code, name="seal_code"),
     path("panel/business/<int:pk>/renew/", support_views.renew, name="renew"),
@@ -54,6 +55,7 @@ urlpatterns = [
     path("staff/business/<int:pk>/licence/", staff_views.licence, name="staff_licence"),
     path("staff/business/<int:pk>/<str:name>/", staff_views.action, name="staff_action"),
     path("staff/documents/<int:pk>/", staff_views.document, name="staff_document"),
+    path("staff/signed-letters/<int:pk>/", letter_views.staff_signed_letter, name="staff_signed_letter"),
     path("staff/dashboard/", staff_views.dashboard, name="staff_dashboard"),
     path("staff/tickets/", staff_views.tickets, name="staff_tickets"),
     path("staff/tickets/<int:pk>/", staff_views.ticket, name="staff_ticket"),

@@ -10,16 +10,14 @@ from django.contrib.auth import authenticate, login, logout
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from certauth.lockouts import add_captcha, password_login_guard
 from ramis.common import audit
 from ramis.common.errors import InvalidTransition
-from ramis.common.pdf import render_pdf
 from ramis.common.uploads import serve_private
 
 from . import lifecycle
@@ -589,21 +587,6 @@ def activity(request, pk):
             messages.success(request, "نوع فعالیت تغییر کرد.")
         return redirect("enamad:business", pk)
     return render(request, "enamad/activity.html", {"form": form, "business": business})
-
-
-@account_required
-def commitment_pdf(request, pk):
-    """N14: the commitment letter, filled with the business's and the owner's data."""
-    business = _own(request, pk)
-    if business.status not in {BusinessStatus.PHYSICAL_DOCUMENTS, BusinessStatus.DOCUMENTS_REJECTED,
-                               BusinessStatus.MANAGER_REVIEW, BusinessStatus.APPROVED}:
-        raise Http404
-    pdf = render_pdf("enamad/pdf/commitment.html", {"business": business, "account": business.account,
-                                                     "service": getattr(business, "service", None),
-                                                     "issued": timezone.now()})
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="enamad-commitment-{business.reference}.pdf"'
-    return response
 
 
 @account_required

@@ -589,6 +589,11 @@ CELERY_TASK_ROUTES["ramis.desk.tasks.ca_sign"] = CELERY_TASK_ROUTES["ramis.ca.ta
 ENAMAD_STAFF_PAGE_SIZE = env_int("ENAMAD_STAFF_PAGE_SIZE", 25)
 # A seal is valid this many days from final approval (N18, N22: one or two years).
 ENAMAD_SEAL_VALIDITY_DAYS = env_int("ENAMAD_SEAL_VALIDITY_DAYS", 365)
+# The loopback port where the e-Namad letter page looks for the holder's token agent
+# (`python -m tokens.agent`) to offer signing the commitment letter on the holder's machine.
+ENAMAD_LETTER_AGENT_PORT = env_int("ENAMAD_LETTER_AGENT_PORT", 8765)
+# Signed commitment letters one business may upload for validation per hour (each costs a PAdES check).
+ENAMAD_SIGNED_LETTER_PER_HOUR = env_int("ENAMAD_SIGNED_LETTER_PER_HOUR", 20)
 # Lifetime of the account activation link, in seconds.
 ENAMAD_ACTIVATION_MAX_AGE_SECONDS = env_int("ENAMAD_ACTIVATION_MAX_AGE_SECONDS", 3 * 24 * 3600)
 # Lifetime of the business e-mail confirmation link, in seconds.

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import getpass
 import ipaddress
 import json
 import logging
@@ -360,6 +361,44 @@ def build_server(args: argparse.Namespace) -> tuple[ThreadingHTTPServer, Agent, 
     return server, agent, f"{scheme}://{shown}:{bound_port}"
 
 
+def _ask_pin(token: str) -> str:
+    """The PIN from this machine's terminal (or, without one, the first line of standard input)."""
+    if sys.stdin.isatty():
+        return getpass.getpass(f"PIN of token {token!r}: ")
+    return sys.stdin.readline().rstrip("\n")
+
+
+def sign_pdf_command(args: argparse.Namespace) -> int:
+    """``sign-pdf``: the PDF signed on the token, written to ``--out``; nothing leaves this machine
+    but the timestamp request (a hash) and the OCSP/CRL/certificate fetches."""
+    from .pdfsign import load_certs, sign_pdf
+
+    try:
+        data = Path(args.source).read_bytes()
+        chain = load_certs(Path(f).read_bytes() for f in args.chain)
+    except OSError as exc:
+        raise SystemExit(f"error: {exc.filename}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise SystemExit(f"error: --chain: not a certificate ({exc})") from None
+    if args.softhsm_dir:
+        softhsm = Path(args.softhsm_dir)
+        config = TokenConfig(module=args.module, softhsm_conf=softhsm / "softhsm2.conf",
+                             softhsm_token_dir=softhsm / "tokens")
+    else:
+        config = TokenConfig(module=args.module)
+    try:
+        token = TokenManager(config).open(label=args.token, pin=_ask_pin(args.token))
+        signed = token.call("sign a PDF", lambda session: sign_pdf(
+            session, data, chain=chain, tsa_url=args.tsa, key_label=args.key_label))
+    except errors.TokenError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    except Exception as exc:  # pyHanko's and the network's errors, said in one line
+        raise SystemExit(f"error: could not sign: {type(exc).__name__}: {exc}") from None
+    Path(args.out).write_bytes(signed)
+    print(f"signed {args.source} → {args.out} ({len(signed)} bytes, PAdES B-LT)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tokens.agent", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -373,6 +412,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--softhsm-dir", help="SoftHSM only: the directory of softhsm2.conf and tokens/")
     p.add_argument("--max-skew", type=int, default=60, help="seconds of clock difference accepted")
     p.add_argument("--session-idle-seconds", type=int, default=300)
+    p = sub.add_parser("sign-pdf", help="sign a PDF as PAdES B-LT with a key on a token (the e-Namad "
+                                        "commitment letter); the PIN is asked here and never sent")
+    p.add_argument("--module", required=True, help="the token's PKCS#11 module")
+    p.add_argument("--softhsm-dir", help="SoftHSM only: the directory of softhsm2.conf and tokens/")
+    p.add_argument("--token", required=True, help="the token's label")
+    p.add_argument("--key-label", help="the signing key's label (default: the token's only key)")
+    p.add_argument("--chain", action="append", required=True,
+                   help="the issuing CA's and the root's certificates (DER or PEM; repeat or concatenate)")
+    p.add_argument("--tsa", required=True, help="the timestamp authority's URL (…/ca/tsa/)")
+    p.add_argument("--in", dest="source", required=True, help="the PDF to sign")
+    p.add_argument("--out", required=True, help="where to write the signed PDF")
     p = sub.add_parser("set-secret", help="store the secret the server made for this workstation (read from "
                                           "standard input) in a file, mode 600")
     p.add_argument("file")
@@ -390,6 +440,8 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"error: {args.file}: {exc.strerror}") from None
         print(f"stored the workstation's secret in {args.file}; restart the agent to use it")
         return 0
+    if args.command == "sign-pdf":
+        return sign_pdf_command(args)
     server, agent, url = build_server(args)
     print(f"token agent listening on {url} (module {args.module})", flush=True)
 

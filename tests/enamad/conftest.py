@@ -24,6 +24,7 @@ from PIL import Image
 
 from certauth.models import User
 from tests.conftest import STAFF_PASSWORD, totp_now
+from tests.pki.test_tsa_pades import live_pki  # noqa: F401 - our CA, TSA and OCSP on a live server (signed letters)
 
 PASSWORD = "Shop-owner-pass-2026"
 DOMAIN = "shop.test"

@@ -157,7 +157,7 @@ def test_enamad_pages(client, db, enamad_expert):
     seal = issue_seal(business)
     client.force_login(account.user)
     paths = [*simple_paths(), *(f"/enamad/panel/business/{business.pk}/{page}" for page in (
-        "", "edit/", "technical/", "services/", "survey/", "contacts/", "activity/", "seal/"))]
+        "", "edit/", "technical/", "services/", "survey/", "contacts/", "activity/", "seal/", "signed-letter/"))]
     assert html_pages(client, paths) >= 5
     client.logout()
     public = [f"/trustseal/?id={seal.number}&Code={seal.code}",
