@@ -113,7 +113,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "ramis.common.context_processors.portal",
             ],
-            "builtins": ["ramis.common.templatetags.jalali"],
+            "builtins": ["ramis.common.templatetags.jalali", "ramis.common.templatetags.words"],
         },
     },
 ]

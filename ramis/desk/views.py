@@ -22,6 +22,7 @@ from django_fsm import can_proceed
 from certauth.decorators import staff_required
 from ramis.ca import signing
 from ramis.ca.models import IssuedCertificate
+from ramis.common import event_words
 from ramis.common.errors import InvalidTransition
 from ramis.common.jalali import parse_jalali_date
 from ramis.common.pdf import render_pdf
@@ -106,7 +107,7 @@ def day(request):
 
 def _review_context(request, req: CertificateRequest, *, cancel_form=None, handover_form=None) -> dict:
     documents = list(req.documents.select_related("requirement"))
-    timeline = [(e, DESK_EVENT_LABELS.get(e.event, e.event)) for e in selectors.request_timeline(req)]
+    timeline = [(e, event_words.phrase(e.event, e.target_type)) for e in selectors.request_timeline(req)]
     context = {
         "office": request.office, "req": req, "documents": documents, "timeline": timeline,
         "invoice": Invoice.objects.filter(request=req).prefetch_related("lines").first(),
