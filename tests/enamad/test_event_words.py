@@ -14,6 +14,7 @@ from enamad import services
 from enamad.models import Business, BusinessStatus
 from ramis.common import event_words
 from tests.enamad.conftest import staff_client
+from tests.enamad.test_seal import issue_seal
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,3 +63,13 @@ def test_expert_reads_the_business_timeline_in_persian(account, business, enamad
     assert f"({draft} ← {review})" in timeline
     for raw in ("enamad.business", "under_review", "draft →", "→"):
         assert raw not in timeline, raw
+
+
+def test_seal_code_page_separates_numbers_with_a_dash_not_a_middle_dot(owner_client, business):
+    """«·» beside Persian digits reads as a Persian zero (۰): the facts line uses «–»."""
+    seal = issue_seal(business)
+    page = owner_client.get(f"/enamad/panel/business/{business.pk}/seal/").content.decode()
+    facts = page[page.index('id="seal-facts"'):page.index("</p>", page.index('id="seal-facts"'))]
+    assert "·" not in facts and facts.count(" – ") == 2
+    number = str(seal.number).translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+    assert f"<bdi>{number}</bdi>" in facts
