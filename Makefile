@@ -16,8 +16,9 @@ APT_RUN := softhsm2 opensc libpcsclite1 pcscd openssl libpango-1.0-0 libpangoft2
            fonts-noto-core poppler-utils ca-certificates postgresql-client
 # Tests: Chromium (driven by Playwright through executable_path), docker-compose (config check),
 # a C compiler and libc headers (bench/ocsp_load.c, built by tests/pki/test_bench_ocsp_load.py),
-# Redis (server and redis-cli) and PostgreSQL's server binaries (the outage drills start their own).
-APT_TEST := chromium docker-compose libatomic1 gcc libc6-dev redis-server redis-tools postgresql
+# Redis (server and redis-cli), PostgreSQL's server binaries (the outage drills start their own), GnuTLS's
+# certtool (an outside validator of our certificates, tests/pki/test_outside_validators.py).
+APT_TEST := chromium docker-compose libatomic1 gcc libc6-dev redis-server redis-tools postgresql gnutls-bin
 # The production topology on this machine (make prod, make prod-check): nginx as the TLS proxy,
 # PostgreSQL and Redis servers (prod-check starts throwaway ones of its own).
 APT_PROD := nginx postgresql redis-server

@@ -16,7 +16,7 @@ and the shop's server. The shops are a mix:
      2 %  slower than the timeout
 
 The worker loop is what beat + one Celery worker do: claim the due seals
-(``services.seals_claim_due``), run ``monitoring.run_batch`` on each batch of ``--batch`` seals
+(``seal_control.seals_claim_due``), run ``monitoring.run_batch`` on each batch of ``--batch`` seals
 (network on ``--concurrency`` threads, no transaction open; then one UPDATE for the healthy and a
 short locked transaction per changed seal). Two passes: the first finds the failures (events,
 audit rows, notifications), the second is the steady state. A third pass runs with one thread,
@@ -318,13 +318,14 @@ def wrong_answers(farm: Farm, seals) -> list[str]:
 def one_pass(label: str, args, *, concurrency: int, limit: int | None = None):
     from django.db import connection
 
-    from enamad import monitoring, services
+    from enamad import monitoring
+    from enamad.seals import control as seal_control
 
     started = time.monotonic()
     totals = monitoring.BatchReport()
     claimed = 0
     while time.monotonic() - started < args.max_seconds:
-        ids = services.seals_claim_due(min(args.batch * 20, (limit or 10**9) - claimed))
+        ids = seal_control.seals_claim_due(min(args.batch * 20, (limit or 10**9) - claimed))
         if not ids:
             break
         claimed += len(ids)

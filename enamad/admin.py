@@ -9,7 +9,7 @@ from django.utils.html import format_html
 
 from ramis.common.errors import InvalidTransition
 
-from . import services
+from .businesses import services as business_services
 from .models import (
     Account,
     Business,
@@ -25,6 +25,7 @@ from .models import (
     Ticket,
     TicketMessage,
 )
+from .seals import services as seal_services
 
 
 @admin.register(ChecklistItem)
@@ -88,22 +89,22 @@ def _run(modeladmin, request, queryset, service, done, **kwargs):
 
 @admin.action(description="ثبت دریافت و تأیید مدارک فیزیکی")
 def accept_documents(modeladmin, request, queryset):
-    _run(modeladmin, request, queryset, services.business_accept_documents, "مدارک تأیید شد")
+    _run(modeladmin, request, queryset, business_services.business_accept_documents, "مدارک تأیید شد")
 
 
 @admin.action(description="تأیید نهایی (مدیر) و صدور نماد")
 def final_approve(modeladmin, request, queryset):
-    _run(modeladmin, request, queryset, services.business_final_approve, "تأیید نهایی شد")
+    _run(modeladmin, request, queryset, seal_services.business_final_approve, "تأیید نهایی شد")
 
 
 @admin.action(description="برداشتن تعلیق نماد")
 def reinstate(modeladmin, request, queryset):
-    _run(modeladmin, request, queryset, services.business_reinstate, "تعلیق برداشته شد")
+    _run(modeladmin, request, queryset, seal_services.business_reinstate, "تعلیق برداشته شد")
 
 
 @admin.action(description="آزادسازی تأییدیه فنی دامنه (ادعای رهاشده)")
 def release_domain(modeladmin, request, queryset):
-    _run(modeladmin, request, queryset, services.business_release_domain, "تأییدیه فنی دامنه آزاد شد",
+    _run(modeladmin, request, queryset, business_services.business_release_domain, "تأییدیه فنی دامنه آزاد شد",
          reason="ادعای رهاشده؛ آزادسازی از صفحه مدیریت")
 
 

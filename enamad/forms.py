@@ -21,6 +21,7 @@ from ramis.common.uploads import validate_upload
 
 from .domains import normalize_domain
 from .models import ActivityType, ChecklistItem, Persona, PhoneChallenge, ServiceCategory, SurveyResponse
+from .support import services as support_services
 
 LEGAL_FIELDS = ("company_name", "legal_national_id", "registration_number")
 GOVERNMENT_FIELDS = ("organisation_name", "letter_number")
@@ -304,7 +305,6 @@ class TicketForm(forms.Form):
     attachments = MultipleFileField(label="پیوست‌ها (PDF، JPEG یا PNG؛ حداکثر ۵ فایل)")
 
     def __init__(self, *args, category: str, account, business=None, **kwargs):
-        from . import services
         from .models import AttachmentKind, Persona, TicketCategory
 
         super().__init__(*args, **kwargs)
@@ -312,13 +312,13 @@ class TicketForm(forms.Form):
         self.value_fields: list[str] = []
         self.document_kinds: list[str] = []
         if category == TicketCategory.PERSONA_CHANGE:
-            self.target = services.persona_change_target(account)
+            self.target = support_services.persona_change_target(account)
             if self.target == Persona.LEGAL:
                 self.fields["company_name"] = forms.CharField(label="نام شرکت", max_length=200)
                 self.fields["legal_national_id"] = LegalNationalIdField(label="شناسه ملی شرکت", max_length=14)
                 self.fields["registration_number"] = DigitsField(label="شماره ثبت", max_length=20)
-                self.value_fields = list(services.COMPANY_FIELDS)
-            self.document_kinds = list(services.change_required_attachments(category, account,
+                self.value_fields = list(support_services.COMPANY_FIELDS)
+            self.document_kinds = list(support_services.change_required_attachments(category, account,
                                                                            {"persona": self.target}))
         elif category == TicketCategory.IDENTITY_CHANGE:
             self.fields["first_name"] = forms.CharField(label="نام", max_length=100, initial=account.first_name)
@@ -329,7 +329,7 @@ class TicketForm(forms.Form):
                                                         initial=account.birth_date)
             self.fields["national_code"] = NationalCodeField(label="کد ملی", max_length=14,
                                                              initial=account.national_code)
-            self.value_fields = list(services.PERSON_FIELDS)
+            self.value_fields = list(support_services.PERSON_FIELDS)
             kinds = [AttachmentKind.NATIONAL_CARD, AttachmentKind.BIRTH_CERTIFICATE]
             if account.persona == Persona.LEGAL:
                 self.fields["company_name"] = forms.CharField(label="نام شرکت", max_length=200,
@@ -338,23 +338,23 @@ class TicketForm(forms.Form):
                                                                         initial=account.legal_national_id)
                 self.fields["registration_number"] = DigitsField(label="شماره ثبت", max_length=20,
                                                                  initial=account.registration_number)
-                self.value_fields += list(services.COMPANY_FIELDS)
+                self.value_fields += list(support_services.COMPANY_FIELDS)
                 kinds.append(AttachmentKind.GAZETTE)
             if account.persona == Persona.GOVERNMENT:
                 self.fields["organisation_name"] = forms.CharField(label="نام دستگاه", max_length=200,
                                                                    initial=account.organisation_name)
                 self.fields["letter_number"] = forms.CharField(label="شماره نامه معرفی", max_length=50,
                                                                initial=account.letter_number)
-                self.value_fields += list(services.GOVERNMENT_ID_FIELDS)
+                self.value_fields += list(support_services.GOVERNMENT_ID_FIELDS)
                 kinds.append(AttachmentKind.GOVERNMENT_LETTER)
             self.document_kinds = kinds
         elif category == TicketCategory.BUSINESS_CHANGE and business is not None:
             template = BusinessForm()
-            for name in services.BUSINESS_CHANGE_FIELDS:
+            for name in support_services.BUSINESS_CHANGE_FIELDS:
                 field = template.fields[name]
                 field.initial = getattr(business, name)
                 self.fields[name] = field
-            self.value_fields = list(services.BUSINESS_CHANGE_FIELDS)
+            self.value_fields = list(support_services.BUSINESS_CHANGE_FIELDS)
             self.document_kinds = [AttachmentKind.SUPPORTING]
         is_identity = category == TicketCategory.IDENTITY_CHANGE
         for kind in self.document_kinds:
@@ -372,7 +372,6 @@ class TicketForm(forms.Form):
         return [self[f"doc_{kind}"] for kind in self.document_kinds]
 
     def clean(self):
-        from . import services
         from .models import AttachmentKind, TicketCategory
 
         data = super().clean()
@@ -398,7 +397,7 @@ class TicketForm(forms.Form):
             if not change and not self.errors:
                 raise forms.ValidationError("هیچ‌یک از اطلاعات تغییر نکرده است.")
             if self.category == TicketCategory.IDENTITY_CHANGE:
-                for kind in services.change_required_attachments(self.category, self.account, change):
+                for kind in support_services.change_required_attachments(self.category, self.account, change):
                     if not data.get(f"doc_{kind}") and f"doc_{kind}" not in self.errors:
                         self.add_error(f"doc_{kind}", f"برای این تغییر «{AttachmentKind(kind).label}» لازم است.")
         self.change_data = change

@@ -9,7 +9,10 @@ from django.urls import reverse
 from ramis.common.homes import Count, Home, register
 
 from . import selectors
+from .businesses import selectors as business_selectors
+from .complaints import selectors as complaint_selectors
 from .models import Complaint, Ticket
+from .support import selectors as support_selectors
 
 QUEUE_TITLES = {"review": "بررسی کارشناس", "documents": "مدارک فیزیکی", "manager": "بررسی مدیر"}
 # The file tabs each permission works on.
@@ -28,22 +31,22 @@ def enamad_home(user) -> Home | None:
     first = ""
     if roles["files"]:
         queue = reverse("enamad:staff_queue")
-        first = f"{queue}?q={selectors.default_queue(user)}"
-        waiting = selectors.staff_queue_counts()
+        first = f"{queue}?q={business_selectors.default_queue(user)}"
+        waiting = business_selectors.staff_queue_counts()
         mine = [name for perm, name in QUEUES_BY_PERM.items() if user.has_perm(perm)]
-        mine.sort(key=lambda name: name != selectors.default_queue(user))
+        mine.sort(key=lambda name: name != business_selectors.default_queue(user))
         counts += [Count(QUEUE_TITLES[name], waiting[name], f"{queue}?q={name}") for name in mine]
     if roles["tickets"]:
         tickets = reverse("enamad:staff_tickets")
         first = first or tickets
         for key in ("open", "changes"):
-            label, condition = selectors.STAFF_TICKET_QUEUES[key]
+            label, condition = support_selectors.STAFF_TICKET_QUEUES[key]
             counts.append(Count(f"تیکت‌ها: {label}", Ticket.objects.filter(condition).count(), f"{tickets}?q={key}"))
     if roles["complaints"]:
         complaints = reverse("enamad:staff_complaints")
         first = first or complaints
         for key in ("overdue", "awaiting"):
-            label, condition = selectors.STAFF_COMPLAINT_QUEUES[key]
+            label, condition = complaint_selectors.STAFF_COMPLAINT_QUEUES[key]
             counts.append(Count(f"شکایت‌ها: {label}", Complaint.objects.filter(condition).count(),
                                 f"{complaints}?q={key}"))
     return Home(title="میز کار اینماد", url=first, counts=tuple(counts))

@@ -12,16 +12,16 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from . import services
+from .accounts import services as account_services
 from .forms import OperatorForm
 from .models import PhoneChallenge, PostalLetter
 
 
 def _hook(request, *, channel: str, sender_field: str, text_field: str):
-    if not services.inbound_signature_valid(request.body, request.headers.get("X-Enamad-Signature", ""),
+    if not account_services.inbound_signature_valid(request.body, request.headers.get("X-Enamad-Signature", ""),
                                             request.headers.get("X-Enamad-Timestamp", "")):
         return HttpResponseForbidden("bad signature")
-    challenge = services.phone_inbound(channel=channel, sender=request.POST.get(sender_field, ""),
+    challenge = account_services.phone_inbound(channel=channel, sender=request.POST.get(sender_field, ""),
                                        text=request.POST.get(text_field, ""), request=request)
     return JsonResponse({"ok": True, "matched": challenge is not None})
 
@@ -46,7 +46,7 @@ def dev_operator(request):
     form = OperatorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        challenge = services.phone_inbound(channel=data["channel"], sender=data["sender"], text=data["text"],
+        challenge = account_services.phone_inbound(channel=data["channel"], sender=data["sender"], text=data["text"],
                                            request=request)
         if challenge:
             messages.success(request, f"پیام تحویل شد: {challenge.get_purpose_display()} {challenge.phone} احراز شد.")

@@ -5,7 +5,7 @@ seals whose check is due (oldest first) and queues them as Celery tasks of
 ``ENAMAD_MONITOR_BATCH_SIZE`` seals. A task (``run_batch``) reads a snapshot of its seals, runs
 the network checks on ``ENAMAD_MONITOR_CONCURRENCY`` threads with no database connection and no
 transaction open, then records the results: one UPDATE for every seal that is healthy and
-unchanged, and a short locked transaction (``services.seal_record_check``) for each seal whose
+unchanged, and a short locked transaction (``seal_control.seal_record_check``) for each seal whose
 state changes; a seal whose recording fails is logged and counted (``record_errors``) and the
 batch goes on. ``bench/enamad_monitor.py`` measures the rate on one worker.
 """
@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from . import services, verification
+from . import verification
+from .seals import control as seal_control
 
 logger = logging.getLogger("enamad.monitoring")
 
@@ -47,7 +48,7 @@ class BatchReport:
     check_seconds: list[float] = field(default_factory=list)
 
 
-def _check(snapshot: services.SealSnapshot) -> verification.MonitorResult | None:
+def _check(snapshot: seal_control.SealSnapshot) -> verification.MonitorResult | None:
     try:
         return snapshot.check()
     except Exception:  # a bug in a check must not pass for a failing site
@@ -57,7 +58,7 @@ def _check(snapshot: services.SealSnapshot) -> verification.MonitorResult | None
 
 def run_batch(seal_ids: list[int], *, concurrency: int | None = None) -> BatchReport:
     report = BatchReport()
-    snapshots = services.seal_snapshots(seal_ids)
+    snapshots = seal_control.seal_snapshots(seal_ids)
     if not snapshots:
         return report
     workers = max(1, min(concurrency or settings.ENAMAD_MONITOR_CONCURRENCY, len(snapshots)))
@@ -83,7 +84,7 @@ def run_batch(seal_ids: list[int], *, concurrency: int | None = None) -> BatchRe
             healthy.append(snapshot.seal_id)
             continue
         try:
-            events = services.seal_record_check(seal_id=snapshot.seal_id, result=result)
+            events = seal_control.seal_record_check(seal_id=snapshot.seal_id, result=result)
         except Exception:  # one seal's failure must not cost the rest of the batch their check
             logger.exception("monitor: recording the check of seal %s (%s) failed", snapshot.seal_id,
                              snapshot.domain)
@@ -92,7 +93,7 @@ def run_batch(seal_ids: list[int], *, concurrency: int | None = None) -> BatchRe
         report.changed += bool(events)
         report.events.update(events)
     report.healthy = len(healthy)
-    services.seals_mark_healthy(healthy)
+    seal_control.seals_mark_healthy(healthy)
     report.record_seconds = time.monotonic() - started
     return report
 
@@ -101,7 +102,7 @@ def dispatch(*, limit: int | None = None, batch_size: int | None = None) -> int:
     """Claim the seals that are due and queue them in batches; returns how many were queued."""
     from .tasks import monitor_batch
 
-    ids = services.seals_claim_due(limit or settings.ENAMAD_MONITOR_DISPATCH_LIMIT)
+    ids = seal_control.seals_claim_due(limit or settings.ENAMAD_MONITOR_DISPATCH_LIMIT)
     size = batch_size or settings.ENAMAD_MONITOR_BATCH_SIZE
     for start in range(0, len(ids), size):
         monitor_batch.delay(ids[start:start + size])

@@ -17,10 +17,11 @@ from django.utils import timezone
 from ramis.common import throttle
 from ramis.common.client_ip import client_ip
 
-from . import selectors, services
+from .complaints import services as complaint_services
 from .domains import display_domain, host_matches, request_site_host
 from .forms import ComplaintForm, ComplaintLookupForm
 from .models import BusinessStatus, Complaint, seal_vouches
+from .seals import selectors as seal_selectors
 
 SEAL_DIR = settings.BASE_DIR / "static" / "enamad" / "seal"
 _IMAGES: dict[str, bytes] = {}
@@ -34,7 +35,7 @@ def _image(name: str) -> bytes:
     return data
 
 
-def logo_variant(facts: selectors.SealFacts | None, site_host: str | None) -> str:
+def logo_variant(facts: seal_selectors.SealFacts | None, site_host: str | None) -> str:
     if facts is None or not host_matches(site_host, facts.domain):
         return "invalid"
     if facts.active:
@@ -47,7 +48,7 @@ def logo_variant(facts: selectors.SealFacts | None, site_host: str | None) -> st
 
 
 def logo(request):
-    facts = selectors.seal_facts(request.GET.get("id", ""), request.GET.get("Code", ""))
+    facts = seal_selectors.seal_facts(request.GET.get("id", ""), request.GET.get("Code", ""))
     variant = logo_variant(facts, request_site_host(request))
     response = HttpResponse(_image(variant), content_type="image/svg+xml")
     response["Cache-Control"] = f"public, max-age={LOGO_MAX_AGE}"
@@ -66,7 +67,7 @@ def invalid_seal(request) -> HttpResponse:
 
 def page(request):
     try:
-        seal = selectors.seal_for_page(request.GET.get("id", ""), request.GET.get("Code", ""))
+        seal = seal_selectors.seal_for_page(request.GET.get("id", ""), request.GET.get("Code", ""))
     except Http404:
         return invalid_seal(request)
     business = seal.business
@@ -89,7 +90,7 @@ def complaint(request):
     """Anyone can complain about a seal holder from its seal page; captcha and a per-address
     limit keep it from being flooded."""
     try:
-        seal = selectors.seal_for_page(request.GET.get("id", ""), request.GET.get("Code", ""))
+        seal = seal_selectors.seal_for_page(request.GET.get("id", ""), request.GET.get("Code", ""))
     except Http404:
         return invalid_seal(request)
     form = ComplaintForm(request.POST if request.method == "POST" else None, request.FILES or None)
@@ -106,7 +107,7 @@ def complaint(request):
         if allowed:
             data = {k: v for k, v in form.cleaned_data.items() if k not in {"attachments", "captcha"}}
             try:
-                filed = services.complaint_file(seal_id=seal.pk, data=data,
+                filed = complaint_services.complaint_file(seal_id=seal.pk, data=data,
                                                 attachments=form.cleaned_data["attachments"], request=request)
             except ValidationError as exc:
                 form.add_error(None, exc)

@@ -16,9 +16,14 @@ from ramis.common.errors import InvalidTransition
 from ramis.common.models import AuditEntry
 from ramis.common.uploads import serve_private
 
-from . import charts, selectors, services
+from . import charts
+from .businesses import selectors as business_selectors
+from .businesses import services as business_services
+from .complaints import selectors as complaint_selectors
+from .complaints import services as complaint_services
 from .dashboard import DEFICIENCY_WINDOW_DAYS
 from .dashboard import dashboard as dashboard_figures
+from .decorators import enamad_staff_required
 from .forms import ComplaintDecisionForm, DecisionNoteForm, RejectForm, ReviewForm, TicketReplyForm
 from .models import (
     OPEN_COMPLAINT_STATES,
@@ -35,7 +40,9 @@ from .models import (
     TicketCategory,
     TicketStatus,
 )
-from .views import enamad_staff_required
+from .seals import services as seal_services
+from .support import selectors as support_selectors
+from .support import services as support_services
 
 QUEUE_LABELS = [("review", "بررسی کارشناس"), ("documents", "مدارک فیزیکی"), ("manager", "بررسی مدیر"),
                 ("sealed", "نمادها")]
@@ -43,11 +50,11 @@ QUEUE_LABELS = [("review", "بررسی کارشناس"), ("documents", "مدار
 
 @enamad_staff_required(role="files")
 def queue(request):
-    name = request.GET.get("q") or selectors.default_queue(request.user)
-    if name not in selectors.STAFF_QUEUES:
-        name = selectors.default_queue(request.user)
-    businesses = selectors.staff_queue(name)[:200]
-    counts = selectors.staff_queue_counts()
+    name = request.GET.get("q") or business_selectors.default_queue(request.user)
+    if name not in business_selectors.STAFF_QUEUES:
+        name = business_selectors.default_queue(request.user)
+    businesses = business_selectors.staff_queue(name)[:200]
+    counts = business_selectors.staff_queue_counts()
     return render(request, "enamad/staff/queue.html", {"businesses": businesses, "queue": name,
                                                         "queues": [(k, label, counts[k]) for k, label in QUEUE_LABELS]})
 
@@ -81,12 +88,12 @@ def _context(request, obj, review_form, reject_form=None):
         "can_manage": user.has_perm("enamad.approve_business"),
         # A seal that vouches may be suspended also while its renewal is under review.
         # A seal the monitor suspended may be kept suspended by staff (the monitor then leaves it).
-        "can_take_over": services.monitor_suspension_can_be_taken_over(obj, getattr(obj, "seal", None), user),
+        "can_take_over": seal_services.monitor_suspension_can_be_taken_over(obj, getattr(obj, "seal", None), user),
         "can_suspend": _may(obj, "suspend", user), "can_reinstate": _may(obj, "reinstate", user),
         "can_revoke": _may(obj, "revoke", user), "can_reject_renewal": _may(obj, "reject_renewal", user),
         "renewal_form": RejectForm(),
         "BusinessStatus": BusinessStatus,
-        "complaint_counts": selectors.complaint_counts(obj),
+        "complaint_counts": complaint_selectors.complaint_counts(obj),
         "tickets": obj.tickets.order_by("-last_message_at")[:10],
         "monitor_seal": getattr(obj, "seal", None),
     }
@@ -100,7 +107,7 @@ def review(request, pk):
     form = ReviewForm(request.POST, items=items)
     if form.is_valid():
         try:
-            result = services.business_review(
+            result = business_services.business_review(
                 business_id=obj.pk, actor=request.user, results=form.results(), note=form.cleaned_data["note"],
                 ask_activity_change=form.cleaned_data["ask_activity_change"], request=request)
         except ValidationError as exc:
@@ -118,16 +125,16 @@ def review(request, pk):
 
 
 ACTIONS = {
-    "documents_received": (services.business_documents_received, False, "دریافت مدارک ثبت شد."),
-    "accept_documents": (services.business_accept_documents, False, "مدارک فیزیکی تأیید شد؛ پرونده نزد مدیر است."),
-    "reject_documents": (services.business_reject_documents, True, "عدم تأیید مدارک فیزیکی ثبت شد."),
-    "final_approve": (services.business_final_approve, False, "تأیید نهایی انجام شد و نماد صادر شد."),
-    "return_to_expert": (services.business_return_to_expert, True, "پرونده به کارشناس بازگشت."),
-    "suspend": (services.business_suspend, True, "نماد تعلیق شد."),
-    "reinstate": (services.business_reinstate, False, "تعلیق نماد برداشته شد."),
-    "revoke": (services.business_revoke, True, "نماد ابطال شد."),
-    "release_domain": (services.business_release_domain, True, "تأییدیه فنی دامنه آزاد شد و به متقاضی خبر داده شد."),
-    "reject_renewal": (services.business_reject_renewal, True,
+    "documents_received": (business_services.business_documents_received, False, "دریافت مدارک ثبت شد."),
+    "accept_documents": (business_services.business_accept_documents, False, "مدارک فیزیکی تأیید شد؛ پرونده نزد مدیر است."),
+    "reject_documents": (business_services.business_reject_documents, True, "عدم تأیید مدارک فیزیکی ثبت شد."),
+    "final_approve": (seal_services.business_final_approve, False, "تأیید نهایی انجام شد و نماد صادر شد."),
+    "return_to_expert": (business_services.business_return_to_expert, True, "پرونده به کارشناس بازگشت."),
+    "suspend": (seal_services.business_suspend, True, "نماد تعلیق شد."),
+    "reinstate": (seal_services.business_reinstate, False, "تعلیق نماد برداشته شد."),
+    "revoke": (seal_services.business_revoke, True, "نماد ابطال شد."),
+    "release_domain": (business_services.business_release_domain, True, "تأییدیه فنی دامنه آزاد شد و به متقاضی خبر داده شد."),
+    "reject_renewal": (seal_services.business_reject_renewal, True,
                        "درخواست تمدید رد شد؛ نماد تا تاریخ انقضای خود معتبر است و به متقاضی خبر داده شد."),
 }
 
@@ -219,7 +226,7 @@ def _superseded_rows(ticket: Ticket) -> list[tuple[str, str]]:
     """(label, the renewal's requested value) that approving this business change replaces."""
     if ticket.category != TicketCategory.BUSINESS_CHANGE or ticket.change_status != ChangeStatus.PENDING:
         return []
-    pending = services.superseded_renewal_values(ticket.business, ticket.change_data)
+    pending = support_services.superseded_renewal_values(ticket.business, ticket.change_data)
     return [(CHANGE_LABELS.get(name, name), _shown(name, value)) for name, value in pending.items()]
 
 
@@ -230,12 +237,12 @@ def _staff_ticket(pk: int) -> Ticket:
 @enamad_staff_required(role="tickets")
 def tickets(request):
     name = request.GET.get("q", "open")
-    if name not in selectors.STAFF_TICKET_QUEUES:
+    if name not in support_selectors.STAFF_TICKET_QUEUES:
         name = "open"
-    rows = selectors.staff_tickets(name)[:200]
+    rows = support_selectors.staff_tickets(name)[:200]
     return render(request, "enamad/staff/tickets.html", {
         "tickets": rows, "queue": name,
-        "queues": [(key, label) for key, (label, _) in selectors.STAFF_TICKET_QUEUES.items()],
+        "queues": [(key, label) for key, (label, _) in support_selectors.STAFF_TICKET_QUEUES.items()],
     })
 
 
@@ -248,7 +255,7 @@ def ticket(request, pk):
 def _ticket_context(request, obj, reply_form=None):
     user = request.user
     return {
-        "ticket": obj, "thread": selectors.ticket_thread(obj), "account": obj.account,
+        "ticket": obj, "thread": support_selectors.ticket_thread(obj), "account": obj.account,
         "reply_form": reply_form or TicketReplyForm(), "note_form": DecisionNoteForm(),
         "changes": change_rows(obj) if obj.is_change else [],
         "superseded": _superseded_rows(obj),
@@ -267,7 +274,7 @@ def ticket_answer(request, pk):
     if not form.is_valid():
         return render(request, "enamad/staff/ticket.html", _ticket_context(request, obj, form), status=400)
     try:
-        services.ticket_answer(ticket_id=obj.pk, actor=request.user, body=form.cleaned_data["body"],
+        support_services.ticket_answer(ticket_id=obj.pk, actor=request.user, body=form.cleaned_data["body"],
                                attachments=form.attachment_list(), request=request)
     except InvalidTransition as exc:
         messages.error(request, exc.message)
@@ -279,9 +286,9 @@ def ticket_answer(request, pk):
 
 
 TICKET_ACTIONS = {
-    "approve": (services.ticket_approve_change, "درخواست تغییر تأیید و اعمال شد."),
-    "reject": (services.ticket_reject_change, "درخواست تغییر رد شد."),
-    "close": (services.ticket_close, "تیکت بسته شد."),
+    "approve": (support_services.ticket_approve_change, "درخواست تغییر تأیید و اعمال شد."),
+    "reject": (support_services.ticket_reject_change, "درخواست تغییر رد شد."),
+    "close": (support_services.ticket_close, "تیکت بسته شد."),
 }
 
 
@@ -325,14 +332,14 @@ def _staff_complaint(pk: int) -> Complaint:
 @enamad_staff_required(role="complaints")
 def complaints(request):
     name = request.GET.get("q", "overdue")
-    if name not in selectors.STAFF_COMPLAINT_QUEUES:
+    if name not in complaint_selectors.STAFF_COMPLAINT_QUEUES:
         name = "overdue"
     business_id = request.GET.get("business")
     business_id = int(business_id) if business_id and business_id.isdigit() else None
-    rows = selectors.staff_complaints(name, business_id)[:200]
+    rows = complaint_selectors.staff_complaints(name, business_id)[:200]
     return render(request, "enamad/staff/complaints.html", {
         "complaints": rows, "queue": name, "business_id": business_id,
-        "queues": [(key, label) for key, (label, _) in selectors.STAFF_COMPLAINT_QUEUES.items()],
+        "queues": [(key, label) for key, (label, _) in complaint_selectors.STAFF_COMPLAINT_QUEUES.items()],
     })
 
 
@@ -341,7 +348,7 @@ def _complaint_context(request, obj, form=None):
         "complaint": obj, "business": obj.business, "attachments": obj.attachments.all(),
         "form": form or ComplaintDecisionForm(),
         "can_decide": request.user.has_perm("enamad.handle_complaint") and obj.status in OPEN_COMPLAINT_STATES,
-        "counts": selectors.complaint_counts(obj.business), "BusinessStatus": BusinessStatus,
+        "counts": complaint_selectors.complaint_counts(obj.business), "BusinessStatus": BusinessStatus,
         "audit": AuditEntry.objects.for_object(obj).order_by("-id")[:20],
     }
 
@@ -354,7 +361,7 @@ def complaint(request, pk):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                services.complaint_decide(complaint_id=obj.pk, actor=request.user,
+                complaint_services.complaint_decide(complaint_id=obj.pk, actor=request.user,
                                           upheld=data["outcome"] == "upheld", note=data["note"],
                                           suspend_seal=data["suspend_seal"], request=request)
             except InvalidTransition as exc:

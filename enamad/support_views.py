@@ -13,7 +13,10 @@ from django_fsm import can_proceed
 from ramis.common.errors import InvalidTransition
 from ramis.common.uploads import serve_private
 
-from . import selectors, services
+from .businesses import selectors as business_selectors
+from .complaints import selectors as complaint_selectors
+from .complaints import services as complaint_services
+from .decorators import account_required
 from .forms import ComplaintAnswerForm, RenewalForm, TicketForm, TicketReplyForm
 from .models import (
     CHANGE_CATEGORIES,
@@ -27,7 +30,9 @@ from .models import (
     TicketCategory,
     TicketStatus,
 )
-from .views import account_required
+from .seals import services as seal_services
+from .support import selectors as support_selectors
+from .support import services as support_services
 
 CATEGORY_HELP = {
     TicketCategory.GENERAL: "پرسش درباره قوانین، مراحل و وضعیت پرونده.",
@@ -56,7 +61,7 @@ def _error_text(exc: ValidationError) -> str:
 
 @account_required
 def tickets(request):
-    rows = selectors.tickets_for_account(request.account)
+    rows = support_selectors.tickets_for_account(request.account)
     return render(request, "enamad/tickets.html", {"tickets": rows})
 
 
@@ -74,7 +79,7 @@ def ticket_new(request, category=None):
         return render(request, "enamad/ticket_categories.html", {"categories": categories})
     if category not in TicketCategory.values:
         raise Http404
-    if category == TicketCategory.PERSONA_CHANGE and services.persona_change_target(account) is None:
+    if category == TicketCategory.PERSONA_CHANGE and support_services.persona_change_target(account) is None:
         messages.error(request, "نوع شخصیت دستگاه دولتی با تیکت تغییر نمی‌کند.")
         return redirect("enamad:ticket_new")
     business = None
@@ -91,7 +96,7 @@ def ticket_new(request, category=None):
                       business=business)
     if request.method == "POST" and form.is_valid():
         try:
-            ticket = services.ticket_open(
+            ticket = support_services.ticket_open(
                 account_id=account.pk, actor=request.user, category=category,
                 subject=form.cleaned_data["subject"], body=form.cleaned_data["body"],
                 attachments=form.attachment_list(), business_id=business.pk if business else None,
@@ -109,11 +114,11 @@ def ticket_new(request, category=None):
 
 @account_required
 def ticket_detail(request, pk):
-    ticket = selectors.get_ticket_for_account(request.account, pk)
+    ticket = support_selectors.get_ticket_for_account(request.account, pk)
     form = TicketReplyForm(_post(request), request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.ticket_follow_up(ticket_id=ticket.pk, actor=request.user, body=form.cleaned_data["body"],
+            support_services.ticket_follow_up(ticket_id=ticket.pk, actor=request.user, body=form.cleaned_data["body"],
                                       attachments=form.attachment_list(), request=request)
         except InvalidTransition as exc:
             messages.error(request, exc.message)
@@ -123,7 +128,7 @@ def ticket_detail(request, pk):
             messages.success(request, "پیام شما ثبت شد.")
         return redirect("enamad:ticket", pk)
     return render(request, "enamad/ticket.html", {
-        "ticket": ticket, "thread": selectors.ticket_thread(ticket), "form": form, "staff": False,
+        "ticket": ticket, "thread": support_selectors.ticket_thread(ticket), "form": form, "staff": False,
         "TicketStatus": TicketStatus, "ChangeStatus": ChangeStatus,
         "can_reopen": ticket.status == TicketStatus.CLOSED and can_proceed(ticket.reopen),
     })
@@ -132,9 +137,9 @@ def ticket_detail(request, pk):
 @account_required
 @require_POST
 def ticket_close(request, pk):
-    ticket = selectors.get_ticket_for_account(request.account, pk)
+    ticket = support_selectors.get_ticket_for_account(request.account, pk)
     try:
-        services.ticket_close(ticket_id=ticket.pk, actor=request.user, request=request)
+        support_services.ticket_close(ticket_id=ticket.pk, actor=request.user, request=request)
     except InvalidTransition as exc:
         messages.error(request, exc.message)
     else:
@@ -156,16 +161,16 @@ def ticket_attachment(request, pk):
 
 @account_required
 def complaints(request):
-    return render(request, "enamad/complaints.html", {"complaints": selectors.complaints_for_account(request.account)})
+    return render(request, "enamad/complaints.html", {"complaints": complaint_selectors.complaints_for_account(request.account)})
 
 
 @account_required
 def complaint_detail(request, pk):
-    complaint = selectors.get_complaint_for_account(request.account, pk)
+    complaint = complaint_selectors.get_complaint_for_account(request.account, pk)
     form = ComplaintAnswerForm(_post(request), request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.complaint_answer(complaint_id=complaint.pk, actor=request.user,
+            complaint_services.complaint_answer(complaint_id=complaint.pk, actor=request.user,
                                       text=form.cleaned_data["answer"],
                                       attachments=form.cleaned_data["attachments"], request=request)
         except InvalidTransition as exc:
@@ -195,10 +200,10 @@ def complaint_attachment(request, pk):
 @account_required
 def renew(request, pk):
     """The renewal form, pre-filled with the file's details; sending it goes back to the expert."""
-    business = selectors.get_business_for_account(request.account, pk)
+    business = business_selectors.get_business_for_account(request.account, pk)
     seal = getattr(business, "seal", None)
-    if not services.renewal_allowed(business, seal):
-        messages.error(request, f"تمدید از {services.RENEWAL_WINDOW_DAYS} روز پیش از انقضای نماد ممکن است.")
+    if not seal_services.renewal_allowed(business, seal):
+        messages.error(request, f"تمدید از {seal_services.RENEWAL_WINDOW_DAYS} روز پیش از انقضای نماد ممکن است.")
         return redirect("enamad:business", pk)
     initial = {name: business.requested(name) for name in RenewalForm.business_fields}
     requested_service = business.requested_service()
@@ -207,7 +212,7 @@ def renew(request, pk):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.business_renew(
+            seal_services.business_renew(
                 business_id=business.pk, actor=request.user,
                 data={name: data[name] for name in RenewalForm.business_fields},
                 service_data={name: data[name] for name in RenewalForm.service_fields}, request=request)

@@ -7,13 +7,17 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from . import monitoring, services
+from . import monitoring
+from .businesses import services as business_services
+from .complaints import services as complaint_services
 from .models import Business, BusinessStatus
+from .seals import services as seal_services
+from .support import services as support_services
 
 
 @shared_task(ignore_result=True)
 def verify_business_domain(business_id: int) -> bool:
-    return services.business_verify_domain(business_id=business_id).ok
+    return business_services.business_verify_domain(business_id=business_id).ok
 
 
 @shared_task(ignore_result=True)
@@ -31,7 +35,7 @@ def verify_pending_domains() -> int:
 
 @shared_task(ignore_result=True)
 def expire_seals() -> int:
-    return services.seals_expire_due()
+    return seal_services.seals_expire_due()
 
 
 @shared_task(ignore_result=True)
@@ -47,14 +51,14 @@ def monitor_batch(seal_ids: list[int]) -> int:
 
 @shared_task(ignore_result=True)
 def expiry_reminders() -> int:
-    return services.seals_remind_expiry()
+    return seal_services.seals_remind_expiry()
 
 
 @shared_task(ignore_result=True)
 def flag_overdue_complaints() -> int:
-    return services.complaints_flag_overdue()
+    return complaint_services.complaints_flag_overdue()
 
 
 @shared_task(ignore_result=True)
 def close_idle_tickets() -> int:
-    return services.tickets_close_idle()
+    return support_services.tickets_close_idle()

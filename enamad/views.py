@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import Http404, HttpResponse
@@ -24,7 +22,14 @@ from ramis.common.errors import InvalidTransition
 from ramis.common.pdf import render_pdf
 from ramis.common.uploads import serve_private
 
-from . import lifecycle, selectors, services
+from . import lifecycle
+from .accounts import selectors as account_selectors
+from .accounts import services as account_services
+from .businesses import selectors as business_selectors
+from .businesses import services as business_services
+from .businesses.presentation import NEXT_STEP
+from .common import Throttled
+from .decorators import account_required
 from .domains import control_email_address
 from .forms import (
     GOVERNMENT_FIELDS,
@@ -54,8 +59,9 @@ from .models import (
     TicketStatus,
     VerificationMethod,
 )
-
-LOGIN_URL = "enamad:login"
+from .seals import control as seal_control
+from .seals import selectors as seal_selectors
+from .seals import services as seal_services
 
 FAQ = [
     ("نماد اعتماد الکترونیکی چیست؟",
@@ -86,41 +92,6 @@ BUSINESS_STEPS = [
 ]
 
 
-def account_required(view):
-    """A logged-in e-Namad applicant (username + password)."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        account = selectors.account_for_user(request.user)
-        if account is None:
-            return redirect_to_login(request.get_full_path(), reverse(LOGIN_URL))
-        request.account = account
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def enamad_staff_required(view=None, *, role: str | None = None):
-    """Staff who logged in with password + TOTP and hold at least one e-Namad permission; with
-    ``role``, one of that part's permissions (``selectors.DESK_ROLES``). Otherwise 403. The page gets
-    ``request.desk_roles`` to hide links its user cannot open."""
-    if view is None:
-        return lambda inner: enamad_staff_required(inner, role=role)
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        user = request.user
-        if not (user.is_authenticated and user.is_staff and user.is_verified()):
-            return redirect_to_login(request.get_full_path(), reverse("certauth:staff_login"))
-        roles = selectors.desk_roles(user)
-        if not any(roles.values()) or (role is not None and not roles[role]):
-            raise PermissionDenied
-        request.desk_roles = roles
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 def _error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
@@ -129,12 +100,12 @@ def _error_text(exc: ValidationError) -> str:
 
 
 def home(request):
-    return render(request, "enamad/home.html", {"account": selectors.account_for_user(request.user)})
+    return render(request, "enamad/home.html", {"account": account_selectors.account_for_user(request.user)})
 
 
 def registry(request):
     query = request.GET.get("q", "")[:100]
-    page = Paginator(selectors.registry_search(query), 20).get_page(request.GET.get("page"))
+    page = Paginator(seal_selectors.registry_search(query), 20).get_page(request.GET.get("page"))
     return render(request, "enamad/registry.html", {"page": page, "q": query})
 
 
@@ -161,7 +132,7 @@ def signup(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.account_signup(
+            account_services.account_signup(
                 persona=data["persona"], username=data["username"], password=data["password1"], email=data["email"],
                 first_name=data["first_name"], last_name=data["last_name"], national_code=data["national_code"],
                 mobile=data["mobile"], request=request,
@@ -191,10 +162,10 @@ def activate(request, token):
     """The e-mailed link shows a page; only its button (a POST) activates, once."""
     try:
         if request.method != "POST":
-            account = services.account_activation_check(token=token)
+            account = account_services.account_activation_check(token=token)
             return render(request, "enamad/activate.html", {"account": account})
-        services.account_activate(token=token, request=request)
-    except services.ActivationError as exc:
+        account_services.account_activate(token=token, request=request)
+    except account_services.ActivationError as exc:
         return render(request, "enamad/activation_failed.html", {"message": exc.message}, status=400)
     messages.success(request, "حساب شما فعال شد؛ اکنون با نام کاربری و گذرواژه وارد شوید.")
     return redirect("enamad:login")
@@ -260,15 +231,15 @@ def profile(request):
     account = request.account
     locked = account.identity_locked()
     if locked and request.method == "POST":
-        messages.error(request, services.IDENTITY_LOCKED_MESSAGE)
+        messages.error(request, account_services.IDENTITY_LOCKED_MESSAGE)
         return redirect("enamad:profile")
-    initial = {name: getattr(account, name) for name in services.PROFILE_FIELDS}
+    initial = {name: getattr(account, name) for name in account_services.PROFILE_FIELDS}
     form = ProfileForm(request.POST or None, initial=initial, persona=account.persona)
     for field in form.fields.values():
         field.disabled = locked
     if request.method == "POST" and form.is_valid():
         try:
-            services.account_update_profile(account_id=account.pk, actor=request.user, data=form.cleaned_data,
+            account_services.account_update_profile(account_id=account.pk, actor=request.user, data=form.cleaned_data,
                                             request=request)
         except InvalidTransition as exc:
             messages.error(request, exc.message)
@@ -276,7 +247,7 @@ def profile(request):
         messages.success(request, "ثبت اطلاعات با موفقیت انجام شد.")
         return redirect("enamad:panel")
     return render(request, "enamad/profile.html", {"form": form, "account": account, "locked": locked,
-                                                    "locked_message": services.IDENTITY_LOCKED_MESSAGE})
+                                                    "locked_message": account_services.IDENTITY_LOCKED_MESSAGE})
 
 
 @account_required
@@ -286,13 +257,13 @@ def documents(request):
     form = None
     locked = account.identity_locked()
     if request.method == "POST" and locked:
-        messages.error(request, services.IDENTITY_LOCKED_MESSAGE)
+        messages.error(request, account_services.IDENTITY_LOCKED_MESSAGE)
         return redirect("enamad:documents")
     if request.method == "POST":
         form = DocumentForm(request.POST, request.FILES, allowed_kinds=allowed)
         if form.is_valid():
             try:
-                services.account_upload_document(account_id=account.pk, actor=request.user,
+                account_services.account_upload_document(account_id=account.pk, actor=request.user,
                                                   kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"],
                                                   request=request)
             except ValidationError as exc:
@@ -308,7 +279,7 @@ def documents(request):
     uploaded = {d.kind: d for d in account.documents.all()}
     rows = [(DocumentKind(kind), kind in account.required_documents(), uploaded.get(kind)) for kind in allowed]
     return render(request, "enamad/documents.html", {"rows": rows, "account": account, "locked": locked,
-                                                      "locked_message": services.IDENTITY_LOCKED_MESSAGE})
+                                                      "locked_message": account_services.IDENTITY_LOCKED_MESSAGE})
 
 
 @account_required
@@ -328,16 +299,16 @@ def identity(request):
         if purpose not in {PhoneChallenge.Purpose.MOBILE, PhoneChallenge.Purpose.LANDLINE}:
             raise Http404
         try:
-            services.phone_challenge_start(account_id=account.pk, actor=request.user, purpose=purpose)
-        except (ValidationError, services.Throttled) as exc:
+            account_services.phone_challenge_start(account_id=account.pk, actor=request.user, purpose=purpose)
+        except (ValidationError, Throttled) as exc:
             messages.error(request, _error_text(exc) if isinstance(exc, ValidationError) else exc.message)
         return redirect("enamad:identity")
     mobile = landline = None
     if account.mobile_verified_at is None:
-        mobile = services.phone_challenge_start(account_id=account.pk, actor=request.user,
+        mobile = account_services.phone_challenge_start(account_id=account.pk, actor=request.user,
                                                 purpose=PhoneChallenge.Purpose.MOBILE)
     elif account.landline_verified_at is None and account.landline:
-        landline = services.phone_challenge_start(account_id=account.pk, actor=request.user,
+        landline = account_services.phone_challenge_start(account_id=account.pk, actor=request.user,
                                                   purpose=PhoneChallenge.Purpose.LANDLINE)
     return render(request, "enamad/identity.html", {
         "account": account, "mobile_challenge": mobile, "landline_challenge": landline,
@@ -366,7 +337,7 @@ def _business_steps(business):
 
 
 def _own(request, pk):
-    return selectors.get_business_for_account(request.account, pk)
+    return business_selectors.get_business_for_account(request.account, pk)
 
 
 @account_required
@@ -374,7 +345,7 @@ def business_new(request):
     form = BusinessForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            business = services.business_create(account_id=request.account.pk, actor=request.user,
+            business = business_services.business_create(account_id=request.account.pk, actor=request.user,
                                                 data=form.cleaned_data, request=request)
         except ValidationError as exc:
             form.add_error("domain", exc)
@@ -390,9 +361,9 @@ def business_detail(request, pk):
     review = business.reviews.prefetch_related("items__item").first()
     return render(request, "enamad/business.html", {
         "business": business, "review": review, "missing": business.missing_for_send(),
-        "next_step": services.NEXT_STEP.get(business.status, ""), **_business_steps(business),
+        "next_step": NEXT_STEP.get(business.status, ""), **_business_steps(business),
         "seal": getattr(business, "seal", None), "BusinessStatus": BusinessStatus,
-        "can_renew": services.renewal_allowed(business, getattr(business, "seal", None)),
+        "can_renew": seal_services.renewal_allowed(business, getattr(business, "seal", None)),
     })
 
 
@@ -402,11 +373,11 @@ def business_edit(request, pk):
     if not business.editable:
         messages.error(request, "پس از ارسال پرونده، امکان ویرایش وجود ندارد.")
         return redirect("enamad:business", pk)
-    initial = {name: business.requested(name) for name in services.BUSINESS_FIELDS}
+    initial = {name: business.requested(name) for name in business_services.BUSINESS_FIELDS}
     form = BusinessForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.business_update(business_id=business.pk, actor=request.user, data=form.cleaned_data,
+            business_services.business_update(business_id=business.pk, actor=request.user, data=form.cleaned_data,
                                      request=request)
         except ValidationError as exc:
             form.add_error("domain", exc)
@@ -430,14 +401,14 @@ def technical(request, pk):
         action = request.POST.get("action", "check")
         try:
             if action == "email_code":
-                code = services.business_send_domain_code(business_id=business.pk, actor=request.user,
+                code = seal_control.business_send_domain_code(business_id=business.pk, actor=request.user,
                                                           request=request)
                 messages.success(request, f"کد تأییدیه فنی به {code.address} فرستاده شد.")
             elif action == "email_confirm":
                 code_form = DomainCodeForm(request.POST)
                 if code_form.is_valid():
                     try:
-                        services.business_confirm_domain_code(business_id=business.pk, actor=request.user,
+                        seal_control.business_confirm_domain_code(business_id=business.pk, actor=request.user,
                                                               code=code_form.cleaned_data["code"], request=request)
                     except ValidationError as exc:
                         code_form.add_error("code", exc)
@@ -448,7 +419,7 @@ def technical(request, pk):
                 _request_domain_check(request, business)
             else:
                 raise Http404
-        except services.Throttled as exc:
+        except Throttled as exc:
             messages.error(request, exc.message)
         except ValidationError as exc:
             messages.error(request, _error_text(exc))
@@ -468,7 +439,7 @@ def technical(request, pk):
 
 
 def _request_domain_check(request, business) -> None:
-    services.business_request_domain_check(business_id=business.pk, actor=request.user, request=request)
+    business_services.business_request_domain_check(business_id=business.pk, actor=request.user, request=request)
     business.refresh_from_db()
     if business.domain_verified_at:
         messages.success(request, "تأییدیه فنی دامنه انجام شد.")
@@ -480,7 +451,7 @@ def _request_domain_check(request, business) -> None:
 
 
 @account_required
-def business_services(request, pk):
+def service_details(request, pk):
     business = _own(request, pk)
     service = getattr(business, "service", None)
     # In a renewal the page shows the corrections waiting for final approval.
@@ -489,7 +460,7 @@ def business_services(request, pk):
                         has_licence_file=bool(initial.get("licence_file")))
     if request.method == "POST" and form.is_valid():
         try:
-            services.business_save_services(business_id=business.pk, actor=request.user, data=form.cleaned_data,
+            business_services.business_save_services(business_id=business.pk, actor=request.user, data=form.cleaned_data,
                                             licence_file=form.cleaned_data.get("licence_file"), request=request)
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -514,7 +485,7 @@ def survey(request, pk):
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in SurveyForm.Meta.fields}
         try:
-            services.business_save_survey(business_id=business.pk, actor=request.user, data=data, request=request)
+            business_services.business_save_survey(business_id=business.pk, actor=request.user, data=data, request=request)
         except InvalidTransition as exc:
             messages.error(request, exc.message)
             return redirect("enamad:business", pk)
@@ -532,25 +503,25 @@ def contacts(request, pk):
         action = request.POST.get("action")
         try:
             if action == "email":
-                services.business_send_email_link(business_id=business.pk, actor=request.user, request=request)
+                business_services.business_send_email_link(business_id=business.pk, actor=request.user, request=request)
                 messages.success(request, f"پیوند تأیید به {business.requested('email')} فرستاده شد.")
             elif action == "phone":
-                services.phone_challenge_start(account_id=request.account.pk, actor=request.user,
+                account_services.phone_challenge_start(account_id=request.account.pk, actor=request.user,
                                                purpose=PhoneChallenge.Purpose.BUSINESS_PHONE, business_id=business.pk)
             elif action == "letter":
-                services.business_send_address_letter(business_id=business.pk, actor=request.user, request=request)
+                business_services.business_send_address_letter(business_id=business.pk, actor=request.user, request=request)
                 messages.success(request, "نامه حاوی کد احراز به نشانی کسب‌وکار پست می‌شود.")
             elif action == "address_code":
                 code_form = AddressCodeForm(request.POST)
                 if code_form.is_valid():
-                    if services.business_confirm_address(business_id=business.pk, actor=request.user,
+                    if business_services.business_confirm_address(business_id=business.pk, actor=request.user,
                                                          code=code_form.cleaned_data["code"], request=request):
                         messages.success(request, "نشانی کسب‌وکار احراز شد.")
                         return redirect("enamad:contacts", pk)
                     code_form.add_error("code", "کد درست نیست.")
             else:
                 raise Http404
-        except services.Throttled as exc:
+        except Throttled as exc:
             messages.error(request, exc.message)
         if action != "address_code" or code_form.is_valid():
             return redirect("enamad:contacts", pk)
@@ -571,11 +542,11 @@ def confirm_email(request, token):
     confirms the business e-mail, once."""
     try:
         if request.method != "POST":
-            business = services.business_email_link_check(token=token)
+            business = business_services.business_email_link_check(token=token)
             template = "enamad/email_confirmed.html" if business.email_verified_at else "enamad/confirm_email.html"
             return render(request, template, {"business": business})
-        business = services.business_confirm_email(token=token, request=request)
-    except services.ActivationError as exc:
+        business = business_services.business_confirm_email(token=token, request=request)
+    except account_services.ActivationError as exc:
         return render(request, "enamad/activation_failed.html", {"message": exc.message}, status=400)
     return render(request, "enamad/email_confirmed.html", {"business": business})
 
@@ -589,9 +560,9 @@ def send(request, pk):
             if business.status == BusinessStatus.DEFICIENT:
                 replies = {int(k[6:]): v for k, v in request.POST.items()
                            if k.startswith("reply_") and re.fullmatch(r"[0-9]{1,12}", k[6:])}
-                services.business_resend(business_id=business.pk, actor=request.user, replies=replies, request=request)
+                business_services.business_resend(business_id=business.pk, actor=request.user, replies=replies, request=request)
             else:
-                services.business_send(business_id=business.pk, actor=request.user, request=request)
+                business_services.business_send(business_id=business.pk, actor=request.user, request=request)
         except InvalidTransition as exc:
             messages.error(request, exc.message)
             return redirect("enamad:send", pk)
@@ -611,7 +582,7 @@ def activity(request, pk):
     form = ActivityForm(request.POST or None, initial={"activity_type": business.activity_type})
     if request.method == "POST" and form.is_valid():
         try:
-            services.business_change_activity(business_id=business.pk, actor=request.user,
+            business_services.business_change_activity(business_id=business.pk, actor=request.user,
                                               activity_type=form.cleaned_data["activity_type"], request=request)
         except InvalidTransition as exc:
             messages.error(request, exc.message)
@@ -641,7 +612,7 @@ def commitment_pdf(request, pk):
 def resend_documents(request, pk):
     business = _own(request, pk)
     try:
-        services.business_resend_documents(business_id=business.pk, actor=request.user, request=request)
+        business_services.business_resend_documents(business_id=business.pk, actor=request.user, request=request)
     except InvalidTransition as exc:
         messages.error(request, exc.message)
     else:

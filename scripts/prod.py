@@ -7,13 +7,16 @@ stopping all of them, and stops or starts one process on request — what the fa
 - nginx (Debian's) terminating TLS with a certificate made at start-up (var/prod/tls/), the site
   being deploy/nginx/ramis.conf with its @@…@@ fields filled;
 - the commands of the Procfile: two ``web`` (gunicorn) and two ``ocsp`` (``ca ocsp-serve``)
-  processes on their own ports, the default ``worker``, the ``signing`` worker and ``beat``;
+  processes on their own ports, the default ``worker``, the ``signing`` worker, the ``tsa``
+  worker (the timestamp authority's signer) and ``beat``;
 - ``devbank``, the stand-in Zibal bank, unless PAYMENT_BACKEND is given.
 
-Only the signing worker's environment has the CA PINs (var/prod/signing.env, made once); every
-other process is started without them. Settings are RAMIS_ENV=production with a SECRET_KEY made
+Only the signing worker's environment has the CA PINs (var/prod/signing.env, made once), and
+only the TSA worker's has the TSA token's PIN (var/prod/tsa.env); every other process is started
+without them (`ca init`, run once at start-up, is given both). Settings are RAMIS_ENV=production with a SECRET_KEY made
 once into var/prod/secret_key. PostgreSQL and Redis are the machine's unless DATABASE_URL /
-REDIS_URL say otherwise (defaults: database ramis_prod, Redis db 5).
+REDIS_URL say otherwise (defaults: database ramis_prod, Redis db 5; on a fresh Debian, whose
+PostgreSQL asks for a password, a role of our own is made: scripts/prod_db.py).
 
 Usage: prod.py up [--detach] [--seed-demo] | down | status
 """
@@ -33,8 +36,11 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 BIN = ROOT / ".venv" / "bin"
 PIN_NAMES = ("CA_ROOT_PIN", "CA_ISSUING_PIN", "CA_SO_PIN")
+TSA_PIN_NAMES = ("CA_TSA_PIN",)
 OFFICE_CODES = ("TEH01", "ISF01", "MSH01", "TBZ01", "SHZ01")
 
 
@@ -109,9 +115,14 @@ class Topology:
         })
         return {name: os.environ.get(name) or pins[name] for name in PIN_NAMES}
 
+    def tsa_env(self) -> dict[str, str]:
+        """The TSA token's PIN: from the environment when given, else made once into tsa.env."""
+        pins = self._env_file("tsa.env", {"CA_TSA_PIN": f"{secrets.randbelow(10**8):08d}"})
+        return {name: os.environ.get(name) or pins[name] for name in TSA_PIN_NAMES}
+
     def app_env(self) -> dict[str, str]:
         """The environment every process of the portal starts with: the caller's, without PINs."""
-        env = {k: v for k, v in os.environ.items() if k not in PIN_NAMES}
+        env = {k: v for k, v in os.environ.items() if k not in PIN_NAMES + TSA_PIN_NAMES}
         public = f"https://{self.host}" + ("" if self.https_port == 443 else f":{self.https_port}")
         so_pins = self._env_file("office-so-pins.env",
                                  {code: f"{secrets.randbelow(10**10):010d}" for code in OFFICE_CODES})
@@ -196,6 +207,7 @@ class Topology:
             programs[f"ocsp{i}"] = (argv("ocsp", port), {})
         programs["worker"] = (argv("worker"), {})
         programs["signing"] = (argv("signing"), self.signing_env())
+        programs["tsa"] = (argv("tsa"), self.tsa_env())
         programs["beat"] = (argv("beat"), {})
         conf = self.var / "nginx" / "nginx.conf"
         programs["nginx"] = (["nginx", "-p", str(conf.parent), "-e", str(self.log / "nginx-error.log"),
@@ -253,7 +265,7 @@ class Topology:
         _run([*manage, "migrate", "--noinput", "-v", "0"], "migrate the database", env=env)
         if seed_demo:  # demo data: DEBUG only (published passwords and TOTP secrets), for prod-check
             _run([*manage, "seed_demo"], "load the demo data", env={**env, "DEBUG": "1"})
-        _run([*manage, "ca", "init"], "initialise the CA (ca init)", env={**env, **self.signing_env()})
+        _run([*manage, "ca", "init"], "initialise the CA (ca init)", env={**env, **self.signing_env(), **self.tsa_env()})
         _run([*manage, "collectstatic", "--noinput", "-v", "0"], "collect the static files", env=env)
         self.nginx()
 
@@ -261,6 +273,13 @@ class Topology:
         if self.running():
             raise Failure(f"already running (supervisord of {self.var}); `make prod-stop` first")
         self.var.mkdir(parents=True, exist_ok=True)
+        if not os.environ.get("DATABASE_URL"):  # the machine's PostgreSQL, reached as it lets us
+            from scripts import prod_db
+
+            try:
+                os.environ["DATABASE_URL"] = prod_db.local_database_url(self.var)
+            except prod_db.DatabaseFailure as exc:
+                raise Failure(str(exc)) from None
         env = self.app_env()
         self.prepare(env, seed_demo)
         conf = self.supervisord_conf(env, foreground=not detach)

@@ -28,7 +28,8 @@ if str(ROOT) not in sys.path:
 from scripts.prod import BIN, Failure, Topology  # noqa: E402
 
 # the journeys first, then the drills that break parts of the topology
-TESTS = ["tests/prod/test_ramis_journey.py", "tests/prod/test_enamad_journey.py", "tests/prod/test_drills.py",
+TESTS = ["tests/prod/test_ramis_journey.py", "tests/prod/test_enamad_journey.py", "tests/prod/test_tsa.py",
+         "tests/prod/test_drills.py",
          "tests/prod/test_drill_postgres.py", "tests/prod/test_drill_sms.py", "tests/prod/test_drill_signing.py"]
 CHECK_PORTS = {"PROD_HTTP_PORT": "18581", "PROD_HTTPS_PORT": "18544", "PROD_WEB_PORTS": "18503,18504",
                "PROD_OCSP_PORTS": "18513,18514", "PROD_BANK_PORT": "18521"}

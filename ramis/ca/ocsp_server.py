@@ -50,6 +50,10 @@ A cache miss (a database lookup, or an ``unknown`` answer from the signing
 queue, which may wait up to ``CA_OCSP_UNKNOWN_WAIT_SECONDS``) runs in a
 thread; the connection reads nothing more until it is answered. Nothing here
 touches a token or holds a PIN.
+
+``GET /metrics`` answers the tier's counters, summed over its workers, in
+Prometheus's text format (:mod:`ramis.ca.ocsp_metrics`), to a scraper on the
+machine or one with ``METRICS_TOKEN``; anyone else gets ``404``.
 """
 
 from __future__ import annotations
@@ -62,7 +66,7 @@ import socket
 import time
 from dataclasses import dataclass
 
-from . import ocsp, responder
+from . import ocsp, ocsp_metrics, responder
 
 log = logging.getLogger(__name__)
 
@@ -140,8 +144,13 @@ def _header(lowered: bytes, name: bytes) -> bytes | None:
 class _Tier:
     """What a worker's connections share: settings, the open connections, the Date header."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, timeout: float, max_body: int) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, timeout: float, max_body: int,
+                 board: ocsp_metrics.Board, index: int) -> None:
+        from django.conf import settings
+
         self.loop, self.timeout, self.max_body = loop, timeout, max_body
+        self.board, self.row = board, board.row(index)
+        self.metrics_token = settings.METRICS_TOKEN
         self.connections: set[_Connection] = set()
         self.date = b""
         self.now = 0.0
@@ -155,6 +164,7 @@ class _Tier:
         now = self.loop.time()
         for conn in [c for c in self.connections if c.deadline < now]:
             conn.expire()
+        self.row.connections(len(self.connections))
         self.sweeper = self.loop.call_later(SWEEP_SECONDS, self.sweep)
 
     def close(self) -> None:
@@ -206,6 +216,7 @@ class _Tier:
                     except OSError:
                         pass
                     conn.close()
+                    trial.transport.count(self.row)
                     continue
             conn.setblocking(False)
             self.loop.create_task(self.hand_over(conn, data))
@@ -218,13 +229,23 @@ class _Tier:
 
 
 class _Recorder:
-    """The transport of a trial answer (see _Tier.accept): what would be written, and whether closed."""
+    """The transport of a trial answer (see _Tier.accept): what would be written, whether closed,
+    and what to count once it is written (a trial that is handed over counts nothing: the event
+    loop's connection answers, and counts, afresh)."""
 
-    __slots__ = ("chunks", "closed")
+    __slots__ = ("chunks", "closed", "answers", "errors")
 
     def __init__(self) -> None:
         self.chunks: list[bytes] = []
         self.closed = False
+        self.answers: list[bytes] = []
+        self.errors: list[int] = []
+
+    def count(self, row: ocsp_metrics.Row) -> None:
+        for raw in self.answers:
+            row.answered(raw)
+        for code in self.errors:
+            row.http_error(code)
 
     def write(self, data: bytes) -> None:
         self.chunks.append(data)
@@ -322,10 +343,17 @@ class _Connection(asyncio.Protocol):
                 return
             self.buffer = data[start + length:]
             self.deadline = self.tier.loop.time() + self.tier.timeout
-            self.request(method, target, data[start:start + length], lowered, keep)
+            self.request(method, target, data[start:start + length], lowered, keep, data, line_end)
 
-    def request(self, method: bytes, target: bytes, body: bytes, lowered: bytes, keep: bytes | None) -> None:
+    def request(self, method: bytes, target: bytes, body: bytes, lowered: bytes, keep: bytes | None,
+                data: bytes = b"", head_at: int = 0) -> None:
         if not target.startswith(PREFIX):
+            if target.partition(b"?")[0] == b"/metrics" and method in (b"GET", b"HEAD"):
+                if self.trial:  # the peer's address is the event loop connection's to tell
+                    self.handed_over = self.closing = True
+                    return
+                self.metrics(method, lowered, keep, data, head_at)
+                return
             self.reply(404, b"", close=keep is None, keep=keep)
             return
         if method == b"POST":
@@ -351,6 +379,7 @@ class _Connection(asyncio.Protocol):
             self.handed_over = self.closing = True  # stop here: an event-loop connection answers it
             return
         self.busy = True
+        self.tier.row.missed()
         self.deadline = float("inf")  # the thread's time is not the client's
         self.transport.pause_reading()
         future = self.tier.loop.run_in_executor(None, _answer_in_thread, der)
@@ -373,6 +402,10 @@ class _Connection(asyncio.Protocol):
 
     def answer(self, method: bytes, raw: bytes, keep: bytes | None) -> None:
         tier = self.tier
+        if self.trial:
+            self.transport.answers.append(raw)
+        else:
+            tier.row.answered(raw)
         if method == b"POST":
             head = _OK_HEAD + str(len(raw)).encode() + b"\r\n" + tier.date
         elif raw in responder.ERRORS:
@@ -391,6 +424,10 @@ class _Connection(asyncio.Protocol):
     def reply(self, status: int, body: bytes, *, close: bool, keep: bytes | None = _KEEP,
               extra: bytes = b"") -> None:
         """A plain HTTP error (not an OCSP answer)."""
+        if self.trial:
+            self.transport.errors.append(status)
+        else:
+            self.tier.row.http_error(status)
         self.transport.write(
             b"HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n" % (
                 status, STATUS[status], len(body)) + self.tier.date + extra
@@ -398,6 +435,30 @@ class _Connection(asyncio.Protocol):
         if close:
             self.closing = True
             self.buffer = b""
+            self.transport.close()
+
+    def metrics(self, method: bytes, lowered: bytes, keep: bytes | None, data: bytes, head_at: int) -> None:
+        """``GET /metrics``: every worker's counters, to a scraper the web tier's rule lets in."""
+        tier = self.tier
+        at = lowered.find(b"\r\nauthorization:")
+        authorization = None
+        if at >= 0:  # the header's value as sent (the token's case matters), the name's case not
+            end = lowered.find(b"\r\n", at + 2)
+            value = data[head_at + at + 16:head_at + end if end >= 0 else None].strip()
+            scheme, _, credentials = value.partition(b" ")
+            authorization = scheme.lower() + b" " + credentials.strip()
+        peer = self.transport.get_extra_info("peername")
+        forwarded = _header(lowered, b"\r\nx-forwarded-for:") is not None
+        if not ocsp_metrics.allowed(peer[0] if peer else None, forwarded, authorization, tier.metrics_token):
+            self.reply(404, b"", close=keep is None, keep=keep)
+            return
+        body = tier.board.exposition()
+        head = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+                b"Content-Length: %d\r\n" % len(body) + tier.date + b"Cache-Control: no-store\r\n")
+        self.transport.write(head + (keep if keep is not None else _CLOSE) + b"\r\n"
+                             + (b"" if method == b"HEAD" else body))
+        if keep is None:
+            self.closing = True
             self.transport.close()
 
 
@@ -439,10 +500,11 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 
 
 async def serve(sock: socket.socket, *, timeout: float = 5.0, max_body: int = MAX_BODY,
-                stop: asyncio.Event | None = None) -> None:
-    """Answer on ``sock`` until ``stop`` is set; then finish the answers being made and return."""
+                stop: asyncio.Event | None = None, board: ocsp_metrics.Board | None = None, index: int = 0) -> None:
+    """Answer on ``sock`` until ``stop`` is set; then finish the answers being made and return.
+    Counts into row ``index`` of ``board`` (the master's, shared by the workers; else one of its own)."""
     loop = asyncio.get_running_loop()
-    tier = _Tier(loop, timeout, max_body)
+    tier = _Tier(loop, timeout, max_body, board or ocsp_metrics.Board(1), index if board else 0)
     loop.add_reader(sock.fileno(), tier.accept, sock)
     try:
         await (stop or asyncio.Event()).wait()
@@ -457,7 +519,7 @@ async def serve(sock: socket.socket, *, timeout: float = 5.0, max_body: int = MA
             conn.transport.close()
 
 
-def _worker(host: str, port: int, timeout: float, max_body: int) -> None:
+def _worker(host: str, port: int, timeout: float, max_body: int, board: ocsp_metrics.Board, index: int) -> None:
     """A worker process: its own socket in the SO_REUSEPORT group, its own event loop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the master, which stops us with SIGTERM
     loop = new_event_loop()
@@ -465,7 +527,7 @@ def _worker(host: str, port: int, timeout: float, max_body: int) -> None:
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     sock = listening_socket(host, port)
-    loop.run_until_complete(serve(sock, timeout=timeout, max_body=max_body, stop=stop))
+    loop.run_until_complete(serve(sock, timeout=timeout, max_body=max_body, stop=stop, board=board, index=index))
 
 
 class ServeError(Exception):
@@ -499,22 +561,23 @@ def run(*, bind: str, workers: int, timeout: float, max_body: int = MAX_BODY, ou
         raise ServeError("--timeout must be positive")
     _check_free(host, port)
     connections.close_all()  # no database connection may cross a fork
-    children: dict[int, float] = {}
+    board = ocsp_metrics.Board(workers)  # shared with the workers: made before they are forked
+    children: dict[int, tuple[float, int]] = {}
     stopping = False
 
-    def spawn() -> None:
+    def spawn(index: int) -> None:
         pid = os.fork()
         if pid == 0:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the master's handler
             code = 0
             try:
-                _worker(host, port, timeout, max_body)
+                _worker(host, port, timeout, max_body, board, index)
             except BaseException:
                 log.exception("OCSP worker %d failed", os.getpid())
                 code = 1
             finally:
                 os._exit(code)
-        children[pid] = time.monotonic()
+        children[pid] = (time.monotonic(), index)
 
     def stop_all(signum, _frame) -> None:
         nonlocal stopping
@@ -527,8 +590,8 @@ def run(*, bind: str, workers: int, timeout: float, max_body: int = MAX_BODY, ou
 
     previous = {s: signal.signal(s, stop_all) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        for _ in range(workers):
-            spawn()
+        for index in range(workers):
+            spawn(index)
         if out is not None:
             out.write(f"OCSP responder on {host}:{port}: {workers} worker(s) (pids "
                       f"{', '.join(map(str, children))}), timeout {timeout:g} s\n")
@@ -538,9 +601,10 @@ def run(*, bind: str, workers: int, timeout: float, max_body: int = MAX_BODY, ou
                 pid, status = os.wait()
             except ChildProcessError:
                 break
-            started = children.pop(pid, None)
-            if started is None or stopping:
+            child = children.pop(pid, None)
+            if child is None or stopping:
                 continue
+            started, index = child
             code = os.waitstatus_to_exitcode(status)
             if code > 0 and time.monotonic() - started < 5:  # failed at start: restarting will not help
                 stop_all(None, None)
@@ -548,7 +612,8 @@ def run(*, bind: str, workers: int, timeout: float, max_body: int = MAX_BODY, ou
                     os.waitpid(other, 0)
                 raise ServeError(f"a worker exited with code {code} as it started (see its log above)")
             log.warning("OCSP worker %d ended (%s); starting another", pid, code)
-            spawn()
+            board.row(index).restarted()
+            spawn(index)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)

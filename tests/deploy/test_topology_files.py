@@ -18,8 +18,9 @@ from scripts import prod
 ROOT = Path(__file__).resolve().parents[2]
 SIZING = {"--workers", "--concurrency"}
 PINS = {"CA_ROOT_PIN", "CA_ISSUING_PIN", "CA_SO_PIN"}
+TSA_PINS = {"CA_TSA_PIN"}
 UNITS = {"web": "ramis-web@.service", "ocsp": "ramis-ocsp@.service", "worker": "ramis-worker.service",
-         "signing": "ramis-signing.service", "beat": "ramis-beat.service"}
+         "signing": "ramis-signing.service", "tsa": "ramis-tsa.service", "beat": "ramis-beat.service"}
 
 
 def normalised(argv: list[str]) -> list[str]:
@@ -48,8 +49,8 @@ def unit(name: str) -> configparser.ConfigParser:
     return parser
 
 
-def test_the_procfile_names_the_five_processes():
-    assert list(prod.procfile()) == ["web", "ocsp", "worker", "signing", "beat"]
+def test_the_procfile_names_the_six_processes():
+    assert list(prod.procfile()) == ["web", "ocsp", "worker", "signing", "tsa", "beat"]
 
 
 @pytest.mark.parametrize("name", list(UNITS))
@@ -65,7 +66,7 @@ def test_make_prod_runs_the_procfile_commands_two_web_and_two_ocsp(monkeypatch, 
     monkeypatch.setenv("PROD_VAR_DIR", str(tmp_path))
     topology = prod.Topology()
     programs = topology.programs({})
-    assert sorted(programs) == ["beat", "nginx", "ocsp1", "ocsp2", "signing", "web1", "web2", "worker"]
+    assert sorted(programs) == ["beat", "nginx", "ocsp1", "ocsp2", "signing", "tsa", "web1", "web2", "worker"]
     for name, (argv, _env) in programs.items():
         if name != "nginx":
             assert normalised(argv) == normalised(shlex.split(prod.procfile()[name.rstrip("12")]))
@@ -74,27 +75,35 @@ def test_make_prod_runs_the_procfile_commands_two_web_and_two_ocsp(monkeypatch, 
 
 
 def test_only_the_signing_worker_is_given_the_pins(monkeypatch, tmp_path):
+    """The CA PINs go to the signing worker alone, the TSA's PIN to the TSA worker alone."""
     # even when the operator exported them in the shell that runs `make prod`
-    for pin in PINS:
+    for pin in PINS | TSA_PINS:
         monkeypatch.setenv(pin, "4321")
     monkeypatch.setenv("PROD_VAR_DIR", str(tmp_path))
     topology = prod.Topology()
     env = topology.app_env()  # what supervisord, and so every program, starts with
-    assert not PINS & set(env)
+    assert not (PINS | TSA_PINS) & set(env)
     programs = topology.programs(env)
     assert {name for name, (_argv, extra) in programs.items() if PINS & set(extra)} == {"signing"}
+    assert {name for name, (_argv, extra) in programs.items() if TSA_PINS & set(extra)} == {"tsa"}
     assert programs["signing"][1]["CA_ISSUING_PIN"] == "4321"
+    assert programs["tsa"][1] == {"CA_TSA_PIN": "4321"}
     # the units: only ramis-signing reads the PIN file; compose: only `signing` names the PINs
     for name, filename in UNITS.items():
         service = unit(filename)["Service"]
         files = [line for line in (ROOT / "deploy" / "systemd" / filename).read_text().splitlines()
                  if line.startswith("EnvironmentFile=")]
         assert ("EnvironmentFile=/etc/ramis/signing.env" in files) == (name == "signing")
+        assert ("EnvironmentFile=/etc/ramis/tsa.env" in files) == (name == "tsa")
         assert service["NoNewPrivileges"] == "yes" and service["ProtectSystem"] == "strict"
         assert service["PrivateTmp"] == "yes" and service["User"] == "ramis"
     services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
     with_pins = {name for name, svc in services.items() if PINS & set(svc.get("environment") or {})}
     assert with_pins == {"signing"}
+    assert {name for name, svc in services.items() if TSA_PINS & set(svc.get("environment") or {})} == {"tsa"}
+    # systemctl start ramis.target starts every single-instance unit
+    wants = unit("ramis.target")["Unit"]["Wants"].split()
+    assert sorted(wants) == sorted(f for f in UNITS.values() if "@" not in f)
 
 
 def test_the_nginx_site_is_filled_by_make_prod(monkeypatch, tmp_path):

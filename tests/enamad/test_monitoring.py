@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from enamad import monitoring, services, verification
 from enamad.models import Business, BusinessStatus, Seal
+from enamad.seals import control as seal_control
 from ramis.common.models import AuditEntry, OutboxMessage
 from tests.enamad.conftest import DOMAIN, make_account, make_business, test_ca, write_server_cert
 from tests.enamad.test_seal import issue_seal
@@ -478,14 +479,14 @@ def test_a_seal_whose_recording_fails_does_not_stop_its_batch(account, net, sett
     net["http"].routes["/"] = (200, b"<html></html>", {})  # every seal's tag is gone: each one changes
     settings.ENAMAD_VERIFY_HTTPS_PORT = closed_port()
     broken = seals[0].pk
-    real = services.seal_record_check
+    real = seal_control.seal_record_check
 
     def record(*, seal_id, result):
         if seal_id == broken:
             raise RuntimeError("disk full")
         return real(seal_id=seal_id, result=result)
 
-    monkeypatch.setattr(services, "seal_record_check", record)
+    monkeypatch.setattr(seal_control, "seal_record_check", record)
     with caplog.at_level("ERROR", logger="enamad.monitoring"):
         report = monitoring.run_batch([s.pk for s in seals])
     assert report.record_errors == [broken] and report.changed == 2

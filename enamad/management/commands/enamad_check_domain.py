@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from enamad import services
+from enamad.businesses import services as business_services
 from enamad.models import Business
 
 
@@ -18,7 +18,7 @@ class Command(BaseCommand):
         target = qs.first()
         if target is None:
             raise CommandError(f"no business {business!r}")
-        result = services.business_verify_domain(business_id=target.pk)
+        result = business_services.business_verify_domain(business_id=target.pk)
         if result.ok:
             self.stdout.write(self.style.SUCCESS(f"{target.domain}: verified by {result.method}; TLS valid: {result.tls_valid}"))
         else:

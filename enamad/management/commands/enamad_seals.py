@@ -3,8 +3,12 @@ expiry reminders, flag unanswered complaints, close idle answered tickets, and r
 
 from django.core.management.base import BaseCommand, CommandError
 
-from enamad import monitoring, services
+from enamad import monitoring
+from enamad.complaints import services as complaint_services
 from enamad.models import Seal
+from enamad.seals import control as seal_control
+from enamad.seals import services as seal_services
+from enamad.support import services as support_services
 
 
 class Command(BaseCommand):
@@ -19,18 +23,18 @@ class Command(BaseCommand):
 
     def handle(self, *args, action, domain=None, **options):
         if action == "expire":
-            self.stdout.write(f"expired {services.seals_expire_due()} seal(s)")
+            self.stdout.write(f"expired {seal_services.seals_expire_due()} seal(s)")
         elif action == "remind":
-            self.stdout.write(f"sent {services.seals_remind_expiry()} expiry reminder(s)")
+            self.stdout.write(f"sent {seal_services.seals_remind_expiry()} expiry reminder(s)")
         elif action == "complaints":
-            self.stdout.write(f"flagged {services.complaints_flag_overdue()} overdue complaint(s)")
+            self.stdout.write(f"flagged {complaint_services.complaints_flag_overdue()} overdue complaint(s)")
         elif action == "tickets":
-            self.stdout.write(f"closed {services.tickets_close_idle()} idle ticket(s)")
+            self.stdout.write(f"closed {support_services.tickets_close_idle()} idle ticket(s)")
         elif domain:
             seal = Seal.objects.filter(business__domain=domain).first()
             if seal is None:
                 raise CommandError(f"no seal for {domain}")
-            result, events = services.seal_monitor(seal_id=seal.pk)
+            result, events = seal_control.seal_monitor(seal_id=seal.pk)
             self.stdout.write(f"{domain}: reachable={result.reachable} tls={result.tls_valid} "
                               f"domain_control={result.domain_ok}{' (' + result.method + ')' if result.method else ''}"
                               f" events={','.join(events) or '-'}")

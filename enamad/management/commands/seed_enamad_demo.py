@@ -12,8 +12,9 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from certauth.models import User
-from enamad import services
+from enamad.businesses import services as business_services
 from enamad.catalogue import ensure_defaults
+from enamad.complaints import services as complaint_services
 from enamad.models import (
     Account,
     Business,
@@ -23,6 +24,8 @@ from enamad.models import (
     ServiceCategory,
     SurveyResponse,
 )
+from enamad.seals import services as seal_services
+from enamad.support import services as support_services
 
 from .enamad_groups import ensure_groups
 
@@ -82,7 +85,7 @@ class Command(BaseCommand):
             doc.file.save("demo.pdf", ContentFile(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"), save=True)
         category = ServiceCategory.objects.filter(requires_licence=False).first()
         for domain, name in ((SEALED_DOMAIN, "کتاب‌فروشی نمونه"), (DRAFT_DOMAIN, "فروشگاه آزمایشی محلی")):
-            business = services.business_create(account_id=account.pk, actor=user, data={
+            business = business_services.business_create(account_id=account.pk, actor=user, data={
                 "domain": domain, "name": name, "address": account.address, "postal_code": account.postal_code,
                 "phone": account.landline, "email": f"info@{domain}", "answering_hours": "شنبه تا چهارشنبه ۹ تا ۱۷"})
             if domain != SEALED_DOMAIN:
@@ -94,11 +97,11 @@ class Command(BaseCommand):
                                            delivery_methods="پست", payment_methods="درگاه بانکی",
                                            licence_reference="ندارد")
             SurveyResponse.objects.create(business=business, heard_from="search", platform="cms", monthly_orders=50)
-            services.business_send(business_id=business.pk, actor=user)
-            services.business_review(business_id=business.pk, actor=expert,
+            business_services.business_send(business_id=business.pk, actor=user)
+            business_services.business_review(business_id=business.pk, actor=expert,
                                      results={i.pk: (True, "") for i in ChecklistItem.objects.filter(active=True)})
-            services.business_accept_documents(business_id=business.pk, actor=expert)
-            services.business_final_approve(business_id=business.pk, actor=manager)
+            business_services.business_accept_documents(business_id=business.pk, actor=expert)
+            seal_services.business_final_approve(business_id=business.pk, actor=manager)
         assert Business.objects.get(domain=SEALED_DOMAIN).status == BusinessStatus.APPROVED
         self._after_the_seal(account, user, expert)
 
@@ -109,14 +112,14 @@ class Command(BaseCommand):
         from enamad.models import Seal
 
         pdf = ContentFile(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", name="screenshot.pdf")
-        ticket = services.ticket_open(account_id=account.pk, actor=user, category="seal",
+        ticket = support_services.ticket_open(account_id=account.pk, actor=user, category="seal",
                                       subject="نماد روی سایت «نامعتبر» نشان داده می‌شود",
                                       body="کد نماد را در صفحه اول گذاشتم ولی تصویر نامعتبر می‌آید.",
                                       attachments=[("other", pdf)])
-        services.ticket_answer(ticket_id=ticket.pk, actor=expert,
+        support_services.ticket_answer(ticket_id=ticket.pk, actor=expert,
                                body="referrerpolicy را از کد نماد حذف نکنید و صفحه را از دامنه ثبت‌شده باز کنید.")
         seal = Seal.objects.get(business__domain=SEALED_DOMAIN)
-        services.complaint_file(seal_id=seal.pk, data={
+        complaint_services.complaint_file(seal_id=seal.pk, data={
             "complaint_type": "delay", "payment_reference": "1403123456", "contact_name": "علی خریدار",
             "description": "سفارش دو هفته پیش پرداخت شد و هنوز ارسال نشده است.", "contact_mobile": "09131234567"})
 

@@ -1,0 +1,54 @@
+"""What every e-Namad room shares and nothing else owns: random codes, absolute links,
+keyed digests and the throttle that fails closed in Persian."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import string
+
+from django.conf import settings
+
+from ramis.common import throttle
+
+CODE_ALPHABET = string.ascii_letters + string.digits
+
+
+def random_code(length: int = 32) -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+def random_token() -> str:
+    """The domain-control token: lower-case letters and digits, safe in a file name and a TXT record."""
+    return "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(24))
+
+
+def random_reference() -> str:
+    return "EN-" + "".join(secrets.choice(string.digits) for _ in range(10))
+
+
+class Throttled(Exception):
+    message = "تعداد درخواست‌ها بیش از حد مجاز است؛ چند دقیقه بعد دوباره تلاش کنید."
+
+    def __init__(self, message: str | None = None):
+        if message:
+            self.message = message
+        super().__init__(self.message)
+
+
+def throttle_hit(key: str, *, limit: int, window: int) -> bool:
+    """``throttle.hit``, failing closed with a Persian ``Throttled`` when its cache is down."""
+    try:
+        return throttle.hit(key, limit=limit, window=window)
+    except throttle.Unavailable as exc:
+        raise Throttled(exc.message) from exc
+
+
+def absolute_url(path: str) -> str:
+    return f"{settings.PUBLIC_BASE_URL}{path}"
+
+
+def digest(purpose: str, value: str) -> str:
+    key = f"{settings.SECRET_KEY}:enamad:{purpose}".encode()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
