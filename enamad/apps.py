@@ -7,4 +7,9 @@ class EnamadConfig(AppConfig):
     verbose_name = "نماد اعتماد الکترونیکی"
 
     def ready(self):
+        from ramis.common import event_words
+
         from . import checks, homes  # noqa: F401 - register the deploy check and the e-Namad staff home
+        from .event_words import PHRASES
+
+        event_words.register(PHRASES)  # the staff timelines' words (ramis/common/event_words.py)

@@ -35,6 +35,7 @@ import dns.exception
 import dns.resolver
 from django.conf import settings
 
+from ramis.common.digits import to_persian_digits
 from ramis.common.netguard import is_public_address
 
 from .models import VerificationMethod
@@ -331,15 +332,21 @@ def file_has_token(body: bytes, token: str) -> bool:
 
 
 def check_domain(domain: str, token: str) -> CheckResult:
-    """Try the meta tag, the page title and the file over HTTPS then HTTP, then the DNS TXT record."""
+    """Try the meta tag, the page title and the file over HTTPS then HTTP, then the DNS TXT record.
+
+    On failure ``problems`` says what was found, each thing once (issue 13 item 9): a site that
+    answered over HTTP is not reported as "could not connect" because HTTPS was closed; the
+    home page's status, the file's status and the TXT lookup are each named."""
     result = CheckResult(ok=False)
+    unreachable: list[str] = []  # why a scheme could not be fetched at all
+    found: list[str] = []  # what a site that answered held (or did not)
     for scheme in ("https", "http"):
         try:
             home = fetch(domain, "/", scheme=scheme)
         except FetchError as exc:
             logger.info("verify %s: %s", domain, exc.detail)
             if scheme == "http" or not isinstance(exc, TLSError):
-                result.problems.append(exc.message)
+                unreachable.append(exc.message)
             if isinstance(exc, AddressRefused):
                 break
             continue
@@ -351,22 +358,42 @@ def check_domain(domain: str, token: str) -> CheckResult:
         if home.status == 200 and page_has_title(home.body, token):  # the same page, no extra request
             result.ok, result.method = True, "title"
             return result
+        found.append(_home_finding(scheme, home.status))
         try:
             text = fetch(domain, f"/{token}.txt", scheme=scheme)
         except FetchError as exc:
-            result.problems.append(exc.message)
+            found.append(f"فایل {token}.txt: {exc.message}")
             continue
         if text.status == 200 and file_has_token(text.body, token):
             result.ok, result.method = True, "file"
             return result
+        found.append(f"فایل {token}.txt هست اما کد تأیید در آن نیست." if text.status == 200
+                     else f"فایل {token}.txt روی سایت نیست (پاسخ سایت: کد {to_persian_digits(text.status)}).")
+    # a site that answered on one scheme: the other's connection failure is not the story
+    result.problems.extend(found if found else unreachable)
     try:
-        if f"enamad-verification={token}" in txt_records(domain):
-            result.ok, result.method = True, "dns"
-            return result
+        records = txt_records(domain)
     except FetchError as exc:
-        result.problems.append(exc.message)
+        result.problems.append(f"رکورد TXT: {exc.message}")
+    else:
+        if f"enamad-verification={token}" in records:
+            result.ok, result.method = True, "dns"
+            result.problems.clear()
+            return result
+        if any(r.startswith("enamad-verification=") for r in records):
+            result.problems.append("رکورد TXT اینماد در DNS دامنه هست اما کد آن کد این پرونده نیست.")
+        else:
+            result.problems.append("DNS دامنه رکورد TXT اینماد (enamad-verification=…) ندارد.")
     result.problems.append("هیچ‌یک از روش‌ها (برچسب meta، عنوان صفحه، فایل، رکورد TXT) یافت نشد.")
     return result
+
+
+def _home_finding(scheme: str, status: int) -> str:
+    where = "HTTPS" if scheme == "https" else "HTTP"
+    if status != 200:
+        return f"سایت از راه {where} پاسخ داد اما صفحه اصلی کد {to_persian_digits(status)} برگرداند."
+    return (f"سایت از راه {where} پاسخ داد اما در صفحه اصلی نه برچسب meta اینماد با کد تأیید بود "
+            "و نه عنوان صفحه کد تأیید را داشت.")
 
 
 def check_tls(domain: str) -> bool:

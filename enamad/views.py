@@ -442,7 +442,8 @@ def _request_domain_check(request, business) -> None:
     if business.domain_verified_at:
         messages.success(request, "تأییدیه فنی دامنه انجام شد.")
     elif business.domain_check_error:
-        messages.warning(request, "تأییدیه فنی هنوز انجام نشده است: " + business.domain_check_error)
+        # what the check found is on the page itself (technical.html, #technical-error): said once
+        messages.warning(request, "تأییدیه فنی هنوز انجام نشده است؛ آنچه بررسی یافت، در همین صفحه آمده است.")
     else:
         messages.info(request, "بررسی دامنه در صف است؛ چند دقیقه دیگر این صفحه را دوباره ببینید.")
 

@@ -49,7 +49,8 @@ PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"
 CA_PUBLIC_URL = env_str("CA_PUBLIC_URL", "").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with Jalali dates in every list, filter and form (ramis/common/admin_jalali.py)
+    "ramis.common.admin_jalali.RamisAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -62,6 +63,9 @@ INSTALLED_APPS = [
     "captcha",
     "axes",
     "django_prometheus",
+    # django-jalali-date: the admin's Jalali date fields, widgets and change form, and the vendored
+    # Jalali date picker (@majidh1/jalalidatepicker) every date input of the portal uses
+    "jalali_date",
     # Rooms, in the order they may import each other (DESIGN.md).
     "ramis.common",
     "ramis.registry",
@@ -109,7 +113,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "ramis.common.context_processors.portal",
             ],
-            "builtins": ["ramis.common.templatetags.jalali"],
+            "builtins": ["ramis.common.templatetags.jalali", "ramis.common.templatetags.words"],
         },
     },
 ]
@@ -703,6 +707,14 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_REDIRECT_EXEMPT = [r"^ca/", r"^healthz$", r"^readyz$", r"^metrics$"]  # OCSP/CRL are fetched over plain HTTP
+
+# --- Jalali dates in the admin (django-jalali-date; ramis/common/admin_jalali.py) -------------
+# Read-only dates on admin change forms: the full Jalali year, as every other page shows them
+# (the list columns use ramis.common.jalali). A constant, not an env setting.
+JALALI_DATE_DEFAULTS = {
+    "LIST_DISPLAY_AUTO_CONVERT": False,  # admin_jalali's own columns (Persian digits, Tehran time)
+    "Strftime": {"date": "%Y/%m/%d", "datetime": "%Y/%m/%d %H:%M"},
+}
 
 # --- Content-Security-Policy (django-csp 4; docs/operator/behind-a-proxy.md) -----------------
 # Every page: scripts, styles, fonts and images only from the portal itself (no inline script or

@@ -23,7 +23,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django_fsm import can_proceed, has_transition_perm
 
-from . import audit
+from . import audit, event_words
 from .jalali import jalali_datetime
 from .models import AuditEntry
 
@@ -42,7 +42,9 @@ class AuditTrailMixin:
         if obj is None or obj.pk is None:
             return "—"
         rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} → {}</td><td>{}</td></tr>", (
-            (jalali_datetime(e.created_at), e.event, e.actor_repr, e.old or "·", e.new or "·", e.reason)
+            (jalali_datetime(e.created_at), format_html("{} <code>{}</code>", event_words.phrase(e.event, e.target_type), e.event),
+             e.actor_repr, event_words.status_word(e.target_type, e.old) or "—",
+             event_words.status_word(e.target_type, e.new) or "—", e.reason)
             for e in self._audit_entries(obj)
         ))
         return format_html(

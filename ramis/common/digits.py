@@ -12,3 +12,10 @@ def to_latin_digits(value: str) -> str:
 
 def to_persian_digits(value: object) -> str:
     return str(value).translate(_TO_PERSIAN)
+
+
+def persian_number(value: int | float, places: int = 1) -> str:
+    """A number inside a Persian sentence: Persian digits, «٫» as the decimal point, no trailing
+    zeros (``5.0`` → ``۵``, ``2.5`` → ``۲٫۵``)."""
+    text = f"{value:.{places}f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+    return to_persian_digits(text).replace(".", "٫")

@@ -11,11 +11,15 @@ from .jalali import jalali_date, parse_jalali_date
 
 
 class JalaliDateInput(forms.TextInput):
+    """A text box for a Jalali date with the Jalali date picker on it: ``data-jdp`` is what the
+    vendored @majidh1/jalalidatepicker (django-jalali-date's static files, loaded by base.html and
+    set up by static/js/jalali-picker.js, no inline script) watches; typing stays possible."""
+
     input_type = "text"
 
     def __init__(self, attrs=None):
         base = {"placeholder": "۱۳۶۵/۰۴/۱۲", "inputmode": "numeric", "dir": "ltr", "class": "jalali-date",
-                "autocomplete": "off"}
+                "autocomplete": "off", "data-jdp": "", "data-jdp-only-date": ""}
         super().__init__({**base, **(attrs or {})})
 
     def format_value(self, value):

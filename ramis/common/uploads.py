@@ -16,6 +16,8 @@ from django.utils.deconstruct import deconstructible
 from PIL import Image, UnidentifiedImageError
 from PIL.Image import DecompressionBombError, DecompressionBombWarning
 
+from .digits import persian_number
+
 ALLOWED_KINDS = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
 
 
@@ -38,7 +40,7 @@ def validate_upload(upload, *, kinds: tuple[str, ...] = ("pdf", "jpg", "png"), m
     if upload.size > limit:
         raise ValidationError(
             "حجم فایل بیش از حد مجاز است (حداکثر %(mb)s مگابایت).", code="too_large",
-            params={"mb": round(limit / 1024 / 1024, 1)},
+            params={"mb": persian_number(limit / 1024 / 1024)},
         )
     if upload.size == 0:
         raise ValidationError("فایل خالی است.", code="empty")

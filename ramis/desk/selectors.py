@@ -249,6 +249,32 @@ def certificate_subject(req: CertificateRequest) -> dict[str, str]:
     }
 
 
+# The subject's fields (``certificate_subject``'s keys) as the clerk reads them on the issue page.
+SUBJECT_FIELD_LABELS = {
+    "common_name": "نام در گواهی",
+    "given_name": "نام",
+    "surname": "نام خانوادگی",
+    "national_code": "کد ملی",
+    "organization": "سازمان",
+    "legal_national_id": "شناسه ملی شخص حقوقی",
+    "title": "سمت",
+    "email": "رایانامه",
+}
+# Key types (settings.OFFICE_KEY_TYPES) in words; the algorithm's Latin name stays in a <bdi>.
+# (words before, Latin name, words after).
+KEY_TYPE_WORDS = {
+    "rsa2048": ("", "RSA", "با طول ۲۰۴۸ بیت"),
+    "rsa3072": ("", "RSA", "با طول ۳۰۷۲ بیت"),
+    "ec-p256": ("منحنی بیضوی", "P-256", ""),
+    "ec-p384": ("منحنی بیضوی", "P-384", ""),
+}
+
+
+def subject_rows(req: CertificateRequest) -> list[tuple[str, str]]:
+    """(Persian label, value) of what the certificate's subject will hold."""
+    return [(SUBJECT_FIELD_LABELS.get(key, key), value) for key, value in certificate_subject(req).items()]
+
+
 _NAMES = {
     x509.NameOID.SERIAL_NUMBER: "serialNumber", x509.NameOID.GIVEN_NAME: "GN", x509.NameOID.SURNAME: "SN",
     x509.NameOID.TITLE: "title", x509.NameOID.ORGANIZATION_IDENTIFIER: "organizationIdentifier",

@@ -22,6 +22,7 @@ from django_fsm import can_proceed
 from certauth.decorators import staff_required
 from ramis.ca import signing
 from ramis.ca.models import IssuedCertificate
+from ramis.common import event_words
 from ramis.common.errors import InvalidTransition
 from ramis.common.jalali import parse_jalali_date
 from ramis.common.pdf import render_pdf
@@ -29,6 +30,7 @@ from ramis.common.templatetags.jalali import rials
 from ramis.common.uploads import serve_private
 from ramis.offices import hours
 from ramis.offices.selectors import office_of_clerk
+from ramis.requests import certificate_files
 from ramis.requests import selectors as request_selectors
 from ramis.requests import services as request_services
 from ramis.requests.models import (
@@ -106,7 +108,7 @@ def day(request):
 
 def _review_context(request, req: CertificateRequest, *, cancel_form=None, handover_form=None) -> dict:
     documents = list(req.documents.select_related("requirement"))
-    timeline = [(e, DESK_EVENT_LABELS.get(e.event, e.event)) for e in selectors.request_timeline(req)]
+    timeline = [(e, event_words.phrase(e.event, e.target_type)) for e in selectors.request_timeline(req)]
     context = {
         "office": request.office, "req": req, "documents": documents, "timeline": timeline,
         "invoice": Invoice.objects.filter(request=req).prefetch_related("lines").first(),
@@ -366,8 +368,9 @@ def issue(request, pk: int):
     return render(request, "desk/issue.html", {
         "office": request.office, "req": req, "form": form, "tokens": tokens, "token_error": token_error,
         "check": check, "running": selectors.issuance_in_progress(req), "station": station,
-        "key_type": settings.OFFICE_KEY_TYPES.get(req.cert_type, "rsa2048"),
-        "subject": selectors.certificate_subject(req),
+        "key_words": selectors.KEY_TYPE_WORDS.get(settings.OFFICE_KEY_TYPES.get(req.cert_type, "rsa2048"),
+                                                  ("", settings.OFFICE_KEY_TYPES.get(req.cert_type, ""), "")),
+        "subject": selectors.subject_rows(req),
     })
 
 
@@ -417,7 +420,7 @@ def handover_pdf(request, pk: int):
         "req": req, "certificate": certificate, "issued": issued, "attempt": attempt,
         "check": attempt.identity_check if attempt else None, "clerk": attempt.clerk if attempt else request.user,
         "ocsp_url": urls.ocsp, "crl_url": urls.crl, "ca_issuers_url": urls.ca_issuers,
-        "subject": selectors.subject_text(issued.der),
+        "subject_rows": certificate_files.subject_rows(certificate_files.load(issued)),
         "sha256_lines": _fingerprint_lines(issued.sha256),
     })
     response = HttpResponse(pdf, content_type="application/pdf")

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from certauth.decorators import applicant_required
+from ramis.common import event_words
 from ramis.common.errors import InvalidTransition
 from ramis.common.pdf import render_pdf
 from ramis.common.templatetags.jalali import rials
@@ -241,7 +242,7 @@ def request_detail(request, pk: int):
     """Status, the next step in words, the timeline (R16), invoice, appointment, documents."""
     req = selectors.get_request_for_applicant(request.user, pk)
     invoice = Invoice.objects.filter(request=req).prefetch_related("lines", "payments").first()
-    timeline = [(entry, EVENT_LABELS.get(entry.event, entry.event)) for entry in selectors.request_timeline(req)]
+    timeline = [(entry, event_words.phrase(entry.event, entry.target_type)) for entry in selectors.request_timeline(req)]
     return render(request, "requests/detail.html", {
         "req": req, "next_step": selectors.next_step(req), "timeline": timeline, "invoice": invoice,
         "appointment": selectors.active_appointment(req), "documents": req.documents.select_related("requirement"),

@@ -3,7 +3,7 @@
 from django import template
 
 from ramis.common import jalali as jalali_fn
-from ramis.common.digits import to_persian_digits
+from ramis.common.digits import persian_number, to_persian_digits
 
 register = template.Library()
 
@@ -25,7 +25,10 @@ def jlong(value):
 
 @register.filter
 def fa_digits(value):
-    return "" if value is None else to_persian_digits(value)
+    """Persian digits for a number (or digits in text) inside a Persian sentence; a float gets «٫»."""
+    if value is None:
+        return ""
+    return persian_number(value) if isinstance(value, float) else to_persian_digits(value)
 
 
 @register.filter
