@@ -27,11 +27,13 @@ from enamad.businesses.models import (
     BusinessService,
     BusinessStatus,
     ChecklistItem,
+    CommitmentLetter,
     DomainEmailCode,
     PostalLetter,
     Review,
     ReviewItem,
     ServiceCategory,
+    SignedLetter,
     SurveyResponse,
     VerificationMethod,
     seal_in_force_q,
@@ -78,6 +80,7 @@ __all__ = [
     "CONTACT_VERIFICATION",
     "ChangeStatus",
     "ChecklistItem",
+    "CommitmentLetter",
     "Complaint",
     "ComplaintAttachment",
     "ComplaintQuerySet",
@@ -103,6 +106,7 @@ __all__ = [
     "Seal",
     "SealQuerySet",
     "ServiceCategory",
+    "SignedLetter",
     "SurveyResponse",
     "Ticket",
     "TicketAttachment",
@@ -120,8 +124,3 @@ __all__ = [
     "seal_vouches",
     "ticket_idle_cutoff",
 ]
-
-# The commitment letter signed with a RAMIS certificate (issue 14): its own module.
-from .letter_models import CommitmentLetter, SignedLetter  # noqa: E402
-
-__all__ += ["CommitmentLetter", "SignedLetter"]

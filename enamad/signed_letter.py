@@ -46,7 +46,7 @@ from ramis.common import audit, throttle
 from ramis.common.pdf import render_pdf
 from ramis.registry.models import Role
 
-from .letter_models import CommitmentLetter, SignedLetter
+from .businesses.models import CommitmentLetter, SignedLetter
 from .models import Business, BusinessStatus, Persona
 
 log = logging.getLogger(__name__)

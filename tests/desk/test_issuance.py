@@ -640,7 +640,9 @@ def test_handover_pdf_content(ca, awaiting_issuance, clerk, clerk_client, other_
     assert format(serial, "x") == certificate.serial and certificate.serial in lines
     assert applicant_token.serial in text
     flat = " ".join(text.split())
-    assert "serialNumber=PNOIR-0499370899" in flat and "SN=Rezaei" in flat
+    # the subject in Persian labels, one attribute a line, Latin values isolated (not RFC 4514 text)
+    assert "کد ملی" in flat and "0499370899" in flat and "Rezaei" in flat
+    assert "serialNumber=" not in flat and "SN=" not in flat
     # validity in Jalali (Tehran) dates, both ends
     assert jalali_date(certificate.not_before) in text and jalali_date(certificate.not_after) in text
     assert jalali_date(certificate.not_before) != jalali_date(certificate.not_after)

@@ -29,7 +29,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 
 from enamad import signed_letter
-from enamad.letter_models import SignedLetter
+from enamad.businesses.models import SignedLetter
 from enamad.models import Business, BusinessStatus
 from ramis.ca import builder, profiles, responder, services
 from ramis.common.models import AuditEntry

@@ -37,6 +37,7 @@ PROGRAMS = {
     "pg_lsclusters": "postgresql",  # postgresql-common, a dependency of postgresql (make prod on Debian)
     "pg_ctlcluster": "postgresql",
     "psql": "postgresql-client",
+    "wrk": "wrk",  # the benchmarks' HTTP load client (bench/wrk_client.py)
 }
 # Checked in the Makefile but not for their owner here: a browser and Compose the suite can be
 # pointed elsewhere for (CHROMIUM_PATH; absent Compose skips nothing, the test checks the file),
@@ -66,8 +67,10 @@ def called_programs() -> set[str]:
         for path in (ROOT / folder).rglob("*.py"):
             found |= set(CALL.findall(path.read_text()))
     commands = {path.stem for path in ROOT.glob("*/**/management/commands/*.py")}  # manage.py's, by name
-    # pkilint's lint_* are installed by pip; dpkg and runuser (util-linux) are Essential in Debian
-    return {name for name in found - commands - {"dpkg", "dpkg-query", "runuser"} if not name.startswith("lint_")}
+    # pkilint's lint_* are installed by pip; dpkg and runuser (util-linux) are Essential in Debian;
+    # make is one of the three programs the fresh machine starts with (python3, make, git)
+    given = {"dpkg", "dpkg-query", "runuser", "make"}
+    return {name for name in found - commands - given if not name.startswith("lint_")}
 
 
 def test_every_program_the_code_calls_has_its_package_in_the_makefile():
