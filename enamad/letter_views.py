@@ -17,8 +17,8 @@ from ramis.common.uploads import serve_private, validate_upload
 
 from . import signed_letter
 from .businesses import selectors as business_selectors
-from .decorators import account_required, enamad_staff_required
 from .businesses.models import SignedLetter
+from .decorators import account_required, enamad_staff_required
 from .models import BusinessStatus
 
 LETTER_STATES = {BusinessStatus.PHYSICAL_DOCUMENTS, BusinessStatus.DOCUMENTS_REJECTED, BusinessStatus.MANAGER_REVIEW,
