@@ -14,7 +14,12 @@ from django_otp.models import Device
 
 class User(AbstractUser):
     """Staff log in with a password and TOTP; applicants have no password and log in with
-    their identity and an SMS code (their ``username`` is ``nc-<national code>``)."""
+    their identity and an SMS code (their ``username`` is ``nc-<national code>``). Anyone may also
+    log in with a signature certificate of our CA (certauth/certificates.py): staff are found by
+    ``national_code``, which the certificate's ``PNOIR-`` serialNumber carries."""
+
+    national_code = models.CharField("کد ملی", max_length=10, blank=True, db_index=True,
+                                     help_text="برای ورود کارکنان با گواهی الکترونیکی")
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -81,6 +86,17 @@ class SSODevice(Device):
 
     class Meta(Device.Meta):
         verbose_name = "ورود از پنجره ملی خدمات"
+
+    def verify_token(self, token) -> bool:  # noqa: ARG002
+        return False
+
+
+class CertificateDevice(Device):
+    """Records that this session was opened with a client certificate of our CA (the key on the
+    holder's token, its PIN entered there): the second factor itself. It verifies no token."""
+
+    class Meta(Device.Meta):
+        verbose_name = "ورود با گواهی الکترونیکی"
 
     def verify_token(self, token) -> bool:  # noqa: ARG002
         return False

@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.signals import user_login_failed
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -22,8 +21,11 @@ from .decorators import staff_required
 from .forms import CodeForm, IdentityForm, StaffLoginForm
 from .lockouts import password_login_guard
 from .oidc import oidc_enabled, provider_logout_url
+from .selectors import certificate_login_url, certificate_required, is_admin_user, staff_landing
 
 PENDING = "applicant_login"
+CERTIFICATE_REQUIRED = ("کارکنان صدور و بررسی باید با گواهی الکترونیکی خود وارد شوند؛ "
+                        "دکمه «ورود با گواهی الکترونیکی» را بزنید.")
 SENT_NOTICE = "اگر اطلاعات واردشده با اطلاعات ثبت‌شده مطابقت داشته باشد، کد یک‌بارمصرف به تلفن همراه شما پیامک شد."
 
 
@@ -40,7 +42,8 @@ def login_view(request):
             )
         except services.Throttled as exc:
             form.add_error(None, exc.message)
-            response = render(request, "certauth/login.html", {"form": form}, status=exc.status)
+            response = render(request, "certauth/login.html", {
+                "form": form, "certificate_url": certificate_login_url("ramis")}, status=exc.status)
             if exc.status == 503:
                 response["Retry-After"] = str(settings.UNAVAILABLE_RETRY_AFTER_SECONDS)
             return response
@@ -53,7 +56,8 @@ def login_view(request):
         }
         messages.info(request, SENT_NOTICE)
         return redirect("certauth:verify")
-    return render(request, "certauth/login.html", {"form": form, "sso": oidc_enabled()})
+    return render(request, "certauth/login.html", {"form": form, "sso": oidc_enabled(),
+                                                   "certificate_url": certificate_login_url("ramis")})
 
 
 def _resend_wait(pending: dict) -> int:
@@ -139,27 +143,18 @@ def staff_login_view(request):
                 user_login_failed.send(sender=__name__, credentials={"username": data["username"]},
                                        request=request)
             form.add_error(None, "نام کاربری، گذرواژه یا کد TOTP درست نیست.")
+        elif certificate_required(user):  # CERTAUTH_REQUIRED_FOR_STAFF: the password is not enough
+            audit.record(actor=user, target=user, event="certauth.password_refused", request=request)
+            form.add_error(None, CERTIFICATE_REQUIRED)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             otp_login(request, device)
             audit.record(actor=user, target=user, event="staff.logged_in", request=request)
             if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
                 next_url = ""
-            return redirect(next_url or _landing(user))
-    return render(request, "certauth/staff_login.html", {"form": form, "next": next_url})
-
-
-def _is_admin_user(user) -> bool:
-    return user.is_superuser or user.has_perm("registry.review_role")
-
-
-def _landing(user) -> str:
-    """Where a staff member lands after login: their one desk (opened on their own tab), or the
-    staff home listing each of their desks with its waiting work."""
-    homes = homes_for(user)
-    if len(homes) == 1 and not _is_admin_user(user):
-        return homes[0].url
-    return reverse("certauth:staff_home")
+            return redirect(next_url or staff_landing(user))
+    return render(request, "certauth/staff_login.html", {
+        "form": form, "next": next_url, "certificate_url": certificate_login_url("staff", next_url)})
 
 
 @staff_required
@@ -167,5 +162,5 @@ def staff_home(request):
     """Every desk the user has, with its waiting work counted; the admin for reviewers; and, for
     staff with no role yet, who to ask (never a page with nothing to do)."""
     return render(request, "certauth/staff_home.html", {
-        "homes": homes_for(request.user), "is_admin": _is_admin_user(request.user),
+        "homes": homes_for(request.user), "is_admin": is_admin_user(request.user),
     })

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from certauth.lockouts import add_captcha, password_login_guard
+from certauth.selectors import certificate_login_url
 from ramis.common import audit
 from ramis.common.errors import InvalidTransition
 from ramis.common.uploads import serve_private
@@ -185,7 +186,7 @@ def login_view(request):
             audit.record(actor=user, target=user.enamad_account, event="enamad.account.logged_in", request=request)
             return redirect("enamad:panel")
         form.add_error(None, "نام کاربری یا گذرواژه درست نیست، یا حساب هنوز با پیوند رایانامه فعال نشده است.")
-    return render(request, "enamad/login.html", {"form": form})
+    return render(request, "enamad/login.html", {"form": form, "certificate_url": certificate_login_url("enamad")})
 
 
 @require_POST

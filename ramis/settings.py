@@ -747,6 +747,19 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT={TRUSTED_PROXY_COUNT}: 0 or more")
 
+# --- Certificate login (certauth/certificates.py, docs/operator/certificate-login.md) -----------
+# The peers whose X-SSL-Client-Cert header is believed (the reverse proxy that did the TLS
+# handshake; addresses or networks). Only when TRUSTED_PROXY_COUNT > 0: without a proxy the header
+# is never read.
+CERTAUTH_TRUSTED_PROXIES = env_list("CERTAUTH_TRUSTED_PROXIES", ["127.0.0.1", "::1"])
+# Where the «ورود با گواهی الکترونیکی» button goes: the proxy's certificate-login port (e.g.
+# https://ra.example.ir:8443/auth/certificate/). Empty: this site's own /auth/certificate/.
+CERTAUTH_LOGIN_URL = env_str("CERTAUTH_LOGIN_URL", "")
+# On: staff who issue or review (office clerks, SEO reviewers) cannot log in with a password alone.
+CERTAUTH_REQUIRED_FOR_STAFF = env_bool("CERTAUTH_REQUIRED_FOR_STAFF", False)
+# Certificate-login attempts per client address within LOGIN_THROTTLE_WINDOW_SECONDS.
+CERTAUTH_THROTTLE_LIMIT = env_int("CERTAUTH_THROTTLE_LIMIT", 20)
+
 # --- Logging ------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
