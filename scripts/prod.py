@@ -74,6 +74,7 @@ class Topology:
         self.listen = env.get("PROD_LISTEN", "127.0.0.1")
         self.http_port = int(env.get("PROD_HTTP_PORT", "18580"))
         self.https_port = int(env.get("PROD_HTTPS_PORT", "18543"))
+        self.cert_port = int(env.get("PROD_CERT_PORT", "18545"))  # certificate login (client TLS)
         self.web_ports = _ports("PROD_WEB_PORTS", "18501,18502")
         self.ocsp_ports = _ports("PROD_OCSP_PORTS", "18511,18512")
         self.bank_port = int(env.get("PROD_BANK_PORT", "18520"))
@@ -81,6 +82,7 @@ class Topology:
         self.conf = self.var / "supervisord.conf"
         self.tls_cert = self.var / "tls" / "portal.crt"
         self.tls_key = self.var / "tls" / "portal.key"
+        self.client_ca = self.var / "tls" / "client-ca.pem"  # our CAs: whose client certificates log in
 
     @property
     def https_url(self) -> str:
@@ -136,7 +138,11 @@ class Topology:
             "CACHE_URL": env.get("CACHE_URL") or redis_url,
             "ALLOWED_HOSTS": env.get("ALLOWED_HOSTS") or f"{self.host},127.0.0.1,localhost",
             "CSRF_TRUSTED_ORIGINS": env.get("CSRF_TRUSTED_ORIGINS")
-            or f"{public},https://127.0.0.1:{self.https_port},https://localhost:{self.https_port}",
+            or f"{public},https://127.0.0.1:{self.https_port},https://localhost:{self.https_port},"
+            f"https://{self.host}:{self.cert_port},https://127.0.0.1:{self.cert_port}",
+            # the login pages' «ورود با گواهی الکترونیکی» button: nginx's certificate-login port
+            "CERTAUTH_LOGIN_URL": env.get("CERTAUTH_LOGIN_URL")
+            or f"https://{self.host}:{self.cert_port}/auth/certificate/",
             "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL") or public,
             "CA_PUBLIC_URL": env.get("CA_PUBLIC_URL")
             or f"http://{self.host}" + ("" if self.http_port == 80 else f":{self.http_port}"),
@@ -167,6 +173,7 @@ class Topology:
         fields = {
             "LISTEN": self.listen, "HTTP_PORT": str(self.http_port), "HTTPS_PORT": str(self.https_port),
             "HTTPS_SUFFIX": "" if self.https_port == 443 else f":{self.https_port}",
+            "CERT_PORT": str(self.cert_port), "CLIENT_CA": str(self.client_ca),
             "TLS_CERT": str(self.tls_cert), "TLS_KEY": str(self.tls_key),
             "STATIC_ROOT": str(self.var / "staticfiles"),
             "WEB_SERVERS": "\n".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;" for p in self.web_ports),
@@ -266,6 +273,7 @@ class Topology:
         if seed_demo:  # demo data: DEBUG only (published passwords and TOTP secrets), for prod-check
             _run([*manage, "seed_demo"], "load the demo data", env={**env, "DEBUG": "1"})
         _run([*manage, "ca", "init"], "initialise the CA (ca init)", env={**env, **self.signing_env(), **self.tsa_env()})
+        _run([*manage, "ca", "chain", "--out", str(self.client_ca)], "write our CA certificates for nginx", env=env)
         _run([*manage, "collectstatic", "--noinput", "-v", "0"], "collect the static files", env=env)
         self.nginx()
 
@@ -284,7 +292,8 @@ class Topology:
         self.prepare(env, seed_demo)
         conf = self.supervisord_conf(env, foreground=not detach)
         print(f"prod: https://127.0.0.1:{self.https_port}/ (and https://{self.host}:{self.https_port}/ if it "
-              f"resolves here), plain HTTP /ca/ on :{self.http_port}; logs in {self.log}/")
+              f"resolves here), plain HTTP /ca/ on :{self.http_port}, certificate login on :{self.cert_port}; "
+              f"logs in {self.log}/")
         argv = [str(BIN / "supervisord"), "-c", str(conf)]
         if detach:
             _run(argv, "start supervisord", env=env)

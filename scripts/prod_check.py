@@ -29,9 +29,11 @@ from scripts.prod import BIN, Failure, Topology  # noqa: E402
 
 # the journeys first, then the drills that break parts of the topology
 TESTS = ["tests/prod/test_ramis_journey.py", "tests/prod/test_enamad_journey.py", "tests/prod/test_tsa.py",
+         "tests/prod/test_certificate_login.py",
          "tests/prod/test_drills.py",
          "tests/prod/test_drill_postgres.py", "tests/prod/test_drill_sms.py", "tests/prod/test_drill_signing.py"]
-CHECK_PORTS = {"PROD_HTTP_PORT": "18581", "PROD_HTTPS_PORT": "18544", "PROD_WEB_PORTS": "18503,18504",
+CHECK_PORTS = {"PROD_HTTP_PORT": "18581", "PROD_HTTPS_PORT": "18544", "PROD_CERT_PORT": "18546",
+               "PROD_WEB_PORTS": "18503,18504",
                "PROD_OCSP_PORTS": "18513,18514", "PROD_BANK_PORT": "18521"}
 
 
@@ -189,7 +191,8 @@ def main(argv: list[str]) -> int:
         "PROD_CHECK_REPORT": str(tmp / "drills.jsonl"),
     })
     for name in ("PAYMENT_BACKEND", "CA_PUBLIC_URL", "PUBLIC_BASE_URL", "ALLOWED_HOSTS",
-                 "CSRF_TRUSTED_ORIGINS", "OFFICE_TOKEN_SO_PINS", "CA_ROOT_PIN", "CA_ISSUING_PIN", "CA_SO_PIN"):
+                 "CSRF_TRUSTED_ORIGINS", "CERTAUTH_LOGIN_URL", "OFFICE_TOKEN_SO_PINS", "CA_ROOT_PIN",
+                 "CA_ISSUING_PIN", "CA_SO_PIN"):
         os.environ.pop(name, None)
     topology = Topology()
     started = time.monotonic()

@@ -238,3 +238,17 @@ def test_staff_setting_off_keeps_the_password_login(client, clerk_with_certifica
 def test_checks_run_against_the_database_ca(db, signature_row):
     checked = certificates.check(builder.pem(cert_of(signature_row)).decode())
     assert checked.national_code == "0499370899" and checked.serial_hex == signature_row.serial_hex
+
+
+def test_ca_chain_writes_the_proxys_list_of_our_cas(db, tmp_path):
+    """`make prod` gives nginx this file (ssl_client_certificate): the issuing CA, then the root."""
+    from django.core.management import call_command
+
+    from ramis.ca.models import CertificateAuthority
+    from tests.conftest import ca_ready
+
+    ca_ready()
+    call_command("ca", "chain", "--out", str(tmp_path / "client-ca.pem"))
+    certs = x509.load_pem_x509_certificates((tmp_path / "client-ca.pem").read_bytes())
+    expected = [bytes(CertificateAuthority.objects.get(slug=slug).certificate_der) for slug in ("issuing", "root")]
+    assert [c.public_bytes(serialization.Encoding.DER) for c in certs] == expected

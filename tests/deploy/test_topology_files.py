@@ -131,7 +131,33 @@ def test_the_web_tier_knows_the_client_behind_nginx(monkeypatch, tmp_path):
     assert prod.Topology().app_env()["TRUSTED_PROXY_COUNT"] == "1"
     site = (ROOT / "deploy" / "nginx" / "ramis.conf").read_text()
     web_locations = re.findall(r"location [^{]*\{[^}]*proxy_pass http://ramis_web;[^}]*\}", site)
-    assert len(web_locations) == 2  # /ca/ over plain HTTP, and / over HTTPS
+    assert len(web_locations) == 3  # /ca/ over plain HTTP, / over HTTPS, / on the certificate-login port
     for block in web_locations:
         assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in block
         assert "proxy_set_header X-Request-ID $request_id;" in block
+
+
+def test_only_the_certificate_port_passes_a_client_certificate(monkeypatch, tmp_path):
+    """Every location that reaches a backend sets X-SSL-Client-Cert (nginx then drops the client's
+    own header of that name): empty everywhere but the certificate-login server, which asks for a
+    certificate (and only it) and passes the one presented (issue 14, certauth/certificates.py)."""
+    import re
+    import subprocess
+
+    monkeypatch.setenv("PROD_VAR_DIR", str(tmp_path))
+    topology = prod.Topology()
+    monkeypatch.setattr(prod, "_run", lambda argv, what, env=None: subprocess.CompletedProcess(argv, 0))
+    site = (topology.nginx().parent / "ramis.conf").read_text()
+    servers = site.split("\nserver {")[1:]
+    cert_servers = [s for s in servers if "ssl_verify_client" in s]
+    assert len(cert_servers) == 1 and f"listen 127.0.0.1:{topology.cert_port} ssl;" in cert_servers[0]
+    assert "ssl_verify_client optional_no_ca;" in cert_servers[0]
+    assert f"ssl_client_certificate {topology.client_ca};" in cert_servers[0]
+    proxied = re.findall(r"location [^{]*\{[^}]*proxy_pass [^}]*\}", site)
+    assert len(proxied) == 5
+    for block in proxied:
+        value = re.findall(r"proxy_set_header X-SSL-Client-Cert (\S+);", block)
+        expected = "$ssl_client_escaped_cert" if block in cert_servers[0] else '""'
+        assert value == [expected], block
+    env = topology.app_env()
+    assert env["CERTAUTH_LOGIN_URL"] == f"https://{topology.host}:{topology.cert_port}/auth/certificate/"

@@ -1,4 +1,4 @@
-"""``manage.py ca init|reissue-issuing|show|issue|revoke|hold|release|crl|ocsp-refresh|ocsp-serve``: thin calls to services."""
+"""``manage.py ca init|reissue-issuing|show|chain|issue|revoke|hold|release|crl|ocsp-refresh|ocsp-serve``: thin calls to services."""
 
 from __future__ import annotations
 
@@ -47,6 +47,9 @@ class Command(BaseCommand):
         sub.add_parser("reissue-issuing", help="a new certificate for the issuing CA's key as `init` builds it today "
                        "(same key and subject; needs the root's PIN)")
         sub.add_parser("show", help="print the chain, fingerprints and the latest CRLs")
+        p = sub.add_parser("chain", help="write every CA certificate of ours (issuing first, root last) as PEM: "
+                                         "the reverse proxy's list of CAs for certificate login")
+        p.add_argument("--out", required=True, help="the PEM file to write")
         p = sub.add_parser("issue", help="issue a certificate from a CSR")
         p.add_argument("--profile", required=True, choices=list(profiles.PROFILES))
         p.add_argument("--csr", required=True, help="PEM or DER CSR file")
@@ -106,6 +109,14 @@ class Command(BaseCommand):
         self.stdout.write(f"reissued {ca.slug}: {ca.subject}")
         self.stdout.write(f"  serial {ca.serial_hex}  SHA-256 {ca.sha256}  valid until {ca.not_after:%Y-%m-%d} "
                           f"(same key on token {ca.token_label!r})")
+
+    def do_chain(self, options):
+        cas = list(CertificateAuthority.objects.order_by("-parent_id", "pk"))  # roots (no parent) last
+        if not cas:
+            raise CommandError("no CA yet: run `manage.py ca init`")
+        pem = b"".join(builder.pem(x509.load_der_x509_certificate(bytes(ca.certificate_der))) for ca in cas)
+        Path(options["out"]).write_bytes(pem)
+        self.stdout.write(f"{options['out']}: {', '.join(ca.slug for ca in cas)}")
 
     def do_show(self, options):
         cas = list(CertificateAuthority.objects.select_related("parent").order_by("pk"))
