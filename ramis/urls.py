@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
 from django.urls import include, path
 from django_otp.admin import OTPAdminSite
 
@@ -10,6 +11,18 @@ from ramis.common.views import dev_outbox
 admin.site.__class__ = OTPAdminSite
 admin.site.site_header = "مدیریت سامانه رمیس و نماد اعتماد"
 admin.site.site_title = "مدیریت"
+_admin_password_login = admin.site.login
+
+
+def _admin_login(request, extra_context=None):
+    """With CERTAUTH_REQUIRED_FOR_STAFF the admin's own password form is no way around it: its
+    login is the staff login (password + TOTP, or the certificate), back to the admin after."""
+    if settings.CERTAUTH_REQUIRED_FOR_STAFF:
+        return redirect_to_login(request.GET.get("next") or "/admin/", "certauth:staff_login")
+    return _admin_password_login(request, extra_context)
+
+
+admin.site.login = _admin_login
 
 # A database or Redis outage raised outside a view gets the Persian 503 page too (ramis/common/outage.py).
 handler500 = "ramis.common.outage.server_error"

@@ -252,3 +252,14 @@ def test_ca_chain_writes_the_proxys_list_of_our_cas(db, tmp_path):
     certs = x509.load_pem_x509_certificates((tmp_path / "client-ca.pem").read_bytes())
     expected = [bytes(CertificateAuthority.objects.get(slug=slug).certificate_der) for slug in ("issuing", "root")]
     assert [c.public_bytes(serialization.Encoding.DER) for c in certs] == expected
+
+
+def test_staff_setting_closes_the_admins_own_password_form(client, seo_reviewer, settings):
+    settings.CERTAUTH_REQUIRED_FOR_STAFF = True
+    response = client.post("/admin/login/?next=/admin/", {"username": seo_reviewer.username,
+                                                          "password": STAFF_PASSWORD,
+                                                          "otp_token": totp_now(seo_reviewer)})
+    assert response.status_code == 302 and response["Location"] == "/auth/staff/login/?next=/admin/"
+    assert "_auth_user_id" not in client.session
+    settings.CERTAUTH_REQUIRED_FOR_STAFF = False
+    assert client.get("/admin/login/").status_code == 200  # the admin's form, as before
