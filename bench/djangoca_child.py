@@ -52,21 +52,19 @@ def main() -> None:
     config = json.loads(sys.argv[1])
     setup(config)
     import django
-    from django.urls import include, path
-
-    globals()["urlpatterns"] = [path("django_ca/", include("django_ca.urls"))]  # its CRL and OCSP URLs
+    import django_ca
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
     from django.core.management import call_command
+    from django.urls import include, path
     from django_ca.key_backends import key_backends
     from django_ca.key_backends.hsm.models import HSMCreatePrivateKeyOptions, HSMUsePrivateKeyOptions
     from django_ca.models import Certificate, CertificateAuthority
     from django_ca.profiles import profiles
 
-    import django_ca
-
+    globals()["urlpatterns"] = [path("django_ca/", include("django_ca.urls"))]  # its CRL and OCSP URLs
     call_command("migrate", verbosity=0)
     backend = key_backends["default"]
     context = {"backend": backend}
