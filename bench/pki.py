@@ -1,7 +1,7 @@
 """PKI benchmark: prints our figures beside references measured in the same run.
 
     .venv/bin/python bench/pki.py [--certs 300] [--rounds 5] [--seconds 3] [--clients 16]
-                                  [--only signing,issuance,scaling,ocsp,crl] [--wsgi] [--client auto|c|python]
+                                  [--only signing,issuance,django-ca,scaling,ocsp,crl] [--wsgi] [--client auto|c|python]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ramis_bench .venv/bin/python bench/pki.py
 
 Runs against a throwaway SoftHSM token directory and, by default, a throwaway
@@ -25,7 +25,9 @@ printed beside it. What is measured, exactly:
   pre-signed OCSP answers (SHA-1 and SHA-256 CertIDs, EC P-256 on the token)
   and the audit row in one committed transaction), beside the same number of
   bare signings (CSR parse → minimal certificate signed on the same token
-  key). Sequential, one process, EC P-256 subject keys.
+  key). Sequential, one process, EC P-256 subject keys. With ``django-ca`` in
+  ``--only``, each round also times django-ca 3.2.0's ``create_cert`` (HSM
+  backend, SoftHSM token of its own) in a virtualenv: see bench/djangoca.py.
 * **OCSP**: the same POST requests (SHA-1 CertIDs, as OpenSSL sends, for the
   certificates just issued, 10 % of them revoked) to
   ours — ``manage.py ca ocsp-serve --workers 2`` (:mod:`ramis.ca.ocsp_server`:
@@ -88,6 +90,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import djangoca  # noqa: E402  (bench/djangoca.py)
 import wrk_client  # noqa: E402  (bench/wrk_client.py)
 
 
@@ -403,7 +406,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--clients", type=int, default=16)
-    ap.add_argument("--only", default="signing,issuance,scaling,ocsp,crl")
+    ap.add_argument("--only", default="signing,issuance,scaling,ocsp,crl", help="also: django-ca (issuance beside it)")
     ap.add_argument("--wsgi", action="store_true", help="also time ramis.ca.wsgi under gunicorn gthread workers")
     ap.add_argument("--client", choices=("auto", "c", "python"), default="auto",
                     help="OCSP load client: bench/ocsp_load.c built with cc if there is one (auto), or the Python one")
@@ -437,6 +440,7 @@ def run(args, work: Path, env: dict, procs: list) -> None:
     from cryptography.hazmat.primitives.asymmetric import ec, padding
     from cryptography.x509 import ocsp as c_ocsp
     from cryptography.x509.oid import NameOID
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import connections
 
@@ -485,7 +489,11 @@ def run(args, work: Path, env: dict, procs: list) -> None:
     subject = {"common_name": "شرکت نمونه", "organization": "شرکت نمونه", "legal_national_id": "10380284790"}
     services.certificate_issue(profile="seal", csr_pem=csrs[0], subject=subject, actor=None)  # warm caches
     issued = []
-    bare, full, full_cpu = [], [], []
+    bare, full, full_cpu, theirs = [], [], [], []
+    djca = djangoca.DjangoCA(work, env, prepare_database, settings.PKCS11_MODULE) if "django-ca" in args.only else None
+    if djca is not None:
+        procs.append(djca.start())
+        load_start = os.getloadavg()[0]
     for r in range(args.rounds):
         batch = csrs[r * per_round:(r + 1) * per_round]
         t0 = time.perf_counter()
@@ -508,6 +516,8 @@ def run(args, work: Path, env: dict, procs: list) -> None:
             issued.append(services.certificate_issue(profile="seal", csr_pem=csr_pem, subject=subject, actor=None))
         full.append(len(batch) / (time.perf_counter() - t0))
         full_cpu.append((time.process_time() - c0) / len(batch) * 1000)
+        if djca is not None:
+            theirs.append(djca.round(len(batch)))
     if "issuance" in args.only:
         print(f"\nIssuance: {args.rounds} × {per_round} certificates, EC P-256 subject keys, RSA-2048 CA key on "
               f"the token; {db.split(' (')[0]}")
@@ -517,6 +527,9 @@ def run(args, work: Path, env: dict, procs: list) -> None:
         cpu_ms = sorted(full_cpu)
         line("  its CPU per certificate", f"{cpu_ms[0]:.1f} ms (median {statistics.median(cpu_ms):.1f}, "
              f"worst {cpu_ms[-1]:.1f})", "verify, lint, sign, store, audit, 2 OCSP answers pre-signed")
+    if djca is not None:
+        djca.close()
+        djangoca.report(line, spread, djca, full, full_cpu, theirs, load_start, db)
 
     if "scaling" in args.only:
         connections.close_all()

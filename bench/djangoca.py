@@ -1,0 +1,168 @@
+"""django-ca's issuance beside ours, for bench/pki.py (``--only issuance,django-ca``).
+
+django-ca 3.2.0 with its HSM key backend is installed by pip (from whatever package index pip is
+configured with) into a virtualenv cached under ``var/bench/`` (git-ignored; rebuilt when the
+requirements below change), and bench/djangoca_child.py runs in it as one long-lived process:
+its own SoftHSM token (its own ``SOFTHSM2_CONF`` and token directory in the run's temporary
+directory, made with ``softhsm2-util --init-token``), its own throwaway database (SQLite with the
+same WAL / synchronous=FULL / IMMEDIATE settings as ours, or, when bench/pki.py runs on a
+PostgreSQL ``DATABASE_URL`` named ``…_bench``, a sibling database ``…_djca_bench`` dropped and
+created afresh), an RSA-2048 CA key generated on that token. Its set-up and warm-up are not timed;
+each :meth:`DjangoCA.round` asks it for N certificates and reads back its rate and CPU per
+certificate, so bench/pki.py alternates its rounds with ours in the same run.
+
+What django-ca does per certificate in its defaults (``create_cert`` with the ``client`` profile):
+parse the CSR, build and sign the certificate on the token (a token session per call from its
+pool), one INSERT. No lint, no pre-signed OCSP answers (``CA_OCSP_RESPONSE_CACHE_EXPIRES`` is
+unset by default), no audit entry. Ours lints every certificate with pkilint, pre-signs two OCSP
+answers and writes an audit entry in the same transaction: the report says so beside the ratio.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / "var" / "bench" / "django-ca-3.2.0"
+CHILD = ROOT / "bench" / "djangoca_child.py"
+# psycopg for the PostgreSQL run; django-ca's own "postgres" extra builds psycopg from C sources
+REQUIREMENTS = ("django-ca[hsm]==3.2.0", "psycopg[binary]>=3.1")
+TOKEN, PIN, SO_PIN = "djca-bench", "4321", "87654321"
+SQLITE_OPTIONS = {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL",
+                  "transaction_mode": "IMMEDIATE"}  # as ramis/settings.py sets ours
+
+
+def venv_ready(venv: Path) -> bool:
+    """The cached virtualenv holds exactly REQUIREMENTS (its marker file lists them, one a line)."""
+    marker = venv / ".installed"
+    return (venv / "bin" / "python").exists() and marker.is_file() and \
+        marker.read_text().splitlines() == list(REQUIREMENTS)
+
+
+def ensure_venv(venv: Path = VENV) -> Path:
+    """The virtualenv's python, creating the virtualenv (pip install REQUIREMENTS) when not ready."""
+    if not venv_ready(venv):
+        print(f"  (setting up django-ca's virtualenv in {venv.relative_to(ROOT)}: once, cached)", flush=True)
+        shutil.rmtree(venv, ignore_errors=True)
+        venv.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        pip = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *REQUIREMENTS],
+                             capture_output=True, text=True)
+        if pip.returncode:
+            raise SystemExit(f"pip install {' '.join(REQUIREMENTS)} failed:\n{pip.stdout}{pip.stderr}")
+        (venv / ".installed").write_text("".join(f"{r}\n" for r in REQUIREMENTS))
+    return venv / "bin" / "python"
+
+
+def sibling_url(database_url: str) -> str:
+    """django-ca's PostgreSQL database beside ours: ``…/x_bench`` → ``…/x_djca_bench``; "" for SQLite."""
+    if not database_url.startswith(("postgres://", "postgresql://")):
+        return ""
+    parts = urlsplit(database_url)
+    name = parts.path.lstrip("/")
+    if not name.endswith("_bench"):
+        raise SystemExit(f"refusing to use database {name!r}: a benchmark database's name ends in _bench")
+    return parts._replace(path=f"/{name.removesuffix('_bench')}_djca_bench").geturl()
+
+
+def child_databases(url: str, directory: Path) -> dict:
+    """Django's DATABASES for the child: the PostgreSQL ``url`` (from sibling_url), or SQLite in ``directory``."""
+    if not url:
+        return {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(directory / "django-ca.sqlite3"),
+                            "OPTIONS": dict(SQLITE_OPTIONS)}}
+    import dj_database_url
+
+    return {"default": dj_database_url.parse(url)}
+
+
+def init_token(directory: Path, env: dict) -> dict:
+    """A SoftHSM configuration and token directory of django-ca's own under ``directory``, with one
+    token (TOKEN, user PIN PIN) initialised by softhsm2-util; returns ``env`` with SOFTHSM2_CONF set."""
+    tokens = directory / "tokens"
+    tokens.mkdir(parents=True)
+    conf = directory / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    env = {k: v for k, v in env.items() if k not in ("DJANGO_SETTINGS_MODULE", "PYTHONPATH")}
+    env["SOFTHSM2_CONF"] = str(conf)
+    subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", TOKEN, "--pin", PIN, "--so-pin", SO_PIN],
+                   env=env, check=True, capture_output=True)
+    return env
+
+
+def parse_result(raw: str) -> tuple[float, float]:
+    """One round's answer line from the child → (certificates per second, CPU ms per certificate)."""
+    answer = json.loads(raw) if raw.strip() else {}
+    if "rate" not in answer or "cpu_ms" not in answer:
+        raise RuntimeError(f"django-ca's bench child answered {raw!r}")
+    return float(answer["rate"]), float(answer["cpu_ms"])
+
+
+class DjangoCA:
+    """The long-lived child in django-ca's virtualenv; ``start`` once, ``round(n)`` per round."""
+
+    def __init__(self, work: Path, env: dict, prepare_database, module: str) -> None:
+        self.work, self.env, self.prepare_database, self.module = work / "django-ca", env, prepare_database, module
+        self.proc: subprocess.Popen | None = None
+        self.ready: dict = {}
+        self.database = ""
+
+    def start(self) -> subprocess.Popen:
+        python = ensure_venv()
+        env = init_token(self.work / "softhsm", self.env)
+        url = sibling_url(self.env.get("DATABASE_URL", ""))
+        self.database = self.prepare_database({"DATABASE_URL": url}) if url else "SQLite"
+        config = {"databases": child_databases(url, self.work), "module": self.module, "token": TOKEN, "pin": PIN}
+        self.log = self.work / "child.log"
+        self.proc = subprocess.Popen([str(python), str(CHILD), json.dumps(config)], env=env, cwd=self.work,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=open(self.log, "w"),
+                                     text=True)
+        first = self.proc.stdout.readline()
+        try:
+            self.ready = json.loads(first)["ready"]
+        except (ValueError, KeyError):
+            raise RuntimeError(f"django-ca's bench child did not start: {first!r}; "
+                               f"{self.log.read_text()[-2000:]}") from None
+        return self.proc
+
+    def round(self, n: int) -> tuple[float, float]:
+        self.proc.stdin.write(f"{n}\n")
+        self.proc.stdin.flush()
+        return parse_result(self.proc.stdout.readline())
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(30)
+
+
+def ratios(ours: list[float], theirs: list[float]) -> dict[str, float]:
+    """ours / django-ca: medians, bests, and the per-round ratios' median and worst."""
+    per_round = sorted(o / t for o, t in zip(ours, theirs, strict=True))
+    return {"median": statistics.median(ours) / statistics.median(theirs), "best": max(ours) / max(theirs),
+            "round_median": statistics.median(per_round), "round_worst": per_round[0]}
+
+
+def report(line, spread, djca: DjangoCA, ours: list[float], ours_cpu: list[float], theirs: list[tuple[float, float]],
+           load_start: float, db: str) -> None:
+    rates, cpu = [t[0] for t in theirs], [t[1] for t in theirs]
+    r = ratios(ours, rates)
+    ready = djca.ready
+    print(f"\nIssuance against django-ca {ready.get('django_ca')} (Django {ready.get('django')}), alternating rounds; "
+          f"ours on {db.split(' (')[0]}, django-ca on {djca.database.split(' (')[0]}; load average "
+          f"{load_start:.1f} at start, {os.getloadavg()[0]:.1f} at end")
+    line("ours: services.certificate_issue /s", spread(ours),
+         f"CPU {statistics.median(ours_cpu):.1f} ms/certificate (median); pkilint, 2 OCSP answers, audit")
+    line("django-ca: create_cert, HSM backend /s", spread(rates),
+         f"CPU {statistics.median(cpu):.1f} ms/certificate (median); {ready.get('ca_key')} CA key on "
+         "its own SoftHSM token, profile client, no lint, no OCSP pre-signing, no audit")
+    line("ratio ours / django-ca", f"{r['median']:.2f}× median, {r['best']:.2f}× best",
+         f"per round: median {r['round_median']:.2f}×, worst {r['round_worst']:.2f}×; target ≥ 1.0×")
+    line("certificates per CPU-second, ours / django-ca", f"{statistics.median(cpu) / statistics.median(ours_cpu):.2f}×",
+         "(medians; the view load disturbs less)")

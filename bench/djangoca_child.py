@@ -1,0 +1,112 @@
+"""django-ca's side of bench/pki.py's issuance comparison; runs inside the throwaway virtualenv.
+
+    <venv>/bin/python bench/djangoca_child.py CONFIG_JSON
+
+Started by bench/djangoca.py (never by hand), with SOFTHSM2_CONF pointing at a token of its own.
+CONFIG_JSON: {"databases": Django's DATABASES, "module": the PKCS#11 library, "token": its label,
+"pin": the user PIN}. It configures a minimal Django project with django-ca, migrates the database,
+initialises an RSA-2048 CA with django-ca's HSM key backend (the key generated on the token), issues
+one certificate to warm up, prints one JSON line ``{"ready": …}`` and then, for every line ``N``
+read on stdin, makes N EC P-256 CSRs (untimed) and times N calls of
+``Certificate.objects.create_cert(ca, key_backend_options, csr, profile=profiles["client"],
+subject=…)`` — each with its PEM CSR parsed first, as our service parses its — printing one JSON
+line ``{"n": N, "rate": certificates per second, "cpu_ms": CPU ms per certificate}``. An empty line
+or end of input ends it. It imports nothing from the project: it runs in django-ca's environment.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+
+def setup(config: dict) -> None:
+    import django
+    from django.conf import settings
+
+    settings.configure(
+        DEBUG=False,
+        SECRET_KEY="bench-only-not-secret",  # noqa: S106 - a throwaway process, never served
+        USE_TZ=True,
+        ALLOWED_HOSTS=["127.0.0.1"],
+        DATABASES=config["databases"],
+        INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes", "django.contrib.admin",
+                        "django.contrib.messages", "django.contrib.sessions", "django_object_actions",
+                        "django_ca"],
+        ROOT_URLCONF="__main__",  # this script: urlpatterns below, set once Django is set up
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
+        LOGGING_CONFIG=None,
+        CA_DEFAULT_HOSTNAME="ca.example.com",  # so the CA and certificates carry CRL and OCSP URLs, as ours do
+        CA_USE_CELERY=False,
+        CA_KEY_BACKENDS={"default": {
+            "BACKEND": "django_ca.key_backends.hsm.HSMBackend",
+            "OPTIONS": {"library_path": config["module"], "token": config["token"], "user_pin": config["pin"]},
+        }},
+    )
+    django.setup()
+
+
+def main() -> None:
+    config = json.loads(sys.argv[1])
+    setup(config)
+    import django
+    import django_ca
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    from django.core.management import call_command
+    from django.urls import include, path
+    from django_ca.key_backends import key_backends
+    from django_ca.key_backends.hsm.models import HSMCreatePrivateKeyOptions, HSMUsePrivateKeyOptions
+    from django_ca.models import Certificate, CertificateAuthority
+    from django_ca.profiles import profiles
+
+    globals()["urlpatterns"] = [path("django_ca/", include("django_ca.urls"))]  # its CRL and OCSP URLs
+    call_command("migrate", verbosity=0)
+    backend = key_backends["default"]
+    context = {"backend": backend}
+    ca = CertificateAuthority.objects.init(
+        name="bench",
+        key_backend=backend,
+        key_backend_options=HSMCreatePrivateKeyOptions.model_validate(
+            {"key_label": "bench-ca", "key_type": "RSA", "key_size": 2048, "elliptic_curve": None},
+            context=context),
+        subject=x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "django-ca bench")]),
+        not_after=datetime.now(tz=UTC) + timedelta(days=3650),
+        key_type="RSA",
+        path_length=0,
+    )
+    use = HSMUsePrivateKeyOptions.model_validate({}, context=context)
+    profile = profiles["client"]
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "شرکت نمونه"),
+                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "شرکت نمونه")])
+
+    def csrs(n: int) -> list[bytes]:
+        return [x509.CertificateSigningRequestBuilder()
+                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench")]))
+                .sign(ec.generate_private_key(ec.SECP256R1()), hashes.SHA256())
+                .public_bytes(serialization.Encoding.PEM) for _ in range(n)]
+
+    def issue(pem: bytes) -> Certificate:
+        return Certificate.objects.create_cert(ca, use, x509.load_pem_x509_csr(pem), profile=profile, subject=subject)
+
+    warm = issue(csrs(1)[0])
+    print(json.dumps({"ready": {"django_ca": django_ca.__version__, "django": django.get_version(),
+                                "ca_key": f"{ca.key_type} {ca.pub.loaded.public_key().key_size}",
+                                "certificate_key": type(warm.pub.loaded.public_key()).__name__}}), flush=True)
+    for raw in sys.stdin:
+        if not raw.strip():
+            break
+        batch = csrs(int(raw))
+        t0, c0 = time.perf_counter(), time.process_time()
+        for pem in batch:
+            issue(pem)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        print(json.dumps({"n": len(batch), "rate": len(batch) / wall, "cpu_ms": cpu / len(batch) * 1000}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
