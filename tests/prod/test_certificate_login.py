@@ -24,7 +24,7 @@ from tests.prod.conftest import db_fresh
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 APPLICANT = "0499370899"  # seed_demo's approved applicant
-OTHER = "0013542419"  # nobody's: the forged header's certificate names them
+OTHER = "0013542419"  # the demo shop owner's code: a forged header naming them must not log anyone in
 
 
 def manage(topology, *args: str) -> str:

@@ -9,6 +9,7 @@ from cryptography import x509
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
+from django.db.models import F
 from django.db.migrations.executor import MigrationExecutor
 
 from ramis.ca import audit_anchor, builder, ocsp_server, profiles, services
@@ -111,7 +112,7 @@ class Command(BaseCommand):
                           f"(same key on token {ca.token_label!r})")
 
     def do_chain(self, options):
-        cas = list(CertificateAuthority.objects.order_by("-parent_id", "pk"))  # roots (no parent) last
+        cas = list(CertificateAuthority.objects.order_by(F("parent_id").desc(nulls_last=True), "pk"))  # roots last, on every database
         if not cas:
             raise CommandError("no CA yet: run `manage.py ca init`")
         pem = b"".join(builder.pem(x509.load_der_x509_certificate(bytes(ca.certificate_der))) for ca in cas)
