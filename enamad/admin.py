@@ -186,11 +186,12 @@ class TicketMessageInline(admin.StackedInline):
 
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
-    list_display = ["reference", "subject", "category", "account", "status", "change_status", "last_message_at",
-                    "desk"]
+    list_display = ["reference", "subject", "category", "account", "person", "status", "change_status",
+                    "last_message_at", "desk"]
     list_filter = ["status", "category", "change_status"]
-    search_fields = ["reference", "subject", "account__user__username", "account__national_code"]
-    list_select_related = ["account"]
+    search_fields = ["reference", "subject", "account__user__username", "account__national_code",
+                     "person__national_code"]
+    list_select_related = ["account", "person"]
     readonly_fields = [f.name for f in Ticket._meta.fields if f.name != "id"]
     inlines = [TicketMessageInline]
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 PHRASES = {
     "enamad.account.signed_up": "ثبت‌نام در اینماد",
     "enamad.account.activated": "فعال شدن حساب",
+    "enamad.account.activation_resent": "ارسال دوباره پیوند فعال‌سازی",
+    "enamad.account.password_reset_requested": "درخواست بازیابی گذرواژه (پیوند رایانامه شد)",
+    "enamad.account.password_reset": "گذاشتن گذرواژه تازه با پیوند بازیابی",
     "enamad.account.logged_in": "ورود به اینماد",
     "enamad.account.profile_updated": "ویرایش مشخصات",
     "enamad.account.document_uploaded": "بارگذاری مدرک هویتی",

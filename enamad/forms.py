@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from captcha.fields import CaptchaField
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.validators import ASCIIUsernameValidator
 
@@ -496,3 +497,51 @@ class RenewalForm(forms.Form):
 
     business_fields = ("name", "address", "postal_code", "phone", "email", "answering_hours")
     service_fields = ("offerings", "delivery_methods", "payment_methods", "licence_reference")
+
+
+# --- getting back into an account, and RAMIS applicants' tickets -------------------------------
+
+
+class PasswordResetRequestForm(auth_forms.PasswordResetForm):
+    """Django's reset form, whose mail goes through our outbox (``enamad.accounts.recovery``)."""
+
+    email = forms.EmailField(label="رایانامه حساب", max_length=254,
+                             help_text="همان رایانامه‌ای که هنگام ثبت‌نام وارد کردید.",
+                             widget=forms.EmailInput(attrs={"dir": "ltr", "autocomplete": "email"}))
+
+    def save(self, *, request=None, **kwargs):
+        from .accounts import recovery
+
+        return recovery.password_reset_request(email=self.cleaned_data["email"], request=request)
+
+
+class NewPasswordForm(auth_forms.SetPasswordForm):
+    """Django's set-password form, with our labels (the validators are the project's)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = "گذرواژه تازه"
+        self.fields["new_password1"].help_text = "دست‌کم ۱۰ نویسه، نه فقط عدد و نه شبیه نام کاربری."
+        self.fields["new_password2"].label = "تکرار گذرواژه تازه"
+        for field in self.fields.values():
+            field.widget.attrs.update({"dir": "ltr", "autocomplete": "new-password"})
+
+
+class ResendActivationForm(forms.Form):
+    identifier = forms.CharField(label="نام کاربری یا رایانامه", max_length=254,
+                                 widget=forms.TextInput(attrs={"dir": "ltr", "autocomplete": "username"}))
+
+
+class ApplicantTicketForm(forms.Form):
+    """A RAMIS applicant's ticket to e-Namad support (general or technical; attachments optional)."""
+
+    category = forms.ChoiceField(label="دسته", choices=[
+        ("general", "پرسش عمومی"), ("technical", "مشکل فنی")])
+    subject = forms.CharField(label="موضوع", max_length=200)
+    body = forms.CharField(label="متن پیام", widget=forms.Textarea(attrs={"rows": 5}))
+    attachments = MultipleFileField(label="پیوست (اختیاری؛ PDF، JPEG یا PNG، حداکثر ۵ فایل)", required=False)
+
+    def attachment_list(self):
+        from .models import AttachmentKind
+
+        return [(AttachmentKind.OTHER, f) for f in self.cleaned_data.get("attachments") or []]

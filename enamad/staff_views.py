@@ -234,7 +234,7 @@ def _superseded_rows(ticket: Ticket) -> list[tuple[str, str]]:
 
 
 def _staff_ticket(pk: int) -> Ticket:
-    return get_object_or_404(Ticket.objects.select_related("account__user", "business"), pk=pk)
+    return get_object_or_404(Ticket.objects.select_related("account__user", "person", "business"), pk=pk)
 
 
 @enamad_staff_required(role="tickets")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import hooks, letter_views, staff_views, support_views, views
+from . import hooks, letter_views, recovery_views, staff_views, support_views, views
 
 app_name = "enamad"
 
@@ -14,6 +14,14 @@ urlpatterns = [
     path("signup/done/", views.signup_done, name="signup_done"),
     path("activate/<str:token>/", views.activate, name="activate"),
     path("login/", views.login_view, name="login"),
+    # getting back in: password reset by e-mail and resend activation (issue 13, item 8)
+    path("password-reset/", recovery_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/sent/", recovery_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path("password-reset/<uidb64>/<token>/", recovery_views.PasswordResetConfirmView.as_view(),
+         name="password_reset_confirm"),
+    path("password-reset/done/", recovery_views.PasswordResetCompleteView.as_view(),
+         name="password_reset_complete"),
+    path("activation/resend/", recovery_views.resend_activation, name="resend_activation"),
     path("logout/", views.logout_view, name="logout"),
     path("panel/", views.panel, name="panel"),
     path("panel/profile/", views.profile, name="profile"),

@@ -600,6 +600,8 @@ ENAMAD_LETTER_AGENT_PORT = env_int("ENAMAD_LETTER_AGENT_PORT", 8765)
 ENAMAD_SIGNED_LETTER_PER_HOUR = env_int("ENAMAD_SIGNED_LETTER_PER_HOUR", 20)
 # Lifetime of the account activation link, in seconds.
 ENAMAD_ACTIVATION_MAX_AGE_SECONDS = env_int("ENAMAD_ACTIVATION_MAX_AGE_SECONDS", 3 * 24 * 3600)
+# Lifetime of an e-Namad password-reset link, in seconds (a used link is dead at once).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 2 * 3600)
 # Lifetime of the business e-mail confirmation link, in seconds.
 ENAMAD_EMAIL_LINK_MAX_AGE_SECONDS = env_int("ENAMAD_EMAIL_LINK_MAX_AGE_SECONDS", 3 * 24 * 3600)
 # Reverse SMS / IVR (N5): the numbers the applicant texts or calls, how long a code lives, and

@@ -42,6 +42,7 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
     path("auth/", include("certauth.urls")),
+    path("panel/support/", include("enamad.applicant_urls")),  # e-Namad's tickets, for RAMIS applicants
     path("panel/", include("ramis.requests.urls")),
     path("pay/", include("ramis.requests.payment_urls")),
     path("offices/", include("ramis.offices.urls")),

@@ -44,13 +44,19 @@ def account_signup(*, persona: str, username: str, password: str, email: str, fi
         registration_number=registration_number, organisation_name=organisation_name, letter_number=letter_number,
     )
     audit.record(actor=None, target=account, event="enamad.account.signed_up", new=persona, request=request)
+    send_activation_link(account)
+    return account
+
+
+def send_activation_link(account: Account, *, resent: bool = False) -> None:
+    """E-mail a signed, expiring activation link (at sign-up, and again on «resend activation»)."""
+    user = account.user
     token = signing.dumps({"u": user.pk, "s": _activation_state(user)}, salt=ACTIVATION_SALT)
     notify.send_email(
-        to=email, subject="فعال‌سازی حساب اینماد", template="enamad_activation",
+        to=user.email, subject="فعال‌سازی حساب اینماد", template="enamad_activation",
         context={"account": account, "url": absolute_url(reverse("enamad:activate", args=[token])),
-                 "days": settings.ENAMAD_ACTIVATION_MAX_AGE_SECONDS // 86400},
+                 "days": settings.ENAMAD_ACTIVATION_MAX_AGE_SECONDS // 86400, "resent": resent},
     )
-    return account
 
 
 class ActivationError(Exception):
@@ -72,7 +78,7 @@ def account_activation_check(*, token: str, lock: bool = False) -> Account:
     try:
         data = signing.loads(token, salt=ACTIVATION_SALT, max_age=settings.ENAMAD_ACTIVATION_MAX_AGE_SECONDS)
     except signing.SignatureExpired:
-        raise ActivationError("پیوند فعال‌سازی منقضی شده است؛ دوباره ثبت‌نام کنید یا با پشتیبانی تماس بگیرید.") from None
+        raise ActivationError("پیوند فعال‌سازی منقضی شده است؛ از «ارسال دوباره پیوند فعال‌سازی» پیوند تازه‌ای بخواهید.") from None
     except signing.BadSignature:
         raise ActivationError("پیوند فعال‌سازی معتبر نیست.") from None
     accounts = Account.objects.select_for_update() if lock else Account.objects.all()

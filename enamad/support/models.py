@@ -89,12 +89,20 @@ class TicketQuerySet(models.QuerySet):
     def for_account(self, account: Account) -> TicketQuerySet:
         return self.filter(account=account)
 
+    def for_person(self, person) -> TicketQuerySet:
+        return self.filter(person=person)
+
     def waiting_for_staff(self) -> TicketQuerySet:
         return self.filter(status=TicketStatus.OPEN)
 
 
 class Ticket(FSMModelMixin, models.Model):
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="tickets")
+    """A support ticket of an e-Namad account, or of a RAMIS applicant (``person``, the SMS-code
+    user): one room and one staff desk for both, exactly one of the two is set."""
+
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets")
+    person = models.ForeignKey("registry.Person", null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="support_tickets", verbose_name="متقاضی رمیس")
     business = models.ForeignKey(Business, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets",
                                  verbose_name="کسب‌وکار")
     reference = models.CharField("شماره تیکت", max_length=12, unique=True, default=random_ticket_reference)
@@ -127,6 +135,12 @@ class Ticket(FSMModelMixin, models.Model):
             ("answer_ticket", "پاسخ به تیکت‌های پشتیبانی"),
             ("approve_change", "تأیید درخواست تغییر نوع شخصیت و اطلاعات هویتی/کسب‌وکار"),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(account__isnull=False, person__isnull=True)
+                           | models.Q(account__isnull=True, person__isnull=False)),
+                name="enamad_ticket_one_holder"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reference} {self.subject}"
@@ -134,6 +148,27 @@ class Ticket(FSMModelMixin, models.Model):
     @property
     def is_change(self) -> bool:
         return self.category in CHANGE_CATEGORIES
+
+    @property
+    def from_ramis(self) -> bool:
+        """Opened by a RAMIS applicant from the RAMIS panel (not by an e-Namad account)."""
+        return self.person_id is not None
+
+    @property
+    def holder_user_id(self) -> int | None:
+        return self.person.user_id if self.from_ramis else self.account.user_id
+
+    @property
+    def holder_name(self) -> str:
+        return self.person.full_name if self.from_ramis else self.account.display_name
+
+    @property
+    def holder_mobile(self) -> str:
+        return self.person.mobile if self.from_ramis else self.account.mobile
+
+    @property
+    def holder_email(self) -> str:
+        return self.person.email if self.from_ramis else self.account.user.email
 
     # --- transitions: only this row's fields (STYLE 2) -----------------------------------------
     @transition(field=status, source=[TicketStatus.OPEN, TicketStatus.ANSWERED], target=TicketStatus.ANSWERED,

@@ -21,6 +21,19 @@ def get_ticket_for_account(account: Account, pk: int) -> Ticket:
     return ticket
 
 
+def tickets_for_person(person) -> QuerySet[Ticket]:
+    """A RAMIS applicant's own tickets (``registry.Person``)."""
+    return (Ticket.objects.for_person(person).annotate(message_count=Count("messages"))
+            .order_by("-last_message_at"))
+
+
+def get_ticket_for_person(person, pk: int) -> Ticket:
+    ticket = Ticket.objects.select_related("person").filter(pk=pk, person=person).first()
+    if ticket is None:
+        raise Http404
+    return ticket
+
+
 def ticket_thread(ticket: Ticket) -> QuerySet[TicketMessage]:
     return ticket.messages.select_related("author").prefetch_related("attachments")
 
@@ -36,4 +49,4 @@ STAFF_TICKET_QUEUES = {
 def staff_tickets(queue: str) -> QuerySet[Ticket]:
     _, condition = STAFF_TICKET_QUEUES.get(queue, STAFF_TICKET_QUEUES["open"])
     order = "last_message_at" if queue in {"open", "changes"} else "-last_message_at"
-    return Ticket.objects.filter(condition).select_related("account", "business").order_by(order, "id")
+    return Ticket.objects.filter(condition).select_related("account", "person", "business").order_by(order, "id")

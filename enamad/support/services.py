@@ -102,11 +102,29 @@ def _save_attachments(message: TicketMessage, attachments: list[tuple[str, objec
     return saved
 
 
+def _lock_ticket(ticket_id: int) -> Ticket:
+    return (Ticket.objects.select_for_update(of=("self",)).select_related("account__user", "person")
+            .get(pk=ticket_id))
+
+
 def _lock_own_ticket(ticket_id: int, actor) -> Ticket:
-    ticket = Ticket.objects.select_for_update().select_related("account__user").get(pk=ticket_id)
-    if ticket.account.user_id != getattr(actor, "pk", None):
+    ticket = _lock_ticket(ticket_id)
+    if ticket.holder_user_id != getattr(actor, "pk", None):
         raise PermissionDenied
     return ticket
+
+
+def holder_ticket_url(ticket: Ticket) -> str:
+    """The ticket's page for its holder: in the RAMIS panel for an applicant, else in e-Namad's."""
+    name = "applicant_support:ticket" if ticket.from_ramis else "enamad:ticket"
+    return absolute_url(reverse(name, args=[ticket.pk]))
+
+
+def _tell_holder(ticket: Ticket, *, template: str, subject: str, context: dict) -> None:
+    context = {**context, "ticket": ticket, "url": holder_ticket_url(ticket), "ramis": ticket.from_ramis}
+    notify.send_sms(to=ticket.holder_mobile, template=template, context=context)
+    if ticket.holder_email:
+        notify.send_email(to=ticket.holder_email, subject=subject, template=template, context=context)
 
 
 @transaction.atomic
@@ -156,6 +174,35 @@ def ticket_open(*, account_id: int, actor, category: str, subject: str, body: st
     return ticket
 
 
+# What a RAMIS applicant may ask e-Namad's support (no change requests: those are e-Namad's).
+APPLICANT_CATEGORIES = (TicketCategory.GENERAL, TicketCategory.TECHNICAL)
+
+
+@transaction.atomic
+def ticket_open_for_applicant(*, person_id: int, actor, category: str, subject: str, body: str,
+                              attachments: list[tuple[str, object]] | None = None, request=None) -> Ticket:
+    """A RAMIS applicant (the SMS-code user) opens a ticket from the RAMIS panel: the same
+    ticket, thread and staff desk as an e-Namad account's; attachments are optional."""
+    from ramis.registry.models import Person
+
+    person = Person.objects.select_for_update().get(pk=person_id)
+    if person.user_id is None or person.user_id != actor.pk:
+        raise PermissionDenied
+    if category not in APPLICANT_CATEGORIES:
+        raise ValidationError("دسته تیکت معتبر نیست.", code="category")
+    if not (subject or "").strip() or not (body or "").strip():
+        raise ValidationError("موضوع و متن پیام الزامی است.", code="required")
+    attachments = list(attachments or [])
+    if len(attachments) > MAX_TICKET_ATTACHMENTS:
+        raise ValidationError(f"حداکثر {MAX_TICKET_ATTACHMENTS} پیوست.", code="attachments")
+    ticket = Ticket.objects.create(person=person, category=category, subject=subject.strip())
+    message = TicketMessage.objects.create(ticket=ticket, author=actor, body=body.strip())
+    _save_attachments(message, attachments)
+    audit.record(actor=actor, target=ticket, event="enamad.ticket.opened", new=ticket.status,
+                 extra={"category": category, "from": "ramis"}, request=request)
+    return ticket
+
+
 @transaction.atomic
 def ticket_follow_up(*, ticket_id: int, actor, body: str, attachments: list[tuple[str, object]] | None = None,
                      request=None) -> TicketMessage:
@@ -193,20 +240,15 @@ def _staff_message(ticket: Ticket, actor, body: str, *, event: str, request=None
     message = TicketMessage.objects.create(ticket=ticket, author=actor, from_staff=True, body=body.strip())
     _save_attachments(message, attachments or [])
     audit.record(actor=actor, target=ticket, event=event, old=old, new=ticket.status, extra=extra, request=request)
-    account = ticket.account
-    context = {"ticket": ticket, "body": message.body,
-               "url": absolute_url(reverse("enamad:ticket", args=[ticket.pk]))}
-    notify.send_sms(to=account.mobile, template="enamad_ticket_answered", context=context)
-    if account.user.email:
-        notify.send_email(to=account.user.email, subject=f"اینماد: پاسخ تیکت {ticket.reference}",
-                          template="enamad_ticket_answered", context=context)
+    _tell_holder(ticket, template="enamad_ticket_answered", subject=f"اینماد: پاسخ تیکت {ticket.reference}",
+                 context={"body": message.body})
     return message
 
 
 @transaction.atomic
 def ticket_answer(*, ticket_id: int, actor, body: str, attachments: list[tuple[str, object]] | None = None,
                   request=None) -> TicketMessage:
-    ticket = Ticket.objects.select_for_update().select_related("account__user").get(pk=ticket_id)
+    ticket = _lock_ticket(ticket_id)
     if not (body or "").strip():
         raise ValidationError("متن پاسخ الزامی است.", code="required")
     return _staff_message(ticket, actor, body, event="enamad.ticket.answered", request=request,
@@ -216,12 +258,12 @@ def ticket_answer(*, ticket_id: int, actor, body: str, attachments: list[tuple[s
 @transaction.atomic
 def ticket_close(*, ticket_id: int, actor, request=None) -> Ticket:
     """The holder, or staff who answer tickets, close it."""
-    ticket = Ticket.objects.select_for_update().select_related("account__user").get(pk=ticket_id)
-    if ticket.account.user_id != actor.pk and not actor.has_perm("enamad.answer_ticket"):
+    ticket = _lock_ticket(ticket_id)
+    if ticket.holder_user_id != actor.pk and not actor.has_perm("enamad.answer_ticket"):
         raise PermissionDenied
     if not can_proceed(ticket.close):
         raise InvalidTransition(ticket, "close", "این تیکت پیش‌تر بسته شده است.")
-    if ticket.change_status == ChangeStatus.PENDING and ticket.account.user_id != actor.pk:
+    if ticket.change_status == ChangeStatus.PENDING and ticket.holder_user_id != actor.pk:
         raise InvalidTransition(ticket, "close", "پیش از بستن، درباره درخواست تغییر تصمیم بگیرید.")
     old = ticket.status
     ticket.close()
@@ -235,7 +277,7 @@ def ticket_auto_close(*, ticket_id: int) -> bool:
     """Close an answered ticket the holder has not replied to for ``ENAMAD_TICKET_CLOSE_DAYS``
     (re-checked under the row lock, so a reply that came meanwhile keeps it open), audit it and
     tell the holder until when writing reopens it."""
-    ticket = Ticket.objects.select_for_update().select_related("account__user").get(pk=ticket_id)
+    ticket = _lock_ticket(ticket_id)
     if not can_proceed(ticket.auto_close):
         return False
     old = ticket.status
@@ -244,12 +286,8 @@ def ticket_auto_close(*, ticket_id: int) -> bool:
     days = settings.ENAMAD_TICKET_CLOSE_DAYS
     audit.record(actor=None, target=ticket, event="enamad.ticket.closed", old=old, new=ticket.status,
                  reason=f"{days} روز بی‌پاسخ از سوی دارنده", extra={"by": "auto", "days": days})
-    context = {"ticket": ticket, "days": days, "url": absolute_url(reverse("enamad:ticket", args=[ticket.pk]))}
-    account = ticket.account
-    notify.send_sms(to=account.mobile, template="enamad_ticket_closed", context=context)
-    if account.user.email:
-        notify.send_email(to=account.user.email, subject=f"اینماد: تیکت {ticket.reference} بسته شد",
-                          template="enamad_ticket_closed", context=context)
+    _tell_holder(ticket, template="enamad_ticket_closed", subject=f"اینماد: تیکت {ticket.reference} بسته شد",
+                 context={"days": days})
     return True
 
 
@@ -360,7 +398,7 @@ def _supersede_renewal_changes(business: Business, names: list[str], *, reset: l
 
 
 def _lock_pending_change(ticket_id: int, actor, name: str) -> Ticket:
-    ticket = Ticket.objects.select_for_update().select_related("account__user").get(pk=ticket_id)
+    ticket = _lock_ticket(ticket_id)
     method = getattr(ticket, name)
     if not can_proceed(method):
         raise InvalidTransition(ticket, name, "درخواست تغییری در انتظار بررسی نیست.")
