@@ -523,6 +523,7 @@ class NewPasswordForm(auth_forms.SetPasswordForm):
         self.fields["new_password1"].label = "گذرواژه تازه"
         self.fields["new_password1"].help_text = "دست‌کم ۱۰ نویسه، نه فقط عدد و نه شبیه نام کاربری."
         self.fields["new_password2"].label = "تکرار گذرواژه تازه"
+        self.fields["new_password2"].help_text = "همان گذرواژه تازه را دوباره بنویسید."
         for field in self.fields.values():
             field.widget.attrs.update({"dir": "ltr", "autocomplete": "new-password"})
 

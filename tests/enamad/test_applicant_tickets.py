@@ -1,0 +1,121 @@
+"""Issue 13, item 8: e-Namad's support for RAMIS applicants — the same ticket room and staff
+desk, not a copy. An applicant (SMS-code login) opens a ticket from /panel/, support answer it on
+their desk where it is marked as RAMIS, the applicant is told by SMS with a link to the RAMIS
+panel; another applicant, an e-Namad account and a stranger see none of it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
+from django.test import Client
+
+from enamad.models import Ticket, TicketStatus
+from enamad.support import services as support_services
+from ramis.common.models import AuditEntry, OutboxMessage
+from tests.enamad.conftest import make_account, png_bytes, staff_client
+
+pytestmark = pytest.mark.django_db
+
+
+def open_applicant_ticket(client, **extra):
+    data = {"category": "general", "subject": "پرداخت انجام شد ولی وضعیت تغییر نکرد",
+            "body": "مبلغ از حساب کم شد ولی درخواست هنوز در انتظار پرداخت است."}
+    data.update(extra)
+    return client.post("/panel/support/new/", data)
+
+
+def test_panel_links_to_support(applicant_client):
+    html = applicant_client.get("/panel/").content.decode()
+    assert 'href="/panel/support/new/"' in html and 'href="/panel/support/"' in html
+
+
+def test_applicant_opens_a_ticket_staff_answer_it_on_their_desk(
+        applicant_client, applicant_person, enamad_expert, settings, django_capture_on_commit_callbacks):
+    settings.PUBLIC_BASE_URL = "https://portal.test:8443"
+    png = SimpleUploadedFile("receipt.png", png_bytes(), content_type="image/png")
+    response = open_applicant_ticket(applicant_client, attachments=[png])
+    ticket = Ticket.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/panel/support/{ticket.pk}/"
+    assert ticket.person == applicant_person and ticket.account is None and ticket.from_ramis
+    assert ticket.status == TicketStatus.OPEN and ticket.messages.get().attachments.count() == 1
+    entry = AuditEntry.objects.get(event="enamad.ticket.opened")
+    assert entry.actor == applicant_person.user and entry.extra["from"] == "ramis"
+    listing = applicant_client.get("/panel/support/").content.decode()
+    assert ticket.reference in listing and "پرداخت انجام شد" in listing
+
+    # The same desk e-Namad's tickets are answered on, the row marked as RAMIS.
+    staff = staff_client(Client(), enamad_expert)
+    desk = staff.get("/enamad/staff/tickets/").content.decode()
+    row = re.search(rf"<tr>.*?{ticket.reference}.*?</tr>", desk, re.S).group(0)
+    assert "badge-ramis" in row and applicant_person.full_name in row
+    page = staff.get(f"/enamad/staff/tickets/{ticket.pk}/").content.decode()
+    assert 'id="ramis-applicant"' in page and "مبلغ از حساب کم شد" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.post(f"/enamad/staff/tickets/{ticket.pk}/answer/", {"body": "پرداخت تأیید شد؛ صفحه را تازه کنید."})
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.ANSWERED
+    sms = OutboxMessage.objects.get(channel="sms", template="enamad_ticket_answered")
+    assert sms.to == applicant_person.mobile
+    assert f"https://portal.test:8443/panel/support/{ticket.pk}/" in sms.body
+    answered = AuditEntry.objects.get(event="enamad.ticket.answered")
+    assert (answered.actor, answered.old, answered.new) == (enamad_expert, "open", "answered")
+
+    # The applicant reads the answer, writes again, then closes the ticket.
+    page = applicant_client.get(f"/panel/support/{ticket.pk}/").content.decode()
+    assert "پرداخت تأیید شد" in page and "پاسخ داده شد" in page
+    assert applicant_client.post(f"/panel/support/{ticket.pk}/", {"body": "درست شد، ممنون."}).status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.OPEN and ticket.messages.count() == 3
+    assert applicant_client.post(f"/panel/support/{ticket.pk}/close/").status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.CLOSED
+    assert AuditEntry.objects.filter(event="enamad.ticket.closed", actor=applicant_person.user).exists()
+
+
+def test_only_the_applicants_own_tickets(applicant_client, other_applicant_client, client):
+    open_applicant_ticket(applicant_client, attachments=[
+        SimpleUploadedFile("receipt.png", png_bytes(), content_type="image/png")])
+    ticket = Ticket.objects.get()
+    attachment = ticket.messages.get().attachments.get()
+    assert applicant_client.get(f"/panel/support/attachments/{attachment.pk}/").status_code == 200
+
+    other = other_applicant_client
+    assert other.get(f"/panel/support/{ticket.pk}/").status_code == 404
+    assert other.post(f"/panel/support/{ticket.pk}/", {"body": "x"}).status_code == 404
+    assert other.post(f"/panel/support/{ticket.pk}/close/").status_code == 404
+    assert other.get(f"/panel/support/attachments/{attachment.pk}/").status_code == 404
+    assert ticket.reference not in other.get("/panel/support/").content.decode()
+    assert Ticket.objects.get().messages.count() == 1
+
+    # An e-Namad account does not reach it through e-Namad's pages either; a stranger must log in.
+    shop = make_account("shopowner2", national_code="0013542419")
+    client.force_login(shop.user)
+    assert client.get(f"/enamad/panel/tickets/{ticket.pk}/").status_code == 404
+    assert client.get(f"/enamad/panel/tickets/attachments/{attachment.pk}/").status_code == 404
+    assert client.get("/panel/support/").status_code in (302, 403)
+    stranger = Client()
+    response = stranger.get(f"/panel/support/{ticket.pk}/")
+    assert response.status_code == 302 and "/auth/" in response["Location"]
+
+
+def test_an_applicant_asks_only_general_or_technical_questions(applicant_client, applicant_person):
+    response = open_applicant_ticket(applicant_client, category="persona_change")
+    assert response.status_code == 200 and "category" in response.context["form"].errors
+    with pytest.raises(Exception):  # noqa: B017 - ValidationError from the service itself
+        support_services.ticket_open_for_applicant(person_id=applicant_person.pk, actor=applicant_person.user,
+                                                   category="identity_change", subject="s", body="b")
+    response = open_applicant_ticket(applicant_client, subject="", body="")
+    assert set(response.context["form"].errors) == {"subject", "body"}
+    assert not Ticket.objects.exists()
+
+
+def test_a_ticket_has_exactly_one_holder(applicant_person):
+    account = make_account("shopowner3")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Ticket.objects.create(account=account, person=applicant_person, subject="s", category="general")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Ticket.objects.create(subject="s", category="general")
