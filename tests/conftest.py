@@ -44,6 +44,14 @@ def _private_media_in_a_temp_dir(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Tests make many users: a fast hasher keeps the suite quick. Production keeps Django's
+    PBKDF2 (ramis/settings.py sets no PASSWORD_HASHERS); the e2e and prod tests, which run the
+    portal in its own processes, still hash with it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery_and_clean_cache(settings):
     """Tasks run in-process in tests (the Redis worker test turns this off for itself)."""
     celery_app.conf.task_always_eager = True

@@ -39,12 +39,6 @@ def png_bytes() -> bytes:
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Many personas per test: a fast hasher keeps the suite quick (the real one is PBKDF2)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 # --- accounts and businesses -------------------------------------------------------------------
 
 

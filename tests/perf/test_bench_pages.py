@@ -31,7 +31,7 @@ def postgres():
 def test_pages_bench_runs_small_and_prints_every_page(postgres):
     env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "REDIS_URL", "CACHE_URL"}}
     env["DATABASE_URL"] = postgres.url.rsplit("/", 1)[0] + "/pages_bench"
-    run = subprocess.run([sys.executable, "bench/pages.py", "--scale", "0.01", "--seconds", "2"], cwd=ROOT, env=env,
+    run = subprocess.run([sys.executable, "bench/pages.py", "--scale", "0.01", "--seconds", "1"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     out = run.stdout
