@@ -75,3 +75,39 @@ def test_password_reset_journey_on_a_phone(page, shot, live_server, settings):
     expect(page.get_by_role("link", name="درخواست پیوند تازه")).to_be_visible()
     _fits(page)
     shot(page, "recovery-5-used-link-390")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_applicant_support_from_the_ramis_panel_on_a_phone(page, shot, live_server, applicant_person):
+    """A RAMIS applicant opens e-Namad's support from /panel/ and reads the staff answer there.
+    Screenshots: var/screenshots/applicant-support-*-390.png."""
+    from django.test import Client
+
+    from enamad.support import services as support_services
+    from tests.conftest import login_applicant, make_staff
+
+    client = login_applicant(Client(), applicant_person)
+    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
+                               "url": live_server.url}])
+    page.set_viewport_size(PHONE)
+    page.goto("/panel/")
+    page.locator("#support").get_by_role("link", name="تیکت جدید").click()
+    page.wait_for_url("**/panel/support/new/")
+    page.get_by_label("موضوع").fill("پرداخت انجام شد ولی وضعیت تغییر نکرد")
+    page.get_by_label("متن پیام").fill("مبلغ از حساب کم شد ولی درخواست هنوز در انتظار پرداخت است.")
+    _fits(page)
+    shot(page, "applicant-support-1-new-390")
+    page.get_by_role("button", name="ارسال تیکت").click()
+    page.wait_for_url("**/panel/support/*/")
+    expect(page.locator("#ticket-status")).to_have_text("باز (در انتظار پاسخ پشتیبانی)")
+
+    from enamad.models import Ticket
+
+    ticket = Ticket.objects.get()
+    expert = make_staff("support1", perms=["enamad.answer_ticket"])
+    support_services.ticket_answer(ticket_id=ticket.pk, actor=expert, body="پرداخت تأیید شد؛ صفحه را تازه کنید.")
+    page.reload()
+    expect(page.locator("#ticket-status")).to_have_text("پاسخ داده شد")
+    expect(page.locator("#thread")).to_contain_text("پرداخت تأیید شد")
+    _fits(page)
+    shot(page, "applicant-support-2-answered-390")
