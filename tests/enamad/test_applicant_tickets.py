@@ -119,3 +119,27 @@ def test_a_ticket_has_exactly_one_holder(applicant_person):
         Ticket.objects.create(account=account, person=applicant_person, subject="s", category="general")
     with pytest.raises(IntegrityError), transaction.atomic():
         Ticket.objects.create(subject="s", category="general")
+
+
+def test_an_applicants_idle_answered_ticket_closes_and_the_sms_links_to_the_ramis_panel(
+        applicant_client, applicant_person, enamad_expert, settings, django_capture_on_commit_callbacks):
+    import datetime as dt
+
+    import time_machine
+
+    from enamad.tasks import close_idle_tickets
+
+    settings.ENAMAD_TICKET_CLOSE_DAYS = 7
+    settings.PUBLIC_BASE_URL = "https://portal.test:8443"
+    open_applicant_ticket(applicant_client)
+    ticket = Ticket.objects.get()
+    support_services.ticket_answer(ticket_id=ticket.pk, actor=enamad_expert, body="پاسخ")
+    ticket.refresh_from_db()
+    with (time_machine.travel(ticket.last_message_at + dt.timedelta(days=7, minutes=1), tick=False),
+          django_capture_on_commit_callbacks(execute=True)):
+        assert close_idle_tickets() == 1
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.CLOSED and ticket.auto_closed
+    sms = OutboxMessage.objects.get(channel="sms", template="enamad_ticket_closed")
+    assert sms.to == applicant_person.mobile
+    assert f"https://portal.test:8443/panel/support/{ticket.pk}/" in sms.body
