@@ -143,3 +143,28 @@ def test_an_applicants_idle_answered_ticket_closes_and_the_sms_links_to_the_rami
     sms = OutboxMessage.objects.get(channel="sms", template="enamad_ticket_closed")
     assert sms.to == applicant_person.mobile
     assert f"https://portal.test:8443/panel/support/{ticket.pk}/" in sms.body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_keeps_every_existing_ticket_on_its_account():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    def migrate(targets):
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(targets)
+        return executor.loader.project_state(targets).apps
+
+    account = make_account("beforeshop")
+    old_apps = migrate([("enamad", "0011_signed_letter")])
+    try:
+        OldTicket = old_apps.get_model("enamad", "Ticket")
+        old = OldTicket.objects.create(account_id=account.pk, reference="T-00000001", subject="پیش از رمیس",
+                                       category="general", status="answered")
+    finally:
+        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    ticket = Ticket.objects.get(pk=old.pk)
+    assert (ticket.account_id, ticket.person_id, ticket.status, ticket.subject) == (
+        account.pk, None, "answered", "پیش از رمیس")
+    assert not ticket.from_ramis and ticket.holder_user_id == account.user_id
