@@ -26,7 +26,7 @@ MASK = "••••••"
 # Templates whose text carries a one-time code, and those whose link is itself the secret.
 CODE_TEMPLATES = frozenset({"login_code", "request_email_code", "enamad_domain_code"})
 LINK_TEMPLATES = frozenset({"enamad_activation", "enamad_business_email", "enamad_password_reset"})
-LINK_MASK = "[پیوند محرمانه؛ فقط در خود پیام]"
+LINK_MASK = "«پیوند محرمانه؛ فقط در خود پیام»"
 _CODE = re.compile(r"(?<![\w/.-])[0-9۰-۹٠-٩]{4,8}(?![\w/.-])")
 _LINK = re.compile(r"https?://\S+")
 _SECRET_PATH = re.compile(r"/(activate|confirm-email|reset|password-reset)/", re.IGNORECASE)
