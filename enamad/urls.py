@@ -16,6 +16,7 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("panel/", views.panel, name="panel"),
+    path("panel/messages/", views.messages_page, name="messages"),
     path("panel/profile/", views.profile, name="profile"),
     path("panel/documents/", views.documents, name="documents"),
     path("panel/documents/<int:pk>/", views.document_file, name="document_file"),

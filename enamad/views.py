@@ -17,8 +17,9 @@ from django.views.decorators.http import require_POST
 
 from certauth.lockouts import add_captcha, password_login_guard
 from certauth.selectors import certificate_login_url
-from ramis.common import audit
+from ramis.common import audit, inbox
 from ramis.common.errors import InvalidTransition
+from ramis.common.paging import page_of
 from ramis.common.uploads import serve_private
 
 from . import lifecycle
@@ -222,6 +223,21 @@ def panel(request):
         "account": account, "steps": steps, "businesses": businesses,
         "stepper": [(k, label) for k, label, _, _ in steps], "done": [k for k, _, ok, _ in steps if ok],
         "current": next((k for k, _, ok, _ in steps if not ok), ""),
+    })
+
+
+MESSAGES_PER_PAGE = 20
+
+
+@account_required
+def messages_page(request):
+    """The SMS and e-mails the owner was sent (issue 13, item 10): the same cards as RAMIS's panel."""
+    mobiles, emails = account_selectors.message_addresses(request.account)
+    page, pager_query = page_of(request, inbox.messages_to(mobiles=mobiles, emails=emails), MESSAGES_PER_PAGE)
+    return render(request, "enamad/messages.html", {
+        "page": page, "pager_query": pager_query, "message_cards": inbox.cards(page.object_list),
+        "inbox_note": "" if request.account.mobile_verified_at else
+        "پیامک‌ها پس از احراز تلفن همراه در این فهرست می‌آیند.",
     })
 
 
