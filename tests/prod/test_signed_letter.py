@@ -207,6 +207,8 @@ def test_owner_logs_in_with_a_certificate_and_uploads_the_signed_letter(browser,
         upload(page, tmp_path / "signed.pdf")
         page.wait_for_url(f"**/enamad/panel/business/{shop.pk}/")
         assert "تعهدنامه امضاشده پذیرفته شد" in page.locator("body").inner_text()
+        assert page.locator("#documents-received").is_visible()  # nothing left to post
+        assert "مدارک شما دریافت شد" in page.locator("body").inner_text()
         shot(page, "signed-letter-accepted")
         db_fresh()
         business = Business.objects.get(pk=shop.pk)
