@@ -27,7 +27,7 @@ from .accounts import selectors as account_selectors
 from .accounts import services as account_services
 from .businesses import selectors as business_selectors
 from .businesses import services as business_services
-from .businesses.presentation import NEXT_STEP
+from .businesses.presentation import next_step
 from .common import Throttled
 from .decorators import account_required
 from .domains import control_email_address
@@ -376,7 +376,7 @@ def business_detail(request, pk):
     review = business.reviews.prefetch_related("items__item").first()
     return render(request, "enamad/business.html", {
         "business": business, "review": review, "missing": business.missing_for_send(),
-        "next_step": NEXT_STEP.get(business.status, ""), **_business_steps(business),
+        "next_step": next_step(business), **_business_steps(business),
         "seal": getattr(business, "seal", None), "BusinessStatus": BusinessStatus,
         "can_renew": seal_services.renewal_allowed(business, getattr(business, "seal", None)),
     })
