@@ -24,6 +24,7 @@ urlpatterns = [
     path("activation/resend/", recovery_views.resend_activation, name="resend_activation"),
     path("logout/", views.logout_view, name="logout"),
     path("panel/", views.panel, name="panel"),
+    path("panel/messages/", views.messages_page, name="messages"),
     path("panel/profile/", views.profile, name="profile"),
     path("panel/documents/", views.documents, name="documents"),
     path("panel/documents/<int:pk>/", views.document_file, name="document_file"),

@@ -17,8 +17,9 @@ from django.views.decorators.http import require_POST
 
 from certauth.lockouts import add_captcha, password_login_guard
 from certauth.selectors import certificate_login_url
-from ramis.common import audit
+from ramis.common import audit, inbox
 from ramis.common.errors import InvalidTransition
+from ramis.common.paging import page_of
 from ramis.common.uploads import serve_private
 
 from . import lifecycle
@@ -26,7 +27,7 @@ from .accounts import selectors as account_selectors
 from .accounts import services as account_services
 from .businesses import selectors as business_selectors
 from .businesses import services as business_services
-from .businesses.presentation import NEXT_STEP
+from .businesses.presentation import next_step
 from .common import Throttled
 from .decorators import account_required
 from .domains import control_email_address
@@ -225,6 +226,21 @@ def panel(request):
     })
 
 
+MESSAGES_PER_PAGE = 20
+
+
+@account_required
+def messages_page(request):
+    """The SMS and e-mails the owner was sent (issue 13, item 10): the same cards as RAMIS's panel."""
+    mobiles, emails = account_selectors.message_addresses(request.account)
+    page, pager_query = page_of(request, inbox.messages_to(mobiles=mobiles, emails=emails), MESSAGES_PER_PAGE)
+    return render(request, "enamad/messages.html", {
+        "page": page, "pager_query": pager_query, "message_cards": inbox.cards(page.object_list),
+        "inbox_note": "" if request.account.mobile_verified_at else
+        "پیامک‌ها پس از احراز تلفن همراه در این فهرست می‌آیند.",
+    })
+
+
 @account_required
 def profile(request):
     account = request.account
@@ -360,7 +376,7 @@ def business_detail(request, pk):
     review = business.reviews.prefetch_related("items__item").first()
     return render(request, "enamad/business.html", {
         "business": business, "review": review, "missing": business.missing_for_send(),
-        "next_step": NEXT_STEP.get(business.status, ""), **_business_steps(business),
+        "next_step": next_step(business), **_business_steps(business),
         "seal": getattr(business, "seal", None), "BusinessStatus": BusinessStatus,
         "can_renew": seal_services.renewal_allowed(business, getattr(business, "seal", None)),
     })

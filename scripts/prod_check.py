@@ -29,7 +29,7 @@ from scripts.prod import BIN, Failure, Topology  # noqa: E402
 
 # the journeys first, then the drills that break parts of the topology
 TESTS = ["tests/prod/test_ramis_journey.py", "tests/prod/test_enamad_journey.py", "tests/prod/test_tsa.py",
-         "tests/prod/test_certificate_login.py",
+         "tests/prod/test_certificate_login.py", "tests/prod/test_signed_letter.py",
          "tests/prod/test_drills.py",
          "tests/prod/test_drill_postgres.py", "tests/prod/test_drill_sms.py", "tests/prod/test_drill_signing.py"]
 CHECK_PORTS = {"PROD_HTTP_PORT": "18581", "PROD_HTTPS_PORT": "18544", "PROD_CERT_PORT": "18546",

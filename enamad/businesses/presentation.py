@@ -20,6 +20,17 @@ NEXT_STEP = {
     BusinessStatus.REVOKED: "نماد شما ابطال شد.",
 }
 
+# The physical-documents step once the documents are in (the posted ones recorded by the officer,
+# or a commitment letter signed with a RAMIS certificate accepted): nothing more to post.
+DOCUMENTS_RECEIVED = "مدارک شما دریافت شد و نیازی به ارسال دوباره آن نیست؛ کارشناس مدارک پرونده را بررسی می‌کند."
+
+
+def next_step(business) -> str:
+    """What the holder does next about this file, as the business page says it."""
+    if business.status == BusinessStatus.PHYSICAL_DOCUMENTS and business.documents_received_at:
+        return DOCUMENTS_RECEIVED
+    return NEXT_STEP.get(business.status, "")
+
 
 # Transitions whose plain words ("the file is now «approved»" and the approved next step, "your
 # seal was issued, get the seal code") would read wrong: (headline, e-mail subject, next step).

@@ -293,3 +293,14 @@ def free_slots(office: RegistrationOffice, *, now: dt.datetime | None = None):
 
 def active_appointment(req: CertificateRequest) -> Appointment | None:
     return req.appointments.active().first()
+
+
+def applicant_message_addresses(person) -> tuple[list[str], list[str]]:
+    """The addresses whose messages the applicant may read again (ramis.common.inbox): the mobile
+    the office registered (their login codes come there), the registry's and their account's e-mail,
+    and every address they confirmed with a code in one of their requests. An address typed into a
+    request but never confirmed is not theirs yet. One query."""
+    emails = [person.email, person.user.email if person.user_id else ""]
+    emails += CertificateRequest.objects.filter(applicant=person).exclude(email_confirmed="").values_list(
+        "email_confirmed", flat=True)
+    return [person.mobile], emails

@@ -6,6 +6,7 @@ app_name = "requests"
 
 urlpatterns = [
     path("", views.panel, name="panel"),
+    path("messages/", views.messages_page, name="messages"),
     path("roles/<int:role_id>/new/", views.request_new, name="new"),
     path("requests/<int:pk>/", views.request_detail, name="detail"),
     path("requests/<int:pk>/step/<slug:step>/", views.request_step, name="step"),

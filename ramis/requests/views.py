@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from certauth.decorators import applicant_required
-from ramis.common import event_words
+from ramis.common import event_words, inbox
 from ramis.common.errors import InvalidTransition
+from ramis.common.paging import page_of
 from ramis.common.pdf import render_pdf
 from ramis.common.templatetags.jalali import rials
 from ramis.common.uploads import serve_private
@@ -87,6 +88,19 @@ def panel(request):
     return render(request, "requests/panel.html", {
         "person": person, "roles": roles, "requests": reqs, "certificates": certificates, "offices": offices,
         "waiting_on_me": next((req for req in reqs if req.status in APPLICANT_ACTS), None),
+    })
+
+
+MESSAGES_PER_PAGE = 20
+
+
+@applicant_required
+def messages_page(request):
+    """The SMS and e-mails the applicant was sent (issue 13, item 10), newest first, codes masked."""
+    mobiles, emails = selectors.applicant_message_addresses(request.user.person)
+    page, pager_query = page_of(request, inbox.messages_to(mobiles=mobiles, emails=emails), MESSAGES_PER_PAGE)
+    return render(request, "requests/messages.html", {
+        "page": page, "pager_query": pager_query, "message_cards": inbox.cards(page.object_list),
     })
 
 

@@ -146,6 +146,60 @@ def test_unknown_person_is_refused(client, db):
     assert entry.reason == "unknown_person" and entry.ip == PROXY_CLIENT
 
 
+def test_a_person_without_an_approved_role_is_refused(client, company):
+    """The wrong person: our certificate, a known person, but no approved role for RAMIS."""
+    from tests.conftest import make_person, make_role
+
+    make_role(make_person("0013542419", "09351112233"), company, status="pending")
+    row = issue_test_certificate("signature", {**TEST_SUBJECTS["signature"], "national_code": "0013542419"})
+    response = cert_login(client, cert_of(row), follow=True)
+    assert "حساب فعالی" in refusal(response)
+    assert "_auth_user_id" not in client.session
+    assert AuditEntry.objects.get(event="certauth.certificate_refused").reason == "unknown_person"
+
+
+def test_an_applicants_certificate_opens_no_enamad_account_of_someone_else(client, signature_row, db):
+    """Another person's account: the applicant's certificate at e-Namad, where only another
+    national code has an account, logs nobody in."""
+    from enamad.models import Account
+
+    user = User.objects.create_user(username="someoneelse", password=STAFF_PASSWORD)
+    Account.objects.create(user=user, persona="natural", first_name="مریم", last_name="احمدی",
+                           national_code="0013542419", mobile="09351112233")
+    response = cert_login(client, cert_of(signature_row), target="enamad", follow=True)
+    assert "حساب فعالی" in refusal(response)
+    assert response.redirect_chain[-1][0] == "/enamad/login/"
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_tampered_certificate_is_refused(client, signature_row, other_applicant_person):
+    """Our certificate with its national code rewritten (same length, so it still parses): the
+    issuing CA's signature no longer covers it."""
+    der = bytes(signature_row.der)
+    assert der.count(b"PNOIR-0499370899") == 1
+    tampered = x509.load_der_x509_certificate(der.replace(b"PNOIR-0499370899", b"PNOIR-0013542419"))
+    assert certificates.national_code_of(tampered) == "0013542419"
+    response = cert_login(client, tampered, follow=True)
+    assert "مرکز صدور گواهی این سامانه صادر نکرده" in refusal(response)
+    assert "_auth_user_id" not in client.session
+    assert AuditEntry.objects.get(event="certauth.certificate_refused").reason == "untrusted"
+
+
+def test_no_fresh_status_from_our_responder_is_a_refusal(client, signature_row):
+    """No status evidence (the analogue of a signature without a timestamp): with our OCSP
+    answers gone stale (the refresh task not run for days), nobody logs in on them."""
+    import time_machine
+
+    cert = cert_of(signature_row)
+    with time_machine.travel(timezone.now() + dt.timedelta(days=20)):
+        assert cert.not_valid_after_utc > timezone.now()
+        responder.clear_cache()
+        response = cert_login(client, cert, follow=True)
+    assert "پاسخ‌گوی OCSP" in refusal(response)
+    assert "_auth_user_id" not in client.session
+    assert AuditEntry.objects.get(event="certauth.certificate_refused").reason == "status"
+
+
 def test_seal_certificate_is_not_for_login(client, applicant_person):
     response = cert_login(client, cert_of(issue_test_certificate("seal")), follow=True)
     assert "برای ورود" in refusal(response)

@@ -378,6 +378,10 @@ def test_pages_upload_refusal_next_to_the_field_then_the_officer_sees_the_report
     assert done.status_code == 302
     shop.refresh_from_db()
     assert shop.documents_received_at is not None
+    # the file's page no longer asks for the letter by post
+    business_page = client.get(f"/enamad/panel/business/{shop.pk}/").content.decode()
+    assert 'id="documents-received"' in business_page and "نیازی به ارسال دوباره" in business_page
+    assert "صندوق پستی" not in business_page and 'id="sign-letter-link"' not in business_page
 
     client.force_login(other_account.user)  # someone else's file: not found
     assert client.get(f"/enamad/panel/business/{shop.pk}/signed-letter/").status_code == 404
