@@ -78,27 +78,50 @@ def test_public_pages_have_no_serious_violation(page, shot, live_server):
     found = []
     for name, url in [("home", "/"), ("ramis-login", "/auth/login/"), ("enamad-home", "/enamad/"),
                       ("enamad-login", "/enamad/login/"), ("enamad-signup", "/enamad/signup/"),
-                      ("staff-login", "/auth/staff/login/"), ("invalid-seal", "/trustseal/?id=1&Code=bad")]:
+                      ("staff-login", "/auth/staff/login/"), ("invalid-seal", "/trustseal/?id=1&Code=bad"),
+                      ("faq", "/faq/"), ("offices", "/offices/"), ("enamad-registry", "/enamad/registry/")]:
         found += _audit(page, shot, name, url)
     _assert_clean(found)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_keyboard_focus_is_visible(page, live_server):
+    """Tabbing through the login form: every control that takes the focus shows a ring of at
+    least 2 px (the header's links in yellow on its colour, the form's in dark blue)."""
+    page.goto("/auth/login/")
+    seen = []
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        ring = page.evaluate("""() => { const e = document.activeElement, s = getComputedStyle(e);
+            return {tag: e.tagName, name: e.name || e.textContent.trim().slice(0, 20),
+                    style: s.outlineStyle, width: parseFloat(s.outlineWidth)}; }""")
+        seen.append(ring)
+        assert ring["style"] != "none" and ring["width"] >= 2, f"no visible focus ring on {ring}"
+    assert {"INPUT", "A"} <= {r["tag"] for r in seen}, seen
 
 
 @pytest.mark.django_db(transaction=True)
 def test_applicant_pages_have_no_serious_violation(page, shot, live_server, applicant_person, office, clerk,
                                                     catalogue):  # noqa: F811
     req = advance(make_draft(applicant_person, office, catalogue=catalogue), "submitted", clerk=clerk)
+    draft = make_draft(applicant_person, office, catalogue=catalogue)
     _as(page, live_server, login_applicant(Client(), applicant_person))
     found = _audit(page, shot, "panel", "/panel/")
     found += _audit(page, shot, "request", f"/panel/requests/{req.pk}/")
+    for step in ("details", "documents", "office", "token", "review"):
+        found += _audit(page, shot, f"request-step-{step}", f"/panel/requests/{draft.pk}/step/{step}/")
     _assert_clean(found)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_clerk_desk_has_no_serious_violation(page, shot, live_server, applicant_person, office, clerk,
                                              catalogue):  # noqa: F811
-    advance(make_draft(applicant_person, office, catalogue=catalogue), "submitted", clerk=clerk)
+    req = advance(make_draft(applicant_person, office, catalogue=catalogue), "submitted", clerk=clerk)
     _as(page, live_server, login_staff(Client(), clerk))
-    _assert_clean(_audit(page, shot, "office-queue", "/office/"))
+    found = _audit(page, shot, "office-queue", "/office/")
+    found += _audit(page, shot, "office-review", f"/office/requests/{req.pk}/")
+    found += _audit(page, shot, "office-day", "/office/day/")
+    _assert_clean(found)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -111,10 +134,13 @@ def test_shop_owner_seal_and_staff_pages_have_no_serious_violation(page, shot, l
     client.force_login(account.user)
     _as(page, live_server, client)
     found = _audit(page, shot, "enamad-panel", "/enamad/panel/")
+    found += _audit(page, shot, "enamad-business", f"/enamad/panel/business/{seal.business.pk}/")
+    found += _audit(page, shot, "enamad-ticket-new", "/enamad/panel/tickets/new/")
     page.context.clear_cookies()
     seal_query = f"?id={seal.number}&Code={seal.code}"
     found += _audit(page, shot, "seal", f"/trustseal/{seal_query}")
     found += _audit(page, shot, "complaint", f"/trustseal/complaint/{seal_query}")
     _as(page, live_server, login_staff(Client(), enamad_expert))
     found += _audit(page, shot, "enamad-staff", "/enamad/staff/")
+    found += _audit(page, shot, "enamad-staff-business", f"/enamad/staff/business/{seal.business.pk}/")
     _assert_clean(found)
