@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
+from playwright.sync_api import expect
 
 from tests.conftest import login_applicant, login_staff
 from tests.enamad.conftest import make_account, make_business
@@ -85,9 +86,10 @@ def test_public_pages_have_no_serious_violation(page, shot, live_server):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_keyboard_focus_is_visible(page, live_server):
-    """Tabbing through the login form: every control that takes the focus shows a ring of at
-    least 2 px (the header's links in yellow on its colour, the form's in dark blue)."""
+def test_keyboard_focus_is_visible(page, shot, live_server):
+    """Tabbing through the login form on a phone: every control that takes the focus shows a ring
+    of at least 2 px (the menu button in yellow on the header's colour, the form's in dark blue)."""
+    page.set_viewport_size(WIDTHS["390"])
     page.goto("/auth/login/")
     seen = []
     for _ in range(12):
@@ -95,9 +97,40 @@ def test_keyboard_focus_is_visible(page, live_server):
         ring = page.evaluate("""() => { const e = document.activeElement, s = getComputedStyle(e);
             return {tag: e.tagName, name: e.name || e.textContent.trim().slice(0, 20),
                     style: s.outlineStyle, width: parseFloat(s.outlineWidth)}; }""")
+        if ring["tag"] == "BODY":  # past the last control: the focus left the page
+            break
         seen.append(ring)
         assert ring["style"] != "none" and ring["width"] >= 2, f"no visible focus ring on {ring}"
     assert {"INPUT", "A"} <= {r["tag"] for r in seen}, seen
+    page.reload()
+    while page.evaluate("document.activeElement.name") != "national_code":
+        page.keyboard.press("Tab")
+    shot(page, "a11y-focus-ring-390")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_open_date_picker_has_no_serious_violation_and_closes_from_the_keyboard(page, shot, live_server):
+    """The Jalali calendar on the login page's birth date box, open: its year and month lists are
+    named, its colours pass; Escape closes it, and so does Tab to the next field."""
+    found = []
+    for width, viewport in WIDTHS.items():
+        page.set_viewport_size(viewport)
+        page.goto("/auth/login/")
+        box, picker = page.get_by_label("تاریخ تولد"), page.locator("jdp-container")
+        box.focus()
+        picker.wait_for(state="visible")
+        shot(page, f"a11y-date-picker-{width}")
+        found += [f"date picker at {width}: [{v['impact']}] {v['id']}: {v['help']} -> " + "; ".join(v["targets"])
+                  for v in _violations(page) if v["impact"] in BLOCKING]
+        page.keyboard.press("Escape")
+        picker.wait_for(state="hidden")
+        page.keyboard.press("Shift+Tab")  # back to the national code, and forward to the box: open again
+        page.keyboard.press("Tab")
+        picker.wait_for(state="visible")
+        page.keyboard.press("Tab")
+        picker.wait_for(state="hidden")
+        expect(page.get_by_label("شماره شناسنامه")).to_be_focused()
+    _assert_clean(found)
 
 
 @pytest.mark.django_db(transaction=True)
