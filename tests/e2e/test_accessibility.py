@@ -82,6 +82,16 @@ def test_public_pages_have_no_serious_violation(page, shot, live_server):
                       ("staff-login", "/auth/staff/login/"), ("invalid-seal", "/trustseal/?id=1&Code=bad"),
                       ("faq", "/faq/"), ("offices", "/offices/"), ("enamad-registry", "/enamad/registry/")]:
         found += _audit(page, shot, name, url)
+    # a form with its errors shown: e-Namad's login after a wrong password
+    page.goto("/enamad/login/")
+    page.get_by_label("نام کاربری").fill("nobody")
+    page.get_by_label("گذرواژه").fill("wrong-password")
+    page.get_by_role("button", name="ورود").click()
+    page.wait_for_load_state("load")
+    expect(page.locator(".form-errors, .error, .msg-error").first).to_be_visible()
+    shot(page, "a11y-enamad-login-error-390")
+    found += [f"e-Namad login with errors: [{v['impact']}] {v['id']}: {v['help']} -> " + "; ".join(v["targets"])
+              for v in _violations(page) if v["impact"] in BLOCKING]
     _assert_clean(found)
 
 
