@@ -40,7 +40,7 @@ run: system-deps install fonts prepare
 	@echo "Serving on http://$(HOST):$(PORT)/ (links in SMS and e-mails: $$PUBLIC_BASE_URL)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: system-deps system-deps-test install fonts oidc-provider
+test: system-deps system-deps-test install fonts oidc-provider axe-core
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The national-window e2e tests' OpenID provider: panva's oidc-provider, exactly as the committed
@@ -57,6 +57,21 @@ $(OIDC_PROVIDER_DIR)/.installed: tests/e2e/oidc/package.json tests/e2e/oidc/pack
 	mkdir -p $(OIDC_PROVIDER_DIR)
 	cp tests/e2e/oidc/package.json tests/e2e/oidc/package-lock.json $(OIDC_PROVIDER_DIR)/
 	cd $(OIDC_PROVIDER_DIR) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+# Deque's axe-core, the accessibility engine tests/e2e/test_accessibility.py injects into each
+# page (no serious or critical violation allowed): exactly as the committed
+# tests/e2e/axe/package-lock.json says, from npm's default registry into var/axe-core/
+# (axe.min.js at var/axe-core/node_modules/axe-core/axe.min.js).
+AXE_CORE_DIR := var/axe-core
+.PHONY: axe-core
+axe-core: $(AXE_CORE_DIR)/.installed
+
+$(AXE_CORE_DIR)/.installed: tests/e2e/axe/package.json tests/e2e/axe/package-lock.json | system-deps-test
+	@command -v npm >/dev/null || scripts/ensure-apt.sh npm
+	mkdir -p $(AXE_CORE_DIR)
+	cp tests/e2e/axe/package.json tests/e2e/axe/package-lock.json $(AXE_CORE_DIR)/
+	cd $(AXE_CORE_DIR) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $@
 
 system-deps:

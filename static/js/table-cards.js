@@ -3,7 +3,8 @@
 document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("table.table").forEach(function (table) {
     var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
-      return th.textContent.trim();
+      // the actions' column is named for screen readers only; its buttons need no label above them
+      return th.classList.contains("actions") ? "" : th.textContent.trim();
     });
     table.querySelectorAll("tbody tr").forEach(function (row) {
       var column = 0;
