@@ -37,14 +37,14 @@ def _violations(page) -> list[dict]:
     }""")
 
 
-def _audit(page, shot, name: str, url: str) -> list[str]:
+def _audit(page, shot, name: str, url: str, status: int = 200) -> list[str]:
     """Open ``url`` at each width, run axe; the blocking violations as lines of text. A screenshot
     of each width goes to var/screenshots/a11y-<name>-<width>.png."""
     found = []
     for width, viewport in WIDTHS.items():
         page.set_viewport_size(viewport)
         response = page.goto(url)
-        assert response is not None and response.status < 500, f"{url}: {response and response.status}"
+        assert response is not None and response.status == status, f"{url}: {response and response.status}"
         page.wait_for_load_state("load")
         shot(page, f"a11y-{name}-{width}")
         for v in _violations(page):
@@ -79,9 +79,11 @@ def test_public_pages_have_no_serious_violation(page, shot, live_server):
     found = []
     for name, url in [("home", "/"), ("ramis-login", "/auth/login/"), ("enamad-home", "/enamad/"),
                       ("enamad-login", "/enamad/login/"), ("enamad-signup", "/enamad/signup/"),
-                      ("staff-login", "/auth/staff/login/"), ("invalid-seal", "/trustseal/?id=1&Code=bad"),
-                      ("faq", "/faq/"), ("offices", "/offices/"), ("enamad-registry", "/enamad/registry/")]:
+                      ("staff-login", "/auth/staff/login/"), ("faq", "/faq/"), ("offices", "/offices/"),
+                      ("enamad-registry", "/enamad/registry/"), ("enamad-password-reset", "/enamad/password-reset/"),
+                      ("enamad-resend-activation", "/enamad/activation/resend/")]:
         found += _audit(page, shot, name, url)
+    found += _audit(page, shot, "invalid-seal", "/trustseal/?id=1&Code=bad", status=404)
     # a form with its errors shown: e-Namad's login after a wrong password
     page.goto("/enamad/login/")
     page.get_by_label("نام کاربری").fill("nobody")
@@ -151,6 +153,9 @@ def test_applicant_pages_have_no_serious_violation(page, shot, live_server, appl
     _as(page, live_server, login_applicant(Client(), applicant_person))
     found = _audit(page, shot, "panel", "/panel/")
     found += _audit(page, shot, "request", f"/panel/requests/{req.pk}/")
+    found += _audit(page, shot, "messages", "/panel/messages/")
+    found += _audit(page, shot, "support", "/panel/support/")
+    found += _audit(page, shot, "support-new", "/panel/support/new/")
     for step in ("details", "documents", "office", "token", "review"):
         found += _audit(page, shot, f"request-step-{step}", f"/panel/requests/{draft.pk}/step/{step}/")
     _assert_clean(found)
@@ -179,6 +184,7 @@ def test_shop_owner_seal_and_staff_pages_have_no_serious_violation(page, shot, l
     found = _audit(page, shot, "enamad-panel", "/enamad/panel/")
     found += _audit(page, shot, "enamad-business", f"/enamad/panel/business/{seal.business.pk}/")
     found += _audit(page, shot, "enamad-ticket-new", "/enamad/panel/tickets/new/")
+    found += _audit(page, shot, "enamad-messages", "/enamad/panel/messages/")
     page.context.clear_cookies()
     seal_query = f"?id={seal.number}&Code={seal.code}"
     found += _audit(page, shot, "seal", f"/trustseal/{seal_query}")
