@@ -129,7 +129,7 @@ def business_change_activity(*, business_id: int, actor, activity_type: str, req
 @transaction.atomic
 def business_request_domain_check(*, business_id: int, actor, request=None) -> Business:
     """Ask for a check now (the periodic task also picks pending businesses up)."""
-    from enamad.tasks import verify_business_domain
+    from .tasks import verify_business_domain
 
     business = lock_own_business(business_id, actor)
     if not throttle_hit(f"enamad-verify:{business.pk}", limit=10, window=600):
@@ -178,7 +178,7 @@ def business_release_domain(*, business_id: int, actor, reason: str, request=Non
 def recheck_idle_holder(domain: str, *, exclude_id: int) -> bool:
     """Someone has just proved control of ``domain`` while a business still with its applicant
     holds the claim: check the holder again (a failed re-check releases its claim)."""
-    from enamad.tasks import verify_business_domain
+    from .tasks import verify_business_domain
 
     holder = (Business.objects.filter(domain=domain, domain_verified_at__isnull=False, status__in=EDITABLE_STATES)
               .exclude(pk=exclude_id).values_list("pk", flat=True).first())

@@ -6,11 +6,9 @@ only ever sees that office's requests and certificates (404 for anything else)."
 from __future__ import annotations
 
 import datetime as dt
-from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,7 +27,6 @@ from ramis.common.pdf import render_pdf
 from ramis.common.templatetags.jalali import rials
 from ramis.common.uploads import serve_private
 from ramis.offices import hours
-from ramis.offices.selectors import office_of_clerk
 from ramis.requests import certificate_files
 from ramis.requests import selectors as request_selectors
 from ramis.requests import services as request_services
@@ -43,24 +40,11 @@ from ramis.requests.models import (
 from tokens import TokenError
 
 from . import forms, previews, selectors, services
+from .decorators import clerk_required
+from .station import station_for
 
 Status = CertificateRequest.Status
 DESK_EVENT_LABELS = request_selectors.EVENT_LABELS
-
-
-def clerk_required(view):
-    """A clerk (staff, password + TOTP) of an office; ``request.office`` is that office."""
-
-    @staff_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        office = office_of_clerk(request.user)
-        if office is None:
-            raise PermissionDenied
-        request.office = office
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _fail(request, exc) -> None:
@@ -339,8 +323,6 @@ def issue(request, pk: int):
     if check is None:
         messages.error(request, "پیش از صدور، احراز هویت حضوری امروز را ثبت کنید.")
         return redirect("desk:identity", pk=req.pk)
-    from .station_views import station_for  # the clerk's workstation (station_views imports this module)
-
     station = station_for(request, check=request.method == "GET")
     backend = station.backend
     tokens, token_error = [], None

@@ -19,7 +19,7 @@ from ramis.common.uploads import serve_private
 from ramis.offices.models import RegistrationOffice
 from ramis.registry.models import Role
 
-from . import confirm_views, email_confirmation, forms, lifecycle, selectors, services
+from . import confirm_pages, email_confirmation, forms, lifecycle, selectors, services
 from .models import (
     CertificateRequest,
     CertificateType,
@@ -225,7 +225,7 @@ def request_cancel(request, pk: int):
     """GET: what cancelling does (a page, not a browser dialogue); POST: cancel."""
     req = selectors.get_request_for_applicant(request.user, pk)
     if request.method != "POST":
-        return confirm_views.cancel_page(request, req)
+        return confirm_pages.cancel_page(request, req)
     try:
         req = services.request_cancel(request_id=req.pk, actor=request.user, request=request)
     except InvalidTransition as exc:
@@ -315,7 +315,7 @@ def appointment(request, pk: int):
     free = selectors.free_slots(req.office)
     form = forms.SlotForm(request.POST or None, free=free)
     if request.method == "POST" and form.is_valid() and not request.POST.get("confirm"):
-        return confirm_views.booking_page(request, req, current, form.cleaned_data["slot"])
+        return confirm_pages.booking_page(request, req, current, form.cleaned_data["slot"])
     if request.method == "POST" and form.is_valid():
         try:
             services.appointment_book(request_id=req.pk, actor=request.user, starts_at=form.cleaned_data["slot"],
@@ -365,7 +365,7 @@ def certificate_renew(request, pk: int):
     """GET: what renewing starts (a page); POST: start the renewal."""
     certificate = selectors.get_certificate_for_applicant(request.user, pk)
     if request.method != "POST":
-        return confirm_views.renew_page(request, certificate)
+        return confirm_pages.renew_page(request, certificate)
     try:
         req = services.renewal_start(certificate_id=certificate.pk, actor=request.user, request=request)
     except (services.DomainError, InvalidTransition) as exc:
@@ -384,7 +384,7 @@ def certificate_revoke(request, pk: int):
     allowed = services.revocation_allowed_reasons(certificate)
     form = forms.RevokeForm(request.POST or None, allowed=allowed)
     if request.method == "POST" and form.is_valid():
-        renewals = confirm_views.open_renewals(certificate)
+        renewals = confirm_pages.open_renewals(certificate)
         try:
             outcome = services.revocation_request(
                 certificate_id=certificate.pk, actor=request.user, reason=form.cleaned_data["reason"],
@@ -395,12 +395,12 @@ def certificate_revoke(request, pk: int):
         except PermissionDenied:
             raise Http404 from None
         else:
-            messages.success(request, confirm_views.revocation_message(outcome, renewals))
+            messages.success(request, confirm_pages.revocation_message(outcome, renewals))
             return redirect("requests:panel")
     return render(request, "requests/revoke.html", {
         "certificate": certificate, "form": form,
         "renewal_window": len(allowed) < len(services.RevocationReason.values),
         "pending": services.revocation_pending(certificate),
-        "open_renewals": confirm_views.open_renewals(certificate),
+        "open_renewals": confirm_pages.open_renewals(certificate),
     })
 
