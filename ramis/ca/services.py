@@ -23,6 +23,7 @@ from django_fsm import can_proceed
 
 from ramis.common import audit
 from ramis.common.errors import InvalidTransition
+from ramis.common.transitions import transition
 from tokens.conf import get_manager
 from tokens.errors import KeyNotFound
 
@@ -340,14 +341,8 @@ def _locked_cert(serial: str | int) -> IssuedCertificate:
 
 
 def _transition(cert: IssuedCertificate, name: str, event: str, actor, note: str = "", request=None, **kw):
-    method = getattr(cert, name)
-    if not can_proceed(method):
-        raise InvalidTransition(cert, name)
-    old = cert.status
-    method(**kw)
-    cert.save()
-    audit.record(actor=actor, target=cert, event=event, old=old, new=cert.status, reason=note,
-                 extra={"serial": cert.serial_hex}, request=request)
+    old = transition(cert, name, actor=actor, check_perm=False, kwargs=kw, save=True, event=event, reason=note,
+                     extra={"serial": cert.serial_hex}, request=request)
     signals.certificate_status_changed.send(sender=IssuedCertificate, certificate=cert, event=event, old=old,
                                             new=cert.status, note=note, actor=actor, request=request)
     _forget_ocsp(cert)

@@ -1,30 +1,18 @@
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
-from django_fsm import can_proceed, has_transition_perm
 
-from ramis.common import audit
+from ramis.common import transitions
 from ramis.common.errors import InvalidTransition
 
 from .models import Role
 
 
 def _decide(*, role_id: int, actor, transition: str, event: str, reason: str = "", request=None) -> Role:
-    role = Role.objects.select_for_update().get(pk=role_id)
-    method = getattr(role, transition)
-    if not can_proceed(method):
-        raise InvalidTransition(role, transition)
-    if not has_transition_perm(method, actor):
-        raise PermissionDenied
-    old = role.status
-    method()
-    role.decided_by = actor
-    role.decided_at = timezone.now()
-    role.decision_reason = reason
-    role.save()
-    audit.record(actor=actor, target=role, event=event, old=old, new=role.status, reason=reason, request=request)
+    role = transitions.lock(Role, pk=role_id)
+    transitions.transition(role, transition, actor=actor, save=True, event=event, reason=reason, request=request,
+                           fields={"decided_by": actor, "decided_at": timezone.now(), "decision_reason": reason})
     return role
 
 

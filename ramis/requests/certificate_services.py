@@ -16,6 +16,7 @@ from django_fsm import can_proceed, has_transition_perm
 
 from ramis.common import audit, notify
 from ramis.common.errors import InvalidTransition
+from ramis.common.transitions import transition
 from ramis.registry import services as registry_services
 
 from .models import (
@@ -31,7 +32,6 @@ from .service_base import (
     DomainError,
     _record,
     _sms_applicant,
-    _step,
     logger,
 )
 
@@ -70,7 +70,7 @@ def _ca_revoke(serial: str, reason: str, actor) -> str:
 def _revoke(certificate: Certificate, *, actor, reason: str, note: str, check_perm: bool, request=None) -> None:
     """Revoke a locked certificate here and at the CA, in the caller's transaction (the CA's
     ``certificate_status_changed`` then finds this record revoked already)."""
-    old = _step(certificate, "revoke", actor, check_perm=check_perm, reason=reason)
+    old = transition(certificate, "revoke", actor=actor, check_perm=check_perm, kwargs={"reason": reason})
     certificate.save()
     at_ca = _ca_revoke(certificate.serial, RFC5280_REASON[RevocationReason(reason)], actor)
     _revoked(certificate, old, actor=actor, reason=reason, note=note, at_ca=at_ca, request=request)
@@ -81,7 +81,7 @@ def _cancel_open_revocations(certificate: Certificate, *, actor, why: str, reque
     certificate was revoked or expired by another path, or an urgent revocation replaces them):
     cancelled, audited, and the holder told."""
     for revocation in certificate.revocations.select_for_update().filter(status=RevocationRequest.Status.SUBMITTED):
-        old = _step(revocation, "cancel", actor, check_perm=False)
+        old = transition(revocation, "cancel", actor=actor, check_perm=False)
         revocation.decision_note = why
         revocation.save()
         audit.record(actor=actor, target=revocation, event="revocation.cancelled", old=old, new=revocation.status,
@@ -161,7 +161,7 @@ def revocation_request(*, certificate_id: int, actor, reason: str, note: str = "
     audit.record(actor=actor, target=revocation, event="revocation.requested", new=revocation.status,
                  reason=note, extra={"reason": reason, "serial": certificate.serial}, request=request)
     if immediate:
-        old = _step(revocation, "confirm", actor, check_perm=False)
+        old = transition(revocation, "confirm", actor=actor, check_perm=False)
         revocation.decided_by = actor
         revocation.save()
         audit.record(actor=actor, target=revocation, event="revocation.confirmed", old=old, new=revocation.status,
@@ -183,7 +183,7 @@ def revocation_confirm(*, revocation_id: int, actor, request=None) -> Revocation
                                 f"(وضعیت آن: {certificate.get_status_display()}).")
     if not has_transition_perm(certificate.revoke, actor):
         raise PermissionDenied
-    old = _step(revocation, "confirm", actor, check_perm=False)
+    old = transition(revocation, "confirm", actor=actor, check_perm=False)
     revocation.decided_by = actor
     revocation.save()
     audit.record(actor=actor, target=revocation, event="revocation.confirmed", old=old, new=revocation.status,
@@ -198,7 +198,7 @@ def revocation_reject(*, revocation_id: int, actor, reason: str, request=None) -
         raise DomainError("دلیل رد درخواست ابطال را بنویسید.")
     revocation = RevocationRequest.objects.select_for_update().select_related(
         "certificate", "certificate__holder").get(pk=revocation_id)
-    old = _step(revocation, "reject", actor)
+    old = transition(revocation, "reject", actor=actor)
     revocation.decided_by = actor
     revocation.decision_note = reason
     revocation.save()
@@ -273,11 +273,11 @@ def certificate_follow_ca(*, serial: str, event: str, ca_reason: str = "", note:
     note = (note or "").strip()
     if name == "revoke":
         reason = REASON_FROM_CA.get(ca_reason, RevocationReason.UNSPECIFIED)
-        old = _step(certificate, "revoke", actor, check_perm=False, reason=reason, ca_note=note)
+        old = transition(certificate, "revoke", actor=actor, check_perm=False, kwargs={"reason": reason, "ca_note": note})
         certificate.save()
         _revoked(certificate, old, actor=actor, reason=reason, note=note, at_ca="by_ca", request=request)
         return certificate
-    old = _step(certificate, name, actor, check_perm=False, note=note)
+    old = transition(certificate, name, actor=actor, check_perm=False, kwargs={"note": note})
     certificate.save()
     audit.record(actor=actor, target=certificate, event=event, old=old, new=certificate.status, reason=note,
                  extra={"by": "ca", "serial": certificate.serial}, request=request)
@@ -330,7 +330,7 @@ def certificates_expire(*, now: dt.datetime | None = None) -> int:
             certificate = Certificate.objects.select_for_update().select_related("holder").get(pk=pk)
             if not can_proceed(certificate.expire):
                 continue
-            old = _step(certificate, "expire", None, check_perm=False)
+            old = transition(certificate, "expire", actor=None, check_perm=False)
             certificate.save()
             audit.record(actor=None, target=certificate, event="certificate.expired", old=old, new=certificate.status)
             _cancel_open_revocations(certificate, actor=None, why="گواهی منقضی شد.")

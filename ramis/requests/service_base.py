@@ -1,5 +1,6 @@
-"""What the requests room's services share: the domain errors, one FSM step on a locked row, the
-request's lock, the applicant's SMS and the audit entry (services.py, certificate_services.py)."""
+"""What the requests room's services share: the domain errors, the request's lock, the applicant's
+SMS and the audit entry (services.py, certificate_services.py). The FSM step itself is
+``ramis.common.transitions.transition``."""
 
 from __future__ import annotations
 
@@ -7,10 +8,8 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django_fsm import can_proceed, has_transition_perm
 
 from ramis.common import audit, notify
-from ramis.common.errors import InvalidTransition
 
 from .models import (
     CertificateRequest,
@@ -40,18 +39,6 @@ class DomainError(Exception):
     def __init__(self, message: str):
         self.message = message
         super().__init__(message)
-
-
-def _step(obj, name: str, actor, *, check_perm: bool = True, **kwargs) -> str:
-    """Check and take one FSM transition on a locked row; return the old state."""
-    method = getattr(obj, name)
-    if not can_proceed(method):
-        raise InvalidTransition(obj, name)
-    if check_perm and not has_transition_perm(method, actor):
-        raise PermissionDenied
-    old = obj.status
-    method(**kwargs)
-    return old
 
 
 def _lock_request(request_id: int) -> CertificateRequest:

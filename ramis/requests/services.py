@@ -20,6 +20,7 @@ from ramis.common import audit
 from ramis.common.digits import to_persian_digits
 from ramis.common.errors import InvalidTransition
 from ramis.common.jalali import TEHRAN, jalali_datetime
+from ramis.common.transitions import transition
 from ramis.common.uploads import validate_upload
 from ramis.offices import hours
 from ramis.offices.models import RegistrationOffice, Tariff
@@ -72,7 +73,6 @@ from .service_base import (
     _record,
     _require_owner,
     _sms_applicant,
-    _step,
     logger,
 )
 
@@ -185,7 +185,7 @@ def request_submit(*, request_id: int, actor, request=None) -> CertificateReques
     missing = selectors.missing_items(req)
     if missing:
         raise IncompleteRequest(missing)
-    old = _step(req, name, actor)
+    old = transition(req, name, actor=actor)
     req.save()
     req.return_notes.filter(is_open=True).update(is_open=False)
     _record(actor, req, "request.resubmitted" if name == "resubmit" else "request.submitted", old, request=request)
@@ -231,7 +231,7 @@ def invoice_lines_for(req: CertificateRequest, *, on: dt.date | None = None) -> 
 def request_approve(*, request_id: int, actor, request=None) -> CertificateRequest:
     """The office approves: the request awaits payment of its invoice."""
     req = _lock_request(request_id)
-    old = _step(req, "approve", actor)
+    old = transition(req, "approve", actor=actor)
     lines = invoice_lines_for(req)
     req.save()
     invoice = Invoice.objects.create(request=req, total_rials=sum(line.amount_rials for line in lines))
@@ -253,7 +253,7 @@ def request_return(*, request_id: int, actor, notes: Mapping[str, str], reason: 
     if not notes:
         raise DomainError("دست‌کم برای یک مورد توضیح اصلاح بنویسید.")
     req = _lock_request(request_id)
-    old = _step(req, "return_for_correction", actor)
+    old = transition(req, "return_for_correction", actor=actor)
     req.save()
     ReturnNote.objects.bulk_create([ReturnNote(request=req, item=item, note=text, created_by=actor)
                                     for item, text in notes.items()])
@@ -267,7 +267,7 @@ def request_reject(*, request_id: int, actor, reason: str, request=None) -> Cert
     if not reason.strip():
         raise DomainError("دلیل رد درخواست را بنویسید.")
     req = _lock_request(request_id)
-    old = _step(req, "reject", actor)
+    old = transition(req, "reject", actor=actor)
     req.save()
     _record(actor, req, "request.rejected", old, reason=reason, request=request)
     _sms_applicant(req, "request_rejected", reason=reason)
@@ -282,7 +282,7 @@ def request_cancel(*, request_id: int, actor, reason: str = "", request=None) ->
     request row is locked first, so a concurrent booking or issuance either finishes before (and
     its result is undone here) or finds the request cancelled."""
     req = _lock_request(request_id)
-    old = _step(req, "cancel", actor)
+    old = transition(req, "cancel", actor=actor)
     req.save()
     invoice = Invoice.objects.select_for_update().filter(request=req).first()
     refund = None
@@ -330,7 +330,7 @@ def refund_mark_paid(*, refund_id: int, actor, bank_ref: str, request=None) -> R
         raise DomainError("شماره پیگیری واریز را بنویسید.")
     refund = Refund.objects.select_for_update().select_related(
         "request", "request__applicant", "payment").get(pk=refund_id)
-    old = _step(refund, "mark_paid", actor, bank_ref=bank_ref[:100], by=actor)
+    old = transition(refund, "mark_paid", actor=actor, kwargs={"bank_ref": bank_ref[:100], "by": actor})
     refund.save()
     audit.record(actor=actor, target=refund, event="refund.paid", old=old, new=refund.status, request=request,
                  extra={"request": refund.request.reference, "amount": refund.amount_rials, "bank_ref": bank_ref})
@@ -413,7 +413,7 @@ def payment_settle(*, result: GatewayResult, request=None) -> Payment:
     payment.save()
     invoice.settle()
     invoice.save()
-    old = _step(req, "pay", None, check_perm=False)
+    old = transition(req, "pay", actor=None, check_perm=False)
     req.save()
     audit.record(actor=None, target=payment, event="payment.paid", old=old_payment, new=payment.status,
                  extra={"invoice": invoice.number, "amount": payment.amount_rials, "bank_ref": result.bank_ref},
@@ -434,7 +434,7 @@ def appointment_book(*, request_id: int, actor, starts_at: dt.datetime, request=
     office row is locked while the slot is counted, so a full slot is never overbooked."""
     req = _lock_request(request_id)
     name = "rebook" if req.status == Status.AWAITING_ISSUANCE else "book"
-    old = _step(req, name, actor)
+    old = transition(req, name, actor=actor)
     current = req.appointments.active().select_for_update().first()
     today = hours.today_in_tehran()
     if current is not None and current.starts_at.astimezone(TEHRAN).date() <= today:
@@ -473,7 +473,7 @@ def visit_schedule(*, request_id: int, actor, starts_at: dt.datetime, address: s
     """The office fixes the date of its on-site visit (R12): when, where (the request's on-site
     address unless the office gives another) and which of its clerks goes."""
     req = _lock_request(request_id)
-    old = _step(req, "schedule_visit", actor)
+    old = transition(req, "schedule_visit", actor=actor)
     if assigned_to is not None and not is_clerk_of(assigned_to, req.office_id):
         raise DomainError("کارشناس اعزامی باید از کارشناسان همین دفتر باشد.")
     if starts_at <= timezone.now():
@@ -506,7 +506,7 @@ def request_mark_issued(
     replaces become superseded, here and at the CA: a renewal's old certificate, and the
     holder's certificate of the same role and type on the same token (a reused token)."""
     req = _lock_request(request_id)
-    old = _step(req, "mark_issued", actor)
+    old = transition(req, "mark_issued", actor=actor)
     req.save()
     certificate = Certificate.objects.create(
         serial=serial.lower(), cert_type=req.cert_type, holder=req.applicant, role=req.role, office_id=req.office_id,
