@@ -41,7 +41,7 @@ def notify_holder(business: Business, *, event: str, reason: str = "", words: st
                           template="enamad_status", context=context)
 
 
-def business_transition(business: Business, name: str, *, actor, event: str, reason: str = "", request=None,
+def business_transition(business: Business, name: str, *, actor, event: str, reason: str = "", ctx=None,
                 args: tuple = (), extra: dict | None = None, message: str | None = None,
                 words: str | None = None) -> Business:
     pending = {field: [getattr(business, field), value]
@@ -52,11 +52,11 @@ def business_transition(business: Business, name: str, *, actor, event: str, rea
                         for field, value in business.pending_changes["service"].items()})
     transition(business, name, actor=actor, check_perm=actor is not None, args=args, message=message,
                fields={"status_changed_at": timezone.now()}, save=True, event=event, reason=reason, extra=extra,
-               request=request)
+               ctx=ctx)
     if pending and not business.pending_changes:
         # A renewal's corrections were applied (final approval) or dropped (the renewal ended).
         applied = name == "final_approve"
-        audit.record(actor=actor, target=business, request=request,
+        audit.record(actor=actor, target=business, ctx=ctx,
                      event=f"enamad.business.renewal_changes_{'applied' if applied else 'dropped'}",
                      extra={"changes": pending})
     notify_holder(business, event=event, reason=reason, words=words)

@@ -43,7 +43,7 @@ def transition(
     reason: str = "",
     extra: dict[str, Any] | None = None,
     state_field: str = "status",
-    request=None,
+    ctx=None,
 ) -> str:
     """Take transition ``name`` on a locked ``obj``; returns the state it left.
 
@@ -51,7 +51,7 @@ def transition(
     not allow it from the current state, and with ``PermissionDenied`` when ``check_perm`` and the
     actor lacks the transition's permission. ``args``/``kwargs`` go to the transition method;
     ``fields`` are set on ``obj`` after it; ``save`` saves the row; ``event`` appends the audit
-    entry (old → new state, ``reason``, ``extra``, the request it came with).
+    entry (old → new state, ``reason``, ``extra``, the request's ``ctx``).
     """
     method = getattr(obj, name)
     if not can_proceed(method):
@@ -66,5 +66,5 @@ def transition(
         obj.save()
     if event:
         audit.record(actor=actor, target=obj, event=event, old=old, new=getattr(obj, state_field), reason=reason,
-                     extra=extra, request=request)
+                     extra=extra, ctx=ctx)
     return old

@@ -117,7 +117,7 @@ def identity_failures(facts: IdentityFacts) -> list[str]:
 
 @transaction.atomic
 def identity_check_record(*, request_id: int, actor, facts: IdentityFacts, power_file=None,
-                          request=None) -> IdentityCheck:
+                          ctx=None) -> IdentityCheck:
     """Record the identity check of the person present for the request (owner or attorney)."""
     req = _lock_request(request_id)
     _require_clerk(req, actor)
@@ -154,7 +154,7 @@ def identity_check_record(*, request_id: int, actor, facts: IdentityFacts, power
             check.power_file.save(f"power.{check.power_file_kind}", power_file, save=False)
     check.save()
     audit.record(actor=actor, target=req, event="request.identity_checked", old=req.status, new=req.status,
-                 reason="؛ ".join(failures), request=request, extra={
+                 reason="؛ ".join(failures), ctx=ctx, extra={
                      "check": check.pk, "passed": check.passed, "presenter": check.presenter,
                      "second_document": check.second_document, "power_kind": check.power_kind,
                      "power_number": check.power_number, "failures": failures,
@@ -219,7 +219,7 @@ def _workstation_for(req: CertificateRequest, workstation_id: int | None) -> Wor
 @transaction.atomic
 def _issuance_start(*, request_id: int, actor, new_token: bool, token_serial: str, pin_length: int,
                     workstation_id: int | None = None, reinit_serial: str = "", so_pin_given: bool = False,
-                    request=None):
+                    ctx=None):
     """Claim the issuance of the request: who may, its state (and a renewed certificate not held
     at the CA), the workstation, today's identity check, then the clerk's input (so a request that may not be issued is refused for that,
     whatever was typed)."""
@@ -269,14 +269,14 @@ def _issuance_start(*, request_id: int, actor, new_token: bool, token_serial: st
     except IntegrityError:  # another clerk's attempt got in first
         raise DeskError("صدور این درخواست هم‌اکنون در جریان است؛ چند لحظه بعد صفحه را تازه کنید.",
                         "in_progress") from None
-    audit.record(actor=actor, target=attempt, event="issuance.started", new=attempt.status, request=request,
+    audit.record(actor=actor, target=attempt, event="issuance.started", new=attempt.status, ctx=ctx,
                  extra={"request": req.reference, "new_token": new_token, "key_type": key_type,
                         "identity_check": check.pk, "workstation": _station(ws),
                         "reinitialise": reinit_serial or None})
     return req, attempt
 
 
-def _audit_refusal(*, request_id: int, actor, exc: Exception, new_token: bool, request=None) -> None:
+def _audit_refusal(*, request_id: int, actor, exc: Exception, new_token: bool, ctx=None) -> None:
     """A refusal before any attempt exists (bad input, wrong state, identity not checked, not this
     office's clerk, another attempt running...) is audited on the request, after the claiming
     transaction has rolled back: every failure of issuance leaves a row (issue 5)."""
@@ -290,7 +290,7 @@ def _audit_refusal(*, request_id: int, actor, exc: Exception, new_token: bool, r
     else:
         code, message = exc.code, exc.message
     audit.record(actor=actor, target=req, event="issuance.refused", old=req.status, new=req.status, reason=message,
-                 request=request, extra={"request": req.reference, "code": code, "new_token": new_token})
+                 ctx=ctx, extra={"request": req.reference, "code": code, "new_token": new_token})
 
 
 # What the clerk reads for each failure; the English detail goes to the audit entry and the log.
@@ -434,7 +434,7 @@ def _wait_for_ca(attempt: IssuanceAttempt) -> IssuanceAttempt:
 
 
 def _fail_attempt(attempt: IssuanceAttempt, *, code: str, message: str, error: str, phase: str, cleanup: dict,
-                  actor, request=None) -> None:
+                  actor, ctx=None) -> None:
     """End the attempt as failed (whatever the signing worker did meanwhile), revoking a
     certificate it signed and nobody recorded."""
     recorded = None
@@ -455,7 +455,7 @@ def _fail_attempt(attempt: IssuanceAttempt, *, code: str, message: str, error: s
         attempt.fail(code=code, error=f"{phase}: {error}", cleanup=cleanup)
         attempt.save()
         audit.record(actor=actor, target=attempt, event="issuance.failed", old=old, new=attempt.status,
-                     reason=message, request=request, extra={
+                     reason=message, ctx=ctx, extra={
                          "request": attempt.request.reference, "code": code, "phase": phase,
                          "detail": error[:500], "cleanup": cleanup, "workstation": _station(attempt.workstation),
                      })
@@ -464,7 +464,7 @@ def _fail_attempt(attempt: IssuanceAttempt, *, code: str, message: str, error: s
 @sensitive_variables("pin", "so_pin")
 def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: str = "", new_token: bool = False,
                            workstation_id: int | None = None, reinit_serial: str = "", so_pin: str = "",
-                           request=None) -> Certificate:
+                           ctx=None) -> Certificate:
     """Issue the request's certificate onto the applicant's token, at the office, in the clerk's
     session, at the workstation ``workstation_id`` (an active one of the request's office; none
     for the in-process backend): open (or initialise) the token with the applicant's PIN,
@@ -482,9 +482,9 @@ def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: st
         req, attempt = _issuance_start(request_id=request_id, actor=actor, new_token=new_token,
                                        token_serial=token_serial, pin_length=len(pin or ""),
                                        workstation_id=workstation_id, reinit_serial=reinit_serial,
-                                       so_pin_given=bool(so_pin), request=request)
+                                       so_pin_given=bool(so_pin), ctx=ctx)
     except (DeskError, InvalidTransition, PermissionDenied) as exc:
-        _audit_refusal(request_id=request_id, actor=actor, exc=exc, new_token=new_token, request=request)
+        _audit_refusal(request_id=request_id, actor=actor, exc=exc, new_token=new_token, ctx=ctx)
         raise
     backend = workstation.get_backend(req.office, attempt.workstation)
     token = key_id = None
@@ -499,7 +499,7 @@ def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: st
             info = backend.init_token(label=f"RAMIS-{req.applicant.national_code}-{suffix}", user_pin=pin,
                                       serial=reinit_serial, current_so_pin=so_pin)
             audit.record(actor=actor, target=attempt, event="issuance.token_reinitialised", old=attempt.status,
-                         new=attempt.status, request=request, extra={
+                         new=attempt.status, ctx=ctx, extra={
                              "request": req.reference, "token_serial": info.serial, "old_label": old.label,
                              "new_label": info.label, "so_pin": "office", "workstation": _station(attempt.workstation)})
             token_serial, phase = info.serial, "token"
@@ -537,14 +537,14 @@ def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: st
             certificate = request_services.request_mark_issued(
                 request_id=req.pk, actor=actor, serial=issued.serial_hex, not_before=issued.not_before,
                 not_after=issued.not_after, subject_cn=cert.subject.rfc4514_string()[:200],
-                token_serial=token.serial, request=request,
+                token_serial=token.serial, ctx=ctx,
             )
             attempt = IssuanceAttempt.objects.select_for_update().get(pk=attempt.pk)
             old = attempt.status
             attempt.succeed()
             attempt.save()
             audit.record(actor=actor, target=attempt, event="issuance.completed", old=old, new=attempt.status,
-                         request=request, extra={"request": req.reference, "serial": issued.serial_hex,
+                         ctx=ctx, extra={"request": req.reference, "serial": issued.serial_hex,
                                                  "token_serial": token.serial, "key_id": key_id.hex(),
                                                  "sha256": issued.sha256,
                                                  "workstation": _station(attempt.workstation)})
@@ -554,10 +554,10 @@ def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: st
             log.exception("issuance of %s failed in phase %s", req.reference, phase)
         cleanup = _delete_key(token, key_id)
         _fail_attempt(attempt, code=code, message=message, error=str(exc), phase=phase, cleanup=cleanup,
-                      actor=actor, request=request)
+                      actor=actor, ctx=ctx)
         raise DeskError(message, code) from exc
     else:
-        _remove_superseded(token, attempt, replaced, keep=key_id, actor=actor, request=request)
+        _remove_superseded(token, attempt, replaced, keep=key_id, actor=actor, ctx=ctx)
         return certificate
     finally:
         if token is not None:
@@ -565,7 +565,7 @@ def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: st
 
 
 def _remove_superseded(token, attempt: IssuanceAttempt, serials: list[str], *, keep: bytes, actor,
-                       request=None) -> None:
+                       ctx=None) -> None:
     """Delete from the token the key pairs and certificates that the new certificate superseded.
 
     Runs only once the new certificate is written, read back and recorded (so a failure before
@@ -584,7 +584,7 @@ def _remove_superseded(token, attempt: IssuanceAttempt, serials: list[str], *, k
         log.warning("issuance: could not remove superseded keys from token %s: %s", token.serial, exc)
         outcome["remove_failed"] = str(exc)[:500]
     audit.record(actor=actor, target=attempt, event="issuance.superseded_removed", old=attempt.status,
-                 new=attempt.status, request=request, extra={"request": attempt.request.reference,
+                 new=attempt.status, ctx=ctx, extra={"request": attempt.request.reference,
                                                              "token_serial": token.serial, **outcome})
 
 
@@ -592,7 +592,7 @@ def _remove_superseded(token, attempt: IssuanceAttempt, serials: list[str], *, k
 
 
 @transaction.atomic
-def handover_record(*, request_id: int, actor, sheet=None, request=None) -> Handover:
+def handover_record(*, request_id: int, actor, sheet=None, ctx=None) -> Handover:
     """Record that the issued certificate and its token were handed over now, by ``actor``, to the
     person whose identity check the issuance used (the owner or their attorney); ``sheet`` is the
     optional scan of the handover sheet they signed (checked by content). Once per certificate."""
@@ -620,7 +620,7 @@ def handover_record(*, request_id: int, actor, sheet=None, request=None) -> Hand
         handover.sheet_file.save(f"handover.{handover.sheet_kind}", sheet, save=False)
     handover.save()
     audit.record(actor=actor, target=req, event="request.handed_over", old=req.status, new=req.status,
-                 request=request, extra={"handover": handover.pk, "serial": certificate.serial,
+                 ctx=ctx, extra={"handover": handover.pk, "serial": certificate.serial,
                                          "recipient": handover.recipient, "recipient_name": handover.recipient_name,
                                          "identity_check": check.pk if check else None,
                                          "sheet_kind": handover.sheet_kind or None})
@@ -632,7 +632,7 @@ def handover_record(*, request_id: int, actor, sheet=None, request=None) -> Hand
 
 @transaction.atomic
 def certificate_revoke_by_office(*, certificate_id: int, actor, reason: str, form_upload, note: str = "",
-                                 request=None) -> OfficeRevocation:
+                                 ctx=None) -> OfficeRevocation:
     """The office revokes a certificate it issued, with the holder's signed revocation form; the
     CA's CRL and OCSP answers are refreshed right after commit (R19)."""
     certificate = Certificate.objects.select_for_update().get(pk=certificate_id)
@@ -644,12 +644,12 @@ def certificate_revoke_by_office(*, certificate_id: int, actor, reason: str, for
         raise DeskError("فرم ابطال امضاشده را بارگذاری کنید.")
     kind = validate_upload(form_upload)
     request_services.certificate_revoke(certificate_id=certificate.pk, actor=actor, reason=reason, note=note,
-                                        request=request)
+                                        ctx=ctx)
     revocation = OfficeRevocation(certificate=certificate, reason=reason, note=note.strip(), form_kind=kind,
                                   revoked_by=actor)
     revocation.form_file.save(f"revocation.{kind}", form_upload, save=False)
     revocation.save()
     audit.record(actor=actor, target=revocation, event="certificate.office_revoked", new=certificate.status,
-                 reason=note, request=request, extra={"serial": certificate.serial, "reason": reason,
+                 reason=note, ctx=ctx, extra={"serial": certificate.serial, "reason": reason,
                                                       "form_kind": kind})
     return revocation

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ramis.common.context import audit_context
+
 from . import services, workstation
 from .models import Workstation
 
@@ -42,5 +44,5 @@ def station_for(request, *, check: bool) -> Station:
     if needed and ws is None:
         station.choices = list(Workstation.objects.active().filter(office=request.office))
     elif ws is not None and check:
-        station.health = services.workstation_check(workstation_obj=ws, actor=request.user, request=request)
+        station.health = services.workstation_check(workstation_obj=ws, actor=request.user, ctx=audit_context(request))
     return station

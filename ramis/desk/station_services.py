@@ -46,7 +46,7 @@ def _check_agent_url(url: str) -> str:
 
 
 @transaction.atomic
-def workstation_add(*, actor, office_id: int, name: str, agent_url: str, request=None) -> tuple[Workstation, str]:
+def workstation_add(*, actor, office_id: int, name: str, agent_url: str, ctx=None) -> tuple[Workstation, str]:
     """Register an issuing desk and make its agent's secret; returns ``(workstation, secret)``.
     The secret is shown to the operator this once and stored sealed."""
     _require_perm(actor, "desk.add_workstation")
@@ -59,27 +59,27 @@ def workstation_add(*, actor, office_id: int, name: str, agent_url: str, request
     secret = _new_agent_secret()
     ws.seal_secret(secret)
     ws.save(update_fields=["secret_sealed", "secret_set_at"])
-    audit.record(actor=actor, target=ws, event="workstation.added", new="active", request=request,
+    audit.record(actor=actor, target=ws, event="workstation.added", new="active", ctx=ctx,
                  extra={"office": ws.office.code, "name": ws.name, "url": ws.agent_url})
     return ws, secret
 
 
 @transaction.atomic
-def workstation_rotate_secret(*, actor, workstation_id: int, request=None) -> str:
+def workstation_rotate_secret(*, actor, workstation_id: int, ctx=None) -> str:
     """A new secret for the workstation's agent (the old one stops working at once)."""
     _require_perm(actor, "desk.change_workstation")
     ws = Workstation.objects.select_for_update().get(pk=workstation_id)
     secret = _new_agent_secret()
     ws.seal_secret(secret)
     ws.save(update_fields=["secret_sealed", "secret_set_at"])
-    audit.record(actor=actor, target=ws, event="workstation.secret_rotated", request=request,
+    audit.record(actor=actor, target=ws, event="workstation.secret_rotated", ctx=ctx,
                  extra={"office": ws.office.code, "name": ws.name})
     return secret
 
 
 @transaction.atomic
 def workstation_update(*, actor, workstation_id: int, name: str | None = None, agent_url: str | None = None,
-                       is_active: bool | None = None, request=None) -> Workstation:
+                       is_active: bool | None = None, ctx=None) -> Workstation:
     """Rename, move or (de)activate a workstation; audited with what changed."""
     _require_perm(actor, "desk.change_workstation")
     ws = Workstation.objects.select_for_update().get(pk=workstation_id)
@@ -99,12 +99,12 @@ def workstation_update(*, actor, workstation_id: int, name: str | None = None, a
         ws.save(update_fields=["name", "agent_url", "is_active"])
         event = "workstation.disabled" if changes.get("is_active") == [True, False] else "workstation.changed"
         audit.record(actor=actor, target=ws, event=event, old="active" if was_active else "inactive",
-                     new="active" if ws.is_active else "inactive", request=request,
+                     new="active" if ws.is_active else "inactive", ctx=ctx,
                      extra={"office": ws.office.code, "changes": changes})
     return ws
 
 
-def workstation_choose(*, actor, workstation_id, request=None) -> Workstation:
+def workstation_choose(*, actor, workstation_id, ctx=None) -> Workstation:
     """The clerk says which desk they sit at: an active workstation of their own office.
     (The view remembers it in the clerk's session.)"""
     from ramis.offices.selectors import office_of_clerk
@@ -116,7 +116,7 @@ def workstation_choose(*, actor, workstation_id, request=None) -> Workstation:
         ws = Workstation.objects.active().select_related("office").get(pk=int(workstation_id), office=office)
     except (Workstation.DoesNotExist, ValueError, TypeError):
         raise DeskError("این باجه از باجه‌های فعال دفتر شما نیست.", "workstation") from None
-    audit.record(actor=actor, target=ws, event="workstation.chosen", request=request,
+    audit.record(actor=actor, target=ws, event="workstation.chosen", ctx=ctx,
                  extra={"office": office.code, "name": ws.name})
     return ws
 
@@ -130,7 +130,7 @@ class Health:
     detail: dict
 
 
-def workstation_check(*, workstation_obj: Workstation, actor=None, request=None) -> Health:
+def workstation_check(*, workstation_obj: Workstation, actor=None, ctx=None) -> Health:
     """Ping the workstation's agent (signed both ways, ``OFFICE_AGENT_PING_TIMEOUT_SECONDS``) and
     record when it was last seen. Audited only when the answer changes (answers ↔ does not), so a
     page view is not an audit row."""
@@ -158,7 +158,7 @@ def workstation_check(*, workstation_obj: Workstation, actor=None, request=None)
             ws.last_error = health.detail["error"]
         ws.save(update_fields=["last_checked_at", "last_seen_at", "last_error"])
         if was is not health.ok:
-            audit.record(actor=actor, target=ws, event="workstation.health", request=request,
+            audit.record(actor=actor, target=ws, event="workstation.health", ctx=ctx,
                          old="" if was is None else ("answers" if was else "unreachable"),
                          new="answers" if health.ok else "unreachable", extra=health.detail)
     workstation_obj.last_checked_at, workstation_obj.last_seen_at = ws.last_checked_at, ws.last_seen_at

@@ -7,6 +7,8 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from ramis.common.context import audit_context
+
 from . import services
 from .decorators import clerk_required
 from .models import Workstation
@@ -23,7 +25,7 @@ def choose(request):
     if request.method == "POST":
         try:
             ws = services.workstation_choose(actor=request.user, workstation_id=request.POST.get("workstation"),
-                                             request=request)
+                                             ctx=audit_context(request))
         except services.DeskError as exc:
             messages.error(request, exc.message)
         else:

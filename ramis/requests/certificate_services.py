@@ -67,16 +67,16 @@ def _ca_revoke(serial: str, reason: str, actor) -> str:
     return "revoked"
 
 
-def _revoke(certificate: Certificate, *, actor, reason: str, note: str, check_perm: bool, request=None) -> None:
+def _revoke(certificate: Certificate, *, actor, reason: str, note: str, check_perm: bool, ctx=None) -> None:
     """Revoke a locked certificate here and at the CA, in the caller's transaction (the CA's
     ``certificate_status_changed`` then finds this record revoked already)."""
     old = transition(certificate, "revoke", actor=actor, check_perm=check_perm, kwargs={"reason": reason})
     certificate.save()
     at_ca = _ca_revoke(certificate.serial, RFC5280_REASON[RevocationReason(reason)], actor)
-    _revoked(certificate, old, actor=actor, reason=reason, note=note, at_ca=at_ca, request=request)
+    _revoked(certificate, old, actor=actor, reason=reason, note=note, at_ca=at_ca, ctx=ctx)
 
 
-def _cancel_open_revocations(certificate: Certificate, *, actor, why: str, request=None) -> None:
+def _cancel_open_revocations(certificate: Certificate, *, actor, why: str, ctx=None) -> None:
     """The holder's revocation requests still waiting for the office are overtaken (the
     certificate was revoked or expired by another path, or an urgent revocation replaces them):
     cancelled, audited, and the holder told."""
@@ -85,24 +85,24 @@ def _cancel_open_revocations(certificate: Certificate, *, actor, why: str, reque
         revocation.decision_note = why
         revocation.save()
         audit.record(actor=actor, target=revocation, event="revocation.cancelled", old=old, new=revocation.status,
-                     reason=why, extra={"serial": certificate.serial}, request=request)
+                     reason=why, extra={"serial": certificate.serial}, ctx=ctx)
         notify.send_sms(to=certificate.holder.mobile, template="revocation_cancelled",
                         context={"certificate": certificate, "why": why})
 
 
-def _revoked(certificate: Certificate, old: str, *, actor, reason: str, note: str, at_ca: str, request=None) -> None:
+def _revoked(certificate: Certificate, old: str, *, actor, reason: str, note: str, at_ca: str, ctx=None) -> None:
     """What follows a revocation here: open renewals and the holder's waiting revocation
     requests cancelled, the audit row, the holder's SMS."""
-    _cancel_open_revocations(certificate, actor=actor, why="گواهی ابطال شد.", request=request)
+    _cancel_open_revocations(certificate, actor=actor, why="گواهی ابطال شد.", ctx=ctx)
     for renewal in certificate.renewals.open().select_for_update():
         if can_proceed(renewal.cancel):
             was = renewal.status
             renewal.cancel()
             renewal.save()
-            _record(actor, renewal, "request.cancelled", was, reason="گواهی مورد تمدید ابطال شد.", request=request)
+            _record(actor, renewal, "request.cancelled", was, reason="گواهی مورد تمدید ابطال شد.", ctx=ctx)
     audit.record(actor=actor, target=certificate, event="certificate.revoked", old=old, new=certificate.status,
                  reason=note, extra={"reason": reason, "rfc5280": RFC5280_REASON[RevocationReason(reason)],
-                                     "ca": at_ca}, request=request)
+                                     "ca": at_ca}, ctx=ctx)
     notify.send_sms(to=certificate.holder.mobile, template="certificate_revoked", context={
         "certificate": certificate, "reason": RevocationReason(reason).label,
     })
@@ -134,7 +134,7 @@ class RevocationOutcome:
 
 
 @transaction.atomic
-def revocation_request(*, certificate_id: int, actor, reason: str, note: str = "", request=None
+def revocation_request(*, certificate_id: int, actor, reason: str, note: str = "", ctx=None
                        ) -> RevocationOutcome:
     """The holder asks to revoke. Key compromise or a lost token revoke at once (and reach the
     CA's CRL/OCSP), and cancel a request of the holder still waiting for the office; other
@@ -154,19 +154,19 @@ def revocation_request(*, certificate_id: int, actor, reason: str, note: str = "
             "(ابطال فوری فقط برای افشای کلید یا گم شدن توکن)."
         )
     if immediate:
-        _cancel_open_revocations(certificate, actor=actor, request=request,
+        _cancel_open_revocations(certificate, actor=actor, ctx=ctx,
                                  why="با درخواست ابطال فوری دارنده جایگزین شد.")
     revocation = RevocationRequest.objects.create(certificate=certificate, reason=reason, note=note,
                                                   requested_by=actor)
     audit.record(actor=actor, target=revocation, event="revocation.requested", new=revocation.status,
-                 reason=note, extra={"reason": reason, "serial": certificate.serial}, request=request)
+                 reason=note, extra={"reason": reason, "serial": certificate.serial}, ctx=ctx)
     if immediate:
         old = transition(revocation, "confirm", actor=actor, check_perm=False)
         revocation.decided_by = actor
         revocation.save()
         audit.record(actor=actor, target=revocation, event="revocation.confirmed", old=old, new=revocation.status,
-                     extra={"immediate": True}, request=request)
-        _revoke(certificate, actor=actor, reason=reason, note=note, check_perm=False, request=request)
+                     extra={"immediate": True}, ctx=ctx)
+        _revoke(certificate, actor=actor, reason=reason, note=note, check_perm=False, ctx=ctx)
     else:
         notify.send_sms(to=certificate.holder.mobile, template="revocation_requested",
                         context={"certificate": certificate, "office": certificate.office})
@@ -174,7 +174,7 @@ def revocation_request(*, certificate_id: int, actor, reason: str, note: str = "
 
 
 @transaction.atomic
-def revocation_confirm(*, revocation_id: int, actor, request=None) -> RevocationRequest:
+def revocation_confirm(*, revocation_id: int, actor, ctx=None) -> RevocationRequest:
     """The certificate's office (or a reviewer) confirms a holder's revocation request."""
     revocation = RevocationRequest.objects.select_for_update().select_related("certificate").get(pk=revocation_id)
     certificate = Certificate.objects.select_for_update().select_related("holder").get(pk=revocation.certificate_id)
@@ -187,13 +187,13 @@ def revocation_confirm(*, revocation_id: int, actor, request=None) -> Revocation
     revocation.decided_by = actor
     revocation.save()
     audit.record(actor=actor, target=revocation, event="revocation.confirmed", old=old, new=revocation.status,
-                 request=request)
-    _revoke(certificate, actor=actor, reason=revocation.reason, note=revocation.note, check_perm=True, request=request)
+                 ctx=ctx)
+    _revoke(certificate, actor=actor, reason=revocation.reason, note=revocation.note, check_perm=True, ctx=ctx)
     return revocation
 
 
 @transaction.atomic
-def revocation_reject(*, revocation_id: int, actor, reason: str, request=None) -> RevocationRequest:
+def revocation_reject(*, revocation_id: int, actor, reason: str, ctx=None) -> RevocationRequest:
     if not reason.strip():
         raise DomainError("دلیل رد درخواست ابطال را بنویسید.")
     revocation = RevocationRequest.objects.select_for_update().select_related(
@@ -203,44 +203,44 @@ def revocation_reject(*, revocation_id: int, actor, reason: str, request=None) -
     revocation.decision_note = reason
     revocation.save()
     audit.record(actor=actor, target=revocation, event="revocation.rejected", old=old, new=revocation.status,
-                 reason=reason, request=request)
+                 reason=reason, ctx=ctx)
     notify.send_sms(to=revocation.certificate.holder.mobile, template="revocation_rejected",
                     context={"certificate": revocation.certificate, "reason": reason})
     return revocation
 
 
 @transaction.atomic
-def certificate_revoke(*, certificate_id: int, actor, reason: str, note: str = "", request=None) -> Certificate:
+def certificate_revoke(*, certificate_id: int, actor, reason: str, note: str = "", ctx=None) -> Certificate:
     """The office or a reviewer revokes directly (no holder request)."""
     certificate = Certificate.objects.select_for_update().select_related("holder").get(pk=certificate_id)
     if reason not in RevocationReason.values:
         raise DomainError("دلیل ابطال نامعتبر است.")
-    _revoke(certificate, actor=actor, reason=reason, note=note, check_perm=True, request=request)
+    _revoke(certificate, actor=actor, reason=reason, note=note, check_perm=True, ctx=ctx)
     return certificate
 
 
 @transaction.atomic
 def role_end_with_revocation(
     *, role_id: int, actor, reason: str = "", revocation_reason: str = RevocationReason.AFFILIATION_CHANGED,
-    request=None,
+    ctx=None,
 ) -> list[Certificate]:
     """An SEO reviewer ends a role (R19): the role ends in the registry and every active
     certificate bound to it is revoked (affiliation changed / cessation of operation)."""
-    registry_services.role_end(role_id=role_id, actor=actor, reason=reason, request=request)
+    registry_services.role_end(role_id=role_id, actor=actor, reason=reason, ctx=ctx)
     revoked = []
     for certificate in Certificate.objects.select_for_update().select_related("holder").filter(
         Q(status__in=Certificate.LIVE) | Q(status=Certificate.Status.SUPERSEDED, not_after__gt=timezone.now()),
         role_id=role_id,
     ):
         # ending the role (registry.review_role) is the authority for these revocations
-        _revoke(certificate, actor=actor, reason=revocation_reason, note=reason, check_perm=False, request=request)
+        _revoke(certificate, actor=actor, reason=revocation_reason, note=reason, check_perm=False, ctx=ctx)
         revoked.append(certificate)
     for req in CertificateRequest.objects.select_for_update().filter(role_id=role_id).open():
         if can_proceed(req.withdraw):
             was = req.status
             req.withdraw()
             req.save()
-            _record(actor, req, "request.withdrawn", was, reason="سمت درخواست‌کننده پایان یافت.", request=request)
+            _record(actor, req, "request.withdrawn", was, reason="سمت درخواست‌کننده پایان یافت.", ctx=ctx)
             _sms_applicant(req, "request_withdrawn")
     return revoked
 
@@ -254,7 +254,7 @@ CA_EVENTS = {  # the CA's event → this record's transition and the status it r
 
 @transaction.atomic
 def certificate_follow_ca(*, serial: str, event: str, ca_reason: str = "", note: str = "", actor=None,
-                          request=None) -> Certificate | None:
+                          ctx=None) -> Certificate | None:
     """The CA held, released or revoked a certificate (its operator at ``manage.py ca hold|release|
     revoke`` or in the admin; ``ramis.ca.signals.certificate_status_changed``): this room's record
     follows in the same transaction, audited, and the holder is told by SMS, so the panel and the
@@ -275,12 +275,12 @@ def certificate_follow_ca(*, serial: str, event: str, ca_reason: str = "", note:
         reason = REASON_FROM_CA.get(ca_reason, RevocationReason.UNSPECIFIED)
         old = transition(certificate, "revoke", actor=actor, check_perm=False, kwargs={"reason": reason, "ca_note": note})
         certificate.save()
-        _revoked(certificate, old, actor=actor, reason=reason, note=note, at_ca="by_ca", request=request)
+        _revoked(certificate, old, actor=actor, reason=reason, note=note, at_ca="by_ca", ctx=ctx)
         return certificate
     old = transition(certificate, name, actor=actor, check_perm=False, kwargs={"note": note})
     certificate.save()
     audit.record(actor=actor, target=certificate, event=event, old=old, new=certificate.status, reason=note,
-                 extra={"by": "ca", "serial": certificate.serial}, request=request)
+                 extra={"by": "ca", "serial": certificate.serial}, ctx=ctx)
     notify.send_sms(to=certificate.holder.mobile, template=f"certificate_{name}", context={
         "certificate": certificate, "note": note, "base_url": settings.PUBLIC_BASE_URL,
     })

@@ -54,9 +54,9 @@ def _sms_applicant(req: CertificateRequest, template: str, **context) -> None:
     })
 
 
-def _record(actor, req, event: str, old: str, *, reason: str = "", extra=None, request=None) -> None:
+def _record(actor, req, event: str, old: str, *, reason: str = "", extra=None, ctx=None) -> None:
     audit.record(actor=actor, target=req, event=event, old=old, new=req.status, reason=reason, extra=extra,
-                 request=request)
+                 ctx=ctx)
 
 
 def _require_owner(req: CertificateRequest, actor) -> None:

@@ -95,7 +95,7 @@ __all__ = [
 
 
 @transaction.atomic
-def request_create(*, role_id: int, cert_type: str, actor, request=None) -> CertificateRequest:
+def request_create(*, role_id: int, cert_type: str, actor, ctx=None) -> CertificateRequest:
     """A new draft for one of the applicant's approved roles."""
     role = Role.objects.select_related("person").get(pk=role_id)
     if role.person.user_id != getattr(actor, "pk", None):
@@ -110,7 +110,7 @@ def request_create(*, role_id: int, cert_type: str, actor, request=None) -> Cert
         applicant=role.person, role=role, cert_type=cert_type, email=role.person.email,
         validity_years=settings.CERT_DEFAULT_VALIDITY_YEARS,
     )
-    audit.record(actor=actor, target=req, event="request.created", new=req.status, request=request,
+    audit.record(actor=actor, target=req, event="request.created", new=req.status, ctx=ctx,
                  extra={"cert_type": cert_type, "role": role.pk})
     return req
 
@@ -147,7 +147,7 @@ def request_update(*, request_id: int, actor, step: str, data: Mapping) -> Certi
 
 
 @transaction.atomic
-def document_upload(*, request_id: int, requirement_id: int, upload, actor, request=None) -> RequestDocument:
+def document_upload(*, request_id: int, requirement_id: int, upload, actor, ctx=None) -> RequestDocument:
     """Store one document (type by content, size-limited, private), replacing an earlier one."""
     req = _lock_request(request_id)
     _require_owner(req, actor)
@@ -166,7 +166,7 @@ def document_upload(*, request_id: int, requirement_id: int, upload, actor, requ
         storage = doc.file.storage
         transaction.on_commit(lambda: storage.delete(old_file))
     audit.record(actor=actor, target=req, event="request.document_uploaded", old=req.status, new=req.status,
-                 extra={"requirement": requirement.code, "kind": kind, "size": upload.size}, request=request)
+                 extra={"requirement": requirement.code, "kind": kind, "size": upload.size}, ctx=ctx)
     return doc
 
 
@@ -174,7 +174,7 @@ def document_upload(*, request_id: int, requirement_id: int, upload, actor, requ
 
 
 @transaction.atomic
-def request_submit(*, request_id: int, actor, request=None) -> CertificateRequest:
+def request_submit(*, request_id: int, actor, ctx=None) -> CertificateRequest:
     """Final submit (draft) or resubmit (returned): only a complete request goes to the office."""
     req = _lock_request(request_id)
     name = "resubmit" if req.status == Status.RETURNED else "final_submit"
@@ -188,7 +188,7 @@ def request_submit(*, request_id: int, actor, request=None) -> CertificateReques
     old = transition(req, name, actor=actor)
     req.save()
     req.return_notes.filter(is_open=True).update(is_open=False)
-    _record(actor, req, "request.resubmitted" if name == "resubmit" else "request.submitted", old, request=request)
+    _record(actor, req, "request.resubmitted" if name == "resubmit" else "request.submitted", old, ctx=ctx)
     _sms_applicant(req, "request_submitted", office=req.office)
     return req
 
@@ -228,7 +228,7 @@ def invoice_lines_for(req: CertificateRequest, *, on: dt.date | None = None) -> 
 
 
 @transaction.atomic
-def request_approve(*, request_id: int, actor, request=None) -> CertificateRequest:
+def request_approve(*, request_id: int, actor, ctx=None) -> CertificateRequest:
     """The office approves: the request awaits payment of its invoice."""
     req = _lock_request(request_id)
     old = transition(req, "approve", actor=actor)
@@ -239,13 +239,13 @@ def request_approve(*, request_id: int, actor, request=None) -> CertificateReque
         line.invoice = invoice
     InvoiceLine.objects.bulk_create(lines)
     _record(actor, req, "request.approved", old, extra={"invoice": invoice.number, "total": invoice.total_rials},
-            request=request)
+            ctx=ctx)
     _sms_applicant(req, "request_approved", amount=invoice.total_rials)
     return req
 
 
 @transaction.atomic
-def request_return(*, request_id: int, actor, notes: Mapping[str, str], reason: str = "", request=None
+def request_return(*, request_id: int, actor, notes: Mapping[str, str], reason: str = "", ctx=None
                    ) -> CertificateRequest:
     """The office returns the request for correction with a note per item (``details``,
     ``office``, ``token`` or ``doc:<requirement code>``)."""
@@ -257,25 +257,25 @@ def request_return(*, request_id: int, actor, notes: Mapping[str, str], reason: 
     req.save()
     ReturnNote.objects.bulk_create([ReturnNote(request=req, item=item, note=text, created_by=actor)
                                     for item, text in notes.items()])
-    _record(actor, req, "request.returned", old, reason=reason, extra={"notes": notes}, request=request)
+    _record(actor, req, "request.returned", old, reason=reason, extra={"notes": notes}, ctx=ctx)
     _sms_applicant(req, "request_returned")
     return req
 
 
 @transaction.atomic
-def request_reject(*, request_id: int, actor, reason: str, request=None) -> CertificateRequest:
+def request_reject(*, request_id: int, actor, reason: str, ctx=None) -> CertificateRequest:
     if not reason.strip():
         raise DomainError("دلیل رد درخواست را بنویسید.")
     req = _lock_request(request_id)
     old = transition(req, "reject", actor=actor)
     req.save()
-    _record(actor, req, "request.rejected", old, reason=reason, request=request)
+    _record(actor, req, "request.rejected", old, reason=reason, ctx=ctx)
     _sms_applicant(req, "request_rejected", reason=reason)
     return req
 
 
 @transaction.atomic
-def request_cancel(*, request_id: int, actor, reason: str = "", request=None) -> CertificateRequest:
+def request_cancel(*, request_id: int, actor, reason: str = "", ctx=None) -> CertificateRequest:
     """The applicant (or a clerk of the request's office) cancels a request before it is issued.
     An unpaid invoice is voided; a paid one gets a ``Refund`` of what was paid (split per payee as
     the invoice was), and the appointment or on-site visit is given up, freeing its slot. The
@@ -291,21 +291,21 @@ def request_cancel(*, request_id: int, actor, reason: str = "", request=None) ->
         invoice.save()
     elif invoice and invoice.status == Invoice.Status.PAID:
         payment = Payment.objects.select_for_update().get(invoice=invoice, status=Payment.Status.PAID)
-        refund = _refund_create(req, invoice, payment, actor=actor, reason=reason, request=request)
+        refund = _refund_create(req, invoice, payment, actor=actor, reason=reason, ctx=ctx)
     freed = []
     for appointment in req.appointments.active().select_for_update():
         appointment.is_active = False
         appointment.cancelled_at = timezone.now()
         appointment.save(update_fields=["is_active", "cancelled_at"])
         freed.append(appointment.starts_at.isoformat())
-    _record(actor, req, "request.cancelled", old, reason=reason, request=request,
+    _record(actor, req, "request.cancelled", old, reason=reason, ctx=ctx,
             extra={"refund_rials": refund.amount_rials if refund else 0, "appointments_freed": freed})
     _sms_applicant(req, "request_cancelled", refund=refund)
     return req
 
 
 def _refund_create(req: CertificateRequest, invoice: Invoice, payment: Payment, *, actor, reason: str,
-                   request=None) -> Refund:
+                   ctx=None) -> Refund:
     """The refund of ``payment`` (its invoice and it locked by the caller): the payment that paid
     a cancelled request's invoice, or a duplicate payment of an invoice already paid. Either paid
     the invoice's total (``payment_settle`` refuses any other amount), so it splits as the invoice."""
@@ -316,14 +316,14 @@ def _refund_create(req: CertificateRequest, invoice: Invoice, payment: Payment, 
         request=req, invoice=invoice, payment=payment, amount_rials=payment.amount_rials,
         treasury_rials=shares[Payee.TREASURY], office_rials=shares[Payee.OFFICE], reason=reason,
     )
-    audit.record(actor=actor, target=refund, event="refund.requested", new=refund.status, request=request,
+    audit.record(actor=actor, target=refund, event="refund.requested", new=refund.status, ctx=ctx,
                  extra={"request": req.reference, "invoice": invoice.number, "amount": refund.amount_rials,
                         "treasury": refund.treasury_rials, "office": refund.office_rials})
     return refund
 
 
 @transaction.atomic
-def refund_mark_paid(*, refund_id: int, actor, bank_ref: str, request=None) -> Refund:
+def refund_mark_paid(*, refund_id: int, actor, bank_ref: str, ctx=None) -> Refund:
     """An operator or reviewer (``certrequests.pay_refund``) records that the money went back."""
     bank_ref = (bank_ref or "").strip()
     if not bank_ref:
@@ -332,7 +332,7 @@ def refund_mark_paid(*, refund_id: int, actor, bank_ref: str, request=None) -> R
         "request", "request__applicant", "payment").get(pk=refund_id)
     old = transition(refund, "mark_paid", actor=actor, kwargs={"bank_ref": bank_ref[:100], "by": actor})
     refund.save()
-    audit.record(actor=actor, target=refund, event="refund.paid", old=old, new=refund.status, request=request,
+    audit.record(actor=actor, target=refund, event="refund.paid", old=old, new=refund.status, ctx=ctx,
                  extra={"request": refund.request.reference, "amount": refund.amount_rials, "bank_ref": bank_ref})
     _sms_applicant(refund.request, "refund_paid", amount=refund.amount_rials, bank_ref=bank_ref,
                    duplicate=refund.payment.status == Payment.Status.REFUND_DUE)
@@ -363,7 +363,7 @@ DUPLICATE_PAYMENT_REASON = "پرداخت تکراری صورت‌حسابی که
 
 
 @transaction.atomic
-def payment_settle(*, result: GatewayResult, request=None) -> Payment:
+def payment_settle(*, result: GatewayResult, ctx=None) -> Payment:
     """Settle a verified gateway result. Idempotent: a payment that is no longer pending is
     returned unchanged (replays, double callbacks). The amount and invoice must match what was
     asked; a second success on a paid invoice is kept as ``refund_due``."""
@@ -393,7 +393,7 @@ def payment_settle(*, result: GatewayResult, request=None) -> Payment:
         (payment.cancel if result.cancelled and not mismatch else payment.fail)()
         payment.save()
         audit.record(actor=None, target=payment, event="payment.failed" if mismatch or not result.cancelled
-                     else "payment.cancelled", old=old_payment, new=payment.status, request=request,
+                     else "payment.cancelled", old=old_payment, new=payment.status, ctx=ctx,
                      extra={"mismatch": mismatch, "reported_amount": result.amount_rials})
         if mismatch:
             logger.error("payment %s: gateway result does not match (%s)", payment.pk, ", ".join(mismatch))
@@ -403,9 +403,9 @@ def payment_settle(*, result: GatewayResult, request=None) -> Payment:
         payment.succeed_duplicate()
         payment.save()
         audit.record(actor=None, target=payment, event="payment.duplicate", old=old_payment, new=payment.status,
-                     extra={"invoice": invoice.number, "bank_ref": result.bank_ref}, request=request)
+                     extra={"invoice": invoice.number, "bank_ref": result.bank_ref}, ctx=ctx)
         logger.warning("payment %s paid an invoice already paid: refund due", payment.pk)
-        refund = _refund_create(req, invoice, payment, actor=None, reason=DUPLICATE_PAYMENT_REASON, request=request)
+        refund = _refund_create(req, invoice, payment, actor=None, reason=DUPLICATE_PAYMENT_REASON, ctx=ctx)
         _sms_applicant(req, "payment_duplicate", refund=refund)
         return payment
 
@@ -417,9 +417,9 @@ def payment_settle(*, result: GatewayResult, request=None) -> Payment:
     req.save()
     audit.record(actor=None, target=payment, event="payment.paid", old=old_payment, new=payment.status,
                  extra={"invoice": invoice.number, "amount": payment.amount_rials, "bank_ref": result.bank_ref},
-                 request=request)
+                 ctx=ctx)
     _record(None, req, "request.paid", old, extra={"invoice": invoice.number, "bank_ref": result.bank_ref},
-            request=request)
+            ctx=ctx)
     _sms_applicant(req, "request_paid", amount=invoice.total_rials,
                    in_person=req.service_type == ServiceType.IN_PERSON)
     return payment
@@ -429,7 +429,7 @@ def payment_settle(*, result: GatewayResult, request=None) -> Payment:
 
 
 @transaction.atomic
-def appointment_book(*, request_id: int, actor, starts_at: dt.datetime, request=None) -> Appointment:
+def appointment_book(*, request_id: int, actor, starts_at: dt.datetime, ctx=None) -> Appointment:
     """Book (or rebook, until the day before) an in-person slot at the request's office. The
     office row is locked while the slot is counted, so a full slot is never overbooked."""
     req = _lock_request(request_id)
@@ -461,7 +461,7 @@ def appointment_book(*, request_id: int, actor, starts_at: dt.datetime, request=
     )
     req.save()
     when = jalali_datetime(starts_at)
-    _record(actor, req, "request.rebooked" if current else "request.booked", old, request=request,
+    _record(actor, req, "request.rebooked" if current else "request.booked", old, ctx=ctx,
             extra={"starts_at": starts_at.isoformat(), "previous": current.starts_at.isoformat() if current else None})
     _sms_applicant(req, "appointment_booked", when=when, office=office)
     return appointment
@@ -469,7 +469,7 @@ def appointment_book(*, request_id: int, actor, starts_at: dt.datetime, request=
 
 @transaction.atomic
 def visit_schedule(*, request_id: int, actor, starts_at: dt.datetime, address: str = "", assigned_to=None,
-                   request=None) -> Appointment:
+                   ctx=None) -> Appointment:
     """The office fixes the date of its on-site visit (R12): when, where (the request's on-site
     address unless the office gives another) and which of its clerks goes."""
     req = _lock_request(request_id)
@@ -485,7 +485,7 @@ def visit_schedule(*, request_id: int, actor, starts_at: dt.datetime, address: s
     )
     req.save()
     when = jalali_datetime(starts_at)
-    _record(actor, req, "request.visit_scheduled", old, request=request, extra={
+    _record(actor, req, "request.visit_scheduled", old, ctx=ctx, extra={
         "starts_at": starts_at.isoformat(), "address": address,
         "assigned_to": getattr(assigned_to, "username", None),
     })
@@ -499,7 +499,7 @@ def visit_schedule(*, request_id: int, actor, starts_at: dt.datetime, address: s
 @transaction.atomic
 def request_mark_issued(
     *, request_id: int, actor, serial: str, not_before: dt.datetime, not_after: dt.datetime,
-    subject_cn: str = "", token_serial: str = "", request=None,
+    subject_cn: str = "", token_serial: str = "", ctx=None,
 ) -> Certificate:
     """Record the CA's issuance for this request (the office's issuance step calls
     ``ramis.ca.services.certificate_issue`` on the token first, then this). The certificates it
@@ -513,24 +513,24 @@ def request_mark_issued(
         subject_cn=subject_cn, not_before=not_before, not_after=not_after, token_serial=token_serial, request=req,
     )
     req.appointments.active().update(is_active=False)
-    _record(actor, req, "request.issued", old, extra={"serial": certificate.serial}, request=request)
+    _record(actor, req, "request.issued", old, extra={"serial": certificate.serial}, ctx=ctx)
     audit.record(actor=actor, target=certificate, event="certificate.issued", new=certificate.status,
-                 extra={"request": req.reference}, request=request)
+                 extra={"request": req.reference}, ctx=ctx)
     from ramis.ca import services as ca_services
 
     for previous in Certificate.objects.replaced_by(req, token_serial).select_for_update().order_by("pk"):
         was = previous.status
         previous.supersede(by=certificate)
         previous.save()
-        ca_services.certificate_supersede(serial=previous.serial, actor=actor, request=request)
+        ca_services.certificate_supersede(serial=previous.serial, actor=actor, ctx=ctx)
         audit.record(actor=actor, target=previous, event="certificate.superseded", old=was,
-                     new=previous.status, extra={"by": certificate.serial}, request=request)
+                     new=previous.status, extra={"by": certificate.serial}, ctx=ctx)
     _sms_applicant(req, "request_issued", serial=certificate.serial)
     return certificate
 
 
 @transaction.atomic
-def renewal_start(*, certificate_id: int, actor, request=None) -> CertificateRequest:
+def renewal_start(*, certificate_id: int, actor, ctx=None) -> CertificateRequest:
     """Renew an active certificate: a renewal request bound to the office that issued it,
     reusing the token, with the details of the original request."""
     certificate = Certificate.objects.select_for_update().select_related("holder", "role").get(pk=certificate_id)
@@ -559,6 +559,6 @@ def renewal_start(*, certificate_id: int, actor, request=None) -> CertificateReq
             req.save()
     except IntegrityError:  # a concurrent renew of the same certificate won
         return certificate.renewals.open().get()
-    audit.record(actor=actor, target=req, event="request.created", new=req.status, request=request,
+    audit.record(actor=actor, target=req, event="request.created", new=req.status, ctx=ctx,
                  extra={"kind": "renew", "renews": certificate.serial})
     return req

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from certauth.decorators import applicant_required
 from ramis.common import event_words
+from ramis.common.context import audit_context
 from ramis.common.errors import InvalidTransition
 from ramis.common.pdf import render_pdf
 from ramis.common.templatetags.jalali import rials
@@ -97,7 +98,7 @@ def request_new(request, role_id: int):
     if request.method == "POST":
         try:
             req = services.request_create(role_id=role.pk, cert_type=request.POST.get("cert_type", ""),
-                                          actor=request.user, request=request)
+                                          actor=request.user, ctx=audit_context(request))
         except services.DomainError as exc:
             messages.error(request, exc.message)
         else:
@@ -125,7 +126,7 @@ def request_step(request, pk: int, step: str):
         if code_form.is_valid():
             try:
                 email_confirmation.request_email_confirm(request_id=req.pk, actor=request.user,
-                                                         code=code_form.cleaned_data["code"], request=request)
+                                                         code=code_form.cleaned_data["code"], ctx=audit_context(request))
             except ValidationError as exc:
                 code_form.add_error("code", exc.messages[0])
             except InvalidTransition as exc:
@@ -147,7 +148,7 @@ def request_step(request, pk: int, step: str):
             if step == "documents":
                 for requirement, upload in form.uploads():
                     services.document_upload(request_id=req.pk, requirement_id=requirement.pk, upload=upload,
-                                             actor=request.user, request=request)
+                                             actor=request.user, ctx=audit_context(request))
             else:
                 data = {name: form.cleaned_data[name] for name in form.fields if name in form.cleaned_data}
                 if step == "office" and req.office_is_fixed:
@@ -192,7 +193,7 @@ def request_step(request, pk: int, step: str):
 
 def _send_email_code(request, req: CertificateRequest) -> None:
     try:
-        email_confirmation.request_email_send_code(request_id=req.pk, actor=request.user, request=request)
+        email_confirmation.request_email_send_code(request_id=req.pk, actor=request.user, ctx=audit_context(request))
     except email_confirmation.Throttled as exc:
         messages.error(request, exc.message)
     except ValidationError as exc:
@@ -208,7 +209,7 @@ def _send_email_code(request, req: CertificateRequest) -> None:
 def request_submit(request, pk: int):
     req = selectors.get_request_for_applicant(request.user, pk)
     try:
-        services.request_submit(request_id=req.pk, actor=request.user, request=request)
+        services.request_submit(request_id=req.pk, actor=request.user, ctx=audit_context(request))
     except services.IncompleteRequest as exc:
         for item in exc.missing:
             messages.error(request, item)
@@ -227,7 +228,7 @@ def request_cancel(request, pk: int):
     if request.method != "POST":
         return confirm_pages.cancel_page(request, req)
     try:
-        req = services.request_cancel(request_id=req.pk, actor=request.user, request=request)
+        req = services.request_cancel(request_id=req.pk, actor=request.user, ctx=audit_context(request))
     except InvalidTransition as exc:
         messages.error(request, exc.message)
     else:
@@ -319,7 +320,7 @@ def appointment(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             services.appointment_book(request_id=req.pk, actor=request.user, starts_at=form.cleaned_data["slot"],
-                                      request=request)
+                                      ctx=audit_context(request))
         except services.SlotUnavailable as exc:
             messages.error(request, exc.message)
         except (services.DomainError, InvalidTransition) as exc:
@@ -367,7 +368,7 @@ def certificate_renew(request, pk: int):
     if request.method != "POST":
         return confirm_pages.renew_page(request, certificate)
     try:
-        req = services.renewal_start(certificate_id=certificate.pk, actor=request.user, request=request)
+        req = services.renewal_start(certificate_id=certificate.pk, actor=request.user, ctx=audit_context(request))
     except (services.DomainError, InvalidTransition) as exc:
         messages.error(request, exc.message)
         return redirect("requests:panel")
@@ -388,7 +389,7 @@ def certificate_revoke(request, pk: int):
         try:
             outcome = services.revocation_request(
                 certificate_id=certificate.pk, actor=request.user, reason=form.cleaned_data["reason"],
-                note=form.cleaned_data["note"], request=request,
+                note=form.cleaned_data["note"], ctx=audit_context(request),
             )
         except (services.DomainError, InvalidTransition) as exc:
             messages.error(request, exc.message)
