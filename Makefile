@@ -145,8 +145,11 @@ prepare: install fonts
 	$(PY) manage.py seed_demo
 	$(PY) manage.py ca init
 
+# ruff, then the rooms' import contracts of pyproject.toml ([tool.importlinter]: layers, forbidden imports,
+# nothing imports from a views module).
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 check-deploy: install
 	RAMIS_ENV=production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=ramis.example \

@@ -29,6 +29,7 @@ from django_otp import login as otp_login
 from ramis.ca.models import CertificateAuthority, IssuedCertificate
 from ramis.common import audit, throttle
 from ramis.common.client_ip import client_ip
+from ramis.common.context import audit_context
 from ramis.registry.models import Person, Role
 
 from . import certificates
@@ -50,7 +51,7 @@ def _audit_refusal(request, exc: certificates.Refused, target: str, pem_cert=Non
         log.warning("certificate login refused (%s) before the CA exists", exc.code)
         return
     audit.record(actor=None, target=row, event="certauth.certificate_refused", reason=exc.code,
-                 extra={"for": target, "serial": serial, "detail": exc.detail[:300]}, request=request)
+                 extra={"for": target, "serial": serial, "detail": exc.detail[:300]}, ctx=audit_context(request))
 
 
 def _account(target: str, national_code: str):
@@ -127,5 +128,5 @@ def certificate_login(request):
         otp_login(request, device)
         audit.record(actor=user, target=user, event="certauth.certificate_login",
                      extra={"for": target, "serial": checked.serial_hex, "sha256": checked.sha256},
-                     request=request)
+                     ctx=audit_context(request))
     return redirect(_landing(request, target, user))

@@ -36,6 +36,7 @@ from mozilla_django_oidc.views import OIDCAuthenticationRequestView
 from requests.auth import HTTPBasicAuth
 
 from ramis.common import audit
+from ramis.common.context import audit_context
 from ramis.common.validators import is_valid_national_code, normalize_mobile, normalize_national_code
 
 from .models import SSODevice, User
@@ -205,7 +206,7 @@ class NationalWindowBackend(OIDCAuthenticationBackend):
         person = people.first()
         if person is None:
             return None
-        user = applicant_user_for_person(person=person, request=self.request)
+        user = applicant_user_for_person(person=person, ctx=audit_context(self.request))
         return user if user.is_active else None
 
     def create_user(self, claims):  # never: only introduced persons may log in
@@ -278,7 +279,7 @@ class SSOCallbackView(View):
         if failure.national_code:
             extra["national_code"] = failure.national_code
         audit.record(actor=None, target=_ProviderTarget(), event="applicant.sso_failed", reason=failure.detail,
-                     extra=extra, request=request)
+                     extra=extra, ctx=audit_context(request))
 
     def _failure(self, request, failure: SSOFailure):
         logger.warning("national-window login failed: %s", failure)
@@ -296,6 +297,6 @@ class SSOCallbackView(View):
         names = {key: str(claims.get(getattr(settings, setting)) or "")
                  for key, setting in (("first_name", "OIDC_FIRST_NAME_CLAIM"), ("last_name", "OIDC_LAST_NAME_CLAIM"))}
         audit.record(actor=user, target=user, event="applicant.logged_in",
-                     extra={"method": "oidc", "provider_names": names}, request=request)
+                     extra={"method": "oidc", "provider_names": names}, ctx=audit_context(request))
         next_url = request.session.pop("oidc_login_next", None)
         return HttpResponseRedirect(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))

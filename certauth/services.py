@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import transaction
 
 from ramis.common import audit, notify, throttle
-from ramis.common.client_ip import client_ip
+from ramis.common.context import context_ip
 
 from .models import SMSDevice, User
 from .selectors import person_for_identity
@@ -31,7 +31,7 @@ class TemporarilyUnavailable(Throttled):
 
 @transaction.atomic
 def applicant_login_start(
-    *, national_code: str, birth_date: dt.date, birth_certificate_number: str, mobile: str, request=None
+    *, national_code: str, birth_date: dt.date, birth_certificate_number: str, mobile: str, ctx=None
 ) -> bool:
     """Send a login code if, and only if, the identity matches an approved introduction.
 
@@ -43,7 +43,7 @@ def applicant_login_start(
     is down (it fails closed).
     """
     limit, window = settings.LOGIN_THROTTLE_LIMIT, settings.LOGIN_THROTTLE_WINDOW_SECONDS
-    ip = client_ip(request) or "unknown"
+    ip = context_ip(ctx) or "unknown"
     try:
         ip_ok = throttle.hit(f"login-ip:{ip}", limit=limit, window=window)
         code_ok = throttle.hit(f"login-nc:{national_code}:{ip}", limit=limit, window=window)
@@ -58,7 +58,7 @@ def applicant_login_start(
     )
     if person is None:
         return False
-    user = applicant_user_for_person(person=person, request=request)
+    user = applicant_user_for_person(person=person, ctx=ctx)
     device, _ = SMSDevice.objects.select_for_update().get_or_create(
         user=user, defaults={"name": "sms", "mobile": person.mobile, "confirmed": True}
     )
@@ -74,7 +74,7 @@ def applicant_login_start(
 
 
 @transaction.atomic
-def applicant_user_for_person(*, person, request=None) -> User:
+def applicant_user_for_person(*, person, ctx=None) -> User:
     """The login account of an introduced person, created on their first login."""
     person = type(person).objects.select_for_update().get(pk=person.pk)
     if person.user is None:
@@ -84,5 +84,5 @@ def applicant_user_for_person(*, person, request=None) -> User:
         user.save(update_fields=["password"])
         person.user = user
         person.save(update_fields=["user"])
-        audit.record(actor=None, target=user, event="applicant.account_created", request=request)
+        audit.record(actor=None, target=user, event="applicant.account_created", ctx=ctx)
     return person.user

@@ -14,6 +14,7 @@ from django_otp import login as otp_login
 from django_otp import match_token
 
 from ramis.common import audit
+from ramis.common.context import audit_context
 from ramis.common.homes import homes_for
 
 from . import services
@@ -38,7 +39,7 @@ def login_view(request):
             services.applicant_login_start(
                 national_code=data["national_code"], birth_date=data["birth_date"],
                 birth_certificate_number=data["birth_certificate_number"], mobile=data["mobile"],
-                request=request,
+                ctx=audit_context(request),
             )
         except services.Throttled as exc:
             form.add_error(None, exc.message)
@@ -76,7 +77,7 @@ def verify_view(request):
             device = user.otp_device
             login(request, user, backend="certauth.backends.ApplicantOTPBackend")
             otp_login(request, device)
-            audit.record(actor=user, target=user, event="applicant.logged_in", request=request)
+            audit.record(actor=user, target=user, event="applicant.logged_in", ctx=audit_context(request))
             request.session.pop(PENDING, None)
             return redirect(settings.LOGIN_REDIRECT_URL)
         if getattr(request, "axes_locked_out", False):
@@ -100,7 +101,7 @@ def resend_view(request):
         services.applicant_login_start(
             national_code=pending["national_code"], birth_date=dt.date.fromisoformat(pending["birth_date"]),
             birth_certificate_number=pending["birth_certificate_number"], mobile=pending["mobile"],
-            request=request,
+            ctx=audit_context(request),
         )
     except services.Throttled as exc:
         messages.error(request, exc.message)
@@ -119,7 +120,7 @@ def logout_view(request):
     provider_logout = provider_logout_url(request, request.session.get("oidc_id_token", ""))
     if provider_logout and user.is_authenticated:
         audit.record(actor=user, target=user, event="applicant.logged_out", extra={"method": "oidc"},
-                     request=request)
+                     ctx=audit_context(request))
     logout(request)
     messages.info(request, "از سامانه خارج شدید.")
     return redirect(provider_logout or settings.LOGOUT_REDIRECT_URL)
@@ -144,12 +145,12 @@ def staff_login_view(request):
                                        request=request)
             form.add_error(None, "نام کاربری، گذرواژه یا کد TOTP درست نیست.")
         elif certificate_required(user):  # CERTAUTH_REQUIRED_FOR_STAFF: the password is not enough
-            audit.record(actor=user, target=user, event="certauth.password_refused", request=request)
+            audit.record(actor=user, target=user, event="certauth.password_refused", ctx=audit_context(request))
             form.add_error(None, CERTIFICATE_REQUIRED)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             otp_login(request, device)
-            audit.record(actor=user, target=user, event="staff.logged_in", request=request)
+            audit.record(actor=user, target=user, event="staff.logged_in", ctx=audit_context(request))
             if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
                 next_url = ""
             return redirect(next_url or staff_landing(user))

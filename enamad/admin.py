@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.html import format_html
 
+from ramis.common.context import audit_context
 from ramis.common.errors import InvalidTransition
 
 from .businesses import services as business_services
@@ -76,7 +77,7 @@ def _run(modeladmin, request, queryset, service, done, **kwargs):
     count = 0
     for business in queryset:
         try:
-            service(business_id=business.pk, actor=request.user, request=request, **kwargs)
+            service(business_id=business.pk, actor=request.user, ctx=audit_context(request), **kwargs)
             count += 1
         except InvalidTransition as exc:
             modeladmin.message_user(request, f"{business}: {exc.message}", messages.ERROR)

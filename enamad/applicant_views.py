@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
 
 from certauth.decorators import applicant_required
+from ramis.common.context import audit_context
 from ramis.common.errors import InvalidTransition
 from ramis.common.uploads import serve_private
 
@@ -39,7 +40,7 @@ def ticket_new(request):
         try:
             ticket = support_services.ticket_open_for_applicant(
                 person_id=request.user.person.pk, actor=request.user, category=data["category"],
-                subject=data["subject"], body=data["body"], attachments=form.attachment_list(), request=request)
+                subject=data["subject"], body=data["body"], attachments=form.attachment_list(), ctx=audit_context(request))
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -56,7 +57,7 @@ def ticket_detail(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             support_services.ticket_follow_up(ticket_id=ticket.pk, actor=request.user, body=form.cleaned_data["body"],
-                                              attachments=form.attachment_list(), request=request)
+                                              attachments=form.attachment_list(), ctx=audit_context(request))
         except InvalidTransition as exc:
             messages.error(request, exc.message)
         except ValidationError as exc:
@@ -76,7 +77,7 @@ def ticket_detail(request, pk):
 def ticket_close(request, pk):
     ticket = support_selectors.get_ticket_for_person(request.user.person, pk)
     try:
-        support_services.ticket_close(ticket_id=ticket.pk, actor=request.user, request=request)
+        support_services.ticket_close(ticket_id=ticket.pk, actor=request.user, ctx=audit_context(request))
     except InvalidTransition as exc:
         messages.error(request, exc.message)
     else:

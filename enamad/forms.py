@@ -510,9 +510,11 @@ class PasswordResetRequestForm(auth_forms.PasswordResetForm):
                              widget=forms.EmailInput(attrs={"dir": "ltr", "autocomplete": "email"}))
 
     def save(self, *, request=None, **kwargs):
+        from ramis.common.context import audit_context
+
         from .accounts import recovery
 
-        return recovery.password_reset_request(email=self.cleaned_data["email"], request=request)
+        return recovery.password_reset_request(email=self.cleaned_data["email"], ctx=audit_context(request))
 
 
 class NewPasswordForm(auth_forms.SetPasswordForm):

@@ -12,6 +12,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from ramis.common.context import audit_context
+
 from .accounts import services as account_services
 from .forms import OperatorForm
 from .models import PhoneChallenge, PostalLetter
@@ -22,7 +24,7 @@ def _hook(request, *, channel: str, sender_field: str, text_field: str):
                                             request.headers.get("X-Enamad-Timestamp", "")):
         return HttpResponseForbidden("bad signature")
     challenge = account_services.phone_inbound(channel=channel, sender=request.POST.get(sender_field, ""),
-                                       text=request.POST.get(text_field, ""), request=request)
+                                       text=request.POST.get(text_field, ""), ctx=audit_context(request))
     return JsonResponse({"ok": True, "matched": challenge is not None})
 
 
@@ -47,7 +49,7 @@ def dev_operator(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         challenge = account_services.phone_inbound(channel=data["channel"], sender=data["sender"], text=data["text"],
-                                           request=request)
+                                           ctx=audit_context(request))
         if challenge:
             messages.success(request, f"پیام تحویل شد: {challenge.get_purpose_display()} {challenge.phone} احراز شد.")
         else:

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from ramis.ca import signing
+from ramis.common.context import audit_context
 from ramis.common.uploads import serve_private, validate_upload
 
 from . import signed_letter
@@ -65,7 +66,7 @@ def sign_letter(request, pk):
             upload.seek(0)
             try:
                 signed_letter.signed_letter_upload(business_id=business.pk, actor=request.user, data=upload.read(),
-                                                   request=request)
+                                                   ctx=audit_context(request))
             except signed_letter.LetterRefused as exc:
                 form.add_error("file", ValidationError(exc.message, code=exc.code))
             else:

@@ -1,6 +1,6 @@
 """Seal monitoring in bounded batches (N18, N21).
 
-Beat calls ``dispatch`` every few minutes: it claims up to ``ENAMAD_MONITOR_DISPATCH_LIMIT``
+Beat calls ``tasks.monitor_dispatch`` every few minutes: it claims up to ``ENAMAD_MONITOR_DISPATCH_LIMIT``
 seals whose check is due (oldest first) and queues them as Celery tasks of
 ``ENAMAD_MONITOR_BATCH_SIZE`` seals. A task (``run_batch``) reads a snapshot of its seals, runs
 the network checks on ``ENAMAD_MONITOR_CONCURRENCY`` threads with no database connection and no
@@ -96,14 +96,3 @@ def run_batch(seal_ids: list[int], *, concurrency: int | None = None) -> BatchRe
     seal_control.seals_mark_healthy(healthy)
     report.record_seconds = time.monotonic() - started
     return report
-
-
-def dispatch(*, limit: int | None = None, batch_size: int | None = None) -> int:
-    """Claim the seals that are due and queue them in batches; returns how many were queued."""
-    from .tasks import monitor_batch
-
-    ids = seal_control.seals_claim_due(limit or settings.ENAMAD_MONITOR_DISPATCH_LIMIT)
-    size = batch_size or settings.ENAMAD_MONITOR_BATCH_SIZE
-    for start in range(0, len(ids), size):
-        monitor_batch.delay(ids[start:start + size])
-    return len(ids)

@@ -7,6 +7,8 @@ from django.contrib.auth import views as auth_views
 from django.shortcuts import render
 from django.urls import reverse_lazy
 
+from ramis.common.context import audit_context
+
 from .accounts import recovery
 from .common import Throttled
 from .forms import NewPasswordForm, PasswordResetRequestForm, ResendActivationForm
@@ -44,7 +46,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        recovery.password_reset_done(user=form.user, request=self.request)
+        recovery.password_reset_done(user=form.user, ctx=audit_context(self.request))
         return response
 
 
@@ -56,7 +58,7 @@ def resend_activation(request):
     form = ResendActivationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            recovery.activation_resend(identifier=form.cleaned_data["identifier"], request=request)
+            recovery.activation_resend(identifier=form.cleaned_data["identifier"], ctx=audit_context(request))
         except Throttled as exc:
             form.add_error(None, exc.message)
             return render(request, "enamad/resend_activation.html", {"form": form}, status=429)

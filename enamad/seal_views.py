@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from ramis.common import throttle
 from ramis.common.client_ip import client_ip
+from ramis.common.context import audit_context
 
 from .complaints import services as complaint_services
 from .domains import display_domain, host_matches, request_site_host
@@ -108,7 +109,7 @@ def complaint(request):
             data = {k: v for k, v in form.cleaned_data.items() if k not in {"attachments", "captcha"}}
             try:
                 filed = complaint_services.complaint_file(seal_id=seal.pk, data=data,
-                                                attachments=form.cleaned_data["attachments"], request=request)
+                                                attachments=form.cleaned_data["attachments"], ctx=audit_context(request))
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:

@@ -321,14 +321,14 @@ def validate(data: bytes, business: Business) -> Validated:
 # --- the service ------------------------------------------------------------------------------
 
 
-def _refuse(business: Business, actor, exc: LetterRefused, data: bytes, request) -> None:
+def _refuse(business: Business, actor, exc: LetterRefused, data: bytes, ctx) -> None:
     with transaction.atomic():
         audit.record(actor=actor, target=business, event="enamad.letter.refused", reason=exc.message,
                      extra={"code": exc.code, "detail": exc.detail[:500], "sha256": hashlib.sha256(data).hexdigest(),
-                            "size": len(data)}, request=request)
+                            "size": len(data)}, ctx=ctx)
 
 
-def signed_letter_upload(*, business_id: int, actor, data: bytes, request=None) -> SignedLetter:
+def signed_letter_upload(*, business_id: int, actor, data: bytes, ctx=None) -> SignedLetter:
     """Validate and keep a signed letter (see the module docstring); raises :class:`LetterRefused`
     after auditing the refusal, with nothing else changed."""
     business = Business.objects.select_related("account").get(pk=business_id)
@@ -352,7 +352,7 @@ def signed_letter_upload(*, business_id: int, actor, data: bytes, request=None) 
             log.exception("signed letter of business %s: validation failed unexpectedly", business.pk)
             raise LetterRefused("internal", type(exc).__name__) from None
     except LetterRefused as exc:
-        _refuse(business, actor, exc, data, request)
+        _refuse(business, actor, exc, data, ctx)
         raise
     with transaction.atomic():
         business = Business.objects.select_for_update().get(pk=business_id)
@@ -369,8 +369,8 @@ def signed_letter_upload(*, business_id: int, actor, data: bytes, request=None) 
             audit.record(actor=actor, target=business, event="enamad.letter.signed",
                          extra={"signed_letter": signed.pk, "serial": signed.certificate_serial,
                                 "signer_kind": signed.signer_kind, "timestamp": result.report["timestamp"],
-                                "sha256": signed.sha256}, request=request)
+                                "sha256": signed.sha256}, ctx=ctx)
             return signed
     exc = LetterRefused("wrong_state", business.status)  # the file moved on while we validated
-    _refuse(business, actor, exc, data, request)
+    _refuse(business, actor, exc, data, ctx)
     raise exc

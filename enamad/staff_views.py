@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_fsm import can_proceed, has_transition_perm
 
+from ramis.common.context import audit_context
 from ramis.common.errors import InvalidTransition
 from ramis.common.models import AuditEntry
 from ramis.common.paging import page_of
@@ -112,7 +113,7 @@ def review(request, pk):
         try:
             result = business_services.business_review(
                 business_id=obj.pk, actor=request.user, results=form.results(), note=form.cleaned_data["note"],
-                ask_activity_change=form.cleaned_data["ask_activity_change"], request=request)
+                ask_activity_change=form.cleaned_data["ask_activity_change"], ctx=audit_context(request))
         except ValidationError as exc:
             form.add_error(None, exc)
         except InvalidTransition as exc:
@@ -161,7 +162,7 @@ def action(request, pk, name):
             return redirect("enamad:staff_business", pk)
         kwargs["reason"] = form.cleaned_data["reason"]
     try:
-        service(business_id=obj.pk, actor=request.user, request=request, **kwargs)
+        service(business_id=obj.pk, actor=request.user, ctx=audit_context(request), **kwargs)
     except InvalidTransition as exc:
         messages.error(request, exc.message)
     except ValidationError as exc:
@@ -278,7 +279,7 @@ def ticket_answer(request, pk):
         return render(request, "enamad/staff/ticket.html", _ticket_context(request, obj, form), status=400)
     try:
         support_services.ticket_answer(ticket_id=obj.pk, actor=request.user, body=form.cleaned_data["body"],
-                               attachments=form.attachment_list(), request=request)
+                               attachments=form.attachment_list(), ctx=audit_context(request))
     except InvalidTransition as exc:
         messages.error(request, exc.message)
     except PermissionDenied:
@@ -308,7 +309,7 @@ def ticket_action(request, pk, name):
         form.is_valid()
         kwargs["note"] = form.cleaned_data.get("note", "")
     try:
-        service(ticket_id=obj.pk, actor=request.user, request=request, **kwargs)
+        service(ticket_id=obj.pk, actor=request.user, ctx=audit_context(request), **kwargs)
     except InvalidTransition as exc:
         messages.error(request, exc.message)
     except ValidationError as exc:
@@ -368,7 +369,7 @@ def complaint(request, pk):
             try:
                 complaint_services.complaint_decide(complaint_id=obj.pk, actor=request.user,
                                           upheld=data["outcome"] == "upheld", note=data["note"],
-                                          suspend_seal=data["suspend_seal"], request=request)
+                                          suspend_seal=data["suspend_seal"], ctx=audit_context(request))
             except InvalidTransition as exc:
                 messages.error(request, exc.message)
             except ValidationError as exc:

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
 
+from ramis.common.context import audit_context
 from ramis.common.errors import InvalidTransition
 from ramis.common.uploads import serve_private
 
@@ -100,7 +101,7 @@ def ticket_new(request, category=None):
                 account_id=account.pk, actor=request.user, category=category,
                 subject=form.cleaned_data["subject"], body=form.cleaned_data["body"],
                 attachments=form.attachment_list(), business_id=business.pk if business else None,
-                change_data=form.change_data if category in CHANGE_CATEGORIES else None, request=request)
+                change_data=form.change_data if category in CHANGE_CATEGORIES else None, ctx=audit_context(request))
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -119,7 +120,7 @@ def ticket_detail(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             support_services.ticket_follow_up(ticket_id=ticket.pk, actor=request.user, body=form.cleaned_data["body"],
-                                      attachments=form.attachment_list(), request=request)
+                                      attachments=form.attachment_list(), ctx=audit_context(request))
         except InvalidTransition as exc:
             messages.error(request, exc.message)
         except ValidationError as exc:
@@ -139,7 +140,7 @@ def ticket_detail(request, pk):
 def ticket_close(request, pk):
     ticket = support_selectors.get_ticket_for_account(request.account, pk)
     try:
-        support_services.ticket_close(ticket_id=ticket.pk, actor=request.user, request=request)
+        support_services.ticket_close(ticket_id=ticket.pk, actor=request.user, ctx=audit_context(request))
     except InvalidTransition as exc:
         messages.error(request, exc.message)
     else:
@@ -172,7 +173,7 @@ def complaint_detail(request, pk):
         try:
             complaint_services.complaint_answer(complaint_id=complaint.pk, actor=request.user,
                                       text=form.cleaned_data["answer"],
-                                      attachments=form.cleaned_data["attachments"], request=request)
+                                      attachments=form.cleaned_data["attachments"], ctx=audit_context(request))
         except InvalidTransition as exc:
             messages.error(request, exc.message)
         except (ValidationError, PermissionDenied) as exc:
@@ -215,7 +216,7 @@ def renew(request, pk):
             seal_services.business_renew(
                 business_id=business.pk, actor=request.user,
                 data={name: data[name] for name in RenewalForm.business_fields},
-                service_data={name: data[name] for name in RenewalForm.service_fields}, request=request)
+                service_data={name: data[name] for name in RenewalForm.service_fields}, ctx=audit_context(request))
         except InvalidTransition as exc:
             messages.error(request, exc.message)
         else:

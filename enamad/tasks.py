@@ -5,19 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from . import monitoring
-from .businesses import services as business_services
+from .businesses.tasks import verify_business_domain
 from .complaints import services as complaint_services
 from .models import Business, BusinessStatus
+from .seals import control as seal_control
 from .seals import services as seal_services
 from .support import services as support_services
-
-
-@shared_task(ignore_result=True)
-def verify_business_domain(business_id: int) -> bool:
-    return business_services.business_verify_domain(business_id=business_id).ok
 
 
 @shared_task(ignore_result=True)
@@ -40,8 +37,13 @@ def expire_seals() -> int:
 
 @shared_task(ignore_result=True)
 def monitor_dispatch() -> int:
-    """Beat: queue the seals whose re-check is due (N21), in bounded batches."""
-    return monitoring.dispatch()
+    """Beat: claim the seals whose re-check is due (N21) and queue them in bounded batches
+    (``monitor_batch``); returns how many were queued."""
+    ids = seal_control.seals_claim_due(settings.ENAMAD_MONITOR_DISPATCH_LIMIT)
+    size = settings.ENAMAD_MONITOR_BATCH_SIZE
+    for start in range(0, len(ids), size):
+        monitor_batch.delay(ids[start:start + size])
+    return len(ids)
 
 
 @shared_task(ignore_result=True)

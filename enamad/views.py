@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from certauth.lockouts import add_captcha, password_login_guard
 from certauth.selectors import certificate_login_url
 from ramis.common import audit, inbox
+from ramis.common.context import audit_context
 from ramis.common.errors import InvalidTransition
 from ramis.common.paging import page_of
 from ramis.common.uploads import serve_private
@@ -135,7 +136,7 @@ def signup(request):
             account_services.account_signup(
                 persona=data["persona"], username=data["username"], password=data["password1"], email=data["email"],
                 first_name=data["first_name"], last_name=data["last_name"], national_code=data["national_code"],
-                mobile=data["mobile"], request=request,
+                mobile=data["mobile"], ctx=audit_context(request),
                 **{name: data.get(name, "") for name in LEGAL_FIELDS + GOVERNMENT_FIELDS},
             )
         except IntegrityError:
@@ -164,7 +165,7 @@ def activate(request, token):
         if request.method != "POST":
             account = account_services.account_activation_check(token=token)
             return render(request, "enamad/activate.html", {"account": account})
-        account_services.account_activate(token=token, request=request)
+        account_services.account_activate(token=token, ctx=audit_context(request))
     except account_services.ActivationError as exc:
         return render(request, "enamad/activation_failed.html", {"message": exc.message}, status=400)
     messages.success(request, "حساب شما فعال شد؛ اکنون با نام کاربری و گذرواژه وارد شوید.")
@@ -184,7 +185,7 @@ def login_view(request):
             return render(request, "certauth/locked.html", status=429)
         if user is not None and hasattr(user, "enamad_account"):
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            audit.record(actor=user, target=user.enamad_account, event="enamad.account.logged_in", request=request)
+            audit.record(actor=user, target=user.enamad_account, event="enamad.account.logged_in", ctx=audit_context(request))
             return redirect("enamad:panel")
         form.add_error(None, "نام کاربری یا گذرواژه درست نیست، یا حساب هنوز با پیوند رایانامه فعال نشده است.")
     return render(request, "enamad/login.html", {"form": form, "certificate_url": certificate_login_url("enamad")})
@@ -255,7 +256,7 @@ def profile(request):
     if request.method == "POST" and form.is_valid():
         try:
             account_services.account_update_profile(account_id=account.pk, actor=request.user, data=form.cleaned_data,
-                                            request=request)
+                                            ctx=audit_context(request))
         except InvalidTransition as exc:
             messages.error(request, exc.message)
             return redirect("enamad:profile")
@@ -280,7 +281,7 @@ def documents(request):
             try:
                 account_services.account_upload_document(account_id=account.pk, actor=request.user,
                                                   kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"],
-                                                  request=request)
+                                                  ctx=audit_context(request))
             except ValidationError as exc:
                 messages.error(request, _error_text(exc))
             except InvalidTransition as exc:
@@ -361,7 +362,7 @@ def business_new(request):
     if request.method == "POST" and form.is_valid():
         try:
             business = business_services.business_create(account_id=request.account.pk, actor=request.user,
-                                                data=form.cleaned_data, request=request)
+                                                data=form.cleaned_data, ctx=audit_context(request))
         except ValidationError as exc:
             form.add_error("domain", exc)
         else:
@@ -393,7 +394,7 @@ def business_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             business_services.business_update(business_id=business.pk, actor=request.user, data=form.cleaned_data,
-                                     request=request)
+                                     ctx=audit_context(request))
         except ValidationError as exc:
             form.add_error("domain", exc)
         except InvalidTransition as exc:
@@ -417,14 +418,14 @@ def technical(request, pk):
         try:
             if action == "email_code":
                 code = seal_control.business_send_domain_code(business_id=business.pk, actor=request.user,
-                                                          request=request)
+                                                          ctx=audit_context(request))
                 messages.success(request, f"کد تأییدیه فنی به {code.address} فرستاده شد.")
             elif action == "email_confirm":
                 code_form = DomainCodeForm(request.POST)
                 if code_form.is_valid():
                     try:
                         seal_control.business_confirm_domain_code(business_id=business.pk, actor=request.user,
-                                                              code=code_form.cleaned_data["code"], request=request)
+                                                              code=code_form.cleaned_data["code"], ctx=audit_context(request))
                     except ValidationError as exc:
                         code_form.add_error("code", exc)
                     else:
@@ -454,7 +455,7 @@ def technical(request, pk):
 
 
 def _request_domain_check(request, business) -> None:
-    business_services.business_request_domain_check(business_id=business.pk, actor=request.user, request=request)
+    business_services.business_request_domain_check(business_id=business.pk, actor=request.user, ctx=audit_context(request))
     business.refresh_from_db()
     if business.domain_verified_at:
         messages.success(request, "تأییدیه فنی دامنه انجام شد.")
@@ -476,7 +477,7 @@ def service_details(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             business_services.business_save_services(business_id=business.pk, actor=request.user, data=form.cleaned_data,
-                                            licence_file=form.cleaned_data.get("licence_file"), request=request)
+                                            licence_file=form.cleaned_data.get("licence_file"), ctx=audit_context(request))
         except ValidationError as exc:
             form.add_error(None, exc)
         except InvalidTransition as exc:
@@ -500,7 +501,7 @@ def survey(request, pk):
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in SurveyForm.Meta.fields}
         try:
-            business_services.business_save_survey(business_id=business.pk, actor=request.user, data=data, request=request)
+            business_services.business_save_survey(business_id=business.pk, actor=request.user, data=data, ctx=audit_context(request))
         except InvalidTransition as exc:
             messages.error(request, exc.message)
             return redirect("enamad:business", pk)
@@ -518,19 +519,19 @@ def contacts(request, pk):
         action = request.POST.get("action")
         try:
             if action == "email":
-                business_services.business_send_email_link(business_id=business.pk, actor=request.user, request=request)
+                business_services.business_send_email_link(business_id=business.pk, actor=request.user, ctx=audit_context(request))
                 messages.success(request, f"پیوند تأیید به {business.requested('email')} فرستاده شد.")
             elif action == "phone":
                 account_services.phone_challenge_start(account_id=request.account.pk, actor=request.user,
                                                purpose=PhoneChallenge.Purpose.BUSINESS_PHONE, business_id=business.pk)
             elif action == "letter":
-                business_services.business_send_address_letter(business_id=business.pk, actor=request.user, request=request)
+                business_services.business_send_address_letter(business_id=business.pk, actor=request.user, ctx=audit_context(request))
                 messages.success(request, "نامه حاوی کد احراز به نشانی کسب‌وکار پست می‌شود.")
             elif action == "address_code":
                 code_form = AddressCodeForm(request.POST)
                 if code_form.is_valid():
                     if business_services.business_confirm_address(business_id=business.pk, actor=request.user,
-                                                         code=code_form.cleaned_data["code"], request=request):
+                                                         code=code_form.cleaned_data["code"], ctx=audit_context(request)):
                         messages.success(request, "نشانی کسب‌وکار احراز شد.")
                         return redirect("enamad:contacts", pk)
                     code_form.add_error("code", "کد درست نیست.")
@@ -560,7 +561,7 @@ def confirm_email(request, token):
             business = business_services.business_email_link_check(token=token)
             template = "enamad/email_confirmed.html" if business.email_verified_at else "enamad/confirm_email.html"
             return render(request, template, {"business": business})
-        business = business_services.business_confirm_email(token=token, request=request)
+        business = business_services.business_confirm_email(token=token, ctx=audit_context(request))
     except account_services.ActivationError as exc:
         return render(request, "enamad/activation_failed.html", {"message": exc.message}, status=400)
     return render(request, "enamad/email_confirmed.html", {"business": business})
@@ -575,9 +576,9 @@ def send(request, pk):
             if business.status == BusinessStatus.DEFICIENT:
                 replies = {int(k[6:]): v for k, v in request.POST.items()
                            if k.startswith("reply_") and re.fullmatch(r"[0-9]{1,12}", k[6:])}
-                business_services.business_resend(business_id=business.pk, actor=request.user, replies=replies, request=request)
+                business_services.business_resend(business_id=business.pk, actor=request.user, replies=replies, ctx=audit_context(request))
             else:
-                business_services.business_send(business_id=business.pk, actor=request.user, request=request)
+                business_services.business_send(business_id=business.pk, actor=request.user, ctx=audit_context(request))
         except InvalidTransition as exc:
             messages.error(request, exc.message)
             return redirect("enamad:send", pk)
@@ -598,7 +599,7 @@ def activity(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             business_services.business_change_activity(business_id=business.pk, actor=request.user,
-                                              activity_type=form.cleaned_data["activity_type"], request=request)
+                                              activity_type=form.cleaned_data["activity_type"], ctx=audit_context(request))
         except InvalidTransition as exc:
             messages.error(request, exc.message)
         else:
@@ -612,7 +613,7 @@ def activity(request, pk):
 def resend_documents(request, pk):
     business = _own(request, pk)
     try:
-        business_services.business_resend_documents(business_id=business.pk, actor=request.user, request=request)
+        business_services.business_resend_documents(business_id=business.pk, actor=request.user, ctx=audit_context(request))
     except InvalidTransition as exc:
         messages.error(request, exc.message)
     else:

@@ -21,7 +21,7 @@ from enamad.accounts.models import Account
 from enamad.accounts.services import send_activation_link
 from enamad.common import Throttled, absolute_url, digest, throttle_hit
 from ramis.common import audit, notify
-from ramis.common.client_ip import client_ip
+from ramis.common.context import context_ip
 
 # Per address (or name) typed, and per client address, in RECOVERY_WINDOW seconds.
 RECOVERY_PER_IDENTIFIER = 3
@@ -29,12 +29,12 @@ RECOVERY_PER_CLIENT = 20
 RECOVERY_WINDOW = 3600
 
 
-def recovery_throttle(kind: str, identifier: str, request=None) -> None:
+def recovery_throttle(kind: str, identifier: str, ctx=None) -> None:
     """Raise ``Throttled`` once this address/name or this client asked too often (fails closed)."""
     key = digest(f"recovery-{kind}", identifier.strip().lower())
     if not throttle_hit(f"enamad-{kind}:{key}", limit=RECOVERY_PER_IDENTIFIER, window=RECOVERY_WINDOW):
         raise Throttled
-    address = client_ip(request) if request is not None else ""
+    address = context_ip(ctx) or ""
     if address and not throttle_hit(f"enamad-{kind}-ip:{address}", limit=RECOVERY_PER_CLIENT,
                                     window=RECOVERY_WINDOW):
         raise Throttled
@@ -48,9 +48,9 @@ def reset_candidates(email: str):
 
 
 @transaction.atomic
-def password_reset_request(*, email: str, request=None) -> int:
+def password_reset_request(*, email: str, ctx=None) -> int:
     """E-mail a reset link to each active account with this address; how many (the page never says)."""
-    recovery_throttle("reset", email, request)
+    recovery_throttle("reset", email, ctx)
     sent = 0
     for user in reset_candidates(email):
         account = user.enamad_account
@@ -61,23 +61,23 @@ def password_reset_request(*, email: str, request=None) -> int:
                           context={"account": account, "username": user.username, "url": url,
                                    "hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600)},
                           secrets=("url",))
-        audit.record(actor=None, target=account, event="enamad.account.password_reset_requested", request=request)
+        audit.record(actor=None, target=account, event="enamad.account.password_reset_requested", ctx=ctx)
         sent += 1
     return sent
 
 
-def password_reset_done(*, user, request=None) -> None:
+def password_reset_done(*, user, ctx=None) -> None:
     """Audit a password set through a reset link (Django's view saved it)."""
     account = Account.objects.filter(user=user).first()
     if account is not None:
-        audit.record(actor=user, target=account, event="enamad.account.password_reset", request=request)
+        audit.record(actor=user, target=account, event="enamad.account.password_reset", ctx=ctx)
 
 
 @transaction.atomic
-def activation_resend(*, identifier: str, request=None) -> bool:
+def activation_resend(*, identifier: str, ctx=None) -> bool:
     """Send a fresh activation link to an account that signed up and never activated, found by
     user name or e-mail; whether one was found is for the audit trail, not for the page."""
-    recovery_throttle("activation", identifier, request)
+    recovery_throttle("activation", identifier, ctx)
     identifier = identifier.strip()
     account = (Account.objects.select_related("user")
                .filter(Q(user__username__iexact=identifier) | Q(user__email__iexact=identifier),
@@ -86,5 +86,5 @@ def activation_resend(*, identifier: str, request=None) -> bool:
     if account is None or not account.user.email:
         return False
     send_activation_link(account, resent=True)
-    audit.record(actor=None, target=account, event="enamad.account.activation_resent", request=request)
+    audit.record(actor=None, target=account, event="enamad.account.activation_resent", ctx=ctx)
     return True

@@ -34,7 +34,7 @@ ACTIVATION_SALT = "enamad.activate"
 def account_signup(*, persona: str, username: str, password: str, email: str, first_name: str, last_name: str,
                    national_code: str, mobile: str, company_name: str = "", legal_national_id: str = "",
                    registration_number: str = "", organisation_name: str = "", letter_number: str = "",
-                   request=None) -> Account:
+                   ctx=None) -> Account:
     """Create an inactive user and its account, and e-mail a signed, expiring activation link."""
     user = User.objects.create_user(username=username, password=password, email=email, first_name=first_name,
                                     last_name=last_name, is_active=False)
@@ -43,7 +43,7 @@ def account_signup(*, persona: str, username: str, password: str, email: str, fi
         mobile=mobile, company_name=company_name, legal_national_id=legal_national_id,
         registration_number=registration_number, organisation_name=organisation_name, letter_number=letter_number,
     )
-    audit.record(actor=None, target=account, event="enamad.account.signed_up", new=persona, request=request)
+    audit.record(actor=None, target=account, event="enamad.account.signed_up", new=persona, ctx=ctx)
     send_activation_link(account)
     return account
 
@@ -91,12 +91,12 @@ def account_activation_check(*, token: str, lock: bool = False) -> Account:
 
 
 @transaction.atomic
-def account_activate(*, token: str, request=None) -> Account:
+def account_activate(*, token: str, ctx=None) -> Account:
     account = account_activation_check(token=token, lock=True)
     user = account.user
     user.is_active = True
     user.save(update_fields=["is_active"])
-    audit.record(actor=user, target=account, event="enamad.account.activated", request=request)
+    audit.record(actor=user, target=account, event="enamad.account.activated", ctx=ctx)
     return account
 
 
@@ -108,7 +108,7 @@ PROFILE_FIELDS = ("first_name", "last_name", "father_name", "birth_date", "landl
 
 
 @transaction.atomic
-def account_update_profile(*, account_id: int, actor, data: dict, request=None) -> Account:
+def account_update_profile(*, account_id: int, actor, data: dict, ctx=None) -> Account:
     """Complete the profile (N3). A changed landline must be verified again. Locked once a
     business has been sent (``Account.identity_locked``)."""
     account = Account.objects.select_for_update().get(pk=account_id)
@@ -127,12 +127,12 @@ def account_update_profile(*, account_id: int, actor, data: dict, request=None) 
         account.profile_completed_at = account.profile_completed_at or timezone.now()
     account.save()
     audit.record(actor=actor, target=account, event="enamad.account.profile_updated",
-                 extra={"fields": sorted(changed)}, request=request)
+                 extra={"fields": sorted(changed)}, ctx=ctx)
     return account
 
 
 @transaction.atomic
-def account_upload_document(*, account_id: int, actor, kind: str, upload, request=None) -> IdentityDocument:
+def account_upload_document(*, account_id: int, actor, kind: str, upload, ctx=None) -> IdentityDocument:
     """Store one identity document (N4), content-checked; a new upload takes the place of the
     old one, whose file is kept and named in the audit entry of the replacement. Locked once a
     business has been sent (``Account.identity_locked``)."""
@@ -153,10 +153,10 @@ def account_upload_document(*, account_id: int, actor, kind: str, upload, reques
     if previous:
         audit.record(actor=actor, target=account, event="enamad.account.document_replaced", new=kind,
                      extra={"kind": kind, "file": document.file.name, "previous_file": previous["file"],
-                            "previous_uploaded_at": previous["uploaded_at"]}, request=request)
+                            "previous_uploaded_at": previous["uploaded_at"]}, ctx=ctx)
     else:
         audit.record(actor=actor, target=account, event="enamad.account.document_uploaded", new=kind,
-                     extra={"file": document.file.name}, request=request)
+                     extra={"file": document.file.name}, ctx=ctx)
     return document
 
 
@@ -199,7 +199,7 @@ def phone_challenge_start(*, account_id: int, actor, purpose: str, business_id: 
 
 
 @transaction.atomic
-def phone_inbound(*, channel: str, sender: str, text: str, request=None) -> PhoneChallenge | None:
+def phone_inbound(*, channel: str, sender: str, text: str, ctx=None) -> PhoneChallenge | None:
     """A text arrived at our number (or digits at our IVR) from ``sender``: verify the phone if
     the code matches a live challenge *for that very number*. Wrong number, wrong code or an
     expired code verify nothing."""
@@ -217,7 +217,7 @@ def phone_inbound(*, channel: str, sender: str, text: str, request=None) -> Phon
         audit_target = PhoneChallenge.objects.filter(phone=sender).first()
         if audit_target is not None:
             audit.record(actor=None, target=audit_target, event="enamad.phone.unmatched",
-                         extra={"channel": channel}, request=request)
+                         extra={"channel": channel}, ctx=ctx)
         return None
     now = timezone.now()
     challenge.verified_at = now
@@ -239,7 +239,7 @@ def phone_inbound(*, channel: str, sender: str, text: str, request=None) -> Phon
     else:  # the number changed after the code was issued
         return None
     audit.record(actor=None, target=target, event=f"enamad.phone.{challenge.purpose}_verified",
-                 extra={"channel": channel, "phone": sender}, request=request)
+                 extra={"channel": channel, "phone": sender}, ctx=ctx)
     return challenge
 
 

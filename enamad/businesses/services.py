@@ -58,7 +58,7 @@ def domain_is_held(domain: str, *, exclude_id: int | None = None) -> bool:
 
 
 @transaction.atomic
-def business_create(*, account_id: int, actor, data: dict, request=None) -> Business:
+def business_create(*, account_id: int, actor, data: dict, ctx=None) -> Business:
     account = Account.objects.select_for_update().get(pk=account_id)
     if account.user_id != actor.pk:
         raise PermissionDenied
@@ -68,12 +68,12 @@ def business_create(*, account_id: int, actor, data: dict, request=None) -> Busi
         raise ValidationError("این دامنه را پیش‌تر افزوده‌اید.", code="duplicate")
     business = Business.objects.create(account=account, **{k: data[k] for k in BUSINESS_FIELDS if k in data})
     audit.record(actor=actor, target=business, event="enamad.business.created", new=business.status,
-                 extra={"domain": business.domain}, request=request)
+                 extra={"domain": business.domain}, ctx=ctx)
     return business
 
 
 @transaction.atomic
-def business_update(*, business_id: int, actor, data: dict, request=None) -> Business:
+def business_update(*, business_id: int, actor, data: dict, ctx=None) -> Business:
     """Edit the details (N10) while the file is not with the expert. Changing the domain, the
     e-mail, the phone or the address undoes the verification that depended on it."""
     business = lock_own_business(business_id, actor)
@@ -86,7 +86,7 @@ def business_update(*, business_id: int, actor, data: dict, request=None) -> Bus
         changed = stage_renewal_changes(business, data)
         business.save()
         audit.record(actor=actor, target=business, event="enamad.business.updated",
-                     extra={"fields": changed, "pending": True}, request=request)
+                     extra={"fields": changed, "pending": True}, ctx=ctx)
         return business
     changed = [name for name in BUSINESS_FIELDS if name in data and getattr(business, name) != data[name]]
     if "domain" in changed:
@@ -107,12 +107,12 @@ def business_update(*, business_id: int, actor, data: dict, request=None) -> Bus
         business.address_code_hash = ""
     business.save()
     audit.record(actor=actor, target=business, event="enamad.business.updated", extra={"fields": changed},
-                 request=request)
+                 ctx=ctx)
     return business
 
 
 @transaction.atomic
-def business_change_activity(*, business_id: int, actor, activity_type: str, request=None) -> Business:
+def business_change_activity(*, business_id: int, actor, activity_type: str, ctx=None) -> Business:
     """N13: non-guild ↔ guild, while editable or when the expert has asked for it."""
     business = lock_own_business(business_id, actor)
     if not (business.editable or business.activity_change_requested):
@@ -122,14 +122,14 @@ def business_change_activity(*, business_id: int, actor, activity_type: str, req
     business.activity_change_requested = False
     business.save()
     audit.record(actor=actor, target=business, event="enamad.business.activity_changed", old=old, new=activity_type,
-                 request=request)
+                 ctx=ctx)
     return business
 
 
 @transaction.atomic
-def business_request_domain_check(*, business_id: int, actor, request=None) -> Business:
+def business_request_domain_check(*, business_id: int, actor, ctx=None) -> Business:
     """Ask for a check now (the periodic task also picks pending businesses up)."""
-    from enamad.tasks import verify_business_domain
+    from .tasks import verify_business_domain
 
     business = lock_own_business(business_id, actor)
     if not throttle_hit(f"enamad-verify:{business.pk}", limit=10, window=600):
@@ -140,7 +140,7 @@ def business_request_domain_check(*, business_id: int, actor, request=None) -> B
     return business
 
 
-def _release_domain_claim(business: Business, *, actor, event: str, reason: str, request=None) -> None:
+def _release_domain_claim(business: Business, *, actor, event: str, reason: str, ctx=None) -> None:
     """Clear the verified claim of a (locked) business, audit it and tell the owner."""
     old = business.domain_verified_method
     business.domain_verified_at = None
@@ -148,7 +148,7 @@ def _release_domain_claim(business: Business, *, actor, event: str, reason: str,
     business.tls_valid = False
     business.save()
     audit.record(actor=actor, target=business, event=event, old=old, reason=reason,
-                 extra={"domain": business.domain}, request=request)
+                 extra={"domain": business.domain}, ctx=ctx)
     context = {"business": business, "reason": reason,
                "url": absolute_url(reverse("enamad:technical", args=[business.pk]))}
     notify.send_sms(to=business.account.mobile, template="enamad_domain_released", context=context)
@@ -158,7 +158,7 @@ def _release_domain_claim(business: Business, *, actor, event: str, reason: str,
 
 
 @transaction.atomic
-def business_release_domain(*, business_id: int, actor, reason: str, request=None) -> Business:
+def business_release_domain(*, business_id: int, actor, reason: str, ctx=None) -> Business:
     """Staff (managers) clear the verified claim of a business still with its applicant (draft or
     deficient) — an abandoned claim that keeps the domain's real owner out (N7). The owner is
     told why and may verify again."""
@@ -171,14 +171,14 @@ def business_release_domain(*, business_id: int, actor, reason: str, request=Non
         raise InvalidTransition(business, "release_domain", "فقط تأییدیه فنی کسب‌وکاری آزاد می‌شود که هنوز نزد "
                                                             "متقاضی است (در حال تکمیل یا اعلام نقص).")
     _release_domain_claim(business, actor=actor, event="enamad.business.domain_released", reason=reason,
-                          request=request)
+                          ctx=ctx)
     return business
 
 
 def recheck_idle_holder(domain: str, *, exclude_id: int) -> bool:
     """Someone has just proved control of ``domain`` while a business still with its applicant
     holds the claim: check the holder again (a failed re-check releases its claim)."""
-    from enamad.tasks import verify_business_domain
+    from .tasks import verify_business_domain
 
     holder = (Business.objects.filter(domain=domain, domain_verified_at__isnull=False, status__in=EDITABLE_STATES)
               .exclude(pk=exclude_id).values_list("pk", flat=True).first())
@@ -238,14 +238,14 @@ def _licence_required(category) -> ValidationError:
 
 
 @transaction.atomic
-def business_save_services(*, business_id: int, actor, data: dict, licence_file=None, request=None) -> BusinessService:
+def business_save_services(*, business_id: int, actor, data: dict, licence_file=None, ctx=None) -> BusinessService:
     """N8: the four sections; a service that needs a licence needs its upload."""
     business = lock_own_business(business_id, actor)
     if not business.editable:
         raise InvalidTransition(business, "services", "پس از ارسال پرونده، امکان ویرایش وجود ندارد.")
     service = BusinessService.objects.filter(business=business).first() or BusinessService(business=business)
     if business.renewing and service.pk:
-        return _stage_services(business, service, data, licence_file, actor=actor, request=request)
+        return _stage_services(business, service, data, licence_file, actor=actor, ctx=ctx)
     for name in ("category", "offerings", "delivery_methods", "payment_methods", "licence_reference"):
         setattr(service, name, data.get(name, getattr(service, name, "")))
     if licence_file is not None:
@@ -255,12 +255,12 @@ def business_save_services(*, business_id: int, actor, data: dict, licence_file=
         raise _licence_required(service.category)
     service.save()
     audit.record(actor=actor, target=business, event="enamad.business.services_saved",
-                 extra={"category": service.category.name}, request=request)
+                 extra={"category": service.category.name}, ctx=ctx)
     return service
 
 
 def _stage_services(business: Business, service: BusinessService, data: dict, licence_file, *, actor,
-                    request=None) -> BusinessService:
+                    ctx=None) -> BusinessService:
     """The services page in a renewal's deficiency round: the corrections wait for final
     approval like the renewal form's (a new licence image is stored now, put on file then)."""
     category = data.get("category") or service.category
@@ -276,24 +276,24 @@ def _stage_services(business: Business, service: BusinessService, data: dict, li
     changed = stage_service_changes(business, staged)
     business.save()
     audit.record(actor=actor, target=business, event="enamad.business.services_saved",
-                 extra={"category": category.name, "fields": changed, "pending": True}, request=request)
+                 extra={"category": category.name, "fields": changed, "pending": True}, ctx=ctx)
     return service
 
 
 @transaction.atomic
-def business_save_survey(*, business_id: int, actor, data: dict, request=None) -> SurveyResponse:
+def business_save_survey(*, business_id: int, actor, data: dict, ctx=None) -> SurveyResponse:
     business = lock_own_business(business_id, actor)
     if not business.editable:
         raise InvalidTransition(business, "survey", "پس از ارسال پرونده، امکان ویرایش وجود ندارد.")
     survey, _ = SurveyResponse.objects.update_or_create(business=business, defaults=data)
     business.survey_done_at = business.survey_done_at or timezone.now()
     business.save(update_fields=["survey_done_at", "updated_at"])
-    audit.record(actor=actor, target=business, event="enamad.business.survey_saved", request=request)
+    audit.record(actor=actor, target=business, event="enamad.business.survey_saved", ctx=ctx)
     return survey
 
 
 @transaction.atomic
-def business_send_email_link(*, business_id: int, actor, request=None) -> None:
+def business_send_email_link(*, business_id: int, actor, ctx=None) -> None:
     business = lock_own_business(business_id, actor)
     if not throttle_hit(f"enamad-email:{business.pk}", limit=5, window=3600):
         raise Throttled
@@ -302,7 +302,7 @@ def business_send_email_link(*, business_id: int, actor, request=None) -> None:
     notify.send_email(to=email, subject=f"اینماد: تأیید رایانامه {business.domain}",
                       template="enamad_business_email",
                       context={"business": business, "url": absolute_url(reverse("enamad:confirm_email", args=[token]))})
-    audit.record(actor=actor, target=business, event="enamad.business.email_link_sent", request=request)
+    audit.record(actor=actor, target=business, event="enamad.business.email_link_sent", ctx=ctx)
 
 
 def business_email_link_check(*, token: str, lock: bool = False) -> Business:
@@ -321,17 +321,17 @@ def business_email_link_check(*, token: str, lock: bool = False) -> Business:
 
 
 @transaction.atomic
-def business_confirm_email(*, token: str, request=None) -> Business:
+def business_confirm_email(*, token: str, ctx=None) -> Business:
     business = business_email_link_check(token=token, lock=True)
     if business.email_verified_at is None:
         business.email_verified_at = timezone.now()
         business.save(update_fields=["email_verified_at", "updated_at"])
-        audit.record(actor=None, target=business, event="enamad.business.email_verified", request=request)
+        audit.record(actor=None, target=business, event="enamad.business.email_verified", ctx=ctx)
     return business
 
 
 @transaction.atomic
-def business_send_address_letter(*, business_id: int, actor, request=None) -> PostalLetter:
+def business_send_address_letter(*, business_id: int, actor, ctx=None) -> PostalLetter:
     """N10 address check: a code posted on paper to the business address."""
     business = lock_own_business(business_id, actor)
     if business.address_code_sent_at and timezone.now() - business.address_code_sent_at < timedelta(days=1):
@@ -346,12 +346,12 @@ def business_send_address_letter(*, business_id: int, actor, request=None) -> Po
         postal_code=business.requested("postal_code"),
         body=f"کد احراز نشانی کسب‌وکار «{business.name}» ({business.domain}) در سامانه اینماد: {code}",
     )
-    audit.record(actor=actor, target=business, event="enamad.business.address_letter_queued", request=request)
+    audit.record(actor=actor, target=business, event="enamad.business.address_letter_queued", ctx=ctx)
     return letter
 
 
 @transaction.atomic
-def business_confirm_address(*, business_id: int, actor, code: str, request=None) -> bool:
+def business_confirm_address(*, business_id: int, actor, code: str, ctx=None) -> bool:
     business = lock_own_business(business_id, actor)
     code = to_latin_digits(code or "").strip()
     if not business.address_code_hash or business.address_code_failures >= ADDRESS_CODE_MAX_FAILURES:
@@ -363,7 +363,7 @@ def business_confirm_address(*, business_id: int, actor, code: str, request=None
     business.address_verified_at = timezone.now()
     business.address_code_hash = ""
     business.save()
-    audit.record(actor=actor, target=business, event="enamad.business.address_verified", request=request)
+    audit.record(actor=actor, target=business, event="enamad.business.address_verified", ctx=ctx)
     return True
 
 
@@ -378,15 +378,15 @@ def not_ready_message(business: Business) -> str:
 
 
 @transaction.atomic
-def business_send(*, business_id: int, actor, request=None) -> Business:
+def business_send(*, business_id: int, actor, ctx=None) -> Business:
     """N12: send the file to the expert; no edits after this."""
     business = lock_own_business(business_id, actor)
-    return business_transition(business, "send", actor=actor, event="enamad.business.sent", request=request,
+    return business_transition(business, "send", actor=actor, event="enamad.business.sent", ctx=ctx,
                        message=not_ready_message(business))
 
 
 @transaction.atomic
-def business_resend(*, business_id: int, actor, replies: dict[int, str] | None = None, request=None) -> Business:
+def business_resend(*, business_id: int, actor, replies: dict[int, str] | None = None, ctx=None) -> Business:
     """N12: after fixing, answer the failed items (optional) and send again."""
     business = lock_own_business(business_id, actor)
     review = business.reviews.first()
@@ -397,13 +397,13 @@ def business_resend(*, business_id: int, actor, replies: dict[int, str] | None =
             if text:
                 item.reply, item.replied_at = text, now
                 item.save(update_fields=["reply", "replied_at"])
-    return business_transition(business, "resend", actor=actor, event="enamad.business.resent", request=request,
+    return business_transition(business, "resend", actor=actor, event="enamad.business.resent", ctx=ctx,
                        message=not_ready_message(business))
 
 
 @transaction.atomic
 def business_review(*, business_id: int, actor, results: dict[int, tuple[bool, str]], note: str = "",
-                    ask_activity_change: bool = False, request=None) -> Review:
+                    ask_activity_change: bool = False, ctx=None) -> Review:
     """The expert's checklist verdict: every active item approved → physical documents; any item
     not approved (each with its explanation) → deficiency announced."""
     business = lock_business(business_id)
@@ -433,12 +433,12 @@ def business_review(*, business_id: int, actor, results: dict[int, tuple[bool, s
     if ask_activity_change:
         reason = (reason + " — " if reason else "") + "نوع فعالیت را به «صنفی» تغییر دهید."
     business_transition(business, name, actor=actor, event=f"enamad.business.{'approved' if all_ok else 'deficient'}",
-                reason=reason, request=request, extra={"round": review.round, "failed": len(failed)})
+                reason=reason, ctx=ctx, extra={"round": review.round, "failed": len(failed)})
     return review
 
 
 @transaction.atomic
-def business_documents_received(*, business_id: int, actor, request=None) -> Business:
+def business_documents_received(*, business_id: int, actor, ctx=None) -> Business:
     business = lock_business(business_id)
     if not actor.has_perm("enamad.review_documents"):
         raise PermissionDenied
@@ -446,37 +446,37 @@ def business_documents_received(*, business_id: int, actor, request=None) -> Bus
         raise InvalidTransition(business, "documents_received")
     business.documents_received_at = timezone.now()
     business.save(update_fields=["documents_received_at", "updated_at"])
-    audit.record(actor=actor, target=business, event="enamad.business.documents_received", request=request)
+    audit.record(actor=actor, target=business, event="enamad.business.documents_received", ctx=ctx)
     return business
 
 
 @transaction.atomic
-def business_accept_documents(*, business_id: int, actor, request=None) -> Business:
+def business_accept_documents(*, business_id: int, actor, ctx=None) -> Business:
     business = lock_business(business_id)
     if business.documents_received_at is None and business.status == BusinessStatus.PHYSICAL_DOCUMENTS:
         business.documents_received_at = timezone.now()
     return business_transition(business, "accept_documents", actor=actor, event="enamad.business.documents_accepted",
-                       request=request)
+                       ctx=ctx)
 
 
 @transaction.atomic
-def business_reject_documents(*, business_id: int, actor, reason: str, request=None) -> Business:
+def business_reject_documents(*, business_id: int, actor, reason: str, ctx=None) -> Business:
     if not reason.strip():
         raise ValidationError("دلیل عدم تأیید مدارک را بنویسید.", code="reason")
     business = lock_business(business_id)
     return business_transition(business, "reject_documents", actor=actor, event="enamad.business.documents_rejected",
-                       reason=reason, args=(reason,), request=request)
+                       reason=reason, args=(reason,), ctx=ctx)
 
 
 @transaction.atomic
-def business_resend_documents(*, business_id: int, actor, request=None) -> Business:
+def business_resend_documents(*, business_id: int, actor, ctx=None) -> Business:
     business = lock_own_business(business_id, actor)
     return business_transition(business, "resend_documents", actor=actor, event="enamad.business.documents_resent",
-                       request=request)
+                       ctx=ctx)
 
 
 @transaction.atomic
-def business_return_to_expert(*, business_id: int, actor, reason: str, request=None) -> Business:
+def business_return_to_expert(*, business_id: int, actor, reason: str, ctx=None) -> Business:
     business = lock_business(business_id)
     return business_transition(business, "return_to_expert", actor=actor, event="enamad.business.returned_to_expert",
-                       reason=reason, args=(reason,), request=request)
+                       reason=reason, args=(reason,), ctx=ctx)

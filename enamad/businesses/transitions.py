@@ -6,13 +6,12 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
-from django_fsm import can_proceed, has_transition_perm
 
 from enamad.businesses.models import Business
 from enamad.businesses.presentation import NEXT_STEP, STATUS_WORDS
 from enamad.common import absolute_url
 from ramis.common import audit, notify
-from ramis.common.errors import InvalidTransition
+from ramis.common.transitions import transition
 
 
 def lock_business(business_id: int) -> Business:
@@ -42,30 +41,22 @@ def notify_holder(business: Business, *, event: str, reason: str = "", words: st
                           template="enamad_status", context=context)
 
 
-def business_transition(business: Business, name: str, *, actor, event: str, reason: str = "", request=None,
+def business_transition(business: Business, name: str, *, actor, event: str, reason: str = "", ctx=None,
                 args: tuple = (), extra: dict | None = None, message: str | None = None,
                 words: str | None = None) -> Business:
-    method = getattr(business, name)
-    if not can_proceed(method):
-        raise InvalidTransition(business, name, message)
-    if actor is not None and not has_transition_perm(method, actor):
-        raise PermissionDenied
-    old = business.status
     pending = {field: [getattr(business, field), value]
                for field, value in business.pending_changes.get("values", {}).items()}
     if business.pending_changes.get("service"):
         in_force = business.service_in_force()
         pending.update({f"service.{field}": [in_force.get(field), value]
                         for field, value in business.pending_changes["service"].items()})
-    method(*args)
-    business.status_changed_at = timezone.now()
-    business.save()
-    audit.record(actor=actor, target=business, event=event, old=old, new=business.status, reason=reason,
-                 extra=extra, request=request)
+    transition(business, name, actor=actor, check_perm=actor is not None, args=args, message=message,
+               fields={"status_changed_at": timezone.now()}, save=True, event=event, reason=reason, extra=extra,
+               ctx=ctx)
     if pending and not business.pending_changes:
         # A renewal's corrections were applied (final approval) or dropped (the renewal ended).
         applied = name == "final_approve"
-        audit.record(actor=actor, target=business, request=request,
+        audit.record(actor=actor, target=business, ctx=ctx,
                      event=f"enamad.business.renewal_changes_{'applied' if applied else 'dropped'}",
                      extra={"changes": pending})
     notify_holder(business, event=event, reason=reason, words=words)

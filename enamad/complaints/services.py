@@ -58,7 +58,7 @@ def _save_complaint_files(complaint: Complaint, uploads, *, from_holder: bool) -
 
 
 @transaction.atomic
-def complaint_file(*, seal_id: int, data: dict, attachments=None, request=None) -> Complaint:
+def complaint_file(*, seal_id: int, data: dict, attachments=None, ctx=None) -> Complaint:
     """Anyone files a complaint from a seal's page (N23); the holder is told and has
     ``ENAMAD_COMPLAINT_ANSWER_HOURS`` (96) to answer in the panel."""
     seal = Seal.objects.select_related("business__account__user").get(pk=seal_id)
@@ -72,14 +72,14 @@ def complaint_file(*, seal_id: int, data: dict, attachments=None, request=None) 
                                          "contact_mobile", "contact_email") if name in data})
     _save_complaint_files(complaint, attachments, from_holder=False)
     audit.record(actor=None, target=complaint, event="enamad.complaint.filed", new=complaint.status,
-                 extra={"type": complaint.complaint_type, "seal": seal.number}, request=request)
+                 extra={"type": complaint.complaint_type, "seal": seal.number}, ctx=ctx)
     _notify_holder_of_complaint(complaint, event="filed")
     _notify_complainant(complaint, event="filed")
     return complaint
 
 
 @transaction.atomic
-def complaint_answer(*, complaint_id: int, actor, text: str, attachments=None, request=None) -> Complaint:
+def complaint_answer(*, complaint_id: int, actor, text: str, attachments=None, ctx=None) -> Complaint:
     complaint = Complaint.objects.select_for_update().select_related("business__account__user").get(pk=complaint_id)
     if complaint.business.account.user_id != getattr(actor, "pk", None):
         raise PermissionDenied
@@ -92,7 +92,7 @@ def complaint_answer(*, complaint_id: int, actor, text: str, attachments=None, r
     complaint.save()
     _save_complaint_files(complaint, attachments, from_holder=True)
     audit.record(actor=actor, target=complaint, event="enamad.complaint.answered", old=old, new=complaint.status,
-                 extra={"late": complaint.answered_late}, request=request)
+                 extra={"late": complaint.answered_late}, ctx=ctx)
     _notify_complainant(complaint, event="answered")
     return complaint
 
@@ -130,7 +130,7 @@ def complaints_flag_overdue(limit: int = 500) -> int:
 
 @transaction.atomic
 def complaint_decide(*, complaint_id: int, actor, upheld: bool, note: str, suspend_seal: bool = False,
-                     request=None) -> Complaint:
+                     ctx=None) -> Complaint:
     """The expert's decision (N23): uphold or dismiss; an upheld complaint may suspend the seal."""
     if not (note or "").strip():
         raise ValidationError("نظر کارشناس را بنویسید.", code="note")
@@ -150,16 +150,16 @@ def complaint_decide(*, complaint_id: int, actor, upheld: bool, note: str, suspe
         business = lock_business(complaint.business_id)
         reason = f"شکایت {complaint.tracking_code}: {note.strip()}"
         extra = {"complaint": complaint.tracking_code}
-        if not take_over_monitor_suspension(business, actor=actor, reason=reason, request=request, extra=extra):
+        if not take_over_monitor_suspension(business, actor=actor, reason=reason, ctx=ctx, extra=extra):
             business_transition(business, "suspend", actor=actor, event="enamad.seal.suspended", reason=reason,
-                        args=(note.strip(),), extra=extra, request=request,
+                        args=(note.strip(),), extra=extra, ctx=ctx,
                         message="نماد در وضعیت فعلی قابل تعلیق نیست.")
         forget_seal(Seal.objects.filter(business=business).first())
         complaint.seal_suspended = True
     complaint.save()
     audit.record(actor=actor, target=complaint, event=f"enamad.complaint.{'upheld' if upheld else 'dismissed'}",
                  old=old, new=complaint.status, reason=note.strip(), extra={"seal_suspended": suspend_seal},
-                 request=request)
+                 ctx=ctx)
     _notify_complainant(complaint, event="decided")
     _notify_holder_of_complaint(complaint, event="decided")
     return complaint

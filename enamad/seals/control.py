@@ -58,7 +58,7 @@ def _domain_code_digest(business: Business, address: str, code: str) -> str:
     return digest("domain-email", f"{business.pk}:{address}:{code}")
 
 
-def _issue_domain_code(business: Business, *, actor, by_monitor: bool = False, request=None) -> DomainEmailCode:
+def _issue_domain_code(business: Business, *, actor, by_monitor: bool = False, ctx=None) -> DomainEmailCode:
     """Make a code (the business's earlier ones die: only the latest counts), queue the e-mail to
     info@ the business's domain with the code masked in the outbox once sent, and audit it."""
     address = control_email_address(business.domain)
@@ -74,12 +74,12 @@ def _issue_domain_code(business: Business, *, actor, by_monitor: bool = False, r
     notify.send_email(to=address, subject=f"اینماد: کد تأییدیه فنی {context['domain']}", template="enamad_domain_code",
                       context=context, secrets=("code",))
     audit.record(actor=actor, target=business, event="enamad.business.domain_code_sent",
-                 extra={"address": address, "by": "monitor" if by_monitor else "holder"}, request=request)
+                 extra={"address": address, "by": "monitor" if by_monitor else "holder"}, ctx=ctx)
     return row
 
 
 @transaction.atomic
-def business_send_domain_code(*, business_id: int, actor, request=None) -> DomainEmailCode:
+def business_send_domain_code(*, business_id: int, actor, ctx=None) -> DomainEmailCode:
     """The holder asks for a code at info@ the business's own domain (never an address they
     type). Not sooner than ``ENAMAD_DOMAIN_EMAIL_RESEND_SECONDS`` after the last one, and at
     most ``ENAMAD_DOMAIN_EMAIL_DAILY_LIMIT`` a day per business and
@@ -107,7 +107,7 @@ def business_send_domain_code(*, business_id: int, actor, request=None) -> Domai
             >= settings.ENAMAD_DOMAIN_EMAIL_ADDRESS_DAILY_LIMIT):
         raise Throttled(f"سقف ارسال کد به {address} در یک روز پر شده است؛ فردا دوباره تلاش کنید یا روش دیگری را "
                         "به کار ببرید.")
-    return _issue_domain_code(business, actor=actor, request=request)
+    return _issue_domain_code(business, actor=actor, ctx=ctx)
 
 
 def _domain_code_refusal(business: Business, row: DomainEmailCode | None, purpose: str, code: str,
@@ -136,20 +136,20 @@ def _domain_code_refusal(business: Business, row: DomainEmailCode | None, purpos
     return f"کد درست نیست؛ {left} بار دیگر می‌توانید تلاش کنید."
 
 
-def business_confirm_domain_code(*, business_id: int, actor, code: str, request=None) -> Business:
+def business_confirm_domain_code(*, business_id: int, actor, code: str, ctx=None) -> Business:
     """The holder enters the e-mailed code: domain control is proved with method ``email``
     (or, for a seal asked to confirm again, the proof is renewed and the monitor's warning or
     suspension lifted). A refusal raises ``ValidationError`` in words for the code field; a
     wrong try is counted (and audited) all the same."""
     refusal = _confirm_domain_code(business_id=business_id, actor=actor, code=to_latin_digits(code or "").strip(),
-                                   request=request)
+                                   ctx=ctx)
     if refusal:
         raise ValidationError(refusal, code="code")
     return Business.objects.get(pk=business_id)
 
 
 @transaction.atomic
-def _confirm_domain_code(*, business_id: int, actor, code: str, request=None) -> str:
+def _confirm_domain_code(*, business_id: int, actor, code: str, ctx=None) -> str:
     business = lock_own_business(business_id, actor)
     seal = Seal.objects.select_for_update().filter(business=business).first()
     row = business.domain_email_codes.select_for_update().first()
@@ -175,12 +175,12 @@ def _confirm_domain_code(*, business_id: int, actor, code: str, request=None) ->
     extra = {"domain": business.domain, "address": row.address}
     if purpose == "verify":
         audit.record(actor=actor, target=business, event="enamad.business.domain_verified", new=business.domain_verified_method,
-                     extra=extra, request=request)
+                     extra=extra, ctx=ctx)
         notify.send_email(to=business.account.user.email, subject=f"اینماد: تأییدیه فنی {business.domain}",
                           template="enamad_domain_verified", context={"business": business})
         return ""
     audit.record(actor=actor, target=business, event="enamad.business.domain_reconfirmed", old=old_method,
-                 new=business.domain_verified_method, extra=extra, request=request)
+                 new=business.domain_verified_method, extra=extra, ctx=ctx)
     events = _seal_domain_restored(business, seal, method=business.domain_verified_method)
     seal.save()
     forget_seal(seal)

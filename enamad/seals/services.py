@@ -51,7 +51,7 @@ def _new_seal_number() -> int:
 
 
 @transaction.atomic
-def business_final_approve(*, business_id: int, actor, request=None) -> Seal:
+def business_final_approve(*, business_id: int, actor, ctx=None) -> Seal:
     """N15 → N16/N18: final approval issues (or renews) the seal: one star, two with valid TLS,
     valid ``ENAMAD_SEAL_VALIDITY_DAYS`` from now."""
     business = lock_business(business_id)
@@ -59,7 +59,7 @@ def business_final_approve(*, business_id: int, actor, request=None) -> Seal:
     if business.status == BusinessStatus.MANAGER_REVIEW and business.contacts_verified_count < 3:
         message = "پیش از تأیید نهایی هر سه مورد رایانامه، تلفن و نشانی کسب‌وکار باید احراز شده باشند."
     service_changes = business.pending_changes.get("service", {})
-    business_transition(business, "final_approve", actor=actor, event="enamad.business.final_approved", request=request,
+    business_transition(business, "final_approve", actor=actor, event="enamad.business.final_approved", ctx=ctx,
                 message=message, words="renewed" if business.renewing else None)
     if service_changes:
         apply_service_changes(business, service_changes)
@@ -80,7 +80,7 @@ def business_final_approve(*, business_id: int, actor, request=None) -> Seal:
     seal.suspended_by_monitor, seal.monitor_error = False, ""
     seal.save()
     audit.record(actor=actor, target=seal, event="enamad.seal.issued", new=str(seal.stars),
-                 extra={"number": seal.number, "expires_at": seal.expires_at.isoformat()}, request=request)
+                 extra={"number": seal.number, "expires_at": seal.expires_at.isoformat()}, ctx=ctx)
     return seal
 
 
@@ -98,7 +98,7 @@ def renewal_allowed(business: Business, seal: Seal | None, now=None) -> bool:
 
 @transaction.atomic
 def business_renew(*, business_id: int, actor, data: dict | None = None, service_data: dict | None = None,
-                   request=None) -> Business:
+                   ctx=None) -> Business:
     """The owner asks for another year (N18): the renewal form comes pre-filled with the file's
     details, the owner confirms or corrects them, and the file goes back to the expert (DESIGN:
     renew → under_review), from an expired seal or within ``RENEWAL_WINDOW_DAYS`` of expiry.
@@ -113,14 +113,14 @@ def business_renew(*, business_id: int, actor, data: dict | None = None, service
     if service_data and BusinessService.objects.filter(business=business).exists():
         service_changed = stage_service_changes(business, {name: service_data[name] for name in RENEWAL_FORM_SERVICE_FIELDS
                                                             if name in service_data})
-    business_transition(business, "renew", actor=actor, event="enamad.business.renewal_requested", request=request,
+    business_transition(business, "renew", actor=actor, event="enamad.business.renewal_requested", ctx=ctx,
                 message=not_ready_message(business), extra={"fields": changed + service_changed})
     forget_seal(seal)
     return business
 
 
 @transaction.atomic
-def business_reject_renewal(*, business_id: int, actor, reason: str, request=None) -> Business:
+def business_reject_renewal(*, business_id: int, actor, reason: str, ctx=None) -> Business:
     """The expert or the manager refuses a renewal, with a reason (N18): the file goes back to
     its seal as it was — approved, vouching until its old expiry date (expired if that date has
     passed) — the corrections waiting in ``pending_changes`` are dropped and the verifications
@@ -132,16 +132,16 @@ def business_reject_renewal(*, business_id: int, actor, reason: str, request=Non
     seal = Seal.objects.select_for_update().filter(business=business).first()
     expired = seal is None or seal.expires_at <= timezone.now()
     business_transition(business, "reject_renewal", actor=actor, event="enamad.business.renewal_rejected", reason=reason,
-                args=(reason, expired), request=request,
+                args=(reason, expired), ctx=ctx,
                 words="renewal_rejected_expired" if expired else "renewal_rejected")
     forget_seal(seal)
     return business
 
 
-def _seal_transition(business_id: int, name: str, *, actor, event: str, reason: str = "", request=None) -> Business:
+def _seal_transition(business_id: int, name: str, *, actor, event: str, reason: str = "", ctx=None) -> Business:
     business = lock_business(business_id)
     args = (reason,) if name in {"suspend", "revoke"} else ()
-    business_transition(business, name, actor=actor, event=event, reason=reason, args=args, request=request)
+    business_transition(business, name, actor=actor, event=event, reason=reason, args=args, ctx=ctx)
     seal = Seal.objects.filter(business=business).first()
     if seal is not None and name == "reinstate" and seal.suspended_by_monitor:
         # Staff lifted a suspension the monitor imposed: the grace period starts again.
@@ -156,7 +156,7 @@ def monitor_suspension_can_be_taken_over(business: Business, seal: Seal | None, 
             and can_suspend(business, actor))
 
 
-def take_over_monitor_suspension(business: Business, *, actor, reason: str, request=None,
+def take_over_monitor_suspension(business: Business, *, actor, reason: str, ctx=None,
                                   extra: dict | None = None) -> bool:
     """Staff keep suspended a seal the monitor suspended (a complaint upheld, the desk): the
     suspension becomes theirs, so a restored domain check no longer lifts it (the monitor
@@ -172,30 +172,30 @@ def take_over_monitor_suspension(business: Business, *, actor, reason: str, requ
     business.last_reason = reason
     business.save(update_fields=["last_reason", "updated_at"])
     audit.record(actor=actor, target=seal, event="enamad.seal.suspension_taken_over", old="monitor", new="staff",
-                 reason=reason, extra=extra, request=request)
+                 reason=reason, extra=extra, ctx=ctx)
     notify_holder(business, event="enamad.seal.suspension_taken_over", reason=reason)
     return True
 
 
 @transaction.atomic
-def business_suspend(*, business_id: int, actor, reason: str, request=None) -> Business:
+def business_suspend(*, business_id: int, actor, reason: str, ctx=None) -> Business:
     """Suspend a seal that vouches; a seal the monitor suspended stays suspended by staff."""
     business = lock_business(business_id)
-    if take_over_monitor_suspension(business, actor=actor, reason=reason, request=request):
+    if take_over_monitor_suspension(business, actor=actor, reason=reason, ctx=ctx):
         return business
     return _seal_transition(business_id, "suspend", actor=actor, event="enamad.seal.suspended", reason=reason,
-                            request=request)
+                            ctx=ctx)
 
 
 @transaction.atomic
-def business_reinstate(*, business_id: int, actor, request=None) -> Business:
-    return _seal_transition(business_id, "reinstate", actor=actor, event="enamad.seal.reinstated", request=request)
+def business_reinstate(*, business_id: int, actor, ctx=None) -> Business:
+    return _seal_transition(business_id, "reinstate", actor=actor, event="enamad.seal.reinstated", ctx=ctx)
 
 
 @transaction.atomic
-def business_revoke(*, business_id: int, actor, reason: str, request=None) -> Business:
+def business_revoke(*, business_id: int, actor, reason: str, ctx=None) -> Business:
     return _seal_transition(business_id, "revoke", actor=actor, event="enamad.seal.revoked", reason=reason,
-                            request=request)
+                            ctx=ctx)
 
 
 @transaction.atomic

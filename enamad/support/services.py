@@ -130,7 +130,7 @@ def _tell_holder(ticket: Ticket, *, template: str, subject: str, context: dict) 
 @transaction.atomic
 def ticket_open(*, account_id: int, actor, category: str, subject: str, body: str,
                 attachments: list[tuple[str, object]], business_id: int | None = None,
-                change_data: dict | None = None, request=None) -> Ticket:
+                change_data: dict | None = None, ctx=None) -> Ticket:
     """A new ticket (N19): subject, category, message and attachments are all required. A change
     request (N20) also carries the new values and exactly the documents that change needs;
     nothing is applied until staff approve it (``ticket_approve_change``)."""
@@ -170,7 +170,7 @@ def ticket_open(*, account_id: int, actor, category: str, subject: str, body: st
     _save_attachments(message, attachments)
     audit.record(actor=actor, target=ticket, event="enamad.ticket.opened", new=ticket.status,
                  extra={"category": category, "change": sorted(change_data), "change_status": ticket.change_status},
-                 request=request)
+                 ctx=ctx)
     return ticket
 
 
@@ -180,7 +180,7 @@ APPLICANT_CATEGORIES = (TicketCategory.GENERAL, TicketCategory.TECHNICAL)
 
 @transaction.atomic
 def ticket_open_for_applicant(*, person_id: int, actor, category: str, subject: str, body: str,
-                              attachments: list[tuple[str, object]] | None = None, request=None) -> Ticket:
+                              attachments: list[tuple[str, object]] | None = None, ctx=None) -> Ticket:
     """A RAMIS applicant (the SMS-code user) opens a ticket from the RAMIS panel: the same
     ticket, thread and staff desk as an e-Namad account's; attachments are optional."""
     from ramis.registry.models import Person
@@ -199,13 +199,13 @@ def ticket_open_for_applicant(*, person_id: int, actor, category: str, subject: 
     message = TicketMessage.objects.create(ticket=ticket, author=actor, body=body.strip())
     _save_attachments(message, attachments)
     audit.record(actor=actor, target=ticket, event="enamad.ticket.opened", new=ticket.status,
-                 extra={"category": category, "from": "ramis"}, request=request)
+                 extra={"category": category, "from": "ramis"}, ctx=ctx)
     return ticket
 
 
 @transaction.atomic
 def ticket_follow_up(*, ticket_id: int, actor, body: str, attachments: list[tuple[str, object]] | None = None,
-                     request=None) -> TicketMessage:
+                     ctx=None) -> TicketMessage:
     """The holder writes again: the ticket is open (waiting for staff) again. A ticket the idle
     task closed reopens when the holder writes within ``ENAMAD_TICKET_CLOSE_DAYS`` of it."""
     ticket = _lock_own_ticket(ticket_id, actor)
@@ -222,11 +222,11 @@ def ticket_follow_up(*, ticket_id: int, actor, body: str, attachments: list[tupl
     ticket.save()
     message = TicketMessage.objects.create(ticket=ticket, author=actor, body=body.strip())
     _save_attachments(message, attachments or [])
-    audit.record(actor=actor, target=ticket, event=event, old=old, new=ticket.status, request=request)
+    audit.record(actor=actor, target=ticket, event=event, old=old, new=ticket.status, ctx=ctx)
     return message
 
 
-def _staff_message(ticket: Ticket, actor, body: str, *, event: str, request=None, attachments=None,
+def _staff_message(ticket: Ticket, actor, body: str, *, event: str, ctx=None, attachments=None,
                    extra: dict | None = None) -> TicketMessage:
     """Staff answer (inside the caller's transaction): status answered, the holder told by SMS
     and e-mail."""
@@ -239,7 +239,7 @@ def _staff_message(ticket: Ticket, actor, body: str, *, event: str, request=None
     ticket.save()
     message = TicketMessage.objects.create(ticket=ticket, author=actor, from_staff=True, body=body.strip())
     _save_attachments(message, attachments or [])
-    audit.record(actor=actor, target=ticket, event=event, old=old, new=ticket.status, extra=extra, request=request)
+    audit.record(actor=actor, target=ticket, event=event, old=old, new=ticket.status, extra=extra, ctx=ctx)
     _tell_holder(ticket, template="enamad_ticket_answered", subject=f"اینماد: پاسخ تیکت {ticket.reference}",
                  context={"body": message.body})
     return message
@@ -247,16 +247,16 @@ def _staff_message(ticket: Ticket, actor, body: str, *, event: str, request=None
 
 @transaction.atomic
 def ticket_answer(*, ticket_id: int, actor, body: str, attachments: list[tuple[str, object]] | None = None,
-                  request=None) -> TicketMessage:
+                  ctx=None) -> TicketMessage:
     ticket = _lock_ticket(ticket_id)
     if not (body or "").strip():
         raise ValidationError("متن پاسخ الزامی است.", code="required")
-    return _staff_message(ticket, actor, body, event="enamad.ticket.answered", request=request,
+    return _staff_message(ticket, actor, body, event="enamad.ticket.answered", ctx=ctx,
                           attachments=attachments)
 
 
 @transaction.atomic
-def ticket_close(*, ticket_id: int, actor, request=None) -> Ticket:
+def ticket_close(*, ticket_id: int, actor, ctx=None) -> Ticket:
     """The holder, or staff who answer tickets, close it."""
     ticket = _lock_ticket(ticket_id)
     if ticket.holder_user_id != actor.pk and not actor.has_perm("enamad.answer_ticket"):
@@ -268,7 +268,7 @@ def ticket_close(*, ticket_id: int, actor, request=None) -> Ticket:
     old = ticket.status
     ticket.close()
     ticket.save()
-    audit.record(actor=actor, target=ticket, event="enamad.ticket.closed", old=old, new=ticket.status, request=request)
+    audit.record(actor=actor, target=ticket, event="enamad.ticket.closed", old=old, new=ticket.status, ctx=ctx)
     return ticket
 
 
@@ -317,7 +317,7 @@ def _adopt_documents(ticket: Ticket, account: Account) -> list[dict]:
     return adopted
 
 
-def _apply_change(ticket: Ticket, actor, request=None) -> tuple[dict, dict]:
+def _apply_change(ticket: Ticket, actor, ctx=None) -> tuple[dict, dict]:
     """Apply an approved change to the account or the business; returns {field: [old, new]}
     and the renewal's requested values it superseded ({field: [renewal's, ticket's]})."""
     data = dict(ticket.change_data)
@@ -347,7 +347,7 @@ def _apply_change(ticket: Ticket, actor, request=None) -> tuple[dict, dict]:
                  else "enamad.account.identity_changed")
         audit.record(actor=actor, target=account, event=event, old=diff.get("persona", [""])[0],
                      new=diff.get("persona", ["", ""])[1], extra={"ticket": ticket.reference, "fields": diff,
-                                                                   "documents": adopted}, request=request)
+                                                                   "documents": adopted}, ctx=ctx)
         return diff, {}
     business = lock_business(ticket.business_id)
     for name in BUSINESS_CHANGE_FIELDS:
@@ -367,10 +367,10 @@ def _apply_change(ticket: Ticket, actor, request=None) -> tuple[dict, dict]:
                                                    if name in CONTACT_VERIFICATION])
     business.save()
     audit.record(actor=actor, target=business, event="enamad.business.data_changed",
-                 extra={"ticket": ticket.reference, "fields": diff}, request=request)
+                 extra={"ticket": ticket.reference, "fields": diff}, ctx=ctx)
     if superseded:
         audit.record(actor=actor, target=business, event="enamad.business.renewal_changes_superseded",
-                     extra={"ticket": ticket.reference, "changes": superseded}, request=request)
+                     extra={"ticket": ticket.reference, "changes": superseded}, ctx=ctx)
     forget_seal(Seal.objects.filter(business=business).first())
     return diff, superseded
 
@@ -410,35 +410,35 @@ def _lock_pending_change(ticket_id: int, actor, name: str) -> Ticket:
 CHANGE_EVENTS = {"approve_change": "enamad.ticket.change_approved", "reject_change": "enamad.ticket.change_rejected"}
 
 
-def _change_transition(ticket: Ticket, name: str, *, actor, note: str, request=None) -> None:
+def _change_transition(ticket: Ticket, name: str, *, actor, note: str, ctx=None) -> None:
     old = ticket.change_status
     getattr(ticket, name)(actor, note)
     ticket.save()
     audit.record(actor=actor, target=ticket, event=CHANGE_EVENTS[name], old=old, new=ticket.change_status,
-                 reason=note, request=request)
+                 reason=note, ctx=ctx)
 
 
 @transaction.atomic
-def ticket_approve_change(*, ticket_id: int, actor, note: str = "", request=None) -> Ticket:
+def ticket_approve_change(*, ticket_id: int, actor, note: str = "", ctx=None) -> Ticket:
     """N20: staff approve the change; only now is it applied to the account or business."""
     ticket = _lock_pending_change(ticket_id, actor, "approve_change")
-    diff, superseded = _apply_change(ticket, actor, request)
-    _change_transition(ticket, "approve_change", actor=actor, note=note, request=request)
+    diff, superseded = _apply_change(ticket, actor, ctx)
+    _change_transition(ticket, "approve_change", actor=actor, note=note, ctx=ctx)
     body = "درخواست تغییر تأیید و اعمال شد." + (f"\n{note}" if note.strip() else "")
     if superseded:
         body += ("\nمقدار درخواستی شما در تمدید برای همین موارد کنار گذاشته شد و مقدار این تیکت می‌ماند: "
                  + "، ".join(str(Business._meta.get_field(name).verbose_name) for name in superseded) + ".")
-    _staff_message(ticket, actor, body, event="enamad.ticket.answered", request=request,
+    _staff_message(ticket, actor, body, event="enamad.ticket.answered", ctx=ctx,
                    extra={"change": ticket.change_status, "fields": sorted(diff)})
     return ticket
 
 
 @transaction.atomic
-def ticket_reject_change(*, ticket_id: int, actor, note: str, request=None) -> Ticket:
+def ticket_reject_change(*, ticket_id: int, actor, note: str, ctx=None) -> Ticket:
     if not (note or "").strip():
         raise ValidationError("دلیل رد درخواست را بنویسید.", code="reason")
     ticket = _lock_pending_change(ticket_id, actor, "reject_change")
-    _change_transition(ticket, "reject_change", actor=actor, note=note, request=request)
+    _change_transition(ticket, "reject_change", actor=actor, note=note, ctx=ctx)
     _staff_message(ticket, actor, f"درخواست تغییر رد شد: {note}", event="enamad.ticket.answered",
-                   request=request, extra={"change": ticket.change_status})
+                   ctx=ctx, extra={"change": ticket.change_status})
     return ticket

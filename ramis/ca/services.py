@@ -23,6 +23,7 @@ from django_fsm import can_proceed
 
 from ramis.common import audit
 from ramis.common.errors import InvalidTransition
+from ramis.common.transitions import transition
 from tokens.conf import get_manager
 from tokens.errors import KeyNotFound
 
@@ -339,17 +340,11 @@ def _locked_cert(serial: str | int) -> IssuedCertificate:
         raise CAError(f"no certificate with serial {serial}") from None
 
 
-def _transition(cert: IssuedCertificate, name: str, event: str, actor, note: str = "", request=None, **kw):
-    method = getattr(cert, name)
-    if not can_proceed(method):
-        raise InvalidTransition(cert, name)
-    old = cert.status
-    method(**kw)
-    cert.save()
-    audit.record(actor=actor, target=cert, event=event, old=old, new=cert.status, reason=note,
-                 extra={"serial": cert.serial_hex}, request=request)
+def _transition(cert: IssuedCertificate, name: str, event: str, actor, note: str = "", ctx=None, **kw):
+    old = transition(cert, name, actor=actor, check_perm=False, kwargs=kw, save=True, event=event, reason=note,
+                     extra={"serial": cert.serial_hex}, ctx=ctx)
     signals.certificate_status_changed.send(sender=IssuedCertificate, certificate=cert, event=event, old=old,
-                                            new=cert.status, note=note, actor=actor, request=request)
+                                            new=cert.status, note=note, actor=actor, ctx=ctx)
     _forget_ocsp(cert)
     from . import tasks
 
@@ -380,30 +375,30 @@ def _cert_id_keys(cert: IssuedCertificate) -> list[ocsp.CertIdKey]:
 
 
 @transaction.atomic
-def certificate_revoke(*, serial: str | int, reason: str, actor, request=None) -> IssuedCertificate:
+def certificate_revoke(*, serial: str | int, reason: str, actor, ctx=None) -> IssuedCertificate:
     """Revoke for an RFC 5280 reason; OCSP and the CRL follow right after commit."""
     if reason not in Reason.values or reason == Reason.CERTIFICATE_HOLD:
         allowed = ", ".join(r for r in Reason.values if r != Reason.CERTIFICATE_HOLD)
         raise CAError(f"bad revocation reason {reason!r} (use one of {allowed}; hold with certificate_hold)")
     cert = _locked_cert(serial)
-    return _transition(cert, "revoke", "certificate.revoked", actor, reason, request,
+    return _transition(cert, "revoke", "certificate.revoked", actor, reason, ctx,
                        reason=reason, when=timezone.now())
 
 
 @transaction.atomic
-def certificate_hold(*, serial: str | int, actor, reason: str = "", request=None) -> IssuedCertificate:
+def certificate_hold(*, serial: str | int, actor, reason: str = "", ctx=None) -> IssuedCertificate:
     cert = _locked_cert(serial)
-    return _transition(cert, "hold", "certificate.held", actor, reason, request, when=timezone.now())
+    return _transition(cert, "hold", "certificate.held", actor, reason, ctx, when=timezone.now())
 
 
 @transaction.atomic
-def certificate_release(*, serial: str | int, actor, reason: str = "", request=None) -> IssuedCertificate:
+def certificate_release(*, serial: str | int, actor, reason: str = "", ctx=None) -> IssuedCertificate:
     cert = _locked_cert(serial)
-    return _transition(cert, "release", "certificate.released", actor, reason, request)
+    return _transition(cert, "release", "certificate.released", actor, reason, ctx)
 
 
 @transaction.atomic
-def certificate_supersede(*, serial: str | int, actor, request=None) -> IssuedCertificate:
+def certificate_supersede(*, serial: str | int, actor, ctx=None) -> IssuedCertificate:
     """Renewal replaced this certificate; it stays valid (and good in OCSP) until it expires."""
     cert = _locked_cert(serial)
     method = cert.supersede
@@ -413,7 +408,7 @@ def certificate_supersede(*, serial: str | int, actor, request=None) -> IssuedCe
     method()
     cert.save()
     audit.record(actor=actor, target=cert, event="certificate.superseded", old=old, new=cert.status,
-                 extra={"serial": cert.serial_hex}, request=request)
+                 extra={"serial": cert.serial_hex}, ctx=ctx)
     return cert
 
 

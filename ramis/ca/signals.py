@@ -7,5 +7,6 @@ from django.dispatch import Signal
 # ``IssuedCertificate`` (whoever started it: ``manage.py ca``, the admin, another room), after the
 # CA's audit row; a receiver's writes commit or roll back with the CA's change. Keyword arguments:
 # ``certificate`` (the IssuedCertificate, locked), ``event`` (``certificate.revoked|held|released``),
-# ``old``, ``new`` (its statuses), ``note`` (the operator's reason), ``actor`` and ``request``.
+# ``old``, ``new`` (its statuses), ``note`` (the operator's reason), ``actor`` and ``ctx`` (its
+# ``AuditContext``, or None).
 certificate_status_changed = Signal()

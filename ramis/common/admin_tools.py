@@ -24,6 +24,7 @@ from django.utils.safestring import mark_safe
 from django_fsm import can_proceed, has_transition_perm
 
 from . import audit, event_words
+from .context import audit_context
 from .jalali import jalali_datetime
 from .models import AuditEntry
 
@@ -97,7 +98,7 @@ class AuditedAdminMixin:
     access to an office's data (X7): ``clerk.added`` names the user and the office."""
 
     def _record(self, request, obj, event: str, extra: dict) -> None:
-        audit.record(actor=request.user, target=obj, event=f"{obj._meta.model_name}.{event}", request=request,
+        audit.record(actor=request.user, target=obj, event=f"{obj._meta.model_name}.{event}", ctx=audit_context(request),
                      extra={"admin": True, **extra})
 
     def _record_form(self, request, form, change: bool) -> None:
@@ -145,7 +146,7 @@ class ReasonForm(forms.Form):
 class TransitionButton:
     """An FSM transition offered on the object's admin page.
 
-    ``service(obj, user, data, request)`` calls the room's service; ``form`` (optional) is asked
+    ``service(obj, user, data, ctx)`` (``ctx``: the request's ``AuditContext``) calls the room's service; ``form`` (optional) is asked
     first and its ``cleaned_data`` passed as ``data``; ``allowed(obj, user)`` replaces the
     transition's own ``permission`` check when the service authorises by something else."""
 
@@ -206,7 +207,7 @@ class TransitionButtonsMixin:
         form = button.form(request.POST or None) if button.form else None
         if request.method == "POST" and (form is None or form.is_valid()):
             try:
-                button.service(obj, request.user, form.cleaned_data if form else {}, request)
+                button.service(obj, request.user, form.cleaned_data if form else {}, audit_context(request))
             except PermissionDenied:
                 self.message_user(request, "اجازه این کار را ندارید.", messages.ERROR)
             except Exception as exc:

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, models, transaction
 from django.utils import timezone
 
-from .client_ip import client_ip
+from .context import AuditContext, audit_context, context_ip
 from .models import AuditEntry
 
 log = logging.getLogger(__name__)
@@ -47,10 +47,16 @@ def record(
     new: str = "",
     reason: str = "",
     extra: dict[str, Any] | None = None,
+    ctx: AuditContext | None = None,
     request=None,
 ) -> AuditEntry:
     """Append one entry, unsealed. Call it inside the service's transaction: the entry is
-    committed (or rolled back) with the change it records, and sealed after commit."""
+    committed (or rolled back) with the change it records, and sealed after commit.
+
+    ``ctx`` (:class:`~ramis.common.context.AuditContext`) gives the client's address; a caller
+    that still holds the ``HttpRequest`` may pass ``request`` instead (its context is taken)."""
+    if ctx is None and request is not None:
+        ctx = audit_context(request)
     user = actor if getattr(actor, "pk", None) else None
     entry = AuditEntry(
         created_at=timezone.now(),
@@ -64,7 +70,7 @@ def record(
         new=str(new or ""),
         reason=reason or "",
         extra=extra or {},
-        ip=client_ip(request),
+        ip=context_ip(ctx),
     )
     entry.save()
     if settings.AUDIT_SEAL_ON_COMMIT:

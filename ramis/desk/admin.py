@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from ramis.common.admin import ReadOnlyAdmin
 from ramis.common.admin_tools import AuditTrailMixin, private_file_link
+from ramis.common.context import audit_context
 from ramis.requests import admin as requests_admin
 from ramis.requests.models import CertificateRequest
 
@@ -137,13 +138,13 @@ class WorkstationAdmin(AuditTrailMixin, admin.ModelAdmin):
         if change:
             data = form.cleaned_data
             services.workstation_update(actor=request.user, workstation_id=obj.pk, name=data["name"],
-                                        agent_url=data["agent_url"], is_active=data["is_active"], request=request)
+                                        agent_url=data["agent_url"], is_active=data["is_active"], ctx=audit_context(request))
             obj.refresh_from_db()
             return
         ws, secret = services.workstation_add(actor=request.user, office_id=obj.office_id, name=obj.name,
-                                              agent_url=obj.agent_url, request=request)
+                                              agent_url=obj.agent_url, ctx=audit_context(request))
         if not obj.is_active:
-            services.workstation_update(actor=request.user, workstation_id=ws.pk, is_active=False, request=request)
+            services.workstation_update(actor=request.user, workstation_id=ws.pk, is_active=False, ctx=audit_context(request))
         obj.pk = ws.pk
         obj.refresh_from_db()
         request._workstation_secret = secret
@@ -159,7 +160,7 @@ class WorkstationAdmin(AuditTrailMixin, admin.ModelAdmin):
         ws = get_object_or_404(Workstation, pk=pk)
         if not self.has_change_permission(request, ws):
             raise PermissionDenied
-        secret = services.workstation_rotate_secret(actor=request.user, workstation_id=ws.pk, request=request)
+        secret = services.workstation_rotate_secret(actor=request.user, workstation_id=ws.pk, ctx=audit_context(request))
         return self._secret_page(request, ws, secret)
 
     def _secret_page(self, request, ws, secret: str):

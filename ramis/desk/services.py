@@ -54,19 +54,20 @@ from ramis.requests.models import Certificate, CertificateRequest, RevocationRea
 from tokens import PinLocked, TokenError, TokenNotFound, TokenRemoved, WrongPin
 
 from . import selectors, workstation
+from .errors import DeskError as DeskError
 from .models import Handover, IdentityCheck, IssuanceAttempt, OfficeRevocation, Workstation
+
+# Issuing desks (workstations, their agents) have their own module; callers reach them here too.
+from .station_services import Health as Health
+from .station_services import _check_agent_url as _check_agent_url
+from .station_services import workstation_add as workstation_add
+from .station_services import workstation_check as workstation_check
+from .station_services import workstation_choose as workstation_choose
+from .station_services import workstation_rotate_secret as workstation_rotate_secret
+from .station_services import workstation_update as workstation_update
 
 log = logging.getLogger(__name__)
 Status = CertificateRequest.Status
-
-
-class DeskError(Exception):
-    """A refusal or failure with a message for the clerk (Persian) and a short code."""
-
-    def __init__(self, message: str, code: str = "refused"):
-        self.message = message
-        self.code = code
-        super().__init__(message)
 
 
 def _lock_request(request_id: int) -> CertificateRequest:
@@ -116,7 +117,7 @@ def identity_failures(facts: IdentityFacts) -> list[str]:
 
 @transaction.atomic
 def identity_check_record(*, request_id: int, actor, facts: IdentityFacts, power_file=None,
-                          request=None) -> IdentityCheck:
+                          ctx=None) -> IdentityCheck:
     """Record the identity check of the person present for the request (owner or attorney)."""
     req = _lock_request(request_id)
     _require_clerk(req, actor)
@@ -153,7 +154,7 @@ def identity_check_record(*, request_id: int, actor, facts: IdentityFacts, power
             check.power_file.save(f"power.{check.power_file_kind}", power_file, save=False)
     check.save()
     audit.record(actor=actor, target=req, event="request.identity_checked", old=req.status, new=req.status,
-                 reason="؛ ".join(failures), request=request, extra={
+                 reason="؛ ".join(failures), ctx=ctx, extra={
                      "check": check.pk, "passed": check.passed, "presenter": check.presenter,
                      "second_document": check.second_document, "power_kind": check.power_kind,
                      "power_number": check.power_number, "failures": failures,
@@ -218,7 +219,7 @@ def _workstation_for(req: CertificateRequest, workstation_id: int | None) -> Wor
 @transaction.atomic
 def _issuance_start(*, request_id: int, actor, new_token: bool, token_serial: str, pin_length: int,
                     workstation_id: int | None = None, reinit_serial: str = "", so_pin_given: bool = False,
-                    request=None):
+                    ctx=None):
     """Claim the issuance of the request: who may, its state (and a renewed certificate not held
     at the CA), the workstation, today's identity check, then the clerk's input (so a request that may not be issued is refused for that,
     whatever was typed)."""
@@ -268,14 +269,14 @@ def _issuance_start(*, request_id: int, actor, new_token: bool, token_serial: st
     except IntegrityError:  # another clerk's attempt got in first
         raise DeskError("صدور این درخواست هم‌اکنون در جریان است؛ چند لحظه بعد صفحه را تازه کنید.",
                         "in_progress") from None
-    audit.record(actor=actor, target=attempt, event="issuance.started", new=attempt.status, request=request,
+    audit.record(actor=actor, target=attempt, event="issuance.started", new=attempt.status, ctx=ctx,
                  extra={"request": req.reference, "new_token": new_token, "key_type": key_type,
                         "identity_check": check.pk, "workstation": _station(ws),
                         "reinitialise": reinit_serial or None})
     return req, attempt
 
 
-def _audit_refusal(*, request_id: int, actor, exc: Exception, new_token: bool, request=None) -> None:
+def _audit_refusal(*, request_id: int, actor, exc: Exception, new_token: bool, ctx=None) -> None:
     """A refusal before any attempt exists (bad input, wrong state, identity not checked, not this
     office's clerk, another attempt running...) is audited on the request, after the claiming
     transaction has rolled back: every failure of issuance leaves a row (issue 5)."""
@@ -289,7 +290,7 @@ def _audit_refusal(*, request_id: int, actor, exc: Exception, new_token: bool, r
     else:
         code, message = exc.code, exc.message
     audit.record(actor=actor, target=req, event="issuance.refused", old=req.status, new=req.status, reason=message,
-                 request=request, extra={"request": req.reference, "code": code, "new_token": new_token})
+                 ctx=ctx, extra={"request": req.reference, "code": code, "new_token": new_token})
 
 
 # What the clerk reads for each failure; the English detail goes to the audit entry and the log.
@@ -433,7 +434,7 @@ def _wait_for_ca(attempt: IssuanceAttempt) -> IssuanceAttempt:
 
 
 def _fail_attempt(attempt: IssuanceAttempt, *, code: str, message: str, error: str, phase: str, cleanup: dict,
-                  actor, request=None) -> None:
+                  actor, ctx=None) -> None:
     """End the attempt as failed (whatever the signing worker did meanwhile), revoking a
     certificate it signed and nobody recorded."""
     recorded = None
@@ -454,7 +455,7 @@ def _fail_attempt(attempt: IssuanceAttempt, *, code: str, message: str, error: s
         attempt.fail(code=code, error=f"{phase}: {error}", cleanup=cleanup)
         attempt.save()
         audit.record(actor=actor, target=attempt, event="issuance.failed", old=old, new=attempt.status,
-                     reason=message, request=request, extra={
+                     reason=message, ctx=ctx, extra={
                          "request": attempt.request.reference, "code": code, "phase": phase,
                          "detail": error[:500], "cleanup": cleanup, "workstation": _station(attempt.workstation),
                      })
@@ -463,7 +464,7 @@ def _fail_attempt(attempt: IssuanceAttempt, *, code: str, message: str, error: s
 @sensitive_variables("pin", "so_pin")
 def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: str = "", new_token: bool = False,
                            workstation_id: int | None = None, reinit_serial: str = "", so_pin: str = "",
-                           request=None) -> Certificate:
+                           ctx=None) -> Certificate:
     """Issue the request's certificate onto the applicant's token, at the office, in the clerk's
     session, at the workstation ``workstation_id`` (an active one of the request's office; none
     for the in-process backend): open (or initialise) the token with the applicant's PIN,
@@ -481,9 +482,9 @@ def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: st
         req, attempt = _issuance_start(request_id=request_id, actor=actor, new_token=new_token,
                                        token_serial=token_serial, pin_length=len(pin or ""),
                                        workstation_id=workstation_id, reinit_serial=reinit_serial,
-                                       so_pin_given=bool(so_pin), request=request)
+                                       so_pin_given=bool(so_pin), ctx=ctx)
     except (DeskError, InvalidTransition, PermissionDenied) as exc:
-        _audit_refusal(request_id=request_id, actor=actor, exc=exc, new_token=new_token, request=request)
+        _audit_refusal(request_id=request_id, actor=actor, exc=exc, new_token=new_token, ctx=ctx)
         raise
     backend = workstation.get_backend(req.office, attempt.workstation)
     token = key_id = None
@@ -498,7 +499,7 @@ def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: st
             info = backend.init_token(label=f"RAMIS-{req.applicant.national_code}-{suffix}", user_pin=pin,
                                       serial=reinit_serial, current_so_pin=so_pin)
             audit.record(actor=actor, target=attempt, event="issuance.token_reinitialised", old=attempt.status,
-                         new=attempt.status, request=request, extra={
+                         new=attempt.status, ctx=ctx, extra={
                              "request": req.reference, "token_serial": info.serial, "old_label": old.label,
                              "new_label": info.label, "so_pin": "office", "workstation": _station(attempt.workstation)})
             token_serial, phase = info.serial, "token"
@@ -536,14 +537,14 @@ def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: st
             certificate = request_services.request_mark_issued(
                 request_id=req.pk, actor=actor, serial=issued.serial_hex, not_before=issued.not_before,
                 not_after=issued.not_after, subject_cn=cert.subject.rfc4514_string()[:200],
-                token_serial=token.serial, request=request,
+                token_serial=token.serial, ctx=ctx,
             )
             attempt = IssuanceAttempt.objects.select_for_update().get(pk=attempt.pk)
             old = attempt.status
             attempt.succeed()
             attempt.save()
             audit.record(actor=actor, target=attempt, event="issuance.completed", old=old, new=attempt.status,
-                         request=request, extra={"request": req.reference, "serial": issued.serial_hex,
+                         ctx=ctx, extra={"request": req.reference, "serial": issued.serial_hex,
                                                  "token_serial": token.serial, "key_id": key_id.hex(),
                                                  "sha256": issued.sha256,
                                                  "workstation": _station(attempt.workstation)})
@@ -553,10 +554,10 @@ def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: st
             log.exception("issuance of %s failed in phase %s", req.reference, phase)
         cleanup = _delete_key(token, key_id)
         _fail_attempt(attempt, code=code, message=message, error=str(exc), phase=phase, cleanup=cleanup,
-                      actor=actor, request=request)
+                      actor=actor, ctx=ctx)
         raise DeskError(message, code) from exc
     else:
-        _remove_superseded(token, attempt, replaced, keep=key_id, actor=actor, request=request)
+        _remove_superseded(token, attempt, replaced, keep=key_id, actor=actor, ctx=ctx)
         return certificate
     finally:
         if token is not None:
@@ -564,7 +565,7 @@ def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: st
 
 
 def _remove_superseded(token, attempt: IssuanceAttempt, serials: list[str], *, keep: bytes, actor,
-                       request=None) -> None:
+                       ctx=None) -> None:
     """Delete from the token the key pairs and certificates that the new certificate superseded.
 
     Runs only once the new certificate is written, read back and recorded (so a failure before
@@ -583,7 +584,7 @@ def _remove_superseded(token, attempt: IssuanceAttempt, serials: list[str], *, k
         log.warning("issuance: could not remove superseded keys from token %s: %s", token.serial, exc)
         outcome["remove_failed"] = str(exc)[:500]
     audit.record(actor=actor, target=attempt, event="issuance.superseded_removed", old=attempt.status,
-                 new=attempt.status, request=request, extra={"request": attempt.request.reference,
+                 new=attempt.status, ctx=ctx, extra={"request": attempt.request.reference,
                                                              "token_serial": token.serial, **outcome})
 
 
@@ -591,7 +592,7 @@ def _remove_superseded(token, attempt: IssuanceAttempt, serials: list[str], *, k
 
 
 @transaction.atomic
-def handover_record(*, request_id: int, actor, sheet=None, request=None) -> Handover:
+def handover_record(*, request_id: int, actor, sheet=None, ctx=None) -> Handover:
     """Record that the issued certificate and its token were handed over now, by ``actor``, to the
     person whose identity check the issuance used (the owner or their attorney); ``sheet`` is the
     optional scan of the handover sheet they signed (checked by content). Once per certificate."""
@@ -619,7 +620,7 @@ def handover_record(*, request_id: int, actor, sheet=None, request=None) -> Hand
         handover.sheet_file.save(f"handover.{handover.sheet_kind}", sheet, save=False)
     handover.save()
     audit.record(actor=actor, target=req, event="request.handed_over", old=req.status, new=req.status,
-                 request=request, extra={"handover": handover.pk, "serial": certificate.serial,
+                 ctx=ctx, extra={"handover": handover.pk, "serial": certificate.serial,
                                          "recipient": handover.recipient, "recipient_name": handover.recipient_name,
                                          "identity_check": check.pk if check else None,
                                          "sheet_kind": handover.sheet_kind or None})
@@ -631,7 +632,7 @@ def handover_record(*, request_id: int, actor, sheet=None, request=None) -> Hand
 
 @transaction.atomic
 def certificate_revoke_by_office(*, certificate_id: int, actor, reason: str, form_upload, note: str = "",
-                                 request=None) -> OfficeRevocation:
+                                 ctx=None) -> OfficeRevocation:
     """The office revokes a certificate it issued, with the holder's signed revocation form; the
     CA's CRL and OCSP answers are refreshed right after commit (R19)."""
     certificate = Certificate.objects.select_for_update().get(pk=certificate_id)
@@ -643,162 +644,12 @@ def certificate_revoke_by_office(*, certificate_id: int, actor, reason: str, for
         raise DeskError("فرم ابطال امضاشده را بارگذاری کنید.")
     kind = validate_upload(form_upload)
     request_services.certificate_revoke(certificate_id=certificate.pk, actor=actor, reason=reason, note=note,
-                                        request=request)
+                                        ctx=ctx)
     revocation = OfficeRevocation(certificate=certificate, reason=reason, note=note.strip(), form_kind=kind,
                                   revoked_by=actor)
     revocation.form_file.save(f"revocation.{kind}", form_upload, save=False)
     revocation.save()
     audit.record(actor=actor, target=revocation, event="certificate.office_revoked", new=certificate.status,
-                 reason=note, request=request, extra={"serial": certificate.serial, "reason": reason,
+                 reason=note, ctx=ctx, extra={"serial": certificate.serial, "reason": reason,
                                                       "form_kind": kind})
     return revocation
-
-
-# --- issuing desks: workstations and their token agents (issue 5) --------------------------------------
-
-
-def _require_perm(actor, perm: str) -> None:
-    """``actor=None`` is the operator at ``manage.py workstation``; anyone else needs ``perm``."""
-    if actor is not None and not actor.has_perm(perm):
-        raise PermissionDenied
-
-
-def _new_agent_secret() -> str:
-    return secrets.token_hex(32)
-
-
-def _check_agent_url(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    from django.core.validators import URLValidator
-
-    url = url.strip()
-    try:
-        URLValidator(schemes=["http", "https"])(url)
-    except ValidationError:
-        raise DeskError("نشانی نرم‌افزار توکن باید نشانی کامل https://… باشد.", "agent_url") from None
-    parts = urlsplit(url)
-    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "::1", "localhost"):
-        raise DeskError("نشانی نرم‌افزار توکن روی شبکه باید https باشد (رمز توکن از آن می‌گذرد).", "agent_url")
-    return url
-
-
-@transaction.atomic
-def workstation_add(*, actor, office_id: int, name: str, agent_url: str, request=None) -> tuple[Workstation, str]:
-    """Register an issuing desk and make its agent's secret; returns ``(workstation, secret)``.
-    The secret is shown to the operator this once and stored sealed."""
-    _require_perm(actor, "desk.add_workstation")
-    name = name.strip()
-    if not name:
-        raise DeskError("نام باجه را بنویسید.", "name")
-    if Workstation.objects.filter(office_id=office_id, name=name).exists():
-        raise DeskError("باجه‌ای با این نام در این دفتر هست.", "name")
-    ws = Workstation.objects.create(office_id=office_id, name=name, agent_url=_check_agent_url(agent_url))
-    secret = _new_agent_secret()
-    ws.seal_secret(secret)
-    ws.save(update_fields=["secret_sealed", "secret_set_at"])
-    audit.record(actor=actor, target=ws, event="workstation.added", new="active", request=request,
-                 extra={"office": ws.office.code, "name": ws.name, "url": ws.agent_url})
-    return ws, secret
-
-
-@transaction.atomic
-def workstation_rotate_secret(*, actor, workstation_id: int, request=None) -> str:
-    """A new secret for the workstation's agent (the old one stops working at once)."""
-    _require_perm(actor, "desk.change_workstation")
-    ws = Workstation.objects.select_for_update().get(pk=workstation_id)
-    secret = _new_agent_secret()
-    ws.seal_secret(secret)
-    ws.save(update_fields=["secret_sealed", "secret_set_at"])
-    audit.record(actor=actor, target=ws, event="workstation.secret_rotated", request=request,
-                 extra={"office": ws.office.code, "name": ws.name})
-    return secret
-
-
-@transaction.atomic
-def workstation_update(*, actor, workstation_id: int, name: str | None = None, agent_url: str | None = None,
-                       is_active: bool | None = None, request=None) -> Workstation:
-    """Rename, move or (de)activate a workstation; audited with what changed."""
-    _require_perm(actor, "desk.change_workstation")
-    ws = Workstation.objects.select_for_update().get(pk=workstation_id)
-    was_active, changes = ws.is_active, {}
-    if name is not None and name.strip() != ws.name:
-        if Workstation.objects.filter(office_id=ws.office_id, name=name.strip()).exclude(pk=ws.pk).exists():
-            raise DeskError("باجه‌ای با این نام در این دفتر هست.", "name")
-        changes["name"] = [ws.name, name.strip()]
-        ws.name = name.strip()
-    if agent_url is not None and agent_url.strip() != ws.agent_url:
-        changes["agent_url"] = [ws.agent_url, _check_agent_url(agent_url)]
-        ws.agent_url = agent_url.strip()
-    if is_active is not None and is_active != ws.is_active:
-        changes["is_active"] = [ws.is_active, is_active]
-        ws.is_active = is_active
-    if changes:
-        ws.save(update_fields=["name", "agent_url", "is_active"])
-        event = "workstation.disabled" if changes.get("is_active") == [True, False] else "workstation.changed"
-        audit.record(actor=actor, target=ws, event=event, old="active" if was_active else "inactive",
-                     new="active" if ws.is_active else "inactive", request=request,
-                     extra={"office": ws.office.code, "changes": changes})
-    return ws
-
-
-def workstation_choose(*, actor, workstation_id, request=None) -> Workstation:
-    """The clerk says which desk they sit at: an active workstation of their own office.
-    (The view remembers it in the clerk's session.)"""
-    from ramis.offices.selectors import office_of_clerk
-
-    office = office_of_clerk(actor)
-    if office is None:
-        raise PermissionDenied
-    try:
-        ws = Workstation.objects.active().select_related("office").get(pk=int(workstation_id), office=office)
-    except (Workstation.DoesNotExist, ValueError, TypeError):
-        raise DeskError("این باجه از باجه‌های فعال دفتر شما نیست.", "workstation") from None
-    audit.record(actor=actor, target=ws, event="workstation.chosen", request=request,
-                 extra={"office": office.code, "name": ws.name})
-    return ws
-
-
-@dataclass
-class Health:
-    """What the issue page shows of the chosen workstation's agent."""
-
-    ok: bool
-    message: str
-    detail: dict
-
-
-def workstation_check(*, workstation_obj: Workstation, actor=None, request=None) -> Health:
-    """Ping the workstation's agent (signed both ways, ``OFFICE_AGENT_PING_TIMEOUT_SECONDS``) and
-    record when it was last seen. Audited only when the answer changes (answers ↔ does not), so a
-    page view is not an audit row."""
-    from .agent import AgentTokens  # a workstation is reached through its agent, whatever the backend
-
-    backend = AgentTokens.for_office(workstation_obj.office, workstation_obj)
-    started = time.monotonic()
-    try:
-        answer = backend.ping()
-    except TokenError as exc:
-        health = Health(False, exc.message_fa, {"error": str(exc)[:500]})
-    else:
-        rtt = round((time.monotonic() - started) * 1000)
-        skew = round(float(answer.get("time", time.time())) - time.time(), 1)
-        health = Health(True, "نرم‌افزار توکن این باجه پاسخ می‌دهد.",
-                        {"rtt_ms": rtt, "clock_skew_s": skew, "module": str(answer.get("module", ""))})
-    now = timezone.now()
-    with transaction.atomic():
-        ws = Workstation.objects.select_for_update().get(pk=workstation_obj.pk)
-        was = ws.answers if ws.last_checked_at else None
-        ws.last_checked_at = now
-        if health.ok:
-            ws.last_seen_at, ws.last_error = now, ""
-        else:
-            ws.last_error = health.detail["error"]
-        ws.save(update_fields=["last_checked_at", "last_seen_at", "last_error"])
-        if was is not health.ok:
-            audit.record(actor=actor, target=ws, event="workstation.health", request=request,
-                         old="" if was is None else ("answers" if was else "unreachable"),
-                         new="answers" if health.ok else "unreachable", extra=health.detail)
-    workstation_obj.last_checked_at, workstation_obj.last_seen_at = ws.last_checked_at, ws.last_seen_at
-    workstation_obj.last_error = ws.last_error
-    return health

@@ -1,54 +1,18 @@
-"""The clerk's issuing desk: which workstation they sit at (remembered in their session), and
-what the issue page shows of it — its agent's health and, through it, the tokens plugged in."""
+"""The clerk's issuing desk: the page where they choose the workstation they sit at (remembered in
+their session; station.py reads it back for the issue page)."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from . import services, workstation
+from ramis.common.context import audit_context
+
+from . import services
+from .decorators import clerk_required
 from .models import Workstation
-from .views import clerk_required
-
-SESSION_KEY = "desk_workstation"
-
-
-@dataclass
-class Station:
-    """The workstation the clerk chose (if the backend needs one), its backend and health."""
-
-    needed: bool
-    workstation: Workstation | None
-    backend: workstation.WorkstationTokens
-    health: services.Health | None = None
-    choices: list[Workstation] = field(default_factory=list)
-
-    @property
-    def pk(self) -> int | None:
-        return self.workstation.pk if self.workstation else None
-
-
-def chosen_workstation(request) -> Workstation | None:
-    """The session's workstation if it is still an active one of the clerk's office."""
-    pk = request.session.get(SESSION_KEY)
-    if pk is None:
-        return None
-    return Workstation.objects.active().select_related("office").filter(pk=pk, office=request.office).first()
-
-
-def station_for(request, *, check: bool) -> Station:
-    """The clerk's station; ``check`` pings the agent (time-bounded) for the page."""
-    needed = workstation.backend_class().needs_workstation
-    ws = chosen_workstation(request) if needed else None
-    station = Station(needed=needed, workstation=ws, backend=workstation.get_backend(request.office, ws))
-    if needed and ws is None:
-        station.choices = list(Workstation.objects.active().filter(office=request.office))
-    elif ws is not None and check:
-        station.health = services.workstation_check(workstation_obj=ws, actor=request.user, request=request)
-    return station
+from .station import SESSION_KEY, chosen_workstation
 
 
 @clerk_required
@@ -61,7 +25,7 @@ def choose(request):
     if request.method == "POST":
         try:
             ws = services.workstation_choose(actor=request.user, workstation_id=request.POST.get("workstation"),
-                                             request=request)
+                                             ctx=audit_context(request))
         except services.DeskError as exc:
             messages.error(request, exc.message)
         else:

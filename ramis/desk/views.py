@@ -6,11 +6,9 @@ only ever sees that office's requests and certificates (404 for anything else)."
 from __future__ import annotations
 
 import datetime as dt
-from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,13 +21,13 @@ from certauth.decorators import staff_required
 from ramis.ca import signing
 from ramis.ca.models import IssuedCertificate
 from ramis.common import event_words
+from ramis.common.context import audit_context
 from ramis.common.errors import InvalidTransition
 from ramis.common.jalali import parse_jalali_date
 from ramis.common.pdf import render_pdf
 from ramis.common.templatetags.jalali import rials
 from ramis.common.uploads import serve_private
 from ramis.offices import hours
-from ramis.offices.selectors import office_of_clerk
 from ramis.requests import certificate_files
 from ramis.requests import selectors as request_selectors
 from ramis.requests import services as request_services
@@ -43,24 +41,11 @@ from ramis.requests.models import (
 from tokens import TokenError
 
 from . import forms, previews, selectors, services
+from .decorators import clerk_required
+from .station import station_for
 
 Status = CertificateRequest.Status
 DESK_EVENT_LABELS = request_selectors.EVENT_LABELS
-
-
-def clerk_required(view):
-    """A clerk (staff, password + TOTP) of an office; ``request.office`` is that office."""
-
-    @staff_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        office = office_of_clerk(request.user)
-        if office is None:
-            raise PermissionDenied
-        request.office = office
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _fail(request, exc) -> None:
@@ -145,7 +130,7 @@ def review(request, pk: int):
 def approve(request, pk: int):
     req = selectors.get_request_for_office(request.office, pk)
     try:
-        request_services.request_approve(request_id=req.pk, actor=request.user, request=request)
+        request_services.request_approve(request_id=req.pk, actor=request.user, ctx=audit_context(request))
     except (request_services.DomainError, InvalidTransition) as exc:
         _fail(request, exc)
         return redirect("desk:review", pk=req.pk)
@@ -164,7 +149,7 @@ def return_for_correction(request, pk: int):
         return redirect("desk:review", pk=req.pk)
     try:
         request_services.request_return(request_id=req.pk, actor=request.user, notes=form.notes(),
-                                        reason=form.cleaned_data["reason"], request=request)
+                                        reason=form.cleaned_data["reason"], ctx=audit_context(request))
     except (request_services.DomainError, InvalidTransition) as exc:
         _fail(request, exc)
         return redirect("desk:review", pk=req.pk)
@@ -182,7 +167,7 @@ def reject(request, pk: int):
         return redirect("desk:review", pk=req.pk)
     try:
         request_services.request_reject(request_id=req.pk, actor=request.user, reason=form.cleaned_data["reason"],
-                                        request=request)
+                                        ctx=audit_context(request))
     except (request_services.DomainError, InvalidTransition) as exc:
         _fail(request, exc)
         return redirect("desk:review", pk=req.pk)
@@ -201,7 +186,7 @@ def cancel(request, pk: int):
         return render(request, "desk/review.html", _review_context(request, req, cancel_form=form), status=400)
     try:
         request_services.request_cancel(request_id=req.pk, actor=request.user, reason=form.cleaned_data["reason"],
-                                        request=request)
+                                        ctx=audit_context(request))
     except (request_services.DomainError, InvalidTransition) as exc:
         _fail(request, exc)
         return redirect("desk:review", pk=req.pk)
@@ -262,7 +247,7 @@ def visit(request, pk: int):
         try:
             request_services.visit_schedule(
                 request_id=req.pk, actor=request.user, starts_at=form.starts_at(),
-                address=form.cleaned_data["address"], assigned_to=form.cleaned_data["assigned_to"], request=request,
+                address=form.cleaned_data["address"], assigned_to=form.cleaned_data["assigned_to"], ctx=audit_context(request),
             )
         except (request_services.DomainError, InvalidTransition) as exc:
             _fail(request, exc)
@@ -293,7 +278,7 @@ def identity(request, pk: int):
         )
         try:
             check = services.identity_check_record(request_id=req.pk, actor=request.user, facts=facts,
-                                                   power_file=data.get("power_file"), request=request)
+                                                   power_file=data.get("power_file"), ctx=audit_context(request))
         except (services.DeskError, InvalidTransition) as exc:
             _fail(request, exc)
         else:
@@ -339,8 +324,6 @@ def issue(request, pk: int):
     if check is None:
         messages.error(request, "پیش از صدور، احراز هویت حضوری امروز را ثبت کنید.")
         return redirect("desk:identity", pk=req.pk)
-    from .station_views import station_for  # the clerk's workstation (station_views imports this module)
-
     station = station_for(request, check=request.method == "GET")
     backend = station.backend
     tokens, token_error = [], None
@@ -356,7 +339,7 @@ def issue(request, pk: int):
                 request_id=req.pk, actor=request.user, pin=form.cleaned_data["pin"],
                 token_serial="" if form.new_token or form.reinit_serial else form.cleaned_data["token"],
                 new_token=form.new_token, workstation_id=station.pk, reinit_serial=form.reinit_serial,
-                so_pin=form.cleaned_data.get("so_pin") or "", request=request,
+                so_pin=form.cleaned_data.get("so_pin") or "", ctx=audit_context(request),
             )
         except (services.DeskError, InvalidTransition) as exc:
             if getattr(exc, "code", "") not in ("wrong_so_pin", "so_pin_locked"):
@@ -385,7 +368,7 @@ def _issue_refused(request, req: CertificateRequest):
     try:
         certificate = services.request_issue_on_token(
             request_id=req.pk, actor=request.user, pin=request.POST.get("pin", ""),
-            token_serial="" if new_token else token, new_token=new_token, request=request)
+            token_serial="" if new_token else token, new_token=new_token, ctx=audit_context(request))
     except (services.DeskError, InvalidTransition) as exc:
         _fail(request, exc)
         return redirect("desk:identity" if getattr(exc, "code", "") == "no_identity" else "desk:review", pk=req.pk)
@@ -438,7 +421,7 @@ def handover_record(request, pk: int):
         return render(request, "desk/review.html", _review_context(request, req, handover_form=form), status=400)
     try:
         services.handover_record(request_id=req.pk, actor=request.user, sheet=form.cleaned_data["sheet"],
-                                 request=request)
+                                 ctx=audit_context(request))
     except (services.DeskError, InvalidTransition) as exc:
         _fail(request, exc)
     else:
@@ -468,7 +451,7 @@ def certificate_detail(request, pk: int):
         try:
             services.certificate_revoke_by_office(
                 certificate_id=certificate.pk, actor=request.user, reason=data["reason"], note=data["note"],
-                form_upload=data["form_file"], request=request,
+                form_upload=data["form_file"], ctx=audit_context(request),
             )
         except (services.DeskError, request_services.DomainError, InvalidTransition) as exc:
             _fail(request, exc)
@@ -504,7 +487,7 @@ def _get_revocation(office, pk) -> RevocationRequest:
 def revocation_confirm(request, pk: int):
     revocation = _get_revocation(request.office, pk)
     try:
-        request_services.revocation_confirm(revocation_id=revocation.pk, actor=request.user, request=request)
+        request_services.revocation_confirm(revocation_id=revocation.pk, actor=request.user, ctx=audit_context(request))
     except (request_services.DomainError, InvalidTransition) as exc:
         _fail(request, exc)
     else:
@@ -522,7 +505,7 @@ def revocation_reject(request, pk: int):
         return redirect("desk:revocations")
     try:
         request_services.revocation_reject(revocation_id=revocation.pk, actor=request.user,
-                                           reason=form.cleaned_data["reason"], request=request)
+                                           reason=form.cleaned_data["reason"], ctx=audit_context(request))
     except (request_services.DomainError, InvalidTransition) as exc:
         _fail(request, exc)
     else:

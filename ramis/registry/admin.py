@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from ramis.common import audit
+from ramis.common.context import audit_context
 from ramis.common.errors import InvalidTransition
 from ramis.common.uploads import validate_upload
 
@@ -21,7 +22,7 @@ def _run(modeladmin, request, queryset, service, label, **kwargs):
     done = 0
     for role in queryset:
         try:
-            service(role_id=role.pk, actor=request.user, request=request, **kwargs)
+            service(role_id=role.pk, actor=request.user, ctx=audit_context(request), **kwargs)
             done += 1
         except InvalidTransition as exc:
             modeladmin.message_user(request, f"{role}: {exc.message}", messages.ERROR)
@@ -107,7 +108,7 @@ class RoleAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         audit.record(actor=request.user, target=obj, event="role.edited" if change else "role.introduced",
-                     new=obj.status, extra={"fields": sorted(form.changed_data)}, request=request)
+                     new=obj.status, extra={"fields": sorted(form.changed_data)}, ctx=audit_context(request))
 
 
 @admin.register(Person)
@@ -125,7 +126,7 @@ class PersonAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         audit.record(actor=request.user, target=obj, event="person.edited" if change else "person.created",
                      extra={"changes": {name: [old.get(name, ""), str(getattr(obj, name))]
-                                        for name in form.changed_data}}, request=request)
+                                        for name in form.changed_data}}, ctx=audit_context(request))
 
 
 @admin.register(Company)

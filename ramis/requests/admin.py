@@ -62,26 +62,26 @@ class RevokeForm(forms.Form):
 # (django-fsm's ``permission``), each calling the same service as the staff views.
 REQUEST_BUTTONS = (
     TransitionButton("approve", "تأیید درخواست",
-                     lambda obj, user, data, req: services.request_approve(request_id=obj.pk, actor=user, request=req)),
+                     lambda obj, user, data, ctx: services.request_approve(request_id=obj.pk, actor=user, ctx=ctx)),
     TransitionButton("reject", "رد درخواست",
-                     lambda obj, user, data, req: services.request_reject(request_id=obj.pk, actor=user,
-                                                                          reason=data["reason"], request=req),
+                     lambda obj, user, data, ctx: services.request_reject(request_id=obj.pk, actor=user,
+                                                                          reason=data["reason"], ctx=ctx),
                      form=ReasonForm),
 )
 CERTIFICATE_BUTTONS = (
     TransitionButton("revoke", "ابطال گواهی",
-                     lambda obj, user, data, req: services.certificate_revoke(
-                         certificate_id=obj.pk, actor=user, reason=data["reason"], note=data["note"], request=req),
+                     lambda obj, user, data, ctx: services.certificate_revoke(
+                         certificate_id=obj.pk, actor=user, reason=data["reason"], note=data["note"], ctx=ctx),
                      form=RevokeForm),
 )
 REVOCATION_BUTTONS = (
     TransitionButton("confirm", "تأیید و ابطال گواهی",
-                     lambda obj, user, data, req: services.revocation_confirm(revocation_id=obj.pk, actor=user,
-                                                                              request=req),
+                     lambda obj, user, data, ctx: services.revocation_confirm(revocation_id=obj.pk, actor=user,
+                                                                              ctx=ctx),
                      allowed=lambda obj, user: has_transition_perm(obj.certificate.revoke, user)),
     TransitionButton("reject", "رد درخواست ابطال",
-                     lambda obj, user, data, req: services.revocation_reject(revocation_id=obj.pk, actor=user,
-                                                                             reason=data["reason"], request=req),
+                     lambda obj, user, data, ctx: services.revocation_reject(revocation_id=obj.pk, actor=user,
+                                                                             reason=data["reason"], ctx=ctx),
                      form=ReasonForm),
 )
 class RefundPaidForm(forms.Form):
@@ -90,21 +90,21 @@ class RefundPaidForm(forms.Form):
 
 REFUND_BUTTONS = (
     TransitionButton("mark_paid", "ثبت واریز بازپرداخت",
-                     lambda obj, user, data, req: services.refund_mark_paid(refund_id=obj.pk, actor=user,
-                                                                            bank_ref=data["bank_ref"], request=req),
+                     lambda obj, user, data, ctx: services.refund_mark_paid(refund_id=obj.pk, actor=user,
+                                                                            bank_ref=data["bank_ref"], ctx=ctx),
                      form=RefundPaidForm),
 )
 ROLE_BUTTONS = (
     TransitionButton("approve", "تأیید معرفی",
-                     lambda obj, user, data, req: registry_services.role_approve(role_id=obj.pk, actor=user,
-                                                                                 request=req)),
+                     lambda obj, user, data, ctx: registry_services.role_approve(role_id=obj.pk, actor=user,
+                                                                                 ctx=ctx)),
     TransitionButton("reject", "رد معرفی",
-                     lambda obj, user, data, req: registry_services.role_reject(role_id=obj.pk, actor=user,
-                                                                                reason=data["reason"], request=req),
+                     lambda obj, user, data, ctx: registry_services.role_reject(role_id=obj.pk, actor=user,
+                                                                                reason=data["reason"], ctx=ctx),
                      form=ReasonForm),
     TransitionButton("end", "پایان نقش و ابطال گواهی‌های آن",
-                     lambda obj, user, data, req: services.role_end_with_revocation(role_id=obj.pk, actor=user,
-                                                                                    reason=data["reason"], request=req),
+                     lambda obj, user, data, ctx: services.role_end_with_revocation(role_id=obj.pk, actor=user,
+                                                                                    reason=data["reason"], ctx=ctx),
                      form=ReasonForm),
 )
 

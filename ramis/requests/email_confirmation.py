@@ -62,7 +62,7 @@ def _absolute(path: str) -> str:
 
 
 @transaction.atomic
-def request_email_send_code(*, request_id: int, actor, request=None) -> EmailConfirmationCode:
+def request_email_send_code(*, request_id: int, actor, ctx=None) -> EmailConfirmationCode:
     """E-mail a fresh code to the request's address (earlier codes die: only the latest counts)."""
     req = _lock_own(request_id, actor)
     address = req.email.strip()
@@ -90,22 +90,22 @@ def request_email_send_code(*, request_id: int, actor, request=None) -> EmailCon
     notify.send_email(to=address, subject=f"رمیس: کد تأیید رایانامه درخواست {req.reference}",
                       template="request_email_code", context=context, secrets=("code",))
     audit.record(actor=actor, target=req, event="request.email_code_sent", old=req.status, new=req.status,
-                 extra={"address": address}, request=request)
+                 extra={"address": address}, ctx=ctx)
     return row
 
 
-def request_email_confirm(*, request_id: int, actor, code: str, request=None) -> CertificateRequest:
+def request_email_confirm(*, request_id: int, actor, code: str, ctx=None) -> CertificateRequest:
     """The applicant enters the e-mailed code: the request's address is confirmed. A refusal raises
     ``ValidationError`` in words for the code field; a wrong entry is counted (and audited) all the
     same, in its own transaction."""
-    refusal = _confirm(request_id=request_id, actor=actor, code=to_latin_digits(code or "").strip(), request=request)
+    refusal = _confirm(request_id=request_id, actor=actor, code=to_latin_digits(code or "").strip(), ctx=ctx)
     if refusal:
         raise ValidationError(refusal, code="code")
     return CertificateRequest.objects.get(pk=request_id)
 
 
 @transaction.atomic
-def _confirm(*, request_id: int, actor, code: str, request=None) -> str:
+def _confirm(*, request_id: int, actor, code: str, ctx=None) -> str:
     req = _lock_own(request_id, actor)
     address = req.email.strip()
     if req.email_is_confirmed:
@@ -124,7 +124,7 @@ def _confirm(*, request_id: int, actor, code: str, request=None) -> str:
         row.failures += 1
         row.save(update_fields=["failures"])
         audit.record(actor=actor, target=req, event="request.email_code_rejected", old=req.status, new=req.status,
-                     extra={"address": address, "failures": row.failures}, request=request)
+                     extra={"address": address, "failures": row.failures}, ctx=ctx)
         left = settings.REQUEST_EMAIL_MAX_ATTEMPTS - row.failures
         if left <= 0:
             return "کد درست نیست؛ این کد دیگر پذیرفته نمی‌شود، کد تازه بخواهید."
@@ -134,5 +134,5 @@ def _confirm(*, request_id: int, actor, code: str, request=None) -> str:
     req.email_confirmed, req.email_confirmed_at = address, now
     req.save(update_fields=["email_confirmed", "email_confirmed_at"])
     audit.record(actor=actor, target=req, event="request.email_confirmed", old=req.status, new=req.status,
-                 extra={"address": address}, request=request)
+                 extra={"address": address}, ctx=ctx)
     return ""

@@ -12,6 +12,8 @@ from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 
+from ramis.common.context import audit_context
+
 from . import services
 from .models import Payment
 from .payments import CallbackRejected, SandboxPaymentBackend, get_backend
@@ -74,7 +76,7 @@ def callback(request):
         logger.warning("payment callback rejected: %s", exc)
         return HttpResponseBadRequest("نتیجه پرداخت معتبر نیست.")
     try:
-        payment = services.payment_settle(result=result, request=request)
+        payment = services.payment_settle(result=result, ctx=audit_context(request))
     except PermissionDenied:
         return HttpResponseBadRequest("پرداخت ناشناخته است.")
     req_id = payment.invoice.request_id

@@ -11,9 +11,9 @@ from . import services
 
 
 @receiver(certificate_status_changed, dispatch_uid="certrequests.follow_ca")
-def follow_ca(sender, *, certificate, event, old, new, note, actor, request, **kwargs) -> None:
+def follow_ca(sender, *, certificate, event, old, new, note, actor, ctx, **kwargs) -> None:
     """A hold, release or revocation at the CA reaches the holder's certificate here."""
     if event == "certificate.revoked":  # the CA's note of a revocation is its RFC 5280 reason
         note = ""
     services.certificate_follow_ca(serial=certificate.serial_hex, event=event, ca_reason=certificate.revocation_reason,
-                                   note=note, actor=actor, request=request)
+                                   note=note, actor=actor, ctx=ctx)

@@ -8,33 +8,45 @@ append the audit entry, and queue the SMS in the outbox (delivered after commit)
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django_fsm import can_proceed, has_transition_perm
 
-from ramis.common import audit, notify
+from ramis.common import audit
 from ramis.common.digits import to_persian_digits
 from ramis.common.errors import InvalidTransition
 from ramis.common.jalali import TEHRAN, jalali_datetime
+from ramis.common.transitions import transition
 from ramis.common.uploads import validate_upload
 from ramis.offices import hours
 from ramis.offices.models import RegistrationOffice, Tariff
 from ramis.offices.selectors import is_clerk_of
-from ramis.registry import services as registry_services
 from ramis.registry.models import Role
 
 from . import selectors
+
+# Certificates (revocation, the CA's record, expiry) have their own module; their services are
+# callable from here too, as every caller has always called them.
+from .certificate_services import (
+    CA_EVENTS,
+    CARevocationFailed,
+    RevocationOutcome,
+    certificate_follow_ca,
+    certificate_revoke,
+    certificates_expire,
+    certificates_remind_expiring,
+    revocation_allowed_reasons,
+    revocation_confirm,
+    revocation_pending,
+    revocation_reject,
+    revocation_request,
+    role_end_with_revocation,
+)
 from .models import (
-    IMMEDIATE_REASONS,
-    REASON_FROM_CA,
-    RFC5280_REASON,
     Appointment,
     Certificate,
     CertificateRequest,
@@ -48,78 +60,42 @@ from .models import (
     RequestDocument,
     ReturnNote,
     RevocationReason,
-    RevocationRequest,
     ServiceType,
     TokenChoice,
 )
 from .payments import GatewayResult
+from .service_base import (
+    DomainError,
+    IncompleteRequest,
+    SlotUnavailable,
+    Status,
+    _lock_request,
+    _record,
+    _require_owner,
+    _sms_applicant,
+    logger,
+)
 
-logger = logging.getLogger(__name__)
-Status = CertificateRequest.Status
-
-
-class IncompleteRequest(Exception):
-    """Final submit refused: ``missing`` lists what is missing, in Persian."""
-
-    def __init__(self, missing: list[str]):
-        self.missing = missing
-        super().__init__("; ".join(missing))
-
-
-class SlotUnavailable(Exception):
-    def __init__(self, message: str = "این نوبت دیگر خالی نیست؛ نوبت دیگری انتخاب کنید."):
-        self.message = message
-        super().__init__(message)
-
-
-class DomainError(Exception):
-    """A refusal with a message for the person (Persian)."""
-
-    def __init__(self, message: str):
-        self.message = message
-        super().__init__(message)
-
-
-def _step(obj, name: str, actor, *, check_perm: bool = True, **kwargs) -> str:
-    """Check and take one FSM transition on a locked row; return the old state."""
-    method = getattr(obj, name)
-    if not can_proceed(method):
-        raise InvalidTransition(obj, name)
-    if check_perm and not has_transition_perm(method, actor):
-        raise PermissionDenied
-    old = obj.status
-    method(**kwargs)
-    return old
-
-
-def _lock_request(request_id: int) -> CertificateRequest:
-    return CertificateRequest.objects.select_for_update(of=("self",)).select_related(
-        "applicant", "role", "office", "token_model"
-    ).get(pk=request_id)
-
-
-def _sms_applicant(req: CertificateRequest, template: str, **context) -> None:
-    notify.send_sms(to=req.applicant.mobile, template=template, context={
-        "request": req, "reference": req.reference, "status": req.get_status_display(),
-        "base_url": settings.PUBLIC_BASE_URL, **context,
-    })
-
-
-def _record(actor, req, event: str, old: str, *, reason: str = "", extra=None, request=None) -> None:
-    audit.record(actor=actor, target=req, event=event, old=old, new=req.status, reason=reason, extra=extra,
-                 request=request)
-
-
-def _require_owner(req: CertificateRequest, actor) -> None:
-    if not (actor and req.applicant.user_id == getattr(actor, "pk", None)):
-        raise PermissionDenied
-
+__all__ = [
+    # the shared errors and the names callers read through this module
+    "DomainError", "IncompleteRequest", "SlotUnavailable", "InvalidTransition", "DocumentRequirement",
+    "RevocationReason", "selectors",
+    # certificate_services.py
+    "CA_EVENTS", "CARevocationFailed", "RevocationOutcome", "certificate_follow_ca", "certificate_revoke",
+    "certificates_expire", "certificates_remind_expiring", "revocation_allowed_reasons", "revocation_confirm",
+    "revocation_pending", "revocation_reject", "revocation_request", "role_end_with_revocation",
+    # this module
+    "request_create", "STEP_FIELDS", "request_update", "document_upload", "request_submit", "invoice_lines_for",
+    "request_approve", "request_return", "request_reject", "request_cancel", "refund_mark_paid", "payment_start",
+    "DUPLICATE_PAYMENT_REASON", "payment_settle", "appointment_book", "visit_schedule", "request_mark_issued",
+    "renewal_start",
+]
 
 # --- drafts (R6–R8) -----------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def request_create(*, role_id: int, cert_type: str, actor, request=None) -> CertificateRequest:
+def request_create(*, role_id: int, cert_type: str, actor, ctx=None) -> CertificateRequest:
     """A new draft for one of the applicant's approved roles."""
     role = Role.objects.select_related("person").get(pk=role_id)
     if role.person.user_id != getattr(actor, "pk", None):
@@ -134,7 +110,7 @@ def request_create(*, role_id: int, cert_type: str, actor, request=None) -> Cert
         applicant=role.person, role=role, cert_type=cert_type, email=role.person.email,
         validity_years=settings.CERT_DEFAULT_VALIDITY_YEARS,
     )
-    audit.record(actor=actor, target=req, event="request.created", new=req.status, request=request,
+    audit.record(actor=actor, target=req, event="request.created", new=req.status, ctx=ctx,
                  extra={"cert_type": cert_type, "role": role.pk})
     return req
 
@@ -171,7 +147,7 @@ def request_update(*, request_id: int, actor, step: str, data: Mapping) -> Certi
 
 
 @transaction.atomic
-def document_upload(*, request_id: int, requirement_id: int, upload, actor, request=None) -> RequestDocument:
+def document_upload(*, request_id: int, requirement_id: int, upload, actor, ctx=None) -> RequestDocument:
     """Store one document (type by content, size-limited, private), replacing an earlier one."""
     req = _lock_request(request_id)
     _require_owner(req, actor)
@@ -190,7 +166,7 @@ def document_upload(*, request_id: int, requirement_id: int, upload, actor, requ
         storage = doc.file.storage
         transaction.on_commit(lambda: storage.delete(old_file))
     audit.record(actor=actor, target=req, event="request.document_uploaded", old=req.status, new=req.status,
-                 extra={"requirement": requirement.code, "kind": kind, "size": upload.size}, request=request)
+                 extra={"requirement": requirement.code, "kind": kind, "size": upload.size}, ctx=ctx)
     return doc
 
 
@@ -198,7 +174,7 @@ def document_upload(*, request_id: int, requirement_id: int, upload, actor, requ
 
 
 @transaction.atomic
-def request_submit(*, request_id: int, actor, request=None) -> CertificateRequest:
+def request_submit(*, request_id: int, actor, ctx=None) -> CertificateRequest:
     """Final submit (draft) or resubmit (returned): only a complete request goes to the office."""
     req = _lock_request(request_id)
     name = "resubmit" if req.status == Status.RETURNED else "final_submit"
@@ -209,10 +185,10 @@ def request_submit(*, request_id: int, actor, request=None) -> CertificateReques
     missing = selectors.missing_items(req)
     if missing:
         raise IncompleteRequest(missing)
-    old = _step(req, name, actor)
+    old = transition(req, name, actor=actor)
     req.save()
     req.return_notes.filter(is_open=True).update(is_open=False)
-    _record(actor, req, "request.resubmitted" if name == "resubmit" else "request.submitted", old, request=request)
+    _record(actor, req, "request.resubmitted" if name == "resubmit" else "request.submitted", old, ctx=ctx)
     _sms_applicant(req, "request_submitted", office=req.office)
     return req
 
@@ -252,10 +228,10 @@ def invoice_lines_for(req: CertificateRequest, *, on: dt.date | None = None) -> 
 
 
 @transaction.atomic
-def request_approve(*, request_id: int, actor, request=None) -> CertificateRequest:
+def request_approve(*, request_id: int, actor, ctx=None) -> CertificateRequest:
     """The office approves: the request awaits payment of its invoice."""
     req = _lock_request(request_id)
-    old = _step(req, "approve", actor)
+    old = transition(req, "approve", actor=actor)
     lines = invoice_lines_for(req)
     req.save()
     invoice = Invoice.objects.create(request=req, total_rials=sum(line.amount_rials for line in lines))
@@ -263,13 +239,13 @@ def request_approve(*, request_id: int, actor, request=None) -> CertificateReque
         line.invoice = invoice
     InvoiceLine.objects.bulk_create(lines)
     _record(actor, req, "request.approved", old, extra={"invoice": invoice.number, "total": invoice.total_rials},
-            request=request)
+            ctx=ctx)
     _sms_applicant(req, "request_approved", amount=invoice.total_rials)
     return req
 
 
 @transaction.atomic
-def request_return(*, request_id: int, actor, notes: Mapping[str, str], reason: str = "", request=None
+def request_return(*, request_id: int, actor, notes: Mapping[str, str], reason: str = "", ctx=None
                    ) -> CertificateRequest:
     """The office returns the request for correction with a note per item (``details``,
     ``office``, ``token`` or ``doc:<requirement code>``)."""
@@ -277,36 +253,36 @@ def request_return(*, request_id: int, actor, notes: Mapping[str, str], reason: 
     if not notes:
         raise DomainError("دست‌کم برای یک مورد توضیح اصلاح بنویسید.")
     req = _lock_request(request_id)
-    old = _step(req, "return_for_correction", actor)
+    old = transition(req, "return_for_correction", actor=actor)
     req.save()
     ReturnNote.objects.bulk_create([ReturnNote(request=req, item=item, note=text, created_by=actor)
                                     for item, text in notes.items()])
-    _record(actor, req, "request.returned", old, reason=reason, extra={"notes": notes}, request=request)
+    _record(actor, req, "request.returned", old, reason=reason, extra={"notes": notes}, ctx=ctx)
     _sms_applicant(req, "request_returned")
     return req
 
 
 @transaction.atomic
-def request_reject(*, request_id: int, actor, reason: str, request=None) -> CertificateRequest:
+def request_reject(*, request_id: int, actor, reason: str, ctx=None) -> CertificateRequest:
     if not reason.strip():
         raise DomainError("دلیل رد درخواست را بنویسید.")
     req = _lock_request(request_id)
-    old = _step(req, "reject", actor)
+    old = transition(req, "reject", actor=actor)
     req.save()
-    _record(actor, req, "request.rejected", old, reason=reason, request=request)
+    _record(actor, req, "request.rejected", old, reason=reason, ctx=ctx)
     _sms_applicant(req, "request_rejected", reason=reason)
     return req
 
 
 @transaction.atomic
-def request_cancel(*, request_id: int, actor, reason: str = "", request=None) -> CertificateRequest:
+def request_cancel(*, request_id: int, actor, reason: str = "", ctx=None) -> CertificateRequest:
     """The applicant (or a clerk of the request's office) cancels a request before it is issued.
     An unpaid invoice is voided; a paid one gets a ``Refund`` of what was paid (split per payee as
     the invoice was), and the appointment or on-site visit is given up, freeing its slot. The
     request row is locked first, so a concurrent booking or issuance either finishes before (and
     its result is undone here) or finds the request cancelled."""
     req = _lock_request(request_id)
-    old = _step(req, "cancel", actor)
+    old = transition(req, "cancel", actor=actor)
     req.save()
     invoice = Invoice.objects.select_for_update().filter(request=req).first()
     refund = None
@@ -315,21 +291,21 @@ def request_cancel(*, request_id: int, actor, reason: str = "", request=None) ->
         invoice.save()
     elif invoice and invoice.status == Invoice.Status.PAID:
         payment = Payment.objects.select_for_update().get(invoice=invoice, status=Payment.Status.PAID)
-        refund = _refund_create(req, invoice, payment, actor=actor, reason=reason, request=request)
+        refund = _refund_create(req, invoice, payment, actor=actor, reason=reason, ctx=ctx)
     freed = []
     for appointment in req.appointments.active().select_for_update():
         appointment.is_active = False
         appointment.cancelled_at = timezone.now()
         appointment.save(update_fields=["is_active", "cancelled_at"])
         freed.append(appointment.starts_at.isoformat())
-    _record(actor, req, "request.cancelled", old, reason=reason, request=request,
+    _record(actor, req, "request.cancelled", old, reason=reason, ctx=ctx,
             extra={"refund_rials": refund.amount_rials if refund else 0, "appointments_freed": freed})
     _sms_applicant(req, "request_cancelled", refund=refund)
     return req
 
 
 def _refund_create(req: CertificateRequest, invoice: Invoice, payment: Payment, *, actor, reason: str,
-                   request=None) -> Refund:
+                   ctx=None) -> Refund:
     """The refund of ``payment`` (its invoice and it locked by the caller): the payment that paid
     a cancelled request's invoice, or a duplicate payment of an invoice already paid. Either paid
     the invoice's total (``payment_settle`` refuses any other amount), so it splits as the invoice."""
@@ -340,23 +316,23 @@ def _refund_create(req: CertificateRequest, invoice: Invoice, payment: Payment, 
         request=req, invoice=invoice, payment=payment, amount_rials=payment.amount_rials,
         treasury_rials=shares[Payee.TREASURY], office_rials=shares[Payee.OFFICE], reason=reason,
     )
-    audit.record(actor=actor, target=refund, event="refund.requested", new=refund.status, request=request,
+    audit.record(actor=actor, target=refund, event="refund.requested", new=refund.status, ctx=ctx,
                  extra={"request": req.reference, "invoice": invoice.number, "amount": refund.amount_rials,
                         "treasury": refund.treasury_rials, "office": refund.office_rials})
     return refund
 
 
 @transaction.atomic
-def refund_mark_paid(*, refund_id: int, actor, bank_ref: str, request=None) -> Refund:
+def refund_mark_paid(*, refund_id: int, actor, bank_ref: str, ctx=None) -> Refund:
     """An operator or reviewer (``certrequests.pay_refund``) records that the money went back."""
     bank_ref = (bank_ref or "").strip()
     if not bank_ref:
         raise DomainError("شماره پیگیری واریز را بنویسید.")
     refund = Refund.objects.select_for_update().select_related(
         "request", "request__applicant", "payment").get(pk=refund_id)
-    old = _step(refund, "mark_paid", actor, bank_ref=bank_ref[:100], by=actor)
+    old = transition(refund, "mark_paid", actor=actor, kwargs={"bank_ref": bank_ref[:100], "by": actor})
     refund.save()
-    audit.record(actor=actor, target=refund, event="refund.paid", old=old, new=refund.status, request=request,
+    audit.record(actor=actor, target=refund, event="refund.paid", old=old, new=refund.status, ctx=ctx,
                  extra={"request": refund.request.reference, "amount": refund.amount_rials, "bank_ref": bank_ref})
     _sms_applicant(refund.request, "refund_paid", amount=refund.amount_rials, bank_ref=bank_ref,
                    duplicate=refund.payment.status == Payment.Status.REFUND_DUE)
@@ -387,7 +363,7 @@ DUPLICATE_PAYMENT_REASON = "پرداخت تکراری صورت‌حسابی که
 
 
 @transaction.atomic
-def payment_settle(*, result: GatewayResult, request=None) -> Payment:
+def payment_settle(*, result: GatewayResult, ctx=None) -> Payment:
     """Settle a verified gateway result. Idempotent: a payment that is no longer pending is
     returned unchanged (replays, double callbacks). The amount and invoice must match what was
     asked; a second success on a paid invoice is kept as ``refund_due``."""
@@ -417,7 +393,7 @@ def payment_settle(*, result: GatewayResult, request=None) -> Payment:
         (payment.cancel if result.cancelled and not mismatch else payment.fail)()
         payment.save()
         audit.record(actor=None, target=payment, event="payment.failed" if mismatch or not result.cancelled
-                     else "payment.cancelled", old=old_payment, new=payment.status, request=request,
+                     else "payment.cancelled", old=old_payment, new=payment.status, ctx=ctx,
                      extra={"mismatch": mismatch, "reported_amount": result.amount_rials})
         if mismatch:
             logger.error("payment %s: gateway result does not match (%s)", payment.pk, ", ".join(mismatch))
@@ -427,9 +403,9 @@ def payment_settle(*, result: GatewayResult, request=None) -> Payment:
         payment.succeed_duplicate()
         payment.save()
         audit.record(actor=None, target=payment, event="payment.duplicate", old=old_payment, new=payment.status,
-                     extra={"invoice": invoice.number, "bank_ref": result.bank_ref}, request=request)
+                     extra={"invoice": invoice.number, "bank_ref": result.bank_ref}, ctx=ctx)
         logger.warning("payment %s paid an invoice already paid: refund due", payment.pk)
-        refund = _refund_create(req, invoice, payment, actor=None, reason=DUPLICATE_PAYMENT_REASON, request=request)
+        refund = _refund_create(req, invoice, payment, actor=None, reason=DUPLICATE_PAYMENT_REASON, ctx=ctx)
         _sms_applicant(req, "payment_duplicate", refund=refund)
         return payment
 
@@ -437,13 +413,13 @@ def payment_settle(*, result: GatewayResult, request=None) -> Payment:
     payment.save()
     invoice.settle()
     invoice.save()
-    old = _step(req, "pay", None, check_perm=False)
+    old = transition(req, "pay", actor=None, check_perm=False)
     req.save()
     audit.record(actor=None, target=payment, event="payment.paid", old=old_payment, new=payment.status,
                  extra={"invoice": invoice.number, "amount": payment.amount_rials, "bank_ref": result.bank_ref},
-                 request=request)
+                 ctx=ctx)
     _record(None, req, "request.paid", old, extra={"invoice": invoice.number, "bank_ref": result.bank_ref},
-            request=request)
+            ctx=ctx)
     _sms_applicant(req, "request_paid", amount=invoice.total_rials,
                    in_person=req.service_type == ServiceType.IN_PERSON)
     return payment
@@ -453,12 +429,12 @@ def payment_settle(*, result: GatewayResult, request=None) -> Payment:
 
 
 @transaction.atomic
-def appointment_book(*, request_id: int, actor, starts_at: dt.datetime, request=None) -> Appointment:
+def appointment_book(*, request_id: int, actor, starts_at: dt.datetime, ctx=None) -> Appointment:
     """Book (or rebook, until the day before) an in-person slot at the request's office. The
     office row is locked while the slot is counted, so a full slot is never overbooked."""
     req = _lock_request(request_id)
     name = "rebook" if req.status == Status.AWAITING_ISSUANCE else "book"
-    old = _step(req, name, actor)
+    old = transition(req, name, actor=actor)
     current = req.appointments.active().select_for_update().first()
     today = hours.today_in_tehran()
     if current is not None and current.starts_at.astimezone(TEHRAN).date() <= today:
@@ -485,7 +461,7 @@ def appointment_book(*, request_id: int, actor, starts_at: dt.datetime, request=
     )
     req.save()
     when = jalali_datetime(starts_at)
-    _record(actor, req, "request.rebooked" if current else "request.booked", old, request=request,
+    _record(actor, req, "request.rebooked" if current else "request.booked", old, ctx=ctx,
             extra={"starts_at": starts_at.isoformat(), "previous": current.starts_at.isoformat() if current else None})
     _sms_applicant(req, "appointment_booked", when=when, office=office)
     return appointment
@@ -493,11 +469,11 @@ def appointment_book(*, request_id: int, actor, starts_at: dt.datetime, request=
 
 @transaction.atomic
 def visit_schedule(*, request_id: int, actor, starts_at: dt.datetime, address: str = "", assigned_to=None,
-                   request=None) -> Appointment:
+                   ctx=None) -> Appointment:
     """The office fixes the date of its on-site visit (R12): when, where (the request's on-site
     address unless the office gives another) and which of its clerks goes."""
     req = _lock_request(request_id)
-    old = _step(req, "schedule_visit", actor)
+    old = transition(req, "schedule_visit", actor=actor)
     if assigned_to is not None and not is_clerk_of(assigned_to, req.office_id):
         raise DomainError("کارشناس اعزامی باید از کارشناسان همین دفتر باشد.")
     if starts_at <= timezone.now():
@@ -509,7 +485,7 @@ def visit_schedule(*, request_id: int, actor, starts_at: dt.datetime, address: s
     )
     req.save()
     when = jalali_datetime(starts_at)
-    _record(actor, req, "request.visit_scheduled", old, request=request, extra={
+    _record(actor, req, "request.visit_scheduled", old, ctx=ctx, extra={
         "starts_at": starts_at.isoformat(), "address": address,
         "assigned_to": getattr(assigned_to, "username", None),
     })
@@ -523,38 +499,38 @@ def visit_schedule(*, request_id: int, actor, starts_at: dt.datetime, address: s
 @transaction.atomic
 def request_mark_issued(
     *, request_id: int, actor, serial: str, not_before: dt.datetime, not_after: dt.datetime,
-    subject_cn: str = "", token_serial: str = "", request=None,
+    subject_cn: str = "", token_serial: str = "", ctx=None,
 ) -> Certificate:
     """Record the CA's issuance for this request (the office's issuance step calls
     ``ramis.ca.services.certificate_issue`` on the token first, then this). The certificates it
     replaces become superseded, here and at the CA: a renewal's old certificate, and the
     holder's certificate of the same role and type on the same token (a reused token)."""
     req = _lock_request(request_id)
-    old = _step(req, "mark_issued", actor)
+    old = transition(req, "mark_issued", actor=actor)
     req.save()
     certificate = Certificate.objects.create(
         serial=serial.lower(), cert_type=req.cert_type, holder=req.applicant, role=req.role, office_id=req.office_id,
         subject_cn=subject_cn, not_before=not_before, not_after=not_after, token_serial=token_serial, request=req,
     )
     req.appointments.active().update(is_active=False)
-    _record(actor, req, "request.issued", old, extra={"serial": certificate.serial}, request=request)
+    _record(actor, req, "request.issued", old, extra={"serial": certificate.serial}, ctx=ctx)
     audit.record(actor=actor, target=certificate, event="certificate.issued", new=certificate.status,
-                 extra={"request": req.reference}, request=request)
+                 extra={"request": req.reference}, ctx=ctx)
     from ramis.ca import services as ca_services
 
     for previous in Certificate.objects.replaced_by(req, token_serial).select_for_update().order_by("pk"):
         was = previous.status
         previous.supersede(by=certificate)
         previous.save()
-        ca_services.certificate_supersede(serial=previous.serial, actor=actor, request=request)
+        ca_services.certificate_supersede(serial=previous.serial, actor=actor, ctx=ctx)
         audit.record(actor=actor, target=previous, event="certificate.superseded", old=was,
-                     new=previous.status, extra={"by": certificate.serial}, request=request)
+                     new=previous.status, extra={"by": certificate.serial}, ctx=ctx)
     _sms_applicant(req, "request_issued", serial=certificate.serial)
     return certificate
 
 
 @transaction.atomic
-def renewal_start(*, certificate_id: int, actor, request=None) -> CertificateRequest:
+def renewal_start(*, certificate_id: int, actor, ctx=None) -> CertificateRequest:
     """Renew an active certificate: a renewal request bound to the office that issued it,
     reusing the token, with the details of the original request."""
     certificate = Certificate.objects.select_for_update().select_related("holder", "role").get(pk=certificate_id)
@@ -583,312 +559,6 @@ def renewal_start(*, certificate_id: int, actor, request=None) -> CertificateReq
             req.save()
     except IntegrityError:  # a concurrent renew of the same certificate won
         return certificate.renewals.open().get()
-    audit.record(actor=actor, target=req, event="request.created", new=req.status, request=request,
+    audit.record(actor=actor, target=req, event="request.created", new=req.status, ctx=ctx,
                  extra={"kind": "renew", "renews": certificate.serial})
     return req
-
-
-# --- revocation (R19, R21) ----------------------------------------------------------------------------
-
-
-class CARevocationFailed(DomainError):
-    """The CA did not revoke: the caller's transaction rolls back, the certificate stays active."""
-
-
-def _ca_revoke(serial: str, reason: str, actor) -> str:
-    """Revoke at the CA, in this transaction (the CA refreshes OCSP and the CRL right after
-    commit, R19). Returns ``"revoked"``, or ``"already_revoked"`` when the CA's record was revoked
-    before (e.g. by the CA operator); raises ``CARevocationFailed`` when the CA refuses (no such
-    serial, a certificate it cannot revoke) or fails, so the caller never marks a certificate
-    revoked that the CA did not revoke."""
-    from ramis.ca import services as ca_services
-    from ramis.ca.models import IssuedCertificate
-
-    try:
-        with transaction.atomic():
-            ca_services.certificate_revoke(serial=serial, reason=reason, actor=actor)
-    except InvalidTransition:
-        status = IssuedCertificate.objects.filter(serial_hex=serial).values_list("status", flat=True).first()
-        if status == IssuedCertificate.Status.REVOKED:
-            return "already_revoked"
-        logger.error("the CA refused to revoke %s (its status: %s)", serial, status)
-        raise CARevocationFailed("مرجع صدور گواهی این گواهی را ابطال نکرد (وضعیت آن در مرجع اجازه نمی‌دهد).") from None
-    except Exception as exc:
-        logger.exception("revocation of %s at the CA failed", serial)
-        raise CARevocationFailed("ابطال در مرجع صدور گواهی انجام نشد؛ گواهی همچنان معتبر است. دوباره تلاش کنید.") \
-            from exc
-    return "revoked"
-
-
-def _revoke(certificate: Certificate, *, actor, reason: str, note: str, check_perm: bool, request=None) -> None:
-    """Revoke a locked certificate here and at the CA, in the caller's transaction (the CA's
-    ``certificate_status_changed`` then finds this record revoked already)."""
-    old = _step(certificate, "revoke", actor, check_perm=check_perm, reason=reason)
-    certificate.save()
-    at_ca = _ca_revoke(certificate.serial, RFC5280_REASON[RevocationReason(reason)], actor)
-    _revoked(certificate, old, actor=actor, reason=reason, note=note, at_ca=at_ca, request=request)
-
-
-def _cancel_open_revocations(certificate: Certificate, *, actor, why: str, request=None) -> None:
-    """The holder's revocation requests still waiting for the office are overtaken (the
-    certificate was revoked or expired by another path, or an urgent revocation replaces them):
-    cancelled, audited, and the holder told."""
-    for revocation in certificate.revocations.select_for_update().filter(status=RevocationRequest.Status.SUBMITTED):
-        old = _step(revocation, "cancel", actor, check_perm=False)
-        revocation.decision_note = why
-        revocation.save()
-        audit.record(actor=actor, target=revocation, event="revocation.cancelled", old=old, new=revocation.status,
-                     reason=why, extra={"serial": certificate.serial}, request=request)
-        notify.send_sms(to=certificate.holder.mobile, template="revocation_cancelled",
-                        context={"certificate": certificate, "why": why})
-
-
-def _revoked(certificate: Certificate, old: str, *, actor, reason: str, note: str, at_ca: str, request=None) -> None:
-    """What follows a revocation here: open renewals and the holder's waiting revocation
-    requests cancelled, the audit row, the holder's SMS."""
-    _cancel_open_revocations(certificate, actor=actor, why="گواهی ابطال شد.", request=request)
-    for renewal in certificate.renewals.open().select_for_update():
-        if can_proceed(renewal.cancel):
-            was = renewal.status
-            renewal.cancel()
-            renewal.save()
-            _record(actor, renewal, "request.cancelled", was, reason="گواهی مورد تمدید ابطال شد.", request=request)
-    audit.record(actor=actor, target=certificate, event="certificate.revoked", old=old, new=certificate.status,
-                 reason=note, extra={"reason": reason, "rfc5280": RFC5280_REASON[RevocationReason(reason)],
-                                     "ca": at_ca}, request=request)
-    notify.send_sms(to=certificate.holder.mobile, template="certificate_revoked", context={
-        "certificate": certificate, "reason": RevocationReason(reason).label,
-    })
-
-
-def revocation_pending(certificate: Certificate) -> bool:
-    """A holder's revocation request waits for the office (``open_revocations`` when prefetched,
-    ``selectors.certificates_for_applicant``)."""
-    prefetched = getattr(certificate, "open_revocations", None)
-    if prefetched is not None:
-        return bool(prefetched)
-    return certificate.revocations.filter(status=RevocationRequest.Status.SUBMITTED).exists()
-
-
-def revocation_allowed_reasons(certificate: Certificate, *, now=None) -> list[str]:
-    """Within ``RENEWAL_INSTEAD_OF_REVOCATION_DAYS`` of expiry, renewal or lapse replaces
-    revocation (R21), and while a request waits for the office a second one would not be
-    decided sooner (R19): only the urgent reasons (key compromise, lost token) remain, which
-    revoke at once."""
-    if certificate.days_left(now) < settings.RENEWAL_INSTEAD_OF_REVOCATION_DAYS or revocation_pending(certificate):
-        return [r.value for r in RevocationReason if r in IMMEDIATE_REASONS]
-    return list(RevocationReason.values)
-
-
-@dataclass
-class RevocationOutcome:
-    revocation: RevocationRequest
-    immediate: bool
-
-
-@transaction.atomic
-def revocation_request(*, certificate_id: int, actor, reason: str, note: str = "", request=None
-                       ) -> RevocationOutcome:
-    """The holder asks to revoke. Key compromise or a lost token revoke at once (and reach the
-    CA's CRL/OCSP), and cancel a request of the holder still waiting for the office; other
-    reasons wait for the office to confirm, one request at a time."""
-    certificate = Certificate.objects.select_for_update().select_related("holder").get(pk=certificate_id)
-    if certificate.holder.user_id != getattr(actor, "pk", None):
-        raise PermissionDenied
-    if not certificate.revocable:  # active, on hold, or superseded by a renewal and not expired
-        raise InvalidTransition(certificate, "revoke", "این گواهی معتبر نیست.")
-    immediate = reason in IMMEDIATE_REASONS
-    if not immediate and revocation_pending(certificate):
-        raise DomainError("برای این گواهی درخواست ابطالی در انتظار تأیید دفتر است؛ اکنون فقط ابطال فوری "
-                          "(افشای کلید یا گم شدن توکن) ممکن است.")
-    if reason not in revocation_allowed_reasons(certificate):
-        raise DomainError(
-            "این گواهی کمتر از ۳۰ روز دیگر منقضی می‌شود: به جای ابطال آن را تمدید کنید یا بگذارید منقضی شود "
-            "(ابطال فوری فقط برای افشای کلید یا گم شدن توکن)."
-        )
-    if immediate:
-        _cancel_open_revocations(certificate, actor=actor, request=request,
-                                 why="با درخواست ابطال فوری دارنده جایگزین شد.")
-    revocation = RevocationRequest.objects.create(certificate=certificate, reason=reason, note=note,
-                                                  requested_by=actor)
-    audit.record(actor=actor, target=revocation, event="revocation.requested", new=revocation.status,
-                 reason=note, extra={"reason": reason, "serial": certificate.serial}, request=request)
-    if immediate:
-        old = _step(revocation, "confirm", actor, check_perm=False)
-        revocation.decided_by = actor
-        revocation.save()
-        audit.record(actor=actor, target=revocation, event="revocation.confirmed", old=old, new=revocation.status,
-                     extra={"immediate": True}, request=request)
-        _revoke(certificate, actor=actor, reason=reason, note=note, check_perm=False, request=request)
-    else:
-        notify.send_sms(to=certificate.holder.mobile, template="revocation_requested",
-                        context={"certificate": certificate, "office": certificate.office})
-    return RevocationOutcome(revocation=revocation, immediate=immediate)
-
-
-@transaction.atomic
-def revocation_confirm(*, revocation_id: int, actor, request=None) -> RevocationRequest:
-    """The certificate's office (or a reviewer) confirms a holder's revocation request."""
-    revocation = RevocationRequest.objects.select_for_update().select_related("certificate").get(pk=revocation_id)
-    certificate = Certificate.objects.select_for_update().select_related("holder").get(pk=revocation.certificate_id)
-    if not can_proceed(certificate.revoke):  # revoked or expired meanwhile: nothing left to confirm
-        raise InvalidTransition(certificate, "revoke", "این گواهی دیگر قابل ابطال نیست "
-                                f"(وضعیت آن: {certificate.get_status_display()}).")
-    if not has_transition_perm(certificate.revoke, actor):
-        raise PermissionDenied
-    old = _step(revocation, "confirm", actor, check_perm=False)
-    revocation.decided_by = actor
-    revocation.save()
-    audit.record(actor=actor, target=revocation, event="revocation.confirmed", old=old, new=revocation.status,
-                 request=request)
-    _revoke(certificate, actor=actor, reason=revocation.reason, note=revocation.note, check_perm=True, request=request)
-    return revocation
-
-
-@transaction.atomic
-def revocation_reject(*, revocation_id: int, actor, reason: str, request=None) -> RevocationRequest:
-    if not reason.strip():
-        raise DomainError("دلیل رد درخواست ابطال را بنویسید.")
-    revocation = RevocationRequest.objects.select_for_update().select_related(
-        "certificate", "certificate__holder").get(pk=revocation_id)
-    old = _step(revocation, "reject", actor)
-    revocation.decided_by = actor
-    revocation.decision_note = reason
-    revocation.save()
-    audit.record(actor=actor, target=revocation, event="revocation.rejected", old=old, new=revocation.status,
-                 reason=reason, request=request)
-    notify.send_sms(to=revocation.certificate.holder.mobile, template="revocation_rejected",
-                    context={"certificate": revocation.certificate, "reason": reason})
-    return revocation
-
-
-@transaction.atomic
-def certificate_revoke(*, certificate_id: int, actor, reason: str, note: str = "", request=None) -> Certificate:
-    """The office or a reviewer revokes directly (no holder request)."""
-    certificate = Certificate.objects.select_for_update().select_related("holder").get(pk=certificate_id)
-    if reason not in RevocationReason.values:
-        raise DomainError("دلیل ابطال نامعتبر است.")
-    _revoke(certificate, actor=actor, reason=reason, note=note, check_perm=True, request=request)
-    return certificate
-
-
-@transaction.atomic
-def role_end_with_revocation(
-    *, role_id: int, actor, reason: str = "", revocation_reason: str = RevocationReason.AFFILIATION_CHANGED,
-    request=None,
-) -> list[Certificate]:
-    """An SEO reviewer ends a role (R19): the role ends in the registry and every active
-    certificate bound to it is revoked (affiliation changed / cessation of operation)."""
-    registry_services.role_end(role_id=role_id, actor=actor, reason=reason, request=request)
-    revoked = []
-    for certificate in Certificate.objects.select_for_update().select_related("holder").filter(
-        Q(status__in=Certificate.LIVE) | Q(status=Certificate.Status.SUPERSEDED, not_after__gt=timezone.now()),
-        role_id=role_id,
-    ):
-        # ending the role (registry.review_role) is the authority for these revocations
-        _revoke(certificate, actor=actor, reason=revocation_reason, note=reason, check_perm=False, request=request)
-        revoked.append(certificate)
-    for req in CertificateRequest.objects.select_for_update().filter(role_id=role_id).open():
-        if can_proceed(req.withdraw):
-            was = req.status
-            req.withdraw()
-            req.save()
-            _record(actor, req, "request.withdrawn", was, reason="سمت درخواست‌کننده پایان یافت.", request=request)
-            _sms_applicant(req, "request_withdrawn")
-    return revoked
-
-
-CA_EVENTS = {  # the CA's event → this record's transition and the status it reaches
-    "certificate.held": ("hold", Certificate.Status.ON_HOLD),
-    "certificate.released": ("release", Certificate.Status.ACTIVE),
-    "certificate.revoked": ("revoke", Certificate.Status.REVOKED),
-}
-
-
-@transaction.atomic
-def certificate_follow_ca(*, serial: str, event: str, ca_reason: str = "", note: str = "", actor=None,
-                          request=None) -> Certificate | None:
-    """The CA held, released or revoked a certificate (its operator at ``manage.py ca hold|release|
-    revoke`` or in the admin; ``ramis.ca.signals.certificate_status_changed``): this room's record
-    follows in the same transaction, audited, and the holder is told by SMS, so the panel and the
-    desk show the status and why. Nothing happens when the record already shows it (the change
-    started here, ``_revoke``), or for a certificate this room does not know."""
-    certificate = Certificate.objects.select_for_update().select_related("holder").filter(
-        serial=serial.lower()).first()
-    if certificate is None or event not in CA_EVENTS:
-        return None
-    name, target = CA_EVENTS[event]
-    if not can_proceed(getattr(certificate, name)):
-        if certificate.status != target:
-            logger.warning("the CA's %s of %s does not apply to its record here (%s)", event, serial,
-                           certificate.status)
-        return None
-    note = (note or "").strip()
-    if name == "revoke":
-        reason = REASON_FROM_CA.get(ca_reason, RevocationReason.UNSPECIFIED)
-        old = _step(certificate, "revoke", actor, check_perm=False, reason=reason, ca_note=note)
-        certificate.save()
-        _revoked(certificate, old, actor=actor, reason=reason, note=note, at_ca="by_ca", request=request)
-        return certificate
-    old = _step(certificate, name, actor, check_perm=False, note=note)
-    certificate.save()
-    audit.record(actor=actor, target=certificate, event=event, old=old, new=certificate.status, reason=note,
-                 extra={"by": "ca", "serial": certificate.serial}, request=request)
-    notify.send_sms(to=certificate.holder.mobile, template=f"certificate_{name}", context={
-        "certificate": certificate, "note": note, "base_url": settings.PUBLIC_BASE_URL,
-    })
-    return certificate
-
-
-# --- expiry (R20) -------------------------------------------------------------------------------------
-
-
-def certificates_remind_expiring(*, now: dt.datetime | None = None) -> int:
-    """SMS the holders of active certificates that expire within each of
-    ``EXPIRY_REMINDER_DAYS`` (30 and 7): once per threshold per certificate."""
-    now = now or timezone.now()
-    thresholds = sorted(settings.EXPIRY_REMINDER_DAYS)
-    if not thresholds:
-        return 0
-    horizon = now + dt.timedelta(days=max(thresholds))
-    sent = 0
-    candidates = Certificate.objects.active().filter(not_after__gt=now, not_after__lte=horizon).values_list("pk", flat=True)
-    for pk in candidates:
-        with transaction.atomic():
-            certificate = Certificate.objects.select_for_update().select_related("holder").get(pk=pk)
-            if certificate.status != Certificate.Status.ACTIVE:
-                continue
-            days_left = (certificate.not_after - now).total_seconds() / 86400
-            due = [t for t in thresholds if days_left <= t and t not in certificate.reminders_sent]
-            if not due:
-                continue
-            threshold = min(due)
-            certificate.reminders_sent = sorted({*certificate.reminders_sent, *due})
-            certificate.save(update_fields=["reminders_sent"])
-            notify.send_sms(to=certificate.holder.mobile, template="certificate_expiring", context={
-                "certificate": certificate, "days": threshold, "base_url": settings.PUBLIC_BASE_URL,
-            })
-            audit.record(actor=None, target=certificate, event="certificate.expiry_reminded",
-                         old=certificate.status, new=certificate.status, extra={"days": threshold})
-            sent += 1
-    return sent
-
-
-def certificates_expire(*, now: dt.datetime | None = None) -> int:
-    """Mark active certificates past their ``not_after`` as expired."""
-    now = now or timezone.now()
-    done = 0
-    for pk in Certificate.objects.filter(status__in=Certificate.LIVE, not_after__lte=now).values_list("pk", flat=True):
-        with transaction.atomic():
-            certificate = Certificate.objects.select_for_update().select_related("holder").get(pk=pk)
-            if not can_proceed(certificate.expire):
-                continue
-            old = _step(certificate, "expire", None, check_perm=False)
-            certificate.save()
-            audit.record(actor=None, target=certificate, event="certificate.expired", old=old, new=certificate.status)
-            _cancel_open_revocations(certificate, actor=None, why="گواهی منقضی شد.")
-            notify.send_sms(to=certificate.holder.mobile, template="certificate_expired",
-                            context={"certificate": certificate})
-            done += 1
-    return done
-

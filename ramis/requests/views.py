@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from certauth.decorators import applicant_required
 from ramis.common import event_words, inbox
+from ramis.common.context import audit_context
 from ramis.common.errors import InvalidTransition
 from ramis.common.paging import page_of
 from ramis.common.pdf import render_pdf
@@ -20,7 +21,7 @@ from ramis.common.uploads import serve_private
 from ramis.offices.models import RegistrationOffice
 from ramis.registry.models import Role
 
-from . import confirm_views, email_confirmation, forms, lifecycle, selectors, services
+from . import confirm_pages, email_confirmation, forms, lifecycle, selectors, services
 from .models import (
     CertificateRequest,
     CertificateType,
@@ -111,7 +112,7 @@ def request_new(request, role_id: int):
     if request.method == "POST":
         try:
             req = services.request_create(role_id=role.pk, cert_type=request.POST.get("cert_type", ""),
-                                          actor=request.user, request=request)
+                                          actor=request.user, ctx=audit_context(request))
         except services.DomainError as exc:
             messages.error(request, exc.message)
         else:
@@ -139,7 +140,7 @@ def request_step(request, pk: int, step: str):
         if code_form.is_valid():
             try:
                 email_confirmation.request_email_confirm(request_id=req.pk, actor=request.user,
-                                                         code=code_form.cleaned_data["code"], request=request)
+                                                         code=code_form.cleaned_data["code"], ctx=audit_context(request))
             except ValidationError as exc:
                 code_form.add_error("code", exc.messages[0])
             except InvalidTransition as exc:
@@ -161,7 +162,7 @@ def request_step(request, pk: int, step: str):
             if step == "documents":
                 for requirement, upload in form.uploads():
                     services.document_upload(request_id=req.pk, requirement_id=requirement.pk, upload=upload,
-                                             actor=request.user, request=request)
+                                             actor=request.user, ctx=audit_context(request))
             else:
                 data = {name: form.cleaned_data[name] for name in form.fields if name in form.cleaned_data}
                 if step == "office" and req.office_is_fixed:
@@ -206,7 +207,7 @@ def request_step(request, pk: int, step: str):
 
 def _send_email_code(request, req: CertificateRequest) -> None:
     try:
-        email_confirmation.request_email_send_code(request_id=req.pk, actor=request.user, request=request)
+        email_confirmation.request_email_send_code(request_id=req.pk, actor=request.user, ctx=audit_context(request))
     except email_confirmation.Throttled as exc:
         messages.error(request, exc.message)
     except ValidationError as exc:
@@ -222,7 +223,7 @@ def _send_email_code(request, req: CertificateRequest) -> None:
 def request_submit(request, pk: int):
     req = selectors.get_request_for_applicant(request.user, pk)
     try:
-        services.request_submit(request_id=req.pk, actor=request.user, request=request)
+        services.request_submit(request_id=req.pk, actor=request.user, ctx=audit_context(request))
     except services.IncompleteRequest as exc:
         for item in exc.missing:
             messages.error(request, item)
@@ -239,9 +240,9 @@ def request_cancel(request, pk: int):
     """GET: what cancelling does (a page, not a browser dialogue); POST: cancel."""
     req = selectors.get_request_for_applicant(request.user, pk)
     if request.method != "POST":
-        return confirm_views.cancel_page(request, req)
+        return confirm_pages.cancel_page(request, req)
     try:
-        req = services.request_cancel(request_id=req.pk, actor=request.user, request=request)
+        req = services.request_cancel(request_id=req.pk, actor=request.user, ctx=audit_context(request))
     except InvalidTransition as exc:
         messages.error(request, exc.message)
     else:
@@ -329,11 +330,11 @@ def appointment(request, pk: int):
     free = selectors.free_slots(req.office)
     form = forms.SlotForm(request.POST or None, free=free)
     if request.method == "POST" and form.is_valid() and not request.POST.get("confirm"):
-        return confirm_views.booking_page(request, req, current, form.cleaned_data["slot"])
+        return confirm_pages.booking_page(request, req, current, form.cleaned_data["slot"])
     if request.method == "POST" and form.is_valid():
         try:
             services.appointment_book(request_id=req.pk, actor=request.user, starts_at=form.cleaned_data["slot"],
-                                      request=request)
+                                      ctx=audit_context(request))
         except services.SlotUnavailable as exc:
             messages.error(request, exc.message)
         except (services.DomainError, InvalidTransition) as exc:
@@ -379,9 +380,9 @@ def certificate_renew(request, pk: int):
     """GET: what renewing starts (a page); POST: start the renewal."""
     certificate = selectors.get_certificate_for_applicant(request.user, pk)
     if request.method != "POST":
-        return confirm_views.renew_page(request, certificate)
+        return confirm_pages.renew_page(request, certificate)
     try:
-        req = services.renewal_start(certificate_id=certificate.pk, actor=request.user, request=request)
+        req = services.renewal_start(certificate_id=certificate.pk, actor=request.user, ctx=audit_context(request))
     except (services.DomainError, InvalidTransition) as exc:
         messages.error(request, exc.message)
         return redirect("requests:panel")
@@ -398,23 +399,23 @@ def certificate_revoke(request, pk: int):
     allowed = services.revocation_allowed_reasons(certificate)
     form = forms.RevokeForm(request.POST or None, allowed=allowed)
     if request.method == "POST" and form.is_valid():
-        renewals = confirm_views.open_renewals(certificate)
+        renewals = confirm_pages.open_renewals(certificate)
         try:
             outcome = services.revocation_request(
                 certificate_id=certificate.pk, actor=request.user, reason=form.cleaned_data["reason"],
-                note=form.cleaned_data["note"], request=request,
+                note=form.cleaned_data["note"], ctx=audit_context(request),
             )
         except (services.DomainError, InvalidTransition) as exc:
             messages.error(request, exc.message)
         except PermissionDenied:
             raise Http404 from None
         else:
-            messages.success(request, confirm_views.revocation_message(outcome, renewals))
+            messages.success(request, confirm_pages.revocation_message(outcome, renewals))
             return redirect("requests:panel")
     return render(request, "requests/revoke.html", {
         "certificate": certificate, "form": form,
         "renewal_window": len(allowed) < len(services.RevocationReason.values),
         "pending": services.revocation_pending(certificate),
-        "open_renewals": confirm_views.open_renewals(certificate),
+        "open_renewals": confirm_pages.open_renewals(certificate),
     })
 
