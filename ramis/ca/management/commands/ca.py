@@ -9,8 +9,8 @@ from cryptography import x509
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
-from django.db.models import F
 from django.db.migrations.executor import MigrationExecutor
+from django.db.models import F
 
 from ramis.ca import audit_anchor, builder, ocsp_server, profiles, services
 from ramis.ca.lint import LintError
