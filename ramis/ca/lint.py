@@ -199,7 +199,10 @@ def _plan_for(der: bytes, etsi_type: str | None) -> tuple[_Plan | None, bytes | 
     key, paths = parts
     cached = _FIXED.get(key)
     if cached is not None:
-        _FIXED.move_to_end(key)
+        try:
+            _FIXED.move_to_end(key)
+        except KeyError:  # another thread dropped it just now: the results in hand still hold
+            pass
         return _Plan(paths, cached, None), None
     return _Plan(paths, None, {}), key
 
@@ -368,7 +371,10 @@ def lint_certificate(der: bytes, etsi_type: str | None = None) -> list[Finding]:
     if new_key is not None:
         _FIXED[new_key] = plan.recording
         while len(_FIXED) > _FIXED_ENTRIES:
-            _FIXED.popitem(last=False)
+            try:
+                _FIXED.popitem(last=False)
+            except KeyError:  # emptied by another thread
+                break
     return _findings(results)
 
 
