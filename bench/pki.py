@@ -19,8 +19,9 @@ printed beside it. What is measured, exactly:
   through ``tokens/`` (one process, SoftHSM).
 * **Issuance**: in each round, ``certs/rounds`` certificates through
   ``services.certificate_issue`` (CSR parse and signature check = proof of
-  possession, subject from the request, profile ``seal``, pkilint on a copy
-  signed with an in-memory key of the CA key's type and refusal on
+  possession, subject from the request, profile ``seal``, pkilint on the
+  draft whose TBS the token then signs (the profile's fixed parts linted
+  once per process, the varying ones every time) and refusal on
   ERROR/FATAL, signing on the CA token, the certificate row, its two
   pre-signed OCSP answers (SHA-1 and SHA-256 CertIDs, EC P-256 on the token)
   and the audit row in one committed transaction), beside the same number of

@@ -9,7 +9,6 @@ before it is signed for real (:func:`lint_then_sign`).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -169,17 +168,87 @@ def lint_allowances(urls: CAUrls, production: bool | None = None) -> frozenset[s
     return DEV_ALLOW
 
 
-@functools.lru_cache(maxsize=8)
-def _throwaway_key(key_type: str) -> Any:
-    """An in-memory key of the CA key's type, for the lint copy only.
+class _SignatureRecorder:
+    """Stands in for the signing key while cryptography builds the certificate: it records what
+    cryptography asks to have signed (the TBS bytes and the padding/hash it chose) and answers a
+    placeholder of the real signature's size. pkilint never reads the signature value."""
 
-    Cached per process: generating RSA keys costs 50–500 ms, and the copy's
-    signature is never trusted by anyone (pkilint does not verify it).
-    """
-    if key_type.startswith("rsa"):
-        return rsa.generate_private_key(65537, int(key_type[3:]))
-    curve = {"ec-p256": ec.SECP256R1(), "ec-p384": ec.SECP384R1()}[key_type]
-    return ec.generate_private_key(curve)
+    def __init__(self, public_key: Any):
+        self._public = public_key
+        self.request: tuple[bytes, tuple] | None = None
+
+    def public_key(self) -> Any:
+        return self._public
+
+    @property
+    def key_size(self) -> int:
+        return self._public.key_size
+
+    def sign(self, data: bytes, *args: Any) -> bytes:
+        self.request = (bytes(data), args)
+        if isinstance(self._public, rsa.RSAPublicKey):
+            return b"\x5a" * ((self._public.key_size + 7) // 8)
+        n = (self._public.key_size + 7) // 8  # an ECDSA-Sig-Value of the usual length: r, s positive
+        integer = b"\x02" + bytes([n]) + b"\x5a" * n
+        return b"\x30" + bytes([2 * len(integer)]) + integer * 2
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("a placeholder key signs nothing but the lint draft")
+
+    decrypt = exchange = private_bytes = private_numbers = _refuse
+
+    def __copy__(self) -> Any:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> Any:
+        return self
+
+
+class _RSARecorder(_SignatureRecorder, rsa.RSAPrivateKey):
+    pass
+
+
+class _ECRecorder(_SignatureRecorder, ec.EllipticCurvePrivateKey):
+    @property
+    def curve(self) -> ec.EllipticCurve:
+        return self._public.curve
+
+
+def _recorder(key: Any) -> _SignatureRecorder:
+    public = key.public_key()
+    if isinstance(public, rsa.RSAPublicKey):
+        return _RSARecorder(public)
+    if isinstance(public, ec.EllipticCurvePublicKey):
+        return _ECRecorder(public)
+    raise TypeError(f"no lint draft for a {type(public).__name__} signing key")
+
+
+def _tlv_end(data: bytes, offset: int) -> tuple[int, int]:
+    """(start of the content, end) of the DER TLV at ``offset`` (definite lengths only)."""
+    first = data[offset + 1]
+    if first < 0x80:
+        return offset + 2, offset + 2 + first
+    n = first & 0x7F
+    length = int.from_bytes(data[offset + 2:offset + 2 + n], "big")
+    return offset + 2 + n, offset + 2 + n + length
+
+
+def _der_header(tag: int, length: int) -> bytes:
+    if length < 0x80:
+        return bytes([tag, length])
+    octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(octets)]) + octets
+
+
+def _with_signature(draft_der: bytes, signature: bytes) -> bytes:
+    """``draft_der`` (Certificate: tbsCertificate, signatureAlgorithm, signatureValue) with
+    ``signature`` as its signatureValue; the TBS and the algorithm byte for byte the draft's."""
+    body, _ = _tlv_end(draft_der, 0)
+    _, tbs_end = _tlv_end(draft_der, body)
+    _, alg_end = _tlv_end(draft_der, tbs_end)
+    bits = _der_header(0x03, len(signature) + 1) + b"\x00" + signature
+    content = draft_der[body:alg_end] + bits
+    return _der_header(0x30, len(content)) + content
 
 
 def lint_then_sign(
@@ -189,19 +258,26 @@ def lint_then_sign(
     etsi_type: str | None = None,
     allow: frozenset[str] = frozenset(),
 ) -> tuple[x509.Certificate, list[lint.Finding]]:
-    """Sign a throwaway copy with an in-memory key, lint it, then sign on ``key``.
+    """Build the certificate once, lint it, and only then have ``key`` sign its TBS.
 
-    The copy has the same TBS fields (issuer name, AKI, serial, ...) and the
-    same signature algorithm, so pkilint sees what the real certificate
-    will be. Any ERROR/FATAL finding raises :class:`lint.LintError` and the
-    token is never asked to sign. ``allow`` lists finding codes that do not
-    block (only :data:`DEV_ALLOW`, for a development base URL on loopback).
+    cryptography builds the draft with a stand-in for ``key`` (:class:`_SignatureRecorder`) that
+    records the exact TBS bytes and the padding and hash cryptography chose, and answers a
+    placeholder signature. pkilint lints that draft — the very TBS the token will sign, with the
+    same signature algorithm. Any ERROR/FATAL finding raises :class:`lint.LintError` and the token
+    is never asked to sign. Otherwise ``key`` signs the recorded TBS as cryptography would have
+    asked it to, the signature takes the placeholder's place, and it is verified with ``key``'s
+    public key (the issuer's) before the certificate is returned. ``allow`` lists finding codes that do not block (only
+    :data:`DEV_ALLOW`, for a development base URL on loopback).
     """
     algorithm = signature_hash(key)
-    throwaway = _throwaway_key(key_type_of(key.public_key()))
-    draft = builder.sign(throwaway, algorithm)
-    findings = lint.require_clean(what, lint.lint_certificate(der(draft), etsi_type), allow)
-    return builder.sign(key, algorithm), findings
+    recorder = _recorder(key)
+    draft = builder.sign(recorder, algorithm)
+    draft_der = der(draft)
+    findings = lint.require_clean(what, lint.lint_certificate(draft_der, etsi_type), allow)
+    tbs, args = recorder.request
+    signature = key.sign(tbs, *args)
+    key.public_key().verify(signature, tbs, *args)  # raises InvalidSignature: nothing is returned
+    return x509.load_der_x509_certificate(_with_signature(draft_der, signature)), findings
 
 
 # --------------------------------------------------------------------------

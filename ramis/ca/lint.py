@@ -36,8 +36,10 @@ costs about 40 % less.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import importlib.metadata
+from collections import OrderedDict
 from typing import NamedTuple
 
 from pkilint import finding_filter, loader, pkix
@@ -91,6 +93,124 @@ _STATIC_FIRST_MATCHES = frozenset({
 _MAX_INDEX = 20_000  # (path, class) pairs remembered per container
 
 
+# --------------------------------------------------------------------------
+# A profile's fixed parts, linted once
+# --------------------------------------------------------------------------
+#
+# Certificates of one profile from one CA differ only in a few fields: the serial, the validity
+# times, the subject, the public key's bits, the subject key identifier and the subjectAltName.
+# Everything else — version, signature algorithms, issuer, the public key's algorithm, every other
+# extension byte for byte — is the same. ``_fixed_parts`` cuts the DER into the two: the key is the
+# exact bytes of the fixed parts (with, for a varying extension, its OID and criticality), the
+# paths are pkilint's nodes of the fixed subtrees. The first certificate with a key is linted in
+# full and the results of the validators inside each fixed subtree are remembered; a later
+# certificate with the very same key gets those results for those subtrees and runs everything
+# else: the decoding of the whole certificate, every validator on the varying subtrees and on the
+# nodes above them (certificate, tbsCertificate, extensions). A certificate whose fixed part
+# differs in one byte has another key and gets the full lint.
+#
+# This holds because no validator inside a fixed subtree reads a varying field (a keyUsage
+# validator reads the public key's algorithm, which is in the key). tests/pki/test_lint.py checks
+# it by recording which nodes every such validator touches, for each profile and key type; it is
+# pkilint 0.13.3's code that was read and recorded, so under another version nothing is cached.
+
+_VARYING_EXTENSIONS = frozenset({
+    bytes.fromhex("0603551d0e"),  # subjectKeyIdentifier (from the public key)
+    bytes.fromhex("0603551d11"),  # subjectAltName (the request's mailbox)
+})
+_FIXED_ENTRIES = 64  # keys remembered per process (profiles × CAs × key algorithms)
+_FIXED: OrderedDict = OrderedDict()
+_CACHE_FIXED = importlib.metadata.version("pkilint") == "0.13.3"
+
+
+class _Plan(NamedTuple):
+    fixed: frozenset  # pkilint paths of the fixed subtrees
+    cached: dict | None  # (container id, path) → results, from the first certificate with this key
+    recording: dict | None  # filled on the first certificate
+
+
+_PLAN: contextvars.ContextVar[_Plan | None] = contextvars.ContextVar("ramis_lint_plan", default=None)
+
+
+def _tlvs(data: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
+    """(tag, TLV start, TLV end) of the DER elements in ``data[start:end]``; ValueError if malformed."""
+    out = []
+    while start < end:
+        if end - start < 2:
+            raise ValueError("truncated")
+        tag, first = data[start], data[start + 1]
+        if first < 0x80:
+            body, length = start + 2, first
+        else:
+            n = first & 0x7F
+            if n == 0 or n > 4:
+                raise ValueError("unsupported length")
+            body, length = start + 2 + n, int.from_bytes(data[start + 2:start + 2 + n], "big")
+        if body + length > end:
+            raise ValueError("truncated")
+        out.append((tag, start, body + length))
+        start = body + length
+    return out
+
+
+def _inside(data: bytes, tlv: tuple[int, int, int]) -> list[tuple[int, int, int]]:
+    _tag, start, end = tlv
+    first = data[start + 1]
+    body = start + 2 + (first & 0x7F if first >= 0x80 else 0)
+    return _tlvs(data, body, end)
+
+
+def _fixed_parts(der: bytes, etsi_type: str | None) -> tuple[bytes, frozenset] | None:
+    """(key, fixed paths) of a certificate, or None (no caching) for anything but the usual shape:
+    version 3, no unique identifiers, extensions present."""
+    try:
+        (cert,) = _tlvs(der, 0, len(der))
+        tbs, outer_alg, _sig = _inside(der, cert)
+        fields = _inside(der, tbs)
+        if len(fields) != 8 or [f[0] for f in fields] != [0xA0, 0x02, 0x30, 0x30, 0x30, 0x30, 0x30, 0xA3]:
+            return None
+        version, _serial, alg, issuer, _validity, _subject, spki, exts = fields
+        spki_alg = _inside(der, spki)[0]
+        (ext_seq,) = _inside(der, exts)
+        extensions = _inside(der, ext_seq)
+        part = lambda t: der[t[1]:t[2]]  # noqa: E731
+        key = [(etsi_type or "").encode(), b"\x00", part(version), part(alg), part(issuer), part(spki_alg)]
+        base = "certificate.tbsCertificate"
+        paths = {f"{base}.version", f"{base}.signature", f"{base}.issuer",
+                 f"{base}.subjectPublicKeyInfo.algorithm", "certificate.signatureAlgorithm"}
+        for i, ext in enumerate(extensions):
+            inner = _inside(der, ext)
+            oid = part(inner[0])
+            if oid in _VARYING_EXTENSIONS:
+                key += [b"\x00", oid, *(part(t) for t in inner[1:-1])]  # OID and criticality
+            else:
+                key.append(part(ext))
+                paths.add(f"{base}.extensions.{i}")
+        key.append(part(outer_alg))
+        return b"".join(key), frozenset(paths)
+    except ValueError:
+        return None
+
+
+def _plan_for(der: bytes, etsi_type: str | None) -> tuple[_Plan | None, bytes | None]:
+    parts = _fixed_parts(der, etsi_type) if _CACHE_FIXED else None
+    if parts is None:
+        return None, None
+    key, paths = parts
+    cached = _FIXED.get(key)
+    if cached is not None:
+        try:
+            _FIXED.move_to_end(key)
+        except KeyError:  # another thread dropped it just now: the results in hand still hold
+            pass
+        return _Plan(paths, cached, None), None
+    return _Plan(paths, None, {}), key
+
+
+def clear_fixed_cache() -> None:
+    _FIXED.clear()
+
+
 def _static_part_decides(validator) -> bool:
     match = type(validator).match
     return match is NodeVisitor.match or f"{match.__module__}.{match.__qualname__}" in _STATIC_FIRST_MATCHES
@@ -111,7 +231,26 @@ def _may_match(validator, node) -> bool:
 
 
 def _indexed_validate_rec(self, node, results) -> None:
-    """``ValidatorContainer._validate_rec``, visiting only the validators that may match."""
+    """``ValidatorContainer._validate_rec``, visiting only the validators that may match; and, for
+    a certificate whose fixed parts were linted before (:func:`_fixed_parts`), the results of a
+    fixed subtree taken from that lint instead of running its validators again."""
+    plan = _PLAN.get()
+    if plan is not None and not self._ramis_decoding and node.path in plan.fixed:
+        key = (id(self), node.path)
+        if plan.cached is not None:
+            cached = plan.cached.get(key)
+            if cached is not None:
+                results += cached
+                return
+        start = len(results)
+        _visit(self, node, results)
+        if plan.recording is not None:
+            plan.recording[key] = results[start:]
+        return
+    _visit(self, node, results)
+
+
+def _visit(self, node, results) -> None:
     key = (node.path, type(node.pdu))
     candidates = self._ramis_index.get(key)
     if candidates is None:
@@ -129,19 +268,27 @@ def _indexed_validate_rec(self, node, results) -> None:
         self._validate_rec(child_node, results)
 
 
-def _indexed(container):
-    """Give ``container`` and every container inside it the indexed traversal (in place)."""
+def _indexed(container, decoding: bool = False):
+    """Give ``container`` and every container inside it the indexed traversal (in place). The
+    decoding container (pkilint's first, at the root) is marked: it always runs in full, so every
+    later validator finds the same decoded tree."""
     if isinstance(container, ValidatorContainer) and not hasattr(container, "_ramis_index"):
         container._ramis_index = {}
+        container._ramis_decoding = decoding
         container._validate_rec = _indexed_validate_rec.__get__(container)
-        for v in container.validators:
-            _indexed(v)
+        for i, v in enumerate(container.validators):
+            _indexed(v, decoding or (getattr(container, "_ramis_root", False) and i == 0))
+    return container
+
+
+def _root(container):
+    container._ramis_root = True  # its first validator is the decoding container
     return container
 
 
 @functools.cache
 def _pkix_cert_validator():
-    return _indexed(certificate.create_pkix_certificate_validator_container(
+    return _indexed(_root(certificate.create_pkix_certificate_validator_container(
         certificate.create_decoding_validators(name.ATTRIBUTE_TYPE_MAPPINGS, extension.EXTENSION_MAPPINGS),
         [
             certificate.create_issuer_validator_container([]),
@@ -150,14 +297,15 @@ def _pkix_cert_validator():
             certificate.create_extensions_validator_container([]),
             certificate.create_spki_validator_container([]),
         ],
-    ))
+    )))
 
 
 @functools.cache
 def _etsi_cert_validator(etsi_type: str):
     ctype = CertificateType[etsi_type]
     return (
-        _indexed(certificate.create_pkix_certificate_validator_container(etsi_decoders(ctype), etsi_validators(ctype))),
+        _indexed(_root(certificate.create_pkix_certificate_validator_container(etsi_decoders(ctype),
+                                                                               etsi_validators(ctype)))),
         create_etsi_finding_filters(ctype),
     )
 
@@ -206,14 +354,27 @@ def _findings(results) -> list[Finding]:
 
 
 def lint_certificate(der: bytes, etsi_type: str | None = None) -> list[Finding]:
-    """All findings for a DER certificate (RFC 5280, plus ETSI if a type is given)."""
+    """All findings for a DER certificate (RFC 5280, plus ETSI if a type is given). A certificate
+    whose fixed parts were linted before reuses those parts' results (see ``_fixed_parts``)."""
     doc = loader.RFC5280CertificateDocumentLoader().load_der_document(der, "certificate")
-    if etsi_type:
-        validator, filters = _etsi_cert_validator(etsi_type)
-        results = validator.validate(doc.root)
-        results, _ = finding_filter.filter_results(filters, results)
-    else:
-        results = _pkix_cert_validator().validate(doc.root)
+    plan, new_key = _plan_for(der, etsi_type)
+    token = _PLAN.set(plan)
+    try:
+        if etsi_type:
+            validator, filters = _etsi_cert_validator(etsi_type)
+            results = validator.validate(doc.root)
+            results, _ = finding_filter.filter_results(filters, results)
+        else:
+            results = _pkix_cert_validator().validate(doc.root)
+    finally:
+        _PLAN.reset(token)
+    if new_key is not None:
+        _FIXED[new_key] = plan.recording
+        while len(_FIXED) > _FIXED_ENTRIES:
+            try:
+                _FIXED.popitem(last=False)
+            except KeyError:  # emptied by another thread
+                break
     return _findings(results)
 
 

@@ -152,3 +152,32 @@ def test_the_beat_task_seals_what_no_hook_did(company, seo_reviewer):
     audit.record(actor=seo_reviewer, target=company, event="test.one")
     assert tasks.audit_seal() == 1
     assert audit.unsealed_count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_seal_after_commit_waits_for_no_disk_flush_of_its_own(django_user_model):
+    """Issue 16: the writer's commit is durable; the seal that follows it is not flushed on its own
+    (PostgreSQL: synchronous_commit off; SQLite in WAL: synchronous NORMAL for that commit, the
+    connection's setting restored at once); the next durable commit carries it."""
+    from django.test.utils import CaptureQueriesContext
+
+    user = django_user_model.objects.create(username="seal-sync")
+
+    def synchronous():
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous")
+            return cursor.fetchone()[0]
+
+    before = synchronous() if connection.vendor == "sqlite" else None
+    with CaptureQueriesContext(connection) as ctx:
+        with transaction.atomic():
+            audit.record(actor=None, target=user, event="test.sync")
+    assert audit.unsealed_count() == 0  # sealed right after the commit, outside any transaction
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    if connection.vendor == "sqlite":
+        assert before == 2  # FULL, the embedded default
+        assert "PRAGMA synchronous = NORMAL" in sqls and sqls[-1] == "PRAGMA synchronous = 2"
+        assert synchronous() == before
+    else:
+        assert any("synchronous_commit" in s for s in sqls)
+        assert not any("PRAGMA" in s for s in sqls)

@@ -1,0 +1,185 @@
+"""Issue 16: a profile's fixed parts are linted once (``ramis.ca.lint._fixed_parts``).
+
+Three things are checked: that no pkilint validator inside a fixed subtree reads a varying field
+(recorded node by node, for both profiles, three key types, with and without a mailbox); that
+certificates linted with the remembered parts get exactly stock pkilint's findings; and that a
+certificate whose fixed part differs gets the full lint and is refused when that part is bad."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from pkilint import document as pk_document
+from pkilint.pkix.certificate import RFC5280Certificate
+from pkilint.validation import ValidatorContainer
+
+from ramis.ca import builder, lint, profiles
+
+from .conftest import SEAL_SUBJECT, SIGNATURE_SUBJECT, make_csr
+from .test_lint import stock_findings
+
+SUBJECTS = {"signature": SIGNATURE_SUBJECT, "seal": SEAL_SUBJECT}
+
+
+def _draft(pki, profile: str, key_type: str, email: str | None = None, subject: dict | None = None,
+           prof: profiles.Profile | None = None) -> bytes:
+    prof = prof or profiles.get_profile(profile)
+    _k, csr = make_csr(key_type)
+    data = {**(subject or SUBJECTS[profile]), **({"email": email} if email else {})}
+    b = builder.end_entity_builder(
+        profile=prof, public_key=x509.load_pem_x509_csr(csr).public_key(),
+        subject=profiles.build_subject(prof, data), issuer=pki.issuing, urls=pki.urls,
+        email=profiles.subject_email(prof, data),
+    )
+    return builder.der(b.sign(ec.generate_private_key(ec.SECP256R1()), hashes.SHA256()))
+
+
+def _cases(pki):
+    for profile in ("signature", "seal"):
+        for key_type in ("ec-p256", "ec-p384", "rsa2048"):
+            for email in (None, "info@example.ir"):
+                yield f"{profile}-{key_type}-{email}", profiles.get_profile(profile).etsi_type, \
+                    _draft(pki, profile, key_type, email)
+
+
+# pkilint helpers that read an ancestor's ``pdu`` only for its ASN.1 type (``isinstance``), which
+# the schema fixes: checked by reading them (pkilint 0.13.3).
+_TYPE_TESTS = frozenset({"is_nameconstraints_child_node"})
+
+
+def _callers(frame, depth: int = 4) -> str:
+    names = []
+    while frame is not None and len(names) < depth:
+        names.append(frame.f_code.co_name)
+        frame = frame.f_back
+    return "<".join(names)
+
+
+def _type_test_only(frame) -> bool:
+    for _ in range(2):  # the helper itself, or its generator expression
+        if frame is None:
+            return False
+        if frame.f_code.co_name in _TYPE_TESTS:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _under(path: str, roots) -> bool:
+    return any(path == r or path.startswith(r + ".") for r in roots)
+
+
+def test_no_validator_inside_a_fixed_subtree_reads_a_varying_field(pki, monkeypatch):
+    """Every node a validator touches (its ``pdu`` or its ``children``) while it runs on a node of a
+    fixed subtree lies in the fixed parts: the subtree itself, another fixed subtree, a varying
+    extension's OID or criticality, or (``children`` only: the shape, fixed by the key) a node
+    above a fixed subtree. Reading the whole certificate through cryptography counts as a
+    violation too."""
+    assert lint._CACHE_FIXED, "pkilint is not the version whose validators were read"
+    stack: list = []
+    violations: set = set()
+    state = {"fixed": frozenset(), "allowed": frozenset(), "ancestors": frozenset()}
+    real_getattribute = pk_document.PDUNode.__getattribute__
+
+    def leaf():
+        return stack[-1] if stack and not isinstance(stack[-1][0], ValidatorContainer) else None
+
+    def spying(self, attr):
+        if attr in ("pdu", "children") and (top := leaf()) is not None:
+            v, node = top
+            path = real_getattribute(self, "path")
+            ok = _under(path, state["fixed"]) or path in state["allowed"] or (
+                attr == "children" and path in state["ancestors"])
+            if not ok and not _type_test_only(sys._getframe(1)):
+                violations.add((type(v).__qualname__, node.path, path, attr, _callers(sys._getframe(1))))
+        return real_getattribute(self, attr)
+
+    real_visit = lint._visit
+
+    def visit(self, node, results):
+        if self._ramis_decoding or not _under(node.path, state["fixed"]):
+            return real_visit(self, node, results)
+        for v in self.validators:  # every validator, not the index's pre-filtered few
+            stack.append((v, node))
+            try:
+                if v.match(node):
+                    r = v.validate_wrapper(node)
+                    results += r if isinstance(r, list) else [r]
+            finally:
+                stack.pop()
+        for child in node.children.values():
+            self._validate_rec(child, results)
+
+    real_crypto = RFC5280Certificate.cryptography_object
+
+    def crypto(doc):
+        if (top := leaf()) is not None:
+            violations.add((type(top[0]).__qualname__, top[1].path, "cryptography_object", ""))
+        return real_crypto.fget(doc) if isinstance(real_crypto, property) else real_crypto.func(doc)
+
+    monkeypatch.setattr(pk_document.PDUNode, "__getattribute__", spying)
+    monkeypatch.setattr(lint, "_visit", visit)
+    monkeypatch.setattr(RFC5280Certificate, "cryptography_object", property(crypto))
+    monkeypatch.setattr(lint, "_PLAN", lint.contextvars.ContextVar("off", default=None))
+    checked = 0
+    for label, etsi_type, der in _cases(pki):
+        _key, fixed = lint._fixed_parts(der, etsi_type)
+        exts = x509.load_der_x509_certificate(der).extensions
+        varying = [f"certificate.tbsCertificate.extensions.{i}" for i in range(len(exts))
+                   if f"certificate.tbsCertificate.extensions.{i}" not in fixed]
+        state["fixed"] = fixed
+        state["allowed"] = frozenset(varying + [f"{p}.{c}" for p in varying for c in ("extnID", "critical")])
+        state["ancestors"] = frozenset({"certificate", "certificate.tbsCertificate",
+                                        "certificate.tbsCertificate.extensions",
+                                        "certificate.tbsCertificate.subjectPublicKeyInfo", *varying})
+        lint.lint_certificate(der, etsi_type)
+        checked += 1
+        assert not violations, (label, "\n".join(map(str, sorted(violations))))
+    assert checked == 12
+    # the spy sees a read of a varying field: a stand-in validator on a fixed node reads the subject
+    from pkilint import loader
+
+    root = loader.RFC5280CertificateDocumentLoader().load_der_document(der, "certificate").root
+    stack.append((object(), root.navigate("tbsCertificate.extensions.0")))
+    _ = root.navigate("tbsCertificate.subject").pdu
+    stack.pop()
+    assert any(v[2] == "certificate.tbsCertificate.subject" for v in violations)
+
+
+def test_remembered_fixed_parts_give_stock_pkilints_findings(pki):
+    lint.clear_fixed_cache()
+    drafts = list(_cases(pki))
+    other = {**SEAL_SUBJECT, "common_name": "شرکت دیگر", "organization": "شرکت دیگر"}
+    drafts += [("seal-other-subject", profiles.get_profile("seal").etsi_type, _draft(pki, "seal", "ec-p256", None, other))]
+    for _round in range(2):  # the first fills the cache, the second reads it
+        for label, etsi_type, der in drafts:
+            assert sorted(lint.lint_certificate(der, etsi_type)) == sorted(stock_findings(der, etsi_type)), label
+    assert len(lint._FIXED) >= 6
+
+
+def test_a_certificate_whose_fixed_part_differs_gets_the_full_lint_and_is_refused(pki):
+    lint.clear_fixed_cache()
+    etsi_type = profiles.get_profile("signature").etsi_type
+    good = _draft(pki, "signature", "ec-p256")
+    assert not lint.blocking(lint.lint_certificate(good, etsi_type))
+    assert len(lint._FIXED) == 1
+    broken = dataclasses.replace(profiles.get_profile("signature"),
+                                 key_usage=frozenset({"digital_signature", "key_cert_sign"}))
+    bad = _draft(pki, "signature", "ec-p256", prof=broken)
+    assert lint._fixed_parts(bad, etsi_type)[0] != lint._fixed_parts(good, etsi_type)[0]
+    with pytest.raises(lint.LintError, match="keyUsage"):
+        lint.require_clean("certificate", lint.lint_certificate(bad, etsi_type))
+    with pytest.raises(lint.LintError, match="keyUsage"):  # and again, from its own remembered parts
+        lint.require_clean("certificate", lint.lint_certificate(_draft(pki, "signature", "ec-p256", prof=broken),
+                                                                etsi_type))
+    assert len(lint._FIXED) == 2
+
+
+def test_unusual_shapes_are_never_cached():
+    assert lint._fixed_parts(b"\x30\x03\x02\x01\x01", None) is None
+    assert lint._fixed_parts(b"\x30\x85", None) is None
