@@ -67,6 +67,8 @@ def test_applicant_opens_a_ticket_staff_answer_it_on_their_desk(
     # The applicant reads the answer, writes again, then closes the ticket.
     page = applicant_client.get(f"/panel/support/{ticket.pk}/").content.decode()
     assert "پرداخت تأیید شد" in page and "پاسخ داده شد" in page
+    # its forms and links stay in the RAMIS panel, not e-Namad's
+    assert f'action="/panel/support/{ticket.pk}/close/"' in page and 'href="/panel/support/"' in page
     assert applicant_client.post(f"/panel/support/{ticket.pk}/", {"body": "درست شد، ممنون."}).status_code == 302
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.OPEN and ticket.messages.count() == 3

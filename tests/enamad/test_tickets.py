@@ -99,6 +99,7 @@ def test_ticket_lifecycle(client, owner_client, account, enamad_expert, django_c
 
     page = owner_client.get(f"/enamad/panel/tickets/{ticket.pk}/").content.decode()
     assert "فایل را در ریشه سایت بگذارید" in page and "پاسخ داده شد" in page
+    assert f'action="/enamad/panel/tickets/{ticket.pk}/close/"' in page and 'href="/enamad/panel/tickets/"' in page
     assert "پاسخ داده شد" in owner_client.get("/enamad/panel/tickets/").content.decode()  # the list follows
     owner_client.post(f"/enamad/panel/tickets/{ticket.pk}/", {"body": "ممنون، درست شد؟"})
     ticket.refresh_from_db()
