@@ -244,6 +244,18 @@ def ca_ready():
         ca_services.ca_init(actor=None)
 
 
+MESSAGES_T0 = dt.datetime(2026, 3, 21, 6, 30, tzinfo=dt.UTC)  # 1405/01/01 10:00 in Tehran
+
+
+def sent_message(to: str, *, minutes: int = 0, body: str = "پیام آزمایشی", **fields):
+    """An outbox row (as ``notify`` leaves one), dated ``minutes`` after MESSAGES_T0."""
+    from ramis.common.models import OutboxMessage
+
+    message = OutboxMessage.objects.create(to=to, **{"channel": "sms", "body": body, "status": "sent", **fields})
+    OutboxMessage.objects.filter(pk=message.pk).update(created_at=MESSAGES_T0 + dt.timedelta(minutes=minutes))
+    return message
+
+
 def issue_test_certificate(profile: str = "signature", subject: dict | None = None):
     """A certificate really issued by the test CA from a CSR (the key is in memory here; at the
     office it is generated on the applicant's token)."""

@@ -1,24 +1,19 @@
 """/enamad/panel/messages/ (issue 13, item 10): the SMS and e-mails the shop owner was sent, through
 the same selector and cards as RAMIS's panel; only their own, codes and secret links masked."""
 
-import datetime as dt
-
 import pytest
 from django.urls import reverse
 
-from ramis.common.models import OutboxMessage
+from tests.conftest import MESSAGES_T0, sent_message
 
 from .conftest import make_account
 
-T0 = dt.datetime(2026, 3, 21, 6, 30, tzinfo=dt.UTC)  # 1405/01/01 10:00 in Tehran
+T0 = MESSAGES_T0
 
 
-def _message(to: str, *, minutes: int = 0, **fields) -> OutboxMessage:
-    data = {"channel": "sms", "body": "اینماد: پیام آزمایشی", "status": "sent"}
-    data.update(fields)
-    message = OutboxMessage.objects.create(to=to, **data)
-    OutboxMessage.objects.filter(pk=message.pk).update(created_at=T0 + dt.timedelta(minutes=minutes))
-    return message
+def _message(to: str, **fields):
+    fields.setdefault("body", "اینماد: پیام آزمایشی")
+    return sent_message(to, **fields)
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """/panel/messages/ (issue 13, item 10): the SMS and e-mails the applicant was sent, as cards, newest
 first, codes masked, only their own, paginated, at a fixed number of queries."""
 
-import datetime as dt
 
 import pytest
 from django.urls import reverse
@@ -9,20 +8,17 @@ from django.utils import timezone
 
 from ramis.common import notify
 from ramis.common.models import OutboxMessage
-from tests.conftest import login_staff, make_staff
+from tests.conftest import MESSAGES_T0, login_staff, make_staff, sent_message
 
 from .conftest import make_draft
 
 URL = "/panel/messages/"
-T0 = dt.datetime(2026, 3, 21, 6, 30, tzinfo=dt.UTC)  # 1405/01/01 10:00 in Tehran
+T0 = MESSAGES_T0
 
 
-def _message(to: str, *, minutes: int = 0, **fields) -> OutboxMessage:
-    data = {"channel": "sms", "body": "رمیس: پیام آزمایشی", "status": "sent"}
-    data.update(fields)
-    message = OutboxMessage.objects.create(to=to, **data)
-    OutboxMessage.objects.filter(pk=message.pk).update(created_at=T0 + dt.timedelta(minutes=minutes))
-    return message
+def _message(to: str, **fields):
+    fields.setdefault("body", "رمیس: پیام آزمایشی")
+    return sent_message(to, **fields)
 
 
 def test_the_page_needs_a_logged_in_applicant(client, applicant_person):
