@@ -745,6 +745,8 @@ if CSP_REPORT_URI:
 # How many reverse proxies of ours stand in front of the web processes (1 with the nginx of
 # deploy/): the client is that many entries from the right of X-Forwarded-For, and anything a
 # client wrote further left is ignored. 0: no proxy, REMOTE_ADDR is the client (the header is ignored).
+# Only through these proxies is the request's X-Request-ID taken (the id of its log lines and audit
+# entries); otherwise the portal makes one.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT={TRUSTED_PROXY_COUNT}: 0 or more")

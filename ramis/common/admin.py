@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from .admin_tools import audit_origin, request_entries_link
 from .models import AuditEntry, OutboxMessage
 
 
@@ -16,9 +17,24 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ["seq", "created_at", "event", "target_type", "target_id", "old", "new", "actor_repr"]
+    """The whole trail, read-only. Each entry says where it came from (address, User-Agent, the
+    request id of the log lines); ``?request_id=…`` (or the search box, exactly) lists what one
+    request changed."""
+
+    list_display = ["seq", "created_at", "event", "target_type", "target_id", "old", "new", "actor_repr", "origin"]
     list_filter = ["event", "target_type"]
-    search_fields = ["target_id", "target_repr", "actor_repr", "event"]
+    search_fields = ["target_id", "target_repr", "actor_repr", "event", "=request_id"]
+    fields = ["seq", "created_at", "event", "target_type", "target_id", "target_repr", "old", "new", "reason",
+              "extra", "actor", "actor_repr", "ip", "user_agent", "request_entries", "prev_hash", "entry_hash"]
+    readonly_fields = ["request_entries"]
+
+    @admin.display(description="از کجا")
+    def origin(self, obj):
+        return audit_origin(obj)
+
+    @admin.display(description="شناسه درخواست")
+    def request_entries(self, obj):
+        return request_entries_link(obj.request_id, full=True)
 
 
 @admin.register(OutboxMessage)

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, models, transaction
 from django.utils import timezone
 
-from .context import AuditContext, audit_context, context_ip
+from .context import REQUEST_ID_MAX, USER_AGENT_MAX, AuditContext, audit_context, context_ip
 from .models import AuditEntry
 
 log = logging.getLogger(__name__)
@@ -53,8 +53,9 @@ def record(
     """Append one entry, unsealed. Call it inside the service's transaction: the entry is
     committed (or rolled back) with the change it records, and sealed after commit.
 
-    ``ctx`` (:class:`~ramis.common.context.AuditContext`) gives the client's address; a caller
-    that still holds the ``HttpRequest`` may pass ``request`` instead (its context is taken)."""
+    ``ctx`` (:class:`~ramis.common.context.AuditContext`) gives the client's address, User-Agent
+    and the request id of the log lines (all empty without it: a task, a command, the system); a
+    caller that still holds the ``HttpRequest`` may pass ``request`` instead (its context is taken)."""
     if ctx is None and request is not None:
         ctx = audit_context(request)
     user = actor if getattr(actor, "pk", None) else None
@@ -71,6 +72,8 @@ def record(
         reason=reason or "",
         extra=extra or {},
         ip=context_ip(ctx),
+        user_agent=(ctx.user_agent or "")[:USER_AGENT_MAX] if ctx is not None else "",
+        request_id=(ctx.request_id or "")[:REQUEST_ID_MAX] if ctx is not None else "",
     )
     entry.save()
     if settings.AUDIT_SEAL_ON_COMMIT:

@@ -40,10 +40,24 @@ def client_ip(request) -> str | None:
     if request is None:
         return None
     remote = _address(request.META.get("REMOTE_ADDR") or "")
+    hops = _hops(request)
+    if hops is None:
+        return remote
+    return _address(hops[-settings.TRUSTED_PROXY_COUNT]) or remote
+
+
+def _hops(request) -> list[str] | None:
+    """The ``X-Forwarded-For`` entries when the request passed every proxy of ours, else None."""
     count = settings.TRUSTED_PROXY_COUNT
     if count <= 0:
-        return remote
+        return None
     hops = [hop for hop in (request.META.get("HTTP_X_FORWARDED_FOR") or "").split(",") if hop.strip()]
     if len(hops) < count:  # reached us without passing every proxy: only the peer is known
-        return remote
-    return _address(hops[-count]) or remote
+        return None
+    return hops
+
+
+def through_proxies(request) -> bool:
+    """Whether ``request`` came through the proxies of ours (``TRUSTED_PROXY_COUNT`` > 0 and one
+    ``X-Forwarded-For`` entry each): only then are the headers they set (``X-Request-ID``) theirs."""
+    return _hops(request) is not None

@@ -13,6 +13,7 @@ from typing import Any
 from .client_ip import client_ip
 
 USER_AGENT_MAX = 300
+REQUEST_ID_MAX = 128  # the longest X-Request-ID taken from the proxy (observability.RequestIdMiddleware)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models
 
+from .context import REQUEST_ID_MAX, USER_AGENT_MAX
+
 
 class AuditEntryQuerySet(models.QuerySet):
     def for_object(self, obj: models.Model) -> AuditEntryQuerySet:
@@ -46,6 +48,14 @@ class AuditEntry(models.Model):
     reason = models.TextField(blank=True)
     extra = models.JSONField(default=dict, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
+    # Where the change came from, besides the address: the client's User-Agent (cut to 300) and the id
+    # of the HTTP request, the one its log lines and nginx's access log carry (ramis/common/observability.py).
+    # Empty for a task, a command, the system. The database's own default ("") lets a process of the
+    # previous release, which does not know them, go on inserting during an upgrade.
+    user_agent = models.CharField("مرورگر (User-Agent)", max_length=USER_AGENT_MAX, blank=True, default="",
+                                  db_default="")
+    request_id = models.CharField("شناسه درخواست", max_length=REQUEST_ID_MAX, blank=True, default="",
+                                  db_default="")
     # Set once by the sealer: the place in the chain (1, 2, …), the previous entry's hash and this one's.
     seq = models.BigIntegerField(null=True, blank=True, unique=True)
     prev_hash = models.CharField(max_length=64, blank=True)
@@ -59,6 +69,8 @@ class AuditEntry(models.Model):
             models.Index(fields=["target_type", "target_id"]),
             # What the sealer looks for after every commit: the rows not sealed yet.
             models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="common_audit_unsealed"),
+            # From a log line to what its request changed (the admin's «every entry of this request»).
+            models.Index(fields=["request_id"], condition=~models.Q(request_id=""), name="common_audit_request_id"),
         ]
         verbose_name = "رویداد ممیزی"
         verbose_name_plural = "رد ممیزی"
@@ -75,6 +87,16 @@ class AuditEntry(models.Model):
         raise PermissionDenied("the audit trail is append-only")
 
     def canonical(self) -> bytes:
+        """The bytes ``entry_hash`` is the SHA-256 of: sorted, compact JSON of the previous hash and
+        every column of the content.
+
+        ``user_agent`` and ``request_id`` came later (migration 0004) and enter the payload **only
+        when not empty**. So an entry without them (every entry sealed before they existed, and a
+        task's or command's today) hashes to exactly the bytes it always did, and the chain sealed
+        before the migration verifies unchanged, with no version column; an entry with them has them
+        in its hash (its keys ``ua`` and ``rid`` are in no older payload, so no two contents share
+        bytes). Changing, adding or blanking either on a sealed row breaks its hash like any other
+        column. A later optional column follows the same rule."""
         payload = {
             "prev": self.prev_hash,
             "at": self.created_at.isoformat(),
@@ -88,6 +110,10 @@ class AuditEntry(models.Model):
             "extra": self.extra,
             "ip": self.ip,
         }
+        if self.user_agent:
+            payload["ua"] = self.user_agent
+        if self.request_id:
+            payload["rid"] = self.request_id
         return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
     def compute_hash(self) -> str:

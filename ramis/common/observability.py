@@ -1,9 +1,12 @@
 """A request id on every request and every log line (docs/operator/logs.md).
 
 ``RequestIdMiddleware`` takes the ``X-Request-ID`` the proxy sent (nginx's ``$request_id``), when
-it is a sane token, or makes one, keeps it for the request (``request.request_id``, and a context
-variable the log filter reads), and returns it in the response's ``X-Request-ID``. With
+the request came through our proxies (``client_ip.through_proxies``: ``TRUSTED_PROXY_COUNT`` > 0)
+and it is a sane token, or makes one, keeps it for the request (``request.request_id``, and a
+context variable the log filter reads), and returns it in the response's ``X-Request-ID``. With
 ``LOG_FORMAT=json`` (the production default) every log line is one JSON object that carries it.
+The audit entries the request writes carry it too (``AuditContext.request_id``): a client
+reaching the portal without a proxy cannot choose the id its entries are found by.
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ import uuid
 
 from django.core.signals import request_finished
 
+from .client_ip import through_proxies
+from .context import REQUEST_ID_MAX
+
 HEADER = "X-Request-ID"
 _META = "HTTP_X_REQUEST_ID"
-_SANE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_SANE = re.compile(rf"[A-Za-z0-9._:-]{{1,{REQUEST_ID_MAX}}}")
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -27,7 +33,7 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        given = request.META.get(_META, "")
+        given = request.META.get(_META, "") if through_proxies(request) else ""
         rid = given if _SANE.fullmatch(given) else uuid.uuid4().hex
         request.request_id = rid
         request_id.set(rid)  # cleared when the response is finished: Django logs a 4xx/5xx after us

@@ -76,25 +76,32 @@ def test_queue_depth_read_from_the_broker(client, settings, redis_cache):
     assert sample(text, "ramis_celery_queue_depth", queue="signing") == 1
 
 
-def test_request_id_generated_or_passed_through(client):
+def test_request_id_generated_or_passed_through_from_the_proxy(client, settings):
     generated = client.get("/healthz")["X-Request-ID"]
     assert re.fullmatch(r"[0-9a-f]{32}", generated)
-    assert client.get("/faq/", HTTP_X_REQUEST_ID="nginx-4f2a.17")["X-Request-ID"] == "nginx-4f2a.17"
-    assert client.get("/faq/", HTTP_X_REQUEST_ID="bad id\r\nX-Evil: 1")["X-Request-ID"] != "bad id\r\nX-Evil: 1"
+    # no proxy (the embedded default): a client's own X-Request-ID is not taken (the audit stores the id)
+    assert client.get("/faq/", HTTP_X_REQUEST_ID="nginx-4f2a.17")["X-Request-ID"] != "nginx-4f2a.17"
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxied = {"HTTP_X_FORWARDED_FOR": "203.0.113.7"}
+    assert client.get("/faq/", HTTP_X_REQUEST_ID="nginx-4f2a.17", **proxied)["X-Request-ID"] == "nginx-4f2a.17"
+    assert client.get("/faq/", HTTP_X_REQUEST_ID="nginx-4f2a.17")["X-Request-ID"] != "nginx-4f2a.17"  # not via it
+    bad = "bad id\r\nX-Evil: 1"
+    assert client.get("/faq/", HTTP_X_REQUEST_ID=bad, **proxied)["X-Request-ID"] != bad
+    assert client.get("/faq/", HTTP_X_REQUEST_ID="x" * 129, **proxied)["X-Request-ID"] != "x" * 129
 
 
 LOG_SCRIPT = """
 import django
 django.setup()
 from django.test import Client
-response = Client().get("/no-such-page/", HTTP_X_REQUEST_ID="drill-42")
+response = Client().get("/no-such-page/", HTTP_X_REQUEST_ID="drill-42", HTTP_X_FORWARDED_FOR="203.0.113.7")
 print("STATUS", response.status_code, response["X-Request-ID"])
 """
 
 
 def test_json_log_lines_carry_the_request_id(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE"}}
-    env.update(DJANGO_SETTINGS_MODULE="ramis.settings", LOG_FORMAT="json", RAMIS_VAR_DIR=str(tmp_path),
+    env.update(DJANGO_SETTINGS_MODULE="ramis.settings", LOG_FORMAT="json", RAMIS_VAR_DIR=str(tmp_path), TRUSTED_PROXY_COUNT="1",
                DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3", SOFTHSM_DIR=str(tmp_path / "hsm"))
     result = subprocess.run([sys.executable, "-c", LOG_SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
                             timeout=120)
