@@ -175,7 +175,7 @@ class Topology:
             "HTTPS_SUFFIX": "" if self.https_port == 443 else f":{self.https_port}",
             "CERT_PORT": str(self.cert_port), "CLIENT_CA": str(self.client_ca),
             "TLS_CERT": str(self.tls_cert), "TLS_KEY": str(self.tls_key),
-            "STATIC_ROOT": str(self.var / "staticfiles"),
+            "STATIC_ROOT": str(self.var / "staticfiles"), "ACCESS_LOG": str(self.log / "nginx-access.log"),
             "WEB_SERVERS": "\n".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;" for p in self.web_ports),
             "OCSP_SERVERS": "\n".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;" for p in self.ocsp_ports),
         }
@@ -188,7 +188,7 @@ class Topology:
         main = (f"{user}worker_processes 2;\npid {directory}/nginx.pid;\nerror_log {self.log}/nginx-error.log warn;\n"
                 f"events {{ worker_connections 512; }}\n"
                 f"http {{\n  include /etc/nginx/mime.types;\n  default_type application/octet-stream;\n"
-                f"  access_log {self.log}/nginx-access.log;\n  sendfile on;\n  server_tokens off;\n"
+                f"  access_log off;\n  sendfile on;\n  server_tokens off;\n"
                 f"  client_body_temp_path {directory}/body;\n  proxy_temp_path {directory}/proxy;\n"
                 f"  fastcgi_temp_path {directory}/fastcgi;\n  uwsgi_temp_path {directory}/uwsgi;\n"
                 f"  scgi_temp_path {directory}/scgi;\n  include {directory}/ramis.conf;\n}}\n")

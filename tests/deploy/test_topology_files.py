@@ -135,6 +135,11 @@ def test_the_web_tier_knows_the_client_behind_nginx(monkeypatch, tmp_path):
     for block in web_locations:
         assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in block
         assert "proxy_set_header X-Request-ID $request_id;" in block
+    # ... and written in nginx's access log by every server, so one id leads from it to the audit entries
+    log_format = re.search(r"log_format ramis ([^;]*);", site).group(1)
+    assert log_format.rstrip().endswith("$request_id'")
+    servers = re.findall(r"\nserver \{\n(?:    [^\n]*\n)+?    access_log ([^;]*);", site)
+    assert site.count("\nserver {") == 3 and servers == ["@@ACCESS_LOG@@ ramis"] * 3
 
 
 def test_only_the_certificate_port_passes_a_client_certificate(monkeypatch, tmp_path):
