@@ -7,7 +7,7 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from certauth.models import User
-from enamad import services
+from enamad.accounts.services import account_update_profile
 from enamad.models import Account, IdentityDocument
 from ramis.common.models import AuditEntry, OutboxMessage
 from tests.conftest import captcha_answer
@@ -179,7 +179,7 @@ def test_profile_completion(client, db):
 
 def test_changed_landline_must_be_verified_again(account):
     assert account.landline_verified_at
-    services.account_update_profile(account_id=account.pk, actor=account.user, data={"landline": "03132221100"})
+    account_update_profile(account_id=account.pk, actor=account.user, data={"landline": "03132221100"})
     account.refresh_from_db()
     assert account.landline_verified_at is None
 

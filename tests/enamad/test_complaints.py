@@ -12,8 +12,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from enamad import services
+from enamad.complaints.services import complaint_answer, complaint_decide, complaint_file, complaint_flag
 from enamad.models import Business, BusinessStatus, Complaint, ComplaintStatus
+from enamad.seals.services import business_suspend
 from ramis.common.errors import InvalidTransition
 from ramis.common.models import AuditEntry, OutboxMessage
 from tests.conftest import captcha_answer, make_staff
@@ -48,7 +49,7 @@ def file_complaint(client, seal, **changes):
 def quick_complaint(seal, **data):
     base = {"complaint_type": "delay", "payment_reference": "987", "description": "دیر رسید و پاسخی ندادند.",
             "contact_name": "مریم", "contact_mobile": BUYER}
-    return services.complaint_file(seal_id=seal.pk, data={**base, **data})
+    return complaint_file(seal_id=seal.pk, data={**base, **data})
 
 
 def test_seal_page_links_to_the_complaint_form(client, seal):
@@ -109,7 +110,7 @@ def test_holder_answers_in_the_panel(owner_client, account, seal):
     assert OutboxMessage.objects.filter(channel="sms", to=BUYER, body__contains="پاسخ داد").exists()
     assert AuditEntry.objects.filter(event="enamad.complaint.answered", actor=account.user).exists()
     with pytest.raises(InvalidTransition):
-        services.complaint_answer(complaint_id=complaint.pk, actor=account.user, text="دوباره")
+        complaint_answer(complaint_id=complaint.pk, actor=account.user, text="دوباره")
 
 
 def test_unanswered_complaint_is_flagged_after_96_hours(client, owner_client, account, seal, enamad_expert):
@@ -134,7 +135,7 @@ def test_unanswered_complaint_is_flagged_after_96_hours(client, owner_client, ac
     assert complaint.tracking_code in staff.get("/enamad/staff/complaints/?q=overdue").content.decode()
     # a late answer is still possible and shows as late
     with time_machine.travel(complaint.created_at + dt.timedelta(hours=100), tick=False):
-        services.complaint_answer(complaint_id=complaint.pk, actor=account.user, text="ببخشید، دیر دیدیم.")
+        complaint_answer(complaint_id=complaint.pk, actor=account.user, text="ببخشید، دیر دیدیم.")
     complaint.refresh_from_db()
     assert complaint.status == ComplaintStatus.ANSWERED and complaint.answered_late
 
@@ -162,15 +163,15 @@ def test_expert_upholds_and_suspends_the_seal(client, seal, account, enamad_expe
     assert OutboxMessage.objects.filter(channel="sms", to=BUYER, body__contains="تعلیق").exists()
     assert OutboxMessage.objects.filter(channel="sms", to=account.mobile, body__contains="وارد دانسته شد").exists()
     with pytest.raises(InvalidTransition):
-        services.complaint_decide(complaint_id=complaint.pk, actor=enamad_expert, upheld=False, note="x")
+        complaint_decide(complaint_id=complaint.pk, actor=enamad_expert, upheld=False, note="x")
 
 
 def test_expert_dismisses(seal, enamad_expert):
     complaint = quick_complaint(seal)
     with pytest.raises(ValidationError):
-        services.complaint_decide(complaint_id=complaint.pk, actor=enamad_expert, upheld=False, note="  ")
-    services.complaint_decide(complaint_id=complaint.pk, actor=enamad_expert, upheld=False,
-                              note="رسید پرداخت با این فروشگاه نیست.")
+        complaint_decide(complaint_id=complaint.pk, actor=enamad_expert, upheld=False, note="  ")
+    complaint_decide(complaint_id=complaint.pk, actor=enamad_expert, upheld=False,
+                     note="رسید پرداخت با این فروشگاه نیست.")
     complaint.refresh_from_db()
     assert complaint.status == ComplaintStatus.DISMISSED and not complaint.seal_suspended
     assert Business.objects.get(pk=seal.business_id).status == BusinessStatus.APPROVED
@@ -178,8 +179,8 @@ def test_expert_dismisses(seal, enamad_expert):
 
 def test_who_may_see_and_decide(client, owner_client, seal, other_account):
     complaint = quick_complaint(seal)
-    services.complaint_answer(complaint_id=complaint.pk, actor=seal.business.account.user, text="پاسخ",
-                              attachments=[SimpleUploadedFile("a.png", png_bytes(), content_type="image/png")])
+    complaint_answer(complaint_id=complaint.pk, actor=seal.business.account.user, text="پاسخ",
+                     attachments=[SimpleUploadedFile("a.png", png_bytes(), content_type="image/png")])
     attachment = complaint.attachments.get()
     assert owner_client.get(f"/enamad/panel/complaints/attachments/{attachment.pk}/").status_code == 200
     other = Client()
@@ -187,7 +188,7 @@ def test_who_may_see_and_decide(client, owner_client, seal, other_account):
     assert other.get(f"/enamad/panel/complaints/{complaint.pk}/").status_code == 404
     assert other.get(f"/enamad/panel/complaints/attachments/{attachment.pk}/").status_code == 404
     with pytest.raises(Exception):  # noqa: B017 - PermissionDenied
-        services.complaint_answer(complaint_id=complaint.pk, actor=other_account.user, text="x")
+        complaint_answer(complaint_id=complaint.pk, actor=other_account.user, text="x")
     officer = make_staff("doc_officer", perms=["enamad.review_documents"])
     staff = staff_client(Client(), officer)
     response = staff.post(f"/enamad/staff/complaints/{complaint.pk}/", {"outcome": "upheld", "note": "x"})
@@ -199,9 +200,9 @@ def test_who_may_see_and_decide(client, owner_client, seal, other_account):
 
 def test_counts_on_the_staff_business_page(seal, enamad_expert):
     first, second, third = (quick_complaint(seal) for _ in range(3))
-    services.complaint_decide(complaint_id=first.pk, actor=enamad_expert, upheld=True, note="وارد است")
-    services.complaint_decide(complaint_id=second.pk, actor=enamad_expert, upheld=False, note="وارد نیست")
-    assert services.complaint_flag(complaint_id=third.pk) is False  # not yet due
+    complaint_decide(complaint_id=first.pk, actor=enamad_expert, upheld=True, note="وارد است")
+    complaint_decide(complaint_id=second.pk, actor=enamad_expert, upheld=False, note="وارد نیست")
+    assert complaint_flag(complaint_id=third.pk) is False  # not yet due
     staff = staff_client(Client(), enamad_expert)
     page = staff.get(f"/enamad/staff/business/{seal.business_id}/").content.decode()
     assert 'id="complaint-counts"' in page
@@ -227,10 +228,10 @@ def test_complaints_panel_is_per_account(client, seal, other_account):
 def test_a_complaint_against_a_renewing_or_monitor_suspended_seal_cannot_suspend_twice(seal, account,
                                                                                        enamad_expert, enamad_manager):
     complaint = quick_complaint(seal)
-    services.business_suspend(business_id=seal.business_id, actor=enamad_manager, reason="پیش‌تر")
+    business_suspend(business_id=seal.business_id, actor=enamad_manager, reason="پیش‌تر")
     with pytest.raises(InvalidTransition):
-        services.complaint_decide(complaint_id=complaint.pk, actor=enamad_expert, upheld=True, note="x",
-                                  suspend_seal=True)
+        complaint_decide(complaint_id=complaint.pk, actor=enamad_expert, upheld=True, note="x",
+                         suspend_seal=True)
     assert Complaint.objects.get().status == ComplaintStatus.AWAITING_ANSWER  # nothing half-done
 
 

@@ -9,9 +9,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from enamad import charts, services
+from enamad import charts
+from enamad.businesses.services import business_review, business_send
+from enamad.complaints.services import complaint_file
 from enamad.dashboard import dashboard, jalali_month_bounds
 from enamad.models import Business, BusinessStatus, Seal
+from enamad.support.services import ticket_open
 from ramis.common.jalali import TEHRAN
 from tests.conftest import make_staff
 from tests.enamad.conftest import all_items_ok, make_business, staff_client
@@ -48,16 +51,16 @@ def data(account, enamad_expert):
     old = NOW - dt.timedelta(days=10)
     under_review = [make_business(account, domain=f"r{i}.test") for i in range(2)]
     for business in under_review:
-        services.business_send(business_id=business.pk, actor=account.user)
+        business_send(business_id=business.pk, actor=account.user)
     Business.objects.filter(pk=under_review[0].pk).update(status_changed_at=old)
     deficient = make_business(account, domain="d.test")
-    services.business_send(business_id=deficient.pk, actor=account.user)
+    business_send(business_id=deficient.pk, actor=account.user)
     items = all_items_ok()
     items[next(iter(items))] = (False, "قیمت ندارد")
-    services.business_review(business_id=deficient.pk, actor=enamad_expert, results=items)
+    business_review(business_id=deficient.pk, actor=enamad_expert, results=items)
     approved = make_business(account, domain="a.test")
-    services.business_send(business_id=approved.pk, actor=account.user)
-    services.business_review(business_id=approved.pk, actor=enamad_expert, results=all_items_ok())
+    business_send(business_id=approved.pk, actor=account.user)
+    business_review(business_id=approved.pk, actor=enamad_expert, results=all_items_ok())
     make_business(account, domain="draft.test")
     this_month = quick_seal(make_business(account, domain="soon.test"))
     next_month = quick_seal(make_business(account, domain="later.test"))
@@ -65,11 +68,11 @@ def data(account, enamad_expert):
     Seal.objects.filter(pk=next_month.pk).update(expires_at=NOW + dt.timedelta(days=25))
     base = {"complaint_type": "delay", "payment_reference": "1", "description": "دیر", "contact_name": "x",
             "contact_mobile": "09131234567"}
-    services.complaint_file(seal_id=this_month.pk, data=base)
+    complaint_file(seal_id=this_month.pk, data=base)
     from tests.enamad.test_tickets import png
 
-    services.ticket_open(account_id=account.pk, actor=account.user, category="general", subject="s", body="b",
-                         attachments=[("other", png())])
+    ticket_open(account_id=account.pk, actor=account.user, category="general", subject="s", body="b",
+                attachments=[("other", png())])
     return {"old": old}
 
 

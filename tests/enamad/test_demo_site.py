@@ -15,7 +15,7 @@ import dns.message
 import dns.query
 import pytest
 
-from enamad import services
+from enamad.businesses.services import business_verify_domain
 from enamad.demo_site import DemoShop, start
 from enamad.models import Business
 from tests.enamad.conftest import make_business
@@ -54,20 +54,20 @@ def demo(settings, account):
 
 def test_the_demo_shop_verifies_by_its_meta_tag(demo):
     business = demo({"meta", "file", "dns"})
-    result = services.business_verify_domain(business_id=business.pk)
+    result = business_verify_domain(business_id=business.pk)
     assert result.ok and result.method == "meta"
     assert Business.objects.get(pk=business.pk).domain_verified_at is not None
 
 
 def test_the_demo_dns_alone_verifies_by_txt(demo):
     business = demo({"dns"})
-    result = services.business_verify_domain(business_id=business.pk)
+    result = business_verify_domain(business_id=business.pk)
     assert result.ok and result.method == "dns"
 
 
 def test_without_proofs_the_messages_say_what_was_found(demo):
     business = demo(set())
-    error = services.business_verify_domain(business_id=business.pk).error
+    error = business_verify_domain(business_id=business.pk).error
     assert "سایت از راه HTTP پاسخ داد" in error and "ندارد" in error
 
 

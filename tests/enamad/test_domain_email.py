@@ -12,9 +12,11 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from enamad import services
+from enamad.businesses.services import business_update
+from enamad.common import Throttled
 from enamad.domains import control_email_address, normalize_domain
 from enamad.models import Business, DomainEmailCode
+from enamad.seals.control import business_confirm_domain_code, business_send_domain_code
 from ramis.common.errors import InvalidTransition
 from ramis.common.models import AuditEntry, OutboxMessage
 from tests.enamad.conftest import DOMAIN, make_business
@@ -42,11 +44,11 @@ def mailed_code() -> str:
 
 def send(business, capture):
     with capture(execute=True):
-        return services.business_send_domain_code(business_id=business.pk, actor=business.account.user)
+        return business_send_domain_code(business_id=business.pk, actor=business.account.user)
 
 
 def confirm(business, code: str) -> Business:
-    return services.business_confirm_domain_code(business_id=business.pk, actor=business.account.user, code=code)
+    return business_confirm_domain_code(business_id=business.pk, actor=business.account.user, code=code)
 
 
 def refusal(business, code: str) -> str:
@@ -170,7 +172,7 @@ def test_a_code_is_used_once(draft, django_capture_on_commit_callbacks):
     assert refusal(draft, code) == "این کد پیش‌تر به کار رفته است و دوباره پذیرفته نمی‌شود."
     assert AuditEntry.objects.filter(event="enamad.business.domain_verified").count() == 1
     with pytest.raises(InvalidTransition):  # verified: no more codes
-        services.business_send_domain_code(business_id=draft.pk, actor=draft.account.user)
+        business_send_domain_code(business_id=draft.pk, actor=draft.account.user)
 
 
 def test_resend_waits_a_minute_and_only_the_latest_code_counts(draft, django_capture_on_commit_callbacks):
@@ -179,7 +181,7 @@ def test_resend_waits_a_minute_and_only_the_latest_code_counts(draft, django_cap
         send(draft, django_capture_on_commit_callbacks)
     first = mailed_code()
     with time_machine.travel(start + dt.timedelta(seconds=20), tick=False):
-        with pytest.raises(services.Throttled) as exc:
+        with pytest.raises(Throttled) as exc:
             send(draft, django_capture_on_commit_callbacks)
     assert "40 ثانیه" in exc.value.message and len(mail.outbox) == 1
     with time_machine.travel(start + dt.timedelta(seconds=61), tick=False):
@@ -197,7 +199,7 @@ def test_daily_cap_per_business(draft, settings, django_capture_on_commit_callba
         with time_machine.travel(start + dt.timedelta(minutes=2 * minute), tick=False):
             send(draft, django_capture_on_commit_callbacks)
     with time_machine.travel(start + dt.timedelta(hours=5), tick=False):
-        with pytest.raises(services.Throttled) as exc:
+        with pytest.raises(Throttled) as exc:
             send(draft, django_capture_on_commit_callbacks)
     assert "سقف ارسال کد" in exc.value.message and len(mail.outbox) == 3
     with time_machine.travel(start + dt.timedelta(days=1, minutes=1), tick=False):
@@ -215,7 +217,7 @@ def test_daily_cap_per_address_across_claimants(account, other_account, settings
         send(mine, django_capture_on_commit_callbacks)
         send(theirs, django_capture_on_commit_callbacks)
     with time_machine.travel(start + dt.timedelta(minutes=2), tick=False):
-        with pytest.raises(services.Throttled):
+        with pytest.raises(Throttled):
             send(mine, django_capture_on_commit_callbacks)
         client.force_login(account.user)
         response = client.post(technical_url(mine), {"action": "email_code"}, follow=True)
@@ -226,9 +228,9 @@ def test_another_holders_business_is_refused(client, draft, other_account, djang
     send(draft, django_capture_on_commit_callbacks)
     code = mailed_code()
     with pytest.raises(PermissionDenied):
-        services.business_send_domain_code(business_id=draft.pk, actor=other_account.user)
+        business_send_domain_code(business_id=draft.pk, actor=other_account.user)
     with pytest.raises(PermissionDenied):
-        services.business_confirm_domain_code(business_id=draft.pk, actor=other_account.user, code=code)
+        business_confirm_domain_code(business_id=draft.pk, actor=other_account.user, code=code)
     client.force_login(other_account.user)
     assert client.get(technical_url(draft)).status_code == 404
     assert client.post(technical_url(draft), {"action": "email_confirm", "code": code}).status_code == 404
@@ -257,5 +259,5 @@ def test_a_domain_verified_meanwhile_by_another_business_is_refused_at_confirm(d
 def test_changing_the_domain_voids_the_code(owner_client, draft, django_capture_on_commit_callbacks):
     send(draft, django_capture_on_commit_callbacks)
     code = mailed_code()
-    services.business_update(business_id=draft.pk, actor=draft.account.user, data={"domain": "other-shop.test"})
+    business_update(business_id=draft.pk, actor=draft.account.user, data={"domain": "other-shop.test"})
     assert refusal(draft, code) == "هنوز کدی به info@other-shop.test فرستاده نشده است؛ «ارسال کد» را بزنید."

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from enamad import services
+from enamad.businesses.services import business_verify_domain
 from enamad.models import Business
 from tests.enamad.conftest import DOMAIN, make_business
 
@@ -22,7 +22,7 @@ def draft(account):
 
 def test_site_answered_without_the_tag_says_so(local_net, draft):
     local_net["http"].routes["/"] = (200, b"<html><head><title>Shop</title></head><body>x</body></html>", {})
-    result = services.business_verify_domain(business_id=draft.pk)
+    result = business_verify_domain(business_id=draft.pk)
     assert not result.ok
     error = result.error
     assert "سایت از راه HTTP پاسخ داد" in error and "برچسب meta" in error
@@ -34,20 +34,20 @@ def test_site_answered_without_the_tag_says_so(local_net, draft):
 
 def test_home_page_error_status_is_named(local_net, draft):
     local_net["http"].routes["/"] = (503, b"down", {})
-    error = services.business_verify_domain(business_id=draft.pk).error
+    error = business_verify_domain(business_id=draft.pk).error
     assert "صفحه اصلی کد ۵۰۳ برگرداند" in error
 
 
 def test_nothing_listening_says_connection_failed_once(local_net, draft, settings):
     settings.ENAMAD_VERIFY_HTTP_PORT = settings.ENAMAD_VERIFY_HTTPS_PORT  # a closed port for both
-    error = services.business_verify_domain(business_id=draft.pk).error
+    error = business_verify_domain(business_id=draft.pk).error
     assert error.count(NOT_CONNECTED) == 1 and "پاسخ داد" not in error
 
 
 def test_a_txt_record_with_another_code_is_told_apart(local_net, draft):
     local_net["http"].routes["/"] = (200, b"<html><head><title>Shop</title></head></html>", {})
     local_net["dns"].txt[DOMAIN] = ["enamad-verification=someone-elses-token"]
-    error = services.business_verify_domain(business_id=draft.pk).error
+    error = business_verify_domain(business_id=draft.pk).error
     assert "رکورد TXT اینماد در DNS دامنه هست اما کد آن کد این پرونده نیست" in error
     assert "رکورد TXT اینماد (enamad-verification=…) ندارد" not in error
 

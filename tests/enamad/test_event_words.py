@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from enamad import services
+from enamad.businesses.services import business_send
 from enamad.models import Business, BusinessStatus
 from ramis.common import event_words
 from tests.enamad.conftest import staff_client
@@ -54,7 +54,7 @@ def test_admin_edits_and_unknown_events_still_read_in_persian():
 
 
 def test_expert_reads_the_business_timeline_in_persian(account, business, enamad_expert):
-    services.business_send(business_id=business.pk, actor=account.user)
+    business_send(business_id=business.pk, actor=account.user)
     assert Business.objects.get(pk=business.pk).status == BusinessStatus.UNDER_REVIEW
     page = staff_client(Client(), enamad_expert).get(f"/enamad/staff/business/{business.pk}/").content.decode()
     timeline = page[page.index("رد ممیزی"):]

@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from enamad import services
+from enamad.accounts.services import account_update_profile, account_upload_document
 from enamad.models import Account, Business, BusinessStatus, IdentityDocument
 from ramis.common.errors import InvalidTransition
 from ramis.common.models import AuditEntry
@@ -38,7 +38,7 @@ def test_profile_post_after_approval_is_refused_and_the_seal_page_is_unchanged(o
     assert identity(account) == before
     assert "تیکت «تغییر اطلاعات هویتی»" in response.content.decode()
     with pytest.raises(InvalidTransition) as info:
-        services.account_update_profile(account_id=account.pk, actor=account.user, data={"first_name": "مهدی"})
+        account_update_profile(account_id=account.pk, actor=account.user, data={"first_name": "مهدی"})
     assert "تیکت" in info.value.message
     assert not AuditEntry.objects.filter(event="enamad.account.profile_updated").exists()
 
@@ -59,8 +59,8 @@ def test_documents_are_locked_once_a_business_is_past_draft(owner_client, accoun
     document.refresh_from_db()
     assert document.file.name == name
     with pytest.raises(InvalidTransition):
-        services.account_upload_document(account_id=account.pk, actor=account.user, kind="national_card",
-                                         upload=SimpleUploadedFile("card.pdf", PDF_BYTES))
+        account_upload_document(account_id=account.pk, actor=account.user, kind="national_card",
+                                upload=SimpleUploadedFile("card.pdf", PDF_BYTES))
     assert 'id="identity-locked"' in owner_client.get("/enamad/panel/documents/").content.decode()
 
 

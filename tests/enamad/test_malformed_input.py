@@ -4,7 +4,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from enamad import services
+from enamad.businesses.services import business_review, business_send, business_verify_domain
 from enamad.domains import normalize_domain
 from enamad.models import Business, BusinessStatus, ChecklistItem
 from tests.enamad.conftest import DOMAIN, all_items_ok, make_business
@@ -57,10 +57,10 @@ def test_add_and_edit_business_with_an_unbalanced_bracket(owner_client, account,
 
 
 def test_resend_ignores_a_reply_field_with_a_non_ascii_digit(owner_client, account, business, enamad_expert):
-    services.business_send(business_id=business.pk, actor=account.user)
+    business_send(business_id=business.pk, actor=account.user)
     failed_item = ChecklistItem.objects.filter(active=True).first()
     results = {**all_items_ok(), failed_item.pk: (False, "نشانی در صفحه تماس نیست.")}
-    review = services.business_review(business_id=business.pk, actor=enamad_expert, results=results)
+    review = business_review(business_id=business.pk, actor=enamad_expert, results=results)
     failed = review.items.get(approved=False)
     response = owner_client.post(f"/enamad/panel/business/{business.pk}/send/",
                                  {"reply_²": "x", f"reply_{failed.pk}": "اضافه شد."})
@@ -73,6 +73,6 @@ def test_resend_ignores_a_reply_field_with_a_non_ascii_digit(owner_client, accou
 def test_redirect_to_a_malformed_location_fails_the_check_in_words(local_net, account):
     draft = make_business(account, ready=False)
     local_net["http"].routes["/"] = (302, b"", {"Location": "http://[x/"})
-    result = services.business_verify_domain(business_id=draft.pk)
+    result = business_verify_domain(business_id=draft.pk)
     assert not result.ok and "نشانی نامعتبری" in result.error
     assert "نشانی نامعتبری" in Business.objects.get(pk=draft.pk).domain_check_error

@@ -12,9 +12,12 @@ from django.core.cache import cache
 from django.db import connections
 from django.utils import timezone
 
-from enamad import monitoring, services, verification
+from enamad import monitoring, verification
+from enamad.businesses.services import business_send
 from enamad.models import Business, BusinessStatus, Seal
 from enamad.seals import control as seal_control
+from enamad.seals.control import business_send_domain_code, seal_monitor, seal_snapshots, seals_claim_due
+from enamad.seals.services import business_reinstate, business_renew, business_suspend, seals_remind_expiry
 from ramis.common.models import AuditEntry, OutboxMessage
 from tests.enamad.conftest import DOMAIN, make_account, make_business, test_ca, write_server_cert
 from tests.enamad.test_seal import issue_seal
@@ -77,7 +80,7 @@ def closed_port() -> int:
 
 
 def check(seal):
-    _, events = services.seal_monitor(seal_id=seal.pk)
+    _, events = seal_monitor(seal_id=seal.pk)
     seal.refresh_from_db()
     return events
 
@@ -280,7 +283,7 @@ def test_site_answering_500_is_unreachable(sealed, net):
 
 
 def test_staff_suspension_is_not_lifted_by_the_monitor(sealed, net, enamad_manager):
-    services.business_suspend(business_id=sealed.business_id, actor=enamad_manager, reason="شکایت")
+    business_suspend(business_id=sealed.business_id, actor=enamad_manager, reason="شکایت")
     assert not Seal.objects.monitored().filter(pk=sealed.pk).exists()
     assert check(sealed) == []
     assert Business.objects.get(pk=sealed.business_id).status == BusinessStatus.SUSPENDED
@@ -292,7 +295,7 @@ def test_staff_reinstating_a_monitor_suspension_restarts_the_grace(sealed, net, 
     check(sealed)
     with time_machine.travel(start + dt.timedelta(days=8), tick=True):
         assert check(sealed) == ["enamad.seal.suspended"]
-        services.business_reinstate(business_id=sealed.business_id, actor=enamad_manager)
+        business_reinstate(business_id=sealed.business_id, actor=enamad_manager)
         reinstated = OutboxMessage.objects.filter(channel="sms").latest("pk")
         assert (reinstated.to, reinstated.template) == ("09121112233", "enamad_status")
         assert "برداشته شد" in reinstated.body and "دریافت کد نماد" not in reinstated.body
@@ -327,7 +330,7 @@ def test_dispatch_claims_due_seals_in_batches(account, net, settings, django_cap
     assert monitor_dispatch() == 7
     assert Seal.objects.filter(monitored_at__isnull=False).count() == 7
     assert not Seal.objects.filter(monitor_due_at__lte=timezone.now()).exists()
-    assert services.seals_claim_due(100) == []  # nothing due any more
+    assert seals_claim_due(100) == []  # nothing due any more
     hosts = {host for host, _ in net["http"].requests}
     assert hosts == {f"s{i}.test" for i in range(7)}
 
@@ -346,8 +349,8 @@ def test_a_healthy_batch_costs_a_fixed_number_of_queries(account, net, settings,
 def test_claimed_seals_are_not_claimed_twice(account, net):
     make_sealed(account, 3, net)
     Seal.objects.update(monitor_due_at=None)
-    first = services.seals_claim_due(2)
-    second = services.seals_claim_due(10)
+    first = seals_claim_due(2)
+    second = seals_claim_due(10)
     assert len(first) == 2 and len(second) == 1 and not set(first) & set(second)
 
 
@@ -380,7 +383,7 @@ def test_no_transaction_is_open_during_network_checks(net, settings, monkeypatch
 
     monkeypatch.setattr(verification, "monitor_check", spy)
     monitoring.run_batch([seal.pk])
-    services.seal_monitor(seal_id=seal.pk)
+    seal_monitor(seal_id=seal.pk)
     assert seen == [False, False]
 
 
@@ -424,8 +427,8 @@ def test_expiry_reminders_at_30_and_7_days(sealed):
 
 def test_no_reminder_while_renewing(sealed, account):
     with time_machine.travel(sealed.expires_at - dt.timedelta(days=20), tick=False):
-        services.business_renew(business_id=sealed.business_id, actor=account.user)
-        assert services.seals_remind_expiry() == 0
+        business_renew(business_id=sealed.business_id, actor=account.user)
+        assert seals_remind_expiry() == 0
 
 
 
@@ -437,12 +440,12 @@ def test_a_seal_under_renewal_review_is_monitored_and_suspended_like_an_active_o
     settings.ENAMAD_MONITOR_GRACE_DAYS = 7
     start = sealed.expires_at - dt.timedelta(days=20)
     with time_machine.travel(start, tick=True):
-        services.business_renew(business_id=sealed.business_id, actor=account.user)
+        business_renew(business_id=sealed.business_id, actor=account.user)
         business = Business.objects.get(pk=sealed.business_id)
         assert business.status == BusinessStatus.UNDER_REVIEW and business.renewing
         assert Seal.objects.monitored().filter(pk=sealed.pk).exists()
         Seal.objects.filter(pk=sealed.pk).update(monitor_due_at=None)
-        assert services.seals_claim_due(10) == [sealed.pk]
+        assert seals_claim_due(10) == [sealed.pk]
         use_tls(net, "expired")
         net["http"].routes["/"] = (200, b"<html></html>", {})
         assert check(sealed) == ["enamad.seal.tls_lapsed", "enamad.seal.domain_lapsed"]
@@ -462,11 +465,11 @@ def test_a_seal_under_renewal_review_is_monitored_and_suspended_like_an_active_o
 
 def test_a_first_review_has_no_seal_to_suspend(account, enamad_manager):
     business = make_business(account)
-    services.business_send(business_id=business.pk, actor=account.user)
+    business_send(business_id=business.pk, actor=account.user)
     from ramis.common.errors import InvalidTransition
 
     with pytest.raises(InvalidTransition):
-        services.business_suspend(business_id=business.pk, actor=enamad_manager, reason="x")
+        business_suspend(business_id=business.pk, actor=enamad_manager, reason="x")
 
 
 # --- one failing seal does not end its batch ----------------------------------------------------
@@ -541,7 +544,7 @@ def test_a_recent_email_proof_stands_without_a_mark(sealed, net, settings, djang
     settings.ENAMAD_DOMAIN_EMAIL_PROOF_DAYS = 90
     email_verified(sealed, days_ago=89)
     net["http"].routes["/"] = net["tls"]["valid"].routes["/"] = (200, b"<html><title>shop</title></html>", {})
-    snapshot = services.seal_snapshots([sealed.pk])[0]
+    snapshot = seal_snapshots([sealed.pk])[0]
     assert snapshot.standing_proof
     result = snapshot.check()
     assert (result.domain_ok, result.method) == (True, "email")
@@ -594,7 +597,7 @@ def test_a_stale_email_proof_is_reconfirmed_by_a_fresh_code(client, sealed, net,
         assert logo_variant(client, sealed) == "suspended"
         # the monitor's code has expired by now: the holder asks for another from the page
         with django_capture_on_commit_callbacks(execute=True):
-            services.business_send_domain_code(business_id=sealed.business_id, actor=owner)
+            business_send_domain_code(business_id=sealed.business_id, actor=owner)
         assert mail.outbox[-1].to == [f"info@{DOMAIN}"]
         code = re.search(r"کد تأییدیه فنی: (\d{6})", mail.outbox[-1].body).group(1)
         before = OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first()

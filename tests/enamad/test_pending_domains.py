@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from enamad import services
+from enamad.businesses.services import business_update
 from enamad.models import Business, BusinessStatus
 from enamad.tasks import verify_pending_domains
 from tests.enamad.conftest import DOMAIN, make_business
@@ -29,7 +29,7 @@ def test_an_old_draft_whose_domain_just_changed_is_checked(local_net, account):
     age(business, created_days=60, changed_days=60)
     assert verify_pending_domains() == 0
     # The applicant moves the file to another domain: it is picked up again.
-    services.business_update(business_id=business.pk, actor=account.user, data={"domain": DOMAIN})
+    business_update(business_id=business.pk, actor=account.user, data={"domain": DOMAIN})
     business.refresh_from_db()
     assert business.domain_changed_at > timezone.now() - dt.timedelta(minutes=1)
     local_net["http"].routes["/"] = (200, home_with(business), {})

@@ -9,8 +9,19 @@ import pytest
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from enamad import services, verification
+from enamad import verification
+from enamad.businesses.services import business_accept_documents, business_review, business_send
+from enamad.complaints.services import complaint_decide, complaint_file
 from enamad.models import Business, BusinessStatus, Seal
+from enamad.seals.control import seal_record_check, seals_claim_due
+from enamad.seals.services import business_final_approve, business_reinstate
+from enamad.support.services import (
+    ticket_answer,
+    ticket_approve_change,
+    ticket_auto_close,
+    ticket_follow_up,
+    ticket_open,
+)
 from ramis.common.errors import InvalidTransition
 from ramis.common.models import AuditEntry
 from tests.conftest import make_staff
@@ -57,11 +68,11 @@ def test_two_managers_approve_at_once():
     Business.objects.filter(pk=business.pk).update(phone_verified_at=now, address_verified_at=now)
     expert = make_staff("exp", perms=["enamad.review_business", "enamad.review_documents"], totp=False)
     managers = [make_staff(f"mgr{i}", perms=["enamad.approve_business"], totp=False) for i in range(2)]
-    services.business_send(business_id=business.pk, actor=account.user)
-    services.business_review(business_id=business.pk, actor=expert, results=all_items_ok())
-    services.business_accept_documents(business_id=business.pk, actor=expert)
+    business_send(business_id=business.pk, actor=account.user)
+    business_review(business_id=business.pk, actor=expert, results=all_items_ok())
+    business_accept_documents(business_id=business.pk, actor=expert)
 
-    outcomes = race(lambda i: services.business_final_approve(business_id=business.pk, actor=managers[i]))
+    outcomes = race(lambda i: business_final_approve(business_id=business.pk, actor=managers[i]))
     assert sorted(kind for kind, _ in outcomes) == ["error", "ok"]
     assert isinstance(next(v for k, v in outcomes if k == "error"), InvalidTransition)
     assert Seal.objects.filter(business=business).count() == 1
@@ -76,7 +87,7 @@ def test_double_send():
     ensure_defaults(ChecklistItem, ServiceCategory)
     account = make_account()
     business = make_business(account)
-    outcomes = race(lambda i: services.business_send(business_id=business.pk, actor=account.user))
+    outcomes = race(lambda i: business_send(business_id=business.pk, actor=account.user))
     assert sorted(kind for kind, _ in outcomes) == ["error", "ok"]
     assert AuditEntry.objects.filter(event="enamad.business.sent").count() == 1
 
@@ -99,7 +110,7 @@ def _sealed(count: int):
 
 def test_two_dispatchers_claim_disjoint_seals():
     _, seals = _sealed(10)
-    outcomes = race(lambda i: services.seals_claim_due(6))
+    outcomes = race(lambda i: seals_claim_due(6))
     claimed = [set(ids) for kind, ids in outcomes if kind == "ok"]
     assert len(claimed) == 2 and not claimed[0] & claimed[1]
     assert claimed[0] | claimed[1] == {s.pk for s in seals}
@@ -107,12 +118,12 @@ def test_two_dispatchers_claim_disjoint_seals():
 
 def test_two_experts_decide_one_complaint():
     account, seals = _sealed(1)
-    complaint = services.complaint_file(seal_id=seals[0].pk, data={
+    complaint = complaint_file(seal_id=seals[0].pk, data={
         "complaint_type": "delay", "payment_reference": "1", "description": "دیر", "contact_name": "x",
         "contact_mobile": "09131234567"})
     experts = [make_staff(f"cx{i}", perms=["enamad.handle_complaint"], totp=False) for i in range(2)]
-    outcomes = race(lambda i: services.complaint_decide(complaint_id=complaint.pk, actor=experts[i],
-                                                        upheld=bool(i), note="نظر", suspend_seal=bool(i)))
+    outcomes = race(lambda i: complaint_decide(complaint_id=complaint.pk, actor=experts[i],
+                                               upheld=bool(i), note="نظر", suspend_seal=bool(i)))
     assert sorted(kind for kind, _ in outcomes) == ["error", "ok"]
     assert AuditEntry.objects.filter(event__in=["enamad.complaint.upheld", "enamad.complaint.dismissed"]).count() == 1
 
@@ -128,13 +139,13 @@ def test_a_change_request_is_applied_once():
     def upload():
         return SimpleUploadedFile("x.png", png_bytes(), content_type="image/png")
 
-    ticket = services.ticket_open(account_id=account.pk, actor=account.user, category="persona_change", subject="s",
-                                  body="b", attachments=[("articles", upload()), ("gazette", upload())],
-                                  change_data={"persona": "legal", "company_name": "شرکت",
-                                               "legal_national_id": "10380284790", "registration_number": "1"})
+    ticket = ticket_open(account_id=account.pk, actor=account.user, category="persona_change", subject="s",
+                         body="b", attachments=[("articles", upload()), ("gazette", upload())],
+                         change_data={"persona": "legal", "company_name": "شرکت",
+                                      "legal_national_id": "10380284790", "registration_number": "1"})
     experts = [make_staff(f"ch{i}", perms=["enamad.approve_change", "enamad.answer_ticket"], totp=False)
                for i in range(2)]
-    outcomes = race(lambda i: services.ticket_approve_change(ticket_id=ticket.pk, actor=experts[i]))
+    outcomes = race(lambda i: ticket_approve_change(ticket_id=ticket.pk, actor=experts[i]))
     assert sorted(kind for kind, _ in outcomes) == ["error", "ok"]
     assert AuditEntry.objects.filter(event="enamad.account.persona_changed").count() == 1
     assert Account.objects.get(pk=account.pk).persona == "legal"
@@ -184,9 +195,9 @@ def test_seal_check_and_staff_reinstatement_do_not_deadlock():
     with transaction.atomic():
         Seal.objects.select_for_update().get(pk=seal.pk)  # the third session holds the seal's row
         check, check_outcome = _start_blocked(
-            lambda: services.seal_record_check(seal_id=seal.pk, result=still_failing))
+            lambda: seal_record_check(seal_id=seal.pk, result=still_failing))
         staff, staff_outcome = _start_blocked(
-            lambda: services.business_reinstate(business_id=seal.business_id, actor=manager))
+            lambda: business_reinstate(business_id=seal.business_id, actor=manager))
     check.join(30)
     staff.join(30)
     assert [kind for kind, _ in check_outcome + staff_outcome] == ["ok", "ok"], check_outcome + staff_outcome
@@ -206,13 +217,13 @@ def test_a_reply_racing_the_idle_ticket_task_leaves_the_ticket_open():
 
     account, _ = _sealed(0)
     staff = make_staff("answerer", perms=["enamad.answer_ticket"], totp=False)
-    ticket = services.ticket_open(account_id=account.pk, actor=account.user, category="general", subject="s",
-                                  body="b", attachments=[("other", SimpleUploadedFile(
+    ticket = ticket_open(account_id=account.pk, actor=account.user, category="general", subject="s",
+                         body="b", attachments=[("other", SimpleUploadedFile(
                                       "x.png", png_bytes(), content_type="image/png"))])
-    services.ticket_answer(ticket_id=ticket.pk, actor=staff, body="پاسخ")
+    ticket_answer(ticket_id=ticket.pk, actor=staff, body="پاسخ")
     Ticket.objects.filter(pk=ticket.pk).update(last_message_at=timezone.now() - dt.timedelta(days=30))
-    outcomes = race(lambda i: services.ticket_auto_close(ticket_id=ticket.pk) if i == 0 else
-                    services.ticket_follow_up(ticket_id=ticket.pk, actor=account.user, body="هنوز هست"))
+    outcomes = race(lambda i: ticket_auto_close(ticket_id=ticket.pk) if i == 0 else
+                    ticket_follow_up(ticket_id=ticket.pk, actor=account.user, body="هنوز هست"))
     assert [kind for kind, _ in outcomes] == ["ok", "ok"]
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.OPEN and ticket.messages.count() == 3

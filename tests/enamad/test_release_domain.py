@@ -6,7 +6,12 @@ domain triggers that re-check."""
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from enamad import services
+from enamad.businesses.services import (
+    business_create,
+    business_release_domain,
+    business_verify_domain,
+    domain_is_held,
+)
 from enamad.models import Business, BusinessStatus
 from ramis.common.errors import InvalidTransition
 from ramis.common.models import AuditEntry, OutboxMessage
@@ -29,7 +34,7 @@ def held(other_account):
 
 
 def test_manager_releases_an_abandoned_claim_from_the_staff_desk(client, account, held, enamad_manager):
-    assert services.domain_is_held(DOMAIN)
+    assert domain_is_held(DOMAIN)
     staff_client(client, enamad_manager)
     page = client.get(f"/enamad/staff/business/{held.pk}/").content.decode()
     assert 'id="release-domain"' in page
@@ -43,24 +48,24 @@ def test_manager_releases_an_abandoned_claim_from_the_staff_desk(client, account
     assert sms.to == held.account.mobile and REASON in sms.body and DOMAIN in sms.body
     assert OutboxMessage.objects.filter(template="enamad_domain_released", channel="email").exists()
     # The real owner can now add and verify the domain.
-    assert not services.domain_is_held(DOMAIN)
-    services.business_create(account_id=account.pk, actor=account.user,
-                             data={"domain": DOMAIN, "name": "فروشگاه اصلی", "address": "تهران",
-                                   "postal_code": "1316943115", "phone": "02188776655", "email": "a@shop.test"})
+    assert not domain_is_held(DOMAIN)
+    business_create(account_id=account.pk, actor=account.user,
+                    data={"domain": DOMAIN, "name": "فروشگاه اصلی", "address": "تهران",
+                          "postal_code": "1316943115", "phone": "02188776655", "email": "a@shop.test"})
 
 
 def test_release_is_refused_in_words(held, enamad_manager, enamad_expert):
     with pytest.raises(ValidationError):
-        services.business_release_domain(business_id=held.pk, actor=enamad_manager, reason=" ")
+        business_release_domain(business_id=held.pk, actor=enamad_manager, reason=" ")
     with pytest.raises(PermissionDenied):
-        services.business_release_domain(business_id=held.pk, actor=enamad_expert, reason=REASON)
+        business_release_domain(business_id=held.pk, actor=enamad_expert, reason=REASON)
     Business.objects.filter(pk=held.pk).update(status=BusinessStatus.UNDER_REVIEW)
     with pytest.raises(InvalidTransition) as info:
-        services.business_release_domain(business_id=held.pk, actor=enamad_manager, reason=REASON)
+        business_release_domain(business_id=held.pk, actor=enamad_manager, reason=REASON)
     assert "نزد متقاضی" in info.value.message
     Business.objects.filter(pk=held.pk).update(status=BusinessStatus.DRAFT, domain_verified_at=None)
     with pytest.raises(InvalidTransition):
-        services.business_release_domain(business_id=held.pk, actor=enamad_manager, reason=REASON)
+        business_release_domain(business_id=held.pk, actor=enamad_manager, reason=REASON)
     assert not AuditEntry.objects.filter(event="enamad.business.domain_released").exists()
 
 
@@ -83,7 +88,7 @@ def test_admin_action_releases(client, held):
 
 def test_failed_recheck_of_an_unsent_business_releases_its_claim(local_net, held):
     local_net["http"].routes["/"] = (200, b"<html>no tag here</html>", {})
-    result = services.business_verify_domain(business_id=held.pk)
+    result = business_verify_domain(business_id=held.pk)
     assert not result.ok
     held.refresh_from_db()
     assert held.domain_verified_at is None and held.domain_check_error
@@ -95,7 +100,7 @@ def test_failed_recheck_of_an_unsent_business_releases_its_claim(local_net, held
 def test_failed_recheck_of_a_sent_business_keeps_its_claim(local_net, held):
     Business.objects.filter(pk=held.pk).update(status=BusinessStatus.UNDER_REVIEW)
     local_net["http"].routes["/"] = (200, b"<html>no tag here</html>", {})
-    assert not services.business_verify_domain(business_id=held.pk).ok
+    assert not business_verify_domain(business_id=held.pk).ok
     assert Business.objects.get(pk=held.pk).domain_verified_at is not None
     assert not AuditEntry.objects.filter(event="enamad.business.domain_verification_lost").exists()
 
@@ -105,10 +110,10 @@ def test_a_rival_who_proves_control_triggers_the_recheck_of_the_idle_holder(loca
     rival = make_business(account, ready=False)
     local_net["http"].routes["/"] = (200, home_with(rival), {})  # the real owner put their tag up
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.business_verify_domain(business_id=rival.pk)
+        result = business_verify_domain(business_id=rival.pk)
     assert not result.ok and "دوباره بررسی می‌شود" in result.error
     assert Business.objects.get(pk=held.pk).domain_verified_at is None  # the holder no longer proves control
     assert AuditEntry.objects.filter(event="enamad.business.domain_verification_lost", target_id=str(held.pk)).exists()
     # The real owner tries again and gets the domain.
-    assert services.business_verify_domain(business_id=rival.pk).ok
+    assert business_verify_domain(business_id=rival.pk).ok
     assert Business.objects.get(pk=rival.pk).domain_verified_at is not None

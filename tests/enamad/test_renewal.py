@@ -9,8 +9,22 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from enamad import services
+from enamad.businesses.services import (
+    business_accept_documents,
+    business_resend,
+    business_review,
+    business_send,
+)
 from enamad.models import Business, BusinessStatus, Seal
+from enamad.seals.services import (
+    business_expire,
+    business_final_approve,
+    business_reinstate,
+    business_reject_renewal,
+    business_renew,
+    business_suspend,
+)
+from enamad.support.services import ticket_approve_change, ticket_open
 from ramis.common.errors import InvalidTransition
 from ramis.common.models import AuditEntry, OutboxMessage
 from tests.enamad.conftest import DOMAIN, all_items_ok, make_account
@@ -49,7 +63,7 @@ def logo(client, seal):
 
 def test_too_early_to_renew(owner_client, account, seal):
     with pytest.raises(InvalidTransition):
-        services.business_renew(business_id=seal.business_id, actor=account.user)
+        business_renew(business_id=seal.business_id, actor=account.user)
     response = owner_client.get(f"/enamad/panel/business/{seal.business_id}/renew/", follow=True)
     assert "۳۰ روز" in response.content.decode()
     assert Business.objects.get(pk=seal.business_id).status == BusinessStatus.APPROVED
@@ -97,18 +111,18 @@ def test_renewal_needs_confirmation(owner_client, seal):
 def test_final_approval_adds_the_year_to_what_was_left(account, seal, enamad_expert, enamad_manager, settings):
     seal = near_expiry(seal, days=20)
     old_expiry = seal.expires_at
-    services.business_renew(business_id=seal.business_id, actor=account.user)
+    business_renew(business_id=seal.business_id, actor=account.user)
     # a deficiency during the renewal: the seal still vouches
     items = all_items_ok()
     first = next(iter(items))
     items[first] = (False, "قیمت‌ها را به‌روز کنید.")
-    services.business_review(business_id=seal.business_id, actor=enamad_expert, results=items)
+    business_review(business_id=seal.business_id, actor=enamad_expert, results=items)
     business = Business.objects.get(pk=seal.business_id)
     assert business.status == BusinessStatus.DEFICIENT and Seal.objects.get(pk=seal.pk).is_active
-    services.business_resend(business_id=business.pk, actor=account.user)
-    services.business_review(business_id=business.pk, actor=enamad_expert, results=all_items_ok())
-    services.business_accept_documents(business_id=business.pk, actor=enamad_expert)
-    renewed = services.business_final_approve(business_id=business.pk, actor=enamad_manager)
+    business_resend(business_id=business.pk, actor=account.user)
+    business_review(business_id=business.pk, actor=enamad_expert, results=all_items_ok())
+    business_accept_documents(business_id=business.pk, actor=enamad_expert)
+    renewed = business_final_approve(business_id=business.pk, actor=enamad_manager)
     assert (renewed.pk, renewed.number, renewed.code) == (seal.pk, seal.number, seal.code)
     assert renewed.expires_at == old_expiry + dt.timedelta(days=settings.ENAMAD_SEAL_VALIDITY_DAYS)
     assert not Business.objects.get(pk=business.pk).renewing
@@ -120,16 +134,16 @@ def test_final_approval_adds_the_year_to_what_was_left(account, seal, enamad_exp
 
 def test_renewal_after_expiry(client, owner_client, account, seal, enamad_expert, enamad_manager):
     Seal.objects.filter(pk=seal.pk).update(expires_at=timezone.now() - dt.timedelta(days=1))
-    services.business_expire(business_id=seal.business_id)
+    business_expire(business_id=seal.business_id)
     assert logo(client, seal) == "expired"
     business = Business.objects.get(pk=seal.business_id)
     response = owner_client.post(f"/enamad/panel/business/{business.pk}/renew/", form_data(business), follow=True)
     assert "درخواست تمدید برای بررسی کارشناس ارسال شد" in response.content.decode()
     assert Business.objects.get(pk=business.pk).status == BusinessStatus.UNDER_REVIEW
     assert logo(client, seal) == "expired"  # an expired seal does not vouch during the review
-    services.business_review(business_id=business.pk, actor=enamad_expert, results=all_items_ok())
-    services.business_accept_documents(business_id=business.pk, actor=enamad_expert)
-    renewed = services.business_final_approve(business_id=business.pk, actor=enamad_manager)
+    business_review(business_id=business.pk, actor=enamad_expert, results=all_items_ok())
+    business_accept_documents(business_id=business.pk, actor=enamad_expert)
+    renewed = business_final_approve(business_id=business.pk, actor=enamad_manager)
     assert renewed.expires_at > timezone.now() + dt.timedelta(days=360)
     assert logo(client, seal) == "stars-1"
 
@@ -184,11 +198,11 @@ def test_renewal_changes_show_on_the_seal_page_only_after_final_approval(client,
     table = review[review.index('id="pending-changes"'):]
     assert table.index("فروشگاه نمونه") < table.index("فروشگاه دیگر")
     assert "خیابان تازه" in table and "8134697135" in table
-    services.business_review(business_id=business.pk, actor=enamad_expert, results=all_items_ok())
-    services.business_accept_documents(business_id=business.pk, actor=enamad_expert)
+    business_review(business_id=business.pk, actor=enamad_expert, results=all_items_ok())
+    business_accept_documents(business_id=business.pk, actor=enamad_expert)
     Business.objects.filter(pk=business.pk).update(address_verified_at=timezone.now())
     assert "فروشگاه دیگر" not in seal_page(client, seal)
-    services.business_final_approve(business_id=business.pk, actor=enamad_manager)
+    business_final_approve(business_id=business.pk, actor=enamad_manager)
     business.refresh_from_db()
     assert (business.name, business.address, business.postal_code) == (
         "فروشگاه دیگر", "اصفهان، خیابان تازه", "8134697135")
@@ -205,24 +219,24 @@ def test_renewal_ended_by_suspension_drops_its_changes(client, owner_client, acc
     verified_at = Business.objects.get(pk=seal.business_id).address_verified_at
     business = renew_with_new_details(owner_client, seal)
     assert business.address_verified_at is None
-    services.business_suspend(business_id=business.pk, actor=enamad_manager, reason="شکایت‌های پیاپی")
+    business_suspend(business_id=business.pk, actor=enamad_manager, reason="شکایت‌های پیاپی")
     business.refresh_from_db()
     assert not business.renewing and business.pending_changes == {}
     assert business.name == "فروشگاه نمونه" and "خیابان تازه" not in business.address
     assert business.address_verified_at == verified_at
     entry = AuditEntry.objects.get(event="enamad.business.renewal_changes_dropped")
     assert entry.extra["changes"]["name"] == ["فروشگاه نمونه", "فروشگاه دیگر"]
-    services.business_reinstate(business_id=business.pk, actor=enamad_manager)
+    business_reinstate(business_id=business.pk, actor=enamad_manager)
     page = seal_page(client, seal)
     assert "فروشگاه نمونه" in page and "فروشگاه دیگر" not in page
 
 
 def test_corrections_in_a_renewal_deficiency_wait_too(client, owner_client, account, seal, enamad_expert):
     near_expiry(seal)
-    services.business_renew(business_id=seal.business_id, actor=account.user)
+    business_renew(business_id=seal.business_id, actor=account.user)
     items = all_items_ok()
     items[next(iter(items))] = (False, "نام را اصلاح کنید.")
-    services.business_review(business_id=seal.business_id, actor=enamad_expert, results=items)
+    business_review(business_id=seal.business_id, actor=enamad_expert, results=items)
     business = Business.objects.get(pk=seal.business_id)
     assert business.status == BusinessStatus.DEFICIENT and business.editable
     edit = f"/enamad/panel/business/{business.pk}/edit/"
@@ -266,7 +280,7 @@ def test_staff_desk_offers_suspension_while_a_renewal_is_reviewed(client, accoun
     from tests.enamad.conftest import make_business, staff_client
 
     near_expiry(seal)
-    services.business_renew(business_id=seal.business_id, actor=account.user)
+    business_renew(business_id=seal.business_id, actor=account.user)
     staff = staff_client(Client(), enamad_manager)
     url = f"/enamad/staff/business/{seal.business_id}/"
     page = staff.get(url).content.decode()
@@ -282,7 +296,7 @@ def test_staff_desk_offers_suspension_while_a_renewal_is_reviewed(client, accoun
     assert "رفع تعلیق" in page and "ابطال نماد" in page
 
     first = make_business(account, domain="first.test")
-    services.business_send(business_id=first.pk, actor=account.user)
+    business_send(business_id=first.pk, actor=account.user)
     page = staff.get(f"/enamad/staff/business/{first.pk}/").content.decode()
     assert 'id="seal-actions"' not in page and "تعلیق نماد" not in page
 
@@ -309,7 +323,7 @@ def test_expert_rejects_a_renewal_and_the_seal_keeps_vouching(client, owner_clie
     assert "این فیلد اجباری است" in form[:form.index("</form>")]
     assert Business.objects.get(pk=business.pk).status == BusinessStatus.UNDER_REVIEW
     with pytest.raises(ValidationError, match="دلیل"):  # the service refuses it too
-        services.business_reject_renewal(business_id=business.pk, actor=enamad_expert, reason="")
+        business_reject_renewal(business_id=business.pk, actor=enamad_expert, reason="")
 
     staff.post(f"{url}reject_renewal/", {"reason": "نشانی تازه با مدارک نمی‌خواند."})
     business.refresh_from_db()
@@ -334,7 +348,7 @@ def test_expert_rejects_a_renewal_and_the_seal_keeps_vouching(client, owner_clie
     assert "فروشگاه نمونه" in page and "فروشگاه دیگر" not in page and "این نماد اکنون معتبر نیست" not in page
     assert 'id="renewal-decision"' not in staff.get(url).content.decode()
     with pytest.raises(InvalidTransition):
-        services.business_reject_renewal(business_id=business.pk, actor=enamad_expert, reason="دوباره")
+        business_reject_renewal(business_id=business.pk, actor=enamad_expert, reason="دوباره")
     # the holder asks again
     assert owner_client.post(f"/enamad/panel/business/{business.pk}/renew/", form_data(business)).status_code == 302
     business.refresh_from_db()
@@ -344,15 +358,15 @@ def test_expert_rejects_a_renewal_and_the_seal_keeps_vouching(client, owner_clie
 def test_rejecting_a_renewal_of_an_expired_seal_leaves_it_expired(client, owner_client, account, seal,
                                                                  enamad_manager):
     Seal.objects.filter(pk=seal.pk).update(expires_at=timezone.now() - dt.timedelta(days=1))
-    services.business_expire(business_id=seal.business_id)
-    services.business_renew(business_id=seal.business_id, actor=account.user)
-    services.business_reject_renewal(business_id=seal.business_id, actor=enamad_manager, reason="مدارک ناقص است.")
+    business_expire(business_id=seal.business_id)
+    business_renew(business_id=seal.business_id, actor=account.user)
+    business_reject_renewal(business_id=seal.business_id, actor=enamad_manager, reason="مدارک ناقص است.")
     business = Business.objects.get(pk=seal.business_id)
     assert business.status == BusinessStatus.EXPIRED and not business.renewing
     assert logo(client, seal) == "expired"
     sms = OutboxMessage.objects.filter(channel="sms", template="enamad_status").latest("pk")
     assert "پذیرفته نشد" in sms.body and "به پایان رسیده" in sms.body and "معتبر می‌ماند" not in sms.body
-    services.business_renew(business_id=business.pk, actor=account.user)  # may ask again
+    business_renew(business_id=business.pk, actor=account.user)  # may ask again
     assert Business.objects.get(pk=business.pk).status == BusinessStatus.UNDER_REVIEW
 
 
@@ -364,26 +378,26 @@ def test_renewal_rejection_by_role_and_stage(account, seal, enamad_expert, enama
     from tests.enamad.conftest import make_business
 
     near_expiry(seal)
-    services.business_renew(business_id=seal.business_id, actor=account.user)
+    business_renew(business_id=seal.business_id, actor=account.user)
     items = all_items_ok()
     if stage == "deficient":
         items[next(iter(items))] = (False, "قیمت‌ها را به‌روز کنید.")
-    services.business_review(business_id=seal.business_id, actor=enamad_expert, results=items)
+    business_review(business_id=seal.business_id, actor=enamad_expert, results=items)
     if stage == "manager_review":
-        services.business_accept_documents(business_id=seal.business_id, actor=enamad_expert)
+        business_accept_documents(business_id=seal.business_id, actor=enamad_expert)
     assert Business.objects.get(pk=seal.business_id).status == stage
     officer = make_staff("docs_only", perms=["enamad.review_documents", "enamad.answer_ticket"], totp=False)
     for actor in (officer, account.user):
         with pytest.raises(PermissionDenied):
-            services.business_reject_renewal(business_id=seal.business_id, actor=actor, reason="نه")
+            business_reject_renewal(business_id=seal.business_id, actor=actor, reason="نه")
     decider = enamad_expert if stage == "deficient" else enamad_manager
-    services.business_reject_renewal(business_id=seal.business_id, actor=decider, reason="نه")
+    business_reject_renewal(business_id=seal.business_id, actor=decider, reason="نه")
     assert Business.objects.get(pk=seal.business_id).status == BusinessStatus.APPROVED
 
     first = make_business(account, domain="first.test")
-    services.business_send(business_id=first.pk, actor=account.user)
+    business_send(business_id=first.pk, actor=account.user)
     with pytest.raises(InvalidTransition):
-        services.business_reject_renewal(business_id=first.pk, actor=enamad_expert, reason="نه")
+        business_reject_renewal(business_id=first.pk, actor=enamad_expert, reason="نه")
 
 
 def business_change_ticket(account, business, **values):
@@ -391,7 +405,7 @@ def business_change_ticket(account, business, **values):
 
     from tests.enamad.conftest import PDF_BYTES
 
-    return services.ticket_open(
+    return ticket_open(
         account_id=account.pk, actor=account.user, category="business_change", subject="تغییر اطلاعات",
         body="اطلاعات تازه", business_id=business.pk, change_data=values,
         attachments=[("supporting", SimpleUploadedFile("lease.pdf", PDF_BYTES, content_type="application/pdf"))])
@@ -436,11 +450,11 @@ def test_a_ticket_change_approved_during_a_renewal_is_the_later_decision(client,
     assert 'id="superseded-renewal"' not in staff.get(f"/enamad/staff/tickets/{ticket.pk}/").content.decode()
 
     # final approval applies what is left of the renewal and keeps the ticket's values
-    services.business_review(business_id=business.pk, actor=enamad_expert, results=all_items_ok())
-    services.business_accept_documents(business_id=business.pk, actor=enamad_expert)
+    business_review(business_id=business.pk, actor=enamad_expert, results=all_items_ok())
+    business_accept_documents(business_id=business.pk, actor=enamad_expert)
     Business.objects.filter(pk=business.pk).update(email_verified_at=timezone.now(),
                                                    address_verified_at=timezone.now())
-    services.business_final_approve(business_id=business.pk, actor=enamad_manager)
+    business_final_approve(business_id=business.pk, actor=enamad_manager)
     business.refresh_from_db()
     assert (business.name, business.email, business.address) == ("نام تیکت", "ticket@shop.test",
                                                                   "اصفهان، خیابان تازه")
@@ -456,8 +470,8 @@ def test_a_ticket_change_outlives_a_rejected_renewal(owner_client, account, seal
     owner_client.post(f"/enamad/panel/business/{business.pk}/renew/", form_data(
         business, email="renewal@shop.test", address="اصفهان، خیابان تازه"))
     ticket = business_change_ticket(account, business, email="ticket@shop.test")
-    services.ticket_approve_change(ticket_id=ticket.pk, actor=enamad_expert)
-    services.business_reject_renewal(business_id=business.pk, actor=enamad_expert, reason="نشانی تأیید نشد.")
+    ticket_approve_change(ticket_id=ticket.pk, actor=enamad_expert)
+    business_reject_renewal(business_id=business.pk, actor=enamad_expert, reason="نشانی تأیید نشد.")
     business.refresh_from_db()
     assert business.status == BusinessStatus.APPROVED and business.pending_changes == {}
     # the ticket's e-mail stays and still needs verifying; the address in force got its proof back
@@ -491,7 +505,7 @@ def test_services_corrected_in_a_renewal_wait_for_final_approval(owner_client, a
     assert "<td>کتاب</td>" in row and "<b>کتاب و لوازم التحریر</b>" in row and "کارت به کارت" in table
     items = all_items_ok()
     items[next(iter(items))] = (False, "مجوز را بارگذاری کنید.")
-    services.business_review(business_id=business.pk, actor=enamad_expert, results=items)
+    business_review(business_id=business.pk, actor=enamad_expert, results=items)
 
     # the services page of the deficiency round shows the requested values and stages its own
     licensed = ServiceCategory.objects.filter(requires_licence=True).first()
@@ -514,10 +528,10 @@ def test_services_corrected_in_a_renewal_wait_for_final_approval(owner_client, a
     assert licence.status_code == 200 and licence["Content-Type"] == "image/png"
     assert staff.get(f"/enamad/staff/business/{business.pk}/licence/").status_code == 404  # none on file yet
 
-    services.business_resend(business_id=business.pk, actor=account.user)
-    services.business_review(business_id=business.pk, actor=enamad_expert, results=all_items_ok())
-    services.business_accept_documents(business_id=business.pk, actor=enamad_expert)
-    services.business_final_approve(business_id=business.pk, actor=enamad_manager)
+    business_resend(business_id=business.pk, actor=account.user)
+    business_review(business_id=business.pk, actor=enamad_expert, results=all_items_ok())
+    business_accept_documents(business_id=business.pk, actor=enamad_expert)
+    business_final_approve(business_id=business.pk, actor=enamad_manager)
     service = BusinessService.objects.get(business=business)
     assert (service.category_id, service.offerings, service.payment_methods, service.licence_reference) == (
         licensed.pk, "کتاب و لوازم التحریر", "کارت به کارت", "مجوز ۱۲۳")
@@ -533,7 +547,7 @@ def test_services_corrected_in_a_refused_renewal_never_reach_the_file(owner_clie
     near_expiry(seal)
     business = Business.objects.get(pk=seal.business_id)
     owner_client.post(f"/enamad/panel/business/{business.pk}/renew/", form_data(business, offerings="همه چیز"))
-    services.business_reject_renewal(business_id=business.pk, actor=enamad_expert, reason="خدمات تازه مجوز می‌خواهد.")
+    business_reject_renewal(business_id=business.pk, actor=enamad_expert, reason="خدمات تازه مجوز می‌خواهد.")
     assert BusinessService.objects.get(business=business).offerings == "کتاب"
     assert Business.objects.get(pk=business.pk).pending_changes == {}
     dropped = AuditEntry.objects.get(event="enamad.business.renewal_changes_dropped")

@@ -7,8 +7,18 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from pypdf import PdfReader
 
-from enamad import services
+from enamad.businesses.services import (
+    business_accept_documents,
+    business_documents_received,
+    business_reject_documents,
+    business_resend,
+    business_resend_documents,
+    business_return_to_expert,
+    business_review,
+    business_send,
+)
 from enamad.models import Business, BusinessStatus, ChecklistItem, Review, Seal
+from enamad.seals.services import business_final_approve
 from ramis.common.errors import InvalidTransition
 from ramis.common.models import AuditEntry, OutboxMessage
 from tests.enamad.conftest import all_items_ok, staff_client
@@ -18,7 +28,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def sent(account, business):
-    services.business_send(business_id=business.pk, actor=account.user)
+    business_send(business_id=business.pk, actor=account.user)
     business.refresh_from_db()
     return business
 
@@ -33,7 +43,7 @@ def test_deficiency_loop(client, account, sent, enamad_expert):
     items = list(ChecklistItem.objects.filter(active=True))
     results = all_items_ok()
     results[items[1].pk] = (False, "شماره تلفن در صفحه تماس نیست.")
-    review = services.business_review(business_id=sent.pk, actor=enamad_expert, results=results)
+    review = business_review(business_id=sent.pk, actor=enamad_expert, results=results)
     sent.refresh_from_db()
     assert sent.status == BusinessStatus.DEFICIENT and review.round == 1
     assert AuditEntry.objects.filter(event="enamad.business.deficient", new="deficient").count() == 1
@@ -51,7 +61,7 @@ def test_deficiency_loop(client, account, sent, enamad_expert):
     assert sent.status == BusinessStatus.UNDER_REVIEW and failed.reply == "اضافه شد."
 
     # Second round: all approved → physical documents.
-    review2 = services.business_review(business_id=sent.pk, actor=enamad_expert, results=all_items_ok())
+    review2 = business_review(business_id=sent.pk, actor=enamad_expert, results=all_items_ok())
     sent.refresh_from_db()
     assert review2.round == 2 and sent.status == BusinessStatus.PHYSICAL_DOCUMENTS
 
@@ -60,24 +70,24 @@ def test_not_approved_item_needs_an_explanation(sent, enamad_expert):
     results = all_items_ok()
     results[next(iter(results))] = (False, "  ")
     with pytest.raises(ValidationError):
-        services.business_review(business_id=sent.pk, actor=enamad_expert, results=results)
+        business_review(business_id=sent.pk, actor=enamad_expert, results=results)
     with pytest.raises(ValidationError):  # every item must be looked at
-        services.business_review(business_id=sent.pk, actor=enamad_expert, results={})
+        business_review(business_id=sent.pk, actor=enamad_expert, results={})
     assert not Review.objects.exists()
 
 
 def test_only_experts_review(sent, account, enamad_manager):
     with pytest.raises(PermissionDenied):
-        services.business_review(business_id=sent.pk, actor=account.user, results=all_items_ok())
+        business_review(business_id=sent.pk, actor=account.user, results=all_items_ok())
     with pytest.raises(PermissionDenied):
-        services.business_review(business_id=sent.pk, actor=enamad_manager, results=all_items_ok())
+        business_review(business_id=sent.pk, actor=enamad_manager, results=all_items_ok())
     sent.refresh_from_db()
     assert sent.status == BusinessStatus.UNDER_REVIEW
 
 
 def test_expert_asks_for_activity_change(client, account, sent, enamad_expert):
-    services.business_review(business_id=sent.pk, actor=enamad_expert, results=all_items_ok(),
-                             ask_activity_change=True)
+    business_review(business_id=sent.pk, actor=enamad_expert, results=all_items_ok(),
+                    ask_activity_change=True)
     sent.refresh_from_db()
     assert sent.status == BusinessStatus.DEFICIENT and sent.activity_change_requested
     client.force_login(account.user)
@@ -88,24 +98,24 @@ def test_expert_asks_for_activity_change(client, account, sent, enamad_expert):
 
 def test_documents_and_manager_issue_the_seal(account, sent, enamad_expert, enamad_manager, settings):
     settings.ENAMAD_SEAL_VALIDITY_DAYS = 730
-    services.business_review(business_id=sent.pk, actor=enamad_expert, results=all_items_ok())
-    services.business_reject_documents(business_id=sent.pk, actor=enamad_expert, reason="امضا گواهی نشده است.")
+    business_review(business_id=sent.pk, actor=enamad_expert, results=all_items_ok())
+    business_reject_documents(business_id=sent.pk, actor=enamad_expert, reason="امضا گواهی نشده است.")
     sent.refresh_from_db()
     assert sent.status == BusinessStatus.DOCUMENTS_REJECTED and sent.last_reason == "امضا گواهی نشده است."
-    services.business_resend_documents(business_id=sent.pk, actor=account.user)
-    services.business_documents_received(business_id=sent.pk, actor=enamad_expert)
-    services.business_accept_documents(business_id=sent.pk, actor=enamad_expert)
+    business_resend_documents(business_id=sent.pk, actor=account.user)
+    business_documents_received(business_id=sent.pk, actor=enamad_expert)
+    business_accept_documents(business_id=sent.pk, actor=enamad_expert)
     sent.refresh_from_db()
     assert sent.status == BusinessStatus.MANAGER_REVIEW
 
     # Final approval needs all three contacts verified (N10).
     with pytest.raises(InvalidTransition) as info:
-        services.business_final_approve(business_id=sent.pk, actor=enamad_manager)
+        business_final_approve(business_id=sent.pk, actor=enamad_manager)
     assert "هر سه" in info.value.message
     set_contacts(sent)
     with pytest.raises(PermissionDenied):
-        services.business_final_approve(business_id=sent.pk, actor=enamad_expert)
-    seal = services.business_final_approve(business_id=sent.pk, actor=enamad_manager)
+        business_final_approve(business_id=sent.pk, actor=enamad_expert)
+    seal = business_final_approve(business_id=sent.pk, actor=enamad_manager)
     sent.refresh_from_db()
     assert sent.status == BusinessStatus.APPROVED
     assert seal.stars == 1 and len(seal.code) == 32 and seal.code.isalnum() and 100_000 <= seal.number < 10_000_000
@@ -122,26 +132,26 @@ def test_documents_and_manager_issue_the_seal(account, sent, enamad_expert, enam
 def test_two_stars_with_tls(account, sent, enamad_expert, enamad_manager):
     Business.objects.filter(pk=sent.pk).update(tls_valid=True)
     set_contacts(sent)
-    services.business_review(business_id=sent.pk, actor=enamad_expert, results=all_items_ok())
-    services.business_accept_documents(business_id=sent.pk, actor=enamad_expert)
-    assert services.business_final_approve(business_id=sent.pk, actor=enamad_manager).stars == 2
+    business_review(business_id=sent.pk, actor=enamad_expert, results=all_items_ok())
+    business_accept_documents(business_id=sent.pk, actor=enamad_expert)
+    assert business_final_approve(business_id=sent.pk, actor=enamad_manager).stars == 2
 
 
 def test_manager_can_return_to_expert(sent, enamad_expert, enamad_manager):
-    services.business_review(business_id=sent.pk, actor=enamad_expert, results=all_items_ok())
-    services.business_accept_documents(business_id=sent.pk, actor=enamad_expert)
-    services.business_return_to_expert(business_id=sent.pk, actor=enamad_manager, reason="بررسی دوباره")
+    business_review(business_id=sent.pk, actor=enamad_expert, results=all_items_ok())
+    business_accept_documents(business_id=sent.pk, actor=enamad_expert)
+    business_return_to_expert(business_id=sent.pk, actor=enamad_manager, reason="بررسی دوباره")
     sent.refresh_from_db()
     assert sent.status == BusinessStatus.UNDER_REVIEW
 
 
 def test_wrong_state_transitions_refused(account, business, enamad_expert, enamad_manager):
     with pytest.raises(InvalidTransition):
-        services.business_accept_documents(business_id=business.pk, actor=enamad_expert)
+        business_accept_documents(business_id=business.pk, actor=enamad_expert)
     with pytest.raises(InvalidTransition):
-        services.business_final_approve(business_id=business.pk, actor=enamad_manager)
+        business_final_approve(business_id=business.pk, actor=enamad_manager)
     with pytest.raises(InvalidTransition):
-        services.business_resend(business_id=business.pk, actor=account.user)
+        business_resend(business_id=business.pk, actor=account.user)
 
 
 def test_staff_desk_review_with_per_item_verdicts(client, sent, enamad_expert):
@@ -174,8 +184,8 @@ def test_staff_without_enamad_permission_gets_403(client, clerk):
 
 def test_manager_desk_approves(client, sent, enamad_expert, enamad_manager):
     set_contacts(sent)
-    services.business_review(business_id=sent.pk, actor=enamad_expert, results=all_items_ok())
-    services.business_accept_documents(business_id=sent.pk, actor=enamad_expert)
+    business_review(business_id=sent.pk, actor=enamad_expert, results=all_items_ok())
+    business_accept_documents(business_id=sent.pk, actor=enamad_expert)
     staff_client(client, enamad_manager)
     response = client.post(f"/enamad/staff/business/{sent.pk}/final_approve/", follow=True)
     assert "نماد صادر شد" in response.content.decode()
@@ -185,7 +195,7 @@ def test_manager_desk_approves(client, sent, enamad_expert, enamad_manager):
 def test_commitment_letter_pdf(client, account, sent, enamad_expert, other_account):
     client.force_login(account.user)
     assert client.get(f"/enamad/panel/business/{sent.pk}/commitment.pdf").status_code == 404  # not yet
-    services.business_review(business_id=sent.pk, actor=enamad_expert, results=all_items_ok())
+    business_review(business_id=sent.pk, actor=enamad_expert, results=all_items_ok())
     response = client.get(f"/enamad/panel/business/{sent.pk}/commitment.pdf")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)

@@ -85,14 +85,10 @@ def test_a_room_imports_only_the_rooms_before_it_and_no_views(room):
                 f"{name} imports {module}: rooms import each other's modules, not the old names")
 
 
-def test_the_old_write_path_only_hands_names_on():
-    """``enamad/services.py`` defines nothing: every name it offers is a room's own object."""
-    from enamad import services
-
-    tree = ast.parse((ROOT / "enamad/services.py").read_text(encoding="utf-8"))
-    assert not [node for node in tree.body if isinstance(node, ast.FunctionDef | ast.ClassDef | ast.Assign)
-                if not (isinstance(node, ast.Assign) and node.targets[0].id == "__all__")]
-    for name in services.__all__:
-        home = getattr(getattr(services, name), "__module__", None)
-        if home is not None:  # classes and functions: they come from a room (or enamad.common)
-            assert home.split(".")[1] in (*ROOMS, "common"), (name, home)
+def test_the_write_path_is_each_rooms_own():
+    """The old ``enamad/services.py``, which handed the rooms' services on under their old names,
+    is gone: every caller, tests included, imports the room's module."""
+    assert not (ROOT / "enamad/services.py").exists()
+    importers = [name for name, path in _python_modules("enamad", "ramis", "tests")
+                 if "enamad.services" in _enamad_imports(path)]
+    assert not importers, f"import the room's services, not enamad.services: {importers}"

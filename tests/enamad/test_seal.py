@@ -7,8 +7,14 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from enamad import services
+from enamad.businesses.services import business_accept_documents, business_review, business_send
 from enamad.models import Business, BusinessStatus, Seal
+from enamad.seals.services import (
+    _new_seal_number,
+    business_final_approve,
+    business_reinstate,
+    business_suspend,
+)
 from ramis.common.models import AuditEntry
 from tests.enamad.conftest import DOMAIN, make_account, make_business
 
@@ -25,17 +31,17 @@ def issue_seal(business, *, stars=1) -> Seal:
     now = timezone.now()
     Business.objects.filter(pk=business.pk).update(phone_verified_at=now, address_verified_at=now,
                                                    tls_valid=stars == 2)
-    services.business_send(business_id=business.pk, actor=business.account.user)
-    services.business_review(business_id=business.pk, actor=expert, results=all_items_ok())
-    services.business_accept_documents(business_id=business.pk, actor=expert)
-    return services.business_final_approve(business_id=business.pk, actor=manager)
+    business_send(business_id=business.pk, actor=business.account.user)
+    business_review(business_id=business.pk, actor=expert, results=all_items_ok())
+    business_accept_documents(business_id=business.pk, actor=expert)
+    return business_final_approve(business_id=business.pk, actor=manager)
 
 
 def quick_seal(business) -> Seal:
     """Test data for list pages: an approved business with a seal, written directly."""
     Business.objects.filter(pk=business.pk).update(status=BusinessStatus.APPROVED)
     now = timezone.now()
-    return Seal.objects.create(business=business, number=services._new_seal_number(), granted_at=now,
+    return Seal.objects.create(business=business, number=_new_seal_number(), granted_at=now,
                                expires_at=now + dt.timedelta(days=365))
 
 
@@ -103,10 +109,10 @@ def test_suspension_shows_at_once_despite_the_cache(client, seal, enamad_manager
     headers = {"HTTP_REFERER": f"https://{DOMAIN}/"}
     assert logo(client, seal, **headers)["X-Seal-Variant"] == "stars-1"
     with django_capture_on_commit_callbacks(execute=True):
-        services.business_suspend(business_id=seal.business_id, actor=enamad_manager, reason="شکایت")
+        business_suspend(business_id=seal.business_id, actor=enamad_manager, reason="شکایت")
     assert logo(client, seal, **headers)["X-Seal-Variant"] == "suspended"
     with django_capture_on_commit_callbacks(execute=True):
-        services.business_reinstate(business_id=seal.business_id, actor=enamad_manager)
+        business_reinstate(business_id=seal.business_id, actor=enamad_manager)
     assert logo(client, seal, **headers)["X-Seal-Variant"] == "stars-1"
 
 
@@ -178,7 +184,7 @@ def test_registry_search_and_pagination(client, account, django_assert_max_num_q
 
 
 def test_registry_hides_suspended(client, seal, enamad_manager):
-    services.business_suspend(business_id=seal.business_id, actor=enamad_manager, reason="x")
+    business_suspend(business_id=seal.business_id, actor=enamad_manager, reason="x")
     assert DOMAIN not in client.get("/enamad/registry/").content.decode()
 
 
@@ -220,7 +226,7 @@ def test_staff_queue_fixed_queries(client, account, enamad_expert, django_assert
 
     for i in range(6):
         business = make_business(account, domain=f"q{i}.test")
-        services.business_send(business_id=business.pk, actor=account.user)
+        business_send(business_id=business.pk, actor=account.user)
     staff_client(client, enamad_expert)
     client.get("/enamad/staff/")
     with django_assert_max_num_queries(13):  # session, user, device, perms, nav lookups, the pager's COUNT, one list query
@@ -229,6 +235,6 @@ def test_staff_queue_fixed_queries(client, account, enamad_expert, django_assert
 
 
 def test_suspended_seal_page_says_not_valid(client, seal, enamad_manager):
-    services.business_suspend(business_id=seal.business_id, actor=enamad_manager, reason="شکایت خریدار")
+    business_suspend(business_id=seal.business_id, actor=enamad_manager, reason="شکایت خریدار")
     page = client.get(f"/trustseal/?id={seal.number}&Code={seal.code}").content.decode()
     assert "این نماد اکنون معتبر نیست" in page and "تعلیق" in page

@@ -6,8 +6,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from enamad import services
+from enamad.complaints.services import complaint_file
 from enamad.models import BusinessService, Complaint, Ticket
+from enamad.support.services import ticket_open
 from tests.conftest import make_staff
 from tests.enamad.conftest import STAFF_ROLES as ROLES
 from tests.enamad.conftest import png_bytes, staff_client
@@ -26,9 +27,9 @@ def files(account, business):
     seal = issue_seal(business)
     service = BusinessService.objects.get(business=business)
     service.licence_file.save("licence.png", SimpleUploadedFile("l.png", png_bytes()), save=True)
-    ticket = services.ticket_open(account_id=account.pk, actor=account.user, category="general", subject="پرسش",
-                                  body="متن پرسش", attachments=[("", png())], business_id=business.pk)
-    complaint = services.complaint_file(seal_id=seal.pk, data={
+    ticket = ticket_open(account_id=account.pk, actor=account.user, category="general", subject="پرسش",
+                         body="متن پرسش", attachments=[("", png())], business_id=business.pk)
+    complaint = complaint_file(seal_id=seal.pk, data={
         "complaint_type": "delay", "payment_reference": "987", "description": "دیر رسید.", "contact_name": "مریم",
         "contact_mobile": "09131234567"}, attachments=[png("receipt.png")])
     return {

@@ -7,8 +7,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from enamad import services
+from enamad.complaints.services import complaint_file
 from enamad.models import Business, BusinessStatus, Complaint, ComplaintStatus, Ticket, TicketStatus
+from enamad.support.services import ticket_open
 from ramis.common.models import AuditEntry
 from tests.conftest import make_staff
 from tests.enamad.conftest import STAFF_ROLES as ROLES
@@ -29,10 +30,10 @@ BUYER_MOBILE, BUYER_EMAIL = "09131234567", "maryam@example.com"
 @pytest.fixture
 def desk(account, business):
     seal = issue_seal(business)
-    ticket = services.ticket_open(account_id=account.pk, actor=account.user, category="general", subject="پرسش",
-                                  body="متن پرسش", business_id=business.pk,
-                                  attachments=[("", SimpleUploadedFile("a.png", png_bytes(), content_type="image/png"))])
-    complaint = services.complaint_file(seal_id=seal.pk, data={
+    ticket = ticket_open(account_id=account.pk, actor=account.user, category="general", subject="پرسش",
+                         body="متن پرسش", business_id=business.pk,
+                         attachments=[("", SimpleUploadedFile("a.png", png_bytes(), content_type="image/png"))])
+    complaint = complaint_file(seal_id=seal.pk, data={
         "complaint_type": "delay", "payment_reference": "987", "description": "دیر رسید.", "contact_name": "مریم",
         "contact_mobile": BUYER_MOBILE, "contact_email": BUYER_EMAIL})
     return {"business": business, "ticket": ticket, "complaint": complaint}

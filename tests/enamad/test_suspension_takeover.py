@@ -10,8 +10,10 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.utils import timezone
 
-from enamad import services
+from enamad.complaints.services import complaint_file
 from enamad.models import Business, BusinessStatus, Complaint, ComplaintStatus, Seal
+from enamad.seals.control import seals_claim_due
+from enamad.seals.services import business_reinstate, business_suspend
 from ramis.common.models import AuditEntry, OutboxMessage
 from tests.conftest import make_staff
 from tests.enamad import test_monitoring
@@ -46,7 +48,7 @@ def restore_tag(seal, net):
 
 def test_an_upheld_complaint_keeps_a_monitor_suspended_seal_suspended(sealed, net, enamad_expert):
     suspend_by_monitor(sealed, net)
-    complaint = services.complaint_file(seal_id=sealed.pk, data={
+    complaint = complaint_file(seal_id=sealed.pk, data={
         "complaint_type": "delay", "payment_reference": "987", "description": "دیر رسید و پاسخی ندادند.",
         "contact_name": "مریم", "contact_mobile": "09131234567"})
     staff = staff_client(Client(), enamad_expert)
@@ -64,7 +66,7 @@ def test_an_upheld_complaint_keeps_a_monitor_suspended_seal_suspended(sealed, ne
                                         body__contains="به تصمیم کارشناس").exists()
     # the holder puts the tag back: the monitor no longer lifts the expert's suspension
     restore_tag(sealed, net)
-    assert sealed.pk not in services.seals_claim_due(100)
+    assert sealed.pk not in seals_claim_due(100)
     assert check(sealed) == []
     assert Business.objects.get(pk=sealed.business_id).status == BusinessStatus.SUSPENDED
     assert not AuditEntry.objects.filter(event="enamad.seal.reinstated").exists()
@@ -88,7 +90,7 @@ def test_the_manager_keeps_a_monitor_suspended_seal_suspended_from_the_desk(seal
     assert check(sealed) == []
     assert Business.objects.get(pk=sealed.business_id).status == BusinessStatus.SUSPENDED
     # only the manager lifts it now
-    services.business_reinstate(business_id=sealed.business_id, actor=enamad_manager)
+    business_reinstate(business_id=sealed.business_id, actor=enamad_manager)
     assert Business.objects.get(pk=sealed.business_id).status == BusinessStatus.APPROVED
 
 
@@ -96,6 +98,6 @@ def test_taking_over_needs_the_suspension_permission(sealed, net):
     suspend_by_monitor(sealed, net)
     clerk = make_staff("ticketonly", perms=["enamad.answer_ticket"], totp=False)
     with pytest.raises(PermissionDenied):
-        services.business_suspend(business_id=sealed.business_id, actor=clerk, reason="x")
+        business_suspend(business_id=sealed.business_id, actor=clerk, reason="x")
     assert Seal.objects.get(pk=sealed.pk).suspended_by_monitor
     assert not Complaint.objects.exists()

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from enamad import services
+from enamad.businesses.services import business_send
 from enamad.models import (
     Account,
     AttachmentKind,
@@ -20,6 +20,15 @@ from enamad.models import (
     Persona,
     Ticket,
     TicketStatus,
+)
+from enamad.support.services import (
+    ticket_answer,
+    ticket_approve_change,
+    ticket_close,
+    ticket_follow_up,
+    ticket_open,
+    ticket_reject_change,
+    tickets_close_idle,
 )
 from ramis.common.errors import InvalidTransition
 from ramis.common.jalali import jalali_datetime
@@ -56,8 +65,8 @@ def test_every_field_is_required(owner_client, account):
     assert set(errors) == {"subject", "body", "attachments"}
     assert not Ticket.objects.exists()
     with pytest.raises(ValidationError):  # the service guards it too
-        services.ticket_open(account_id=account.pk, actor=account.user, category="general", subject="s",
-                             body="b", attachments=[])
+        ticket_open(account_id=account.pk, actor=account.user, category="general", subject="s",
+                    body="b", attachments=[])
 
 
 def test_attachments_are_checked_by_content(owner_client):
@@ -110,9 +119,9 @@ def test_ticket_lifecycle(client, owner_client, account, enamad_expert, django_c
     listing = owner_client.get("/enamad/panel/tickets/").content.decode()
     assert 'status-closed' in listing and jalali_datetime(ticket.last_message_at) in listing
     with pytest.raises(InvalidTransition):
-        services.ticket_follow_up(ticket_id=ticket.pk, actor=account.user, body="باز هم")
+        ticket_follow_up(ticket_id=ticket.pk, actor=account.user, body="باز هم")
     with pytest.raises(InvalidTransition):
-        services.ticket_answer(ticket_id=ticket.pk, actor=enamad_expert, body="پاسخ دیر")
+        ticket_answer(ticket_id=ticket.pk, actor=enamad_expert, body="پاسخ دیر")
 
 
 def test_others_see_nothing(client, owner_client, account, other_account):
@@ -126,7 +135,7 @@ def test_others_see_nothing(client, owner_client, account, other_account):
     assert client.post(f"/enamad/panel/tickets/{ticket.pk}/close/").status_code == 404
     assert ticket.reference not in client.get("/enamad/panel/tickets/").content.decode()
     with pytest.raises(Exception):  # noqa: B017 - PermissionDenied
-        services.ticket_follow_up(ticket_id=ticket.pk, actor=other_account.user, body="x")
+        ticket_follow_up(ticket_id=ticket.pk, actor=other_account.user, body="x")
 
 
 def test_staff_without_the_permission(client, owner_client):
@@ -153,8 +162,8 @@ def test_staff_ticket_list_fixed_queries(client, account, enamad_expert):
 
     def add(n):
         for i in range(n):
-            services.ticket_open(account_id=account.pk, actor=account.user, category="general", subject=f"s{i}",
-                                 body="b", attachments=[("other", png())])
+            ticket_open(account_id=account.pk, actor=account.user, category="general", subject=f"s{i}",
+                        body="b", attachments=[("other", png())])
 
     def count():
         with CaptureQueriesContext(connection) as ctx:
@@ -188,10 +197,10 @@ def test_persona_change_needs_articles_and_gazette(owner_client, account):
     assert response.status_code == 200 and "doc_gazette" in response.context["form"].errors
     assert not Ticket.objects.exists()
     with pytest.raises(ValidationError, match="آگهی روزنامه رسمی"):  # the service refuses too
-        services.ticket_open(account_id=account.pk, actor=account.user, category="persona_change", subject="s",
-                             body="b", attachments=[(AttachmentKind.ARTICLES, pdf())],
-                             change_data={"persona": "legal", "company_name": "x", "legal_national_id": "10380284790",
-                                          "registration_number": "1"})
+        ticket_open(account_id=account.pk, actor=account.user, category="persona_change", subject="s",
+                    body="b", attachments=[(AttachmentKind.ARTICLES, pdf())],
+                    change_data={"persona": "legal", "company_name": "x", "legal_national_id": "10380284790",
+                                 "registration_number": "1"})
 
 
 def test_persona_change_applied_only_after_approval(client, owner_client, account, enamad_expert,
@@ -208,7 +217,7 @@ def test_persona_change_applied_only_after_approval(client, owner_client, accoun
 
     answerer = make_staff("support_only", perms=["enamad.answer_ticket"], totp=False)
     with pytest.raises(Exception):  # noqa: B017 - PermissionDenied: answering is not approving
-        services.ticket_approve_change(ticket_id=ticket.pk, actor=answerer)
+        ticket_approve_change(ticket_id=ticket.pk, actor=answerer)
     assert Account.objects.get(pk=account.pk).persona == Persona.NATURAL
 
     staff = staff_client(Client(), enamad_expert)
@@ -230,7 +239,7 @@ def test_persona_change_applied_only_after_approval(client, owner_client, accoun
     assert ticket.change_status == ChangeStatus.APPROVED and ticket.status == TicketStatus.ANSWERED
     assert OutboxMessage.objects.filter(template="enamad_ticket_answered", to=account.mobile).exists()
     with pytest.raises(InvalidTransition):
-        services.ticket_approve_change(ticket_id=ticket.pk, actor=enamad_expert)
+        ticket_approve_change(ticket_id=ticket.pk, actor=enamad_expert)
 
 
 def test_legal_to_natural_needs_birth_certificate_and_national_card(client, db, enamad_expert):
@@ -246,7 +255,7 @@ def test_legal_to_natural_needs_birth_certificate_and_national_card(client, db, 
     data.update(doc_birth_certificate=png(), doc_national_card=png())
     assert client.post("/enamad/panel/tickets/new/persona_change/", data).status_code == 302
     ticket = Ticket.objects.get()
-    services.ticket_approve_change(ticket_id=ticket.pk, actor=enamad_expert)
+    ticket_approve_change(ticket_id=ticket.pk, actor=enamad_expert)
     account.refresh_from_db()
     assert account.persona == Persona.NATURAL and account.company_name == "" and account.legal_national_id == ""
 
@@ -255,14 +264,14 @@ def test_rejected_change_is_not_applied(owner_client, account, enamad_expert):
     to_legal(owner_client, doc_articles=pdf(), doc_gazette=png())
     ticket = Ticket.objects.get()
     with pytest.raises(ValidationError):
-        services.ticket_reject_change(ticket_id=ticket.pk, actor=enamad_expert, note=" ")
-    services.ticket_reject_change(ticket_id=ticket.pk, actor=enamad_expert, note="شناسه ملی با آگهی نمی‌خواند.")
+        ticket_reject_change(ticket_id=ticket.pk, actor=enamad_expert, note=" ")
+    ticket_reject_change(ticket_id=ticket.pk, actor=enamad_expert, note="شناسه ملی با آگهی نمی‌خواند.")
     ticket.refresh_from_db()
     assert ticket.change_status == ChangeStatus.REJECTED and ticket.status == TicketStatus.ANSWERED
     assert Account.objects.get(pk=account.pk).persona == Persona.NATURAL
     assert "شناسه ملی با آگهی نمی‌خواند" in ticket.messages.last().body
     with pytest.raises(InvalidTransition):
-        services.ticket_approve_change(ticket_id=ticket.pk, actor=enamad_expert)
+        ticket_approve_change(ticket_id=ticket.pk, actor=enamad_expert)
 
 
 def test_government_persona_does_not_change_by_ticket(client, db):
@@ -272,9 +281,9 @@ def test_government_persona_does_not_change_by_ticket(client, db):
     response = client.get("/enamad/panel/tickets/new/persona_change/", follow=True)
     assert "دستگاه دولتی" in response.content.decode()
     with pytest.raises(ValidationError):
-        services.ticket_open(account_id=account.pk, actor=account.user, category="persona_change", subject="s",
-                             body="b", attachments=[("national_card", png()), ("birth_certificate", png())],
-                             change_data={"persona": "natural"})
+        ticket_open(account_id=account.pk, actor=account.user, category="persona_change", subject="s",
+                    body="b", attachments=[("national_card", png()), ("birth_certificate", png())],
+                    change_data={"persona": "natural"})
 
 
 # --- identity and business data changes (N20) ---------------------------------------------------
@@ -295,7 +304,7 @@ def test_identity_change(owner_client, account, enamad_expert):
     ticket = Ticket.objects.get()
     assert ticket.change_data == {"last_name": "کریمی‌نژاد"}
     assert Account.objects.get(pk=account.pk).last_name == "کریمی"
-    services.ticket_approve_change(ticket_id=ticket.pk, actor=enamad_expert)
+    ticket_approve_change(ticket_id=ticket.pk, actor=enamad_expert)
     account.refresh_from_db()
     assert account.last_name == "کریمی‌نژاد" and account.first_name == "سارا"
     entry = AuditEntry.objects.get(event="enamad.account.identity_changed")
@@ -317,7 +326,7 @@ def test_business_change_of_a_sealed_business(client, owner_client, account, bus
     ticket = Ticket.objects.get()
     assert ticket.business == business and ticket.change_data == {"phone": "02177665544"}
     assert Business.objects.get(pk=business.pk).phone == "02188776655"
-    services.ticket_approve_change(ticket_id=ticket.pk, actor=enamad_expert)
+    ticket_approve_change(ticket_id=ticket.pk, actor=enamad_expert)
     business.refresh_from_db()
     assert business.phone == "02177665544" and business.phone_verified_at is None
     assert business.status == BusinessStatus.APPROVED
@@ -341,15 +350,15 @@ def test_business_change_refused_for_an_editable_file(account):
 
     draft = make_business(account, domain="draft2.test")
     with pytest.raises(ValidationError, match="از صفحه خودش ویرایش"):
-        services.ticket_open(account_id=account.pk, actor=account.user, category="business_change", subject="s",
-                             body="b", attachments=[("supporting", pdf())], business_id=draft.pk,
-                             change_data={"phone": "02177665544"})
+        ticket_open(account_id=account.pk, actor=account.user, category="business_change", subject="s",
+                    body="b", attachments=[("supporting", pdf())], business_id=draft.pk,
+                    change_data={"phone": "02177665544"})
 
 
 def test_holder_lists_cost_a_fixed_number_of_queries(owner_client, account, django_assert_max_num_queries):
     for i in range(6):
-        services.ticket_open(account_id=account.pk, actor=account.user, category="general", subject=f"s{i}",
-                             body="b", attachments=[("other", png())])
+        ticket_open(account_id=account.pk, actor=account.user, category="general", subject=f"s{i}",
+                    body="b", attachments=[("other", png())])
     owner_client.get("/enamad/panel/tickets/")
     with django_assert_max_num_queries(8):  # session, user, account, nav, one list query; the session save
         page = owner_client.get("/enamad/panel/tickets/").content.decode()
@@ -357,7 +366,7 @@ def test_holder_lists_cost_a_fixed_number_of_queries(owner_client, account, djan
 
 
 def test_locked_identity_points_to_the_change_ticket(owner_client, account, business):
-    services.business_send(business_id=business.pk, actor=account.user)
+    business_send(business_id=business.pk, actor=account.user)
     for url in ("/enamad/panel/profile/", "/enamad/panel/documents/"):
         page = owner_client.get(url).content.decode()
         assert 'id="identity-locked"' in page and "/enamad/panel/tickets/new/identity_change/" in page
@@ -373,20 +382,20 @@ def test_change_status_moves_only_by_audited_transitions(owner_client, account, 
     assert AuditEntry.objects.get(event="enamad.ticket.opened").extra["change_status"] == ChangeStatus.PENDING
     with pytest.raises(AttributeError):  # protected: no assignment outside a transition
         ticket.change_status = ChangeStatus.APPROVED
-    services.ticket_reject_change(ticket_id=ticket.pk, actor=enamad_expert, note="آگهی ناخواناست.")
+    ticket_reject_change(ticket_id=ticket.pk, actor=enamad_expert, note="آگهی ناخواناست.")
     entry = AuditEntry.objects.get(event="enamad.ticket.change_rejected")
     assert (entry.actor, entry.old, entry.new, entry.reason) == (
         enamad_expert, ChangeStatus.PENDING, ChangeStatus.REJECTED, "آگهی ناخواناست.")
     ticket.refresh_from_db()
     assert (ticket.change_decided_by, ticket.change_note) == (enamad_expert, "آگهی ناخواناست.")
     with pytest.raises(InvalidTransition):
-        services.ticket_reject_change(ticket_id=ticket.pk, actor=enamad_expert, note="دوباره")
+        ticket_reject_change(ticket_id=ticket.pk, actor=enamad_expert, note="دوباره")
 
 
 def test_approving_a_change_is_audited_with_its_status(owner_client, account, enamad_expert):
     to_legal(owner_client, doc_articles=pdf(), doc_gazette=png())
     ticket = Ticket.objects.get()
-    services.ticket_approve_change(ticket_id=ticket.pk, actor=enamad_expert, note="درست است.")
+    ticket_approve_change(ticket_id=ticket.pk, actor=enamad_expert, note="درست است.")
     entry = AuditEntry.objects.get(event="enamad.ticket.change_approved")
     assert (entry.actor, entry.old, entry.new) == (enamad_expert, ChangeStatus.PENDING, ChangeStatus.APPROVED)
 
@@ -394,9 +403,9 @@ def test_approving_a_change_is_audited_with_its_status(owner_client, account, en
 def test_a_closed_tickets_change_cannot_be_decided(owner_client, account, enamad_expert):
     to_legal(owner_client, doc_articles=pdf(), doc_gazette=png())
     ticket = Ticket.objects.get()
-    services.ticket_close(ticket_id=ticket.pk, actor=account.user)
+    ticket_close(ticket_id=ticket.pk, actor=account.user)
     with pytest.raises(InvalidTransition):
-        services.ticket_approve_change(ticket_id=ticket.pk, actor=enamad_expert)
+        ticket_approve_change(ticket_id=ticket.pk, actor=enamad_expert)
     assert Ticket.objects.get(pk=ticket.pk).change_status == ChangeStatus.PENDING
     assert Account.objects.get(pk=account.pk).persona == Persona.NATURAL
 
@@ -410,7 +419,7 @@ def test_a_general_ticket_has_no_change_to_decide(owner_client, account, enamad_
     with pytest.raises(TransitionNotAllowed):
         ticket.request_change({})  # not a change category
     with pytest.raises(InvalidTransition):
-        services.ticket_approve_change(ticket_id=ticket.pk, actor=enamad_expert)
+        ticket_approve_change(ticket_id=ticket.pk, actor=enamad_expert)
 
 
 # --- answered tickets the holder leaves are closed; a reply within the period reopens them ------
@@ -419,7 +428,7 @@ def test_a_general_ticket_has_no_change_to_decide(owner_client, account, enamad_
 def answered_ticket(owner_client, account, enamad_expert, **extra):
     open_ticket(owner_client, **extra)
     ticket = Ticket.objects.latest("pk")
-    services.ticket_answer(ticket_id=ticket.pk, actor=enamad_expert, body="فایل را در ریشه سایت بگذارید.")
+    ticket_answer(ticket_id=ticket.pk, actor=enamad_expert, body="فایل را در ریشه سایت بگذارید.")
     ticket.refresh_from_db()
     return ticket
 
@@ -474,7 +483,7 @@ def test_after_the_period_a_closed_ticket_stays_closed(owner_client, account, en
     settings.ENAMAD_TICKET_CLOSE_DAYS = 3  # the setting, not a constant
     ticket = answered_ticket(owner_client, account, enamad_expert)
     with time_machine.travel(ticket.last_message_at + dt.timedelta(days=3, minutes=1), tick=False):
-        assert services.tickets_close_idle() == 1
+        assert tickets_close_idle() == 1
     ticket.refresh_from_db()
     with time_machine.travel(ticket.closed_at + dt.timedelta(days=3, minutes=1), tick=False):
         owner_client.force_login(account.user)
@@ -483,7 +492,7 @@ def test_after_the_period_a_closed_ticket_stays_closed(owner_client, account, en
         response = owner_client.post(f"/enamad/panel/tickets/{ticket.pk}/", {"body": "دیر نوشتم"}, follow=True)
         assert "تیکت تازه‌ای بفرستید" in response.content.decode()
         with pytest.raises(InvalidTransition):
-            services.ticket_follow_up(ticket_id=ticket.pk, actor=account.user, body="دیر نوشتم")
+            ticket_follow_up(ticket_id=ticket.pk, actor=account.user, body="دیر نوشتم")
     assert Ticket.objects.get(pk=ticket.pk).status == TicketStatus.CLOSED
     assert not AuditEntry.objects.filter(event="enamad.ticket.reopened").exists()
 
@@ -494,12 +503,12 @@ def test_a_ticket_closed_by_hand_or_with_a_pending_change_is_left_alone(owner_cl
     import time_machine
 
     closed = answered_ticket(owner_client, account, enamad_expert)
-    services.ticket_close(ticket_id=closed.pk, actor=account.user)
+    ticket_close(ticket_id=closed.pk, actor=account.user)
     to_legal(owner_client, doc_articles=pdf(), doc_gazette=png())
     change = Ticket.objects.get(change_status=ChangeStatus.PENDING)
-    services.ticket_answer(ticket_id=change.pk, actor=enamad_expert, body="مدارک در حال بررسی است.")
+    ticket_answer(ticket_id=change.pk, actor=enamad_expert, body="مدارک در حال بررسی است.")
     with time_machine.travel(timezone.now() + dt.timedelta(days=30), tick=False):
-        assert services.tickets_close_idle() == 0  # the change still awaits its decision
+        assert tickets_close_idle() == 0  # the change still awaits its decision
         with pytest.raises(InvalidTransition):  # closed by the holder: a new ticket, not a reopening
-            services.ticket_follow_up(ticket_id=closed.pk, actor=account.user, body="باز هم")
+            ticket_follow_up(ticket_id=closed.pk, actor=account.user, body="باز هم")
     assert Ticket.objects.get(pk=change.pk).status == TicketStatus.ANSWERED

@@ -4,7 +4,8 @@ the size cap and the refusal of private addresses."""
 
 import pytest
 
-from enamad import services, verification
+from enamad import verification
+from enamad.businesses.services import business_verify_domain
 from enamad.models import Business
 from ramis.common.models import AuditEntry, OutboxMessage
 from tests.enamad.conftest import DOMAIN, make_business
@@ -23,7 +24,7 @@ def home_with(meta: str) -> bytes:
 
 def test_meta_tag_verifies(local_net, draft):
     local_net["http"].routes["/"] = (200, home_with(draft.verification_meta_tag()), {})
-    result = services.business_verify_domain(business_id=draft.pk)
+    result = business_verify_domain(business_id=draft.pk)
     assert result.ok and result.method == "meta"
     draft.refresh_from_db()
     assert draft.domain_verified_at is not None and draft.domain_verified_method == "meta"
@@ -37,13 +38,13 @@ def test_file_verifies(local_net, draft):
     local_net["http"].routes["/"] = (200, home_with(""), {})
     local_net["http"].routes[f"/{draft.verification_token}.txt"] = (200, f"{draft.verification_token}\n".encode(),
                                                                      {"Content-Type": "text/plain"})
-    result = services.business_verify_domain(business_id=draft.pk)
+    result = business_verify_domain(business_id=draft.pk)
     assert result.ok and result.method == "file"
 
 
 def test_dns_txt_verifies(local_net, draft):
     local_net["dns"].txt[DOMAIN] = ["v=spf1 -all", draft.verification_txt_record()]
-    result = services.business_verify_domain(business_id=draft.pk)
+    result = business_verify_domain(business_id=draft.pk)
     assert result.ok and result.method == "dns"
     assert (DOMAIN, "TXT") in local_net["dns"].queries
 
@@ -51,7 +52,7 @@ def test_dns_txt_verifies(local_net, draft):
 def test_wrong_token_fails_with_reason(local_net, draft):
     local_net["http"].routes["/"] = (200, home_with('<meta name="enamad" content="someone-elses-token">'), {})
     local_net["dns"].txt[DOMAIN] = ["enamad-verification=someone-elses-token"]
-    result = services.business_verify_domain(business_id=draft.pk)
+    result = business_verify_domain(business_id=draft.pk)
     assert not result.ok
     draft.refresh_from_db()
     assert draft.domain_verified_at is None
@@ -62,7 +63,7 @@ def test_https_with_valid_certificate_gives_tls(local_net, https_site, settings,
     settings.ENAMAD_VERIFY_HTTPS_PORT = https_site.port
     settings.ENAMAD_VERIFY_CA_FILE = https_site.ca_file
     https_site.routes["/"] = (200, home_with(draft.verification_meta_tag()), {})
-    result = services.business_verify_domain(business_id=draft.pk)
+    result = business_verify_domain(business_id=draft.pk)
     assert result.ok and result.tls_valid
     assert local_net["http"].requests == []  # HTTPS first: plain HTTP was never needed
     draft.refresh_from_db()
@@ -73,14 +74,14 @@ def test_untrusted_certificate_falls_back_to_http_without_tls(local_net, https_s
     settings.ENAMAD_VERIFY_HTTPS_PORT = https_site.port  # no CA file: the test CA is not trusted
     https_site.routes["/"] = (200, home_with(draft.verification_meta_tag()), {})
     local_net["http"].routes["/"] = (200, home_with(draft.verification_meta_tag()), {})
-    result = services.business_verify_domain(business_id=draft.pk)
+    result = business_verify_domain(business_id=draft.pk)
     assert result.ok and not result.tls_valid
 
 
 def test_private_address_refused_unless_allowed(local_net, settings, draft):
     settings.ENAMAD_VERIFY_ALLOW_LOOPBACK = False
     local_net["http"].routes["/"] = (200, home_with(draft.verification_meta_tag()), {})
-    result = services.business_verify_domain(business_id=draft.pk)
+    result = business_verify_domain(business_id=draft.pk)
     assert not result.ok
     assert local_net["http"].requests == []  # not a single byte was sent to 127.0.0.1
     draft.refresh_from_db()
@@ -95,7 +96,7 @@ def test_a_name_leading_to_a_non_global_address_is_not_contacted(local_net, draf
     zone = local_net["dns"]
     del zone.a[DOMAIN]
     (zone.aaaa if ":" in address else zone.a)[DOMAIN] = address
-    result = services.business_verify_domain(business_id=draft.pk)
+    result = business_verify_domain(business_id=draft.pk)
     assert not result.ok and "نشانی خصوصی" in result.error
     assert (DOMAIN, "AAAA" if ":" in address else "A") in zone.queries
     assert local_net["http"].requests == []
@@ -123,7 +124,7 @@ def test_public_address_allowed(settings):
 def test_redirect_to_other_host_is_not_followed(local_net, draft):
     local_net["dns"].a["evil.test"] = "127.0.0.1"
     local_net["http"].routes["/"] = (302, b"", {"Location": "http://evil.test/"})
-    result = services.business_verify_domain(business_id=draft.pk)
+    result = business_verify_domain(business_id=draft.pk)
     assert not result.ok
     assert [host for host, _ in local_net["http"].requests if host == "evil.test"] == []
     assert "دامنه دیگری" in result.error
@@ -132,7 +133,7 @@ def test_redirect_to_other_host_is_not_followed(local_net, draft):
 def test_redirect_to_www_is_followed(local_net, draft):
     local_net["http"].routes["/"] = (301, b"", {"Location": f"http://www.{DOMAIN}/home"})
     local_net["http"].routes["/home"] = (200, home_with(draft.verification_meta_tag()), {})
-    result = services.business_verify_domain(business_id=draft.pk)
+    result = business_verify_domain(business_id=draft.pk)
     assert result.ok
     assert (f"www.{DOMAIN}", "/home") in local_net["http"].requests
 
@@ -143,31 +144,31 @@ def test_size_cap(local_net, settings, draft):
     local_net["http"].routes["/"] = (200, b"<html><head>" + padding + draft.verification_meta_tag().encode() + b"</head>", {})
     page = verification.fetch(DOMAIN, "/", scheme="http")
     assert len(page.body) == 1000
-    assert not services.business_verify_domain(business_id=draft.pk).ok
+    assert not business_verify_domain(business_id=draft.pk).ok
 
 
 def test_timeout(local_net, settings, draft):
     settings.ENAMAD_VERIFY_TIMEOUT_SECONDS = 1
     local_net["http"].delay = 2.5
     local_net["http"].routes["/"] = (200, home_with(draft.verification_meta_tag()), {})
-    result = services.business_verify_domain(business_id=draft.pk)
+    result = business_verify_domain(business_id=draft.pk)
     assert not result.ok
     assert "زمان مقرر" in result.error
 
 
 def test_unknown_domain(local_net, account):
     business = make_business(account, domain="nowhere.test", ready=False)
-    result = services.business_verify_domain(business_id=business.pk)
+    result = business_verify_domain(business_id=business.pk)
     assert not result.ok
     assert "پیدا نشد" in result.error
 
 
 def test_second_claim_on_a_verified_domain_fails(local_net, account, other_account, draft):
     local_net["http"].routes["/"] = (200, home_with(draft.verification_meta_tag()), {})
-    assert services.business_verify_domain(business_id=draft.pk).ok
+    assert business_verify_domain(business_id=draft.pk).ok
     rival = make_business(other_account, ready=False)
     local_net["http"].routes["/"] = (200, home_with(rival.verification_meta_tag()), {})
-    result = services.business_verify_domain(business_id=rival.pk)
+    result = business_verify_domain(business_id=rival.pk)
     assert not result.ok
     rival.refresh_from_db()
     assert rival.domain_verified_at is None
@@ -202,7 +203,7 @@ def test_temporary_page_title_verifies_over_http(local_net, owner_client, draft)
     page = owner_client.get(f"/enamad/panel/business/{draft.pk}/technical/").content.decode()
     assert 'id="title-code"' in page and f"&lt;title&gt;{draft.verification_token}&lt;/title&gt;" in page
     local_net["http"].routes["/"] = (200, titled(f"کد اینماد {draft.verification_token} | فروشگاه"), {})
-    result = services.business_verify_domain(business_id=draft.pk)
+    result = business_verify_domain(business_id=draft.pk)
     assert result.ok and result.method == "title"
     assert local_net["http"].requests == [(DOMAIN, "/")]  # the home page alone, no file request
     draft.refresh_from_db()
@@ -216,7 +217,7 @@ def test_temporary_page_title_over_https(local_net, https_site, settings, draft)
     settings.ENAMAD_VERIFY_HTTPS_PORT = https_site.port
     settings.ENAMAD_VERIFY_CA_FILE = https_site.ca_file
     https_site.routes["/"] = (200, titled(draft.verification_token), {})
-    result = services.business_verify_domain(business_id=draft.pk)
+    result = business_verify_domain(business_id=draft.pk)
     assert result.ok and result.method == "title" and result.tls_valid
     assert local_net["http"].requests == []
 
@@ -230,20 +231,20 @@ def test_temporary_page_title_over_https(local_net, https_site, settings, draft)
 ])
 def test_the_code_must_be_a_word_of_the_title(local_net, draft, body):
     local_net["http"].routes["/"] = (200, body.format(token=draft.verification_token).encode(), {})
-    result = services.business_verify_domain(business_id=draft.pk)
+    result = business_verify_domain(business_id=draft.pk)
     assert not result.ok and "عنوان صفحه" in result.error
     assert Business.objects.get(pk=draft.pk).domain_verified_at is None
 
 
 def test_a_title_on_an_error_page_does_not_count(local_net, draft):
     local_net["http"].routes["/"] = (404, titled(draft.verification_token), {})
-    assert not services.business_verify_domain(business_id=draft.pk).ok
+    assert not business_verify_domain(business_id=draft.pk).ok
 
 
 def test_title_on_a_private_address_is_refused(local_net, settings, draft):
     settings.ENAMAD_VERIFY_ALLOW_LOOPBACK = False
     local_net["http"].routes["/"] = (200, titled(draft.verification_token), {})
-    result = services.business_verify_domain(business_id=draft.pk)
+    result = business_verify_domain(business_id=draft.pk)
     assert not result.ok and local_net["http"].requests == []
 
 
@@ -279,4 +280,4 @@ def test_the_resolver_may_be_named(local_net, settings, draft):
     """ENAMAD_DNS_RESOLVER=host:port with a host name (dnspython itself takes only addresses)."""
     settings.ENAMAD_DNS_RESOLVER = f"localhost:{local_net['dns'].port}"
     local_net["http"].routes["/"] = (200, home_with(draft.verification_meta_tag()), {})
-    assert services.business_verify_domain(business_id=draft.pk).ok
+    assert business_verify_domain(business_id=draft.pk).ok

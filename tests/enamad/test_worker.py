@@ -8,7 +8,7 @@ import time
 import pytest
 from django.db import OperationalError
 
-from enamad import services
+from enamad.businesses.services import business_request_domain_check
 from enamad.models import Business
 from tests.enamad.conftest import make_account, make_business
 from tests.integration.test_celery_worker import redis_worker  # noqa: F401 - fixture
@@ -20,7 +20,7 @@ def test_domain_check_runs_on_a_worker(redis_worker, local_net):  # noqa: F811
     account = make_account()
     business = make_business(account, ready=False)
     local_net["http"].routes["/"] = (200, f"<head>{business.verification_meta_tag()}</head>".encode(), {})
-    services.business_request_domain_check(business_id=business.pk, actor=account.user)
+    business_request_domain_check(business_id=business.pk, actor=account.user)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
