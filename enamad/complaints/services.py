@@ -9,7 +9,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django_fsm import can_proceed, has_transition_perm
 
 from certauth.models import User
 from enamad.businesses.transitions import business_transition, lock_business
@@ -19,7 +18,7 @@ from enamad.seals.models import Seal
 from enamad.seals.services import forget_seal, take_over_monitor_suspension
 from enamad.support.services import MAX_TICKET_ATTACHMENTS
 from ramis.common import audit, notify
-from ramis.common.errors import InvalidTransition
+from ramis.common.transitions import lock, transition
 from ramis.common.uploads import validate_upload
 
 # --- complaints (N23) --------------------------------------------------------------------------
@@ -47,6 +46,10 @@ def _notify_holder_of_complaint(complaint: Complaint, *, event: str) -> None:
     if business.account.user.email:
         notify.send_email(to=business.account.user.email, subject=f"اینماد: شکایت درباره {business.domain}",
                           template="enamad_complaint_holder", context=context)
+
+
+def _lock_complaint(complaint_id: int) -> Complaint:
+    return lock(Complaint.objects.select_related("business__account__user"), pk=complaint_id)
 
 
 def _save_complaint_files(complaint: Complaint, uploads, *, from_holder: bool) -> None:
@@ -80,17 +83,15 @@ def complaint_file(*, seal_id: int, data: dict, attachments=None, ctx=None) -> C
 
 @transaction.atomic
 def complaint_answer(*, complaint_id: int, actor, text: str, attachments=None, ctx=None) -> Complaint:
-    complaint = Complaint.objects.select_for_update().select_related("business__account__user").get(pk=complaint_id)
+    complaint = _lock_complaint(complaint_id)
     if complaint.business.account.user_id != getattr(actor, "pk", None):
         raise PermissionDenied
     if not (text or "").strip():
         raise ValidationError("متن پاسخ الزامی است.", code="required")
-    if not can_proceed(complaint.record_answer):
-        raise InvalidTransition(complaint, "answer", "به این شکایت پیش‌تر پاسخ داده شده یا رسیدگی آن پایان یافته است.")
-    old = complaint.status
-    complaint.record_answer(text.strip())
-    complaint.save()
+    old = transition(complaint, "record_answer", actor=actor, args=(text.strip(),), save=True,
+                     message="به این شکایت پیش‌تر پاسخ داده شده یا رسیدگی آن پایان یافته است.")
     _save_complaint_files(complaint, attachments, from_holder=True)
+    # The entry says whether the answer came late, which the step itself decides (its time).
     audit.record(actor=actor, target=complaint, event="enamad.complaint.answered", old=old, new=complaint.status,
                  extra={"late": complaint.answered_late}, ctx=ctx)
     _notify_complainant(complaint, event="answered")
@@ -106,13 +107,10 @@ def _complaint_experts_emails() -> list[str]:
 @transaction.atomic
 def complaint_flag(*, complaint_id: int) -> bool:
     """No answer within the deadline: the complaint goes to the experts' list (N23)."""
-    complaint = Complaint.objects.select_for_update().select_related("business__account__user").get(pk=complaint_id)
+    complaint = _lock_complaint(complaint_id)
     if complaint.status != ComplaintStatus.AWAITING_ANSWER or complaint.answer_due_at > timezone.now():
         return False
-    old = complaint.status
-    complaint.flag()
-    complaint.save()
-    audit.record(actor=None, target=complaint, event="enamad.complaint.flagged", old=old, new=complaint.status)
+    transition(complaint, "flag", actor=None, check_perm=False, save=True, event="enamad.complaint.flagged")
     _notify_holder_of_complaint(complaint, event="overdue")
     context = {"complaint": complaint, "business": complaint.business,
                "url": absolute_url(reverse("enamad:staff_complaint", args=[complaint.pk]))}
@@ -136,30 +134,21 @@ def complaint_decide(*, complaint_id: int, actor, upheld: bool, note: str, suspe
         raise ValidationError("نظر کارشناس را بنویسید.", code="note")
     if suspend_seal and not upheld:
         raise ValidationError("تعلیق نماد فقط با وارد دانستن شکایت ممکن است.", code="suspend")
-    complaint = Complaint.objects.select_for_update().select_related("business__account__user").get(pk=complaint_id)
-    name = "uphold" if upheld else "dismiss"
-    method = getattr(complaint, name)
-    if not can_proceed(method):
-        raise InvalidTransition(complaint, name, "رسیدگی به این شکایت پیش‌تر پایان یافته است.")
-    if not has_transition_perm(method, actor):
-        raise PermissionDenied
-    old = complaint.status
-    method(note.strip())
-    complaint.decided_by = actor
+    note = note.strip()
+    complaint = _lock_complaint(complaint_id)
+    transition(complaint, "uphold" if upheld else "dismiss", actor=actor, args=(note,),
+               message="رسیدگی به این شکایت پیش‌تر پایان یافته است.",
+               fields={"decided_by": actor, "seal_suspended": suspend_seal}, save=True,
+               event=f"enamad.complaint.{'upheld' if upheld else 'dismissed'}", reason=note,
+               extra={"seal_suspended": suspend_seal}, ctx=ctx)
     if suspend_seal:
         business = lock_business(complaint.business_id)
-        reason = f"شکایت {complaint.tracking_code}: {note.strip()}"
+        reason = f"شکایت {complaint.tracking_code}: {note}"
         extra = {"complaint": complaint.tracking_code}
         if not take_over_monitor_suspension(business, actor=actor, reason=reason, ctx=ctx, extra=extra):
             business_transition(business, "suspend", actor=actor, event="enamad.seal.suspended", reason=reason,
-                        args=(note.strip(),), extra=extra, ctx=ctx,
-                        message="نماد در وضعیت فعلی قابل تعلیق نیست.")
+                                args=(note,), extra=extra, ctx=ctx, message="نماد در وضعیت فعلی قابل تعلیق نیست.")
         forget_seal(Seal.objects.filter(business=business).first())
-        complaint.seal_suspended = True
-    complaint.save()
-    audit.record(actor=actor, target=complaint, event=f"enamad.complaint.{'upheld' if upheld else 'dismissed'}",
-                 old=old, new=complaint.status, reason=note.strip(), extra={"seal_suspended": suspend_seal},
-                 ctx=ctx)
     _notify_complainant(complaint, event="decided")
     _notify_holder_of_complaint(complaint, event="decided")
     return complaint

@@ -8,7 +8,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django_fsm import can_proceed, has_transition_perm
 
 from enamad.accounts.models import Account, DocumentKind, IdentityDocument, Persona
 from enamad.businesses.models import CONTACT_VERIFICATION, Business, BusinessStatus
@@ -29,6 +28,7 @@ from enamad.support.models import (
 )
 from ramis.common import audit, notify
 from ramis.common.errors import InvalidTransition
+from ramis.common.transitions import lock, transition
 from ramis.common.uploads import validate_upload
 
 # --- support tickets (N19, N20) ----------------------------------------------------------------
@@ -103,8 +103,7 @@ def _save_attachments(message: TicketMessage, attachments: list[tuple[str, objec
 
 
 def _lock_ticket(ticket_id: int) -> Ticket:
-    return (Ticket.objects.select_for_update(of=("self",)).select_related("account__user", "person")
-            .get(pk=ticket_id))
+    return lock(Ticket.objects.select_related("account__user", "person"), of=("self",), pk=ticket_id)
 
 
 def _lock_own_ticket(ticket_id: int, actor) -> Ticket:
@@ -134,7 +133,7 @@ def ticket_open(*, account_id: int, actor, category: str, subject: str, body: st
     """A new ticket (N19): subject, category, message and attachments are all required. A change
     request (N20) also carries the new values and exactly the documents that change needs;
     nothing is applied until staff approve it (``ticket_approve_change``)."""
-    account = Account.objects.select_for_update().get(pk=account_id)
+    account = lock(Account, pk=account_id)
     if account.user_id != actor.pk:
         raise PermissionDenied
     if category not in TicketCategory.values:
@@ -185,7 +184,7 @@ def ticket_open_for_applicant(*, person_id: int, actor, category: str, subject: 
     ticket, thread and staff desk as an e-Namad account's; attachments are optional."""
     from ramis.registry.models import Person
 
-    person = Person.objects.select_for_update().get(pk=person_id)
+    person = lock(Person, pk=person_id)
     if person.user_id is None or person.user_id != actor.pk:
         raise PermissionDenied
     if category not in APPLICANT_CATEGORIES:
@@ -214,15 +213,10 @@ def ticket_follow_up(*, ticket_id: int, actor, body: str, attachments: list[tupl
     name, event = "follow_up", "enamad.ticket.followed_up"
     if ticket.status == TicketStatus.CLOSED:
         name, event = "reopen", "enamad.ticket.reopened"
-    method = getattr(ticket, name)
-    if not can_proceed(method):
-        raise InvalidTransition(ticket, name, "این تیکت بسته شده است؛ تیکت تازه‌ای بفرستید.")
-    old = ticket.status
-    method()
-    ticket.save()
+    transition(ticket, name, actor=actor, message="این تیکت بسته شده است؛ تیکت تازه‌ای بفرستید.", save=True,
+               event=event, ctx=ctx)
     message = TicketMessage.objects.create(ticket=ticket, author=actor, body=body.strip())
     _save_attachments(message, attachments or [])
-    audit.record(actor=actor, target=ticket, event=event, old=old, new=ticket.status, ctx=ctx)
     return message
 
 
@@ -230,16 +224,10 @@ def _staff_message(ticket: Ticket, actor, body: str, *, event: str, ctx=None, at
                    extra: dict | None = None) -> TicketMessage:
     """Staff answer (inside the caller's transaction): status answered, the holder told by SMS
     and e-mail."""
-    if not can_proceed(ticket.answer):
-        raise InvalidTransition(ticket, "answer", "این تیکت بسته شده است.")
-    if not has_transition_perm(ticket.answer, actor):
-        raise PermissionDenied
-    old = ticket.status
-    ticket.answer()
-    ticket.save()
+    transition(ticket, "answer", actor=actor, message="این تیکت بسته شده است.", save=True, event=event,
+               extra=extra, ctx=ctx)
     message = TicketMessage.objects.create(ticket=ticket, author=actor, from_staff=True, body=body.strip())
     _save_attachments(message, attachments or [])
-    audit.record(actor=actor, target=ticket, event=event, old=old, new=ticket.status, extra=extra, ctx=ctx)
     _tell_holder(ticket, template="enamad_ticket_answered", subject=f"اینماد: پاسخ تیکت {ticket.reference}",
                  context={"body": message.body})
     return message
@@ -259,16 +247,14 @@ def ticket_answer(*, ticket_id: int, actor, body: str, attachments: list[tuple[s
 def ticket_close(*, ticket_id: int, actor, ctx=None) -> Ticket:
     """The holder, or staff who answer tickets, close it."""
     ticket = _lock_ticket(ticket_id)
-    if ticket.holder_user_id != actor.pk and not actor.has_perm("enamad.answer_ticket"):
+    by_holder = ticket.holder_user_id == actor.pk
+    if not by_holder and not actor.has_perm("enamad.answer_ticket"):
         raise PermissionDenied
-    if not can_proceed(ticket.close):
-        raise InvalidTransition(ticket, "close", "این تیکت پیش‌تر بسته شده است.")
-    if ticket.change_status == ChangeStatus.PENDING and ticket.holder_user_id != actor.pk:
+    # Staff decide a pending change before closing; a ticket already closed hears that instead.
+    if not by_holder and ticket.change_status == ChangeStatus.PENDING and ticket.status != TicketStatus.CLOSED:
         raise InvalidTransition(ticket, "close", "پیش از بستن، درباره درخواست تغییر تصمیم بگیرید.")
-    old = ticket.status
-    ticket.close()
-    ticket.save()
-    audit.record(actor=actor, target=ticket, event="enamad.ticket.closed", old=old, new=ticket.status, ctx=ctx)
+    transition(ticket, "close", actor=actor, message="این تیکت پیش‌تر بسته شده است.", save=True,
+               event="enamad.ticket.closed", ctx=ctx)
     return ticket
 
 
@@ -278,14 +264,12 @@ def ticket_auto_close(*, ticket_id: int) -> bool:
     (re-checked under the row lock, so a reply that came meanwhile keeps it open), audit it and
     tell the holder until when writing reopens it."""
     ticket = _lock_ticket(ticket_id)
-    if not can_proceed(ticket.auto_close):
-        return False
-    old = ticket.status
-    ticket.auto_close()
-    ticket.save()
     days = settings.ENAMAD_TICKET_CLOSE_DAYS
-    audit.record(actor=None, target=ticket, event="enamad.ticket.closed", old=old, new=ticket.status,
-                 reason=f"{days} روز بی‌پاسخ از سوی دارنده", extra={"by": "auto", "days": days})
+    try:
+        transition(ticket, "auto_close", actor=None, check_perm=False, save=True, event="enamad.ticket.closed",
+                   reason=f"{days} روز بی‌پاسخ از سوی دارنده", extra={"by": "auto", "days": days})
+    except InvalidTransition:  # the holder wrote meanwhile, or a change request waits for its decision
+        return False
     _tell_holder(ticket, template="enamad_ticket_closed", subject=f"اینماد: تیکت {ticket.reference} بسته شد",
                  context={"days": days})
     return True
@@ -323,7 +307,7 @@ def _apply_change(ticket: Ticket, actor, ctx=None) -> tuple[dict, dict]:
     data = dict(ticket.change_data)
     diff: dict[str, list[str]] = {}
     if ticket.category in (TicketCategory.PERSONA_CHANGE, TicketCategory.IDENTITY_CHANGE):
-        account = Account.objects.select_for_update().get(pk=ticket.account_id)
+        account = lock(Account, pk=ticket.account_id)
         if ticket.category == TicketCategory.PERSONA_CHANGE:
             if data.get("persona") != persona_change_target(account):
                 raise InvalidTransition(ticket, "approve_change", "نوع شخصیت حساب پس از این درخواست تغییر کرده است.")
@@ -397,33 +381,22 @@ def _supersede_renewal_changes(business: Business, names: list[str], *, reset: l
     return {name: [value, getattr(business, name)] for name, value in superseded.items()}
 
 
-def _lock_pending_change(ticket_id: int, actor, name: str) -> Ticket:
-    ticket = _lock_ticket(ticket_id)
-    method = getattr(ticket, name)
-    if not can_proceed(method):
-        raise InvalidTransition(ticket, name, "درخواست تغییری در انتظار بررسی نیست.")
-    if not has_transition_perm(method, actor):
-        raise PermissionDenied
-    return ticket
-
-
 CHANGE_EVENTS = {"approve_change": "enamad.ticket.change_approved", "reject_change": "enamad.ticket.change_rejected"}
 
 
-def _change_transition(ticket: Ticket, name: str, *, actor, note: str, ctx=None) -> None:
-    old = ticket.change_status
-    getattr(ticket, name)(actor, note)
-    ticket.save()
-    audit.record(actor=actor, target=ticket, event=CHANGE_EVENTS[name], old=old, new=ticket.change_status,
-                 reason=note, ctx=ctx)
+def _decide_change(ticket_id: int, name: str, *, actor, note: str, ctx=None) -> Ticket:
+    """Staff with the permission approve or reject the pending change of an open ticket."""
+    ticket = _lock_ticket(ticket_id)
+    transition(ticket, name, actor=actor, args=(actor, note), message="درخواست تغییری در انتظار بررسی نیست.",
+               save=True, event=CHANGE_EVENTS[name], reason=note, state_field="change_status", ctx=ctx)
+    return ticket
 
 
 @transaction.atomic
 def ticket_approve_change(*, ticket_id: int, actor, note: str = "", ctx=None) -> Ticket:
     """N20: staff approve the change; only now is it applied to the account or business."""
-    ticket = _lock_pending_change(ticket_id, actor, "approve_change")
+    ticket = _decide_change(ticket_id, "approve_change", actor=actor, note=note, ctx=ctx)
     diff, superseded = _apply_change(ticket, actor, ctx)
-    _change_transition(ticket, "approve_change", actor=actor, note=note, ctx=ctx)
     body = "درخواست تغییر تأیید و اعمال شد." + (f"\n{note}" if note.strip() else "")
     if superseded:
         body += ("\nمقدار درخواستی شما در تمدید برای همین موارد کنار گذاشته شد و مقدار این تیکت می‌ماند: "
@@ -437,8 +410,7 @@ def ticket_approve_change(*, ticket_id: int, actor, note: str = "", ctx=None) ->
 def ticket_reject_change(*, ticket_id: int, actor, note: str, ctx=None) -> Ticket:
     if not (note or "").strip():
         raise ValidationError("دلیل رد درخواست را بنویسید.", code="reason")
-    ticket = _lock_pending_change(ticket_id, actor, "reject_change")
-    _change_transition(ticket, "reject_change", actor=actor, note=note, ctx=ctx)
+    ticket = _decide_change(ticket_id, "reject_change", actor=actor, note=note, ctx=ctx)
     _staff_message(ticket, actor, f"درخواست تغییر رد شد: {note}", event="enamad.ticket.answered",
                    ctx=ctx, extra={"change": ticket.change_status})
     return ticket

@@ -22,10 +22,12 @@ from . import audit
 from .errors import InvalidTransition
 
 
-def lock(model_or_queryset, **lookup) -> models.Model:
-    """The row, locked until the end of the transaction (``SELECT … FOR UPDATE``)."""
+def lock(model_or_queryset, *, of: tuple[str, ...] = (), **lookup) -> models.Model:
+    """The row, locked until the end of the transaction (``SELECT … FOR UPDATE``). ``of``
+    names what to lock (``("self",)``) when the queryset joins a nullable relation: PostgreSQL
+    refuses to lock the nullable side of an outer join."""
     queryset = model_or_queryset if isinstance(model_or_queryset, models.QuerySet) else model_or_queryset.objects
-    return queryset.select_for_update().get(**lookup)
+    return queryset.select_for_update(of=of).get(**lookup)
 
 
 def transition(
