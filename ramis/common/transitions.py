@@ -1,4 +1,4 @@
-"""One state change, the same way in every room (STYLE 2, docs/developer/write-path.md).
+"""One state change, the same way in every room (STYLE 2, docs/developer/architecture.md, "The write path").
 
 A service, inside its transaction, locks the row (:func:`lock`), then :func:`transition` checks
 that the FSM allows the step (``can_proceed``) and that the actor may take it
