@@ -46,8 +46,8 @@ from ramis.common import audit, throttle
 from ramis.common.pdf import render_pdf
 from ramis.registry.models import Role
 
-from .businesses.models import CommitmentLetter, SignedLetter
-from .models import Business, BusinessStatus, Persona
+from .accounts.models import Persona
+from .businesses.models import Business, BusinessStatus, CommitmentLetter, SignedLetter
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ from ramis.common.context import audit_context
 from ramis.common.errors import InvalidTransition
 from ramis.common.uploads import serve_private
 
+from . import selectors as support_selectors
+from . import services as support_services
 from .forms import ApplicantTicketForm, TicketReplyForm
 from .models import TicketAttachment, TicketStatus
-from .support import selectors as support_selectors
-from .support import services as support_services
 
 
 def _post(request):
