@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from certauth.lockouts import add_captcha, password_login_guard
 from certauth.selectors import certificate_login_url
-from enamad.common import Throttled
+from enamad.common import Throttled, error_text
 from ramis.common import audit
 from ramis.common.context import audit_context
 from ramis.common.errors import InvalidTransition
@@ -39,10 +39,6 @@ from .forms import (
     SignupForm,
 )
 from .models import DocumentKind, IdentityDocument, Persona, PhoneChallenge
-
-
-def _error_text(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
 
 
 def signup(request):
@@ -156,7 +152,7 @@ def documents(request):
                                                   kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"],
                                                   ctx=audit_context(request))
             except ValidationError as exc:
-                messages.error(request, _error_text(exc))
+                messages.error(request, error_text(exc))
             except InvalidTransition as exc:
                 messages.error(request, exc.message)
             else:
@@ -190,7 +186,7 @@ def identity(request):
         try:
             account_services.phone_challenge_start(account_id=account.pk, actor=request.user, purpose=purpose)
         except (ValidationError, Throttled) as exc:
-            messages.error(request, _error_text(exc) if isinstance(exc, ValidationError) else exc.message)
+            messages.error(request, error_text(exc) if isinstance(exc, ValidationError) else exc.message)
         return redirect("enamad:identity")
     mobile = landline = None
     if account.mobile_verified_at is None:

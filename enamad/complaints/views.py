@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from enamad.accounts.decorators import account_required
+from enamad.common import error_text, posted
 from enamad.seals import selectors as seal_selectors
 from enamad.seals.presentation import invalid_seal
 from ramis.common import throttle
@@ -24,16 +25,6 @@ from . import services as complaint_services
 from .forms import ComplaintAnswerForm, ComplaintForm, ComplaintLookupForm
 from .models import Complaint, ComplaintAttachment, ComplaintStatus
 
-
-def _post(request):
-    """Bound on POST even when nothing was posted (an empty QueryDict is falsy)."""
-    return request.POST if request.method == "POST" else None
-
-
-def _error_text(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
-
-
 # --- the holder's complaints (N23) -------------------------------------------------------------
 
 
@@ -45,7 +36,7 @@ def complaints(request):
 @account_required
 def complaint_detail(request, pk):
     complaint = complaint_selectors.get_complaint_for_account(request.account, pk)
-    form = ComplaintAnswerForm(_post(request), request.FILES or None)
+    form = ComplaintAnswerForm(posted(request), request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             complaint_services.complaint_answer(complaint_id=complaint.pk, actor=request.user,
@@ -54,7 +45,7 @@ def complaint_detail(request, pk):
         except InvalidTransition as exc:
             messages.error(request, exc.message)
         except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, _error_text(exc) if isinstance(exc, ValidationError) else "اجازه ندارید.")
+            messages.error(request, error_text(exc) if isinstance(exc, ValidationError) else "اجازه ندارید.")
         else:
             messages.success(request, "پاسخ شما ثبت و برای خریدار فرستاده شد.")
         return redirect("enamad:complaint", pk)

@@ -22,7 +22,7 @@ from enamad.businesses import selectors as business_selectors
 from enamad.businesses import services as business_services
 from enamad.businesses.models import BusinessStatus, VerificationMethod, seal_vouches
 from enamad.businesses.presentation import business_steps, next_step
-from enamad.common import Throttled
+from enamad.common import Throttled, error_text, posted
 from enamad.domains import control_email_address, display_domain, host_matches, request_site_host
 from ramis.common.context import audit_context
 from ramis.common.errors import InvalidTransition
@@ -32,10 +32,6 @@ from . import selectors as seal_selectors
 from . import services as seal_services
 from .forms import DomainCodeForm, RenewalForm
 from .presentation import invalid_seal
-
-
-def _error_text(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
 
 
 def _own(request, pk):
@@ -88,7 +84,7 @@ def technical(request, pk):
         except Throttled as exc:
             messages.error(request, exc.message)
         except ValidationError as exc:
-            messages.error(request, _error_text(exc))
+            messages.error(request, error_text(exc))
         except InvalidTransition as exc:
             messages.error(request, exc.message)
         if action != "email_confirm" or code_form.is_valid():
@@ -132,11 +128,6 @@ def seal_code(request, pk):
     return render(request, "enamad/seal_code.html", {"business": business, "seal": seal, "snippet": snippet})
 
 
-def _post(request):
-    """Bound on POST even when nothing was posted (an empty QueryDict is falsy)."""
-    return request.POST if request.method == "POST" else None
-
-
 @account_required
 def renew(request, pk):
     """The renewal form, pre-filled with the file's details; sending it goes back to the expert."""
@@ -148,7 +139,7 @@ def renew(request, pk):
     initial = {name: business.requested(name) for name in RenewalForm.business_fields}
     requested_service = business.requested_service()
     initial.update({name: requested_service[name] for name in RenewalForm.service_fields if name in requested_service})
-    form = RenewalForm(_post(request), initial=initial)
+    form = RenewalForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

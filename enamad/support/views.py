@@ -13,6 +13,7 @@ from django_fsm import can_proceed
 from enamad.accounts.decorators import account_required
 from enamad.accounts.models import Persona
 from enamad.businesses.models import EDITABLE_STATES, BusinessStatus
+from enamad.common import error_text, posted
 from ramis.common.context import audit_context
 from ramis.common.errors import InvalidTransition
 from ramis.common.uploads import serve_private
@@ -33,15 +34,6 @@ CATEGORY_HELP = {
     TicketCategory.BUSINESS_CHANGE: "نام، نشانی، تلفن یا رایانامه کسب‌وکاری که پرونده‌اش ارسال شده یا نماد دارد، با "
                                     "مدرک مثبت تغییر.",
 }
-
-
-def _post(request):
-    """Bound on POST even when nothing was posted (an empty QueryDict is falsy)."""
-    return request.POST if request.method == "POST" else None
-
-
-def _error_text(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
 
 
 @account_required
@@ -77,7 +69,7 @@ def ticket_new(request, category=None):
         business = choices.filter(pk=int(pk)).first()
         if business is None:
             raise Http404
-    form = TicketForm(_post(request), request.FILES or None, category=category, account=account,
+    form = TicketForm(posted(request), request.FILES or None, category=category, account=account,
                       business=business)
     if request.method == "POST" and form.is_valid():
         try:
@@ -100,7 +92,7 @@ def ticket_new(request, category=None):
 @account_required
 def ticket_detail(request, pk):
     ticket = support_selectors.get_ticket_for_account(request.account, pk)
-    form = TicketReplyForm(_post(request), request.FILES or None)
+    form = TicketReplyForm(posted(request), request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             support_services.ticket_follow_up(ticket_id=ticket.pk, actor=request.user, body=form.cleaned_data["body"],
@@ -108,7 +100,7 @@ def ticket_detail(request, pk):
         except InvalidTransition as exc:
             messages.error(request, exc.message)
         except ValidationError as exc:
-            messages.error(request, _error_text(exc))
+            messages.error(request, error_text(exc))
         else:
             messages.success(request, "پیام شما ثبت شد.")
         return redirect("enamad:ticket", pk)
