@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from django import forms
 
-from enamad.domains import normalize_domain
 from ramis.common.forms import DigitsField, LandlineField, PostalCodeField
 from ramis.common.uploads import validate_upload
 
+from .domains import normalize_domain
 from .models import ActivityType, ChecklistItem, ServiceCategory, SurveyResponse
 
 

@@ -1,7 +1,7 @@
 """The businesses room's pages for the holder (N6–N14): a new file, its details, services,
 survey, contact checks, sending it for review, and the commitment letter (issue 14: the letter
 as issued and its upload signed with a RAMIS certificate). They parse input, call a service
-(``enamad.signed_letter`` for the letter), render the result."""
+(``signed_letter`` for the letter), render the result."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from enamad import signed_letter
 from enamad.accounts import services as account_services
 from enamad.accounts.decorators import account_required
 from enamad.accounts.models import PhoneChallenge
@@ -26,6 +25,7 @@ from ramis.common.errors import InvalidTransition
 
 from . import selectors as business_selectors
 from . import services as business_services
+from . import signed_letter
 from .forms import ActivityForm, AddressCodeForm, BusinessForm, ServicesForm, SignedLetterForm, SurveyForm
 from .models import BusinessStatus, ChecklistItem
 from .presentation import business_steps

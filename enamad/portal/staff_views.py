@@ -13,19 +13,20 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_fsm import can_proceed, has_transition_perm
 
-from enamad import charts
 from enamad.accounts.decorators import enamad_staff_required
 from enamad.businesses import selectors as business_selectors
 from enamad.businesses import services as business_services
 from enamad.businesses.forms import RejectForm, ReviewForm
 from enamad.businesses.models import BusinessStatus, ChecklistItem
 from enamad.complaints import selectors as complaint_selectors
-from enamad.dashboard import DEFICIENCY_WINDOW_DAYS
-from enamad.dashboard import dashboard as dashboard_figures
 from enamad.seals import services as seal_services
 from ramis.common.context import audit_context
 from ramis.common.errors import InvalidTransition
 from ramis.common.models import AuditEntry
+
+from . import charts
+from .dashboard import DEFICIENCY_WINDOW_DAYS
+from .dashboard import dashboard as dashboard_figures
 
 
 @enamad_staff_required(role="files")

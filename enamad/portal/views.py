@@ -7,10 +7,10 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import reverse
 
-from enamad import lifecycle
 from enamad.accounts import selectors as account_selectors
 from enamad.accounts.decorators import account_required
 from enamad.accounts.models import OPTIONAL_DOCUMENTS, REQUIRED_DOCUMENTS, DocumentKind, Persona
+from enamad.businesses import lifecycle
 from enamad.businesses.models import ChecklistItem
 from enamad.complaints.models import Complaint, ComplaintStatus
 from enamad.seals import selectors as seal_selectors

@@ -20,10 +20,10 @@ from django.utils import timezone
 from enamad.accounts.decorators import account_required
 from enamad.businesses import selectors as business_selectors
 from enamad.businesses import services as business_services
+from enamad.businesses.domains import control_email_address, display_domain, host_matches, request_site_host
 from enamad.businesses.models import BusinessStatus, VerificationMethod, seal_vouches
 from enamad.businesses.presentation import business_steps, next_step
 from enamad.common import Throttled, error_text, posted
-from enamad.domains import control_email_address, display_domain, host_matches, request_site_host
 from ramis.common.context import audit_context
 from ramis.common.errors import InvalidTransition
 

@@ -9,9 +9,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from enamad import charts, services
-from enamad.dashboard import dashboard, jalali_month_bounds
+from enamad import services
 from enamad.models import Business, BusinessStatus, Seal
+from enamad.portal import charts
+from enamad.portal.dashboard import dashboard, jalali_month_bounds
 from ramis.common.jalali import TEHRAN
 from tests.conftest import make_staff
 from tests.enamad.conftest import all_items_ok, make_business, staff_client

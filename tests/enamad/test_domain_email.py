@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from enamad import services
-from enamad.domains import control_email_address, normalize_domain
+from enamad.businesses.domains import control_email_address, normalize_domain
 from enamad.models import Business, DomainEmailCode
 from ramis.common.errors import InvalidTransition
 from ramis.common.models import AuditEntry, OutboxMessage

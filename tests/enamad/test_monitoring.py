@@ -12,9 +12,11 @@ from django.core.cache import cache
 from django.db import connections
 from django.utils import timezone
 
-from enamad import monitoring, services, verification
+from enamad import services
+from enamad.businesses import verification
 from enamad.models import Business, BusinessStatus, Seal
 from enamad.seals import control as seal_control
+from enamad.seals import monitoring
 from ramis.common.models import AuditEntry, OutboxMessage
 from tests.enamad.conftest import DOMAIN, make_account, make_business, test_ca, write_server_cert
 from tests.enamad.test_seal import issue_seal

@@ -9,7 +9,8 @@ import pytest
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from enamad import services, verification
+from enamad import services
+from enamad.businesses import verification
 from enamad.models import Business, BusinessStatus, Seal
 from ramis.common.errors import InvalidTransition
 from ramis.common.models import AuditEntry

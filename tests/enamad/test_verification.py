@@ -4,7 +4,8 @@ the size cap and the refusal of private addresses."""
 
 import pytest
 
-from enamad import services, verification
+from enamad import services
+from enamad.businesses import verification
 from enamad.models import Business
 from ramis.common.models import AuditEntry, OutboxMessage
 from tests.enamad.conftest import DOMAIN, make_business
