@@ -1,7 +1,7 @@
 """Domain control after the file: the code e-mailed to info@<domain> (N22) and the monitor's
 record of each sealed site's check (N18, N21).
 
-The network part of a check runs in ``enamad.verification`` outside any transaction; these
+The network part of a check runs in ``enamad.businesses.verification`` outside any transaction; these
 services record what it found."""
 
 from __future__ import annotations
