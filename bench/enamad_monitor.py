@@ -318,8 +318,8 @@ def wrong_answers(farm: Farm, seals) -> list[str]:
 def one_pass(label: str, args, *, concurrency: int, limit: int | None = None):
     from django.db import connection
 
-    from enamad import monitoring
     from enamad.seals import control as seal_control
+    from enamad.seals import monitoring
 
     started = time.monotonic()
     totals = monitoring.BatchReport()

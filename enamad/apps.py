@@ -9,7 +9,8 @@ class EnamadConfig(AppConfig):
     def ready(self):
         from ramis.common import event_words
 
-        from . import checks, homes  # noqa: F401 - register the deploy check and the e-Namad staff home
+        from . import checks  # noqa: F401 - register the deploy check
         from .event_words import PHRASES
+        from .portal import homes  # noqa: F401 - register the e-Namad staff home
 
         event_words.register(PHRASES)  # the staff timelines' words (ramis/common/event_words.py)

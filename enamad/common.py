@@ -1,5 +1,5 @@
 """What every e-Namad room shares and nothing else owns: random codes, absolute links,
-keyed digests and the throttle that fails closed in Persian."""
+keyed digests, the throttle that fails closed in Persian, and two helpers of the rooms' pages."""
 
 from __future__ import annotations
 
@@ -52,3 +52,13 @@ def absolute_url(path: str) -> str:
 def digest(purpose: str, value: str) -> str:
     key = f"{settings.SECRET_KEY}:enamad:{purpose}".encode()
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def posted(request):
+    """A page's form data: bound on POST even when nothing was posted (an empty QueryDict is falsy)."""
+    return request.POST if request.method == "POST" else None
+
+
+def error_text(exc) -> str:
+    """A ``ValidationError``'s messages as one line for a page's message."""
+    return " ".join(exc.messages)

@@ -1,16 +1,9 @@
 """``/trustseal/?id=N&Code=C`` (the seal page), ``/trustseal/logo/?id=N&Code=C`` (N22) and the
-public complaint form and its follow-up (N23)."""
+public complaint form and its follow-up (N23): the seals and complaints rooms' public pages."""
 
-from django.urls import path
-
-from . import seal_views
+from enamad.complaints import urls as complaints
+from enamad.seals import urls as seals
 
 app_name = "seal"
 
-urlpatterns = [
-    path("", seal_views.page, name="page"),
-    path("logo/", seal_views.logo, name="logo"),
-    path("complaint/", seal_views.complaint, name="complaint"),
-    path("complaint/filed/", seal_views.complaint_filed, name="complaint_filed"),
-    path("complaint/status/", seal_views.complaint_status, name="complaint_status"),
-]
+urlpatterns = [*seals.public_urlpatterns, *complaints.public_urlpatterns]

@@ -8,11 +8,11 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from . import monitoring
 from .businesses.tasks import verify_business_domain
 from .complaints import services as complaint_services
 from .models import Business, BusinessStatus
 from .seals import control as seal_control
+from .seals import monitoring
 from .seals import services as seal_services
 from .support import services as support_services
 

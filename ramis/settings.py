@@ -721,7 +721,7 @@ JALALI_DATE_DEFAULTS = {
 # --- Content-Security-Policy (django-csp 4; docs/operator/behind-a-proxy.md) -----------------
 # Every page: scripts, styles, fonts and images only from the portal itself (no inline script or
 # style anywhere in templates/, tested), no plugins, never framed. Responses that set their own
-# policy keep it: the seal logo that shops embed (enamad/seal_views.py), private files.
+# policy keep it: the seal logo that shops embed (enamad/seals/views.py), private files.
 MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

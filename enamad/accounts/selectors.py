@@ -1,4 +1,4 @@
-"""Reads of e-Namad accounts that several pages share."""
+"""Reads of e-Namad accounts that several pages share, and the staff desk's roles a user holds."""
 
 from __future__ import annotations
 
@@ -16,3 +16,18 @@ def message_addresses(account: Account) -> tuple[list[str], list[str]]:
     mobiles = [account.mobile] if account.mobile_verified_at else []
     emails = [account.user.email] if account.user.is_active else []
     return mobiles, emails
+
+
+# The parts of the staff desk and who opens them: the business files (queue, file page,
+# identity documents, licences) to those who review files, tickets to ticket staff, complaints
+# (with the complainant's contact details) to those who handle complaints. Any of these opens
+# the dashboard.
+DESK_ROLES = {
+    "files": ("enamad.review_business", "enamad.review_documents", "enamad.approve_business"),
+    "tickets": ("enamad.answer_ticket", "enamad.approve_change"),
+    "complaints": ("enamad.handle_complaint",),
+}
+
+
+def desk_roles(user) -> dict[str, bool]:
+    return {role: any(user.has_perm(perm) for perm in perms) for role, perms in DESK_ROLES.items()}

@@ -563,7 +563,7 @@ class DomainEmailCode(models.Model):
 
 
 # --- The commitment letter as issued and as signed with a RAMIS certificate (issue 14) ---------
-# The logic is in ``enamad.signed_letter``.
+# The logic is in ``enamad.businesses.signed_letter``.
 class CommitmentLetter(models.Model):
     """The letter PDF issued for a business, kept byte for byte: what the owner downloads is this
     file, and a signed upload must be this file plus the signature's incremental update."""

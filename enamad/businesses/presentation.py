@@ -54,3 +54,27 @@ STATUS_WORDS = {
         "اینماد: نماد {domain} (شماره پرونده {reference}) تمدید شد.", "تمدید نماد",
         "نماد شما تا تاریخ تازه معتبر است. کد نماد تغییری نکرده است؛ لازم نیست آن را دوباره در سایت بگذارید."),
 }
+
+
+# The holder's steps through a new file (the stepper on the file's pages).
+BUSINESS_STEPS = [
+    ("details", "مشخصات"), ("technical", "تأییدیه فنی"), ("services", "خدمات و مجوزها"),
+    ("survey", "نظرسنجی"), ("contacts", "احراز اطلاعات"), ("send", "ارسال به کارشناس"),
+]
+
+
+def business_steps(business) -> dict:
+    """The holder's stepper over a file's pages: the steps, those done and the current one."""
+    done = ["details"]
+    if business.domain_verified_at:
+        done.append("technical")
+    if business.services_complete():
+        done.append("services")
+    if business.survey_done_at:
+        done.append("survey")
+    if business.contacts_verified_count:
+        done.append("contacts")
+    if business.status != BusinessStatus.DRAFT:
+        done.append("send")
+    current = next((k for k, _ in BUSINESS_STEPS if k not in done), "")
+    return {"steps": BUSINESS_STEPS, "done": done, "current": current, "BusinessStatus": BusinessStatus}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from enamad.accounts.models import Account
 from enamad.businesses.models import Business, BusinessStatus
@@ -16,6 +17,11 @@ def get_business_for_account(account: Account, pk: int) -> Business:
     if business is None:
         raise Http404
     return business
+
+
+def get_business_for_staff(pk: int) -> Business:
+    """Any business, for the staff desk's file pages (the desk's guard decided who opens them)."""
+    return get_object_or_404(Business.objects.select_related("account__user", "service__category", "survey"), pk=pk)
 
 
 STAFF_QUEUES = {

@@ -17,9 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django_fsm import can_proceed, has_transition_perm
 
-from enamad import verification
 from enamad.accounts.models import Account
 from enamad.accounts.services import ActivationError
+from enamad.businesses import verification
 from enamad.businesses.models import (
     EDITABLE_STATES,
     RENEWAL_SERVICE_FIELDS,

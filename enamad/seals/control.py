@@ -1,7 +1,7 @@
 """Domain control after the file: the code e-mailed to info@<domain> (N22) and the monitor's
 record of each sealed site's check (N18, N21).
 
-The network part of a check runs in ``enamad.verification`` outside any transaction; these
+The network part of a check runs in ``enamad.businesses.verification`` outside any transaction; these
 services record what it found."""
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from enamad import verification
+from enamad.businesses import verification
+from enamad.businesses.domains import control_email_address, display_domain
 from enamad.businesses.models import (
     Business,
     BusinessStatus,
@@ -29,7 +30,6 @@ from enamad.businesses.models import (
 from enamad.businesses.services import domain_is_held, recheck_idle_holder
 from enamad.businesses.transitions import business_transition, lock_own_business
 from enamad.common import Throttled, absolute_url, digest
-from enamad.domains import control_email_address, display_domain
 from enamad.seals.models import Seal
 from enamad.seals.presentation import MONITOR_LINES
 from enamad.seals.services import forget_seal, lock_seal

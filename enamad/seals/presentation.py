@@ -1,6 +1,10 @@
 """The words the holder reads about their seal's periodic check (N18, N21): one line per
 monitor event, filled in with the domain, the method and the deadline. The services only
-choose the events; the status e-mail and SMS read the lines here."""
+choose the events; the status e-mail and SMS read the lines here. And the page a wrong seal
+link shows (the seal pages and the complaint form share it)."""
+
+from django.http import HttpResponse
+from django.shortcuts import render
 
 MONITOR_LINES = {
     "enamad.seal.unreachable": "سایت {domain} در بررسی دوره‌ای در دسترس نبود.",
@@ -16,3 +20,9 @@ MONITOR_LINES = {
                                        "فرستادیم. آن را تا {deadline} در صفحه تأییدیه فنی وارد کنید (یا یک نشانه ماندگار "
                                        "مانند برچسب meta بگذارید)؛ در غیر این صورت نماد تعلیق می‌شود.",
 }
+
+
+def invalid_seal(request) -> HttpResponse:
+    """A wrong, forged or withdrawn seal link: a plain Persian page (status 404) that says this
+    seal is not valid and names no business, so a forger learns nothing from it."""
+    return render(request, "enamad/seal_invalid.html", status=404)

@@ -10,8 +10,8 @@ from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from enamad.businesses.domains import normalize_domain
 from enamad.businesses.models import seal_vouches
-from enamad.domains import normalize_domain
 from enamad.seals.models import Seal
 
 SEAL_CACHE_SECONDS = 60

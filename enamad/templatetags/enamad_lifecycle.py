@@ -1,8 +1,8 @@
-"""``{% file_lifecycle business %}``: the e-Namad file's lifecycle strip (``enamad.lifecycle``)."""
+"""``{% file_lifecycle business %}``: the e-Namad file's lifecycle strip (``enamad.businesses.lifecycle``)."""
 
 from django import template
 
-from enamad import lifecycle
+from enamad.businesses import lifecycle
 
 register = template.Library()
 

@@ -29,7 +29,7 @@ def test_the_room_order_is_the_design_s():
     contracts = _contracts()
     assert contracts["ramis-rooms"]["layers"] == [
         "ramis.desk", "ramis.requests", "ramis.offices", "ramis.ca", "tokens", "ramis.registry", "ramis.common"]
-    assert contracts["enamad-rooms"]["layers"] == ["complaints", "support", "seals", "businesses", "accounts"]
+    assert contracts["enamad-rooms"]["layers"] == ["portal", "complaints", "support", "seals", "businesses", "accounts"]
     assert set(contracts["ramis-knows-no-enamad"]["forbidden_modules"]) == {"enamad"}
     assert {"ramis.requests", "ramis.desk"} <= set(contracts["ca-knows-no-requests"]["forbidden_modules"])
 

@@ -3,7 +3,7 @@ an IPv6 address embeds (IPv4-mapped, Teredo); 6to4 and NAT64 addresses are refus
 
 import pytest
 
-from enamad import verification
+from enamad.businesses import verification
 
 
 @pytest.mark.parametrize("address", [

@@ -9,11 +9,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from enamad import charts
 from enamad.businesses.services import business_review, business_send
 from enamad.complaints.services import complaint_file
-from enamad.dashboard import dashboard, jalali_month_bounds
 from enamad.models import Business, BusinessStatus, Seal
+from enamad.portal import charts
+from enamad.portal.dashboard import dashboard, jalali_month_bounds
 from enamad.support.services import ticket_open
 from ramis.common.jalali import TEHRAN
 from tests.conftest import make_staff

@@ -12,9 +12,9 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from enamad.businesses.domains import control_email_address, normalize_domain
 from enamad.businesses.services import business_update
 from enamad.common import Throttled
-from enamad.domains import control_email_address, normalize_domain
 from enamad.models import Business, DomainEmailCode
 from enamad.seals.control import business_confirm_domain_code, business_send_domain_code
 from ramis.common.errors import InvalidTransition

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from enamad.domains import display_domain, host_matches, normalize_domain
+from enamad.businesses.domains import display_domain, host_matches, normalize_domain
 
 
 @pytest.mark.parametrize(("typed", "stored"), [

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from enamad import verification
+from enamad.businesses import verification
 from tests.enamad.conftest import DOMAIN
 
 pytestmark = pytest.mark.django_db

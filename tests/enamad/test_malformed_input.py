@@ -4,8 +4,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from enamad.businesses.domains import normalize_domain
 from enamad.businesses.services import business_review, business_send, business_verify_domain
-from enamad.domains import normalize_domain
 from enamad.models import Business, BusinessStatus, ChecklistItem
 from tests.enamad.conftest import DOMAIN, all_items_ok, make_business
 from tests.enamad.test_seal import issue_seal

@@ -7,8 +7,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from enamad import monitoring
 from enamad.models import Business, BusinessStatus, Seal
+from enamad.seals import monitoring
 from ramis.common.models import AuditEntry, OutboxMessage
 from tests.enamad import test_monitoring
 from tests.enamad.test_monitoring import check, closed_port, logo_variant, use_tls

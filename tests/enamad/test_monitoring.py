@@ -12,10 +12,11 @@ from django.core.cache import cache
 from django.db import connections
 from django.utils import timezone
 
-from enamad import monitoring, verification
+from enamad.businesses import verification
 from enamad.businesses.services import business_send
 from enamad.models import Business, BusinessStatus, Seal
 from enamad.seals import control as seal_control
+from enamad.seals import monitoring
 from enamad.seals.control import business_send_domain_code, seal_monitor, seal_snapshots, seals_claim_due
 from enamad.seals.services import business_reinstate, business_renew, business_suspend, seals_remind_expiry
 from ramis.common.models import AuditEntry, OutboxMessage

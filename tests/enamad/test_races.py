@@ -9,7 +9,7 @@ import pytest
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from enamad import verification
+from enamad.businesses import verification
 from enamad.businesses.services import business_accept_documents, business_review, business_send
 from enamad.complaints.services import complaint_decide, complaint_file
 from enamad.models import Business, BusinessStatus, Seal

@@ -28,7 +28,7 @@ from django.conf import settings as django_settings
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 
-from enamad import signed_letter
+from enamad.businesses import signed_letter
 from enamad.businesses.models import SignedLetter
 from enamad.models import Business, BusinessStatus
 from ramis.ca import builder, profiles, responder, services

@@ -4,7 +4,7 @@ the size cap and the refusal of private addresses."""
 
 import pytest
 
-from enamad import verification
+from enamad.businesses import verification
 from enamad.businesses.services import business_verify_domain
 from enamad.models import Business
 from ramis.common.models import AuditEntry, OutboxMessage

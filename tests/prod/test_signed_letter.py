@@ -149,7 +149,7 @@ def test_owner_logs_in_with_a_certificate_and_uploads_the_signed_letter(browser,
                                                                         holder, tmp_path):
     from asn1crypto import x509 as a_x509
 
-    from enamad import signed_letter
+    from enamad.businesses import signed_letter
     from enamad.businesses.models import CommitmentLetter, SignedLetter
     from enamad.models import Business, BusinessStatus
     from ramis.ca.models import CertificateAuthority, IssuedCertificate

@@ -81,7 +81,7 @@ def test_the_finder_finds_what_the_policy_blocks():
 
 
 def test_charts_carry_no_style_attribute():
-    from enamad import charts
+    from enamad.portal import charts
 
     for svg in (charts.bar_chart([("الف", 3)], title="t"), charts.column_chart([("ب", 2)], title="t"),
                 charts.donut(0.5, title="t")):

@@ -3,10 +3,10 @@ expiry reminders, flag unanswered complaints, close idle answered tickets, and r
 
 from django.core.management.base import BaseCommand, CommandError
 
-from enamad import monitoring
 from enamad.complaints import services as complaint_services
 from enamad.models import Seal
 from enamad.seals import control as seal_control
+from enamad.seals import monitoring
 from enamad.seals import services as seal_services
 from enamad.support import services as support_services
 

@@ -38,7 +38,7 @@ from django.conf import settings
 from ramis.common.digits import to_persian_digits
 from ramis.common.netguard import is_public_address
 
-from .businesses.models import VerificationMethod
+from .models import VerificationMethod
 
 logger = logging.getLogger("enamad.verification")
 USER_AGENT = "eNamad-verifier/1.0 (+domain ownership check)"

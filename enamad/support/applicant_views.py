@@ -12,18 +12,15 @@ from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
 
 from certauth.decorators import applicant_required
+from enamad.common import posted
 from ramis.common.context import audit_context
 from ramis.common.errors import InvalidTransition
 from ramis.common.uploads import serve_private
 
+from . import selectors as support_selectors
+from . import services as support_services
 from .forms import ApplicantTicketForm, TicketReplyForm
 from .models import TicketAttachment, TicketStatus
-from .support import selectors as support_selectors
-from .support import services as support_services
-
-
-def _post(request):
-    return request.POST if request.method == "POST" else None
 
 
 @applicant_required
@@ -34,7 +31,7 @@ def tickets(request):
 
 @applicant_required
 def ticket_new(request):
-    form = ApplicantTicketForm(_post(request), request.FILES or None)
+    form = ApplicantTicketForm(posted(request), request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -53,7 +50,7 @@ def ticket_new(request):
 @applicant_required
 def ticket_detail(request, pk):
     ticket = support_selectors.get_ticket_for_person(request.user.person, pk)
-    form = TicketReplyForm(_post(request), request.FILES or None)
+    form = TicketReplyForm(posted(request), request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             support_services.ticket_follow_up(ticket_id=ticket.pk, actor=request.user, body=form.cleaned_data["body"],

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from . import verification
-from .seals import control as seal_control
+from enamad.businesses import verification
+
+from . import control as seal_control
 
 logger = logging.getLogger("enamad.monitoring")
 

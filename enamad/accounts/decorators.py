@@ -1,6 +1,7 @@
 """Who may open an e-Namad page: the applicant with an account, or staff of an e-Namad desk.
 
-Every views module of the app takes its guards from here (nothing imports from a views module)."""
+Every room's views take their guards from here (nothing imports from a views module); the rooms
+after accounts may import it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from . import selectors
-from .accounts import selectors as account_selectors
 
 LOGIN_URL = "enamad:login"
 
@@ -21,7 +21,7 @@ def account_required(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        account = account_selectors.account_for_user(request.user)
+        account = selectors.account_for_user(request.user)
         if account is None:
             return redirect_to_login(request.get_full_path(), reverse(LOGIN_URL))
         request.account = account

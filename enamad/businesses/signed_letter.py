@@ -41,13 +41,13 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from enamad.accounts.models import Persona
 from ramis.ca.models import CertificateAuthority, IssuedCertificate
 from ramis.common import audit, throttle
 from ramis.common.pdf import render_pdf
 from ramis.registry.models import Role
 
-from .businesses.models import CommitmentLetter, SignedLetter
-from .models import Business, BusinessStatus, Persona
+from .models import Business, BusinessStatus, CommitmentLetter, SignedLetter
 
 log = logging.getLogger(__name__)
 

@@ -1,39 +1,27 @@
-"""The holder's pages after the seal: support tickets and change requests (N19, N20), complaints
-against their businesses (N23) and renewal (N18). They parse input, call a service, render."""
+"""The support room's pages for the holder: tickets and change requests (N19, N20). They parse
+input, call a service, render."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
 
+from enamad.accounts.decorators import account_required
+from enamad.accounts.models import Persona
+from enamad.businesses.models import EDITABLE_STATES, BusinessStatus
+from enamad.common import error_text, posted
 from ramis.common.context import audit_context
 from ramis.common.errors import InvalidTransition
 from ramis.common.uploads import serve_private
 
-from .businesses import selectors as business_selectors
-from .complaints import selectors as complaint_selectors
-from .complaints import services as complaint_services
-from .decorators import account_required
-from .forms import ComplaintAnswerForm, RenewalForm, TicketForm, TicketReplyForm
-from .models import (
-    CHANGE_CATEGORIES,
-    EDITABLE_STATES,
-    BusinessStatus,
-    ChangeStatus,
-    ComplaintAttachment,
-    ComplaintStatus,
-    Persona,
-    TicketAttachment,
-    TicketCategory,
-    TicketStatus,
-)
-from .seals import services as seal_services
-from .support import selectors as support_selectors
-from .support import services as support_services
+from . import selectors as support_selectors
+from . import services as support_services
+from .forms import TicketForm, TicketReplyForm
+from .models import CHANGE_CATEGORIES, ChangeStatus, TicketAttachment, TicketCategory, TicketStatus
 
 CATEGORY_HELP = {
     TicketCategory.GENERAL: "پرسش درباره قوانین، مراحل و وضعیت پرونده.",
@@ -46,18 +34,6 @@ CATEGORY_HELP = {
     TicketCategory.BUSINESS_CHANGE: "نام، نشانی، تلفن یا رایانامه کسب‌وکاری که پرونده‌اش ارسال شده یا نماد دارد، با "
                                     "مدرک مثبت تغییر.",
 }
-
-
-def _post(request):
-    """Bound on POST even when nothing was posted (an empty QueryDict is falsy)."""
-    return request.POST if request.method == "POST" else None
-
-
-def _error_text(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
-
-
-# --- tickets (N19, N20) ------------------------------------------------------------------------
 
 
 @account_required
@@ -93,7 +69,7 @@ def ticket_new(request, category=None):
         business = choices.filter(pk=int(pk)).first()
         if business is None:
             raise Http404
-    form = TicketForm(_post(request), request.FILES or None, category=category, account=account,
+    form = TicketForm(posted(request), request.FILES or None, category=category, account=account,
                       business=business)
     if request.method == "POST" and form.is_valid():
         try:
@@ -116,7 +92,7 @@ def ticket_new(request, category=None):
 @account_required
 def ticket_detail(request, pk):
     ticket = support_selectors.get_ticket_for_account(request.account, pk)
-    form = TicketReplyForm(_post(request), request.FILES or None)
+    form = TicketReplyForm(posted(request), request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             support_services.ticket_follow_up(ticket_id=ticket.pk, actor=request.user, body=form.cleaned_data["body"],
@@ -124,7 +100,7 @@ def ticket_detail(request, pk):
         except InvalidTransition as exc:
             messages.error(request, exc.message)
         except ValidationError as exc:
-            messages.error(request, _error_text(exc))
+            messages.error(request, error_text(exc))
         else:
             messages.success(request, "پیام شما ثبت شد.")
         return redirect("enamad:ticket", pk)
@@ -155,73 +131,3 @@ def ticket_attachment(request, pk):
     if attachment is None:
         raise Http404
     return serve_private(attachment.file)
-
-
-# --- complaints against the holder's businesses (N23) ------------------------------------------
-
-
-@account_required
-def complaints(request):
-    return render(request, "enamad/complaints.html", {"complaints": complaint_selectors.complaints_for_account(request.account)})
-
-
-@account_required
-def complaint_detail(request, pk):
-    complaint = complaint_selectors.get_complaint_for_account(request.account, pk)
-    form = ComplaintAnswerForm(_post(request), request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            complaint_services.complaint_answer(complaint_id=complaint.pk, actor=request.user,
-                                      text=form.cleaned_data["answer"],
-                                      attachments=form.cleaned_data["attachments"], ctx=audit_context(request))
-        except InvalidTransition as exc:
-            messages.error(request, exc.message)
-        except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, _error_text(exc) if isinstance(exc, ValidationError) else "اجازه ندارید.")
-        else:
-            messages.success(request, "پاسخ شما ثبت و برای خریدار فرستاده شد.")
-        return redirect("enamad:complaint", pk)
-    return render(request, "enamad/complaint.html", {
-        "complaint": complaint, "form": form, "attachments": complaint.attachments.all(),
-        "ComplaintStatus": ComplaintStatus,
-    })
-
-
-@account_required
-def complaint_attachment(request, pk):
-    attachment = ComplaintAttachment.objects.filter(pk=pk, complaint__business__account=request.account).first()
-    if attachment is None:
-        raise Http404
-    return serve_private(attachment.file)
-
-
-# --- renewal (N18) -----------------------------------------------------------------------------
-
-
-@account_required
-def renew(request, pk):
-    """The renewal form, pre-filled with the file's details; sending it goes back to the expert."""
-    business = business_selectors.get_business_for_account(request.account, pk)
-    seal = getattr(business, "seal", None)
-    if not seal_services.renewal_allowed(business, seal):
-        messages.error(request, f"تمدید از {seal_services.RENEWAL_WINDOW_DAYS} روز پیش از انقضای نماد ممکن است.")
-        return redirect("enamad:business", pk)
-    initial = {name: business.requested(name) for name in RenewalForm.business_fields}
-    requested_service = business.requested_service()
-    initial.update({name: requested_service[name] for name in RenewalForm.service_fields if name in requested_service})
-    form = RenewalForm(_post(request), initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            seal_services.business_renew(
-                business_id=business.pk, actor=request.user,
-                data={name: data[name] for name in RenewalForm.business_fields},
-                service_data={name: data[name] for name in RenewalForm.service_fields}, ctx=audit_context(request))
-        except InvalidTransition as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, "درخواست تمدید برای بررسی کارشناس ارسال شد.")
-            return redirect("enamad:business", pk)
-    return render(request, "enamad/renew.html", {"form": form, "business": business, "seal": seal,
-                                                 "missing": business.missing_for_send(),
-                                                 "BusinessStatus": BusinessStatus})

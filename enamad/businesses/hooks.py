@@ -1,7 +1,8 @@
 """Inbound callbacks of the outside world (N5): the SMS gateway's received-message webhook and
 the IVR's "caller keyed digits" callback, both signed with HMAC-SHA256 over the send time and the raw
 body (headers ``X-Enamad-Timestamp``, ``X-Enamad-Signature``; older than five minutes is refused);
-plus, in development, a page that plays the operator."""
+plus, in development, a page that plays the operator (and shows the postal letters of the
+business address check, which is why these pages sit in the businesses room)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from enamad.accounts import services as account_services
+from enamad.accounts.forms import OperatorForm
+from enamad.accounts.models import PhoneChallenge
 from ramis.common.context import audit_context
 
-from .accounts import services as account_services
-from .forms import OperatorForm
-from .models import PhoneChallenge, PostalLetter
+from .models import PostalLetter
 
 
 def _hook(request, *, channel: str, sender_field: str, text_field: str):

@@ -1,90 +1,69 @@
-"""The public face of a seal (N16, N17, N22): the logo that shops embed and the page it links to.
-
-The logo is the hottest endpoint: no per-request rendering (the images are static files read
-once), at most one query on a cache miss and none on a hit, and cacheable by browsers.
-"""
+"""The complaints room's pages (N23): the holder's complaints against their businesses and
+their answers; and, from a seal's page, anyone's complaint and its follow-up by tracking code."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 
+from enamad.accounts.decorators import account_required
+from enamad.common import error_text, posted
+from enamad.seals import selectors as seal_selectors
+from enamad.seals.presentation import invalid_seal
 from ramis.common import throttle
 from ramis.common.client_ip import client_ip
 from ramis.common.context import audit_context
+from ramis.common.errors import InvalidTransition
+from ramis.common.uploads import serve_private
 
-from .complaints import services as complaint_services
-from .domains import display_domain, host_matches, request_site_host
-from .forms import ComplaintForm, ComplaintLookupForm
-from .models import BusinessStatus, Complaint, seal_vouches
-from .seals import selectors as seal_selectors
+from . import selectors as complaint_selectors
+from . import services as complaint_services
+from .forms import ComplaintAnswerForm, ComplaintForm, ComplaintLookupForm
+from .models import Complaint, ComplaintAttachment, ComplaintStatus
 
-SEAL_DIR = settings.BASE_DIR / "static" / "enamad" / "seal"
-_IMAGES: dict[str, bytes] = {}
-LOGO_MAX_AGE = 300
-
-
-def _image(name: str) -> bytes:
-    data = _IMAGES.get(name)
-    if data is None:
-        data = _IMAGES[name] = (SEAL_DIR / f"{name}.svg").read_bytes()
-    return data
+# --- the holder's complaints (N23) -------------------------------------------------------------
 
 
-def logo_variant(facts: seal_selectors.SealFacts | None, site_host: str | None) -> str:
-    if facts is None or not host_matches(site_host, facts.domain):
-        return "invalid"
-    if facts.active:
-        return f"stars-{min(max(facts.stars, 1), 2)}"
-    if facts.status == BusinessStatus.SUSPENDED:
-        return "suspended"
-    if facts.status in {BusinessStatus.APPROVED, BusinessStatus.EXPIRED} or facts.renewing:
-        return "expired"
-    return "invalid"
+@account_required
+def complaints(request):
+    return render(request, "enamad/complaints.html", {"complaints": complaint_selectors.complaints_for_account(request.account)})
 
 
-def logo(request):
-    facts = seal_selectors.seal_facts(request.GET.get("id", ""), request.GET.get("Code", ""))
-    variant = logo_variant(facts, request_site_host(request))
-    response = HttpResponse(_image(variant), content_type="image/svg+xml")
-    response["Cache-Control"] = f"public, max-age={LOGO_MAX_AGE}"
-    response["Vary"] = "Origin, Referer"
-    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
-    response["Cross-Origin-Resource-Policy"] = "cross-origin"
-    response["X-Seal-Variant"] = variant
-    return response
-
-
-def invalid_seal(request) -> HttpResponse:
-    """A wrong, forged or withdrawn seal link: a plain Persian page (status 404) that says this
-    seal is not valid and names no business, so a forger learns nothing from it."""
-    return render(request, "enamad/seal_invalid.html", status=404)
-
-
-def page(request):
-    try:
-        seal = seal_selectors.seal_for_page(request.GET.get("id", ""), request.GET.get("Code", ""))
-    except Http404:
-        return invalid_seal(request)
-    business = seal.business
-    referrer = request_site_host(request)
-    own_host = request.get_host().rsplit(":", 1)[0]
-    foreign = bool(referrer) and referrer != own_host and not host_matches(referrer, business.domain)
-    now = timezone.now()
-    return render(request, "enamad/seal_page.html", {
-        "seal": seal, "business": business, "account": business.account, "foreign_host": referrer if foreign else "",
-        "active": seal_vouches(status=business.status, renewing=business.renewing, expires_at=seal.expires_at, now=now),
-        "domain_display": display_domain(business.domain), "support_hours": settings.ENAMAD_SUPPORT_HOURS,
-        "stars": range(seal.stars),
+@account_required
+def complaint_detail(request, pk):
+    complaint = complaint_selectors.get_complaint_for_account(request.account, pk)
+    form = ComplaintAnswerForm(posted(request), request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            complaint_services.complaint_answer(complaint_id=complaint.pk, actor=request.user,
+                                      text=form.cleaned_data["answer"],
+                                      attachments=form.cleaned_data["attachments"], ctx=audit_context(request))
+        except InvalidTransition as exc:
+            messages.error(request, exc.message)
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, error_text(exc) if isinstance(exc, ValidationError) else "اجازه ندارید.")
+        else:
+            messages.success(request, "پاسخ شما ثبت و برای خریدار فرستاده شد.")
+        return redirect("enamad:complaint", pk)
+    return render(request, "enamad/complaint.html", {
+        "complaint": complaint, "form": form, "attachments": complaint.attachments.all(),
+        "ComplaintStatus": ComplaintStatus,
     })
 
 
-# --- complaints from the seal page (N23) -------------------------------------------------------
+@account_required
+def complaint_attachment(request, pk):
+    attachment = ComplaintAttachment.objects.filter(pk=pk, complaint__business__account=request.account).first()
+    if attachment is None:
+        raise Http404
+    return serve_private(attachment.file)
+
+
+# --- complaints from the seal page (N23) --------------------------------------------------------
 
 
 def complaint(request):

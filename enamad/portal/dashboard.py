@@ -11,20 +11,11 @@ from django.db.models import Count, Min, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from enamad.businesses.models import Business, BusinessStatus, Review, seal_in_force_q
+from enamad.complaints.models import Complaint, ComplaintStatus
+from enamad.seals.models import Seal
+from enamad.support.models import ChangeStatus, Ticket, TicketStatus
 from ramis.common.jalali import MONTHS, TEHRAN
-
-from .models import (
-    Business,
-    BusinessStatus,
-    ChangeStatus,
-    Complaint,
-    ComplaintStatus,
-    Review,
-    Seal,
-    Ticket,
-    TicketStatus,
-    seal_in_force_q,
-)
 
 # Stages where a file waits, and for whom.
 WAITING_STAGES = [

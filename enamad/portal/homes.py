@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from enamad.accounts import selectors as account_selectors
+from enamad.businesses import selectors as business_selectors
+from enamad.complaints import selectors as complaint_selectors
+from enamad.complaints.models import Complaint
+from enamad.support import selectors as support_selectors
+from enamad.support.models import Ticket
 from ramis.common.homes import Count, Home, register
-
-from . import selectors
-from .businesses import selectors as business_selectors
-from .complaints import selectors as complaint_selectors
-from .models import Complaint, Ticket
-from .support import selectors as support_selectors
 
 QUEUE_TITLES = {"review": "بررسی کارشناس", "documents": "مدارک فیزیکی", "manager": "بررسی مدیر"}
 # The file tabs each permission works on.
@@ -24,7 +24,7 @@ QUEUES_BY_PERM = {"enamad.review_business": "review", "enamad.review_documents":
 def enamad_home(user) -> Home | None:
     if not user.is_staff:
         return None
-    roles = selectors.desk_roles(user)
+    roles = account_selectors.desk_roles(user)
     if not any(roles.values()):
         return None
     counts: list[Count] = []
