@@ -2,8 +2,9 @@
 
 Writers (:func:`record`) insert their row unsealed, inside their own transaction and
 without any lock: audited transactions across the whole system run side by side. The
-sealer (:func:`seal`) runs after commit (an ``on_commit`` hook in the writer's process,
-the ``audit-seal`` beat task, and before ``audit verify`` or a checkpoint): it takes the
+sealer (:func:`seal`) runs after commit (an ``on_commit`` hook in the writer's process, which
+wakes that process's sealer thread unless ``AUDIT_SEAL_DELAY_MS`` is 0; the ``audit-seal``
+beat task; and before ``audit verify`` or a checkpoint): it takes the
 committed unsealed rows in ``id`` order and gives each one its ``seq``, the previous
 entry's hash and its own hash. Only sealers serialise, on a short lock of their own
 (a PostgreSQL advisory lock; SQLite's write lock), so the chain never forks.
@@ -14,7 +15,9 @@ Checkpoints (the chain's length and head hash signed on a token) live in
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -99,10 +102,11 @@ class _DelayedSealer:
     database connection: woken by a commit, it waits the delay, then seals what is committed —
     one sealing transaction for every audited commit of the process in that window instead of one
     each. An entry stays unsealed for about the delay (plus one sealing round); if the process
-    dies first, or another sealer holds the lock, beat's ``audit-seal`` seals it within
-    ``AUDIT_SEAL_SECONDS``, as before."""
+    dies without a normal exit (a normal one seals what is pending, ``atexit``), beat's
+    ``audit-seal`` seals it within ``AUDIT_SEAL_SECONDS``, as before."""
 
     _guard = threading.Lock()
+    _exit_hook = False
     _pid: int | None = None
     _event: threading.Event
     _stop: threading.Event
@@ -111,8 +115,6 @@ class _DelayedSealer:
 
     @classmethod
     def wake(cls, delay: float) -> None:
-        import os
-
         with cls._guard:
             cls.delay = delay
             if cls._pid != os.getpid() or not cls._thread.is_alive():
@@ -121,6 +123,9 @@ class _DelayedSealer:
                 cls._thread = threading.Thread(target=cls._run, args=(cls._event, cls._stop),
                                                name="audit-sealer", daemon=True)
                 cls._thread.start()
+                if not cls._exit_hook:  # a command's or a server's normal exit seals what is pending
+                    atexit.register(cls.stop)
+                    cls._exit_hook = True
         cls._event.set()
 
     @classmethod
@@ -145,8 +150,6 @@ class _DelayedSealer:
     @classmethod
     def stop(cls, timeout: float = 10) -> None:
         """Seal what is pending now and end the thread (tests; a process's shutdown)."""
-        import os
-
         with cls._guard:
             if cls._pid != os.getpid() or not cls._thread.is_alive():
                 return

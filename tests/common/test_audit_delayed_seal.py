@@ -2,14 +2,20 @@
 writer's commit only wakes its process's sealer thread, which seals every entry committed in the
 window in one round, on a connection of its own; the chain is the same as with the hook."""
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from ramis.common import audit
 from ramis.common.models import AuditEntry
 
 pytestmark = pytest.mark.django_db(transaction=True)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -73,3 +79,40 @@ def test_a_later_commit_wakes_the_thread_again(company, seo_reviewer, delayed):
     sealed = wait_sealed(2)
     assert [e.event for e in sealed] == ["test.first", "test.second"]
     assert audit.verify_chain() == (2, [])
+
+
+WRITER = """
+import sys
+import django
+django.setup()
+from django.db import transaction
+from ramis.common import audit
+from ramis.registry.models import Company
+company = Company.objects.get(pk=int(sys.argv[1]))
+for i in range(5):
+    with transaction.atomic():
+        audit.record(actor=None, target=company, event="test.exit", new=str(i))
+print(audit.unsealed_count())
+"""
+
+
+def test_a_process_that_exits_normally_seals_its_pending_entries(company, tmp_path):
+    """A command or a server stopping: the sealer thread seals at exit (atexit), long before its
+    delay (a minute here) and without waiting for beat."""
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    else:
+        url = f"sqlite:///{db['NAME']}"
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "ramis.settings", "AUDIT_SEAL_DELAY_MS": "60000",
+           "RAMIS_VAR_DIR": str(tmp_path), "DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1"}
+    env.pop("REDIS_URL", None)
+    t0 = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", WRITER, str(company.pk)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "5"  # not sealed while it ran
+    assert time.monotonic() - t0 < 50
+    assert audit.unsealed_count() == 0  # sealed as it exited
+    assert [e.new for e in AuditEntry.objects.order_by("seq")] == ["0", "1", "2", "3", "4"]
+    assert audit.verify_chain(seal_first=False) == (5, [])
