@@ -24,7 +24,9 @@ printed beside it. What is measured, exactly:
   once per process, the varying ones every time) and refusal on
   ERROR/FATAL, signing on the CA token, the certificate row, its two
   pre-signed OCSP answers (SHA-1 and SHA-256 CertIDs, EC P-256 on the token)
-  and the audit row in one committed transaction), beside the same number of
+  and the audit row in one committed transaction; every certificate with a
+  subject of its own; the round's audit entries sealed inside its time),
+  beside the same number of
   bare signings (CSR parse → minimal certificate signed on the same token
   key). Sequential, one process, EC P-256 subject keys. With ``django-ca`` in
   ``--only``, each round also times django-ca 3.2.0's ``create_cert`` (HSM
@@ -285,6 +287,12 @@ def run_client(port: int, wires: list[bytes], lengths: list[tuple[int, int]], co
     return ok, bad, opened, time.perf_counter() - t0, time.process_time() - c0
 
 
+def varied(subject: dict, n: int) -> dict:
+    """``subject`` with its names made the ``n``-th applicant's (no two certificates alike)."""
+    name = f"{subject['common_name']} {n}"
+    return {**subject, "common_name": name, "organization": name}
+
+
 def _client_child(queue, *args) -> None:
     queue.put(run_client(*args))
 
@@ -301,6 +309,7 @@ def _issuer_child(ready, go, results, seconds: float) -> None:
     from cryptography.x509.oid import NameOID
 
     from ramis.ca import services
+    from ramis.common import audit
 
     def csr() -> bytes:
         return (x509.CertificateSigningRequestBuilder()
@@ -314,8 +323,9 @@ def _issuer_child(ready, go, results, seconds: float) -> None:
     go.wait()
     n, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds and csrs:
-        services.certificate_issue(profile="seal", csr_pem=csrs.pop(), subject=subject, actor=None)
+        services.certificate_issue(profile="seal", csr_pem=csrs.pop(), subject=varied(subject, n), actor=None)
         n += 1
+    audit.stop_delayed_sealer()  # its entries sealed inside its time
     results.put(n / (time.perf_counter() - t0))
 
 
@@ -447,6 +457,7 @@ def run(args, work: Path, env: dict, procs: list) -> None:
 
     from ramis.ca import builder, crl, services, signing
     from ramis.ca.models import CertificateAuthority, IssuedCertificate
+    from ramis.common import audit
 
     call_command("migrate", verbosity=0)
     services.ca_init(actor=None)
@@ -513,8 +524,10 @@ def run(args, work: Path, env: dict, procs: list) -> None:
             )
         bare.append(len(batch) / (time.perf_counter() - t0))
         t0, c0 = time.perf_counter(), time.process_time()
-        for csr_pem in batch:
-            issued.append(services.certificate_issue(profile="seal", csr_pem=csr_pem, subject=subject, actor=None))
+        for i, csr_pem in enumerate(batch):  # a subject of its own each, as applicants have
+            issued.append(services.certificate_issue(profile="seal", csr_pem=csr_pem, actor=None,
+                                                     subject=varied(subject, r * per_round + i)))
+        audit.stop_delayed_sealer()  # the round's entries sealed inside its time (AUDIT_SEAL_DELAY_MS)
         full.append(len(batch) / (time.perf_counter() - t0))
         full_cpu.append((time.process_time() - c0) / len(batch) * 1000)
         if djca is not None:

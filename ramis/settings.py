@@ -440,6 +440,10 @@ CELERY_BEAT_SCHEDULE["ca-ocsp-responder-renew"] = {"task": "ramis.ca.tasks.ocsp_
 # Seal a transaction's audit entries right after it commits, in the writer's process (a try-lock:
 # a writer never waits; rows another sealer is busy with are sealed by it or by beat).
 AUDIT_SEAL_ON_COMMIT = env_bool("AUDIT_SEAL_ON_COMMIT", True)
+# Milliseconds the on-commit sealer waits, in a thread of the writer's process, before sealing: one
+# sealing transaction for all the process's audited commits in that window instead of one each
+# (issuance: ~2 ms less per certificate). 0 seals in the writer's hook itself, right after commit.
+AUDIT_SEAL_DELAY_MS = env_int("AUDIT_SEAL_DELAY_MS", 100)
 # Seconds between the beat runs of the sealer (catches rows no writer's hook sealed).
 AUDIT_SEAL_SECONDS = env_int("AUDIT_SEAL_SECONDS", 60)
 # Seconds between signed checkpoints of the chain (beat, on the signing queue; skipped when unchanged).

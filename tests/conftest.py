@@ -52,6 +52,14 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _audit_sealed_in_the_writers_hook(settings):
+    """Audit entries sealed right after their commit, in the writer's own hook (no sealer thread
+    holding a connection to the test database); tests/common/test_audit_delayed_seal.py turns the
+    delayed sealer on for itself."""
+    settings.AUDIT_SEAL_DELAY_MS = 0
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery_and_clean_cache(settings):
     """Tasks run in-process in tests (the Redis worker test turns this off for itself)."""
     celery_app.conf.task_always_eager = True

@@ -31,7 +31,9 @@ traversal asks that static part once per (path, PDU class) and remembers the
 few validators that can match there; everything else (the rest of
 ``match``, ``validate``, the order of results) is pkilint's own. The
 findings are the same, which a test checks against stock pkilint; the lint
-costs about 40 % less.
+costs about 40 % less. A profile's fixed parts are linted once per process
+(``_fixed_parts``), and a sub-value (an extension's or a name attribute's)
+whose exact bytes were decoded before is taken decoded (``_memo_decode_der``).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ import importlib.metadata
 from collections import OrderedDict
 from typing import NamedTuple
 
+from pkilint import document as pk_document
 from pkilint import finding_filter, loader, pkix
 from pkilint.cabf import cabf_crl
 from pkilint.document import NodeVisitor
@@ -209,6 +212,48 @@ def _plan_for(der: bytes, etsi_type: str | None) -> tuple[_Plan | None, bytes | 
 
 def clear_fixed_cache() -> None:
     _FIXED.clear()
+    _DECODED.clear()
+
+
+# --------------------------------------------------------------------------
+# Sub-values decoded once
+# --------------------------------------------------------------------------
+#
+# pkilint's decoding validators decode every extension's value and every name attribute's value
+# from their DER (``pkilint.document.decode_substrate`` → ``pyasn1_fasder.decode_der``), about a
+# quarter of a certificate's lint; most of those bytes are the same in every certificate of a
+# profile (issuer names, keyUsage, policies, CRL and AIA URLs...). While a certificate is linted
+# (after its own decoding), a sub-value whose exact bytes were decoded before with the very same
+# schema object gets that decoded value again: decoding is a function of the bytes and the schema,
+# and nothing in pkilint 0.13.3 or here changes a decoded value (read: no ``setComponent…``,
+# ``clear`` or item assignment on a ``pdu``), so sharing it is safe; each document still builds
+# its own nodes over it. Failed decodings are never remembered (they raise, as before).
+# tests/pki/test_lint_fixed_parts.py compares the findings with stock pkilint's on many varied
+# certificates, good and bad.
+
+_stock_decode_der = pk_document.decode_der
+_DECODED: dict = {}  # (id(schema), bytes) → (schema, decoded, rest)
+_DECODED_ENTRIES = 2048
+_MEMO: contextvars.ContextVar[bool] = contextvars.ContextVar("ramis_lint_memo", default=False)
+
+
+def _memo_decode_der(substrate, asn1Spec=None, **kwargs):  # noqa: N803 - pyasn1's keyword
+    if not _MEMO.get() or kwargs or asn1Spec is None:
+        return _stock_decode_der(substrate, asn1Spec=asn1Spec, **kwargs)
+    data = bytes(substrate)
+    key = (id(asn1Spec), data)
+    hit = _DECODED.get(key)
+    if hit is not None and hit[0] is asn1Spec:
+        return hit[1], hit[2]
+    decoded, rest = _stock_decode_der(data, asn1Spec=asn1Spec)
+    if len(_DECODED) >= _DECODED_ENTRIES:
+        _DECODED.clear()
+    _DECODED[key] = (asn1Spec, decoded, rest)  # the schema kept alive: its id is not reused
+    return decoded, rest
+
+
+if _CACHE_FIXED:
+    pk_document.decode_der = _memo_decode_der
 
 
 def _static_part_decides(validator) -> bool:
@@ -358,7 +403,7 @@ def lint_certificate(der: bytes, etsi_type: str | None = None) -> list[Finding]:
     whose fixed parts were linted before reuses those parts' results (see ``_fixed_parts``)."""
     doc = loader.RFC5280CertificateDocumentLoader().load_der_document(der, "certificate")
     plan, new_key = _plan_for(der, etsi_type)
-    token = _PLAN.set(plan)
+    token, memo = _PLAN.set(plan), _MEMO.set(True)
     try:
         if etsi_type:
             validator, filters = _etsi_cert_validator(etsi_type)
@@ -368,6 +413,7 @@ def lint_certificate(der: bytes, etsi_type: str | None = None) -> list[Finding]:
             results = _pkix_cert_validator().validate(doc.root)
     finally:
         _PLAN.reset(token)
+        _MEMO.reset(memo)
     if new_key is not None:
         _FIXED[new_key] = plan.recording
         while len(_FIXED) > _FIXED_ENTRIES:

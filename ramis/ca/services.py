@@ -254,12 +254,16 @@ def issuing_ca_reissue(*, actor=None) -> CertificateAuthority:
 # --------------------------------------------------------------------------
 
 
-def _store_ocsp(ca: CertificateAuthority, cert: IssuedCertificate, responses: dict, status: str) -> None:
+def _store_ocsp(ca: CertificateAuthority, cert: IssuedCertificate, responses: dict, status: str,
+                times: tuple[dt.datetime, dt.datetime] | None = None) -> None:
+    """Store the answers; ``times`` (thisUpdate, nextUpdate) when the caller signed them with those,
+    else read from the first answer (both have the same)."""
     rows = []
     for key, der in responses.items():
-        if key.hash == "sha1" or not rows:
-            parsed = x509.ocsp.load_der_ocsp_response(der)  # same times in both answers
-            this_update, next_update = parsed.this_update_utc, parsed.next_update_utc
+        if times is None:
+            parsed = x509.ocsp.load_der_ocsp_response(der)
+            times = parsed.this_update_utc, parsed.next_update_utc
+        this_update, next_update = times
         rows.append(OCSPResponse(
             ca=ca, certificate=cert, hash_algorithm=key.hash, issuer_name_hash=key.issuer_name_hash.hex(),
             issuer_key_hash=key.issuer_key_hash.hex(), serial_hex=format(key.serial, "x"), cert_status=status,
@@ -300,7 +304,9 @@ def certificate_issue(
         validity_days=validity_days or settings.CA_CERT_VALIDITY_DAYS,
     )
     c = issued.cert
-    responses = signing.responder(ca).sign_all(ocsp.Status(c.serial_number, "good"))
+    responder = signing.responder(ca)
+    this_update = timezone.now().replace(microsecond=0)  # the answers' times, stored without re-reading them
+    responses = responder.sign_all(ocsp.Status(c.serial_number, "good"), this_update)
     with transaction.atomic():
         cert = IssuedCertificate.objects.create(
             ca=ca,
@@ -316,7 +322,7 @@ def certificate_issue(
             request_ref=request_ref or "",
             issued_by=actor if getattr(actor, "pk", None) else None,
         )
-        _store_ocsp(ca, cert, responses, "good")
+        _store_ocsp(ca, cert, responses, "good", (this_update, this_update + responder.validity))
         # an "unknown" answer someone may have asked for this serial before it was ours
         transaction.on_commit(lambda: cache.delete_many([unissued_cache_key(k) for k in responses]))
         audit.record(

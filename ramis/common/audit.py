@@ -2,8 +2,9 @@
 
 Writers (:func:`record`) insert their row unsealed, inside their own transaction and
 without any lock: audited transactions across the whole system run side by side. The
-sealer (:func:`seal`) runs after commit (an ``on_commit`` hook in the writer's process,
-the ``audit-seal`` beat task, and before ``audit verify`` or a checkpoint): it takes the
+sealer (:func:`seal`) runs after commit (an ``on_commit`` hook in the writer's process, which
+wakes that process's sealer thread unless ``AUDIT_SEAL_DELAY_MS`` is 0; the ``audit-seal``
+beat task; and before ``audit verify`` or a checkpoint): it takes the
 committed unsealed rows in ``id`` order and gives each one its ``seq``, the previous
 entry's hash and its own hash. Only sealers serialise, on a short lock of their own
 (a PostgreSQL advisory lock; SQLite's write lock), so the chain never forks.
@@ -14,7 +15,9 @@ Checkpoints (the chain's length and head hash signed on a token) live in
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -82,12 +85,87 @@ def record(
 
 
 def seal_after_commit() -> None:
-    """The writer's hook: one round of sealing what is committed, unless another sealer is at it
-    (never waits; what is left is sealed by the next writer's hook or by beat). Never fails the writer."""
+    """The writer's hook. With ``AUDIT_SEAL_DELAY_MS`` = 0: one round of sealing what is committed,
+    right here, unless another sealer is at it (never waits; what is left is sealed by the next
+    writer's hook or by beat). With a delay: wake this process's sealer thread
+    (:class:`_DelayedSealer`), which seals everything committed by then ``AUDIT_SEAL_DELAY_MS``
+    later, in one transaction for all the commits in between. Never fails the writer."""
+    delay = settings.AUDIT_SEAL_DELAY_MS
+    if delay > 0:
+        _DelayedSealer.wake(delay / 1000)
+        return
     try:
         seal(wait=False, rounds=1)
     except DatabaseError:
         log.exception("sealing the audit trail after commit failed (beat will retry)")
+
+
+class _DelayedSealer:
+    """One daemon thread per process (started on the first wake, again after a fork) with its own
+    database connection: woken by a commit, it waits the delay, then seals what is committed —
+    one sealing transaction for every audited commit of the process in that window instead of one
+    each. An entry stays unsealed for about the delay (plus one sealing round); if the process
+    dies without a normal exit (a normal one seals what is pending, ``atexit``), beat's
+    ``audit-seal`` seals it within ``AUDIT_SEAL_SECONDS``, as before."""
+
+    _guard = threading.Lock()
+    _exit_hook = False
+    _pid: int | None = None
+    _event: threading.Event
+    _stop: threading.Event
+    _thread: threading.Thread
+    delay = 0.0
+
+    @classmethod
+    def wake(cls, delay: float) -> None:
+        with cls._guard:
+            cls.delay = delay
+            if cls._pid != os.getpid() or not cls._thread.is_alive():
+                cls._pid = os.getpid()
+                cls._event, cls._stop = threading.Event(), threading.Event()
+                cls._thread = threading.Thread(target=cls._run, args=(cls._event, cls._stop),
+                                               name="audit-sealer", daemon=True)
+                cls._thread.start()
+                if not cls._exit_hook:  # a command's or a server's normal exit seals what is pending
+                    atexit.register(cls.stop)
+                    cls._exit_hook = True
+        cls._event.set()
+
+    @classmethod
+    def _run(cls, event: threading.Event, stop: threading.Event) -> None:
+        from django.db import close_old_connections
+
+        try:
+            while True:
+                event.wait()
+                stopping = stop.wait(cls.delay)
+                event.clear()  # commits from now on wake the next round
+                try:
+                    close_old_connections()  # CONN_MAX_AGE and health checks, as for a request
+                    seal(wait=True)  # this thread may wait for another sealer; no writer waits
+                except DatabaseError:
+                    log.exception("sealing the audit trail after commit failed (beat will retry)")
+                if stopping:
+                    break
+        finally:
+            connection.close()
+
+    @classmethod
+    def stop(cls, timeout: float = 10) -> None:
+        """Seal what is pending now and end the thread (tests; a process's shutdown)."""
+        with cls._guard:
+            if cls._pid != os.getpid() or not cls._thread.is_alive():
+                return
+            cls._stop.set()
+            cls._event.set()
+            thread = cls._thread
+        thread.join(timeout)
+
+
+def stop_delayed_sealer() -> None:
+    """Have this process's sealer thread, if one runs, seal what is committed and end (its
+    connection closed)."""
+    _DelayedSealer.stop()
 
 
 def seal(*, wait: bool = True, batch: int = SEAL_BATCH, rounds: int | None = None) -> int:

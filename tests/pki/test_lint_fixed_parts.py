@@ -183,3 +183,56 @@ def test_a_certificate_whose_fixed_part_differs_gets_the_full_lint_and_is_refuse
 def test_unusual_shapes_are_never_cached():
     assert lint._fixed_parts(b"\x30\x03\x02\x01\x01", None) is None
     assert lint._fixed_parts(b"\x30\x85", None) is None
+
+
+def test_sub_values_decoded_once_give_stock_pkilints_findings(pki):
+    """Extension and attribute values whose bytes were decoded before are taken decoded
+    (``lint._memo_decode_der``): on many varied certificates — both profiles, three key types, with
+    and without a mailbox, other subjects, and the broken drafts of test_lint (refused as stock
+    pkilint refuses them) — the findings are stock pkilint's, and the remembered values were used."""
+    from .test_lint import drafts
+
+    lint.clear_fixed_cache()
+    cases = list(_cases(pki)) + list(drafts(pki))
+    names = ["شرکت دیگر", "Another Co", "شرکت نمونهٔ بورس"]
+    for i, name in enumerate(names):
+        other = {**SEAL_SUBJECT, "common_name": name, "organization": name}
+        cases.append((f"seal-subject-{i}", profiles.get_profile("seal").etsi_type,
+                      _draft(pki, "seal", "ec-p256", f"user{i}@example.ir", other)))
+    assert pk_document.decode_der is lint._memo_decode_der
+    refused = 0
+    for _round in range(2):
+        for label, etsi_type, der in cases:
+            ours = lint.lint_certificate(der, etsi_type)
+            assert sorted(ours) == sorted(stock_findings(der, etsi_type)), label
+            refused += bool(lint.blocking(ours))
+    assert refused >= 8  # the broken drafts, refused in both rounds
+    remembered = len(lint._DECODED)
+    assert remembered > 20
+    # another pass decodes nothing anew: every sub-value of every certificate was remembered
+    for label, etsi_type, der in cases:
+        assert sorted(lint.lint_certificate(der, etsi_type)) == sorted(stock_findings(der, etsi_type)), label
+    assert len(lint._DECODED) == remembered
+
+
+def test_a_bad_sub_value_is_refused_every_time_not_remembered(pki):
+    """A value that does not decode raises in pkilint's decoder each time (nothing remembered)."""
+    from pkilint.document import SubstrateDecodingFailedError
+    from pyasn1_alt_modules import rfc5280
+
+    lint.clear_fixed_cache()
+    token = lint._MEMO.set(True)
+    try:
+        for _ in range(2):
+            with pytest.raises(Exception) as caught:
+                lint._memo_decode_der(b"\x03\x02\x07", asn1Spec=rfc5280.KeyUsage())
+            assert not isinstance(caught.value, SubstrateDecodingFailedError)
+            assert not lint._DECODED
+        decoded, rest = lint._memo_decode_der(b"\x03\x02\x07\x80", asn1Spec=rfc5280.KeyUsage())
+        again, _ = lint._memo_decode_der(b"\x03\x02\x07\x80", asn1Spec=rfc5280.KeyUsage())
+        assert rest == b"" and decoded == again and again is not decoded  # another schema object: decoded anew
+        spec = rfc5280.KeyUsage()
+        first, _ = lint._memo_decode_der(b"\x03\x02\x07\x80", asn1Spec=spec)
+        assert lint._memo_decode_der(b"\x03\x02\x07\x80", asn1Spec=spec)[0] is first
+    finally:
+        lint._MEMO.reset(token)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp as c_ocsp
+from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from ramis.ca import lint, responder, services, tasks
@@ -85,6 +87,10 @@ def test_certificate_issue_stores_row_ocsp_answers_and_audit(issuing, profile):
     answers = OCSPResponse.objects.filter(certificate=cert)
     assert sorted(answers.values_list("hash_algorithm", flat=True)) == ["sha1", "sha256"]
     assert set(answers.values_list("cert_status", flat=True)) == {"good"}
+    for answer in answers:  # the stored times (not read back from the answers) are the signed ones
+        signed = c_ocsp.load_der_ocsp_response(bytes(answer.der))
+        assert (answer.this_update, answer.next_update) == (signed.this_update_utc, signed.next_update_utc)
+        assert answer.next_update - answer.this_update == dt.timedelta(hours=settings.CA_OCSP_VALIDITY_HOURS)
     entry = AuditEntry.objects.get(event="certificate.issued", target_id=str(cert.pk))
     assert entry.extra["serial"] == cert.serial_hex and entry.new == "active"
 

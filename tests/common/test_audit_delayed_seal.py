@@ -1,0 +1,118 @@
+"""The delayed on-commit sealer (``AUDIT_SEAL_DELAY_MS`` > 0, the default outside the tests): the
+writer's commit only wakes its process's sealer thread, which seals every entry committed in the
+window in one round, on a connection of its own; the chain is the same as with the hook."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from ramis.common import audit
+from ramis.common.models import AuditEntry
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def delayed(settings, monkeypatch):
+    settings.AUDIT_SEAL_ON_COMMIT = True
+    settings.AUDIT_SEAL_DELAY_MS = 300
+    rounds: list[int | None] = []
+    real = audit._seal_round_in_transaction
+
+    def counted(**kw):  # the real round, its result noted
+        done = real(**kw)
+        rounds.append(done)
+        return done
+
+    monkeypatch.setattr(audit, "_seal_round_in_transaction", counted)
+    yield rounds
+    audit.stop_delayed_sealer()
+
+
+def wait_sealed(count: int, timeout: float = 20) -> list[AuditEntry]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        entries = list(AuditEntry.objects.filter(seq__isnull=False).order_by("seq"))
+        if len(entries) >= count:
+            return entries
+        time.sleep(0.02)
+    raise AssertionError(f"fewer than {count} entries sealed after {timeout} s")
+
+
+def test_commits_in_one_window_are_sealed_together_by_the_thread(company, seo_reviewer, delayed):
+    t0 = time.monotonic()
+    entries = [audit.record(actor=seo_reviewer, target=company, event=f"test.w{i}") for i in range(3)]
+    assert audit.unsealed_count() == 3  # the writers did not seal: the thread will, after the delay
+    sealed = wait_sealed(3)
+    assert time.monotonic() - t0 >= 0.25
+    assert [e.pk for e in sealed] == [e.pk for e in entries]  # commit order
+    assert [e.seq for e in sealed] == [1, 2, 3]
+    assert 3 in delayed  # one round sealed all three commits
+    assert delayed.count(0) <= 1 and len([r for r in delayed if r]) == 1
+    assert audit.verify_chain() == (3, [])
+
+
+def test_stopping_the_thread_seals_what_is_pending(company, seo_reviewer, settings, delayed):
+    settings.AUDIT_SEAL_DELAY_MS = 60_000  # far longer than the test: only the stop can seal it
+    audit.record(actor=seo_reviewer, target=company, event="test.pending")
+    time.sleep(0.2)
+    assert audit.unsealed_count() == 1
+    thread = audit._DelayedSealer._thread
+    assert thread.is_alive() and thread.name == "audit-sealer"
+    audit.stop_delayed_sealer()
+    assert not thread.is_alive()
+    assert AuditEntry.objects.get(event="test.pending").seq == 1
+    assert delayed[0] == 1
+
+
+def test_a_later_commit_wakes_the_thread_again(company, seo_reviewer, delayed):
+    audit.record(actor=seo_reviewer, target=company, event="test.first")
+    wait_sealed(1)
+    audit.record(actor=seo_reviewer, target=company, event="test.second")
+    assert AuditEntry.objects.get(event="test.second").seq is None
+    sealed = wait_sealed(2)
+    assert [e.event for e in sealed] == ["test.first", "test.second"]
+    assert audit.verify_chain() == (2, [])
+
+
+WRITER = """
+import sys
+import django
+django.setup()
+from django.db import transaction
+from ramis.common import audit
+from ramis.registry.models import Company
+company = Company.objects.get(pk=int(sys.argv[1]))
+for i in range(5):
+    with transaction.atomic():
+        audit.record(actor=None, target=company, event="test.exit", new=str(i))
+print(audit.unsealed_count())
+"""
+
+
+def test_a_process_that_exits_normally_seals_its_pending_entries(company, tmp_path):
+    """A command or a server stopping: the sealer thread seals at exit (atexit), long before its
+    delay (a minute here) and without waiting for beat."""
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    else:
+        url = f"sqlite:///{db['NAME']}"
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "ramis.settings", "AUDIT_SEAL_DELAY_MS": "60000",
+           "RAMIS_VAR_DIR": str(tmp_path), "DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1"}
+    env.pop("REDIS_URL", None)
+    t0 = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", WRITER, str(company.pk)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "5"  # not sealed while it ran
+    assert time.monotonic() - t0 < 50
+    assert audit.unsealed_count() == 0  # sealed as it exited
+    assert [e.new for e in AuditEntry.objects.order_by("seq")] == ["0", "1", "2", "3", "4"]
+    assert audit.verify_chain(seal_first=False) == (5, [])
