@@ -75,9 +75,9 @@ def test_enamad_identity_document_upload(client, db):
 
 def test_anonymous_complaint_attachment(client, db):
     from enamad.models import Complaint
+    from tests.enamad.complaints.test_complaints import file_complaint
     from tests.enamad.conftest import make_account, make_business
-    from tests.enamad.test_complaints import file_complaint
-    from tests.enamad.test_seal import issue_seal
+    from tests.enamad.seals.test_seal import issue_seal
 
     seal = issue_seal(make_business(make_account()))
     response = file_complaint(client, seal, attachments=[bomb("receipt.png")])

@@ -174,7 +174,7 @@ def test_clerk_desk_has_no_serious_violation(page, shot, live_server, applicant_
 
 @pytest.mark.django_db(transaction=True)
 def test_shop_owner_seal_and_staff_pages_have_no_serious_violation(page, shot, live_server, enamad_expert):
-    from tests.enamad.test_seal import issue_seal
+    from tests.enamad.seals.test_seal import issue_seal
 
     account = make_account("a11y.owner")
     seal = issue_seal(make_business(account, domain="a11y-shop.example.ir"))

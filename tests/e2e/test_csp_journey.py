@@ -115,7 +115,7 @@ def test_the_seal_logo_shows_on_a_shop_page_of_another_origin(page, live_server)
     from enamad.catalogue import ensure_defaults
     from enamad.models import ChecklistItem, ServiceCategory
     from tests.enamad.conftest import make_account, make_business
-    from tests.enamad.test_seal import issue_seal
+    from tests.enamad.seals.test_seal import issue_seal
 
     ensure_defaults(ChecklistItem, ServiceCategory)  # an earlier transactional test flushed the migration data
     seal = issue_seal(make_business(make_account()))

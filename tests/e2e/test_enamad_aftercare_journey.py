@@ -20,7 +20,7 @@ from tests.enamad.conftest import PASSWORD, PDF_BYTES, make_account, make_busine
 def test_after_the_seal_journey(page, shot, browser, live_server, settings, tmp_path):
     from captcha.models import CaptchaStore
 
-    from tests.enamad.test_seal import issue_seal
+    from tests.enamad.seals.test_seal import issue_seal
 
     settings.DEBUG = True
     settings.DEV_OUTBOX = True

@@ -145,7 +145,7 @@ def test_clerk_queue_on_a_phone(browser, shot, live_server, applicant_person, of
 
 @pytest.mark.django_db(transaction=True)
 def test_shop_owner_on_a_phone_and_the_seal_page(page, shot, browser, live_server, enamad_expert):
-    from tests.enamad.test_seal import issue_seal
+    from tests.enamad.seals.test_seal import issue_seal
 
     account = make_account("phone.owner")
     seal = issue_seal(make_business(account, domain="a-rather-long-shop-domain-name.example.ir",

@@ -21,8 +21,8 @@ from enamad.models import Business, BusinessStatus
 from ramis.ca.models import CertificateAuthority
 from tests.conftest import STAFF_PASSWORD, make_staff, totp_now
 from tests.e2e import steps
+from tests.enamad.businesses.test_signed_letter import PIN, holder
 from tests.enamad.conftest import PASSWORD, make_account, make_business
-from tests.enamad.test_signed_letter import PIN, holder
 from tests.pki.test_tsa_pades import live_pki  # noqa: F401 - our CA, TSA and OCSP on the live server
 from tokens import wire
 from tokens.conf import token_config

@@ -14,7 +14,7 @@ from enamad.businesses.services import business_send
 from enamad.models import Business, BusinessStatus
 from ramis.common import event_words
 from tests.enamad.conftest import staff_client
-from tests.enamad.test_seal import issue_seal
+from tests.enamad.seals.test_seal import issue_seal
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]

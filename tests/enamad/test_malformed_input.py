@@ -8,7 +8,7 @@ from enamad.businesses.domains import normalize_domain
 from enamad.businesses.services import business_review, business_send, business_verify_domain
 from enamad.models import Business, BusinessStatus, ChecklistItem
 from tests.enamad.conftest import DOMAIN, all_items_ok, make_business
-from tests.enamad.test_seal import issue_seal
+from tests.enamad.seals.test_seal import issue_seal
 
 pytestmark = pytest.mark.django_db
 

@@ -30,7 +30,7 @@ from ramis.common.errors import InvalidTransition
 from ramis.common.models import AuditEntry, OutboxMessage
 from tests.conftest import make_staff
 from tests.enamad.conftest import PDF_BYTES, png_bytes
-from tests.enamad.test_seal import issue_seal
+from tests.enamad.seals.test_seal import issue_seal
 
 pytestmark = pytest.mark.django_db
 

@@ -26,7 +26,7 @@ from ramis.ca import responder
 from ramis.ca.models import CertificateAuthority
 from ramis.common.models import AuditEntry
 from tests.enamad.conftest import make_account, make_business
-from tests.enamad.test_seal import issue_seal
+from tests.enamad.seals.test_seal import issue_seal
 from tests.pki.test_responder import request_for
 from tests.requests.conftest import advance, catalogue, make_draft  # noqa: F401  (catalogue: a fixture)
 

@@ -150,7 +150,7 @@ def test_clerk_and_seo_pages(client, clerk, seo_reviewer):
 
 def test_enamad_pages(client, db, enamad_expert):
     from tests.enamad.conftest import make_account, make_business
-    from tests.enamad.test_seal import issue_seal
+    from tests.enamad.seals.test_seal import issue_seal
 
     account = make_account()
     business = make_business(account)
@@ -171,7 +171,7 @@ def test_the_seal_logo_keeps_its_own_policy_and_can_be_embedded(client, db):
     """The logo is an image other sites embed: its own policy (an SVG needs no script), no
     frame-ancestors from the page policy, readable cross-origin."""
     from tests.enamad.conftest import make_account, make_business
-    from tests.enamad.test_seal import issue_seal
+    from tests.enamad.seals.test_seal import issue_seal
 
     seal = issue_seal(make_business(make_account()))
     response = client.get(f"/trustseal/logo/?id={seal.number}&Code={seal.code}",

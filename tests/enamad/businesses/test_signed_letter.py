@@ -33,10 +33,9 @@ from enamad.businesses.models import SignedLetter
 from enamad.models import Business, BusinessStatus
 from ramis.ca import builder, profiles, responder, services
 from ramis.common.models import AuditEntry
+from tests.enamad.conftest import make_account, make_business
 from tokens.conf import get_manager, token_config
 from tokens.pdfsign import sign_pdf
-
-from .conftest import make_account, make_business
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -352,8 +351,7 @@ def test_agent_sign_pdf_on_softhsm(shop, live_pki, tmp_path):
 def test_pages_upload_refusal_next_to_the_field_then_the_officer_sees_the_report(shop, live_pki, client,
                                                                                  other_account):
     from tests.conftest import make_staff
-
-    from .conftest import staff_client
+    from tests.enamad.conftest import staff_client
 
     client.force_login(shop.account.user)
     page = client.get(f"/enamad/panel/business/{shop.pk}/")

@@ -5,8 +5,7 @@ import pytest
 from django.urls import reverse
 
 from tests.conftest import MESSAGES_T0, sent_message
-
-from .conftest import make_account
+from tests.enamad.conftest import make_account
 
 T0 = MESSAGES_T0
 

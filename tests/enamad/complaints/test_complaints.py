@@ -19,7 +19,7 @@ from ramis.common.errors import InvalidTransition
 from ramis.common.models import AuditEntry, OutboxMessage
 from tests.conftest import captcha_answer, make_staff
 from tests.enamad.conftest import DOMAIN, png_bytes, staff_client
-from tests.enamad.test_seal import issue_seal
+from tests.enamad.seals.test_seal import issue_seal
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ from the seal page is refused with a Persian message (its throttle fails closed)
 import pytest
 
 from tests.enamad.conftest import DOMAIN
-from tests.enamad.test_seal import issue_seal, logo
+from tests.enamad.seals.test_seal import issue_seal, logo
 
 pytestmark = pytest.mark.django_db
 

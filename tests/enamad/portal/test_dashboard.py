@@ -18,7 +18,7 @@ from enamad.support.services import ticket_open
 from ramis.common.jalali import TEHRAN
 from tests.conftest import make_staff
 from tests.enamad.conftest import all_items_ok, make_business, staff_client
-from tests.enamad.test_seal import quick_seal
+from tests.enamad.seals.test_seal import quick_seal
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +69,7 @@ def data(account, enamad_expert):
     base = {"complaint_type": "delay", "payment_reference": "1", "description": "دیر", "contact_name": "x",
             "contact_mobile": "09131234567"}
     complaint_file(seal_id=this_month.pk, data=base)
-    from tests.enamad.test_tickets import png
+    from tests.enamad.support.test_tickets import png
 
     ticket_open(account_id=account.pk, actor=account.user, category="general", subject="s", body="b",
                 attachments=[("other", png())])

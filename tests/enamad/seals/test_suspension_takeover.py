@@ -16,9 +16,9 @@ from enamad.seals.control import seals_claim_due
 from enamad.seals.services import business_reinstate, business_suspend
 from ramis.common.models import AuditEntry, OutboxMessage
 from tests.conftest import make_staff
-from tests.enamad import test_monitoring
 from tests.enamad.conftest import staff_client
-from tests.enamad.test_monitoring import check, home
+from tests.enamad.seals import test_monitoring
+from tests.enamad.seals.test_monitoring import check, home
 
 # The local servers and a sealed shop on them, as in test_monitoring.
 pki, net, sealed = test_monitoring.pki, test_monitoring.net, test_monitoring.sealed

@@ -11,7 +11,7 @@ from enamad.models import Account, Business, BusinessStatus, IdentityDocument
 from ramis.common.errors import InvalidTransition
 from ramis.common.models import AuditEntry
 from tests.enamad.conftest import PDF_BYTES, make_account, png_bytes
-from tests.enamad.test_seal import issue_seal
+from tests.enamad.seals.test_seal import issue_seal
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SMALL = ["--seals", "100", "--latency-ms", "5", "--timeout", "1", "--single-thread-seals", "100"]
 
 

@@ -28,7 +28,7 @@ from enamad.support.services import ticket_approve_change, ticket_open
 from ramis.common.errors import InvalidTransition
 from ramis.common.models import AuditEntry, OutboxMessage
 from tests.enamad.conftest import DOMAIN, all_items_ok, make_account
-from tests.enamad.test_seal import issue_seal
+from tests.enamad.seals.test_seal import issue_seal
 
 pytestmark = pytest.mark.django_db
 

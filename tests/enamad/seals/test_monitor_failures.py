@@ -10,8 +10,8 @@ from django.utils import timezone
 from enamad.models import Business, BusinessStatus, Seal
 from enamad.seals import monitoring
 from ramis.common.models import AuditEntry, OutboxMessage
-from tests.enamad import test_monitoring
-from tests.enamad.test_monitoring import check, closed_port, logo_variant, use_tls
+from tests.enamad.seals import test_monitoring
+from tests.enamad.seals.test_monitoring import check, closed_port, logo_variant, use_tls
 
 # The local servers and a sealed shop on them, as in test_monitoring.
 pki, net, sealed = test_monitoring.pki, test_monitoring.net, test_monitoring.sealed

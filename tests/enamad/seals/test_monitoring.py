@@ -21,7 +21,7 @@ from enamad.seals.control import business_send_domain_code, seal_monitor, seal_s
 from enamad.seals.services import business_reinstate, business_renew, business_suspend, seals_remind_expiry
 from ramis.common.models import AuditEntry, OutboxMessage
 from tests.enamad.conftest import DOMAIN, make_account, make_business, test_ca, write_server_cert
-from tests.enamad.test_seal import issue_seal
+from tests.enamad.seals.test_seal import issue_seal
 
 pytestmark = pytest.mark.django_db
 

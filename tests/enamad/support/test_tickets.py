@@ -35,7 +35,7 @@ from ramis.common.jalali import jalali_datetime
 from ramis.common.models import AuditEntry, OutboxMessage
 from tests.conftest import make_staff
 from tests.enamad.conftest import PDF_BYTES, make_account, png_bytes, staff_client
-from tests.enamad.test_seal import issue_seal
+from tests.enamad.seals.test_seal import issue_seal
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from enamad.models import Business
 from tests.enamad.conftest import make_business
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def closed_port() -> int:
