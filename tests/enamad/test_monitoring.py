@@ -8,7 +8,6 @@ import socket
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.db import connections
 from django.utils import timezone
 
@@ -16,7 +15,14 @@ from enamad import monitoring, services, verification
 from enamad.models import Business, BusinessStatus, Seal
 from enamad.seals import control as seal_control
 from ramis.common.models import AuditEntry, OutboxMessage
-from tests.enamad.conftest import DOMAIN, make_account, make_business, test_ca, write_server_cert
+from tests.enamad.conftest import (
+    DOMAIN,
+    forget_cached_seals,
+    make_account,
+    make_business,
+    test_ca,
+    write_server_cert,
+)
 from tests.enamad.test_seal import issue_seal
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +94,7 @@ def holder_sms():
 
 
 def logo_variant(client, seal):
-    cache.clear()
+    forget_cached_seals()
     return client.get(f"/trustseal/logo/?id={seal.number}&Code={seal.code}",
                       HTTP_REFERER=f"https://{DOMAIN}/")["X-Seal-Variant"]
 
