@@ -11,7 +11,11 @@ read on stdin, makes N EC P-256 CSRs (untimed) and times N calls of
 ``Certificate.objects.create_cert(ca, key_backend_options, csr, profile=profiles["client"],
 subject=…)`` — each with its PEM CSR parsed first, as our service parses its — printing one JSON
 line ``{"n": N, "rate": certificates per second, "cpu_ms": CPU ms per certificate}``. An empty line
-or end of input ends it. It imports nothing from the project: it runs in django-ca's environment.
+or end of input ends it. With ``"ocsp": true`` in CONFIG_JSON (bench/pki.py's OCSP part) it
+first gives the CA its OCSP responder key (django-ca's ``db`` OCSP key backend), then pre-signs an
+OCSP answer for every certificate, and each line ``N`` makes N certificates (one in ten revoked)
+and prints them (ocsp_certificates); bench/djangoca_wsgi.py then serves them. It imports nothing
+from the project: it runs in django-ca's environment.
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ import json
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-
 
 PRESIGNED_SECONDS = 86400  # how long django-ca's pre-signed OCSP answers are valid (CA_OCSP_RESPONSE_CACHE_EXPIRES)
 
@@ -97,7 +100,8 @@ def main() -> None:
     )
     use = HSMUsePrivateKeyOptions.model_validate({}, context=context)
     if config.get("ocsp"):  # its responder key and certificate first: each create_cert then pre-signs an answer
-        from django.test import override_settings  # django-ca reads its settings again on the signal this sends
+        # django-ca reads its settings again on the signal override_settings sends
+        from django.test import override_settings
 
         ca.generate_ocsp_key(use)  # before pre-signing: neither a root CA nor its own responder gets an answer
         ca.refresh_from_db()

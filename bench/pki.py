@@ -62,6 +62,10 @@ printed beside it. What is measured, exactly:
   the ratio of answers per server CPU-second (capacity if the servers had
   the cores to themselves) and per server + client CPU-second (what the rate
   ratio follows when, as here, client and servers share the cores).
+* **OCSP with wrk** (bench/ocsp_wrk.py, when wrk is installed): ours and openssl again, and our
+  Django view (gunicorn ``ramis.wsgi``) beside django-ca 3.2.0's pre-signed ``GenericOCSPView``
+  (gunicorn in its throwaway virtualenv, certificates of its own CA), keep-alive and
+  ``Connection: close``.
 * **CRL**: 100,000 revoked entries encoded and signed on the token; then
   ``services.crl_publish`` with 100,000 revoked certificate rows in the
   database (read the rows, build, sign on the token, store the CRL, audit).
