@@ -2,6 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ramis_pages_bench .venv/bin/python bench/pages.py \\
         [--scale 1.0] [--seconds 5] [--connections 4] [--workers 2] [--conn-max-age 0,600]
+        [--only logo,seal] [--rounds 1]
 
 Seeds a PostgreSQL database of its own (its name must end in ``_bench``; it is dropped and created
 afresh) with 10,000 certificate requests over 20 registration offices and 5,000 e-Namad businesses
