@@ -131,7 +131,7 @@ def wrk_section(args, running: dict, bodies: list[bytes], servers: dict, env: di
                     print(f"  {name} {mode}: {r.bad_status} answers ≥ 400, {r.socket_errors} socket errors")
     for mode in ("keep-alive", "close"):
         for name in table:
-            print(f"  wrk {mode}: {name} /s".ljust(52) + _spread(rates[(name, mode)]))
+            print(f"  wrk {mode}: {name} /s".ljust(52) + " " + _spread(rates[(name, mode)]))
         for ours, ref, label, target in PAIRS:
             if (ours, mode) not in rates or (ref, mode) not in rates:
                 continue
@@ -139,7 +139,7 @@ def wrk_section(args, running: dict, bodies: list[bytes], servers: dict, env: di
                 print(f"  wrk {mode}: ratio {label}: n/a (wrk counted no answer of {ref} in a round)")
                 continue
             per_round = sorted(o / t for o, t in zip(rates[(ours, mode)], rates[(ref, mode)], strict=True))
-            print(f"  wrk {mode}: ratio {label}".ljust(52) + f"median {statistics.median(per_round):.2f}×, "
+            print(f"  wrk {mode}: ratio {label}".ljust(52) + f" median {statistics.median(per_round):.2f}×, "
                   f"worst {per_round[0]:.2f}×, best {per_round[-1]:.2f}×; target ≥ {target:.1f}×")
 
 
