@@ -32,8 +32,9 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / "var" / "bench" / "django-ca-3.2.0"
 CHILD = ROOT / "bench" / "djangoca_child.py"
-# psycopg for the PostgreSQL run; django-ca's own "postgres" extra builds psycopg from C sources
-REQUIREMENTS = ("django-ca[hsm]==3.2.0", "psycopg[binary]>=3.1")
+# psycopg for the PostgreSQL run (django-ca's own "postgres" extra builds psycopg from C sources);
+# gunicorn serves its OCSP view in bench/pki.py's OCSP part, as ours is served
+REQUIREMENTS = ("django-ca[hsm]==3.2.0", "psycopg[binary]>=3.1", "gunicorn==27.0.1")
 TOKEN, PIN, SO_PIN = "djca-bench", "4321", "87654321"
 SQLITE_OPTIONS = {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL",
                   "transaction_mode": "IMMEDIATE"}  # as ramis/settings.py sets ours
@@ -107,8 +108,9 @@ def parse_result(raw: str) -> tuple[float, float]:
 class DjangoCA:
     """The long-lived child in django-ca's virtualenv; ``start`` once, ``round(n)`` per round."""
 
-    def __init__(self, work: Path, env: dict, prepare_database, module: str) -> None:
-        self.work, self.env, self.prepare_database, self.module = work / "django-ca", env, prepare_database, module
+    def __init__(self, work: Path, env: dict, prepare_database, module: str, *, ocsp: bool = False) -> None:
+        self.work = work / ("django-ca-ocsp" if ocsp else "django-ca")
+        self.env, self.prepare_database, self.module, self.ocsp = env, prepare_database, module, ocsp
         self.proc: subprocess.Popen | None = None
         self.ready: dict = {}
         self.database = ""
@@ -118,9 +120,11 @@ class DjangoCA:
         env = init_token(self.work / "softhsm", self.env)
         url = sibling_url(self.env.get("DATABASE_URL", ""))
         self.database = self.prepare_database({"DATABASE_URL": url}) if url else "SQLite"
-        config = {"databases": child_databases(url, self.work), "module": self.module, "token": TOKEN, "pin": PIN}
+        self.config = {"databases": child_databases(url, self.work), "module": self.module, "token": TOKEN, "pin": PIN,
+                       "ocsp": self.ocsp}
+        self.python, self.child_env = python, env
         self.log = self.work / "child.log"
-        self.proc = subprocess.Popen([str(python), str(CHILD), json.dumps(config)], env=env, cwd=self.work,
+        self.proc = subprocess.Popen([str(python), str(CHILD), json.dumps(self.config)], env=env, cwd=self.work,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=open(self.log, "w"),
                                      text=True)
         first = self.proc.stdout.readline()
@@ -135,6 +139,24 @@ class DjangoCA:
         self.proc.stdin.write(f"{n}\n")
         self.proc.stdin.flush()
         return parse_result(self.proc.stdout.readline())
+
+    def ocsp_certificates(self, n: int) -> dict:
+        """(``ocsp=True``) n certificates with pre-signed OCSP answers, one in ten revoked: the child's JSON."""
+        self.proc.stdin.write(f"{n}\n")
+        self.proc.stdin.flush()
+        raw = self.proc.stdout.readline()
+        if not raw.strip():
+            raise RuntimeError(f"django-ca's bench child made no certificates; {self.log.read_text()[-2000:]}")
+        return json.loads(raw)
+
+    def serve(self, port: int, workers: int = 2) -> subprocess.Popen:
+        """(``ocsp=True``, after ocsp_certificates) its OCSP view (``GenericOCSPView``, pre-signed answers) under
+        gunicorn sync workers in its virtualenv, on 127.0.0.1:port, as ours is served (bench/djangoca_wsgi.py)."""
+        env = {**self.child_env, "DJCA_BENCH_CONFIG": json.dumps(self.config)}
+        return subprocess.Popen([str(self.python), "-m", "gunicorn", "djangoca_wsgi:application", "--pythonpath",
+                                 str(ROOT / "bench"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
+                                 "--log-level", "warning"], env=env, cwd=self.work, stdout=subprocess.DEVNULL,
+                                stderr=open(self.work / "gunicorn.log", "a"), start_new_session=True)
 
     def close(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -11,7 +11,11 @@ read on stdin, makes N EC P-256 CSRs (untimed) and times N calls of
 ``Certificate.objects.create_cert(ca, key_backend_options, csr, profile=profiles["client"],
 subject=…)`` — each with its PEM CSR parsed first, as our service parses its — printing one JSON
 line ``{"n": N, "rate": certificates per second, "cpu_ms": CPU ms per certificate}``. An empty line
-or end of input ends it. It imports nothing from the project: it runs in django-ca's environment.
+or end of input ends it. With ``"ocsp": true`` in CONFIG_JSON (bench/pki.py's OCSP part) it
+first gives the CA its OCSP responder key (django-ca's ``db`` OCSP key backend), then pre-signs an
+OCSP answer for every certificate, and each line ``N`` makes N certificates (one in ten revoked)
+and prints them (ocsp_certificates); bench/djangoca_wsgi.py then serves them. It imports nothing
+from the project: it runs in django-ca's environment.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import json
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+
+PRESIGNED_SECONDS = 86400  # how long django-ca's pre-signed OCSP answers are valid (CA_OCSP_RESPONSE_CACHE_EXPIRES)
 
 
 def setup(config: dict) -> None:
@@ -35,11 +41,24 @@ def setup(config: dict) -> None:
         INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes", "django.contrib.admin",
                         "django.contrib.messages", "django.contrib.sessions", "django_object_actions",
                         "django_ca"],
-        ROOT_URLCONF="__main__",  # this script: urlpatterns below, set once Django is set up
+        ROOT_URLCONF=config.get("urlconf", "__main__"),  # this script: urlpatterns below, set once Django is set up
+        # Django's startproject middleware (what a django-ca project's settings start from), for its OCSP view
+        MIDDLEWARE=["django.middleware.security.SecurityMiddleware",
+                    "django.contrib.sessions.middleware.SessionMiddleware",
+                    "django.middleware.common.CommonMiddleware", "django.middleware.csrf.CsrfViewMiddleware",
+                    "django.contrib.auth.middleware.AuthenticationMiddleware",
+                    "django.contrib.messages.middleware.MessageMiddleware",
+                    "django.middleware.clickjacking.XFrameOptionsMiddleware"],
+        # pre-signed OCSP answers (served from the cache, then the database): for its OCSP view under gunicorn
+        # (bench/djangoca_wsgi.py) only; the child's OCSP mode turns it on once its CA exists (below)
+        **({"CA_OCSP_RESPONSE_CACHE_EXPIRES": PRESIGNED_SECONDS} if config.get("presigned") else {}),
         CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
         LOGGING_CONFIG=None,
         CA_DEFAULT_HOSTNAME="ca.example.com",  # so the CA and certificates carry CRL and OCSP URLs, as ours do
         CA_USE_CELERY=False,
+        # its OCSP responder keys in the database (the default backend wants a file storage configured)
+        CA_OCSP_KEY_BACKENDS={"default": {"BACKEND": "django_ca.key_backends.db.ocsp_backend.DBOCSPBackend",
+                                          "OPTIONS": {}}},
         CA_KEY_BACKENDS={"default": {
             "BACKEND": "django_ca.key_backends.hsm.HSMBackend",
             "OPTIONS": {"library_path": config["module"], "token": config["token"], "user_pin": config["pin"]},
@@ -80,6 +99,13 @@ def main() -> None:
         path_length=0,
     )
     use = HSMUsePrivateKeyOptions.model_validate({}, context=context)
+    if config.get("ocsp"):  # its responder key and certificate first: each create_cert then pre-signs an answer
+        # django-ca reads its settings again on the signal override_settings sends
+        from django.test import override_settings
+
+        ca.generate_ocsp_key(use)  # before pre-signing: neither a root CA nor its own responder gets an answer
+        ca.refresh_from_db()
+        override_settings(CA_OCSP_RESPONSE_CACHE_EXPIRES=PRESIGNED_SECONDS).enable()
     profile = profiles["client"]
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "شرکت نمونه"),
                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, "شرکت نمونه")])
@@ -97,6 +123,8 @@ def main() -> None:
     print(json.dumps({"ready": {"django_ca": django_ca.__version__, "django": django.get_version(),
                                 "ca_key": f"{ca.key_type} {ca.pub.loaded.public_key().key_size}",
                                 "certificate_key": type(warm.pub.loaded.public_key()).__name__}}), flush=True)
+    if config.get("ocsp"):
+        ocsp_certificates(ca, issue, csrs)
     for raw in sys.stdin:
         if not raw.strip():
             break
@@ -106,6 +134,28 @@ def main() -> None:
             issue(pem)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         print(json.dumps({"n": len(batch), "rate": len(batch) / wall, "cpu_ms": cpu / len(batch) * 1000}), flush=True)
+
+
+def ocsp_certificates(ca, issue, csrs) -> None:
+    """For bench/pki.py's OCSP part (the CA's OCSP responder key made at start, django-ca's ``db``
+    OCSP key backend): per line ``N`` on stdin, N certificates each with its pre-signed OCSP answer
+    (one in ten revoked, its answer signed again), printed as one JSON line
+    ``{"ca_serial": …, "ca": base64 DER, "certificates": [base64 DER, …], "revoked": [serial, …]}``."""
+    import base64
+
+    for raw in sys.stdin:
+        if not raw.strip():
+            break
+        made = [issue(pem) for pem in csrs(int(raw))]
+        revoked = []
+        for i, cert in enumerate(made):
+            if i % 10 == 0:
+                cert.revoke()
+                revoked.append(cert.pub.loaded.serial_number)
+            cert.generate_ocsp_response()
+        print(json.dumps({"ca_serial": ca.serial, "revoked": revoked,
+                          "certificates": [base64.b64encode(c.pub.der).decode() for c in made],
+                          "ca": base64.b64encode(ca.pub.der).decode()}), flush=True)
 
 
 if __name__ == "__main__":

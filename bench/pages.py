@@ -2,6 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ramis_pages_bench .venv/bin/python bench/pages.py \\
         [--scale 1.0] [--seconds 5] [--connections 4] [--workers 2] [--conn-max-age 0,600]
+        [--only logo,seal] [--rounds 1]
 
 Seeds a PostgreSQL database of its own (its name must end in ``_bench``; it is dropped and created
 afresh) with 10,000 certificate requests over 20 registration offices and 5,000 e-Namad businesses
@@ -27,6 +28,7 @@ import argparse
 import datetime as dt
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -142,10 +144,17 @@ def session_for(user, backend: str, device_id: str) -> str:
     return store.session_key
 
 
-def pages(seeded: dict) -> list[tuple[str, str, str | None, dict]]:
-    """(label, path, session key, extra headers)."""
+def pages(seeded: dict, only: str = "") -> list[tuple[str, str, str | None, dict]]:
+    """(label, path, session key, extra headers); with ``only``, the bare view and the pages whose
+    label has one of its comma-separated words."""
     seal = seeded["seal"]
     seal_q = f"?id={seal.number}&Code={seal.code}"
+    words = [w.strip() for w in only.split(",") if w.strip()]
+    return [page for page in _all_pages(seal_q, seeded)
+            if page[1] == "/__bench__/bare/" or not words or any(w in page[0] for w in words)]
+
+
+def _all_pages(seal_q: str, seeded: dict) -> list[tuple[str, str, str | None, dict]]:
     return [
         ("bare view (same server)", "/__bench__/bare/", None, {}),
         ("office desk queue", "/office/", seeded["clerk"], {}),
@@ -210,6 +219,10 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=4)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--conn-max-age", default="0,600", help="DB_CONN_MAX_AGE values, each a full run")
+    ap.add_argument("--only", default="", help="comma-separated words: only the pages whose label has one "
+                    "(the bare view always runs), e.g. --only logo")
+    ap.add_argument("--rounds", type=int, default=1, help="runs of the set per DB_CONN_MAX_AGE value; each "
+                    "page's ratio to the bare view of its own round, then the median")
     args = ap.parse_args()
     if not wrk_client.available():
         raise SystemExit("wrk is not installed: make bench-deps (Debian's wrk)")
@@ -239,7 +252,8 @@ def main() -> None:
         print(f"seeded in {time.monotonic() - t0:.0f} s (scale {args.scale}): "
               f"{int(REQUESTS * args.scale):,} requests / {OFFICES} offices, {int(BUSINESSES * args.scale):,} "
               f"businesses, {int(SEALS * args.scale):,} seals")
-        counted = {label: query_count(path, session, headers) for label, path, session, headers in pages(seeded)}
+        chosen = pages(seeded, args.only)
+        counted = {label: query_count(path, session, headers) for label, path, session, headers in chosen}
         wrong = [f"{label} answered {status}" for label, (status, _q) in counted.items() if status != 200]
         from django.db import connection
 
@@ -251,18 +265,27 @@ def main() -> None:
                   f"-d{args.seconds}s; load average {loadavg()}")
             print(f"  {'page':<26}{'status':>7}{'queries':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'errors':>8}"
                   f"{'× bare':>8}")
-            bare_rate = None
             wrk(port, "/__bench__/bare/", None, {}, 3, args.connections)  # every worker past its first requests
-            for label, path, session, headers in pages(seeded):
-                wrk(port, path, session, headers, 1, args.connections)  # warm-up
-                r = wrk(port, path, session, headers, args.seconds, args.connections)
-                bare_rate = bare_rate or r.rate
-                status, queries = counted[label]
-                ratio = f"{r.rate / bare_rate:>8.2f}" if bare_rate else f"{'—':>8}"  # none done: a loaded machine
-                print(f"  {label:<26}{status:>7}{queries:>8}{r.rate:>9,.0f}{r.p50_ms:>9.1f}{r.p95_ms:>9.1f}"
-                      f"{r.bad_status + r.socket_errors:>8}{ratio}")
-                if r.bad_status:
-                    wrong.append(f"{label} under gunicorn: {r.bad_status} of {r.requests} answers ≥ 400")
+            ratios: dict[str, list[float]] = {}
+            for _round in range(args.rounds):
+                bare_rate = None
+                for label, path, session, headers in chosen:
+                    wrk(port, path, session, headers, 1, args.connections)  # warm-up
+                    r = wrk(port, path, session, headers, args.seconds, args.connections)
+                    bare_rate = bare_rate or r.rate
+                    status, queries = counted[label]
+                    if bare_rate:
+                        ratios.setdefault(label, []).append(r.rate / bare_rate)
+                    ratio = f"{r.rate / bare_rate:>8.2f}" if bare_rate else f"{'—':>8}"  # none done: a loaded machine
+                    print(f"  {label:<26}{status:>7}{queries:>8}{r.rate:>9,.0f}{r.p50_ms:>9.1f}{r.p95_ms:>9.1f}"
+                          f"{r.bad_status + r.socket_errors:>8}{ratio}")
+                    if r.bad_status:
+                        wrong.append(f"{label} under gunicorn: {r.bad_status} of {r.requests} answers ≥ 400")
+            if args.rounds > 1:
+                print(f"  × bare over {args.rounds} rounds, median (worst, best); load average {loadavg()}")
+                for label, values in ratios.items():
+                    values.sort()
+                    print(f"  {label:<26}{statistics.median(values):>8.2f} ({values[0]:.2f}, {values[-1]:.2f})")
             stop(proc)
             procs.remove(proc)
         print(f"\nload average after: {loadavg()}")

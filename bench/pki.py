@@ -64,6 +64,10 @@ printed beside it. What is measured, exactly:
   the ratio of answers per server CPU-second (capacity if the servers had
   the cores to themselves) and per server + client CPU-second (what the rate
   ratio follows when, as here, client and servers share the cores).
+* **OCSP with wrk** (bench/ocsp_wrk.py, when wrk is installed): ours and openssl again, and our
+  Django view (gunicorn ``ramis.wsgi``) beside django-ca 3.2.0's pre-signed ``GenericOCSPView``
+  (gunicorn in its throwaway virtualenv, certificates of its own CA), keep-alive and
+  ``Connection: close``.
 * **CRL**: 100,000 revoked entries encoded and signed on the token; then
   ``services.crl_publish`` with 100,000 revoked certificate rows in the
   database (read the rows, build, sign on the token, store the CRL, audit).
@@ -94,6 +98,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import djangoca  # noqa: E402  (bench/djangoca.py)
+import ocsp_wrk  # noqa: E402  (bench/ocsp_wrk.py)
 import wrk_client  # noqa: E402  (bench/wrk_client.py)
 
 
@@ -713,52 +718,18 @@ def ocsp_section(args, work, env, procs, issued, sg, IssuedCertificate, builder,
         line("  … of server and client CPU together", f"{both_theirs / both_ours:.2f}× openssl's",
              "(what the rate ratio tends to while client and server share the cores)")
     if wrk_client.available():
-        wrk_section(args, running, bodies, servers, work, env, procs)
+        from django.conf import settings
+
+        extra = ocsp_wrk.django_servers(args, work, env, procs, bodies, {int(c.serial_hex, 16) for c in revoked},
+                                        free_port, prepare_database, settings.PKCS11_MODULE)
+        ocsp_wrk.wrk_section(args, running, bodies, servers, env, procs, stop, wait_port, build_requests, free_port,
+                             extra)
+        for p, *_rest in extra.values():
+            stop(p)
     else:
         print("  wrk: not installed (make bench-deps), so no figures from a client nobody here wrote")
     for p, _port, _path in running.values():
         stop(p)
-
-
-def wrk_section(args, running: dict, bodies: list[bytes], servers: dict, work: Path, env: dict, procs: list) -> None:
-    """The same servers and requests loaded by wrk (a Lua script POSTs the DER requests in turn),
-    in both connection modes, rounds alternating between the servers. wrk checks no OCSP answer
-    (the answers were checked above); it counts HTTP statuses ≥ 400 and socket errors.
-
-    wrk ends a run by dropping its connections with requests in flight, after which OpenSSL 3.0's
-    responder spins and answers nothing more (see wait_port): each openssl run gets a fresh one."""
-    headers = {"Content-Type": "application/ocsp-request"}
-    print(f"\nOCSP with wrk (Debian's), {args.clients} connections, {args.seconds:.0f} s per round, "
-          f"load average {Path('/proc/loadavg').read_text().split()[0]}; a fresh openssl responder per run")
-    rates: dict[tuple[str, str], list[float]] = {}
-    for _r in range(args.rounds):
-        for mode in ("keep-alive", "close"):
-            extra = {} if mode == "keep-alive" else {"Connection": "close"}
-            for name in running:
-                p, port, path = running[name]
-                if name == "openssl":
-                    stop(p)
-                    cmd, path, _new_session = servers[name]
-                    port = free_port()
-                    p = subprocess.Popen([*cmd, str(port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                         stderr=subprocess.DEVNULL)
-                    procs.append(p)
-                    running[name] = (p, port, path)
-                    wait_port(port, build_requests(port, path, bodies[:1], keep_alive=False)[0])
-                r = wrk_client.run(f"http://127.0.0.1:{port}{path}", seconds=args.seconds, connections=args.clients,
-                                   headers={**headers, **extra}, bodies=bodies)
-                rates.setdefault((name, mode), []).append(r.rate)
-                if r.bad_status or r.socket_errors:
-                    print(f"  {name} {mode}: {r.bad_status} answers ≥ 400, {r.socket_errors} socket errors")
-    for mode in ("keep-alive", "close"):
-        for name in running:
-            line(f"  wrk {mode}: {name} /s", spread(rates[(name, mode)]))
-        if not all(rates[("openssl", mode)]):
-            line(f"  wrk {mode}: ratio ours / openssl -multi 2", "n/a", "wrk counted no openssl answer in a round")
-            continue
-        per_round = sorted(o / t for o, t in zip(rates[("ours", mode)], rates[("openssl", mode)], strict=True))
-        line(f"  wrk {mode}: ratio ours / openssl -multi 2", f"median {statistics.median(per_round):.2f}×",
-             f"worst {per_round[0]:.2f}×; target ≥ 1.5×")
 
 
 def check_answers(name, port, path, bodies, expected, openssl_resp_cert, c_ocsp, ec, hashes,

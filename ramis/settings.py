@@ -595,6 +595,10 @@ CELERY_TASK_ROUTES["ramis.desk.tasks.ca_sign"] = CELERY_TASK_ROUTES["ramis.ca.ta
 # --- e-Namad (trust seal) -----------------------------------------------------------------
 # Rows per page of the e-Namad staff desk's lists (files, tickets, complaints).
 ENAMAD_STAFF_PAGE_SIZE = env_int("ENAMAD_STAFF_PAGE_SIZE", 25)
+# How long (milliseconds) each web process keeps the facts the seal logo read (per seal; 0: not at
+# all), before it asks the shared cache again: a change committed in another process shows on this
+# one's logo within this bound (the committing process's own at once). docs/reference/enamad-seal.md.
+ENAMAD_SEAL_MEMO_MS = env_int("ENAMAD_SEAL_MEMO_MS", 2000)
 # A seal is valid this many days from final approval (N18, N22: one or two years).
 ENAMAD_SEAL_VALIDITY_DAYS = env_int("ENAMAD_SEAL_VALIDITY_DAYS", 365)
 # The loopback port where the e-Namad letter page looks for the holder's token agent

@@ -37,6 +37,7 @@ public_patterns = (
 )
 
 urlpatterns = [
+    path("trustseal/", include("enamad.seal_urls")),
     path("", include(public_patterns)),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
@@ -51,7 +52,6 @@ urlpatterns = [
     path("captcha/", include("captcha.urls")),
     path("ca/", include("ramis.ca.urls")),
     path("enamad/", include("enamad.urls")),
-    path("trustseal/", include("enamad.seal_urls")),
     path("dev/outbox/", dev_outbox, name="dev_outbox"),
     path("admin/", admin.site.urls),
 ]

@@ -64,9 +64,13 @@ def _eager_celery_and_clean_cache(settings):
     """Tasks run in-process in tests (the Redis worker test turns this off for itself)."""
     celery_app.conf.task_always_eager = True
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    from enamad.seals.selectors import forget_memo  # the seal logo's per-process copy of what it read
+
     cache.clear()
+    forget_memo()
     yield
     cache.clear()
+    forget_memo()
 
 
 @pytest.fixture

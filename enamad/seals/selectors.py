@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -40,19 +42,45 @@ class SealFacts:
         return seal_vouches(status=self.status, renewing=self.renewing, expires_at=self.expires_at)
 
 
+# This process's own copy of the facts it read, per cache key: (monotonic deadline, facts or None).
+# The shared cache costs a round trip to Redis (or a pickle of the local one) per logo; this costs a
+# dict lookup, for ENAMAD_SEAL_MEMO_MS at most. ``forget_seal`` drops the committing process's copy
+# with the shared one; the other processes' copies lapse within that bound.
+_memo: dict[str, tuple[float, SealFacts | None]] = {}
+MEMO_MAX_ENTRIES = 10_000  # then it starts afresh: unknown id/code pairs cannot grow it without bound
+
+
+def forget_memo(key: str | None = None) -> None:
+    """Drop this process's copy of one seal's facts (by cache key), or of all of them."""
+    if key is None:
+        _memo.clear()
+    else:
+        _memo.pop(key, None)
+
+
 def seal_facts(number: str, code: str) -> SealFacts | None:
-    """One query on a cache miss, none on a hit; ``None`` for an unknown id/code pair."""
+    """None of the database on a hit (this process's copy, then the shared cache), one query on a
+    miss; ``None`` for an unknown id/code pair."""
     if not _SEAL_NUMBER_RE.fullmatch(number) or not _SEAL_CODE_RE.fullmatch(code):
         return None
     key = seal_cache_key(number, code)
+    now = time.monotonic()
+    kept = _memo.get(key)
+    if kept is not None and kept[0] > now:
+        return kept[1]
     cached = cache.get(key)
     if cached is not None:
-        return cached or None
-    row = (Seal.objects.filter(number=int(number), code=code)
-           .values_list("number", "business__domain", "business__status", "business__renewing", "stars",
-                        "expires_at").first())
-    facts = SealFacts(*row) if row else None
-    cache.set(key, facts or False, SEAL_CACHE_SECONDS)
+        facts = cached or None
+    else:
+        row = (Seal.objects.filter(number=int(number), code=code)
+               .values_list("number", "business__domain", "business__status", "business__renewing", "stars",
+                            "expires_at").first())
+        facts = SealFacts(*row) if row else None
+        cache.set(key, facts or False, SEAL_CACHE_SECONDS)
+    if settings.ENAMAD_SEAL_MEMO_MS > 0:
+        if len(_memo) >= MEMO_MAX_ENTRIES:
+            _memo.clear()
+        _memo[key] = (now + settings.ENAMAD_SEAL_MEMO_MS / 1000, facts)
     return facts
 
 

@@ -24,7 +24,7 @@ from enamad.businesses.services import not_ready_message
 from enamad.businesses.transitions import business_transition, lock_business, lock_own_business, notify_holder
 from enamad.common import absolute_url
 from enamad.seals.models import Seal
-from enamad.seals.selectors import seal_cache_key
+from enamad.seals.selectors import forget_memo, seal_cache_key
 from ramis.common import audit, notify
 from ramis.common.errors import InvalidTransition
 
@@ -40,7 +40,12 @@ def lock_seal(seal_id: int) -> tuple[Business, Seal]:
 def forget_seal(seal: Seal | None) -> None:
     if seal is not None:
         key = seal_cache_key(seal.number, seal.code)
-        transaction.on_commit(lambda: cache.delete(key))
+
+        def forget() -> None:  # the shared copy, and this process's own (the others' lapse on their own)
+            cache.delete(key)
+            forget_memo(key)
+
+        transaction.on_commit(forget)
 
 
 def _new_seal_number() -> int:

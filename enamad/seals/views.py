@@ -9,6 +9,8 @@ once), at most one query on a cache miss and none on a hit, and cacheable by bro
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -184,8 +186,20 @@ def logo_variant(facts: seal_selectors.SealFacts | None, site_host: str | None) 
     return "invalid"
 
 
+def _logo_query(request) -> tuple[str, str]:
+    """``id`` and ``Code`` as ``request.GET.get`` reads them (the last of each), by the parser Django's
+    QueryDict uses but without building one: on this endpoint the QueryDict cost more than the rest
+    of the view. Too many fields (more than Django accepts) read as none: the "not valid" image."""
+    try:
+        fields = dict(parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True,
+                                max_num_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS))
+    except ValueError:
+        return "", ""
+    return fields.get("id", ""), fields.get("Code", "")
+
+
 def logo(request):
-    facts = seal_selectors.seal_facts(request.GET.get("id", ""), request.GET.get("Code", ""))
+    facts = seal_selectors.seal_facts(*_logo_query(request))
     variant = logo_variant(facts, request_site_host(request))
     response = HttpResponse(_image(variant), content_type="image/svg+xml")
     response["Cache-Control"] = f"public, max-age={LOGO_MAX_AGE}"

@@ -16,6 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from dnslib import AAAA, QTYPE, RR, TXT, A
@@ -28,6 +29,15 @@ from tests.pki.test_tsa_pades import live_pki  # noqa: F401 - our CA, TSA and OC
 
 PASSWORD = "Shop-owner-pass-2026"
 DOMAIN = "shop.test"
+
+
+def forget_cached_seals() -> None:
+    """As if every copy of a seal's facts had lapsed: the shared cache's and this process's own
+    (``ENAMAD_SEAL_MEMO_MS``). Tests change rows without the on-commit invalidation running."""
+    from enamad.seals.selectors import forget_memo
+
+    cache.clear()
+    forget_memo()
 
 
 def png_bytes() -> bytes:

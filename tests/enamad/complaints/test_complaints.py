@@ -7,7 +7,6 @@ import re
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -18,7 +17,7 @@ from enamad.seals.services import business_suspend
 from ramis.common.errors import InvalidTransition
 from ramis.common.models import AuditEntry, OutboxMessage
 from tests.conftest import captcha_answer, make_staff
-from tests.enamad.conftest import DOMAIN, png_bytes, staff_client
+from tests.enamad.conftest import DOMAIN, forget_cached_seals, png_bytes, staff_client
 from tests.enamad.seals.test_seal import issue_seal
 
 pytestmark = pytest.mark.django_db
@@ -157,7 +156,7 @@ def test_expert_upholds_and_suspends_the_seal(client, seal, account, enamad_expe
     suspended = AuditEntry.objects.get(event="enamad.seal.suspended")
     assert suspended.actor == enamad_expert and suspended.extra == {"complaint": complaint.tracking_code}
     assert AuditEntry.objects.filter(event="enamad.complaint.upheld", actor=enamad_expert).exists()
-    cache.clear()
+    forget_cached_seals()
     logo = client.get(f"/trustseal/logo/?id={seal.number}&Code={seal.code}", HTTP_REFERER=f"https://{DOMAIN}/")
     assert logo["X-Seal-Variant"] == "suspended"
     assert OutboxMessage.objects.filter(channel="sms", to=BUYER, body__contains="تعلیق").exists()

@@ -8,7 +8,6 @@ import socket
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.db import connections
 from django.utils import timezone
 
@@ -20,7 +19,14 @@ from enamad.seals import monitoring
 from enamad.seals.control import business_send_domain_code, seal_monitor, seal_snapshots, seals_claim_due
 from enamad.seals.services import business_reinstate, business_renew, business_suspend, seals_remind_expiry
 from ramis.common.models import AuditEntry, OutboxMessage
-from tests.enamad.conftest import DOMAIN, make_account, make_business, test_ca, write_server_cert
+from tests.enamad.conftest import (
+    DOMAIN,
+    forget_cached_seals,
+    make_account,
+    make_business,
+    test_ca,
+    write_server_cert,
+)
 from tests.enamad.seals.test_seal import issue_seal
 
 pytestmark = pytest.mark.django_db
@@ -92,7 +98,7 @@ def holder_sms():
 
 
 def logo_variant(client, seal):
-    cache.clear()
+    forget_cached_seals()
     return client.get(f"/trustseal/logo/?id={seal.number}&Code={seal.code}",
                       HTTP_REFERER=f"https://{DOMAIN}/")["X-Seal-Variant"]
 

@@ -5,7 +5,6 @@ old expiry; final approval adds the year to what was left."""
 import datetime as dt
 
 import pytest
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
@@ -27,7 +26,7 @@ from enamad.seals.services import (
 from enamad.support.services import ticket_approve_change, ticket_open
 from ramis.common.errors import InvalidTransition
 from ramis.common.models import AuditEntry, OutboxMessage
-from tests.enamad.conftest import DOMAIN, all_items_ok, make_account
+from tests.enamad.conftest import DOMAIN, all_items_ok, forget_cached_seals, make_account
 from tests.enamad.seals.test_seal import issue_seal
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +55,7 @@ def form_data(business, **changes):
 
 
 def logo(client, seal):
-    cache.clear()
+    forget_cached_seals()
     return client.get(f"/trustseal/logo/?id={seal.number}&Code={seal.code}",
                       HTTP_REFERER=f"https://{DOMAIN}/")["X-Seal-Variant"]
 
@@ -166,7 +165,7 @@ def test_changed_contacts_must_be_verified_again(owner_client, seal):
 
 
 def seal_page(client, seal) -> str:
-    cache.clear()
+    forget_cached_seals()
     return client.get(f"/trustseal/?id={seal.number}&Code={seal.code}").content.decode()
 
 

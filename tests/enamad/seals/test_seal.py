@@ -2,6 +2,7 @@
 page with its warning, the public registry, expiry (monitoring: test_monitoring.py)."""
 
 import datetime as dt
+import time
 
 import pytest
 from django.core.cache import cache
@@ -9,6 +10,7 @@ from django.utils import timezone
 
 from enamad.businesses.services import business_accept_documents, business_review, business_send
 from enamad.models import Business, BusinessStatus, Seal
+from enamad.seals.selectors import seal_cache_key
 from enamad.seals.services import (
     _new_seal_number,
     business_final_approve,
@@ -16,7 +18,7 @@ from enamad.seals.services import (
     business_suspend,
 )
 from ramis.common.models import AuditEntry
-from tests.enamad.conftest import DOMAIN, make_account, make_business
+from tests.enamad.conftest import DOMAIN, forget_cached_seals, make_account, make_business
 
 pytestmark = pytest.mark.django_db
 
@@ -88,8 +90,18 @@ def test_logo_wrong_code_or_id(client, seal):
     assert client.get("/trustseal/logo/", **headers)["X-Seal-Variant"] == "invalid"
 
 
+def test_logo_reads_its_query_as_request_get_does(client, seal, settings):
+    headers = {"HTTP_REFERER": f"https://{DOMAIN}/"}
+    encoded = "".join(f"%{ord(c):02X}" for c in seal.code)  # percent-encoded, as a client may send it
+    assert client.get(f"/trustseal/logo/?id=1&id={seal.number}&Code={encoded}", **headers)["X-Seal-Variant"] \
+        == "stars-1"  # the last of a repeated field, decoded, like request.GET.get
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 3
+    crowded = client.get(f"/trustseal/logo/?a=1&b=2&id={seal.number}&Code={seal.code}", **headers)
+    assert crowded.status_code == 200 and crowded["X-Seal-Variant"] == "invalid"
+
+
 def test_logo_costs_one_query_then_none(client, seal, django_assert_num_queries):
-    cache.clear()
+    forget_cached_seals()
     headers = {"HTTP_REFERER": f"https://{DOMAIN}/"}
     with django_assert_num_queries(1):
         assert logo(client, seal, **headers)["X-Seal-Variant"] == "stars-1"
@@ -116,11 +128,32 @@ def test_suspension_shows_at_once_despite_the_cache(client, seal, enamad_manager
     assert logo(client, seal, **headers)["X-Seal-Variant"] == "stars-1"
 
 
+@pytest.mark.parametrize("memo_ms", [1500, 0])
+def test_a_change_committed_elsewhere_shows_within_the_memo_bound(client, seal, settings, memo_ms,
+                                                                  django_assert_num_queries):
+    """Each web process keeps the facts its logo read for ENAMAD_SEAL_MEMO_MS. Another process's
+    suspension clears the shared cache on commit, not this process's copy: the logo here says
+    "valid" until that copy lapses (within the bound), then "suspended"; with 0 it keeps none."""
+    settings.ENAMAD_SEAL_MEMO_MS = memo_ms
+    headers = {"HTTP_REFERER": f"https://{DOMAIN}/"}
+    assert logo(client, seal, **headers)["X-Seal-Variant"] == "stars-1"
+    read_at = time.monotonic()
+    # what business_suspend in another process leaves behind: the row changed, the shared copy gone
+    Business.objects.filter(pk=seal.business_id).update(status=BusinessStatus.SUSPENDED)
+    cache.delete(seal_cache_key(seal.number, seal.code))
+    if memo_ms:
+        with django_assert_num_queries(0):
+            assert logo(client, seal, **headers)["X-Seal-Variant"] == "stars-1"
+        time.sleep(max(0.0, read_at + memo_ms / 1000 - time.monotonic()) + 0.05)
+    assert logo(client, seal, **headers)["X-Seal-Variant"] == "suspended"
+    assert time.monotonic() - read_at < memo_ms / 1000 + 1.0
+
+
 def test_expiry(client, seal, django_capture_on_commit_callbacks):
     from enamad.tasks import expire_seals
 
     Seal.objects.filter(pk=seal.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
-    cache.clear()
+    forget_cached_seals()
     assert logo(client, seal, HTTP_REFERER=f"https://{DOMAIN}/")["X-Seal-Variant"] == "expired"
     with django_capture_on_commit_callbacks(execute=True):
         assert expire_seals() == 1
