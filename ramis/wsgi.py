@@ -7,6 +7,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ramis.settings")
 
 django_application = get_wsgi_application()
 
+from ramis.ca import ocsp_wsgi  # noqa: E402 (after Django is set up)
+
 _HEADERS = [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
 
 
@@ -38,7 +40,9 @@ def _metrics(environ, start_response):
 def application(environ, start_response):
     """Django, with the liveness and readiness probes and the metrics answered before it: a health
     check or a scraper reaches the process as 127.0.0.1, which is (rightly) not one of the
-    ALLOWED_HOSTS, over plain HTTP (docs/operator/health.md, metrics.md)."""
+    ALLOWED_HOSTS, over plain HTTP (docs/operator/health.md, metrics.md). OCSP is answered before
+    it too: the web tier's /ca/ocsp/ (the fallback when the OCSP tier is away) costs what the
+    OCSP tier's WSGI entry costs (ramis/ca/ocsp_wsgi.py)."""
     path = environ.get("PATH_INFO")
     if path in ("/healthz", "/readyz"):
         status, body = _probe(path)
@@ -46,4 +50,6 @@ def application(environ, start_response):
         return [body]
     if path == "/metrics":
         return _metrics(environ, start_response)
+    if ocsp_wsgi.handles(environ):  # OCSP needs none of the middleware (ramis/ca/ocsp_wsgi.py)
+        return ocsp_wsgi.answer(environ, start_response)
     return django_application(environ, start_response)

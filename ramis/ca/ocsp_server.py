@@ -72,7 +72,7 @@ log = logging.getLogger(__name__)
 
 PREFIX = b"/ca/ocsp/"
 MAX_HEAD = 8192
-MAX_BODY = 10_000  # = ramis.ca.views.MAX_REQUEST_BYTES
+MAX_BODY = 10_000  # = ramis.ca.ocsp_wsgi.MAX_REQUEST_BYTES
 SWEEP_SECONDS = 0.5
 BACKLOG = 2048
 ACCEPT_BATCH = 64  # connections taken per wake-up of the listening socket

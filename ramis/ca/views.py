@@ -15,8 +15,7 @@ from ramis.common import metrics
 
 from . import ocsp, responder, tsa, tsa_front
 from .models import CRL, CertificateAuthority
-
-MAX_REQUEST_BYTES = 10_000
+from .ocsp_wsgi import MAX_REQUEST_BYTES
 
 
 def crl(request, slug: str) -> HttpResponse:

@@ -374,11 +374,17 @@ def test_token_commands(db, tmp_path, capsys):
         call_command("token", "delete-key", "--label", "cmd-token", "--pin", "4321", "--id", "a1b2")
 
 
-def test_lean_ocsp_wsgi_entry_returns_the_same_bytes_as_the_view(issuing, client):
+@pytest.mark.parametrize("entry", ["ramis.ca.wsgi", "ramis.wsgi"])
+def test_lean_ocsp_wsgi_entry_returns_the_same_bytes_as_the_view(issuing, client, entry):
+    """Both WSGI entry points (the OCSP tier's and the site's) answer OCSP before the middleware,
+    with the view's bytes and headers, and count the answer in the metrics."""
+    import importlib
     import io
 
-    from ramis.ca import wsgi
+    from ramis.common.metrics import OCSP_ANSWERS
 
+    wsgi = importlib.import_module(entry)
+    good = OCSP_ANSWERS.labels(status="good")
     cert = issue()
     req = ocsp_request(cert, issuing)
     via_view = client.post("/ca/ocsp/issuing/", req, content_type="application/ocsp-request").content
@@ -389,10 +395,13 @@ def test_lean_ocsp_wsgi_entry_returns_the_same_bytes_as_the_view(issuing, client
 
     env = {"PATH_INFO": "/ca/ocsp/issuing/", "REQUEST_METHOD": "POST", "CONTENT_LENGTH": str(len(req)),
            "wsgi.input": io.BytesIO(req)}
+    before = good._value.get()
     assert b"".join(wsgi.application(env, start_response)) == via_view
     assert seen["status"] == "200 OK" and seen["headers"]["Content-Type"] == "application/ocsp-response"
+    assert "Set-Cookie" not in seen["headers"] and "Content-Security-Policy" not in seen["headers"]
     env = {"PATH_INFO": "/ca/ocsp/issuing/" + base64.b64encode(req).decode(), "REQUEST_METHOD": "GET"}
     assert b"".join(wsgi.application(env, start_response)) == via_view
+    assert good._value.get() == before + 2
     env = {"PATH_INFO": "/ca/ocsp/issuing/", "REQUEST_METHOD": "POST", "CONTENT_LENGTH": "5",
            "wsgi.input": io.BytesIO(b"junk!")}
     assert b"".join(wsgi.application(env, start_response)) == b"\x30\x03\x0a\x01\x01"
