@@ -78,6 +78,15 @@ def audit_origin(entry: AuditEntry):
                        entry.ip or "", request_entries_link(entry.request_id))
 
 
+def may_read_audit(request) -> bool:
+    """Whether ``request``'s user may read the audit trail: asked of the admin itself (its site's rule,
+    active verified staff, and the audit list's view permission), so pages outside the admin that show
+    where entries came from never show them to more people than the admin does."""
+    site = admin.site
+    model_admin = site.get_model_admin(AuditEntry)
+    return bool(site.has_permission(request) and model_admin.has_view_permission(request))
+
+
 def private_file_link(field: str, kind_field: str, url_name: str, description: str):
     """An admin display of a private upload: a link to the permission-checked view ``url_name``
     (taking the object's pk) that serves it, never the storage URL (nothing serves that; X8).

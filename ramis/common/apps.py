@@ -5,3 +5,6 @@ class CommonConfig(AppConfig):
     name = "ramis.common"
     label = "common"
     verbose_name = "مشترک"
+
+    def ready(self):
+        from . import observability  # noqa: F401 - connects the request id's signals (requests, Celery tasks)

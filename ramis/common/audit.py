@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from .context import REQUEST_ID_MAX, USER_AGENT_MAX, AuditContext, audit_context, context_ip
 from .models import AuditEntry
+from .observability import current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,12 @@ def record(
     committed (or rolled back) with the change it records, and sealed after commit.
 
     ``ctx`` (:class:`~ramis.common.context.AuditContext`) gives the client's address, User-Agent
-    and the request id of the log lines (all empty without it: a task, a command, the system); a
-    caller that still holds the ``HttpRequest`` may pass ``request`` instead (its context is taken)."""
+    and the request id of the log lines (all empty without it: a command, the system); a caller that
+    still holds the ``HttpRequest`` may pass ``request`` instead (its context is taken). Without a
+    context the entry still takes the request id of the log lines when there is one: a task queued
+    while a request was served runs under that request's id (``observability``), and so does a
+    service a request reaches without its context (a signal's receiver); address and User-Agent
+    stay empty, they are not the task's client."""
     if ctx is None and request is not None:
         ctx = audit_context(request)
     user = actor if getattr(actor, "pk", None) else None
@@ -76,7 +81,7 @@ def record(
         extra=extra or {},
         ip=context_ip(ctx),
         user_agent=(ctx.user_agent or "")[:USER_AGENT_MAX] if ctx is not None else "",
-        request_id=(ctx.request_id or "")[:REQUEST_ID_MAX] if ctx is not None else "",
+        request_id=((ctx.request_id or "") if ctx is not None else current_request_id())[:REQUEST_ID_MAX],
     )
     entry.save()
     if settings.AUDIT_SEAL_ON_COMMIT:

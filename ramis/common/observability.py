@@ -7,6 +7,12 @@ context variable the log filter reads), and returns it in the response's ``X-Req
 ``LOG_FORMAT=json`` (the production default) every log line is one JSON object that carries it.
 The audit entries the request writes carry it too (``AuditContext.request_id``): a client
 reaching the portal without a proxy cannot choose the id its entries are found by.
+
+A Celery task queued while a request is served carries that request's id in its message (the
+``request_id`` header, added on publish); the worker runs the task under it, so the task's log
+lines and the audit entries it writes without a context (``ctx=None``) carry it too. In-process
+(eager) tasks run inside the request and simply keep its id. A task queued outside any request
+(beat, a command) runs with none ("-" in the log, an empty column in the audit).
 """
 
 from __future__ import annotations
@@ -16,12 +22,14 @@ import logging
 import re
 import uuid
 
+from celery.signals import before_task_publish, task_postrun, task_prerun
 from django.core.signals import request_finished
 
 from .client_ip import through_proxies
 from .context import REQUEST_ID_MAX
 
 HEADER = "X-Request-ID"
+TASK_HEADER = "request_id"  # the Celery message header that takes the id to the worker
 _META = "HTTP_X_REQUEST_ID"
 _SANE = re.compile(rf"[A-Za-z0-9._:-]{{1,{REQUEST_ID_MAX}}}")
 
@@ -47,6 +55,44 @@ def _clear(**kwargs) -> None:
 
 
 request_finished.connect(_clear, dispatch_uid="ramis.observability.clear_request_id")
+
+
+def current_request_id() -> str:
+    """The id of the request (or of the request that queued the task) being served; "" outside one."""
+    rid = request_id.get()
+    return "" if rid == "-" else rid
+
+
+def _task_header(headers=None, **kwargs) -> None:
+    rid = current_request_id()
+    if rid and headers is not None:
+        headers.setdefault(TASK_HEADER, rid)
+
+
+def _task_started(task=None, **kwargs) -> None:
+    """The worker runs the task under the id its message carries (checked again: what is not a sane
+    token is dropped). An eager task without the header keeps the id of the request it runs in."""
+    context = task.request
+    given = getattr(context, TASK_HEADER, None) or (getattr(context, "headers", None) or {}).get(TASK_HEADER)
+    rid = given if isinstance(given, str) and _SANE.fullmatch(given) else None
+    if rid is None and context.is_eager:
+        return
+    context.ramis_request_id_token = request_id.set(rid or "-")
+
+
+def _task_finished(task=None, **kwargs) -> None:
+    token = getattr(task.request, "ramis_request_id_token", None)
+    if token is not None:
+        try:
+            request_id.reset(token)  # the worker's next task starts without it
+        except ValueError:  # finished in another context than it started in
+            request_id.set("-")
+        task.request.ramis_request_id_token = None
+
+
+before_task_publish.connect(_task_header, weak=False, dispatch_uid="ramis.observability.task_header")
+task_prerun.connect(_task_started, weak=False, dispatch_uid="ramis.observability.task_started")
+task_postrun.connect(_task_finished, weak=False, dispatch_uid="ramis.observability.task_finished")
 
 
 class RequestIdFilter(logging.Filter):
