@@ -16,7 +16,7 @@ from enamad.support.services import ticket_open
 from ramis.common.context import AuditContext
 from tests.conftest import make_staff
 from tests.enamad.conftest import png_bytes, staff_client
-from tests.enamad.test_seal import issue_seal
+from tests.enamad.seals.test_seal import issue_seal
 
 pytestmark = pytest.mark.django_db
 
