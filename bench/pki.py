@@ -443,7 +443,17 @@ def main() -> None:
     finally:
         for p in procs:  # stop each server and the workers it forked, by pid
             stop(p)
+        if "django" in sys.modules and apps_ready():  # seal what is pending while the database still exists
+            from ramis.common import audit
+
+            audit.stop_delayed_sealer()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def apps_ready() -> bool:
+    from django.apps import apps
+
+    return apps.ready
 
 
 def run(args, work: Path, env: dict, procs: list) -> None:
