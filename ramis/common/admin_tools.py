@@ -31,31 +31,42 @@ from .models import AuditEntry
 
 
 class AuditTrailMixin:
-    """Adds a read-only "audit trail" field listing the object's audit entries, oldest first."""
+    """Adds a read-only "audit trail" field listing the object's audit entries, oldest first. Where
+    each entry came from (address, request id, User-Agent) is shown only to those who may read the
+    audit itself (:func:`may_read_audit`); others who may open the object see the trail without it."""
 
     def get_readonly_fields(self, request, obj=None):
-        return (*super().get_readonly_fields(request, obj), "audit_trail")
+        trail = "audit_trail" if may_read_audit(request) else "audit_trail_without_origin"
+        return (*super().get_readonly_fields(request, obj), trail)
 
     @staticmethod
     def _audit_entries(obj):
         return AuditEntry.objects.for_object(obj).select_related("actor").order_by("id")
 
-    def audit_trail(self, obj):
+    def _trail(self, obj, *, origin: bool):
         if obj is None or obj.pk is None:
             return "—"
-        rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} → {}</td><td>{}</td><td>{}</td></tr>", (
+        row = "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} → {}</td><td>{}</td>" + ("<td>{}</td>" if origin else "") + "</tr>"
+        rows = format_html_join("", row, (
             (jalali_datetime(e.created_at), format_html("{} <code>{}</code>", event_words.phrase(e.event, e.target_type), e.event),
              e.actor_repr, event_words.status_word(e.target_type, e.old) or "—",
-             event_words.status_word(e.target_type, e.new) or "—", e.reason, audit_origin(e))
+             event_words.status_word(e.target_type, e.new) or "—", e.reason, *((audit_origin(e),) if origin else ()))
             for e in self._audit_entries(obj)
         ))
+        head = mark_safe("<th>از کجا</th>" if origin else "")  # noqa: S308 - a constant
         return format_html(
             '<table class="audit-trail"><thead><tr><th>زمان</th><th>رویداد</th><th>کاربر</th><th>وضعیت</th>'
-            "<th>دلیل</th><th>از کجا</th></tr></thead><tbody>{}</tbody></table>",
-            rows or mark_safe("<tr><td colspan=6>—</td></tr>"),  # noqa: S308 - a constant
+            "<th>دلیل</th>{}</tr></thead><tbody>{}</tbody></table>", head,
+            rows or format_html("<tr><td colspan={}>—</td></tr>", 6 if origin else 5),
         )
 
-    audit_trail.short_description = "رد ممیزی"
+    def audit_trail(self, obj):
+        return self._trail(obj, origin=True)
+
+    def audit_trail_without_origin(self, obj):
+        return self._trail(obj, origin=False)
+
+    audit_trail.short_description = audit_trail_without_origin.short_description = "رد ممیزی"
 
 
 def request_entries_link(request_id: str, *, full: bool = False):

@@ -180,3 +180,21 @@ def test_people_without_the_audit_permission_do_not_read_it(company):
     audit.record(actor=None, target=company, event="test.other", ctx=AuditContext(request_id="nginx-other"))
     response = staff.get(reverse("admin:common_auditentry_changelist"), {"request_id": "nginx-other"})
     assert response.status_code == 403
+
+
+def test_an_objects_trail_shows_origins_only_to_those_who_may_read_the_audit(auditor_client, company, settings):
+    """Staff who may open a role's admin page but not the audit see its trail (who, what, when)
+    without where each entry came from; the auditor sees both."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    role = make_role(make_person("0013542419", "09351112233"), company, status=Role.Status.PENDING)
+    approve_through_the_proxy(auditor_client, role, HTTP_X_FORWARDED_FOR="203.0.113.7", HTTP_X_REQUEST_ID="nginx-e2e-2")
+    page = reverse("admin:registry_role_change", args=[role.pk])
+    viewer = login_staff(Client(), make_staff("role-viewer", perms=("registry.view_role",)))
+    trail = viewer.get(page)
+    assert trail.status_code == 200
+    html = trail.content.decode()
+    assert "رد ممیزی" in html and "role.approved" in html
+    assert "<th>از کجا</th>" not in html and "203.0.113.7" not in html and "nginx-e2e-2" not in html
+    assert FIREFOX not in html
+    full = auditor_client.get(page).content.decode()
+    assert "<th>از کجا</th>" in full and "203.0.113.7" in full and "nginx-e2e-2" in full
