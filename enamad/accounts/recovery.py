@@ -57,7 +57,7 @@ def password_reset_request(*, email: str, ctx=None) -> int:
         uid = urlsafe_base64_encode(force_bytes(user.pk))
         token = default_token_generator.make_token(user)
         url = absolute_url(reverse("enamad:password_reset_confirm", args=[uid, token]))
-        notify.send_email(to=user.email, subject="بازیابی گذرواژه اینماد", template="enamad_password_reset",
+        notify.send_email(to=user.email, template="enamad_password_reset",
                           context={"account": account, "username": user.username, "url": url,
                                    "hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600)},
                           secrets=("url",))

@@ -53,7 +53,7 @@ def send_activation_link(account: Account, *, resent: bool = False) -> None:
     user = account.user
     token = signing.dumps({"u": user.pk, "s": _activation_state(user)}, salt=ACTIVATION_SALT)
     notify.send_email(
-        to=user.email, subject="فعال‌سازی حساب اینماد", template="enamad_activation",
+        to=user.email, template="enamad_activation",
         context={"account": account, "url": absolute_url(reverse("enamad:activate", args=[token])),
                  "days": settings.ENAMAD_ACTIVATION_MAX_AGE_SECONDS // 86400, "resent": resent},
     )

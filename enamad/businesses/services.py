@@ -153,8 +153,7 @@ def _release_domain_claim(business: Business, *, actor, event: str, reason: str,
                "url": absolute_url(reverse("enamad:technical", args=[business.pk]))}
     notify.send_sms(to=business.account.mobile, template="enamad_domain_released", context=context)
     if business.account.user.email:
-        notify.send_email(to=business.account.user.email, subject=f"اینماد: تأییدیه فنی {business.domain} برداشته شد",
-                          template="enamad_domain_released", context=context)
+        notify.send_email(to=business.account.user.email, template="enamad_domain_released", context=context)
 
 
 @transaction.atomic
@@ -218,8 +217,8 @@ def business_verify_domain(*, business_id: int) -> verification.CheckResult:
             if newly:
                 audit.record(actor=None, target=business, event="enamad.business.domain_verified",
                              new=result.method, extra={"domain": business.domain, "tls": result.tls_valid})
-                notify.send_email(to=business.account.user.email, subject=f"اینماد: تأییدیه فنی {business.domain}",
-                                  template="enamad_domain_verified", context={"business": business})
+                notify.send_email(to=business.account.user.email, template="enamad_domain_verified",
+                                  context={"business": business})
     except IntegrityError:
         message = "این دامنه پیش‌تر به نام کسب‌وکار دیگری تأیید شده است."
         if recheck_idle_holder(snapshot["domain"], exclude_id=business_id):
@@ -299,8 +298,7 @@ def business_send_email_link(*, business_id: int, actor, ctx=None) -> None:
         raise Throttled
     email = business.requested("email")
     token = signing.dumps({"b": business.pk, "e": email}, salt=EMAIL_SALT)
-    notify.send_email(to=email, subject=f"اینماد: تأیید رایانامه {business.domain}",
-                      template="enamad_business_email",
+    notify.send_email(to=email, template="enamad_business_email",
                       context={"business": business, "url": absolute_url(reverse("enamad:confirm_email", args=[token]))})
     audit.record(actor=actor, target=business, event="enamad.business.email_link_sent", ctx=ctx)
 

@@ -34,11 +34,11 @@ def notify_holder(business: Business, *, event: str, reason: str = "", words: st
     context = {
         "business": business, "status": business.get_status_display(), "next_step": next_step, "headline": headline,
         "reason": reason, "url": absolute_url(reverse("enamad:business", args=[business.pk])), "event": event,
+        "subject_words": subject,
     }
     notify.send_sms(to=account.mobile, template="enamad_status", context=context)
     if account.user.email:
-        notify.send_email(to=account.user.email, subject=f"اینماد: {business.domain} — {subject}",
-                          template="enamad_status", context=context)
+        notify.send_email(to=account.user.email, template="enamad_status", context=context)
 
 
 def business_transition(business: Business, name: str, *, actor, event: str, reason: str = "", ctx=None,

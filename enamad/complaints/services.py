@@ -33,8 +33,7 @@ def _notify_complainant(complaint: Complaint, *, event: str) -> None:
                "url": _complaint_status_url(complaint)}
     notify.send_sms(to=complaint.contact_mobile, template="enamad_complaint_buyer", context=context)
     if complaint.contact_email:
-        notify.send_email(to=complaint.contact_email, subject=f"اینماد: شکایت {complaint.tracking_code}",
-                          template="enamad_complaint_buyer", context=context)
+        notify.send_email(to=complaint.contact_email, template="enamad_complaint_buyer", context=context)
 
 
 def _notify_holder_of_complaint(complaint: Complaint, *, event: str) -> None:
@@ -44,8 +43,7 @@ def _notify_holder_of_complaint(complaint: Complaint, *, event: str) -> None:
                "url": absolute_url(reverse("enamad:complaint", args=[complaint.pk]))}
     notify.send_sms(to=business.account.mobile, template="enamad_complaint_holder", context=context)
     if business.account.user.email:
-        notify.send_email(to=business.account.user.email, subject=f"اینماد: شکایت درباره {business.domain}",
-                          template="enamad_complaint_holder", context=context)
+        notify.send_email(to=business.account.user.email, template="enamad_complaint_holder", context=context)
 
 
 def _lock_complaint(complaint_id: int) -> Complaint:
@@ -115,8 +113,7 @@ def complaint_flag(*, complaint_id: int) -> bool:
     context = {"complaint": complaint, "business": complaint.business,
                "url": absolute_url(reverse("enamad:staff_complaint", args=[complaint.pk]))}
     for email in _complaint_experts_emails():
-        notify.send_email(to=email, subject=f"اینماد: شکایت بی‌پاسخ {complaint.tracking_code}",
-                          template="enamad_complaint_overdue", context=context)
+        notify.send_email(to=email, template="enamad_complaint_overdue", context=context)
     return True
 
 

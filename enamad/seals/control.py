@@ -71,8 +71,7 @@ def _issue_domain_code(business: Business, *, actor, by_monitor: bool = False, c
     context = {"business": business, "domain": display_domain(business.domain), "code": code,
                "minutes": seconds // 60, "reconfirm": by_monitor or business.domain_verified_at is not None,
                "url": absolute_url(reverse("enamad:technical", args=[business.pk]))}
-    notify.send_email(to=address, subject=f"اینماد: کد تأییدیه فنی {context['domain']}", template="enamad_domain_code",
-                      context=context, secrets=("code",))
+    notify.send_email(to=address, template="enamad_domain_code", context=context, secrets=("code",))
     audit.record(actor=actor, target=business, event="enamad.business.domain_code_sent",
                  extra={"address": address, "by": "monitor" if by_monitor else "holder"}, ctx=ctx)
     return row
@@ -176,8 +175,8 @@ def _confirm_domain_code(*, business_id: int, actor, code: str, ctx=None) -> str
     if purpose == "verify":
         audit.record(actor=actor, target=business, event="enamad.business.domain_verified", new=business.domain_verified_method,
                      extra=extra, ctx=ctx)
-        notify.send_email(to=business.account.user.email, subject=f"اینماد: تأییدیه فنی {business.domain}",
-                          template="enamad_domain_verified", context={"business": business})
+        notify.send_email(to=business.account.user.email, template="enamad_domain_verified",
+                          context={"business": business})
         return ""
     audit.record(actor=actor, target=business, event="enamad.business.domain_reconfirmed", old=old_method,
                  new=business.domain_verified_method, extra=extra, ctx=ctx)
@@ -249,8 +248,7 @@ def _notify_monitor(business: Business, seal: Seal, events: list[str]) -> None:
                "url": absolute_url(reverse("enamad:business", args=[business.pk]))}
     notify.send_sms(to=business.account.mobile, template="enamad_monitor", context=context)
     if business.account.user.email:
-        notify.send_email(to=business.account.user.email, subject=f"اینماد: پایش نماد {business.domain}",
-                          template="enamad_monitor", context=context)
+        notify.send_email(to=business.account.user.email, template="enamad_monitor", context=context)
 
 
 def _seal_domain_restored(business: Business, seal: Seal, *, method: str) -> list[str]:

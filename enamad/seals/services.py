@@ -251,8 +251,7 @@ def seal_remind_expiry(*, seal_id: int) -> bool:
                "url": absolute_url(reverse("enamad:renew", args=[business.pk]))}
     notify.send_sms(to=business.account.mobile, template="enamad_seal_expiring", context=context)
     if business.account.user.email:
-        notify.send_email(to=business.account.user.email, subject=f"اینماد: اعتبار نماد {business.domain} رو به پایان است",
-                          template="enamad_seal_expiring", context=context)
+        notify.send_email(to=business.account.user.email, template="enamad_seal_expiring", context=context)
     audit.record(actor=None, target=seal, event="enamad.seal.expiry_reminded", new=str(days))
     return True
 

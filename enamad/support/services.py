@@ -119,11 +119,11 @@ def holder_ticket_url(ticket: Ticket) -> str:
     return absolute_url(reverse(name, args=[ticket.pk]))
 
 
-def _tell_holder(ticket: Ticket, *, template: str, subject: str, context: dict) -> None:
+def _tell_holder(ticket: Ticket, *, template: str, context: dict) -> None:
     context = {**context, "ticket": ticket, "url": holder_ticket_url(ticket), "ramis": ticket.from_ramis}
     notify.send_sms(to=ticket.holder_mobile, template=template, context=context)
     if ticket.holder_email:
-        notify.send_email(to=ticket.holder_email, subject=subject, template=template, context=context)
+        notify.send_email(to=ticket.holder_email, template=template, context=context)
 
 
 @transaction.atomic
@@ -228,8 +228,7 @@ def _staff_message(ticket: Ticket, actor, body: str, *, event: str, ctx=None, at
                extra=extra, ctx=ctx)
     message = TicketMessage.objects.create(ticket=ticket, author=actor, from_staff=True, body=body.strip())
     _save_attachments(message, attachments or [])
-    _tell_holder(ticket, template="enamad_ticket_answered", subject=f"اینماد: پاسخ تیکت {ticket.reference}",
-                 context={"body": message.body})
+    _tell_holder(ticket, template="enamad_ticket_answered", context={"body": message.body})
     return message
 
 
@@ -270,8 +269,7 @@ def ticket_auto_close(*, ticket_id: int) -> bool:
                    reason=f"{days} روز بی‌پاسخ از سوی دارنده", extra={"by": "auto", "days": days})
     except InvalidTransition:  # the holder wrote meanwhile, or a change request waits for its decision
         return False
-    _tell_holder(ticket, template="enamad_ticket_closed", subject=f"اینماد: تیکت {ticket.reference} بسته شد",
-                 context={"days": days})
+    _tell_holder(ticket, template="enamad_ticket_closed", context={"days": days})
     return True
 
 

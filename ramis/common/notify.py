@@ -39,13 +39,23 @@ def send_sms(*, to: str, template: str, context: dict | None = None, secrets: tu
     return message
 
 
-def send_email(*, to: str, subject: str, template: str, context: dict | None = None,
+def _subject(template: str, context: dict, secrets: tuple[str, ...]) -> str:
+    """``notifications/<template>_subject.txt`` on one line. Rendered with the secrets masked: the
+    subject is kept in the outbox as it is, so it must never carry a code."""
+    masked = {**context, **dict.fromkeys(secrets, "••••••")}
+    text = render_to_string(f"notifications/{template}_subject.txt", masked)
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def send_email(*, to: str, template: str, context: dict | None = None,
                secrets: tuple[str, ...] = ()) -> OutboxMessage:
-    """Like ``send_sms``, with a subject; ``secrets`` (an e-mailed code) are masked likewise."""
-    body, redacted = _render(template, context or {}, secrets)
+    """Like ``send_sms``, with the subject from ``notifications/<template>_subject.txt`` (same
+    context); ``secrets`` (an e-mailed code) are masked likewise."""
+    context = context or {}
+    body, redacted = _render(template, context, secrets)
     message = OutboxMessage.objects.create(
-        channel=OutboxMessage.Channel.EMAIL, to=to, subject=subject, body=body, redacted_body=redacted,
-        template=template,
+        channel=OutboxMessage.Channel.EMAIL, to=to, subject=_subject(template, context, secrets), body=body,
+        redacted_body=redacted, template=template,
     )
     _schedule(message)
     return message

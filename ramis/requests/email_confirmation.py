@@ -87,8 +87,7 @@ def request_email_send_code(*, request_id: int, actor, ctx=None) -> EmailConfirm
                                                code_hash=_digest(req, address, code))
     context = {"req": req, "code": code, "minutes": seconds // 60,
                "url": _absolute(reverse("requests:step", args=[req.pk, "details"]))}
-    notify.send_email(to=address, subject=f"رمیس: کد تأیید رایانامه درخواست {req.reference}",
-                      template="request_email_code", context=context, secrets=("code",))
+    notify.send_email(to=address, template="request_email_code", context=context, secrets=("code",))
     audit.record(actor=actor, target=req, event="request.email_code_sent", old=req.status, new=req.status,
                  extra={"address": address}, ctx=ctx)
     return row

@@ -101,10 +101,11 @@ def test_unreachable_gateway(settings):
 @pytest.mark.django_db(transaction=True)
 def test_email_goes_through_outbox():
     with transaction.atomic():
-        notify.send_email(to="a@example.com", subject="سلام", template="login_code",
-                          context={"code": "654321", "minutes": 2})
+        notify.send_email(to="a@example.com", template="request_email_code", secrets=("code",),
+                          context={"req": {"reference": "R-1"}, "code": "654321", "minutes": 2})
     assert len(mail.outbox) == 1
     assert "654321" in mail.outbox[0].body
+    assert mail.outbox[0].subject == "رمیس: کد تأیید رایانامه درخواست R-1"  # its template, beside the body
     assert OutboxMessage.objects.get().status == OutboxMessage.Status.SENT
 
 

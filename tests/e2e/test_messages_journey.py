@@ -73,7 +73,7 @@ def test_applicant_and_owner_read_their_messages_on_a_phone(browser, shot, live_
     shot(page, "messages-applicant-390")
 
     account = make_account("messages.owner", mobile="09127654321")
-    notify.send_email(to=account.user.email, subject="فعال‌سازی حساب اینماد", template="enamad_activation",
+    notify.send_email(to=account.user.email, template="enamad_activation",
                       context={"account": account, "days": 3,
                                "url": "http://127.0.0.1:8000/enamad/activate/eyJ1IjoxMjN9:1secretToken/"})
     OutboxMessage.objects.create(channel="sms", to=account.mobile, status="sent",
