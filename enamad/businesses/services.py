@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django_fsm import can_proceed, has_transition_perm
@@ -342,7 +343,7 @@ def business_send_address_letter(*, business_id: int, actor, ctx=None) -> Postal
     letter = PostalLetter.objects.create(
         business=business, recipient=business.account.display_name, address=business.requested("address"),
         postal_code=business.requested("postal_code"),
-        body=f"کد احراز نشانی کسب‌وکار «{business.name}» ({business.domain}) در سامانه اینماد: {code}",
+        body=render_to_string("enamad/words/address_letter.txt", {"business": business, "code": code}).strip(),
     )
     audit.record(actor=actor, target=business, event="enamad.business.address_letter_queued", ctx=ctx)
     return letter

@@ -7,6 +7,7 @@ import datetime as dt
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from enamad.accounts.models import Account, DocumentKind, IdentityDocument, Persona
@@ -395,10 +396,8 @@ def ticket_approve_change(*, ticket_id: int, actor, note: str = "", ctx=None) ->
     """N20: staff approve the change; only now is it applied to the account or business."""
     ticket = _decide_change(ticket_id, "approve_change", actor=actor, note=note, ctx=ctx)
     diff, superseded = _apply_change(ticket, actor, ctx)
-    body = "درخواست تغییر تأیید و اعمال شد." + (f"\n{note}" if note.strip() else "")
-    if superseded:
-        body += ("\nمقدار درخواستی شما در تمدید برای همین موارد کنار گذاشته شد و مقدار این تیکت می‌ماند: "
-                 + "، ".join(str(Business._meta.get_field(name).verbose_name) for name in superseded) + ".")
+    labels = [str(Business._meta.get_field(name).verbose_name) for name in superseded]
+    body = render_to_string("enamad/words/change_approved.txt", {"note": note, "superseded": labels})
     _staff_message(ticket, actor, body, event="enamad.ticket.answered", ctx=ctx,
                    extra={"change": ticket.change_status, "fields": sorted(diff)})
     return ticket
@@ -409,6 +408,6 @@ def ticket_reject_change(*, ticket_id: int, actor, note: str, ctx=None) -> Ticke
     if not (note or "").strip():
         raise ValidationError("دلیل رد درخواست را بنویسید.", code="reason")
     ticket = _decide_change(ticket_id, "reject_change", actor=actor, note=note, ctx=ctx)
-    _staff_message(ticket, actor, f"درخواست تغییر رد شد: {note}", event="enamad.ticket.answered",
-                   ctx=ctx, extra={"change": ticket.change_status})
+    _staff_message(ticket, actor, render_to_string("enamad/words/change_rejected.txt", {"note": note}),
+                   event="enamad.ticket.answered", ctx=ctx, extra={"change": ticket.change_status})
     return ticket
