@@ -4,7 +4,8 @@ delivered by a Celery task after commit (X3, STYLE 2)."""
 from __future__ import annotations
 
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template
 
 from .models import OutboxMessage
 
@@ -17,14 +18,20 @@ def _schedule(message: OutboxMessage) -> None:
     transaction.on_commit(lambda: deliver_message.delay(message.pk), robust=True)
 
 
+def _text(name: str, context: dict) -> str:
+    """A message template rendered as plain text: no HTML escaping (an SMS or e-mail body shows a
+    reviewer's «A & B» as written, not as ``A &amp; B``); the pages that show a message escape it there."""
+    return get_template(name).template.render(Context(context, autoescape=False))
+
+
 def _render(template: str, context: dict, secrets: tuple[str, ...]) -> tuple[str, str]:
     """The text, and (when ``secrets`` names context keys, e.g. a one-time code) the same text
     with them masked: the copy the outbox keeps once the message is sent."""
-    body = render_to_string(f"notifications/{template}.txt", context).strip()
+    body = _text(f"notifications/{template}.txt", context).strip()
     redacted = ""
     if secrets:
         masked = {**context, **dict.fromkeys(secrets, "••••••")}
-        redacted = render_to_string(f"notifications/{template}.txt", masked).strip()
+        redacted = _text(f"notifications/{template}.txt", masked).strip()
     return body, redacted
 
 
@@ -43,7 +50,7 @@ def _subject(template: str, context: dict, secrets: tuple[str, ...]) -> str:
     """``notifications/<template>_subject.txt`` on one line. Rendered with the secrets masked: the
     subject is kept in the outbox as it is, so it must never carry a code."""
     masked = {**context, **dict.fromkeys(secrets, "••••••")}
-    text = render_to_string(f"notifications/{template}_subject.txt", masked)
+    text = _text(f"notifications/{template}_subject.txt", masked)
     return " ".join(line.strip() for line in text.splitlines() if line.strip())
 
 

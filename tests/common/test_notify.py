@@ -109,6 +109,23 @@ def test_email_goes_through_outbox():
     assert OutboxMessage.objects.get().status == OutboxMessage.Status.SENT
 
 
+@pytest.mark.django_db
+def test_message_text_is_plain_text_not_html_escaped():
+    """A reviewer's reason with «&», quotes and «<» reaches the SMS and e-mail as written; the
+    pages that show the message escape it there."""
+    reason = 'نام «A & B» با "C" <D> نمی‌خواند'
+    business = {"domain": "shop.example.ir", "reference": "EN-1"}
+    with transaction.atomic():
+        sms = notify.send_sms(to="09121234567", template="enamad_status",
+                              context={"business": business, "status": "ناقص", "reason": reason})
+        email = notify.send_email(to="a@example.com", template="enamad_status",
+                                  context={"business": business, "status": "ناقص", "reason": reason,
+                                           "subject_words": "ناقص"})
+    for message in (sms, email):
+        assert f"توضیح: {reason}" in message.body
+        assert "&amp;" not in message.body and "&quot;" not in message.body and "&lt;" not in message.body
+
+
 def test_dev_outbox_page_only_in_debug(client, settings, db):
     OutboxMessage.objects.create(channel="sms", to="09121234567", body="کد ورود 123456")
     settings.DEV_OUTBOX = True
