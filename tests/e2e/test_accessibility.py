@@ -54,8 +54,8 @@ def _audit(page, shot, name: str, url: str, status: int = 200) -> list[str]:
     return found
 
 
-def _assert_clean(found: list[str]):
-    assert not found, "axe-core found serious or critical violations:\n" + "\n".join(found)
+def _report(found: list[str]) -> str:
+    return "axe-core found serious or critical violations:\n" + "\n".join(found)
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ def test_public_pages_have_no_serious_violation(page, shot, live_server):
     shot(page, "a11y-enamad-login-error-390")
     found += [f"e-Namad login with errors: [{v['impact']}] {v['id']}: {v['help']} -> " + "; ".join(v["targets"])
               for v in _violations(page) if v["impact"] in BLOCKING]
-    _assert_clean(found)
+    assert not found, _report(found)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -142,7 +142,7 @@ def test_the_open_date_picker_has_no_serious_violation_and_closes_from_the_keybo
         page.keyboard.press("Tab")
         picker.wait_for(state="hidden")
         expect(page.get_by_label("شماره شناسنامه")).to_be_focused()
-    _assert_clean(found)
+    assert not found, _report(found)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -158,7 +158,7 @@ def test_applicant_pages_have_no_serious_violation(page, shot, live_server, appl
     found += _audit(page, shot, "support-new", "/panel/support/new/")
     for step in ("details", "documents", "office", "token", "review"):
         found += _audit(page, shot, f"request-step-{step}", f"/panel/requests/{draft.pk}/step/{step}/")
-    _assert_clean(found)
+    assert not found, _report(found)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -169,7 +169,7 @@ def test_clerk_desk_has_no_serious_violation(page, shot, live_server, applicant_
     found = _audit(page, shot, "office-queue", "/office/")
     found += _audit(page, shot, "office-review", f"/office/requests/{req.pk}/")
     found += _audit(page, shot, "office-day", "/office/day/")
-    _assert_clean(found)
+    assert not found, _report(found)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -192,4 +192,4 @@ def test_shop_owner_seal_and_staff_pages_have_no_serious_violation(page, shot, l
     _as(page, live_server, login_staff(Client(), enamad_expert))
     found += _audit(page, shot, "enamad-staff", "/enamad/staff/")
     found += _audit(page, shot, "enamad-staff-business", f"/enamad/staff/business/{seal.business.pk}/")
-    _assert_clean(found)
+    assert not found, _report(found)

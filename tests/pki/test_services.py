@@ -99,6 +99,7 @@ def test_status_cannot_be_set_directly(issuing):
     cert = issue()
     with pytest.raises(AttributeError):
         cert.status = S.REVOKED
+    assert IssuedCertificate.objects.get(pk=cert.pk).status == S.ACTIVE
 
 
 # -- revocation, hold, release ---------------------------------------------------------------------

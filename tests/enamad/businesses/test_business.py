@@ -248,8 +248,9 @@ def test_activity_change_only_when_editable_or_asked(account, business):
 
 def test_validation_error_on_unknown_persona_document(account):
     upload = SimpleUploadedFile("x.png", png_bytes())
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as refused:
         account_upload_document(account_id=account.pk, actor=account.user, kind="gazette", upload=upload)
+    assert refused.value.messages
 
 
 def test_panel_lists_businesses_with_fixed_queries(owner_client, account, django_assert_max_num_queries):

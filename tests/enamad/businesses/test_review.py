@@ -152,6 +152,7 @@ def test_wrong_state_transitions_refused(account, business, enamad_expert, enama
         business_final_approve(business_id=business.pk, actor=enamad_manager)
     with pytest.raises(InvalidTransition):
         business_resend(business_id=business.pk, actor=account.user)
+    assert type(business).objects.get(pk=business.pk).status == business.status
 
 
 def test_staff_desk_review_with_per_item_verdicts(client, sent, enamad_expert):

@@ -475,8 +475,10 @@ def test_a_first_review_has_no_seal_to_suspend(account, enamad_manager):
     business_send(business_id=business.pk, actor=account.user)
     from ramis.common.errors import InvalidTransition
 
+    sent = type(business).objects.get(pk=business.pk).status
     with pytest.raises(InvalidTransition):
         business_suspend(business_id=business.pk, actor=enamad_manager, reason="x")
+    assert type(business).objects.get(pk=business.pk).status == sent
 
 
 # --- one failing seal does not end its batch ----------------------------------------------------

@@ -121,6 +121,7 @@ def test_a_ticket_has_exactly_one_holder(applicant_person):
         Ticket.objects.create(account=account, person=applicant_person, subject="s", category="general")
     with pytest.raises(IntegrityError), transaction.atomic():
         Ticket.objects.create(subject="s", category="general")
+    assert not Ticket.objects.filter(subject="s").exists()
 
 
 def test_an_applicants_idle_answered_ticket_closes_and_the_sms_links_to_the_ramis_panel(

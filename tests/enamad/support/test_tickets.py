@@ -353,6 +353,7 @@ def test_business_change_refused_for_an_editable_file(account):
         ticket_open(account_id=account.pk, actor=account.user, category="business_change", subject="s",
                     body="b", attachments=[("supporting", pdf())], business_id=draft.pk,
                     change_data={"phone": "02177665544"})
+    assert not Ticket.objects.filter(account=account, category="business_change").exists()
 
 
 def test_holder_lists_cost_a_fixed_number_of_queries(owner_client, account, django_assert_max_num_queries):
