@@ -66,6 +66,7 @@ def test_drill_one_web_process_killed_the_other_serves_the_same_session(topology
         page.locator("#roles").get_by_role("link", name="درخواست جدید").click()
         page.get_by_role("button", name="درخواست گواهی امضا").click()
         page.wait_for_url("**/step/details/")
+        assert page.url.endswith("/step/details/") and "/auth/login/" not in page.url
     finally:
         topology.ctl("start", "web2")
     wait_running(topology, ("web2",))
