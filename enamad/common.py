@@ -62,3 +62,25 @@ def posted(request):
 def error_text(exc) -> str:
     """A ``ValidationError``'s messages as one line for a page's message."""
     return " ".join(exc.messages)
+
+
+def take_step(request, step, done: str) -> bool:
+    """A staff desk's button: run ``step`` (a service call) and say how it went on the next page —
+    ``done`` on success, the refusal's own Persian words otherwise; True when it was taken."""
+    from django.contrib import messages
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from ramis.common.errors import InvalidTransition
+
+    try:
+        step()
+    except InvalidTransition as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    except PermissionDenied:
+        messages.error(request, "اجازه این کار را ندارید.")
+    else:
+        messages.success(request, done)
+        return True
+    return False

@@ -6,7 +6,7 @@ tickets and complaints) and the dashboard."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,6 +18,7 @@ from enamad.businesses import selectors as business_selectors
 from enamad.businesses import services as business_services
 from enamad.businesses.forms import RejectForm, ReviewForm
 from enamad.businesses.models import BusinessStatus, ChecklistItem
+from enamad.common import take_step
 from enamad.complaints import selectors as complaint_selectors
 from enamad.seals import services as seal_services
 from ramis.common.context import audit_context
@@ -123,17 +124,8 @@ def action(request, pk, name):
             messages.error(request, "دلیل را بنویسید.")
             return redirect("enamad:staff_business", pk)
         kwargs["reason"] = form.cleaned_data["reason"]
-    try:
-        service(business_id=obj.pk, actor=request.user, ctx=audit_context(request), **kwargs)
-    except InvalidTransition as exc:
-        messages.error(request, exc.message)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    except PermissionDenied:
-        messages.error(request, "اجازه این کار را ندارید.")
-        return redirect("enamad:staff_business", pk)
-    else:
-        messages.success(request, done)
+    take_step(request, lambda: service(business_id=obj.pk, actor=request.user, ctx=audit_context(request), **kwargs),
+              done)
     return redirect("enamad:staff_business", pk)
 
 

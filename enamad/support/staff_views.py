@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from enamad.accounts.decorators import enamad_staff_required
 from enamad.accounts.models import Persona
+from enamad.common import take_step
 from ramis.common.context import audit_context
 from ramis.common.errors import InvalidTransition
 from ramis.common.models import AuditEntry
@@ -135,16 +136,8 @@ def ticket_action(request, pk, name):
         form = DecisionNoteForm(request.POST)
         form.is_valid()
         kwargs["note"] = form.cleaned_data.get("note", "")
-    try:
-        service(ticket_id=obj.pk, actor=request.user, ctx=audit_context(request), **kwargs)
-    except InvalidTransition as exc:
-        messages.error(request, exc.message)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    except PermissionDenied:
-        messages.error(request, "اجازه این کار را ندارید.")
-    else:
-        messages.success(request, done)
+    take_step(request, lambda: service(ticket_id=obj.pk, actor=request.user, ctx=audit_context(request), **kwargs),
+              done)
     return redirect("enamad:staff_ticket", pk)
 
 
