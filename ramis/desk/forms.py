@@ -14,6 +14,7 @@ from ramis.common.jalali import TEHRAN
 from ramis.common.uploads import validate_upload
 from ramis.requests.models import RevocationReason, TokenChoice
 
+from .errors import NOT_FOR_HOLDERS
 from .models import IdentityCheck
 
 
@@ -169,12 +170,14 @@ class IssueForm(forms.Form):
                                        "روی توکن گذاشته می‌شود.",
                              widget=forms.PasswordInput(attrs={"autocomplete": "off", "dir": "ltr"}))
 
-    def __init__(self, *args, tokens, can_init: bool, token_choice: str = "", token_model=None, **kwargs):
+    def __init__(self, *args, tokens, can_init: bool, token_choice: str = "", token_model=None,
+                 system_tokens=(), **kwargs):
         """Only what fits the request (R8): a bought token is initialised here with the
         applicant's PIN (where the workstation's module can initialise one; a bought hardware
         token is otherwise initialised with its vendor's tool and then picked from the list);
         an applicant who brings their token has it picked from the list, never initialised (that
-        would wipe it)."""
+        would wipe it). ``system_tokens`` (the CAs', the TSA's, the audit anchor's among those
+        listed) are never offered; one posted by hand, by serial or label, is refused by name."""
         super().__init__(*args, **kwargs)
         bought, reused = token_choice == TokenChoice.BUY, token_choice == TokenChoice.REUSE
         choices = []
@@ -197,6 +200,10 @@ class IssueForm(forms.Form):
             self.fields["token"].error_messages["invalid_choice"] = (
                 "متقاضی توکن فعلی خود را به کار می‌برد؛ توکن او را از فهرست انتخاب کنید "
                 "(راه‌اندازی توکن نو همه‌چیز روی آن را پاک می‌کند).")
+        system = {value for t in system_tokens for value in (t.serial, t.label)}
+        if str(self.data.get(self.add_prefix("token"), "")).removeprefix(self.WIPE) in system:
+            # never a choice; posted by hand, the clerk reads why rather than "not a choice"
+            self.fields["token"].error_messages["invalid_choice"] = NOT_FOR_HOLDERS
 
     @property
     def new_token(self) -> bool:

@@ -1,6 +1,6 @@
 """Reads the desk's views share: fetch-and-authorise for a clerk (404 outside their office), the
 queue with its tabs and search, the day's appointments, the subject a request's certificate
-gets, and which tokens a clerk may pick."""
+gets, and which of the listed tokens a clerk may pick."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from ramis.ca import profiles
-from ramis.ca.models import CertificateAuthority
+from ramis.ca import selectors as ca_selectors
 from ramis.common.digits import to_latin_digits
 from ramis.common.jalali import TEHRAN
 from ramis.common.models import AuditEntry
@@ -295,12 +295,9 @@ def check_subject(req: CertificateRequest) -> str | None:
     return None
 
 
-def ca_token_serials() -> set[str]:
-    """Tokens that hold CA keys: never offered to a clerk, never opened for an applicant."""
-    return set(CertificateAuthority.objects.values_list("token_serial", flat=True))
-
-
-def pickable_tokens(tokens: list[TokenInfo]) -> list[TokenInfo]:
-    ca_serials = ca_token_serials()
-    ca_labels = {settings.CA_ROOT["token"], settings.CA_ISSUING["token"]}
-    return [t for t in tokens if t.serial not in ca_serials and t.label not in ca_labels]
+def split_tokens(tokens: list[TokenInfo]) -> tuple[list[TokenInfo], list[TokenInfo]]:
+    """The tokens a clerk may pick for a holder, and the system's own among those listed (the
+    CAs', the TSA's, the audit anchor's: never offered, refused if posted by hand). The rule is
+    the CA room's (:func:`ramis.ca.selectors.without_system_tokens`)."""
+    pickable = ca_selectors.without_system_tokens(tokens)
+    return pickable, [t for t in tokens if t not in pickable]

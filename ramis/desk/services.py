@@ -41,6 +41,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 from django_fsm import can_proceed, has_transition_perm
 
+from ramis.ca import selectors as ca_selectors
 from ramis.ca import services as ca_services
 from ramis.ca.builder import IssuanceError
 from ramis.ca.lint import LintError
@@ -54,6 +55,7 @@ from ramis.requests.models import Certificate, CertificateRequest, RevocationRea
 from tokens import PinLocked, TokenError, TokenNotFound, TokenRemoved, WrongPin
 
 from . import selectors, workstation
+from .errors import NOT_FOR_HOLDERS
 from .errors import DeskError as DeskError
 from .models import Handover, IdentityCheck, IssuanceAttempt, OfficeRevocation, Workstation
 
@@ -241,8 +243,8 @@ def _issuance_start(*, request_id: int, actor, new_token: bool, token_serial: st
         raise DeskError("متقاضی توکن فعلی خود را به کار می‌برد؛ توکن نو برای او راه‌اندازی نمی‌شود.", "token_choice")
     if reinit_serial and req.token_choice != TokenChoice.BUY:
         raise DeskError("پاک‌سازی و راه‌اندازی دوبارهٔ توکن فقط برای توکن نوِ خریده‌شده است.", "token_choice")
-    if reinit_serial in selectors.ca_token_serials():
-        raise DeskError("این توکن متعلق به مرکز صدور است و برای متقاضی به کار نمی‌رود.", "ca_token")
+    if reinit_serial in ca_selectors.system_token_serials():
+        raise DeskError(NOT_FOR_HOLDERS, "system_token")
     if not pin_length:
         raise DeskError("رمز (PIN) توکن را وارد کنید.", "no_pin")
     if new_token and pin_length < settings.OFFICE_TOKEN_PIN_MIN_LENGTH:
@@ -461,6 +463,13 @@ def _fail_attempt(attempt: IssuanceAttempt, *, code: str, message: str, error: s
                      })
 
 
+def _refuse_system_token(info) -> None:
+    """Never open a token the system itself uses (a CA's, the TSA's, the audit anchor's) for a
+    holder, whatever was posted: the CA room's rule, the one the issue page lists by."""
+    if ca_selectors.is_system_token(info):
+        raise DeskError(NOT_FOR_HOLDERS, "system_token")
+
+
 @sensitive_variables("pin", "so_pin")
 def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: str = "", new_token: bool = False,
                            workstation_id: int | None = None, reinit_serial: str = "", so_pin: str = "",
@@ -496,6 +505,7 @@ def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: st
         if reinit_serial:
             phase = "reinit"
             old = backend.info(serial=reinit_serial)
+            _refuse_system_token(old)  # by its label too, before anything on it is wiped
             info = backend.init_token(label=f"RAMIS-{req.applicant.national_code}-{suffix}", user_pin=pin,
                                       serial=reinit_serial, current_so_pin=so_pin)
             audit.record(actor=actor, target=attempt, event="issuance.token_reinitialised", old=attempt.status,
@@ -506,9 +516,8 @@ def request_issue_on_token(*, request_id: int, actor, pin: str, token_serial: st
         elif new_token:
             info = backend.init_token(label=f"RAMIS-{req.applicant.national_code}-{suffix}", user_pin=pin)
             token_serial = info.serial
-        if token_serial in selectors.ca_token_serials():
-            raise DeskError("این توکن متعلق به مرکز صدور است و برای متقاضی به کار نمی‌رود.", "ca_token")
         info = backend.info(serial=token_serial)
+        _refuse_system_token(info)
         _update_attempt(attempt, token_serial=info.serial, token_label=info.label[:32],
                         token_model=f"{info.manufacturer} {info.model}".strip()[:100])
         if info.pin_locked:

@@ -326,13 +326,13 @@ def issue(request, pk: int):
         return redirect("desk:identity", pk=req.pk)
     station = station_for(request, check=request.method == "GET")
     backend = station.backend
-    tokens, token_error = [], None
+    tokens, system_tokens, token_error = [], [], None
     try:
-        tokens = selectors.pickable_tokens(backend.list_tokens())
+        tokens, system_tokens = selectors.split_tokens(backend.list_tokens())
     except TokenError as exc:
         token_error = exc.message_fa
     form = forms.IssueForm(request.POST or None, tokens=tokens, can_init=backend.can_init and token_error is None,
-                           token_choice=req.token_choice, token_model=req.token_model)
+                           token_choice=req.token_choice, token_model=req.token_model, system_tokens=system_tokens)
     if request.method == "POST" and form.is_valid():
         try:
             certificate = services.request_issue_on_token(

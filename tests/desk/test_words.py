@@ -16,15 +16,36 @@ from django.urls import reverse
 from ramis.common.uploads import validate_upload
 from ramis.desk import services
 from ramis.requests.models import Certificate, CertificateRequest
+from tokens.conf import get_manager
 
 from .conftest import TOKEN_PIN, identity_ok
 
 RAW = ("common_name", "given_name", "surname", "national_code", "organization", "rsa2048", "ec-p256")
 
 
-def test_issue_page_lists_the_subject_in_persian(ca, clerk, clerk_client, awaiting_issuance):
+@pytest.fixture
+def leftover_tsa_token(db, settings):
+    """A ``tsa-rsa2048`` token in the session's SoftHSM directory, as tests/pki/test_tsa.py leaves
+    one (made the way ``ca init`` makes a TSA token, so either test may come first)."""
+    manager = get_manager()
+    if "tsa-rsa2048" not in {t.label for t in manager.list_tokens()}:
+        manager.init_token("tsa-rsa2048", settings.CA_SO_PIN, settings.CA_TSA["pin"])
+    return "tsa-rsa2048"
+
+
+@pytest.mark.parametrize("configured", [False, True], ids=["leftover", "the-tsa"])
+def test_issue_page_lists_the_subject_in_persian(configured, ca, clerk, clerk_client, awaiting_issuance,
+                                                 leftover_tsa_token, settings):
+    """Whatever tokens the SoftHSM directory holds beforehand: one the settings name the TSA's is
+    not listed at all; any other is listed by its label, the hardware's name, which is not the
+    page's words (the words checked below are the page's own)."""
+    if configured:
+        settings.CA_TSA = {**settings.CA_TSA, "token": leftover_tsa_token}
     identity_ok(awaiting_issuance, clerk)
     html = clerk_client.get(reverse("desk:issue", args=[awaiting_issuance.pk])).content.decode()
+    assert (leftover_tsa_token in html) is not configured
+    for label in {t.label for t in get_manager().list_tokens()} - {leftover_tsa_token if configured else ""}:
+        html = html.replace(label, "")
     subject = html[html.index('id="subject"'):html.index("</dl>", html.index('id="subject"'))]
     for label, value in (("نام در گواهی", "Ali Rezaei"), ("نام خانوادگی", "Rezaei"), ("کد ملی", "0499370899"),
                          ("سازمان", "Pars Sample Co"), ("سمت", "Chief Executive Officer")):

@@ -293,13 +293,13 @@ def test_only_a_bought_token_is_wiped_and_never_a_ca_token(ca, applicant_person,
         services.request_issue_on_token(request_id=reusing.pk, actor=clerk, pin="975310",
                                         reinit_serial=vendor_token.serial, so_pin=VENDOR_SO_PIN)
     assert exc.value.code == "token_choice"
-    from ramis.desk.selectors import ca_token_serials
+    from ramis.ca.selectors import system_token_serials
 
     identity_ok(awaiting_issuance, clerk)
     with pytest.raises(services.DeskError) as exc:
         services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin="975310",
-                                        reinit_serial=sorted(ca_token_serials())[0], so_pin="12345678")
-    assert exc.value.code == "ca_token"
+                                        reinit_serial=sorted(system_token_serials())[0], so_pin="12345678")
+    assert exc.value.code == "system_token"
     assert _token_state(vendor_token.serial, VENDOR_PIN)[0].label == vendor_token.label
     assert not IssuanceAttempt.objects.exists() and not Certificate.objects.exists()
 
