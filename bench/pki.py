@@ -515,6 +515,7 @@ def run(args, work: Path, env: dict, procs: list) -> None:
     ]
     subject = {"common_name": "شرکت نمونه", "organization": "شرکت نمونه", "legal_national_id": "10380284790"}
     services.certificate_issue(profile="seal", csr_pem=csrs[0], subject=subject, actor=None)  # warm caches
+    signing.prepare_process()  # as the signing worker's children do on start (gc.freeze)
     issued = []
     bare, full, full_cpu, theirs = [], [], [], []
     djca = djangoca.DjangoCA(work, env, prepare_database, settings.PKCS11_MODULE) if "django-ca" in args.only else None

@@ -390,6 +390,15 @@ def _ocsp_validator():
     )
 
 
+def warm(etsi_type: str | None) -> None:
+    """Build the certificate validator tree for ``etsi_type`` (None: RFC 5280 only) now, not in the
+    first lint (a signing process's start, :func:`ramis.ca.signing.prepare_process`)."""
+    if etsi_type:
+        _etsi_cert_validator(etsi_type)
+    else:
+        _pkix_cert_validator()
+
+
 def _findings(results) -> list[Finding]:
     out = []
     for result in results:

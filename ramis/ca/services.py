@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from ramis.common import audit
+from ramis.common import audit, prepared
 from ramis.common.errors import InvalidTransition
 from ramis.common.transitions import transition
 from tokens.conf import get_manager
@@ -269,11 +269,10 @@ def _store_ocsp(ca: CertificateAuthority, cert: IssuedCertificate, responses: di
             issuer_key_hash=key.issuer_key_hash.hex(), serial_hex=format(key.serial, "x"), cert_status=status,
             der=der, this_update=this_update, next_update=next_update,
         ))
-    OCSPResponse.objects.bulk_create(
-        rows, update_conflicts=True,
-        unique_fields=["hash_algorithm", "issuer_key_hash", "issuer_name_hash", "serial_hex"],
-        update_fields=["der", "cert_status", "this_update", "next_update", "certificate"],
-    )
+    prepared.insert(rows, update_conflicts=(
+        ("hash_algorithm", "issuer_key_hash", "issuer_name_hash", "serial_hex"),
+        ("der", "cert_status", "this_update", "next_update", "certificate"),
+    ))
 
 
 def _ocsp_status(cert: IssuedCertificate) -> ocsp.Status:
@@ -295,7 +294,7 @@ def certificate_issue(
 ) -> IssuedCertificate:
     """CSR → checked, linted, signed on the CA token → stored with pre-signed OCSP answers."""
     prof = profiles.get_profile(profile)
-    ca = CertificateAuthority.objects.filter(slug=ca_slug).first()
+    ca = prepared.get_or_none(CertificateAuthority, slug=ca_slug)
     if ca is None:
         raise CAError(f"no CA {ca_slug!r}: run `manage.py ca init`")
     # Token I/O first, outside any transaction (STYLE 3).
@@ -308,7 +307,7 @@ def certificate_issue(
     this_update = timezone.now().replace(microsecond=0)  # the answers' times, stored without re-reading them
     responses = responder.sign_all(ocsp.Status(c.serial_number, "good"), this_update)
     with transaction.atomic():
-        cert = IssuedCertificate.objects.create(
+        cert = IssuedCertificate(
             ca=ca,
             serial_hex=format(c.serial_number, "x"),
             profile=prof.name,
@@ -322,6 +321,7 @@ def certificate_issue(
             request_ref=request_ref or "",
             issued_by=actor if getattr(actor, "pk", None) else None,
         )
+        prepared.insert([cert])  # the SQL written once per process (ramis/common/prepared.py)
         _store_ocsp(ca, cert, responses, "good", (this_update, this_update + responder.validity))
         # an "unknown" answer someone may have asked for this serial before it was ours
         transaction.on_commit(lambda: cache.delete_many([unissued_cache_key(k) for k in responses]))

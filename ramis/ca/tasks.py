@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 
 from celery import shared_task
+from celery.signals import worker_process_init
 from django.conf import settings
 from django.utils import timezone
 
@@ -13,6 +14,15 @@ from . import audit_anchor, responder, services, signing
 from .models import CertificateAuthority, IssuedCertificate, OCSPChange
 
 log = logging.getLogger(__name__)
+
+
+def _prepare_signing_process(**kwargs) -> None:
+    """Each worker child on start: a signing one (it holds a CA PIN) gets ready before its first task."""
+    if signing.holds_a_pin():
+        signing.prepare_process()
+
+
+worker_process_init.connect(_prepare_signing_process, weak=False, dispatch_uid="ramis.ca.prepare_signing_process")
 
 
 @shared_task(ignore_result=True, autoretry_for=(Exception,), retry_backoff=5, max_retries=5)
