@@ -9,7 +9,10 @@ same WAL / synchronous=FULL / IMMEDIATE settings as ours, or, when bench/pki.py 
 PostgreSQL ``DATABASE_URL`` named ``…_bench``, a sibling database ``…_djca_bench`` dropped and
 created afresh), an RSA-2048 CA key generated on that token. Its set-up and warm-up are not timed;
 each :meth:`DjangoCA.round` asks it for N certificates and reads back its rate and CPU per
-certificate, so bench/pki.py alternates its rounds with ours in the same run.
+certificate, so bench/pki.py alternates its rounds with ours in the same run. For the scaling part
+(bench/pki_scaling.py), :meth:`DjangoCA.scale_round` starts N more children in scale mode on the CA
+and database that first child set up, each on its own copy of that token (see token_copy), and times
+them together.
 
 What django-ca does per certificate in its defaults (``create_cert`` with the ``client`` profile):
 parse the CSR, build and sign the certificate on the token (a token session per call from its
@@ -83,13 +86,32 @@ def child_databases(url: str, directory: Path) -> dict:
     return {"default": dj_database_url.parse(url)}
 
 
+def softhsm_conf(directory: Path) -> Path:
+    """``directory``/softhsm2.conf: SoftHSM's configuration for the token directory ``directory``/tokens."""
+    conf = directory / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {directory / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    return conf
+
+
+def token_copy(directory: Path, i: int, env: dict) -> dict:
+    """``env`` for scale child ``i``: SOFTHSM2_CONF at a copy (made once) of the token in ``directory``
+    (init_token's, its CA key generated there by the set-up child, which has ended). django-ca logs in
+    and re-initialises the PKCS#11 library for every certificate (its SessionPool), and SoftHSM rewrites
+    its token.object on every login: processes sharing one token directory fail in turn (measured:
+    NoSuchToken, GeneralError within a second with 2), so each process gets the same token's files."""
+    copy = directory.with_name(f"{directory.name}-{i}")
+    if not copy.exists():
+        shutil.copytree(directory / "tokens", copy / "tokens")
+        softhsm_conf(copy)
+    return {**env, "SOFTHSM2_CONF": str(copy / "softhsm2.conf")}
+
+
 def init_token(directory: Path, env: dict) -> dict:
     """A SoftHSM configuration and token directory of django-ca's own under ``directory``, with one
     token (TOKEN, user PIN PIN) initialised by softhsm2-util; returns ``env`` with SOFTHSM2_CONF set."""
     tokens = directory / "tokens"
     tokens.mkdir(parents=True)
-    conf = directory / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    conf = softhsm_conf(directory)
     env = {k: v for k, v in env.items() if k not in ("DJANGO_SETTINGS_MODULE", "PYTHONPATH")}
     env["SOFTHSM2_CONF"] = str(conf)
     subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", TOKEN, "--pin", PIN, "--so-pin", SO_PIN],
@@ -103,6 +125,21 @@ def parse_result(raw: str) -> tuple[float, float]:
     if "rate" not in answer or "cpu_ms" not in answer:
         raise RuntimeError(f"django-ca's bench child answered {raw!r}")
     return float(answer["rate"]), float(answer["cpu_ms"])
+
+
+def parse_count(raw: str) -> tuple[int, float, float]:
+    """A scale-mode child's answer line → (certificates, wall seconds, CPU seconds)."""
+    answer = json.loads(raw) if raw.strip() else {}
+    if not {"n", "seconds", "cpu"} <= answer.keys() or answer["seconds"] <= 0:
+        raise RuntimeError(f"django-ca's bench child answered {raw!r}")
+    return int(answer["n"]), float(answer["seconds"]), float(answer["cpu"])
+
+
+def in_all(answers: list[tuple[int, float, float]]) -> tuple[float, float]:
+    """Processes' (certificates, wall seconds, CPU seconds) that ran at once → (certificates per second
+    in all: the sum of each one's rate, CPU ms per certificate over all of them)."""
+    count = sum(a[0] for a in answers)
+    return sum(a[0] / a[1] for a in answers), sum(a[2] for a in answers) / max(count, 1) * 1000
 
 
 class DjangoCA:
@@ -139,6 +176,38 @@ class DjangoCA:
         self.proc.stdin.write(f"{n}\n")
         self.proc.stdin.flush()
         return parse_result(self.proc.stdout.readline())
+
+    def scale_round(self, n: int, seconds: float) -> list[tuple[int, float, float]]:
+        """(after start and close) ``n`` children in scale mode at once, on the CA and database ``start`` set
+        up, each on its own copy of its token (token_copy): each makes its CSRs and warms up, then all get
+        "go" together and issue for ``seconds``; each one's (certificates, wall seconds, CPU seconds)."""
+        config = json.dumps({**self.config, "scale": seconds})
+        children = []
+        try:
+            for i in range(n):
+                with open(self.work / f"scale-{i}.log", "w") as log:
+                    env = token_copy(self.work / "softhsm", i, self.child_env)
+                    children.append(subprocess.Popen([str(self.python), str(CHILD), config], env=env,
+                                                     cwd=self.work, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                                     stderr=log, text=True))
+            for i, child in enumerate(children):
+                first = child.stdout.readline()
+                if '"ready"' not in first:
+                    raise RuntimeError(f"django-ca's scale child did not start: {first!r}; "
+                                       f"{(self.work / f'scale-{i}.log').read_text()[-2000:]}")
+            for child in children:  # warmed up, all waiting: go
+                child.stdin.write("go\n")
+                child.stdin.flush()
+            return [parse_count(child.stdout.readline()) for child in children]
+        finally:
+            for child in children:
+                child.stdin.close()
+                try:
+                    child.wait(30)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.wait()
+                child.stdout.close()
 
     def ocsp_certificates(self, n: int) -> dict:
         """(``ocsp=True``) n certificates with pre-signed OCSP answers, one in ten revoked: the child's JSON."""

@@ -14,7 +14,12 @@ line ``{"n": N, "rate": certificates per second, "cpu_ms": CPU ms per certificat
 or end of input ends it. With ``"ocsp": true`` in CONFIG_JSON (bench/pki.py's OCSP part) it
 first gives the CA its OCSP responder key (django-ca's ``db`` OCSP key backend), then pre-signs an
 OCSP answer for every certificate, and each line ``N`` makes N certificates (one in ten revoked)
-and prints them (ocsp_certificates); bench/djangoca_wsgi.py then serves them. It imports nothing
+and prints them (ocsp_certificates); bench/djangoca_wsgi.py then serves them. With ``"scale": S``
+in CONFIG_JSON (bench/pki_scaling.py, several such children at once) it migrates nothing and
+creates no CA: it takes the CA another child made in the same database (its key on a copy of that
+child's token: bench/djangoca.py's token_copy), makes its CSRs
+and issues one certificate (untimed), prints ``{"ready": …}``, waits for a line ("go"), issues for
+S seconds and prints ``{"n": certificates, "seconds": wall, "cpu": CPU seconds}``. It imports nothing
 from the project: it runs in django-ca's environment.
 """
 
@@ -26,6 +31,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 PRESIGNED_SECONDS = 86400  # how long django-ca's pre-signed OCSP answers are valid (CA_OCSP_RESPONSE_CACHE_EXPIRES)
+CA_NAME = "bench"
+CSRS_PER_SECOND = 400  # as bench/pki_scaling.py's processes of ours: more than one process ever issued per second
 
 
 def setup(config: dict) -> None:
@@ -67,28 +74,82 @@ def setup(config: dict) -> None:
     django.setup()
 
 
-def main() -> None:
-    config = json.loads(sys.argv[1])
-    setup(config)
-    import django
-    import django_ca
+def make_csrs(n: int) -> list[bytes]:
+    """n PEM CSRs, each with an EC P-256 key of its own."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
-    from django.core.management import call_command
-    from django.urls import include, path
-    from django_ca.key_backends import key_backends
-    from django_ca.key_backends.hsm.models import HSMCreatePrivateKeyOptions, HSMUsePrivateKeyOptions
-    from django_ca.models import Certificate, CertificateAuthority
+
+    return [x509.CertificateSigningRequestBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench")]))
+            .sign(ec.generate_private_key(ec.SECP256R1()), hashes.SHA256())
+            .public_bytes(serialization.Encoding.PEM) for _ in range(n)]
+
+
+def issuer(ca, use):
+    """``issue(pem)``: PEM parse + ``create_cert`` with the ``client`` profile, as every round times it."""
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+    from django_ca.models import Certificate
     from django_ca.profiles import profiles
 
+    profile = profiles["client"]
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "شرکت نمونه"),
+                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "شرکت نمونه")])
+
+    def issue(pem: bytes):
+        return Certificate.objects.create_cert(ca, use, x509.load_pem_x509_csr(pem), profile=profile, subject=subject)
+
+    return issue
+
+
+def scale(seconds: float) -> None:
+    """Scale mode: one of several processes at once on the CA another child set up (see the docstring)."""
+    import django_ca
+    from django_ca.key_backends import key_backends
+    from django_ca.key_backends.hsm.models import HSMUsePrivateKeyOptions
+    from django_ca.models import CertificateAuthority
+
+    ca = CertificateAuthority.objects.get(name=CA_NAME)
+    use = HSMUsePrivateKeyOptions.model_validate({}, context={"backend": key_backends["default"]})
+    issue = issuer(ca, use)
+    batch = make_csrs(int(seconds * CSRS_PER_SECOND))
+    issue(batch.pop())  # warm up: its token session, the profile, the database connection
+    print(json.dumps({"ready": {"django_ca": django_ca.__version__}}), flush=True)
+    if not sys.stdin.readline().strip():
+        return
+    n, t0, c0 = 0, time.perf_counter(), time.process_time()
+    while time.perf_counter() - t0 < seconds and batch:
+        issue(batch.pop())
+        n += 1
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(json.dumps({"n": n, "seconds": wall, "cpu": cpu}), flush=True)
+
+
+def main() -> None:
+    config = json.loads(sys.argv[1])
+    setup(config)
+    from django.urls import include, path
+
     globals()["urlpatterns"] = [path("django_ca/", include("django_ca.urls"))]  # its CRL and OCSP URLs
+    if config.get("scale"):
+        scale(float(config["scale"]))
+        return
+    import django
+    import django_ca
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+    from django.core.management import call_command
+    from django_ca.key_backends import key_backends
+    from django_ca.key_backends.hsm.models import HSMCreatePrivateKeyOptions, HSMUsePrivateKeyOptions
+    from django_ca.models import CertificateAuthority
+
     call_command("migrate", verbosity=0)
     backend = key_backends["default"]
     context = {"backend": backend}
     ca = CertificateAuthority.objects.init(
-        name="bench",
+        name=CA_NAME,
         key_backend=backend,
         key_backend_options=HSMCreatePrivateKeyOptions.model_validate(
             {"key_label": "bench-ca", "key_type": "RSA", "key_size": 2048, "elliptic_curve": None},
@@ -106,19 +167,7 @@ def main() -> None:
         ca.generate_ocsp_key(use)  # before pre-signing: neither a root CA nor its own responder gets an answer
         ca.refresh_from_db()
         override_settings(CA_OCSP_RESPONSE_CACHE_EXPIRES=PRESIGNED_SECONDS).enable()
-    profile = profiles["client"]
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "شرکت نمونه"),
-                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "شرکت نمونه")])
-
-    def csrs(n: int) -> list[bytes]:
-        return [x509.CertificateSigningRequestBuilder()
-                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench")]))
-                .sign(ec.generate_private_key(ec.SECP256R1()), hashes.SHA256())
-                .public_bytes(serialization.Encoding.PEM) for _ in range(n)]
-
-    def issue(pem: bytes) -> Certificate:
-        return Certificate.objects.create_cert(ca, use, x509.load_pem_x509_csr(pem), profile=profile, subject=subject)
-
+    issue, csrs = issuer(ca, use), make_csrs
     warm = issue(csrs(1)[0])
     print(json.dumps({"ready": {"django_ca": django_ca.__version__, "django": django.get_version(),
                                 "ca_key": f"{ca.key_type} {ca.pub.loaded.public_key().key_size}",

@@ -31,6 +31,9 @@ printed beside it. What is measured, exactly:
   key). Sequential, one process, EC P-256 subject keys. With ``django-ca`` in
   ``--only``, each round also times django-ca 3.2.0's ``create_cert`` (HSM
   backend, SoftHSM token of its own) in a virtualenv: see bench/djangoca.py.
+* **Scaling** (bench/pki_scaling.py): the full service in 1, 2 and 4 processes at
+  once, certificates per second in all; with ``django-ca`` in ``--only``, each
+  round next to django-ca's ``create_cert`` in as many processes of its own.
 * **OCSP**: the same POST requests (SHA-1 CertIDs, as OpenSSL sends, for the
   certificates just issued, 10 % of them revoked) to
   ours — ``manage.py ca ocsp-serve --workers 2`` (:mod:`ramis.ca.ocsp_server`:
@@ -100,6 +103,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import djangoca  # noqa: E402  (bench/djangoca.py)
 import ocsp_wrk  # noqa: E402  (bench/ocsp_wrk.py)
 import wrk_client  # noqa: E402  (bench/wrk_client.py)
+from pki_scaling import scaling_section, varied  # noqa: E402  (bench/pki_scaling.py)
 
 
 def free_port() -> int:
@@ -292,71 +296,8 @@ def run_client(port: int, wires: list[bytes], lengths: list[tuple[int, int]], co
     return ok, bad, opened, time.perf_counter() - t0, time.process_time() - c0
 
 
-def varied(subject: dict, n: int) -> dict:
-    """``subject`` with its names made the ``n``-th applicant's (no two certificates alike)."""
-    name = f"{subject['common_name']} {n}"
-    return {**subject, "common_name": name, "organization": name}
-
-
 def _client_child(queue, *args) -> None:
     queue.put(run_client(*args))
-
-
-def _issuer_child(ready, go, results, seconds: float) -> None:
-    """One signing process (spawned: its own Django connection and token session) issuing
-    certificates through the full service for ``seconds`` after ``go``; puts how many."""
-    import django
-
-    django.setup()
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    from ramis.ca import services
-    from ramis.common import audit
-
-    def csr() -> bytes:
-        return (x509.CertificateSigningRequestBuilder()
-                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench")]))
-                .sign(ec.generate_private_key(ec.SECP256R1()), hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
-
-    subject = {"common_name": "شرکت نمونه", "organization": "شرکت نمونه", "legal_national_id": "10380284790"}
-    csrs = [csr() for _ in range(int(seconds * 400))]
-    services.certificate_issue(profile="seal", csr_pem=csrs.pop(), subject=subject, actor=None)  # warm up
-    ready.put(1)
-    go.wait()
-    n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds and csrs:
-        services.certificate_issue(profile="seal", csr_pem=csrs.pop(), subject=varied(subject, n), actor=None)
-        n += 1
-    audit.stop_delayed_sealer()  # its entries sealed inside its time
-    results.put(n / (time.perf_counter() - t0))
-
-
-def scaling_section(args, db: str) -> None:
-    """Issuance with 1, 2 and 4 processes at once (each its own token session), certificates per second
-    in all; rounds alternate the process counts."""
-    ctx = multiprocessing.get_context("spawn")
-    counts = [1, 2, 4]
-    rates: dict[int, list[float]] = {n: [] for n in counts}
-    for _ in range(args.rounds):
-        for n in counts:
-            ready, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
-            children = [ctx.Process(target=_issuer_child, args=(ready, go, results, args.seconds)) for _ in range(n)]
-            for c in children:
-                c.start()
-            for _c in children:
-                ready.get(timeout=300)
-            go.set()
-            rates[n].append(sum(results.get(timeout=300) for _ in children))
-            for c in children:
-                c.join(30)
-    print(f"\nIssuance with 1 / 2 / 4 processes ({db.split(' (')[0]}), {args.seconds:.0f} s per round, full service, "
-          f"load average {os.getloadavg()[0]:.1f}")
-    for n in counts:
-        line(f"  {n} process{'es' if n > 1 else ''}: certificates/s in all", spread(rates[n]),
-             f"{statistics.median(rates[n]) / statistics.median(rates[1]):.2f}× one process (medians)")
 
 
 def build_c_client(work: Path) -> Path | None:
@@ -563,7 +504,7 @@ def run(args, work: Path, env: dict, procs: list) -> None:
 
     if "scaling" in args.only:
         connections.close_all()
-        scaling_section(args, db)
+        scaling_section(args, db, line, spread, djca)
 
     if "ocsp" in args.only:
         ocsp_section(args, work, env, procs, issued, sg, IssuedCertificate, builder, c_ocsp, hashes,

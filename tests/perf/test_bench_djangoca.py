@@ -68,3 +68,70 @@ def test_the_child_s_answers_and_the_ratios():
     r = djangoca.ratios([100.0, 50.0, 80.0], [200.0, 100.0, 80.0])
     assert r == {"median": 80.0 / 100.0, "best": 100.0 / 200.0, "round_median": 0.5, "round_worst": 0.5}
     assert djangoca.ratios([90.0], [60.0])["round_worst"] == 1.5
+
+
+def test_scale_children_s_answers_add_up_to_a_rate_in_all():
+    assert djangoca.parse_count('{"n": 50, "seconds": 2.0, "cpu": 0.4}\n') == (50, 2.0, 0.4)
+    with pytest.raises(RuntimeError, match="answered ''"):
+        djangoca.parse_count("")  # the child died
+    with pytest.raises(RuntimeError, match="answered"):
+        djangoca.parse_count('{"n": 3, "seconds": 0, "cpu": 0.1}')  # no time measured
+    rate, cpu_ms = djangoca.in_all([(50, 2.0, 0.4), (30, 1.5, 0.2)])
+    assert rate == 50 / 2.0 + 30 / 1.5  # each process's own rate, summed
+    assert cpu_ms == (0.4 + 0.2) / 80 * 1000
+    assert djangoca.in_all([(0, 2.0, 0.1)]) == (0.0, 100.0)  # nothing issued: no division by zero
+
+    import pki_scaling  # bench/pki_scaling.py
+
+    rounds = {1: [(100.0, 3.0), (80.0, 3.2)], 2: [(150.0, 3.1), (170.0, 3.0)], 4: [(180.0, 3.5), (160.0, 3.6)]}
+    assert pki_scaling.scale(rounds, 1) == 1.0
+    assert pki_scaling.scale(rounds, 2) == 160.0 / 90.0  # medians over medians
+    assert pki_scaling.varied({"common_name": "a", "organization": "a", "x": 1}, 7) == \
+        {"common_name": "a 7", "organization": "a 7", "x": 1}
+
+
+FAKE_CHILD = """
+import json, os, sys
+config = json.loads(sys.argv[1])
+print(json.dumps({"ready": {}}), flush=True)
+go = sys.stdin.readline()
+open(f"go-{config['tag']}", "a").write(go)
+open(os.environ["SOFTHSM2_CONF"] + ".used", "a").write("x")
+print(json.dumps({"n": 10, "seconds": config["scale"], "cpu": 0.02}), flush=True)
+"""
+
+
+def test_scale_round_starts_n_children_on_the_set_up_ca_and_sends_them_go(tmp_path, monkeypatch):
+    child = tmp_path / "child.py"
+    child.write_text(FAKE_CHILD)
+    monkeypatch.setattr(djangoca, "CHILD", child)
+    djca = djangoca.DjangoCA(tmp_path, {}, None, "libsofthsm2.so")
+    (djca.work / "softhsm" / "tokens").mkdir(parents=True)  # as init_token left it
+    djca.python, djca.child_env, djca.config = Path(sys.executable), {"PATH": "/usr/bin:/bin"}, {"tag": "t"}
+    answers = djca.scale_round(3, 2.5)
+    assert answers == [(10, 2.5, 0.02)] * 3  # each child's own answer, with the round's seconds
+    assert (djca.work / "go-t").read_text() == "go\n" * 3  # all three got "go" after being ready
+    assert sorted(p.name for p in djca.work.glob("scale-*.log")) == ["scale-0.log", "scale-1.log", "scale-2.log"]
+    for i in range(3):  # each on its own copy of the token
+        assert (djca.work / f"softhsm-{i}" / "softhsm2.conf.used").read_text() == "x"
+
+    child.write_text("import sys; sys.stderr.write('no CA here'); sys.exit(1)")
+    with pytest.raises(RuntimeError, match="did not start") as failed:
+        djca.scale_round(2, 1.0)
+    assert "no CA here" in str(failed.value)  # its log is in the message
+
+
+def test_each_scale_child_gets_a_copy_of_the_set_up_token_made_once(tmp_path):
+    env = djangoca.init_token(tmp_path / "softhsm", {"PATH": "/usr/bin:/bin"})
+    first = djangoca.token_copy(tmp_path / "softhsm", 1, env)
+    assert first["SOFTHSM2_CONF"] == str(tmp_path / "softhsm-1" / "softhsm2.conf")
+    assert env["SOFTHSM2_CONF"] == str(tmp_path / "softhsm" / "softhsm2.conf")  # the set-up token's, untouched
+    assert f"directories.tokendir = {tmp_path / 'softhsm-1' / 'tokens'}" in \
+        (tmp_path / "softhsm-1" / "softhsm2.conf").read_text()
+    slots = subprocess.run(["softhsm2-util", "--show-slots"], env=first, capture_output=True, text=True,
+                           check=True).stdout
+    assert f"Label:            {djangoca.TOKEN}" in slots  # the same token, in the copy's directory
+    (tmp_path / "softhsm-1" / "tokens" / "mark").write_text("")
+    assert djangoca.token_copy(tmp_path / "softhsm", 1, env) == first
+    assert (tmp_path / "softhsm-1" / "tokens" / "mark").exists()  # not copied again for the next round
+    assert djangoca.token_copy(tmp_path / "softhsm", 2, env)["SOFTHSM2_CONF"].endswith("softhsm-2/softhsm2.conf")
