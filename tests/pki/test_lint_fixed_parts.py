@@ -128,7 +128,7 @@ def test_no_validator_inside_a_fixed_subtree_reads_a_varying_field(pki, monkeypa
     monkeypatch.setattr(lint, "_PLAN", lint.contextvars.ContextVar("off", default=None))
     checked = 0
     for label, etsi_type, der in _cases(pki):
-        _key, fixed = lint._fixed_parts(der, etsi_type)
+        _key, fixed, _varying = lint._fixed_parts(der, etsi_type)
         exts = x509.load_der_x509_certificate(der).extensions
         varying = [f"certificate.tbsCertificate.extensions.{i}" for i in range(len(exts))
                    if f"certificate.tbsCertificate.extensions.{i}" not in fixed]
@@ -236,3 +236,60 @@ def test_a_bad_sub_value_is_refused_every_time_not_remembered(pki):
         assert lint._memo_decode_der(b"\x03\x02\x07\x80", asn1Spec=spec)[0] is first
     finally:
         lint._MEMO.reset(token)
+
+
+def _paths(node, out: list) -> list:
+    out.append((node.path, type(node.pdu).__name__))
+    for child in node.children.values():
+        _paths(child, out)
+    return out
+
+
+def test_an_assembled_document_is_the_whole_decoding(pki, monkeypatch):
+    """A certificate whose fixed parts were decoded before is decoded only in its varying parts
+    (``lint._assembled``): the pyasn1 value and pkilint's node tree are the whole decoding's, and its
+    findings stock pkilint's — for both profiles, three key types, with and without a mailbox."""
+    from pkilint import loader
+
+    lint.clear_fixed_cache()
+    assembled = []
+    real = lint._assembled
+    monkeypatch.setattr(lint, "_assembled", lambda *a: assembled.append(1) or real(*a))
+    shapes = [(profile, key_type, email) for profile in ("signature", "seal")
+              for key_type in ("ec-p256", "ec-p384", "rsa2048") for email in (None, "info@example.ir")]
+    for shape in shapes:  # the first of each key: decoded whole, remembered
+        lint.lint_certificate(_draft(pki, *shape), profiles.get_profile(shape[0]).etsi_type)
+    assert not assembled
+    for shape in shapes:
+        etsi_type = profiles.get_profile(shape[0]).etsi_type
+        again = _draft(pki, *shape)  # another key, serial, validity: the same fixed parts
+        plan, _ = lint._plan_for(again, etsi_type)
+        assert plan.template is not None, shape
+        doc = lint._document(again, plan)
+        whole = loader.RFC5280CertificateDocumentLoader().load_der_document(again, "certificate")
+        assert doc.root.pdu == whole.root.pdu, shape
+        assert _paths(doc.root, []) == _paths(whole.root, []), shape
+        assert sorted(lint.lint_certificate(again, etsi_type)) == sorted(stock_findings(again, etsi_type)), shape
+    assert len(assembled) == 2 * len(shapes)
+
+
+def test_a_varying_part_that_does_not_decode_is_reported_as_pkilint_reports_it(pki):
+    """Same fixed parts, a serial that is not DER (a needless leading zero octet): the assembly
+    fails and pkilint's own loader decodes the whole certificate, raising what it always raised."""
+    from pkilint import loader
+
+    lint.clear_fixed_cache()
+    etsi_type = profiles.get_profile("seal").etsi_type
+    lint.lint_certificate(_draft(pki, "seal", "ec-p256"), etsi_type)
+    der = bytearray(_draft(pki, "seal", "ec-p256"))
+    at = der.index(b"\x02\x14", 8)  # the 20-octet serial
+    der[at + 2:at + 4] = b"\x00\x01"
+    der = bytes(der)
+    plan, _ = lint._plan_for(der, etsi_type)
+    assert plan is not None and plan.template is not None  # the fixed parts are the remembered ones
+    with pytest.raises(Exception) as stock:
+        loader.RFC5280CertificateDocumentLoader().load_der_document(der, "certificate")
+    with pytest.raises(Exception) as ours:
+        lint.lint_certificate(der, etsi_type)
+    assert type(ours.value) is type(stock.value)
+    assert str(ours.value) == str(stock.value)
