@@ -443,18 +443,24 @@ def certificates_expire_due(*, now: dt.datetime | None = None) -> int:
 
 
 def crl_publish(*, ca_slug: str, actor=None) -> CRL:
-    """Sign and store a new CRL for the CA (number + 1)."""
+    """Sign and store a new CRL for the CA (number + 1).
+
+    The number, the time and the revoked rows are taken together under the CA row's lock, so
+    CRLs published at once (the signing queue's processes, beat, ``manage.py ca crl``) are
+    numbered in the order of what they list: a higher number never lists less than a lower one
+    (were the rows read after the lock was let go, a publication that took its number first could
+    read them last). The token signs after the lock is released (STYLE 3)."""
+    S = IssuedCertificate.Status
     with transaction.atomic():
         ca = CertificateAuthority.objects.select_for_update().get(slug=ca_slug)
         ca.crl_number += 1
         ca.save(update_fields=["crl_number"])
         number = ca.crl_number
-    now = timezone.now().replace(microsecond=0)
-    S = IssuedCertificate.Status
-    rows = IssuedCertificate.objects.filter(
-        ca=ca, status__in=[S.REVOKED, S.ON_HOLD], not_after__gte=now
-    ).values_list("serial_hex", "revoked_at", "revocation_reason")
-    entries = [crl.RevokedEntry(int(s, 16), t, r or None) for s, t, r in rows.iterator(chunk_size=5000)]
+        now = timezone.now().replace(microsecond=0)
+        rows = IssuedCertificate.objects.filter(
+            ca=ca, status__in=[S.REVOKED, S.ON_HOLD], not_after__gte=now
+        ).values_list("serial_hex", "revoked_at", "revocation_reason")
+        entries = [crl.RevokedEntry(int(s, 16), t, r or None) for s, t, r in rows.iterator(chunk_size=5000)]
     der = crl.build_crl(
         issuer_cert=signing.signer(ca).cert, key=signing.signer(ca).key, entries=entries, number=number,
         this_update=now, next_update=now + dt.timedelta(hours=settings.CA_CRL_NEXT_UPDATE_HOURS),

@@ -476,6 +476,28 @@ def test_the_crl_is_published_only_after_commit(issuing, django_capture_on_commi
     assert latest_crl(issuing).get_revoked_certificate_by_serial_number(cert.serial) is not None
 
 
+def test_a_crl_reads_its_rows_under_the_lock_that_gives_its_number(issuing, monkeypatch):
+    """Publications at once are numbered in the order of what they list: the revoked rows are read
+    inside the transaction that locked the CA row and took the number, not after it let go."""
+    from django.db import connection
+
+    cert = issue()
+    services.certificate_revoke(serial=cert.serial_hex, reason="key_compromise", actor=None)
+    seen = []
+    real = services.crl.RevokedEntry
+    outside = len(connection.atomic_blocks)  # the test's own transaction, if any
+
+    def entry(*args):
+        seen.append(len(connection.atomic_blocks) > outside)  # inside crl_publish's transaction
+        return real(*args)
+
+    monkeypatch.setattr(services.crl, "RevokedEntry", entry)
+    row = services.crl_publish(ca_slug="issuing")
+    assert seen == [True]
+    assert row.number == CertificateAuthority.objects.get(pk=issuing.pk).crl_number
+    assert latest_crl(issuing).get_revoked_certificate_by_serial_number(cert.serial) is not None
+
+
 def test_pkilint_finds_no_error_in_published_crls_and_the_unknown_answer(cas, client, tmp_path):
     root, issuing = cas
     cert = issue()
