@@ -363,7 +363,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--clients", type=int, default=16)
-    ap.add_argument("--only", default="signing,issuance,scaling,ocsp,crl", help="also: django-ca (issuance beside it)")
+    ap.add_argument("--only", default="signing,issuance,django-ca,scaling,ocsp,crl",
+                    help="parts to run (default: all; django-ca: django-ca's issuance beside ours, "
+                         "and in the scaling part with as many processes)")
     ap.add_argument("--wsgi", action="store_true", help="also time ramis.ca.wsgi under gunicorn gthread workers")
     ap.add_argument("--client", choices=("auto", "c", "python"), default="auto",
                     help="OCSP load client: bench/ocsp_load.c built with cc if there is one (auto), or the Python one")
