@@ -146,10 +146,12 @@ def test_the_token_is_logged_out_after_issuance(ca, awaiting_issuance, clerk, ap
     from tokens import WrongPin
 
     identity_ok(awaiting_issuance, clerk)
-    services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin=TOKEN_PIN,
-                                    token_serial=applicant_token.serial)
-    with pytest.raises(WrongPin):
+    issued = services.request_issue_on_token(request_id=awaiting_issuance.pk, actor=clerk, pin=TOKEN_PIN,
+                                             token_serial=applicant_token.serial)
+    assert Certificate.objects.get(pk=issued.pk).status == "active"
+    with pytest.raises(WrongPin) as refused:
         get_manager().open(serial=applicant_token.serial, pin="000000")
+    assert isinstance(refused.value, WrongPin)  # the PIN was checked again: no session was left open
 
 
 def test_renewal_on_the_same_token_supersedes_the_old_certificate_and_replaces_its_key(
@@ -158,6 +160,7 @@ def test_renewal_on_the_same_token_supersedes_the_old_certificate_and_replaces_i
     renewal = _renewal_awaiting_issuance(applicant_person, clerk, old)
     new = services.request_issue_on_token(request_id=renewal.pk, actor=clerk, pin=TOKEN_PIN,
                                           token_serial=applicant_token.serial)
+    assert new.pk != old.pk and new.request_id == renewal.pk
     _assert_superseded_on_the_token(old, new, applicant_token, "با تمدید")
 
 
