@@ -103,7 +103,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import djangoca  # noqa: E402  (bench/djangoca.py)
 import ocsp_wrk  # noqa: E402  (bench/ocsp_wrk.py)
 import wrk_client  # noqa: E402  (bench/wrk_client.py)
-from pki_scaling import scaling_section, varied  # noqa: E402  (bench/pki_scaling.py)
+from pki_scaling import SUBJECT, make_csrs, scaling_section, varied  # noqa: E402  (bench/pki_scaling.py)
 
 
 def free_port() -> int:
@@ -448,15 +448,8 @@ def run(args, work: Path, env: dict, procs: list) -> None:
 
     # 2. issuance
     per_round = max(1, args.certs // args.rounds)
-    keys = [ec.generate_private_key(ec.SECP256R1()) for _ in range(per_round * args.rounds)]
-    csrs = [
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench")]))
-        .sign(k, hashes.SHA256())
-        .public_bytes(serialization.Encoding.PEM)
-        for k in keys
-    ]
-    subject = {"common_name": "شرکت نمونه", "organization": "شرکت نمونه", "legal_national_id": "10380284790"}
+    csrs = make_csrs(per_round * args.rounds)
+    subject = SUBJECT
     services.certificate_issue(profile="seal", csr_pem=csrs[0], subject=subject, actor=None)  # warm caches
     signing.prepare_process()  # as the signing worker's children do on start (gc.freeze)
     issued = []

@@ -25,6 +25,24 @@ COUNTS = (1, 2, 4)
 CSRS_PER_SECOND = 400  # CSRs each process makes before "go": more than one process ever issued per second
 
 
+# The applicant of every issuance both parts time (a seal: a legal person), made each certificate's
+# own by ``varied``.
+SUBJECT = {"common_name": "شرکت نمونه", "organization": "شرکت نمونه", "legal_national_id": "10380284790"}
+
+
+def make_csrs(n: int) -> list[bytes]:
+    """n PEM CSRs, each with an EC P-256 key of its own (made before any timing)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    return [x509.CertificateSigningRequestBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench")]))
+            .sign(ec.generate_private_key(ec.SECP256R1()), hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+            for _ in range(n)]
+
+
 def varied(subject: dict, n: int) -> dict:
     """``subject`` with its names made the ``n``-th applicant's (no two certificates alike)."""
     name = f"{subject['common_name']} {n}"
@@ -38,28 +56,17 @@ def _issuer_child(ready, go, results, seconds: float) -> None:
     import django
 
     django.setup()
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
     from ramis.ca import services, signing
     from ramis.common import audit
 
-    def csr() -> bytes:
-        return (x509.CertificateSigningRequestBuilder()
-                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench")]))
-                .sign(ec.generate_private_key(ec.SECP256R1()), hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
-
-    subject = {"common_name": "شرکت نمونه", "organization": "شرکت نمونه", "legal_national_id": "10380284790"}
-    csrs = [csr() for _ in range(int(seconds * CSRS_PER_SECOND))]
-    services.certificate_issue(profile="seal", csr_pem=csrs.pop(), subject=subject, actor=None)  # warm up
+    csrs = make_csrs(int(seconds * CSRS_PER_SECOND))
+    services.certificate_issue(profile="seal", csr_pem=csrs.pop(), subject=SUBJECT, actor=None)  # warm up
     signing.prepare_process()  # as the signing worker's children do on start (gc.freeze)
     ready.put(1)
     go.wait()
     n, t0, c0 = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - t0 < seconds and csrs:
-        services.certificate_issue(profile="seal", csr_pem=csrs.pop(), subject=varied(subject, n), actor=None)
+        services.certificate_issue(profile="seal", csr_pem=csrs.pop(), subject=varied(SUBJECT, n), actor=None)
         n += 1
     audit.stop_delayed_sealer()  # its entries sealed inside its time
     results.put((n, time.perf_counter() - t0, time.process_time() - c0))

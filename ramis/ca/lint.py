@@ -134,7 +134,15 @@ class _Plan(NamedTuple):
     cached: dict | None  # (container id, path) → results, from the first certificate with this key
     recording: dict | None  # filled on the first certificate
     template: object | None  # the first certificate's decoded pyasn1 value (see _assembled)
-    varying: tuple  # (position, TLV bytes) of this certificate's varying parts, for _assembled
+    varying: _Varying  # this certificate's varying parts, for _assembled
+
+
+class _Varying(NamedTuple):
+    """The DER of a certificate's varying parts (``_fixed_parts``)."""
+
+    fields: tuple[tuple[int, bytes], ...]  # (tbsCertificate position, TLV): serial, validity, subject, key
+    extensions: tuple[tuple[int, bytes], ...]  # (index, TLV) of the subjectKeyIdentifier and subjectAltName
+    signature: bytes
 
 
 _PLAN: contextvars.ContextVar[_Plan | None] = contextvars.ContextVar("ramis_lint_plan", default=None)
@@ -168,11 +176,9 @@ def _inside(data: bytes, tlv: tuple[int, int, int]) -> list[tuple[int, int, int]
     return _tlvs(data, body, end)
 
 
-def _fixed_parts(der: bytes, etsi_type: str | None) -> tuple[bytes, frozenset, tuple] | None:
+def _fixed_parts(der: bytes, etsi_type: str | None) -> tuple[bytes, frozenset, _Varying] | None:
     """(key, fixed paths, varying parts) of a certificate, or None (no caching) for anything but the
-    usual shape: version 3, no unique identifiers, extensions present. The varying parts are
-    (where, TLV bytes): ``where`` a tbsCertificate field's position, ("extension", its index) or
-    "signature"."""
+    usual shape: version 3, no unique identifiers, extensions present."""
     try:
         (cert,) = _tlvs(der, 0, len(der))
         tbs, outer_alg, _sig = _inside(der, cert)
@@ -184,7 +190,7 @@ def _fixed_parts(der: bytes, etsi_type: str | None) -> tuple[bytes, frozenset, t
         (ext_seq,) = _inside(der, exts)
         extensions = _inside(der, ext_seq)
         part = lambda t: der[t[1]:t[2]]  # noqa: E731
-        varying = [(1, part(serial)), (4, part(validity)), (5, part(subject)), (6, part(spki))]
+        varying_extensions = []
         key = [(etsi_type or "").encode(), b"\x00", part(version), part(alg), part(issuer), part(spki_alg)]
         base = "certificate.tbsCertificate"
         paths = {f"{base}.version", f"{base}.signature", f"{base}.issuer",
@@ -194,13 +200,14 @@ def _fixed_parts(der: bytes, etsi_type: str | None) -> tuple[bytes, frozenset, t
             oid = part(inner[0])
             if oid in _VARYING_EXTENSIONS:
                 key += [b"\x00", oid, *(part(t) for t in inner[1:-1])]  # OID and criticality
-                varying.append((("extension", i), part(ext)))
+                varying_extensions.append((i, part(ext)))
             else:
                 key.append(part(ext))
                 paths.add(f"{base}.extensions.{i}")
         key.append(part(outer_alg))
-        varying.append(("signature", part(_sig)))
-        return b"".join(key), frozenset(paths), tuple(varying)
+        varying = _Varying(((1, part(serial)), (4, part(validity)), (5, part(subject)), (6, part(spki))),
+                           tuple(varying_extensions), part(_sig))
+        return b"".join(key), frozenset(paths), varying
     except ValueError:
         return None
 
@@ -286,29 +293,25 @@ _EXTENSION_SPEC = rfc5280.Extension()
 _SIGNATURE_SPEC = rfc5280.Certificate().componentType["signature"].asn1Object
 
 
-def _assembled(template, varying: tuple):
+def _assembled(template, varying: _Varying):
     """The pyasn1 Certificate of a certificate whose fixed parts are ``template``'s."""
     tbs_template = template["tbsCertificate"]
     tbs = tbs_template.clone()
+    for i in (0, 2, 3):  # version, signature algorithm, issuer
+        tbs.setComponentByPosition(i, tbs_template[i])
+    for i, data in varying.fields:
+        tbs.setComponentByPosition(i, _stock_decode_der(data, asn1Spec=_PART_SPECS[i])[0])
     extensions = tbs_template["extensions"]
     new_extensions = extensions.clone()
     for i in range(len(extensions)):
         new_extensions.setComponentByPosition(i, extensions[i])
-    for i in (0, 2, 3):  # version, signature algorithm, issuer
-        tbs.setComponentByPosition(i, tbs_template[i])
-    signature = None
-    for where, data in varying:
-        if where == "signature":
-            signature = _stock_decode_der(data, asn1Spec=_SIGNATURE_SPEC)[0]
-        elif isinstance(where, tuple):
-            new_extensions.setComponentByPosition(where[1], _stock_decode_der(data, asn1Spec=_EXTENSION_SPEC)[0])
-        else:
-            tbs.setComponentByPosition(where, _stock_decode_der(data, asn1Spec=_PART_SPECS[where])[0])
+    for i, data in varying.extensions:
+        new_extensions.setComponentByPosition(i, _stock_decode_der(data, asn1Spec=_EXTENSION_SPEC)[0])
     tbs.setComponentByName("extensions", new_extensions)
     cert = template.clone()
     cert.setComponentByPosition(0, tbs)
     cert.setComponentByPosition(1, template[1])
-    cert.setComponentByPosition(2, signature)
+    cert.setComponentByPosition(2, _stock_decode_der(varying.signature, asn1Spec=_SIGNATURE_SPEC)[0])
     return cert
 
 
