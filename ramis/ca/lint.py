@@ -56,6 +56,7 @@ from pkilint.pkix import certificate, crl, extension, name, ocsp
 from pkilint.pkix.certificate import RFC5280Certificate
 from pkilint.validation import ValidationFindingSeverity, ValidatorContainer
 from pyasn1.error import PyAsn1Error
+from pyasn1.type.univ import Choice, SequenceAndSetBase, SequenceOfAndSetOfBase
 from pyasn1_alt_modules import rfc5280
 
 BLOCKING = (ValidationFindingSeverity.FATAL, ValidationFindingSeverity.ERROR)
@@ -135,6 +136,8 @@ class _Plan(NamedTuple):
     recording: dict | None  # filled on the first certificate
     template: object | None  # the first certificate's decoded pyasn1 value (see _assembled)
     varying: _Varying  # this certificate's varying parts, for _assembled
+    nodes: object | None = None  # the first certificate's node tree as its lint left it (see _grown)
+    grown: bool = False  # this document's fixed subtrees are copies of ``nodes`` (decoded already)
 
 
 class _Varying(NamedTuple):
@@ -223,8 +226,8 @@ def _plan_for(der: bytes, etsi_type: str | None) -> tuple[_Plan | None, bytes | 
             _FIXED.move_to_end(key)
         except KeyError:  # another thread dropped it just now: the results in hand still hold
             pass
-        results, template = cached
-        return _Plan(paths, results, None, template, varying), None
+        results, template, nodes = cached
+        return _Plan(paths, results, None, template, varying, nodes), None
     return _Plan(paths, None, {}, None, varying), key
 
 
@@ -316,15 +319,78 @@ def _assembled(template, varying: _Varying):
 
 
 def _document(der: bytes, plan: _Plan | None):
-    """pkilint's document of ``der``: assembled when its fixed parts were decoded before."""
+    """(pkilint's document of ``der``, grown?): grown from the remembered tree when its fixed parts
+    were decoded before (:func:`_grown`), else from pkilint's loader."""
     if plan is not None and plan.template is not None:
         try:
             doc = RFC5280Certificate(None, der, "certificate")
-            doc.root = pk_document.create_and_append_node_from_pdu(doc, _assembled(plan.template, plan.varying))
-            return doc
+            pdu = _assembled(plan.template, plan.varying)
+            doc.root = _grown(doc, plan.nodes, pdu, None, plan.fixed, _above(plan.fixed))
+            return doc, True
         except (PyAsn1Error, ValueError):
             pass  # pkilint's loader decodes it whole and reports what is wrong, as it always did
-    return loader.RFC5280CertificateDocumentLoader().load_der_document(der, "certificate")
+    return loader.RFC5280CertificateDocumentLoader().load_der_document(der, "certificate"), False
+
+
+# --------------------------------------------------------------------------
+# ... and its nodes grown from the remembered ones
+# --------------------------------------------------------------------------
+#
+# pkilint makes a node for every value of the certificate (``PDUNode.__init__`` walks the pyasn1
+# value), then its decoding validators decode every extension's and name attribute's value and
+# hang a node tree under it — about a third of a lint, nearly all of it in the fixed parts. For a
+# document assembled from a remembered certificate, ``_grown`` makes new nodes only for the varying
+# parts and the nodes above them; a fixed subtree is a copy of the remembered certificate's
+# subtree as its lint left it (its decoded values hung under it already), with this document and
+# its new parent. The decoding container then gives the remembered results for those subtrees, as
+# every other container does, and decodes the varying parts. After the lint the tree is the one
+# pkilint's own loader and validators make (tests/pki/test_lint_fixed_parts.py compares them node
+# by node, with every node's document and parent).
+
+
+@functools.lru_cache(maxsize=_FIXED_ENTRIES)
+def _above(fixed: frozenset) -> frozenset:
+    """The paths of the nodes above the fixed subtrees."""
+    return frozenset(".".join(parts[:i]) for parts in (p.split(".") for p in fixed) for i in range(1, len(parts)))
+
+
+def _copied(node, document, parent, pdu):
+    new = object.__new__(type(node))
+    new.__dict__.update(node.__dict__)
+    new.document, new.parent, new.pdu = document, parent, pdu
+    new.children = {key: _copied(child, document, new, child.pdu) for key, child in node.children.items()}
+    return new
+
+
+def _child_pdus(pdu):
+    """(name, value) of a value's children, as ``PDUNode._generate_child_nodes`` names them."""
+    if isinstance(pdu, Choice):
+        return [(pdu.getName(), pdu.getComponent())]
+    if isinstance(pdu, SequenceOfAndSetOfBase):
+        return [(str(i), component) for i, component in enumerate(pdu)]
+    if isinstance(pdu, SequenceAndSetBase):
+        return [(name, value) for name, value in pdu.items() if value.isValue]
+    return []
+
+
+def _grown(document, remembered, pdu, parent, fixed: frozenset, above: frozenset):
+    """The node of ``pdu`` (at ``remembered``'s path) and its subtree: new nodes for the varying
+    parts, copies of ``remembered``'s for the fixed subtrees."""
+    if remembered.path not in above:
+        return pk_document.PDUNode(document, remembered.name, pdu, parent)
+    node = object.__new__(pk_document.PDUNode)
+    node.document, node.name, node.pdu, node.parent, node.path = document, remembered.name, pdu, parent, remembered.path
+    children = {}
+    for child, value in _child_pdus(pdu):
+        was = remembered.children.get(child)
+        if was is None:
+            children[child] = pk_document.PDUNode(document, child, value, node)
+        elif was.path in fixed:
+            children[child] = _copied(was, document, node, value)
+        else:
+            children[child] = _grown(document, was, value, node, fixed, above)
+    node.children = children
+    return node
 
 
 def _static_part_decides(validator) -> bool:
@@ -351,9 +417,11 @@ def _indexed_validate_rec(self, node, results) -> None:
     a certificate whose fixed parts were linted before (:func:`_fixed_parts`), the results of a
     fixed subtree taken from that lint instead of running its validators again."""
     plan = _PLAN.get()
-    if plan is not None and not self._ramis_decoding and node.path in plan.fixed:
+    if plan is not None and node.path in plan.fixed:
         key = (id(self), node.path)
-        if plan.cached is not None:
+        # The decoding container's results are taken only for a grown document, whose fixed
+        # subtrees carry their decoded values already; in any other it decodes everything.
+        if plan.cached is not None and (plan.grown or not self._ramis_decoding):
             cached = plan.cached.get(key)
             if cached is not None:
                 results += cached
@@ -481,8 +549,15 @@ def _findings(results) -> list[Finding]:
 def lint_certificate(der: bytes, etsi_type: str | None = None) -> list[Finding]:
     """All findings for a DER certificate (RFC 5280, plus ETSI if a type is given). A certificate
     whose fixed parts were linted before reuses those parts' results (see ``_fixed_parts``)."""
+    return _findings(_linted(der, etsi_type)[1])
+
+
+def _linted(der: bytes, etsi_type: str | None):
+    """(the document as the lint left it, pkilint's results)."""
     plan, new_key = _plan_for(der, etsi_type)
-    doc = _document(der, plan)
+    doc, grown = _document(der, plan)
+    if grown:
+        plan = plan._replace(grown=True)
     token, memo = _PLAN.set(plan), _MEMO.set(True)
     try:
         if etsi_type:
@@ -495,13 +570,13 @@ def lint_certificate(der: bytes, etsi_type: str | None = None) -> list[Finding]:
         _PLAN.reset(token)
         _MEMO.reset(memo)
     if new_key is not None:
-        _FIXED[new_key] = (plan.recording, doc.root.pdu)
+        _FIXED[new_key] = (plan.recording, doc.root.pdu, doc.root)
         while len(_FIXED) > _FIXED_ENTRIES:
             try:
                 _FIXED.popitem(last=False)
             except KeyError:  # emptied by another thread
                 break
-    return _findings(results)
+    return doc, results
 
 
 def lint_crl(der: bytes, crl_type: str = "CRL") -> list[Finding]:

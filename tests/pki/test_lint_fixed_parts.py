@@ -15,6 +15,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from pkilint import document as pk_document
+from pkilint import loader
+from pkilint.etsi import create_decoding_validators, create_validators
+from pkilint.etsi.etsi_constants import CertificateType
+from pkilint.pkix import certificate
 from pkilint.pkix.certificate import RFC5280Certificate
 from pkilint.validation import ValidatorContainer
 
@@ -142,7 +146,6 @@ def test_no_validator_inside_a_fixed_subtree_reads_a_varying_field(pki, monkeypa
         assert not violations, (label, "\n".join(map(str, sorted(violations))))
     assert checked == 12
     # the spy sees a read of a varying field: a stand-in validator on a fixed node reads the subject
-    from pkilint import loader
 
     root = loader.RFC5280CertificateDocumentLoader().load_der_document(der, "certificate").root
     stack.append((object(), root.navigate("tbsCertificate.extensions.0")))
@@ -245,38 +248,86 @@ def _paths(node, out: list) -> list:
     return out
 
 
+def _tree(node, document, parent=None, out=None) -> list:
+    """(path, name, type, DER) of every node, checking on the way that each belongs to ``document``
+    and hangs under its parent."""
+    from pyasn1.codec.der.encoder import encode
+
+    out = [] if out is None else out
+    assert node.document is document and node.parent is parent, node.path
+    out.append((node.path, node.name, type(node.pdu).__name__,
+                encode(node.pdu) if node.pdu.isValue else None))
+    for child in node.children.values():
+        _tree(child, document, node, out)
+    return out
+
+
+def _stock_linted(der: bytes, etsi_type: str):
+    ctype = CertificateType[etsi_type]
+    doc = loader.RFC5280CertificateDocumentLoader().load_der_document(der, "certificate")
+    certificate.create_pkix_certificate_validator_container(
+        create_decoding_validators(ctype), create_validators(ctype)).validate(doc.root)
+    return doc
+
+
+SHAPES = [(profile, key_type, email) for profile in ("signature", "seal")
+          for key_type in ("ec-p256", "ec-p384", "rsa2048") for email in (None, "info@example.ir")]
+
+
 def test_an_assembled_document_is_the_whole_decoding(pki, monkeypatch):
     """A certificate whose fixed parts were decoded before is decoded only in its varying parts
-    (``lint._assembled``): the pyasn1 value and pkilint's node tree are the whole decoding's, and its
-    findings stock pkilint's — for both profiles, three key types, with and without a mailbox."""
-    from pkilint import loader
-
+    (``lint._assembled``) and gets new nodes only there (``lint._grown``): its pyasn1 value is the
+    whole decoding's, and once linted its node tree — every node's path, value, document and parent,
+    with the decoded values hung under them — is the one pkilint's loader and validators make, and
+    its findings are stock pkilint's; for both profiles, three key types, with and without a
+    mailbox."""
     lint.clear_fixed_cache()
     assembled = []
     real = lint._assembled
     monkeypatch.setattr(lint, "_assembled", lambda *a: assembled.append(1) or real(*a))
-    shapes = [(profile, key_type, email) for profile in ("signature", "seal")
-              for key_type in ("ec-p256", "ec-p384", "rsa2048") for email in (None, "info@example.ir")]
-    for shape in shapes:  # the first of each key: decoded whole, remembered
+    for shape in SHAPES:  # the first of each key: decoded whole, remembered
         lint.lint_certificate(_draft(pki, *shape), profiles.get_profile(shape[0]).etsi_type)
     assert not assembled
-    for shape in shapes:
+    for shape in SHAPES:
         etsi_type = profiles.get_profile(shape[0]).etsi_type
         again = _draft(pki, *shape)  # another key, serial, validity: the same fixed parts
         plan, _ = lint._plan_for(again, etsi_type)
-        assert plan.template is not None, shape
-        doc = lint._document(again, plan)
+        assert plan.template is not None and plan.nodes is not None, shape
         whole = loader.RFC5280CertificateDocumentLoader().load_der_document(again, "certificate")
-        assert doc.root.pdu == whole.root.pdu, shape
-        assert _paths(doc.root, []) == _paths(whole.root, []), shape
+        doc, grown = lint._document(again, plan)
+        assert grown and doc.root.pdu == whole.root.pdu, shape
+        linted, _results = lint._linted(again, etsi_type)
+        stock = _stock_linted(again, etsi_type)
+        ours_tree = _tree(linted.root, linted)
+        assert ours_tree == _tree(stock.root, stock), shape
+        assert len(ours_tree) > len(_paths(whole.root, [])), shape  # the decoded values are there
         assert sorted(lint.lint_certificate(again, etsi_type)) == sorted(stock_findings(again, etsi_type)), shape
-    assert len(assembled) == 2 * len(shapes)
+    assert len(assembled) == 3 * len(SHAPES)
+
+
+def test_a_grown_documents_decoding_is_its_own(pki):
+    """The copied subtrees are this certificate's: a varying part's decoded value is its own (the
+    subjectAltName's mailbox, the public key), and the remembered certificate's tree is untouched."""
+    lint.clear_fixed_cache()
+    etsi_type = profiles.get_profile("seal").etsi_type
+    first_der = _draft(pki, "seal", "ec-p256", "first@example.ir")
+    first, _ = lint._linted(first_der, etsi_type)
+    before = _tree(first.root, first)
+    second_der = _draft(pki, "seal", "ec-p256", "second@example.ir")
+    second, _ = lint._linted(second_der, etsi_type)
+    assert _tree(first.root, first) == before
+    ours = {path: der for path, _name, _type, der in _tree(second.root, second)}
+    stock_doc = _stock_linted(second_der, etsi_type)
+    stock = {path: der for path, _name, _type, der in _tree(stock_doc.root, stock_doc)}
+    assert ours == stock
+    mailboxes = [der for path, der in ours.items() if path.endswith("rfc822Name")]
+    assert mailboxes and all(b"second@example.ir" in der for der in mailboxes)
+    assert not any(b"first@example.ir" in (der or b"") for der in ours.values())
 
 
 def test_a_varying_part_that_does_not_decode_is_reported_as_pkilint_reports_it(pki):
     """Same fixed parts, a serial that is not DER (a needless leading zero octet): the assembly
     fails and pkilint's own loader decodes the whole certificate, raising what it always raised."""
-    from pkilint import loader
 
     lint.clear_fixed_cache()
     etsi_type = profiles.get_profile("seal").etsi_type
