@@ -369,6 +369,8 @@ CELERY_TASK_ROUTES = {"ramis.ca.tasks.*": {"queue": env_str("CA_SIGNING_QUEUE", 
 CELERY_TIMEZONE = TIME_ZONE
 # Seconds between beat's sweeps of the outbox for messages still unsent (e.g. queued while Redis was down).
 OUTBOX_RETRY_SWEEP_SECONDS = env_int("OUTBOX_RETRY_SWEEP_SECONDS", 300)
+# Beat's scheduler sends each due task under a fresh request id, beat-<hex> (docs/operator/logs.md).
+CELERY_BEAT_SCHEDULER = "ramis.common.observability:BeatScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "outbox-retry": {"task": "ramis.common.tasks.outbox_retry_pending", "schedule": float(OUTBOX_RETRY_SWEEP_SECONDS)},
     # RAMIS requests: expiry reminders (SMS at 30 and 7 days) and expiry, hourly (R20).

@@ -11,8 +11,11 @@ reaching the portal without a proxy cannot choose the id its entries are found b
 A Celery task queued while a request is served carries that request's id in its message (the
 ``request_id`` header, added on publish); the worker runs the task under it, so the task's log
 lines and the audit entries it writes without a context (``ctx=None``) carry it too. In-process
-(eager) tasks run inside the request and simply keep its id. A task queued outside any request
-(beat, a command) runs with none ("-" in the log, an empty column in the audit).
+(eager) tasks run inside the request and simply keep its id. Beat's scheduler
+(:class:`BeatScheduler`, ``CELERY_BEAT_SCHEDULER``) sends each due task under a fresh id of its own,
+``beat-<hex>``, so one run's lines (beat's *Sending due task*, the worker's) and audit entries are
+found together, and two runs are told apart. A task queued outside any request by anything else
+(a command) runs with none ("-" in the log, an empty column in the audit).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import logging
 import re
 import uuid
 
+from celery.beat import PersistentScheduler
 from celery.signals import before_task_publish, task_postrun, task_prerun
 from django.core.signals import request_finished
 
@@ -93,6 +97,18 @@ def _task_finished(task=None, **kwargs) -> None:
 before_task_publish.connect(_task_header, weak=False, dispatch_uid="ramis.observability.task_header")
 task_prerun.connect(_task_started, weak=False, dispatch_uid="ramis.observability.task_started")
 task_postrun.connect(_task_finished, weak=False, dispatch_uid="ramis.observability.task_finished")
+
+
+class BeatScheduler(PersistentScheduler):
+    """Beat's scheduler: the task of each due entry is sent under a fresh request id, ``beat-<hex>``
+    (beat's own line about it carries the id too); the publish header takes it to the worker."""
+
+    def apply_entry(self, entry, producer=None):
+        token = request_id.set(f"beat-{uuid.uuid4().hex}")
+        try:
+            return super().apply_entry(entry, producer=producer)
+        finally:
+            request_id.reset(token)
 
 
 class RequestIdFilter(logging.Filter):

@@ -1,19 +1,25 @@
 """A Celery task queued while a request is served runs under that request's id (issue 15): its log
 lines carry it, and an audit entry it writes without a context stores it (no address, no
 User-Agent: those are the request's client, not the task's). In-process (eager, the tests' and
-the embedded default) and on a real worker through a real Redis broker."""
+the embedded default) and on a real worker through a real Redis broker. A task beat sends runs
+under a fresh id of its own, one per run, the id beat's own line about it carries."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import re
 import threading
 
 import pytest
 from celery import shared_task
+from celery.beat import ScheduleEntry
 from celery.signals import task_postrun
 from django.http import HttpResponse
 from django.test import RequestFactory
+from kombu.utils.imports import symbol_by_name
 
+from ramis.celery import app
 from ramis.common import audit, observability
 from ramis.common.models import AuditEntry
 from ramis.common.observability import RequestIdFilter, RequestIdMiddleware
@@ -81,9 +87,60 @@ def test_an_eager_task_queued_in_a_request_runs_under_its_id(company, lines):
 @pytest.mark.django_db
 def test_a_task_queued_outside_a_request_runs_under_none(company, lines):
     serve(lambda: None)  # a request before it leaves nothing behind
-    audit_probe.delay(company.pk, "probe.from_beat")
-    assert entry("probe.from_beat").request_id == ""
-    assert lines["probe probe.from_beat ran"] == "-"
+    audit_probe.delay(company.pk, "probe.from_command")
+    assert entry("probe.from_command").request_id == ""
+    assert lines["probe probe.from_command ran"] == "-"
+
+
+class Sent(logging.Handler):
+    """Beat's *Sending due task* lines, each with the request id it is written with."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.addFilter(RequestIdFilter())
+        self.ids: list[str] = []
+
+    def emit(self, record):
+        if record.getMessage().startswith("Scheduler: Sending due task probe"):
+            self.ids.append(record.request_id)
+
+
+@pytest.fixture
+def beat(tmp_path):
+    """The scheduler beat runs (CELERY_BEAT_SCHEDULER), with one entry for the probe; beat's lines."""
+    scheduler = symbol_by_name(app.conf.beat_scheduler)(
+        app=app, schedule_filename=str(tmp_path / "celerybeat-schedule"), lazy=True)
+    sent, logger = Sent(), logging.getLogger("celery.beat")
+    old_level = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(sent)
+    yield scheduler, sent.ids
+    logger.removeHandler(sent)
+    logger.setLevel(old_level)
+
+
+def probe_entry(company, event: str) -> ScheduleEntry:
+    return ScheduleEntry(name="probe", task=audit_probe.name, schedule=dt.timedelta(minutes=5),
+                         args=(company.pk, event), app=app)
+
+
+BEAT_ID = re.compile(r"beat-[0-9a-f]{32}")
+
+
+@pytest.mark.django_db
+def test_each_beat_run_runs_under_a_fresh_id_of_its_own(company, lines, beat):
+    scheduler, sent = beat
+    probe = probe_entry(company, "probe.beat")
+    scheduler.apply_entry(probe, producer=None)
+    first = AuditEntry.objects.get(event="probe.beat").request_id
+    assert lines["probe probe.beat ran"] == first
+    scheduler.apply_entry(probe, producer=None)
+    ids = list(AuditEntry.objects.filter(event="probe.beat").order_by("pk").values_list("request_id", flat=True))
+    assert len(ids) == 2 and all(BEAT_ID.fullmatch(rid) for rid in ids), ids
+    assert ids[0] == first != ids[1]  # each run its own
+    assert sent == ids  # beat's line about each run carries that run's id
+    assert lines["probe probe.beat ran"] == ids[1]
+    assert observability.current_request_id() == ""  # beat itself is left without one
 
 
 @pytest.mark.django_db
@@ -149,3 +206,17 @@ def test_the_worker_drops_a_header_that_is_not_a_sane_id(redis_worker, company, 
     run_on_the_worker(lambda: audit_probe.apply_async((company.pk, "probe.forged"), headers=forged), "probe.forged")
     assert entry("probe.forged").request_id == ""
     assert lines["probe probe.forged ran"] == "-"
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_runs_each_beat_run_under_the_id_beat_sent_it_with(redis_worker, company, lines,  # noqa: F811
+                                                                     beat):
+    scheduler, sent = beat
+    for run in (1, 2):
+        run_on_the_worker(lambda run=run: scheduler.apply_entry(probe_entry(company, f"probe.beat_{run}")),
+                          f"probe.beat_{run}")
+    ids = [entry(f"probe.beat_{run}").request_id for run in (1, 2)]
+    assert all(BEAT_ID.fullmatch(rid) for rid in ids) and ids[0] != ids[1], ids
+    assert sent == ids  # the id in beat's log is the one the worker ran the task under
+    assert [lines[f"probe probe.beat_{run} ran"] for run in (1, 2)] == ids  # logged in the worker's thread

@@ -478,7 +478,8 @@ def test_the_crl_is_published_only_after_commit(issuing, django_capture_on_commi
 
 def test_a_crl_reads_its_rows_under_the_lock_that_gives_its_number(issuing, monkeypatch):
     """Publications at once are numbered in the order of what they list: the revoked rows are read
-    inside the transaction that locked the CA row and took the number, not after it let go."""
+    inside the transaction that locked the CA row and took the number, not after it let go (on any
+    database; the race itself, on two PostgreSQL connections, is in test_crl_race.py)."""
     from django.db import connection
 
     cert = issue()
