@@ -63,8 +63,8 @@ INSTALLED_APPS = [
     "captcha",
     "axes",
     "django_prometheus",
-    # django-jalali-date: the admin's Jalali date fields, widgets and change form, and the vendored
-    # Jalali date picker (@majidh1/jalalidatepicker) every date input of the portal uses
+    # django-jalali-date: the admin's Jalali date fields, widgets and change form, with its vendored
+    # date picker (@majidh1/jalalidatepicker); the portal's own date boxes use static/js/jalali-picker.js
     "jalali_date",
     # Rooms, in the order they may import each other (DESIGN.md).
     "ramis.common",

@@ -11,9 +11,10 @@ from .jalali import jalali_date, parse_jalali_date
 
 
 class JalaliDateInput(forms.TextInput):
-    """A text box for a Jalali date with the Jalali date picker on it: ``data-jdp`` is what the
-    vendored @majidh1/jalalidatepicker (django-jalali-date's static files, loaded by base.html and
-    set up by static/js/jalali-picker.js, no inline script) watches; typing stays possible."""
+    """A text box for a Jalali date with the Jalali date picker beside it: ``data-jdp`` is what
+    static/js/jalali-picker.js (loaded by base.html, no inline script) looks for to add its
+    "تقویم" button and calendar dialog (keyboard and screen readers as the WAI-ARIA date picker
+    dialog pattern); typing stays the first way in."""
 
     input_type = "text"
 

@@ -1,41 +1,165 @@
-"""The Jalali date picker (issue 13 item 11) in a real Chromium: on the login page's birth date
-box the vendored picker (django-jalali-date's copy of @majidh1/jalalidatepicker, served by the
-portal itself) opens on focus, a day is picked by clicking it, the box holds that Jalali date as
-``1365/04/12`` (the form's own format), and the page logs no CSP violation.
-The same at 390 px."""
+"""The Jalali date picker (issue 13 item 11; static/js/jalali-picker.js, the WAI-ARIA APG date
+picker dialog) in a real Chromium, on the login page's birth date box, at 1280 and 390 px:
+
+- by mouse (or finger): the "تقویم" button beside the box opens the calendar, a year and month are
+  chosen from their lists, a day is clicked, the box holds that Jalali date as ``1365/04/12`` (the
+  form's own format), everything came from the portal itself and no CSP violation is logged;
+- by keyboard only: Tab reaches the button, Enter opens the calendar with the focus on the box's
+  date (the one tabbable day, selected), the arrows move by day and week as the right-to-left grid
+  shows them, PageUp/PageDown by month, Home/End to the week's Saturday and Friday, Tab stays in
+  the dialog, Enter and Space pick a day and give the focus back to the button, Escape closes
+  without a change; the day labels are full Persian dates, today is marked aria-current="date".
+
+axe-core's audit of the open calendar is in test_accessibility.py (its pages may add axe's script)."""
 
 from __future__ import annotations
 
-import re
+import datetime as dt
 
+import jdatetime
 import pytest
+from playwright.sync_api import expect
 
-from ramis.common.jalali import parse_jalali_date
+from ramis.common.digits import to_persian_digits
+from ramis.common.jalali import MONTHS, TEHRAN, WEEKDAYS, parse_jalali_date
 from tests.e2e.test_csp_journey import violations, watch
+
+
+def day_label(day: jdatetime.date) -> str:
+    """What a day of the calendar is called: its full Persian date, ``پنجشنبه ۱۲ تیر ۱۳۶۵``."""
+    return (f"{WEEKDAYS[day.weekday()]} {to_persian_digits(day.day)} {MONTHS[day.month - 1]} "
+            f"{to_persian_digits(day.year)}")
+
+
+def same_day_a_year_before(day: jdatetime.date) -> jdatetime.date:
+    """Shift+PageUp's target: the same day a year before, or its month's last day (30 Esfand)."""
+    try:
+        return jdatetime.date(day.year - 1, day.month, day.day)
+    except ValueError:
+        return jdatetime.date(day.year - 1, day.month, day.day - 1)
+
+
+def open_login(page, width: int) -> list[str]:
+    page.set_viewport_size({"width": width, "height": 900})
+    seen = watch(page)
+    page.goto("/auth/login/")
+    return seen
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("width", [1280, 390])
 def test_birth_date_is_picked_from_the_jalali_calendar(page, shot, width):
-    page.set_viewport_size({"width": width, "height": 900})
-    seen = watch(page)
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
-    page.goto("/auth/login/")
+    seen = open_login(page, width)
     box = page.get_by_label("تاریخ تولد")
+    dialog = page.get_by_role("dialog", name="انتخاب تاریخ")
     box.click()
-    picker = page.locator("jdp-container")
-    picker.wait_for(state="visible")
-    assert picker.locator(".jdp-day:not(.not-in-month)").count() >= 29
+    expect(dialog).to_be_hidden()  # the box is for typing; the button beside it opens the calendar
+    page.get_by_role("button", name="تقویم", exact=True).click()
+    expect(dialog).to_be_visible()
+    assert dialog.get_by_role("gridcell").filter(has_text="۲۹").count() == 1
     shot(page, f"jalali-picker{'' if width == 1280 else '-390'}")
-    picker.locator(".jdp-year select").select_option("1365")
-    picker.locator(".jdp-month select").select_option("4")
-    picker.locator(".jdp-day:not(.not-in-month)").filter(has_text=re.compile(r"^12$")).click()
+    dialog.get_by_role("combobox", name="سال").select_option("1365")
+    dialog.get_by_role("combobox", name="ماه").select_option("4")
+    expect(dialog.get_by_role("grid")).to_have_accessible_name("تیر ۱۳۶۵")
+    dialog.get_by_role("gridcell", name="پنجشنبه ۱۲ تیر ۱۳۶۵").click()
     value = box.input_value()
     assert value == "1365/04/12", value
     assert parse_jalali_date(value).isoformat() == "1986-07-03"  # what the form's field makes of it
-    picker.wait_for(state="hidden")  # closed after the pick
+    expect(dialog).to_be_hidden()  # closed after the pick
     # everything the picker needed came from the portal itself
     origin = page.url.split("/auth/")[0]
     assert all(url.startswith(origin) or url.startswith("data:") for url in requested), requested
     assert violations(seen) == [], seen
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_date_is_picked_with_the_keyboard_alone(page, shot, width):
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    seen = open_login(page, width)
+    box, button = page.get_by_label("تاریخ تولد"), page.get_by_role("button", name="تقویم", exact=True)
+    dialog = page.get_by_role("dialog", name="انتخاب تاریخ")
+    page.get_by_label("کد ملی").focus()
+    page.keyboard.press("Tab")
+    expect(box).to_be_focused()
+    page.keyboard.type("1403/12/28")  # Esfand 1403 has 30 days (a leap year)
+    page.keyboard.press("Tab")
+    expect(button).to_be_focused()
+    expect(button).to_have_attribute("aria-expanded", "false")
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_visible()
+    expect(button).to_have_attribute("aria-expanded", "true")
+
+    def focused(day: jdatetime.date):
+        cell = dialog.get_by_role("gridcell", name=day_label(day), exact=True)
+        expect(cell).to_be_focused()
+        expect(cell).to_have_attribute("tabindex", "0")
+        assert dialog.locator("td[tabindex='0']").count() == 1  # roving tabindex: one tabbable day
+        return cell
+
+    start = jdatetime.date(1403, 12, 28)
+    expect(focused(start)).to_have_attribute("aria-selected", "true")
+    shot(page, f"jalali-picker-keyboard{'' if width == 1280 else '-390'}")
+    moves = [("ArrowLeft", 1), ("ArrowDown", 7), ("ArrowRight", -1), ("ArrowUp", -7), ("ArrowUp", -7)]
+    day = start
+    for key, days in moves:  # right to left: ArrowLeft is the next day, ArrowDown the next week
+        page.keyboard.press(key)
+        day += dt.timedelta(days=days)
+        focused(day)
+    assert day == jdatetime.date(1403, 12, 21)  # a Tuesday
+    page.keyboard.press("Home")
+    focused(jdatetime.date(1403, 12, 18))  # that week's Saturday
+    page.keyboard.press("End")
+    focused(jdatetime.date(1403, 12, 24))  # and its Friday
+    page.keyboard.press("PageDown")
+    focused(jdatetime.date(1404, 1, 24))
+    expect(dialog.get_by_role("grid")).to_have_accessible_name("فروردین ۱۴۰۴")
+    expect(dialog.get_by_role("combobox", name="سال")).to_have_value("1404")
+    page.keyboard.press("Shift+PageUp")
+    page.keyboard.press("PageUp")
+    focused(jdatetime.date(1402, 12, 24))
+    page.keyboard.press("ArrowDown")  # across the month: Esfand 1402 has 29 days
+    focused(jdatetime.date(1403, 1, 2))
+    # Tab goes round inside the dialog: the "today" and "close" buttons, then the month buttons
+    page.keyboard.press("Tab")
+    expect(dialog.get_by_role("button", name="امروز")).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(dialog.get_by_role("button", name="ماه قبل")).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")  # "today": the focus on today, marked as the current date
+    now = jdatetime.date.fromgregorian(date=dt.datetime.now(TEHRAN).date())
+    expect(focused(now)).to_have_attribute("aria-current", "date")
+    page.keyboard.press("ArrowRight")  # yesterday, picked with Enter
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_hidden()
+    expect(button).to_be_focused()
+    expect(button).to_have_attribute("aria-expanded", "false")
+    picked = now - dt.timedelta(days=1)
+    assert box.input_value() == picked.strftime("%Y/%m/%d"), box.input_value()
+
+    # Escape closes without a change, the focus back on the button
+    page.keyboard.press("Enter")
+    focused(picked)
+    page.keyboard.press("PageUp")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(button).to_be_focused()
+    assert box.input_value() == picked.strftime("%Y/%m/%d")
+    # Space picks too; the form's field reads what was written
+    page.keyboard.press("Space")
+    focused(picked)
+    page.keyboard.press("Shift+PageUp")
+    page.keyboard.press("Space")
+    expect(dialog).to_be_hidden()
+    year_before = same_day_a_year_before(picked)
+    assert box.input_value() == year_before.strftime("%Y/%m/%d"), box.input_value()
+    assert parse_jalali_date(box.input_value()) == year_before.togregorian()
+    page.keyboard.press("Tab")  # on to the next field, the calendar stays shut
+    expect(page.get_by_label("شماره شناسنامه")).to_be_focused()
+    expect(dialog).to_be_hidden()
+    assert errors == [] and violations(seen) == [], (errors, seen)
