@@ -549,7 +549,25 @@ def _findings(results) -> list[Finding]:
 def lint_certificate(der: bytes, etsi_type: str | None = None) -> list[Finding]:
     """All findings for a DER certificate (RFC 5280, plus ETSI if a type is given). A certificate
     whose fixed parts were linted before reuses those parts' results (see ``_fixed_parts``)."""
-    return _findings(_linted(der, etsi_type)[1])
+    doc, results = _linted(der, etsi_type)
+    findings = _findings(results)
+    if not any(entry[2] is doc.root for entry in _FIXED.values()):
+        _unlinked(doc)
+    return findings
+
+
+def _unlinked(doc) -> None:
+    """Cut a document's node tree apart once it has been linted. Every node points to its parent
+    and its document, which point back, so an intact tree is freed only by the garbage collector's
+    cycle search; cut, it is freed at once by reference counting. That search was about a tenth of
+    an issuance's CPU (a generation-1 collection every ~17 issuances, ~2 ms each, finding the
+    ~4,800 nodes of the trees since the last one)."""
+    stack = [doc.root]
+    doc.root = None
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children.values())
+        node.children = node.parent = node.document = None
 
 
 def _linted(der: bytes, etsi_type: str | None):
@@ -581,12 +599,16 @@ def _linted(der: bytes, etsi_type: str | None):
 
 def lint_crl(der: bytes, crl_type: str = "CRL") -> list[Finding]:
     doc = loader.RFC5280CertificateListDocumentLoader().load_der_document(der, "crl")
-    return _findings(_crl_validator(crl_type).validate(doc.root))
+    findings = _findings(_crl_validator(crl_type).validate(doc.root))
+    _unlinked(doc)
+    return findings
 
 
 def lint_ocsp_response(der: bytes) -> list[Finding]:
     doc = loader.RFC6960OCSPResponseDocumentLoader().load_der_document(der, "ocsp")
-    return _findings(_ocsp_validator().validate(doc.root))
+    findings = _findings(_ocsp_validator().validate(doc.root))
+    _unlinked(doc)
+    return findings
 
 
 def blocking(findings: list[Finding], allow: frozenset[str] = frozenset()) -> list[Finding]:

@@ -344,3 +344,30 @@ def test_a_varying_part_that_does_not_decode_is_reported_as_pkilint_reports_it(p
         lint.lint_certificate(der, etsi_type)
     assert type(ours.value) is type(stock.value)
     assert str(ours.value) == str(stock.value)
+
+
+def test_a_linted_document_leaves_nothing_for_the_garbage_collector(pki):
+    """Certificates and a CRL linted one after another leave no reference cycle behind
+    (``lint._unlinked``): their nodes are freed at once, not by the collector's search — except the
+    one tree kept as the template of the certificates' fixed parts, which stays whole."""
+    import datetime as dt
+    import gc
+
+    lint.clear_fixed_cache()
+    etsi_type = profiles.get_profile("seal").etsi_type
+    drafts = [_draft(pki, "seal", "ec-p256", f"user{i}@example.ir") for i in range(4)]
+    now = builder.now()
+    crl = (x509.CertificateRevocationListBuilder().issuer_name(pki.issuing.cert.subject)
+           .last_update(now).next_update(now + dt.timedelta(days=1)).sign(pki.issuing.key, hashes.SHA256()))
+    lint.lint_certificate(drafts[0], etsi_type)  # the template, kept
+    gc.collect()
+    gc.disable()
+    try:
+        for der in drafts[1:]:
+            assert not lint.blocking(lint.lint_certificate(der, etsi_type))
+        lint.lint_crl(builder.der(crl))
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+    (template,) = [entry[2] for entry in lint._FIXED.values()]
+    assert template.document.root is template and template.children["tbsCertificate"].parent is template
