@@ -216,6 +216,12 @@ def test_deploy_check_for_the_bank_backend(bank_settings):
     assert [e.id for e in checks.bank_gateway_configured(None)] == ["ramis.E004"]
     bank_settings.BANK_BASE_URL = "https://gateway.zibal.ir"
     assert checks.bank_gateway_configured(None) == []
+    bank_settings.BANK_FORM_ACTION = ["https://ipg.bank.example:8443"]  # an origin the bank's page redirects through
+    assert checks.bank_gateway_configured(None) == []
+    for wider in ("*", "https:", "http://ipg.bank.example", "https://ipg.bank.example/pay", "https://*.example"):
+        bank_settings.BANK_FORM_ACTION = [wider]
+        assert [e.id for e in checks.bank_gateway_configured(None)] == ["ramis.E005"], wider
+    bank_settings.BANK_FORM_ACTION = []
     bank_settings.AZ_IRANIAN_BANK_GATEWAYS["GATEWAYS"]["ZIBAL"]["MERCHANT_CODE"] = ""
     assert [e.id for e in checks.bank_gateway_configured(None)] == ["ramis.E003"]
     bank_settings.BANK_GATEWAY = "MELLAT"  # configured under another name: not installed for it
