@@ -729,12 +729,10 @@ JALALI_DATE_DEFAULTS = {
 }
 
 # --- Content-Security-Policy (django-csp 4; docs/operator/behind-a-proxy.md) -----------------
-# Every page: scripts, styles, fonts and images only from the portal itself (no inline script or
-# style anywhere in templates/, tested), no plugins, never framed, forms sent only to the portal
-# (and the national window's logout, the bank: ramis/common/csp.py). Responses that set their own
-# policy keep it: the seal logo that shops embed (enamad/seals/views.py), private files.
-MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
-                  "ramis.common.csp.PortalCSPMiddleware")
+# Every page: scripts, styles, fonts and images only from the portal (no inline script or style in
+# templates/, tested), no plugins, never framed, forms sent only to the portal (ramis/common/csp.py).
+# Responses with a policy of their own keep it: the seal logo (enamad/seals/views.py), private files.
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "ramis.common.csp.PortalCSPMiddleware")
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
