@@ -9,6 +9,8 @@ PHRASES = {
     "enamad.account.activation_resent": "ارسال دوباره پیوند فعال‌سازی",
     "enamad.account.password_reset_requested": "درخواست بازیابی گذرواژه (پیوند رایانامه شد)",
     "enamad.account.password_reset": "گذاشتن گذرواژه تازه با پیوند بازیابی",
+    "enamad.account.reset_throttled": "درخواست بازیابی گذرواژه بیش از حد مجاز (رد شد)",
+    "enamad.account.activation_throttled": "درخواست ارسال دوباره پیوند فعال‌سازی بیش از حد مجاز (رد شد)",
     "enamad.account.logged_in": "ورود به اینماد",
     "enamad.account.profile_updated": "ویرایش مشخصات",
     "enamad.account.document_uploaded": "بارگذاری مدرک هویتی",

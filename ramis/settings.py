@@ -502,6 +502,8 @@ PAYMENT_ALLOW_SANDBOX = env_bool("PAYMENT_ALLOW_SANDBOX", False)
 BANK_GATEWAY = env_str("BANK_GATEWAY", "ZIBAL").upper()
 # Zibal only: another address for the gateway (the stand-in bank of `manage.py devbank`); never in production.
 BANK_BASE_URL = env_str("BANK_BASE_URL", "").rstrip("/")
+# Origins (https://host) the bank's payment page may redirect the payer through, besides its own.
+BANK_FORM_ACTION = env_list("BANK_FORM_ACTION", [])
 if PAYMENT_BACKEND.endswith("AzBankGatewaysBackend") or importlib.util.find_spec("azbankgateways"):
     INSTALLED_APPS.append("azbankgateways")
     AZ_IRANIAN_BANK_GATEWAYS = {
@@ -527,7 +529,7 @@ if PAYMENT_BACKEND.endswith("AzBankGatewaysBackend") or importlib.util.find_spec
         "BANK_TIMEOUT": env_int("BANK_TIMEOUT_SECONDS", 10),
         "TRACKING_CODE_QUERY_PARAM": "tc",
         "TRACKING_CODE_LENGTH": 16,
-        "IS_SAFE_GET_GATEWAY_PAYMENT": False,
+        "IS_SAFE_GET_GATEWAY_PAYMENT": True,  # we render the page to the bank (its go-to-bank view is not mounted)
         # ramis.requests.bank_gateways: settings read when used, Zibal at BANK_BASE_URL
         "SETTING_VALUE_READER_CLASS": "ramis.requests.bank_gateways.SettingsReader",
         # the bank returns the payer to our view, which refuses a tracking code that is not ours
@@ -729,10 +731,10 @@ JALALI_DATE_DEFAULTS = {
 }
 
 # --- Content-Security-Policy (django-csp 4; docs/operator/behind-a-proxy.md) -----------------
-# Every page: scripts, styles, fonts and images only from the portal itself (no inline script or
-# style anywhere in templates/, tested), no plugins, never framed. Responses that set their own
-# policy keep it: the seal logo that shops embed (enamad/seals/views.py), private files.
-MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+# Every page: scripts, styles, fonts and images only from the portal (no inline script or style in
+# templates/, tested), no plugins, never framed, forms sent only to the portal (ramis/common/csp.py).
+# Responses with a policy of their own keep it: the seal logo (enamad/seals/views.py), private files.
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "ramis.common.csp.PortalCSPMiddleware")
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -744,6 +746,7 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
         "base-uri": ["'none'"],
         "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
     },
 }
 # Where browsers report Content-Security-Policy violations (a URL; empty: not reported).

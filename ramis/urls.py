@@ -55,11 +55,6 @@ urlpatterns = [
     path("dev/outbox/", dev_outbox, name="dev_outbox"),
     path("admin/", admin.site.urls),
 ]
-if "azbankgateways" in settings.INSTALLED_APPS:  # the production bank backend (ramis.requests.payments)
-    # Only the page that posts the payer on to the bank (``redirect_gateway()`` reverses it). The
-    # bank returns to our ``payments:bank_return``; the package's own callback and sample pages
-    # are not mounted.
-    from azbankgateways.views import go_to_bank_gateway
-
-    urlpatterns.append(path("bankgateways/", include((
-        [path("go-to-bank-gateway/", go_to_bank_gateway, name="go-to-bank-gateway")], "azbankgateways"))))
+# The bank backend (ramis.requests.payments) mounts none of az-iranian-bank-gateways' URLs: the page
+# that posts the payer on to the bank is the Pay button's answer (its go-to-bank view would post a
+# form to whatever address its query string names), the bank returns to our payments:bank_return.

@@ -1,12 +1,17 @@
 """Getting back into an e-Namad account: password reset by e-mail and «resend activation».
 
 Both answer the same whatever was typed (no way to learn which names or addresses have an
-account), both are throttled per address typed and per client address, failing closed, and both
-audit what they did. The reset uses Django's token generator (bound to the password and the last
+account), both are throttled per address typed and per client address, failing closed (the
+refusal is the same Persian message, next to the field, for an address with an account or
+without), and both audit what they did, a refusal included: the first one of each counter in its
+window (the account's, when the address typed has one), so a flood of refusals does not flood the
+trail. The reset uses Django's token generator (bound to the password and the last
 login, so a used link is dead) and its views; the mail goes through the outbox like every other.
 """
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
@@ -29,15 +34,46 @@ RECOVERY_PER_CLIENT = 20
 RECOVERY_WINDOW = 3600
 
 
+class _TypedAddress:
+    """What a refusal's audit entry names when the address or name typed has no account."""
+
+    _meta = SimpleNamespace(label_lower="enamad.recovery_address")
+
+    def __init__(self, key: str):
+        self.pk = key[:32]
+
+    def __str__(self) -> str:
+        return "نشانی یا نام بدون حساب"
+
+
 def recovery_throttle(kind: str, identifier: str, ctx=None) -> None:
-    """Raise ``Throttled`` once this address/name or this client asked too often (fails closed)."""
+    """Raise ``Throttled`` once this address/name or this client asked too often (fails closed);
+    the first refusal of each counter in its window is audited, in its own transaction."""
     key = digest(f"recovery-{kind}", identifier.strip().lower())
-    if not throttle_hit(f"enamad-{kind}:{key}", limit=RECOVERY_PER_IDENTIFIER, window=RECOVERY_WINDOW):
-        raise Throttled
     address = context_ip(ctx) or ""
-    if address and not throttle_hit(f"enamad-{kind}-ip:{address}", limit=RECOVERY_PER_CLIENT,
-                                    window=RECOVERY_WINDOW):
+    counters = [("identifier", f"enamad-{kind}:{key}", RECOVERY_PER_IDENTIFIER)]
+    if address:
+        counters.append(("client", f"enamad-{kind}-ip:{address}", RECOVERY_PER_CLIENT))
+    for name, counter, limit in counters:
+        if throttle_hit(counter, limit=limit, window=RECOVERY_WINDOW):
+            continue
+        if throttle_hit(f"{counter}:refused", limit=1, window=RECOVERY_WINDOW):  # the window's first refusal
+            _audit_refusal(kind, identifier, key, counter=name, limit=limit, ctx=ctx)
         raise Throttled
+
+
+@transaction.atomic
+def _audit_refusal(kind: str, identifier: str, key: str, *, counter: str, limit: int, ctx) -> None:
+    typed = identifier.strip().lower()
+    if kind == "reset":
+        users = reset_candidates(typed)
+    else:
+        users = User.objects.filter(Q(username__iexact=typed) | Q(email__iexact=typed),
+                                    enamad_account__isnull=False).select_related("enamad_account")
+    user = next(iter(users), None)
+    audit.record(actor=None, target=user.enamad_account if user is not None else _TypedAddress(key),
+                 event=f"enamad.account.{kind}_throttled", ctx=ctx,
+                 extra={"counter": counter, "typed": typed[:254], "limit": limit, "window_seconds": RECOVERY_WINDOW})
 
 
 def reset_candidates(email: str):
@@ -47,10 +83,14 @@ def reset_candidates(email: str):
     return [user for user in users if user.has_usable_password()]
 
 
-@transaction.atomic
 def password_reset_request(*, email: str, ctx=None) -> int:
     """E-mail a reset link to each active account with this address; how many (the page never says)."""
-    recovery_throttle("reset", email, ctx)
+    recovery_throttle("reset", email, ctx)  # before the transaction: a refusal's audit entry stays
+    return _mail_reset_links(email=email, ctx=ctx)
+
+
+@transaction.atomic
+def _mail_reset_links(*, email: str, ctx=None) -> int:
     sent = 0
     for user in reset_candidates(email):
         account = user.enamad_account
@@ -73,12 +113,15 @@ def password_reset_done(*, user, ctx=None) -> None:
         audit.record(actor=user, target=account, event="enamad.account.password_reset", ctx=ctx)
 
 
-@transaction.atomic
 def activation_resend(*, identifier: str, ctx=None) -> bool:
     """Send a fresh activation link to an account that signed up and never activated, found by
     user name or e-mail; whether one was found is for the audit trail, not for the page."""
-    recovery_throttle("activation", identifier, ctx)
-    identifier = identifier.strip()
+    recovery_throttle("activation", identifier, ctx)  # before the transaction: a refusal's audit entry stays
+    return _mail_activation_link(identifier=identifier.strip(), ctx=ctx)
+
+
+@transaction.atomic
+def _mail_activation_link(*, identifier: str, ctx=None) -> bool:
     account = (Account.objects.select_related("user")
                .filter(Q(user__username__iexact=identifier) | Q(user__email__iexact=identifier),
                        user__is_active=False, user__last_login__isnull=True)

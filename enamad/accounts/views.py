@@ -214,7 +214,7 @@ class PasswordResetView(auth_views.PasswordResetView):
         try:
             form.save(request=self.request)
         except Throttled as exc:
-            form.add_error(None, exc.message)
+            form.add_error("email", exc.message)  # next to the field, the same whether the address has an account
             return self.render_to_response(self.get_context_data(form=form), status=429)
         return super(auth_views.PasswordResetView, self).form_valid(form)  # FormView: the redirect
 
@@ -251,7 +251,7 @@ def resend_activation(request):
         try:
             recovery.activation_resend(identifier=form.cleaned_data["identifier"], ctx=audit_context(request))
         except Throttled as exc:
-            form.add_error(None, exc.message)
+            form.add_error("identifier", exc.message)
             return render(request, "enamad/resend_activation.html", {"form": form}, status=429)
         return render(request, "enamad/resend_activation_done.html")
     return render(request, "enamad/resend_activation.html", {"form": form})

@@ -17,10 +17,13 @@ def sandbox_payments_in_production(app_configs, **kwargs):
 @register(Tags.security, deploy=True)
 def bank_gateway_configured(app_configs, **kwargs):
     """The bank backend needs its package, a merchant code, and a bank it can reach over HTTPS
-    (``BANK_BASE_URL`` is for the development stand-in bank only)."""
+    (``BANK_BASE_URL`` is for the development stand-in bank only); the further hosts its forms
+    may reach (``BANK_FORM_ACTION``) are HTTPS origins."""
     from urllib.parse import urlsplit
 
     from django.conf import settings
+
+    from ramis.common.csp import origin
 
     if not settings.PAYMENT_BACKEND.endswith("AzBankGatewaysBackend"):
         return []
@@ -40,4 +43,9 @@ def bank_gateway_configured(app_configs, **kwargs):
             errors.append(Error(f"BANK_BASE_URL={base} is not a bank reached over HTTPS (the stand-in bank?).",
                                 hint="Leave BANK_BASE_URL unset in production: the gateway's own address is used.",
                                 id="ramis.E004"))
+    for entry in settings.BANK_FORM_ACTION:  # form-action sources: https origins, nothing wider
+        if not entry.startswith("https://") or "*" in entry or origin(entry) != entry:
+            errors.append(Error(f"BANK_FORM_ACTION entry {entry!r} is not an HTTPS origin.",
+                                hint="List origins only, e.g. https://ipg.bank.example (no path, no wildcard).",
+                                id="ramis.E005"))
     return errors

@@ -25,8 +25,11 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.module_loading import import_string
+
+from ramis.common.csp import form_action_update, origin
 
 logger = logging.getLogger("ramis.payments")
 
@@ -116,13 +119,14 @@ class SandboxPaymentBackend(BasePaymentBackend):
 class AzBankGatewaysBackend(BasePaymentBackend):
     """Production: Iranian bank gateways (Zibal, BMI, SEP, Mellat, …) through the
     ``az-iranian-bank-gateways`` package. ``start`` registers the payment with the bank (the
-    package's record carries a tracking code, kept as ``Payment.gateway_ref``) and sends the payer
-    there; the bank sends the payer back to ``payments:bank_return``, where the package calls the
-    bank's verify; then to ``payments:callback?tc=<tracking code>``, where ``verify_callback``
-    reads the verified record. Tested end to end against ``ramis.requests.devbank`` (Zibal).
+    package's record carries a tracking code, kept as ``Payment.gateway_ref``) and answers with the
+    page that sends the payer there (``bank_redirect_page``); the bank sends the payer back to
+    ``payments:bank_return``, where the package calls the bank's verify; then to
+    ``payments:callback?tc=<tracking code>``, where ``verify_callback`` reads the verified record.
+    Tested end to end against ``ramis.requests.devbank`` (Zibal).
 
     Needs ``pip install '.[bank]'`` and the ``BANK_*`` settings (docs/reference/requests.md);
-    ``ramis/settings.py`` installs the app and ``ramis/urls.py`` mounts its URLs.
+    ``ramis/settings.py`` installs the app (none of its URLs is mounted).
     """
 
     name = "az-bank"
@@ -141,10 +145,11 @@ class AzBankGatewaysBackend(BasePaymentBackend):
             bank.set_mobile_number(payment.invoice.request.applicant.mobile)
             record = bank.ready()
             payment.gateway_ref = str(record.tracking_code)
-            return bank.redirect_gateway()
+            gateway = bank.get_gateway()  # the bank's page: url, method, params; the record is "sent to bank"
         except (AZBankGatewaysException, ValueError, KeyError) as exc:  # ValueError: an answer that is not JSON
             logger.error("bank gateway refused to start payment %s: %r", payment.pk, exc)
             raise GatewayUnavailable(str(exc)) from exc
+        return bank_redirect_page(request, gateway)
 
     def verify_callback(self, request) -> GatewayResult:
         from azbankgateways import default_settings as az_settings
@@ -175,6 +180,17 @@ class AzBankGatewaysBackend(BasePaymentBackend):
             cancelled=record.status == bank_models.PaymentStatus.CANCEL_BY_USER,
             raw={"tracking_code": tracking_code, "status": record.status, "bank_answer": answer},
         )
+
+
+def bank_redirect_page(request, gateway: dict) -> HttpResponse:
+    """The page whose form takes the payer on to the bank (``templates/azbankgateways/``), as the
+    answer to the Pay button. Rendered here with the address the bank's class gave, not by the
+    package's go-to-bank view, which takes that address from its query string (a form anyone could
+    aim anywhere). Its Content-Security-Policy lets this form, and only this page's, go to the
+    bank's origin and to ``BANK_FORM_ACTION`` (``ramis.common.csp``)."""
+    response = render(request, "azbankgateways/redirect_to_bank.html", gateway)
+    form_action_update(response, [origin(gateway["url"]), *settings.BANK_FORM_ACTION])
+    return response
 
 
 def _json_object(text: str | None) -> dict:

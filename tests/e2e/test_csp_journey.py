@@ -1,11 +1,13 @@
 """The Content-Security-Policy in a real Chromium: an applicant's journey (home, login, the code
-step, the panel, a request's page whose cancel button asks first) and the e-Namad staff
-dashboard's charts log no CSP violation; a probe that breaks the policy on purpose is reported,
-so silence means something. The seal logo is still shown on a shop's page of another origin."""
+step, the panel, a request's page whose cancel button asks first, paying another request at the
+stand-in bank of another origin, which form-action must let the payer reach) and the e-Namad
+staff dashboard's charts log no CSP violation; a probe that breaks the policy on purpose is
+reported, so silence means something. The seal logo is still shown on a shop's page of another origin."""
 
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -48,13 +50,35 @@ def log_in_applicant(page):
     page.wait_for_url("**/panel/")
 
 
+@contextmanager
+def stand_in_bank(settings):
+    """The bank backend at the stand-in Zibal bank (ramis.requests.devbank) on 127.0.0.1."""
+    from ramis.requests.devbank import DevBank
+
+    bank = DevBank(merchants=frozenset({"zibal"}))
+    server = bank.server("127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    bank.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    settings.PAYMENT_BACKEND = "ramis.requests.payments.AzBankGatewaysBackend"
+    settings.BANK_BASE_URL = bank.base_url
+    settings.AZ_IRANIAN_BANK_GATEWAYS = {
+        **settings.AZ_IRANIAN_BANK_GATEWAYS, "DEFAULT": "ZIBAL",
+        "GATEWAYS": {"ZIBAL": {"MERCHANT_CODE": "zibal", "SANDBOX": 0, "BASE_URL": bank.base_url}}}
+    try:
+        yield bank
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_applicant_journey_logs_no_csp_violation(page, settings):
-    from ramis.offices.models import RegistrationOffice
+    from ramis.offices.models import Clerk, RegistrationOffice
     from ramis.registry.models import Person
     from ramis.requests.management.commands.seed_demo import APPLICANT
     from ramis.requests.models import CertificateRequest
-    from tests.requests.conftest import make_draft
+    from tests.e2e import steps
+    from tests.requests.conftest import advance, make_draft
 
     settings.DEBUG = True
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
@@ -71,6 +95,20 @@ def test_applicant_journey_logs_no_csp_violation(page, settings):
     page.get_by_role("link", name="انصراف و بازگشت").click()
     page.wait_for_url(f"**/panel/requests/{request.pk}/")
     assert CertificateRequest.objects.get(pk=request.pk).status == "draft"  # went back: nothing sent
+    assert violations(seen) == []
+
+    # another request, approved: pay it at the bank (the stand-in Zibal on another origin); the
+    # page that posts the payer on lets its form, and only its, go there (form-action)
+    with stand_in_bank(settings) as bank:
+        clerk = Clerk.objects.select_related("user", "office").get(user__username="clerk")
+        approved = advance(make_draft(person, clerk.office, hardware="own"), "awaiting_payment",
+                           clerk=clerk.user)
+        page.goto(f"/panel/requests/{approved.pk}/")
+        with page.expect_response(f"**/panel/requests/{approved.pk}/pay/") as answer:
+            steps.pay(page, at_gateway=lambda at_bank: at_bank.wait_for_url(f"{bank.base_url}/start/*"))
+        assert f"form-action 'self' {bank.base_url}" in answer.value.headers["content-security-policy"]
+    assert page.locator("#status-label").inner_text() == "در انتظار تعیین نوبت"
+    assert CertificateRequest.objects.get(pk=approved.pk).status == "awaiting_appointment"
     assert violations(seen) == []
 
     # the probe: an inline style attribute added now is refused, and Chromium says so

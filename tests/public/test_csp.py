@@ -2,7 +2,8 @@
 portal's own files. No template carries an inline script, style or event handler; every page
 reachable without arguments in the URL map, as each persona (anonymous, applicant, clerk, e-Namad
 holder and staff), and the pages of a request, a business and a seal, is served with the header
-and nothing inline."""
+and nothing inline; their forms may only be sent to the portal (form-action), and, once the
+national window's logout is configured, to that logout's origin."""
 
 from __future__ import annotations
 
@@ -94,6 +95,7 @@ def assert_strict_policy(response, url):
     assert directives.get("script-src") == "'self'", (url, policy)
     assert directives.get("style-src") == "'self'", (url, policy)
     assert directives.get("frame-ancestors") == "'none'" and directives.get("object-src") == "'none'", url
+    assert directives.get("form-action") == "'self'", (url, policy)  # an injected form posts nowhere else
     assert "unsafe-inline" not in policy and "unsafe-eval" not in policy, url
     assert inline_in(response.content.decode()) == [], url
 
@@ -187,3 +189,16 @@ def test_report_uri_from_the_environment(client, db, settings, url):
     settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {**settings.CONTENT_SECURITY_POLICY["DIRECTIVES"],
                                                        "report-uri": ["/csp-report/"]}}
     assert "report-uri /csp-report/" in client.get(url)["Content-Security-Policy"]
+
+
+def test_form_action_lets_forms_reach_the_national_windows_logout(client, applicant_person, settings):
+    """Logging out after a national-window login redirects the logout form's answer to the
+    provider (certauth.views.logout_view): every page's form-action names that origin, and only it."""
+    assert "form-action 'self';" in client.get("/auth/login/")["Content-Security-Policy"] + ";"
+    settings.OIDC_OP_LOGOUT_ENDPOINT = "https://sso.example.ir:8443/session/end?x=1"
+    login_applicant(client, applicant_person)
+    for path in ("/", "/panel/"):
+        policy = client.get(path)["Content-Security-Policy"]
+        assert "form-action 'self' https://sso.example.ir:8443;" in policy + ";", (path, policy)
+    settings.OIDC_OP_LOGOUT_ENDPOINT = "javascript:alert(1)"  # not an http(s) origin: nothing added
+    assert "form-action 'self';" in client.get("/panel/")["Content-Security-Policy"] + ";"

@@ -5,7 +5,7 @@ start → the bank's page → pay or cancel → the package's server-to-server v
 from __future__ import annotations
 
 import threading
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -58,16 +58,16 @@ def awaiting_payment(bank_settings, applicant_person, office, clerk, catalogue):
 def _to_bank(client, bank, req) -> tuple[Payment, str]:
     """Press Pay in the panel: the payment is registered at the bank and the browser is sent to
     the bank's page; return the payment and that page's URL."""
-    response = client.post(reverse("requests:pay", args=[req.pk]))
-    assert response.status_code == 302
-    payment = Payment.objects.latest("id")
-    go = client.get(response["Location"])  # the package's page that sends the browser on to the bank
+    go = client.post(reverse("requests:pay", args=[req.pk]))  # the page that sends the browser on to the bank
     assert go.status_code == 200
-    query = parse_qs(urlsplit(response["Location"]).query)
-    bank_page = query["url"][0]
+    payment = Payment.objects.latest("id")
     record = Bank.objects.get(tracking_code=payment.gateway_ref)
-    assert bank_page == f"{bank.base_url}/start/{record.reference_number}"
-    assert bank_page in go.content.decode()
+    bank_page = f"{bank.base_url}/start/{record.reference_number}"
+    page = go.content.decode()
+    assert f'action="{bank_page}"' in page and "data-autosubmit" in page
+    assert "csrfmiddlewaretoken" not in page  # our CSRF token is not handed to the bank
+    # its forms may go to the portal and to this bank only (Content-Security-Policy form-action)
+    assert f"form-action 'self' {bank.base_url}" in go["Content-Security-Policy"]
     assert record.status == PaymentStatus.REDIRECT_TO_BANK and int(record.amount) == payment.amount_rials
     return payment, bank_page
 
@@ -186,11 +186,14 @@ def test_tracking_codes_that_are_not_ours_are_refused(applicant_client, bank, aw
 
 def test_only_our_return_path_is_mounted(applicant_client, bank, awaiting_payment):
     """The package's own callback (and its sample pages) are not served: the bank returns to
-    ``payments:bank_return``, and the package's callback answered 500 on a reference it did not know."""
+    ``payments:bank_return``, and the package's callback answered 500 on a reference it did not know.
+    Nor is its go-to-bank page, which posted a form (with our CSRF token) to any address its query
+    string named: the Pay button answers with that page itself."""
     for path in ("/bankgateways/callback/", "/bankgateways/callback/?bank_type=ZIBAL&identifier=1&trackId=999",
-                 "/bankgateways/sample-payment/", "/bankgateways/sample-result/"):
+                 "/bankgateways/sample-payment/", "/bankgateways/sample-result/",
+                 "/bankgateways/go-to-bank-gateway/?url=https://attacker.example/&method=POST"):
         assert Client().get(path).status_code == 404, path
-    payment, bank_page = _to_bank(applicant_client, bank, awaiting_payment)  # the go-to-bank page is still there
+    payment, bank_page = _to_bank(applicant_client, bank, awaiting_payment)
     assert Client().get(f"/bankgateways/callback/?bank_type=ZIBAL&identifier=1&trackId={payment.gateway_ref}"
                         ).status_code == 404
     _back(applicant_client, _at_bank(bank_page, "pay"))
@@ -213,6 +216,12 @@ def test_deploy_check_for_the_bank_backend(bank_settings):
     assert [e.id for e in checks.bank_gateway_configured(None)] == ["ramis.E004"]
     bank_settings.BANK_BASE_URL = "https://gateway.zibal.ir"
     assert checks.bank_gateway_configured(None) == []
+    bank_settings.BANK_FORM_ACTION = ["https://ipg.bank.example:8443"]  # an origin the bank's page redirects through
+    assert checks.bank_gateway_configured(None) == []
+    for wider in ("*", "https:", "http://ipg.bank.example", "https://ipg.bank.example/pay", "https://*.example"):
+        bank_settings.BANK_FORM_ACTION = [wider]
+        assert [e.id for e in checks.bank_gateway_configured(None)] == ["ramis.E005"], wider
+    bank_settings.BANK_FORM_ACTION = []
     bank_settings.AZ_IRANIAN_BANK_GATEWAYS["GATEWAYS"]["ZIBAL"]["MERCHANT_CODE"] = ""
     assert [e.id for e in checks.bank_gateway_configured(None)] == ["ramis.E003"]
     bank_settings.BANK_GATEWAY = "MELLAT"  # configured under another name: not installed for it

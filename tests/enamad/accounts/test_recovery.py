@@ -119,22 +119,64 @@ def test_expired_and_forged_links_are_refused(client, account, settings):
     assert User.objects.get(pk=user.pk).check_password(PASSWORD)
 
 
+THROTTLED = "تعداد درخواست‌ها بیش از حد مجاز است"
+
+
+def field_error(response, field: str) -> str:
+    """The error shown next to ``field`` (components/form_fields.html), empty when none."""
+    found = re.search(rf'<p class="error" id="{field}-error">([^<]*)</p>', response.content.decode())
+    return found.group(1) if found else ""
+
+
+def throttled_page(response, typed: str) -> str:
+    """The page with what differs by nature masked: the CSRF token and the address typed (echoed)."""
+    page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+    return page.replace(typed, "TYPED")
+
+
 def test_reset_requests_are_throttled_per_address(client, account, django_capture_on_commit_callbacks):
     for _ in range(recovery.RECOVERY_PER_IDENTIFIER):
         assert ask_reset(client, "shopowner@example.com", django_capture_on_commit_callbacks).status_code == 302
-    response = ask_reset(client, "shopowner@example.com", django_capture_on_commit_callbacks)
-    assert response.status_code == 429 and "تعداد درخواست‌ها بیش از حد مجاز است" in response.content.decode()
+    for _ in range(2):  # refused, with the message next to the address field; no mail
+        response = ask_reset(client, "ShopOwner@example.com ", django_capture_on_commit_callbacks)
+        assert response.status_code == 429 and THROTTLED in field_error(response, "email")
     assert OutboxMessage.objects.filter(template="enamad_password_reset").count() == recovery.RECOVERY_PER_IDENTIFIER
+    assert len(mail.outbox) == recovery.RECOVERY_PER_IDENTIFIER
+    # audited once for the window (on the account), not once per refusal
+    (refusal,) = AuditEntry.objects.filter(event="enamad.account.reset_throttled")
+    assert (refusal.target_type, refusal.target_id) == ("enamad.account", str(account.pk))
+    assert refusal.extra["counter"] == "identifier" and refusal.extra["typed"] == "shopowner@example.com"
+    assert refusal.ip == "127.0.0.1"
     # An unknown address is throttled alike: the limit tells nothing about who has an account.
     for _ in range(recovery.RECOVERY_PER_IDENTIFIER):
         ask_reset(client, "nobody@example.com", django_capture_on_commit_callbacks)
     assert ask_reset(client, "nobody@example.com", django_capture_on_commit_callbacks).status_code == 429
+    assert AuditEntry.objects.filter(event="enamad.account.reset_throttled",
+                                     target_type="enamad.recovery_address").count() == 1
 
 
-def test_reset_requests_are_throttled_per_client(client, db, django_capture_on_commit_callbacks):
+def test_a_refusal_looks_the_same_with_or_without_an_account(account, django_capture_on_commit_callbacks):
+    from django.test import Client
+
+    pages = []
+    for typed in ("shopowner@example.com", "nobody@example.com"):
+        client = Client()
+        answers = [ask_reset(client, typed, django_capture_on_commit_callbacks)
+                   for _ in range(recovery.RECOVERY_PER_IDENTIFIER + 1)]
+        assert [a.status_code for a in answers] == [302] * recovery.RECOVERY_PER_IDENTIFIER + [429]
+        assert {a["Location"] for a in answers[:-1]} == {"/enamad/password-reset/sent/"}
+        pages.append(throttled_page(answers[-1], typed))
+    assert THROTTLED in pages[0] and pages[0] == pages[1]
+
+
+def test_reset_requests_are_throttled_per_client(client, account, django_capture_on_commit_callbacks):
     for n in range(recovery.RECOVERY_PER_CLIENT):
         assert ask_reset(client, f"probe{n}@example.com", django_capture_on_commit_callbacks).status_code == 302
-    assert ask_reset(client, "probe-last@example.com", django_capture_on_commit_callbacks).status_code == 429
+    response = ask_reset(client, "shopowner@example.com", django_capture_on_commit_callbacks)  # a real account now
+    assert response.status_code == 429 and THROTTLED in field_error(response, "email")
+    assert not OutboxMessage.objects.filter(template="enamad_password_reset").exists() and mail.outbox == []
+    (refusal,) = AuditEntry.objects.filter(event="enamad.account.reset_throttled")
+    assert refusal.extra["counter"] == "client" and refusal.target_id == str(account.pk)
 
 
 # --- resend activation -------------------------------------------------------------------------
@@ -178,8 +220,10 @@ def test_resend_activation_is_throttled(client, django_capture_on_commit_callbac
     for _ in range(recovery.RECOVERY_PER_IDENTIFIER):
         assert resend(client, "newshop", django_capture_on_commit_callbacks).status_code == 200
     response = resend(client, "newshop", django_capture_on_commit_callbacks)
-    assert response.status_code == 429 and "تعداد درخواست‌ها" in response.content.decode()
+    assert response.status_code == 429 and THROTTLED in field_error(response, "identifier")
     assert OutboxMessage.objects.filter(template="enamad_activation").count() == recovery.RECOVERY_PER_IDENTIFIER
+    (refusal,) = AuditEntry.objects.filter(event="enamad.account.activation_throttled")
+    assert refusal.target_id == str(account.pk) and refusal.extra["counter"] == "identifier"
 
 
 def test_an_expired_activation_page_offers_a_new_link(client):
