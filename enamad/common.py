@@ -65,7 +65,7 @@ def error_text(exc) -> str:
 
 
 def take_step(request, step, done: str) -> bool:
-    """A staff desk's button: run ``step`` (a service call) and say how it went on the next page —
+    """A button (a staff desk's, or on one's own ticket): run ``step`` (a service call) and say how it went on the next page —
     ``done`` on success, the refusal's own Persian words otherwise; True when it was taken."""
     from django.contrib import messages
     from django.core.exceptions import PermissionDenied, ValidationError

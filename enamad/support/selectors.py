@@ -6,7 +6,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from enamad.accounts.models import Account
-from enamad.support.models import ChangeStatus, Ticket, TicketMessage, TicketStatus
+from enamad.support.models import ChangeStatus, Ticket, TicketAttachment, TicketMessage, TicketStatus
 
 
 def tickets_for_account(account: Account) -> QuerySet[Ticket]:
@@ -32,6 +32,14 @@ def get_ticket_for_person(person, pk: int) -> Ticket:
     if ticket is None:
         raise Http404
     return ticket
+
+
+def get_attachment_for_owner(owner_field: str, owner, pk: int) -> TicketAttachment:
+    """An attachment of a ticket whose ``owner_field`` ("account" or "person") is ``owner``; 404 for any other."""
+    found = TicketAttachment.objects.filter(pk=pk, **{f"message__ticket__{owner_field}": owner}).first()
+    if found is None:
+        raise Http404
+    return found
 
 
 def ticket_thread(ticket: Ticket) -> QuerySet[TicketMessage]:

@@ -1,5 +1,6 @@
 """The support room's pages for the holder: tickets and change requests (N19, N20). They parse
-input, call a service, render."""
+input, call a service, render. The pages of one's own tickets are ``own_tickets``'s, shared with
+RAMIS applicants (``applicant_views``); opening one (categories, change requests) is the holder's."""
 
 from __future__ import annotations
 
@@ -7,21 +8,18 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
-from django_fsm import can_proceed
 
 from enamad.accounts.decorators import account_required
 from enamad.accounts.models import Persona
 from enamad.businesses.models import EDITABLE_STATES, BusinessStatus
-from enamad.common import error_text, posted
+from enamad.common import posted
 from ramis.common.context import audit_context
-from ramis.common.errors import InvalidTransition
-from ramis.common.uploads import serve_private
 
 from . import selectors as support_selectors
 from . import services as support_services
-from .forms import TicketForm, TicketReplyForm
-from .models import CHANGE_CATEGORIES, ChangeStatus, TicketAttachment, TicketCategory, TicketStatus
+from .forms import TicketForm
+from .models import CHANGE_CATEGORIES, ChangeStatus, TicketCategory
+from .own_tickets import Asker, ticket_pages
 
 CATEGORY_HELP = {
     TicketCategory.GENERAL: "پرسش درباره قوانین، مراحل و وضعیت پرونده.",
@@ -34,12 +32,6 @@ CATEGORY_HELP = {
     TicketCategory.BUSINESS_CHANGE: "نام، نشانی، تلفن یا رایانامه کسب‌وکاری که پرونده‌اش ارسال شده یا نماد دارد، با "
                                     "مدرک مثبت تغییر.",
 }
-
-
-@account_required
-def tickets(request):
-    rows = support_selectors.tickets_for_account(request.account)
-    return render(request, "enamad/tickets.html", {"tickets": rows})
 
 
 def _changeable_businesses(account):
@@ -89,45 +81,9 @@ def ticket_new(request, category=None):
     })
 
 
-@account_required
-def ticket_detail(request, pk):
-    ticket = support_selectors.get_ticket_for_account(request.account, pk)
-    form = TicketReplyForm(posted(request), request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            support_services.ticket_follow_up(ticket_id=ticket.pk, actor=request.user, body=form.cleaned_data["body"],
-                                      attachments=form.attachment_list(), ctx=audit_context(request))
-        except InvalidTransition as exc:
-            messages.error(request, exc.message)
-        except ValidationError as exc:
-            messages.error(request, error_text(exc))
-        else:
-            messages.success(request, "پیام شما ثبت شد.")
-        return redirect("enamad:ticket", pk)
-    return render(request, "enamad/ticket.html", {
-        "ticket": ticket, "thread": support_selectors.ticket_thread(ticket), "form": form, "staff": False,
-        "TicketStatus": TicketStatus, "ChangeStatus": ChangeStatus,
-        "can_reopen": ticket.status == TicketStatus.CLOSED and can_proceed(ticket.reopen),
-    })
-
-
-@account_required
-@require_POST
-def ticket_close(request, pk):
-    ticket = support_selectors.get_ticket_for_account(request.account, pk)
-    try:
-        support_services.ticket_close(ticket_id=ticket.pk, actor=request.user, ctx=audit_context(request))
-    except InvalidTransition as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "تیکت بسته شد.")
-    return redirect("enamad:ticket", pk)
-
-
-@account_required
-def ticket_attachment(request, pk):
-    attachment = (TicketAttachment.objects.filter(pk=pk, message__ticket__account=request.account)
-                  .select_related("message").first())
-    if attachment is None:
-        raise Http404
-    return serve_private(attachment.file)
+HOLDER = Asker(
+    required=account_required, owner=lambda request: request.account, owner_field="account",
+    own_tickets=support_selectors.tickets_for_account, own_ticket=support_selectors.get_ticket_for_account,
+    ticket_url="enamad:ticket", templates="enamad", ticket_context={"staff": False, "ChangeStatus": ChangeStatus},
+)
+tickets, ticket_detail, ticket_close, ticket_attachment = ticket_pages(HOLDER)

@@ -14,12 +14,16 @@ lines and the audit entries it writes without a context (``ctx=None``) carry it 
 (eager) tasks run inside the request and simply keep its id. Beat's scheduler
 (:class:`BeatScheduler`, ``CELERY_BEAT_SCHEDULER``) sends each due task under a fresh id of its own,
 ``beat-<hex>``, so one run's lines (beat's *Sending due task*, the worker's) and audit entries are
-found together, and two runs are told apart. A task queued outside any request by anything else
-(a command) runs with none ("-" in the log, an empty column in the audit).
+found together, and two runs are told apart. ``manage.py`` runs each command under a fresh
+``cmd-<hex>`` (:func:`fresh_request_id`): its lines, its audit entries and the tasks it queues share
+it. A task published outside all of these gets a fresh ``task-<hex>`` in its message, and a task
+that starts without a sane id (eager outside any, or a foreign or forged header) gets one then: every
+task runs under an id.
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import re
@@ -62,26 +66,44 @@ request_finished.connect(_clear, dispatch_uid="ramis.observability.clear_request
 
 
 def current_request_id() -> str:
-    """The id of the request (or of the request that queued the task) being served; "" outside one."""
+    """The id of the request, task or command being served (a task's is the one it was queued or
+    started under); "" outside any."""
     rid = request_id.get()
     return "" if rid == "-" else rid
 
 
+def new_request_id(kind: str) -> str:
+    """A fresh id for what no request started: ``<kind>-`` and 32 hex digits (``beat``, ``task``, ``cmd``)."""
+    return f"{kind}-{uuid.uuid4().hex}"
+
+
+@contextlib.contextmanager
+def fresh_request_id(kind: str):
+    """Run the block under a fresh id of its own (:func:`new_request_id`); the one before is back after it."""
+    token = request_id.set(new_request_id(kind))
+    try:
+        yield
+    finally:
+        request_id.reset(token)
+
+
 def _task_header(headers=None, **kwargs) -> None:
-    rid = current_request_id()
-    if rid and headers is not None:
-        headers.setdefault(TASK_HEADER, rid)
+    """The message takes the current id to the worker; published under none, a fresh ``task-<hex>``."""
+    if headers is not None:
+        headers.setdefault(TASK_HEADER, current_request_id() or new_request_id("task"))
 
 
 def _task_started(task=None, **kwargs) -> None:
     """The worker runs the task under the id its message carries (checked again: what is not a sane
-    token is dropped). An eager task without the header keeps the id of the request it runs in."""
+    token is dropped, and the task gets a fresh ``task-<hex>`` instead). An eager task without the
+    header keeps the id it runs under (a request's, a command's, the task's that queued it), or gets a
+    fresh one outside any."""
     context = task.request
     given = getattr(context, TASK_HEADER, None) or (getattr(context, "headers", None) or {}).get(TASK_HEADER)
     rid = given if isinstance(given, str) and _SANE.fullmatch(given) else None
-    if rid is None and context.is_eager:
+    if rid is None and context.is_eager and current_request_id():
         return
-    context.ramis_request_id_token = request_id.set(rid or "-")
+    context.ramis_request_id_token = request_id.set(rid or new_request_id("task"))
 
 
 def _task_finished(task=None, **kwargs) -> None:
@@ -104,11 +126,8 @@ class BeatScheduler(PersistentScheduler):
     (beat's own line about it carries the id too); the publish header takes it to the worker."""
 
     def apply_entry(self, entry, producer=None):
-        token = request_id.set(f"beat-{uuid.uuid4().hex}")
-        try:
+        with fresh_request_id("beat"):
             return super().apply_entry(entry, producer=producer)
-        finally:
-            request_id.reset(token)
 
 
 class RequestIdFilter(logging.Filter):

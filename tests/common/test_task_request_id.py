@@ -2,19 +2,26 @@
 lines carry it, and an audit entry it writes without a context stores it (no address, no
 User-Agent: those are the request's client, not the task's). In-process (eager, the tests' and
 the embedded default) and on a real worker through a real Redis broker. A task beat sends runs
-under a fresh id of its own, one per run, the id beat's own line about it carries."""
+under a fresh id of its own, one per run, the id beat's own line about it carries; a task queued
+outside both runs under a fresh id of its own too (``task-<hex>``), given when it is published; a
+command run by manage.py runs under one (``cmd-<hex>``), and so do the tasks it queues."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import os
 import re
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 from celery import shared_task
 from celery.beat import ScheduleEntry
-from celery.signals import task_postrun
+from celery.signals import before_task_publish, task_postrun
 from django.http import HttpResponse
 from django.test import RequestFactory
 from kombu.utils.imports import symbol_by_name
@@ -84,12 +91,36 @@ def test_an_eager_task_queued_in_a_request_runs_under_its_id(company, lines):
     assert lines["probe probe.in_request ran"] == rid
 
 
+TASK_ID = re.compile(r"task-[0-9a-f]{32}")
+
+
 @pytest.mark.django_db
-def test_a_task_queued_outside_a_request_runs_under_none(company, lines):
+def test_an_eager_task_queued_outside_a_request_runs_under_a_fresh_id_of_its_own(company, lines):
     serve(lambda: None)  # a request before it leaves nothing behind
-    audit_probe.delay(company.pk, "probe.from_command")
-    assert entry("probe.from_command").request_id == ""
-    assert lines["probe probe.from_command ran"] == "-"
+    audit_probe.delay(company.pk, "probe.outside")
+    first = entry("probe.outside").request_id
+    assert TASK_ID.fullmatch(first), first
+    assert lines["probe probe.outside ran"] == first
+    audit_probe.delay(company.pk, "probe.outside_again")
+    again = entry("probe.outside_again").request_id
+    assert TASK_ID.fullmatch(again) and again != first  # each task its own
+    assert lines["probe probe.outside_again ran"] == again
+    assert observability.current_request_id() == ""  # the caller is left without one
+
+
+@shared_task(name="tests.common.audit_probe_fan_out", ignore_result=True)
+def audit_probe_fan_out(company_id: int) -> None:
+    """A task that queues another, as the fan-out tasks do."""
+    audit_probe.delay(company_id, "probe.fanned_out")
+    audit.record(actor=None, target=Company.objects.get(pk=company_id), event="probe.fan_out")
+
+
+@pytest.mark.django_db
+def test_a_task_queued_by_a_task_runs_under_the_id_of_the_one_that_queued_it(company, lines):
+    audit_probe_fan_out.delay(company.pk)
+    rid = entry("probe.fan_out").request_id
+    assert TASK_ID.fullmatch(rid), rid
+    assert entry("probe.fanned_out").request_id == rid == lines["probe probe.fanned_out ran"]
 
 
 class Sent(logging.Handler):
@@ -144,19 +175,23 @@ def test_each_beat_run_runs_under_a_fresh_id_of_its_own(company, lines, beat):
 
 
 @pytest.mark.django_db
-def test_the_publish_header_is_the_requests_id_and_only_inside_one():
-    headers = {}
-    observability._task_header(headers=headers)
-    assert headers == {}
+def test_the_publish_header_is_the_current_id_or_a_fresh_one_of_the_tasks_own():
+    outside, again = {}, {}
+    observability._task_header(headers=outside)
+    observability._task_header(headers=again)
+    assert TASK_ID.fullmatch(outside[observability.TASK_HEADER]), outside
+    assert again[observability.TASK_HEADER] != outside[observability.TASK_HEADER]  # one each
+    inside = {}
     token = observability.request_id.set("nginx-4f2a.17")
     try:
-        observability._task_header(headers=headers)
+        observability._task_header(headers=inside)
         given = {observability.TASK_HEADER: "chosen-by-the-caller"}
         observability._task_header(headers=given)
     finally:
         observability.request_id.reset(token)
-    assert headers == {observability.TASK_HEADER: "nginx-4f2a.17"}
+    assert inside == {observability.TASK_HEADER: "nginx-4f2a.17"}
     assert given == {observability.TASK_HEADER: "chosen-by-the-caller"}  # an explicit header is kept
+    assert observability.current_request_id() == ""  # making one for the message sets none here
 
 
 # --- a real worker, a real Redis broker ------------------------------------------------------------
@@ -193,10 +228,21 @@ def test_the_worker_runs_the_task_under_the_id_of_the_request_that_queued_it(red
     assert (written.request_id, written.ip, written.user_agent) == ("nginx-9c1e.3", None, "")
     assert lines["probe probe.worker ran"] == "nginx-9c1e.3"  # logged in the worker's thread
 
-    # The worker's next task, queued by no request, does not inherit the id of the one before.
-    run_on_the_worker(lambda: audit_probe.delay(company.pk, "probe.worker_next"), "probe.worker_next")
-    assert entry("probe.worker_next").request_id == ""
-    assert lines["probe probe.worker_next ran"] == "-"
+    # The worker's next task, queued by no request, runs under the fresh id its message was given when
+    # it was published, not the id of the one before.
+    published = []
+
+    def _published(headers=None, **kwargs):
+        published.append(headers[observability.TASK_HEADER])  # after the project's receiver set it
+
+    before_task_publish.connect(_published, weak=False)
+    try:
+        run_on_the_worker(lambda: audit_probe.delay(company.pk, "probe.worker_next"), "probe.worker_next")
+    finally:
+        before_task_publish.disconnect(_published)
+    assert len(published) == 1 and TASK_ID.fullmatch(published[0]), published
+    assert entry("probe.worker_next").request_id == published[0]
+    assert lines["probe probe.worker_next ran"] == published[0]
 
 
 @pytest.mark.redis
@@ -204,8 +250,9 @@ def test_the_worker_runs_the_task_under_the_id_of_the_request_that_queued_it(red
 def test_the_worker_drops_a_header_that_is_not_a_sane_id(redis_worker, company, lines):  # noqa: F811
     forged = {observability.TASK_HEADER: "bad id\r\nX-Evil: 1"}
     run_on_the_worker(lambda: audit_probe.apply_async((company.pk, "probe.forged"), headers=forged), "probe.forged")
-    assert entry("probe.forged").request_id == ""
-    assert lines["probe probe.forged ran"] == "-"
+    rid = entry("probe.forged").request_id
+    assert TASK_ID.fullmatch(rid), rid  # a fresh id of the task's own instead
+    assert lines["probe probe.forged ran"] == rid
 
 
 @pytest.mark.redis
@@ -220,3 +267,58 @@ def test_the_worker_runs_each_beat_run_under_the_id_beat_sent_it_with(redis_work
     assert all(BEAT_ID.fullmatch(rid) for rid in ids) and ids[0] != ids[1], ids
     assert sent == ids  # the id in beat's log is the one the worker ran the task under
     assert [lines[f"probe probe.beat_{run} ran"] for run in (1, 2)] == ids  # logged in the worker's thread
+
+
+# --- a command, as an operator runs it -------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+CMD_ID = re.compile(r"cmd-[0-9a-f]{32}")
+# What a command does: log a line, write an audit entry itself, queue a task (eager, the embedded
+# default) that logs and writes one too; then say which ids the entries of this run carry.
+COMMAND = """
+import json, logging
+from celery import shared_task
+from django.contrib.auth.models import Group
+from ramis.common import audit
+from ramis.common.models import AuditEntry
+from ramis.common.observability import current_request_id
+
+log = logging.getLogger("ramis.command_probe")
+
+@shared_task(name="tests.common.command_probe")
+def command_probe(pk):
+    log.warning("task ran")
+    audit.record(actor=None, target=Group.objects.get(pk=pk), event="probe.command_task")
+
+group, _ = Group.objects.get_or_create(name="probe")
+log.warning("command ran")
+audit.record(actor=None, target=group, event="probe.command")
+command_probe.delay(group.pk)
+rows = AuditEntry.objects.order_by("-pk")[:2].values_list("event", "request_id")
+print(json.dumps({"current": current_request_id(), "entries": dict(rows)}))
+"""
+
+
+def test_a_command_runs_under_an_id_of_its_own_and_so_do_the_tasks_it_queues(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CACHE_URL")}
+    env.update(RAMIS_VAR_DIR=str(tmp_path / "var"), SOFTHSM_DIR=str(tmp_path / "softhsm"), LOG_FORMAT="json")
+
+    def manage(*args: str) -> subprocess.CompletedProcess:
+        done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=180)
+        assert done.returncode == 0, done.stderr
+        return done
+
+    manage("migrate", "-v", "0")
+    runs = []
+    for _ in range(2):
+        done = manage("shell", "-v", "0", "-c", COMMAND)
+        said = json.loads(done.stdout.strip().splitlines()[-1])
+        lines = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+        logged = {line["message"]: line["request_id"] for line in lines if line["logger"] == "ramis.command_probe"}
+        rid = said["current"]
+        assert CMD_ID.fullmatch(rid), said
+        assert said["entries"] == {"probe.command": rid, "probe.command_task": rid}  # written by it, by its task
+        assert logged == {"command ran": rid, "task ran": rid}
+        runs.append(rid)
+    assert runs[0] != runs[1]  # each run its own

@@ -104,6 +104,34 @@ def test_only_the_applicants_own_tickets(applicant_client, other_applicant_clien
     assert response.status_code == 302 and "/auth/" in response["Location"]
 
 
+def test_neither_persona_reaches_the_others_tickets(applicant_client, account):
+    """The two personas' pages are one implementation, each asking only for its own tickets: an
+    applicant's pages do not open a holder's ticket, nor a holder's pages an applicant's, whichever
+    page (read, write again, close, attachment)."""
+    holder = Client()
+    holder.force_login(account.user)
+    holder.post("/enamad/panel/tickets/new/general/", {
+        "subject": "پرسش درباره تأییدیه فنی", "body": "برچسب meta را گذاشته‌ام.",
+        "attachments": [SimpleUploadedFile("scan.png", png_bytes(), content_type="image/png")]})
+    open_applicant_ticket(applicant_client, attachments=[
+        SimpleUploadedFile("receipt.png", png_bytes(), content_type="image/png")])
+    holders, applicants = Ticket.objects.get(account=account), Ticket.objects.get(person__isnull=False)
+    attachments = {t.pk: t.messages.get().attachments.get().pk for t in (holders, applicants)}
+    for client, prefix, own, others in ((applicant_client, "/panel/support", applicants, holders),
+                                        (holder, "/enamad/panel/tickets", holders, applicants)):
+        assert client.get(f"{prefix}/{own.pk}/").status_code == 200
+        assert client.get(f"{prefix}/attachments/{attachments[own.pk]}/").status_code == 200
+        assert client.get(f"{prefix}/{others.pk}/").status_code == 404
+        assert client.post(f"{prefix}/{others.pk}/", {"body": "x"}).status_code == 404
+        assert client.post(f"{prefix}/{others.pk}/close/").status_code == 404
+        assert client.get(f"{prefix}/attachments/{attachments[others.pk]}/").status_code == 404
+        listing = client.get(f"{prefix}/").content.decode()
+        assert own.reference in listing and others.reference not in listing
+    for ticket in (holders, applicants):
+        ticket.refresh_from_db()
+        assert ticket.status == TicketStatus.OPEN and ticket.messages.count() == 1
+
+
 def test_an_applicant_asks_only_general_or_technical_questions(applicant_client, applicant_person):
     response = open_applicant_ticket(applicant_client, category="persona_change")
     assert response.status_code == 200 and "category" in response.context["form"].errors

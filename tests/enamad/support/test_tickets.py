@@ -131,11 +131,14 @@ def test_others_see_nothing(client, owner_client, account, other_account):
     assert owner_client.get(f"/enamad/panel/tickets/attachments/{attachment.pk}/").status_code == 200
     client.force_login(other_account.user)
     assert client.get(f"/enamad/panel/tickets/{ticket.pk}/").status_code == 404
+    assert client.post(f"/enamad/panel/tickets/{ticket.pk}/", {"body": "x"}).status_code == 404
     assert client.get(f"/enamad/panel/tickets/attachments/{attachment.pk}/").status_code == 404
     assert client.post(f"/enamad/panel/tickets/{ticket.pk}/close/").status_code == 404
     assert ticket.reference not in client.get("/enamad/panel/tickets/").content.decode()
     with pytest.raises(Exception):  # noqa: B017 - PermissionDenied
         ticket_follow_up(ticket_id=ticket.pk, actor=other_account.user, body="x")
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.OPEN and ticket.messages.count() == 1
 
 
 def test_staff_without_the_permission(client, owner_client):
