@@ -34,6 +34,10 @@ findings are the same, which a test checks against stock pkilint; the lint
 costs about 40 % less. A profile's fixed parts are linted once per process
 (``_fixed_parts``), and a sub-value (an extension's or a name attribute's)
 whose exact bytes were decoded before is taken decoded (``_memo_decode_der``).
+A certificate whose fixed parts were seen is decoded only in its varying parts
+(``_assembled``) and gets new nodes only there (``_grown``). A linted tree is
+cut apart (``_unlinked``) so that it is freed at once, not by the garbage
+collector's cycle search.
 """
 
 from __future__ import annotations

@@ -91,8 +91,10 @@ def prepare_process() -> None:
     then every object alive — Django's apps, URL and template caches, those validators — is moved
     out of the garbage collector's reach (``gc.freeze``). The collector then no longer walks that
     static heap in each of its full collections, which pkilint's many short-lived pyasn1 objects
-    trigger every few dozen issuances: about 0.5 ms less CPU per issuance (5.6 → 5.1 ms, alternating
-    runs of 300 issuances, 2026-12-07, docs/developer/benchmarks.md). Frozen objects are still freed
+    triggered every few dozen issuances: about 0.5 ms less CPU per issuance (5.6 → 5.1 ms, alternating
+    runs of 300 issuances, 2026-12-07, docs/developer/benchmarks.md; measured before ``lint._unlinked``
+    made most of those objects go by reference counting, which leaves the collector far less to
+    start for). Frozen objects are still freed
     when their last reference goes; only a reference cycle among them would outlive the process's
     need, and the startup heap is kept for the process's life anyway."""
     for etsi_type in {p.etsi_type for p in profiles.PROFILES.values()}:
