@@ -352,7 +352,7 @@ OUTBOX_KEEP_SECRETS = env_bool("OUTBOX_KEEP_SECRETS", DEV_OUTBOX)
 # --- Celery -------------------------------------------------------------------------------
 # Celery broker; empty: tasks run eagerly in-process (the embedded setup).
 REDIS_URL = env_str("REDIS_URL", "")
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"  # with its host, so kombu has nothing to warn about
 # kombu's Redis transport with the fix of ramis/broker.py (a worker that lost the broker twice exited).
 if CELERY_BROKER_URL.startswith("redis://"):
     CELERY_BROKER_TRANSPORT = "ramis.broker:Transport"

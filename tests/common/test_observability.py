@@ -136,3 +136,18 @@ def test_metrics_in_multiprocess_mode_keep_the_portal_gauges(tmp_path):
     assert sample(result.stdout, "ramis_outbox_backlog", status="queued") == 0
     assert 'django_http_requests_latency_seconds_by_view_method_count{method="GET",view="public:faq"}' in result.stdout
 
+
+
+def test_the_embedded_broker_names_its_host(tmp_path):
+    """Without REDIS_URL the broker is kombu's in-memory one, with a host in its URL: reading the
+    queues (``/metrics``, the benchmarks) logs no "No hostname was supplied" warning."""
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_TASK_ALWAYS_EAGER")}
+    env.update(RAMIS_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="ramis.settings", LOG_LEVEL="WARNING")
+    code = ("import django; django.setup()\n"
+            "from ramis.celery import app\n"
+            "print(app.connection_for_write().as_uri())")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().startswith("memory://")
+    assert "No hostname" not in done.stdout + done.stderr
