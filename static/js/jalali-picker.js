@@ -109,6 +109,16 @@
     return dayNumber(ny, nm, Math.min(d, monthLength(ny, nm)));
   };
 
+  // Below the box, its end under the button; moved sideways when the row is narrower than the
+  // calendar and it would leave the window (a box in a fieldset on a phone), then scrolled into
+  // view whole, "today" and "close" included. CSSOM, not a style attribute: the CSP allows it.
+  const place = () => {
+    dialog.style.translate = "";
+    const { left, right } = dialog.getBoundingClientRect(), edge = 8, width = document.documentElement.clientWidth;
+    const shift = left < edge ? edge - left : right > width - edge ? width - edge - right : 0;
+    if (shift) dialog.style.translate = `${shift}px 0`;
+    dialog.scrollIntoView({ block: "nearest", inline: "nearest" });
+  };
   const open = (button) => {
     opener = button;
     box = boxes.get(button);
@@ -117,6 +127,7 @@
     dialog.hidden = false;
     button.setAttribute("aria-expanded", "true");
     render(chosen ?? today());
+    place();
     focusDay(active);
   };
   const close = (giveBackFocus) => {
@@ -181,8 +192,9 @@
     if (!dialog.hidden && !dialog.contains(event.target) && event.target !== opener) close(false);
   });
 
-  // Each date box gets its button, the box and the button in one row (the dialog opens below them).
-  for (const input of document.querySelectorAll("input[data-jdp]")) {
+  // Each date box gets its button, the box and the button in one row (the dialog opens below them);
+  // a box that cannot change (disabled or read-only: a locked profile) gets none.
+  for (const input of document.querySelectorAll("input[data-jdp]:not(:disabled):not([readonly])")) {
     const button = make("button", { type: "button", className: "btn btn-secondary jdp-open", textContent: "تقویم" });
     button.setAttribute("aria-haspopup", "dialog");
     button.setAttribute("aria-expanded", "false");

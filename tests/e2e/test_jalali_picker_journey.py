@@ -8,13 +8,19 @@ picker dialog) in a real Chromium, on the login page's birth date box, at 1280 a
   date (the one tabbable day, selected), the arrows move by day and week as the right-to-left grid
   shows them, PageUp/PageDown by month, Home/End to the week's Saturday and Friday, Tab stays in
   the dialog, Enter and Space pick a day and give the focus back to the button, Escape closes
-  without a change; the day labels are full Persian dates, today is marked aria-current="date".
+  without a change; the day labels are full Persian dates, today is marked aria-current="date";
+- on every form with a date box (``DATE_FORMS``: the login, the desk's visit and power-of-attorney
+  dates, e-Namad's profile and identity-change ticket), opened as its persona opens it, at 1280 and
+  390 px: the dialog whole inside the window and on top of the page, under its button, nothing
+  scrolled sideways; the day picked fills that box and no other field. A locked (disabled) box has
+  no calendar button.
 
 axe-core's audit of the open calendar is in test_accessibility.py (its pages may add axe's script)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import jdatetime
 import pytest
@@ -23,6 +29,7 @@ from playwright.sync_api import expect
 from ramis.common.digits import to_persian_digits
 from ramis.common.jalali import MONTHS, TEHRAN, WEEKDAYS, parse_jalali_date
 from tests.e2e.test_csp_journey import violations, watch
+from tests.requests.conftest import catalogue  # noqa: F401  (the desk's forms need a request)
 
 
 def day_label(day: jdatetime.date) -> str:
@@ -163,3 +170,154 @@ def test_a_date_is_picked_with_the_keyboard_alone(page, shot, width):
     expect(page.get_by_label("شماره شناسنامه")).to_be_focused()
     expect(dialog).to_be_hidden()
     assert errors == [] and violations(seen) == [], (errors, seen)
+
+
+# --- every form with a date box, at 1280 and 390 px ----------------------------------------------------
+# Each page as its persona opens it: the calendar of that page's date box opens whole inside the
+# window (not clipped by a fieldset, not off the side of a phone, the page not scrolled sideways),
+# below the box with the button above its end, the button as tall as the box and legible under the
+# pointer, the week right to left; a day picked fills that box and no other field of the form.
+
+
+def _session(page, live_server, client) -> None:
+    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
+                               "url": live_server.url}])
+
+
+def _as_clerk(page, live_server, request):
+    from django.test import Client
+
+    from tests.conftest import login_staff
+
+    _session(page, live_server, login_staff(Client(), request.getfixturevalue("clerk")))
+
+
+def _request_in(request, status: str, service_type: str = "in_person"):
+    from tests.requests.conftest import advance, make_draft
+
+    person, office = request.getfixturevalue("applicant_person"), request.getfixturevalue("office")
+    draft = make_draft(person, office, service_type=service_type, catalogue=request.getfixturevalue("catalogue"))
+    return advance(draft, status, clerk=request.getfixturevalue("clerk"))
+
+
+def _as_shop_owner(page, live_server):
+    from django.test import Client
+
+    from tests.enamad.conftest import make_account
+
+    account = make_account("picker.owner", verified=False)
+    client = Client()
+    client.force_login(account.user)
+    _session(page, live_server, client)
+    return account
+
+
+def _login(page, live_server, request) -> str:
+    return "/auth/login/"
+
+
+def _visit(page, live_server, request) -> str:  # the clerk schedules an on-site visit
+    req = _request_in(request, "paid", service_type="on_site")
+    _as_clerk(page, live_server, request)
+    return f"/office/requests/{req.pk}/visit/"
+
+
+def _identity(page, live_server, request) -> str:  # the attorney's power-of-attorney date
+    req = _request_in(request, "awaiting_issuance")
+    _as_clerk(page, live_server, request)
+    return f"/office/requests/{req.pk}/identity/"
+
+
+def _profile(page, live_server, request) -> str:  # the shop owner's profile, before any business is sent
+    _as_shop_owner(page, live_server)
+    return "/enamad/panel/profile/"
+
+
+def _identity_change(page, live_server, request) -> str:  # a ticket asking to change the birth date
+    _as_shop_owner(page, live_server)
+    return "/enamad/panel/tickets/new/identity_change/"
+
+
+DATE_FORMS = {  # name: (how its persona reaches it, the date box's label, what reveals the box)
+    "login": (_login, "تاریخ تولد", None),
+    "desk-visit": (_visit, "تاریخ مراجعه", None),
+    "desk-identity": (_identity, "تاریخ وکالت‌نامه", "وکیل قانونی دارنده"),
+    "enamad-profile": (_profile, "تاریخ تولد", None),
+    "enamad-identity-change": (_identity_change, "تاریخ تولد", None),
+}
+FIELDS = """(box) => Array.from(box.form.elements).filter((e) => e.name && e.type !== "file")
+    .map((e) => [e.name, e.type === "checkbox" || e.type === "radio" ? e.checked : e.value])"""  # the box's form
+
+
+def _contrast(fg: str, bg: str) -> float:
+    """WCAG's contrast ratio of two computed colours (``rgb(29, 79, 145)``)."""
+    def luminance(colour: str) -> float:
+        channels = [float(c) / 255 for c in re.findall(r"[\d.]+", colour)[:3]]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    light, dark = sorted((luminance(fg), luminance(bg)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("form", DATE_FORMS)
+def test_each_date_form_shows_the_whole_calendar_and_fills_its_own_box(page, shot, live_server, request, form):
+    reach, label, reveal = DATE_FORMS[form]
+    url = reach(page, live_server, request)
+    seen = watch(page)
+    for width, height in ((1280, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(url)
+        if reveal:
+            page.get_by_label(reveal).check()
+        box = page.get_by_label(label)
+        button = page.locator(".jdp-box", has=box).get_by_role("button", name="تقویم", exact=True)
+        dialog = page.get_by_role("dialog", name="انتخاب تاریخ")
+        before = box.evaluate(FIELDS)
+        button.click()
+        expect(dialog).to_be_visible()
+        shot(page, f"jalali-picker-{form}-{width}")
+        where = f"{form} at {width}"
+
+        outline, place = dialog.bounding_box(), box.bounding_box()
+        assert outline["x"] >= 0 and outline["x"] + outline["width"] <= width, (where, outline)
+        assert outline["y"] >= 0 and outline["y"] + outline["height"] <= height, (where, outline)  # scrolled in
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, where  # no sideways scroll
+        for control in (dialog.get_by_role("button", name="ماه بعد"), dialog.get_by_role("button", name="بستن"),
+                        dialog.locator("td[tabindex='0']")):  # on top: nothing clips or covers the dialog
+            assert control.evaluate("""(e) => { const r = e.getBoundingClientRect();
+                return e.contains(document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)); }"""), where
+        opener = button.bounding_box()
+        assert outline["y"] >= place["y"] + place["height"], (where, outline, place)  # below the box
+        assert outline["x"] <= opener["x"] and opener["x"] + opener["width"] <= outline["x"] + outline["width"] + 1, \
+            (where, outline, opener)  # under the button, not at the far end of a wide box
+        assert abs(opener["y"] - place["y"]) <= 1 and abs(opener["height"] - place["height"]) <= 1, where
+        colours = button.evaluate("(e) => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]")
+        assert _contrast(*colours) >= 4.5, (where, colours)  # the pointer is still on it
+        heads = dialog.locator("th")
+        assert heads.first.bounding_box()["x"] > heads.last.bounding_box()["x"], where  # Saturday on the right
+
+        dialog.get_by_role("combobox", name="سال").select_option("1403")
+        dialog.get_by_role("combobox", name="ماه").select_option("11")
+        dialog.get_by_role("gridcell", name=day_label(jdatetime.date(1403, 11, 30)), exact=True).click()
+        expect(dialog).to_be_hidden()
+        assert box.input_value() == "1403/11/30", (where, box.input_value())
+        name = box.get_attribute("name")
+        after = box.evaluate(FIELDS)
+        assert [f for f in after if f[0] != name] == [f for f in before if f[0] != name], where  # no other field
+        assert violations(seen) == [], (where, seen)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locked_date_box_has_no_calendar(page, live_server):
+    """Once a business is sent, the shop owner's profile is read-only (N20): its birth date box is
+    disabled and gets no calendar button, so nothing can be written into it."""
+    from enamad.models import Business, BusinessStatus
+    from tests.enamad.conftest import make_business
+
+    account = _as_shop_owner(page, live_server)
+    Business.objects.filter(pk=make_business(account).pk).update(status=BusinessStatus.UNDER_REVIEW)
+    page.goto("/enamad/panel/profile/")
+    expect(page.locator("#identity-locked")).to_be_visible()
+    expect(page.get_by_label("تاریخ تولد")).to_be_disabled()
+    assert page.get_by_role("button", name="تقویم", exact=True).count() == 0
