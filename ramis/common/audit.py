@@ -121,6 +121,7 @@ class _DelayedSealer:
     _stop: threading.Event
     _thread: threading.Thread
     delay = 0.0
+    IDLE_SECONDS = 5.0  # with CONN_MAX_AGE 0: the connection is let go after this long without a commit
 
     @classmethod
     def wake(cls, delay: float) -> None:
@@ -143,14 +144,23 @@ class _DelayedSealer:
 
         try:
             while True:
-                event.wait()
+                # With CONN_MAX_AGE 0 (the embedded setup's default) the connection is kept while
+                # commits keep coming, not opened anew for each round, and let go once none came for
+                # IDLE_SECONDS or a round failed; with a CONN_MAX_AGE it is checked before every
+                # round, as for a request (its age and, with CONN_HEALTH_CHECKS, its health).
+                per_round = connection.settings_dict["CONN_MAX_AGE"] != 0
+                if not event.wait(None if per_round else cls.IDLE_SECONDS):
+                    close_old_connections()  # idle: CONN_MAX_AGE 0 closes it
+                    event.wait()
                 stopping = stop.wait(cls.delay)
                 event.clear()  # commits from now on wake the next round
                 try:
-                    close_old_connections()  # CONN_MAX_AGE and health checks, as for a request
+                    if per_round:
+                        close_old_connections()
                     seal(wait=True)  # this thread may wait for another sealer; no writer waits
                 except DatabaseError:
                     log.exception("sealing the audit trail after commit failed (beat will retry)")
+                    close_old_connections()  # a broken connection is not used again
                 if stopping:
                     break
         finally:

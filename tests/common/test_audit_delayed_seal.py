@@ -116,3 +116,65 @@ def test_a_process_that_exits_normally_seals_its_pending_entries(company, tmp_pa
     assert audit.unsealed_count() == 0  # sealed as it exited
     assert [e.new for e in AuditEntry.objects.order_by("seq")] == ["0", "1", "2", "3", "4"]
     assert audit.verify_chain(seal_first=False) == (5, [])
+
+
+def test_with_conn_max_age_0_the_thread_keeps_its_connection_while_commits_come(
+        company, seo_reviewer, settings, monkeypatch):
+    """CONN_MAX_AGE 0 (the embedded setup): rounds close together share the thread's connection,
+    instead of opening one each (a PostgreSQL backend forked every 100 ms under load); once no
+    commit came for ``IDLE_SECONDS`` the connection is let go, and the next round opens another
+    (Django never closes an in-memory SQLite database, the suite's on SQLite: there the thread
+    is seen asking)."""
+    import threading
+
+    from django.db import connections
+
+    settings.AUDIT_SEAL_ON_COMMIT = True
+    settings.AUDIT_SEAL_DELAY_MS = 50
+    monkeypatch.setattr(audit._DelayedSealer, "IDLE_SECONDS", 1.0)
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
+    in_memory = connection.vendor == "sqlite" and connection.is_in_memory_db()
+    sealing = []  # (the thread's Django connection, its DB-API connection) of each round that sealed
+    closes = []  # when the thread closed its connection
+    backend = type(connections["default"])
+    real_round, real_close = audit._seal_round_in_transaction, backend.close
+
+    def noted(**kw):
+        done = real_round(**kw)
+        if done:
+            wrapper = connections["default"]
+            sealing.append((wrapper, wrapper.connection))  # kept alive: an id is not reused
+        return done
+
+    def close(self):
+        if threading.current_thread().name == "audit-sealer":
+            closes.append(len(sealing))
+        return real_close(self)
+
+    def rounds(count: int) -> list:
+        deadline = time.monotonic() + 20
+        while len(sealing) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(sealing) >= count
+        return [raw for _, raw in sealing]
+
+    monkeypatch.setattr(audit, "_seal_round_in_transaction", noted)
+    monkeypatch.setattr(backend, "close", close)
+    try:
+        audit.record(actor=seo_reviewer, target=company, event="test.a")
+        rounds(1)
+        audit.record(actor=seo_reviewer, target=company, event="test.b")
+        first, second = rounds(2)
+        assert second is first and not closes  # the second round on the first one's connection
+        deadline = time.monotonic() + 10
+        while not closes and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert closes == [2]  # idle for IDLE_SECONDS after the second round: let go
+        assert in_memory or sealing[-1][0].connection is None
+        audit.record(actor=seo_reviewer, target=company, event="test.c")
+        third = rounds(3)[2]
+        assert third is not None and (in_memory or third is not first)  # a new one for the next round
+        assert [e.event for e in wait_sealed(3)] == ["test.a", "test.b", "test.c"]
+        assert audit.verify_chain() == (3, [])
+    finally:
+        audit.stop_delayed_sealer()
