@@ -184,7 +184,7 @@ def test_backup_refuses_a_directory_that_is_not_empty(db, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["old"]
 
 
-def test_restore_refuses_a_damaged_or_incomplete_backup_and_a_filled_target(db, tmp_path):
+def test_restore_refuses_a_damaged_or_incomplete_backup_and_a_filled_target(transactional_db, tmp_path):
     backup_dir = tmp_path / "b"
     call_command("backup", str(backup_dir))
     count = AuditEntry.objects.count()
@@ -206,7 +206,7 @@ def test_restore_refuses_a_damaged_or_incomplete_backup_and_a_filled_target(db, 
     assert AuditEntry.objects.count() == count  # nothing was touched
 
 
-def test_restore_refuses_an_archive_member_outside_the_media_directory(db, tmp_path, settings):
+def test_restore_refuses_an_archive_member_outside_the_media_directory(transactional_db, tmp_path, settings):
     from ramis.common import backup
 
     backup_dir = tmp_path / "b"
