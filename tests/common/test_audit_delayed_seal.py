@@ -122,17 +122,17 @@ def test_a_process_that_exits_normally_seals_its_pending_entries(transactional_d
            "RAMIS_VAR_DIR": str(tmp_path), "DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1"}
     env.pop("REDIS_URL", None)
 
-    def run(*args: str) -> str:
+    def python(*args: str) -> str:
         proc = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
         assert proc.returncode == 0, proc.stderr
         return proc.stdout
 
     if url.startswith("sqlite:") and connection.is_in_memory_db():
-        run("manage.py", "migrate", "--noinput", "-v", "0")
+        python("manage.py", "migrate", "--noinput", "-v", "0")
     t0 = time.monotonic()
-    assert run("-c", WRITER).strip() == "5"  # not sealed while it ran
+    assert python("-c", WRITER).strip() == "5"  # not sealed while it ran
     assert time.monotonic() - t0 < 50
-    unsealed, values, (verified, problems) = json.loads(run("-c", CHECKER))
+    unsealed, values, (verified, problems) = json.loads(python("-c", CHECKER))
     assert unsealed == 0  # sealed as it exited
     assert values == ["0", "1", "2", "3", "4"]
     assert verified >= 5 and problems == []
