@@ -214,6 +214,12 @@ class _ECRecorder(_SignatureRecorder, ec.EllipticCurvePrivateKey):
         return self._public.curve
 
 
+def signature_recorder(key: Any) -> _SignatureRecorder:
+    """A stand-in for ``key`` that records what ``cryptography`` asks it to sign, and how
+    (``.request`` = (data, args)); TypeError for a key type it cannot stand in for."""
+    return _recorder(key)
+
+
 def _recorder(key: Any) -> _SignatureRecorder:
     public = key.public_key()
     if isinstance(public, rsa.RSAPublicKey):
@@ -238,6 +244,21 @@ def _der_header(tag: int, length: int) -> bytes:
         return bytes([tag, length])
     octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
     return bytes([tag, 0x80 | len(octets)]) + octets
+
+
+def tlv_bounds(data: bytes, offset: int) -> tuple[int, int]:
+    """(start of the content, end) of the DER TLV at ``offset``; ValueError if it runs past the data."""
+    if offset + 2 > len(data):
+        raise ValueError("truncated DER")
+    body, end = _tlv_end(data, offset)
+    if end > len(data):
+        raise ValueError("truncated DER")
+    return body, end
+
+
+def der_tlv(tag: int, content: bytes) -> bytes:
+    """A DER TLV: ``tag``, the definite length of ``content``, ``content``."""
+    return _der_header(tag, len(content)) + content
 
 
 def _with_signature(draft_der: bytes, signature: bytes) -> bytes:

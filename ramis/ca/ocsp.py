@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
 
-from .builder import issuer_hashes
+from .builder import der_tlv, issuer_hashes, signature_recorder, tlv_bounds
 
 UTC = dt.UTC
 
@@ -104,8 +104,19 @@ class Responder:
         return CertIdKey(hash_name, name_hash, key_hash, serial)
 
     def sign(self, status: Status, hash_name: str, this_update: dt.datetime | None = None) -> bytes:
-        """One signed response for ``status`` with a ``hash_name`` CertID."""
+        """One signed response for ``status`` with a ``hash_name`` CertID.
+
+        Assembled from its parts (:class:`_Parts`) and signed on the token: the same bytes as
+        ``cryptography``'s ``OCSPResponseBuilder`` writes, at half its cost (see
+        :meth:`_assembled`); ``cryptography`` builds it where the parts could not be taken."""
         this_update = (this_update or dt.datetime.now(UTC)).replace(microsecond=0)
+        parts = self._parts_for(hash_name)
+        if parts is None:
+            return self._built(status, hash_name, this_update)
+        return self._assembled(parts, status, this_update, dt.datetime.now(UTC))
+
+    def _built(self, status: Status, hash_name: str, this_update: dt.datetime, key: Any = None) -> bytes:
+        """The response as ``cryptography`` builds and signs it (``key``: the responder's)."""
         name_hash, key_hash = self._hashes[hash_name]
         cert_status = {
             "good": ocsp.OCSPCertStatus.GOOD,
@@ -113,7 +124,7 @@ class Responder:
             "unknown": ocsp.OCSPCertStatus.UNKNOWN,
         }[status.status]
         revoked = status.status == "revoked"
-        reason = status.reason if revoked and status.reason not in (None, "unspecified") else None
+        reason = _reason(status)
         builder = (
             ocsp.OCSPResponseBuilder()
             .add_response_by_hash(
@@ -130,11 +141,144 @@ class Responder:
             .responder_id(ocsp.OCSPResponderEncoding.HASH, self.responder_cert)
             .certificates([self.responder_cert])
         )
-        return builder.sign(self.responder_key, hashes.SHA256()).public_bytes(Encoding.DER)
+        return builder.sign(key or self.responder_key, hashes.SHA256()).public_bytes(Encoding.DER)
+
+    def _parts_for(self, hash_name: str) -> _Parts | None:
+        cache = self.__dict__.setdefault("_parts", {})
+        if hash_name not in cache:
+            cache[hash_name] = _Parts.taken_from(self, hash_name)
+        return cache[hash_name]
+
+    def _assembled(self, parts: _Parts, status: Status, this_update: dt.datetime, produced_at: dt.datetime,
+                   key: Any = None) -> bytes:
+        """RFC 6960 §4.2.1's BasicOCSPResponse with one SingleResponse, in DER: the CertID, the
+        status and the three times written here, every other byte (responderID, the algorithms,
+        the responder's certificate) taken from a response ``cryptography`` built for this
+        responder (:class:`_Parts`); the ResponseData signed with the arguments ``cryptography``
+        chose for that key. Hand-written because of a measurement (2026-12-07, 10 alternating rounds
+        of 300 answers, EC P-256 key on SoftHSM, CPU time): 0.134 ms per answer through
+        ``OCSPResponseBuilder``, 0.069 ms assembled, the token's signature included in both; an
+        issuance (two answers) 0.95× the CPU (docs/developer/benchmarks.md). ``tests/pki/test_ocsp_assembled.py`` compares the bytes
+        with ``cryptography``'s for every status, reason, hash and serial shape."""
+        if status.status == "good":
+            cert_status = b"\x80\x00"
+        elif status.status == "unknown":
+            cert_status = b"\x82\x00"
+        elif status.status == "revoked":
+            info = _generalized(status.revoked_at)
+            reason = _reason(status)
+            if reason:
+                info += der_tlv(0xA0, der_tlv(0x0A, bytes([_CRL_REASON_CODES[reason]])))
+            cert_status = der_tlv(0xA1, info)
+        else:
+            raise ValueError(f"no OCSP status {status.status!r}")
+        cert_id = der_tlv(0x30, parts.cert_id_prefix + der_tlv(0x02, _integer(status.serial)))
+        single = der_tlv(0x30, cert_id + cert_status + _generalized(this_update)
+                         + der_tlv(0xA0, _generalized(this_update + self.validity)))
+        tbs = der_tlv(0x30, parts.responder_id + _generalized(produced_at) + der_tlv(0x30, single))
+        signature = (key or self.responder_key).sign(tbs, *parts.sign_args)
+        basic = der_tlv(0x30, tbs + parts.signature_algorithm + der_tlv(0x03, b"\x00" + signature) + parts.certs)
+        return der_tlv(0x30, b"\x0a\x01\x00" + der_tlv(0xA0, der_tlv(0x30, _BASIC_OID + der_tlv(0x04, basic))))
 
     def sign_all(self, status: Status, this_update: dt.datetime | None = None) -> dict[CertIdKey, bytes]:
         """Responses for both CertID hash algorithms, keyed for lookup."""
         return {self.key(status.serial, h): self.sign(status, h, this_update) for h in HASHES}
+
+
+# --------------------------------------------------------------------------
+# Responses assembled from their parts
+# --------------------------------------------------------------------------
+
+_BASIC_OID = bytes.fromhex("06092b0601050507300101")  # id-pkix-ocsp-basic
+# CRLReason (RFC 5280 §5.3.1) of the reasons REASON_FLAGS names ("unspecified" is left out, as before).
+_CRL_REASON_CODES = {
+    "unspecified": 0, "key_compromise": 1, "ca_compromise": 2, "affiliation_changed": 3, "superseded": 4,
+    "cessation_of_operation": 5, "certificate_hold": 6, "privilege_withdrawn": 9, "aa_compromise": 10,
+}
+
+
+def _reason(status: Status) -> str | None:
+    revoked = status.status == "revoked"
+    return status.reason if revoked and status.reason not in (None, "unspecified") else None
+
+
+def _generalized(when: dt.datetime) -> bytes:
+    """GeneralizedTime in UTC to the second (RFC 5280 §4.1.2.5.2); a naive time is taken as UTC,
+    as ``cryptography`` takes it."""
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC)
+    return der_tlv(0x18, when.strftime("%Y%m%d%H%M%SZ").encode())
+
+
+def _integer(n: int) -> bytes:
+    """The content octets of INTEGER ``n`` in DER (minimal two's complement)."""
+    return n.to_bytes(((n if n >= 0 else ~n).bit_length() + 8) // 8, "big", signed=True)
+
+
+def _children(data: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
+    """(tag, TLV start, TLV end) of the elements inside ``data[start:end]``."""
+    out = []
+    while start < end:
+        body, stop = tlv_bounds(data, start)
+        out.append((data[start], start, stop))
+        start = stop
+    return out
+
+
+def _inner(data: bytes, tlv: tuple[int, int, int]) -> list[tuple[int, int, int]]:
+    body, stop = tlv_bounds(data, tlv[1])
+    return _children(data, body, stop)
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """The bytes every response of one responder and CertID hash shares, taken from a response
+    ``cryptography`` built for them (signed by a stand-in that records what ``cryptography``
+    asks the key to sign, and how — the token signs nothing for it)."""
+
+    responder_id: bytes  # ResponderID TLV (byKey)
+    cert_id_prefix: bytes  # CertID's hashAlgorithm, issuerNameHash and issuerKeyHash TLVs
+    signature_algorithm: bytes  # AlgorithmIdentifier TLV
+    certs: bytes  # [0] EXPLICIT SEQUENCE OF Certificate
+    sign_args: tuple  # what cryptography passes to the key's sign() after the data
+
+    @classmethod
+    def taken_from(cls, responder: Responder, hash_name: str) -> _Parts | None:
+        try:
+            recorder = signature_recorder(responder.responder_key)
+        except TypeError:  # a key type without a stand-in: cryptography builds every response
+            return None
+        when = dt.datetime(2000, 1, 1, tzinfo=UTC)
+        der = responder._built(Status(1, "good"), hash_name, when, key=recorder)
+        try:
+            (response,) = _children(der, 0, len(der))
+            _status, response_bytes = _inner(der, response)
+            (sequence,) = _inner(der, response_bytes)
+            _oid, octets = _inner(der, sequence)
+            (basic,) = _inner(der, octets)
+            tbs, algorithm, _signature, certs = _inner(der, basic)
+            responder_id, _produced, responses = _inner(der, tbs)
+            (single,) = _inner(der, responses)
+            cert_id = _inner(der, single)[0]
+            *prefix, _serial = _inner(der, cert_id)
+        except ValueError:
+            return None
+        part = lambda t: der[t[1]:t[2]]  # noqa: E731
+        parts = cls(part(responder_id), b"".join(part(t) for t in prefix), part(algorithm), part(certs),
+                    recorder.request[1])
+        # The parts hold only if they give back the very bytes cryptography wrote (else: cryptography).
+        tbs_bytes = part(tbs)
+        rebuilt = responder._assembled(parts, Status(1, "good"), when, ocsp.load_der_ocsp_response(der).produced_at_utc,
+                                       key=recorder)
+        return parts if _tbs_of(rebuilt) == tbs_bytes else None
+
+
+def _tbs_of(der: bytes) -> bytes:
+    (response,) = _children(der, 0, len(der))
+    (sequence,) = _inner(der, _inner(der, response)[1])
+    (basic,) = _inner(der, _inner(der, sequence)[1])
+    tbs = _inner(der, basic)[0]
+    return der[tbs[1]:tbs[2]]
 
 
 # --------------------------------------------------------------------------
