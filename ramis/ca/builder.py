@@ -9,6 +9,7 @@ before it is signed for real (:func:`lint_then_sign`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -134,6 +135,7 @@ def _revocation_and_aia(builder: x509.CertificateBuilder, urls: CAUrls, ocsp: bo
 DEV_ALLOW = frozenset({"etsi.internal_domain_name"})
 
 
+@functools.lru_cache(maxsize=64)
 def is_development_host(base_url: str) -> bool:
     """True for a URL on no host, ``localhost`` (and ``*.localhost``) or an IP address: a base
     URL a relying party on the internet cannot reach by name."""
@@ -489,22 +491,42 @@ def end_entity_builder(
         .not_valid_before(start)
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(key_usage(profile.key_usage), critical=profile.key_usage_critical)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-        .add_extension(_aki(issuer), critical=False)
     )
+    usage, after_ski = _profile_extensions(
+        profile.key_usage, profile.key_usage_critical, profile.extended_key_usage, tuple(policy_oids(profile)),
+        issuer.ski.digest, urls)
+    builder = builder.add_extension(*usage).add_extension(
+        x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+    first, *rest = after_ski
+    builder = builder.add_extension(*first)
     if email:
         builder = builder.add_extension(x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=False)
-    if profile.extended_key_usage:
-        builder = builder.add_extension(x509.ExtendedKeyUsage(list(profile.extended_key_usage)), critical=False)
-    if profile.policies:
-        builder = builder.add_extension(
-            x509.CertificatePolicies(
-                [x509.PolicyInformation(oid, None) for oid in policy_oids(profile)]
-            ),
-            critical=False,
-        )
-    return _revocation_and_aia(builder, urls)
+    for extension in rest:
+        builder = builder.add_extension(*extension)
+    return builder
+
+
+@functools.lru_cache(maxsize=64)
+def _profile_extensions(key_usage_names: frozenset[str], key_usage_critical: bool,
+                        extended_key_usage: tuple, policies: tuple, issuer_ski: bytes, urls: CAUrls):
+    """The extensions every certificate of a profile from one CA carries, made once per process
+    (they are immutable): (keyUsage, [the authorityKeyIdentifier, then extendedKeyUsage,
+    certificatePolicies, the CRL distribution point and the authorityInformationAccess]), each as
+    (value, critical) — what :func:`end_entity_builder` adds around the subject key identifier and
+    the subjectAltName, in the order it always added them."""
+    usage = (key_usage(key_usage_names), key_usage_critical)
+    after = [(x509.AuthorityKeyIdentifier(issuer_ski, None, None), False)]
+    if extended_key_usage:
+        after.append((x509.ExtendedKeyUsage(list(extended_key_usage)), False))
+    if policies:
+        after.append((x509.CertificatePolicies([x509.PolicyInformation(oid, None) for oid in policies]), False))
+    after.append((x509.CRLDistributionPoints(
+        [x509.DistributionPoint([x509.UniformResourceIdentifier(urls.crl)], None, None, None)]), False))
+    after.append((x509.AuthorityInformationAccess([
+        x509.AccessDescription(AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(urls.ocsp)),
+        x509.AccessDescription(AuthorityInformationAccessOID.CA_ISSUERS, x509.UniformResourceIdentifier(urls.ca_issuers)),
+    ]), False))
+    return usage, tuple(after)
 
 
 def issue_from_csr(

@@ -238,6 +238,7 @@ def _plan_for(der: bytes, etsi_type: str | None) -> tuple[_Plan | None, bytes | 
 def clear_fixed_cache() -> None:
     _FIXED.clear()
     _DECODED.clear()
+    _REPEATED.clear()
 
 
 # --------------------------------------------------------------------------
@@ -300,6 +301,55 @@ _EXTENSION_SPEC = rfc5280.Extension()
 _SIGNATURE_SPEC = rfc5280.Certificate().componentType["signature"].asn1Object
 
 
+_NAME_SPEC = _PART_SPECS[5]
+_RDN_SEQUENCE_SPEC = _NAME_SPEC.componentType["rdnSequence"].asn1Object
+_RDN_SPEC = _RDN_SEQUENCE_SPEC.componentType
+_UNCHECKED = {"verifyConstraints": False, "matchTags": False, "matchConstraints": False}  # as pyasn1's decoder sets them
+_REPEATED: dict = {}  # (what, DER) → decoded: a subject's RDNs, the validity, the placeholder signature
+_REPEATED_ENTRIES = 512
+
+
+def _repeated(data: bytes, what: str, spec):
+    """``data`` decoded with ``spec``, remembered: parts that recur from one certificate to the
+    next (the subject's fixed attributes, the placeholder signature, the validity of certificates
+    issued in one second). Shared like the sub-values above, never changed."""
+    key = (what, data)
+    decoded = _REPEATED.get(key)
+    if decoded is None:
+        decoded, rest = _stock_decode_der(data, asn1Spec=spec)
+        if rest:
+            raise ValueError("trailing data")
+        if len(_REPEATED) >= _REPEATED_ENTRIES:
+            _REPEATED.clear()
+        _REPEATED[key] = decoded
+    return decoded
+
+
+def _subject(data: bytes):
+    """The subject Name, decoded one RDN at a time (:func:`_repeated`): equal to decoding it whole.
+    Its SEQUENCE header must be DER (minimal length) as the whole decoding requires; each RDN is
+    decoded by pkilint's DER decoder, which checks the rest."""
+    (name_tlv,) = _tlvs(data, 0, len(data))
+    rdns = _inside(data, name_tlv)
+    body = name_tlv[2] - (rdns[-1][2] - rdns[0][1] if rdns else 0)
+    if data[:body] != _der_header(0x30, len(data) - body):
+        raise ValueError("not DER: the subject's length")
+    sequence = _RDN_SEQUENCE_SPEC.clone()
+    sequence.clear()  # a value even when empty, as decoded
+    for i, (_tag, start, end) in enumerate(rdns):
+        sequence.setComponentByPosition(i, _repeated(data[start:end], "rdn", _RDN_SPEC), **_UNCHECKED)
+    name = _NAME_SPEC.clone()
+    name.setComponentByName("rdnSequence", sequence, **_UNCHECKED)
+    return name
+
+
+def _der_header(tag: int, length: int) -> bytes:
+    if length < 0x80:
+        return bytes([tag, length])
+    octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(octets)]) + octets
+
+
 def _assembled(template, varying: _Varying):
     """The pyasn1 Certificate of a certificate whose fixed parts are ``template``'s."""
     tbs_template = template["tbsCertificate"]
@@ -307,7 +357,13 @@ def _assembled(template, varying: _Varying):
     for i in (0, 2, 3):  # version, signature algorithm, issuer
         tbs.setComponentByPosition(i, tbs_template[i])
     for i, data in varying.fields:
-        tbs.setComponentByPosition(i, _stock_decode_der(data, asn1Spec=_PART_SPECS[i])[0])
+        if i == 5:
+            value = _subject(data)
+        elif i == 4:
+            value = _repeated(data, "validity", _PART_SPECS[4])
+        else:
+            value = _stock_decode_der(data, asn1Spec=_PART_SPECS[i])[0]
+        tbs.setComponentByPosition(i, value)
     extensions = tbs_template["extensions"]
     new_extensions = extensions.clone()
     for i in range(len(extensions)):
@@ -318,7 +374,7 @@ def _assembled(template, varying: _Varying):
     cert = template.clone()
     cert.setComponentByPosition(0, tbs)
     cert.setComponentByPosition(1, template[1])
-    cert.setComponentByPosition(2, _stock_decode_der(varying.signature, asn1Spec=_SIGNATURE_SPEC)[0])
+    cert.setComponentByPosition(2, _repeated(varying.signature, "signature", _SIGNATURE_SPEC))
     return cert
 
 

@@ -372,3 +372,41 @@ def test_a_linted_document_leaves_nothing_for_the_garbage_collector(pki):
         gc.enable()
     (template,) = [entry[2] for entry in lint._FIXED.values()]
     assert template.document.root is template and template.children["tbsCertificate"].parent is template
+
+
+@pytest.mark.parametrize("subject", [
+    x509.Name([]),
+    x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "یک")]),
+    x509.Name([x509.RelativeDistinguishedName([  # a multi-valued RDN (a SET of two)
+        x509.NameAttribute(x509.NameOID.COMMON_NAME, "دو"), x509.NameAttribute(x509.NameOID.ORGANIZATION_NAME, "سه")]),
+        x509.RelativeDistinguishedName([x509.NameAttribute(x509.NameOID.COUNTRY_NAME, "IR")])]),
+    x509.Name([x509.NameAttribute(x509.NameOID.ORGANIZATION_NAME, "x" * 200) for _ in range(3)]),  # long form lengths
+], ids=["empty", "one", "multi-valued", "long"])
+def test_a_subject_decoded_one_rdn_at_a_time_is_the_whole_decoding(subject):
+    der = subject.public_bytes()
+    whole, rest = lint._stock_decode_der(der, asn1Spec=lint._NAME_SPEC)
+    lint.clear_fixed_cache()
+    for _ in range(2):  # decoded, then remembered
+        ours = lint._subject(der)
+        assert not rest and ours == whole and ours.isValue
+        assert pk_encode(ours) == der
+
+
+def test_a_remembered_rdn_is_decoded_once_and_a_subject_that_is_not_der_is_refused():
+    lint.clear_fixed_cache()
+    country = x509.Name([x509.NameAttribute(x509.NameOID.COUNTRY_NAME, "IR")])
+    first = lint._subject(x509.Name([*country, x509.NameAttribute(x509.NameOID.COMMON_NAME, "الف")]).public_bytes())
+    second = lint._subject(x509.Name([*country, x509.NameAttribute(x509.NameOID.COMMON_NAME, "ب")]).public_bytes())
+    assert first[0][0] is second[0][0] and first[0][1] != second[0][1]
+    der = country.public_bytes()
+    not_der = b"\x30\x81" + der[1:2] + der[2:]  # the same content, its length in the long form
+    with pytest.raises(ValueError):
+        lint._subject(not_der)
+    with pytest.raises(Exception):  # noqa: B017 - pkilint's decoder refuses it too (its own error type)
+        lint._stock_decode_der(not_der, asn1Spec=lint._NAME_SPEC)
+
+
+def pk_encode(value) -> bytes:
+    from pyasn1.codec.der.encoder import encode
+
+    return encode(value)
