@@ -258,6 +258,18 @@ def _store_ocsp(ca: CertificateAuthority, cert: IssuedCertificate, responses: di
                 times: tuple[dt.datetime, dt.datetime] | None = None) -> None:
     """Store the answers; ``times`` (thisUpdate, nextUpdate) when the caller signed them with those,
     else read from the first answer (both have the same)."""
+    prepared.insert(_ocsp_rows(ca, cert, responses, status, times), update_conflicts=_OCSP_UPSERT)
+
+
+# A serial's answers replace the ones stored for its CertIDs (an "unknown" signed before it was ours).
+_OCSP_UPSERT = (
+    ("hash_algorithm", "issuer_key_hash", "issuer_name_hash", "serial_hex"),
+    ("der", "cert_status", "this_update", "next_update", "certificate"),
+)
+
+
+def _ocsp_rows(ca: CertificateAuthority, cert: IssuedCertificate, responses: dict, status: str,
+               times: tuple[dt.datetime, dt.datetime] | None = None) -> list[OCSPResponse]:
     rows = []
     for key, der in responses.items():
         if times is None:
@@ -269,10 +281,7 @@ def _store_ocsp(ca: CertificateAuthority, cert: IssuedCertificate, responses: di
             issuer_key_hash=key.issuer_key_hash.hex(), serial_hex=format(key.serial, "x"), cert_status=status,
             der=der, this_update=this_update, next_update=next_update,
         ))
-    prepared.insert(rows, update_conflicts=(
-        ("hash_algorithm", "issuer_key_hash", "issuer_name_hash", "serial_hex"),
-        ("der", "cert_status", "this_update", "next_update", "certificate"),
-    ))
+    return rows
 
 
 def _ocsp_status(cert: IssuedCertificate) -> ocsp.Status:
@@ -306,32 +315,50 @@ def certificate_issue(
     responder = signing.responder(ca)
     this_update = timezone.now().replace(microsecond=0)  # the answers' times, stored without re-reading them
     responses = responder.sign_all(ocsp.Status(c.serial_number, "good"), this_update)
-    with transaction.atomic():
-        cert = IssuedCertificate(
-            ca=ca,
-            serial_hex=format(c.serial_number, "x"),
-            profile=prof.name,
-            subject=c.subject.rfc4514_string(),
-            subject_data=subject,
-            der=builder.der(c),
-            sha1=builder.fingerprint(c, hashes.SHA1()),  # noqa: S303 - a fingerprint for display, not a signature
-            sha256=builder.fingerprint(c),
-            not_before=c.not_valid_before_utc,
-            not_after=c.not_valid_after_utc,
-            request_ref=request_ref or "",
-            issued_by=actor if getattr(actor, "pk", None) else None,
-        )
-        prepared.insert([cert])  # the SQL written once per process (ramis/common/prepared.py)
-        _store_ocsp(ca, cert, responses, "good", (this_update, this_update + responder.validity))
-        # an "unknown" answer someone may have asked for this serial before it was ours
-        transaction.on_commit(lambda: cache.delete_many([unissued_cache_key(k) for k in responses]))
-        audit.record(
-            actor=actor, target=cert, event="certificate.issued", new=cert.status,
-            extra={"serial": cert.serial_hex, "profile": prof.name, "sha256": cert.sha256,
-                   "request_ref": cert.request_ref,
-                   "lint": [str(f) for f in issued.findings if f.severity in ("WARNING", "NOTICE")]},
-        )
+    cert = IssuedCertificate(
+        ca=ca,
+        serial_hex=format(c.serial_number, "x"),
+        profile=prof.name,
+        subject=c.subject.rfc4514_string(),
+        subject_data=subject,
+        der=builder.der(c),
+        sha1=builder.fingerprint(c, hashes.SHA1()),  # noqa: S303 - a fingerprint for display, not a signature
+        sha256=builder.fingerprint(c),
+        not_before=c.not_valid_before_utc,
+        not_after=c.not_valid_after_utc,
+        request_ref=request_ref or "",
+        issued_by=actor if getattr(actor, "pk", None) else None,
+    )
+    answers = _ocsp_rows(ca, cert, responses, "good", (this_update, this_update + responder.validity))
+    entry = audit.entry(
+        actor=actor, target=cert, event="certificate.issued", new=cert.status,
+        extra={"serial": cert.serial_hex, "profile": prof.name, "sha256": cert.sha256,
+               "request_ref": cert.request_ref,
+               "lint": [str(f) for f in issued.findings if f.severity in ("WARNING", "NOTICE")]},
+    )
+    links = [prepared.Link(answers, "certificate", update_conflicts=_OCSP_UPSERT),
+             prepared.Link([entry], "target_id", as_text=True)]
+    # On PostgreSQL outside a transaction (the signing worker's case): the three rows in one
+    # statement, atomic by itself — one round trip instead of five. Otherwise one INSERT each, in a
+    # transaction (a savepoint in the caller's).
+    if transaction.get_connection().in_atomic_block or not prepared.insert_linked(cert, links):
+        with transaction.atomic():
+            prepared.insert([cert])  # the SQL written once per process (ramis/common/prepared.py)
+            for answer in answers:
+                answer.certificate = cert  # its id, now that it has one
+            prepared.insert(answers, update_conflicts=_OCSP_UPSERT)
+            entry.target_id = str(cert.pk)
+            prepared.insert([entry])
+            _after_issue(responses)
+    else:
+        _after_issue(responses)
     return cert
+
+
+def _after_issue(responses: dict) -> None:
+    # an "unknown" answer someone may have asked for this serial before it was ours
+    transaction.on_commit(lambda: cache.delete_many([unissued_cache_key(k) for k in responses]))
+    audit.written()
 
 
 # --------------------------------------------------------------------------

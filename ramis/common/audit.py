@@ -65,10 +65,32 @@ def record(
     while a request was served runs under that request's id (``observability``), and so does a
     service a request reaches without its context (a signal's receiver); address and User-Agent
     stay empty, they are not the task's client."""
+    made = entry(actor=actor, target=target, event=event, old=old, new=new, reason=reason, extra=extra, ctx=ctx,
+                 request=request)
+    prepared.insert([made])  # a new row, as entry.save() would write it, its SQL written once per process
+    written()
+    return made
+
+
+def entry(
+    *,
+    actor,
+    target: models.Model,
+    event: str,
+    old: str = "",
+    new: str = "",
+    reason: str = "",
+    extra: dict[str, Any] | None = None,
+    ctx: AuditContext | None = None,
+    request=None,
+) -> AuditEntry:
+    """The entry :func:`record` appends, not written: for a service that writes it in the same
+    statement as the row it records (``prepared.insert_linked``: the issuance on PostgreSQL), then
+    calls :func:`written`. Its ``target_id`` is ``target``'s primary key as it is now."""
     if ctx is None and request is not None:
         ctx = audit_context(request)
     user = actor if getattr(actor, "pk", None) else None
-    entry = AuditEntry(
+    return AuditEntry(
         created_at=timezone.now(),
         actor=user,
         actor_repr=str(actor) if actor is not None else "system",
@@ -84,10 +106,13 @@ def record(
         user_agent=(ctx.user_agent or "")[:USER_AGENT_MAX] if ctx is not None else "",
         request_id=((ctx.request_id or "") if ctx is not None else current_request_id())[:REQUEST_ID_MAX],
     )
-    prepared.insert([entry])  # a new row, as entry.save() would write it, its SQL written once per process
+
+
+def written() -> None:
+    """An entry was written in the current transaction (or, outside one, just committed): have it
+    sealed after commit."""
     if settings.AUDIT_SEAL_ON_COMMIT:
         transaction.on_commit(seal_after_commit, robust=True)
-    return entry
 
 
 def seal_after_commit() -> None:

@@ -106,3 +106,69 @@ def test_a_model_with_save_receivers_goes_through_the_orm():
         signals.post_save.disconnect(receiver, sender=AuditEntry)
     assert heard == [("listened", True)]
     assert AuditEntry.objects.filter(pk=entry.pk, event="listened").exists()
+
+
+# -- a row and the rows that point to it, in one statement (PostgreSQL) -------------------------------------
+
+
+def _linked_rows(ca):
+    cert = IssuedCertificate(ca=ca, serial_hex="abc123", profile="seal", subject="CN=مهر", subject_data={"cn": "مهر"},
+                             der=b"\x30\x00", sha1="1" * 40, sha256="2" * 64, not_before=timezone.now(),
+                             not_after=timezone.now() + dt.timedelta(days=1), request_ref="R-1")
+    answers = [OCSPResponse(ca=ca, certificate=cert, hash_algorithm=h, issuer_name_hash="aa", issuer_key_hash="bb",
+                            serial_hex="abc123", cert_status="good", der=b"\x30\x01" + h.encode(),
+                            this_update=timezone.now(), next_update=timezone.now() + dt.timedelta(days=1))
+               for h in ("sha1", "sha256")]
+    entry = _entry(target_id="not yet")
+    upsert = (("hash_algorithm", "issuer_key_hash", "issuer_name_hash", "serial_hex"), ("der", "certificate"))
+    return cert, answers, entry, [prepared.Link(answers, "certificate", update_conflicts=upsert),
+                                  prepared.Link([entry], "target_id", as_text=True)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_and_the_rows_pointing_to_it_in_one_statement(django_assert_num_queries):
+    from django.db import connection
+
+    ca = _ca()
+    cert, answers, entry, links = _linked_rows(ca)
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 0) as ctx:
+        written = prepared.insert_linked(cert, links)
+    if connection.vendor != "postgresql":  # no data-modifying WITH: nothing written, the caller writes them
+        assert written is False and not IssuedCertificate.objects.exists()
+        return
+    assert written is True and ctx.captured_queries[0]["sql"].startswith('WITH "ramis_parent" AS (INSERT INTO')
+    assert cert.pk == IssuedCertificate.objects.get(serial_hex="abc123").pk and cert._state.adding is False
+    stored = OCSPResponse.objects.filter(certificate_id=cert.pk).order_by("hash_algorithm")
+    assert [(a.hash_algorithm, bytes(a.der)) for a in stored] == [("sha1", b"\x30\x01sha1"), ("sha256", b"\x30\x01sha256")]
+    assert all(a.certificate_id == cert.pk for a in answers) and entry.target_id == str(cert.pk)
+    row = AuditEntry.objects.get(event="certificate.issued")
+    assert row.target_id == str(cert.pk) and row.extra == entry.extra and row.target_repr == "سریال ۷"
+    # the second time, the same SQL with new values; a clash on the certificate's serial writes nothing at all
+    again, answers2, entry2, links2 = _linked_rows(ca)
+    again.serial_hex = answers2[0].serial_hex = answers2[1].serial_hex = "def456"
+    assert prepared.insert_linked(again, links2) and again.pk != cert.pk
+    clash, answers3, _entry3, links3 = _linked_rows(ca)
+    for answer in answers3:
+        answer.serial_hex = "fresh"
+    from django.db import IntegrityError
+
+    with pytest.raises(IntegrityError):
+        prepared.insert_linked(clash, links3)  # serial abc123 again
+    assert OCSPResponse.objects.filter(serial_hex="fresh").count() == 0
+    assert AuditEntry.objects.count() == 2 and IssuedCertificate.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_linked_rows_go_through_the_orm_when_someone_listens(monkeypatch):
+    ca = _ca()
+    cert, _answers, _entry_, links = _linked_rows(ca)
+
+    def receiver(**kwargs):
+        pass
+
+    signals.post_save.connect(receiver, sender=AuditEntry)
+    try:
+        assert prepared.insert_linked(cert, links) is False
+    finally:
+        signals.post_save.disconnect(receiver, sender=AuditEntry)
+    assert not IssuedCertificate.objects.exists()

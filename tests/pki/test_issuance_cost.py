@@ -60,3 +60,30 @@ def test_a_certificate_with_a_bad_field_is_still_refused_and_nothing_is_stored(i
 # three INSERTs. The audit trail's sealing after commit is not counted (it runs on_commit, which a
 # test's transaction never reaches; docs/operator/audit.md).
 ROUND_TRIPS = 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_on_postgresql_the_rows_are_one_statement(settings):
+    """The signing worker calls the service outside any transaction: on PostgreSQL the certificate,
+    its two answers and its audit entry are one statement (atomic by itself), after the CA's row;
+    on SQLite one INSERT each in a transaction. Either way the rows point to each other and the
+    audit entry is sealed after commit."""
+    from ramis.common import audit
+    from ramis.common.models import AuditEntry
+
+    settings.AUDIT_SEAL_DELAY_MS = 20  # sealed by the sealer thread on its own connection, as in production
+    responder.clear_cache()
+    services.ca_init(actor=None)
+    _issue()
+    with CaptureQueriesContext(connection) as ctx:
+        cert = _issue()
+    kinds = _statements(ctx)
+    if connection.vendor == "postgresql":
+        assert kinds == ["SELECT", "WITH"], kinds
+    else:
+        assert kinds.count("INSERT") == 3, kinds
+    assert sorted(cert.ocsp_responses.values_list("hash_algorithm", flat=True)) == ["sha1", "sha256"]
+    audit.stop_delayed_sealer()
+    entry = AuditEntry.objects.get(target_type="ca.issuedcertificate", target_id=str(cert.pk))
+    assert entry.event == "certificate.issued" and entry.seq is not None and entry.entry_hash
+    responder.clear_cache()
