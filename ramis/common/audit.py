@@ -43,19 +43,9 @@ SEAL_BATCH = 2000
 _process_lock = threading.RLock()  # sealers of one process take turns without asking the database
 
 
-def record(
-    *,
-    actor,
-    target: models.Model,
-    event: str,
-    old: str = "",
-    new: str = "",
-    reason: str = "",
-    extra: dict[str, Any] | None = None,
-    ctx: AuditContext | None = None,
-    request=None,
-) -> AuditEntry:
-    """Append one entry, unsealed. Call it inside the service's transaction: the entry is
+def record(*, actor, target: models.Model, event: str, **details: Any) -> AuditEntry:
+    """Append one entry, unsealed (``details``: :func:`entry`'s ``old``, ``new``, ``reason``,
+    ``extra``, ``ctx``, ``request``). Call it inside the service's transaction: the entry is
     committed (or rolled back) with the change it records, and sealed after commit.
 
     ``ctx`` (:class:`~ramis.common.context.AuditContext`) gives the client's address, User-Agent
@@ -65,8 +55,7 @@ def record(
     while a request was served runs under that request's id (``observability``), and so does a
     service a request reaches without its context (a signal's receiver); address and User-Agent
     stay empty, they are not the task's client."""
-    made = entry(actor=actor, target=target, event=event, old=old, new=new, reason=reason, extra=extra, ctx=ctx,
-                 request=request)
+    made = entry(actor=actor, target=target, event=event, **details)
     prepared.insert([made])  # a new row, as entry.save() would write it, its SQL written once per process
     written()
     return made

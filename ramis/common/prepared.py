@@ -69,21 +69,12 @@ def insert(
     key = (model, alias, len(objs), tuple(tuple(x) for x in update_conflicts or ()))
     plan = _INSERTS.get(key)
     if plan is None:
-        fields = [f for f in opts.concrete_fields if not f.generated and not (f.primary_key and f.auto_created)]
-        if update_conflicts is None:
-            query = InsertQuery(model)
-        else:
-            unique, update = update_conflicts
-            query = InsertQuery(model, on_conflict=OnConflict.UPDATE, unique_fields=[opts.get_field(n) for n in unique],
-                                update_fields=[opts.get_field(n) for n in update])
-        query.insert_values(fields, list(objs))
-        compiler = query.get_compiler(using=alias)
+        fields = _fields(model)
         returning = len(objs) == 1 and connection.features.can_return_columns_from_insert
-        compiler.returning_fields = [opts.pk] if returning else None
-        (sql, _params), = compiler.as_sql()
+        sql, _params = _insert_sql(model, objs, fields, alias, update_conflicts, returning=returning)
         plan = _INSERTS[key] = (sql, fields, returning)
     sql, fields, returning = plan
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for obj in objs for f in fields]
+    params = _row_params(fields, objs, connection)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         if len(objs) == 1:
@@ -162,9 +153,8 @@ def _row_params(fields: list, objs: Sequence[models.Model], connection, skip=Non
             for obj in objs for f in fields if f is not skip]
 
 
-def _insert_sql(model, objs, fields, connection, alias, update_conflicts, link_field=None, link_sql=None,
-                returning=False):
-    """Django's own SQL for these rows (and its parameters), ``link_field``'s value ``link_sql``."""
+def _insert_sql(model, objs, fields, alias, update_conflicts, link_field=None, link_sql=None, returning=False):
+    """Django's own SQL for these rows (and its parameters); ``link_field``'s value ``link_sql``."""
     opts = model._meta
     if update_conflicts is None:
         query = InsertQuery(model)
@@ -238,7 +228,7 @@ def _comparable(params: list) -> list:
 def _linked_plan(parent, links, connection, alias) -> tuple[str, list] | None:
     model = type(parent)
     fields = _fields(model)
-    parent_sql, parent_params = _insert_sql(model, [parent], fields, connection, alias, None, returning=True)
+    parent_sql, parent_params = _insert_sql(model, [parent], fields, alias, None, returning=True)
     if _comparable(parent_params) != _comparable(_row_params(fields, [parent], connection)):
         return None
     pk_column = connection.ops.quote_name(model._meta.pk.column)
@@ -249,7 +239,7 @@ def _linked_plan(parent, links, connection, alias) -> tuple[str, list] | None:
         linked_fields = _fields(linked)
         link_field = linked._meta.get_field(link.field)
         cast = "::text" if link.as_text else ""
-        sql, params = _insert_sql(linked, link.objs, linked_fields, connection, alias, link.update_conflicts,
+        sql, params = _insert_sql(linked, link.objs, linked_fields, alias, link.update_conflicts,
                                   link_field, f'(SELECT {pk_column}{cast} FROM "{_PARENT_CTE}")')  # noqa: S608 - names only
         if _comparable(params) != _comparable(_row_params(linked_fields, link.objs, connection, skip=link_field)):
             return None
