@@ -82,6 +82,27 @@ def test_a_later_commit_wakes_the_thread_again(company, seo_reviewer, delayed):
     assert audit.verify_chain() == (2, [])
 
 
+def test_the_delayed_sealer_stops_at_a_round_shorter_than_a_batch(company, seo_reviewer, settings, delayed):
+    """``seal(while_full=True)``, as the thread calls it: rounds go on while one sealed a whole
+    batch and stop at the first shorter one (a commit after it wakes the thread again), where a
+    plain ``seal`` goes on until a round finds nothing — which, with writers committing all the
+    time, meant rounds of one entry or none after every real one."""
+    settings.AUDIT_SEAL_ON_COMMIT = False  # the thread stays out of it: the rounds here are the test's
+    for i in range(5):
+        audit.record(actor=seo_reviewer, target=company, event=f"test.batch{i}")
+    assert audit.seal(batch=2, while_full=True) == 5
+    assert delayed == [2, 2, 1]
+    for i in range(4):
+        audit.record(actor=seo_reviewer, target=company, event=f"test.more{i}")
+    delayed.clear()
+    assert audit.seal(batch=2, while_full=True) == 4
+    assert delayed == [2, 2, 0]
+    audit.record(actor=seo_reviewer, target=company, event="test.plain")
+    delayed.clear()
+    assert audit.seal(batch=2) == 1 and delayed == [1, 0]  # the plain call: until a round finds nothing
+    assert audit.verify_chain() == (10, [])
+
+
 WRITER = """
 import django
 django.setup()
