@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
+from . import der as der_
 from . import lint
 from .profiles import Profile, build_subject, ca_policy_oids, key_usage, policy_oids, subject_email
 
@@ -231,47 +232,11 @@ def _recorder(key: Any) -> _SignatureRecorder:
     raise TypeError(f"no lint draft for a {type(public).__name__} signing key")
 
 
-def _tlv_end(data: bytes, offset: int) -> tuple[int, int]:
-    """(start of the content, end) of the DER TLV at ``offset`` (definite lengths only)."""
-    first = data[offset + 1]
-    if first < 0x80:
-        return offset + 2, offset + 2 + first
-    n = first & 0x7F
-    length = int.from_bytes(data[offset + 2:offset + 2 + n], "big")
-    return offset + 2 + n, offset + 2 + n + length
-
-
-def _der_header(tag: int, length: int) -> bytes:
-    if length < 0x80:
-        return bytes([tag, length])
-    octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(octets)]) + octets
-
-
-def tlv_bounds(data: bytes, offset: int) -> tuple[int, int]:
-    """(start of the content, end) of the DER TLV at ``offset``; ValueError if it runs past the data."""
-    if offset + 2 > len(data):
-        raise ValueError("truncated DER")
-    body, end = _tlv_end(data, offset)
-    if end > len(data):
-        raise ValueError("truncated DER")
-    return body, end
-
-
-def der_tlv(tag: int, content: bytes) -> bytes:
-    """A DER TLV: ``tag``, the definite length of ``content``, ``content``."""
-    return _der_header(tag, len(content)) + content
-
-
 def _with_signature(draft_der: bytes, signature: bytes) -> bytes:
     """``draft_der`` (Certificate: tbsCertificate, signatureAlgorithm, signatureValue) with
     ``signature`` as its signatureValue; the TBS and the algorithm byte for byte the draft's."""
-    body, _ = _tlv_end(draft_der, 0)
-    _, tbs_end = _tlv_end(draft_der, body)
-    _, alg_end = _tlv_end(draft_der, tbs_end)
-    bits = _der_header(0x03, len(signature) + 1) + b"\x00" + signature
-    content = draft_der[body:alg_end] + bits
-    return _der_header(0x30, len(content)) + content
+    tbs, algorithm, _placeholder = der_.inside(draft_der, der_.elements(draft_der)[0])
+    return der_.tlv(0x30, draft_der[tbs[1]:algorithm[2]] + der_.tlv(0x03, b"\x00" + signature))
 
 
 def lint_then_sign(

@@ -63,6 +63,8 @@ from pyasn1.error import PyAsn1Error
 from pyasn1.type.univ import Choice, SequenceAndSetBase, SequenceOfAndSetOfBase
 from pyasn1_alt_modules import rfc5280
 
+from . import der as der_
+
 BLOCKING = (ValidationFindingSeverity.FATAL, ValidationFindingSeverity.ERROR)
 
 
@@ -155,47 +157,19 @@ class _Varying(NamedTuple):
 _PLAN: contextvars.ContextVar[_Plan | None] = contextvars.ContextVar("ramis_lint_plan", default=None)
 
 
-def _tlvs(data: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
-    """(tag, TLV start, TLV end) of the DER elements in ``data[start:end]``; ValueError if malformed."""
-    out = []
-    while start < end:
-        if end - start < 2:
-            raise ValueError("truncated")
-        tag, first = data[start], data[start + 1]
-        if first < 0x80:
-            body, length = start + 2, first
-        else:
-            n = first & 0x7F
-            if n == 0 or n > 4:
-                raise ValueError("unsupported length")
-            body, length = start + 2 + n, int.from_bytes(data[start + 2:start + 2 + n], "big")
-        if body + length > end:
-            raise ValueError("truncated")
-        out.append((tag, start, body + length))
-        start = body + length
-    return out
-
-
-def _inside(data: bytes, tlv: tuple[int, int, int]) -> list[tuple[int, int, int]]:
-    _tag, start, end = tlv
-    first = data[start + 1]
-    body = start + 2 + (first & 0x7F if first >= 0x80 else 0)
-    return _tlvs(data, body, end)
-
-
 def _fixed_parts(der: bytes, etsi_type: str | None) -> tuple[bytes, frozenset, _Varying] | None:
     """(key, fixed paths, varying parts) of a certificate, or None (no caching) for anything but the
     usual shape: version 3, no unique identifiers, extensions present."""
     try:
-        (cert,) = _tlvs(der, 0, len(der))
-        tbs, outer_alg, _sig = _inside(der, cert)
-        fields = _inside(der, tbs)
+        (cert,) = der_.elements(der)
+        tbs, outer_alg, _sig = der_.inside(der, cert)
+        fields = der_.inside(der, tbs)
         if len(fields) != 8 or [f[0] for f in fields] != [0xA0, 0x02, 0x30, 0x30, 0x30, 0x30, 0x30, 0xA3]:
             return None
         version, serial, alg, issuer, validity, subject, spki, exts = fields
-        spki_alg = _inside(der, spki)[0]
-        (ext_seq,) = _inside(der, exts)
-        extensions = _inside(der, ext_seq)
+        spki_alg = der_.inside(der, spki)[0]
+        (ext_seq,) = der_.inside(der, exts)
+        extensions = der_.inside(der, ext_seq)
         part = lambda t: der[t[1]:t[2]]  # noqa: E731
         varying_extensions = []
         key = [(etsi_type or "").encode(), b"\x00", part(version), part(alg), part(issuer), part(spki_alg)]
@@ -203,7 +177,7 @@ def _fixed_parts(der: bytes, etsi_type: str | None) -> tuple[bytes, frozenset, _
         paths = {f"{base}.version", f"{base}.signature", f"{base}.issuer",
                  f"{base}.subjectPublicKeyInfo.algorithm", "certificate.signatureAlgorithm"}
         for i, ext in enumerate(extensions):
-            inner = _inside(der, ext)
+            inner = der_.inside(der, ext)
             oid = part(inner[0])
             if oid in _VARYING_EXTENSIONS:
                 key += [b"\x00", oid, *(part(t) for t in inner[1:-1])]  # OID and criticality
@@ -329,10 +303,10 @@ def _subject(data: bytes):
     """The subject Name, decoded one RDN at a time (:func:`_repeated`): equal to decoding it whole.
     Its SEQUENCE header must be DER (minimal length) as the whole decoding requires; each RDN is
     decoded by pkilint's DER decoder, which checks the rest."""
-    (name_tlv,) = _tlvs(data, 0, len(data))
-    rdns = _inside(data, name_tlv)
+    (name_tlv,) = der_.elements(data)
+    rdns = der_.inside(data, name_tlv)
     body = name_tlv[2] - (rdns[-1][2] - rdns[0][1] if rdns else 0)
-    if data[:body] != _der_header(0x30, len(data) - body):
+    if data[:body] != der_.header(0x30, len(data) - body):
         raise ValueError("not DER: the subject's length")
     sequence = _RDN_SEQUENCE_SPEC.clone()
     sequence.clear()  # a value even when empty, as decoded
@@ -341,13 +315,6 @@ def _subject(data: bytes):
     name = _NAME_SPEC.clone()
     name.setComponentByName("rdnSequence", sequence, **_UNCHECKED)
     return name
-
-
-def _der_header(tag: int, length: int) -> bytes:
-    if length < 0x80:
-        return bytes([tag, length])
-    octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(octets)]) + octets
 
 
 def _assembled(template, varying: _Varying):

@@ -36,7 +36,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
 
-from .builder import der_tlv, issuer_hashes, signature_recorder, tlv_bounds
+from . import der
+from .builder import issuer_hashes, signature_recorder
 
 UTC = dt.UTC
 
@@ -168,17 +169,17 @@ class Responder:
             info = _generalized(status.revoked_at)
             reason = _reason(status)
             if reason:
-                info += der_tlv(0xA0, der_tlv(0x0A, bytes([_CRL_REASON_CODES[reason]])))
-            cert_status = der_tlv(0xA1, info)
+                info += der.tlv(0xA0, der.tlv(0x0A, bytes([_CRL_REASON_CODES[reason]])))
+            cert_status = der.tlv(0xA1, info)
         else:
             raise ValueError(f"no OCSP status {status.status!r}")
-        cert_id = der_tlv(0x30, parts.cert_id_prefix + der_tlv(0x02, _integer(status.serial)))
-        single = der_tlv(0x30, cert_id + cert_status + _generalized(this_update)
-                         + der_tlv(0xA0, _generalized(this_update + self.validity)))
-        tbs = der_tlv(0x30, parts.responder_id + _generalized(produced_at) + der_tlv(0x30, single))
+        cert_id = der.tlv(0x30, parts.cert_id_prefix + der.tlv(0x02, _integer(status.serial)))
+        single = der.tlv(0x30, cert_id + cert_status + _generalized(this_update)
+                         + der.tlv(0xA0, _generalized(this_update + self.validity)))
+        tbs = der.tlv(0x30, parts.responder_id + _generalized(produced_at) + der.tlv(0x30, single))
         signature = (key or self.responder_key).sign(tbs, *parts.sign_args)
-        basic = der_tlv(0x30, tbs + parts.signature_algorithm + der_tlv(0x03, b"\x00" + signature) + parts.certs)
-        return der_tlv(0x30, b"\x0a\x01\x00" + der_tlv(0xA0, der_tlv(0x30, _BASIC_OID + der_tlv(0x04, basic))))
+        basic = der.tlv(0x30, tbs + parts.signature_algorithm + der.tlv(0x03, b"\x00" + signature) + parts.certs)
+        return der.tlv(0x30, b"\x0a\x01\x00" + der.tlv(0xA0, der.tlv(0x30, _BASIC_OID + der.tlv(0x04, basic))))
 
     def sign_all(self, status: Status, this_update: dt.datetime | None = None) -> dict[CertIdKey, bytes]:
         """Responses for both CertID hash algorithms, keyed for lookup."""
@@ -207,27 +208,12 @@ def _generalized(when: dt.datetime) -> bytes:
     as ``cryptography`` takes it."""
     if when.tzinfo is not None:
         when = when.astimezone(UTC)
-    return der_tlv(0x18, when.strftime("%Y%m%d%H%M%SZ").encode())
+    return der.tlv(0x18, when.strftime("%Y%m%d%H%M%SZ").encode())
 
 
 def _integer(n: int) -> bytes:
     """The content octets of INTEGER ``n`` in DER (minimal two's complement)."""
     return n.to_bytes(((n if n >= 0 else ~n).bit_length() + 8) // 8, "big", signed=True)
-
-
-def _children(data: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
-    """(tag, TLV start, TLV end) of the elements inside ``data[start:end]``."""
-    out = []
-    while start < end:
-        body, stop = tlv_bounds(data, start)
-        out.append((data[start], start, stop))
-        start = stop
-    return out
-
-
-def _inner(data: bytes, tlv: tuple[int, int, int]) -> list[tuple[int, int, int]]:
-    body, stop = tlv_bounds(data, tlv[1])
-    return _children(data, body, stop)
 
 
 @dataclass(frozen=True)
@@ -249,36 +235,27 @@ class _Parts:
         except TypeError:  # a key type without a stand-in: cryptography builds every response
             return None
         when = dt.datetime(2000, 1, 1, tzinfo=UTC)
-        der = responder._built(Status(1, "good"), hash_name, when, key=recorder)
+        built = responder._built(Status(1, "good"), hash_name, when, key=recorder)
         try:
-            (response,) = _children(der, 0, len(der))
-            _status, response_bytes = _inner(der, response)
-            (sequence,) = _inner(der, response_bytes)
-            _oid, octets = _inner(der, sequence)
-            (basic,) = _inner(der, octets)
-            tbs, algorithm, _signature, certs = _inner(der, basic)
-            responder_id, _produced, responses = _inner(der, tbs)
-            (single,) = _inner(der, responses)
-            cert_id = _inner(der, single)[0]
-            *prefix, _serial = _inner(der, cert_id)
+            (response,) = der.elements(built)
+            _status, response_bytes = der.inside(built, response)
+            (sequence,) = der.inside(built, response_bytes)
+            _oid, octets = der.inside(built, sequence)
+            (basic,) = der.inside(built, octets)
+            tbs, algorithm, _signature, certs = der.inside(built, basic)
+            responder_id, _produced, responses = der.inside(built, tbs)
+            (single,) = der.inside(built, responses)
+            *prefix, _serial = der.inside(built, der.inside(built, single)[0])
         except ValueError:
             return None
-        part = lambda t: der[t[1]:t[2]]  # noqa: E731
+        part = lambda t: built[t[1]:t[2]]  # noqa: E731
         parts = cls(part(responder_id), b"".join(part(t) for t in prefix), part(algorithm), part(certs),
                     recorder.request[1])
-        # The parts hold only if they give back the very bytes cryptography wrote (else: cryptography).
-        tbs_bytes = part(tbs)
-        rebuilt = responder._assembled(parts, Status(1, "good"), when, ocsp.load_der_ocsp_response(der).produced_at_utc,
-                                       key=recorder)
-        return parts if _tbs_of(rebuilt) == tbs_bytes else None
-
-
-def _tbs_of(der: bytes) -> bytes:
-    (response,) = _children(der, 0, len(der))
-    (sequence,) = _inner(der, _inner(der, response)[1])
-    (basic,) = _inner(der, _inner(der, sequence)[1])
-    tbs = _inner(der, basic)[0]
-    return der[tbs[1]:tbs[2]]
+        # The parts hold only if they give back the very bytes cryptography wrote, the stand-in's
+        # placeholder signature included (else: cryptography builds every answer).
+        produced_at = ocsp.load_der_ocsp_response(built).produced_at_utc
+        rebuilt = responder._assembled(parts, Status(1, "good"), when, produced_at, key=recorder)
+        return parts if rebuilt == built else None
 
 
 # --------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from pkilint.pkix.certificate import RFC5280Certificate
 from pkilint.validation import ValidatorContainer
 
 from ramis.ca import builder, lint, profiles
+from ramis.ca import der as der_
 
 from .conftest import SEAL_SUBJECT, SIGNATURE_SUBJECT, make_csr
 from .test_lint import stock_findings
@@ -333,8 +334,8 @@ def test_a_varying_part_that_does_not_decode_is_reported_as_pkilint_reports_it(p
     etsi_type = profiles.get_profile("seal").etsi_type
     lint.lint_certificate(_draft(pki, "seal", "ec-p256"), etsi_type)
     der = bytearray(_draft(pki, "seal", "ec-p256"))
-    (cert,) = lint._tlvs(der, 0, len(der))
-    _tag, at, _end = lint._inside(der, lint._inside(der, cert)[0])[1]  # the serial (19 or 20 octets)
+    (cert,) = der_.elements(der)
+    _tag, at, _end = der_.inside(der, der_.inside(der, cert)[0])[1]  # the serial (19 or 20 octets)
     der[at + 2:at + 4] = b"\x00\x01"
     der = bytes(der)
     plan, _ = lint._plan_for(der, etsi_type)

@@ -23,26 +23,27 @@ STATUSES = [ocsp.Status(0, "good"), ocsp.Status(0, "unknown"), ocsp.Status(0, "r
             *(ocsp.Status(0, "revoked", REVOKED_AT, reason) for reason in ocsp.REASON_FLAGS)]
 
 
-def _verify(public_key, response: c_ocsp.OCSPResponse) -> None:
+def _verifies(public_key, response: c_ocsp.OCSPResponse) -> bool:
     if isinstance(public_key, ec.EllipticCurvePublicKey):
         public_key.verify(response.signature, response.tbs_response_bytes, ec.ECDSA(response.signature_hash_algorithm))
     else:
         public_key.verify(response.signature, response.tbs_response_bytes, padding.PKCS1v15(),
                           response.signature_hash_algorithm)
+    return True  # verify() raised otherwise
 
 
-def _same_as_cryptography(responder: ocsp.Responder, status: ocsp.Status, hash_name: str) -> None:
-    # Both signed by one stand-in, whose placeholder signature is the same bytes each time: the
-    # whole responses compare, byte for byte.
+def _assembled_and_built(responder: ocsp.Responder, status: ocsp.Status, hash_name: str) -> tuple[bytes, bytes]:
+    """(ours, cryptography's) for the same status and times, both signed by one stand-in whose
+    placeholder signature is the same bytes each time, so the whole responses compare."""
     stand_in = builder.signature_recorder(responder.responder_key)
     theirs = responder._built(status, hash_name, THIS_UPDATE, key=stand_in)
     produced_at = c_ocsp.load_der_ocsp_response(theirs).produced_at_utc
-    parts = responder._parts_for(hash_name)
-    assert responder._assembled(parts, status, THIS_UPDATE, produced_at, key=stand_in) == theirs, (status, hash_name)
-    # and signed for real, it verifies
-    ours = c_ocsp.load_der_ocsp_response(responder._assembled(parts, status, THIS_UPDATE, produced_at))
-    assert ours.tbs_response_bytes == c_ocsp.load_der_ocsp_response(theirs).tbs_response_bytes
-    _verify(responder.responder_cert.public_key(), ours)
+    ours = responder._assembled(responder._parts_for(hash_name), status, THIS_UPDATE, produced_at, key=stand_in)
+    return ours, theirs
+
+
+def _signed_for_real(responder: ocsp.Responder, status: ocsp.Status, hash_name: str) -> c_ocsp.OCSPResponse:
+    return c_ocsp.load_der_ocsp_response(responder.sign(status, hash_name, THIS_UPDATE))
 
 
 @pytest.mark.parametrize("hash_name", ["sha1", "sha256"])
@@ -50,8 +51,12 @@ def test_every_status_and_serial_shape_with_the_key_on_the_token(pki, hash_name)
     responder = ocsp.Responder(pki.issuing.cert, pki.responder_cert, pki.responder_key, dt.timedelta(hours=12))
     for status in STATUSES:
         for serial in SERIALS:
-            _same_as_cryptography(responder, ocsp.Status(serial, status.status, status.revoked_at, status.reason),
-                                  hash_name)
+            status = ocsp.Status(serial, status.status, status.revoked_at, status.reason)
+            ours, theirs = _assembled_and_built(responder, status, hash_name)
+            assert ours == theirs, (status, hash_name)
+        signed = _signed_for_real(responder, status, hash_name)
+        assert signed.serial_number == status.serial and signed.certificate_status.name == status.status.upper()
+        assert _verifies(pki.responder_cert.public_key(), signed)
 
 
 @pytest.mark.parametrize("key", [rsa.generate_private_key(65537, 2048), ec.generate_private_key(ec.SECP384R1())],
@@ -63,8 +68,10 @@ def test_other_responder_key_types(key):
     cert = builder.build_ocsp_responder(public_key=key.public_key(), subject=name("RAMIS assembled OCSP"), issuer=issuer)
     responder = ocsp.Responder(root, cert, key)
     for status in STATUSES[:4]:
-        _same_as_cryptography(responder, ocsp.Status(2**158 + 1, status.status, status.revoked_at, status.reason),
-                              "sha256")
+        status = ocsp.Status(2**158 + 1, status.status, status.revoked_at, status.reason)
+        ours, theirs = _assembled_and_built(responder, status, "sha256")
+        assert ours == theirs, status
+        assert _verifies(key.public_key(), _signed_for_real(responder, status, "sha256"))
 
 
 def test_taking_the_parts_asks_the_token_for_nothing_and_one_signature_per_answer(pki, monkeypatch):
@@ -89,4 +96,4 @@ def test_without_parts_cryptography_builds_the_answer(pki, monkeypatch):
     responder = ocsp.Responder(pki.issuing.cert, pki.responder_cert, pki.responder_key)
     parsed = c_ocsp.load_der_ocsp_response(responder.sign(ocsp.Status(7, "revoked", REVOKED_AT, "superseded"), "sha1"))
     assert parsed.revocation_reason.name == "superseded" and parsed.revocation_time_utc == REVOKED_AT.replace(microsecond=0)
-    _verify(pki.responder_cert.public_key(), parsed)
+    assert _verifies(pki.responder_cert.public_key(), parsed)
