@@ -112,13 +112,21 @@
   // Below the box, its end under the button; moved sideways when the row is narrower than the
   // calendar and it would leave the window (a box in a fieldset on a phone), then scrolled into
   // view whole, "today" and "close" included. CSSOM, not a style attribute: the CSP allows it.
-  const place = () => {
+  // Fitted again when the window changes size while it is open (a phone turned, a desktop window
+  // narrowed), without scrolling the page under the person's hand.
+  const fit = () => {
     dialog.style.translate = "";
     const { left, right } = dialog.getBoundingClientRect(), edge = 8, width = document.documentElement.clientWidth;
     const shift = left < edge ? edge - left : right > width - edge ? width - edge - right : 0;
     if (shift) dialog.style.translate = `${shift}px 0`;
+  };
+  const place = () => {
+    fit();
     dialog.scrollIntoView({ block: "nearest", inline: "nearest" });
   };
+  window.addEventListener("resize", () => {
+    if (!dialog.hidden) fit();
+  });
   const open = (button) => {
     opener = button;
     box = boxes.get(button);

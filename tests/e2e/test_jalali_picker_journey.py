@@ -321,3 +321,34 @@ def test_a_locked_date_box_has_no_calendar(page, live_server):
     expect(page.locator("#identity-locked")).to_be_visible()
     expect(page.get_by_label("تاریخ تولد")).to_be_disabled()
     assert page.get_by_role("button", name="تقویم", exact=True).count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("form", ["login", "desk-identity"])
+def test_an_open_calendar_follows_the_window_when_it_changes_size(page, shot, live_server, request, form):
+    """A phone turned or a desktop window narrowed while the calendar is open: the dialog is fitted
+    again — whole inside the window at a narrow width (where it has to move sideways), and back
+    under its button, edge to edge, at a wide one (no shift left over from the narrow width)."""
+    reach, label, reveal = DATE_FORMS[form]
+    url = reach(page, live_server, request)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(url)
+    if reveal:
+        page.get_by_label(reveal).check()
+    box = page.get_by_label(label)
+    button = page.locator(".jdp-box", has=box).get_by_role("button", name="تقویم", exact=True)
+    dialog = page.get_by_role("dialog", name="انتخاب تاریخ")
+    button.click()
+    expect(dialog).to_be_visible()
+    for width, height in ((320, 700), (1280, 900), (320, 700)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_function("() => new Promise((done) => requestAnimationFrame(() => done(true)))")
+        expect(dialog).to_be_visible()
+        outline, opener = dialog.bounding_box(), button.bounding_box()
+        where = f"{form} resized to {width}"
+        assert outline["x"] >= 0 and outline["x"] + outline["width"] <= width, (where, outline)
+        assert outline["x"] <= opener["x"] + 1 and opener["x"] + opener["width"] <= outline["x"] + outline["width"] + 1, \
+            (where, outline, opener)  # under its button
+        if width == 1280:  # room enough: not moved at all, its end under the button's, as when opened here
+            assert abs(outline["x"] - opener["x"]) <= 1, (where, outline, opener)
+    shot(page, f"jalali-picker-{form}-resized-320")
