@@ -1,14 +1,20 @@
 from captcha.fields import CaptchaField
 from django import forms
 
-from ramis.common.forms import DigitsField, JalaliDateField, MobileField, NationalCodeField
+from ramis.common.forms import (
+    BIRTH_DATE_EXAMPLE,
+    DigitsField,
+    JalaliDateField,
+    MobileField,
+    NationalCodeField,
+)
 
 from .lockouts import add_captcha
 
 
 class IdentityForm(forms.Form):
     national_code = NationalCodeField(label="کد ملی", max_length=14)
-    birth_date = JalaliDateField(label="تاریخ تولد")
+    birth_date = JalaliDateField(label="تاریخ تولد", example=BIRTH_DATE_EXAMPLE)
     birth_certificate_number = DigitsField(label="شماره شناسنامه", max_length=12)
     mobile = MobileField(label="تلفن همراه", max_length=16)
     captcha = CaptchaField(label="کد امنیتی", error_messages={"invalid": "کد امنیتی درست نیست."})

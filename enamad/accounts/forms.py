@@ -11,6 +11,7 @@ from django.contrib.auth.validators import ASCIIUsernameValidator
 
 from certauth.models import User
 from ramis.common.forms import (
+    BIRTH_DATE_EXAMPLE,
     DigitsField,
     JalaliDateField,
     LandlineField,
@@ -99,7 +100,7 @@ class ProfileForm(forms.Form):
     first_name = forms.CharField(label="نام", max_length=100)
     last_name = forms.CharField(label="نام خانوادگی", max_length=100)
     father_name = forms.CharField(label="نام پدر", max_length=100)
-    birth_date = JalaliDateField(label="تاریخ تولد")
+    birth_date = JalaliDateField(label="تاریخ تولد", example=BIRTH_DATE_EXAMPLE)
     landline = LandlineField(label="تلفن ثابت (با پیش‌شماره شهر)", max_length=16)
     address = forms.CharField(label="نشانی", widget=forms.Textarea(attrs={"rows": 2}))
     postal_code = PostalCodeField(label="کد پستی", max_length=14)

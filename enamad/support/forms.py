@@ -7,7 +7,13 @@ from django import forms
 
 from enamad.accounts.models import Persona
 from enamad.businesses.forms import BusinessForm
-from ramis.common.forms import DigitsField, JalaliDateField, LegalNationalIdField, NationalCodeField
+from ramis.common.forms import (
+    BIRTH_DATE_EXAMPLE,
+    DigitsField,
+    JalaliDateField,
+    LegalNationalIdField,
+    NationalCodeField,
+)
 from ramis.common.uploads import validate_upload
 
 from . import services as support_services
@@ -73,7 +79,7 @@ class TicketForm(forms.Form):
             self.fields["last_name"] = forms.CharField(label="نام خانوادگی", max_length=100, initial=account.last_name)
             self.fields["father_name"] = forms.CharField(label="نام پدر", max_length=100, required=False,
                                                          initial=account.father_name)
-            self.fields["birth_date"] = JalaliDateField(label="تاریخ تولد", required=False,
+            self.fields["birth_date"] = JalaliDateField(label="تاریخ تولد", required=False, example=BIRTH_DATE_EXAMPLE,
                                                         initial=account.birth_date)
             self.fields["national_code"] = NationalCodeField(label="کد ملی", max_length=14,
                                                              initial=account.national_code)

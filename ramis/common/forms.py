@@ -4,24 +4,38 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from . import validators
 from .digits import to_latin_digits
 from .jalali import jalali_date, parse_jalali_date
+
+BIRTH_DATE_EXAMPLE = "۱۳۶۵/۰۴/۱۲"
 
 
 class JalaliDateInput(forms.TextInput):
     """A text box for a Jalali date with the Jalali date picker beside it: ``data-jdp`` is what
     static/js/jalali-picker.js (loaded by base.html, no inline script) looks for to add its
     "تقویم" button and calendar dialog (keyboard and screen readers as the WAI-ARIA date picker
-    dialog pattern); typing stays the first way in."""
+    dialog pattern); typing stays the first way in.
+
+    Its placeholder shows the format with a date the person could mean: the field's ``example``
+    (a birth date's is in the past) or, by default, today's date in Tehran — never a birth-date
+    example in a box for an appointment or a power of attorney."""
 
     input_type = "text"
 
     def __init__(self, attrs=None):
-        base = {"placeholder": "۱۳۶۵/۰۴/۱۲", "inputmode": "numeric", "dir": "ltr", "class": "jalali-date",
+        base = {"inputmode": "numeric", "dir": "ltr", "class": "jalali-date",
                 "autocomplete": "off", "data-jdp": "", "data-jdp-only-date": ""}
         super().__init__({**base, **(attrs or {})})
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        widget_attrs = context["widget"]["attrs"]
+        if not widget_attrs.get("placeholder"):
+            widget_attrs["placeholder"] = jalali_date(timezone.localdate())
+        return context
 
     def format_value(self, value):
         if value and not isinstance(value, str):
@@ -34,6 +48,12 @@ class JalaliDateField(forms.Field):
 
     widget = JalaliDateInput
     default_error_messages = {"required": "تاریخ را وارد کنید."}
+
+    def __init__(self, *, example: str | None = None, **kwargs):
+        """``example``: the placeholder (e.g. a birth date's ``۱۳۶۵/۰۴/۱۲``); today's date without one."""
+        super().__init__(**kwargs)
+        if example:
+            self.widget.attrs["placeholder"] = example
 
     def to_python(self, value):
         if value in self.empty_values:

@@ -51,3 +51,23 @@ def test_jalali_form_field_accepts_both_digit_sets_and_explains_errors():
     assert not bad.is_valid()
     assert "تقویم" in bad.errors["born"][0] or "شکل" in bad.errors["born"][0]
     assert "۰۹" in bad.errors["mobile"][0]
+
+
+def test_a_date_box_shows_a_date_the_person_could_mean_as_its_placeholder(monkeypatch):
+    """A birth date's box shows a birth date; every other date box (an on-site visit, a power of
+    attorney) shows today's date in Tehran, not someone's birthday from 1986."""
+    import jdatetime
+    from django.utils import timezone
+
+    from certauth.forms import IdentityForm
+    from ramis.desk.forms import VisitForm
+
+    # 2026-03-20 21:00 UTC is already 1405/01/01 in Tehran (UTC+3:30): the date is Tehran's, not UTC's
+    monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2026, 3, 20, 21, 0, tzinfo=dt.UTC))
+    today = jdatetime.date.fromgregorian(date=dt.date(2026, 3, 21)).strftime("%Y/%m/%d")
+    assert today == "1405/01/01"
+    visit = VisitForm(clerks=None)
+    assert 'placeholder="۱۴۰۵/۰۱/۰۱"' in str(visit["date"])
+    birth = str(IdentityForm()["birth_date"])
+    assert 'placeholder="۱۳۶۵/۰۴/۱۲"' in birth
+    assert "۱۴۰۵" not in birth
