@@ -259,6 +259,16 @@ def _contrast(fg: str, bg: str) -> float:
     return (light + 0.05) / (dark + 0.05)
 
 
+def _date_box(page, url: str, label: str, reveal: str | None):
+    """(the date box, its calendar button, the calendar dialog) of the form at ``url``, opened anew."""
+    page.goto(url)
+    if reveal:
+        page.get_by_label(reveal).check()
+    box = page.get_by_label(label)
+    button = page.locator(".jdp-box", has=box).get_by_role("button", name="تقویم", exact=True)
+    return box, button, page.get_by_role("dialog", name="انتخاب تاریخ")
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("form", DATE_FORMS)
 def test_each_date_form_shows_the_whole_calendar_and_fills_its_own_box(page, shot, live_server, request, form):
@@ -267,12 +277,7 @@ def test_each_date_form_shows_the_whole_calendar_and_fills_its_own_box(page, sho
     seen = watch(page)
     for width, height in ((1280, 900), (390, 844)):
         page.set_viewport_size({"width": width, "height": height})
-        page.goto(url)
-        if reveal:
-            page.get_by_label(reveal).check()
-        box = page.get_by_label(label)
-        button = page.locator(".jdp-box", has=box).get_by_role("button", name="تقویم", exact=True)
-        dialog = page.get_by_role("dialog", name="انتخاب تاریخ")
+        box, button, dialog = _date_box(page, url, label, reveal)
         before = box.evaluate(FIELDS)
         button.click()
         expect(dialog).to_be_visible()
@@ -332,12 +337,7 @@ def test_an_open_calendar_follows_the_window_when_it_changes_size(page, shot, li
     reach, label, reveal = DATE_FORMS[form]
     url = reach(page, live_server, request)
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto(url)
-    if reveal:
-        page.get_by_label(reveal).check()
-    box = page.get_by_label(label)
-    button = page.locator(".jdp-box", has=box).get_by_role("button", name="تقویم", exact=True)
-    dialog = page.get_by_role("dialog", name="انتخاب تاریخ")
+    _box, button, dialog = _date_box(page, url, label, reveal)
     button.click()
     expect(dialog).to_be_visible()
     for width, height in ((320, 700), (1280, 900), (320, 700)):
