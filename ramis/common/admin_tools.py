@@ -36,7 +36,9 @@ class AuditTrailMixin:
     audit itself (:func:`may_read_audit`); others who may open the object see the trail without it."""
 
     def get_readonly_fields(self, request, obj=None):
-        trail = "audit_trail" if may_read_audit(request) else "audit_trail_without_origin"
+        # e-Namad's managers read the origins of e-Namad's entries only: on e-Namad's objects
+        whole = request.user.has_perm("common.view_auditentry") or self.model._meta.app_label == "enamad"
+        trail = "audit_trail" if whole and may_read_audit(request) else "audit_trail_without_origin"
         return (*super().get_readonly_fields(request, obj), trail)
 
     @staticmethod
@@ -89,13 +91,14 @@ def audit_origin(entry: AuditEntry):
                        entry.ip or "", request_entries_link(entry.request_id))
 
 
-def may_read_audit(request) -> bool:
-    """Whether ``request``'s user may read the audit trail: asked of the admin itself (its site's rule,
-    active verified staff, and the audit list's view permission), so pages outside the admin that show
-    where entries came from never show them to more people than the admin does."""
+def may_read_audit(request, entry: AuditEntry | None = None) -> bool:
+    """Whether ``request``'s user may read the audit trail (``entry``: that entry of it): asked of the
+    admin itself (its site's rule, active verified staff, and the audit list's view permission, which
+    for e-Namad's managers covers e-Namad's entries only), so pages outside the admin that show where
+    entries came from never show them to more people than the admin does."""
     site = admin.site
     model_admin = site.get_model_admin(AuditEntry)
-    return bool(site.has_permission(request) and model_admin.has_view_permission(request))
+    return bool(site.has_permission(request) and model_admin.has_view_permission(request, entry))
 
 
 def private_file_link(field: str, kind_field: str, url_name: str, description: str):

@@ -21,6 +21,10 @@ class AuditEntryQuerySet(models.QuerySet):
         raise PermissionDenied("the audit trail is append-only")
 
 
+ENAMAD_AUDIT_PERMISSION = "view_enamad_auditentry"
+ENAMAD_EVENT_PREFIX = "enamad."  # every event e-Namad records (enamad/event_words.py names them)
+
+
 class AuditEntry(models.Model):
     """One state change: who, what, from, to, why. Append-only and hash-chained (X2).
 
@@ -74,6 +78,9 @@ class AuditEntry(models.Model):
         ]
         verbose_name = "رویداد ممیزی"
         verbose_name_plural = "رد ممیزی"
+        # e-Namad's managers read e-Namad's part of the trail (its events, ``enamad.*``), not the CA's
+        # and the offices' (applicants, certificates): ramis/common/admin.py scopes the list to it.
+        permissions = [(ENAMAD_AUDIT_PERMISSION, "دیدن رد ممیزی اینماد (رویدادهای اینماد)")]
 
     def __str__(self) -> str:
         return f"{self.event} {self.target_type}#{self.target_id}"

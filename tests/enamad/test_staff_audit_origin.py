@@ -1,7 +1,9 @@
 """The e-Namad desk's audit cards (a file, a ticket, a complaint) say where each entry came from —
 the address, the request id (a link to that request's entries in the admin) and the User-Agent on
 hover — to the staff who may read the audit trail, by the admin's own rule; other staff see the
-events without them, and a holder never sees anyone's address (issue 15)."""
+events without them, and a holder never sees anyone's address (issue 15). e-Namad's managers read
+e-Namad's part of the trail in the admin — its events, with their origins — and nothing of the CA's
+or the offices'."""
 
 from __future__ import annotations
 
@@ -93,3 +95,45 @@ def test_the_holder_never_sees_an_address(pages, account, card):
     assert response.status_code == 200
     assert [shown(page, ctx) for ctx in ORIGINS.values()] == [[], [], []]  # not the buyer's, the staff's nor its own
     assert 'class="audit-origin"' not in page
+
+
+def _manager(username: str):
+    """A member of e-Namad's managers' group, as ``manage.py enamad_groups`` makes it."""
+    from enamad.management.commands.enamad_groups import ensure_groups
+
+    user = make_staff(username)
+    user.groups.add(ensure_groups()["مدیران اینماد"])
+    return user
+
+
+def test_enamads_managers_read_enamads_part_of_the_audit_trail_and_nothing_else(pages):
+    from ramis.common import audit
+    from ramis.common.models import AuditEntry
+
+    applicant = make_staff("someone_else")
+    ramis_entry = audit.record(actor=applicant, target=applicant, event="request.submitted", ctx=MANAGER)
+    manager = staff_client(Client(), _manager("enamad_manager"))
+    changelist = reverse("admin:common_auditentry_changelist")
+    listed = manager.get(changelist)
+    assert listed.status_code == 200
+    events = [e.event for e in listed.context["cl"].result_list]
+    assert events and all(event.startswith("enamad.") for event in events), events
+    assert set(events) == set(AuditEntry.objects.filter(event__startswith="enamad.").values_list("event", flat=True))
+    # a request's entries: the link on a card leads to e-Namad's entries of that request, not the CA's
+    of_request = manager.get(f"{changelist}?request_id={MANAGER.request_id}")
+    assert [e.event for e in of_request.context["cl"].result_list] == ["enamad.seal.suspended"]
+    assert manager.get(reverse("admin:common_auditentry_change", args=[ramis_entry.pk])).status_code in (302, 403)
+    enamad_entry = AuditEntry.objects.filter(event="enamad.seal.suspended").get()
+    page = manager.get(reverse("admin:common_auditentry_change", args=[enamad_entry.pk]))
+    assert page.status_code == 200 and MANAGER.ip in page.content.decode()
+    # the cards show them where each entry came from, as the admin does
+    staff_url, _ = pages["business"]
+    assert shown(manager.get(staff_url).content.decode(), MANAGER) == ["address", "request id", "user agent"]
+    # the SEO's reviewers read the whole trail, e-Namad's experts none of it
+    whole = staff_client(Client(), make_staff("seo_auditor", perms=["common.view_auditentry"]))
+    assert "request.submitted" in [e.event for e in whole.get(changelist).context["cl"].result_list]
+    expert = make_staff("enamad_expert")
+    from enamad.management.commands.enamad_groups import ensure_groups
+
+    expert.groups.add(ensure_groups()["کارشناسان اینماد"])
+    assert staff_client(Client(), expert).get(changelist).status_code == 403

@@ -18,4 +18,4 @@ def audit_origin(context, entry) -> str:
     request = context.get("request")
     if request is None or not (entry.ip or entry.request_id or entry.user_agent):
         return ""
-    return origin_html(entry) if may_read_audit(request) else ""  # the user's permissions are cached
+    return origin_html(entry) if may_read_audit(request, entry) else ""  # the user's permissions are cached
