@@ -84,7 +84,7 @@ MIDDLEWARE = [
     "ramis.common.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "ramis.common.sessions.IdleSessionMiddleware",  # Django's, with the idle timeout's writes a minute apart
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -192,7 +192,10 @@ LOGIN_REDIRECT_URL = "requests:panel"
 LOGOUT_REDIRECT_URL = "public:home"
 # A session ends after this many seconds without a request.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60)  # 30 minutes idle
-SESSION_SAVE_EVERY_REQUEST = True  # the age counts from the last request: an idle timeout
+# The age counts from the last request (an idle timeout): a request moves the session's expiry ahead
+# when the last move is this many seconds old, so a session ends 29–30 minutes after the last request
+# at one write a minute, not one a request (ramis/common/sessions.py).
+SESSION_IDLE_REFRESH_SECONDS = env_int("SESSION_IDLE_REFRESH_SECONDS", 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Applicant one-time codes (R3).

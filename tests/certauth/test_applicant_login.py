@@ -234,3 +234,53 @@ def test_idle_session_ends_after_thirty_minutes(client, applicant):
     Session.objects.filter(session_key=key).update(expire_date=timezone.now() - timedelta(minutes=1))
     response = client.get("/panel/")
     assert response.status_code == 302 and response["Location"].startswith("/auth/login/")
+
+
+def test_the_idle_clock_moves_once_a_minute_not_on_every_request(client, applicant, monkeypatch):
+    """A page within a minute of the last move of the session's expiry writes nothing (no session
+    UPDATE, no transaction); a page a minute or more later moves it 30 minutes ahead of that page.
+    So a session ends 29–30 minutes after the last request (ramis/common/sessions.py)."""
+    import time
+
+    from django.contrib.sessions.models import Session
+
+    clock = [time.time()]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    start(client)
+    submit_code(client, sms_code(last_sms()))
+    assert client.get("/panel/").status_code == 200  # the first page after the login moves the clock
+    key = client.cookies["sessionid"].value
+    moved = Session.objects.get(session_key=key).expire_date
+    Session.objects.filter(session_key=key).update(expire_date=moved - timedelta(minutes=10))  # a marker
+    clock[0] += 59
+    response = client.get("/panel/")
+    assert response.status_code == 200 and "sessionid" not in response.cookies  # nothing set, nothing written
+    assert Session.objects.get(session_key=key).expire_date == moved - timedelta(minutes=10)
+    clock[0] += 2  # 61 s after the last move
+    before = timezone.now()
+    assert client.get("/panel/").status_code == 200
+    expiry = Session.objects.get(session_key=key).expire_date
+    assert expiry >= before + timedelta(minutes=30) - timedelta(seconds=5)
+
+
+def test_a_page_that_changes_nothing_writes_no_session(client, applicant, monkeypatch):
+    """Counted on the database: within the minute, a page's statements include no write to the
+    session table; a minute later one UPDATE of it."""
+    import time
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    clock = [time.time()]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    start(client)
+    submit_code(client, sms_code(last_sms()))
+    client.get("/panel/")
+    with CaptureQueriesContext(connection) as quiet:
+        assert client.get("/panel/").status_code == 200
+    clock[0] += 60
+    with CaptureQueriesContext(connection) as moved:
+        assert client.get("/panel/").status_code == 200
+    writes = lambda ctx: [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("UPDATE \"django_session\"")]  # noqa: E731
+    assert writes(quiet) == []
+    assert len(writes(moved)) == 1

@@ -171,6 +171,7 @@ def test_queue_pages_and_a_fixed_number_of_queries(clerk_client, applicant_perso
         ])
 
     add(3)
+    clerk_client.get(reverse("desk:queue"))  # the session's idle clock moved: the pages below write nothing
     with CaptureQueriesContext(connection) as few:
         clerk_client.get(reverse("desk:queue"))
     add(40)
@@ -227,6 +228,7 @@ def test_day_view_costs_a_fixed_number_of_queries(clerk_client, clerk, applicant
 
     url = reverse("desk:day") + "?date=" + jalali_date(day)
     add(1)
+    clerk_client.get(url)  # the session's idle clock moved: the pages below write nothing
     with CaptureQueriesContext(connection) as one:
         clerk_client.get(url)
     reqs = add(7)

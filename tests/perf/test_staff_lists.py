@@ -88,7 +88,7 @@ def _fill(name: str, shop, n: int, start: int) -> None:
 def test_staff_list_pages_with_a_fixed_number_of_queries(name, desk, shop, django_assert_num_queries):
     url, row_link = LISTS[name]
     _fill(name, shop, 3, 0)
-    desk.get(url)  # the first request of the session warms what is per-session (e.g. the staff's roles)
+    desk.get(url)  # the first request of the session warms what is per-session (e.g. the staff's roles, the idle clock)
     with django_assert_num_queries(QUERIES[name]):
         few = desk.get(url)
     assert few.status_code == 200
@@ -111,4 +111,5 @@ def test_staff_list_pages_with_a_fixed_number_of_queries(name, desk, shop, djang
     assert _rows(desk.get(url + "&page=junk").content.decode(), row_link) == PAGE  # junk: the first page
 
 
-QUERIES = {"files": 12, "tickets": 11, "complaints": 11}
+# with no write of the session (its idle clock moved on the warm-up request: ramis/common/sessions.py)
+QUERIES = {"files": 9, "tickets": 8, "complaints": 8}
