@@ -156,9 +156,10 @@ def search_q(text: str) -> Q:
 
 
 # What a row of the queue shows (templates/desk/queue.html): read alone, not every column of the
-# request, its applicant, role, company, office and token model (a queue page's rows ~3× faster to
-# fetch and build). A column a row's template reads and this misses costs a query per row:
-# tests/desk/test_views.py pins the page's query count with many rows.
+# request, its applicant, role, company, office and token model (a page of 25 rows: 33–39 ms
+# instead of 43–50 in one process, bench/pages.py's data, 2026-12-07). A column a row's template
+# reads and this misses costs a query per row: tests/desk/test_views.py pins the page's query count
+# with many rows.
 QUEUE_ROW = ("id", "office_id", "applicant_id", "role_id", "kind", "cert_type", "service_type", "submitted_at",
              "status", "applicant__first_name", "applicant__last_name", "applicant__national_code",
              "role__position", "role__company_id", "role__company__name")

@@ -13,7 +13,9 @@ picker dialog) in a real Chromium, on the login page's birth date box, at 1280 a
   dates, e-Namad's profile and identity-change ticket), opened as its persona opens it, at 1280 and
   390 px: the dialog whole inside the window and on top of the page, under its button, nothing
   scrolled sideways; the day picked fills that box and no other field. A locked (disabled) box has
-  no calendar button.
+  no calendar button;
+- an open calendar follows the window when it changes size (1280 → 320 → 1280 → 320 px): inside
+  the window at the narrow width, back under its button, edge to edge, at the wide one.
 
 axe-core's audit of the open calendar is in test_accessibility.py (its pages may add axe's script)."""
 
