@@ -192,9 +192,8 @@ LOGIN_REDIRECT_URL = "requests:panel"
 LOGOUT_REDIRECT_URL = "public:home"
 # A session ends after this many seconds without a request.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60)  # 30 minutes idle
-# The age counts from the last request (an idle timeout): a request moves the session's expiry ahead
-# when the last move is this many seconds old, so a session ends 29–30 minutes after the last request
-# at one write a minute, not one a request (ramis/common/sessions.py).
+# An idle timeout: a request moves the session's expiry ahead when the last move is this many seconds
+# old (a write a minute, not a request; ramis/common/sessions.py): it ends 29–30 minutes after the last.
 SESSION_IDLE_REFRESH_SECONDS = env_int("SESSION_IDLE_REFRESH_SECONDS", 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
