@@ -71,10 +71,15 @@ def test_outside_a_transaction_on_postgresql_the_rows_are_one_statement(settings
     from ramis.common import audit
     from ramis.common.models import AuditEntry
 
-    settings.AUDIT_SEAL_DELAY_MS = 20  # sealed by the sealer thread on its own connection, as in production
     responder.clear_cache()
-    services.ca_init(actor=None)
+    services.ca_init(actor=None)  # its entries sealed at each commit (the suite's delay: none)
+    # From here sealed by the sealer thread on its own connection, as in production; each issuance's
+    # entry before the next begins. The suite's SQLite database is in memory with a shared cache,
+    # where the sealer's write lock fails a BEGIN at once ("database table is locked") instead of
+    # making it wait as a file database does (20 s).
+    settings.AUDIT_SEAL_DELAY_MS = 20
     _issue()
+    audit.stop_delayed_sealer()
     with CaptureQueriesContext(connection) as ctx:
         cert = _issue()
     kinds = _statements(ctx)
