@@ -8,7 +8,6 @@ caller passes ``request_ref`` to find its certificate again.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import logging
@@ -339,21 +338,12 @@ def certificate_issue(
     )
     links = [prepared.Link(answers, "certificate", update_conflicts=_OCSP_UPSERT),
              prepared.Link([entry], "target_id", as_text=True)]
-    # On PostgreSQL outside a transaction (the signing worker's case): the three rows in one
-    # statement, atomic by itself — one round trip instead of five. Otherwise one INSERT each, in a
-    # transaction (a savepoint in the caller's).
-    written = not transaction.get_connection().in_atomic_block and prepared.insert_linked(cert, links)
-    with contextlib.nullcontext() if written else transaction.atomic():
-        if not written:
-            prepared.insert([cert])  # the SQL written once per process (ramis/common/prepared.py)
-            for answer in answers:
-                answer.certificate = cert  # its id, now that it has one
-            prepared.insert(answers, update_conflicts=_OCSP_UPSERT)
-            entry.target_id = str(cert.pk)
-            prepared.insert([entry])
-        # an "unknown" answer someone may have asked for this serial before it was ours
-        transaction.on_commit(lambda: cache.delete_many([unissued_cache_key(k) for k in responses]))
-        audit.written()
+    # On PostgreSQL outside a transaction (the signing worker's case) the three rows go in one
+    # statement, one round trip instead of five; otherwise one INSERT each, in a transaction.
+    prepared.write_linked(cert, links)
+    # an "unknown" answer someone may have asked for this serial before it was ours
+    transaction.on_commit(lambda: cache.delete_many([unissued_cache_key(k) for k in responses]))
+    audit.written()
     return cert
 
 

@@ -74,7 +74,7 @@ def entry(
     request=None,
 ) -> AuditEntry:
     """The entry :func:`record` appends, not written: for a service that writes it in the same
-    statement as the row it records (``prepared.insert_linked``: the issuance on PostgreSQL), then
+    statement as the row it records (``prepared.write_linked``: the issuance), then
     calls :func:`written`. Its ``target_id`` is ``target``'s primary key as it is now."""
     if ctx is None and request is not None:
         ctx = audit_context(request)

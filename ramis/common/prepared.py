@@ -28,7 +28,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from django.db import connections, models, router
+from django.db import connections, models, router, transaction
 from django.db.models import signals
 from django.db.models.constants import OnConflict
 from django.db.models.expressions import RawSQL
@@ -131,8 +131,8 @@ def get_or_none(model: type[models.Model], **exact: Any) -> models.Model | None:
 # transaction of their own five (BEGIN, three INSERTs, COMMIT). PostgreSQL runs data-modifying
 # statements inside WITH: the parent's INSERT … RETURNING id is one, each group of dependents
 # another whose link column reads that id, and the whole is one statement, atomic by itself.
-# SQLite has no data-modifying WITH: ``insert_linked`` answers False there and the caller writes
-# the rows one INSERT each, in a transaction.
+# SQLite has no data-modifying WITH: ``insert_linked`` answers False there, and ``write_linked``
+# (what callers use) writes the rows one INSERT each, in a transaction.
 
 _LINKED: dict[tuple, tuple[str, list] | None] = {}
 _PARENT_CTE = "ramis_parent"
@@ -182,8 +182,8 @@ def insert_linked(parent: models.Model, links: Sequence[Link]) -> bool:
     statement; set ``parent.pk`` and each linked row's link to it (the linked rows' own primary
     keys are not read back, as for a bulk :func:`insert`). True when written; False — nothing
     written — where it does not apply (another database; a model with ``pre_save``/``post_save``
-    receivers, which must go through the ORM): then write them with :func:`insert`, in a
-    transaction. The SQL is Django's for each INSERT, written once per process, and checked then:
+    receivers, which must go through the ORM): :func:`write_linked` then writes them with
+    :func:`insert`, in a transaction. The SQL is Django's for each INSERT, written once per process, and checked then:
     the parameters given later are those Django gave for the same rows, or no plan is kept."""
     model = type(parent)
     alias = router.db_for_write(model)
@@ -209,9 +209,32 @@ def insert_linked(parent: models.Model, links: Sequence[Link]) -> bool:
         obj._state.adding = False
         obj._state.db = alias
     for (_fields, link_field), link in zip(layout[1:], links, strict=True):
-        for obj in link.objs:
-            setattr(obj, link_field.attname, str(pk) if link.as_text else parent.pk)
+        _point(link.objs, link_field, link.as_text, parent)
     return True
+
+
+def _point(objs: Sequence[models.Model], field, as_text: bool, parent: models.Model) -> None:
+    """Each of ``objs``' ``field`` to ``parent``: its id as text, or the related object as Django
+    sets it (the id, and the object itself without a query when read)."""
+    for obj in objs:
+        if as_text:
+            setattr(obj, field.attname, str(parent.pk))
+        else:
+            setattr(obj, field.name, parent)
+
+
+def write_linked(parent: models.Model, links: Sequence[Link]) -> None:
+    """INSERT ``parent`` and every group of ``links``, all or nothing, each linked row pointing to
+    it: in one statement where :func:`insert_linked` applies (PostgreSQL, outside a transaction),
+    else one :func:`insert` each in a transaction (a savepoint inside the caller's)."""
+    alias = router.db_for_write(type(parent))
+    if not connections[alias].in_atomic_block and insert_linked(parent, links):
+        return
+    with transaction.atomic(using=alias):
+        insert([parent])
+        for link in links:
+            _point(link.objs, type(link.objs[0])._meta.get_field(link.field), link.as_text, parent)
+            insert(link.objs, update_conflicts=link.update_conflicts)
 
 
 def _fields(model) -> list:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import pytest
@@ -172,3 +173,31 @@ def test_linked_rows_go_through_the_orm_when_someone_listens(monkeypatch):
     finally:
         signals.post_save.disconnect(receiver, sender=AuditEntry)
     assert not IssuedCertificate.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_write_linked_writes_the_rows_pointing_to_each_other_on_either_path():
+    """Outside a transaction on PostgreSQL one statement; on SQLite, or inside a caller's
+    transaction, one INSERT each in a savepoint — the same rows either way, and a clash in a
+    linked row leaves none of them."""
+    from django.db import IntegrityError, transaction
+
+    ca = _ca()
+    for inside in (False, True):
+        cert, answers, entry, links = _linked_rows(ca)
+        cert.serial_hex = answers[0].serial_hex = answers[1].serial_hex = f"{int(inside)}abc"
+        with transaction.atomic() if inside else contextlib.nullcontext():
+            prepared.write_linked(cert, links)
+        stored = IssuedCertificate.objects.get(serial_hex=f"{int(inside)}abc")
+        assert cert.pk == stored.pk and all(a.certificate_id == cert.pk and a.certificate is cert for a in answers)
+        assert sorted(stored.ocsp_responses.values_list("hash_algorithm", flat=True)) == ["sha1", "sha256"]
+        assert AuditEntry.objects.filter(target_id=str(cert.pk), event="certificate.issued").count() == 1
+    before = (IssuedCertificate.objects.count(), OCSPResponse.objects.count(), AuditEntry.objects.count())
+    clash, answers, _entry, links = _linked_rows(ca)
+    clash.serial_hex = "2abc"
+    for answer in answers:  # the answers of certificate 0abc again: the upsert's target, so made unique
+        answer.serial_hex = "0abc"
+    links[0] = prepared.Link(answers, "certificate")  # a plain INSERT: the answers clash
+    with pytest.raises(IntegrityError):
+        prepared.write_linked(clash, links)
+    assert (IssuedCertificate.objects.count(), OCSPResponse.objects.count(), AuditEntry.objects.count()) == before
