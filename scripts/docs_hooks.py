@@ -1,7 +1,8 @@
 """MkDocs hooks for the documentation site (`make docs`, mkdocs.yml ``hooks:``).
 
 * Two reference pages are generated at build time, never committed:
-  ``operator/configuration.md`` from ``ramis/settings.py`` (every ``env_*("NAME", default)`` call
+  ``operator/configuration.md`` from ``ramis/settings.py`` and the files it star-imports
+  (``ramis/settings_enamad.py``): every ``env_*("NAME", default)`` call
   with its default and the comment directly above it, grouped by the file's
   ``# --- Section ---`` headings) and ``operator/commands.md`` from the management commands'
   own argparse parsers (and the Celery beat schedule from the settings).
@@ -127,7 +128,30 @@ def _number(node: ast.AST) -> int | None:
 
 
 def read_settings(path: Path = SETTINGS_FILE) -> list[EnvSetting]:
-    """Every environment variable ``ramis/settings.py`` reads, in file order, one entry per name."""
+    """Every environment variable ``ramis/settings.py`` reads, in file order, one entry per name;
+    where it imports every name of a sibling file (``from .settings_enamad import *``), that file's
+    are read there."""
+    found: dict[str, EnvSetting] = {}
+    for setting in _read_file(path, "General"):
+        seen = found.get(setting.name)
+        if seen is None:
+            found[setting.name] = setting
+        elif (setting.target and not setting.target.startswith("_")  # a file's own helper, not a setting
+              and setting.target not in seen.also and setting.target != seen.target):
+            seen.also.append(setting.target)
+    return list(found.values())
+
+
+def _star_imports(tree: ast.Module) -> list[tuple[int, str]]:
+    """(line, module) of each ``from .<module> import *`` at the top level."""
+    return [(node.lineno, node.module) for node in tree.body
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module
+            and [a.name for a in node.names] == ["*"]]
+
+
+def _read_file(path: Path, section_before: str) -> list[EnvSetting]:
+    """The readers' calls of one settings file in file order (a name may come more than once), the
+    files it star-imports read where they stand; before the file's first heading, ``section_before``."""
     source = path.read_text(encoding="utf-8")
     lines = source.splitlines()
     tree = ast.parse(source)
@@ -139,11 +163,18 @@ def read_settings(path: Path = SETTINGS_FILE) -> list[EnvSetting]:
                 if (m := HEADING.match(text.strip()))]
     local_fns = {fn for fn in tree.body if isinstance(fn, ast.FunctionDef)}
 
-    found: dict[str, EnvSetting] = {}
+    def section_at(lineno: int) -> str:
+        return next((title for line, title in reversed(headings) if line < lineno), section_before)
+
+    out: list[EnvSetting] = []
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
              and n.func.id in readers and n.args and isinstance(n.args[0], ast.Constant)
              and isinstance(n.args[0].value, str)]
-    for call in sorted(calls, key=lambda c: (c.lineno, c.col_offset)):
+    items = [(c.lineno, c.col_offset, c) for c in calls] + [(line, 0, module) for line, module in _star_imports(tree)]
+    for lineno, _col, call in sorted(items, key=lambda item: item[:2]):
+        if isinstance(call, str):  # a sibling file's settings, read here
+            out += _read_file(path.parent / f"{call}.py", section_at(lineno))
+            continue
         if any(fn.lineno <= call.lineno <= (fn.end_lineno or fn.lineno) for fn in local_fns):
             continue
         name = call.args[0].value
@@ -165,14 +196,9 @@ def read_settings(path: Path = SETTINGS_FILE) -> list[EnvSetting]:
             comment = _comment_above(lines, stmt.lineno)
         inline = _inline_comment(lines[call.lineno - 1])
         text = " ".join(comment + ([inline] if inline else []))
-        section = next((title for line, title in reversed(headings) if line < call.lineno), "General")
-        if name in found:
-            if target and target not in found[name].also and target != found[name].target:
-                found[name].also.append(target)
-            continue
-        found[name] = EnvSetting(name=name, kind=readers[reader], default=default, target=target,
-                                 section=section, comment=text, line=call.lineno)
-    return list(found.values())
+        out.append(EnvSetting(name=name, kind=readers[reader], default=default, target=target,
+                              section=section_at(call.lineno), comment=text, line=call.lineno))
+    return out
 
 
 def _cell(text: str) -> str:
@@ -180,7 +206,7 @@ def _cell(text: str) -> str:
 
 
 def _default_cell(default: str) -> str:
-    m = re.fullmatch(r'(?P<prod>.+?) if PRODUCTION else (?P<dev>.+)', default)
+    m = re.fullmatch(r'(?P<prod>.+?) if _?PRODUCTION else (?P<dev>.+)', default)
     if m:
         return f"`{_cell(m['dev'])}` (development), `{_cell(m['prod'])}` (production)"
     m = re.fullmatch(r"(?P<value>-?\d+)  # (?P<expr>.+)", default)
@@ -194,7 +220,8 @@ def configuration_markdown(settings: list[EnvSetting] | None = None) -> str:
     out = [
         "# Configuration reference",
         "",
-        "<!-- Generated by scripts/docs_hooks.py from ramis/settings.py at build time: edit the settings' "
+        "<!-- Generated by scripts/docs_hooks.py from ramis/settings.py (and ramis/settings_enamad.py) at "
+        "build time: edit the settings' "
         "comments, not this page. -->",
         "",
         "Every setting comes from the environment (12-factor); the default is the embedded development "
@@ -205,8 +232,9 @@ def configuration_markdown(settings: list[EnvSetting] | None = None) -> str:
         "cookies, HSTS and the SSL redirect; `manage.py check --deploy` checks what a production start "
         "needs.",
         "",
-        f"This page lists the {len(settings)} variables `ramis/settings.py` reads, grouped as in that "
-        "file, each with its default (as written there) and the comment above it.",
+        f"This page lists the {len(settings)} variables `ramis/settings.py` reads (e-Namad's in "
+        "`ramis/settings_enamad.py`, which it imports), grouped as in that file, each with its default "
+        "(as written there) and the comment above it.",
         "",
     ]
     by_section: dict[str, list[EnvSetting]] = {}

@@ -17,7 +17,8 @@ from .conftest import ROOT
 SPY = textwrap.dedent("""
     import json, os, sys
     asked = set()
-    OURS = (os.path.join("ramis", "settings.py"), os.path.join("ramis", "env.py"))
+    OURS = (os.path.join("ramis", "settings.py"), os.path.join("ramis", "settings_enamad.py"),
+            os.path.join("ramis", "env.py"))
     def note(key):
         # only what the settings (directly or through ramis/env.py) ask for, not the libraries they import
         if sys._getframe(2).f_code.co_filename.endswith(OURS):
@@ -46,7 +47,8 @@ def variables_read_at_import(**env) -> set[str]:
 def test_every_variable_the_settings_read_is_on_the_generated_page(docs_hooks):
     page = docs_hooks.configuration_markdown()
     listed = set(re.findall(r"^\| `([A-Z][A-Z0-9_]*)`", page, re.MULTILINE))
-    source = (ROOT / "ramis" / "settings.py").read_text(encoding="utf-8")
+    source = "".join((ROOT / "ramis" / name).read_text(encoding="utf-8")
+                     for name in ("settings.py", "settings_enamad.py"))
     named_in_source = set(re.findall(r"\benv_[a-z]+\(\s*\"([A-Z][A-Z0-9_]*)\"", source))
     read = (variables_read_at_import()  # the development defaults
             | variables_read_at_import(RAMIS_ENV="production", SECRET_KEY="x" * 50)
@@ -121,6 +123,43 @@ def test_the_reader_takes_defaults_comments_and_targets_as_written(tmp_path, doc
     page = docs_hooks.configuration_markdown(list(found.values()))
     assert '| `CA_PIN` | `"1234"` (development), `""` (production) | User PIN' in page
     assert "| `FLAG` *(boolean)* | `False` | *(no comment in settings.py)* |" in page
+
+
+
+def test_a_sibling_settings_file_is_read_where_it_is_imported(tmp_path, docs_hooks):
+    """ramis/settings.py keeps e-Namad's section in ramis/settings_enamad.py and imports every name
+    of it: its settings are on the page where the import stands, under the section they are in."""
+    (tmp_path / "settings_part.py").write_text(textwrap.dedent('''
+        from .env import env_int, env_str
+
+        _PRODUCTION = env_str("RAMIS_ENV", "development") == "production"
+        # Secret of the part's callbacks.
+        PART_SECRET = env_str("PART_SECRET", "" if _PRODUCTION else "dev")
+
+        # --- The part's own heading ---------------------------------------------------
+        # How many.
+        PART_COUNT = env_int("PART_COUNT", 3)
+    '''), encoding="utf-8")
+    settings_file = tmp_path / "settings.py"
+    settings_file.write_text(textwrap.dedent('''
+        from .env import env_str
+
+        # Which environment.
+        RAMIS_ENV = env_str("RAMIS_ENV", "development")
+
+        # --- The part -----------------------------------------------------------------
+        from .settings_part import *
+
+        # --- After ------------------------------------------------------------------------
+        # Last.
+        LAST = env_str("LAST", "z")
+    '''), encoding="utf-8")
+    found = {s.name: s for s in docs_hooks.read_settings(settings_file)}
+    assert list(found) == ["RAMIS_ENV", "PART_SECRET", "PART_COUNT", "LAST"]
+    assert [found[n].section for n in found] == ["General", "The part", "The part's own heading", "After"]
+    assert found["RAMIS_ENV"].also == []  # the part's private helper is not a setting it feeds
+    page = docs_hooks.configuration_markdown(list(found.values()))
+    assert '| `PART_SECRET` | `"dev"` (development), `""` (production) | Secret of the part\'s callbacks. |' in page
 
 
 def test_the_commands_reference_lists_every_project_command(docs_hooks):
