@@ -35,9 +35,10 @@ costs about 40 % less. A profile's fixed parts are linted once per process
 (``_fixed_parts``), and a sub-value (an extension's or a name attribute's)
 whose exact bytes were decoded before is taken decoded (``_memo_decode_der``).
 A certificate whose fixed parts were seen is decoded only in its varying parts
-(``_assembled``) and gets new nodes only there (``_grown``). A linted tree is
-cut apart (``_unlinked``) so that it is freed at once, not by the garbage
-collector's cycle search.
+(``_assembled``) and gets new nodes only there (``_grown``); its fixed subtrees
+are copies of the remembered ones, made only as far as something reads them
+(``_Copy``). A linted tree is cut apart (``_unlinked``) so that it is freed at
+once, not by the garbage collector's cycle search.
 """
 
 from __future__ import annotations
@@ -369,10 +370,12 @@ def _document(der: bytes, plan: _Plan | None):
 # document assembled from a remembered certificate, ``_grown`` makes new nodes only for the varying
 # parts and the nodes above them; a fixed subtree is a copy of the remembered certificate's
 # subtree as its lint left it (its decoded values hung under it already), with this document and
-# its new parent. The decoding container then gives the remembered results for those subtrees, as
-# every other container does, and decodes the varying parts. After the lint the tree is the one
-# pkilint's own loader and validators make (tests/pki/test_lint_fixed_parts.py compares them node
-# by node, with every node's document and parent).
+# its new parent, each node's children copied when first read (``_Copy``: the validators above
+# read 34 of a seal's 78 such nodes). The decoding container then gives the remembered results
+# for those subtrees, as every other container does, and decodes the varying parts. After the
+# lint the tree is the one pkilint's own loader and validators make
+# (tests/pki/test_lint_fixed_parts.py compares them node by node, with every node's document and
+# parent).
 
 
 @functools.lru_cache(maxsize=_FIXED_ENTRIES)
@@ -381,11 +384,32 @@ def _above(fixed: frozenset) -> frozenset:
     return frozenset(".".join(parts[:i]) for parts in (p.split(".") for p in fixed) for i in range(1, len(parts)))
 
 
+class _Copy(pk_document.PDUNode):
+    """A remembered node's copy in another document, its children copied when first asked for. A
+    fixed subtree's validators are not run again (their results are remembered), so most of its
+    nodes are never asked for: only those a validator above it reads (an extension's OID, say)."""
+
+    @property
+    def children(self):
+        children = self.__dict__.get("_children")
+        if children is None:
+            source = self.__dict__["_source"]
+            children = self.__dict__["_children"] = {
+                key: _copied(child, self.document, self, child.pdu) for key, child in source.children.items()}
+        return children
+
+    @children.setter
+    def children(self, value):
+        self.__dict__["_children"] = value
+
+
 def _copied(node, document, parent, pdu):
-    new = object.__new__(type(node))
-    new.__dict__.update(node.__dict__)
+    new = object.__new__(_Copy)
+    attributes = new.__dict__
+    attributes.update(node.__dict__)
+    del attributes["children"]
+    attributes["_source"] = node
     new.document, new.parent, new.pdu = document, parent, pdu
-    new.children = {key: _copied(child, document, new, child.pdu) for key, child in node.children.items()}
     return new
 
 
@@ -593,7 +617,10 @@ def _unlinked(doc) -> None:
     doc.root = None
     while stack:
         node = stack.pop()
-        stack.extend(node.children.values())
+        children = node.__dict__.get("_children") if type(node) is _Copy else node.children
+        if children:  # a copy's children never asked for were never made
+            stack.extend(children.values())
+        node.__dict__.pop("_source", None)
         node.children = node.parent = node.document = None
 
 
