@@ -407,7 +407,7 @@ def _copied(node, document, parent, pdu):
     new = object.__new__(_Copy)
     attributes = new.__dict__
     attributes.update(node.__dict__)
-    del attributes["children"]
+    attributes.pop("children", None)  # a stock node's; a copy's are made when read
     attributes["_source"] = node
     new.document, new.parent, new.pdu = document, parent, pdu
     return new

@@ -183,8 +183,9 @@ def insert_linked(parent: models.Model, links: Sequence[Link]) -> bool:
     keys are not read back, as for a bulk :func:`insert`). True when written; False — nothing
     written — where it does not apply (another database; a model with ``pre_save``/``post_save``
     receivers, which must go through the ORM): :func:`write_linked` then writes them with
-    :func:`insert`, in a transaction. The SQL is Django's for each INSERT, written once per process, and checked then:
-    the parameters given later are those Django gave for the same rows, or no plan is kept."""
+    :func:`insert`, in a transaction. The SQL is Django's for each INSERT, written once per
+    process, and checked then: the parameters given later are those Django gave for the same rows,
+    or no plan is kept."""
     model = type(parent)
     alias = router.db_for_write(model)
     connection = connections[alias]
