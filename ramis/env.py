@@ -14,6 +14,12 @@ def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+def production() -> bool:
+    """``RAMIS_ENV`` is ``production`` (ramis/settings.py reads it, refusing any other value than
+    that and ``development``; ramis/settings_enamad.py asks here too)."""
+    return env_str("RAMIS_ENV", "development") == "production"
+
+
 def env_bool(name: str, default: bool = False) -> bool:
     raw = os.environ.get(name)
     if raw is None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_int, env_list, env_str, production
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Where the embedded setup keeps its state: SQLite database, uploads, SoftHSM tokens, screenshots.
@@ -29,7 +29,7 @@ VAR_DIR = Path(env_str("RAMIS_VAR_DIR", str(BASE_DIR / "var")))
 RAMIS_ENV = env_str("RAMIS_ENV", "development")
 if RAMIS_ENV not in {"development", "production"}:
     raise ImproperlyConfigured(f"RAMIS_ENV={RAMIS_ENV!r}: use development or production")
-PRODUCTION = RAMIS_ENV == "production"
+PRODUCTION = production()
 
 # Django's debug mode (on in development); also shows the development outbox and demo commands.
 DEBUG = env_bool("DEBUG", not PRODUCTION)

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_int, env_list, env_str, production
 
-# What RAMIS_ENV says, as ramis/settings.py reads it (which also refuses any other value).
-_PRODUCTION = env_str("RAMIS_ENV", "development") == "production"
+_PRODUCTION = production()  # ramis/settings.py's PRODUCTION
 # e-Namad's periodic tasks: ramis/settings.py adds them to CELERY_BEAT_SCHEDULE.
 ENAMAD_BEAT_SCHEDULE: dict[str, dict] = {}
 
