@@ -13,6 +13,8 @@ from django.utils import timezone
 from ramis.common.models import AuditEntry
 from ramis.common.templatetags.jalali import rials
 from ramis.desk.models import IdentityCheck, OfficeRevocation
+from ramis.desk.selectors import day_bounds
+from ramis.offices import hours
 from ramis.requests.models import (
     Appointment,
     Certificate,
@@ -188,7 +190,9 @@ def test_today_tab_and_day_view(clerk_client, awaiting_issuance):
     appointment = Appointment.objects.get(request=awaiting_issuance, is_active=True)
     html = clerk_client.get(reverse("desk:queue"), {"tab": "today"}).content.decode()
     assert awaiting_issuance.reference not in html  # booked from tomorrow on
-    Appointment.objects.filter(pk=appointment.pk).update(starts_at=timezone.now() + dt.timedelta(minutes=5))
+    # today, in Tehran, whatever the hour the suite runs at (near midnight, now + 5 minutes is tomorrow)
+    start_of_today, _end = day_bounds(hours.today_in_tehran())
+    Appointment.objects.filter(pk=appointment.pk).update(starts_at=start_of_today + dt.timedelta(minutes=1))
     html = clerk_client.get(reverse("desk:queue"), {"tab": "today"}).content.decode()
     assert awaiting_issuance.reference in html
     day = clerk_client.get(reverse("desk:day")).content.decode()
@@ -210,7 +214,8 @@ def test_day_view_costs_a_fixed_number_of_queries(clerk_client, clerk, applicant
     role = applicant_person.roles.get()
     second = make_staff("clerk-b")
     Clerk.objects.create(user=second, office=office)
-    day = timezone.now() + dt.timedelta(days=2)
+    # the morning of the day after tomorrow in Tehran: its rows never run past its midnight
+    day = day_bounds(hours.today_in_tehran() + dt.timedelta(days=2))[0] + dt.timedelta(hours=9)
 
     def add(n):
         reqs = CertificateRequest.objects.bulk_create([
