@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
 from . import der as der_
-from . import lint
+from . import findings as findings_
 from .profiles import Profile, build_subject, ca_policy_oids, key_usage, policy_oids, subject_email
 
 UTC = dt.UTC
@@ -245,13 +245,13 @@ def lint_then_sign(
     what: str,
     etsi_type: str | None = None,
     allow: frozenset[str] = frozenset(),
-) -> tuple[x509.Certificate, list[lint.Finding]]:
+) -> tuple[x509.Certificate, list[findings_.Finding]]:
     """Build the certificate once, lint it, and only then have ``key`` sign its TBS.
 
     cryptography builds the draft with a stand-in for ``key`` (:class:`_SignatureRecorder`) that
     records the exact TBS bytes and the padding and hash cryptography chose, and answers a
     placeholder signature. pkilint lints that draft — the very TBS the token will sign, with the
-    same signature algorithm. Any ERROR/FATAL finding raises :class:`lint.LintError` and the token
+    same signature algorithm. Any ERROR/FATAL finding raises :class:`findings_.LintError` and the token
     is never asked to sign. Otherwise ``key`` signs the recorded TBS as cryptography would have
     asked it to, the signature takes the placeholder's place, and it is verified with ``key``'s
     public key (the issuer's) before the certificate is returned. ``allow`` lists finding codes that do not block (only
@@ -261,7 +261,9 @@ def lint_then_sign(
     recorder = _recorder(key)
     draft = builder.sign(recorder, algorithm)
     draft_der = der(draft)
-    findings = lint.require_clean(what, lint.lint_certificate(draft_der, etsi_type), allow)
+    from . import lint  # pkilint, imported where something is linted (ramis/ca/findings.py)
+
+    findings = findings_.require_clean(what, lint.lint_certificate(draft_der, etsi_type), allow)
     tbs, args = recorder.request
     signature = key.sign(tbs, *args)
     key.public_key().verify(signature, tbs, *args)  # raises InvalidSignature: nothing is returned
@@ -414,7 +416,7 @@ def build_tsa(
 @dataclass(frozen=True)
 class Issued:
     cert: x509.Certificate
-    findings: list[lint.Finding]
+    findings: list[findings_.Finding]
 
     @property
     def serial_hex(self) -> str:

@@ -65,28 +65,9 @@ from pyasn1.type.univ import Choice, SequenceAndSetBase, SequenceOfAndSetOfBase
 from pyasn1_alt_modules import rfc5280
 
 from . import der as der_
+from .findings import Finding, LintError, blocking, require_clean  # noqa: F401 - the module's API, as before
 
 BLOCKING = (ValidationFindingSeverity.FATAL, ValidationFindingSeverity.ERROR)
-
-
-class Finding(NamedTuple):
-    severity: str
-    code: str
-    message: str | None
-    path: str
-
-    def __str__(self) -> str:
-        msg = f": {self.message}" if self.message else ""
-        return f"{self.code} ({self.severity}) at {self.path}{msg}"
-
-
-class LintError(Exception):
-    """pkilint found ERROR or FATAL findings; nothing was signed."""
-
-    def __init__(self, what: str, findings: list[Finding]):
-        self.findings = findings
-        blocking = [f for f in findings if f.severity in ("ERROR", "FATAL")]
-        super().__init__(f"pkilint refused the {what}: " + "; ".join(str(f) for f in blocking))
 
 
 # ``match`` overrides in pkilint 0.13 that read ``super().match(node) and ...``, so
@@ -662,15 +643,4 @@ def lint_ocsp_response(der: bytes) -> list[Finding]:
     doc = loader.RFC6960OCSPResponseDocumentLoader().load_der_document(der, "ocsp")
     findings = _findings(_ocsp_validator().validate(doc.root))
     _unlinked(doc)
-    return findings
-
-
-def blocking(findings: list[Finding], allow: frozenset[str] = frozenset()) -> list[Finding]:
-    return [f for f in findings if f.severity in ("ERROR", "FATAL") and f.code not in allow]
-
-
-def require_clean(what: str, findings: list[Finding], allow: frozenset[str] = frozenset()) -> list[Finding]:
-    """Raise :class:`LintError` on any ERROR/FATAL not in ``allow``; else return all findings."""
-    if blocking(findings, allow):
-        raise LintError(what, [f for f in findings if f.code not in allow])
     return findings

@@ -17,7 +17,7 @@ from django.conf import settings
 from tokens.conf import get_manager
 from tokens.manager import Token
 
-from . import builder, lint, ocsp, profiles
+from . import builder, ocsp, profiles
 from .models import CertificateAuthority
 
 
@@ -97,6 +97,8 @@ def prepare_process() -> None:
     start for). Frozen objects are still freed
     when their last reference goes; only a reference cycle among them would outlive the process's
     need, and the startup heap is kept for the process's life anyway."""
+    from . import lint  # pkilint: imported by the processes that lint (ramis/ca/findings.py)
+
     for etsi_type in {p.etsi_type for p in profiles.PROFILES.values()}:
         lint.warm(etsi_type)
     gc.collect()

@@ -44,7 +44,7 @@ from django_fsm import can_proceed, has_transition_perm
 from ramis.ca import selectors as ca_selectors
 from ramis.ca import services as ca_services
 from ramis.ca.builder import IssuanceError
-from ramis.ca.lint import LintError
+from ramis.ca.findings import LintError
 from ramis.ca.models import IssuedCertificate, Reason
 from ramis.common import audit, validators
 from ramis.common.errors import InvalidTransition

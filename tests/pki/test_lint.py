@@ -79,3 +79,31 @@ def test_every_container_of_the_cached_validators_is_indexed(etsi_type):
             assert hasattr(v, "_ramis_index")
             stack.extend(v.validators)
     assert containers > 5
+
+
+def test_the_web_and_ocsp_tiers_start_without_pkilint_and_a_signing_process_loads_it():
+    """pkilint and its ETSI tables are ~0.45 s and ~25 MB of a process (ramis/ca/findings.py):
+    only a process that lints imports them. A fresh process that loads the portal's WSGI
+    application and URLs, the OCSP tier's, and the modules that name a refusal has none of it;
+    ``signing.prepare_process`` (the signing worker's start) loads it and builds the validators."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, django; django.setup()\n"
+        "import ramis.wsgi, ramis.urls, ramis.ca.wsgi, ramis.ca.ocsp_wsgi, ramis.ca.services, ramis.desk.services\n"
+        "from django.core.management import load_command_class\n"
+        "load_command_class('ramis.ca', 'ca')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pkilint', 'iso639') or m == 'ramis.ca.lint'))\n"
+        "from ramis.ca import signing; signing.prepare_process()\n"
+        "from ramis.ca import lint\n"
+        "print('pkilint' in sys.modules, lint._etsi_cert_validator.cache_info().currsize)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env["DJANGO_SETTINGS_MODULE"] = "ramis.settings"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    before, after = out.stdout.strip().splitlines()
+    assert before == "[]"
+    assert after == "True 2"  # the person's and the legal person's ETSI validators, built at start

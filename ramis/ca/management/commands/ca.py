@@ -13,7 +13,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.models import F
 
 from ramis.ca import audit_anchor, builder, ocsp_server, profiles, services
-from ramis.ca.lint import LintError
+from ramis.ca.findings import LintError
 from ramis.ca.models import CRL, CertificateAuthority, IssuedCertificate, Reason
 from ramis.common.errors import InvalidTransition
 from tokens.errors import TokenError
