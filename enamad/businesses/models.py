@@ -12,10 +12,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
+from django_fsm import RETURN_VALUE, FSMModelMixin, transition
 
 from enamad.accounts.models import Account
 from enamad.common import random_reference, random_token
+from ramis.common.fsm import StateField
 from ramis.common.uploads import private_upload_to
 
 # --- Catalogue data, editable in the admin ----------------------------------------------------
@@ -176,7 +177,7 @@ class Business(FSMModelMixin, models.Model):
     phone = models.CharField("تلفن ثابت", max_length=11)
     email = models.EmailField("رایانامه")
     answering_hours = models.CharField("ساعات پاسخگویی", max_length=100, blank=True)
-    status = FSMField("وضعیت", max_length=20, choices=BusinessStatus.choices, default=BusinessStatus.DRAFT,
+    status = StateField("وضعیت", max_length=20, choices=BusinessStatus.choices, default=BusinessStatus.DRAFT,
                       protected=True, db_index=True)
     reference = models.CharField("شماره پرونده", max_length=20, unique=True, default=random_reference)
     # Technical verification (N7)

@@ -8,9 +8,10 @@ import string
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import FSMModelMixin, transition
 
 from enamad.businesses.models import Business
+from ramis.common.fsm import StateField
 from ramis.common.uploads import private_upload_to
 
 
@@ -61,7 +62,7 @@ class Complaint(FSMModelMixin, models.Model):
     contact_name = models.CharField("نام و نام خانوادگی", max_length=120)
     contact_mobile = models.CharField("تلفن همراه", max_length=11)
     contact_email = models.EmailField("رایانامه", blank=True)
-    status = FSMField("وضعیت", max_length=20, choices=ComplaintStatus.choices,
+    status = StateField("وضعیت", max_length=20, choices=ComplaintStatus.choices,
                       default=ComplaintStatus.AWAITING_ANSWER, protected=True, db_index=True)
     created_at = models.DateTimeField(default=timezone.now)
     answer_due_at = models.DateTimeField("مهلت پاسخ", db_index=True)

@@ -92,7 +92,7 @@ class Migration(migrations.Migration):
                 ('phone', models.CharField(max_length=11, verbose_name='تلفن ثابت')),
                 ('email', models.EmailField(max_length=254, verbose_name='رایانامه')),
                 ('answering_hours', models.CharField(blank=True, max_length=100, verbose_name='ساعات پاسخگویی')),
-                ('status', django_fsm.FSMField(choices=[('draft', 'در حال تکمیل'), ('under_review', 'در حال بررسی'), ('deficient', 'اعلام نقص'), ('physical_documents', 'بررسی مدارک فیزیکی'), ('documents_rejected', 'عدم تأیید مدارک فیزیکی'), ('manager_review', 'در حال بررسی توسط مدیر'), ('approved', 'تأیید نهایی'), ('suspended', 'تعلیق'), ('expired', 'منقضی'), ('revoked', 'ابطال')], db_index=True, default='draft', max_length=20, protected=True, verbose_name='وضعیت')),
+                ('status', models.CharField(choices=[('draft', 'در حال تکمیل'), ('under_review', 'در حال بررسی'), ('deficient', 'اعلام نقص'), ('physical_documents', 'بررسی مدارک فیزیکی'), ('documents_rejected', 'عدم تأیید مدارک فیزیکی'), ('manager_review', 'در حال بررسی توسط مدیر'), ('approved', 'تأیید نهایی'), ('suspended', 'تعلیق'), ('expired', 'منقضی'), ('revoked', 'ابطال')], db_index=True, default='draft', max_length=20, verbose_name='وضعیت')),
                 ('reference', models.CharField(default=enamad.models.random_reference, max_length=20, unique=True, verbose_name='شماره پرونده')),
                 ('verification_token', models.CharField(default=enamad.models.random_token, max_length=32, unique=True)),
                 ('domain_verified_at', models.DateTimeField(blank=True, null=True)),

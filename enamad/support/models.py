@@ -9,10 +9,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import FSMModelMixin, transition
 
 from enamad.accounts.models import Account, DocumentKind
 from enamad.businesses.models import Business
+from ramis.common.fsm import StateField
 from ramis.common.uploads import private_upload_to
 
 # --- Support tickets (N19, N20) ---------------------------------------------------------------
@@ -108,11 +109,11 @@ class Ticket(FSMModelMixin, models.Model):
     reference = models.CharField("شماره تیکت", max_length=12, unique=True, default=random_ticket_reference)
     subject = models.CharField("موضوع", max_length=200)
     category = models.CharField("دسته", max_length=20, choices=TicketCategory.choices)
-    status = FSMField("وضعیت", max_length=10, choices=TicketStatus.choices, default=TicketStatus.OPEN,
+    status = StateField("وضعیت", max_length=10, choices=TicketStatus.choices, default=TicketStatus.OPEN,
                       protected=True, db_index=True)
     # N20: the change asked for (new values), its decision and when it was applied.
     # Blank for a ticket that asks for no change; moved only by the change transitions below.
-    change_status = FSMField("وضعیت درخواست تغییر", max_length=10, choices=ChangeStatus.choices, default="",
+    change_status = StateField("وضعیت درخواست تغییر", max_length=10, choices=ChangeStatus.choices, default="",
                              blank=True, protected=True, db_index=True)
     change_data = models.JSONField("مقادیر درخواستی", default=dict, blank=True)
     change_decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,

@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django_fsm import FSMField, transition
+from django_fsm import transition
+
+from ramis.common.fsm import StateField
 
 
 class Reason(models.TextChoices):
@@ -79,7 +81,7 @@ class IssuedCertificate(models.Model):
     sha256 = models.CharField(max_length=64, db_index=True)
     not_before = models.DateTimeField("از")
     not_after = models.DateTimeField("تا", db_index=True)
-    status = FSMField("وضعیت", default=Status.ACTIVE, choices=Status.choices, protected=True, db_index=True)
+    status = StateField("وضعیت", default=Status.ACTIVE, choices=Status.choices, protected=True, db_index=True)
     revocation_reason = models.CharField("دلیل ابطال", max_length=32, choices=Reason.choices, blank=True)
     revoked_at = models.DateTimeField("زمان ابطال", null=True, blank=True)
     request_ref = models.CharField("مرجع درخواست", max_length=64, blank=True, db_index=True)

@@ -7,9 +7,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django_fsm import FSMField, transition
+from django_fsm import transition
 
-from ramis.common.fsm import ProtectedFSMModel
+from ramis.common.fsm import ProtectedFSMModel, StateField
 from ramis.common.uploads import private_upload_to
 from ramis.offices.models import RegistrationOffice
 from ramis.requests.models import Certificate, CertificateRequest, RevocationReason
@@ -161,7 +161,7 @@ class IssuanceAttempt(ProtectedFSMModel):
     identity_check = models.ForeignKey(IdentityCheck, on_delete=models.PROTECT, related_name="+")
     workstation = models.ForeignKey(Workstation, verbose_name="باجه", null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
-    status = FSMField("وضعیت", default=Status.STARTED, choices=Status.choices, protected=True, db_index=True)
+    status = StateField("وضعیت", default=Status.STARTED, choices=Status.choices, protected=True, db_index=True)
     new_token = models.BooleanField("توکن نو (راه‌اندازی در دفتر)", default=False)
     token_label = models.CharField("برچسب توکن", max_length=32, blank=True)
     token_serial = models.CharField("سریال توکن", max_length=64, blank=True)

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django_fsm import FSMField, transition
+from django_fsm import transition
 
 from ramis.common import validators
-from ramis.common.fsm import ProtectedFSMModel
+from ramis.common.fsm import ProtectedFSMModel, StateField
 from ramis.common.uploads import private_upload_to
 
 
@@ -107,7 +107,7 @@ class Role(ProtectedFSMModel):
         "معرفی‌نامه", upload_to=private_upload_to("introductions"), blank=True
     )
     letter_number = models.CharField("شماره معرفی‌نامه", max_length=50, blank=True)
-    status = FSMField("وضعیت", default=Status.PENDING, choices=Status.choices, protected=True)
+    status = StateField("وضعیت", default=Status.PENDING, choices=Status.choices, protected=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -1,7 +1,7 @@
 """Certificate requests (issue, renew), their documents, invoices, payments and appointments;
 the certificates they produced and their revocation requests (R5–R17, R19–R21).
 
-Every status is an ``FSMField(protected=True)``: it changes only through a transition method,
+Every status is a ``StateField(protected=True)`` (django-fsm-2's ``FSMField``, ramis/common/fsm.py): it changes only through a transition method,
 and the transition methods are called only from ``services.py``.
 """
 
@@ -12,10 +12,10 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django_fsm import RETURN_VALUE, FSMField, can_proceed, transition
+from django_fsm import RETURN_VALUE, can_proceed, transition
 
 from ramis.ca.models import Reason as CAReason
-from ramis.common.fsm import ProtectedFSMModel
+from ramis.common.fsm import ProtectedFSMModel, StateField
 from ramis.common.uploads import private_upload_to
 from ramis.offices.models import RegistrationOffice, TokenModel
 from ramis.offices.selectors import is_clerk_of
@@ -189,7 +189,7 @@ class CertificateRequest(ProtectedFSMModel):
         "Certificate", verbose_name="تمدید گواهی", null=True, blank=True, on_delete=models.PROTECT,
         related_name="renewals",
     )
-    status = FSMField("وضعیت", default=Status.DRAFT, choices=Status.choices, protected=True, db_index=True)
+    status = StateField("وضعیت", default=Status.DRAFT, choices=Status.choices, protected=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -353,7 +353,7 @@ class Invoice(ProtectedFSMModel):
 
     request = models.OneToOneField(CertificateRequest, on_delete=models.PROTECT, related_name="invoice")
     total_rials = models.PositiveBigIntegerField("مبلغ کل (ریال)")
-    status = FSMField(default=Status.UNPAID, choices=Status.choices, protected=True)
+    status = StateField(default=Status.UNPAID, choices=Status.choices, protected=True)
     created_at = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)
 
@@ -411,7 +411,7 @@ class Payment(ProtectedFSMModel):
     amount_rials = models.PositiveBigIntegerField()
     gateway_ref = models.CharField("شناسه درگاه", max_length=100, blank=True, db_index=True)
     bank_ref = models.CharField("شماره پیگیری بانک", max_length=100, blank=True)
-    status = FSMField(default=Status.PENDING, choices=Status.choices, protected=True)
+    status = StateField(default=Status.PENDING, choices=Status.choices, protected=True)
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     result = models.JSONField(default=dict, blank=True)
@@ -456,7 +456,7 @@ class Refund(ProtectedFSMModel):
     treasury_rials = models.PositiveBigIntegerField("سهم خزانه (ریال)")
     office_rials = models.PositiveBigIntegerField("سهم دفتر ثبت‌نام (ریال)")
     reason = models.TextField("دلیل", blank=True)
-    status = FSMField("وضعیت", default=Status.REQUESTED, choices=Status.choices, protected=True, db_index=True)
+    status = StateField("وضعیت", default=Status.REQUESTED, choices=Status.choices, protected=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     paid_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
@@ -570,7 +570,7 @@ class Certificate(ProtectedFSMModel):
     request = models.OneToOneField(
         CertificateRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="certificate"
     )
-    status = FSMField("وضعیت", default=Status.ACTIVE, choices=Status.choices, protected=True, db_index=True)
+    status = StateField("وضعیت", default=Status.ACTIVE, choices=Status.choices, protected=True, db_index=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revocation_reason = models.CharField(max_length=30, blank=True)
     held_at = models.DateTimeField("تعلیق از", null=True, blank=True)
@@ -709,7 +709,7 @@ class RevocationRequest(ProtectedFSMModel):
     reason = models.CharField("دلیل ابطال", max_length=30, choices=RevocationReason.choices)
     note = models.TextField("توضیح", blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    status = FSMField(default=Status.SUBMITTED, choices=Status.choices, protected=True)
+    status = StateField(default=Status.SUBMITTED, choices=Status.choices, protected=True)
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(

@@ -2,7 +2,6 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import django_fsm
 import ramis.common.uploads
 from django.conf import settings
 from django.db import migrations, models
@@ -69,7 +68,7 @@ class Migration(migrations.Migration):
             name='IssuanceAttempt',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', django_fsm.FSMField(choices=[('started', 'در حال آماده\u200cسازی توکن'), ('signing', 'در حال امضا در مرکز صدور'), ('signed', 'امضا شد، در حال نوشتن روی توکن'), ('ca_refused', 'مرکز صدور نپذیرفت'), ('issued', 'صادر و روی توکن نوشته شد'), ('failed', 'ناموفق')], db_index=True, default='started', max_length=50, protected=True, verbose_name='وضعیت')),
+                ('status', models.CharField(choices=[('started', 'در حال آماده\u200cسازی توکن'), ('signing', 'در حال امضا در مرکز صدور'), ('signed', 'امضا شد، در حال نوشتن روی توکن'), ('ca_refused', 'مرکز صدور نپذیرفت'), ('issued', 'صادر و روی توکن نوشته شد'), ('failed', 'ناموفق')], db_index=True, default='started', max_length=50, verbose_name='وضعیت')),
                 ('new_token', models.BooleanField(default=False, verbose_name='توکن نو (راه\u200cاندازی در دفتر)')),
                 ('token_label', models.CharField(blank=True, max_length=32, verbose_name='برچسب توکن')),
                 ('token_serial', models.CharField(blank=True, max_length=64, verbose_name='سریال توکن')),
