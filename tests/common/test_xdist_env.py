@@ -1,0 +1,19 @@
+"""tests/xdist_env.py: each pytest-xdist worker gets a Redis database of its own."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.xdist_env import _worker_url
+
+
+def test_each_worker_counts_down_from_the_configured_database():
+    assert _worker_url("redis://127.0.0.1:6379/15", "gw0") == "redis://127.0.0.1:6379/15"
+    assert _worker_url("redis://127.0.0.1:6379/15", "gw1") == "redis://127.0.0.1:6379/14"
+    assert _worker_url("redis://:secret@127.0.0.1:6379/3", "gw2") == "redis://:secret@127.0.0.1:6379/1"
+    assert _worker_url("redis://127.0.0.1:6379", "gw0") == "redis://127.0.0.1:6379/0"
+
+
+def test_a_worker_with_no_database_left_stops_the_run_with_one_line():
+    with pytest.raises(SystemExit, match="leaves no database for xdist worker gw2"):
+        _worker_url("redis://127.0.0.1:6379/1", "gw2")
