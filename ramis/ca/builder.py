@@ -251,7 +251,7 @@ def lint_then_sign(
     cryptography builds the draft with a stand-in for ``key`` (:class:`_SignatureRecorder`) that
     records the exact TBS bytes and the padding and hash cryptography chose, and answers a
     placeholder signature. pkilint lints that draft — the very TBS the token will sign, with the
-    same signature algorithm. Any ERROR/FATAL finding raises :class:`findings_.LintError` and the token
+    same signature algorithm. Any ERROR/FATAL finding raises :class:`ramis.ca.findings.LintError` and the token
     is never asked to sign. Otherwise ``key`` signs the recorded TBS as cryptography would have
     asked it to, the signature takes the placeholder's place, and it is verified with ``key``'s
     public key (the issuer's) before the certificate is returned. ``allow`` lists finding codes that do not block (only
