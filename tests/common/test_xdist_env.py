@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.xdist_env import _worker_url
+from tests.xdist_env import _worker_url, redis_url
 
 
 def test_each_worker_counts_down_from_the_configured_database():
@@ -17,3 +17,13 @@ def test_each_worker_counts_down_from_the_configured_database():
 def test_a_worker_with_no_database_left_stops_the_run_with_one_line():
     with pytest.raises(SystemExit, match="leaves no database for xdist worker gw2"):
         _worker_url("redis://127.0.0.1:6379/1", "gw2")
+
+
+def test_a_worker_test_without_redis_url_gets_its_workers_database(monkeypatch):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")
+    assert redis_url() == "redis://127.0.0.1:6379/14"
+    monkeypatch.delenv("PYTEST_XDIST_WORKER")
+    assert redis_url() == "redis://127.0.0.1:6379/15"
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/9")
+    assert redis_url() == "redis://127.0.0.1:6379/9"

@@ -17,10 +17,11 @@ from kombu import pools
 from ramis.celery import app
 from ramis.common import notify
 from ramis.common.models import OutboxMessage
+from tests import xdist_env
 
 
 def _redis_url() -> str:
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+    url = xdist_env.redis_url()
     try:
         redis.Redis.from_url(url, socket_connect_timeout=1).ping()
     except redis.RedisError:

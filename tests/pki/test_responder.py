@@ -23,6 +23,7 @@ from cryptography.x509 import ocsp as c_ocsp
 from ramis.ca import builder, ocsp, responder, services, signing, tasks
 from ramis.ca.models import CertificateAuthority
 from ramis.celery import app as celery_app
+from tests import xdist_env
 
 from .conftest import SEAL_SUBJECT, SIGNATURE_SUBJECT, make_csr, run
 
@@ -230,7 +231,7 @@ def test_a_status_change_in_between_keeps_the_old_answer_out_of_the_cache(
 def _redis_url() -> str:
     import redis
 
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+    url = xdist_env.redis_url()
     try:
         redis.Redis.from_url(url, socket_connect_timeout=1).ping()
     except redis.RedisError:
