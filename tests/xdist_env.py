@@ -1,10 +1,11 @@
-"""Loaded with ``-p tests.xdist_env`` (``make test``): under pytest-xdist each worker gets a
-Redis database of its own, before Django reads its settings.
+"""Loaded with ``-p tests.xdist_env`` (``make test``): under pytest-xdist each worker gets
+Redis databases of its own, before Django reads its settings.
 
 pytest-django gives each worker its own test database (``test_<name>_gw0``, ``…_gw1``), but the
-suite's cache, Celery broker and the workers its tests start all use ``REDIS_URL``, and every
-test clears the cache: two workers on one Redis database would clear each other's. Worker ``gwN``
-uses database ``D - N`` below the configured ``D`` (15 → 15, 14). Without xdist nothing changes;
+Celery broker and the Celery workers the tests start use ``REDIS_URL``, and the cache
+``CACHE_URL`` when it is set, which every test clears: two pytest workers on one Redis database
+would take each other's tasks and clear each other's cache. Worker ``gwN`` uses database ``D - N``
+below the configured ``D`` of each (15 → 15, 14). Without xdist nothing changes;
 without ``REDIS_URL`` the settings stay the embedded ones (Celery eager) and the worker tests that
 find a Redis on their own ask :func:`redis_url` for theirs.
 """
@@ -20,7 +21,7 @@ def _worker_url(url: str, worker: str) -> str:
     base = int(parts.path.strip("/") or 0)
     index = int(worker.removeprefix("gw"))
     if index > base:
-        raise SystemExit(f"REDIS_URL {url}: database {base} leaves no database for xdist worker {worker}")
+        raise SystemExit(f"Redis URL {url}: database {base} leaves no database for xdist worker {worker}")
     return urlunsplit(parts._replace(path=f"/{base - index}"))
 
 
@@ -38,5 +39,7 @@ def redis_url() -> str:
 
 
 _worker = os.environ.get("PYTEST_XDIST_WORKER")
-if _worker and os.environ.get("REDIS_URL"):
-    os.environ["REDIS_URL"] = _worker_url(os.environ["REDIS_URL"], _worker)
+if _worker:
+    for _name in ("REDIS_URL", "CACHE_URL"):
+        if os.environ.get(_name):
+            os.environ[_name] = _worker_url(os.environ[_name], _worker)

@@ -27,3 +27,18 @@ def test_a_worker_test_without_redis_url_gets_its_workers_database(monkeypatch):
     assert redis_url() == "redis://127.0.0.1:6379/15"
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/9")
     assert redis_url() == "redis://127.0.0.1:6379/9"
+
+
+def test_loading_the_plugin_in_a_worker_moves_the_broker_and_the_cache_before_django_starts():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "PYTEST_XDIST_WORKER": "gw1", "REDIS_URL": "redis://127.0.0.1:6379/15",
+           "CACHE_URL": "redis://127.0.0.1:6379/12"}
+    out = subprocess.run([sys.executable, "-c", "import os, tests.xdist_env; "
+                          "print(os.environ['REDIS_URL'], os.environ['CACHE_URL'])"],
+                         cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["redis://127.0.0.1:6379/14", "redis://127.0.0.1:6379/11"]
