@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+BLOCKING = frozenset({"ERROR", "FATAL"})  # the severities that refuse an artefact
+
 
 class Finding(NamedTuple):
     severity: str
@@ -29,12 +31,12 @@ class LintError(Exception):
 
     def __init__(self, what: str, findings: list[Finding]):
         self.findings = findings
-        blocking = [f for f in findings if f.severity in ("ERROR", "FATAL")]
-        super().__init__(f"pkilint refused the {what}: " + "; ".join(str(f) for f in blocking))
+        refusing = [f for f in findings if f.severity in BLOCKING]
+        super().__init__(f"pkilint refused the {what}: " + "; ".join(str(f) for f in refusing))
 
 
 def blocking(findings: list[Finding], allow: frozenset[str] = frozenset()) -> list[Finding]:
-    return [f for f in findings if f.severity in ("ERROR", "FATAL") and f.code not in allow]
+    return [f for f in findings if f.severity in BLOCKING and f.code not in allow]
 
 
 def require_clean(what: str, findings: list[Finding], allow: frozenset[str] = frozenset()) -> list[Finding]:

@@ -59,16 +59,13 @@ from pkilint.etsi import create_validators as etsi_validators
 from pkilint.etsi.etsi_constants import CertificateType
 from pkilint.pkix import certificate, crl, extension, name, ocsp
 from pkilint.pkix.certificate import RFC5280Certificate
-from pkilint.validation import ValidationFindingSeverity, ValidatorContainer
+from pkilint.validation import ValidatorContainer
 from pyasn1.error import PyAsn1Error
 from pyasn1.type.univ import Choice, SequenceAndSetBase, SequenceOfAndSetOfBase
 from pyasn1_alt_modules import rfc5280
 
 from . import der as der_
-from .findings import Finding, LintError, blocking, require_clean  # noqa: F401 - the module's API, as before
-
-BLOCKING = (ValidationFindingSeverity.FATAL, ValidationFindingSeverity.ERROR)
-
+from .findings import BLOCKING, Finding, LintError, blocking, require_clean  # noqa: F401 - the module's API, as before
 
 # ``match`` overrides in pkilint 0.13 that read ``super().match(node) and ...``, so
 # the static part (path, PDU class) rules them out too (each one read). An
