@@ -241,7 +241,8 @@ def ratios(ours: list[float], theirs: list[float]) -> dict[str, float]:
 
 
 def report(line, spread, djca: DjangoCA, ours: list[float], ours_cpu: list[float], theirs: list[tuple[float, float]],
-           load_start: float, db: str) -> None:
+           load_start: float, db: str, unlinted: list[tuple[float, float]] = (),
+           lint_loop: float | None = None) -> None:
     rates, cpu = [t[0] for t in theirs], [t[1] for t in theirs]
     r = ratios(ours, rates)
     ready = djca.ready
@@ -257,3 +258,13 @@ def report(line, spread, djca: DjangoCA, ours: list[float], ours_cpu: list[float
          f"per round: median {r['round_median']:.2f}×, worst {r['round_worst']:.2f}×; target ≥ 1.0×")
     line("certificates per CPU-second, ours / django-ca", f"{statistics.median(cpu) / statistics.median(ours_cpu):.2f}×",
          "(medians; the view load disturbs less)")
+    if unlinted:  # bench/pki.py's diagnostic rounds: ours with the lint finding nothing, in place
+        bare_rates, bare_cpu = [u[0] for u in unlinted], [u[1] for u in unlinted]
+        line("diagnostic: ours with a lint that finds nothing /s", spread(bare_rates),
+             f"CPU {statistics.median(bare_cpu):.1f} ms/certificate (median); "
+             f"{statistics.median(bare_rates) / statistics.median(rates):.2f}× django-ca (not a mode of the portal)")
+        line("  so pkilint's lint costs, in place", f"{statistics.median(ours_cpu) - statistics.median(bare_cpu):.1f} ms",
+             f"of ours' {statistics.median(ours_cpu):.1f} ms CPU per certificate (medians)")
+    if lint_loop is not None:
+        line("  pkilint's lint in a loop of the run's certificates", f"{lint_loop:.2f} ms",
+             "CPU per certificate, the best of 3 passes: its cost with everything in the CPU's caches")

@@ -448,12 +448,14 @@ def run(args, work: Path, env: dict, procs: list) -> None:
 
     # 2. issuance
     per_round = max(1, args.certs // args.rounds)
-    csrs = make_csrs(per_round * args.rounds)
+    unlinted_too = "django-ca" in args.only  # the diagnostic rounds below, beside django-ca's
+    csrs = make_csrs(per_round * args.rounds * (2 if unlinted_too else 1))
+    unlinted_csrs = csrs[per_round * args.rounds:]
     subject = SUBJECT
     services.certificate_issue(profile="seal", csr_pem=csrs[0], subject=subject, actor=None)  # warm caches
     signing.prepare_process()  # as the signing worker's children do on start (gc.freeze)
     issued = []
-    bare, full, full_cpu, theirs = [], [], [], []
+    bare, full, full_cpu, theirs, unlinted = [], [], [], [], []
     djca = djangoca.DjangoCA(work, env, prepare_database, settings.PKCS11_MODULE) if "django-ca" in args.only else None
     if djca is not None:
         procs.append(djca.start())
@@ -484,6 +486,9 @@ def run(args, work: Path, env: dict, procs: list) -> None:
         full_cpu.append((time.process_time() - c0) / len(batch) * 1000)
         if djca is not None:
             theirs.append(djca.round(len(batch)))
+        if unlinted_too:  # diagnostic: what the lint costs in place (never a mode of the portal)
+            unlinted.append(unlinted_round(services, audit, unlinted_csrs[r * per_round:(r + 1) * per_round],
+                                           subject, 50_000 + r * per_round))
     if "issuance" in args.only:
         print(f"\nIssuance: {args.rounds} × {per_round} certificates, EC P-256 subject keys, RSA-2048 CA key on "
               f"the token; {db.split(' (')[0]}")
@@ -495,7 +500,8 @@ def run(args, work: Path, env: dict, procs: list) -> None:
              f"worst {cpu_ms[-1]:.1f})", "verify, lint, sign, store, audit, 2 OCSP answers pre-signed")
     if djca is not None:
         djca.close()
-        djangoca.report(line, spread, djca, full, full_cpu, theirs, load_start, db)
+        djangoca.report(line, spread, djca, full, full_cpu, theirs, load_start, db, unlinted,
+                        lint_loop_ms([bytes(c.der) for c in issued[-per_round:]]))
 
     if "scaling" in args.only:
         connections.close_all()
@@ -522,6 +528,39 @@ def run(args, work: Path, env: dict, procs: list) -> None:
              f"target ≤ 5 s; {len(der) / 1e6:.1f} MB")
         crl_publish_section(args, issuing, entries, services, IssuedCertificate)
     print(f"\n  load average {os.getloadavg()[0]:.1f} at the end")
+
+
+def unlinted_round(services, audit, batch: list[bytes], subject: dict, first: int) -> tuple[float, float]:
+    """(certificates/s, CPU ms per certificate) of ``services.certificate_issue`` with pkilint's
+    lint replaced by one that finds nothing, for this run's report only: how much of ours the lint
+    is, in place. The portal has no such mode; the benchmark's CA and database are thrown away."""
+    from ramis.ca import lint
+
+    real = lint.lint_certificate
+    lint.lint_certificate = lambda der, etsi_type=None: []
+    try:
+        t0, c0 = time.perf_counter(), time.process_time()
+        for i, csr_pem in enumerate(batch):
+            services.certificate_issue(profile="seal", csr_pem=csr_pem, actor=None, subject=varied(subject, first + i))
+        audit.stop_delayed_sealer()
+        return len(batch) / (time.perf_counter() - t0), (time.process_time() - c0) / len(batch) * 1000
+    finally:
+        lint.lint_certificate = real
+
+
+def lint_loop_ms(ders: list[bytes]) -> float:
+    """CPU ms per certificate of pkilint's lint run on ``ders`` back to back (three passes, the
+    best): the lint with everything it touches in the CPU's caches, as it never is in place."""
+    from ramis.ca import lint, profiles
+
+    etsi_type = profiles.get_profile("seal").etsi_type
+    best = float("inf")
+    for _ in range(3):
+        c0 = time.process_time()
+        for der in ders:
+            lint.lint_certificate(der, etsi_type)
+        best = min(best, (time.process_time() - c0) / len(ders) * 1000)
+    return best
 
 
 def crl_publish_section(args, issuing, entries, services, IssuedCertificate) -> None:

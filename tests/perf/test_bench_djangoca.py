@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 import djangoca  # noqa: E402  (bench/djangoca.py)
@@ -135,3 +136,84 @@ def test_each_scale_child_gets_a_copy_of_the_set_up_token_made_once(tmp_path):
     assert djangoca.token_copy(tmp_path / "softhsm", 1, env) == first
     assert (tmp_path / "softhsm-1" / "tokens" / "mark").exists()  # not copied again for the next round
     assert djangoca.token_copy(tmp_path / "softhsm", 2, env)["SOFTHSM2_CONF"].endswith("softhsm-2/softhsm2.conf")
+
+
+def test_the_diagnostic_rounds_lint_nothing_and_put_the_lint_back(monkeypatch):
+    """bench/pki.py's diagnostic rounds (ours with a lint that finds nothing, beside django-ca's):
+    the lint is put back after a round, and after a round that failed."""
+    import pki  # noqa: PLC0415  (bench/pki.py)
+
+    from ramis.ca import lint
+
+    real = lint.lint_certificate
+    seen = []
+
+    class Services:
+        @staticmethod
+        def certificate_issue(**kw):
+            seen.append((lint.lint_certificate is real, lint.lint_certificate(b"not a certificate"), kw["subject"]))
+            if len(seen) == 3:
+                raise RuntimeError("the token went away")
+
+    class Audit:
+        @staticmethod
+        def stop_delayed_sealer():
+            pass
+
+    rate, cpu_ms = pki.unlinted_round(Services, Audit, [b"csr-1", b"csr-2"], {"common_name": "x"}, 7)
+    assert rate > 0 and cpu_ms >= 0
+    assert [(s[0], s[1]) for s in seen] == [(False, []), (False, [])]
+    assert seen[0][2] != seen[1][2]  # a subject of its own each, as in the timed rounds
+    assert lint.lint_certificate is real
+    with pytest.raises(RuntimeError, match="token"):
+        pki.unlinted_round(Services, Audit, [b"csr-3"], {"common_name": "x"}, 9)
+    assert lint.lint_certificate is real
+
+
+def test_the_report_says_what_the_lint_costs_in_place(capsys):
+    class Child:
+        ready = {"django_ca": "3.2.0", "django": "5.2", "ca_key": "RSA 2048"}
+        database = "SQLite (x)"
+
+    def line(label, ours, ref=""):
+        print(f"{label} | {ours} | {ref}")
+
+    djangoca.report(line, lambda v: f"{max(v):.0f}", Child, [150.0, 160.0, 170.0], [6.0, 5.0, 5.5],
+                    [(250.0, 3.5), (240.0, 3.4), (260.0, 3.6)], 0.5, "SQLite (y)",
+                    [(255.0, 3.5), (245.0, 3.6), (265.0, 3.4)], 0.781)
+    out = capsys.readouterr().out
+    assert "diagnostic: ours with a lint that finds nothing /s | 265 | CPU 3.5 ms/certificate (median); " \
+           "1.02× django-ca (not a mode of the portal)" in out
+    assert "so pkilint's lint costs, in place | 2.0 ms | of ours' 5.5 ms CPU" in out
+    assert "pkilint's lint in a loop of the run's certificates | 0.78 ms |" in out
+    djangoca.report(line, lambda v: f"{max(v):.0f}", Child, [150.0], [6.0], [(250.0, 3.5)], 0.5, "SQLite (y)")
+    assert "diagnostic" not in capsys.readouterr().out  # only beside the rounds that ran
+
+
+def test_the_lint_loop_lints_each_certificate(monkeypatch):
+    """bench/pki.py's lint loop runs pkilint's lint on every certificate it is given, with the seal
+    profile's ETSI type, three times, and answers a CPU time per certificate."""
+    import datetime as dt
+
+    import pki as bench_pki  # noqa: PLC0415  (bench/pki.py)
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from ramis.ca import lint
+
+    ders = []
+    for n in (1, 2):
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, f"bench {n}")])
+        start = dt.datetime(2026, 12, 7, tzinfo=dt.UTC)
+        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                .serial_number(n).not_valid_before(start).not_valid_after(start + dt.timedelta(days=30))
+                .sign(key, hashes.SHA256()))
+        ders.append(cert.public_bytes(serialization.Encoding.DER))
+    linted = []
+    real = lint.lint_certificate
+    monkeypatch.setattr(lint, "lint_certificate", lambda der, etsi_type=None: linted.append((der, etsi_type))
+                        or real(der, etsi_type))
+    assert bench_pki.lint_loop_ms(ders) > 0
+    assert linted == [(d, "NCP_LEGAL_PERSON_CERTIFICATE") for d in ders] * 3
