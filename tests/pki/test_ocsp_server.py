@@ -366,6 +366,23 @@ def _children(pid: int) -> list[int]:
     return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
+def _listens(pid: int, port: int) -> bool:
+    """``pid`` holds a socket listening on ``port`` (its own, in the SO_REUSEPORT group)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for row in Path(table).read_text().splitlines()[1:]:
+            fields = row.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(f"socket:[{fields[9]}]")
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            if os.readlink(fd) in inodes:
+                return True
+        except OSError:
+            pass
+    return False
+
+
 def _wait(predicate, timeout: float = 30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -390,6 +407,8 @@ def test_ocsp_serve_workers_share_the_port_and_are_restarted(tmp_path):
         assert "2 worker(s)" in proc.stdout.readline()
         workers = _wait(lambda: len(_children(proc.pid)) == 2 and _children(proc.pid))
         _wait(lambda: _try(lambda: one(port, post(b""))))
+        # each worker in the group before the connections are made (a busy machine may start one late)
+        _wait(lambda: all(_listens(pid, port) for pid in workers))
         before = {pid: _sockets(pid) for pid in workers}
         # 64 connections, each answered and kept open: the kernel spreads them over both workers' sockets
         conns = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(64)]
