@@ -138,10 +138,10 @@ def test_each_scale_child_gets_a_copy_of_the_set_up_token_made_once(tmp_path):
     assert djangoca.token_copy(tmp_path / "softhsm", 2, env)["SOFTHSM2_CONF"].endswith("softhsm-2/softhsm2.conf")
 
 
-def test_the_diagnostic_rounds_lint_nothing_and_put_the_lint_back(monkeypatch):
+def test_the_diagnostic_rounds_lint_nothing_and_put_the_lint_back():
     """bench/pki.py's diagnostic rounds (ours with a lint that finds nothing, beside django-ca's):
     the lint is put back after a round, and after a round that failed."""
-    import pki  # noqa: PLC0415  (bench/pki.py)
+    import pki as bench_pki  # noqa: PLC0415  (bench/pki.py)
 
     from ramis.ca import lint
 
@@ -160,13 +160,13 @@ def test_the_diagnostic_rounds_lint_nothing_and_put_the_lint_back(monkeypatch):
         def stop_delayed_sealer():
             pass
 
-    rate, cpu_ms = pki.unlinted_round(Services, Audit, [b"csr-1", b"csr-2"], {"common_name": "x"}, 7)
+    rate, cpu_ms = bench_pki.unlinted_round(Services, Audit, [b"csr-1", b"csr-2"], {"common_name": "x"}, 7)
     assert rate > 0 and cpu_ms >= 0
     assert [(s[0], s[1]) for s in seen] == [(False, []), (False, [])]
     assert seen[0][2] != seen[1][2]  # a subject of its own each, as in the timed rounds
     assert lint.lint_certificate is real
     with pytest.raises(RuntimeError, match="token"):
-        pki.unlinted_round(Services, Audit, [b"csr-3"], {"common_name": "x"}, 9)
+        bench_pki.unlinted_round(Services, Audit, [b"csr-3"], {"common_name": "x"}, 9)
     assert lint.lint_certificate is real
 
 
