@@ -477,13 +477,9 @@ def run(args, work: Path, env: dict, procs: list) -> None:
                 .sign(sg.key, hashes.SHA256())
             )
         bare.append(len(batch) / (time.perf_counter() - t0))
-        t0, c0 = time.perf_counter(), time.process_time()
-        for i, csr_pem in enumerate(batch):  # a subject of its own each, as applicants have
-            issued.append(services.certificate_issue(profile="seal", csr_pem=csr_pem, actor=None,
-                                                     subject=varied(subject, r * per_round + i)))
-        audit.stop_delayed_sealer()  # the round's entries sealed inside its time (AUDIT_SEAL_DELAY_MS)
-        full.append(len(batch) / (time.perf_counter() - t0))
-        full_cpu.append((time.process_time() - c0) / len(batch) * 1000)
+        rate, cpu_ms = issuance_round(services, audit, batch, subject, r * per_round, issued)
+        full.append(rate)
+        full_cpu.append(cpu_ms)
         if djca is not None:
             theirs.append(djca.round(len(batch)))
         if unlinted_too:  # diagnostic: what the lint costs in place (never a mode of the portal)
@@ -530,20 +526,30 @@ def run(args, work: Path, env: dict, procs: list) -> None:
     print(f"\n  load average {os.getloadavg()[0]:.1f} at the end")
 
 
+def issuance_round(services, audit, batch: list[bytes], subject: dict, first: int,
+                   issued: list | None = None) -> tuple[float, float]:
+    """(certificates/s, CPU ms per certificate) of ``services.certificate_issue`` on ``batch``, each
+    with a subject of its own (``varied(subject, first + i)``, as applicants have), the round's audit
+    entries sealed inside its time (AUDIT_SEAL_DELAY_MS); the certificates appended to ``issued``."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    for i, csr_pem in enumerate(batch):
+        cert = services.certificate_issue(profile="seal", csr_pem=csr_pem, actor=None, subject=varied(subject, first + i))
+        if issued is not None:
+            issued.append(cert)
+    audit.stop_delayed_sealer()
+    return len(batch) / (time.perf_counter() - t0), (time.process_time() - c0) / len(batch) * 1000
+
+
 def unlinted_round(services, audit, batch: list[bytes], subject: dict, first: int) -> tuple[float, float]:
-    """(certificates/s, CPU ms per certificate) of ``services.certificate_issue`` with pkilint's
-    lint replaced by one that finds nothing, for this run's report only: how much of ours the lint
-    is, in place. The portal has no such mode; the benchmark's CA and database are thrown away."""
+    """:func:`issuance_round` with pkilint's lint replaced by one that finds nothing, for this run's
+    report only: how much of ours the lint is, in place. The portal has no such mode; the
+    benchmark's CA and database are thrown away."""
     from ramis.ca import lint
 
     real = lint.lint_certificate
     lint.lint_certificate = lambda der, etsi_type=None: []
     try:
-        t0, c0 = time.perf_counter(), time.process_time()
-        for i, csr_pem in enumerate(batch):
-            services.certificate_issue(profile="seal", csr_pem=csr_pem, actor=None, subject=varied(subject, first + i))
-        audit.stop_delayed_sealer()
-        return len(batch) / (time.perf_counter() - t0), (time.process_time() - c0) / len(batch) * 1000
+        return issuance_round(services, audit, batch, subject, first)
     finally:
         lint.lint_certificate = real
 
